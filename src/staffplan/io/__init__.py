@@ -1,0 +1,1 @@
+"""Readers with validation and atomic writers."""
