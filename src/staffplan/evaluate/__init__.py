@@ -1,0 +1,1 @@
+"""Evaluate rosters: KPIs via the queueing core, and discrete-event simulation."""
