@@ -135,7 +135,7 @@ class TimeGrid:
     @cached_property
     def weekday(self) -> np.ndarray:
         """Local weekday (Monday=0) of each interval."""
-        return self.starts.weekday.to_numpy().astype(np.int64)
+        return self.starts.day_of_week.to_numpy().astype(np.int64)
 
     def index_of(self, ts: pd.Timestamp | dt.datetime | str) -> int:
         """Index of the interval containing ``ts`` (naive = local); raises if off-grid."""
