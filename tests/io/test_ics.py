@@ -30,7 +30,7 @@ def test_one_calendar_per_agent_with_exact_times(tmp_path: Path) -> None:
     assert first.decoded("dtend") == pd.Timestamp("2026-12-07T15:30:00Z").to_pydatetime()
     assert "voice, chat" in str(first["summary"])
     assert "lunch 12:00-12:30" in str(first["description"])
-    night = next(Calendar.from_ical(paths[1].read_bytes()).walk("VEVENT"))
+    night = Calendar.from_ical(paths[1].read_bytes()).walk("VEVENT")[0]
     assert night.decoded("dtend") - night.decoded("dtstart") == dt.timedelta(hours=8)
 
 
