@@ -1,0 +1,1 @@
+"""Reports: the XLSX roster grid, the HTML run report and scenario comparisons."""
