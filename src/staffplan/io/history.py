@@ -123,11 +123,13 @@ def _find(raw_cols: Iterable[str], name: str) -> str | None:
     return None
 
 
-def _parse_times(values: pd.Series, tz: str, queue: pd.Series, path: Path, column: str) -> pd.Series:
+def _parse_times(values: pd.Series, tz: str, queue: pd.Series, path: Path, column: str, *, repeat_is_second: bool = False) -> pd.Series:
     """Parse timestamps to tz-aware times in ``tz``; naive values are local.
 
     Ambiguous local times (fall-back hour) are resolved per queue and local
-    date by file order: the first pass is daylight time, the second standard.
+    date by file order: the first pass is daylight time, the second standard
+    (the second pass starts where the clock goes back, or — for per-interval
+    files, ``repeat_is_second`` — repeats a time).
     """
     zone = check_timezone(tz)
     text = values.astype(str).str.strip()
@@ -157,7 +159,7 @@ def _parse_times(values: pd.Series, tz: str, queue: pd.Series, path: Path, colum
     if len(amb_rows):
         wall = pd.Series(naive.to_numpy()[codes[amb_rows]])
         key = pd.DataFrame({"q": queue.iloc[amb_rows].to_numpy(), "d": wall.dt.date.to_numpy(), "w": wall.to_numpy()})
-        went_back = key.groupby(["q", "d"], sort=False)["w"].transform(lambda s: (s.diff() < pd.Timedelta(0)).cummax())
+        went_back = key.groupby(["q", "d"], sort=False)["w"].transform(lambda s: ((s.diff() <= pd.Timedelta(0)) if repeat_is_second else (s.diff() < pd.Timedelta(0))).cummax())
         first_pass = ~went_back.to_numpy(dtype=bool)
         resolved = pd.DatetimeIndex(wall).tz_localize(zone, ambiguous=first_pass)
         out = out.copy()
@@ -270,7 +272,7 @@ def read_history(
         has_aht = bool(known.any())
     elif start is not None:
         shape = "per_interval"
-        ts = _parse_times(raw[start], timezone, queue, p, start)
+        ts = _parse_times(raw[start], timezone, queue, p, start, repeat_is_second=True)
         dup = pd.DataFrame({"t": ts, "q": queue}).duplicated(keep=False).to_numpy()
         if dup.any():
             rows_dup = np.flatnonzero(dup)
