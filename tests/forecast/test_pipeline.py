@@ -6,7 +6,13 @@ import pandas as pd
 import pytest
 
 from staffplan.errors import InputError
-from staffplan.forecast import FORECAST_COLUMNS, backtest, forecast_history, forecast_scenario, run_scenario
+from staffplan.forecast import (
+    FORECAST_COLUMNS,
+    backtest,
+    forecast_history,
+    forecast_scenario,
+    run_scenario,
+)
 from staffplan.io.history import read_history
 from staffplan.scenario import load
 
