@@ -22,7 +22,9 @@ import argparse
 import datetime as dt
 import tempfile
 import time
+from collections.abc import Callable
 from pathlib import Path
+from typing import Any, TypeVar
 
 import numpy as np
 import pandas as pd
@@ -31,6 +33,7 @@ from staffplan.forecast import backtest, forecast_grid
 from staffplan.io.history import History, read_history
 from staffplan.timegrid import TimeGrid
 
+T = TypeVar("T")
 ROOT = Path(__file__).resolve().parents[1]
 SHARED = ROOT.parent / "shared" / "data" / "calls"
 LOCAL = ROOT / "tests" / "data" / "calls"
@@ -66,7 +69,8 @@ def synthetic(queues: int, years: int, seed: int = 0) -> pd.DataFrame:
     return pd.concat(frames, ignore_index=True)
 
 
-def timed(fn, *args, **kw):  # noqa: ANN001, ANN002, ANN003, ANN202 - a tiny timing helper
+def timed(fn: Callable[..., T], *args: Any, **kw: Any) -> tuple[T, float]:
+    """Call ``fn`` and return its result and the wall time [s]."""
     t = time.perf_counter()
     out = fn(*args, **kw)
     return out, time.perf_counter() - t

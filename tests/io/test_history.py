@@ -144,6 +144,7 @@ def test_column_mapping(tmp_path: Path) -> None:
         ("interval_start,queue,offered\n2026-12-01 08:00,a,2.5\n", 2, "offered", "whole number"),
         ("arrived_at,queue,handle_seconds\n2026-12-01 08:00,a,-1\n", 2, "handle_seconds", ">= 0"),
         ("arrived_at,queue,handle_seconds,abandoned\n2026-12-01 08:00,a,1,maybe\n", 2, "abandoned", "true/false"),
+        ("arrived_at,queue,handle_seconds,wait_seconds\n2026-12-01 08:00,a,1,\n2026-12-01 08:01,a,1,-4\n", 3, "wait_seconds", ">= 0"),
     ],
 )
 def test_bad_values_name_row_and_column(tmp_path: Path, text: str, row: int, column: str, words: str) -> None:

@@ -254,6 +254,7 @@ def read_history(
         shape = "per_contact"
         ts = _parse_times(raw[arrived], timezone, queue, p, arrived)
         handle = _numbers_with_rows(raw, _find(cols, "handle_seconds"), "handle_seconds", p, allow_empty=True)
+        _numbers_with_rows(raw, _find(cols, "wait_seconds"), "wait_seconds", p, allow_empty=True)  # validated, not used
         aband = _bools(raw, _find(cols, "abandoned"), p)
         ab = aband.to_numpy(dtype=bool) if aband is not None else np.zeros(len(raw), dtype=bool)
         h = (~ab).astype(float)
