@@ -91,7 +91,10 @@ def backtest_queue(
         for m in methods:
             if len(train) < MIN_DAYS[m]:
                 continue
-            f = run_method(m, train, origin, 7, recent_weeks)[rec]
+            try:
+                f = run_method(m, train, origin, 7, recent_weeks)[rec]
+            except (FloatingPointError, ValueError, np.linalg.LinAlgError):
+                continue  # a fit that fails on this fold is not scored (the fold count shows it)
             e = f - a
             acc[m] += [np.abs(e).sum(), e.sum(), a.sum(), np.abs(naive - a).sum(), e.size]
             folds[m] += 1

@@ -93,10 +93,9 @@ def _fit_queue(
     history_weeks: int | None,
     run_backtest: bool,
     source: str,
-    scores: dict[str, dict[str, Score]],
     notes: list[str],
-) -> tuple[np.ndarray, np.ndarray, str]:
-    """Volume [contacts] and handle time [s] per (horizon day, slot) for one history queue, and the method used."""
+) -> tuple[np.ndarray, np.ndarray, str, dict[str, Score] | None]:
+    """Volume [contacts] and handle time [s] per (horizon day, slot) for one history queue, the method used and its backtest scores."""
     qi = arrays.index(queue)
     train = window(arrays.volume[qi], arrays.first_date, cutoff, history_weeks)
     n_rec = int(recorded(train).sum()) if len(train) else 0
@@ -110,11 +109,11 @@ def _fit_queue(
             hint="supply more history, or choose --method weekly_profile / seasonal_naive",
         )
     chosen = method
+    sc = None
     if method == "auto" or run_backtest:
         candidates = [m for m in METHODS if len(train) >= MIN_DAYS[m]]
         full = window(arrays.volume[qi], arrays.first_date, cutoff)
         sc = backtest_queue(full, arrays.first_date, cutoff, weeks=backtest_weeks, methods=candidates, history_weeks=history_weeks)
-        scores[queue] = sc
         if method == "auto":
             chosen = pick_method(sc)
             if all(s.folds == 0 for s in sc.values()):
@@ -127,7 +126,7 @@ def _fit_queue(
         fc = run_method(chosen, train, cutoff, horizon, RECENT_WEEKS)
     w = window(arrays.aht_weight[qi], arrays.first_date, cutoff, history_weeks)
     t = window(arrays.aht_total[qi], arrays.first_date, cutoff, history_weeks)
-    return fc, aht_forecast(w, t, cutoff, horizon), chosen
+    return fc, aht_forecast(w, t, cutoff, horizon), chosen, sc
 
 
 def forecast_grid(
@@ -171,13 +170,15 @@ def forecast_grid(
     used: dict[str, str] = {}
     notes: list[str] = []
     parts = []
-    fitted: dict[str, tuple[np.ndarray, np.ndarray, str]] = {}  # history queue -> (volume, aht, method)
+    fitted: dict[str, tuple[np.ndarray, np.ndarray, str, dict[str, Score] | None]] = {}  # history queue -> (volume, aht, method)
     for name, hist_name in queues.items():
         if hist_name not in arrays.queues:
             raise InputError("no history for queue", file=history.source or None, column="queue", expected=f"rows for queue '{hist_name}'", found=", ".join(arrays.queues), hint="set history_name on the queue, or check the queue names in the history file")
         if hist_name not in fitted:
-            fitted[hist_name] = _fit_queue(arrays, hist_name, cutoff, horizon, method=method, backtest_weeks=backtest_weeks, history_weeks=history_weeks, run_backtest=run_backtest, source=history.source, scores=scores, notes=notes)
-        fc, aht, chosen = fitted[hist_name]
+            fitted[hist_name] = _fit_queue(arrays, hist_name, cutoff, horizon, method=method, backtest_weeks=backtest_weeks, history_weeks=history_weeks, run_backtest=run_backtest, source=history.source, notes=notes)
+        fc, aht, chosen, sc = fitted[hist_name]
+        if sc is not None:
+            scores[name] = sc
         if require_aht and not np.all(np.isfinite(aht) & (aht > 0)):
             raise InputError("no handle time in history", file=history.source or None, column="aht_seconds", expected=f"handle times for queue '{hist_name}'", found="none", hint="add aht_seconds (per interval) or handle_seconds (per contact) to the history file")
         volume = to_grid(fc * factors[:, None], cutoff, grid.starts, grid.interval_min) * vol_mult.get(name, 1.0)
