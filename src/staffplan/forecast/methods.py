@@ -142,7 +142,10 @@ def ets_daily(y: np.ndarray, m: int, steps: int) -> np.ndarray:
 
     Damped additive trend; multiplicative seasonality when every value is
     positive (volumes scale with the level), additive otherwise. Fitted by
-    statsmodels (SSE-optimal smoothing parameters).
+    statsmodels (least-squares smoothing parameters from its default start;
+    its brute-force start grid costs ~2.5x the time without better fits on
+    our data). statsmodels is used rather than hand-written code for its
+    tested Holt-Winters recursions, damping and optimiser.
     """
     from statsmodels.tsa.holtwinters import ExponentialSmoothing
 
@@ -150,7 +153,7 @@ def ets_daily(y: np.ndarray, m: int, steps: int) -> np.ndarray:
     model = ExponentialSmoothing(y, trend="add", damped_trend=True, seasonal=seasonal, seasonal_periods=m if seasonal else None, initialization_method="estimated")
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")
-        fit = model.fit(optimized=True)
+        fit = model.fit(optimized=True, use_brute=False)
         out = np.asarray(fit.forecast(steps), dtype=float)
     if not np.all(np.isfinite(out)):
         raise FloatingPointError("exponential smoothing diverged")

@@ -152,18 +152,19 @@ def _parse_times(values: pd.Series, tz: str, queue: pd.Series, path: Path, colum
         raise InputError("bad value", file=path, row=row + 2, column=column, expected=_TS_EXPECTED, found=values.iloc[row], hint="use ISO 8601 timestamps")
     local_u = naive.dt.tz_localize(zone, ambiguous="NaT", nonexistent="shift_forward")
     ambiguous_u = ~has_off & local_u.isna().to_numpy()
-    out_u = aware.dt.tz_convert(zone)
-    out_u = out_u.where(~(~has_off & ~ambiguous_u), local_u)
-    out = pd.Series(out_u.to_numpy()[codes], index=values.index).dt.tz_convert(zone) if len(values) else pd.Series([], dtype=f"datetime64[ns, {tz}]")
+    out_u = aware.dt.tz_convert(zone).where(has_off, local_u)
+    utc_ns = out_u.dt.tz_convert("UTC").dt.tz_localize(None).to_numpy(dtype="datetime64[ns]")
+    rows_ns = utc_ns[codes] if len(values) else np.array([], dtype="datetime64[ns]")
     amb_rows = np.flatnonzero(ambiguous_u[codes]) if len(values) else np.array([], dtype=np.int64)
     if len(amb_rows):
-        wall = pd.Series(naive.to_numpy()[codes[amb_rows]])
+        wall = pd.Series(naive.to_numpy(dtype="datetime64[ns]")[codes[amb_rows]])
         key = pd.DataFrame({"q": queue.iloc[amb_rows].to_numpy(), "d": wall.dt.date.to_numpy(), "w": wall.to_numpy()})
         went_back = key.groupby(["q", "d"], sort=False)["w"].transform(lambda s: ((s.diff() <= pd.Timedelta(0)) if repeat_is_second else (s.diff() < pd.Timedelta(0))).cummax())
         first_pass = ~went_back.to_numpy(dtype=bool)
         resolved = pd.DatetimeIndex(wall).tz_localize(zone, ambiguous=first_pass)
-        out = out.copy()
-        out.iloc[amb_rows] = resolved
+        rows_ns = rows_ns.copy()
+        rows_ns[amb_rows] = resolved.tz_convert("UTC").tz_localize(None).to_numpy(dtype="datetime64[ns]")
+    out = pd.Series(pd.DatetimeIndex(rows_ns).tz_localize("UTC").tz_convert(zone), index=values.index)
     return out
 
 
@@ -318,11 +319,14 @@ def read_history(
 
 def _check_resolution(ts: pd.Series, queue: pd.Series, interval_min: int, path: Path, column: str) -> None:
     """Refuse per-interval data coarser than the grid (it cannot be split)."""
-    t = pd.DataFrame({"q": queue.to_numpy(), "t": ts.dt.tz_convert("UTC").to_numpy()}).sort_values(["q", "t"])
-    step = t.groupby("q")["t"].diff().dropna()
-    step = step[step > pd.Timedelta(0)]
-    if len(step) and step.min() > pd.Timedelta(minutes=interval_min):
-        found_min = int(step.min() / pd.Timedelta(minutes=1))
+    t = pd.DatetimeIndex(ts).tz_convert("UTC").tz_localize(None).to_numpy(dtype="datetime64[ns]").astype(np.int64)
+    q = pd.factorize(queue)[0]
+    order = np.lexsort((t, q))
+    t, q = t[order], q[order]
+    step = np.diff(t)[(np.diff(q) == 0)]
+    step = step[step > 0]
+    if len(step) and step.min() > interval_min * 60 * 10**9:
+        found_min = int(step.min() // (60 * 10**9))
         raise InputError("history is coarser than the planning grid", file=path, column=column, expected=f"intervals of at most {interval_min} minutes", found=f"{found_min}-minute intervals", hint=f"plan on a {found_min}-minute grid (interval_minutes / --interval-minutes) or supply finer history")
 
 
@@ -355,7 +359,7 @@ def aggregate(rows: pd.DataFrame, *, timezone: str, interval_min: int, shape: st
         aht = np.where(sums["aht_w"] > 0, sums["aht_sum"] / sums["aht_w"], np.nan)
     frame = pd.DataFrame(
         {
-            "interval_start": np.tile(grid.starts[slots], n_q) if n_q else grid.starts[:0],
+            "interval_start": pd.DatetimeIndex(np.tile(grid.starts[slots].tz_convert("UTC").tz_localize(None).to_numpy(dtype="datetime64[ns]"), n_q)).tz_localize("UTC").tz_convert(zone),
             "queue": np.repeat(np.asarray(queues, dtype=object), len(slots)),
             "offered": sums["offered"].ravel(),
             "handled": sums["handled"].ravel(),
@@ -363,7 +367,6 @@ def aggregate(rows: pd.DataFrame, *, timezone: str, interval_min: int, shape: st
             "abandoned": sums["abandoned"].ravel(),
         }
     )
-    frame["interval_start"] = pd.DatetimeIndex(frame["interval_start"]).tz_convert(zone)
     frame["queue"] = frame["queue"].astype(str)
     dates = grid.dates()
     recorded = tuple(dates[d] for d in recorded_days)
