@@ -1,0 +1,4 @@
+"""Importers of external formats into staffplan scenarios.
+
+``curtois``: the Curtois & Qu employee shift-scheduling benchmark instances.
+"""
