@@ -35,10 +35,10 @@ INTERVAL_MIN = 15
 HOLIDAYS = {dt.date(2026, 10, 12): 0.30}
 TREND_PER_WEEK = 0.004
 
-# weekly volume [contacts], mean AHT [s], share of the week per weekday (Mon..Sun)
+# weekly volume [contacts], mean AHT [s], share of the week per weekday (Mon..Sun, sums to 1)
 QUEUES = {
-    "voice": (8000.0, 280.0, (0.205, 0.175, 0.165, 0.160, 0.170, 0.125, 0.0)),
-    "chat": (3000.0, 420.0, (0.180, 0.170, 0.165, 0.165, 0.170, 0.150, 0.0)),
+    "voice": (8000.0, 280.0, (0.215, 0.185, 0.175, 0.170, 0.170, 0.085, 0.0)),
+    "chat": (3000.0, 420.0, (0.190, 0.175, 0.170, 0.170, 0.175, 0.120, 0.0)),
     "email": (2500.0, 360.0, (0.190, 0.170, 0.160, 0.155, 0.150, 0.095, 0.080)),
 }
 

@@ -19,6 +19,7 @@ def plot_forecast(history: History, forecast: pd.DataFrame, path: str | Path, *,
     import matplotlib
 
     matplotlib.use("Agg")
+    import matplotlib.dates as mdates
     import matplotlib.pyplot as plt
 
     names = list(dict.fromkeys(forecast["queue"]))
@@ -29,12 +30,16 @@ def plot_forecast(history: History, forecast: pd.DataFrame, path: str | Path, *,
         hist = history.queue_frame(queues.get(name, name))
         hist = hist[hist["interval_start"] >= start]
         fc = forecast[forecast["queue"] == name]
-        ax.plot(hist["interval_start"], hist["offered"], lw=0.6, color="0.45", label="history (offered)")
-        ax.plot(fc["interval_start"], fc["volume"], lw=0.9, color="tab:blue", label=f"forecast ({fc['method'].iloc[0]})" if len(fc) else "forecast")
+        # local wall-clock times on the axis (matplotlib would label tz-aware times in UTC)
+        ax.plot(hist["interval_start"].dt.tz_localize(None), hist["offered"], lw=0.6, color="0.45", label="history (offered)")
+        ax.plot(fc["interval_start"].dt.tz_localize(None), fc["volume"], lw=0.9, color="tab:blue", label=f"forecast ({fc['method'].iloc[0]})" if len(fc) else "forecast")
         ax.set_title(name, loc="left", fontsize=10)
         ax.set_ylabel(f"contacts / {history.interval_min} min")
         ax.grid(alpha=0.3)
         ax.legend(loc="upper left", fontsize=8)
+    locator = mdates.AutoDateLocator(maxticks=12)
+    axes[-1, 0].xaxis.set_major_locator(locator)
+    axes[-1, 0].xaxis.set_major_formatter(mdates.ConciseDateFormatter(locator))
     axes[-1, 0].set_xlabel(f"local time ({history.timezone})")
     fig.tight_layout()
 
