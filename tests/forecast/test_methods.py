@@ -135,3 +135,15 @@ def test_aht_forecast_matches_brute_force() -> None:
             assert fc[h, s] == pytest.approx((st_ + 10 * mean) / (sw + 10))
     nothing = aht_forecast(np.zeros((7, SLOTS)), np.zeros((7, SLOTS)), CUTOFF, 7)
     assert np.isnan(nothing).all()
+
+
+@settings(max_examples=25, deadline=None)
+@given(st.integers(min_value=0, max_value=2**31 - 1), st.floats(min_value=0.1, max_value=50), st.sampled_from(["seasonal_naive", "weekly_profile"]))
+def test_forecast_scales_with_history(seed: int, k: float, method: str) -> None:
+    # linear methods: k × history gives k × forecast, and the forecast of a day never exceeds the recent maximum
+    rng = np.random.default_rng(seed)
+    train = pattern(5, rng=rng)
+    train[rng.integers(0, len(train), 3)] = np.nan
+    fc = run_method(method, train, CUTOFF, 7)
+    np.testing.assert_allclose(run_method(method, k * train, CUTOFF, 7), k * fc, rtol=1e-9, atol=1e-9)
+    assert np.all(fc <= np.nanmax(train, axis=0) + 1e-9)

@@ -170,3 +170,41 @@ def test_backtest_on_real_bank_data_beats_seasonal_naive() -> None:
     assert list(table.columns) == ["queue", "method", "folds", "wape", "mase", "rel_mae", "bias"]
     wp = table.set_index("method").loc["weekly_profile"]
     assert wp["folds"] == 4 and wp["rel_mae"] < 1 and wp["wape"] < 0.1 and abs(wp["bias"]) < 0.05
+
+
+def test_deterministic_and_history_weeks_limits_the_window() -> None:
+    s = load(EXAMPLE)
+    a = forecast_scenario(s, method="auto")
+    b = forecast_scenario(s, method="auto")
+    pd.testing.assert_frame_equal(a, b)
+    short = load(EXAMPLE, {"forecast": {"history_weeks": 1}})
+    naive = forecast_scenario(s, method="seasonal_naive")
+    one_week_profile = forecast_scenario(short, method="weekly_profile")
+    np.testing.assert_allclose(one_week_profile["volume"], naive["volume"])  # one week of profile = last week
+
+
+def test_per_contact_history_forecast_on_bare_file(tmp_path: Path) -> None:
+    # three weeks of per-contact arrivals with naive local times, across the fall-back night
+    rng = np.random.default_rng(4)
+    days = pd.date_range("2026-10-12", "2026-11-01", freq="D")
+    rows = []
+    for d in days:
+        n = 40 if d.day_of_week < 5 else 10
+        secs = np.sort(rng.uniform(9 * 3600, 17 * 3600, n))
+        rows += [((d + pd.Timedelta(seconds=float(x))).strftime("%Y-%m-%d %H:%M:%S"), "web", 200 + int(x) % 100, "false") for x in secs]
+    frame = pd.DataFrame(rows, columns=["arrived_at", "queue", "handle_seconds", "abandoned"])
+    path = tmp_path / "contacts.csv"
+    frame.to_csv(path, index=False)
+    h = read_history(path, timezone="Europe/Madrid", interval_min=60)
+    assert h.shape == "per_contact" and h.frame["offered"].sum() == len(frame)
+    r = forecast_history(h, weeks_ahead=1, method="seasonal_naive")
+    f = r.frame
+    # the history ends on Sunday afternoon: the forecast starts at the next hour, Sunday is held out of fitting
+    assert f["interval_start"].iloc[0] == h.last_interval_start + pd.Timedelta(hours=1)
+    assert r.cutoff == dt.date(2026, 11, 1)
+    assert len(f) == 7 * 24
+    ts, hs = f["interval_start"], h.frame["interval_start"]
+    mon_sat = (ts >= pd.Timestamp("2026-11-02", tz="Europe/Madrid")) & (ts < pd.Timestamp("2026-11-08", tz="Europe/Madrid"))
+    last = (hs >= pd.Timestamp("2026-10-26", tz="Europe/Madrid")) & (hs < pd.Timestamp("2026-11-01", tz="Europe/Madrid"))
+    assert f.loc[mon_sat, "volume"].sum() == h.frame.loc[last, "offered"].sum() == 5 * 40 + 10
+    assert f["aht_seconds"].between(200, 300).all()
