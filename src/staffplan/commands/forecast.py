@@ -109,6 +109,8 @@ def forecast(scenario: Path | None, history_file: Path | None, interval_minutes:
     gaps = history.gaps
     if gaps:
         click.echo(f"history gaps (treated as missing): {len(gaps)} days, e.g. " + ", ".join(map(str, gaps[:5])))
+    if history.unrecorded_weekdays:
+        click.echo("weekdays never recorded (forecast as zero): " + ", ".join(summary["history"]["weekdays_never_recorded"]))  # type: ignore[index]
     for note in result.notes:
         click.echo(f"note: {note}")
     if with_backtest:
