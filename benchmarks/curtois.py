@@ -2,7 +2,7 @@
 
 For every ``Instance*.txt`` in a folder: import it (``staffplan import
 curtois``), solve it with the roster engine through the command line exactly
-as a user would (``staffplan roster DIR/scenario.toml --time-limit T --json
+as a user would (``staffplan roster DIR/scenario.toml --time-limit T --workers N --json
 --out DIR/out``, one process per instance), verify ``roster.csv`` with the
 independent checker (``tests/importers/curtois_checker.py``: every hard rule,
 and the objective recomputed from the roster alone) and print a Markdown table:
@@ -81,7 +81,7 @@ def run_one(path: Path, work: Path, time_limit_s: float, workers: int, best: dic
     folder = work / inst.name
     scenario = to_scenario(inst, folder, force=True, time_limit_s=time_limit_s, workers=workers)
     out = folder / "out"
-    cmd = [sys.executable, "-m", "staffplan", "roster", str(scenario), "--time-limit", f"{time_limit_s:g}", "--json", "--out", str(out)]
+    cmd = [sys.executable, "-m", "staffplan", "roster", str(scenario), "--time-limit", f"{time_limit_s:g}", "--workers", str(workers), "--json", "--out", str(out)]
     t0 = time.perf_counter()
     proc = subprocess.run(cmd, capture_output=True, text=True, check=False)
     seconds = time.perf_counter() - t0
