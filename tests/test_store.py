@@ -281,3 +281,15 @@ def test_a_writer_that_completes_is_durable(store: PlanStore) -> None:
     assert proc.returncode == 0, proc.stderr
     assert proc.stdout.strip().endswith("committed")
     assert [v.n_rows for v in store.versions()] == [1500]
+
+
+def test_concurrent_writers_get_distinct_numbers(store: PlanStore) -> None:
+    child = _CHILD.replace("time.sleep(0.02)", "pass")
+    procs = [subprocess.Popen([sys.executable, "-c", child, str(store.path), str(n)], stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True) for n in (2500, 3500, 1200)]
+    outs = [p.communicate(timeout=60) for p in procs]
+    assert [p.returncode for p in procs] == [0, 0, 0], [o[1] for o in outs]
+    vs = store.versions()
+    assert [v.number for v in vs] == [1, 2, 3]
+    assert sorted(v.n_rows for v in vs) == [1200, 2500, 3500]
+    assert [v.parent for v in vs] == [None, 1, 2]
+    assert store.integrity_ok()

@@ -123,3 +123,55 @@ def test_classify_and_phone_order() -> None:
     assert phone.loc[phone.agent_id == "A04", "new"].item() == "E 09:00-17:00 [chat|voice]"
     assert "A17" not in phone["agent_id"].tolist()
     assert classify(log[log.agent_id == "A17"].iloc[0], log[log.agent_id == "A17"].iloc[0]) == ("cancel", 480)
+
+
+# ---- a tiny team scenario (the agreed team file formats) ---------------------------------------
+
+SCENARIO_TOML = """name = "tiny"
+[grid]
+start = 2026-11-30
+days = 3
+interval_minutes = 60
+timezone = "Europe/Madrid"
+[data]
+agents = "agents.csv"
+contracts = "contracts.csv"
+shifts = "shifts.csv"
+absences = "absences.csv"
+requirements = "requirements.csv"
+[queues.voice]
+service_level = 0.8
+answer_within_s = 20
+[solver]
+time_limit_s = 10
+workers = 2
+seed = 0
+[weights]
+cost = 1.0
+"""
+
+
+def write_team(folder: Path, *, costs: dict[str, float], required: int = 2, extra_toml: str = "") -> Path:
+    """Agents A1..An (voice), one FT contract, E 07-15 / L 13-21 shifts, `required` agents 07-21 each day."""
+    folder.mkdir(parents=True, exist_ok=True)
+    (folder / "scenario.toml").write_text(SCENARIO_TOML + extra_toml)
+    pd.DataFrame(
+        [{"agent_id": a, "name": f"Agent {a}", "team": "t", "contract": "FT", "skills": "voice", "hourly_cost": c} for a, c in costs.items()]
+    ).to_csv(folder / "agents.csv", index=False)
+    pd.DataFrame(
+        [{"contract": "FT", "min_minutes_week": 0, "max_minutes_week": 2400, "max_days_week": 5, "max_consecutive_days": 5, "min_rest_hours": 11, "templates": "*"}]
+    ).to_csv(folder / "contracts.csv", index=False)
+    pd.DataFrame(
+        [
+            {"template": "E", "earliest_start": "07:00", "latest_start": "07:00", "start_step_min": 60, "length_min": 480},
+            {"template": "L", "earliest_start": "13:00", "latest_start": "13:00", "start_step_min": 60, "length_min": 480},
+        ]
+    ).to_csv(folder / "shifts.csv", index=False)
+    pd.DataFrame(columns=["agent_id", "start", "end", "kind"]).to_csv(folder / "absences.csv", index=False)
+    rows = []
+    for day in range(3):
+        d = dt.date(2026, 11, 30) + dt.timedelta(days=day)
+        for h in range(7, 21):
+            rows.append({"interval_start": f"{d}T{h:02d}:00", "queue": "voice", "required": required, "volume": 6 * required, "aht_seconds": 300})
+    pd.DataFrame(rows).to_csv(folder / "requirements.csv", index=False)
+    return folder / "scenario.toml"
