@@ -48,8 +48,8 @@ def run_replication(
     agent_queues: list[list[int]],
     concurrency: list[int],
     horizon_s: float,
-) -> np.ndarray:
-    """Simulate one replication; return each contact's service start time [s].
+) -> tuple[np.ndarray, np.ndarray]:
+    """Simulate one replication; return each contact's service start time [s] and agent.
 
     ``arr_t`` sorted arrival times [s], ``arr_q`` queue index, ``handle_s``
     handle time [s], ``abandon_at`` time [s] at which the contact hangs up if
@@ -58,7 +58,7 @@ def run_replication(
     lists agent a's queues grouped by skill priority (best first);
     ``agent_queues[a]`` is the flat list. Returns start times, with
     :data:`ABANDONED` (-1) or :data:`WAITING_AT_END` (-2) for contacts never
-    answered.
+    answered, and the index of the agent who answered (-1 if none).
     """
     n = len(arr_t)
     at = arr_t.tolist()
@@ -74,6 +74,7 @@ def run_replication(
     conc = list(concurrency)
 
     start = [WAITING_AT_END] * n
+    by = [-1] * n
     waiting: list[deque[int]] = [deque() for _ in range(nq)]
     # idle[q][k]: on-phone agents with k contacts in progress on q (k < concurrency), longest first
     idle: list[list[OrderedDict[int, None]]] = [[OrderedDict() for _ in range(conc[q])] for q in range(nq)]
@@ -130,6 +131,7 @@ def run_replication(
                 if best_q >= 0:
                     c = waiting[best_q].popleft()
                     start[c] = t
+                    by[c] = a
                     active[a] = 1
                     active_q[a] = best_q
                     heappush(heap, (t + hs[c], a, best_q))
@@ -144,6 +146,7 @@ def run_replication(
                 return
             waiting[q].popleft()
             start[c] = t
+            by[c] = a
             active[a] += 1
             heappush(heap, (t + hs[c], a, q))
 
@@ -198,6 +201,7 @@ def run_replication(
             else:
                 unidle(a)
                 start[c] = t
+                by[c] = a
                 active[a] += 1
                 active_q[a] = q
                 heappush(heap, (t + hs[c], a, q))
@@ -209,4 +213,4 @@ def run_replication(
         for c in dq:
             if ab[c] <= horizon_s:
                 start[c] = ABANDONED
-    return np.asarray(start, dtype=np.float64)
+    return np.asarray(start, dtype=np.float64), np.asarray(by, dtype=np.int64)

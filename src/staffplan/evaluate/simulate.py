@@ -152,7 +152,7 @@ def agents_per_queue(on_phone: np.ndarray, skills: np.ndarray, load: np.ndarray)
         if k == 0:
             continue
         count = on_phone[members].sum(axis=0).astype(np.float64)  # (nt,)
-        w = pattern[:, None] * load  # (nq, nt)
+        w = pattern[:, None] * np.where(load > 1e-9, load, 0.0)  # (nq, nt); negligible load counts as none
         total = w.sum(axis=0)
         share = np.where(total > 0, w / np.where(total > 0, total, 1.0), pattern[:, None] / k)
         out += share * count
@@ -226,7 +226,7 @@ def _one_replication(inputs: _Inputs, seq: np.random.SeedSequence) -> np.ndarray
     groups, flat = _routing(inputs.skills)
     tr_t, tr_a, tr_on = _transitions(inputs.on_phone, interval_s)
     conc = [int(qs.concurrency) for qs in inputs.queues]
-    start = run_replication(arr, q, handle, abandon_at, tr_t, tr_a, tr_on, groups, flat, conc, horizon)
+    start, _ = run_replication(arr, q, handle, abandon_at, tr_t, tr_a, tr_on, groups, flat, conc, horizon)
     cell = q * nt + t
     size = nq * nt
     answered = start >= 0
