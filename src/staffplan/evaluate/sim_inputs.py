@@ -1,0 +1,161 @@
+"""Simulation inputs from a scenario's files: forecast arrays, roster on-phone matrix, skills, queue settings.
+
+The on-phone matrix is read from roster.csv alone (docs/formats.md): an
+interval counts as on the phone for an agent when it *starts* inside one of
+the agent's shifts (``start`` ≤ interval start < ``end``) and outside every
+break listed in ``breaks``. Skill priorities come from the roster's
+``queues`` column (queues served, in priority order: the first is priority
+1); when an agent's days list different orders, each queue keeps its best
+position. A name in ``queues`` may be a queue or a queue's skill.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import re
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import pandas as pd
+
+from staffplan.errors import InputError, ScenarioError
+from staffplan.evaluate.simulate import HANDLE_DISTRIBUTIONS, QueueSim
+from staffplan.scenario import Queue, Scenario, Spec, check_table
+from staffplan.timegrid import TimeGrid
+
+SIMULATE_SPEC: Spec = {
+    "replications": ((int,), 10, "independent replications (whole number >= 1)"),
+    "seed": ((int,), 0, "random seed (whole number)"),
+    "workers": ((int,), 2, "processes for replications (whole number >= 1)"),
+    "handle": ((str,), "exponential", "exponential or lognormal"),
+    "handle_cv": ((float, int), 1.0, "coefficient of variation of handle time (> 0; lognormal only)"),
+    "dispersion": ((float, int), 0.0, "arrival over-dispersion d >= 0: variance = mean + d * mean^2"),
+    "threshold": ((float, int), 0.1, "flag intervals whose simulated and promised service level or abandonment differ by more than this fraction"),
+}
+
+_BREAK = re.compile(r"^\s*(?P<name>.*?)\s*(?P<a>\d{1,2}):(?P<am>\d\d)\s*-\s*(?P<b>\d{1,2}):(?P<bm>\d\d)\s*$")
+
+
+@dataclass(frozen=True)
+class RosterArrays:
+    """Agents in id order, their on-phone matrix (n_agents, n_intervals) and skill priorities (n_agents, n_queues)."""
+
+    agent_ids: tuple[str, ...]
+    on_phone: np.ndarray
+    skills: np.ndarray
+
+
+def simulate_settings(scenario: Scenario) -> dict[str, Any]:
+    """The validated ``[simulate]`` table of a scenario, defaults filled."""
+    t = check_table(scenario.section("simulate"), SIMULATE_SPEC, file=scenario.path, key="simulate")
+    if t["handle"] not in HANDLE_DISTRIBUTIONS:
+        raise ScenarioError("unknown handle-time distribution", file=scenario.path, key="simulate.handle", expected=" or ".join(HANDLE_DISTRIBUTIONS), found=t["handle"])
+    for k in ("replications", "workers"):
+        if t[k] < 1:
+            raise ScenarioError("value out of range", file=scenario.path, key=f"simulate.{k}", expected="a whole number >= 1", found=t[k])
+    if not t["handle_cv"] > 0:
+        raise ScenarioError("value out of range", file=scenario.path, key="simulate.handle_cv", expected="a number > 0", found=t["handle_cv"])
+    for k in ("dispersion", "threshold"):
+        if t[k] < 0:
+            raise ScenarioError("value out of range", file=scenario.path, key=f"simulate.{k}", expected="a number >= 0", found=t[k])
+    return t
+
+
+def queue_settings(queue: Queue, handle: str = "exponential", handle_cv: float = 1.0) -> QueueSim:
+    """Simulation settings of a scenario queue.
+
+    Service-level threshold: ``answer_within_s``, else the deadline
+    (``deadline_hours`` × 3600 s), else 20 s. Patience: ``patience_s``
+    (none = customers wait). Concurrency: ``concurrency`` rounded down
+    (at least 1).
+    """
+    if queue.answer_within_s is not None:
+        within = float(queue.answer_within_s)
+    elif queue.deadline_hours is not None:
+        within = float(queue.deadline_hours) * 3600.0
+    else:
+        within = 20.0
+    conc = max(1, int(queue.concurrency)) if queue.concurrency is not None else 1
+    return QueueSim(queue.name, queue.channel, within, queue.patience_s, conc, handle, handle_cv)
+
+
+def forecast_arrays(forecast: pd.DataFrame, grid: TimeGrid, queues: Sequence[str]) -> tuple[np.ndarray, np.ndarray]:
+    """Expected contacts [contacts] and AHT [s] as (n_queues, n_intervals) arrays on ``grid``.
+
+    ``forecast`` has columns ``interval_start`` (tz-aware), ``queue``,
+    ``volume``, ``aht_seconds``; missing cells are 0 contacts; a missing or
+    blank AHT where volume is 0 is 0.
+    """
+    nq, nt = len(queues), grid.n
+    arrivals = np.zeros((nq, nt))
+    aht = np.zeros((nq, nt))
+    pos = {q: i for i, q in enumerate(queues)}
+    f = forecast[forecast["queue"].isin(list(pos))]
+    idx = grid.starts.get_indexer(pd.DatetimeIndex(f["interval_start"]).tz_convert(grid.zone))
+    keep = idx >= 0
+    qi = f["queue"].map(pos).to_numpy()[keep].astype(np.int64)
+    ti = idx[keep]
+    arrivals[qi, ti] = f["volume"].to_numpy(dtype=np.float64)[keep]
+    aht[qi, ti] = np.nan_to_num(f["aht_seconds"].to_numpy(dtype=np.float64)[keep])
+    return arrivals, aht
+
+
+def _queue_lookup(queues: Sequence[Queue]) -> Mapping[str, list[int]]:
+    out: dict[str, list[int]] = {}
+    for i, q in enumerate(queues):
+        out.setdefault(q.name, []).append(i)
+    for i, q in enumerate(queues):
+        if q.skill and q.skill not in {x.name for x in queues}:
+            out.setdefault(q.skill, []).append(i)
+    return out
+
+
+def _clock_minutes(h: str, m: str) -> int:
+    return int(h) * 60 + int(m)
+
+
+def roster_arrays(roster: pd.DataFrame, grid: TimeGrid, queues: Sequence[Queue], *, file: str | Path | None = None) -> RosterArrays:
+    """On-phone matrix and skill priorities from a roster.csv text frame (see the module docstring)."""
+    lookup = _queue_lookup(queues)
+    agents = sorted(set(roster["agent_id"].tolist()))
+    a_pos = {a: i for i, a in enumerate(agents)}
+    on = np.zeros((len(agents), grid.n), dtype=bool)
+    prio = np.zeros((len(agents), len(queues)), dtype=np.int64)
+    for row, r in enumerate(roster.itertuples(index=False), start=2):
+        a = a_pos[r.agent_id]
+        try:
+            start = pd.Timestamp(dt.datetime.fromisoformat(str(r.start)))
+            end = pd.Timestamp(dt.datetime.fromisoformat(str(r.end)))
+        except ValueError:
+            raise InputError("bad shift time", file=file, row=row, column="start/end", expected="ISO 8601 local times with offset, e.g. 2026-12-07T08:00:00+01:00", found=f"{r.start} / {r.end}") from None
+        if end <= start:
+            raise InputError("shift ends before it starts", file=file, row=row, column="end", expected=f"a time after {r.start}", found=r.end)
+        lo, hi = grid.boundary_index(start), grid.boundary_index(end)
+        on[a, lo:hi] = True
+        local_start = grid.to_local(start)
+        day0 = pd.Timestamp(local_start.date())
+        start_min = local_start.hour * 60 + local_start.minute
+        for item in [b for b in str(r.breaks).split(";") if b.strip()]:
+            m = _BREAK.match(item)
+            if m is None:
+                raise InputError("bad break", file=file, row=row, column="breaks", expected="items 'name HH:MM-HH:MM' separated by ';'", found=item)
+            b0 = _clock_minutes(m["a"], m["am"])
+            b1 = _clock_minutes(m["b"], m["bm"])
+            if b0 < start_min:  # a break after midnight belongs to the night shift that started the day before
+                b0 += 1440
+            b1 += (b0 // 1440) * 1440
+            if b1 < b0:
+                b1 += 1440
+            t0 = grid.to_local(day0 + pd.Timedelta(minutes=b0))
+            t1 = grid.to_local(day0 + pd.Timedelta(minutes=b1))
+            on[a, grid.boundary_index(t0) : grid.boundary_index(t1)] = False
+        served = [s.strip() for s in str(r.queues).split("|") if s.strip()]
+        for k, name in enumerate(served, start=1):
+            if name not in lookup:
+                raise InputError("unknown queue in roster", file=file, row=row, column="queues", expected="queue or skill names of the scenario: " + ", ".join(q.name for q in queues), found=name)
+            for qi in lookup[name]:
+                prio[a, qi] = k if prio[a, qi] == 0 else min(prio[a, qi], k)
+    return RosterArrays(tuple(agents), on, prio)
