@@ -75,7 +75,7 @@ def test_simulate_json_and_files(roster_file: Path, tmp_path: Path, monkeypatch:
 
 
 def test_simulate_text_without_queueing_core(roster_file: Path, monkeypatch: pytest.MonkeyPatch) -> None:
-    import staffplan.evaluate.sim_compare as sc
+    import staffplan.evaluate.sim_scenario as sc
 
     monkeypatch.setattr(sc, "queueing_available", lambda: False)
     res = CliRunner().invoke(cli, ["simulate", str(EXAMPLE), "--roster", str(roster_file), "--replications", "2"])

@@ -35,64 +35,28 @@ def simulate(scenario: Path, roster_file: Path | None, replications: int | None,
     Agents take contacts by skill priority, then longest waiting; they finish
     the contact in progress when a break or shift end comes.
     """
-    from staffplan.evaluate.sim_compare import (
-        compare,
-        promise_from_queueing,
-        promise_week,
-        queueing_available,
-    )
-    from staffplan.evaluate.sim_inputs import (
-        forecast_arrays,
-        queue_settings,
-        roster_arrays,
-        simulate_settings,
-    )
-    from staffplan.evaluate.simulate import simulate_week
-    from staffplan.forecast.pipeline import forecast_scenario
+    from staffplan.evaluate.sim_scenario import simulate_scenario
     from staffplan.io.atomic import write_csv
     from staffplan.scenario import load
     from staffplan.store import read_roster_csv
 
     scen = load(scenario)
-    cfg = simulate_settings(scen)
-    for name, value, low in (("--replications", replications, 1), ("--workers", workers, 1)):
-        if value is not None and value < low:
-            raise InputError("value out of range", column=name, expected=f"a whole number >= {low}", found=value)
+    for name, value in (("--replications", replications), ("--workers", workers)):
+        if value is not None and value < 1:
+            raise InputError("value out of range", column=name, expected="a whole number >= 1", found=value)
     if threshold is not None and not 0 <= threshold <= 1:
         raise InputError("value out of range", column="--threshold", expected="a fraction in [0, 1]", found=threshold)
-    reps = replications if replications is not None else cfg["replications"]
-    seed_ = seed if seed is not None else cfg["seed"]
-    workers_ = min(workers if workers is not None else cfg["workers"], 2)
-    thr = threshold if threshold is not None else cfg["threshold"]
-
     path = roster_file if roster_file is not None else Path("out") / scen.name / "roster.csv"
     if not path.exists():
         raise InputError("roster file not found", file=path, expected="a roster.csv", hint="run 'staffplan roster' first or pass --roster FILE")
-    roster = read_roster_csv(path)
-    arrays = roster_arrays(roster, scen.grid, scen.queues, file=path)
-    names = [q.name for q in scen.queues]
-    arrivals, aht = forecast_arrays(forecast_scenario(scen), scen.grid, names)
-    qsim = [queue_settings(q, cfg["handle"], cfg["handle_cv"]) for q in scen.queues]
-    interval_min = scen.grid.interval_min
-    result = simulate_week(arrivals, aht, interval_min, arrays.on_phone, arrays.skills, qsim, dispersion=cfg["dispersion"], replications=reps, seed=seed_, workers=workers_)
-
-    intervals = result.intervals
-    week = result.week
-    note = ""
-    if queueing_available():
-        agents_q = intervals["agents"].to_numpy().reshape(len(names), -1)
-        promise = promise_from_queueing(arrivals, aht, interval_min, agents_q, scen.queues)
-        intervals = compare(intervals, promise, thr)
-        week = week.merge(promise_week(promise, arrivals, names), on="queue", how="left")
-    else:
-        note = "queueing core (staffplan.queueing) not installed: no promise to compare with"
-    intervals.insert(1, "interval_start", [t.isoformat() for t in scen.grid.starts[intervals["interval"].to_numpy()]])
+    sim = simulate_scenario(scen, read_roster_csv(path), replications=replications, seed=seed, workers=workers, threshold=threshold, roster_file=path)
+    intervals, week, note, reps, seed_, thr = sim.intervals, sim.week, sim.note, sim.replications, sim.seed, sim.threshold
 
     files: dict[str, str] = {}
     if out_dir is not None:
         files["intervals"] = str(write_csv(out_dir / "simulation_intervals.csv", intervals, float_format="%.6g"))
         files["week"] = str(write_csv(out_dir / "simulation_week.csv", week, float_format="%.6g"))
-    flagged = intervals[intervals["flagged"]] if "flagged" in intervals else intervals.iloc[0:0]
+    flagged = sim.flagged
     if as_json:
         queues = {str(r["queue"]): {c: _num(r[c]) for c in week.columns if c != "queue"} for _, r in week.iterrows()}
         flags = [
@@ -100,13 +64,13 @@ def simulate(scenario: Path, roster_file: Path | None, replications: int | None,
             for _, r in flagged.iterrows()
         ]
         payload = {
-            "scenario": scen.name, "roster": str(path), "agents": len(arrays.agent_ids), "replications": reps, "seed": seed_,
+            "scenario": scen.name, "roster": str(path), "agents": sim.agents, "replications": reps, "seed": seed_,
             "threshold": thr, "queues": queues, "flagged_count": len(flags), "flagged": flags, "note": note or None, "files": files,
         }  # fmt: skip
         click.echo(json.dumps(payload))
         return
     cols = [c for c in ("queue", "offered", "service_level", "service_level_ci", "promised_service_level", "asa_s", "abandon_rate", "promised_abandon_rate", "occupancy") if c in week.columns]
-    click.echo(f"{scen.name}: {len(arrays.agent_ids)} agents, {reps} replications, seed {seed_}")
+    click.echo(f"{scen.name}: {sim.agents} agents, {reps} replications, seed {seed_}")
     with pd.option_context("display.width", 200):
         click.echo(week[cols].to_string(index=False, float_format=lambda v: f"{v:.3f}"))
     if note:

@@ -1,0 +1,100 @@
+"""One call from a scenario and a roster to simulated KPIs beside the queueing promise.
+
+``staffplan simulate`` and ``staffplan run --simulate`` both use
+:func:`simulate_scenario`.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from pathlib import Path
+
+import pandas as pd
+
+from staffplan.evaluate.sim_compare import (
+    compare,
+    promise_from_queueing,
+    promise_week,
+    queueing_available,
+)
+from staffplan.evaluate.sim_inputs import (
+    forecast_arrays,
+    queue_settings,
+    roster_arrays,
+    simulate_settings,
+)
+from staffplan.evaluate.simulate import SimulationResult, simulate_week
+from staffplan.scenario import Scenario
+
+NO_PROMISE = "queueing core (staffplan.queueing) not installed: no promise to compare with"
+
+
+@dataclass(frozen=True)
+class ScenarioSimulation:
+    """Simulated KPIs of a roster (formats in docs/formats.md, "Simulation").
+
+    ``intervals`` / ``week``: the simulation frames with ``interval_start``
+    and, when a promise exists, the ``promised_*``, ``*_diff`` and
+    ``flagged`` columns. ``note`` says why there is no promise (else "").
+    """
+
+    intervals: pd.DataFrame
+    week: pd.DataFrame
+    result: SimulationResult
+    agents: int
+    replications: int
+    seed: int
+    threshold: float
+    note: str
+
+    @property
+    def flagged(self) -> pd.DataFrame:
+        """Interval × queue rows whose simulation differs from the promise by more than the threshold."""
+        if "flagged" not in self.intervals:
+            return self.intervals.iloc[0:0]
+        return self.intervals[self.intervals["flagged"]]
+
+
+def simulate_scenario(
+    scenario: Scenario,
+    roster: pd.DataFrame,
+    *,
+    forecast: pd.DataFrame | None = None,
+    replications: int | None = None,
+    seed: int | None = None,
+    workers: int | None = None,
+    threshold: float | None = None,
+    roster_file: str | Path | None = None,
+) -> ScenarioSimulation:
+    """Simulate ``roster`` (a roster.csv text frame) against the scenario's forecast.
+
+    ``forecast`` defaults to ``forecast_scenario(scenario)``; unset options
+    come from the scenario's ``[simulate]`` table. ``workers`` is capped at 2
+    processes; ``threshold`` [fraction].
+    """
+    cfg = simulate_settings(scenario)
+    reps = replications if replications is not None else cfg["replications"]
+    seed_ = seed if seed is not None else cfg["seed"]
+    workers_ = min(workers if workers is not None else cfg["workers"], 2)
+    thr = float(threshold if threshold is not None else cfg["threshold"])
+    if forecast is None:
+        from staffplan.forecast.pipeline import forecast_scenario
+
+        forecast = forecast_scenario(scenario)
+    arrays = roster_arrays(roster, scenario.grid, scenario.queues, file=roster_file)
+    names = [q.name for q in scenario.queues]
+    arrivals, aht = forecast_arrays(forecast, scenario.grid, names)
+    qsim = [queue_settings(q, cfg["handle"], cfg["handle_cv"]) for q in scenario.queues]
+    interval_min = scenario.grid.interval_min
+    result = simulate_week(arrivals, aht, interval_min, arrays.on_phone, arrays.skills, qsim, dispersion=cfg["dispersion"], replications=reps, seed=seed_, workers=workers_)
+    intervals, week, note = result.intervals, result.week, ""
+    if queueing_available():
+        agents_q = intervals["agents"].to_numpy().reshape(len(names), -1)
+        promise = promise_from_queueing(arrivals, aht, interval_min, agents_q, scenario.queues)
+        intervals = compare(intervals, promise, thr)
+        week = week.merge(promise_week(promise, arrivals, names), on="queue", how="left")
+    else:
+        note = NO_PROMISE
+    intervals = intervals.copy()
+    intervals.insert(1, "interval_start", [t.isoformat() for t in scenario.grid.starts[intervals["interval"].to_numpy()]])
+    return ScenarioSimulation(intervals, week, result, len(arrays.agent_ids), reps, seed_, thr, note)
