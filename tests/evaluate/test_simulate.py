@@ -301,3 +301,26 @@ def test_bad_inputs_raise_clear_errors() -> None:
     with pytest.raises(InputError, match="replications"):
         simulate_week(arrivals, aht, 60, on, skills, [QueueSim("v")], replications=0)
     assert set(METRICS) <= set(simulate_week(arrivals, aht, 60, on, skills, [QueueSim("v")], replications=2).week.columns)
+
+
+def test_pooled_skills_behave_as_one_erlang_c_queue_and_priority_conserves_mean_wait() -> None:
+    """Two queues served by one pool with the same handle time: FIFO across queues is one M/M/s queue;
+    with priorities the mean wait over all contacts is unchanged (Kleinrock's conservation law)."""
+    s, aht, load, t_sl = 10, 300.0, 8.5, 20.0
+    arrivals, aht_s, on, _ = constant_week(s, load, aht)
+    two = np.vstack([arrivals * 0.6, arrivals * 0.4])
+    aht2 = np.vstack([aht_s, aht_s])
+    qs = [QueueSim("a", answer_within_s=t_sl), QueueSim("b", answer_within_s=t_sl)]
+    lam, mu = load / aht, 1 / aht
+    c = erlang_c(s, load)
+    sl = 1 - c * math.exp(-(s * mu - lam) * t_sl)
+    fifo = simulate_week(two, aht2, 60, on, np.ones((s, 2), dtype=np.int64), qs, replications=10, seed=8, workers=2)
+    for _, w in fifo.week.iterrows():
+        assert close(w["service_level"], w["service_level_ci"], sl, 0.01)
+    prio = simulate_week(two, aht2, 60, on, np.tile([1, 2], (s, 1)), qs, replications=10, seed=8, workers=2)
+    wa, wb = prio.week.iloc[0], prio.week.iloc[1]
+    assert wa["asa_s"] + 3 * wa["asa_s_ci"] < wb["asa_s"] - 3 * wb["asa_s_ci"]  # priority shows
+    per_rep = prio.replications.pivot(index="replication", columns="queue", values="asa_s")
+    mixed = 0.6 * per_rep["a"] + 0.4 * per_rep["b"]
+    half = 2.262 * mixed.std(ddof=1) / math.sqrt(len(mixed))
+    assert abs(mixed.mean() - c / (s * mu - lam)) <= 3 * half + 2.0
