@@ -10,7 +10,7 @@ than ``threshold`` (a fraction, e.g. 0.1 = 10 points).
 
 from __future__ import annotations
 
-import importlib.util
+import importlib
 from collections.abc import Sequence
 
 import numpy as np
@@ -22,8 +22,12 @@ PROMISE_COLUMNS = ("service_level", "asa_s", "abandon_rate", "occupancy")
 
 
 def queueing_available() -> bool:
-    """True when the queueing core (``staffplan.queueing``) is installed."""
-    return importlib.util.find_spec("staffplan.queueing") is not None
+    """True when the queueing core (``staffplan.queueing``) provides ``kpis`` and ``target_for_queue``."""
+    try:
+        mod = importlib.import_module("staffplan.queueing")
+    except ImportError:
+        return False
+    return hasattr(mod, "kpis") and hasattr(mod, "target_for_queue")
 
 
 def promise_from_queueing(arrivals: np.ndarray, aht_s: np.ndarray, interval_min: int, agents_q: np.ndarray, queues: Sequence[Queue]) -> pd.DataFrame:

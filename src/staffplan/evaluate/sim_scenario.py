@@ -26,7 +26,7 @@ from staffplan.evaluate.sim_inputs import (
 from staffplan.evaluate.simulate import SimulationResult, simulate_week
 from staffplan.scenario import Scenario
 
-NO_PROMISE = "queueing core (staffplan.queueing) not installed: no promise to compare with"
+NO_PROMISE = "queueing core (staffplan.queueing.kpis) not available: no promise to compare with"
 
 
 @dataclass(frozen=True)
