@@ -101,6 +101,8 @@ class SimulationResult:
 
 @dataclass(frozen=True)
 class _Inputs:
+    """Validated inputs of :func:`simulate_week`, shipped to each replication (picklable)."""
+
     arrivals: np.ndarray
     aht_s: np.ndarray
     interval_min: int
