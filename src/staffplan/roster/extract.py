@@ -1,0 +1,185 @@
+"""From solved literals to the output frames: roster, coverage, agent summary.
+
+``roster.csv`` columns (docs/formats.md): agent_id, name, date, day, shift,
+start, end, paid_minutes, breaks, queues, activities. Coverage is recomputed
+from the roster rows (breaks placed by the second stage), not from the model:
+per interval, on-phone agents are allocated to queues by
+:func:`allocate` (single-skilled agents first, then each multi-skilled agent
+to its queue with the largest remaining shortfall, ties by the agent's
+priority).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+
+import numpy as np
+import pandas as pd
+
+from staffplan.io.team import Agent
+from staffplan.roster.breaks import Worked, place_breaks
+from staffplan.roster.build import RosterModel
+from staffplan.roster.model import RosterProblem, full_intervals, touched_intervals, weekend_keys
+from staffplan.roster.solve import SolveResult
+from staffplan.timegrid import TimeGrid
+
+ROSTER_COLUMNS = ("agent_id", "name", "date", "day", "shift", "start", "end", "paid_minutes", "breaks", "queues", "activities")
+COVERAGE_COLUMNS = ("interval_start", "queue", "required", "scheduled", "difference")
+AGENT_COLUMNS = ("agent_id", "name", "team", "contract", "paid_hours", "days", "weekends", "late_shifts")
+
+
+@dataclass(frozen=True, eq=False)
+class Roster:
+    """The solved roster: ``roster`` (ROSTER_COLUMNS), ``coverage`` (COVERAGE_COLUMNS), ``agents`` (AGENT_COLUMNS), ``on_phone`` (agents × intervals)."""
+
+    roster: pd.DataFrame
+    coverage: pd.DataFrame
+    agents: pd.DataFrame
+    on_phone: np.ndarray
+    allocation: np.ndarray
+
+
+def _hhmm(ts: pd.Timestamp) -> str:
+    return f"{ts.hour:02d}:{ts.minute:02d}"
+
+
+def roster_frame(problem: RosterProblem, worked: list[Worked], breaks: dict[tuple[str, int], list], activities: dict[str, list[tuple[int, int]]]) -> pd.DataFrame:
+    """One row per worked agent-day (sorted by agent, day)."""
+    agents = {a.id: a for a in problem.agents}
+    o = problem.origin
+    rows = []
+    for w in sorted(worked, key=lambda w: (w.agent_id, w.day)):
+        a = agents[w.agent_id]
+        start = (o + pd.Timedelta(minutes=w.start)).tz_convert(problem.grid.zone)
+        end = (o + pd.Timedelta(minutes=w.end)).tz_convert(problem.grid.zone)
+        brk = ";".join(f"{b.name} {_hhmm((o + pd.Timedelta(minutes=b.start)).tz_convert(problem.grid.zone))}-{_hhmm((o + pd.Timedelta(minutes=b.end)).tz_convert(problem.grid.zone))}" for b in sorted(breaks.get((w.agent_id, w.day), []), key=lambda b: b.start))
+        acts = [(s, e) for s, e in activities.get(w.agent_id, []) if w.start <= s and e <= w.end]
+        act = ";".join(f"activity {_hhmm((o + pd.Timedelta(minutes=s)).tz_convert(problem.grid.zone))}-{_hhmm((o + pd.Timedelta(minutes=e)).tz_convert(problem.grid.zone))}" for s, e in acts)
+        queues = "|".join(problem.demand.queues[q] for q in problem.agent_queues(a))
+        rows.append((a.id, a.name, problem.date(w.day).isoformat(), w.day, w.variant.template, start.isoformat(), end.isoformat(), w.variant.paid_minutes, brk, queues, act))
+    frame = pd.DataFrame(rows, columns=list(ROSTER_COLUMNS))
+    return frame.astype({"day": "int64", "paid_minutes": "int64"})
+
+
+def _spans(text: object) -> list[tuple[int, int]]:
+    """``name HH:MM-HH:MM;...`` -> clock minutes (start, end)."""
+    out = []
+    if not isinstance(text, str) or not text.strip():
+        return out
+    for item in text.split(";"):
+        item = item.strip()
+        if not item:
+            continue
+        times = item.rsplit(" ", 1)[-1]
+        a, _, b = times.partition("-")
+        ha, ma = a.split(":")
+        hb, mb = b.split(":")
+        out.append((int(ha) * 60 + int(ma), int(hb) * 60 + int(mb)))
+    return out
+
+
+def on_phone_matrix(roster: pd.DataFrame, agents: Sequence[str] | Sequence[Agent], grid: TimeGrid) -> np.ndarray:
+    """Who can take contacts per interval, (n_agents, grid.n) bool, from roster.csv rows.
+
+    An agent is on the phones in an interval lying wholly inside a shift and
+    not touched by one of its breaks or activities (``breaks``/``activities``
+    columns, clock times resolved forward from the shift's start).
+    """
+    ids = [a.id if isinstance(a, Agent) else str(a) for a in agents]
+    index = {a: i for i, a in enumerate(ids)}
+    out = np.zeros((len(ids), grid.n), dtype=bool)
+    origin = grid.starts[0]
+    im = grid.interval_min
+    for r in roster.itertuples(index=False):
+        i = index.get(str(r.agent_id))
+        if i is None:
+            continue
+        start = grid.to_local(pd.Timestamp(r.start))
+        end = grid.to_local(pd.Timestamp(r.end))
+        e0 = int(round((start - origin).total_seconds() / 60))
+        e1 = int(round((end - origin).total_seconds() / 60))
+        lo, hi = full_intervals(e0, e1, im, grid.n)
+        out[i, lo:hi] = True
+        clock0 = start.hour * 60 + start.minute
+        for col in ("breaks", "activities"):
+            for s, e in _spans(getattr(r, col, "")):
+                bs = e0 + (s - clock0) % 1440
+                be = bs + (e - s) % 1440
+                t0, t1 = touched_intervals(bs, be, im, grid.n)
+                out[i, t0:t1] = False
+    return out
+
+
+def allocate(on_phone: np.ndarray, agent_queues: Sequence[Sequence[int]], required: np.ndarray) -> np.ndarray:
+    """On-phone agents per queue and interval (n_queues, n) [agents], one queue per agent at a time.
+
+    Single-skilled agents serve their queue; each multi-skilled agent (in
+    the given order) goes to its queue with the largest shortfall
+    ``required − allocated`` (ties: the agent's first-priority queue).
+    """
+    nq, n = required.shape
+    alloc = np.zeros((nq, n), dtype=np.int64)
+    multi = []
+    for i, qs in enumerate(agent_queues):
+        if len(qs) == 1:
+            alloc[qs[0]] += on_phone[i]
+        elif len(qs) > 1:
+            multi.append(i)
+    for i in multi:
+        qs = list(agent_queues[i])
+        ts = np.flatnonzero(on_phone[i])
+        if ts.size == 0:
+            continue
+        short = required[qs][:, ts] - alloc[qs][:, ts]
+        pick = np.argmax(short, axis=0)  # first max = highest priority among ties
+        for k, q in enumerate(qs):
+            alloc[q, ts[pick == k]] += 1
+    return alloc
+
+
+def worked_shifts(rm: RosterModel, result: SolveResult) -> list[Worked]:
+    """The (agent, day, variant) triples set to 1 in ``result``."""
+    var = {v.id: v for v in rm.problem.variants}
+    out = []
+    for (a, d, vid), val in sorted(result.values.items()):
+        if val:
+            e0, e1 = rm.elapsed[(d, vid)]
+            out.append(Worked(a, d, var[vid], e0, e1))
+    return out
+
+
+def summarize(problem: RosterProblem, roster: pd.DataFrame, on_phone: np.ndarray) -> tuple[pd.DataFrame, pd.DataFrame, np.ndarray]:
+    """Coverage frame, agent summary and allocation from roster rows."""
+    dem = problem.demand
+    agent_q = [problem.agent_queues(a) for a in problem.agents]
+    alloc = allocate(on_phone, agent_q, dem.required)
+    nq, n = dem.required.shape
+    cov = pd.DataFrame(
+        {
+            "interval_start": np.tile(np.array([t.isoformat() for t in problem.grid.starts], dtype=object), nq),
+            "queue": np.repeat(np.array(dem.queues, dtype=object), n),
+            "required": dem.required.ravel(),
+            "scheduled": alloc.ravel(),
+        }
+    )
+    cov["difference"] = cov["scheduled"] - cov["required"]
+    late = {t.id for t in problem.templates if t.late}
+    wk_days = {d: k for k, ds in weekend_keys(problem).items() for d in ds}
+    rows = []
+    for a in problem.agents:
+        mine = roster[roster["agent_id"] == a.id]
+        weekends = len({wk_days[d] for d in mine["day"].tolist() if d in wk_days})
+        rows.append((a.id, a.name, a.team, a.contract, round(float(mine["paid_minutes"].sum()) / 60.0, 2), len(mine), weekends, int(mine["shift"].isin(late).sum())))
+    agents = pd.DataFrame(rows, columns=list(AGENT_COLUMNS))
+    return cov, agents, alloc
+
+
+def extract(problem: RosterProblem, rm: RosterModel, result: SolveResult) -> Roster:
+    """Roster, coverage and agent summary of a feasible ``result`` (breaks placed by the second stage)."""
+    worked = worked_shifts(rm, result)
+    breaks = place_breaks(problem, worked, rm.activities)
+    roster = roster_frame(problem, worked, breaks, rm.activities)
+    on = on_phone_matrix(roster, problem.agents, problem.grid)
+    cov, agents, alloc = summarize(problem, roster, on)
+    return Roster(roster, cov, agents, on, alloc)

@@ -1,0 +1,173 @@
+"""Turn a scenario (team files + requirements) into a :class:`RosterProblem`."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+
+from staffplan.errors import InputError, ScenarioError
+from staffplan.io.tables import Column, read_table
+from staffplan.io.team import (
+    read_absences,
+    read_agents,
+    read_availability,
+    read_contracts,
+    read_preferences,
+    read_previous_roster,
+    read_shift_cover,
+    read_shifts,
+)
+from staffplan.roster.model import (
+    Demand,
+    RosterProblem,
+    coverage_target,
+    residual_shrinkage,
+    step_costs,
+)
+from staffplan.scenario import Scenario
+from staffplan.timegrid import TimeGrid
+
+REQUIREMENT_COLUMNS = [
+    Column("interval_start", "timestamp"),
+    Column("queue"),
+    Column("required", "float", minimum=0, aliases=("required_agents",)),
+    Column("volume", "float", required=False, default=np.nan, minimum=0),
+    Column("aht_seconds", "float", required=False, default=np.nan, minimum=0),
+    Column("minimum", "int", required=False, default=0, minimum=0),
+]
+
+
+def read_requirements(path: Path, grid: TimeGrid) -> pd.DataFrame:
+    """Read requirements.csv (interval_start, queue, required, optional volume, aht_seconds, minimum)."""
+    f = read_table(path, REQUIREMENT_COLUMNS, tz=grid.timezone, what="requirements table")
+    for c in ("volume", "aht_seconds"):
+        f[c] = pd.to_numeric(f[c], errors="coerce").astype(float)
+    f["minimum"] = pd.to_numeric(f["minimum"], errors="coerce").fillna(0).astype(np.int64)
+    return f
+
+
+def requirements_frame(scenario: Scenario) -> pd.DataFrame:
+    """The scenario's interval requirements: its CSV, or computed from its forecast.
+
+    Returns columns interval_start, queue, required [on-phone agents], volume,
+    aht_seconds, minimum. With no requirements CSV and no history (a pure
+    shift-cover scenario) the frame is empty.
+    """
+    req = scenario.file("requirements", required=False)
+    if req is not None:
+        return read_requirements(req, scenario.grid)
+    if scenario.file("history", required=False) is None:
+        return pd.DataFrame({c.name: pd.Series(dtype=object) for c in REQUIREMENT_COLUMNS})
+    from staffplan.forecast import forecast_scenario  # lazy: heavy and owned by the forecast stage
+    from staffplan.requirements import compute_requirements
+
+    frame = compute_requirements(forecast_scenario(scenario), scenario)
+    return pd.DataFrame(
+        {
+            "interval_start": frame["interval_start"],
+            "queue": frame["queue"].astype(str),
+            "required": frame["required_agents"].astype(float),
+            "volume": frame["volume"].astype(float) if "volume" in frame else np.nan,
+            "aht_seconds": frame["aht_seconds"].astype(float) if "aht_seconds" in frame else np.nan,
+            "minimum": 0,
+        }
+    )
+
+
+def answered_curves(volume: np.ndarray, aht_s: np.ndarray, interval_min: int, scenario: Scenario | None, queue: str, max_agents: int) -> np.ndarray | None:
+    """Contacts answered within target with k agents, (n, max_agents+1), from the queueing core; None if unavailable."""
+    if scenario is None or max_agents <= 0:
+        return None
+    try:
+        from staffplan.queueing import answered_within_curve, target_for_queue
+    except ImportError:
+        return None
+    q = scenario.queue(queue)
+    if q.answer_within_s is None or q.channel in ("email", "backoffice"):
+        return None
+    return np.asarray(answered_within_curve(volume, aht_s, interval_min, target_for_queue(q), max_agents), dtype=float)
+
+
+def demand_from_frame(frame: pd.DataFrame, grid: TimeGrid, queues: tuple[str, ...], skills: tuple[str, ...], residual: float, *, scenario: Scenario | None = None, file: Path | None = None) -> Demand:
+    """Arrays (queue × interval) from a requirements frame; SL-aware step costs when volume and AHT are given."""
+    nq, n = len(queues), grid.n
+    raw = np.zeros((nq, n))
+    minimum = np.zeros((nq, n), dtype=np.int64)
+    volume = np.full((nq, n), np.nan)
+    aht = np.full((nq, n), np.nan)
+    for i, r in enumerate(frame.itertuples(index=False)):
+        if r.queue not in queues:
+            raise InputError("unknown queue", file=file, row=i + 2, column="queue", expected="one of " + ", ".join(queues), found=r.queue, hint="add a [queues.NAME] table to the scenario")
+        t0 = pd.Timestamp(r.interval_start)
+        t = grid.boundary_index(t0)
+        if t >= n or grid.starts[t] != grid.to_local(t0):
+            if t0 < grid.starts[0] or t0 >= grid.starts[-1] + pd.Timedelta(minutes=grid.interval_min):
+                continue  # outside the horizon: ignored
+            raise InputError("interval start not on the grid", file=file, row=i + 2, column="interval_start", expected=f"a multiple of {grid.interval_min} minutes from local midnight", found=str(r.interval_start))
+        q = queues.index(r.queue)
+        raw[q, t] = float(r.required)
+        minimum[q, t] = int(r.minimum)
+        volume[q, t] = float(r.volume)
+        aht[q, t] = float(r.aht_seconds)
+    target = coverage_target(raw, residual)
+    target = np.maximum(target, minimum)
+    m = int(target.max()) if target.size else 0
+    costs = np.zeros((nq, n, m))
+    sl_aware = False
+    for q in range(nq):
+        known = np.isfinite(volume[q]) & np.isfinite(aht[q])
+        curve = None
+        if known.all() and m > 0:
+            curve = answered_curves(volume[q], aht[q], grid.interval_min, scenario, queues[q], m + 1)
+        c = step_costs(target[q], curve, residual)
+        costs[q, :, : c.shape[1]] = c
+        sl_aware = sl_aware or curve is not None
+    has_vol = np.isfinite(volume).any()
+    return Demand(queues, skills, target, minimum, costs, volume if has_vol else None, aht if has_vol else None, sl_aware)
+
+
+def load_problem(scenario: Scenario, requirements: pd.DataFrame | None = None) -> RosterProblem:
+    """Read the scenario's team files and requirements into a :class:`RosterProblem`."""
+    grid = scenario.grid
+    agents = read_agents(scenario.file("agents"))
+    contracts = {c.id: c for c in read_contracts(scenario.file("contracts"))}
+    templates = read_shifts(scenario.file("shifts"))
+    known_t = {t.id for t in templates}
+    for i, a in enumerate(agents):
+        if a.contract not in contracts:
+            raise InputError("unknown contract", file=scenario.file("agents"), column="contract", expected="one of " + ", ".join(contracts), found=a.contract, hint=f"agent {a.id}: add the contract to contracts.csv")
+        del i
+    for c in contracts.values():
+        for t in (c.templates or ()) + tuple(k for k, _ in c.max_shifts):
+            if t not in known_t:
+                raise InputError("unknown shift template", file=scenario.file("contracts"), column="templates", expected="one of " + ", ".join(sorted(known_t)), found=t, hint=f"contract {c.id}")
+    abs_files = (*scenario.files("absences"), *scenario.files("absences_extra"))
+    absences = read_absences(abs_files, grid.timezone)
+    ids = {a.id for a in agents}
+    for a in absences:
+        if a.agent_id not in ids:
+            raise InputError("unknown agent in absences", file=abs_files[0], column="agent_id", expected="an agent_id from agents.csv", found=a.agent_id)
+    av_file = scenario.file("availability", required=False)
+    availability = read_availability(av_file) if av_file else ()
+    pref_file = scenario.file("preferences", required=False)
+    preferences = read_preferences(pref_file) if pref_file else ()
+    cover_file = scenario.file("shift_cover", required=False)
+    shift_cover = read_shift_cover(cover_file) if cover_file else ()
+    for c in shift_cover:
+        if c.template not in known_t:
+            raise InputError("unknown shift template", file=cover_file, column="template", expected="one of " + ", ".join(sorted(known_t)), found=c.template)
+    prev_file = scenario.file("previous_roster", required=False)
+    previous = read_previous_roster(prev_file, grid.timezone) if prev_file else ()
+    queues = tuple(q.name for q in scenario.queues)
+    skills = tuple(q.skill or q.name for q in scenario.queues)
+    residual = residual_shrinkage(scenario.shrinkage, templates)
+    frame = requirements if requirements is not None else requirements_frame(scenario)
+    if len(frame) == 0:
+        demand = Demand.empty(queues, skills, grid.n)
+    else:
+        demand = demand_from_frame(frame, grid, queues, skills, residual, scenario=scenario, file=scenario.file("requirements", required=False))
+    if not shift_cover and not demand.required.any():
+        raise ScenarioError("nothing to roster", file=scenario.path, key="data.requirements", expected="interval requirements (a requirements CSV or a history to forecast) or a shift_cover file")
+    return RosterProblem(grid, agents, contracts, templates, demand, scenario.weights, absences, availability, preferences, shift_cover, previous, residual, str(scenario.path))

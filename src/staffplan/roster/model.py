@@ -1,0 +1,254 @@
+"""The roster problem: team, templates, demand and weights as frozen data.
+
+Time inside the engine is *elapsed minutes since the horizon's first local
+midnight* (``grid.starts[0]``), so DST days are exact. An agent counts on the
+phones in an interval only if on the phones for the whole interval; a break or
+activity takes the agent off every interval it overlaps.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import math
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from functools import cached_property
+
+import numpy as np
+import pandas as pd
+
+from staffplan.io.team import (
+    Absence,
+    Agent,
+    Availability,
+    Contract,
+    Preference,
+    PreviousShift,
+    ShiftCover,
+    ShiftTemplate,
+)
+from staffplan.scenario import Weights
+from staffplan.timegrid import TimeGrid
+
+#: objective coefficients are weights × SCALE, rounded to integers
+SCALE = 100
+
+
+@dataclass(frozen=True, eq=False)
+class Demand:
+    """Interval demand per queue, arrays of shape (n_queues, grid.n).
+
+    ``required``: coverage target [on-phone agents] (after the residual
+    shrinkage rule, see :func:`coverage_target`); ``minimum``: hard floor
+    [agents]; ``step_costs``: (n_queues, n, max_required) cost of the j-th
+    missing agent [contacts answered late, or 1 per agent-interval when
+    plain]; ``volume`` [contacts/interval] and ``aht_s`` [s] when known.
+    """
+
+    queues: tuple[str, ...]
+    skills: tuple[str, ...]
+    required: np.ndarray
+    minimum: np.ndarray
+    step_costs: np.ndarray
+    volume: np.ndarray | None = None
+    aht_s: np.ndarray | None = None
+    sl_aware: bool = False
+
+    @staticmethod
+    def empty(queues: tuple[str, ...], skills: tuple[str, ...], n: int) -> Demand:
+        """No interval demand (e.g. a pure shift-cover problem)."""
+        z = np.zeros((len(queues), n), dtype=np.int64)
+        return Demand(queues, skills, z, z.copy(), np.zeros((len(queues), n, 0)))
+
+
+@dataclass(frozen=True)
+class Variant:
+    """A shift variant: template at a start [min after local midnight]."""
+
+    id: str
+    template: str
+    start_min: int
+    length_min: int
+    paid_minutes: int
+
+
+@dataclass(frozen=True, eq=False)
+class RosterProblem:
+    """Everything the engine needs, sorted by id (deterministic model building)."""
+
+    grid: TimeGrid
+    agents: tuple[Agent, ...]
+    contracts: Mapping[str, Contract]
+    templates: tuple[ShiftTemplate, ...]
+    demand: Demand
+    weights: Weights = field(default_factory=Weights)
+    absences: tuple[Absence, ...] = ()
+    availability: tuple[Availability, ...] = ()
+    preferences: tuple[Preference, ...] = ()
+    shift_cover: tuple[ShiftCover, ...] = ()
+    previous: tuple[PreviousShift, ...] = ()
+    residual_shrinkage: float = 0.0
+    source: str = ""
+
+    @cached_property
+    def template_by_id(self) -> dict[str, ShiftTemplate]:
+        return {t.id: t for t in self.templates}
+
+    @cached_property
+    def variants(self) -> tuple[Variant, ...]:
+        """Every template × start, ordered by template then start."""
+        return tuple(Variant(f"{t.id}@{s // 60:02d}{s % 60:02d}", t.id, s, t.length_min, t.paid_minutes) for t in self.templates for s in t.starts())
+
+    @cached_property
+    def origin(self) -> pd.Timestamp:
+        """The horizon's first local midnight (elapsed minute 0)."""
+        return self.grid.starts[0]
+
+    def elapsed(self, ts: pd.Timestamp) -> int:
+        """Elapsed minutes from the horizon origin to ``ts`` (rounded)."""
+        return int(round((self.grid.to_local(ts) - self.origin).total_seconds() / 60))
+
+    @cached_property
+    def _day_start_cache(self) -> dict[tuple[int, int], int]:
+        return {}
+
+    def start_elapsed(self, day: int, clock_min: int) -> int:
+        """Elapsed minutes of local clock time ``clock_min`` on horizon day ``day``."""
+        key = (day, clock_min)
+        c = self._day_start_cache
+        if key not in c:
+            c[key] = self.elapsed(self.grid.at(day, clock_min))
+        return c[key]
+
+    def agent_queues(self, agent: Agent) -> tuple[int, ...]:
+        """Queue indices the agent serves, in the agent's priority order."""
+        out = []
+        for s in agent.skills:
+            for qi, (qn, qs) in enumerate(zip(self.demand.queues, self.demand.skills, strict=True)):
+                if s in (qn, qs) and qi not in out:
+                    out.append(qi)
+        return tuple(out)
+
+    def date(self, day: int) -> dt.date:
+        return self.grid.start + dt.timedelta(days=day)
+
+
+def full_intervals(e0: int, e1: int, interval_min: int, n: int) -> tuple[int, int]:
+    """Grid index range [lo, hi) of intervals lying wholly inside elapsed [e0, e1) [min]."""
+    lo = -(-e0 // interval_min)
+    hi = e1 // interval_min
+    return max(lo, 0), min(max(hi, 0), n)
+
+
+def touched_intervals(e0: int, e1: int, interval_min: int, n: int) -> tuple[int, int]:
+    """Grid index range [lo, hi) of intervals overlapping elapsed [e0, e1) [min]."""
+    lo = e0 // interval_min
+    hi = -(-e1 // interval_min)
+    return max(lo, 0), min(max(hi, 0), n)
+
+
+def planned_break_offsets(t: ShiftTemplate, step: int) -> tuple[int, ...]:
+    """Main-model break starts [min after shift start]: each window's midpoint, snapped down to ``step``."""
+    out = []
+    for b in t.breaks:
+        mid = (b.earliest + b.latest) // 2
+        snapped = b.earliest + ((mid - b.earliest) // step) * step
+        out.append(snapped)
+    return tuple(out)
+
+
+def residual_shrinkage(shrinkage: float, templates: tuple[ShiftTemplate, ...]) -> float:
+    """Shrinkage left after the breaks the model places explicitly [fraction].
+
+    ``shrinkage`` is the scenario's fraction of paid time off the phones
+    (breaks included). The model takes breaks off the phones itself, so only
+    the rest is applied to the coverage target: with ``b`` the mean fraction
+    of a shift's length spent on breaks over the templates,
+    ``1 − residual = (1 − shrinkage) / (1 − b)``, clipped to [0, shrinkage].
+    """
+    if not templates or shrinkage <= 0:
+        return max(shrinkage, 0.0)
+    b = float(np.mean([sum(x.minutes for x in t.breaks) / t.length_min for t in templates]))
+    if b >= 1:
+        return 0.0
+    r = 1.0 - (1.0 - shrinkage) / (1.0 - b)
+    return float(min(max(r, 0.0), shrinkage))
+
+
+def coverage_target(required: np.ndarray, residual: float) -> np.ndarray:
+    """On-phone agents to schedule per interval: ``ceil(required / (1 − residual))`` [agents]."""
+    req = np.asarray(required, dtype=float)
+    return np.ceil(req / (1.0 - residual) - 1e-9).clip(min=0).astype(np.int64)
+
+
+def step_costs(target: np.ndarray, answered: np.ndarray | None, residual: float = 0.0) -> np.ndarray:
+    """Cost of the j-th missing agent per interval, shape (n, max(target)).
+
+    ``answered`` (n, K+1): contacts answered within target with k on-phone
+    agents (``answered_within_curve``), or None for plain coverage (every step
+    costs 1 agent-interval). With the curve, step j (the j-th agent of the
+    target, which with residual shrinkage ``r`` is about ``ceil(j(1−r))``
+    answering agents) costs that agent's marginal contacts. Gains are made
+    non-increasing in k (each replaced by the largest later gain, so Erlang
+    C's flat start stays convex) and never below a small floor, so every
+    missing agent of the target costs something.
+    """
+    tgt = np.asarray(target, dtype=np.int64)
+    n = tgt.shape[0]
+    m = int(tgt.max()) if n else 0
+    out = np.zeros((n, m))
+    if m == 0:
+        return out
+    if answered is None:
+        for i in range(n):
+            out[i, : tgt[i]] = 1.0
+        return out
+    ans = np.asarray(answered, dtype=float)
+    gains = np.diff(ans, axis=1).clip(min=0.0)  # gains[:, k-1] = worth of the k-th agent
+    mono = np.maximum.accumulate(gains[:, ::-1], axis=1)[:, ::-1]
+    for i in range(n):
+        if tgt[i] == 0:
+            continue
+        ks = np.maximum(1, np.ceil(np.arange(1, tgt[i] + 1) * (1.0 - residual) - 1e-9).astype(np.int64))
+        ks = np.minimum(ks, mono.shape[1])
+        g = mono[i, ks - 1]
+        floor = max(1e-3, 0.01 * float(g.max()) if g.size else 1e-3)
+        # the j-th missing agent counted from the top of the target: cost increasing in j
+        out[i, : tgt[i]] = np.maximum(g[::-1], floor)
+    return out
+
+
+def is_weekend(d: dt.date) -> bool:
+    return d.weekday() >= 5
+
+
+def weekend_keys(problem: RosterProblem) -> dict[int, list[int]]:
+    """Weekend number -> horizon days (Sat/Sun) in it."""
+    out: dict[int, list[int]] = {}
+    for day in range(problem.grid.days):
+        d = problem.date(day)
+        if is_weekend(d):
+            key = (d - dt.timedelta(days=d.weekday() - 5)).toordinal()
+            out.setdefault(key, []).append(day)
+    return out
+
+
+def week_blocks(days: int) -> list[range]:
+    """Planning weeks: 7-day blocks from the horizon's first day (the last may be partial)."""
+    return [range(s, min(s + 7, days)) for s in range(0, days, 7)]
+
+
+def ceil_int(x: float) -> int:
+    return int(math.ceil(x - 1e-9))
+
+
+def plain_demand(queues: tuple[str, ...], required: np.ndarray, minimum: np.ndarray | None = None, skills: tuple[str, ...] | None = None) -> Demand:
+    """A :class:`Demand` with plain (one cost per missing agent-interval) under-coverage."""
+    req = np.asarray(required, dtype=np.int64)
+    mn = np.zeros_like(req) if minimum is None else np.asarray(minimum, dtype=np.int64)
+    req = np.maximum(req, mn)
+    m = int(req.max()) if req.size else 0
+    costs = np.zeros((*req.shape, m))
+    for q in range(req.shape[0]):
+        costs[q, :, :] = step_costs(req[q], None)[:, :m] if m else costs[q]
+    return Demand(queues, skills or queues, req, mn, costs)

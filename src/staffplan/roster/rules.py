@@ -1,0 +1,465 @@
+"""Roster rules: one function per business rule.
+
+A hard rule adds constraints (each enforced by ``rm.guard(rule, agent, ...)``
+so an infeasible model can name it). A soft rule adds penalty variables and
+returns the named :class:`~staffplan.roster.build.Term` s it created (also
+recorded on ``rm.terms``).
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections import defaultdict
+from collections.abc import Callable, Sequence
+
+from ortools.sat.python import cp_model
+
+from staffplan.io.team import Agent
+from staffplan.roster.build import RosterModel, Term, scaled
+from staffplan.roster.model import ceil_int, week_blocks, weekend_keys
+
+Lit = cp_model.IntVar | int
+
+
+def _clause(rm: RosterModel, positives: Sequence[Lit], negatives: Sequence[Lit], guard: list[cp_model.IntVar]) -> None:
+    """Add OR(positives ∪ ¬negatives), simplifying constant 0/1 literals."""
+    lits: list[cp_model.IntVar] = []
+    for p in positives:
+        if isinstance(p, int):
+            if p:
+                return
+            continue
+        lits.append(p)
+    for q in negatives:
+        if isinstance(q, int):
+            if not q:
+                return
+            continue
+        lits.append(q.Not())
+    if not lits:
+        rm.model.AddBoolOr([rm.model.NewConstant(0)]).OnlyEnforceIf(guard)
+        return
+    rm.model.AddBoolOr(lits).OnlyEnforceIf(guard)
+
+
+def _paid(rm: RosterModel, agent: str, days: Sequence[int]) -> cp_model.LinearExprT:
+    vs, cs = [], []
+    for d in days:
+        for v, lit in rm.shifts(agent, d):
+            vs.append(lit)
+            cs.append(v.paid_minutes)
+    return cp_model.LinearExpr.WeightedSum(vs, cs) if vs else 0
+
+
+def absent_days(rm: RosterModel, agent: str) -> set[int]:
+    """Horizon days a vacation/sick absence covers from local midnight to midnight."""
+    p = rm.problem
+    out = set()
+    for a in p.absences:
+        if a.agent_id != agent or a.kind not in ("vacation", "sick"):
+            continue
+        s, e = p.elapsed(a.start), p.elapsed(a.end)
+        for d in range(p.grid.days):
+            d0, d1 = p.start_elapsed(d, 0), p.start_elapsed(d + 1, 0) if d + 1 < p.grid.days else p.elapsed(p.grid.local_midnight(p.grid.end))
+            if s <= d0 and d1 <= e:
+                out.add(d)
+    return out
+
+
+def week_limits(rm: RosterModel, agent: Agent) -> list[tuple[range, int, int]]:
+    """(days, min, max) paid minutes per planning week [min], pro-rated and reduced for absences.
+
+    A partial last week gets ``limit × days/7``; the weekly minimum is also
+    reduced by ``min × absent_days/7`` for whole days of vacation or sickness.
+    """
+    c = rm.problem.contracts[agent.contract]
+    gone = absent_days(rm, agent.id)
+    out = []
+    for block in week_blocks(rm.problem.grid.days):
+        present = sum(1 for d in block if d not in gone)
+        lo = ceil_int(c.min_minutes_week * present / 7)
+        hi = int(c.max_minutes_week * len(block) // 7)
+        out.append((block, lo, hi))
+    return out
+
+
+def weekly_minutes(rm: RosterModel) -> None:
+    """Hard: paid minutes per planning week within the contract's [min, max]."""
+    for a in rm.problem.agents:
+        for k, (block, lo, hi) in enumerate(week_limits(rm, a)):
+            paid = _paid(rm, a.id, block)
+            g = rm.guard("weekly paid minutes", a.id, f"week {k + 1}")
+            rm.model.Add(paid <= hi).OnlyEnforceIf(g)
+            if lo > 0:
+                rm.model.Add(paid >= lo).OnlyEnforceIf(g)
+
+
+def weekly_days(rm: RosterModel) -> None:
+    """Hard: working days per planning week at most ``max_days_week``."""
+    for a in rm.problem.agents:
+        c = rm.problem.contracts[a.contract]
+        for k, block in enumerate(week_blocks(rm.problem.grid.days)):
+            ws = [rm.work[(a.id, d)] for d in block if (a.id, d) in rm.work]
+            if len(ws) > c.max_days_week:
+                rm.model.Add(sum(ws) <= c.max_days_week).OnlyEnforceIf(rm.guard("max days per week", a.id, f"week {k + 1}"))
+
+
+def horizon_minutes(rm: RosterModel) -> None:
+    """Hard: paid minutes over the horizon within optional [min_minutes_horizon, max_minutes_horizon]."""
+    days = range(rm.problem.grid.days)
+    for a in rm.problem.agents:
+        c = rm.problem.contracts[a.contract]
+        if c.min_minutes_horizon is None and c.max_minutes_horizon is None:
+            continue
+        paid = _paid(rm, a.id, days)
+        g = rm.guard("paid minutes over the horizon", a.id)
+        if c.max_minutes_horizon is not None:
+            rm.model.Add(paid <= c.max_minutes_horizon).OnlyEnforceIf(g)
+        if c.min_minutes_horizon:
+            rm.model.Add(paid >= c.min_minutes_horizon).OnlyEnforceIf(g)
+
+
+def trailing_days(rm: RosterModel, agent: str) -> int:
+    """Consecutive days the agent worked right before the horizon (from ``previous_roster``)."""
+    worked = {s.date for s in rm.problem.previous if s.agent_id == agent}
+    k, d = 0, rm.problem.grid.start - dt.timedelta(days=1)
+    while d in worked:
+        k += 1
+        d -= dt.timedelta(days=1)
+    return k
+
+
+def max_consecutive(rm: RosterModel) -> None:
+    """Hard: at most ``max_consecutive_days`` working days in a row (counting the previous roster)."""
+    days = rm.problem.grid.days
+    for a in rm.problem.agents:
+        mc = rm.problem.contracts[a.contract].max_consecutive_days
+        g = rm.guard("max consecutive days", a.id)
+        w = [rm.worked(a.id, d) for d in range(days)]
+        for s in range(0, days - mc):
+            _clause(rm, [], w[s : s + mc + 1], g)
+        k = trailing_days(rm, a.id)
+        if k:
+            first = w[: max(mc - k + 1, 1)]
+            if k >= mc:
+                for lit in first[:1]:
+                    _clause(rm, [], [lit], g)
+            elif len(first) == mc - k + 1:
+                _clause(rm, [], first, g)
+
+
+def min_consecutive(rm: RosterModel) -> None:
+    """Hard: work blocks not touching the horizon's ends last at least ``min_consecutive_days``."""
+    days = rm.problem.grid.days
+    for a in rm.problem.agents:
+        m = rm.problem.contracts[a.contract].min_consecutive_days
+        if m <= 1:
+            continue
+        g = rm.guard("min consecutive days", a.id)
+        w = [rm.worked(a.id, d) for d in range(days)]
+        for s in range(1, days):
+            for length in range(1, m):
+                if s + length > days - 1:
+                    break
+                _clause(rm, [w[s - 1], w[s + length]], w[s : s + length], g)
+
+
+def min_days_off(rm: RosterModel) -> None:
+    """Hard: runs of days off not touching the horizon's ends last at least ``min_days_off_in_row``."""
+    days = rm.problem.grid.days
+    for a in rm.problem.agents:
+        m = rm.problem.contracts[a.contract].min_days_off_in_row
+        if m <= 1:
+            continue
+        g = rm.guard("min days off in a row", a.id)
+        w = [rm.worked(a.id, d) for d in range(days)]
+        for s in range(1, days):
+            for length in range(1, m):
+                if s + length > days - 1:
+                    break
+                _clause(rm, w[s : s + length], [w[s - 1], w[s + length]], g)
+
+
+def rest_and_successions(rm: RosterModel) -> None:
+    """Hard: minimum rest between shifts (and no overlap), forbidden template successions, across the boundary too."""
+    p = rm.problem
+    days = p.grid.days
+    for a in p.agents:
+        c = p.contracts[a.contract]
+        rest = int(round(c.min_rest_hours * 60))
+        g = rm.guard("minimum rest between shifts", a.id)
+        for d in range(days):
+            if (a.id, d) not in rm.work:
+                continue
+            opts_d = rm.shifts(a.id, d)
+            max_end = max(rm.elapsed[(d, v.id)][1] for v, _ in opts_d)
+            for k in (1, 2, 3):
+                e = d + k
+                if e >= days or (a.id, e) not in rm.work:
+                    continue
+                opts_e = rm.shifts(a.id, e)
+                min_start = min(rm.elapsed[(e, v.id)][0] for v, _ in opts_e)
+                if min_start - max_end >= rest:
+                    continue
+                start_e = cp_model.LinearExpr.WeightedSum([x for _, x in opts_e], [rm.elapsed[(e, v.id)][0] for v, _ in opts_e])
+                end_d = cp_model.LinearExpr.WeightedSum([x for _, x in opts_d], [rm.elapsed[(d, v.id)][1] for v, _ in opts_d])
+                rm.model.Add(start_e - end_d >= rest).OnlyEnforceIf([rm.work[(a.id, d)], rm.work[(a.id, e)], *g])
+        tmpl = p.template_by_id
+        gs = rm.guard("forbidden shift succession", a.id)
+        for d in range(days - 1):
+            by_t: dict[str, list[cp_model.IntVar]] = defaultdict(list)
+            nxt: dict[str, list[cp_model.IntVar]] = defaultdict(list)
+            for v, x in rm.shifts(a.id, d):
+                by_t[v.template].append(x)
+            for v, x in rm.shifts(a.id, d + 1):
+                nxt[v.template].append(x)
+            for t in sorted(by_t):
+                for u in tmpl[t].not_followed_by:
+                    if u in nxt:
+                        rm.model.Add(sum(by_t[t]) + sum(nxt[u]) <= 1).OnlyEnforceIf(gs)
+        prev = [s for s in p.previous if s.agent_id == a.id]
+        if prev:
+            last = max(prev, key=lambda s: s.end)
+            end = p.elapsed(last.end)
+            gp = rm.guard("rest after the previous roster", a.id)
+            for d in range(min(3, days)):
+                for v, x in rm.shifts(a.id, d):
+                    s0 = rm.elapsed[(d, v.id)][0]
+                    banned = s0 - end < rest
+                    if d == 0 and last.date == p.grid.start - dt.timedelta(days=1) and last.template in tmpl:
+                        banned = banned or v.template in tmpl[last.template].not_followed_by
+                    if banned:
+                        rm.model.Add(x == 0).OnlyEnforceIf(gp)
+
+
+def weekend_vars(rm: RosterModel, agent: str) -> list[cp_model.IntVar]:
+    """One literal per weekend in the horizon: the agent works Saturday or Sunday."""
+    key = f"weekends[{agent}]"
+    if key not in rm.cache:
+        out = []
+        for wk, ds in sorted(weekend_keys(rm.problem).items()):
+            ws = [rm.work[(agent, d)] for d in ds if (agent, d) in rm.work]
+            if not ws:
+                continue
+            v = rm.model.NewBoolVar(f"weekend[{agent},{dt.date.fromordinal(wk)}]")
+            rm.model.AddMaxEquality(v, ws)
+            out.append(v)
+        rm.cache[key] = out
+    return rm.cache[key]  # type: ignore[return-value]
+
+
+def max_weekends(rm: RosterModel) -> None:
+    """Hard: weekends worked over the horizon at most ``max_weekends``."""
+    for a in rm.problem.agents:
+        m = rm.problem.contracts[a.contract].max_weekends
+        if m is None:
+            continue
+        wv = weekend_vars(rm, a.id)
+        if len(wv) > m:
+            rm.model.Add(sum(wv) <= m).OnlyEnforceIf(rm.guard("max weekends", a.id))
+
+
+def template_limits(rm: RosterModel) -> None:
+    """Hard: each template worked at most ``max_shifts`` times over the horizon."""
+    for a in rm.problem.agents:
+        for t, n in rm.problem.contracts[a.contract].max_shifts:
+            xs = [x for d in range(rm.problem.grid.days) for v, x in rm.shifts(a.id, d) if v.template == t]
+            if len(xs) > n:
+                rm.model.Add(sum(xs) <= n).OnlyEnforceIf(rm.guard("max shifts per template", a.id, t))
+
+
+def coverage(rm: RosterModel) -> list[Term]:
+    """Interval coverage by skill group: hard minimum floors, soft under- and over-coverage.
+
+    Agents with identical queue sets form a group; per interval the group's
+    on-phone count is split across its queues by integer allocation variables.
+    Under-coverage of the target costs ``under_coverage × step cost`` per
+    missing agent (convex: the j-th missing agent costs at least the
+    (j−1)-th); over-coverage costs ``over_coverage`` per agent-interval.
+    """
+    p = rm.problem
+    dem = p.demand
+    n, nq = p.grid.n, len(dem.queues)
+    groups: dict[tuple[int, ...], list[Agent]] = defaultdict(list)
+    for a in p.agents:
+        qs = tuple(sorted(p.agent_queues(a)))
+        if qs:
+            groups[qs].append(a)
+    contrib: list[dict[int, list[cp_model.LinearExprT]]] = [defaultdict(list) for _ in range(nq)]
+    for g in sorted(groups):
+        members = groups[g]
+        on: dict[int, list[tuple[int, cp_model.IntVar]]] = defaultdict(list)
+        keys = sorted({(d, v.id) for a in members for d in range(p.grid.days) for v, _ in rm.shifts(a.id, d)})
+        for d, vid in keys:
+            lits = [rm.x[(a.id, d, vid)] for a in members if (a.id, d, vid) in rm.x]
+            if len(lits) == 1:
+                count = lits[0]
+            else:
+                count = rm.model.NewIntVar(0, len(lits), f"count[{'+'.join(dem.queues[q] for q in g)},{d},{vid}]")
+                rm.model.Add(count == sum(lits))
+            lo, hi, holes = rm.phone[(d, vid)]
+            off = {t for h0, h1 in holes for t in range(h0, h1)}
+            for t in range(lo, hi):
+                if t not in off:
+                    on[t].append((1, count))
+        for a in members:
+            for s, e in rm.activities.get(a.id, []):
+                t0, t1 = s // p.grid.interval_min, -(-e // p.grid.interval_min)
+                for d in range(p.grid.days):
+                    for v, x in rm.shifts(a.id, d):
+                        e0, e1 = rm.elapsed[(d, v.id)]
+                        if not (e0 <= s and e <= e1):
+                            continue
+                        lo, hi, holes = rm.phone[(d, v.id)]
+                        off = {t for h0, h1 in holes for t in range(h0, h1)}
+                        for t in range(max(t0, lo), min(t1, hi)):
+                            if t not in off:
+                                on[t].append((-1, x))
+        for t in sorted(on):
+            expr = cp_model.LinearExpr.WeightedSum([v for _, v in on[t]], [c for c, _ in on[t]])
+            if len(g) == 1:
+                contrib[g[0]][t].append(expr)
+                continue
+            allocs = [rm.model.NewIntVar(0, len(members), f"alloc[{dem.queues[q]},{t},{'+'.join(dem.queues[k] for k in g)}]") for q in g]
+            rm.model.Add(sum(allocs) == expr)
+            for q, al in zip(g, allocs, strict=True):
+                contrib[q][t].append(al)
+    terms: list[Term] = []
+    w_under, w_over = p.weights.under_coverage, p.weights.over_coverage
+    for q in range(nq):
+        qname = dem.queues[q]
+        for t in range(n):
+            parts = contrib[q].get(t, [])
+            cov = sum(parts) if parts else 0
+            rm.coverage[(q, t)] = cov
+            r = int(dem.required[q, t])
+            if dem.minimum[q, t] > 0:
+                g = rm.guard("minimum cover", qname, str(p.grid.starts[t].date()))
+                if parts:
+                    rm.model.Add(cov >= int(dem.minimum[q, t])).OnlyEnforceIf(g)
+                else:
+                    rm.model.AddBoolOr([rm.model.NewConstant(0)]).OnlyEnforceIf(g)
+            if r > 0 and w_under > 0:
+                coefs = [scaled(w_under * c) for c in dem.step_costs[q, t, :r]]
+                if len(set(coefs)) == 1:
+                    u = rm.model.NewIntVar(0, r, f"under[{qname},{t}]")
+                    rm.model.Add(cov + u >= r)
+                    terms.append(rm.add_term("under_coverage", u.Name(), u, coefs[0]))
+                else:
+                    steps = [rm.model.NewBoolVar(f"under[{qname},{t},{j + 1}]") for j in range(r)]
+                    for j in range(r - 1):
+                        rm.model.AddImplication(steps[j + 1], steps[j])
+                    rm.model.Add(cov + sum(steps) >= r)
+                    terms += [rm.add_term("under_coverage", s.Name(), s, c) for s, c in zip(steps, coefs, strict=True)]
+            if parts and w_over > 0:
+                ub = sum(len(groups[g]) for g in groups if q in g)
+                o = rm.model.NewIntVar(0, ub, f"over[{qname},{t}]")
+                rm.model.Add(o >= cov - r)
+                terms.append(rm.add_term("over_coverage", o.Name(), o, scaled(w_over)))
+    return terms
+
+
+def labour_cost(rm: RosterModel) -> list[Term]:
+    """Soft: ``cost`` weight × hourly_cost × paid hours of every shift."""
+    w = rm.problem.weights.cost
+    terms: list[Term] = []
+    if w <= 0:
+        return terms
+    for a in rm.problem.agents:
+        if a.hourly_cost <= 0:
+            continue
+        for d in range(rm.problem.grid.days):
+            for v, x in rm.shifts(a.id, d):
+                terms.append(rm.add_term("cost", f"cost[{a.id},{d},{v.id}]", x, scaled(w * a.hourly_cost * v.paid_minutes / 60)))
+    return terms
+
+
+def _template_lits(rm: RosterModel, agent: str, day: int, template: str | None) -> list[cp_model.IntVar]:
+    return [x for v, x in rm.shifts(agent, day) if template is None or v.template == template]
+
+
+def preferences(rm: RosterModel) -> list[Term]:
+    """Soft: each broken preference costs ``preference`` weight × its weight."""
+    p = rm.problem
+    terms: list[Term] = []
+    if p.weights.preference <= 0:
+        return terms
+    for pref in p.preferences:
+        day = (pref.date - p.grid.start).days
+        if not 0 <= day < p.grid.days or pref.weight == 0:
+            continue
+        lits = _template_lits(rm, pref.agent_id, day, None if pref.kind == "off" else pref.template)
+        name = f"preference[{pref.agent_id},{pref.date},{pref.kind},{pref.template or '*'}]"
+        broken = rm.model.NewBoolVar(name)
+        if pref.kind == "on":
+            rm.model.Add(sum(lits) + broken == 1)
+        else:
+            rm.model.Add(sum(lits) == broken)
+        terms.append(rm.add_term("preference", name, broken, scaled(p.weights.preference * pref.weight)))
+    return terms
+
+
+def _spread(rm: RosterModel, name: str, counts: list[cp_model.LinearExprT], ub: int) -> cp_model.IntVar:
+    mx = rm.model.NewIntVar(0, ub, f"max_{name}")
+    mn = rm.model.NewIntVar(0, ub, f"min_{name}")
+    for c in counts:
+        rm.model.Add(mx >= c)
+        rm.model.Add(mn <= c)
+    spread = rm.model.NewIntVar(0, ub, f"spread_{name}")
+    rm.model.Add(spread == mx - mn)
+    return spread
+
+
+def fairness(rm: RosterModel) -> list[Term]:
+    """Soft: weekends worked and late shifts spread evenly — ``fairness`` × (max − min) per contract."""
+    p = rm.problem
+    terms: list[Term] = []
+    if p.weights.fairness <= 0:
+        return terms
+    by_contract: dict[str, list[Agent]] = defaultdict(list)
+    for a in p.agents:
+        by_contract[a.contract].append(a)
+    late = {t.id for t in p.templates if t.late}
+    for cid in sorted(by_contract):
+        members = by_contract[cid]
+        if len(members) < 2:
+            continue
+        weekends = [sum(weekend_vars(rm, a.id)) for a in members]
+        n_we = len(weekend_keys(p))
+        if n_we:
+            s = _spread(rm, f"weekends[{cid}]", weekends, n_we)
+            terms.append(rm.add_term("fairness", s.Name(), s, scaled(p.weights.fairness)))
+        if late:
+            lates = [sum(x for d in range(p.grid.days) for v, x in rm.shifts(a.id, d) if v.template in late) for a in members]
+            s = _spread(rm, f"late[{cid}]", lates, p.grid.days)
+            terms.append(rm.add_term("fairness", s.Name(), s, scaled(p.weights.fairness)))
+    return terms
+
+
+def shift_cover(rm: RosterModel) -> list[Term]:
+    """Soft: day-level cover per (date, template[, skill]); each missing/surplus agent costs its row's weight."""
+    p = rm.problem
+    terms: list[Term] = []
+    for c in p.shift_cover:
+        day = (c.date - p.grid.start).days
+        if not 0 <= day < p.grid.days:
+            continue
+        lits = [x for a in p.agents if c.skill is None or c.skill in a.skills for x in _template_lits(rm, a.id, day, c.template)]
+        count = sum(lits) if lits else 0
+        key = f"{c.date},{c.template}" + (f",{c.skill}" if c.skill else "")
+        if c.under_weight > 0 and c.required > 0:
+            u = rm.model.NewIntVar(0, c.required, f"cover_under[{key}]")
+            rm.model.Add(count + u >= c.required)
+            terms.append(rm.add_term("shift_cover", u.Name(), u, scaled(c.under_weight)))
+        if c.over_weight > 0 and lits:
+            o = rm.model.NewIntVar(0, len(lits), f"cover_over[{key}]")
+            rm.model.Add(o >= count - c.required)
+            terms.append(rm.add_term("shift_cover", o.Name(), o, scaled(c.over_weight)))
+    return terms
+
+
+HARD_RULES: tuple[Callable[[RosterModel], None], ...] = (
+    weekly_minutes, weekly_days, horizon_minutes, max_consecutive, min_consecutive,
+    min_days_off, rest_and_successions, max_weekends, template_limits,
+)  # fmt: skip
+SOFT_RULES: tuple[Callable[[RosterModel], list[Term]], ...] = (coverage, labour_cost, preferences, fairness, shift_cover)

@@ -1,0 +1,118 @@
+"""Solve a built roster model: the only place that creates a ``CpSolver``.
+
+Every solver parameter is set explicitly. With ``deterministic=True`` (the
+default) the search is CP-SAT's interleaved deterministic parallel search and
+the limit is *deterministic time* (``max_deterministic_time``, about seconds
+of work on a quiet machine), with a wall-clock safety cap of three times the
+limit: the same inputs and seed give the same roster on any machine load.
+
+Gap (relative): ``(objective − bound) / max(|objective|, 1)``, 0 at optimality.
+Objective and bound are reported in objective units (coefficients / SCALE).
+"""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass, field
+
+from ortools.sat.python import cp_model
+
+from staffplan.roster.build import RosterModel, objective_expr
+from staffplan.roster.model import SCALE
+
+Progress = Callable[[float, float, float, float], None]
+"""Called on each improving solution with (elapsed [s], objective, bound, gap)."""
+
+
+@dataclass(frozen=True)
+class SolveSettings:
+    """Solver settings: time limit [s], search workers, random seed, determinism."""
+
+    time_limit_s: float = 60.0
+    workers: int = 2
+    seed: int = 0
+    deterministic: bool = True
+    log_search: bool = False
+
+
+@dataclass(frozen=True, eq=False)
+class SolveResult:
+    """Status, objective and bound [objective units], gap [fraction], times [s] and literal values."""
+
+    status: str
+    objective: float | None
+    bound: float | None
+    gap: float | None
+    solve_seconds: float
+    first_solution_seconds: float | None
+    values: dict[tuple[str, int, str], int] = field(default_factory=dict)
+    term_values: dict[str, int] = field(default_factory=dict)
+    core: tuple[int, ...] = ()
+
+    @property
+    def feasible(self) -> bool:
+        return self.status in ("OPTIMAL", "FEASIBLE")
+
+
+def relative_gap(objective: float, bound: float) -> float:
+    """``(objective − bound) / max(|objective|, 1)`` [fraction], never negative."""
+    return max(objective - bound, 0.0) / max(abs(objective), 1.0)
+
+
+def make_solver(settings: SolveSettings) -> cp_model.CpSolver:
+    """A ``CpSolver`` with every parameter set from ``settings``."""
+    solver = cp_model.CpSolver()
+    p = solver.parameters
+    p.num_workers = int(settings.workers)
+    p.random_seed = int(settings.seed)
+    p.log_search_progress = bool(settings.log_search)
+    p.interleave_search = bool(settings.deterministic)
+    if settings.deterministic:
+        p.max_deterministic_time = float(settings.time_limit_s)
+        p.max_time_in_seconds = float(settings.time_limit_s) * 3.0
+    else:
+        p.max_time_in_seconds = float(settings.time_limit_s)
+    p.relative_gap_limit = 0.0
+    p.absolute_gap_limit = 0.0
+    return solver
+
+
+class _Callback(cp_model.CpSolverSolutionCallback):
+    def __init__(self, progress: Progress | None) -> None:
+        super().__init__()
+        self.progress = progress
+        self.t0 = time.perf_counter()
+        self.first: float | None = None
+
+    def on_solution_callback(self) -> None:
+        elapsed = time.perf_counter() - self.t0
+        if self.first is None:
+            self.first = elapsed
+        if self.progress is not None:
+            obj, bound = self.ObjectiveValue() / SCALE, self.BestObjectiveBound() / SCALE
+            self.progress(elapsed, obj, bound, relative_gap(obj, bound))
+
+
+def solve(rm: RosterModel, settings: SolveSettings = SolveSettings(), progress: Progress | None = None, assumptions: Sequence[cp_model.IntVar] = ()) -> SolveResult:
+    """Minimise ``Σ terms`` of ``rm`` and return the result (never raises on infeasibility)."""
+    rm.model.Minimize(objective_expr(rm))
+    rm.model.ClearAssumptions()
+    if assumptions:
+        rm.model.AddAssumptions(list(assumptions))
+    solver = make_solver(settings)
+    cb = _Callback(progress)
+    t0 = time.perf_counter()
+    code = solver.Solve(rm.model, cb)
+    seconds = time.perf_counter() - t0
+    status = solver.StatusName(code)
+    if code in (cp_model.OPTIMAL, cp_model.FEASIBLE):
+        obj = solver.ObjectiveValue() / SCALE
+        bound = solver.BestObjectiveBound() / SCALE
+        values = {k: int(solver.Value(v)) for k, v in rm.x.items()}
+        term_values = {t.name: int(solver.Value(t.var)) for t in rm.terms}
+        return SolveResult(status, obj, bound, relative_gap(obj, bound), seconds, cb.first if cb.first is not None else seconds, values, term_values)
+    core: tuple[int, ...] = ()
+    if code == cp_model.INFEASIBLE and assumptions:
+        core = tuple(solver.SufficientAssumptionsForInfeasibility())
+    return SolveResult(status, None, None, None, seconds, None, core=core)
