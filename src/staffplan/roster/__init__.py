@@ -13,6 +13,7 @@ from staffplan.errors import InfeasibleError
 from staffplan.roster.build import RosterModel, Term, build_model
 from staffplan.roster.explain import explain_infeasible, gap_notes, precheck
 from staffplan.roster.extract import Roster, allocate, extract, on_phone_matrix
+from staffplan.roster.hint import add_hint
 from staffplan.roster.model import RosterProblem
 from staffplan.roster.solve import Progress, SolveResult, SolveSettings, solve
 
@@ -32,12 +33,14 @@ class Outcome:
     model: RosterModel
 
 
-def plan(problem: RosterProblem, settings: SolveSettings = SolveSettings(), progress: Progress | None = None) -> Outcome:
+def plan(problem: RosterProblem, settings: SolveSettings | None = None, progress: Progress | None = None) -> Outcome:
     """Build, pre-check, solve and extract; raises :class:`InfeasibleError` with reasons if no roster exists."""
+    settings = settings or SolveSettings()
     rm = build_model(problem)
     pre = precheck(rm)
     if pre:
         raise InfeasibleError("no roster satisfies the hard rules", reasons=pre)
+    add_hint(rm)
     result = solve(rm, settings, progress)
     if result.status == "INFEASIBLE":
         raise explain_infeasible(problem, settings)

@@ -10,6 +10,7 @@ import pandas as pd
 from staffplan.errors import InputError, ScenarioError
 from staffplan.io.tables import Column, read_table
 from staffplan.io.team import (
+    ShiftTemplate,
     read_absences,
     read_agents,
     read_availability,
@@ -90,8 +91,14 @@ def answered_curves(volume: np.ndarray, aht_s: np.ndarray, interval_min: int, sc
     return np.asarray(answered_within_curve(volume, aht_s, interval_min, target_for_queue(q), max_agents), dtype=float)
 
 
-def demand_from_frame(frame: pd.DataFrame, grid: TimeGrid, queues: tuple[str, ...], skills: tuple[str, ...], residual: float, *, scenario: Scenario | None = None, file: Path | None = None) -> Demand:
-    """Arrays (queue × interval) from a requirements frame; SL-aware step costs when volume and AHT are given."""
+def demand_from_frame(
+    frame: pd.DataFrame, grid: TimeGrid, queues: tuple[str, ...], skills: tuple[str, ...], residual: float, *,
+    scenario: Scenario | None = None, file: Path | None = None, templates: tuple[ShiftTemplate, ...] = (),
+) -> Demand:  # fmt: skip
+    """Arrays (queue × interval) from a requirements frame; SL-aware step costs when volume and AHT are given.
+
+    A queue's own ``shrinkage`` (scenario) replaces the global one in its residual.
+    """
     nq, n = len(queues), grid.n
     raw = np.zeros((nq, n))
     minimum = np.zeros((nq, n), dtype=np.int64)
@@ -113,15 +120,22 @@ def demand_from_frame(frame: pd.DataFrame, grid: TimeGrid, queues: tuple[str, ..
         aht[q, t] = float(r.aht_seconds)
     target = coverage_target(raw, residual)
     target = np.maximum(target, minimum)
+    sl_aware = False
+    for q in range(nq):
+        if scenario is not None:
+            own = scenario.queue(queues[q]).shrinkage
+            if own is not None:
+                rq = residual_shrinkage(own, templates)
+                target[q] = np.maximum(coverage_target(raw[q], rq), minimum[q])
     m = int(target.max()) if target.size else 0
     costs = np.zeros((nq, n, m))
-    sl_aware = False
     for q in range(nq):
         known = np.isfinite(volume[q]) & np.isfinite(aht[q])
         curve = None
         if known.all() and m > 0:
             curve = answered_curves(volume[q], aht[q], grid.interval_min, scenario, queues[q], m + 1)
-        c = step_costs(target[q], curve, residual)
+        own = scenario.queue(queues[q]).shrinkage if scenario is not None else None
+        c = step_costs(target[q], curve, residual if own is None else residual_shrinkage(own, templates))
         costs[q, :, : c.shape[1]] = c
         sl_aware = sl_aware or curve is not None
     has_vol = np.isfinite(volume).any()
@@ -167,7 +181,7 @@ def load_problem(scenario: Scenario, requirements: pd.DataFrame | None = None) -
     if len(frame) == 0:
         demand = Demand.empty(queues, skills, grid.n)
     else:
-        demand = demand_from_frame(frame, grid, queues, skills, residual, scenario=scenario, file=scenario.file("requirements", required=False))
+        demand = demand_from_frame(frame, grid, queues, skills, residual, scenario=scenario, file=scenario.file("requirements", required=False), templates=templates)
     if not shift_cover and not demand.required.any():
         raise ScenarioError("nothing to roster", file=scenario.path, key="data.requirements", expected="interval requirements (a requirements CSV or a history to forecast) or a shift_cover file")
     return RosterProblem(grid, agents, contracts, templates, demand, scenario.weights, absences, availability, preferences, shift_cover, previous, residual, str(scenario.path))

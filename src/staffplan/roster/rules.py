@@ -69,15 +69,17 @@ def absent_days(rm: RosterModel, agent: str) -> set[int]:
 def week_limits(rm: RosterModel, agent: Agent) -> list[tuple[range, int, int]]:
     """(days, min, max) paid minutes per planning week [min], pro-rated and reduced for absences.
 
-    A partial last week gets ``limit × days/7``; the weekly minimum is also
-    reduced by ``min × absent_days/7`` for whole days of vacation or sickness.
+    A partial last week gets ``limit × days/7``; each whole day of vacation or
+    sickness in the week lowers the minimum by a day's share,
+    ``min_minutes_week / max_days_week`` (never below 0).
     """
     c = rm.problem.contracts[agent.contract]
     gone = absent_days(rm, agent.id)
     out = []
     for block in week_blocks(rm.problem.grid.days):
-        present = sum(1 for d in block if d not in gone)
-        lo = ceil_int(c.min_minutes_week * present / 7)
+        absent = sum(1 for d in block if d in gone)
+        share = c.min_minutes_week / max(c.max_days_week, 1)
+        lo = max(ceil_int(c.min_minutes_week * len(block) / 7 - absent * share), 0)
         hi = int(c.max_minutes_week * len(block) // 7)
         out.append((block, lo, hi))
     return out
@@ -276,6 +278,8 @@ def coverage(rm: RosterModel) -> list[Term]:
     Under-coverage of the target costs ``under_coverage × step cost`` per
     missing agent (convex: the j-th missing agent costs at least the
     (j−1)-th); over-coverage costs ``over_coverage`` per agent-interval.
+    Intervals no agent with the skill can cover at all carry no term (their
+    gap is constant; :func:`staffplan.roster.explain.gap_notes` reports it).
     """
     p = rm.problem
     dem = p.demand
@@ -339,7 +343,7 @@ def coverage(rm: RosterModel) -> list[Term]:
                     rm.model.Add(cov >= int(dem.minimum[q, t])).OnlyEnforceIf(g)
                 else:
                     rm.model.AddBoolOr([rm.model.NewConstant(0)]).OnlyEnforceIf(g)
-            if r > 0 and w_under > 0:
+            if r > 0 and w_under > 0 and parts:  # intervals nobody can cover: reported as notes, not costed
                 coefs = [scaled(w_under * c) for c in dem.step_costs[q, t, :r]]
                 if len(set(coefs)) == 1:
                     u = rm.model.NewIntVar(0, r, f"under[{qname},{t}]")

@@ -1,10 +1,13 @@
 """Solve a built roster model: the only place that creates a ``CpSolver``.
 
-Every solver parameter is set explicitly. With ``deterministic=True`` (the
-default) the search is CP-SAT's interleaved deterministic parallel search and
-the limit is *deterministic time* (``max_deterministic_time``, about seconds
-of work on a quiet machine), with a wall-clock safety cap of three times the
-limit: the same inputs and seed give the same roster on any machine load.
+Every solver parameter is set explicitly. With ``deterministic=True`` the search is CP-SAT's interleaved deterministic parallel search and
+the time limit applies both as wall-clock and as *deterministic time*
+(``max_deterministic_time``): a run that ends by optimality or by the
+deterministic limit gives the same roster for the same inputs and seed; one
+cut by the wall clock on a busy machine may stop at an earlier solution.
+The default portfolio search (``deterministic=False``) finds good rosters much
+faster but, with several workers, may return a different roster of equal or
+near-equal cost from run to run; with ``workers=1`` it is deterministic too.
 
 Gap (relative): ``(objective − bound) / max(|objective|, 1)``, 0 at optimality.
 Objective and bound are reported in objective units (coefficients / SCALE).
@@ -32,7 +35,7 @@ class SolveSettings:
     time_limit_s: float = 60.0
     workers: int = 2
     seed: int = 0
-    deterministic: bool = True
+    deterministic: bool = False
     log_search: bool = False
 
 
@@ -68,11 +71,9 @@ def make_solver(settings: SolveSettings) -> cp_model.CpSolver:
     p.random_seed = int(settings.seed)
     p.log_search_progress = bool(settings.log_search)
     p.interleave_search = bool(settings.deterministic)
+    p.max_time_in_seconds = float(settings.time_limit_s)
     if settings.deterministic:
         p.max_deterministic_time = float(settings.time_limit_s)
-        p.max_time_in_seconds = float(settings.time_limit_s) * 3.0
-    else:
-        p.max_time_in_seconds = float(settings.time_limit_s)
     p.relative_gap_limit = 0.0
     p.absolute_gap_limit = 0.0
     return solver
@@ -94,8 +95,9 @@ class _Callback(cp_model.CpSolverSolutionCallback):
             self.progress(elapsed, obj, bound, relative_gap(obj, bound))
 
 
-def solve(rm: RosterModel, settings: SolveSettings = SolveSettings(), progress: Progress | None = None, assumptions: Sequence[cp_model.IntVar] = ()) -> SolveResult:
+def solve(rm: RosterModel, settings: SolveSettings | None = None, progress: Progress | None = None, assumptions: Sequence[cp_model.IntVar] = ()) -> SolveResult:
     """Minimise ``Σ terms`` of ``rm`` and return the result (never raises on infeasibility)."""
+    settings = settings or SolveSettings()
     rm.model.Minimize(objective_expr(rm))
     rm.model.ClearAssumptions()
     if assumptions:

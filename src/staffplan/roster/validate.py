@@ -138,8 +138,8 @@ def _contract_checks(problem: RosterProblem, aid: str, shifts: list[tuple[dt.dat
     for w0 in range(0, grid.days, 7):
         block = range(w0, min(w0 + 7, grid.days))
         paid = sum(day[k][4] for k in block if k in day)
-        present = sum(1 for k in block if k not in gone)
-        lo = math.ceil(c.min_minutes_week * present / 7 - 1e-9)
+        absent = sum(1 for k in block if k in gone)
+        lo = max(math.ceil(c.min_minutes_week * len(block) / 7 - absent * c.min_minutes_week / max(c.max_days_week, 1) - 1e-9), 0)
         hi = c.max_minutes_week * len(block) // 7
         wk = str(grid.start + dt.timedelta(days=w0))
         if not lo <= paid <= hi:
