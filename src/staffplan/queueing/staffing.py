@@ -185,6 +185,8 @@ def _erlang_c_servers(load: FArray, aht: FArray, target: Target) -> IArray:
     a, h = load[idx], aht[idx]
     cap = _cap(a, h, target)
     k = np.floor(a) + 1.0  # Erlang C needs k > A
+    if target.max_occupancy is not None:  # and A / k <= max occupancy
+        k = np.maximum(k, np.ceil(a / target.max_occupancy - 1e-9))
     b = np.exp(log_erlang_b(a, k))
     while idx.size:
         sl, asa, _, occ = erlang_c_metrics(a, k, h, np.full(a.shape, target.sl_within_s), b)
