@@ -112,7 +112,11 @@ def compute_requirements(forecast: pd.DataFrame, scenario: Scenario) -> pd.DataF
         out = pd.DataFrame({"interval_start": rows["interval_start"], "queue": queue.name, "channel": queue.channel, "volume": vol, "aht_seconds": aht})
         out["offered_load"] = offered_load(vol, interval_min, aht)
         if target.deadline_hours is not None:
-            req, occ = deferred_requirements(vol, aht, interval_min, target.deadline_hours, _open_mask(queue, rows["interval_start"], scenario))
+            try:
+                req, occ = deferred_requirements(vol, aht, interval_min, target.deadline_hours, _open_mask(queue, rows["interval_start"], scenario))
+            except InputError as exc:
+                when = rows["interval_start"].iloc[(exc.row or 2) - 2]
+                raise ScenarioError(f"queue '{queue.name}': work arriving at {when} {exc.message}", file=scenario.path, key=f"queues.{queue.name}.deadline_hours", expected=exc.expected, hint=exc.hint) from None
             out["required_agents"] = req
             out["service_level"] = 1.0
             out["asa_seconds"] = np.nan
