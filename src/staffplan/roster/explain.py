@@ -123,8 +123,9 @@ def explain_infeasible(problem: RosterProblem, settings: SolveSettings) -> Infea
         return InfeasibleError("no roster satisfies the hard rules", reasons=pre, hint="see the reasons below")
     lits = rm.guard_literals()
     res = solve(rm, SolveSettings(max(settings.time_limit_s, 5.0), 1, settings.seed, deterministic=False), assumptions=lits)
+    core = _minimize_core(rm, list(res.core), settings)
     reasons = []
-    for idx in res.core:
+    for idx in core:
         g = rm.guards.get(idx)
         if g is None:
             continue
@@ -136,6 +137,23 @@ def explain_infeasible(problem: RosterProblem, settings: SolveSettings) -> Infea
     if not reasons:
         reasons.append(Reason("hard rules", "whole roster", f"the solver found no roster within the time limit (status {res.status})", "raise --time-limit or relax contracts"))
     return InfeasibleError("no roster satisfies the hard rules", reasons=reasons)
+
+
+def _minimize_core(rm: RosterModel, core: list[int], settings: SolveSettings, budget_s: float = 20.0) -> list[int]:
+    """Drop assumptions one by one while the rest stays infeasible (a smaller, clearer set of reasons)."""
+    import time
+
+    lits = {lit.Index(): lit for lit in rm.guard_literals()}
+    keep = [i for i in core if i in lits]
+    t0 = time.perf_counter()
+    for idx in list(keep):
+        if len(keep) <= 1 or time.perf_counter() - t0 > budget_s:
+            break
+        trial = [i for i in keep if i != idx]
+        res = solve(rm, SolveSettings(2.0, 1, settings.seed), assumptions=[lits[i] for i in trial])
+        if res.status == "INFEASIBLE":
+            keep = trial
+    return keep
 
 
 def gap_notes(rm: RosterModel, coverage_diff: np.ndarray) -> list[str]:

@@ -250,5 +250,6 @@ def plain_demand(queues: tuple[str, ...], required: np.ndarray, minimum: np.ndar
     m = int(req.max()) if req.size else 0
     costs = np.zeros((*req.shape, m))
     for q in range(req.shape[0]):
-        costs[q, :, :] = step_costs(req[q], None)[:, :m] if m else costs[q]
+        c = step_costs(req[q], None)
+        costs[q, :, : c.shape[1]] = c
     return Demand(queues, skills or queues, req, mn, costs)
