@@ -70,7 +70,10 @@ def precheck(rm: RosterModel) -> list[Reason]:
     reasons: list[Reason] = []
     for a in p.agents:
         c = p.contracts[a.contract]
-        for k, (block, lo, _hi) in enumerate(week_limits(rm, a)):
+        for k, (block, lo, hi) in enumerate(week_limits(rm, a)):
+            if lo > hi:
+                reasons.append(Reason("weekly paid minutes", f"agent {a.id} ({a.name}), week {k + 1}", f"contract {c.id} needs at least {lo} and at most {hi} paid min in this {len(block)}-day week (limits pro-rated by days/7)", SUGGESTIONS["weekly paid minutes"]))
+                continue
             if lo <= 0:
                 continue
             best = sorted((max((v.paid_minutes for v, _ in rm.shifts(a.id, d)), default=0) for d in block), reverse=True)
