@@ -1,0 +1,61 @@
+"""Pure pieces of the roster model: coverage targets, convex step costs, on-phone matrix, allocation."""
+
+from __future__ import annotations
+
+import datetime as dt
+
+import numpy as np
+import pandas as pd
+import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+from staffplan.io.team import Break, ShiftTemplate
+from staffplan.roster.extract import allocate, on_phone_matrix
+from staffplan.roster.model import coverage_target, residual_shrinkage, step_costs
+from staffplan.timegrid import TimeGrid
+
+
+def test_residual_shrinkage_avoids_double_counting_breaks() -> None:
+    t = ShiftTemplate("D", 480, 480, 15, 480, (Break("b", 60, False, 120, 240),))  # breaks = 1/8 of the shift
+    r = residual_shrinkage(0.30, (t,))
+    assert 1 - r == pytest.approx(0.70 / 0.875)
+    assert coverage_target(np.array([8.0, 0.0, 7.9]), r).tolist() == [10, 0, 10]
+    assert residual_shrinkage(0.05, (t,)) == 0.0  # breaks already exceed the shrinkage
+
+
+@settings(max_examples=50, deadline=None)
+@given(st.lists(st.floats(0, 50), min_size=3, max_size=12), st.integers(1, 8), st.floats(0, 0.4))
+def test_step_costs_are_convex_and_positive(curve_gains: list[float], target: int, residual: float) -> None:
+    ans = np.concatenate([[0.0], np.cumsum(curve_gains)])[None, :]
+    c = step_costs(np.array([min(target, len(curve_gains))]), ans, residual)
+    row = c[0, : min(target, len(curve_gains))]
+    assert np.all(row > 0)
+    assert np.all(np.diff(row) >= -1e-12)  # the j-th missing agent never costs less than the (j-1)-th
+
+
+def test_step_costs_plain() -> None:
+    assert step_costs(np.array([2, 0, 1]), None).tolist() == [[1, 1], [0, 0], [1, 0]]
+
+
+def test_on_phone_matrix_breaks_and_overnight() -> None:
+    grid = TimeGrid(dt.date(2026, 12, 7), 2, 60, "UTC")
+    rows = pd.DataFrame(
+        {
+            "agent_id": ["A", "B"], "start": ["2026-12-07T08:00:00+00:00", "2026-12-07T20:00:00+00:00"],
+            "end": ["2026-12-07T12:00:00+00:00", "2026-12-08T04:00:00+00:00"], "breaks": ["lunch 10:00-10:30", "b 01:00-01:15"],
+            "activities": ["", ""],
+        }
+    )  # fmt: skip
+    on = on_phone_matrix(rows, ["A", "B", "C"], grid)
+    assert np.flatnonzero(on[0]).tolist() == [8, 9, 11]  # 10:00-11:00 touched by the break
+    assert np.flatnonzero(on[1]).tolist() == [20, 21, 22, 23, 24, 26, 27]  # 01:00 next day off
+    assert not on[2].any()
+
+
+def test_allocate_sends_multi_skilled_agents_to_the_largest_shortfall() -> None:
+    on = np.ones((3, 2), dtype=bool)
+    req = np.array([[1, 3], [2, 0]])
+    alloc = allocate(on, [(0,), (0, 1), (1, 0)], req)
+    assert alloc.tolist() == [[1, 3], [2, 0]]
+    assert alloc.sum(axis=0).tolist() == [3, 3]
