@@ -142,6 +142,14 @@ def test_unreachable_target_is_a_clear_error() -> None:
         required_agents(10.0, 0.0, 15, Target(0.8, 20))
 
 
+def test_deadline_target_kpis_use_the_deadline_as_threshold() -> None:
+    got = kpis(np.array([10.0, 0.0]), 600.0, 15, np.array([8, 0]), Target(deadline_hours=2))
+    ref = kpis(np.array([10.0, 0.0]), 600.0, 15, np.array([8, 0]), Target(0.5, 7200.0))
+    assert got.equals(ref)
+    with pytest.raises(InputError, match="deadline"):
+        required_agents(10.0, 600.0, 15, Target(deadline_hours=2))
+
+
 def test_target_for_queue() -> None:
     q = Queue("chat", channel="chat", service_level=0.8, answer_within_s=60, concurrency=2, max_occupancy=0.9)
     assert target_for_queue(q) == Target(0.8, 60, None, None, 0.9, None, 2.0, None)

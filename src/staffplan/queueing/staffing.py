@@ -9,7 +9,7 @@ time is the session length measured under concurrency; occupancy is per slot.
 from __future__ import annotations
 
 import math
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from fractions import Fraction
 
 import numpy as np
@@ -136,11 +136,14 @@ def kpis(volume: ArrayLike, aht_s: ArrayLike, interval_min: ArrayLike, agents: A
     Columns: offered_load [Erlangs], service_level [0-1], asa_s [s], p_wait
     [0-1], occupancy [0-1], abandon_rate [0-1]. No NaN: zero volume gives SL 1
     and zeros; zero agents (or an unstable Erlang C queue) gives SL 0, p_wait 1
-    and ASA ``inf``. Deferred work (a deadline target) is not an interval-by-
-    interval queue: use :func:`staffplan.queueing.deferred.deferred_requirements`.
+    and ASA ``inf``. A deadline target (email, back-office) is evaluated as a
+    stationary queue whose service-level threshold is the deadline (unless
+    ``answer_within_s`` is set), the same view the simulator takes; its staffing
+    plan comes from :func:`staffplan.queueing.deferred.deferred_requirements`.
     """
     if target.deadline_hours is not None:
-        raise InputError("KPIs per interval are for real-time queues", key="deadline_hours", hint="deferred work is evaluated over its deadline window (staffplan.queueing.deferred)")
+        within = target.answer_within_s if target.answer_within_s is not None else target.deadline_hours * 3600.0
+        target = replace(target, answer_within_s=within, deadline_hours=None)
     v0, h0, m0, n0 = np.broadcast_arrays(np.asarray(volume, dtype=float), np.asarray(aht_s, dtype=float), np.asarray(interval_min, dtype=float), np.asarray(agents, dtype=float))
     v, h, m, _ = _inputs(v0, h0, m0)
     n = n0.ravel()
