@@ -131,7 +131,9 @@ def _metrics(load: FArray, slots: FArray, aht: FArray, target: Target, *, with_a
 
 
 def kpis(volume: ArrayLike, aht_s: ArrayLike, interval_min: ArrayLike, agents: ArrayLike, target: Target) -> pd.DataFrame:
-    """KPIs per interval with ``agents`` on the queue, vectorised.
+    """KPIs per interval with ``agents`` [agents] on the queue, vectorised.
+
+    Fractional agents are allowed: floor(concurrency * agents) servers answer.
 
     Columns: offered_load [Erlangs], service_level [0-1], asa_s [s], p_wait
     [0-1], occupancy [0-1], abandon_rate [0-1]. No NaN: zero volume gives SL 1
