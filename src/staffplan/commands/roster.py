@@ -89,7 +89,9 @@ def roster(scenario: Path, time_limit: float | None, workers: int | None, seed: 
     if as_json:
         click.echo(json.dumps(doc))
         return
-    click.echo(f"status {res.status}: objective {res.objective:.2f}, bound {res.bound:.2f}, gap {res.gap:.2%}, solved in {res.solve_seconds:.1f} s")
+    bound = "unknown" if res.bound is None else f"{res.bound:.2f}"
+    gap = "unknown" if res.gap is None else f"{res.gap:.2%}"
+    click.echo(f"status {res.status}: objective {res.objective:.2f}, bound {bound}, gap {gap}, solved in {res.solve_seconds:.1f} s")
     click.echo(f"{doc['shifts']} shifts for {doc['agents_rostered']} agents, {doc['paid_hours']:.1f} paid hours; {doc['under_covered_agent_intervals']} under-covered agent-intervals")
     if week is not None:
         for r in week.itertuples(index=False):

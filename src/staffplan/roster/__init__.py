@@ -13,7 +13,7 @@ from staffplan.errors import InfeasibleError
 from staffplan.roster.build import RosterModel, Term, build_model
 from staffplan.roster.explain import explain_infeasible, gap_notes, precheck
 from staffplan.roster.extract import Roster, allocate, extract, on_phone_matrix
-from staffplan.roster.hint import add_hint
+from staffplan.roster.hint import greedy_hint
 from staffplan.roster.model import RosterProblem
 from staffplan.roster.solve import Progress, SolveResult, SolveSettings, solve
 
@@ -40,8 +40,7 @@ def plan(problem: RosterProblem, settings: SolveSettings | None = None, progress
     pre = precheck(rm)
     if pre:
         raise InfeasibleError("no roster satisfies the hard rules", reasons=pre)
-    add_hint(rm)
-    result = solve(rm, settings, progress)
+    result = solve(rm, settings, progress, hint=greedy_hint(rm))
     if result.status == "INFEASIBLE":
         raise explain_infeasible(problem, settings)
     if not result.feasible:

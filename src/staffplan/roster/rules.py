@@ -12,6 +12,7 @@ import datetime as dt
 from collections import defaultdict
 from collections.abc import Callable, Sequence
 
+import numpy as np
 from ortools.sat.python import cp_model
 
 from staffplan.io.team import Agent
@@ -270,6 +271,30 @@ def template_limits(rm: RosterModel) -> None:
                 rm.model.Add(sum(xs) <= n).OnlyEnforceIf(rm.guard("max shifts per template", a.id, t))
 
 
+#: under-coverage steps per (interval, queue) are merged into at most this many segments
+UNDER_SEGMENTS = 4
+
+
+def under_segments(costs: np.ndarray, weight: float, max_segments: int = UNDER_SEGMENTS) -> list[tuple[int, int]]:
+    """(size [agents], integer cost per missing agent) per segment of the step costs.
+
+    Steps are cut into at most ``max_segments`` runs of near-equal length;
+    a run costs the mean of its steps, so the costs stay non-decreasing
+    (convex) and equal steps give one segment (exact for plain coverage).
+    """
+    coefs = [scaled(weight * float(c)) for c in costs]
+    if not coefs:
+        return []
+    if len(set(coefs)) == 1:
+        return [(len(coefs), coefs[0])]
+    bounds = np.linspace(0, len(coefs), min(max_segments, len(coefs)) + 1).round().astype(int)
+    out = []
+    for a, b in zip(bounds[:-1], bounds[1:], strict=True):
+        if b > a:
+            out.append((int(b - a), int(round(float(np.mean(coefs[a:b]))))))
+    return out
+
+
 def coverage(rm: RosterModel) -> list[Term]:
     """Interval coverage by skill group: hard minimum floors, soft under- and over-coverage.
 
@@ -277,7 +302,7 @@ def coverage(rm: RosterModel) -> list[Term]:
     on-phone count is split across its queues by integer allocation variables.
     Under-coverage of the target costs ``under_coverage × step cost`` per
     missing agent (convex: the j-th missing agent costs at least the
-    (j−1)-th); over-coverage costs ``over_coverage`` per agent-interval.
+    (j−1)-th; steps merged into UNDER_SEGMENTS runs); over-coverage costs ``over_coverage`` per agent-interval.
     Intervals no agent with the skill can cover at all carry no term (their
     gap is constant; :func:`staffplan.roster.explain.gap_notes` reports it).
     """
@@ -329,6 +354,7 @@ def coverage(rm: RosterModel) -> list[Term]:
             for q, al in zip(g, allocs, strict=True):
                 contrib[q][t].append(al)
     terms: list[Term] = []
+    under_vars: list[cp_model.IntVar] = []
     w_under, w_over = p.weights.under_coverage, p.weights.over_coverage
     for q in range(nq):
         qname = dem.queues[q]
@@ -344,17 +370,12 @@ def coverage(rm: RosterModel) -> list[Term]:
                 else:
                     rm.model.AddBoolOr([rm.model.NewConstant(0)]).OnlyEnforceIf(g)
             if r > 0 and w_under > 0 and parts:  # intervals nobody can cover: reported as notes, not costed
-                coefs = [scaled(w_under * c) for c in dem.step_costs[q, t, :r]]
-                if len(set(coefs)) == 1:
-                    u = rm.model.NewIntVar(0, r, f"under[{qname},{t}]")
-                    rm.model.Add(cov + u >= r)
-                    terms.append(rm.add_term("under_coverage", u.Name(), u, coefs[0]))
-                else:
-                    steps = [rm.model.NewBoolVar(f"under[{qname},{t},{j + 1}]") for j in range(r)]
-                    for j in range(r - 1):
-                        rm.model.AddImplication(steps[j + 1], steps[j])
-                    rm.model.Add(cov + sum(steps) >= r)
-                    terms += [rm.add_term("under_coverage", s.Name(), s, c) for s, c in zip(steps, coefs, strict=True)]
+                for k, (size, coef) in enumerate(under_segments(dem.step_costs[q, t, :r], w_under)):
+                    u = rm.model.NewIntVar(0, size, f"under[{qname},{t},{k + 1}]")
+                    terms.append(rm.add_term("under_coverage", u.Name(), u, coef))
+                    under_vars.append(u)
+                rm.model.Add(cov + sum(under_vars) >= r)
+                under_vars = []
             if parts and w_over > 0:
                 ub = sum(len(groups[g]) for g in groups if q in g)
                 o = rm.model.NewIntVar(0, ub, f"over[{qname},{t}]")

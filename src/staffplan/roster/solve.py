@@ -16,7 +16,7 @@ Objective and bound are reported in objective units (coefficients / SCALE).
 from __future__ import annotations
 
 import time
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 
 from ortools.sat.python import cp_model
@@ -41,7 +41,11 @@ class SolveSettings:
 
 @dataclass(frozen=True, eq=False)
 class SolveResult:
-    """Status, objective and bound [objective units], gap [fraction], times [s] and literal values."""
+    """Status, objective and bound [objective units], gap [fraction], times [s] and literal values.
+
+    ``bound``/``gap`` are None when the time ran out before the search
+    reported (the roster is then the completed greedy start, still feasible).
+    """
 
     status: str
     objective: float | None
@@ -95,16 +99,56 @@ class _Callback(cp_model.CpSolverSolutionCallback):
             self.progress(elapsed, obj, bound, relative_gap(obj, bound))
 
 
-def solve(rm: RosterModel, settings: SolveSettings | None = None, progress: Progress | None = None, assumptions: Sequence[cp_model.IntVar] = ()) -> SolveResult:
-    """Minimise ``Σ terms`` of ``rm`` and return the result (never raises on infeasibility)."""
+def complete_hint(rm: RosterModel, shifts: Mapping[tuple[str, int, str], int], settings: SolveSettings) -> list[int] | None:
+    """Turn a hint on the shift literals into a complete hint (every variable), if those shifts are feasible.
+
+    Solves a copy of the model with the shift literals fixed to ``shifts``
+    (only the allocation and penalty variables are left free: fast), then
+    hints every variable of ``rm.model`` with that solution and returns its
+    values (by variable index); None (and a partial hint) when the fixed copy
+    finds no solution.
+    """
+    copy = rm.model.Clone()
+    copy.Minimize(objective_expr(rm))
+    for key, lit in rm.x.items():
+        copy.Add(copy.GetBoolVarFromProtoIndex(lit.Index()) == int(shifts.get(key, 0)))
+    solver = make_solver(SolveSettings(max(1.0, min(5.0, settings.time_limit_s / 4)), 1, settings.seed))
+    solver.parameters.stop_after_first_solution = True
+    code = solver.Solve(copy)
+    rm.model.ClearHints()
+    if code not in (cp_model.OPTIMAL, cp_model.FEASIBLE):
+        for key, lit in rm.x.items():
+            rm.model.AddHint(lit, int(shifts.get(key, 0)))
+        return None
+    values = list(solver.ResponseProto().solution)
+    for i in range(len(rm.model.Proto().variables)):
+        rm.model.AddHint(rm.model.GetIntVarFromProtoIndex(i), int(values[i]))
+    return values
+
+
+def solve(
+    rm: RosterModel, settings: SolveSettings | None = None, progress: Progress | None = None,
+    assumptions: Sequence[cp_model.IntVar] = (), hint: Mapping[tuple[str, int, str], int] | None = None,
+) -> SolveResult:  # fmt: skip
+    """Minimise ``Σ terms`` of ``rm`` and return the result (never raises on infeasibility).
+
+    ``hint``: values of the shift literals to start from (see :func:`complete_hint`);
+    times include completing it.
+    """
     settings = settings or SolveSettings()
-    rm.model.Minimize(objective_expr(rm))
+    t0 = time.perf_counter()
     rm.model.ClearAssumptions()
+    start: list[int] | None = None
+    start_s: float | None = None
+    if hint is not None:
+        start = complete_hint(rm, hint, settings)
+        start_s = time.perf_counter() - t0
+    rm.model.Minimize(objective_expr(rm))
     if assumptions:
         rm.model.AddAssumptions(list(assumptions))
-    solver = make_solver(settings)
+    solver = make_solver(SolveSettings(max(settings.time_limit_s - (time.perf_counter() - t0), 0.5), settings.workers, settings.seed, settings.deterministic, settings.log_search) if hint is not None else settings)
     cb = _Callback(progress)
-    t0 = time.perf_counter()
+    cb.t0 = t0
     code = solver.Solve(rm.model, cb)
     seconds = time.perf_counter() - t0
     status = solver.StatusName(code)
@@ -113,7 +157,14 @@ def solve(rm: RosterModel, settings: SolveSettings | None = None, progress: Prog
         bound = solver.BestObjectiveBound() / SCALE
         values = {k: int(solver.Value(v)) for k, v in rm.x.items()}
         term_values = {t.name: int(solver.Value(t.var)) for t in rm.terms}
-        return SolveResult(status, obj, bound, relative_gap(obj, bound), seconds, cb.first if cb.first is not None else seconds, values, term_values)
+        first = min(x for x in (cb.first, start_s, seconds) if x is not None)
+        return SolveResult(status, obj, bound, relative_gap(obj, bound), seconds, first, values, term_values)
+    if start is not None and code == cp_model.UNKNOWN:
+        # the search found nothing better in time: the completed hint is a proven-feasible roster
+        obj = sum(t.coef * start[t.var.Index()] for t in rm.terms) / SCALE
+        values = {k: int(start[v.Index()]) for k, v in rm.x.items()}
+        term_values = {t.name: int(start[t.var.Index()]) for t in rm.terms}
+        return SolveResult("FEASIBLE", obj, None, None, seconds, start_s, values, term_values)
     core: tuple[int, ...] = ()
     if code == cp_model.INFEASIBLE and assumptions:
         core = tuple(solver.SufficientAssumptionsForInfeasibility())
