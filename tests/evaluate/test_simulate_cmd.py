@@ -64,7 +64,9 @@ def test_simulate_json_and_files(roster_file: Path, tmp_path: Path, monkeypatch:
     week = pd.read_csv(out / "simulation_week.csv")
     assert len(intervals) == 3 * 672 and list(week["queue"]) == ["voice", "chat", "email"]
     # the flags are exactly the cells with contacts whose simulated SL or abandonment is off by > 0.15
-    expect = (intervals["offered"] > 0) & (((intervals["service_level"] - 0.8).abs() > 0.15) | (intervals["abandon_rate"].abs() > 0.15))
+    sl_off = (intervals["service_level"] - 0.8).abs() - intervals["service_level_ci"].fillna(0) > 0.15
+    ab_off = intervals["abandon_rate"].abs() - intervals["abandon_rate_ci"].fillna(0) > 0.15
+    expect = (intervals["offered"] > 0) & (sl_off | ab_off)
     assert intervals["flagged"].tolist() == expect.tolist()
     assert payload["flagged_count"] == int(expect.sum()) > 0
     # agents on the phone: 8 shift hours minus a 30-minute lunch, 5 days, 24 agents

@@ -57,6 +57,12 @@ def test_night_shift_break_after_midnight_and_skill_names() -> None:
     assert got.skills[0].tolist() == [2, 0, 1]
 
 
+def test_activities_take_the_agent_off_the_phone() -> None:
+    r = roster(("B", "2026-12-07T08:00:00+01:00", "2026-12-07T12:00:00+01:00", "", "voice")).assign(activities="training 09:00-10:00")
+    on = roster_arrays(r, GRID, QUEUES).on_phone[0]
+    assert on[32:36].all() and not on[36:40].any() and on[40:48].all() and on.sum() == 12
+
+
 def test_roster_errors_name_row_and_column() -> None:
     r = roster(("A", "2026-12-07T08:00:00+01:00", "2026-12-07T16:00:00+01:00", "", "voice|sms"))
     with pytest.raises(InputError) as e:
@@ -100,6 +106,9 @@ def test_compare_flags_only_big_differences_with_contacts() -> None:
     got = compare(sim, promise, 0.1)
     assert got["flagged"].tolist() == [True, False, False, True]
     np.testing.assert_allclose(got["service_level_diff"], [-0.3, 0.05, np.nan, 0.05])
+    # a difference within the replication noise is not flagged: 0.3 - 0.25 < 0.1, 0.25 - 0.1 > 0.1
+    noisy = sim.assign(service_level_ci=[0.25, 0.0, np.nan, 0.0], abandon_rate_ci=[0.0, 0.0, np.nan, 0.1])
+    assert compare(noisy, promise, 0.1)["flagged"].tolist() == [False, False, False, True]
 
 
 def test_promise_week_is_weighted_by_contacts() -> None:
@@ -107,3 +116,20 @@ def test_promise_week_is_weighted_by_contacts() -> None:
     got = promise_week(promise, np.array([[1.0, 3.0], [2.0, 0.0]]), ["a", "b"])
     assert got.loc[0, "promised_service_level"] == pytest.approx(0.625)
     assert np.isnan(got.loc[1, "promised_service_level"])  # its only weighted interval has no value
+
+
+def test_promise_from_the_queueing_core_is_erlang_c_on_rounded_agents() -> None:
+    pytest.importorskip("staffplan.queueing")
+    from staffplan.evaluate.sim_compare import promise_from_queueing
+
+    aht, lam_per_interval = 300.0, 8.5 / 300.0 * 3600  # 8.5 Erlangs on 60-minute intervals
+    agents = np.array([[9.6, 10.4, 0.0]])  # rounds to 10, 10, 0
+    got = promise_from_queueing(np.full((1, 3), lam_per_interval), np.full((1, 3), aht), 60, agents, [Queue("v", service_level=0.8, answer_within_s=20)])
+    b = 1.0
+    for k in range(1, 11):
+        b = 8.5 * b / (k + 8.5 * b)
+    c = 10 * b / (10 - 8.5 * (1 - b))
+    sl = 1 - c * np.exp(-(10 - 8.5) / aht * 20)
+    np.testing.assert_allclose(got["promised_service_level"].to_numpy()[:2], [sl, sl], rtol=1e-9)
+    assert got["promised_service_level"].iloc[2] == 0.0
+    assert list(got["queue"]) == ["v"] * 3 and list(got["interval"]) == [0, 1, 2]

@@ -14,8 +14,9 @@ from staffplan.errors import InputError
 
 
 def _num(v: Any) -> float | None:
+    """A JSON-safe number: NaN and infinities (e.g. ASA with no agents) become null."""
     f = float(v)
-    return None if math.isnan(f) else round(f, 4)
+    return round(f, 4) if math.isfinite(f) else None
 
 
 @click.command("simulate")

@@ -1,9 +1,10 @@
 """Simulation inputs from a scenario's files: forecast arrays, roster on-phone matrix, skills, queue settings.
 
-The on-phone matrix is read from roster.csv alone (docs/formats.md): an
-interval counts as on the phone for an agent when it *starts* inside one of
-the agent's shifts (``start`` ≤ interval start < ``end``) and outside every
-break listed in ``breaks``. Skill priorities come from the roster's
+The on-phone matrix is the roster engine's
+:func:`staffplan.roster.extract.on_phone_matrix` (an interval counts when it
+lies wholly inside a shift and no break or activity touches it); the rows are
+validated here first so a malformed roster.csv gives a clear error. Skill
+priorities come from the roster's
 ``queues`` column (queues served, in priority order: the first is priority
 1); when an agent's days list different orders, each queue keeps its best
 position. A name in ``queues`` may be a queue or a queue's skill.
@@ -23,6 +24,7 @@ import pandas as pd
 
 from staffplan.errors import InputError, ScenarioError
 from staffplan.evaluate.simulate import HANDLE_DISTRIBUTIONS, QueueSim
+from staffplan.roster.extract import on_phone_matrix
 from staffplan.scenario import Queue, Scenario, Spec, check_table
 from staffplan.timegrid import TimeGrid
 
@@ -113,16 +115,11 @@ def _queue_lookup(queues: Sequence[Queue]) -> Mapping[str, list[int]]:
     return out
 
 
-def _clock_minutes(h: str, m: str) -> int:
-    return int(h) * 60 + int(m)
-
-
 def roster_arrays(roster: pd.DataFrame, grid: TimeGrid, queues: Sequence[Queue], *, file: str | Path | None = None) -> RosterArrays:
     """On-phone matrix and skill priorities from a roster.csv text frame (see the module docstring)."""
     lookup = _queue_lookup(queues)
     agents = sorted(set(roster["agent_id"].tolist()))
     a_pos = {a: i for i, a in enumerate(agents)}
-    on = np.zeros((len(agents), grid.n), dtype=bool)
     prio = np.zeros((len(agents), len(queues)), dtype=np.int64)
     for row, r in enumerate(roster.itertuples(index=False), start=2):
         a = a_pos[r.agent_id]
@@ -133,29 +130,15 @@ def roster_arrays(roster: pd.DataFrame, grid: TimeGrid, queues: Sequence[Queue],
             raise InputError("bad shift time", file=file, row=row, column="start/end", expected="ISO 8601 local times with offset, e.g. 2026-12-07T08:00:00+01:00", found=f"{r.start} / {r.end}") from None
         if end <= start:
             raise InputError("shift ends before it starts", file=file, row=row, column="end", expected=f"a time after {r.start}", found=r.end)
-        lo, hi = grid.boundary_index(start), grid.boundary_index(end)
-        on[a, lo:hi] = True
-        local_start = grid.to_local(start)
-        day0 = pd.Timestamp(local_start.date())
-        start_min = local_start.hour * 60 + local_start.minute
-        for item in [b for b in str(r.breaks).split(";") if b.strip()]:
-            m = _BREAK.match(item)
-            if m is None:
-                raise InputError("bad break", file=file, row=row, column="breaks", expected="items 'name HH:MM-HH:MM' separated by ';'", found=item)
-            b0 = _clock_minutes(m["a"], m["am"])
-            b1 = _clock_minutes(m["b"], m["bm"])
-            if b0 < start_min:  # a break after midnight belongs to the night shift that started the day before
-                b0 += 1440
-            b1 += (b0 // 1440) * 1440
-            if b1 < b0:
-                b1 += 1440
-            t0 = grid.to_local(day0 + pd.Timedelta(minutes=b0))
-            t1 = grid.to_local(day0 + pd.Timedelta(minutes=b1))
-            on[a, grid.boundary_index(t0) : grid.boundary_index(t1)] = False
+        for col in ("breaks", "activities"):
+            for item in [b for b in str(getattr(r, col, "") or "").split(";") if b.strip()]:
+                if _BREAK.match(item) is None:
+                    raise InputError(f"bad {col[:-1]}", file=file, row=row, column=col, expected="items 'name HH:MM-HH:MM' separated by ';'", found=item)
         served = [s.strip() for s in str(r.queues).split("|") if s.strip()]
         for k, name in enumerate(served, start=1):
             if name not in lookup:
                 raise InputError("unknown queue in roster", file=file, row=row, column="queues", expected="queue or skill names of the scenario: " + ", ".join(q.name for q in queues), found=name)
             for qi in lookup[name]:
                 prio[a, qi] = k if prio[a, qi] == 0 else min(prio[a, qi], k)
+    on = on_phone_matrix(roster, agents, grid)
     return RosterArrays(tuple(agents), on, prio)
