@@ -21,7 +21,7 @@ def _num(v: Any) -> float | None:
 
 @click.command("simulate")
 @click.argument("scenario", type=click.Path(dir_okay=False, path_type=Path))
-@click.option("--roster", "roster_file", type=click.Path(dir_okay=False, path_type=Path), default=None, help="The roster.csv to simulate (default: out/<scenario name>/roster.csv).")
+@click.option("--roster", "roster_file", type=click.Path(dir_okay=False, path_type=Path), default=None, help="The roster.csv to simulate (default: out/roster/roster.csv next to the scenario, as 'staffplan roster' writes it, else out/<scenario name>/roster.csv).")
 @click.option("--replications", type=int, default=None, help="Independent replications [count] (default: the scenario's [simulate] replications, else 10).")
 @click.option("--seed", type=int, default=None, help="Random seed [whole number] (default: the scenario's, else 0).")
 @click.option("--workers", type=int, default=None, help="Processes running replications [count] (default: the scenario's, else 2).")
@@ -47,9 +47,11 @@ def simulate(scenario: Path, roster_file: Path | None, replications: int | None,
             raise InputError("value out of range", column=name, expected="a whole number >= 1", found=value)
     if threshold is not None and not 0 <= threshold <= 1:
         raise InputError("value out of range", column="--threshold", expected="a fraction in [0, 1]", found=threshold)
-    path = roster_file if roster_file is not None else Path("out") / scen.name / "roster.csv"
-    if not path.exists():
-        raise InputError("roster file not found", file=path, expected="a roster.csv", hint="run 'staffplan roster' first or pass --roster FILE")
+    candidates = [roster_file] if roster_file is not None else [scen.folder / "out" / "roster" / "roster.csv", Path("out") / scen.name / "roster.csv"]
+    found = [p for p in candidates if p.exists()]
+    if not found:
+        raise InputError("roster file not found", file=" or ".join(str(p) for p in candidates), expected="a roster.csv", hint="run 'staffplan roster' first or pass --roster FILE")
+    path = found[0]
     sim = simulate_scenario(scen, read_roster_csv(path), replications=replications, seed=seed, workers=workers, threshold=threshold, roster_file=path)
     intervals, week, note, reps, seed_, thr = sim.intervals, sim.week, sim.note, sim.replications, sim.seed, sim.threshold
 
