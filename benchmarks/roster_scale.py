@@ -12,8 +12,9 @@ patience 180 s), chat 7,000 (AHT 420 s, 80/60 s, concurrency 2), email
 Engine: ``staffplan.roster.plan`` with the given time limits on 2 workers.
 Peer (pyworkforce 0.5, in ``benchmarks/.venv-peers``): ``MinAbsDifference``
 (how many of each full-time shift per day, against the total requirement —
-it has no skills) then ``MinHoursRoster`` (assign the 150 agents, 5+ days
-each, absences as banned shifts). Both rosters are scored the same way:
+it has no skills) then ``MinHoursRoster`` (assign the 150 agents, at least 4 days
+each — 5 would be infeasible for agents with 3 vacation days — absences as
+banned shifts; shift counts above the agents present on a day scaled down). Both rosters are scored the same way:
 breaks at their windows' midpoints for the peer (placed by the engine's
 second stage for the engine), on-phone agents allocated to queues by
 :func:`staffplan.roster.allocate`, KPIs from ``staffplan.queueing.kpis``.
@@ -133,6 +134,12 @@ need = {k: [0] * d["days"] for k in d["coverage"]}
 for r in sol["resources_shifts"]:
     if r["day"] >= 0:
         need[r["shift"]][r["day"]] = r["resources"]
+for day in range(d["days"]):  # more shifts than agents present that day cannot be rostered: scale down
+    total = sum(need[k][day] for k in need)
+    cap = d["available"][day]
+    if total > cap:
+        for k in need:
+            need[k][day] = need[k][day] * cap // total
 ro = MinHoursRoster(num_days=d["days"], resources=d["resources"], shifts=list(d["coverage"]), shifts_hours=[d["hours"]] * len(d["coverage"]),
                     min_working_hours=d["min_hours"], banned_shifts=d["banned"], max_resting=d["max_resting"], required_resources=need,
                     max_search_time=d["time"], num_search_workers=2)
@@ -160,7 +167,8 @@ def peer(problem: RosterProblem, time_s: float) -> tuple[dict, np.ndarray, float
             if ab.start <= grid.local_midnight(START + dt.timedelta(days=d)) < ab.end:
                 banned += [{"resource": ab.agent_id, "shift": v.id, "day": d} for v in fts]
     doc = {"days": 7, "periods": per_day, "coverage": coverage, "required": required, "max_period": len(problem.agents), "max_shift": len(problem.agents),
-           "time": time_s, "resources": [a.id for a in problem.agents], "hours": 8, "min_hours": 8, "banned": banned, "max_resting": 2}  # fmt: skip
+           "time": time_s, "resources": [a.id for a in problem.agents], "hours": 8, "min_hours": 8, "banned": banned, "max_resting": 3,
+           "available": [len(problem.agents) - len({b["resource"] for b in banned if b["day"] == d}) for d in range(7)]}  # fmt: skip
     proc = subprocess.run([str(PEER), "-c", PEER_SCRIPT], input=json.dumps(doc), capture_output=True, text=True, timeout=time_s * 4 + 120, check=False)
     if proc.returncode != 0:
         return {"status": f"error: {proc.stderr.strip().splitlines()[-1] if proc.stderr.strip() else proc.returncode}"}, np.zeros((len(problem.agents), grid.n), dtype=bool), 0.0
@@ -169,6 +177,8 @@ def peer(problem: RosterProblem, time_s: float) -> tuple[dict, np.ndarray, float
     rows = []
     tmpl = problem.template_by_id
     for r in res["shifts"]:
+        if r["shift"] not in var:  # pyworkforce's sentinel row of an infeasible solve
+            continue
         v = var[r["shift"]]
         day = START + dt.timedelta(days=int(r["day"]))
         s = grid.at(int(r["day"]), v.start_min)
