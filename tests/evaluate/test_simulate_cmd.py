@@ -76,13 +76,17 @@ def test_simulate_json_and_files(roster_file: Path, tmp_path: Path, monkeypatch:
     assert json.loads(again.output)["queues"] == payload["queues"]
 
 
-def test_simulate_text_without_queueing_core(roster_file: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+def test_simulate_text_default_roster_without_queueing_core(roster_file: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     import staffplan.evaluate.sim_scenario as sc
 
     monkeypatch.setattr(sc, "queueing_available", lambda: False)
-    res = CliRunner().invoke(cli, ["simulate", str(EXAMPLE), "--roster", str(roster_file), "--replications", "2"])
+    what_if = tmp_path / "what-if"
+    (what_if / "out" / "roster").mkdir(parents=True)
+    (what_if / "scenario.toml").write_text(f'name = "what-if"\nextends = "{EXAMPLE.as_posix()}"\n[simulate]\nreplications = 2\nseed = 7\n')
+    (what_if / "out" / "roster" / "roster.csv").write_text(roster_file.read_text())
+    res = CliRunner().invoke(cli, ["simulate", str(what_if / "scenario.toml")])
     assert res.exit_code == 0, res.output
-    assert "example: 24 agents, 2 replications" in res.output and "no promise" in res.output
+    assert "what-if: 24 agents, 2 replications, seed 7" in res.output and "no promise" in res.output
 
 
 @pytest.mark.parametrize(
