@@ -159,7 +159,7 @@ def write_team(folder: Path, *, costs: dict[str, float], required: int = 2, extr
         [{"agent_id": a, "name": f"Agent {a}", "team": "t", "contract": "FT", "skills": "voice", "hourly_cost": c} for a, c in costs.items()]
     ).to_csv(folder / "agents.csv", index=False)
     pd.DataFrame(
-        [{"contract": "FT", "min_minutes_week": 0, "max_minutes_week": 2400, "max_days_week": 5, "max_consecutive_days": 5, "min_rest_hours": 11, "templates": "*"}]
+        [{"contract": "FT", "min_minutes_week": 0, "max_minutes_week": 3360, "max_days_week": 5, "max_consecutive_days": 5, "min_rest_hours": 11, "templates": "*"}]
     ).to_csv(folder / "contracts.csv", index=False)
     pd.DataFrame(
         [
@@ -175,3 +175,122 @@ def write_team(folder: Path, *, costs: dict[str, float], required: int = 2, extr
             rows.append({"interval_start": f"{d}T{h:02d}:00", "queue": "voice", "required": required, "volume": 6 * required, "aht_seconds": 300})
     pd.DataFrame(rows).to_csv(folder / "requirements.csv", index=False)
     return folder / "scenario.toml"
+
+
+# ---- repairs on the engine, checked against oracles ----------------------------------------------
+
+from dataclasses import replace  # noqa: E402
+
+from staffplan.io.team import Absence  # noqa: E402
+from staffplan.roster.load import load_problem  # noqa: E402
+from staffplan.roster.repair import repair, with_overtime  # noqa: E402
+from staffplan.roster.validate import check_roster  # noqa: E402
+from staffplan.scenario import load  # noqa: E402
+
+CHEAP = {"A1": 20.0, "A2": 20.0, "A3": 20.0, "A4": 20.0, "A5": 10.0, "A6": 10.0}
+
+
+def published_roster() -> pd.DataFrame:
+    """A1, A2 early and A3, A4 late every day; A5, A6 (the cheap ones) always off."""
+    rows = []
+    for day in range(3):
+        date = (dt.date(2026, 11, 30) + dt.timedelta(days=day)).isoformat()
+        for a, (shift, s, e) in {"A1": ("E", "07:00", "15:00"), "A2": ("E", "07:00", "15:00"), "A3": ("L", "13:00", "21:00"), "A4": ("L", "13:00", "21:00")}.items():
+            r = _row(a, shift, s, e, date=date)
+            r["day"] = day
+            r["paid_minutes"] = 480
+            rows.append(r)
+    return roster_as_text(pd.DataFrame(rows))
+
+
+@pytest.fixture(scope="module")
+def tiny(tmp_path_factory: pytest.TempPathFactory) -> tuple[object, object]:
+    scen = load(write_team(tmp_path_factory.mktemp("tiny"), costs=CHEAP))
+    return scen, load_problem(scen)
+
+
+def _violations(problem: object, absences: tuple, roster: pd.DataFrame, settings: CoverSettings | None = None) -> list:
+    prob = with_overtime(problem, settings or CoverSettings(), set(roster["shift"]))  # type: ignore[arg-type]
+    prob = replace(prob, absences=prob.absences + tuple(Absence(a.agent_id, a.start, a.end, a.kind) for a in absences))
+    return check_roster(prob, roster)
+
+
+def _rows_started_before(roster: pd.DataFrame, now: pd.Timestamp) -> pd.DataFrame:
+    starts = roster["start"].map(lambda s: pd.Timestamp(s))
+    return roster[starts < now].sort_values(["agent_id", "date"]).reset_index(drop=True)
+
+
+def test_whole_day_absence_is_covered_by_one_call_in(tiny: tuple) -> None:
+    scen, problem = tiny
+    pub = published_roster()
+    absences = (parse_absent("A1:2026-12-01", scen.grid),)
+    now = parse_now("2026-12-01T06:00", scen.grid)
+    res = repair(problem, pub, absences, now, scenario=scen)
+    # oracle by hand: 07:00-13:00 is one agent short (6 intervals); only an early call-in of A5 or A6 fills 07:00-15:00 (L starts at 13:00, no early template)
+    assert len(res.changes) == 1
+    change = res.changes.iloc[0]
+    assert change.agent_id in ("A5", "A6") and change.action == "call in" and change.new == "E 07:00-15:00"
+    assert res.agents_changed == (change.agent_id,)
+    assert res.gaps.empty
+    s = res.summary()
+    assert s["short_agent_intervals_no_action"] == 6 and s["short_agent_intervals_after"] == 0
+    assert s["sl_no_action"] < s["sl_after"] == pytest.approx(s["sl_before"])
+    assert _violations(problem, absences, res.roster) == []
+    assert "A1" not in set(res.roster.loc[res.roster.date == "2026-12-01", "agent_id"])
+    # days outside the repair window and before now are exactly as published
+    def key(f: pd.DataFrame) -> pd.DataFrame:
+        return f[f.date != "2026-12-01"][list(pub.columns)].sort_values(["agent_id", "date"]).reset_index(drop=True)
+
+    pd.testing.assert_frame_equal(key(res.roster), key(pub))
+
+
+def test_repair_touches_fewer_agents_than_a_full_resolve(tiny: tuple) -> None:
+    scen, problem = tiny
+    pub = published_roster()
+    absences = (parse_absent("A1:2026-12-01", scen.grid),)
+    now = parse_now("2026-12-01T06:00", scen.grid)
+    res = repair(problem, pub, absences, now, scenario=scen)
+    full = repair(problem, pub, absences, now, scenario=scen, full=True)
+    # the full re-solve prefers the cheap agents A5/A6 on every open day: at least 3 agents move
+    assert len(res.agents_changed) == 1
+    assert len(full.agents_changed) >= 3
+    assert _violations(problem, absences, full.roster) == []
+    assert res.summary()["short_agent_intervals_after"] <= full.summary()["short_agent_intervals_after"]
+
+
+def test_partial_absence_never_rewrites_the_past_and_reports_the_gap(tiny: tuple) -> None:
+    scen, problem = tiny
+    pub = published_roster()
+    absences = (parse_absent("A1:2026-12-01T11:00/2026-12-01", scen.grid),)
+    now = parse_now("2026-12-01T10:00", scen.grid)
+    res = repair(problem, pub, absences, now, scenario=scen)
+    before, after = _rows_started_before(pub, now), _rows_started_before(res.roster[list(pub.columns)], now)
+    # every shift started before now is kept; only A1's running shift ends when A1 goes home sick
+    assert before[["agent_id", "date", "shift", "start"]].equals(after[["agent_id", "date", "shift", "start"]])
+    diff = before.compare(after)
+    assert set(diff.index) == {int(before.index[(before.agent_id == "A1") & (before.date == "2026-12-01")][0])}
+    a1 = after[(after.agent_id == "A1") & (after.date == "2026-12-01")].iloc[0]
+    assert (a1.end, a1.paid_minutes) == ("2026-12-01T11:00:00+01:00", "240")
+    # nobody can start before now and no template starts 11:00-13:00: the gap stays and is reported
+    assert res.gaps[["queue", "from", "to", "short_max", "agent_intervals"]].values.tolist() == [["voice", "2026-12-01T11:00:00+01:00", "2026-12-01T13:00:00+01:00", 1, 2]]
+    assert any("11:00-13:00" in g for g in res.gaps_text())
+    rest = res.roster[~((res.roster.agent_id == "A1") & (res.roster.date == "2026-12-01"))]
+    assert _violations(problem, absences, rest) == []
+
+
+def test_overtime_extends_an_early_shift_within_contract_and_caps(tiny: tuple) -> None:
+    scen, problem = tiny
+    pub = published_roster()
+    pub = pub[~((pub.agent_id == "A1") & (pub.date == "2026-11-30"))].reset_index(drop=True)  # A1 has 8 h of contract headroom
+    absences = (parse_absent("A3:2026-12-02", scen.grid),)
+    now = parse_now("2026-12-02T06:00", scen.grid)
+    settings = CoverSettings(allow_callin=False, max_overtime_min=120)
+    res = repair(problem, pub, absences, now, settings=settings, scenario=scen)
+    # oracle by hand: 15:00-21:00 is one agent short; no call-ins; A2 is at its contract maximum;
+    # A1 working late instead would open 07:00-13:00 (6 intervals): extending A1 by the 120-min cap is best
+    assert res.changes[["agent_id", "action", "minutes", "new"]].values.tolist() == [["A1", "extend", 120, "E+120 07:00-17:00"]]
+    assert res.summary()["short_agent_intervals_no_action"] == 6
+    assert res.summary()["short_agent_intervals_after"] == 4
+    assert _violations(problem, absences, res.roster, settings) == []
+    capped = repair(problem, pub, absences, now, settings=replace(settings, max_overtime_min=60, overtime_step_min=60), scenario=scen)
+    assert capped.changes["minutes"].tolist() == [60]
