@@ -292,12 +292,6 @@ def _window(problem: RosterProblem, absences: tuple[NewAbsence, ...], now: pd.Ti
     return tuple(range(first, min(grid.days, last + 1 + extra_days)))
 
 
-def _hint(rm: RosterModel, values: dict[tuple[str, int, str], int]) -> None:
-    rm.model.ClearHints()
-    for k, lit in rm.x.items():
-        rm.model.AddHint(lit, int(values.get(k, 0)))
-
-
 def pin_and_price(rm: RosterModel, plan: Plan, absent: frozenset[str], settings: CoverSettings, *, price: bool = True) -> tuple[dict[str, cp_model.IntVar], list[Term]]:
     """Pin the past and the days outside the window; add change indicators and action costs.
 
@@ -581,16 +575,15 @@ def repair(
     rm = build_model(prob)
     changed, costs = pin_and_price(rm, plan, frozenset(a.agent_id for a in absences), settings, price=not full)
     hint = {(a, d, v): 1 for (a, d), v in pub.items() if (a, d, v) in rm.x}
-    _hint(rm, hint)
     t0 = time.perf_counter()
     penalty: float | None = None
     if full:
         rm.terms[:] = [t for t in rm.terms if t.rule != "cover_action"]
-        result = solve(rm, solve_settings)
+        result = solve(rm, solve_settings, hint=hint)
     else:
         service = [t for t in rm.terms if t.rule in SERVICE_RULES]
         rm.terms[:] = service
-        first = solve(rm, replace(solve_settings, time_limit_s=solve_settings.time_limit_s / 2))
+        first = solve(rm, replace(solve_settings, time_limit_s=solve_settings.time_limit_s / 2), hint=hint)
         if not first.feasible:
             raise _infeasible(first.status, absences)
         penalty = first.objective
@@ -600,8 +593,7 @@ def repair(
         rm.terms[:] = [*costs]
         for lit in changed.values():
             rm.add_term("changed_agent", lit.Name(), lit, scaled(settings.changed_agent_weight))
-        _hint(rm, first.values)
-        second = solve(rm, replace(solve_settings, time_limit_s=solve_settings.time_limit_s / 2))
+        second = solve(rm, replace(solve_settings, time_limit_s=solve_settings.time_limit_s / 2), hint=first.values)
         result = second if second.feasible else first
     seconds = time.perf_counter() - t0
     if not result.feasible:
