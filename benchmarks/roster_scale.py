@@ -190,11 +190,41 @@ def peer(problem: RosterProblem, time_s: float) -> tuple[dict, np.ndarray, float
     return {"status": f"{res['schedule_status']}/{res['status']}"}, on, float(frame["paid"].sum())
 
 
+def equal_hours_run(problem: RosterProblem, volume: np.ndarray, aht: np.ndarray, paid_cap_min: float, limit: float) -> dict[str, object]:
+    """The engine with the peer's paid hours as a cap (contract minimums dropped), to compare at equal hours."""
+    from dataclasses import replace
+
+    from staffplan.roster import build_model
+    from staffplan.roster.extract import extract
+    from staffplan.roster.hint import greedy_hint
+    from staffplan.roster.solve import solve
+
+    relaxed = {k: replace(c, min_minutes_week=0) for k, c in problem.contracts.items()}
+    p2 = RosterProblem(problem.grid, problem.agents, relaxed, problem.templates, problem.demand, problem.weights, problem.absences, residual_shrinkage=problem.residual_shrinkage)
+    rm = build_model(p2)
+    rm.model.Add(sum(lit * v.paid_minutes for a in p2.agents for d in range(p2.grid.days) for v, lit in rm.shifts(a.id, d)) <= int(paid_cap_min))
+    hint = greedy_hint(rm)
+    keys = sorted((k for k, v in hint.items() if v), key=lambda k: k[0])
+    var = {v.id: v for v in p2.variants}
+    total = 0
+    for k in keys:  # keep the greedy start under the cap
+        total += var[k[2]].paid_minutes
+        if total > paid_cap_min:
+            hint[k] = 0
+    t0 = time.perf_counter()
+    r = solve(rm, SolveSettings(limit, 2, 0), hint=hint)
+    wall = time.perf_counter() - t0
+    ro = extract(p2, rm, r)
+    sc = score(p2, ro.on_phone, volume, aht, float(ro.roster["paid_minutes"].sum()))
+    return {"run": f"staffplan {limit:g} s, paid hours <= peer's", "status": r.status, "first_feasible_s": round(r.first_solution_seconds or float("nan"), 2), "objective": round(r.objective, 1), "wall_s": round(wall, 1), **sc}
+
+
 def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--limits", type=float, nargs="+", default=[10.0], help="engine time limits [s]")
     ap.add_argument("--peer-time", type=float, default=60.0, help="pyworkforce time limit per stage [s]")
     ap.add_argument("--no-peer", action="store_true")
+    ap.add_argument("--equal-hours", type=float, default=0.0, help="also run the engine capped at the peer's paid hours for this many seconds [s]")
     args = ap.parse_args()
     problem, volume, aht = instance()
     print(f"instance: {len(problem.agents)} agents, {len(problem.variants)} variants, {problem.grid.n} intervals, {len({a.agent_id for a in problem.absences})} agents with absences", file=sys.stderr)
@@ -214,6 +244,9 @@ def main() -> None:
         sc = score(problem, on, volume, aht, paid) if paid else {}
         rows.append({"run": f"pyworkforce {args.peer_time:g} s/stage", "status": st["status"], "wall_s": round(wall, 1), **sc})
         print(rows[-1], file=sys.stderr, flush=True)
+        if paid and args.equal_hours:
+            rows.append(equal_hours_run(problem, volume, aht, paid, args.equal_hours))
+            print(rows[-1], file=sys.stderr, flush=True)
     cols = list(dict.fromkeys(k for r in rows for k in r))
     print("| " + " | ".join(cols) + " |")
     print("|" + "---|" * len(cols))
