@@ -593,7 +593,8 @@ def repair(
         rm.terms[:] = [*costs]
         for lit in changed.values():
             rm.add_term("changed_agent", lit.Name(), lit, scaled(settings.changed_agent_weight))
-        second = solve(rm, replace(solve_settings, time_limit_s=solve_settings.time_limit_s / 2), hint=first.values)
+        rest = max(solve_settings.time_limit_s - first.solve_seconds, solve_settings.time_limit_s / 4)
+        second = solve(rm, replace(solve_settings, time_limit_s=rest), hint=first.values)
         result = second if second.feasible else first
     seconds = time.perf_counter() - t0
     if not result.feasible:
