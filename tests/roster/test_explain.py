@@ -67,3 +67,9 @@ def test_gap_note_when_the_only_skilled_agents_are_on_vacation() -> None:
     assert len(out.notes) == 1
     note = out.notes[0]
     assert note.startswith("Tue 2026-12-08 08:00–10:00 billing") and "only 0 agent(s)" in note and "A1, A2" in note
+
+
+def test_gap_note_when_no_template_reaches_the_hours() -> None:
+    out = solve_tiny(make(required=day_hours(3, {0: [(2, 4, 1), (8, 16, 1)]})))
+    assert out.notes == ("Mon 2026-12-07 02:00–04:00 voice: target 1 agents but only 0 agent(s) with skill voice can be on shift (no shift template their contracts allow covers these hours)",)
+    assert out.result.objective == 0  # unreachable intervals carry no objective term

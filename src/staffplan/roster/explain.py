@@ -159,18 +159,39 @@ def _minimize_core(rm: RosterModel, core: list[int], settings: SolveSettings, bu
     return keep
 
 
+def template_reach(rm: RosterModel) -> np.ndarray:
+    """(n_queues, n): intervals some shift allowed by the contract of an agent with the skill covers, ignoring absences."""
+    p = rm.problem
+    n, nq = p.grid.n, len(p.demand.queues)
+    out = np.zeros((nq, n), dtype=bool)
+    for a in p.agents:
+        c = p.contracts[a.contract]
+        mask = np.zeros(n, dtype=bool)
+        for d in range(p.grid.days):
+            for v in p.variants:
+                if c.allows(v.template):
+                    lo, hi, _holes = rm.phone[(d, v.id)]
+                    mask[lo:hi] = True
+        for q in p.agent_queues(a):
+            out[q] |= mask
+    return out
+
+
 def gap_notes(rm: RosterModel, coverage_diff: np.ndarray) -> list[str]:
     """Shortfalls that no roster could close: fewer agents with the skill could work than the target asks."""
     p = rm.problem
     dem = p.demand
     possible = possible_on_phone(rm)
+    reach = template_reach(rm)
     notes = []
     for q in range(len(dem.queues)):
         blocked = (coverage_diff[q] < 0) & (possible[q] < dem.required[q])
         for t0, t1 in _runs(blocked):
             who = int(possible[q, t0:t1].min())
+            head = f"{_span_text(p, t0, t1)} {dem.queues[q]}: target {int(dem.required[q, t0:t1].max())} agents but only {who} agent(s) with skill {dem.skills[q]} can be on shift"
+            if not reach[q, t0:t1].any():
+                notes.append(head + " (no shift template their contracts allow covers these hours)")
+                continue
             absent = sorted({ab.agent_id for ab in p.absences for a in p.agents if a.id == ab.agent_id and q in p.agent_queues(a) and ab.start < p.grid.starts[t1 - 1] and p.grid.starts[t0] < ab.end})
-            extra = f"; absent then: {', '.join(absent)}" if absent else ""
-            notes.append(f"{_span_text(p, t0, t1)} {dem.queues[q]}: target {int(dem.required[q, t0:t1].max())} agents but only {who} agent(s) with skill {dem.skills[q]} can be on shift{extra}")
+            notes.append(head + (f"; absent then: {', '.join(absent)}" if absent else " (the others are unavailable or limited by their contracts)"))
     return notes
-
