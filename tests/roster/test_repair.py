@@ -294,3 +294,48 @@ def test_overtime_extends_an_early_shift_within_contract_and_caps(tiny: tuple) -
     assert _violations(problem, absences, res.roster, settings) == []
     capped = repair(problem, pub, absences, now, settings=replace(settings, max_overtime_min=60, overtime_step_min=60), scenario=scen)
     assert capped.changes["minutes"].tolist() == [60]
+
+
+@pytest.mark.parametrize(
+    ("absent", "now"),
+    [
+        ("A1:2026-11-30", "2026-11-30T00:00"),
+        ("A3:2026-12-01T15:00/2026-12-02", "2026-12-01T14:00"),
+        ("A2:2026-12-02", "2026-12-01T16:00"),
+        ("A4:2026-12-01T14:00/2026-12-01T18:00", "2026-12-01T13:30"),
+        ("A1:2026-12-01/2026-12-02", "2026-12-01T08:00"),
+    ],
+)
+def test_invariants_never_touch_the_past_never_break_a_rule(tiny: tuple, absent: str, now: str) -> None:
+    scen, problem = tiny
+    pub = published_roster()
+    absences = (parse_absent(absent, scen.grid),)
+    t_now = parse_now(now, scen.grid)
+    res = repair(problem, pub, absences, t_now, scenario=scen)
+    before = _rows_started_before(pub, t_now)
+    after = _rows_started_before(res.roster[list(pub.columns)], t_now)
+    a = absences[0]
+    mine_b, mine_a = before[before.agent_id == a.agent_id], after[after.agent_id == a.agent_id]
+    others_b, others_a = before[before.agent_id != a.agent_id].reset_index(drop=True), after[after.agent_id != a.agent_id].reset_index(drop=True)
+    # started shifts of everybody else: same agents, days, templates and starts; ends equal or later (overtime)
+    base = others_a.assign(shift=others_a["shift"].str.split("+").str[0])  # an extended E is E+60, E+120
+    assert others_b[["agent_id", "date", "shift", "start"]].equals(base[["agent_id", "date", "shift", "start"]])
+    assert (others_a["end"].map(pd.Timestamp) >= others_b["end"].map(pd.Timestamp)).all()
+    # the sick agent's started shifts: dropped if sick from its start, cut if sick to its end, else kept
+    for r in mine_b.itertuples():
+        s0, e0 = pd.Timestamp(r.start), pd.Timestamp(r.end)
+        got = mine_a[mine_a.date == r.date]
+        if not a.overlaps(s0, e0):
+            assert got["end"].tolist() == [r.end]
+        elif a.start <= s0:
+            assert got.empty
+        elif a.end >= e0:
+            assert got["end"].tolist() == [a.start.isoformat()]
+        else:
+            assert got["end"].tolist() == [r.end]
+    keep = res.roster[~res.roster.apply(lambda r: r.agent_id == a.agent_id and pd.Timestamp(r.start) < t_now, axis=1)]
+    assert _violations(problem, absences, keep) == []
+    # no action of the repair starts before now, and service never gets worse than doing nothing
+    assert all(pd.Timestamp(r.new_start) >= t_now or classify(r, r)[0] == "extend" for r in res.change_log.itertuples() if r.new_start and r.agent_id != a.agent_id)
+    s = res.summary()
+    assert s["short_agent_intervals_after"] <= s["short_agent_intervals_no_action"]

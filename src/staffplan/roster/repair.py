@@ -500,7 +500,10 @@ def _gaps(problem: RosterProblem, required: np.ndarray, after: np.ndarray, lo: i
 def _compose(problem: RosterProblem, published: pd.DataFrame, new_rows: pd.DataFrame, values: dict[tuple[str, int, str], int], plan: Plan, absences: tuple[NewAbsence, ...]) -> pd.DataFrame:
     """The repaired roster: published rows where the agent-day is unchanged, new rows elsewhere.
 
-    A started shift of an agent who falls sick during it ends at the absence's start.
+    A started shift of an agent who falls sick during it ends at the absence's
+    start, or is kept whole if the agent is back before its end (the agent is
+    then off the phones only while absent; the model counts no coverage from
+    that shift after now, a conservative view).
     """
     chosen = {(a, d): v for (a, d, v), val in values.items() if val}
     keep = [plan.published.get((str(r.agent_id), int((dt.date.fromisoformat(str(r.date)[:10]) - problem.grid.start).days))) for r in published.itertuples(index=False)]
@@ -513,7 +516,11 @@ def _compose(problem: RosterProblem, published: pd.DataFrame, new_rows: pd.DataF
             continue
         start = problem.grid.to_local(pd.Timestamp(str(r["start"])))
         end = problem.grid.to_local(pd.Timestamp(str(r["end"])))
-        cut = [a for a in absences if a.agent_id == key[0] and a.overlaps(start, end) and start < a.start and problem.elapsed(start) < plan.now_elapsed]
+        hit = [a for a in absences if a.agent_id == key[0] and a.overlaps(start, end)]
+        if hit and key not in chosen and problem.elapsed(start) < plan.now_elapsed and all(start < a.start for a in hit) and all(a.end < end for a in hit):
+            rows.append({k: str(v) for k, v in r.items()})  # back before the shift ends: off the phones only while absent
+            continue
+        cut = [a for a in hit if start < a.start and problem.elapsed(start) < plan.now_elapsed]
         if cut and key not in chosen:
             stop = min(a.start for a in cut)
             lost = int(round((end - stop).total_seconds() / 60))
