@@ -126,6 +126,11 @@ def complete_hint(rm: RosterModel, shifts: Mapping[tuple[str, int, str], int], s
     return values
 
 
+def _nonnegative(rm: RosterModel) -> bool:
+    """True if every objective term has a coefficient >= 0 on a variable whose domain starts at >= 0."""
+    return all(t.coef >= 0 and rm.model.Proto().variables[t.var.Index()].domain[0] >= 0 for t in rm.terms)
+
+
 def solve(
     rm: RosterModel, settings: SolveSettings | None = None, progress: Progress | None = None,
     assumptions: Sequence[cp_model.IntVar] = (), hint: Mapping[tuple[str, int, str], int] | None = None,
@@ -155,6 +160,8 @@ def solve(
     if code in (cp_model.OPTIMAL, cp_model.FEASIBLE):
         obj = solver.ObjectiveValue() / SCALE
         bound = solver.BestObjectiveBound() / SCALE
+        if _nonnegative(rm):
+            bound = max(bound, 0.0)  # every term is >= 0: 0 is a valid bound
         values = {k: int(solver.Value(v)) for k, v in rm.x.items()}
         term_values = {t.name: int(solver.Value(t.var)) for t in rm.terms}
         first = min(x for x in (cb.first, start_s, seconds) if x is not None)
