@@ -10,7 +10,9 @@ import pandas as pd
 from staffplan.errors import InputError, ScenarioError
 from staffplan.io.tables import Column, read_table
 from staffplan.io.team import (
+    Agent,
     ShiftTemplate,
+    parse_skills,
     read_absences,
     read_agents,
     read_availability,
@@ -64,7 +66,11 @@ def requirements_frame(scenario: Scenario) -> pd.DataFrame:
     from staffplan.forecast import forecast_scenario  # lazy: heavy and owned by the forecast stage
     from staffplan.requirements import compute_requirements
 
-    frame = compute_requirements(forecast_scenario(scenario), scenario)
+    return roster_requirements(compute_requirements(forecast_scenario(scenario), scenario))
+
+
+def roster_requirements(frame: pd.DataFrame) -> pd.DataFrame:
+    """The roster's requirement columns from a ``compute_requirements`` frame (on-phone agents)."""
     return pd.DataFrame(
         {
             "interval_start": frame["interval_start"],
@@ -142,10 +148,48 @@ def demand_from_frame(
     return Demand(queues, skills, target, minimum, costs, volume if has_vol else None, aht if has_vol else None, sl_aware)
 
 
+HIRE_SPEC = {
+    "count": ((int,), None, "how many agents to add (whole number >= 1)"),
+    "prefix": ((str,), "H", "agent_id prefix; ids are prefix + number"),
+    "team": ((str,), "new hires", "team name"),
+    "contract": ((str,), None, "a contract id from contracts.csv"),
+    "skills": ((str,), None, "skills like voice:1|chat:2"),
+    "hourly_cost": ((float, int), 0.0, "currency per paid hour (>= 0)"),
+}
+
+
+def hires(scenario: Scenario) -> tuple[Agent, ...]:
+    """Agents added by the scenario's ``[[hires]]`` tables (a new hire class in a what-if)."""
+    from staffplan.scenario import check_table
+
+    items = scenario.raw.get("hires", [])
+    if isinstance(items, dict):
+        items = [items]
+    if not isinstance(items, list):
+        raise ScenarioError("wrong type", file=scenario.path, key="hires", expected="a list of [[hires]] tables")
+    out: list[Agent] = []
+    for i, item in enumerate(items):
+        key = f"hires[{i}]"
+        t = check_table(item, HIRE_SPEC, file=scenario.path, key=key)
+        for k in ("count", "contract", "skills"):
+            if t[k] is None:
+                raise ScenarioError("missing key", file=scenario.path, key=f"{key}.{k}", expected=HIRE_SPEC[k][2])
+        if t["count"] < 1 or t["hourly_cost"] < 0:
+            raise ScenarioError("value out of range", file=scenario.path, key=f"{key}.count", expected="count >= 1 and hourly_cost >= 0", found=(t["count"], t["hourly_cost"]))
+        skills = parse_skills(t["skills"], file=scenario.path, row=0)
+        out.extend(Agent(f"{t['prefix']}{n:02d}", f"New hire {t['prefix']}{n:02d}", t["team"], t["contract"], skills, float(t["hourly_cost"])) for n in range(1, t["count"] + 1))
+    return tuple(out)
+
+
 def load_problem(scenario: Scenario, requirements: pd.DataFrame | None = None) -> RosterProblem:
     """Read the scenario's team files and requirements into a :class:`RosterProblem`."""
     grid = scenario.grid
-    agents = read_agents(scenario.file("agents"))
+    agents = read_agents(scenario.file("agents")) + hires(scenario)
+    seen: set[str] = set()
+    for a in agents:
+        if a.id in seen:
+            raise ScenarioError("duplicate agent id from [[hires]]", file=scenario.path, key="hires", found=a.id, hint="choose a prefix no agent_id in agents.csv starts with")
+        seen.add(a.id)
     contracts = {c.id: c for c in read_contracts(scenario.file("contracts"))}
     templates = read_shifts(scenario.file("shifts"))
     known_t = {t.id for t in templates}

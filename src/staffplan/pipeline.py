@@ -1,0 +1,317 @@
+"""One scenario end to end: forecast → requirements → roster → KPIs (→ simulation) → outputs.
+
+:func:`run` returns a :class:`RunResult` (frames and a flat ``summary`` of
+weekly KPIs); :func:`write_outputs` writes every file of a run into a folder;
+:func:`compare_table` lays several runs' summaries side by side. The CLI's
+``run`` and ``compare`` commands are thin shells over these.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import math
+import time
+from collections.abc import Callable, Mapping, Sequence
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import pandas as pd
+
+from staffplan.scenario import Scenario
+
+FTE_HOURS_PER_WEEK = 37.5
+Echo = Callable[[str], None]
+
+# summary keys laid side by side by ``compare`` (key, label, unit, better direction: +1 higher, -1 lower, 0 neutral)
+COMPARE_METRICS: tuple[tuple[str, str, str, int], ...] = (
+    ("required_fte", "required FTE", "FTE", 0),
+    ("scheduled_fte", "scheduled FTE", "FTE", 0),
+    ("paid_hours", "paid hours", "h", 0),
+    ("cost", "cost", "currency", -1),
+    ("service_level", "service level (voice+chat, week)", "fraction", 1),
+    ("asa_seconds", "ASA (week)", "s", -1),
+    ("abandon_rate", "abandonment (week)", "fraction", -1),
+    ("occupancy", "occupancy (week)", "fraction", 0),
+    ("under_covered_intervals", "under-covered intervals", "intervals", -1),
+    ("under_covered_agent_intervals", "missing agent-intervals", "agent-intervals", -1),
+    ("gap", "solver gap to bound", "fraction", -1),
+)
+
+
+@dataclass(frozen=True, eq=False)
+class RunResult:
+    """Everything one scenario run produced.
+
+    ``forecast``: interval_start, queue, volume [contacts], aht_seconds [s], method.
+    ``requirements``: the ``compute_requirements`` frame (agents on queue and scheduled heads).
+    ``kpis``: per interval and real-time queue (voice/chat): volume, agents, service_level, asa_s, occupancy, abandon_rate.
+    ``week``: one row per real-time queue plus ``all``.
+    ``summary``: flat JSON-ready weekly numbers (see :data:`COMPARE_METRICS`).
+    """
+
+    scenario: Scenario
+    forecast: pd.DataFrame
+    requirements: pd.DataFrame
+    outcome: Any  # staffplan.roster.Outcome
+    problem: Any  # staffplan.roster.RosterProblem
+    kpis: pd.DataFrame
+    week: pd.DataFrame
+    summary: Mapping[str, Any]
+    stage_seconds: Mapping[str, float]
+    simulation: Any = None  # staffplan.evaluate.sim_scenario.ScenarioSimulation | None
+
+
+def _num(x: object) -> object:
+    if isinstance(x, float | np.floating):
+        return None if not math.isfinite(float(x)) else round(float(x), 6)
+    if isinstance(x, np.integer):
+        return int(x)
+    return x
+
+
+def summarize(scenario: Scenario, requirements: pd.DataFrame, outcome: Any, problem: Any, week: pd.DataFrame) -> dict[str, Any]:
+    """The flat weekly summary of a run (JSON-ready; None where undefined)."""
+    grid = scenario.grid
+    weeks = grid.days / 7.0
+    interval_h = grid.interval_min / 60.0
+    roster = outcome.roster.roster
+    coverage = outcome.roster.coverage
+    paid_h = float(roster["paid_minutes"].sum()) / 60.0
+    cost_per_h = {a.id: a.hourly_cost for a in problem.agents}
+    cost = float(sum(m / 60.0 * cost_per_h.get(a, 0.0) for a, m in zip(roster["agent_id"], roster["paid_minutes"], strict=True)))
+    required_h = float(requirements["scheduled_agents"].sum()) * interval_h if len(requirements) else 0.0
+    short = coverage[coverage["difference"] < 0]
+    total = week[week["queue"] == "all"]
+    res = outcome.result
+    row = total.iloc[0] if len(total) else None
+    return {
+        "scenario": scenario.name,
+        "status": res.status,
+        "objective": _num(res.objective),
+        "bound": _num(res.bound),
+        "gap": _num(res.gap),
+        "solve_seconds": round(float(res.solve_seconds), 3),
+        "agents": len(problem.agents),
+        "agents_rostered": int(roster["agent_id"].nunique()),
+        "shifts": len(roster),
+        "paid_hours": round(paid_h, 2),
+        "cost": round(cost, 2),
+        "required_fte": round(required_h / FTE_HOURS_PER_WEEK / weeks, 2),
+        "scheduled_fte": round(paid_h / FTE_HOURS_PER_WEEK / weeks, 2),
+        "volume": _num(float(requirements["volume"].sum())) if len(requirements) else 0.0,
+        "service_level": _num(row["service_level"]) if row is not None else None,
+        "asa_seconds": _num(row["asa_s"]) if row is not None else None,
+        "abandon_rate": _num(row["abandon_rate"]) if row is not None else None,
+        "occupancy": _num(row["occupancy"]) if row is not None else None,
+        "under_covered_intervals": int(short[["interval_start", "queue"]].drop_duplicates().shape[0]),
+        "under_covered_agent_intervals": _num(float(-short["difference"].sum())),
+        "notes": list(outcome.notes),
+    }
+
+
+def run(
+    scenario: Scenario,
+    *,
+    time_limit_s: float | None = None,
+    workers: int | None = None,
+    seed: int | None = None,
+    simulate: bool = False,
+    replications: int | None = None,
+    echo: Echo | None = None,
+) -> RunResult:
+    """Run a scenario end to end; ``echo`` receives one progress line per stage and solver progress."""
+    from staffplan.evaluate.kpis import roster_kpis, week_kpis
+    from staffplan.forecast.pipeline import run_scenario as forecast_run
+    from staffplan.requirements import compute_requirements
+    from staffplan.roster import plan
+    from staffplan.roster.load import load_problem, roster_requirements
+    from staffplan.roster.solve import SolveSettings
+
+    say = echo or (lambda _s: None)
+    times: dict[str, float] = {}
+    t0 = time.perf_counter()
+
+    def stage(name: str, start: float, detail: str) -> None:
+        times[name] = round(time.perf_counter() - start, 3)
+        say(f"[{len(times)}/{5 if simulate else 4}] {name:<12} {times[name]:6.1f} s  {detail}")
+
+    s = time.perf_counter()
+    _, fres = forecast_run(scenario)
+    forecast = fres.frame
+    stage("forecast", s, ", ".join(f"{q}: {m}" for q, m in sorted(fres.methods.items())) + f"; {forecast['volume'].sum():,.0f} contacts")
+
+    s = time.perf_counter()
+    req = compute_requirements(forecast, scenario)
+    stage("requirements", s, f"peak {int(req.groupby('interval_start')['scheduled_agents'].sum().max())} scheduled heads in one interval")
+
+    s = time.perf_counter()
+    problem = load_problem(scenario, roster_requirements(req))
+    settings = SolveSettings(
+        float(time_limit_s if time_limit_s is not None else scenario.solver.time_limit_s),
+        int(workers if workers is not None else scenario.solver.workers),
+        int(seed if seed is not None else scenario.solver.seed),
+    )
+
+    def progress(elapsed: float, obj: float, bound: float, gap: float) -> None:
+        say(f"    roster {elapsed:6.1f} s  objective {obj:14.1f}  bound {bound:14.1f}  gap {gap:7.2%}")
+
+    outcome = plan(problem, settings, progress if scenario.solver.log_progress else None)
+    res = outcome.result
+    gap = "unknown" if res.gap is None else f"{res.gap:.1%}"
+    stage("roster", s, f"{res.status}, {len(outcome.roster.roster)} shifts, objective {res.objective:,.1f}, gap {gap}")
+
+    s = time.perf_counter()
+    kp = roster_kpis(problem, outcome.roster.allocation, scenario)
+    if kp is None:
+        per = pd.DataFrame(columns=["interval_start", "queue", "volume", "aht_seconds", "agents", "service_level", "asa_s", "p_wait", "occupancy", "abandon_rate"])
+        week = week_kpis(per, scenario.grid.interval_min)
+    else:
+        per, week = kp
+    summary = summarize(scenario, req, outcome, problem, week)
+    stage("kpis", s, f"service level {summary['service_level'] if summary['service_level'] is not None else float('nan'):.1%}, paid hours {summary['paid_hours']:,.0f}")
+
+    sim = None
+    if simulate:
+        from staffplan.evaluate.sim_scenario import simulate_scenario
+
+        s = time.perf_counter()
+        sim = simulate_scenario(scenario, outcome.roster.roster, forecast=forecast, replications=replications, seed=seed)
+        stage("simulation", s, f"{sim.replications} replications, {len(sim.flagged)} interval(s) flagged")
+    times["total"] = round(time.perf_counter() - t0, 3)
+    return RunResult(scenario, forecast, req, outcome, problem, per, week, summary, times, sim)
+
+
+def _absence_days(problem: Any) -> pd.DataFrame:
+    rows = []
+    grid = problem.grid
+    for ab in problem.absences:
+        for d in grid.dates():
+            d0 = grid.local_midnight(d)
+            d1 = grid.local_midnight(d + pd.Timedelta(days=1).to_pytimedelta())
+            if ab.start < d1 and d0 < ab.end and ab.start <= d0 + pd.Timedelta(hours=12) <= ab.end:
+                rows.append((ab.agent_id, d.isoformat(), ab.kind))
+    return pd.DataFrame(rows, columns=["agent_id", "date", "kind"]).drop_duplicates(["agent_id", "date"])
+
+
+def _pct(x: object) -> str:
+    return "–" if x is None or (isinstance(x, float) and not math.isfinite(x)) else f"{float(x):.1%}"  # type: ignore[arg-type]
+
+
+def report_data(result: RunResult) -> Any:
+    """The HTML report's inputs from a run."""
+    from staffplan.report.html import ReportData, table_html
+
+    sc, sm = result.scenario, result.summary
+    cov = result.outcome.roster.coverage.copy()
+    cov["interval_start"] = pd.to_datetime(cov["interval_start"], utc=True).dt.tz_convert(sc.grid.zone)
+    kp = result.kpis.copy()
+    targets = {q.name: q.service_level for q in sc.queues}
+    if len(kp):
+        kp["interval_start"] = pd.to_datetime(kp["interval_start"], utc=True).dt.tz_convert(sc.grid.zone)
+        kp["target"] = kp["queue"].map(targets).astype(float)
+    else:
+        kp = pd.DataFrame({"interval_start": cov["interval_start"], "queue": cov["queue"], "service_level": np.nan, "target": np.nan, "volume": 0.0})
+    week = result.week.rename(columns={"asa_s": "ASA [s]", "abandon_rate": "abandonment", "agent_hours": "agent-hours on queue"})
+    week = week.drop(columns=[c for c in ("p_wait",) if c in week])
+    headline = {
+        "service level (voice+chat)": _pct(sm["service_level"]),
+        "ASA": "–" if sm["asa_seconds"] is None else f"{sm['asa_seconds']:.1f} s",
+        "abandonment": _pct(sm["abandon_rate"]),
+        "occupancy": _pct(sm["occupancy"]),
+        "paid hours": f"{sm['paid_hours']:,.0f} h",
+        "cost": f"{sm['cost']:,.0f}",
+        "scheduled / required FTE": f"{sm['scheduled_fte']:.1f} / {sm['required_fte']:.1f}",
+        "agents rostered": f"{sm['agents_rostered']} of {sm['agents']}",
+        "solver gap": _pct(sm["gap"]),
+    }
+    extra: list[tuple[str, str]] = []
+    short = result.outcome.roster.coverage
+    short = short[short["difference"] < 0].sort_values("difference").head(25)
+    if len(short):
+        extra.append(("Most under-covered intervals", table_html(short, left=("interval_start", "queue"))))
+    if result.simulation is not None:
+        w = result.simulation.week
+        cols = [c for c in w.columns if not c.endswith("_ci")][:12]
+        extra.append(("Simulation (discrete-event) vs queueing promise", table_html(w[cols], left=("queue",))))
+    notes = list(sm["notes"]) + [f"{k}: {v:.1f} s" for k, v in result.stage_seconds.items()]
+    g = sc.grid
+    subtitle = f"{sc.description or sc.name} — {g.start:%a %d %b %Y} to {g.dates()[-1]:%a %d %b %Y}, {g.interval_min}-minute intervals, {g.timezone}; solver {sm['status']}"
+    agents = pd.DataFrame([(a.id, a.name, a.team) for a in result.problem.agents], columns=["agent_id", "name", "team"])
+    return ReportData(
+        title=f"staffplan — {sc.name}",
+        subtitle=subtitle,
+        headline=headline,
+        kpis=week,
+        coverage=cov,
+        service=kp,
+        roster=result.outcome.roster.roster,
+        agents=agents,
+        dates=g.dates(),
+        absences=_absence_days(result.problem),
+        notes=notes,
+        extra_sections=tuple(extra),
+    )
+
+
+def write_outputs(result: RunResult, out: Path) -> list[Path]:
+    """Write every table, the workbook, calendars, summary.json and report.html into ``out``."""
+    from staffplan.io.atomic import write_csv, write_json, write_text
+    from staffplan.io.ics import write_calendars
+    from staffplan.report.html import render_run_report
+    from staffplan.report.xlsx import grid_frame, write_roster_xlsx
+
+    ro = result.outcome.roster
+    paths = [
+        write_csv(out / "forecast.csv", result.forecast.assign(interval_start=result.forecast["interval_start"].map(lambda t: t.isoformat()))),
+        write_csv(out / "requirements.csv", result.requirements.assign(interval_start=result.requirements["interval_start"].map(lambda t: pd.Timestamp(t).isoformat()))),
+        write_csv(out / "roster.csv", ro.roster),
+        write_csv(out / "coverage.csv", ro.coverage),
+        write_csv(out / "agents.csv", ro.agents),
+        write_csv(out / "kpis.csv", result.kpis),
+        write_csv(out / "kpis_week.csv", result.week),
+    ]
+    grid = result.scenario.grid
+    absent = _absence_days(result.problem)
+    paths.append(write_roster_xlsx(out / "roster.xlsx", grid_frame(ro.roster, ro.agents, grid.dates(), absent), ro.coverage, result.week))
+    paths.extend(write_calendars(ro.roster, out / "calendars", scenario=result.scenario.name, first_day=grid.start))
+    if result.simulation is not None:
+        paths.append(write_csv(out / "simulation_intervals.csv", result.simulation.intervals))
+        paths.append(write_csv(out / "simulation_week.csv", result.simulation.week))
+    paths.append(write_json(out / "summary.json", {**result.summary, "stage_seconds": dict(result.stage_seconds), "fingerprint": fingerprint(result.scenario)}))
+    paths.append(write_text(out / "report.html", render_run_report(report_data(result))))
+    return [Path(p) for p in paths]
+
+
+def fingerprint(scenario: Scenario, extra: Mapping[str, Any] | None = None) -> str:
+    """A hash of the merged scenario document and the bytes of every data file it names.
+
+    Two runs with the same fingerprint (and solver settings in ``extra``) have
+    the same inputs, so ``compare`` may reuse the cached outputs.
+    """
+    h = hashlib.sha256()
+    h.update(json.dumps(scenario.raw, sort_keys=True, default=str).encode())
+    h.update(json.dumps(dict(extra or {}), sort_keys=True, default=str).encode())
+    for key in sorted(scenario.data):
+        for p in scenario.files(key):
+            h.update(key.encode())
+            h.update(p.read_bytes() if p.exists() else b"<missing>")
+    return h.hexdigest()[:16]
+
+
+def compare_table(summaries: Sequence[Mapping[str, Any]]) -> pd.DataFrame:
+    """One row per metric, one column per scenario, plus the difference of each to the first."""
+    names = [str(s["scenario"]) for s in summaries]
+    rows = []
+    for key, label, unit, _ in COMPARE_METRICS:
+        row: dict[str, Any] = {"metric": label, "unit": unit}
+        base = summaries[0].get(key)
+        for name, s in zip(names, summaries, strict=True):
+            row[name] = s.get(key)
+        for name, s in list(zip(names, summaries, strict=True))[1:]:
+            v = s.get(key)
+            row[f"Δ {name}"] = None if v is None or base is None else round(float(v) - float(base), 6)
+        rows.append(row)
+    return pd.DataFrame(rows)
