@@ -1,0 +1,102 @@
+"""End to end: the example scenario through ``staffplan run`` and ``staffplan compare``."""
+
+import json
+import subprocess
+import sys
+from html.parser import HTMLParser
+from pathlib import Path
+
+import pandas as pd
+import pytest
+from click.testing import CliRunner
+
+from staffplan.cli import cli
+
+ROOT = Path(__file__).resolve().parents[2]
+EXAMPLE = ROOT / "scenarios" / "example" / "scenario.toml"
+FILES = ("forecast.csv", "requirements.csv", "roster.csv", "coverage.csv", "agents.csv", "kpis.csv", "kpis_week.csv", "roster.xlsx", "summary.json", "report.html")
+
+
+class Tags(HTMLParser):
+    def __init__(self) -> None:
+        super().__init__()
+        self.tags: list[tuple[str, dict[str, str | None]]] = []
+        self.text: list[str] = []
+
+    def handle_starttag(self, tag: str, attrs: list[tuple[str, str | None]]) -> None:
+        self.tags.append((tag, dict(attrs)))
+
+    def handle_data(self, data: str) -> None:
+        self.text.append(data)
+
+
+@pytest.fixture(scope="module")
+def example_run(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, dict]:
+    out = tmp_path_factory.mktemp("run") / "example"
+    result = CliRunner().invoke(cli, ["run", str(EXAMPLE), "--out", str(out), "--time-limit", "4", "--quiet", "--json"])
+    assert result.exit_code == 0, result.output
+    return out, json.loads(result.output)
+
+
+def test_run_writes_every_file(example_run: tuple[Path, dict]) -> None:
+    out, summary = example_run
+    for name in FILES:
+        assert (out / name).stat().st_size > 0, name
+    roster = pd.read_csv(out / "roster.csv")
+    assert set(roster["agent_id"]) <= set(pd.read_csv(ROOT / "scenarios/example/data/agents.csv")["agent_id"])
+    calendars = sorted((out / "calendars").glob("*.ics"))
+    assert len(calendars) == roster["agent_id"].nunique()
+    assert summary["status"] in ("OPTIMAL", "FEASIBLE")
+    assert summary["shifts"] == len(roster)
+    assert summary["paid_hours"] == pytest.approx(roster["paid_minutes"].sum() / 60, abs=0.01)
+    assert 0.5 < summary["service_level"] <= 1.0
+    assert 0 < summary["occupancy"] <= 1.0
+    assert summary["required_fte"] > 0 and summary["scheduled_fte"] > 0
+
+
+def test_forecast_and_requirements_cover_the_grid(example_run: tuple[Path, dict]) -> None:
+    out, _ = example_run
+    f = pd.read_csv(out / "forecast.csv")
+    r = pd.read_csv(out / "requirements.csv")
+    assert len(f) == len(r) == 672 * 3
+    assert (r["scheduled_agents"] >= r["required_agents"]).all()
+
+
+def test_report_html_has_every_part(example_run: tuple[Path, dict]) -> None:
+    out, _ = example_run
+    page = (out / "report.html").read_text(encoding="utf-8")
+    p = Tags()
+    p.feed(page)
+    imgs = [a.get("src") or "" for t, a in p.tags if t == "img"]
+    assert len(imgs) >= 2 and all(s.startswith("data:image/png;base64,") for s in imgs)
+    assert not [a for t, a in p.tags if t in ("script", "link")]
+    text = " ".join(p.text)
+    for part in ("Week at a glance", "Required vs scheduled agents per queue", "Service level per interval against target", "Roster (agent × day)", "paid hours", "occupancy"):
+        assert part in text, part
+    roster = pd.read_csv(out / "roster.csv")
+    first = roster.iloc[0]
+    assert f"({first['agent_id']})" in text
+
+
+def test_compare_table_and_cache(tmp_path: Path, example_run: tuple[Path, dict], monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.chdir(tmp_path)
+    peak = ROOT / "scenarios" / "peak-season" / "scenario.toml"
+    args = ["compare", str(EXAMPLE), str(peak), "--time-limit", "3", "--quiet", "--json", "--workers", "2"]
+    first = CliRunner().invoke(cli, args)
+    assert first.exit_code == 0, first.output
+    doc = json.loads(first.output)
+    assert [s["scenario"] for s in doc["scenarios"]] == ["example", "peak-season"]
+    table = {r["metric"]: r for r in doc["table"]}
+    assert table["required FTE"]["peak-season"] > table["required FTE"]["example"]
+    assert table["required FTE"]["Δ peak-season"] == pytest.approx(table["required FTE"]["peak-season"] - table["required FTE"]["example"], abs=1e-6)
+    assert (tmp_path / "out" / "compare" / "comparison.html").exists()
+    again = CliRunner().invoke(cli, args)
+    assert again.exit_code == 0
+    assert all(s["reused"] for s in json.loads(again.output)["scenarios"])
+
+
+def test_bad_time_limit_and_missing_scenario_exit_2(tmp_path: Path) -> None:
+    for args in (["run", str(EXAMPLE), "--time-limit", "0"], ["run", str(tmp_path / "nope.toml")]):
+        proc = subprocess.run([sys.executable, "-m", "staffplan", *args], capture_output=True, text=True)
+        assert proc.returncode == 2, proc.stderr
+        assert "Traceback" not in proc.stderr and proc.stderr.startswith("error:")

@@ -1,0 +1,59 @@
+from pathlib import Path
+
+import pandas as pd
+import pytest
+
+from staffplan.errors import ScenarioError
+from staffplan.pipeline import compare_table, fingerprint
+from staffplan.roster.load import hires
+from staffplan.scenario import load
+
+ROOT = Path(__file__).resolve().parents[1]
+
+
+def test_whatifs_inherit_and_override() -> None:
+    base = load(ROOT / "scenarios/example/scenario.toml")
+    peak = load(ROOT / "scenarios/peak-season/scenario.toml")
+    tight = load(ROOT / "scenarios/tight-target/scenario.toml")
+    flu = load(ROOT / "scenarios/flu-week/scenario.toml")
+    hired = load(ROOT / "scenarios/peak-with-hires/scenario.toml")
+    assert all(q.volume_multiplier == pytest.approx(1.2) for q in peak.queues)
+    assert (tight.queue("voice").service_level, tight.queue("voice").answer_within_s) == (0.9, 15.0)
+    assert tight.queue("chat") == base.queue("chat")
+    assert flu.files("absences") == base.files("absences") and len(flu.files("absences_extra")) == 1
+    assert all(q.volume_multiplier == pytest.approx(1.2) for q in hired.queues)
+    new = hires(hired)
+    assert [a.id for a in new] == [f"N{i:02d}" for i in range(1, 7)] and new[0].skills == ("voice",)
+    assert hires(base) == ()
+
+
+def test_fingerprint_changes_with_inputs(tmp_path: Path) -> None:
+    base = load(ROOT / "scenarios/example/scenario.toml")
+    assert fingerprint(base) == fingerprint(load(ROOT / "scenarios/example/scenario.toml"))
+    assert fingerprint(base) != fingerprint(load(ROOT / "scenarios/peak-season/scenario.toml"))
+    assert fingerprint(base, {"time_limit": 5}) != fingerprint(base, {"time_limit": 6})
+
+
+@pytest.mark.parametrize(
+    ("table", "key"),
+    [
+        ("[[hires]]\ncount = 2\ncontract = \"PT25\"\n", "hires[0].skills"),
+        ("[[hires]]\ncount = 2\ncontract = \"PT25\"\nskills = \"voice\"\ncolour = 1\n", "hires[0].colour"),
+        ("[[hires]]\ncount = \"two\"\ncontract = \"PT25\"\nskills = \"voice\"\n", "hires[0].count"),
+    ],
+)
+def test_bad_hires_name_the_key(tmp_path: Path, table: str, key: str) -> None:
+    p = tmp_path / "s.toml"
+    p.write_text(f'extends = "{ROOT / "scenarios/example/scenario.toml"}"\n' + table)
+    with pytest.raises(ScenarioError) as exc:
+        hires(load(p))
+    assert exc.value.key == key
+
+
+def test_compare_table_differences() -> None:
+    a = {"scenario": "a", "paid_hours": 100.0, "service_level": 0.8}
+    b = {"scenario": "b", "paid_hours": 120.0, "service_level": None}
+    t = compare_table([a, b]).set_index("metric")
+    assert t.loc["paid hours", "Δ b"] == pytest.approx(20.0)
+    assert pd.isna(t.loc["service level (voice+chat, week)", "Δ b"])
+    assert pd.isna(t.loc["cost", "a"])
