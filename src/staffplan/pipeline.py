@@ -216,6 +216,10 @@ def report_data(result: RunResult) -> Any:
         kp = pd.DataFrame({"interval_start": cov["interval_start"], "queue": cov["queue"], "service_level": np.nan, "target": np.nan, "volume": 0.0})
     week = result.week.rename(columns={"asa_s": "ASA [s]", "abandon_rate": "abandonment", "agent_hours": "agent-hours on queue"})
     week = week.drop(columns=[c for c in ("p_wait",) if c in week])
+    for c in ("service_level", "abandonment", "occupancy"):
+        week[c] = week[c].map(_pct)
+    week["volume"] = week["volume"].map(lambda v: f"{v:,.0f}")
+    week = week.rename(columns={"service_level": "service level"})
     headline = {
         "service level (voice+chat)": _pct(sm["service_level"]),
         "ASA": "–" if sm["asa_seconds"] is None else f"{sm['asa_seconds']:.1f} s",
@@ -229,7 +233,8 @@ def report_data(result: RunResult) -> Any:
     }
     extra: list[tuple[str, str]] = []
     short = result.outcome.roster.coverage
-    short = short[short["difference"] < 0].sort_values("difference").head(25)
+    short = short[short["difference"] < 0].sort_values(["difference", "interval_start"]).head(25).copy()
+    short["interval_start"] = pd.to_datetime(short["interval_start"], utc=True).dt.tz_convert(sc.grid.zone).dt.strftime("%a %d %b %H:%M")
     if len(short):
         extra.append(("Most under-covered intervals", table_html(short, left=("interval_start", "queue"))))
     if result.simulation is not None:
