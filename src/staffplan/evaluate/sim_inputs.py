@@ -24,6 +24,7 @@ import pandas as pd
 
 from staffplan.errors import InputError, ScenarioError
 from staffplan.evaluate.simulate import HANDLE_DISTRIBUTIONS, QueueSim
+from staffplan.io.history import PatienceSummary
 from staffplan.roster.extract import on_phone_matrix
 from staffplan.scenario import Queue, Scenario, Spec, check_table
 from staffplan.timegrid import TimeGrid
@@ -36,7 +37,9 @@ SIMULATE_SPEC: Spec = {
     "handle_cv": ((float, int), 1.0, "coefficient of variation of handle time (> 0; lognormal only)"),
     "dispersion": ((float, int), 0.0, "arrival over-dispersion d >= 0: variance = mean + d * mean^2"),
     "threshold": ((float, int), 0.1, "flag intervals whose simulated and promised service level or abandonment differ by more than this fraction"),
+    "patience": ((str,), "configured", "configured (each queue's patience_s) or history (estimate it from the history for queues without patience_s)"),
 }
+PATIENCE_SOURCES = ("configured", "history")
 
 _BREAK = re.compile(r"^\s*(?P<name>.*?)\s*(?P<a>\d{1,2}):(?P<am>\d\d)\s*-\s*(?P<b>\d{1,2}):(?P<bm>\d\d)\s*$")
 
@@ -63,7 +66,39 @@ def simulate_settings(scenario: Scenario) -> dict[str, Any]:
     for k in ("dispersion", "threshold"):
         if t[k] < 0:
             raise ScenarioError("value out of range", file=scenario.path, key=f"simulate.{k}", expected="a number >= 0", found=t[k])
+    if t["patience"] not in PATIENCE_SOURCES:
+        raise ScenarioError("unknown patience source", file=scenario.path, key="simulate.patience", expected=" or ".join(f'"{x}"' for x in PATIENCE_SOURCES), found=t["patience"], hint='"history" needs a per-contact history with abandoned and wait_seconds columns')
     return t
+
+
+def history_patience(queues: Sequence[Queue], patience: Mapping[str, PatienceSummary] | None, *, source: str | Path | None = None) -> tuple[dict[str, float | None], tuple[str, ...]]:
+    """Mean patience [s] estimated from history for the queues without ``patience_s``.
+
+    Returns ``{queue name: mean patience [s] or None}`` (None = infinite: no
+    abandonment observed, so no finite estimate) and notes on the queues
+    that fell back to infinite patience. A queue's configured ``patience_s``
+    wins and is not in the result. ``patience`` is :attr:`History.patience`
+    (keyed by history queue name); None means the history cannot give
+    patience, an :class:`InputError`.
+    """
+    todo = [q for q in queues if q.patience_s is None]
+    if not todo:
+        return {}, ()
+    if patience is None:
+        raise InputError("history has no patience data", file=source, column="abandoned/wait_seconds", expected="a per-contact history with abandoned and wait_seconds columns", found="per-interval history or a missing column", hint='set patience_s on the queues, or [simulate] patience = "configured"')
+    out: dict[str, float | None] = {}
+    notes: list[str] = []
+    for q in todo:
+        hname = q.history_name or q.name
+        if hname not in patience:
+            raise InputError("no history for queue", file=source, column="queue", expected=f"rows for queue '{hname}'", found=", ".join(sorted(patience)), hint="set history_name or patience_s on the queue")
+        mean = patience[hname].mean_patience_s
+        if np.isfinite(mean) and mean > 0:
+            out[q.name] = float(mean)
+        else:
+            out[q.name] = None
+            notes.append(f"queue {q.name}: no abandonments with a positive wait in history ({patience[hname].contacts} contacts with a known wait), so no finite patience estimate; simulated with infinite patience")
+    return out, tuple(notes)
 
 
 def queue_settings(queue: Queue, handle: str = "exponential", handle_cv: float = 1.0) -> QueueSim:

@@ -6,7 +6,7 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import Path
 
 import pandas as pd
@@ -19,6 +19,7 @@ from staffplan.evaluate.sim_compare import (
 )
 from staffplan.evaluate.sim_inputs import (
     forecast_arrays,
+    history_patience,
     queue_settings,
     roster_arrays,
     simulate_settings,
@@ -35,7 +36,10 @@ class ScenarioSimulation:
 
     ``intervals`` / ``week``: the simulation frames with ``interval_start``
     and, when a promise exists, the ``promised_*``, ``*_diff`` and
-    ``flagged`` columns. ``note`` says why there is no promise (else "").
+    ``flagged`` columns. ``note`` says why there is no promise and which
+    queues fell back to infinite patience ("; "-joined, else "").
+    ``patience_s`` maps each queue to the mean patience simulated [s]
+    (None = infinite).
     """
 
     intervals: pd.DataFrame
@@ -46,6 +50,7 @@ class ScenarioSimulation:
     seed: int
     threshold: float
     note: str
+    patience_s: dict[str, float | None] | None = None
 
     @property
     def flagged(self) -> pd.DataFrame:
@@ -70,31 +75,46 @@ def simulate_scenario(
 
     ``forecast`` defaults to ``forecast_scenario(scenario)``; unset options
     come from the scenario's ``[simulate]`` table. ``workers`` is capped at 2
-    processes; ``threshold`` [fraction].
+    processes; ``threshold`` [fraction]. With ``[simulate] patience =
+    "history"`` queues without ``patience_s`` get the censored-exponential
+    estimate from the history (:func:`~staffplan.evaluate.sim_inputs.history_patience`),
+    in both the simulation and the promise.
     """
     cfg = simulate_settings(scenario)
     reps = replications if replications is not None else cfg["replications"]
     seed_ = seed if seed is not None else cfg["seed"]
     workers_ = min(workers if workers is not None else cfg["workers"], 2)
     thr = float(threshold if threshold is not None else cfg["threshold"])
-    if forecast is None:
-        from staffplan.forecast.pipeline import forecast_scenario
+    queues = list(scenario.queues)
+    notes: list[str] = []
+    need_history = cfg["patience"] == "history" and any(q.patience_s is None for q in queues)
+    if forecast is None or need_history:
+        from staffplan.forecast.pipeline import run_scenario, scenario_history
 
-        forecast = forecast_scenario(scenario)
+        if forecast is None:
+            history, fc = run_scenario(scenario)
+            forecast = fc.frame
+        else:
+            history = scenario_history(scenario)
+        if need_history:
+            est, est_notes = history_patience(queues, history.patience, source=history.source or None)
+            queues = [replace(q, patience_s=est[q.name]) if q.name in est else q for q in queues]
+            notes.extend(est_notes)
     arrays = roster_arrays(roster, scenario.grid, scenario.queues, file=roster_file)
     names = [q.name for q in scenario.queues]
     arrivals, aht = forecast_arrays(forecast, scenario.grid, names)
-    qsim = [queue_settings(q, cfg["handle"], cfg["handle_cv"]) for q in scenario.queues]
+    qsim = [queue_settings(q, cfg["handle"], cfg["handle_cv"]) for q in queues]
     interval_min = scenario.grid.interval_min
     result = simulate_week(arrivals, aht, interval_min, arrays.on_phone, arrays.skills, qsim, dispersion=cfg["dispersion"], replications=reps, seed=seed_, workers=workers_)
-    intervals, week, note = result.intervals, result.week, ""
+    intervals, week = result.intervals, result.week
     if queueing_available():
         agents_q = intervals["agents"].to_numpy().reshape(len(names), -1)
-        promise = promise_from_queueing(arrivals, aht, interval_min, agents_q, scenario.queues)
+        promise = promise_from_queueing(arrivals, aht, interval_min, agents_q, queues)
         intervals = compare(intervals, promise, thr)
         week = week.merge(promise_week(promise, arrivals, names), on="queue", how="left")
     else:
-        note = NO_PROMISE
+        notes.insert(0, NO_PROMISE)
     intervals = intervals.copy()
     intervals.insert(1, "interval_start", [t.isoformat() for t in scenario.grid.starts[intervals["interval"].to_numpy()]])
-    return ScenarioSimulation(intervals, week, result, len(arrays.agent_ids), reps, seed_, thr, note)
+    patience = {q.name: q.patience_s for q in queues}
+    return ScenarioSimulation(intervals, week, result, len(arrays.agent_ids), reps, seed_, thr, "; ".join(notes), patience)

@@ -22,6 +22,10 @@ contacts (the center was closed or quiet). A day without rows is *missing* —
 never zero. Missing days on weekdays that are recorded in other weeks are
 reported as gaps; weekdays never recorded (a weekday-only file) are reported
 separately.
+
+**Patience.** A per-contact file with both ``abandoned`` and ``wait_seconds``
+also yields a per-queue :class:`PatienceSummary` (see
+:func:`patience_summary`) on :attr:`History.patience`.
 """
 
 from __future__ import annotations
@@ -60,6 +64,49 @@ _TS_EXPECTED = "a date-time like 2026-12-07 08:30 (optionally with an offset lik
 
 
 @dataclass(frozen=True)
+class PatienceSummary:
+    """Censored-exponential sufficient statistics of one queue's customer patience.
+
+    ``time_at_risk_s`` [s] is the total time contacts were seen waiting
+    (Σ ``wait_seconds``: an abandoned contact until it hung up, an answered
+    one until it was answered — censored there); ``abandonments``
+    [contacts]; ``contacts`` [contacts] with a known wait.
+    """
+
+    time_at_risk_s: float
+    abandonments: int
+    contacts: int
+
+    @property
+    def mean_patience_s(self) -> float:
+        """Maximum-likelihood mean patience [s]: time at risk / abandonments.
+
+        With zero abandonments the likelihood increases without bound in the
+        mean, so there is no finite estimate: returns ``inf`` (customers
+        never observed to hang up).
+        """
+        if self.abandonments == 0:
+            return float("inf")
+        return self.time_at_risk_s / self.abandonments
+
+
+def patience_summary(wait_s: np.ndarray, abandoned: np.ndarray) -> PatienceSummary:
+    """Censored-exponential patience statistics from per-contact waits [s] and abandon flags.
+
+    Assumes patience is exponential (memoryless) and independent of the
+    wait offered: a contact answered after waiting ``w`` had patience > ``w``
+    (right-censored at ``w``); an abandoned one had patience = ``w``. The
+    log-likelihood ``-A log(m) - T / m`` (``T`` = Σ w over all contacts,
+    ``A`` = abandonments) is maximal at ``m = T / A``. Contacts with an
+    unknown (NaN) wait are left out.
+    """
+    w = np.asarray(wait_s, dtype=float)
+    ab = np.asarray(abandoned, dtype=bool)
+    known = np.isfinite(w)
+    return PatienceSummary(float(w[known].sum()), int(ab[known].sum()), int(known.sum()))
+
+
+@dataclass(frozen=True)
 class History:
     """Contact history on a grid of ``interval_min``-minute intervals.
 
@@ -68,7 +115,9 @@ class History:
     then time, with columns ``interval_start`` (tz-aware, ``timezone``),
     ``queue``, ``offered`` [contacts], ``handled`` [contacts],
     ``aht_seconds`` [s] (NaN where no handle time is known) and ``abandoned``
-    [contacts].
+    [contacts]. ``patience`` maps each queue to its :class:`PatienceSummary`
+    when the file is per contact with ``abandoned`` and ``wait_seconds``
+    (else None).
     """
 
     frame: pd.DataFrame
@@ -81,6 +130,7 @@ class History:
     has_aht: bool
     last_interval_start: pd.Timestamp
     source: str = ""
+    patience: Mapping[str, PatienceSummary] | None = None
 
     @property
     def queues(self) -> tuple[str, ...]:
@@ -243,6 +293,7 @@ def read_history(
     if columns:
         raw = raw.rename(columns={v: k for k, v in columns.items()})
     raw.columns = [str(c).strip() for c in raw.columns]
+    patience: dict[str, PatienceSummary] | None = None
     if len(raw) == 0:
         raise InputError("history file has no rows", file=p, expected="at least one week of history")
     allowed = tuple(sorted(set(queues))) if queues is not None else None
@@ -255,9 +306,14 @@ def read_history(
         shape = "per_contact"
         ts = _parse_times(raw[arrived], timezone, queue, p, arrived)
         handle = _numbers_with_rows(raw, _find(cols, "handle_seconds"), "handle_seconds", p, allow_empty=True)
-        _numbers_with_rows(raw, _find(cols, "wait_seconds"), "wait_seconds", p, allow_empty=True)  # validated, not used
+        wait_src = _find(cols, "wait_seconds")
+        wait = _numbers_with_rows(raw, wait_src, "wait_seconds", p, allow_empty=True)
         aband = _bools(raw, _find(cols, "abandoned"), p)
         ab = aband.to_numpy(dtype=bool) if aband is not None else np.zeros(len(raw), dtype=bool)
+        if wait_src is not None and aband is not None:
+            w = wait.to_numpy(dtype=float)
+            qv = queue.to_numpy()
+            patience = {str(name): patience_summary(w[qv == name], ab[qv == name]) for name in sorted(set(qv.tolist()))}
         h = (~ab).astype(float)
         known = (~ab) & handle.notna().to_numpy()
         rows = pd.DataFrame(
@@ -314,7 +370,7 @@ def read_history(
             found=", ".join(cols),
             hint="map your column names under [forecast] columns",
         )
-    return aggregate(rows, timezone=timezone, interval_min=interval_min, shape=shape, has_aht=has_aht, source=str(p))
+    return aggregate(rows, timezone=timezone, interval_min=interval_min, shape=shape, has_aht=has_aht, source=str(p), patience=patience)
 
 
 def _check_resolution(ts: pd.Series, queue: pd.Series, interval_min: int, path: Path, column: str) -> None:
@@ -330,12 +386,13 @@ def _check_resolution(ts: pd.Series, queue: pd.Series, interval_min: int, path: 
         raise InputError("history is coarser than the planning grid", file=path, column=column, expected=f"intervals of at most {interval_min} minutes", found=f"{found_min}-minute intervals", hint=f"plan on a {found_min}-minute grid (interval_minutes / --interval-minutes) or supply finer history")
 
 
-def aggregate(rows: pd.DataFrame, *, timezone: str, interval_min: int, shape: str, has_aht: bool, source: str = "") -> History:
+def aggregate(rows: pd.DataFrame, *, timezone: str, interval_min: int, shape: str, has_aht: bool, source: str = "", patience: Mapping[str, PatienceSummary] | None = None) -> History:
     """Aggregate parsed rows onto the grid into a :class:`History`.
 
     ``rows`` has ``ts`` (tz-aware), ``queue``, ``offered``, ``handled``,
     ``abandoned`` [contacts], ``aht_w`` (handled contacts with a known handle
-    time) and ``aht_sum`` (their total handle time [s]).
+    time) and ``aht_sum`` (their total handle time [s]); ``patience`` is
+    passed through to :attr:`History.patience`.
     """
     zone = check_timezone(timezone)
     ts = pd.DatetimeIndex(rows["ts"]).tz_convert(zone)
@@ -375,4 +432,4 @@ def aggregate(rows: pd.DataFrame, *, timezone: str, interval_min: int, shape: st
     gaps = tuple(d for d in dates if d not in rec_set and d.weekday() in rec_wd)
     unrecorded = tuple(w for w in range(7) if w not in rec_wd)
     last_start = grid.starts[int(idx.max())]
-    return History(frame=frame, timezone=timezone, interval_min=interval_min, shape=shape, recorded_dates=recorded, gaps=gaps, unrecorded_weekdays=unrecorded, has_aht=has_aht, last_interval_start=last_start, source=source)
+    return History(frame=frame, timezone=timezone, interval_min=interval_min, shape=shape, recorded_dates=recorded, gaps=gaps, unrecorded_weekdays=unrecorded, has_aht=has_aht, last_interval_start=last_start, source=source, patience=patience)
