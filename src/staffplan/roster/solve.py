@@ -24,6 +24,10 @@ from ortools.sat.python import cp_model
 from staffplan.roster.build import RosterModel, objective_expr
 from staffplan.roster.model import SCALE
 
+LINEARIZATION_LEVEL = 2
+"""CP-SAT LP relaxation level: 2 also linearises the clauses of the sequence and rest rules, which steers the search
+to better rosters (Curtois, 60 s, 2 workers: Instance3/4 reach the optimum, Instance8 1642 vs 1831–2161 at level 1)."""
+
 Progress = Callable[[float, float, float, float], None]
 """Called on each improving solution with (elapsed [s], objective, bound, gap)."""
 
@@ -80,6 +84,7 @@ def make_solver(settings: SolveSettings) -> cp_model.CpSolver:
         p.max_deterministic_time = float(settings.time_limit_s)
     p.relative_gap_limit = 0.0
     p.absolute_gap_limit = 0.0
+    p.linearization_level = LINEARIZATION_LEVEL
     return solver
 
 
