@@ -90,8 +90,10 @@ def test_solver_parameters_take_effect() -> None:
     s = make_solver(SolveSettings(time_limit_s=7.5, workers=2, seed=42, deterministic=True))
     assert s.parameters.num_workers == 2
     assert s.parameters.random_seed == 42
-    assert s.parameters.max_time_in_seconds == 7.5
     assert s.parameters.max_deterministic_time == 7.5
+    assert s.parameters.max_time_in_seconds == 3 * 7.5  # wall clock only a safety net
+    s3 = make_solver(SolveSettings(time_limit_s=7.5, workers=2, seed=42), wall_s=4.0)
+    assert s3.parameters.max_time_in_seconds == 4.0
     assert s.parameters.interleave_search is True
     s2 = make_solver(SolveSettings(time_limit_s=3, workers=1, seed=0))
     assert s2.parameters.interleave_search is False and s2.parameters.num_workers == 1
@@ -119,7 +121,7 @@ def test_same_seed_same_roster() -> None:
     req = rng.integers(0, 3, size=(2, 4 * 24))
     agents = [Agent(f"A{i}", f"a{i}", "t", "C", (("voice",), ("chat",), ("voice", "chat"))[i % 3]) for i in range(6)]
     p = make(agents=agents, days=4, queues=("voice", "chat"), required=req, templates=(template("E", "06:00", "10:00", step=60), template("L", "12:00", "14:00", step=60)), contracts={"C": contract(max_days_week=3, min_rest_hours=11)})
-    settings = SolveSettings(20.0, 2, 7, deterministic=True)  # ends by optimality, not by the clock
+    settings = SolveSettings(1.5, 2, 7, deterministic=True)
     a = plan(p, settings).roster.roster
     b = plan(p, settings).roster.roster
     pd.testing.assert_frame_equal(a, b)

@@ -17,7 +17,7 @@ def _num(x: float | None) -> float | None:
 
 @click.command("roster")
 @click.argument("scenario", type=click.Path(dir_okay=False, path_type=Path))
-@click.option("--time-limit", type=float, default=None, help="Solver time limit [s] (wall clock; also deterministic time with --deterministic). Default: the scenario's [solver] time_limit_s.")
+@click.option("--time-limit", type=float, default=None, help="Solver time limit [s] (wall clock; deterministic time with --deterministic). Default: the scenario's [solver] time_limit_s.")
 @click.option("--workers", type=int, default=None, help="CP-SAT search workers [threads]. Default: the scenario's [solver] workers.")
 @click.option("--seed", type=int, default=None, help="Random seed [integer]; same inputs and seed give the same roster.")
 @click.option("--requirements", "requirements_csv", type=click.Path(dir_okay=False, path_type=Path), default=None, help="Requirements CSV [agents per interval and queue] instead of the scenario's.")

@@ -1,10 +1,10 @@
 """Solve a built roster model: the only place that creates a ``CpSolver``.
 
-Every solver parameter is set explicitly. With ``deterministic=True`` the search is CP-SAT's interleaved deterministic parallel search and
-the time limit applies both as wall-clock and as *deterministic time*
-(``max_deterministic_time``): a run that ends by optimality or by the
-deterministic limit gives the same roster for the same inputs and seed; one
-cut by the wall clock on a busy machine may stop at an earlier solution.
+Every solver parameter is set explicitly. With ``deterministic=True`` the
+search is CP-SAT's interleaved deterministic parallel search and the time
+limit is *deterministic time* (``max_deterministic_time``), so the same inputs
+and seed give the same roster whatever the machine's load; the wall clock is
+only a safety net at 3× the limit.
 The default portfolio search (``deterministic=False``) finds good rosters much
 faster but, with several workers, may return a different roster of equal or
 near-equal cost from run to run; with ``workers=1`` it is deterministic too.
@@ -71,17 +71,29 @@ def relative_gap(objective: float, bound: float) -> float:
     return max(objective - bound, 0.0) / max(abs(objective), 1.0)
 
 
-def make_solver(settings: SolveSettings) -> cp_model.CpSolver:
-    """A ``CpSolver`` with every parameter set from ``settings``."""
+DETERMINISTIC_WALL_FACTOR = 3.0
+
+
+def make_solver(settings: SolveSettings, wall_s: float | None = None) -> cp_model.CpSolver:
+    """A ``CpSolver`` with every parameter set from ``settings``.
+
+    ``wall_s`` [s] is the wall-clock budget left (default: the time limit).
+    With ``deterministic`` the limit is *deterministic time* only, never the
+    remaining wall clock (which depends on machine load); the wall clock is
+    then a safety net at :data:`DETERMINISTIC_WALL_FACTOR` × the limit.
+    """
     solver = cp_model.CpSolver()
     p = solver.parameters
     p.num_workers = int(settings.workers)
     p.random_seed = int(settings.seed)
     p.log_search_progress = bool(settings.log_search)
     p.interleave_search = bool(settings.deterministic)
-    p.max_time_in_seconds = float(settings.time_limit_s)
+    wall = float(settings.time_limit_s if wall_s is None else wall_s)
     if settings.deterministic:
         p.max_deterministic_time = float(settings.time_limit_s)
+        p.max_time_in_seconds = DETERMINISTIC_WALL_FACTOR * float(settings.time_limit_s)
+    else:
+        p.max_time_in_seconds = wall
     p.relative_gap_limit = 0.0
     p.absolute_gap_limit = 0.0
     p.linearization_level = LINEARIZATION_LEVEL
@@ -117,7 +129,7 @@ def complete_hint(rm: RosterModel, shifts: Mapping[tuple[str, int, str], int], s
     copy.Minimize(objective_expr(rm))
     for key, lit in rm.x.items():
         copy.Add(copy.GetBoolVarFromProtoIndex(lit.Index()) == int(shifts.get(key, 0)))
-    solver = make_solver(SolveSettings(max(1.0, min(5.0, settings.time_limit_s / 4)), 1, settings.seed))
+    solver = make_solver(SolveSettings(max(1.0, min(5.0, settings.time_limit_s / 4)), 1, settings.seed, settings.deterministic))
     solver.parameters.stop_after_first_solution = True
     code = solver.Solve(copy)
     rm.model.ClearHints()
@@ -156,7 +168,7 @@ def solve(
     rm.model.Minimize(objective_expr(rm))
     if assumptions:
         rm.model.AddAssumptions(list(assumptions))
-    solver = make_solver(SolveSettings(max(settings.time_limit_s - (time.perf_counter() - t0), 0.5), settings.workers, settings.seed, settings.deterministic, settings.log_search) if hint is not None else settings)
+    solver = make_solver(settings, max(settings.time_limit_s - (time.perf_counter() - t0), 0.5))
     cb = _Callback(progress)
     cb.t0 = t0
     code = solver.Solve(rm.model, cb)
