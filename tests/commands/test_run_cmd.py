@@ -100,3 +100,14 @@ def test_bad_time_limit_and_missing_scenario_exit_2(tmp_path: Path) -> None:
         proc = subprocess.run([sys.executable, "-m", "staffplan", *args], capture_output=True, text=True)
         assert proc.returncode == 2, proc.stderr
         assert "Traceback" not in proc.stderr and proc.stderr.startswith("error:")
+
+
+def test_run_with_simulation_adds_files_and_report_section(tmp_path: Path) -> None:
+    out = tmp_path / "sim"
+    result = CliRunner().invoke(cli, ["run", str(EXAMPLE), "--out", str(out), "--time-limit", "3", "--quiet", "--simulate", "--json"])
+    assert result.exit_code == 0, result.output
+    week = pd.read_csv(out / "simulation_week.csv")
+    assert set(week["queue"]) >= {"voice", "chat"}
+    assert ((week["service_level"] >= 0) & (week["service_level"] <= 1)).all()
+    assert "Simulation (discrete-event) vs queueing promise" in (out / "report.html").read_text(encoding="utf-8")
+    assert "simulation" in json.loads(result.output)["stage_seconds"]
