@@ -19,6 +19,7 @@ per row), so rosters with new columns need no schema change.
 
 from __future__ import annotations
 
+import contextlib
 import datetime as dt
 import getpass
 import hashlib
@@ -140,11 +141,9 @@ def cell_text(value: Any) -> str:
         return value.isoformat()
     if isinstance(value, dt.date):
         return value.isoformat()
-    try:
+    with contextlib.suppress(TypeError, ValueError):
         if pd.isna(value):
             return ""
-    except (TypeError, ValueError):
-        pass
     if hasattr(value, "item"):  # numpy scalars
         return cell_text(value.item())
     return str(value)

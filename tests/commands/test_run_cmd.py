@@ -3,12 +3,12 @@
 import json
 import subprocess
 import sys
-from html.parser import HTMLParser
 from pathlib import Path
 
 import pandas as pd
 import pytest
 from click.testing import CliRunner
+from tests.html_tags import Tags
 
 from staffplan.cli import cli
 
@@ -17,17 +17,6 @@ EXAMPLE = ROOT / "scenarios" / "example" / "scenario.toml"
 FILES = ("forecast.csv", "requirements.csv", "roster.csv", "coverage.csv", "agents.csv", "kpis.csv", "kpis_week.csv", "roster.xlsx", "summary.json", "report.html")
 
 
-class Tags(HTMLParser):
-    def __init__(self) -> None:
-        super().__init__()
-        self.tags: list[tuple[str, dict[str, str | None]]] = []
-        self.text: list[str] = []
-
-    def handle_starttag(self, tag: str, attrs: list[tuple[str, str | None]]) -> None:
-        self.tags.append((tag, dict(attrs)))
-
-    def handle_data(self, data: str) -> None:
-        self.text.append(data)
 
 
 @pytest.fixture(scope="module")

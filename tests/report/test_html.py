@@ -1,24 +1,11 @@
 import datetime as dt
-from html.parser import HTMLParser
 
 import numpy as np
 import pandas as pd
+from tests.html_tags import Tags
 
 from staffplan.report.html import ReportData, render_comparison, render_run_report
 from staffplan.timegrid import TimeGrid
-
-
-class Collect(HTMLParser):
-    def __init__(self) -> None:
-        super().__init__()
-        self.tags: list[tuple[str, dict[str, str | None]]] = []
-        self.text: list[str] = []
-
-    def handle_starttag(self, tag: str, attrs: list[tuple[str, str | None]]) -> None:
-        self.tags.append((tag, dict(attrs)))
-
-    def handle_data(self, data: str) -> None:
-        self.text.append(data)
 
 
 def frames() -> ReportData:
@@ -42,7 +29,7 @@ def frames() -> ReportData:
 
 def test_run_report_is_self_contained_and_complete() -> None:
     page = render_run_report(frames())
-    p = Collect()
+    p = Tags()
     p.feed(page)
     imgs = [a["src"] for t, a in p.tags if t == "img"]
     assert len(imgs) == 2 and all(s and s.startswith("data:image/png;base64,") for s in imgs)
@@ -61,7 +48,7 @@ def test_comparison_page() -> None:
     d = frames()
     table = pd.DataFrame({"scenario": ["a", "b"], "paid_hours": [10.0, 12.0]})
     page = render_comparison(table, {"a": d.coverage, "b": d.coverage}, {"a": d.service, "b": d.service})
-    p = Collect()
+    p = Tags()
     p.feed(page)
     assert sum(1 for t, _ in p.tags if t == "img") == 2
     assert "KPIs side by side" in page
