@@ -57,3 +57,25 @@ def test_compare_table_differences() -> None:
     assert t.loc["paid hours", "Δ b"] == pytest.approx(20.0)
     assert pd.isna(t.loc["service level (voice+chat, week)", "Δ b"])
     assert pd.isna(t.loc["cost", "a"])
+
+
+def test_team_errors_name_file_row_and_column(tmp_path: Path) -> None:
+    import shutil
+
+    from staffplan.errors import InputError
+    from staffplan.roster.load import load_problem
+
+    folder = tmp_path / "ex"
+    shutil.copytree(ROOT / "scenarios/example", folder)
+    agents = folder / "data/agents.csv"
+    lines = agents.read_text().splitlines()
+    lines[6] = lines[6].replace(lines[6].split(",")[3], "FT99", 1)  # the 6th agent's contract (row 7)
+    agents.write_text("\n".join(lines) + "\n")
+    with pytest.raises(InputError) as exc:
+        load_problem(load(folder / "scenario.toml"), pd.DataFrame(columns=["interval_start", "queue", "required"]))
+    assert (exc.value.row, exc.value.column, exc.value.found) == (7, "contract", "FT99")
+    shutil.copy(ROOT / "scenarios/example/data/agents.csv", agents)
+    (folder / "data/absences.csv").write_text("agent_id,start,end,kind\nZ9,2026-12-08,2026-12-08,sick\n")
+    with pytest.raises(InputError, match="unknown agent in absences") as exc2:
+        load_problem(load(folder / "scenario.toml"), pd.DataFrame(columns=["interval_start", "queue", "required"]))
+    assert exc2.value.found == "Z9" and "2026-12-08" in str(exc2.value)

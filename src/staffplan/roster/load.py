@@ -181,10 +181,20 @@ def hires(scenario: Scenario) -> tuple[Agent, ...]:
     return tuple(out)
 
 
+def _file_row(path: Path | None, agent_id: str) -> int | None:
+    """Spreadsheet row (header = 1) of ``agent_id`` in a team CSV, for error messages."""
+    if path is None:
+        return None
+    ids = pd.read_csv(path, dtype=str, usecols=["agent_id"])["agent_id"].str.strip().tolist()
+    return ids.index(agent_id) + 2 if agent_id in ids else None
+
+
 def load_problem(scenario: Scenario, requirements: pd.DataFrame | None = None) -> RosterProblem:
     """Read the scenario's team files and requirements into a :class:`RosterProblem`."""
     grid = scenario.grid
-    agents = read_agents(scenario.file("agents")) + hires(scenario)
+    file_agents = read_agents(scenario.file("agents"))
+    n_file_agents = len(file_agents)
+    agents = file_agents + hires(scenario)
     seen: set[str] = set()
     for a in agents:
         if a.id in seen:
@@ -195,8 +205,7 @@ def load_problem(scenario: Scenario, requirements: pd.DataFrame | None = None) -
     known_t = {t.id for t in templates}
     for i, a in enumerate(agents):
         if a.contract not in contracts:
-            raise InputError("unknown contract", file=scenario.file("agents"), column="contract", expected="one of " + ", ".join(contracts), found=a.contract, hint=f"agent {a.id}: add the contract to contracts.csv")
-        del i
+            raise InputError("unknown contract", file=scenario.file("agents"), row=_file_row(scenario.file("agents"), a.id) if i < n_file_agents else None, column="contract", expected="one of " + ", ".join(contracts), found=a.contract, hint=f"agent {a.id}: add the contract to contracts.csv")
     for c in contracts.values():
         for t in (c.templates or ()) + tuple(k for k, _ in c.max_shifts):
             if t not in known_t:
@@ -206,7 +215,7 @@ def load_problem(scenario: Scenario, requirements: pd.DataFrame | None = None) -
     ids = {a.id for a in agents}
     for a in absences:
         if a.agent_id not in ids:
-            raise InputError("unknown agent in absences", file=abs_files[0], column="agent_id", expected="an agent_id from agents.csv", found=a.agent_id)
+            raise InputError("unknown agent in absences", file=", ".join(str(f) for f in abs_files), column="agent_id", expected="an agent_id from agents.csv", found=a.agent_id, hint=f"absence {a.start:%Y-%m-%d %H:%M}–{a.end:%Y-%m-%d %H:%M} ({a.kind}): fix the id or add the agent")
     av_file = scenario.file("availability", required=False)
     availability = read_availability(av_file) if av_file else ()
     pref_file = scenario.file("preferences", required=False)
