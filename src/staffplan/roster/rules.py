@@ -15,7 +15,7 @@ from collections.abc import Callable, Sequence
 import numpy as np
 from ortools.sat.python import cp_model
 
-from staffplan.io.team import Agent
+from staffplan.io.team import Agent, Contract
 from staffplan.roster.build import RosterModel, Term, scaled
 from staffplan.roster.model import ceil_int, week_blocks, weekend_keys
 
@@ -151,36 +151,38 @@ def max_consecutive(rm: RosterModel) -> None:
                 _clause(rm, [], first, g)
 
 
-def min_consecutive(rm: RosterModel) -> None:
-    """Hard: work blocks not touching the horizon's ends last at least ``min_consecutive_days``."""
+def _min_run(rm: RosterModel, rule: str, minimum_of: Callable[[Contract], int], working: bool) -> None:
+    """Forbid interior runs shorter than the contract's minimum: of worked days (``working``) or of days off.
+
+    A run from day s of ``length`` days, bordered on both sides by the opposite
+    state, is cut by one clause; runs touching the horizon's ends are exempt.
+    """
     days = rm.problem.grid.days
     for a in rm.problem.agents:
-        m = rm.problem.contracts[a.contract].min_consecutive_days
+        m = minimum_of(rm.problem.contracts[a.contract])
         if m <= 1:
             continue
-        g = rm.guard("min consecutive days", a.id)
+        g = rm.guard(rule, a.id)
         w = [rm.worked(a.id, d) for d in range(days)]
         for s in range(1, days):
             for length in range(1, m):
                 if s + length > days - 1:
                     break
-                _clause(rm, [w[s - 1], w[s + length]], w[s : s + length], g)
+                run, borders = w[s : s + length], [w[s - 1], w[s + length]]
+                if working:
+                    _clause(rm, borders, run, g)
+                else:
+                    _clause(rm, run, borders, g)
+
+
+def min_consecutive(rm: RosterModel) -> None:
+    """Hard: work blocks not touching the horizon's ends last at least ``min_consecutive_days``."""
+    _min_run(rm, "min consecutive days", lambda c: c.min_consecutive_days, working=True)
 
 
 def min_days_off(rm: RosterModel) -> None:
     """Hard: runs of days off not touching the horizon's ends last at least ``min_days_off_in_row``."""
-    days = rm.problem.grid.days
-    for a in rm.problem.agents:
-        m = rm.problem.contracts[a.contract].min_days_off_in_row
-        if m <= 1:
-            continue
-        g = rm.guard("min days off in a row", a.id)
-        w = [rm.worked(a.id, d) for d in range(days)]
-        for s in range(1, days):
-            for length in range(1, m):
-                if s + length > days - 1:
-                    break
-                _clause(rm, w[s : s + length], [w[s - 1], w[s + length]], g)
+    _min_run(rm, "min days off in a row", lambda c: c.min_days_off_in_row, working=False)
 
 
 def rest_and_successions(rm: RosterModel) -> None:
