@@ -11,10 +11,19 @@ near-equal cost from run to run; with ``workers=1`` it is deterministic too.
 
 Gap (relative): ``(objective − bound) / max(|objective|, 1)``, 0 at optimality.
 Objective and bound are reported in objective units (coefficients / SCALE).
+
+Bound: the better of CP-SAT's own bound and, with ``lp_bound`` (default),
+the model's linear relaxation solved by HiGHS in a background thread while
+CP-SAT searches (:mod:`staffplan.roster.relax`): on large interval-coverage
+models CP-SAT's LP worker may not finish its root relaxation within the limit.
+When the search stops before the proof of optimality, the solve waits for
+that LP (it has the same time limit), so the reported bound does not depend
+on machine load unless the LP itself runs out of time.
 """
 
 from __future__ import annotations
 
+import threading
 import time
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
@@ -23,6 +32,7 @@ from ortools.sat.python import cp_model
 
 from staffplan.roster.build import RosterModel, objective_expr
 from staffplan.roster.model import SCALE
+from staffplan.roster.relax import lp_bound
 
 LINEARIZATION_LEVEL = 2
 """CP-SAT LP relaxation level: 2 also linearises the clauses of the sequence and rest rules, which steers the search
@@ -41,6 +51,7 @@ class SolveSettings:
     seed: int = 0
     deterministic: bool = False
     log_search: bool = False
+    lp_bound: bool = True
 
 
 @dataclass(frozen=True, eq=False)
@@ -100,10 +111,32 @@ def make_solver(settings: SolveSettings, wall_s: float | None = None) -> cp_mode
     return solver
 
 
+class _LpJob:
+    """The model's LP relaxation bound [objective units × SCALE], computed in a background thread (HiGHS frees the GIL)."""
+
+    def __init__(self, model: cp_model.CpModel, time_limit_s: float) -> None:
+        self.bound: float | None = None
+        self._proto = model.Proto()
+        self._limit = time_limit_s
+        self._thread = threading.Thread(target=self._run, name="staffplan-lp-bound", daemon=True)
+        self._thread.start()
+
+    def _run(self) -> None:
+        res = lp_bound(self._proto, self._limit)
+        if res is not None:
+            self.bound = res.bound
+
+    def result(self) -> float | None:
+        """Wait for the LP (at most its time limit) and return its bound, if any."""
+        self._thread.join()
+        return self.bound
+
+
 class _Callback(cp_model.CpSolverSolutionCallback):
-    def __init__(self, progress: Progress | None) -> None:
+    def __init__(self, progress: Progress | None, lp: _LpJob | None = None) -> None:
         super().__init__()
         self.progress = progress
+        self.lp = lp
         self.t0 = time.perf_counter()
         self.first: float | None = None
 
@@ -113,6 +146,8 @@ class _Callback(cp_model.CpSolverSolutionCallback):
             self.first = elapsed
         if self.progress is not None:
             obj, bound = self.ObjectiveValue() / SCALE, self.BestObjectiveBound() / SCALE
+            if self.lp is not None and self.lp.bound is not None:
+                bound = max(bound, self.lp.bound / SCALE)
             self.progress(elapsed, obj, bound, relative_gap(obj, bound))
 
 
@@ -168,21 +203,28 @@ def solve(
     rm.model.Minimize(objective_expr(rm))
     if assumptions:
         rm.model.AddAssumptions(list(assumptions))
-    solver = make_solver(settings, max(settings.time_limit_s - (time.perf_counter() - t0), 0.5))
-    cb = _Callback(progress)
+    remaining = max(settings.time_limit_s - (time.perf_counter() - t0), 0.5)
+    lp = _LpJob(rm.model, remaining) if settings.lp_bound and not assumptions and rm.terms else None
+    solver = make_solver(settings, remaining)
+    cb = _Callback(progress, lp)
     cb.t0 = t0
     code = solver.Solve(rm.model, cb)
-    seconds = time.perf_counter() - t0
     status = solver.StatusName(code)
     if code in (cp_model.OPTIMAL, cp_model.FEASIBLE):
         obj = solver.ObjectiveValue() / SCALE
         bound = solver.BestObjectiveBound() / SCALE
         if _nonnegative(rm):
             bound = max(bound, 0.0)  # every term is >= 0: 0 is a valid bound
+        if lp is not None and code == cp_model.FEASIBLE:
+            extra = lp.result()
+            if extra is not None:
+                bound = min(max(bound, extra / SCALE), obj)
+        seconds = time.perf_counter() - t0
         values = {k: int(solver.Value(v)) for k, v in rm.x.items()}
         term_values = {t.name: int(solver.Value(t.var)) for t in rm.terms}
         first = min(x for x in (cb.first, start_s, seconds) if x is not None)
         return SolveResult(status, obj, bound, relative_gap(obj, bound), seconds, first, values, term_values)
+    seconds = time.perf_counter() - t0
     if start is not None and code == cp_model.UNKNOWN:
         # the search found nothing better in time: the completed hint is a proven-feasible roster
         obj = sum(t.coef * start[t.var.Index()] for t in rm.terms) / SCALE
