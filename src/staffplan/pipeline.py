@@ -153,6 +153,7 @@ def run(
         float(time_limit_s if time_limit_s is not None else scenario.solver.time_limit_s),
         int(workers if workers is not None else scenario.solver.workers),
         int(seed if seed is not None else scenario.solver.seed),
+        lp_bound=scenario.solver.lp_bound,
     )
 
     def progress(elapsed: float, obj: float, bound: float, gap: float) -> None:

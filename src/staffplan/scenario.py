@@ -75,6 +75,7 @@ SOLVER_SPEC: Spec = {
     "workers": ((int,), 2, "CP-SAT search workers (whole number >= 1)"),
     "seed": ((int,), 0, "random seed (whole number)"),
     "log_progress": ((bool,), True, "true or false"),
+    "lp_bound": ((bool,), True, "true or false (also bound the roster by its LP relaxation, solved beside the search)"),
 }
 
 WEIGHTS_SPEC: Spec = {
@@ -133,6 +134,7 @@ class SolverSettings:
     workers: int = 2
     seed: int = 0
     log_progress: bool = True
+    lp_bound: bool = True
 
 
 @dataclass(frozen=True)

@@ -197,6 +197,7 @@ def lp_bound(proto: Any, time_limit_s: float = 10.0) -> LpBound | None:
     """A valid lower bound on the optimum of ``proto`` (minimisation), or None if the LP did not solve in time.
 
     Unit: the model's objective value (``scaling × (Σ coef·x + offset)``).
+    ``time_limit_s`` [s] counts from the call (reading the proto included).
     An infeasible relaxation (the model is infeasible too) gives None.
     """
     if not proto.has_objective() or proto.objective.scaling_factor < 0:
@@ -207,7 +208,7 @@ def lp_bound(proto: Any, time_limit_s: float = 10.0) -> LpBound | None:
         r.c, A_ub=r.a_ub if r.a_ub.shape[0] else None, b_ub=r.b_ub if r.a_ub.shape[0] else None,
         A_eq=r.a_eq if r.a_eq.shape[0] else None, b_eq=r.b_eq if r.a_eq.shape[0] else None,
         bounds=np.column_stack([r.lo, r.hi]), method="highs-ipm",
-        options={"time_limit": max(float(time_limit_s), 0.1), "presolve": True},
+        options={"time_limit": max(float(time_limit_s) - (time.perf_counter() - t0), 0.1), "presolve": True},
     )  # fmt: skip
     if res.status != 0:
         return None

@@ -12,7 +12,8 @@ near-equal cost from run to run; with ``workers=1`` it is deterministic too.
 Gap (relative): ``(objective − bound) / max(|objective|, 1)``, 0 at optimality.
 Objective and bound are reported in objective units (coefficients / SCALE).
 
-Bound: the better of CP-SAT's own bound and, with ``lp_bound`` (default),
+Bound: the better of CP-SAT's own bound and, with ``lp_bound`` (planning
+solves: ``staffplan roster``/``run``; off by default so that quick repairs do not share their cores),
 the model's linear relaxation solved by HiGHS in a background thread while
 CP-SAT searches (:mod:`staffplan.roster.relax`): on large interval-coverage
 models CP-SAT's LP worker may not finish its root relaxation within the limit.
@@ -44,14 +45,14 @@ Progress = Callable[[float, float, float, float], None]
 
 @dataclass(frozen=True)
 class SolveSettings:
-    """Solver settings: time limit [s], search workers, random seed, determinism."""
+    """Solver settings: time limit [s], search workers, random seed, determinism, LP-relaxation bound (see the module doc)."""
 
     time_limit_s: float = 60.0
     workers: int = 2
     seed: int = 0
     deterministic: bool = False
     log_search: bool = False
-    lp_bound: bool = True
+    lp_bound: bool = False
 
 
 @dataclass(frozen=True, eq=False)
