@@ -38,7 +38,7 @@ import pandas as pd
 from staffplan.errors import InputError, StoreError
 from staffplan.io.atomic import write_csv, write_with
 
-SCHEMA_VERSION = 1
+SCHEMA_VERSION = 2
 DEFAULT_FILE = "plans.sqlite"
 STORE_SPEC = {"path": ((str,), DEFAULT_FILE, "a file path for the plan store, relative to the scenario file")}
 
@@ -47,7 +47,12 @@ ROSTER_COLUMNS: tuple[str, ...] = ("agent_id", "name", "date", "day", "shift", "
 #: Columns of a change log frame, in order.
 CHANGE_COLUMNS: tuple[str, ...] = (
     "agent_id", "date", "action", "old_shift", "old_start", "old_end", "new_shift", "new_start", "new_end", "old_queues", "new_queues", "reason",
+    "old_breaks", "new_breaks", "old_assignments", "new_assignments",
 )  # fmt: skip
+#: Roster columns compared by :func:`diff_rosters` (``assignments`` is optional: blank when a roster lacks it).
+DIFF_FIELDS: tuple[str, ...] = ("shift", "start", "end", "queues", "breaks", "assignments")
+#: Change-log columns added by schema version 2 (break moves and queue reassignments of the cover repair).
+_V2_COLUMNS: tuple[str, ...] = ("old_breaks", "new_breaks", "old_assignments", "new_assignments")
 #: Change actions: ``added`` (a shift where there was none), ``removed``, ``changed`` (time, shift or queues).
 ACTIONS: tuple[str, ...] = ("added", "removed", "changed")
 KINDS: tuple[str, ...] = ("publish", "cover")
@@ -84,6 +89,8 @@ CREATE TABLE IF NOT EXISTS changes (
     new_shift TEXT NOT NULL, new_start TEXT NOT NULL, new_end TEXT NOT NULL,
     old_queues TEXT NOT NULL, new_queues TEXT NOT NULL,
     reason TEXT NOT NULL,
+    old_breaks TEXT NOT NULL DEFAULT '', new_breaks TEXT NOT NULL DEFAULT '',
+    old_assignments TEXT NOT NULL DEFAULT '', new_assignments TEXT NOT NULL DEFAULT '',
     PRIMARY KEY (version, seq)
 );
 """
@@ -208,33 +215,32 @@ def describe(shift: str, start: str, end: str) -> str:
 def diff_rosters(old: pd.DataFrame, new: pd.DataFrame, reason: str = "") -> pd.DataFrame:
     """The change log from roster ``old`` to ``new`` (text frames), one row per changed agent-day.
 
-    An agent-day is changed when its shift, start, end or queues differ. Rows
-    are sorted by the earliest affected time, then agent.
+    An agent-day is changed when its shift, start, end, queues, breaks or
+    queue assignments (optional ``assignments`` column, blank when missing)
+    differ. Rows are sorted by the earliest affected time, then agent.
     """
     key = ["agent_id", "date"]
-    fields = ["shift", "start", "end", "queues"]
-    a = old[[*key, *fields]].rename(columns={f: f"old_{f}" for f in fields})
-    b = new[[*key, *fields]].rename(columns={f: f"new_{f}" for f in fields})
-    m = a.merge(b, on=key, how="outer", indicator="side")
+    fields = list(DIFF_FIELDS)
+
+    def side(frame: pd.DataFrame, prefix: str) -> pd.DataFrame:
+        f = frame.assign(**{c: "" for c in fields if c not in frame.columns})
+        return f[[*key, *fields]].rename(columns={c: f"{prefix}_{c}" for c in fields})
+
+    m = side(old, "old").merge(side(new, "new"), on=key, how="outer", indicator="side")
     m["side"] = m["side"].astype(str)
     m = m.astype(object).fillna("")
     rows = []
-    for r in m.itertuples(index=False):
-        if r.side == "left_only":
+    for r in m.to_dict(orient="records"):
+        if r["side"] == "left_only":
             action = "removed"
-        elif r.side == "right_only":
+        elif r["side"] == "right_only":
             action = "added"
-        elif (r.old_shift, r.old_start, r.old_end, r.old_queues) != (r.new_shift, r.new_start, r.new_end, r.new_queues):
+        elif any(r[f"old_{c}"] != r[f"new_{c}"] for c in fields):
             action = "changed"
         else:
             continue
-        first = min((t for t in (r.old_start, r.new_start) if t), default=r.date)
-        rows.append({
-            "agent_id": r.agent_id, "date": r.date, "action": action,
-            "old_shift": r.old_shift, "old_start": r.old_start, "old_end": r.old_end,
-            "new_shift": r.new_shift, "new_start": r.new_start, "new_end": r.new_end,
-            "old_queues": r.old_queues, "new_queues": r.new_queues, "reason": reason, "_first": _utc_key(first),
-        })  # fmt: skip
+        first = min((t for t in (r["old_start"], r["new_start"]) if t), default=r["date"])
+        rows.append({**{c: r[c] for c in CHANGE_COLUMNS if c in r}, "action": action, "reason": reason, "_first": _utc_key(first)})
     out = pd.DataFrame(rows, columns=[*CHANGE_COLUMNS, "_first"])
     out = out.sort_values(["_first", "agent_id"], kind="stable").drop(columns="_first").reset_index(drop=True)
     return out.astype(object)
@@ -285,6 +291,20 @@ class PlanStore:
                     conn.execute("ROLLBACK")
                 raise
         row = conn.execute("SELECT value FROM meta WHERE key = 'schema_version'").fetchone()
+        if row is not None and int(row[0]) == 1:  # version 1 -> 2: the change log gains break and queue-assignment columns
+            try:
+                conn.execute("BEGIN IMMEDIATE")
+                have = {r[1] for r in conn.execute("PRAGMA table_info(changes)")}
+                for col in _V2_COLUMNS:
+                    if col not in have:
+                        conn.execute(f"ALTER TABLE changes ADD COLUMN {col} TEXT NOT NULL DEFAULT ''")
+                conn.execute("INSERT OR REPLACE INTO meta VALUES ('schema_version', '2')")
+                conn.execute("COMMIT")
+            except BaseException:
+                if conn.in_transaction:
+                    conn.execute("ROLLBACK")
+                raise
+            row = ("2",)
         if row is None or int(row[0]) > SCHEMA_VERSION:
             raise StoreError("not a plan store this staffplan can read", expected=f"schema version {SCHEMA_VERSION}", found=None if row is None else row[0], hint="upgrade staffplan, or point [store] path at another file")
 

@@ -89,25 +89,41 @@ def on_phone_matrix(roster: pd.DataFrame, agents: Sequence[str] | Sequence[Agent
     ids = [a.id if isinstance(a, Agent) else str(a) for a in agents]
     index = {a: i for i, a in enumerate(ids)}
     out = np.zeros((len(ids), grid.n), dtype=bool)
-    origin = grid.starts[0]
-    im = grid.interval_min
     for r in roster.itertuples(index=False):
         i = index.get(str(r.agent_id))
         if i is None:
             continue
-        start = grid.to_local(pd.Timestamp(r.start))
-        end = grid.to_local(pd.Timestamp(r.end))
-        e0 = int(round((start - origin).total_seconds() / 60))
-        e1 = int(round((end - origin).total_seconds() / 60))
-        lo, hi = full_intervals(e0, e1, im, grid.n)
-        out[i, lo:hi] = True
-        clock0 = start.hour * 60 + start.minute
-        for col in ("breaks", "activities"):
-            for s, e in _spans(getattr(r, col, "")):
-                bs = e0 + (s - clock0) % 1440
-                be = bs + (e - s) % 1440
-                t0, t1 = touched_intervals(bs, be, im, grid.n)
-                out[i, t0:t1] = False
+        out[i] |= row_on_phone(grid, r.start, r.end, getattr(r, "breaks", ""), getattr(r, "activities", ""))
+    return out
+
+
+def row_elapsed(grid: TimeGrid, start: object, end: object) -> tuple[int, int, int]:
+    """Elapsed minutes [min] of a roster row's ``start`` and ``end`` from the horizon origin, and the start's clock minute."""
+    origin = grid.starts[0]
+    s = grid.to_local(pd.Timestamp(str(start)))
+    e = grid.to_local(pd.Timestamp(str(end)))
+    return int(round((s - origin).total_seconds() / 60)), int(round((e - origin).total_seconds() / 60)), s.hour * 60 + s.minute
+
+
+def row_spans(text: object, e0: int, clock0: int) -> list[tuple[int, int]]:
+    """Elapsed [start, end) [min] of a ``breaks``/``activities`` cell of a row starting at elapsed ``e0``, clock minute ``clock0``."""
+    out = []
+    for s, e in _spans(text):
+        bs = e0 + (s - clock0) % 1440
+        out.append((bs, bs + (e - s) % 1440))
+    return out
+
+
+def row_on_phone(grid: TimeGrid, start: object, end: object, breaks: object = "", activities: object = "") -> np.ndarray:
+    """One roster row's on-phone intervals, (grid.n,) bool: wholly inside the shift, not touched by a break or activity."""
+    e0, e1, clock0 = row_elapsed(grid, start, end)
+    out = np.zeros(grid.n, dtype=bool)
+    lo, hi = full_intervals(e0, e1, grid.interval_min, grid.n)
+    out[lo:hi] = True
+    for text in (breaks, activities):
+        for bs, be in row_spans(text, e0, clock0):
+            t0, t1 = touched_intervals(bs, be, grid.interval_min, grid.n)
+            out[t0:t1] = False
     return out
 
 
@@ -136,6 +152,35 @@ def allocate(on_phone: np.ndarray, agent_queues: Sequence[Sequence[int]], requir
         for k, q in enumerate(qs):
             alloc[q, ts[pick == k]] += 1
     return alloc
+
+
+def assign_queues(on_phone: np.ndarray, agent_queues: Sequence[Sequence[int]], required: np.ndarray) -> np.ndarray:
+    """The queue each agent serves per interval, (n_agents, n) int, -1 when off the phones.
+
+    The same rule as :func:`allocate` (whose counts it reproduces): single-skilled
+    agents serve their queue; each multi-skilled agent, in the given order, the
+    queue with the largest shortfall left (ties: its first-priority queue).
+    """
+    nq, n = required.shape
+    out = np.full(on_phone.shape, -1, dtype=np.int64)
+    alloc = np.zeros((nq, n), dtype=np.int64)
+    multi = []
+    for i, qs in enumerate(agent_queues):
+        if len(qs) == 1:
+            out[i, on_phone[i]] = qs[0]
+            alloc[qs[0]] += on_phone[i]
+        elif len(qs) > 1:
+            multi.append(i)
+    for i in multi:
+        qs = list(agent_queues[i])
+        ts = np.flatnonzero(on_phone[i])
+        if ts.size == 0:
+            continue
+        short = required[qs][:, ts] - alloc[qs][:, ts]
+        pick = np.asarray(qs)[np.argmax(short, axis=0)]
+        out[i, ts] = pick
+        alloc[pick, ts] += 1
+    return out
 
 
 def worked_shifts(rm: RosterModel, result: SolveResult) -> list[Worked]:

@@ -24,11 +24,18 @@ import pandas as pd
 from ortools.sat.python import cp_model
 
 from staffplan.errors import InfeasibleError, InputError, Reason, ScenarioError
+from staffplan.roster.breaks import PlacedBreak
 from staffplan.roster.build import RosterModel, Term, scaled
-from staffplan.roster.model import RosterProblem
+from staffplan.roster.model import (
+    RosterProblem,
+    Variant,
+    full_intervals,
+    planned_break_offsets,
+    touched_intervals,
+)
 from staffplan.roster.solve import SolveSettings
 from staffplan.scenario import Scenario
-from staffplan.store import diff_rosters, roster_as_text
+from staffplan.store import cell_text, diff_rosters, roster_as_text
 from staffplan.timegrid import TimeGrid
 
 COVER_SPEC = {
@@ -45,6 +52,10 @@ COVER_SPEC = {
     "callin_cost": ((float, int), 100.0, "premium for calling in one agent on a day off [currency]"),
     "swap_cost": ((float, int), 30.0, "cost of giving an agent another shift template [currency]"),
     "cancel_cost": ((float, int), 30.0, "cost of cancelling a published shift of an agent who is not absent [currency]"),
+    "break_move_cost": ((float, int), 5.0, "cost of moving one published break inside its window [currency]"),
+    "max_break_moves": ((int,), 20, "the most break moves a repair may propose (0 = none)"),
+    "reassign_cost": ((float, int), 10.0, "cost of reassigning a multi-skilled agent to another queue for a span, per agent-day [currency]"),
+    "max_reassignments": ((int,), 20, "the most agent-days a repair may reassign to another queue (0 = none)"),
 }
 
 
@@ -65,6 +76,10 @@ class CoverSettings:
     callin_cost: float = 100.0
     swap_cost: float = 30.0
     cancel_cost: float = 30.0
+    break_move_cost: float = 5.0
+    max_break_moves: int = 20
+    reassign_cost: float = 10.0
+    max_reassignments: int = 20
 
 
 def cover_settings(table: Any, *, file: Path) -> CoverSettings:
@@ -161,7 +176,9 @@ def classify(old: Any, new: Any) -> tuple[str, int]:
     shift any more), ``extend`` / ``shorten`` (same start, end moved; minutes =
     the difference), ``move start`` (same template, start moved; minutes = the
     signed shift), ``swap shift`` (another template), ``reassign queue`` (same
-    times, other queues).
+    times, other queue priority order), ``move break`` (same shift, breaks
+    moved), ``reassign`` (same shift, other queue spans; minutes 0 here, per
+    span in :func:`phone_list`).
     """
     if not old.old_shift and not old.old_start:
         return "call in", _minutes(new.new_start, new.new_end)
@@ -174,28 +191,111 @@ def classify(old: Any, new: Any) -> tuple[str, int]:
         return "move start", _minutes(old.old_start, new.new_start)
     if old.old_shift != new.new_shift or old.old_start != new.new_start or old.old_end != new.new_end:
         return "swap shift", _minutes(old.old_start, new.new_start)
+    if getattr(old, "old_queues", "") != getattr(new, "new_queues", ""):
+        return "reassign queue", 0
+    if getattr(old, "old_breaks", "") != getattr(new, "new_breaks", ""):
+        return "move break", 0
+    if getattr(old, "old_assignments", "") != getattr(new, "new_assignments", ""):
+        return "reassign", 0
     return "reassign queue", 0
 
 
+def _at(start_iso: str, clock: str) -> dt.datetime:
+    """The first time at clock ``HH:MM`` on or after the shift start ``start_iso`` (local, with its offset)."""
+    s = dt.datetime.fromisoformat(start_iso)
+    minutes = (int(clock[:2]) * 60 + int(clock[3:5]) - (s.hour * 60 + s.minute)) % 1440
+    return s + dt.timedelta(minutes=minutes)
+
+
+def _items(text: str) -> list[tuple[str, str, str]]:
+    """``name HH:MM-HH:MM;...`` -> (name, from, to)."""
+    out = []
+    for item in (x.strip() for x in (text or "").split(";")):
+        if item:
+            name, _, span = item.rpartition(" ")
+            a, _, b = span.partition("-")
+            out.append((name, a, b))
+    return out
+
+
+def _span_rows(r: Any, action: str) -> list[tuple[str, str, str, int]]:
+    """(first time ISO, old, new, minutes) per moved break or per reassigned span of one agent-day."""
+    start = r.new_start or r.old_start
+    out = []
+    if action == "move break":
+        old = _items(r.old_breaks)
+        for name, a, b in _items(r.new_breaks):
+            prev = next(((x, y) for n, x, y in old if n == name), None)
+            if prev is None or prev == (a, b):
+                continue
+            t_old, t_new = _at(start, prev[0]), _at(start, a)
+            out.append((min(t_old, t_new).isoformat(), f"{name} {prev[0]}-{prev[1]}", f"{name} {a}-{b}", int((t_new - t_old).total_seconds() // 60)))
+        return out
+    im = 1
+    def per_minute(text: str) -> dict[int, str]:
+        m: dict[int, str] = {}
+        for name, a, b in _items(text):
+            t0 = _at(start, a)
+            t1 = _at(start, b)
+            k0 = int((t0 - dt.datetime.fromisoformat(start)).total_seconds() // 60)
+            k1 = int((t1 - dt.datetime.fromisoformat(start)).total_seconds() // 60)
+            for k in range(k0, k1, im):
+                m[k] = name
+        return m
+
+    old_q, new_q = per_minute(r.old_assignments), per_minute(r.new_assignments)
+    keys = sorted(k for k in new_q if k in old_q and old_q[k] != new_q[k])
+    s0 = dt.datetime.fromisoformat(start)
+    i = 0
+    while i < len(keys):
+        j = i
+        while j + 1 < len(keys) and keys[j + 1] == keys[j] + 1 and old_q[keys[j + 1]] == old_q[keys[i]] and new_q[keys[j + 1]] == new_q[keys[i]]:
+            j += 1
+        t0, t1 = s0 + dt.timedelta(minutes=keys[i]), s0 + dt.timedelta(minutes=keys[j] + 1)
+        span = f"{t0:%H:%M}-{t1:%H:%M}"
+        out.append((t0.isoformat(), f"{old_q[keys[i]]} {span}", f"{new_q[keys[i]]} {span}", keys[j] + 1 - keys[i]))
+        i = j + 1
+    return out
+
+
 def phone_list(change_log: pd.DataFrame, absent_agents: frozenset[str] = frozenset()) -> pd.DataFrame:
-    """The changes a lead phones through, earliest affected time first (:data:`PHONE_COLUMNS`).
+    """The changes a lead phones through (:data:`PHONE_COLUMNS`): agents by their earliest affected time, each agent's changes together in time order.
 
     ``change_log`` has the store's change columns (see :func:`staffplan.store.diff_rosters`).
-    Removals of absent agents' own shifts need no call and are left out.
+    Removals of absent agents' own shifts need no call and are left out. A
+    shift kept as it was but with breaks moved gives one ``move break`` row
+    per break (old and new ``name HH:MM-HH:MM``; minutes = the signed move);
+    with other queue spans one ``reassign`` row per span (old and new
+    ``queue HH:MM-HH:MM``; minutes = the span's length).
     """
     from staffplan.store import describe
 
+    log = change_log.copy()
+    for c in ("old_breaks", "new_breaks", "old_assignments", "new_assignments"):
+        if c not in log.columns:
+            log[c] = ""
     rows = []
-    for r in change_log.itertuples(index=False):
+    for r in log.itertuples(index=False):
         action, minutes = classify(r, r)
         if action == "cancel" and r.agent_id in absent_agents:
+            continue
+        if action == "move break" and r.old_assignments != r.new_assignments:
+            spans = [(*x, "move break") for x in _span_rows(r, "move break")] + [(*x, "reassign") for x in _span_rows(r, "reassign")]
+        elif action in ("move break", "reassign"):
+            spans = [(*x, action) for x in _span_rows(r, action)]
+        else:
+            spans = []
+        if spans:
+            for first, old, new, mins, act in spans:
+                rows.append((first, r.agent_id, r.date, act, old, new, mins, r.reason, dt.datetime.fromisoformat(first)))
             continue
         first = min((t for t in (r.old_start, r.new_start) if t), key=lambda t: dt.datetime.fromisoformat(t))
         old = describe(r.old_shift, r.old_start, r.old_end) + (f" [{r.old_queues}]" if action == "reassign queue" else "")
         new = describe(r.new_shift, r.new_start, r.new_end) + (f" [{r.new_queues}]" if action == "reassign queue" else "")
         rows.append((first, r.agent_id, r.date, action, old, new, minutes, r.reason, dt.datetime.fromisoformat(first)))
     frame = pd.DataFrame(rows, columns=[*PHONE_COLUMNS, "_t"])
-    frame = frame.sort_values(["_t", "agent_id"], kind="stable").drop(columns="_t").reset_index(drop=True)
+    frame["_first"] = frame.groupby("agent_id")["_t"].transform("min") if len(frame) else frame["_t"]
+    frame = frame.sort_values(["_first", "agent_id", "_t"], kind="stable").drop(columns=["_t", "_first"]).reset_index(drop=True)
     return frame.astype({"minutes": "int64"})
 
 
@@ -411,6 +511,10 @@ class CoverResult:
     agents_changed: tuple[str, ...]
     solve_seconds: float
     service_penalty: float | None
+    build_seconds: float = 0.0
+    solver_seconds: float = 0.0
+    model_short: int | None = None
+    notes: tuple[str, ...] = ()
 
     def sl(self, column: str) -> float:
         """Volume-weighted service level of ``column`` over the window [fraction] (NaN without volume)."""
@@ -434,26 +538,18 @@ class CoverResult:
             "sl_after": num(self.sl("sl_after")),
             "short_agent_intervals_no_action": int((self.service["required"] - self.service["scheduled_no_action"]).clip(lower=0).sum()),
             "short_agent_intervals_after": int((self.service["required"] - self.service["scheduled_after"]).clip(lower=0).sum()),
+            "short_agent_intervals_before": int((self.service["required"] - self.service["scheduled_before"]).clip(lower=0).sum()),
             "solve_seconds": round(self.solve_seconds, 3),
+            "build_seconds": round(self.build_seconds, 3),
+            "solver_seconds": round(self.solver_seconds, 3),
             "changes": self.changes.to_dict(orient="records"),
             "gaps": self.gaps.to_dict(orient="records"),
+            "notes": list(self.notes),
         }
 
     def gaps_text(self) -> list[str]:
         """One line per remaining gap: where coverage stays short and by how much."""
         return [f"{g.queue} {g['from'][:16].replace('T', ' ')}-{g['to'][11:16]}: up to {g.short_max} agent(s) short ({g.agent_intervals} agent-intervals)" for _, g in self.gaps.iterrows()]
-
-
-def _coverage(problem: RosterProblem, roster: pd.DataFrame, absences: tuple[NewAbsence, ...]) -> np.ndarray:
-    """On-phone agents per queue and interval (n_queues, n) of roster rows, absent agents off during their absence."""
-    from staffplan.roster.extract import allocate, on_phone_matrix
-
-    on = on_phone_matrix(roster, problem.agents, problem.grid)
-    index = {a.id: i for i, a in enumerate(problem.agents)}
-    for a in absences:
-        t0, t1 = problem.grid.boundary_index(a.start), problem.grid.boundary_index(a.end)
-        on[index[a.agent_id], t0:t1] = False
-    return allocate(on, [problem.agent_queues(a) for a in problem.agents], problem.demand.required)
 
 
 def _service_levels(problem: RosterProblem, scenario: Scenario | None, scheduled: np.ndarray) -> np.ndarray:
@@ -539,6 +635,664 @@ def _compose(problem: RosterProblem, published: pd.DataFrame, new_rows: pd.DataF
     return out.sort_values(["agent_id", "_d"], kind="stable").drop(columns="_d").reset_index(drop=True)
 
 
+# ---- the window model: variables only where the repair may act ---------------------------------
+
+_ASSIGN_COLUMN = "assignments"
+
+
+@dataclass(frozen=True, eq=False)
+class _Row:
+    """A published roster row, parsed: day, variant id, elapsed [start, end) [min], clock start [min], breaks, on-phone mask."""
+
+    agent: str
+    day: int
+    variant: str
+    e0: int
+    e1: int
+    clock0: int
+    breaks: tuple[PlacedBreak, ...]
+    on: np.ndarray
+    record: dict[str, str]
+
+
+@dataclass(frozen=True, eq=False)
+class _Opt:
+    """One choice for an agent-day of the window: a variant with its breaks, its action, cost [currency] and on-phone mask (n,)."""
+
+    variant: Variant
+    kind: str
+    cost: float
+    breaks: tuple[PlacedBreak, ...]
+    on: np.ndarray
+
+
+def _named_spans(text: object, e0: int, clock0: int) -> list[tuple[str, int, int]]:
+    """``name HH:MM-HH:MM;...`` -> (name, elapsed start, elapsed end) [min] for a row starting at elapsed ``e0``."""
+    from staffplan.roster.extract import row_spans
+
+    if not isinstance(text, str) or not text.strip():
+        return []
+    items = [x.strip() for x in text.split(";") if x.strip()]
+    spans = row_spans(";".join(items), e0, clock0)
+    return [(item.rpartition(" ")[0], s, e) for item, (s, e) in zip(items, spans, strict=True)]
+
+
+def _clock(problem: RosterProblem, elapsed: int) -> str:
+    t = (problem.origin + pd.Timedelta(minutes=elapsed)).tz_convert(problem.grid.zone)
+    return f"{t.hour:02d}:{t.minute:02d}"
+
+
+def _breaks_text(problem: RosterProblem, breaks: tuple[PlacedBreak, ...]) -> str:
+    return ";".join(f"{b.name} {_clock(problem, b.start)}-{_clock(problem, b.end)}" for b in sorted(breaks, key=lambda b: b.start))
+
+
+def _assign_text(problem: RosterProblem, queue_of: np.ndarray) -> str:
+    """Spans of one agent-day's queue per interval (``-1`` = off the phones) as ``queue HH:MM-HH:MM;...``."""
+    im = problem.grid.interval_min
+    parts = []
+    t, n = 0, len(queue_of)
+    while t < n:
+        q = int(queue_of[t])
+        if q < 0:
+            t += 1
+            continue
+        u = t
+        while u < n and queue_of[u] == q:
+            u += 1
+        parts.append(f"{problem.demand.queues[q]} {_clock(problem, t * im)}-{_clock(problem, u * im)}")
+        t = u
+    return ";".join(parts)
+
+
+def _grid_elapsed(problem: RosterProblem, t: int) -> int:
+    """Elapsed minutes [min] of interval ``t``'s start (intervals are whole minutes from the origin)."""
+    return t * problem.grid.interval_min
+
+
+def _mask(problem: RosterProblem, e0: int, e1: int, holes: list[tuple[int, int]], cache: dict) -> np.ndarray:
+    """On-phone intervals (n,) bool of a shift [e0, e1) with breaks/activities ``holes`` (elapsed) off the phones."""
+    key = (e0, e1, tuple(sorted(holes)))
+    if key not in cache:
+        g = problem.grid
+        out = np.zeros(g.n, dtype=bool)
+        lo, hi = full_intervals(e0, e1, g.interval_min, g.n)
+        out[lo:hi] = True
+        for s, e in holes:
+            t0, t1 = touched_intervals(s, e, g.interval_min, g.n)
+            out[t0:t1] = False
+        cache[key] = out
+    return cache[key]
+
+
+def _blocks(problem: RosterProblem) -> tuple[dict[str, list[tuple[int, int]]], dict[str, list[tuple[int, int]]]]:
+    """Per agent: blocking absences and activities (training, meetings) as elapsed spans [min]."""
+    from staffplan.io.team import ACTIVITY_KINDS, BLOCKING_KINDS
+
+    blocking: dict[str, list[tuple[int, int]]] = {}
+    activity: dict[str, list[tuple[int, int]]] = {}
+    for a in problem.absences:
+        span = (problem.elapsed(a.start), problem.elapsed(a.end))
+        if a.kind in BLOCKING_KINDS:
+            blocking.setdefault(a.agent_id, []).append(span)
+        elif a.kind in ACTIVITY_KINDS:
+            activity.setdefault(a.agent_id, []).append(span)
+    return blocking, {k: sorted(v) for k, v in activity.items()}
+
+
+def _absent_masks(problem: RosterProblem, absences: tuple[NewAbsence, ...]) -> dict[str, np.ndarray]:
+    """Per absent agent: intervals (n,) bool of the new absences (off the phones there)."""
+    out: dict[str, np.ndarray] = {}
+    for a in absences:
+        m = out.setdefault(a.agent_id, np.zeros(problem.grid.n, dtype=bool))
+        m[problem.grid.boundary_index(a.start) : problem.grid.boundary_index(a.end)] = True
+    return out
+
+
+def parse_rows(problem: RosterProblem, published: pd.DataFrame) -> dict[tuple[str, int], _Row]:
+    """(agent_id, day) -> the parsed published row (breaks with the template's paid flags, on-phone mask before absences)."""
+    from staffplan.roster.extract import row_elapsed, row_on_phone
+
+    variants = published_variants(problem, published)
+    tmpl = problem.template_by_id
+    out: dict[tuple[str, int], _Row] = {}
+    for rec in published.to_dict(orient="records"):
+        rec = {k: ("" if v is None else str(v)) for k, v in rec.items()}
+        d = (dt.date.fromisoformat(rec["date"][:10]) - problem.grid.start).days
+        e0, e1, clock0 = row_elapsed(problem.grid, rec["start"], rec["end"])
+        paid = {b.name: b.paid for b in tmpl[rec["shift"]].breaks}
+        brks = tuple(PlacedBreak(name, s, e, paid.get(name, True)) for name, s, e in _named_spans(rec.get("breaks", ""), e0, clock0))
+        on = row_on_phone(problem.grid, rec["start"], rec["end"], rec.get("breaks", ""), rec.get("activities", ""))
+        out[(rec["agent_id"], d)] = _Row(rec["agent_id"], d, variants[(rec["agent_id"], d)], e0, e1, clock0, brks, on, rec)
+    return out
+
+
+def published_assignment(problem: RosterProblem, rows: dict[tuple[str, int], _Row]) -> np.ndarray:
+    """The queue each agent serves per interval in the published roster, (n_agents, n) int (-1 off the phones).
+
+    Explicit ``assignments`` cells (written by an earlier repair) win; the rest
+    follows the engine's allocation rule (:func:`staffplan.roster.extract.assign_queues`).
+    """
+    from staffplan.roster.extract import assign_queues
+
+    index = {a.id: i for i, a in enumerate(problem.agents)}
+    on = np.zeros((len(problem.agents), problem.grid.n), dtype=bool)
+    for (aid, _), r in rows.items():
+        on[index[aid]] |= r.on
+    out = assign_queues(on, [problem.agent_queues(a) for a in problem.agents], problem.demand.required)
+    qindex = {q: k for k, q in enumerate(problem.demand.queues)}
+    im = problem.grid.interval_min
+    for (aid, _), r in rows.items():
+        for name, s, e in _named_spans(r.record.get(_ASSIGN_COLUMN, ""), r.e0, r.clock0):
+            if name in qindex:
+                ts = np.arange(s // im, min(e // im, problem.grid.n))
+                ts = ts[r.on[ts]]
+                out[index[aid], ts] = qindex[name]
+    return out
+
+
+def coverage_counts(problem: RosterProblem, roster: pd.DataFrame, absences: tuple[NewAbsence, ...], assignment: np.ndarray) -> np.ndarray:
+    """On-phone agents per queue and interval (n_queues, n) of roster rows, the cover repair's definition.
+
+    An agent is on the phones in an interval wholly inside a shift and clear
+    of its breaks and activities, and not absent. Single-skilled agents serve
+    their queue; a multi-skilled agent serves the queue of the row's
+    ``assignments`` cell where it names one, else its queue in ``assignment``
+    (the published plan's, see :func:`published_assignment`), else its
+    first-priority queue.
+    """
+    from staffplan.roster.extract import row_elapsed, row_on_phone
+
+    index = {a.id: i for i, a in enumerate(problem.agents)}
+    qindex = {q: k for k, q in enumerate(problem.demand.queues)}
+    gone = _absent_masks(problem, absences)
+    im = problem.grid.interval_min
+    out = np.zeros(problem.demand.required.shape, dtype=np.int64)
+    aq = [problem.agent_queues(a) for a in problem.agents]
+    for rec in roster.to_dict(orient="records"):
+        aid = str(rec["agent_id"])
+        i = index.get(aid)
+        if i is None or not aq[i]:
+            continue
+        on = row_on_phone(problem.grid, rec["start"], rec["end"], rec.get("breaks", ""), rec.get("activities", ""))
+        if aid in gone:
+            on &= ~gone[aid]
+        if len(aq[i]) == 1:
+            out[aq[i][0], on] += 1
+            continue
+        q = np.where(assignment[i] >= 0, assignment[i], aq[i][0])
+        text = rec.get(_ASSIGN_COLUMN, "")
+        if isinstance(text, str) and text.strip():
+            e0, _, clock0 = row_elapsed(problem.grid, rec["start"], rec["end"])
+            for name, s, e in _named_spans(text, e0, clock0):
+                if name in qindex:
+                    q[s // im : min(e // im, problem.grid.n)] = qindex[name]
+        ts = np.flatnonzero(on)
+        np.add.at(out, (q[ts], ts), 1)
+    return out
+
+
+def _allows(problem: RosterProblem, agent: Any, day: int, v: Variant, blocking: list[tuple[int, int]], activity: list[tuple[int, int]]) -> bool:
+    """True if ``v`` on ``day`` keeps the agent's contract templates, absences, activities and availability."""
+    from staffplan.roster.build import allowed_variants
+
+    one = _OneVariant(problem, v)
+    return bool(allowed_variants(one, agent, day, blocking, activity))  # type: ignore[arg-type]
+
+
+class _OneVariant:
+    """``problem`` seen with a single shift variant (for checking one published shift with the engine's own rule)."""
+
+    def __init__(self, problem: RosterProblem, variant: Variant) -> None:
+        self._p = problem
+        self.variants = (variant,)
+
+    def __getattr__(self, name: str) -> Any:
+        return getattr(self._p, name)
+
+
+@dataclass(eq=False)
+class _Build:
+    """The built window model and what extraction needs."""
+
+    rm: RosterModel
+    choices: dict[tuple[str, int], list[tuple[_Opt, cp_model.IntVar]]]
+    keep: dict[tuple[str, int], cp_model.IntVar]
+    reassigned: dict[tuple[str, int], cp_model.IntVar]
+    y: dict[tuple[int, int], dict[int, cp_model.IntVar]]
+    short: list[tuple[cp_model.IntVar, int]]
+    short_const: int
+    cover_under: list[cp_model.IntVar]
+    changed: dict[str, cp_model.IntVar]
+    const_rows: list[_Row]
+    lo: int
+    hi: int
+    objective: cp_model.LinearExprT
+    hint: dict[int, int]
+
+
+def build_window(
+    problem: RosterProblem, rows: dict[tuple[str, int], _Row], window: tuple[int, ...], now: pd.Timestamp,
+    absences: tuple[NewAbsence, ...], settings: CoverSettings, assignment: np.ndarray, target: np.ndarray,
+) -> _Build:  # fmt: skip
+    """The repair model: literals only for the window's agent-days (every other day one fixed literal), the engine's hard rules, coverage with per-agent queue assignment, and the three-tier objective.
+
+    Options of an agent-day in the window: keep the published shift (with its
+    published breaks), move one of its breaks inside the template's window
+    (both times from now on), extend it (same start, overtime templates), move
+    its start (same template, within ``max_move_min``), another template
+    (swap), cancel it; on a day off: call in. Nothing starts before now; a
+    started shift may only be extended or have later breaks moved.
+    Objective: W1 × unrestored agent-intervals — coverage below ``target``
+    (n_queues, n) [agents], the published roster's coverage capped at the
+    requirement — (plus day-level shift-cover shortfall) + changed agents ×
+    ``changed_agent_weight`` + action costs, with W1 above the largest
+    possible sum of the other two tiers, so restoring service comes first.
+    "No action" is always one of the model's solutions.
+    """
+    from staffplan.roster import rules
+    from staffplan.roster.build import RosterModel, allowed_variants
+
+    grid, dem = problem.grid, problem.demand
+    n, im = grid.n, grid.interval_min
+    now_elapsed = problem.elapsed(now)
+    step = min(15, im)
+    tmpl = problem.template_by_id
+    m = cp_model.CpModel()
+    rm = RosterModel(problem, m)
+    blocking, activity = _blocks(problem)
+    rm.activities = dict(activity)
+    gone = _absent_masks(problem, absences)
+    absent = set(gone)
+    in_window = set(window)
+    var_by_id = {v.id: v for v in problem.variants}
+    cache: dict = {}
+    hint: dict[int, int] = {}
+    choices: dict[tuple[str, int], list[tuple[_Opt, cp_model.IntVar]]] = {}
+    keep: dict[tuple[str, int], cp_model.IntVar] = {}
+    changed_day: dict[tuple[str, int], cp_model.IntVar] = {}
+    costs: list[tuple[cp_model.IntVar, int]] = []
+    brk_lits: list[cp_model.IntVar] = []
+    const_rows: list[_Row] = []
+    worst = 0  # the largest possible tier-2 + tier-3 sum [× SCALE]
+
+    def lit(name: str, value: int) -> cp_model.IntVar:
+        x = m.NewBoolVar(name)
+        hint[x.Index()] = value
+        return x
+
+    def elapsed_of(d: int, v: Variant) -> tuple[int, int]:
+        key = (d, v.id)
+        if key not in rm.elapsed:
+            e0 = problem.start_elapsed(d, v.start_min)
+            rm.elapsed[key] = (e0, e0 + v.length_min)
+        return rm.elapsed[key]
+
+    def planned(v: Variant, e0: int) -> tuple[PlacedBreak, ...]:
+        t = tmpl[v.template]
+        return tuple(PlacedBreak(b.name, e0 + o, e0 + o + b.minutes, b.paid) for o, b in zip(planned_break_offsets(t, step), t.breaks, strict=True))
+
+    for a in problem.agents:
+        acts = activity.get(a.id, [])
+        blk = blocking.get(a.id, [])
+        off_mask = gone.get(a.id)
+        for d in range(grid.days):
+            row = rows.get((a.id, d))
+            if d not in in_window:
+                if row is None:
+                    continue
+                v = var_by_id[row.variant]
+                if not _allows(problem, a, d, v, blk, acts):
+                    if a.id not in absent:
+                        raise InputError("the published roster breaks a hard rule", column="roster", found=f"{a.id} {problem.date(d)} {row.variant}", hint="this shift is not allowed by the scenario (absence, availability or contract); publish a valid roster")
+                    if row.e0 < now_elapsed:
+                        const_rows.append(row)  # started before the absence: it ends when the agent falls sick
+                    continue
+                elapsed_of(d, v)
+                x = lit(f"x[{a.id},{d},{v.id}]", 1)
+                m.Add(x == 1)
+                rm.options[(a.id, d)] = [v]
+                rm.x[(a.id, d, v.id)] = x
+                rm.work[(a.id, d)] = x
+                const_rows.append(row)
+                continue
+            allowed = allowed_variants(problem, a, d, blk, acts)
+            ids = {v.id: v for v in allowed}
+            pub = row.variant if row is not None else None
+            started = row is not None and row.e0 < now_elapsed
+            if row is not None and pub not in ids:
+                if a.id not in absent:
+                    raise InputError("the published roster breaks a hard rule", column="roster", found=f"{a.id} {problem.date(d)} {pub}", hint="this shift is not allowed by the scenario (absence, availability or contract); publish a valid roster")
+                if started:
+                    const_rows.append(row)
+                    continue
+                pub = None
+            opts: list[_Opt] = []
+            inside = lambda e0, e1, acts=acts: [(s, e) for s, e in acts if e0 <= s and e <= e1]  # noqa: E731
+            if pub is not None and row is not None:
+                v = ids[pub]
+                base, _ = _split_ext(v.template)
+                own = list(row.breaks)
+                holes = [(b.start, b.end) for b in own] + inside(row.e0, row.e1)
+                opts.append(_Opt(v, "keep", 0.0, row.breaks, _mask(problem, row.e0, row.e1, holes, cache)))
+                if settings.max_break_moves > 0:
+                    left = list(tmpl[v.template].breaks)
+                    for k, pb in enumerate(own):
+                        b = next((x for x in left if x.name == pb.name and x.minutes == pb.end - pb.start), None)
+                        if b is None:
+                            continue
+                        left.remove(b)
+                        if pb.start < now_elapsed:
+                            continue
+                        others = [(x.start, x.end) for j, x in enumerate(own) if j != k] + inside(row.e0, row.e1)
+                        for o in range(b.earliest, b.latest + 1, step):
+                            s = row.e0 + o
+                            if s == pb.start or s < now_elapsed or any(s < e and u < s + b.minutes for u, e in others):
+                                continue
+                            moved = (*own[:k], PlacedBreak(pb.name, s, s + b.minutes, pb.paid), *own[k + 1 :])
+                            opts.append(_Opt(v, "move break", settings.break_move_cost, moved, _mask(problem, row.e0, row.e1, [*others, (s, s + b.minutes)], cache)))
+                if row.e1 >= now_elapsed:
+                    for w in allowed:
+                        if w.start_min == v.start_min and w.id != v.id and _split_ext(w.template)[0] == base and w.length_min > v.length_min:
+                            e0, e1 = elapsed_of(d, w)
+                            if e0 != row.e0:
+                                continue
+                            cost = settings.overtime_cost_per_hour * (w.length_min - v.length_min) / 60.0
+                            opts.append(_Opt(w, "extend", cost, row.breaks, _mask(problem, e0, e1, [(b.start, b.end) for b in row.breaks] + inside(e0, e1), cache)))
+                if not started:
+                    for w in allowed:
+                        e0, e1 = elapsed_of(d, w)
+                        wb, ext = _split_ext(w.template)
+                        if w.id == v.id or ext or e0 < now_elapsed:
+                            continue
+                        if wb == base:
+                            if abs(e0 - row.e0) > settings.max_move_min:
+                                continue
+                            kind, cost = "move start", settings.move_cost
+                        elif settings.allow_swap:
+                            kind, cost = "swap shift", settings.swap_cost
+                        else:
+                            continue
+                        brks = planned(w, e0)
+                        opts.append(_Opt(w, kind, cost, brks, _mask(problem, e0, e1, [(b.start, b.end) for b in brks] + inside(e0, e1), cache)))
+            elif settings.allow_callin:
+                for w in allowed:
+                    e0, e1 = elapsed_of(d, w)
+                    if _split_ext(w.template)[1] or e0 < now_elapsed:
+                        continue
+                    brks = planned(w, e0)
+                    opts.append(_Opt(w, "call in", settings.callin_cost, brks, _mask(problem, e0, e1, [(b.start, b.end) for b in brks] + inside(e0, e1), cache)))
+            if off_mask is not None:
+                opts = [o for o in opts if not (o.on & off_mask).any()]
+                if pub is not None and not any(o.kind == "keep" for o in opts):
+                    if started:
+                        const_rows.append(row)  # type: ignore[arg-type]
+                        continue
+                    pub = None
+                    opts = [o for o in opts if o.kind not in ("move break", "extend")]
+            if not opts:
+                continue
+            by_variant: dict[str, list[tuple[_Opt, cp_model.IntVar]]] = {}
+            mine: list[tuple[_Opt, cp_model.IntVar]] = []
+            for k, o in enumerate(opts):
+                c = lit(f"opt[{a.id},{d},{k}]", int(o.kind == "keep"))
+                mine.append((o, c))
+                by_variant.setdefault(o.variant.id, []).append((o, c))
+                if o.cost:
+                    costs.append((c, scaled(o.cost)))
+                if o.kind == "move break":
+                    brk_lits.append(c)
+            rm.options[(a.id, d)] = [var_by_id[vid] for vid in by_variant]
+            for vid, group in by_variant.items():
+                if len(group) == 1:
+                    rm.x[(a.id, d, vid)] = group[0][1]
+                else:
+                    x = lit(f"x[{a.id},{d},{vid}]", int(any(o.kind == "keep" for o, _ in group)))
+                    m.Add(x == sum(c for _, c in group))
+                    rm.x[(a.id, d, vid)] = x
+            w_lit = lit(f"work[{a.id},{d}]", int(pub is not None))
+            m.Add(sum(c for _, c in mine) == w_lit)
+            rm.work[(a.id, d)] = w_lit
+            choices[(a.id, d)] = mine
+            worst += max((scaled(o.cost) for o in opts), default=0)
+            if pub is not None:
+                k_lit = next(c for o, c in mine if o.kind == "keep")
+                keep[(a.id, d)] = k_lit
+                ch = lit(f"changed[{a.id},{d}]", 0)
+                m.Add(ch + k_lit == 1)
+                changed_day[(a.id, d)] = ch
+                if started:
+                    m.Add(w_lit == 1)  # the started shift goes on (perhaps extended)
+                elif settings.cancel_cost:
+                    cancel = lit(f"cancel[{a.id},{d}]", 0)
+                    m.Add(cancel + w_lit == 1)
+                    costs.append((cancel, scaled(settings.cancel_cost)))
+                    worst += scaled(settings.cancel_cost)
+            else:
+                changed_day[(a.id, d)] = w_lit
+    for rule in rules.HARD_RULES:
+        rule(rm)
+    # an overtime template T+m counts towards the contract's max_shifts of T
+    for a in problem.agents:
+        for t, cap in problem.contracts[a.contract].max_shifts:
+            xs = [x for d in range(grid.days) for v, x in rm.shifts(a.id, d) if _split_ext(v.template)[0] == t]
+            if len(xs) > cap:
+                m.Add(sum(xs) <= cap)
+
+    # coverage over the window's intervals, from now to the end of the last option
+    lo = grid.boundary_index(now)
+    ends = [int(grid.day_offsets[max(window) + 1])] if window else [lo]
+    ends += [full_intervals(*rm.elapsed[(d, o.variant.id)], im, n)[1] for (_, d), opts_ in choices.items() for o, _ in opts_]
+    hi = min(max(ends), n)
+    nq = len(dem.queues)
+    span = hi - lo
+    terms: list[list[list[cp_model.IntVar]]] = [[[] for _ in range(span)] for _ in range(nq)]
+    const = np.zeros((nq, span), dtype=np.int64)
+    cov_hint = np.zeros((nq, span), dtype=np.int64)
+    aq = {a.id: problem.agent_queues(a) for a in problem.agents}
+    index = {a.id: i for i, a in enumerate(problem.agents)}
+    by_agent_const: dict[str, np.ndarray] = {}
+    for r in const_rows:
+        on = r.on[lo:hi] & (~gone[r.agent][lo:hi] if r.agent in gone else True)
+        by_agent_const[r.agent] = by_agent_const.get(r.agent, np.zeros(span, dtype=bool)) | on
+    for aid, on in by_agent_const.items():
+        qs = aq[aid]
+        if not qs:
+            continue
+        q = np.where(assignment[index[aid], lo:hi] >= 0, assignment[index[aid], lo:hi], qs[0]) if len(qs) > 1 else np.full(span, qs[0])
+        ts = np.flatnonzero(on)
+        np.add.at(const, (q[ts], ts), 1)
+        np.add.at(cov_hint, (q[ts], ts), 1)
+    y: dict[tuple[int, int], dict[int, cp_model.IntVar]] = {}
+    reassigned: dict[tuple[str, int], cp_model.IntVar] = {}
+    dev_terms: list[cp_model.IntVar] = []
+    for (aid, d), mine in choices.items():
+        qs = aq[aid]
+        if not qs:
+            continue
+        if len(qs) == 1:
+            for o, c in mine:
+                for t in np.flatnonzero(o.on[lo:hi]):
+                    terms[qs[0]][t].append(c)
+                    if o.kind == "keep" and hint[c.Index()]:
+                        cov_hint[qs[0], t] += 1
+            continue
+        i = index[aid]
+        on_lits: dict[int, list[cp_model.IntVar]] = {}
+        for o, c in mine:
+            for t in np.flatnonzero(o.on[lo:hi]):
+                on_lits.setdefault(int(t), []).append(c)
+        row = rows.get((aid, d))
+        devs: list[cp_model.IntVar] = []
+        for t, lits in sorted(on_lits.items()):
+            pub_q = int(assignment[i, lo + t]) if row is not None and row.on[lo + t] else -1
+            was_on = any(o.kind == "keep" and o.on[lo + t] for o, _ in mine)
+            ys = {q: lit(f"y[{aid},{lo + t},{q}]", int(was_on and q == (pub_q if pub_q >= 0 else qs[0]))) for q in qs}
+            m.Add(sum(ys.values()) == sum(lits))
+            y[(i, lo + t)] = ys
+            for q, yv in ys.items():
+                terms[q][t].append(yv)
+                cov_hint[q, t] += hint[yv.Index()]
+            if pub_q >= 0:
+                devs += [yv for q, yv in ys.items() if q != pub_q]
+        if devs and (aid, d) in keep:
+            r_lit = lit(f"reassigned[{aid},{d}]", 0)
+            for dv in devs:
+                m.Add(r_lit + changed_day[(aid, d)] >= dv)
+            reassigned[(aid, d)] = r_lit
+            costs.append((r_lit, scaled(settings.reassign_cost)))
+            worst += scaled(settings.reassign_cost)
+        dev_terms += devs
+    if reassigned:
+        m.Add(sum(reassigned.values()) <= settings.max_reassignments)
+    if brk_lits:
+        m.Add(sum(brk_lits) <= settings.max_break_moves)
+    short: list[tuple[cp_model.IntVar, int]] = []
+    short_const = 0
+    req = target[:, lo:hi]
+    for q in range(nq):
+        for t in range(span):
+            r = int(req[q, t])
+            if r <= 0:
+                continue
+            if not terms[q][t]:
+                short_const += max(r - int(const[q, t]), 0)
+                continue
+            s = m.NewIntVar(0, r, f"short[{dem.queues[q]},{lo + t}]")
+            hint[s.Index()] = max(r - int(cov_hint[q, t]), 0)
+            m.Add(sum(terms[q][t]) + int(const[q, t]) + s >= r)
+            short.append((s, q * span + t))
+    cover_under: list[cp_model.IntVar] = []
+    for c in problem.shift_cover:
+        d = (c.date - grid.start).days
+        if d not in in_window or c.under_weight <= 0 or c.required <= 0:
+            continue
+        lits = [x for a in problem.agents if c.skill is None or c.skill in a.skills for v, x in rm.shifts(a.id, d) if _split_ext(v.template)[0] == c.template]
+        u = m.NewIntVar(0, c.required, f"cover_under[{c.date},{c.template}]")
+        m.Add(sum(lits) + u >= c.required)
+        hint[u.Index()] = max(c.required - sum(hint.get(x.Index(), 0) for x in lits), 0)
+        cover_under.append(u)
+    # changed agents: any changed day or reassignment
+    changed: dict[str, cp_model.IntVar] = {}
+    per_agent: dict[str, list[cp_model.IntVar]] = {}
+    for (aid, _), ch in changed_day.items():
+        per_agent.setdefault(aid, []).append(ch)
+    for (aid, _), r_lit in reassigned.items():
+        per_agent.setdefault(aid, []).append(r_lit)
+    for aid in sorted(per_agent):
+        c = lit(f"changed_agent[{aid}]", 0)
+        for x in per_agent[aid]:
+            m.Add(c >= x)
+        changed[aid] = c
+    if settings.max_changed_agents > 0 and changed:
+        m.Add(sum(changed.values()) <= settings.max_changed_agents)
+    w2 = scaled(settings.changed_agent_weight)
+    worst += w2 * len(changed) + len(dev_terms)
+    w1 = worst + 1
+    tier1 = [s for s, _ in short] + cover_under
+    objective = cp_model.LinearExpr.WeightedSum(
+        [*tier1, *changed.values(), *(c for c, _ in costs), *dev_terms],
+        [*([w1] * len(tier1)), *([w2] * len(changed)), *(k for _, k in costs), *([1] * len(dev_terms))],
+    )  # fmt: skip
+    m.Minimize(objective)
+    return _Build(rm, choices, keep, reassigned, y, short, short_const, cover_under, changed, const_rows, lo, hi, objective, hint)
+
+
+def _cut_started(problem: RosterProblem, row: _Row, absences: tuple[NewAbsence, ...]) -> dict[str, str] | None:
+    """A shift started before now of an agent who falls sick: kept whole if back before its end, cut at the absence's start, or dropped."""
+    start = problem.origin + pd.Timedelta(minutes=row.e0)
+    end = problem.origin + pd.Timedelta(minutes=row.e1)
+    hit = [a for a in absences if a.agent_id == row.agent and a.overlaps(start, end)]
+    if not hit:
+        return dict(row.record)
+    if all(start < a.start for a in hit) and all(a.end < end for a in hit):
+        return dict(row.record)  # back before the shift ends: off the phones only while absent
+    cut = [a for a in hit if start < a.start]
+    if not cut:
+        return None
+    stop = min(a.start for a in cut).tz_convert(problem.grid.zone)
+    rec = dict(row.record)
+    rec["end"] = stop.isoformat()
+    lost = int(round((end - stop).total_seconds() / 60))
+    rec["paid_minutes"] = str(max(int(float(rec.get("paid_minutes") or 0)) - lost, 0))
+    return rec
+
+
+def _extract_window(problem: RosterProblem, b: _Build, value: Any, rows: dict[tuple[str, int], _Row], published: pd.DataFrame, absences: tuple[NewAbsence, ...], assignment: np.ndarray) -> pd.DataFrame:
+    """The repaired roster (text rows): published rows where nothing changed, the chosen options elsewhere, queue spans where reassigned."""
+    from staffplan.roster.breaks import Worked
+    from staffplan.roster.extract import roster_frame
+
+    index = {a.id: i for i, a in enumerate(problem.agents)}
+    aq = {a.id: problem.agent_queues(a) for a in problem.agents}
+    const = {(r.agent, r.day) for r in b.const_rows}
+    out: list[dict[str, str]] = []
+    for key, row in rows.items():
+        if key in b.choices:
+            continue
+        if key in const and row.agent in {a.agent_id for a in absences}:
+            rec = _cut_started(problem, row, absences)
+            if rec is not None:
+                out.append(rec)
+        elif key in const:
+            out.append(dict(row.record))
+    for (aid, d), mine in b.choices.items():
+        chosen = next((o for o, c in mine if value(c)), None)
+        if chosen is None:
+            continue
+        row = rows.get((aid, d))
+        v = chosen.variant
+        e0, e1 = b.rm.elapsed[(d, v.id)]
+        if chosen.kind in ("keep", "move break", "extend") and row is not None:
+            rec = dict(row.record)
+            if chosen.kind == "move break":
+                rec["breaks"] = _breaks_text(problem, chosen.breaks)
+            if chosen.kind == "extend":
+                rec["shift"] = v.template
+                rec["end"] = (problem.origin + pd.Timedelta(minutes=e1)).tz_convert(problem.grid.zone).isoformat()
+                rec["paid_minutes"] = str(v.paid_minutes)
+        else:
+            frame = roster_frame(problem, [Worked(aid, d, v, e0, e1)], {(aid, d): list(chosen.breaks)}, b.rm.activities)
+            rec = {k: cell_text(x) for k, x in frame.iloc[0].items()}
+        i = index[aid]
+        if len(aq[aid]) > 1:
+            r_lit = b.reassigned.get((aid, d))
+            if chosen.kind != "keep" or (r_lit is not None and value(r_lit)):
+                queue_of = np.full(problem.grid.n, -1, dtype=np.int64)
+                ts = np.flatnonzero(chosen.on)
+                queue_of[ts] = np.where(assignment[i, ts] >= 0, assignment[i, ts], aq[aid][0])
+                for t in ts[(ts >= b.lo) & (ts < b.hi)]:
+                    ys = b.y.get((i, int(t)))
+                    if ys:
+                        queue_of[t] = next((q for q, yv in ys.items() if value(yv)), queue_of[t])
+                rec[_ASSIGN_COLUMN] = _assign_text(problem, queue_of)
+        out.append(rec)
+    cols = list(dict.fromkeys([*published.columns, *(k for r in out for k in r)]))
+    frame = pd.DataFrame(out, columns=cols, dtype=object).fillna("")
+    frame["_d"] = frame["date"]
+    return frame.sort_values(["agent_id", "_d"], kind="stable").drop(columns="_d").reset_index(drop=True)
+
+
+def headroom(problem: RosterProblem, rows: dict[tuple[str, int], _Row], day: int, absent: frozenset[str], step_min: int) -> dict[str, int]:
+    """Agents the weekly contract limits leave free on ``day``: ``call_in`` (off that day, a shift of an allowed template still fits the week's paid-minute and day limits) and ``extend`` (working, ``step_min`` more minutes fit) [agents]."""
+    from staffplan.roster.model import week_blocks
+
+    block = next(b for b in week_blocks(problem.grid.days) if day in b)
+    free_call, free_ext = 0, 0
+    for a in problem.agents:
+        if a.id in absent:
+            continue
+        c = problem.contracts[a.contract]
+        paid = sum(int(float(rows[(a.id, d)].record.get("paid_minutes") or 0)) for d in block if (a.id, d) in rows)
+        days = sum(1 for d in block if (a.id, d) in rows)
+        hi = c.max_minutes_week * len(block) // 7
+        if (a.id, day) in rows:
+            free_ext += int(paid + step_min <= hi)
+        else:
+            shortest = min((t.paid_minutes for t in problem.templates if c.allows(t.id) and not _split_ext(t.id)[1]), default=None)
+            free_call += int(shortest is not None and days < c.max_days_week and paid + shortest <= hi)
+    return {"call_in": free_call, "extend": free_ext}
+
+
 def repair(
     problem: RosterProblem,
     published: pd.DataFrame,
@@ -552,74 +1306,77 @@ def repair(
 ) -> CoverResult:
     """Repair ``published`` (roster.csv text rows) after ``absences`` from ``now``, changing little.
 
-    Two solves on the engine's model: (1) service only — the engine's
-    under-coverage terms — with the published roster as hint; (2) with that
-    service level held, fewest changed agents (``changed_agent_weight`` each)
-    plus the action costs. ``full=True`` is the comparison: a re-solve of
-    every day from ``now`` with the engine's own objective and no change costs
-    (the past still pinned). Raises :class:`InfeasibleError` if even the
-    pinned past cannot be kept.
+    ``solve_settings.time_limit_s`` is the whole wall budget [s]: model
+    building, the solve (which gets what building left, less a reserve for
+    extraction) and extraction. One solve of :func:`build_window`'s model
+    (service first, then fewest changed agents, then cost) from the "no
+    action" roster as hint. ``full=True`` is the comparison: a re-solve of
+    every day from ``now`` on the engine's model with its own objective and no
+    change costs (the past still pinned). Raises :class:`InfeasibleError` if
+    even the pinned past cannot be kept.
     """
     from dataclasses import replace
 
     from staffplan.io.team import Absence
-    from staffplan.roster.build import build_model
-    from staffplan.roster.extract import extract
-    from staffplan.roster.solve import solve
+    from staffplan.roster.solve import make_solver
 
+    t_start = time.perf_counter()
     agents = {a.id for a in problem.agents}
     for a in absences:
         if a.agent_id not in agents:
             raise InputError("unknown agent", column="--absent", expected="an agent_id from agents.csv", found=a.text or a.agent_id)
-    base = with_overtime(problem, settings, {str(s) for s in published["shift"]}) if not full else with_overtime(problem, replace(settings, max_overtime_min=0), {str(s) for s in published["shift"]})
+    if full:
+        return _full_resolve(problem, published, absences, now, settings, solve_settings, scenario, t_start)
+    base = with_overtime(problem, settings, {str(s) for s in published["shift"]})
     prob = replace(base, absences=base.absences + tuple(Absence(a.agent_id, a.start, a.end, a.kind) for a in absences))
-    pub = published_variants(prob, published)
-    now_e = prob.elapsed(now)
+    text = roster_as_text_safe(published)
+    rows = parse_rows(prob, text)
+    assignment = published_assignment(prob, rows)
     window = _window(prob, absences, now, settings.extra_days)
-    if full:
-        window = tuple(range(max(0, (now.tz_convert(prob.grid.zone).date() - prob.grid.start).days), prob.grid.days))
-    plan = Plan(pub, window, now_e)
-    rm = build_model(prob)
-    changed, costs = pin_and_price(rm, plan, frozenset(a.agent_id for a in absences), settings, price=not full)
-    hint = {(a, d, v): 1 for (a, d), v in pub.items() if (a, d, v) in rm.x}
-    t0 = time.perf_counter()
-    penalty: float | None = None
-    if full:
-        rm.terms[:] = [t for t in rm.terms if t.rule != "cover_action"]
-        result = solve(rm, solve_settings, hint=hint)
-    else:
-        service = [t for t in rm.terms if t.rule in SERVICE_RULES]
-        rm.terms[:] = service
-        first = solve(rm, replace(solve_settings, time_limit_s=solve_settings.time_limit_s / 2), hint=hint)
-        if not first.feasible:
-            raise _infeasible(first.status, absences)
-        penalty = first.objective
-        total = sum(first.term_values.get(t.name, 0) * t.coef for t in service)
-        if service:
-            rm.model.Add(cp_model.LinearExpr.WeightedSum([t.var for t in service], [t.coef for t in service]) <= total)
-        rm.terms[:] = [*costs]
-        for lit in changed.values():
-            rm.add_term("changed_agent", lit.Name(), lit, scaled(settings.changed_agent_weight))
-        rest = max(solve_settings.time_limit_s - first.solve_seconds, solve_settings.time_limit_s / 4)
-        second = solve(rm, replace(solve_settings, time_limit_s=rest), hint=first.values)
-        result = second if second.feasible else first
-    seconds = time.perf_counter() - t0
-    if not result.feasible:
-        raise _infeasible(result.status, absences)
-    new = extract(prob, rm, result).roster
-    roster = _compose(prob, roster_as_text_safe(published), new, result.values, plan, absences)
-    log = diff_rosters(roster_as_text_safe(published), roster, reason="")
+    target = np.minimum(prob.demand.required, coverage_counts(prob, text, (), assignment))
+    b = build_window(prob, rows, window, now, absences, settings, assignment, target)
+    for idx, val in b.hint.items():
+        b.rm.model.AddHint(b.rm.model.GetIntVarFromProtoIndex(idx), val)
+    build_s = time.perf_counter() - t_start
+    reserve = max(0.5, 0.08 * solve_settings.time_limit_s)
+    wall = max(solve_settings.time_limit_s - build_s - reserve, 0.2)
+    solver = make_solver(replace(solve_settings, time_limit_s=wall if not solve_settings.deterministic else solve_settings.time_limit_s), wall)
+    t_solve = time.perf_counter()
+    code = solver.Solve(b.rm.model)
+    solve_s = time.perf_counter() - t_solve
+    status = solver.StatusName(code)
+    if code not in (cp_model.OPTIMAL, cp_model.FEASIBLE):
+        raise _infeasible(status, absences)
+    roster = _extract_window(prob, b, lambda v: solver.Value(v) > 0, rows, text, absences, assignment)
+    model_short = int(sum(solver.Value(s) for s, _ in b.short)) + b.short_const
+    return _result(prob, scenario, text, roster, absences, now, window, assignment, b.lo, b.hi, status, t_start, build_s, solve_s, model_short, rows)
+
+
+def _result(
+    prob: RosterProblem, scenario: Scenario | None, published: pd.DataFrame, roster: pd.DataFrame, absences: tuple[NewAbsence, ...],
+    now: pd.Timestamp, window: tuple[int, ...], assignment: np.ndarray, lo: int, hi: int, status: str,
+    t_start: float, build_s: float, solve_s: float, model_short: int | None, rows: dict[tuple[str, int], _Row],
+    after_assignment: np.ndarray | None = None,
+) -> CoverResult:  # fmt: skip
+    """Change log, phone list, service per interval (one coverage definition for before / no action / after), gaps and notes."""
+    log = diff_rosters(published, roster, reason="")
     absent = frozenset(a.agent_id for a in absences)
     why = "cover " + ", ".join(sorted({f"{a.agent_id} ({a.kind})" for a in absences}))
     log["reason"] = [("absent (" + next(a.kind for a in absences if a.agent_id == aid) + ")") if aid in absent else why for aid in log["agent_id"]]
+    index = {a.id: i for i, a in enumerate(prob.agents)}
+    aq = {a.id: prob.agent_queues(a) for a in prob.agents}
+    by_date = {(x.agent, x.record["date"]): x for x in rows.values()}
+    for k, r in log.iterrows():  # spell out the published queue spans a reassignment replaces
+        row = by_date.get((r["agent_id"], r["date"]))
+        if r["new_assignments"] and not r["old_assignments"] and row is not None:
+            i = index[r["agent_id"]]
+            q = np.where(row.on, np.where(assignment[i] >= 0, assignment[i], aq[r["agent_id"]][0]), -1)
+            log.at[k, "old_assignments"] = _assign_text(prob, q)
     phone = phone_list(log, absent)
     who = tuple(sorted(set(phone["agent_id"])))
-    # service per interval in the window from now on
-    lo = prob.grid.boundary_index(now)
-    hi = int(prob.grid.day_offsets[window[-1] + 1]) if window else lo
-    before = _coverage(prob, published, ())
-    no_action = _coverage(prob, published, absences)
-    after = _coverage(prob, roster, absences)
+    before = coverage_counts(prob, published, (), assignment)
+    no_action = coverage_counts(prob, published, absences, assignment)
+    after = coverage_counts(prob, roster, absences, assignment if after_assignment is None else after_assignment)
     req = prob.demand.required
     sl = [_service_levels(prob, scenario, x) for x in (before, no_action, after)]
     frames = []
@@ -633,7 +1390,60 @@ def repair(
         }))  # fmt: skip
     service_frame = pd.concat(frames, ignore_index=True) if frames else pd.DataFrame()
     gaps = _gaps(prob, req, after, lo, hi)
-    return CoverResult(result.status, roster, log, phone, service_frame, gaps, who, seconds, penalty)
+    notes: list[str] = []
+    if len(gaps):
+        step = 60
+        for d in window:
+            day0, day1 = int(prob.grid.day_offsets[d]), int(prob.grid.day_offsets[d + 1])
+            short = int((req[:, max(day0, lo) : min(day1, hi)] - after[:, max(day0, lo) : min(day1, hi)]).clip(min=0).sum())
+            if short <= 0:
+                continue
+            h = headroom(prob, rows, d, absent, step)
+            peak = int((req[:, day0:day1] - after[:, day0:day1]).clip(min=0).max())
+            notes.append(
+                f"coverage stays short on {prob.date(d)} by up to {peak} agent(s) ({short} agent-intervals) because the weekly contract limits leave "
+                f"{h['call_in']} agent(s) free to be called in and {h['extend']} to work {step} min more that week (rest, successions and availability may rule out more)"
+            )
+    total = time.perf_counter() - t_start
+    return CoverResult(status, roster, log, phone, service_frame, gaps, who, total, None, build_s, solve_s, model_short, tuple(notes))
+
+
+def _full_resolve(problem: RosterProblem, published: pd.DataFrame, absences: tuple[NewAbsence, ...], now: pd.Timestamp, settings: CoverSettings, solve_settings: SolveSettings, scenario: Scenario | None, t_start: float) -> CoverResult:
+    """The comparison: every day from now re-solved on the engine's model with its own objective (no change costs, the past pinned)."""
+    from dataclasses import replace
+
+    from staffplan.io.team import Absence
+    from staffplan.roster.build import build_model
+    from staffplan.roster.extract import assign_queues, extract, on_phone_matrix
+    from staffplan.roster.solve import solve
+
+    base = with_overtime(problem, replace(settings, max_overtime_min=0), {str(s) for s in published["shift"]})
+    prob = replace(base, absences=base.absences + tuple(Absence(a.agent_id, a.start, a.end, a.kind) for a in absences))
+    text = roster_as_text_safe(published)
+    pub = published_variants(prob, text)
+    window = tuple(range(max(0, (now.tz_convert(prob.grid.zone).date() - prob.grid.start).days), prob.grid.days))
+    plan = Plan(pub, window, prob.elapsed(now))
+    rm = build_model(prob)
+    pin_and_price(rm, plan, frozenset(a.agent_id for a in absences), settings, price=False)
+    hint = {(a, d, v): 1 for (a, d), v in pub.items() if (a, d, v) in rm.x}
+    build_s = time.perf_counter() - t_start
+    result = solve(rm, replace(solve_settings, time_limit_s=max(solve_settings.time_limit_s - build_s, 0.5)), hint=hint)
+    if not result.feasible:
+        raise _infeasible(result.status, absences)
+    new = extract(prob, rm, result).roster
+    roster = _compose(prob, text, new, result.values, plan, absences)
+    rows = parse_rows(prob, text)
+    assignment = published_assignment(prob, rows)
+    # the re-solve's own allocation: every multi-skilled agent re-assigned by the engine's rule
+    on = on_phone_matrix(roster, prob.agents, prob.grid)
+    gone = _absent_masks(prob, absences)
+    for i, a in enumerate(prob.agents):
+        if a.id in gone:
+            on[i] &= ~gone[a.id]
+    fresh = assign_queues(on, [prob.agent_queues(a) for a in prob.agents], prob.demand.required)
+    lo = prob.grid.boundary_index(now)
+    hi = prob.grid.n
+    return _result(prob, scenario, text, roster, absences, now, window, assignment, lo, hi, result.status, t_start, build_s, result.solve_seconds, None, rows, fresh)
 
 
 def roster_as_text_safe(roster: pd.DataFrame) -> pd.DataFrame:
