@@ -293,3 +293,25 @@ def test_concurrent_writers_get_distinct_numbers(store: PlanStore) -> None:
     assert sorted(v.n_rows for v in vs) == [1200, 2500, 3500]
     assert [v.parent for v in vs] == [None, 1, 2]
     assert store.integrity_ok()
+
+
+def test_schema_1_store_is_migrated_and_keeps_its_versions(tmp_path: Path) -> None:
+    """A store written before break/assignment change columns existed opens, keeps its log, and records break moves."""
+    path = tmp_path / "old.sqlite"
+    PlanStore(path).publish(roster(row("A1", "2026-12-01", "E", "07:00", "15:00")), note="v1", author="t")
+    with sqlite3.connect(path) as conn:  # rebuild it as schema 1: the change table without the four new columns
+        conn.execute("CREATE TABLE old_changes AS SELECT version, seq, agent_id, date, action, old_shift, old_start, old_end, new_shift, new_start, new_end, old_queues, new_queues, reason FROM changes")
+        conn.execute("DROP TRIGGER changes_no_delete")
+        conn.execute("DROP TRIGGER changes_no_update")
+        conn.execute("DROP TABLE changes")
+        conn.execute("ALTER TABLE old_changes RENAME TO changes")
+        conn.execute("UPDATE meta SET value = '1' WHERE key = 'schema_version'")
+    store = PlanStore(path)
+    assert [v.number for v in store.versions()] == [1]
+    moved = roster(row("A1", "2026-12-01", "E", "07:00", "15:00"))
+    moved["breaks"] = "lunch 12:00-12:30"
+    store.publish(moved, note="v2", author="t")
+    log = store.changes(2)
+    assert log[["agent_id", "action", "old_breaks", "new_breaks", "old_assignments"]].values.tolist() == [["A1", "changed", "lunch 11:00-11:30", "lunch 12:00-12:30", ""]]
+    with sqlite3.connect(path) as conn:
+        assert conn.execute("SELECT value FROM meta WHERE key = 'schema_version'").fetchone()[0] == "2"

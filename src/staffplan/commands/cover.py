@@ -107,7 +107,7 @@ def _render_changes(changes: pd.DataFrame) -> list[str]:
 @click.option("--apply", "apply", is_flag=True, help="Write the repaired roster to the plan store as a new version (without it: only propose).")
 @click.option("--author", default=None, help="With --apply: who records the new version (default: $STAFFPLAN_AUTHOR, else the login name).")
 @click.option("--note", default=None, help="With --apply: why (default: the absences).")
-@click.option("--time-limit", "time_limit_s", type=float, default=10.0, show_default=True, help="Solver time limit [s].")
+@click.option("--time-limit", "time_limit_s", type=float, default=10.0, show_default=True, help="Wall-clock budget of the whole repair [s]: model building, solve and extraction.")
 @click.option("--workers", type=int, default=None, help="CP-SAT search workers [threads] (default: the scenario's, at most 2 here).")
 @click.option("--seed", type=int, default=None, help="Solver random seed (whole number; default: the scenario's).")
 @click.option("--out", "out_dir", type=click.Path(file_okay=False, path_type=Path), default=None, help="Folder for changes.csv, service.csv (service level per interval [fraction]) and roster.csv.")
@@ -146,8 +146,10 @@ def cover(scenario: Path, absent: tuple[str, ...], now_text: str, number: int | 
         _echo_json({**result.summary(), "base_version": base, "applied": new_version.as_dict() if new_version else None, "files": written})
         return
     s = result.summary()
-    click.echo(f"cover for {', '.join(a.text for a in absences)} from {now.isoformat(timespec='minutes')} (version {base}): {result.status}, {s['agents_changed']} agent(s) changed, {result.solve_seconds:.1f} s")
-    click.echo(f"service level (volume-weighted, affected days): before absence {s['sl_before']:.3f}, no action {s['sl_no_action']:.3f}, after repair {s['sl_after']:.3f}")
+    click.echo(f"cover for {', '.join(a.text for a in absences)} from {now.isoformat(timespec='minutes')} (version {base}): {result.status}, {s['agents_changed']} agent(s) changed, {result.solve_seconds:.1f} s (build {result.build_seconds:.1f} s, solve {result.solver_seconds:.1f} s)")
+    click.echo(f"short agent-intervals: before absence {s['short_agent_intervals_before']}, no action {s['short_agent_intervals_no_action']}, after repair {s['short_agent_intervals_after']}")
+    if s["sl_before"] is not None:
+        click.echo(f"service level (volume-weighted, affected days): before absence {s['sl_before']:.3f}, no action {s['sl_no_action']:.3f}, after repair {s['sl_after']:.3f}")
     if len(result.changes):
         click.echo("phone, in this order:")
         for line in _render_changes(result.changes):
@@ -156,6 +158,8 @@ def cover(scenario: Path, absent: tuple[str, ...], now_text: str, number: int | 
         click.echo("no change helps (or none is allowed)")
     for g in result.gaps_text():
         click.echo(f"still short: {g}")
+    for line in result.notes:
+        click.echo(line)
     if new_version is not None:
         click.echo(f"applied as version {new_version.number} -> {store.path}")
     else:

@@ -539,6 +539,8 @@ class CoverResult:
             "short_agent_intervals_no_action": int((self.service["required"] - self.service["scheduled_no_action"]).clip(lower=0).sum()),
             "short_agent_intervals_after": int((self.service["required"] - self.service["scheduled_after"]).clip(lower=0).sum()),
             "short_agent_intervals_before": int((self.service["required"] - self.service["scheduled_before"]).clip(lower=0).sum()),
+            "unrestored_agent_intervals_no_action": self.unrestored("scheduled_no_action"),
+            "unrestored_agent_intervals_after": self.unrestored("scheduled_after"),
             "solve_seconds": round(self.solve_seconds, 3),
             "build_seconds": round(self.build_seconds, 3),
             "solver_seconds": round(self.solver_seconds, 3),
@@ -546,6 +548,14 @@ class CoverResult:
             "gaps": self.gaps.to_dict(orient="records"),
             "notes": list(self.notes),
         }
+
+    def unrestored(self, column: str) -> int:
+        """Agent-intervals of ``column`` below the published coverage capped at the requirement, ``min(required, scheduled_before)`` [agent-intervals]."""
+        f = self.service
+        if f.empty:
+            return 0
+        target = np.minimum(f["required"].to_numpy(dtype=np.int64), f["scheduled_before"].to_numpy(dtype=np.int64))
+        return int((target - f[column].to_numpy(dtype=np.int64)).clip(min=0).sum())
 
     def gaps_text(self) -> list[str]:
         """One line per remaining gap: where coverage stays short and by how much."""
@@ -970,6 +980,7 @@ def build_window(
             inside = lambda e0, e1, acts=acts: [(s, e) for s, e in acts if e0 <= s and e <= e1]  # noqa: E731
             if pub is not None and row is not None:
                 v = ids[pub]
+                elapsed_of(d, v)
                 base, _ = _split_ext(v.template)
                 own = list(row.breaks)
                 holes = [(b.start, b.end) for b in own] + inside(row.e0, row.e1)
@@ -1137,7 +1148,7 @@ def build_window(
         if devs and (aid, d) in keep:
             r_lit = lit(f"reassigned[{aid},{d}]", 0)
             for dv in devs:
-                m.Add(r_lit + changed_day[(aid, d)] >= dv)
+                m.Add(r_lit >= dv)
             reassigned[(aid, d)] = r_lit
             costs.append((r_lit, scaled(settings.reassign_cost)))
             worst += scaled(settings.reassign_cost)
@@ -1391,19 +1402,18 @@ def _result(
     service_frame = pd.concat(frames, ignore_index=True) if frames else pd.DataFrame()
     gaps = _gaps(prob, req, after, lo, hi)
     notes: list[str] = []
-    if len(gaps):
+    target = np.minimum(req, before)
+    for d in window:
+        a0, a1 = max(int(prob.grid.day_offsets[d]), lo), min(int(prob.grid.day_offsets[d + 1]), hi)
+        lost = (target[:, a0:a1] - after[:, a0:a1]).clip(min=0)
+        if a1 <= a0 or lost.sum() <= 0:
+            continue
         step = 60
-        for d in window:
-            day0, day1 = int(prob.grid.day_offsets[d]), int(prob.grid.day_offsets[d + 1])
-            short = int((req[:, max(day0, lo) : min(day1, hi)] - after[:, max(day0, lo) : min(day1, hi)]).clip(min=0).sum())
-            if short <= 0:
-                continue
-            h = headroom(prob, rows, d, absent, step)
-            peak = int((req[:, day0:day1] - after[:, day0:day1]).clip(min=0).max())
-            notes.append(
-                f"coverage stays short on {prob.date(d)} by up to {peak} agent(s) ({short} agent-intervals) because the weekly contract limits leave "
-                f"{h['call_in']} agent(s) free to be called in and {h['extend']} to work {step} min more that week (rest, successions and availability may rule out more)"
-            )
+        h = headroom(prob, rows, d, absent, step)
+        notes.append(
+            f"coverage stays below the published plan on {prob.date(d)} by up to {int(lost.max())} agent(s) ({int(lost.sum())} agent-intervals) because the weekly contract limits leave "
+            f"{h['call_in']} agent(s) free to be called in and {h['extend']} to work {step} min more that week (rest, successions, availability and the [cover] caps may rule out more)"
+        )
     total = time.perf_counter() - t_start
     return CoverResult(status, roster, log, phone, service_frame, gaps, who, total, None, build_s, solve_s, model_short, tuple(notes))
 
