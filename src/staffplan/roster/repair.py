@@ -861,44 +861,70 @@ class _OneVariant:
 
 
 @dataclass(eq=False)
+class _Kept:
+    """The published shift of a window agent-day: its variant and same-start extensions (literal, cost [currency]), and each published break's possible starts (elapsed [min], literal; None = fixed)."""
+
+    row: _Row
+    variants: list[tuple[Variant, cp_model.IntVar, float]]
+    breaks: list[tuple[PlacedBreak, list[tuple[int, cp_model.IntVar | None]]]]
+
+
+@dataclass(eq=False)
+class _Day:
+    """One agent-day of the window: the published shift (if kept possible), the new-shift options, works and changed literals."""
+
+    kept: _Kept | None
+    new: list[tuple[_Opt, cp_model.IntVar]]
+    work: cp_model.IntVar
+    changed: cp_model.IntVar
+    started: bool
+
+
+@dataclass(eq=False)
 class _Build:
     """The built window model and what extraction needs."""
 
     rm: RosterModel
-    choices: dict[tuple[str, int], list[tuple[_Opt, cp_model.IntVar]]]
-    keep: dict[tuple[str, int], cp_model.IntVar]
+    days: dict[tuple[str, int], _Day]
     reassigned: dict[tuple[str, int], cp_model.IntVar]
     y: dict[tuple[int, int], dict[int, cp_model.IntVar]]
-    short: list[tuple[cp_model.IntVar, int]]
+    short: list[cp_model.IntVar]
     short_const: int
     cover_under: list[cp_model.IntVar]
     changed: dict[str, cp_model.IntVar]
     const_rows: list[_Row]
     lo: int
     hi: int
-    objective: cp_model.LinearExprT
     hint: dict[int, int]
 
 
 def build_window(
     problem: RosterProblem, rows: dict[tuple[str, int], _Row], window: tuple[int, ...], now: pd.Timestamp,
-    absences: tuple[NewAbsence, ...], settings: CoverSettings, assignment: np.ndarray, target: np.ndarray,
+    absences: tuple[NewAbsence, ...], settings: CoverSettings, assignment: np.ndarray, target: np.ndarray, focus: np.ndarray | None = None,
 ) -> _Build:  # fmt: skip
     """The repair model: literals only for the window's agent-days (every other day one fixed literal), the engine's hard rules, coverage with per-agent queue assignment, and the three-tier objective.
 
-    Options of an agent-day in the window: keep the published shift (with its
-    published breaks), move one of its breaks inside the template's window
-    (both times from now on), extend it (same start, overtime templates), move
-    its start (same template, within ``max_move_min``), another template
-    (swap), cancel it; on a day off: call in. Nothing starts before now; a
-    started shift may only be extended or have later breaks moved.
-    Objective: W1 × unrestored agent-intervals — coverage below ``target``
-    (n_queues, n) [agents], the published roster's coverage capped at the
-    requirement — (plus day-level shift-cover shortfall) + changed agents ×
-    ``changed_agent_weight`` + action costs, with W1 above the largest
-    possible sum of the other two tiers, so restoring service comes first.
-    "No action" is always one of the model's solutions.
+    Options of an agent-day in the window: keep the published shift, move
+    any of its breaks inside the template's window (old and new start from
+    now on; one literal per break and start), extend it (same start,
+    overtime templates), move its start (same template, within
+    ``max_move_min``), another template (swap), cancel it; on a day off: call
+    in. Nothing starts before now; a started shift may only be extended or
+    have later breaks moved. New shifts get the engine's planned breaks
+    (window midpoints). Objective: W1 × unrestored agent-intervals —
+    coverage below ``target`` (n_queues, n) [agents], the published roster's
+    coverage capped at the requirement — (plus day-level shift-cover
+    shortfall) + changed agents × ``changed_agent_weight`` + action costs,
+    with W1 above the largest possible sum of the other two tiers, so
+    restoring service comes first. "No action" is always one of the model's
+    solutions (and its hint).
+
+    ``focus`` (n,) bool: the intervals where some queue is short of ``target``
+    with no action. Only breaks that touch one may move, and multi-skilled
+    agents change queue only there (elsewhere a move cannot restore anything
+    by itself); None = everywhere.
     """
+    focus = np.ones(problem.grid.n, dtype=bool) if focus is None else focus
     from staffplan.roster import rules
     from staffplan.roster.build import RosterModel, allowed_variants
 
@@ -917,13 +943,21 @@ def build_window(
     var_by_id = {v.id: v for v in problem.variants}
     cache: dict = {}
     hint: dict[int, int] = {}
-    choices: dict[tuple[str, int], list[tuple[_Opt, cp_model.IntVar]]] = {}
-    keep: dict[tuple[str, int], cp_model.IntVar] = {}
-    changed_day: dict[tuple[str, int], cp_model.IntVar] = {}
+    days: dict[tuple[str, int], _Day] = {}
     costs: list[tuple[cp_model.IntVar, int]] = []
     brk_lits: list[cp_model.IntVar] = []
     const_rows: list[_Row] = []
     worst = 0  # the largest possible tier-2 + tier-3 sum [× SCALE]
+    lo = grid.boundary_index(now)
+    nq = len(dem.queues)
+    aq = {a.id: problem.agent_queues(a) for a in problem.agents}
+    index = {a.id: i for i, a in enumerate(problem.agents)}
+    # coverage contributions, filled per agent-day: (var, coef) per (queue, interval) for single-skilled agents,
+    # per (agent-day, interval) for multi-skilled ones; new shifts of single-skilled agents pooled by identical masks
+    single: dict[tuple[int, int], list[tuple[cp_model.IntVar, int]]] = {}
+    multi: dict[tuple[str, int], dict[int, list[tuple[cp_model.IntVar, int]]]] = {}
+    pool: dict[tuple[int, tuple], list[cp_model.IntVar]] = {}
+    hinted_on: dict[tuple[str, int], np.ndarray] = {}
 
     def lit(name: str, value: int) -> cp_model.IntVar:
         x = m.NewBoolVar(name)
@@ -940,6 +974,15 @@ def build_window(
     def planned(v: Variant, e0: int) -> tuple[PlacedBreak, ...]:
         t = tmpl[v.template]
         return tuple(PlacedBreak(b.name, e0 + o, e0 + o + b.minutes, b.paid) for o, b in zip(planned_break_offsets(t, step), t.breaks, strict=True))
+
+    def add(aid: str, d: int, t: int, var: cp_model.IntVar, coef: int) -> None:
+        qs = aq[aid]
+        if not qs or t < lo:
+            return
+        if len(qs) == 1:
+            single.setdefault((qs[0], t), []).append((var, coef))
+        else:
+            multi.setdefault((aid, d), {}).setdefault(t, []).append((var, coef))
 
     for a in problem.agents:
         acts = activity.get(a.id, [])
@@ -969,46 +1012,33 @@ def build_window(
             ids = {v.id: v for v in allowed}
             pub = row.variant if row is not None else None
             started = row is not None and row.e0 < now_elapsed
-            if row is not None and pub not in ids:
+            inside = [(s, e) for s, e in acts if row is not None and row.e0 <= s and e <= row.e1]
+            keep_mask = None
+            if row is not None and pub in ids:
+                keep_mask = _mask(problem, row.e0, row.e1, [(b.start, b.end) for b in row.breaks] + inside, cache)
+                if off_mask is not None and (keep_mask & off_mask).any():
+                    pub = None
+            elif row is not None:
                 if a.id not in absent:
                     raise InputError("the published roster breaks a hard rule", column="roster", found=f"{a.id} {problem.date(d)} {pub}", hint="this shift is not allowed by the scenario (absence, availability or contract); publish a valid roster")
-                if started:
-                    const_rows.append(row)
-                    continue
                 pub = None
-            opts: list[_Opt] = []
-            inside = lambda e0, e1, acts=acts: [(s, e) for s, e in acts if e0 <= s and e <= e1]  # noqa: E731
+            if row is not None and pub is None and started:
+                const_rows.append(row)  # a started shift the new absence interrupts: it ends when the agent falls sick
+                continue
+            kept: _Kept | None = None
+            new: list[_Opt] = []
             if pub is not None and row is not None:
                 v = ids[pub]
                 elapsed_of(d, v)
                 base, _ = _split_ext(v.template)
-                own = list(row.breaks)
-                holes = [(b.start, b.end) for b in own] + inside(row.e0, row.e1)
-                opts.append(_Opt(v, "keep", 0.0, row.breaks, _mask(problem, row.e0, row.e1, holes, cache)))
-                if settings.max_break_moves > 0:
-                    left = list(tmpl[v.template].breaks)
-                    for k, pb in enumerate(own):
-                        b = next((x for x in left if x.name == pb.name and x.minutes == pb.end - pb.start), None)
-                        if b is None:
-                            continue
-                        left.remove(b)
-                        if pb.start < now_elapsed:
-                            continue
-                        others = [(x.start, x.end) for j, x in enumerate(own) if j != k] + inside(row.e0, row.e1)
-                        for o in range(b.earliest, b.latest + 1, step):
-                            s = row.e0 + o
-                            if s == pb.start or s < now_elapsed or any(s < e and u < s + b.minutes for u, e in others):
-                                continue
-                            moved = (*own[:k], PlacedBreak(pb.name, s, s + b.minutes, pb.paid), *own[k + 1 :])
-                            opts.append(_Opt(v, "move break", settings.break_move_cost, moved, _mask(problem, row.e0, row.e1, [*others, (s, s + b.minutes)], cache)))
+                group: list[tuple[Variant, float]] = [(v, 0.0)]
                 if row.e1 >= now_elapsed:
                     for w in allowed:
                         if w.start_min == v.start_min and w.id != v.id and _split_ext(w.template)[0] == base and w.length_min > v.length_min:
                             e0, e1 = elapsed_of(d, w)
-                            if e0 != row.e0:
-                                continue
-                            cost = settings.overtime_cost_per_hour * (w.length_min - v.length_min) / 60.0
-                            opts.append(_Opt(w, "extend", cost, row.breaks, _mask(problem, e0, e1, [(b.start, b.end) for b in row.breaks] + inside(e0, e1), cache)))
+                            extra = _mask(problem, e0, e1, [(b.start, b.end) for b in row.breaks] + [(s, e) for s, e in acts if e0 <= s and e <= e1], cache)
+                            if e0 == row.e0 and not (off_mask is not None and (extra & off_mask).any()):
+                                group.append((w, settings.overtime_cost_per_hour * (w.length_min - v.length_min) / 60.0))
                 if not started:
                     for w in allowed:
                         e0, e1 = elapsed_of(d, w)
@@ -1024,53 +1054,115 @@ def build_window(
                         else:
                             continue
                         brks = planned(w, e0)
-                        opts.append(_Opt(w, kind, cost, brks, _mask(problem, e0, e1, [(b.start, b.end) for b in brks] + inside(e0, e1), cache)))
+                        new.append(_Opt(w, kind, cost, brks, _mask(problem, e0, e1, [(b.start, b.end) for b in brks] + [(s, e) for s, e in acts if e0 <= s and e <= e1], cache)))
+                kv = [(w, lit(f"x[{a.id},{d},{w.id}]", int(w.id == v.id)), c) for w, c in group]
+                for _, x, c in kv:
+                    if c:
+                        costs.append((x, scaled(c)))
+                worst += max(scaled(c) for _, _, c in kv)
+                # breaks: one literal per possible start of each published break that lies after now
+                positions: list[tuple[PlacedBreak, list[tuple[int, cp_model.IntVar | None]]]] = []
+                left = list(tmpl[v.template].breaks)
+                for pb in row.breaks:
+                    b = next((x for x in left if x.name == pb.name and x.minutes == pb.end - pb.start), None)
+                    if b is not None:
+                        left.remove(b)
+                    starts = [pb.start]
+                    t0, t1 = touched_intervals(pb.start, pb.end, im, n)
+                    if b is not None and settings.max_break_moves > 0 and pb.start >= now_elapsed and focus[t0:t1].any():
+                        for o in range(b.earliest, b.latest + 1, step):
+                            s = row.e0 + o
+                            if s != pb.start and s >= now_elapsed and not any(s < e and u < s + b.minutes for u, e in inside):
+                                starts.append(s)
+                    if len(starts) == 1:
+                        positions.append((pb, [(pb.start, None)]))
+                        continue
+                    zs: list[tuple[int, cp_model.IntVar | None]] = [(s, lit(f"brk[{a.id},{d},{pb.name},{s}]", int(s == pb.start))) for s in starts]
+                    m.Add(sum(z for _, z in zs if z is not None) == sum(x for _, x, _ in kv))
+                    for _, z in zs[1:]:
+                        costs.append((z, scaled(settings.break_move_cost)))  # type: ignore[arg-type]
+                        brk_lits.append(z)  # type: ignore[arg-type]
+                    worst += scaled(settings.break_move_cost)
+                    positions.append((pb, zs))
+                # two breaks of one shift never overlap
+                for k, (pk, zk) in enumerate(positions):
+                    for pj, zj in positions[k + 1 :]:
+                        for s, z in zk:
+                            for s2, z2 in zj:
+                                if s < s2 + (pj.end - pj.start) and s2 < s + (pk.end - pk.start):
+                                    if z is None and z2 is None:
+                                        continue
+                                    if z is None or z2 is None:
+                                        m.Add((z if z is not None else z2) == 0)
+                                    else:
+                                        m.Add(z + z2 <= 1)
+                kept = _Kept(row, kv, positions)
+                # coverage of the kept shift: its full intervals minus activities, minus the breaks where they are
+                act_off = set()
+                for s, e in inside:
+                    t0, t1 = touched_intervals(s, e, im, n)
+                    act_off.update(range(t0, t1))
+                for w, x, _ in kv:
+                    l0, l1 = full_intervals(*rm.elapsed[(d, w.id)], im, n)
+                    for t in range(max(l0, lo), l1):
+                        if t not in act_off:
+                            add(a.id, d, t, x, 1)
+                p0, p1 = full_intervals(row.e0, row.e1, im, n)
+                touchers: dict[int, list[tuple[int, cp_model.IntVar | None]]] = {}
+                for k, (pb, zs) in enumerate(positions):
+                    for s, z in zs:
+                        t0, t1 = touched_intervals(s, s + (pb.end - pb.start), im, n)
+                        for t in range(max(t0, p0, lo), min(t1, p1)):
+                            if t not in act_off:
+                                touchers.setdefault(t, []).append((k, z))
+                for t, lst in sorted(touchers.items()):
+                    if len({k for k, _ in lst}) == 1:
+                        for _, z in lst:
+                            if z is None:
+                                for _, x, _ in kv:
+                                    add(a.id, d, t, x, -1)
+                            else:
+                                add(a.id, d, t, z, -1)
+                        continue
+                    off = lit(f"off[{a.id},{t}]", int(not keep_mask[t]))  # type: ignore[index]
+                    for _, z in lst:
+                        m.Add(off >= (z if z is not None else sum(x for _, x, _ in kv)))
+                    add(a.id, d, t, off, -1)
+                hinted_on[(a.id, d)] = keep_mask  # type: ignore[assignment]
             elif settings.allow_callin:
                 for w in allowed:
                     e0, e1 = elapsed_of(d, w)
                     if _split_ext(w.template)[1] or e0 < now_elapsed:
                         continue
                     brks = planned(w, e0)
-                    opts.append(_Opt(w, "call in", settings.callin_cost, brks, _mask(problem, e0, e1, [(b.start, b.end) for b in brks] + inside(e0, e1), cache)))
+                    new.append(_Opt(w, "call in", settings.callin_cost, brks, _mask(problem, e0, e1, [(b.start, b.end) for b in brks] + [(s, e) for s, e in acts if e0 <= s and e <= e1], cache)))
             if off_mask is not None:
-                opts = [o for o in opts if not (o.on & off_mask).any()]
-                if pub is not None and not any(o.kind == "keep" for o in opts):
-                    if started:
-                        const_rows.append(row)  # type: ignore[arg-type]
-                        continue
-                    pub = None
-                    opts = [o for o in opts if o.kind not in ("move break", "extend")]
-            if not opts:
+                new = [o for o in new if not (o.on & off_mask).any()]
+            if kept is None and not new:
                 continue
-            by_variant: dict[str, list[tuple[_Opt, cp_model.IntVar]]] = {}
-            mine: list[tuple[_Opt, cp_model.IntVar]] = []
-            for k, o in enumerate(opts):
-                c = lit(f"opt[{a.id},{d},{k}]", int(o.kind == "keep"))
-                mine.append((o, c))
-                by_variant.setdefault(o.variant.id, []).append((o, c))
-                if o.cost:
-                    costs.append((c, scaled(o.cost)))
-                if o.kind == "move break":
-                    brk_lits.append(c)
-            rm.options[(a.id, d)] = [var_by_id[vid] for vid in by_variant]
-            for vid, group in by_variant.items():
-                if len(group) == 1:
-                    rm.x[(a.id, d, vid)] = group[0][1]
+            new_lits = [(o, lit(f"x[{a.id},{d},{o.variant.id}]", 0)) for o in new]
+            for o, x in new_lits:
+                costs.append((x, scaled(o.cost)))
+                qs = aq[a.id]
+                if len(qs) == 1:
+                    pool.setdefault((qs[0], (o.variant.id, tuple(np.flatnonzero(o.on)))), []).append(x)
                 else:
-                    x = lit(f"x[{a.id},{d},{vid}]", int(any(o.kind == "keep" for o, _ in group)))
-                    m.Add(x == sum(c for _, c in group))
-                    rm.x[(a.id, d, vid)] = x
-            w_lit = lit(f"work[{a.id},{d}]", int(pub is not None))
-            m.Add(sum(c for _, c in mine) == w_lit)
+                    for t in np.flatnonzero(o.on[lo:]) + lo:
+                        add(a.id, d, int(t), x, 1)
+            worst += max((scaled(o.cost) for o in new), default=0)
+            all_x = [x for _, x, _ in (kept.variants if kept else [])] + [x for _, x in new_lits]
+            rm.options[(a.id, d)] = [w for w, _, _ in (kept.variants if kept else [])] + [o.variant for o in new]
+            for w, x in zip(rm.options[(a.id, d)], all_x, strict=True):
+                rm.x[(a.id, d, w.id)] = x
+            w_lit = lit(f"work[{a.id},{d}]", int(kept is not None))
+            m.Add(sum(all_x) == w_lit)
             rm.work[(a.id, d)] = w_lit
-            choices[(a.id, d)] = mine
-            worst += max((scaled(o.cost) for o in opts), default=0)
-            if pub is not None:
-                k_lit = next(c for o, c in mine if o.kind == "keep")
-                keep[(a.id, d)] = k_lit
+            if kept is not None:
                 ch = lit(f"changed[{a.id},{d}]", 0)
-                m.Add(ch + k_lit == 1)
-                changed_day[(a.id, d)] = ch
+                m.Add(ch + kept.variants[0][1] >= 1)
+                for _, zs in kept.breaks:
+                    for _, z in zs[1:]:
+                        m.Add(ch >= z)  # type: ignore[arg-type]
                 if started:
                     m.Add(w_lit == 1)  # the started shift goes on (perhaps extended)
                 elif settings.cancel_cost:
@@ -1079,7 +1171,8 @@ def build_window(
                     costs.append((cancel, scaled(settings.cancel_cost)))
                     worst += scaled(settings.cancel_cost)
             else:
-                changed_day[(a.id, d)] = w_lit
+                ch = w_lit
+            days[(a.id, d)] = _Day(kept, new_lits, w_lit, ch, started)
     for rule in rules.HARD_RULES:
         rule(rm)
     # an overtime template T+m counts towards the contract's max_shifts of T
@@ -1090,17 +1183,13 @@ def build_window(
                 m.Add(sum(xs) <= cap)
 
     # coverage over the window's intervals, from now to the end of the last option
-    lo = grid.boundary_index(now)
     ends = [int(grid.day_offsets[max(window) + 1])] if window else [lo]
-    ends += [full_intervals(*rm.elapsed[(d, o.variant.id)], im, n)[1] for (_, d), opts_ in choices.items() for o, _ in opts_]
+    ends += [full_intervals(*rm.elapsed[(d, w.id)], im, n)[1] for (aid, d) in days for w in rm.options[(aid, d)]]
     hi = min(max(ends), n)
-    nq = len(dem.queues)
     span = hi - lo
-    terms: list[list[list[cp_model.IntVar]]] = [[[] for _ in range(span)] for _ in range(nq)]
+    terms: list[list[list[tuple[cp_model.IntVar, int]]]] = [[[] for _ in range(span)] for _ in range(nq)]
     const = np.zeros((nq, span), dtype=np.int64)
     cov_hint = np.zeros((nq, span), dtype=np.int64)
-    aq = {a.id: problem.agent_queues(a) for a in problem.agents}
-    index = {a.id: i for i, a in enumerate(problem.agents)}
     by_agent_const: dict[str, np.ndarray] = {}
     for r in const_rows:
         on = r.on[lo:hi] & (~gone[r.agent][lo:hi] if r.agent in gone else True)
@@ -1113,39 +1202,51 @@ def build_window(
         ts = np.flatnonzero(on)
         np.add.at(const, (q[ts], ts), 1)
         np.add.at(cov_hint, (q[ts], ts), 1)
+    for (q, t), pairs in single.items():
+        if t < hi:
+            terms[q][t - lo] += pairs
+    for (q, (vid, ts)), lits in pool.items():
+        if len(lits) == 1:
+            count = lits[0]
+        else:
+            count = m.NewIntVar(0, len(lits), f"count[{dem.queues[q]},{vid}]")
+            m.Add(count == sum(lits))
+            hint[count.Index()] = 0
+        for t in ts:
+            if lo <= t < hi:
+                terms[q][t - lo].append((count, 1))
+    for (aid, _), on in hinted_on.items():
+        qs = aq[aid]
+        if len(qs) == 1:
+            cov_hint[qs[0]] += on[lo:hi]
     y: dict[tuple[int, int], dict[int, cp_model.IntVar]] = {}
     reassigned: dict[tuple[str, int], cp_model.IntVar] = {}
     dev_terms: list[cp_model.IntVar] = []
-    for (aid, d), mine in choices.items():
+    for (aid, d), per_t in multi.items():
         qs = aq[aid]
-        if not qs:
-            continue
-        if len(qs) == 1:
-            for o, c in mine:
-                for t in np.flatnonzero(o.on[lo:hi]):
-                    terms[qs[0]][t].append(c)
-                    if o.kind == "keep" and hint[c.Index()]:
-                        cov_hint[qs[0], t] += 1
-            continue
         i = index[aid]
-        on_lits: dict[int, list[cp_model.IntVar]] = {}
-        for o, c in mine:
-            for t in np.flatnonzero(o.on[lo:hi]):
-                on_lits.setdefault(int(t), []).append(c)
         row = rows.get((aid, d))
+        was = hinted_on.get((aid, d))
         devs: list[cp_model.IntVar] = []
-        for t, lits in sorted(on_lits.items()):
-            pub_q = int(assignment[i, lo + t]) if row is not None and row.on[lo + t] else -1
-            was_on = any(o.kind == "keep" and o.on[lo + t] for o, _ in mine)
-            ys = {q: lit(f"y[{aid},{lo + t},{q}]", int(was_on and q == (pub_q if pub_q >= 0 else qs[0]))) for q in qs}
-            m.Add(sum(ys.values()) == sum(lits))
-            y[(i, lo + t)] = ys
+        for t, pairs in sorted(per_t.items()):
+            if t >= hi:
+                continue
+            pub_q = int(assignment[i, t]) if row is not None and row.on[t] else -1
+            was_on = was is not None and bool(was[t])
+            if not focus[t]:  # the published queue (or the first) where nothing is short
+                q = pub_q if pub_q >= 0 else (int(assignment[i, t]) if assignment[i, t] >= 0 else qs[0])
+                terms[q][t - lo] += pairs
+                cov_hint[q, t - lo] += int(was_on)
+                continue
+            ys = {q: lit(f"y[{aid},{t},{q}]", int(was_on and q == (pub_q if pub_q >= 0 else qs[0]))) for q in qs}
+            m.Add(sum(ys.values()) == cp_model.LinearExpr.WeightedSum([v for v, _ in pairs], [c for _, c in pairs]))
+            y[(i, t)] = ys
             for q, yv in ys.items():
-                terms[q][t].append(yv)
-                cov_hint[q, t] += hint[yv.Index()]
+                terms[q][t - lo].append((yv, 1))
+                cov_hint[q, t - lo] += hint[yv.Index()]
             if pub_q >= 0:
                 devs += [yv for q, yv in ys.items() if q != pub_q]
-        if devs and (aid, d) in keep:
+        if devs and days[(aid, d)].kept is not None:
             r_lit = lit(f"reassigned[{aid},{d}]", 0)
             for dv in devs:
                 m.Add(r_lit >= dv)
@@ -1157,7 +1258,7 @@ def build_window(
         m.Add(sum(reassigned.values()) <= settings.max_reassignments)
     if brk_lits:
         m.Add(sum(brk_lits) <= settings.max_break_moves)
-    short: list[tuple[cp_model.IntVar, int]] = []
+    short: list[cp_model.IntVar] = []
     short_const = 0
     req = target[:, lo:hi]
     for q in range(nq):
@@ -1170,8 +1271,9 @@ def build_window(
                 continue
             s = m.NewIntVar(0, r, f"short[{dem.queues[q]},{lo + t}]")
             hint[s.Index()] = max(r - int(cov_hint[q, t]), 0)
-            m.Add(sum(terms[q][t]) + int(const[q, t]) + s >= r)
-            short.append((s, q * span + t))
+            pairs = terms[q][t]
+            m.Add(cp_model.LinearExpr.WeightedSum([v for v, _ in pairs], [c for _, c in pairs]) + int(const[q, t]) + s >= r)
+            short.append(s)
     cover_under: list[cp_model.IntVar] = []
     for c in problem.shift_cover:
         d = (c.date - grid.start).days
@@ -1183,12 +1285,12 @@ def build_window(
         hint[u.Index()] = max(c.required - sum(hint.get(x.Index(), 0) for x in lits), 0)
         cover_under.append(u)
     # changed agents: any changed day or reassignment
-    changed: dict[str, cp_model.IntVar] = {}
     per_agent: dict[str, list[cp_model.IntVar]] = {}
-    for (aid, _), ch in changed_day.items():
-        per_agent.setdefault(aid, []).append(ch)
+    for (aid, _), day in days.items():
+        per_agent.setdefault(aid, []).append(day.changed)
     for (aid, _), r_lit in reassigned.items():
         per_agent.setdefault(aid, []).append(r_lit)
+    changed: dict[str, cp_model.IntVar] = {}
     for aid in sorted(per_agent):
         c = lit(f"changed_agent[{aid}]", 0)
         for x in per_agent[aid]:
@@ -1199,13 +1301,13 @@ def build_window(
     w2 = scaled(settings.changed_agent_weight)
     worst += w2 * len(changed) + len(dev_terms)
     w1 = worst + 1
-    tier1 = [s for s, _ in short] + cover_under
-    objective = cp_model.LinearExpr.WeightedSum(
+    tier1 = short + cover_under
+    m.Minimize(cp_model.LinearExpr.WeightedSum(
         [*tier1, *changed.values(), *(c for c, _ in costs), *dev_terms],
         [*([w1] * len(tier1)), *([w2] * len(changed)), *(k for _, k in costs), *([1] * len(dev_terms))],
-    )  # fmt: skip
-    m.Minimize(objective)
-    return _Build(rm, choices, keep, reassigned, y, short, short_const, cover_under, changed, const_rows, lo, hi, objective, hint)
+    ))  # fmt: skip
+    return _Build(rm, days, reassigned, y, short, short_const, cover_under, changed, const_rows, lo, hi, hint)
+
 
 
 def _cut_started(problem: RosterProblem, row: _Row, absences: tuple[NewAbsence, ...]) -> dict[str, str] | None:
@@ -1228,48 +1330,67 @@ def _cut_started(problem: RosterProblem, row: _Row, absences: tuple[NewAbsence, 
     return rec
 
 
+def _chosen_breaks(kept: _Kept, value: Any) -> tuple[PlacedBreak, ...]:
+    """The breaks of a kept shift where the solution put them."""
+    out = []
+    for pb, zs in kept.breaks:
+        s = next((s for s, z in zs if z is not None and value(z)), pb.start)
+        out.append(PlacedBreak(pb.name, s, s + (pb.end - pb.start), pb.paid))
+    return tuple(out)
+
+
 def _extract_window(problem: RosterProblem, b: _Build, value: Any, rows: dict[tuple[str, int], _Row], published: pd.DataFrame, absences: tuple[NewAbsence, ...], assignment: np.ndarray) -> pd.DataFrame:
-    """The repaired roster (text rows): published rows where nothing changed, the chosen options elsewhere, queue spans where reassigned."""
+    """The repaired roster (text rows): published rows where nothing changed, the chosen options elsewhere, queue spans where reassigned or changed."""
     from staffplan.roster.breaks import Worked
-    from staffplan.roster.extract import roster_frame
+    from staffplan.roster.extract import roster_frame, row_on_phone
 
     index = {a.id: i for i, a in enumerate(problem.agents)}
     aq = {a.id: problem.agent_queues(a) for a in problem.agents}
     const = {(r.agent, r.day) for r in b.const_rows}
+    absent = {a.agent_id for a in absences}
     out: list[dict[str, str]] = []
     for key, row in rows.items():
-        if key in b.choices:
+        if key in b.days:
             continue
-        if key in const and row.agent in {a.agent_id for a in absences}:
+        if key in const and row.agent in absent:
             rec = _cut_started(problem, row, absences)
             if rec is not None:
                 out.append(rec)
         elif key in const:
             out.append(dict(row.record))
-    for (aid, d), mine in b.choices.items():
-        chosen = next((o for o, c in mine if value(c)), None)
-        if chosen is None:
-            continue
-        row = rows.get((aid, d))
-        v = chosen.variant
-        e0, e1 = b.rm.elapsed[(d, v.id)]
-        if chosen.kind in ("keep", "move break", "extend") and row is not None:
-            rec = dict(row.record)
-            if chosen.kind == "move break":
-                rec["breaks"] = _breaks_text(problem, chosen.breaks)
-            if chosen.kind == "extend":
-                rec["shift"] = v.template
-                rec["end"] = (problem.origin + pd.Timedelta(minutes=e1)).tz_convert(problem.grid.zone).isoformat()
-                rec["paid_minutes"] = str(v.paid_minutes)
-        else:
-            frame = roster_frame(problem, [Worked(aid, d, v, e0, e1)], {(aid, d): list(chosen.breaks)}, b.rm.activities)
+    for (aid, d), day in b.days.items():
+        rec: dict[str, str] | None = None
+        changed = False
+        if day.kept is not None:
+            for v, x, _ in day.kept.variants:
+                if not value(x):
+                    continue
+                row = day.kept.row
+                rec = dict(row.record)
+                brks = _chosen_breaks(day.kept, value)
+                if brks != row.breaks:
+                    rec["breaks"] = _breaks_text(problem, brks)
+                    changed = True
+                if v.id != row.variant:
+                    rec["shift"] = v.template
+                    rec["end"] = (problem.origin + pd.Timedelta(minutes=b.rm.elapsed[(d, v.id)][1])).tz_convert(problem.grid.zone).isoformat()
+                    rec["paid_minutes"] = str(v.paid_minutes)
+                    changed = True
+        if rec is None:
+            o = next((o for o, x in day.new if value(x)), None)
+            if o is None:
+                continue
+            e0, e1 = b.rm.elapsed[(d, o.variant.id)]
+            frame = roster_frame(problem, [Worked(aid, d, o.variant, e0, e1)], {(aid, d): list(o.breaks)}, b.rm.activities)
             rec = {k: cell_text(x) for k, x in frame.iloc[0].items()}
+            changed = True
         i = index[aid]
         if len(aq[aid]) > 1:
             r_lit = b.reassigned.get((aid, d))
-            if chosen.kind != "keep" or (r_lit is not None and value(r_lit)):
+            if changed or (r_lit is not None and value(r_lit)):
+                on = row_on_phone(problem.grid, rec["start"], rec["end"], rec.get("breaks", ""), rec.get("activities", ""))
                 queue_of = np.full(problem.grid.n, -1, dtype=np.int64)
-                ts = np.flatnonzero(chosen.on)
+                ts = np.flatnonzero(on)
                 queue_of[ts] = np.where(assignment[i, ts] >= 0, assignment[i, ts], aq[aid][0])
                 for t in ts[(ts >= b.lo) & (ts < b.hi)]:
                     ys = b.y.get((i, int(t)))
@@ -1345,7 +1466,8 @@ def repair(
     assignment = published_assignment(prob, rows)
     window = _window(prob, absences, now, settings.extra_days)
     target = np.minimum(prob.demand.required, coverage_counts(prob, text, (), assignment))
-    b = build_window(prob, rows, window, now, absences, settings, assignment, target)
+    focus = (target > coverage_counts(prob, text, absences, assignment)).any(axis=0)
+    b = build_window(prob, rows, window, now, absences, settings, assignment, target, focus)
     for idx, val in b.hint.items():
         b.rm.model.AddHint(b.rm.model.GetIntVarFromProtoIndex(idx), val)
     build_s = time.perf_counter() - t_start
@@ -1359,7 +1481,7 @@ def repair(
     if code not in (cp_model.OPTIMAL, cp_model.FEASIBLE):
         raise _infeasible(status, absences)
     roster = _extract_window(prob, b, lambda v: solver.Value(v) > 0, rows, text, absences, assignment)
-    model_short = int(sum(solver.Value(s) for s, _ in b.short)) + b.short_const
+    model_short = int(sum(solver.Value(s) for s in b.short)) + b.short_const
     return _result(prob, scenario, text, roster, absences, now, window, assignment, b.lo, b.hi, status, t_start, build_s, solve_s, model_short, rows)
 
 
