@@ -1533,8 +1533,9 @@ def _result(
         step = 60
         h = headroom(prob, rows, d, absent, step)
         notes.append(
-            f"coverage stays below the published plan on {prob.date(d)} by up to {int(lost.max())} agent(s) ({int(lost.sum())} agent-intervals) because the weekly contract limits leave "
-            f"{h['call_in']} agent(s) free to be called in and {h['extend']} to work {step} min more that week (rest, successions, availability and the [cover] caps may rule out more)"
+            f"coverage stays below the published plan on {prob.date(d)} by up to {int(lost.max())} agent(s) ({int(lost.sum())} agent-intervals): the weekly contract limits leave only "
+            f"{h['call_in']} agent(s) free to be called in and {h['extend']} to work {step} min more that week (an extension only adds time at a shift's end; rest, successions, "
+            "availability and the [cover] caps rule out more), and the moves, swaps, break moves and reassignments left cannot fill the rest"
         )
     total = time.perf_counter() - t_start
     return CoverResult(status, roster, log, phone, service_frame, gaps, who, total, None, build_s, solve_s, model_short, tuple(notes))
