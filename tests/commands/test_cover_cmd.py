@@ -148,11 +148,14 @@ def test_cover_proposes_then_applies_a_new_version(tmp_path: Path) -> None:
     code, out = _invoke(*args)
     assert code == 0, out
     assert "phone, in this order:" in out and "call in" in out and "proposal only" in out
+    assert "short agent-intervals: before absence 0, no action 6, after repair 0" in out
     code, out = _invoke(*args, "--json", "--out", str(tmp_path / "out"))
     data = json.loads(out)
     assert data["agents_changed"] == 1 and data["applied"] is None and data["base_version"] == 1
     assert data["sl_no_action"] < data["sl_after"]
     assert data["changes"][0]["action"] == "call in"
+    assert (data["unrestored_agent_intervals_no_action"], data["unrestored_agent_intervals_after"], data["notes"]) == (6, 0, [])
+    assert data["build_seconds"] + data["solver_seconds"] <= data["solve_seconds"] < 5 + 1.0  # --time-limit is the whole budget
     assert pd.read_csv(tmp_path / "out" / "service.csv").columns.tolist()[:3] == ["interval_start", "queue", "required"]
     code, out = _invoke(*args, "--apply", "--author", "lead", "--json")
     applied = json.loads(out)["applied"]

@@ -101,6 +101,7 @@ def test_a_break_move_that_only_shifts_the_gap_is_not_worth_its_cost() -> None:
     res = repair(problem, pub, _sick("A3"), NOW)
     assert res.changes.empty and res.agents_changed == ()
     assert res.gaps[["from", "short_max", "agent_intervals"]].values.tolist() == [[f"{DAY}T11:00:00+01:00", 1, 1]]
+    assert len(res.notes) == 1 and f"below the published plan on {DAY} by up to 1 agent(s) (1 agent-intervals)" in res.notes[0]
     _consistent(res)
 
 

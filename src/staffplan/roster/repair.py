@@ -1473,7 +1473,7 @@ def repair(
     build_s = time.perf_counter() - t_start
     reserve = max(0.5, 0.08 * solve_settings.time_limit_s)
     wall = max(solve_settings.time_limit_s - build_s - reserve, 0.2)
-    solver = make_solver(replace(solve_settings, time_limit_s=wall if not solve_settings.deterministic else solve_settings.time_limit_s), wall)
+    solver = make_solver(replace(solve_settings, time_limit_s=wall), wall)
     t_solve = time.perf_counter()
     code = solver.Solve(b.rm.model)
     solve_s = time.perf_counter() - t_solve
