@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import datetime as dt
 from dataclasses import replace
+from pathlib import Path
 
 import numpy as np
 import pandas as pd
@@ -22,7 +23,7 @@ from staffplan.roster.repair import (
     with_overtime,
 )
 from staffplan.roster.validate import check_roster
-from staffplan.store import diff_rosters, roster_as_text
+from staffplan.store import PlanStore, diff_rosters, roster_as_text
 from staffplan.timegrid import TimeGrid
 
 DAY = dt.date(2026, 12, 1)
@@ -149,7 +150,7 @@ def test_published_assignment_follows_the_engine_allocation() -> None:
     assert (before == allocate(on, [problem.agent_queues(a) for a in problem.agents], problem.demand.required)).all()
 
 
-def test_only_a_queue_reassignment_closes_the_gap() -> None:
+def test_only_a_queue_reassignment_closes_the_gap(tmp_path: Path) -> None:
     # oracle by hand: C2 sick leaves chat one short 08-16 (8 agent-intervals) while M1 is a surplus on voice;
     # no one can be called in, so the repair reassigns M1 to chat for the whole shift and nothing else
     problem, pub = _queue_case()
@@ -161,9 +162,16 @@ def test_only_a_queue_reassignment_closes_the_gap() -> None:
     assert res.roster.loc[res.roster.agent_id == "M1", "assignments"].item() == "chat 08:00-16:00"
     assert _violations(problem, _sick("C2"), res.roster) == []
     _consistent(res)
-    # the stored version reads back the explicit assignment: repairing it again changes nothing
-    again = repair(problem, res.roster, _sick("C2"), NOW)
-    assert again.changes.empty
+    # stored as a new version and read back, the explicit assignment is the published one: repairing again changes nothing
+    store = PlanStore(tmp_path / "plans.sqlite")
+    store.publish(pub, note="v1", author="t")
+    store.publish(res.roster, note="cover", author="t", kind="cover", changes=res.change_log)
+    stored = store.roster(2)
+    assert stored.loc[stored.agent_id == "M1", "assignments"].item() == "chat 08:00-16:00"
+    log = store.changes(2)
+    assert log[["agent_id", "old_assignments", "new_assignments"]].values.tolist() == [["C2", "", ""], ["M1", "voice 08:00-16:00", "chat 08:00-16:00"]]
+    again = repair(problem, stored, _sick("C2"), NOW)
+    assert again.changes.empty and again.summary()["short_agent_intervals_after"] == 0
 
 
 def test_reassignment_cap_and_voice_loss() -> None:

@@ -3,12 +3,15 @@
 Inputs: the scenario's roster problem, the published roster (text rows from the
 plan store), the new absences and "now". The past is pinned (every agent-day
 whose published shift starts before now, and every earlier day, keeps its
-published shift); the new absences are added as hard absences; on the built
-CP-SAT model the repair adds one "changed" indicator per agent-day and per
-agent, with costs and caps from the scenario's ``[cover]`` table, and the
-objective becomes: service first (the engine's coverage terms), then fewest
-changed agents, then the cost of the actions. The published roster is the
-solver's hint.
+published shift); the new absences are hard absences. The repair model
+(:func:`build_window`) has decision literals only for the agent-days of the
+repair window — keep, extend, move, swap, cancel or call in, move breaks,
+reassign a multi-skilled agent's queue — and one fixed literal for every
+other published shift, so the engine's hard rules (``rules.HARD_RULES``) see
+the whole horizon. Objective, lexicographic in one solve: restore the
+published coverage (:func:`coverage_counts`, the one coverage definition
+also used for every number reported), then fewest changed agents, then the
+cost of the actions (``[cover]`` table). "No action" is the solver's hint.
 """
 
 from __future__ import annotations
@@ -302,7 +305,6 @@ def phone_list(change_log: pd.DataFrame, absent_agents: frozenset[str] = frozens
 # ---- the repair model -------------------------------------------------------------------------
 
 DEFAULT_SOLVE = SolveSettings(time_limit_s=10.0, workers=2)
-SERVICE_RULES = frozenset({"under_coverage", "shift_cover"})
 
 
 def _ext_id(template: str, minutes: int) -> str:
@@ -712,11 +714,6 @@ def _assign_text(problem: RosterProblem, queue_of: np.ndarray) -> str:
         parts.append(f"{problem.demand.queues[q]} {_clock(problem, t * im)}-{_clock(problem, u * im)}")
         t = u
     return ";".join(parts)
-
-
-def _grid_elapsed(problem: RosterProblem, t: int) -> int:
-    """Elapsed minutes [min] of interval ``t``'s start (intervals are whole minutes from the origin)."""
-    return t * problem.grid.interval_min
 
 
 def _mask(problem: RosterProblem, e0: int, e1: int, holes: list[tuple[int, int]], cache: dict) -> np.ndarray:
