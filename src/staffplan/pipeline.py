@@ -154,6 +154,7 @@ def run(
         int(workers if workers is not None else scenario.solver.workers),
         int(seed if seed is not None else scenario.solver.seed),
         lp_bound=scenario.solver.lp_bound,
+        improve_share=float(scenario.solver.improve_share),
     )
 
     def progress(elapsed: float, obj: float, bound: float, gap: float) -> None:

@@ -76,6 +76,7 @@ SOLVER_SPEC: Spec = {
     "seed": ((int,), 0, "random seed (whole number)"),
     "log_progress": ((bool,), True, "true or false"),
     "lp_bound": ((bool,), True, "true or false (also bound the roster by its LP relaxation, solved beside the search)"),
+    "improve_share": ((float, int), 0.5, "a fraction in [0, 1): share of the time limit for best responses before CP-SAT"),
 }
 
 WEIGHTS_SPEC: Spec = {
@@ -135,6 +136,7 @@ class SolverSettings:
     seed: int = 0
     log_progress: bool = True
     lp_bound: bool = True
+    improve_share: float = 0.5
 
 
 @dataclass(frozen=True)
@@ -416,6 +418,8 @@ def from_document(doc: Mapping[str, Any], path: Path) -> Scenario:
     _positive(s["time_limit_s"], file=file, key="solver.time_limit_s")
     if s["workers"] < 1:
         raise ScenarioError("value out of range", file=file, key="solver.workers", expected="a whole number >= 1", found=s["workers"])
+    if not 0 <= s["improve_share"] < 1:
+        raise ScenarioError("value out of range", file=file, key="solver.improve_share", expected="a fraction in [0, 1)", found=s["improve_share"], hint="0 turns best responses off; 0.5 gives them half the time limit")
     w = check_table(doc.get("weights", {}), WEIGHTS_SPEC, file=file, key="weights")
     for k, v in w.items():
         _positive(v, file=file, key=f"weights.{k}", allow_zero=True)

@@ -7,15 +7,23 @@ stages may instead call ``build_model`` → add constraints/terms → ``solve`` 
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+import time
+from dataclasses import dataclass, replace
 
 from staffplan.errors import InfeasibleError
 from staffplan.roster.build import RosterModel, Term, build_model
 from staffplan.roster.explain import explain_infeasible, gap_notes, precheck
 from staffplan.roster.extract import Roster, allocate, extract, on_phone_matrix
-from staffplan.roster.hint import greedy_hint
-from staffplan.roster.model import RosterProblem
-from staffplan.roster.solve import Progress, SolveResult, SolveSettings, solve
+from staffplan.roster.hint import DETERMINISTIC_PASSES, best_response_hint, greedy_hint
+from staffplan.roster.model import SCALE, RosterProblem
+from staffplan.roster.solve import (
+    Progress,
+    SolveResult,
+    SolveSettings,
+    complete_hint,
+    relative_gap,
+    solve,
+)
 
 __all__ = [
     "Outcome", "Roster", "RosterModel", "RosterProblem", "SolveResult", "SolveSettings", "Term",
@@ -34,13 +42,34 @@ class Outcome:
 
 
 def plan(problem: RosterProblem, settings: SolveSettings | None = None, progress: Progress | None = None) -> Outcome:
-    """Build, pre-check, solve and extract; raises :class:`InfeasibleError` with reasons if no roster exists."""
+    """Build, pre-check, solve and extract; raises :class:`InfeasibleError` with reasons if no roster exists.
+
+    The time limit covers everything: the greedy start, best responses for
+    ``improve_share`` of the limit (each agent's week re-optimised against the
+    others, :func:`~staffplan.roster.hint.best_response_hint`), then CP-SAT
+    from that start for the rest. Reported times count from the call.
+    """
     settings = settings or SolveSettings()
+    t0 = time.perf_counter()
     rm = build_model(problem)
     pre = precheck(rm)
     if pre:
         raise InfeasibleError("no roster satisfies the hard rules", reasons=pre)
-    result = solve(rm, settings, progress, hint=greedy_hint(rm))
+    greedy = greedy_hint(rm)
+    hint, first_s = greedy, None
+    if settings.improve_share > 0:
+        first = complete_hint(rm, greedy, settings)  # a proven-feasible roster before the best responses start
+        if first is not None:
+            first_s = time.perf_counter() - t0
+            if progress is not None:
+                obj0 = sum(t.coef * first[t.var.Index()] for t in rm.terms) / SCALE
+                progress(first_s, obj0, 0.0, relative_gap(obj0, 0.0))
+        budget = settings.improve_share * settings.time_limit_s - (time.perf_counter() - t0)
+        hint = best_response_hint(rm, budget, settings.seed, start=greedy, max_passes=DETERMINISTIC_PASSES if settings.deterministic else None)
+    spent = time.perf_counter() - t0
+    result = solve(rm, replace(settings, time_limit_s=max(settings.time_limit_s - spent, 1.0)), progress, hint=hint, t0=t0, fallback_hint=greedy)
+    if first_s is not None and result.feasible and (result.first_solution_seconds is None or first_s < result.first_solution_seconds):
+        result = replace(result, first_solution_seconds=first_s)
     if result.status == "INFEASIBLE":
         raise explain_infeasible(problem, settings)
     if not result.feasible:

@@ -10,10 +10,16 @@ to a good first roster fast.
 
 from __future__ import annotations
 
-import numpy as np
+import time
+from collections import defaultdict
+from dataclasses import replace
 
-from staffplan.roster.build import RosterModel
-from staffplan.roster.model import Variant, weekend_keys
+import numpy as np
+from ortools.sat.python import cp_model
+
+from staffplan.io.team import Agent
+from staffplan.roster.build import RosterModel, build_model
+from staffplan.roster.model import SCALE, Demand, RosterProblem, Variant, weekend_keys
 from staffplan.roster.rules import week_limits
 
 
@@ -110,3 +116,197 @@ def add_hint(rm: RosterModel) -> None:
     """Give CP-SAT the greedy roster as a hint."""
     for k, val in greedy_hint(rm).items():
         rm.model.AddHint(rm.x[k], val)
+
+
+# --- best responses: each agent's whole schedule re-optimised with everyone else fixed ---------------------------
+
+
+def _single_agent_problem(p: RosterProblem, agent: Agent) -> RosterProblem:
+    """``p`` reduced to one agent's hard rules: no demand, shift cover, preferences or soft weights."""
+    return replace(
+        p, agents=(agent,), demand=Demand.empty(p.demand.queues, p.demand.skills, p.grid.n), shift_cover=(), preferences=(),
+        weights=replace(p.weights, under_coverage=0, over_coverage=0, cost=0, preference=0, fairness=0),
+    )  # fmt: skip
+
+
+class _Ledger:
+    """Coverage of the agents placed so far: interval counts per queue and counts per shift-cover row."""
+
+    def __init__(self, rm: RosterModel) -> None:
+        p = rm.problem
+        self.rm = rm
+        self.cov = np.zeros(p.demand.required.shape, dtype=np.int64)
+        self.rows: dict[tuple[int, str], list[int]] = defaultdict(list)  # (day, template) -> shift-cover row indexes
+        self.any_rows: dict[int, list[int]] = defaultdict(list)
+        for i, c in enumerate(p.shift_cover):
+            d = (c.date - p.grid.start).days
+            if 0 <= d < p.grid.days:
+                self.rows[(d, c.template)].append(i)
+        self.count = np.zeros(len(p.shift_cover), dtype=np.int64)
+        self.placed: dict[str, dict[int, tuple[Variant, tuple[int, ...]]]] = {}
+        steps = -np.sort(-p.demand.step_costs, axis=2) if p.demand.step_costs.size else p.demand.step_costs
+        self.steps = steps  # (q, t, j): gain of the (j+1)-th agent on the phones, non-increasing in j
+
+    def interval_gain(self, agent: Agent) -> tuple[np.ndarray, np.ndarray]:
+        """Per interval: the agent's best marginal gain [objective units] and the queue it goes to."""
+        p = self.rm.problem
+        qs = list(p.agent_queues(agent))
+        n = p.grid.n
+        if not qs:
+            return np.zeros(n), np.full(n, -1)
+        w_u, w_o = p.weights.under_coverage, p.weights.over_coverage
+        req = p.demand.required
+        gains = np.empty((len(qs), n))
+        for i, q in enumerate(qs):
+            c = self.cov[q]
+            short = c < req[q]
+            g = np.full(n, -float(w_o))
+            if short.any() and self.steps.shape[2]:
+                idx = np.minimum(c, self.steps.shape[2] - 1)
+                g[short] = w_u * self.steps[q, np.arange(n), idx][short]
+            gains[i] = g
+        best = gains.argmax(axis=0)
+        return gains[best, np.arange(n)], np.asarray(qs)[best]
+
+    def apply(self, agent: Agent, shifts: dict[int, Variant], sign: int, queue_of: np.ndarray | None = None) -> None:
+        """Add (sign +1, remembering each interval's queue) or remove (−1) an agent's shifts."""
+        p = self.rm.problem
+        if sign > 0:
+            assert queue_of is not None
+            self.placed[agent.id] = {}
+        for d, v in shifts.items():
+            lo, hi, holes = self.rm.phone[(d, v.id)]
+            off = {t for h0, h1 in holes for t in range(h0, h1)}
+            ts = tuple(t for t in range(lo, hi) if t not in off)
+            if sign > 0:
+                qs = tuple(int(queue_of[t]) for t in ts)  # type: ignore[index]
+                self.placed[agent.id][d] = (v, qs)
+            else:
+                qs = self.placed[agent.id][d][1]
+            for t, q in zip(ts, qs, strict=True):
+                if q >= 0:
+                    self.cov[q, t] += sign
+            for i in self.rows.get((d, v.template), []):
+                c = p.shift_cover[i]
+                if c.skill is None or c.skill in agent.skills:
+                    self.count[i] += sign
+        if sign < 0:
+            self.placed.pop(agent.id, None)
+
+
+def _scores(rm: RosterModel, sub: RosterModel, agent: Agent, ledger: _Ledger) -> dict[tuple[str, int, str], float]:
+    """Objective gain [objective units] of each of the agent's shift literals, everyone else fixed."""
+    p = rm.problem
+    gain, _ = ledger.interval_gain(agent)
+    csum = np.concatenate([[0.0], np.cumsum(gain)])
+    prefs = defaultdict(list)
+    for pr in p.preferences:
+        if pr.agent_id == agent.id:
+            prefs[(pr.date - p.grid.start).days].append(pr)
+    w_pref, w_cost = p.weights.preference, p.weights.cost
+    out = {}
+    for key in sub.x:
+        _, d, vid = key
+        v = next(o for o in sub.options[(agent.id, d)] if o.id == vid)
+        lo, hi, holes = rm.phone[(d, vid)]
+        s = csum[hi] - csum[lo] - sum(csum[h1] - csum[h0] for h0, h1 in holes)
+        for i in ledger.rows.get((d, v.template), []):
+            c = p.shift_cover[i]
+            if c.skill is None or c.skill in agent.skills:
+                s += c.under_weight if ledger.count[i] < c.required else -c.over_weight
+        for pr in prefs.get(d, []):
+            hit = pr.kind == "off" or pr.template is None or pr.template == v.template
+            if pr.kind == "on" and hit:
+                s += w_pref * pr.weight
+            elif pr.kind != "on" and hit:
+                s -= w_pref * pr.weight
+        s -= w_cost * agent.hourly_cost * v.paid_minutes / 60
+        out[key] = s
+    return out
+
+
+#: deterministic runs stop best responses after this many passes (a wall-clock budget would depend on machine load)
+DETERMINISTIC_PASSES = 3
+
+
+def best_response_hint(
+    rm: RosterModel, budget_s: float, seed: int = 0, start: dict[tuple[str, int, str], int] | None = None,
+    *, max_passes: int | None = None,
+) -> dict[tuple[str, int, str], int]:  # fmt: skip
+    """A starting roster by best responses: each agent's whole schedule optimised with everyone else fixed.
+
+    Pass 0 places agents one by one (fewest shift options first), each taking
+    the schedule of largest gain under their own hard rules (a one-agent CP-SAT
+    model: contract, rest, successions, runs, weekends, template caps) given
+    the coverage left by the agents already placed; later passes re-optimise
+    each agent against all the others until a pass changes nothing or
+    ``budget_s`` [s] is spent. Gains are the objective's coverage (interval
+    and shift cover), preference and cost terms, exact for one agent's change.
+    ``start`` (literal values) replaces pass 0. Agents whose own rules admit no
+    schedule are left off (the main solve then reports why). With
+    ``max_passes`` the result does not depend on the clock as long as the
+    passes fit in ``budget_s`` (each one-agent solve is deterministic).
+    """
+    t0 = time.perf_counter()
+    p = rm.problem
+    ledger = _Ledger(rm)
+    subs: dict[str, RosterModel | None] = {}
+    schedule: dict[str, dict[int, Variant]] = {}
+    by_id = {a.id: a for a in p.agents}
+    order = sorted(p.agents, key=lambda a: (sum(len(rm.options.get((a.id, d), [])) for d in range(p.grid.days)), a.id))
+    if start is not None:
+        for a in order:
+            sched = {d: v for d in range(p.grid.days) for v, _ in rm.shifts(a.id, d) if start.get((a.id, d, v.id), 0)}
+            _, q_of = ledger.interval_gain(a)
+            schedule[a.id] = sched
+            ledger.apply(a, sched, +1, q_of)
+    passes = 0
+    while time.perf_counter() - t0 < budget_s and (max_passes is None or passes < max_passes):
+        changed = False
+        for a in order:
+            if time.perf_counter() - t0 >= budget_s:
+                break
+            if a.id not in subs:
+                sub = build_model(_single_agent_problem(p, a))
+                subs[a.id] = sub if sub.x else None
+            sub = subs[a.id]
+            if sub is None:
+                continue
+            old = schedule.get(a.id)
+            if old is not None:
+                ledger.apply(a, old, -1)
+            scores = _scores(rm, sub, a, ledger)
+            keys = list(sub.x)
+            sub.model.Maximize(cp_model.LinearExpr.WeightedSum([sub.x[k] for k in keys], [int(round(scores[k] * SCALE)) for k in keys]))
+            sub.model.ClearHints()
+            if old is not None:
+                for k in keys:
+                    sub.model.AddHint(sub.x[k], int(old.get(k[1]) is not None and old[k[1]].id == k[2]))
+            solver = cp_model.CpSolver()
+            solver.parameters.num_workers = 1
+            solver.parameters.random_seed = seed
+            solver.parameters.max_time_in_seconds = max(0.05, min(2.0, budget_s - (time.perf_counter() - t0)))
+            code = solver.Solve(sub.model)
+            if code in (cp_model.OPTIMAL, cp_model.FEASIBLE):
+                new = {k[1]: next(o for o in sub.options[(a.id, k[1])] if o.id == k[2]) for k in keys if solver.Value(sub.x[k])}
+            else:
+                new = old or {}
+            if old is not None:
+                old_score = sum(scores.get((a.id, d, v.id), 0.0) for d, v in old.items())
+                new_score = sum(scores.get((a.id, d, v.id), 0.0) for d, v in new.items())
+                if code != cp_model.OPTIMAL or new_score <= old_score + 1e-9:
+                    new = old  # keep the incumbent unless strictly better (ties would never converge)
+            if new != old:
+                changed = True
+            _, q_of = ledger.interval_gain(by_id[a.id])
+            schedule[a.id] = new
+            ledger.apply(a, new, +1, q_of)
+        passes += 1
+        if not changed:
+            break
+    picked = {k: 0 for k in rm.x}
+    for aid, sched in schedule.items():
+        for d, v in sched.items():
+            if (aid, d, v.id) in picked:
+                picked[(aid, d, v.id)] = 1
+    return picked

@@ -1,4 +1,4 @@
-"""Solve a built roster model: the only place that creates a ``CpSolver``.
+"""Solve a built roster model: the only place that runs CP-SAT on the full model (hint.py solves one-agent models).
 
 Every solver parameter is set explicitly. With ``deterministic=True`` the
 search is CP-SAT's interleaved deterministic parallel search and the time
@@ -45,7 +45,12 @@ Progress = Callable[[float, float, float, float], None]
 
 @dataclass(frozen=True)
 class SolveSettings:
-    """Solver settings: time limit [s], search workers, random seed, determinism, LP-relaxation bound (see the module doc)."""
+    """Solver settings: time limit [s], search workers, random seed, determinism, LP-relaxation bound (see the module doc).
+
+    ``improve_share`` [fraction of the limit]: time :func:`staffplan.roster.plan`
+    gives best responses before CP-SAT (0 = none; the planning commands use the
+    scenario's ``[solver] improve_share``).
+    """
 
     time_limit_s: float = 60.0
     workers: int = 2
@@ -53,6 +58,7 @@ class SolveSettings:
     deterministic: bool = False
     log_search: bool = False
     lp_bound: bool = False
+    improve_share: float = 0.0
 
 
 @dataclass(frozen=True, eq=False)
@@ -156,7 +162,8 @@ def complete_hint(rm: RosterModel, shifts: Mapping[tuple[str, int, str], int], s
     """Turn a hint on the shift literals into a complete hint (every variable), if those shifts are feasible.
 
     Solves a copy of the model with the shift literals fixed to ``shifts``
-    (only the allocation and penalty variables are left free: fast), then
+    (only the allocation and penalty variables are left free: presolve
+    usually solves it outright) to optimality within a short limit, then
     hints every variable of ``rm.model`` with that solution and returns its
     values (by variable index); None (and a partial hint) when the fixed copy
     finds no solution.
@@ -166,7 +173,6 @@ def complete_hint(rm: RosterModel, shifts: Mapping[tuple[str, int, str], int], s
     for key, lit in rm.x.items():
         copy.Add(copy.GetBoolVarFromProtoIndex(lit.Index()) == int(shifts.get(key, 0)))
     solver = make_solver(SolveSettings(max(1.0, min(5.0, settings.time_limit_s / 4)), 1, settings.seed, settings.deterministic))
-    solver.parameters.stop_after_first_solution = True
     code = solver.Solve(copy)
     rm.model.ClearHints()
     if code not in (cp_model.OPTIMAL, cp_model.FEASIBLE):
@@ -187,24 +193,35 @@ def _nonnegative(rm: RosterModel) -> bool:
 def solve(
     rm: RosterModel, settings: SolveSettings | None = None, progress: Progress | None = None,
     assumptions: Sequence[cp_model.IntVar] = (), hint: Mapping[tuple[str, int, str], int] | None = None,
+    t0: float | None = None, fallback_hint: Mapping[tuple[str, int, str], int] | None = None,
 ) -> SolveResult:  # fmt: skip
     """Minimise ``Σ terms`` of ``rm`` and return the result (never raises on infeasibility).
 
     ``hint``: values of the shift literals to start from (see :func:`complete_hint`);
-    times include completing it.
+    times include completing it, and count from ``t0`` (a ``time.perf_counter()``
+    value, default: now) — the time limit itself counts from this call.
+    A completed hint is reported to ``progress`` as the first solution;
+    ``fallback_hint`` is completed instead when ``hint`` cannot be.
     """
     settings = settings or SolveSettings()
-    t0 = time.perf_counter()
+    t_call = time.perf_counter()
+    t0 = t_call if t0 is None else t0
     rm.model.ClearAssumptions()
     start: list[int] | None = None
     start_s: float | None = None
     if hint is not None:
         start = complete_hint(rm, hint, settings)
+        if start is None and fallback_hint is not None:
+            start = complete_hint(rm, fallback_hint, settings)
         start_s = time.perf_counter() - t0
+        if start is not None and progress is not None:
+            obj0 = sum(t.coef * start[t.var.Index()] for t in rm.terms) / SCALE
+            b0 = 0.0 if _nonnegative(rm) else float("-inf")
+            progress(start_s, obj0, b0, relative_gap(obj0, b0) if b0 > float("-inf") else 1.0)
     rm.model.Minimize(objective_expr(rm))
     if assumptions:
         rm.model.AddAssumptions(list(assumptions))
-    remaining = max(settings.time_limit_s - (time.perf_counter() - t0), 0.5)
+    remaining = max(settings.time_limit_s - (time.perf_counter() - t_call), 0.5)
     lp = _LpJob(rm.model, remaining) if settings.lp_bound and not assumptions and rm.terms else None
     solver = make_solver(settings, remaining)
     cb = _Callback(progress, lp)
@@ -231,7 +248,10 @@ def solve(
         obj = sum(t.coef * start[t.var.Index()] for t in rm.terms) / SCALE
         values = {k: int(start[v.Index()]) for k, v in rm.x.items()}
         term_values = {t.name: int(start[t.var.Index()]) for t in rm.terms}
-        return SolveResult("FEASIBLE", obj, None, None, seconds, start_s, values, term_values)
+        extra = lp.result() if lp is not None else None
+        bound = None if extra is None else min(extra / SCALE, obj)
+        seconds = time.perf_counter() - t0
+        return SolveResult("FEASIBLE", obj, bound, None if bound is None else relative_gap(obj, bound), seconds, start_s, values, term_values)
     core: tuple[int, ...] = ()
     if code == cp_model.INFEASIBLE and assumptions:
         core = tuple(solver.SufficientAssumptionsForInfeasibility())
