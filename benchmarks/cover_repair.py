@@ -55,6 +55,7 @@ from staffplan.roster.repair import (  # noqa: E402
     NewAbsence,
     coverage_counts,
     headroom,
+    no_action_roster,
     parse_rows,
     published_assignment,
     repair,
@@ -120,7 +121,7 @@ def main() -> None:
         print(f"{share:.0%}: {k} sick on {date} (now {day0.isoformat()}): {', '.join(sick)}; headroom {room}", file=sys.stderr, flush=True)
         case = f"{k} sick ({share:.0%})"
         table.append({"case": case, "run": "published", **measure(problem, published, (), assignment, target, volume, aht)})
-        table.append({"case": case, "run": "no action", **measure(problem, published, absences, assignment, target, volume, aht)})
+        table.append({"case": case, "run": "no action", **measure(problem, no_action_roster(problem, published, absences, day0), absences, assignment, target, volume, aht)})
         runs = [("repair", False)] + ([] if args.no_full else [("full re-solve", True)])
         for name, full in runs:
             t0 = time.perf_counter()

@@ -339,3 +339,5 @@ def test_invariants_never_touch_the_past_never_break_a_rule(tiny: tuple, absent:
     assert all(pd.Timestamp(r.new_start) >= t_now or classify(r, r)[0] == "extend" for r in res.change_log.itertuples() if r.new_start and r.agent_id != a.agent_id)
     s = res.summary()
     assert s["short_agent_intervals_after"] <= s["short_agent_intervals_no_action"]
+    # one coverage definition: the model's own count of unrestored agent-intervals is the reported one
+    assert res.model_short == s["unrestored_agent_intervals_after"] <= s["unrestored_agent_intervals_no_action"]

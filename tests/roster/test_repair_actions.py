@@ -261,3 +261,16 @@ def test_overtime_counts_towards_the_template_cap() -> None:
     assert feasible(["0:E+60@0800"]) and feasible(["0:E@0800"])
     assert not feasible(["0:E+60@0800", "1:E@0800"])
     assert not feasible(["0:E@0800", "1:E@0800"])
+
+
+def test_an_absent_agents_lost_minimum_does_not_make_the_repair_infeasible() -> None:
+    # A3 has a weekly minimum (pro-rated 400 min on this one-day grid) and falls sick from 12:00 before the shift starts:
+    # its 08:00-16:00 shift goes, leaving A3 below the minimum; the repair must still answer (the absence broke it, not the repair)
+    problem, pub = _lunch_case(required_13=0)
+    strict = {"FT": Contract("FT", 7 * 400, 7 * 600, 5, 6, min_rest_hours=11)}
+    problem = replace(problem, contracts=strict)
+    absences = (NewAbsence("A3", GRID.local_midnight(DAY) + pd.Timedelta(hours=12), GRID.local_midnight(DAY + dt.timedelta(days=1)), "sick"),)
+    res = repair(problem, pub, absences, GRID.local_midnight(DAY))
+    assert "A3" not in set(res.roster["agent_id"])
+    assert res.changes["action"].tolist() == ["move break"]
+    _consistent(res)

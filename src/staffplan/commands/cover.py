@@ -92,9 +92,11 @@ def versions(scenario: Path, number: int | None, export_n: int | None, out_file:
 
 
 def _render_changes(changes: pd.DataFrame) -> list[str]:
+    several_days = changes["first_time"].str[:10].nunique() > 1
     lines = []
     for i, r in enumerate(changes.itertuples(index=False), start=1):
-        lines.append(f"  {i:>2}. {r.first_time[11:16]} {r.agent_id:<8} {r.action:<14} {r.old} -> {r.new}  ({r.reason})")
+        when = f"{r.first_time[:10]} {r.first_time[11:16]}" if several_days else r.first_time[11:16]
+        lines.append(f"  {i:>2}. {when} {r.agent_id:<8} {r.action:<14} {r.old} -> {r.new}  ({r.reason})")
     return lines
 
 

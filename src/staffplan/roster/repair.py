@@ -1457,13 +1457,13 @@ def repair(
     if full:
         return _full_resolve(problem, published, absences, now, settings, solve_settings, scenario, t_start)
     base = with_overtime(problem, settings, {str(s) for s in published["shift"]})
-    prob = replace(base, absences=base.absences + tuple(Absence(a.agent_id, a.start, a.end, a.kind) for a in absences))
+    prob = relax_absent(replace(base, absences=base.absences + tuple(Absence(a.agent_id, a.start, a.end, a.kind) for a in absences)), frozenset(a.agent_id for a in absences))
     text = roster_as_text_safe(published)
     rows = parse_rows(prob, text)
     assignment = published_assignment(prob, rows)
     window = _window(prob, absences, now, settings.extra_days)
     target = np.minimum(prob.demand.required, coverage_counts(prob, text, (), assignment))
-    focus = (target > coverage_counts(prob, text, absences, assignment)).any(axis=0)
+    focus = (target > coverage_counts(prob, no_action_roster(prob, text, absences, now), absences, assignment)).any(axis=0)
     b = build_window(prob, rows, window, now, absences, settings, assignment, target, focus)
     for idx, val in b.hint.items():
         b.rm.model.AddHint(b.rm.model.GetIntVarFromProtoIndex(idx), val)
@@ -1480,6 +1480,60 @@ def repair(
     roster = _extract_window(prob, b, lambda v: solver.Value(v) > 0, rows, text, absences, assignment)
     model_short = int(sum(solver.Value(s) for s in b.short)) + b.short_const
     return _result(prob, scenario, text, roster, absences, now, window, assignment, b.lo, b.hi, status, t_start, build_s, solve_s, model_short, rows)
+
+
+def no_action_roster(problem: RosterProblem, published: pd.DataFrame, absences: tuple[NewAbsence, ...], now: pd.Timestamp) -> pd.DataFrame:
+    """The published roster as it plays out if nobody acts: a shift meeting a new absence is dropped if it starts at or after now.
+
+    A shift that started before now is cut at the absence's start (kept whole
+    if the agent is back before its end, dropped if the absence covers its
+    start) — as the repair does; every other row stays.
+    """
+    from staffplan.roster.extract import row_elapsed
+
+    now_e = problem.elapsed(now)
+    absent = {a.agent_id for a in absences}
+    out = []
+    for rec in published.to_dict(orient="records"):
+        if str(rec["agent_id"]) not in absent:
+            out.append(rec)
+            continue
+        e0, e1, _ = row_elapsed(problem.grid, rec["start"], rec["end"])
+        start, end = problem.origin + pd.Timedelta(minutes=e0), problem.origin + pd.Timedelta(minutes=e1)
+        if not any(a.agent_id == rec["agent_id"] and a.overlaps(start, end) for a in absences):
+            out.append(rec)
+        elif e0 < now_e:
+            row = _Row(str(rec["agent_id"]), 0, "", e0, e1, 0, (), np.zeros(0, dtype=bool), {k: ("" if v is None else str(v)) for k, v in rec.items()})
+            cut = _cut_started(problem, row, absences)
+            if cut is not None:
+                out.append(cut)
+    return pd.DataFrame(out, columns=published.columns, dtype=object).fillna("")
+
+
+def relax_absent(problem: RosterProblem, absent: frozenset[str]) -> RosterProblem:
+    """``problem`` with the contract minimums the new absences themselves break lifted for the absent agents.
+
+    Each absent agent gets its own copy of its contract (id ``C|absent A17``)
+    without a minimum of paid minutes (week and horizon) and with
+    ``min_consecutive_days`` 1: a sick agent's lost hours or broken work
+    block are not the repair's to make up, and must not make it infeasible.
+    Every maximum, rest and succession rule still holds.
+    """
+    from dataclasses import replace
+
+    if not absent:
+        return problem
+    contracts = dict(problem.contracts)
+    agents = []
+    for a in problem.agents:
+        if a.id not in absent:
+            agents.append(a)
+            continue
+        c = problem.contracts[a.contract]
+        cid = f"{c.id}|absent {a.id}"
+        contracts[cid] = replace(c, id=cid, min_minutes_week=0, min_minutes_horizon=None, min_consecutive_days=1)
+        agents.append(replace(a, contract=cid))
+    return replace(problem, agents=tuple(agents), contracts=contracts)
 
 
 def _result(
@@ -1505,7 +1559,7 @@ def _result(
     phone = phone_list(log, absent)
     who = tuple(sorted(set(phone["agent_id"])))
     before = coverage_counts(prob, published, (), assignment)
-    no_action = coverage_counts(prob, published, absences, assignment)
+    no_action = coverage_counts(prob, no_action_roster(prob, published, absences, now), absences, assignment)
     after = coverage_counts(prob, roster, absences, assignment if after_assignment is None else after_assignment)
     req = prob.demand.required
     sl = [_service_levels(prob, scenario, x) for x in (before, no_action, after)]
@@ -1548,7 +1602,7 @@ def _full_resolve(problem: RosterProblem, published: pd.DataFrame, absences: tup
     from staffplan.roster.solve import solve
 
     base = with_overtime(problem, replace(settings, max_overtime_min=0), {str(s) for s in published["shift"]})
-    prob = replace(base, absences=base.absences + tuple(Absence(a.agent_id, a.start, a.end, a.kind) for a in absences))
+    prob = relax_absent(replace(base, absences=base.absences + tuple(Absence(a.agent_id, a.start, a.end, a.kind) for a in absences)), frozenset(a.agent_id for a in absences))
     text = roster_as_text_safe(published)
     pub = published_variants(prob, text)
     window = tuple(range(max(0, (now.tz_convert(prob.grid.zone).date() - prob.grid.start).days), prob.grid.days))
