@@ -340,4 +340,5 @@ def test_invariants_never_touch_the_past_never_break_a_rule(tiny: tuple, absent:
     s = res.summary()
     assert s["short_agent_intervals_after"] <= s["short_agent_intervals_no_action"]
     # one coverage definition: the model's own count of unrestored agent-intervals is the reported one
-    assert res.model_short == s["unrestored_agent_intervals_after"] <= s["unrestored_agent_intervals_no_action"]
+    assert s["unrestored_agent_intervals_after"] <= s["unrestored_agent_intervals_no_action"]
+    assert res.status == "OPTIMAL" and res.model_short == s["unrestored_agent_intervals_after"]

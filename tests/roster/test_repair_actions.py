@@ -60,6 +60,7 @@ def _violations(problem: RosterProblem, absences: tuple[NewAbsence, ...], roster
 def _consistent(res: object) -> None:
     """The model's own count of unrestored agent-intervals is the one the result reports, and never above no action."""
     s = res.summary()  # type: ignore[attr-defined]
+    assert res.status == "OPTIMAL"  # type: ignore[attr-defined]
     assert res.model_short == s["unrestored_agent_intervals_after"]  # type: ignore[attr-defined]
     assert s["unrestored_agent_intervals_after"] <= s["unrestored_agent_intervals_no_action"]
     assert s["short_agent_intervals_after"] <= s["short_agent_intervals_no_action"]
@@ -274,3 +275,26 @@ def test_an_absent_agents_lost_minimum_does_not_make_the_repair_infeasible() -> 
     assert "A3" not in set(res.roster["agent_id"])
     assert res.changes["action"].tolist() == ["move break"]
     _consistent(res)
+
+
+def test_prune_undoes_changes_that_restore_nothing() -> None:
+    # A3 sick; a "repair" that moves A2's lunch to 13:00 (needed) and A1's lunch from 13:00 to 12:00 (useless: it opens 12-13)
+    # keeps the first and undoes the second; a change that only hurts is undone
+    from staffplan.roster.repair import no_action_roster, prune
+
+    problem, pub = _lunch_case(required_13=0)
+    absences = _sick("A3")
+    na = no_action_roster(problem, pub, absences, NOW)
+    assert set(na["agent_id"]) == {"A1", "A2"}
+    rows = parse_rows(problem, pub)
+    assign = published_assignment(problem, rows)
+    target = np.minimum(problem.demand.required, coverage_counts(problem, pub, (), assign))
+    tried = na.copy()
+    tried.loc[tried.agent_id == "A2", "breaks"] = "lunch 13:00-14:00"
+    tried.loc[tried.agent_id == "A1", "breaks"] = "lunch 12:00-13:00"
+    out = prune(problem, tried, na, absences, assign, target, 0, GRID.n)
+    assert dict(zip(out["agent_id"], out["breaks"], strict=True)) == {"A1": "lunch 13:00-14:00", "A2": "lunch 13:00-14:00"}
+    useless = na.copy()
+    useless.loc[useless.agent_id == "A1", "breaks"] = "lunch 11:15-12:15"  # opens 11-12 and 12-13 further, restores nothing
+    out = prune(problem, useless, na, absences, assign, target, 0, GRID.n)
+    pd.testing.assert_frame_equal(out.reset_index(drop=True), na.sort_values("agent_id").reset_index(drop=True), check_dtype=False)

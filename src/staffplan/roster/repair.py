@@ -1479,6 +1479,8 @@ def repair(
         raise _infeasible(status, absences)
     roster = _extract_window(prob, b, lambda v: solver.Value(v) > 0, rows, text, absences, assignment)
     model_short = int(sum(solver.Value(s) for s in b.short)) + b.short_const
+    if not any((c.date - prob.grid.start).days in window for c in prob.shift_cover):
+        roster = prune(prob, roster, no_action_roster(prob, text, absences, now), absences, assignment, target, b.lo, b.hi)
     return _result(prob, scenario, text, roster, absences, now, window, assignment, b.lo, b.hi, status, t_start, build_s, solve_s, model_short, rows)
 
 
@@ -1508,6 +1510,62 @@ def no_action_roster(problem: RosterProblem, published: pd.DataFrame, absences: 
             if cut is not None:
                 out.append(cut)
     return pd.DataFrame(out, columns=published.columns, dtype=object).fillna("")
+
+
+def prune(problem: RosterProblem, roster: pd.DataFrame, no_action: pd.DataFrame, absences: tuple[NewAbsence, ...], assignment: np.ndarray, target: np.ndarray, lo: int, hi: int) -> pd.DataFrame:
+    """Undo every changed agent (then every pair of them) whose changes restore nothing: their rows go back to ``no_action``'s.
+
+    A solve stopped by the time limit may keep changes that no longer help.
+    Every hard rule is per agent, so putting one agent's rows back as
+    published (or as "no action" for an absent agent) keeps the roster
+    valid; an undo is taken when the unrestored agent-intervals in [lo, hi)
+    (coverage below ``target``) do not grow. Deterministic: agents by id.
+    """
+    def key(f: pd.DataFrame) -> dict[str, list[tuple[str, ...]]]:
+        out: dict[str, list[tuple[str, ...]]] = {}
+        cols = [c for c in ("date", "shift", "start", "end", "breaks", _ASSIGN_COLUMN) if c in f.columns]
+        for r in f[["agent_id", *cols]].itertuples(index=False, name=None):
+            out.setdefault(str(r[0]), []).append(tuple(str(x) for x in r[1:]) + ("",) * (6 - len(cols)))
+        return {k: sorted(v) for k, v in out.items()}
+
+    new_rows, old_rows = key(roster), key(no_action)
+    changed = sorted(a for a in set(new_rows) | set(old_rows) if new_rows.get(a, []) != old_rows.get(a, []))
+    if not changed:
+        return roster
+
+    def contrib(frame: pd.DataFrame, agent: str) -> np.ndarray:
+        return coverage_counts(problem, frame[frame["agent_id"].astype(str) == agent], absences, assignment)[:, lo:hi]
+
+    tgt = target[:, lo:hi]
+    cov = coverage_counts(problem, roster, absences, assignment)[:, lo:hi]
+    delta = {a: contrib(no_action, a) - contrib(roster, a) for a in changed}
+
+    def lost(c: np.ndarray) -> int:
+        return int((tgt - c).clip(min=0).sum())
+
+    undone: list[str] = []
+    base = lost(cov)
+    for a in changed:
+        if lost(cov + delta[a]) <= base:
+            cov = cov + delta[a]
+            base = lost(cov)
+            undone.append(a)
+    left = [a for a in changed if a not in undone]
+    for i, a in enumerate(left):
+        for b in left[i + 1 :]:
+            if a in undone or b in undone:
+                continue
+            if lost(cov + delta[a] + delta[b]) <= base:
+                cov = cov + delta[a] + delta[b]
+                base = lost(cov)
+                undone += [a, b]
+    if not undone:
+        return roster
+    keep = roster[~roster["agent_id"].astype(str).isin(undone)]
+    back = no_action[no_action["agent_id"].astype(str).isin(undone)]
+    out = pd.concat([keep, back], ignore_index=True).astype(object).fillna("")
+    out["_d"] = out["date"]
+    return out.sort_values(["agent_id", "_d"], kind="stable").drop(columns="_d").reset_index(drop=True)
 
 
 def relax_absent(problem: RosterProblem, absent: frozenset[str]) -> RosterProblem:
