@@ -298,3 +298,17 @@ def test_prune_undoes_changes_that_restore_nothing() -> None:
     useless.loc[useless.agent_id == "A1", "breaks"] = "lunch 11:15-12:15"  # opens 11-12 and 12-13 further, restores nothing
     out = prune(problem, useless, na, absences, assign, target, 0, GRID.n)
     pd.testing.assert_frame_equal(out.reset_index(drop=True), na.sort_values("agent_id").reset_index(drop=True), check_dtype=False)
+
+
+@pytest.mark.parametrize(("tz", "start"), [("Europe/Madrid", dt.date(2026, 10, 19)), ("Europe/Madrid", dt.date(2026, 3, 23)), ("America/New_York", dt.date(2026, 11, 1))])
+def test_row_elapsed_matches_pandas_across_dst(tz: str, start: dt.date) -> None:
+    """The fast ISO path of row times equals pandas' zone arithmetic, local or UTC text, on DST-change weeks."""
+    from staffplan.roster.extract import row_elapsed
+
+    grid = TimeGrid(start, 14, 15, tz)
+    origin = grid.starts[0]
+    for t in grid.starts[np.random.default_rng(0).integers(0, grid.n, 200)]:
+        for text in (t.isoformat(), t.tz_convert("UTC").isoformat()):
+            local = grid.to_local(pd.Timestamp(text))
+            e = int(round((local - origin).total_seconds() / 60))
+            assert row_elapsed(grid, text, text) == (e, e, local.hour * 60 + local.minute)

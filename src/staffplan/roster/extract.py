@@ -11,6 +11,7 @@ priority).
 
 from __future__ import annotations
 
+import datetime as dt
 from collections.abc import Sequence
 from dataclasses import dataclass
 
@@ -97,12 +98,25 @@ def on_phone_matrix(roster: pd.DataFrame, agents: Sequence[str] | Sequence[Agent
     return out
 
 
+def _local(grid: TimeGrid, text: object) -> dt.datetime:
+    """A roster time as an aware datetime in the grid's zone (ISO with offset parsed directly; anything else via pandas)."""
+    try:
+        t = dt.datetime.fromisoformat(str(text))
+    except ValueError:
+        t = None
+    if t is None or t.tzinfo is None:
+        return grid.to_local(pd.Timestamp(str(text))).to_pydatetime()
+    return t.astimezone(grid.zone)
+
+
 def row_elapsed(grid: TimeGrid, start: object, end: object) -> tuple[int, int, int]:
     """Elapsed minutes [min] of a roster row's ``start`` and ``end`` from the horizon origin, and the start's clock minute."""
-    origin = grid.starts[0]
-    s = grid.to_local(pd.Timestamp(str(start)))
-    e = grid.to_local(pd.Timestamp(str(end)))
-    return int(round((s - origin).total_seconds() / 60)), int(round((e - origin).total_seconds() / 60)), s.hour * 60 + s.minute
+    utc = dt.UTC
+    origin = grid.starts[0].to_pydatetime().astimezone(utc)
+    s = _local(grid, start)
+    e = _local(grid, end)
+    # aware datetimes in one zone subtract as wall-clock times in Python: take differences in UTC (exact across DST)
+    return int(round((s.astimezone(utc) - origin).total_seconds() / 60)), int(round((e.astimezone(utc) - origin).total_seconds() / 60)), s.hour * 60 + s.minute
 
 
 def row_spans(text: object, e0: int, clock0: int) -> list[tuple[int, int]]:

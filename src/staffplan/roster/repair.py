@@ -1468,7 +1468,7 @@ def repair(
     for idx, val in b.hint.items():
         b.rm.model.AddHint(b.rm.model.GetIntVarFromProtoIndex(idx), val)
     build_s = time.perf_counter() - t_start
-    reserve = max(0.5, 0.08 * solve_settings.time_limit_s)
+    reserve = max(0.5, 0.1 * solve_settings.time_limit_s) + 0.0005 * len(text)  # extraction, pruning and the report grow with the roster
     wall = max(solve_settings.time_limit_s - build_s - reserve, 0.2)
     solver = make_solver(replace(solve_settings, time_limit_s=wall), wall)
     t_solve = time.perf_counter()
