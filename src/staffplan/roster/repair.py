@@ -1694,6 +1694,11 @@ def roster_as_text_safe(roster: pd.DataFrame) -> pd.DataFrame:
 
 
 def _infeasible(status: str, absences: tuple[NewAbsence, ...]) -> InfeasibleError:
+    if status == "UNKNOWN":
+        return InfeasibleError(
+            "no repair found within the time limit (solver status UNKNOWN)",
+            reasons=[Reason("time limit", ", ".join(a.text or a.agent_id for a in absences), "the solver had no time left after building the model", "give a longer --time-limit")],
+        )
     return InfeasibleError(
         f"no repair keeps the hard rules (solver status {status})",
         reasons=[Reason("pinned past and contracts", ", ".join(a.text or a.agent_id for a in absences), "the shifts already started and the contract rules leave no roster", "give a later --now, a longer --time-limit, or relax [cover] caps")],
