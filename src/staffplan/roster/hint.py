@@ -243,7 +243,10 @@ def best_response_hint(
     ``budget_s`` [s] is spent. Gains are the objective's coverage (interval
     and shift cover), preference and cost terms, exact for one agent's change.
     ``start`` (literal values) replaces pass 0. Agents whose own rules admit no
-    schedule are left off (the main solve then reports why). With
+    schedule are left off (the main solve then reports why). Rules that tie
+    agents together (minimum cover floors, a cap a caller adds on the whole
+    model) are not seen here: if the result breaks one, ``solve`` falls back
+    to the greedy start. With
     ``max_passes`` the result does not depend on the clock as long as the
     passes fit in ``budget_s`` (each one-agent solve is deterministic).
     """
