@@ -211,3 +211,17 @@ def test_validator_catches_each_broken_rule() -> None:
     )  # fmt: skip
     rules = {v.rule for v in check_roster(p, rows)}
     assert {"breaks inside their windows", "start window", "max days per week", "max consecutive days", "minimum rest between shifts"} <= rules
+
+
+def test_validator_counts_overtime_extensions_towards_their_template_cap() -> None:
+    # D capped at 1: a D shift and a D+60 extension (cover overtime) are two D shifts
+    p: RosterProblem = make(agents=1, contracts={"C": contract(max_shifts=(("D", 1),))}, templates=(template("D", "08:00", length=480), template("D+60", "08:00", length=540)))
+    rows = pd.DataFrame(
+        {
+            "agent_id": ["A0", "A0"], "date": ["2026-12-07", "2026-12-08"], "day": [0, 1], "shift": ["D", "D+60"],
+            "start": ["2026-12-07T08:00:00+00:00", "2026-12-08T08:00:00+00:00"], "end": ["2026-12-07T16:00:00+00:00", "2026-12-08T17:00:00+00:00"],
+            "paid_minutes": [480, 540], "breaks": ["", ""],
+        }
+    )  # fmt: skip
+    assert [v.rule for v in check_roster(p, rows)] == ["max shifts per template"]
+    assert check_roster(p, rows.iloc[:1]) == []

@@ -253,3 +253,8 @@ def plain_demand(queues: tuple[str, ...], required: np.ndarray, minimum: np.ndar
         c = step_costs(req[q], None)
         costs[q, :, : c.shape[1]] = c
     return Demand(queues, skills or queues, req, mn, costs)
+
+def base_template(tid: str, known: object) -> str:
+    """The template an overtime extension ``T+m`` (``m`` minutes) extends, if ``T`` is in ``known``; else ``tid``."""
+    base, plus, extra = tid.rpartition("+")
+    return base if plus and extra.isdigit() and base in known else tid  # type: ignore[operator]

@@ -17,7 +17,7 @@ from ortools.sat.python import cp_model
 
 from staffplan.io.team import Agent, Contract
 from staffplan.roster.build import RosterModel, Term, scaled
-from staffplan.roster.model import ceil_int, week_blocks, weekend_keys
+from staffplan.roster.model import base_template, ceil_int, week_blocks, weekend_keys
 
 Lit = cp_model.IntVar | int
 
@@ -265,10 +265,11 @@ def max_weekends(rm: RosterModel) -> None:
 
 
 def template_limits(rm: RosterModel) -> None:
-    """Hard: each template worked at most ``max_shifts`` times over the horizon."""
+    """Hard: each template worked at most ``max_shifts`` times over the horizon (overtime extensions ``T+m`` count as ``T``)."""
+    known = rm.problem.template_by_id
     for a in rm.problem.agents:
         for t, n in rm.problem.contracts[a.contract].max_shifts:
-            xs = [x for d in range(rm.problem.grid.days) for v, x in rm.shifts(a.id, d) if v.template == t]
+            xs = [x for d in range(rm.problem.grid.days) for v, x in rm.shifts(a.id, d) if base_template(v.template, known) == t]
             if len(xs) > n:
                 rm.model.Add(sum(xs) <= n).OnlyEnforceIf(rm.guard("max shifts per template", a.id, t))
 

@@ -14,7 +14,7 @@ from dataclasses import dataclass
 
 import pandas as pd
 
-from staffplan.roster.model import RosterProblem
+from staffplan.roster.model import RosterProblem, base_template
 
 
 @dataclass(frozen=True)
@@ -190,7 +190,8 @@ def _contract_checks(problem: RosterProblem, aid: str, shifts: list[tuple[dt.dat
         if len(weekends) > c.max_weekends:
             out.append(Violation("max weekends", aid, "", f"{len(weekends)} > {c.max_weekends}"))
     for t, n in c.max_shifts:
-        m = sum(1 for s in shifts if s[1] == t)
+        m = sum(1 for s in shifts if base_template(s[1], tmpl) == t)
         if m > n:
             out.append(Violation("max shifts per template", aid, "", f"{t}: {m} > {n}"))
     return out
+
