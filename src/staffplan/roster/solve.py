@@ -163,7 +163,7 @@ def complete_hint(rm: RosterModel, shifts: Mapping[tuple[str, int, str], int], s
 
     Solves a copy of the model with the shift literals fixed to ``shifts``
     (only the allocation and penalty variables are left free: presolve
-    usually solves it outright, so the first solution is optimal), then
+    usually solves it outright) to optimality within a deterministic-time limit, then
     hints every variable of ``rm.model`` with that solution and returns its
     values (by variable index); None (and a partial hint) when the fixed copy
     finds no solution.
@@ -172,8 +172,10 @@ def complete_hint(rm: RosterModel, shifts: Mapping[tuple[str, int, str], int], s
     copy.Minimize(objective_expr(rm))
     for key, lit in rm.x.items():
         copy.Add(copy.GetBoolVarFromProtoIndex(lit.Index()) == int(shifts.get(key, 0)))
-    solver = make_solver(SolveSettings(max(1.0, min(5.0, settings.time_limit_s / 4)), 1, settings.seed, settings.deterministic))
-    solver.parameters.stop_after_first_solution = True
+    # optimal completion (the first one can leave penalty variables above their minimum, a poor start);
+    # limited by deterministic time so that the result does not depend on machine load
+    solver = make_solver(SolveSettings(max(1.0, min(5.0, settings.time_limit_s / 4)), 1, settings.seed, deterministic=True))
+    solver.parameters.interleave_search = False
     code = solver.Solve(copy)
     rm.model.ClearHints()
     if code not in (cp_model.OPTIMAL, cp_model.FEASIBLE):
