@@ -175,3 +175,12 @@ def test_cover_bad_absent_exits_2(tmp_path: Path) -> None:
         assert msg in proc.stderr and "--absent" in proc.stderr and "Traceback" not in proc.stderr
     proc = _main("cover", str(scen), "--absent", "A1:2026-12-01", "--now", "yesterday")
     assert proc.returncode == 2 and "--now" in proc.stderr
+
+
+def test_cover_deterministic_gives_the_same_repair_twice(tmp_path: Path) -> None:
+    scen, roster = _team(tmp_path / "team")
+    assert _invoke("publish", str(scen), "--roster", str(roster), "--note", "week 49")[0] == 0
+    args = ["cover", str(scen), "--absent", "A1:2026-12-01", "--absent", "A3:2026-12-02", "--now", "2026-12-01T06:00", "--time-limit", "3", "--deterministic", "--workers", "2", "--json"]
+    runs = [json.loads(_invoke(*args)[1]) for _ in range(2)]
+    assert runs[0]["changes"] == runs[1]["changes"]
+    assert runs[0]["changes"], "the absences leave gaps a call-in can fill"

@@ -112,9 +112,10 @@ def _render_changes(changes: pd.DataFrame) -> list[str]:
 @click.option("--time-limit", "time_limit_s", type=float, default=10.0, show_default=True, help="Wall-clock budget of the whole repair [s]: model building, solve and extraction.")
 @click.option("--workers", type=int, default=None, help="CP-SAT search workers [threads] (default: the scenario's, at most 2 here).")
 @click.option("--seed", type=int, default=None, help="Solver random seed (whole number; default: the scenario's).")
+@click.option("--deterministic", is_flag=True, help="Deterministic parallel search [flag]: the same repair for the same inputs and seed on any machine load (the limit becomes deterministic time).")
 @click.option("--out", "out_dir", type=click.Path(file_okay=False, path_type=Path), default=None, help="Folder for changes.csv, service.csv (service level per interval [fraction]) and roster.csv.")
 @click.option("--json", "as_json", is_flag=True, help="Print one JSON object: changes (phone order), agents changed [agents], service level before/no action/after [fraction], remaining gaps [agents].")
-def cover(scenario: Path, absent: tuple[str, ...], now_text: str, number: int | None, reason: str, apply: bool, author: str | None, note: str | None, time_limit_s: float, workers: int | None, seed: int | None, out_dir: Path | None, as_json: bool) -> None:
+def cover(scenario: Path, absent: tuple[str, ...], now_text: str, number: int | None, reason: str, apply: bool, author: str | None, note: str | None, time_limit_s: float, workers: int | None, seed: int | None, deterministic: bool, out_dir: Path | None, as_json: bool) -> None:
     """Repair the published roster after new absences, changing as few agents as possible.
 
     Restores service level first, then changes the fewest agents, then the
@@ -134,7 +135,7 @@ def cover(scenario: Path, absent: tuple[str, ...], now_text: str, number: int | 
     base = store.resolve(number)
     absences = tuple(parse_absent(a, scen.grid, kind=reason) for a in absent)
     now = parse_now(now_text, scen.grid)
-    result = repair_scenario(scen, store.roster(base), absences, now, time_limit_s=time_limit_s, workers=workers, seed=seed)
+    result = repair_scenario(scen, store.roster(base), absences, now, time_limit_s=time_limit_s, workers=workers, seed=seed, deterministic=deterministic)
     written: dict[str, str] = {}
     if out_dir is not None:
         written["changes"] = str(write_csv(out_dir / "changes.csv", result.changes))

@@ -1705,10 +1705,10 @@ def _infeasible(status: str, absences: tuple[NewAbsence, ...]) -> InfeasibleErro
     )
 
 
-def repair_scenario(scenario: Scenario, published: pd.DataFrame, absences: tuple[NewAbsence, ...], now: pd.Timestamp, *, time_limit_s: float = 10.0, workers: int | None = None, seed: int | None = None) -> CoverResult:
-    """Load the scenario's problem and ``[cover]`` settings and :func:`repair` ``published``."""
+def repair_scenario(scenario: Scenario, published: pd.DataFrame, absences: tuple[NewAbsence, ...], now: pd.Timestamp, *, time_limit_s: float = 10.0, workers: int | None = None, seed: int | None = None, deterministic: bool = False) -> CoverResult:
+    """Load the scenario's problem and ``[cover]`` settings and :func:`repair` ``published`` (``deterministic``: see ``SolveSettings``)."""
     from staffplan.roster.load import load_problem
 
     settings = cover_settings(scenario.section("cover"), file=scenario.path)
-    solve_settings = SolveSettings(time_limit_s=time_limit_s, workers=min(workers or scenario.solver.workers, 2), seed=scenario.solver.seed if seed is None else seed)
+    solve_settings = SolveSettings(time_limit_s=time_limit_s, workers=min(workers or scenario.solver.workers, 2), seed=scenario.solver.seed if seed is None else seed, deterministic=deterministic)
     return repair(load_problem(scenario), published, absences, now, settings=settings, solve_settings=solve_settings, scenario=scenario)
