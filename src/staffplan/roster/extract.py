@@ -148,30 +148,17 @@ def allocate(on_phone: np.ndarray, agent_queues: Sequence[Sequence[int]], requir
     the given order) goes to its queue with the largest shortfall
     ``required − allocated`` (ties: the agent's first-priority queue).
     """
-    nq, n = required.shape
-    alloc = np.zeros((nq, n), dtype=np.int64)
-    multi = []
-    for i, qs in enumerate(agent_queues):
-        if len(qs) == 1:
-            alloc[qs[0]] += on_phone[i]
-        elif len(qs) > 1:
-            multi.append(i)
-    for i in multi:
-        qs = list(agent_queues[i])
-        ts = np.flatnonzero(on_phone[i])
-        if ts.size == 0:
-            continue
-        short = required[qs][:, ts] - alloc[qs][:, ts]
-        pick = np.argmax(short, axis=0)  # first max = highest priority among ties
-        for k, q in enumerate(qs):
-            alloc[q, ts[pick == k]] += 1
+    assigned = assign_queues(np.asarray(on_phone, dtype=bool), agent_queues, required)
+    alloc = np.zeros(required.shape, dtype=np.int64)
+    for q in range(required.shape[0]):
+        alloc[q] = (assigned == q).sum(axis=0)
     return alloc
 
 
 def assign_queues(on_phone: np.ndarray, agent_queues: Sequence[Sequence[int]], required: np.ndarray) -> np.ndarray:
     """The queue each agent serves per interval, (n_agents, n) int, -1 when off the phones.
 
-    The same rule as :func:`allocate` (whose counts it reproduces): single-skilled
+    The rule :func:`allocate` counts: single-skilled
     agents serve their queue; each multi-skilled agent, in the given order, the
     queue with the largest shortfall left (ties: its first-priority queue).
     """
