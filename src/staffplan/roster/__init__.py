@@ -58,14 +58,20 @@ def plan(problem: RosterProblem, settings: SolveSettings | None = None, progress
     greedy = greedy_hint(rm)
     hint, first_s = greedy, None
     if settings.improve_share > 0:
+        budget_end = t0 + settings.improve_share * settings.time_limit_s
         first = complete_hint(rm, greedy, settings)  # a proven-feasible roster before the best responses start
+        passes = DETERMINISTIC_PASSES if settings.deterministic else None
+        if first is None:  # the greedy start breaks a rule: one pass repairs every agent's week first
+            hint = best_response_hint(rm, budget_end - time.perf_counter(), settings.seed, start=greedy, max_passes=1)
+            first = complete_hint(rm, hint, settings)
+            passes = None if passes is None else passes - 1
         if first is not None:
             first_s = time.perf_counter() - t0
             if progress is not None:
                 obj0 = sum(t.coef * first[t.var.Index()] for t in rm.terms) / SCALE
                 progress(first_s, obj0, 0.0, relative_gap(obj0, 0.0))
-        budget = settings.improve_share * settings.time_limit_s - (time.perf_counter() - t0)
-        hint = best_response_hint(rm, budget, settings.seed, start=greedy, max_passes=DETERMINISTIC_PASSES if settings.deterministic else None)
+        if passes is None or passes > 0:
+            hint = best_response_hint(rm, budget_end - time.perf_counter(), settings.seed, start=hint, max_passes=passes)
     spent = time.perf_counter() - t0
     result = solve(rm, replace(settings, time_limit_s=max(settings.time_limit_s - spent, 1.0)), progress, hint=hint, t0=t0, fallback_hint=greedy)
     if first_s is not None and result.feasible and (result.first_solution_seconds is None or first_s < result.first_solution_seconds):

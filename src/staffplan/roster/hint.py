@@ -227,6 +227,8 @@ def _scores(rm: RosterModel, sub: RosterModel, agent: Agent, ledger: _Ledger) ->
 
 #: deterministic runs stop best responses after this many passes (a wall-clock budget would depend on machine load)
 DETERMINISTIC_PASSES = 3
+#: time limit of one agent's re-optimisation [s] (deterministic time with ``max_passes``); the best found is used
+PER_AGENT_S = 0.5
 
 
 def best_response_hint(
@@ -246,33 +248,67 @@ def best_response_hint(
     schedule are left off (the main solve then reports why). Rules that tie
     agents together (minimum cover floors, a cap a caller adds on the whole
     model) are not seen here: if the result breaks one, ``solve`` falls back
-    to the greedy start. With
-    ``max_passes`` the result does not depend on the clock as long as the
-    passes fit in ``budget_s`` (each one-agent solve is deterministic).
+    to the greedy start. Agents whose ``start`` breaks their own rules are
+    re-optimised first, and any schedule that keeps the rules replaces such
+    a start. Each one-agent solve gets :data:`PER_AGENT_S`; with
+    ``max_passes`` that is deterministic time, so the result does not depend
+    on the clock as long as the passes fit in ``budget_s``.
     """
     t0 = time.perf_counter()
     p = rm.problem
     ledger = _Ledger(rm)
     subs: dict[str, RosterModel | None] = {}
     schedule: dict[str, dict[int, Variant]] = {}
-    by_id = {a.id: a for a in p.agents}
+    fits: dict[str, bool] = {}
     order = sorted(p.agents, key=lambda a: (sum(len(rm.options.get((a.id, d), [])) for d in range(p.grid.days)), a.id))
+    deterministic = max_passes is not None
+
+    def sub_model(a: Agent) -> RosterModel | None:
+        if a.id not in subs:
+            sub = build_model(_single_agent_problem(p, a))
+            subs[a.id] = sub if sub.x else None
+        return subs[a.id]
+
+    def solver_for(limit_s: float) -> cp_model.CpSolver:
+        solver = cp_model.CpSolver()
+        solver.parameters.num_workers = 1
+        solver.parameters.random_seed = seed
+        if deterministic:
+            solver.parameters.max_deterministic_time = limit_s
+        else:
+            solver.parameters.max_time_in_seconds = max(0.05, min(limit_s, budget_s - (time.perf_counter() - t0)))
+        return solver
+
+    def hint_with(sub: RosterModel, sched: dict[int, Variant]) -> None:
+        sub.model.ClearHints()
+        for k in sub.x:
+            sub.model.AddHint(sub.x[k], int(k[1] in sched and sched[k[1]].id == k[2]))
+
     if start is not None:
         for a in order:
             sched = {d: v for d in range(p.grid.days) for v, _ in rm.shifts(a.id, d) if start.get((a.id, d, v.id), 0)}
             _, q_of = ledger.interval_gain(a)
             schedule[a.id] = sched
             ledger.apply(a, sched, +1, q_of)
+        for a in order:  # does each agent's start keep that agent's own rules?
+            if time.perf_counter() - t0 >= budget_s:
+                break
+            sub = sub_model(a)
+            if sub is None:
+                continue
+            hint_with(sub, schedule[a.id])
+            sub.model.ClearObjective()
+            solver = solver_for(0.2)
+            solver.parameters.fix_variables_to_their_hinted_value = True
+            fits[a.id] = solver.Solve(sub.model) in (cp_model.OPTIMAL, cp_model.FEASIBLE)
+        order = sorted(order, key=lambda a: fits.get(a.id, True))  # repair the broken starts first
     passes = 0
     while time.perf_counter() - t0 < budget_s and (max_passes is None or passes < max_passes):
         changed = False
         for a in order:
             if time.perf_counter() - t0 >= budget_s:
                 break
-            if a.id not in subs:
-                sub = build_model(_single_agent_problem(p, a))
-                subs[a.id] = sub if sub.x else None
-            sub = subs[a.id]
+            sub = sub_model(a)
             if sub is None:
                 continue
             old = schedule.get(a.id)
@@ -281,27 +317,27 @@ def best_response_hint(
             scores = _scores(rm, sub, a, ledger)
             keys = list(sub.x)
             sub.model.Maximize(cp_model.LinearExpr.WeightedSum([sub.x[k] for k in keys], [int(round(scores[k] * SCALE)) for k in keys]))
-            sub.model.ClearHints()
-            if old is not None:
-                for k in keys:
-                    sub.model.AddHint(sub.x[k], int(old.get(k[1]) is not None and old[k[1]].id == k[2]))
-            solver = cp_model.CpSolver()
-            solver.parameters.num_workers = 1
-            solver.parameters.random_seed = seed
-            solver.parameters.max_time_in_seconds = max(0.05, min(2.0, budget_s - (time.perf_counter() - t0)))
-            code = solver.Solve(sub.model)
-            if code in (cp_model.OPTIMAL, cp_model.FEASIBLE):
-                new = {k[1]: next(o for o in sub.options[(a.id, k[1])] if o.id == k[2]) for k in keys if solver.Value(sub.x[k])}
+            if old is not None and fits.get(a.id, True):
+                hint_with(sub, old)
             else:
-                new = old or {}
-            if old is not None:
-                old_score = sum(scores.get((a.id, d, v.id), 0.0) for d, v in old.items())
-                new_score = sum(scores.get((a.id, d, v.id), 0.0) for d, v in new.items())
-                if code != cp_model.OPTIMAL or new_score <= old_score + 1e-9:
-                    new = old  # keep the incumbent unless strictly better (ties would never converge)
+                sub.model.ClearHints()  # a start that breaks the agent's rules would only mislead the search
+            solver = solver_for(PER_AGENT_S)
+            solver.parameters.linearization_level = 2  # ~10x faster proofs on long horizons (84-day agents: 0.3 s vs 3 s)
+            if not fits.get(a.id, True):
+                solver.parameters.stop_after_first_solution = True  # repair a broken start fast; later passes improve it
+            code = solver.Solve(sub.model)
+            new = old if old is not None else {}
+            if code in (cp_model.OPTIMAL, cp_model.FEASIBLE):
+                found = {k[1]: next(o for o in sub.options[(a.id, k[1])] if o.id == k[2]) for k in keys if solver.Value(sub.x[k])}
+                old_score = sum(scores.get((a.id, d, v.id), 0.0) for d, v in (old or {}).items())
+                new_score = sum(scores.get((a.id, d, v.id), 0.0) for d, v in found.items())
+                # take it if the old one broke the agent's rules, or if strictly better (ties would never converge)
+                if old is None or not fits.get(a.id, True) or new_score > old_score + 1e-9:
+                    new = found
             if new != old:
                 changed = True
-            _, q_of = ledger.interval_gain(by_id[a.id])
+                fits[a.id] = True
+            _, q_of = ledger.interval_gain(a)
             schedule[a.id] = new
             ledger.apply(a, new, +1, q_of)
         passes += 1
