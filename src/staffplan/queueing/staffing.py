@@ -171,7 +171,7 @@ def _meets(target: Target, sl: FArray, asa: FArray, occ: FArray, ab: FArray) -> 
 
 def _cap(load: FArray, aht: FArray, target: Target) -> FArray:
     """A generous search limit [servers]; a target still unmet there is unreachable."""
-    extra = 40.0 * aht / target.answer_within_s if target.answer_within_s else 0.0
+    extra = 40.0 * aht / max(target.answer_within_s, 1e-3) if target.answer_within_s else 0.0  # capped at 1e6 below anyway
     if target.asa_max_s is not None:
         extra = np.maximum(extra, 40.0 * aht / max(target.asa_max_s, 1e-3))
     return np.ceil(load / (target.max_occupancy or 1.0) + 20.0 * np.sqrt(load) + 100.0 + np.minimum(extra, 1e6))
