@@ -15,12 +15,13 @@ from staffplan.roster.build import RosterModel, Term, build_model
 from staffplan.roster.explain import explain_infeasible, gap_notes, precheck
 from staffplan.roster.extract import Roster, allocate, extract, on_phone_matrix
 from staffplan.roster.hint import DETERMINISTIC_PASSES, best_response_hint, greedy_hint
-from staffplan.roster.model import SCALE, RosterProblem
+from staffplan.roster.model import RosterProblem
 from staffplan.roster.solve import (
     Progress,
     SolveResult,
     SolveSettings,
     complete_hint,
+    objective_of,
     relative_gap,
     solve,
 )
@@ -68,7 +69,7 @@ def plan(problem: RosterProblem, settings: SolveSettings | None = None, progress
         if first is not None:
             first_s = time.perf_counter() - t0
             if progress is not None:
-                obj0 = sum(t.coef * first[t.var.Index()] for t in rm.terms) / SCALE
+                obj0 = objective_of(rm, first)
                 progress(first_s, obj0, 0.0, relative_gap(obj0, 0.0))
         if passes is None or passes > 0:
             hint = best_response_hint(rm, budget_end - time.perf_counter(), settings.seed, start=hint, max_passes=passes)

@@ -158,21 +158,17 @@ def linear_relaxation(proto: Any) -> Relaxation:
             mn, mx = _span(terms, lo, hi)
             if not (math.isfinite(mn) and math.isfinite(mx)):
                 continue
-            # activity ≤ rhi + M·Σ(1 − e) ⇔ activity + M·Σ e ≤ rhi + M·|enf|
-            if rhi < np.inf and mx > rhi:
-                m = mx - rhi
-                row = dict(terms)
+            # σ·activity ≤ σ·bound + M·Σ(1 − e) for σ = +1 (≤ rhi) and σ = −1 (≥ rlo), M the most it can exceed the bound
+            slack = 1.0 * len(enf) - sum(_lit(e)[2] for e in enf)  # Σ(1 − e) = slack − Σ a·x over the literals
+            for sign, bound, worst in ((1.0, rhi, mx), (-1.0, rlo, mn)):
+                excess = sign * (worst - bound)
+                if not math.isfinite(bound) or excess <= 0:
+                    continue
+                row = {v: sign * a for v, a in terms.items()}
                 for e in enf:
                     v, a, _k = _lit(e)
-                    row[v] = row.get(v, 0.0) + m * a
-                ub.add(row, rhi + m * sum(1.0 - _lit(e)[2] for e in enf))
-            if rlo > -np.inf and mn < rlo:
-                m = rlo - mn
-                row = {v: -a for v, a in terms.items()}
-                for e in enf:
-                    v, a, _k = _lit(e)
-                    row[v] = row.get(v, 0.0) + m * a
-                ub.add(row, -rlo + m * sum(1.0 - _lit(e)[2] for e in enf))
+                    row[v] = row.get(v, 0.0) + excess * a
+                ub.add(row, sign * bound + excess * slack)
         elif kind == "lin_max" and not enf:
             t = ct.lin_max.target
             for ex in ct.lin_max.exprs:

@@ -188,6 +188,11 @@ def complete_hint(rm: RosterModel, shifts: Mapping[tuple[str, int, str], int], s
     return values
 
 
+def objective_of(rm: RosterModel, values: Sequence[int]) -> float:
+    """The objective [objective units] of a full assignment ``values`` (by variable index, e.g. a completed hint)."""
+    return sum(t.coef * values[t.var.Index()] for t in rm.terms) / SCALE
+
+
 def _nonnegative(rm: RosterModel) -> bool:
     """True if every objective term has a coefficient >= 0 on a variable whose domain starts at >= 0."""
     return all(t.coef >= 0 and rm.model.Proto().variables[t.var.Index()].domain[0] >= 0 for t in rm.terms)
@@ -218,7 +223,7 @@ def solve(
             start = complete_hint(rm, fallback_hint, settings)
         start_s = time.perf_counter() - t0
         if start is not None and progress is not None:
-            obj0 = sum(t.coef * start[t.var.Index()] for t in rm.terms) / SCALE
+            obj0 = objective_of(rm, start)
             b0 = 0.0 if _nonnegative(rm) else float("-inf")
             progress(start_s, obj0, b0, relative_gap(obj0, b0) if b0 > float("-inf") else 1.0)
     rm.model.Minimize(objective_expr(rm))
@@ -248,7 +253,7 @@ def solve(
     seconds = time.perf_counter() - t0
     if start is not None and code == cp_model.UNKNOWN:
         # the search found nothing better in time: the completed hint is a proven-feasible roster
-        obj = sum(t.coef * start[t.var.Index()] for t in rm.terms) / SCALE
+        obj = objective_of(rm, start)
         values = {k: int(start[v.Index()]) for k, v in rm.x.items()}
         term_values = {t.name: int(start[t.var.Index()]) for t in rm.terms}
         extra = lp.result() if lp is not None else None
