@@ -224,6 +224,7 @@ def main() -> None:
     ap.add_argument("--limits", type=float, nargs="+", default=[10.0], help="engine time limits [s]")
     ap.add_argument("--peer-time", type=float, default=60.0, help="pyworkforce time limit per stage [s]")
     ap.add_argument("--no-peer", action="store_true")
+    ap.add_argument("--lns-share", type=float, default=0.8, help="share of the time after best responses for neighbourhood search (the scenario default)")
     ap.add_argument("--equal-hours", type=float, default=0.0, help="also run the engine capped at the peer's paid hours for this many seconds [s]")
     args = ap.parse_args()
     problem, volume, aht = instance()
@@ -231,11 +232,11 @@ def main() -> None:
     rows = []
     for limit in args.limits:
         t0 = time.perf_counter()
-        out = plan(problem, SolveSettings(limit, 2, 0, lp_bound=True, improve_share=0.5))
+        out = plan(problem, SolveSettings(limit, 2, 0, lp_bound=True, improve_share=0.5, lns_share=args.lns_share))
         wall = time.perf_counter() - t0
         r = out.result
         sc = score(problem, out.roster.on_phone, volume, aht, float(out.roster.roster["paid_minutes"].sum()))
-        rows.append({"run": f"staffplan {limit:g} s", "status": r.status, "first_feasible_s": round(r.first_solution_seconds or float("nan"), 2), "objective": round(r.objective, 1), "bound": None if r.bound is None else round(r.bound, 1), "gap": None if r.gap is None else round(r.gap, 4), "wall_s": round(wall, 1), **sc})
+        rows.append({"run": f"staffplan {limit:g} s" + (f" (lns {args.lns_share:g})" if args.lns_share != 0.8 else ""), "status": r.status, "first_feasible_s": round(r.first_solution_seconds or float("nan"), 2), "objective": round(r.objective, 1), "bound": None if r.bound is None else round(r.bound, 1), "gap": None if r.gap is None else round(r.gap, 4), "wall_s": round(wall, 1), **sc})
         print(rows[-1], file=sys.stderr, flush=True)
     if not args.no_peer and PEER.exists():
         t0 = time.perf_counter()

@@ -155,6 +155,7 @@ def run(
         int(seed if seed is not None else scenario.solver.seed),
         lp_bound=scenario.solver.lp_bound,
         improve_share=float(scenario.solver.improve_share),
+        lns_share=float(scenario.solver.lns_share),
     )
 
     def progress(elapsed: float, obj: float, bound: float, gap: float) -> None:

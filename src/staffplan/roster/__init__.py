@@ -15,8 +15,10 @@ from staffplan.roster.build import RosterModel, Term, build_model
 from staffplan.roster.explain import explain_infeasible, gap_notes, precheck
 from staffplan.roster.extract import Roster, allocate, extract, on_phone_matrix
 from staffplan.roster.hint import DETERMINISTIC_PASSES, best_response_hint, greedy_hint
-from staffplan.roster.model import RosterProblem
+from staffplan.roster.lns import improve
+from staffplan.roster.model import SCALE, RosterProblem
 from staffplan.roster.solve import (
+    LpJob,
     Progress,
     SolveResult,
     SolveSettings,
@@ -48,7 +50,10 @@ def plan(problem: RosterProblem, settings: SolveSettings | None = None, progress
     The time limit covers everything: the greedy start, best responses for
     ``improve_share`` of the limit (each agent's week re-optimised against the
     others, :func:`~staffplan.roster.hint.best_response_hint`), then CP-SAT
-    from that start for the rest. Reported times count from the call.
+    from that start, then large-neighbourhood search from CP-SAT's roster for
+    ``lns_share`` of the time CP-SAT would otherwise have had
+    (:func:`~staffplan.roster.lns.improve`; skipped when CP-SAT proves its
+    roster optimal). Reported times count from the call.
     """
     settings = settings or SolveSettings()
     t0 = time.perf_counter()
@@ -73,8 +78,13 @@ def plan(problem: RosterProblem, settings: SolveSettings | None = None, progress
                 progress(first_s, obj0, 0.0, relative_gap(obj0, 0.0))
         if passes is None or passes > 0:
             hint = best_response_hint(rm, budget_end - time.perf_counter(), settings.seed, start=hint, max_passes=passes)
-    spent = time.perf_counter() - t0
-    result = solve(rm, replace(settings, time_limit_s=max(settings.time_limit_s - spent, 1.0)), progress, hint=hint, t0=t0, fallback_hint=greedy)
+    left = max(settings.time_limit_s - (time.perf_counter() - t0), 1.0)
+    lns_s = settings.lns_share * left
+    lp = LpJob(rm.model, left) if settings.lns_share > 0 and settings.lp_bound and rm.terms else None
+    cp_settings = replace(settings, time_limit_s=max(left - lns_s, 1.0))
+    result = solve(rm, cp_settings, progress, hint=hint, t0=t0, fallback_hint=greedy, lp=lp, wait_lp=lp is None)
+    if settings.lns_share > 0 and result.status == "FEASIBLE":
+        result = _improve(rm, result, settings, lp, progress, t0, settings.time_limit_s - (time.perf_counter() - t0))
     if first_s is not None and result.feasible and (result.first_solution_seconds is None or first_s < result.first_solution_seconds):
         result = replace(result, first_solution_seconds=first_s)
     if result.status == "INFEASIBLE":
@@ -87,3 +97,37 @@ def plan(problem: RosterProblem, settings: SolveSettings | None = None, progress
     roster = extract(problem, rm, result)
     diff = roster.allocation - problem.demand.required
     return Outcome(result, roster, tuple(gap_notes(rm, diff)), rm)
+
+
+def _improve(rm: RosterModel, result: SolveResult, settings: SolveSettings, lp: LpJob | None, progress: Progress | None, t0: float, budget_s: float) -> SolveResult:
+    """Large-neighbourhood search from CP-SAT's roster for ``budget_s`` [s]; the bound is CP-SAT's or the LP's, whichever is higher."""
+    start = list(result.solution) if result.solution else complete_hint(rm, result.values, settings)
+    bound = result.bound
+    if start is not None and budget_s > 0.5:
+
+        def report(obj: float) -> None:
+            if progress is not None:
+                b = bound if bound is not None else 0.0
+                b = max(b, lp.bound / SCALE) if lp is not None and lp.bound is not None else b
+                progress(time.perf_counter() - t0, obj, min(b, obj), relative_gap(obj, min(b, obj)))
+
+        budget = settings.lns_share * settings.time_limit_s if settings.deterministic else budget_s
+        found = improve(rm, start, budget, seed=settings.seed, workers=settings.workers, deterministic=settings.deterministic, on_improve=report, hold=None if lp is None else (lambda: not lp.done()))
+        if found.optimal:
+            bound = found.objective  # a neighbourhood freeing every shift was solved to optimality
+        if found.objective < result.objective:
+            result = replace(
+                result,
+                objective=found.objective,
+                values={k: int(found.values[v.Index()]) for k, v in rm.x.items()},
+                term_values={t.name: int(found.values[t.var.Index()]) for t in rm.terms},
+                solution=tuple(int(v) for v in found.values),
+            )
+    extra = lp.result(max(t0 + settings.time_limit_s - time.perf_counter(), 0.0) + 0.5) if lp is not None else None  # never past the limit
+    if extra is not None:
+        bound = max(bound if bound is not None else extra / SCALE, extra / SCALE)
+    if bound is not None:
+        bound = min(bound, result.objective)
+        status = "OPTIMAL" if bound >= result.objective else result.status
+        result = replace(result, status=status, bound=bound, gap=relative_gap(result.objective, bound))
+    return replace(result, solve_seconds=time.perf_counter() - t0)

@@ -49,7 +49,9 @@ class SolveSettings:
 
     ``improve_share`` [fraction of the limit]: time :func:`staffplan.roster.plan`
     gives best responses before CP-SAT (0 = none; the planning commands use the
-    scenario's ``[solver] improve_share``).
+    scenario's ``[solver] improve_share``). ``lns_share`` [fraction of the time
+    left after them]: time it gives large-neighbourhood search
+    (:mod:`staffplan.roster.lns`) after CP-SAT (0 = none; ``[solver] lns_share``).
     """
 
     time_limit_s: float = 60.0
@@ -59,6 +61,7 @@ class SolveSettings:
     log_search: bool = False
     lp_bound: bool = False
     improve_share: float = 0.0
+    lns_share: float = 0.0
 
 
 @dataclass(frozen=True, eq=False)
@@ -78,6 +81,8 @@ class SolveResult:
     values: dict[tuple[str, int, str], int] = field(default_factory=dict)
     term_values: dict[str, int] = field(default_factory=dict)
     core: tuple[int, ...] = ()
+    solution: tuple[int, ...] = ()
+    """Every model variable's value (by index) of the returned roster, when the solve found one."""
 
     @property
     def feasible(self) -> bool:
@@ -118,7 +123,7 @@ def make_solver(settings: SolveSettings, wall_s: float | None = None) -> cp_mode
     return solver
 
 
-class _LpJob:
+class LpJob:
     """The model's LP relaxation bound [objective units × SCALE], computed in a background thread (HiGHS frees the GIL)."""
 
     def __init__(self, model: cp_model.CpModel, time_limit_s: float) -> None:
@@ -133,14 +138,18 @@ class _LpJob:
         if res is not None:
             self.bound = res.bound
 
-    def result(self) -> float | None:
-        """Wait for the LP (at most its time limit) and return its bound, if any."""
-        self._thread.join()
+    def done(self) -> bool:
+        """True once the LP has finished (with or without a bound)."""
+        return not self._thread.is_alive()
+
+    def result(self, timeout_s: float | None = None) -> float | None:
+        """Wait for the LP (at most its time limit, or ``timeout_s`` [s]) and return its bound, if done."""
+        self._thread.join(timeout_s)
         return self.bound
 
 
 class _Callback(cp_model.CpSolverSolutionCallback):
-    def __init__(self, progress: Progress | None, lp: _LpJob | None = None) -> None:
+    def __init__(self, progress: Progress | None, lp: LpJob | None = None) -> None:
         super().__init__()
         self.progress = progress
         self.lp = lp
@@ -202,6 +211,7 @@ def solve(
     rm: RosterModel, settings: SolveSettings | None = None, progress: Progress | None = None,
     assumptions: Sequence[cp_model.IntVar] = (), hint: Mapping[tuple[str, int, str], int] | None = None,
     t0: float | None = None, fallback_hint: Mapping[tuple[str, int, str], int] | None = None,
+    lp: LpJob | None = None, wait_lp: bool = True,
 ) -> SolveResult:  # fmt: skip
     """Minimise ``Σ terms`` of ``rm`` and return the result (never raises on infeasibility).
 
@@ -210,6 +220,9 @@ def solve(
     value, default: now) — the time limit itself counts from this call.
     A completed hint is reported to ``progress`` as the first solution;
     ``fallback_hint`` is completed instead when ``hint`` cannot be.
+    ``lp``: an LP-bound job already running (instead of starting one with
+    ``settings.lp_bound``); with ``wait_lp=False`` its bound is used only if
+    it is ready when the search stops (a caller that goes on searching waits later).
     """
     settings = settings or SolveSettings()
     t_call = time.perf_counter()
@@ -230,7 +243,8 @@ def solve(
     if assumptions:
         rm.model.AddAssumptions(list(assumptions))
     remaining = max(settings.time_limit_s - (time.perf_counter() - t_call), 0.5)
-    lp = _LpJob(rm.model, remaining) if settings.lp_bound and not assumptions and rm.terms else None
+    if lp is None and settings.lp_bound and not assumptions and rm.terms:
+        lp = LpJob(rm.model, remaining)
     solver = make_solver(settings, remaining)
     cb = _Callback(progress, lp)
     cb.t0 = t0
@@ -242,24 +256,25 @@ def solve(
         if _nonnegative(rm):
             bound = max(bound, 0.0)  # every term is >= 0: 0 is a valid bound
         if lp is not None and code == cp_model.FEASIBLE:
-            extra = lp.result()
+            extra = lp.result() if wait_lp else lp.bound
             if extra is not None:
                 bound = min(max(bound, extra / SCALE), obj)
         seconds = time.perf_counter() - t0
         values = {k: int(solver.Value(v)) for k, v in rm.x.items()}
         term_values = {t.name: int(solver.Value(t.var)) for t in rm.terms}
         first = min(x for x in (cb.first, start_s, seconds) if x is not None)
-        return SolveResult(status, obj, bound, relative_gap(obj, bound), seconds, first, values, term_values)
+        solution = tuple(int(v) for v in solver.ResponseProto().solution)
+        return SolveResult(status, obj, bound, relative_gap(obj, bound), seconds, first, values, term_values, solution=solution)
     seconds = time.perf_counter() - t0
     if start is not None and code == cp_model.UNKNOWN:
         # the search found nothing better in time: the completed hint is a proven-feasible roster
         obj = objective_of(rm, start)
         values = {k: int(start[v.Index()]) for k, v in rm.x.items()}
         term_values = {t.name: int(start[t.var.Index()]) for t in rm.terms}
-        extra = lp.result() if lp is not None else None
+        extra = (lp.result() if wait_lp else lp.bound) if lp is not None else None
         bound = None if extra is None else min(extra / SCALE, obj)
         seconds = time.perf_counter() - t0
-        return SolveResult("FEASIBLE", obj, bound, None if bound is None else relative_gap(obj, bound), seconds, start_s, values, term_values)
+        return SolveResult("FEASIBLE", obj, bound, None if bound is None else relative_gap(obj, bound), seconds, start_s, values, term_values, solution=tuple(start))
     core: tuple[int, ...] = ()
     if code == cp_model.INFEASIBLE and assumptions:
         core = tuple(solver.SufficientAssumptionsForInfeasibility())

@@ -1,0 +1,264 @@
+"""Large-neighbourhood search over a solved roster: free part of it, fix the rest, re-solve, keep the better.
+
+CP-SAT's own LNS picks random variables or constraint-graph neighbours;
+rosters improve by moves along the roster's own axes, which it rarely draws.
+Three neighbourhoods, each freeing the shift literals of some agent-days and
+fixing every other shift literal at the incumbent (by domain, so presolve
+removes them):
+
+- **window**: every agent over ``w`` consecutive days — moves work between
+  days and agents where day-level cover couples them;
+- **agents**: ``k`` random agents over the whole horizon — rebuilds their
+  work/off patterns under the sequence rules;
+- **term**: ``k`` of the agents linked (within two constraint hops) to a
+  penalised objective term, drawn with probability ∝ its cost, plus one
+  random agent — aims the search at a shortfall or a broken request.
+
+Each sub-model is hinted with the complete incumbent and solved by one
+CP-SAT worker for at most :data:`SUB_LIMIT_S`; a solution of equal or lower
+cost becomes the incumbent (equal cost: a sideways move). Sizes adapt:
+a neighbourhood solved to optimality grows the next one of its kind, an
+unfinished one shrinks it. With several workers, that many threads search
+in parallel (CP-SAT frees the GIL); with ``deterministic`` one thread runs
+and both the sub-solves and the whole budget are in *deterministic time*,
+so the same inputs and seed give the same roster.
+"""
+
+from __future__ import annotations
+
+import random
+import threading
+import time
+from collections import defaultdict
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
+
+from ortools.sat.python import cp_model
+
+from staffplan.roster.build import RosterModel, objective_expr
+from staffplan.roster.model import SCALE
+
+SUB_LIMIT_S = 1.0
+"""Limit of one neighbourhood's sub-solve [s, or deterministic s]."""
+
+HOP_CAP = 200
+"""Constraints with more variables than this are not followed when linking terms to agents."""
+
+KINDS = ("window", "agents", "term")
+
+STEP_OVERHEAD_S = 0.2
+"""Wall time [s] kept free per step for building the sub-model and reading its solution."""
+
+MIN_CHARGE = 0.005
+"""Deterministic time [s] charged at least per sub-solve, so that tiny models stop after a bounded number of draws."""
+
+WINDOW0, AGENTS0 = 7, 3
+"""Initial sizes: days of a window [days], agents of an agents/term neighbourhood [agents]."""
+
+
+@dataclass(frozen=True)
+class LnsResult:
+    """Best full assignment (by variable index), its objective [objective units], iterations and improvements run.
+
+    ``optimal``: a neighbourhood that freed every shift literal was solved to optimality.
+    """
+
+    values: list[int]
+    objective: float
+    iterations: int
+    improvements: int
+    optimal: bool = False
+
+
+class _Links:
+    """Agents whose shift literals lie within two constraint hops of a variable (computed on demand, cached)."""
+
+    def __init__(self, rm: RosterModel) -> None:
+        proto = rm.model.Proto()
+        self.x_agent = {lit.Index(): key[0] for key, lit in rm.x.items()}
+        self.var_cts: dict[int, list[int]] = defaultdict(list)
+        self.ct_vars: list[list[int]] = []
+        for i, ct in enumerate(proto.constraints):
+            if ct.has_linear():
+                vs = [v if v >= 0 else -v - 1 for v in ct.linear.vars]
+            elif ct.has_bool_or():
+                vs = [v if v >= 0 else -v - 1 for v in ct.bool_or.literals]
+            else:
+                vs = []
+            self.ct_vars.append(vs)
+            if len(vs) <= HOP_CAP:
+                for v in vs:
+                    self.var_cts[v].append(i)
+        self.cache: dict[int, tuple[str, ...]] = {}
+
+    def __call__(self, root: int) -> tuple[str, ...]:
+        if root not in self.cache:
+            seen, frontier, agents = {root}, [root], set()
+            for _ in range(2):
+                nxt = []
+                for v in frontier:
+                    for c in self.var_cts.get(v, ()):
+                        for w in self.ct_vars[c]:
+                            if w in seen:
+                                continue
+                            seen.add(w)
+                            if w in self.x_agent:
+                                agents.add(self.x_agent[w])
+                            else:
+                                nxt.append(w)
+                frontier = nxt
+            self.cache[root] = tuple(sorted(agents))
+        return self.cache[root]
+
+
+def term_agents(rm: RosterModel) -> dict[int, tuple[str, ...]]:
+    """Objective-term variable index → agents whose shift literals lie within two constraint hops of it."""
+    links = _Links(rm)
+    return {t.var.Index(): links(t.var.Index()) for t in rm.terms}
+
+
+class _Search:
+    """Shared incumbent, adaptive sizes and the neighbourhood sub-solves."""
+
+    def __init__(self, rm: RosterModel, start: Sequence[int], seed: int, deterministic: bool) -> None:
+        self.rm = rm
+        self.deterministic = deterministic
+        self.seed = seed
+        base = rm.model.Clone()
+        base.ClearHints()
+        base.ClearAssumptions()
+        base.Minimize(objective_expr(rm))
+        self.base = base
+        self.values = list(start)
+        self.cost = sum(t.coef * self.values[t.var.Index()] for t in rm.terms)
+        self.lock = threading.Lock()
+        problem = rm.problem
+        self.agents = [a.id for a in problem.agents]
+        self.days = problem.grid.days
+        self.keys = [(k, lit.Index()) for k, lit in rm.x.items()]
+        self.links = _Links(rm)
+        self.size = {"window": min(WINDOW0, self.days), "agents": min(AGENTS0, len(self.agents))}
+        self.iterations = 0
+        self.improvements = 0
+        self.spent_dt = 0.0
+        self.proven = False
+
+    def neighbourhood(self, rng: random.Random, kind: str, values: Sequence[int]) -> tuple[set[str], set[int]]:
+        """(free agents, free days) for one draw of ``kind``."""
+        k = self.size["agents"]
+        if kind == "window":
+            w = self.size["window"]
+            s0 = rng.randrange(0, max(self.days - w + 1, 1))
+            return set(self.agents), set(range(s0, s0 + w))
+        if kind == "term":
+            costly = [(t.var.Index(), t.coef * values[t.var.Index()]) for t in self.rm.terms if t.coef > 0 and values[t.var.Index()] > 0]
+            if costly:
+                idx = rng.choices([i for i, _ in costly], weights=[c for _, c in costly])[0]
+                linked = list(self.links(idx))
+                free = set(rng.sample(linked, min(len(linked), max(k - 1, 1))))
+                rest = [a for a in self.agents if a not in free]
+                free |= set(rng.sample(rest, min(len(rest), 1)))
+                return free, set(range(self.days))
+        return set(rng.sample(self.agents, min(k, len(self.agents)))), set(range(self.days))
+
+    def step(self, rng: random.Random, it: int, wall_left: float) -> None:
+        """Draw one neighbourhood, re-solve it from the incumbent and record the outcome."""
+        with self.lock:
+            values = list(self.values)
+        kind = rng.choice(KINDS)
+        free_a, free_d = self.neighbourhood(rng, kind, values)
+        m = self.base.Clone()
+        proto = m.Proto()
+        fixed = 0
+        for (agent, day, _), idx in self.keys:
+            if agent in free_a and day in free_d:
+                continue
+            dom = proto.variables[idx].domain
+            dom[0] = dom[1] = values[idx]
+            fixed += 1
+        proto.solution_hint.vars.extend(range(len(values)))
+        proto.solution_hint.values.extend(values)
+        solver = cp_model.CpSolver()
+        p = solver.parameters
+        p.num_workers = 1
+        p.random_seed = int(self.seed * 100_003 + it) % (2**31)
+        p.linearization_level = 2
+        if self.deterministic:
+            p.max_deterministic_time = SUB_LIMIT_S
+            p.max_time_in_seconds = 3 * SUB_LIMIT_S
+        else:
+            p.max_time_in_seconds = max(0.05, min(SUB_LIMIT_S, wall_left - STEP_OVERHEAD_S))
+        code = solver.Solve(m)
+        with self.lock:
+            self.iterations += 1
+            self.spent_dt += max(solver.ResponseProto().deterministic_time, MIN_CHARGE)
+            if code == cp_model.OPTIMAL and fixed == 0:
+                self.proven = True  # the whole roster was free: the incumbent is optimal
+            size_kind = "window" if kind == "window" else "agents"
+            if code == cp_model.OPTIMAL:
+                self.size[size_kind] = min(self.size[size_kind] + 1, self.days if size_kind == "window" else len(self.agents))
+            elif code in (cp_model.FEASIBLE, cp_model.UNKNOWN):
+                self.size[size_kind] = max(self.size[size_kind] - 1, 1)
+            if code in (cp_model.OPTIMAL, cp_model.FEASIBLE):
+                new_cost = round(solver.ObjectiveValue())
+                if new_cost <= self.cost:
+                    if new_cost < self.cost:
+                        self.improvements += 1
+                    self.values = list(solver.ResponseProto().solution)
+                    self.cost = new_cost
+
+
+def improve(
+    rm: RosterModel, start: Sequence[int], budget_s: float, *, seed: int = 0, workers: int = 2,
+    deterministic: bool = False, on_improve: Callable[[float], None] | None = None,
+    hold: Callable[[], bool] | None = None,
+) -> LnsResult:  # fmt: skip
+    """Improve the full assignment ``start`` (by variable index) by LNS for ``budget_s`` [s].
+
+    ``budget_s`` is wall time, or deterministic time with ``deterministic``
+    (one thread). ``on_improve(objective)`` [objective units] is called on
+    every strictly better incumbent. While ``hold()`` is true, only one
+    thread searches (the caller runs something else on a core, e.g. the LP bound).
+    """
+    search = _Search(rm, start, seed, deterministic)
+    t_end = time.perf_counter() + budget_s
+    best = [search.cost]
+
+    def report() -> None:
+        if on_improve is not None and search.cost < best[0]:
+            best[0] = search.cost
+            on_improve(search.cost / SCALE)
+
+    if deterministic:
+        rng = random.Random(seed)
+        it = 0
+        while search.spent_dt < budget_s and not search.proven and time.perf_counter() < t_end + 2 * budget_s:
+            search.step(rng, it, SUB_LIMIT_S)
+            report()
+            it += 1
+    else:
+        errors: list[BaseException] = []
+
+        def run(wid: int) -> None:
+            rng = random.Random(seed * 1_000 + wid)
+            it = wid
+            try:
+                while (left := t_end - time.perf_counter()) > STEP_OVERHEAD_S + 0.05 and not search.proven and not errors:
+                    if wid > 0 and hold is not None and hold():
+                        time.sleep(min(0.1, left))
+                        continue
+                    search.step(rng, it, left)
+                    with search.lock:
+                        report()
+                    it += max(workers, 1)
+            except BaseException as exc:  # re-raised in the caller's thread below
+                errors.append(exc)
+
+        threads = [threading.Thread(target=run, args=(w,), name=f"staffplan-lns-{w}", daemon=True) for w in range(max(workers, 1))]
+        for th in threads:
+            th.start()
+        for th in threads:
+            th.join()
+        if errors:
+            raise errors[0]
+    return LnsResult(search.values, search.cost / SCALE, search.iterations, search.improvements, search.proven)
