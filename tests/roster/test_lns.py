@@ -156,10 +156,21 @@ def test_plan_with_lns_improves_cp_sats_roster_and_reports_it_consistently(monke
     assert res.objective < empty
     assert abs(res.objective - _brute_force_optimum(rm)) < 1e-9
     assert abs(res.objective - sum(t.coef * res.term_values[t.name] for t in rm.terms) / 100) < 1e-9
-    assert res.bound is not None and 0 <= res.bound <= res.objective
-    assert res.gap == (res.objective - res.bound) / res.objective
+    assert res.bound == res.objective and res.gap == 0 and res.status == "OPTIMAL"  # the LP bound (320) or the LNS proof
     assert lines and lines[-1][1] == res.objective  # progress reported the improvements
     assert check_roster(p, out.roster.roster) == []
+
+
+def test_plan_with_lns_reports_the_lp_bound_of_the_full_objective(monkeypatch) -> None:
+    """The LP job runs beside CP-SAT and LNS on the model *with* its objective (320 here, the optimum)."""
+    import staffplan.roster as roster_pkg
+    from staffplan.roster.lns import LnsResult
+
+    _poor_cp_sat(monkeypatch)
+    monkeypatch.setattr(roster_pkg, "improve", lambda rm, start, *a, **k: LnsResult(list(start), objective_of(rm, start), 0, 0))
+    out = plan(_problem(), SolveSettings(2.0, 2, 0, lp_bound=True, lns_share=0.5))
+    assert out.result.objective > 320 and abs(out.result.bound - 320) < 1e-6
+    assert out.result.gap == (out.result.objective - out.result.bound) / out.result.objective
 
 
 def test_plan_with_lns_is_deterministic_in_deterministic_mode(monkeypatch) -> None:

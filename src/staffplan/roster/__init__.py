@@ -11,7 +11,7 @@ import time
 from dataclasses import dataclass, replace
 
 from staffplan.errors import InfeasibleError
-from staffplan.roster.build import RosterModel, Term, build_model
+from staffplan.roster.build import RosterModel, Term, build_model, objective_expr
 from staffplan.roster.explain import explain_infeasible, gap_notes, precheck
 from staffplan.roster.extract import Roster, allocate, extract, on_phone_matrix
 from staffplan.roster.hint import DETERMINISTIC_PASSES, best_response_hint, greedy_hint
@@ -80,7 +80,10 @@ def plan(problem: RosterProblem, settings: SolveSettings | None = None, progress
             hint = best_response_hint(rm, budget_end - time.perf_counter(), settings.seed, start=hint, max_passes=passes)
     left = max(settings.time_limit_s - (time.perf_counter() - t0), 1.0)
     lns_s = settings.lns_share * left
-    lp = LpJob(rm.model, left) if settings.lns_share > 0 and settings.lp_bound and rm.terms else None
+    lp = None
+    if settings.lns_share > 0 and settings.lp_bound and rm.terms:
+        rm.model.Minimize(objective_expr(rm))  # the LP job copies the model now
+        lp = LpJob(rm.model, left)
     cp_settings = replace(settings, time_limit_s=max(left - lns_s, 1.0))
     result = solve(rm, cp_settings, progress, hint=hint, t0=t0, fallback_hint=greedy, lp=lp, wait_lp=lp is None)
     if settings.lns_share > 0 and result.status == "FEASIBLE":
