@@ -101,6 +101,17 @@ def test_roster_command_json_and_files(scenario: Path, tmp_path: Path) -> None:
         assert 0 <= week["all"]["service_level"] <= 1
 
 
+def test_roster_command_deterministic_gives_the_same_roster_twice(scenario: Path, tmp_path: Path) -> None:
+    """Best responses, CP-SAT and the neighbourhood search all run on deterministic budgets with --deterministic."""
+    outs = []
+    for k in range(2):
+        out = tmp_path / f"d{k}"
+        res = CliRunner().invoke(cli, ["roster", str(scenario), "--json", "--out", str(out), "--time-limit", "2", "--workers", "2", "--deterministic", "--seed", "3"])
+        assert res.exit_code == 0, res.output
+        outs.append(((out / "roster.csv").read_text(), json.loads(res.stdout)["objective"]))
+    assert outs[0] == outs[1]
+
+
 def test_roster_command_text_output(scenario: Path, tmp_path: Path) -> None:
     res = CliRunner().invoke(cli, ["roster", str(scenario), "--out", str(tmp_path / "o"), "--quiet"])
     assert res.exit_code == 0, res.output

@@ -78,7 +78,8 @@ def plan(problem: RosterProblem, settings: SolveSettings | None = None, progress
                 progress(first_s, obj0, 0.0, relative_gap(obj0, 0.0))
         if passes is None or passes > 0:
             hint = best_response_hint(rm, budget_end - time.perf_counter(), settings.seed, start=hint, max_passes=passes)
-    left = max(settings.time_limit_s - (time.perf_counter() - t0), 1.0)
+    # deterministic mode: budgets in deterministic time, never from the wall clock spent so far
+    left = settings.time_limit_s if settings.deterministic else max(settings.time_limit_s - (time.perf_counter() - t0), 1.0)
     lns_s = settings.lns_share * left
     lp = None
     if settings.lns_share > 0 and settings.lp_bound and rm.terms:
