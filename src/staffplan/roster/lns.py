@@ -14,7 +14,8 @@ removes them):
   penalised objective term, drawn with probability ∝ its cost, plus one
   random agent — aims the search at a shortfall or a broken request.
 
-Each sub-model is hinted with the complete incumbent and solved by one
+Each sub-model is hinted with the complete incumbent, its objective capped
+at the incumbent's cost, and solved by one
 CP-SAT worker for at most :data:`SUB_LIMIT_S`; a solution of equal or lower
 cost becomes the incumbent (equal cost: a sideways move). Sizes adapt:
 a neighbourhood solved to optimality grows the next one of its kind, an
@@ -164,7 +165,7 @@ class _Search:
     def step(self, rng: random.Random, it: int, wall_left: float) -> None:
         """Draw one neighbourhood, re-solve it from the incumbent and record the outcome."""
         with self.lock:
-            values = list(self.values)
+            values, cost = list(self.values), self.cost
         kind = rng.choice(KINDS)
         free_a, free_d = self.neighbourhood(rng, kind, values)
         m = self.base.Clone()
@@ -176,6 +177,7 @@ class _Search:
             dom = proto.variables[idx].domain
             dom[0] = dom[1] = values[idx]
             fixed += 1
+        proto.objective.domain.extend([-(2**62), int(cost)])  # nothing worse than the incumbent: prunes the sub-search
         proto.solution_hint.vars.extend(range(len(values)))
         proto.solution_hint.values.extend(values)
         solver = cp_model.CpSolver()
