@@ -104,10 +104,11 @@ def plan(problem: RosterProblem, settings: SolveSettings | None = None, progress
 
 
 def _improve(rm: RosterModel, result: SolveResult, settings: SolveSettings, lp: LpJob | None, progress: Progress | None, t0: float, budget_s: float) -> SolveResult:
-    """Large-neighbourhood search from CP-SAT's roster for ``budget_s`` [s]; the bound is CP-SAT's or the LP's, whichever is higher."""
+    """Large-neighbourhood search from CP-SAT's roster for ``budget_s`` [s] (deterministic mode: ``lns_share`` of the limit, deterministic s); the bound is CP-SAT's or the LP's, whichever is higher."""
     start = list(result.solution) if result.solution else complete_hint(rm, result.values, settings)
     bound = result.bound
-    if start is not None and budget_s > 0.5:
+    budget = settings.lns_share * settings.time_limit_s if settings.deterministic else budget_s
+    if start is not None and budget > 0.5:
 
         def report(obj: float) -> None:
             if progress is not None:
@@ -115,7 +116,6 @@ def _improve(rm: RosterModel, result: SolveResult, settings: SolveSettings, lp: 
                 b = max(b, lp.bound / SCALE) if lp is not None and lp.bound is not None else b
                 progress(time.perf_counter() - t0, obj, min(b, obj), relative_gap(obj, min(b, obj)))
 
-        budget = settings.lns_share * settings.time_limit_s if settings.deterministic else budget_s
         found = improve(rm, start, budget, seed=settings.seed, workers=settings.workers, deterministic=settings.deterministic, on_improve=report, hold=None if lp is None else (lambda: not lp.done()))
         if found.optimal:
             bound = found.objective  # a neighbourhood freeing every shift was solved to optimality
