@@ -38,6 +38,7 @@ from ortools.sat.python import cp_model
 
 from staffplan.roster.build import RosterModel, objective_expr
 from staffplan.roster.model import SCALE
+from staffplan.roster.solve import objective_of
 
 SUB_LIMIT_S = 1.0
 """Limit of one neighbourhood's sub-solve [s, or deterministic s]."""
@@ -131,7 +132,7 @@ class _Search:
         base.Minimize(objective_expr(rm))
         self.base = base
         self.values = list(start)
-        self.cost = sum(t.coef * self.values[t.var.Index()] for t in rm.terms)
+        self.cost = round(objective_of(rm, self.values) * SCALE)  # [objective units × SCALE], like the sub-solves' objective
         self.lock = threading.Lock()
         problem = rm.problem
         self.agents = [a.id for a in problem.agents]
