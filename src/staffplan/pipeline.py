@@ -156,6 +156,7 @@ def run(
         lp_bound=scenario.solver.lp_bound,
         improve_share=float(scenario.solver.improve_share),
         lns_share=float(scenario.solver.lns_share),
+        colgen_share=float(scenario.solver.colgen_share),
     )
 
     def progress(elapsed: float, obj: float, bound: float, gap: float) -> None:

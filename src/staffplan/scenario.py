@@ -78,6 +78,7 @@ SOLVER_SPEC: Spec = {
     "lp_bound": ((bool,), True, "true or false (also bound the roster by its LP relaxation, solved beside the search)"),
     "improve_share": ((float, int), 0.5, "a fraction in [0, 1): share of the time limit for best responses before CP-SAT"),
     "lns_share": ((float, int), 0.8, "a fraction in [0, 1): share of the time after best responses for neighbourhood search after CP-SAT"),
+    "colgen_share": ((float, int), 0.4, "a fraction in [0, 1): most of the time after best responses for column generation and rounding before CP-SAT"),
 }
 
 WEIGHTS_SPEC: Spec = {
@@ -139,6 +140,7 @@ class SolverSettings:
     lp_bound: bool = True
     improve_share: float = 0.5
     lns_share: float = 0.8
+    colgen_share: float = 0.4
 
 
 @dataclass(frozen=True)
@@ -424,6 +426,8 @@ def from_document(doc: Mapping[str, Any], path: Path) -> Scenario:
         raise ScenarioError("value out of range", file=file, key="solver.improve_share", expected="a fraction in [0, 1)", found=s["improve_share"], hint="0 turns best responses off; 0.5 gives them half the time limit")
     if not 0 <= s["lns_share"] < 1:
         raise ScenarioError("value out of range", file=file, key="solver.lns_share", expected="a fraction in [0, 1)", found=s["lns_share"], hint="0 leaves all the time to CP-SAT; 0.8 gives neighbourhood search 80% of it")
+    if not 0 <= s["colgen_share"] < 1:
+        raise ScenarioError("value out of range", file=file, key="solver.colgen_share", expected="a fraction in [0, 1)", found=s["colgen_share"], hint="0 turns column generation off; 0.4 lets it use at most 40% of the time")
     w = check_table(doc.get("weights", {}), WEIGHTS_SPEC, file=file, key="weights")
     for k, v in w.items():
         _positive(v, file=file, key=f"weights.{k}", allow_zero=True)

@@ -179,3 +179,40 @@ def test_plan_with_lns_is_deterministic_in_deterministic_mode(monkeypatch) -> No
     s = SolveSettings(1.0, 2, 5, deterministic=True, lns_share=0.5)
     a, b = plan(p, s).result, plan(p, s).result
     assert a.values == b.values and a.objective == b.objective
+
+
+def test_sub_solve_limit_doubles_while_the_search_stalls_and_resets_on_improvement() -> None:
+    import staffplan.roster.lns as lns
+
+    rm = build_model(_problem())
+    search = lns._Search(rm, complete_hint(rm, {k: 0 for k in rm.x}, SolveSettings(5, 1, 0)), 0, False)
+    assert search.sub_limit() == lns.SUB_LIMIT_S
+    search.stall = lns.STALL_STEPS
+    assert search.sub_limit() == 2 * lns.SUB_LIMIT_S
+    search.stall = 100 * lns.STALL_STEPS
+    assert search.sub_limit() == lns.MAX_SUB_LIMIT_S
+    import random
+
+    search.stall = 5 * lns.STALL_STEPS
+    search.step(random.Random(0), 0, 5.0)  # from the empty roster any neighbourhood improves
+    assert search.stall == 0 and search.sub_limit() == lns.SUB_LIMIT_S
+
+
+def test_terms_whose_neighbourhoods_failed_are_drawn_less() -> None:
+    import random
+
+    import staffplan.roster.lns as lns
+
+    rm = build_model(_problem())
+    search = lns._Search(rm, complete_hint(rm, {k: 0 for k in rm.x}, SolveSettings(5, 1, 0)), 0, False)
+    costly = [t.var.Index() for t in rm.terms if t.coef > 0 and search.values[t.var.Index()] > 0]
+    assert len(costly) > 1
+    for idx in costly[1:]:
+        search.luck[idx] = 0.0  # every term but the first failed
+    rng = random.Random(0)
+    assert {search._costly(rng, search.values) for _ in range(20)} == {costly[0]}
+    days = search.links.days(costly[0])
+    free_a, free_d, aim = search.neighbourhood(random.Random(1), "window", search.values)
+    assert free_a == set(search.agents) and len(free_d) == search.size["window"]
+    if aim is not None:  # a window aimed at the term covers one of its days
+        assert free_d & set(days)

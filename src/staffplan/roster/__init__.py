@@ -12,6 +12,7 @@ from dataclasses import dataclass, replace
 
 from staffplan.errors import InfeasibleError
 from staffplan.roster.build import RosterModel, Term, build_model, objective_expr
+from staffplan.roster.colgen import Decomposed, decomposed_start
 from staffplan.roster.explain import explain_infeasible, gap_notes, precheck
 from staffplan.roster.extract import Roster, allocate, extract, on_phone_matrix
 from staffplan.roster.hint import DETERMINISTIC_PASSES, best_response_hint, greedy_hint
@@ -80,19 +81,43 @@ def plan(problem: RosterProblem, settings: SolveSettings | None = None, progress
             hint = best_response_hint(rm, budget_end - time.perf_counter(), settings.seed, start=hint, max_passes=passes)
     # deterministic mode: budgets in deterministic time, never from the wall clock spent so far
     left = settings.time_limit_s if settings.deterministic else max(settings.time_limit_s - (time.perf_counter() - t0), 1.0)
+    cg: Decomposed | None = None
+    if settings.colgen_share > 0 and rm.terms:
+        cg = decomposed_start(rm, hint, settings, settings.colgen_share * left, progress, t0)
+        if cg is not None:
+            hint = cg.hint
+            if cg.optimal:
+                return _finish(problem, rm, cg.result(rm, t0, first_s))
+            left = settings.time_limit_s * (1 - settings.colgen_share) if settings.deterministic else max(settings.time_limit_s - (time.perf_counter() - t0), 1.0)
     lns_s = settings.lns_share * left
     lp = None
-    if settings.lns_share > 0 and settings.lp_bound and rm.terms:
+    if settings.lns_share > 0 and settings.lp_bound and rm.terms and (cg is None or not cg.converged):
         rm.model.Minimize(objective_expr(rm))  # the LP job copies the model now
         lp = LpJob(rm.model, left)
     cp_settings = replace(settings, time_limit_s=max(left - lns_s, 1.0))
-    result = solve(rm, cp_settings, progress, hint=hint, t0=t0, fallback_hint=greedy, lp=lp, wait_lp=lp is None)
+    known = None if cg is None else cg.bound
+    result = solve(rm, cp_settings, progress, hint=hint, t0=t0, fallback_hint=greedy, lp=lp, wait_lp=lp is None, known_bound=known)
     if settings.lns_share > 0 and result.status == "FEASIBLE":
-        result = _improve(rm, result, settings, lp, progress, t0, settings.time_limit_s - (time.perf_counter() - t0))
+        result = _improve(rm, result, settings, lp, progress, t0, settings.time_limit_s - (time.perf_counter() - t0), known)
+    elif known is not None and result.feasible:
+        result = _with_bound(result, known)
     if first_s is not None and result.feasible and (result.first_solution_seconds is None or first_s < result.first_solution_seconds):
         result = replace(result, first_solution_seconds=first_s)
+    return _finish(problem, rm, result, settings)
+
+
+def _with_bound(result: SolveResult, bound: float) -> SolveResult:
+    """``result`` with ``bound`` [objective units] if it is better than its own (OPTIMAL once it meets the objective)."""
+    if result.objective is None or (result.bound is not None and result.bound >= bound):
+        return result
+    b = min(bound, result.objective)
+    return replace(result, bound=b, gap=relative_gap(result.objective, b), status="OPTIMAL" if b >= result.objective else result.status)
+
+
+def _finish(problem: RosterProblem, rm: RosterModel, result: SolveResult, settings: SolveSettings | None = None) -> Outcome:
+    """Explain a failed solve, or extract the roster."""
     if result.status == "INFEASIBLE":
-        raise explain_infeasible(problem, settings)
+        raise explain_infeasible(problem, settings or SolveSettings())
     if not result.feasible:
         raise InfeasibleError(
             f"no roster found within the time limit (status {result.status})",
@@ -103,12 +128,15 @@ def plan(problem: RosterProblem, settings: SolveSettings | None = None, progress
     return Outcome(result, roster, tuple(gap_notes(rm, diff)), rm)
 
 
-def _improve(rm: RosterModel, result: SolveResult, settings: SolveSettings, lp: LpJob | None, progress: Progress | None, t0: float, budget_s: float) -> SolveResult:
+def _improve(rm: RosterModel, result: SolveResult, settings: SolveSettings, lp: LpJob | None, progress: Progress | None, t0: float, budget_s: float, known: float | None = None) -> SolveResult:
     """Large-neighbourhood search from CP-SAT's roster for ``budget_s`` [s] (deterministic mode: ``lns_share`` of the limit, deterministic s); the bound is CP-SAT's or the LP's, whichever is higher."""
     start = list(result.solution) if result.solution else complete_hint(rm, result.values, settings)
     bound = result.bound
     budget = settings.lns_share * settings.time_limit_s if settings.deterministic else budget_s
     if start is not None and budget > 0.5:
+
+        if known is not None:
+            bound = known if bound is None else max(bound, known)
 
         def report(obj: float) -> None:
             if progress is not None:
@@ -116,7 +144,8 @@ def _improve(rm: RosterModel, result: SolveResult, settings: SolveSettings, lp: 
                 b = max(b, lp.bound / SCALE) if lp is not None and lp.bound is not None else b
                 progress(time.perf_counter() - t0, obj, min(b, obj), relative_gap(obj, min(b, obj)))
 
-        found = improve(rm, start, budget, seed=settings.seed, workers=settings.workers, deterministic=settings.deterministic, on_improve=report, hold=None if lp is None else (lambda: not lp.done()))
+        target = None if bound is None else bound
+        found = improve(rm, start, budget, seed=settings.seed, workers=settings.workers, deterministic=settings.deterministic, on_improve=report, hold=None if lp is None else (lambda: not lp.done()), target=target)
         if found.optimal:
             bound = found.objective  # a neighbourhood freeing every shift was solved to optimality
         if found.objective < result.objective:
@@ -128,6 +157,8 @@ def _improve(rm: RosterModel, result: SolveResult, settings: SolveSettings, lp: 
                 solution=tuple(int(v) for v in found.values),
             )
     extra = lp.result(max(t0 + settings.time_limit_s - time.perf_counter(), 0.0) + 0.5) if lp is not None else None  # never past the limit
+    if known is not None:
+        bound = known if bound is None else max(bound, known)
     if extra is not None:
         bound = max(bound if bound is not None else extra / SCALE, extra / SCALE)
     if bound is not None:

@@ -7,19 +7,25 @@ fixing every other shift literal at the incumbent (by domain, so presolve
 removes them):
 
 - **window**: every agent over ``w`` consecutive days — moves work between
-  days and agents where day-level cover couples them;
+  days and agents where day-level cover couples them; half the windows
+  contain a day of a penalised term (drawn as for **term**);
 - **agents**: ``k`` random agents over the whole horizon — rebuilds their
   work/off patterns under the sequence rules;
 - **term**: ``k`` of the agents linked (within two constraint hops) to a
-  penalised objective term, drawn with probability ∝ its cost, plus one
-  random agent — aims the search at a shortfall or a broken request.
+  penalised objective term, drawn with probability ∝ its cost × its luck
+  (halved each time a neighbourhood aimed at it fails to improve, reset when
+  one does: forced shortfalls stop drawing the search), plus one random
+  agent — aims the search at a shortfall or a broken request.
 
 Each sub-model is hinted with the complete incumbent, its objective capped
 at the incumbent's cost, and solved by one
 CP-SAT worker for at most :data:`SUB_LIMIT_S`; a solution of equal or lower
 cost becomes the incumbent (equal cost: a sideways move). Sizes adapt:
 a neighbourhood solved to optimality grows the next one of its kind, an
-unfinished one shrinks it. With several workers, that many threads search
+unfinished one shrinks it. When :data:`STALL_STEPS` steps in a row bring no
+strict improvement, the sub-solve limit doubles (up to
+:data:`MAX_SUB_LIMIT_S`), so that larger neighbourhoods become solvable
+(a local optimum of the small ones); an improvement resets it. With several workers, that many threads search
 in parallel (CP-SAT frees the GIL); with ``deterministic`` one thread runs
 and both the sub-solves and the whole budget are in *deterministic time*,
 so the same inputs and seed give the same roster.
@@ -48,6 +54,12 @@ HOP_CAP = 200
 
 KINDS = ("window", "agents", "term")
 
+STALL_STEPS = 40
+"""Steps without a strict improvement after which the sub-solve limit doubles (the search is stuck at neighbourhoods it can solve in time)."""
+
+MAX_SUB_LIMIT_S = 4.0
+"""Most a sub-solve's limit grows to by doubling [s, or deterministic s]."""
+
 STEP_OVERHEAD_S = 0.2
 """Wall time [s] kept free per step for building the sub-model and reading its solution."""
 
@@ -73,11 +85,11 @@ class LnsResult:
 
 
 class _Links:
-    """Agents whose shift literals lie within two constraint hops of a variable (computed on demand, cached)."""
+    """Agents (and their days) whose shift literals lie within two constraint hops of a variable (computed on demand, cached)."""
 
     def __init__(self, rm: RosterModel) -> None:
         proto = rm.model.Proto()
-        self.x_agent = {lit.Index(): key[0] for key, lit in rm.x.items()}
+        self.x_key = {lit.Index(): (key[0], key[1]) for key, lit in rm.x.items()}
         self.var_cts: dict[int, list[int]] = defaultdict(list)
         self.ct_vars: list[list[int]] = []
         for i, ct in enumerate(proto.constraints):
@@ -91,11 +103,11 @@ class _Links:
             if len(vs) <= HOP_CAP:
                 for v in vs:
                     self.var_cts[v].append(i)
-        self.cache: dict[int, tuple[str, ...]] = {}
+        self.cache: dict[int, tuple[tuple[str, ...], tuple[int, ...]]] = {}
 
-    def __call__(self, root: int) -> tuple[str, ...]:
+    def _walk(self, root: int) -> tuple[tuple[str, ...], tuple[int, ...]]:
         if root not in self.cache:
-            seen, frontier, agents = {root}, [root], set()
+            seen, frontier, agents, days = {root}, [root], set(), set()
             for _ in range(2):
                 nxt = []
                 for v in frontier:
@@ -104,13 +116,21 @@ class _Links:
                             if w in seen:
                                 continue
                             seen.add(w)
-                            if w in self.x_agent:
-                                agents.add(self.x_agent[w])
+                            if w in self.x_key:
+                                agents.add(self.x_key[w][0])
+                                days.add(self.x_key[w][1])
                             else:
                                 nxt.append(w)
                 frontier = nxt
-            self.cache[root] = tuple(sorted(agents))
+            self.cache[root] = (tuple(sorted(agents)), tuple(sorted(days)))
         return self.cache[root]
+
+    def __call__(self, root: int) -> tuple[str, ...]:
+        return self._walk(root)[0]
+
+    def days(self, root: int) -> tuple[int, ...]:
+        """Horizon days of the shift literals within two hops of ``root``."""
+        return self._walk(root)[1]
 
 
 def term_agents(rm: RosterModel) -> dict[int, tuple[str, ...]]:
@@ -141,34 +161,58 @@ class _Search:
         self.links = _Links(rm)
         self.size = {"window": min(WINDOW0, self.days), "agents": min(AGENTS0, len(self.agents))}
         self.iterations = 0
+        self.stall = 0
         self.improvements = 0
         self.spent_dt = 0.0
         self.proven = False
+        self.luck: dict[int, float] = {}
+        self.target = -float("inf")
 
-    def neighbourhood(self, rng: random.Random, kind: str, values: Sequence[int]) -> tuple[set[str], set[int]]:
-        """(free agents, free days) for one draw of ``kind``."""
+    def done(self) -> bool:
+        """The incumbent is proven optimal (a free sub-solve, or it meets the target bound)."""
+        return self.proven or self.cost <= self.target
+
+    def sub_limit(self) -> float:
+        """This step's sub-solve limit [s]: doubled for every :data:`STALL_STEPS` steps without a strict improvement, at most :data:`MAX_SUB_LIMIT_S`."""
+        return min(SUB_LIMIT_S * 2 ** (self.stall // STALL_STEPS), MAX_SUB_LIMIT_S)
+
+    def _costly(self, rng: random.Random, values: Sequence[int]) -> int | None:
+        """A penalised term's variable, drawn ∝ cost × its luck (halved by each failed neighbourhood aimed at it)."""
+        costly = [(t.var.Index(), t.coef * values[t.var.Index()] * self.luck.get(t.var.Index(), 1.0)) for t in self.rm.terms if t.coef > 0 and values[t.var.Index()] > 0]
+        if not costly:
+            return None
+        return rng.choices([i for i, _ in costly], weights=[c for _, c in costly])[0]
+
+    def neighbourhood(self, rng: random.Random, kind: str, values: Sequence[int]) -> tuple[set[str], set[int], int | None]:
+        """(free agents, free days, the term aimed at or None) for one draw of ``kind``."""
         k = self.size["agents"]
         if kind == "window":
             w = self.size["window"]
-            s0 = rng.randrange(0, max(self.days - w + 1, 1))
-            return set(self.agents), set(range(s0, s0 + w))
+            idx = self._costly(rng, values) if rng.random() < 0.5 else None
+            days = self.links.days(idx) if idx is not None else ()
+            if days:
+                centre = rng.choice(days)
+                s0 = min(max(centre - rng.randrange(w), 0), max(self.days - w, 0))
+            else:
+                idx = None
+                s0 = rng.randrange(0, max(self.days - w + 1, 1))
+            return set(self.agents), set(range(s0, s0 + w)), idx
         if kind == "term":
-            costly = [(t.var.Index(), t.coef * values[t.var.Index()]) for t in self.rm.terms if t.coef > 0 and values[t.var.Index()] > 0]
-            if costly:
-                idx = rng.choices([i for i, _ in costly], weights=[c for _, c in costly])[0]
+            idx = self._costly(rng, values)
+            if idx is not None:
                 linked = list(self.links(idx))
                 free = set(rng.sample(linked, min(len(linked), max(k - 1, 1))))
                 rest = [a for a in self.agents if a not in free]
                 free |= set(rng.sample(rest, min(len(rest), 1)))
-                return free, set(range(self.days))
-        return set(rng.sample(self.agents, min(k, len(self.agents)))), set(range(self.days))
+                return free, set(range(self.days)), idx
+        return set(rng.sample(self.agents, min(k, len(self.agents)))), set(range(self.days)), None
 
     def step(self, rng: random.Random, it: int, wall_left: float) -> None:
         """Draw one neighbourhood, re-solve it from the incumbent and record the outcome."""
         with self.lock:
             values, cost = list(self.values), self.cost
         kind = rng.choice(KINDS)
-        free_a, free_d = self.neighbourhood(rng, kind, values)
+        free_a, free_d, aim = self.neighbourhood(rng, kind, values)
         m = self.base.Clone()
         proto = m.Proto()
         fixed = 0
@@ -181,19 +225,22 @@ class _Search:
         proto.objective.domain.extend([-(2**62), int(cost)])  # nothing worse than the incumbent: prunes the sub-search
         proto.solution_hint.vars.extend(range(len(values)))
         proto.solution_hint.values.extend(values)
+        with self.lock:
+            limit = self.sub_limit()
         solver = cp_model.CpSolver()
         p = solver.parameters
         p.num_workers = 1
         p.random_seed = int(self.seed * 100_003 + it) % (2**31)
         p.linearization_level = 2
         if self.deterministic:
-            p.max_deterministic_time = SUB_LIMIT_S
-            p.max_time_in_seconds = 3 * SUB_LIMIT_S
+            p.max_deterministic_time = limit
+            p.max_time_in_seconds = 3 * limit
         else:
-            p.max_time_in_seconds = max(0.05, min(SUB_LIMIT_S, wall_left - STEP_OVERHEAD_S))
+            p.max_time_in_seconds = max(0.05, min(limit, wall_left - STEP_OVERHEAD_S))
         code = solver.Solve(m)
         with self.lock:
             self.iterations += 1
+            self.stall += 1
             self.spent_dt += max(solver.ResponseProto().deterministic_time, MIN_CHARGE)
             if code == cp_model.OPTIMAL and fixed == 0:
                 self.proven = True  # the whole roster was free: the incumbent is optimal
@@ -202,11 +249,15 @@ class _Search:
                 self.size[size_kind] = min(self.size[size_kind] + 1, self.days if size_kind == "window" else len(self.agents))
             elif code in (cp_model.FEASIBLE, cp_model.UNKNOWN):
                 self.size[size_kind] = max(self.size[size_kind] - 1, 1)
+            if aim is not None:
+                better = code in (cp_model.OPTIMAL, cp_model.FEASIBLE) and round(solver.ObjectiveValue()) < cost
+                self.luck[aim] = 1.0 if better else self.luck.get(aim, 1.0) * 0.5
             if code in (cp_model.OPTIMAL, cp_model.FEASIBLE):
                 new_cost = round(solver.ObjectiveValue())
                 if new_cost <= self.cost:
                     if new_cost < self.cost:
                         self.improvements += 1
+                        self.stall = 0
                     self.values = list(solver.ResponseProto().solution)
                     self.cost = new_cost
 
@@ -214,7 +265,7 @@ class _Search:
 def improve(
     rm: RosterModel, start: Sequence[int], budget_s: float, *, seed: int = 0, workers: int = 2,
     deterministic: bool = False, on_improve: Callable[[float], None] | None = None,
-    hold: Callable[[], bool] | None = None,
+    hold: Callable[[], bool] | None = None, target: float | None = None,
 ) -> LnsResult:  # fmt: skip
     """Improve the full assignment ``start`` (by variable index) by LNS for ``budget_s`` [s].
 
@@ -222,8 +273,12 @@ def improve(
     (one thread). ``on_improve(objective)`` [objective units] is called on
     every strictly better incumbent. While ``hold()`` is true, only one
     thread searches (the caller runs something else on a core, e.g. the LP bound).
+    The search stops once the incumbent costs ``target`` [objective units] or
+    less (a known lower bound: it is optimal).
     """
     search = _Search(rm, start, seed, deterministic)
+    if target is not None:
+        search.target = target * SCALE + 1e-6
     t_end = time.perf_counter() + budget_s
     best = [search.cost]
 
@@ -235,7 +290,7 @@ def improve(
     if deterministic:
         rng = random.Random(seed)
         it = 0
-        while search.spent_dt < budget_s and not search.proven and time.perf_counter() < t_end + 2 * budget_s:
+        while search.spent_dt < budget_s and not search.done() and time.perf_counter() < t_end + 2 * budget_s:
             search.step(rng, it, SUB_LIMIT_S)
             report()
             it += 1
@@ -246,7 +301,7 @@ def improve(
             rng = random.Random(seed * 1_000 + wid)
             it = wid
             try:
-                while (left := t_end - time.perf_counter()) > STEP_OVERHEAD_S + 0.05 and not search.proven and not errors:
+                while (left := t_end - time.perf_counter()) > STEP_OVERHEAD_S + 0.05 and not search.done() and not errors:
                     if wid > 0 and hold is not None and hold():
                         time.sleep(min(0.1, left))
                         continue
@@ -264,4 +319,4 @@ def improve(
             th.join()
         if errors:
             raise errors[0]
-    return LnsResult(search.values, search.cost / SCALE, search.iterations, search.improvements, search.proven)
+    return LnsResult(search.values, search.cost / SCALE, search.iterations, search.improvements, search.done())

@@ -1,4 +1,4 @@
-"""Solve a built roster model: the only place that runs CP-SAT on the full model (hint.py solves one-agent models).
+"""Solve a built roster model; ``make_solver`` sets the parameters of every full-model CP-SAT solve (lns and colgen solve restricted copies).
 
 Every solver parameter is set explicitly. With ``deterministic=True`` the
 search is CP-SAT's interleaved deterministic parallel search and the time
@@ -52,6 +52,9 @@ class SolveSettings:
     scenario's ``[solver] improve_share``). ``lns_share`` [fraction of the time
     left after them]: time it gives large-neighbourhood search
     (:mod:`staffplan.roster.lns`) after CP-SAT (0 = none; ``[solver] lns_share``).
+    ``colgen_share`` [fraction of the time left after best responses]: at most
+    this much goes to column generation and rounding its LP solution before
+    CP-SAT (:mod:`staffplan.roster.colgen`; 0 = none; ``[solver] colgen_share``).
     """
 
     time_limit_s: float = 60.0
@@ -62,6 +65,7 @@ class SolveSettings:
     lp_bound: bool = False
     improve_share: float = 0.0
     lns_share: float = 0.0
+    colgen_share: float = 0.0
 
 
 @dataclass(frozen=True, eq=False)
@@ -149,10 +153,11 @@ class LpJob:
 
 
 class _Callback(cp_model.CpSolverSolutionCallback):
-    def __init__(self, progress: Progress | None, lp: LpJob | None = None) -> None:
+    def __init__(self, progress: Progress | None, lp: LpJob | None = None, known_bound: float | None = None) -> None:
         super().__init__()
         self.progress = progress
         self.lp = lp
+        self.known = known_bound
         self.t0 = time.perf_counter()
         self.first: float | None = None
 
@@ -164,7 +169,11 @@ class _Callback(cp_model.CpSolverSolutionCallback):
             obj, bound = self.ObjectiveValue() / SCALE, self.BestObjectiveBound() / SCALE
             if self.lp is not None and self.lp.bound is not None:
                 bound = max(bound, self.lp.bound / SCALE)
+            if self.known is not None:
+                bound = min(max(bound, self.known), obj)
             self.progress(elapsed, obj, bound, relative_gap(obj, bound))
+        if self.known is not None and self.ObjectiveValue() <= self.known * SCALE + 1e-6:
+            self.StopSearch()  # the roster meets a known bound: optimal
 
 
 def complete_hint(rm: RosterModel, shifts: Mapping[tuple[str, int, str], int], settings: SolveSettings) -> list[int] | None:
@@ -211,7 +220,7 @@ def solve(
     rm: RosterModel, settings: SolveSettings | None = None, progress: Progress | None = None,
     assumptions: Sequence[cp_model.IntVar] = (), hint: Mapping[tuple[str, int, str], int] | None = None,
     t0: float | None = None, fallback_hint: Mapping[tuple[str, int, str], int] | None = None,
-    lp: LpJob | None = None, wait_lp: bool = True,
+    lp: LpJob | None = None, wait_lp: bool = True, known_bound: float | None = None,
 ) -> SolveResult:  # fmt: skip
     """Minimise ``Σ terms`` of ``rm`` and return the result (never raises on infeasibility).
 
@@ -223,6 +232,8 @@ def solve(
     ``lp``: an LP-bound job already running (instead of starting one with
     ``settings.lp_bound``); with ``wait_lp=False`` its bound is used only if
     it is ready when the search stops (a caller that goes on searching waits later).
+    ``known_bound`` [objective units]: a valid bound found elsewhere (column
+    generation): the search stops once a roster meets it, and it counts as the bound.
     """
     settings = settings or SolveSettings()
     t_call = time.perf_counter()
@@ -246,7 +257,7 @@ def solve(
     if lp is None and settings.lp_bound and not assumptions and rm.terms:
         lp = LpJob(rm.model, remaining)
     solver = make_solver(settings, remaining)
-    cb = _Callback(progress, lp)
+    cb = _Callback(progress, lp, known_bound)
     cb.t0 = t0
     code = solver.Solve(rm.model, cb)
     status = solver.StatusName(code)
@@ -259,6 +270,10 @@ def solve(
             extra = lp.result() if wait_lp else lp.bound
             if extra is not None:
                 bound = min(max(bound, extra / SCALE), obj)
+        if known_bound is not None:
+            bound = min(max(bound, known_bound), obj)
+        if bound >= obj:
+            status = "OPTIMAL"
         seconds = time.perf_counter() - t0
         values = {k: int(solver.Value(v)) for k, v in rm.x.items()}
         term_values = {t.name: int(solver.Value(t.var)) for t in rm.terms}
@@ -273,8 +288,10 @@ def solve(
         term_values = {t.name: int(start[t.var.Index()]) for t in rm.terms}
         extra = (lp.result() if wait_lp else lp.bound) if lp is not None else None
         bound = None if extra is None else min(extra / SCALE, obj)
+        if known_bound is not None:
+            bound = min(max(bound if bound is not None else known_bound, known_bound), obj)
         seconds = time.perf_counter() - t0
-        return SolveResult("FEASIBLE", obj, bound, None if bound is None else relative_gap(obj, bound), seconds, start_s, values, term_values, solution=tuple(start))
+        return SolveResult("OPTIMAL" if bound is not None and bound >= obj else "FEASIBLE", obj, bound, None if bound is None else relative_gap(obj, bound), seconds, start_s, values, term_values, solution=tuple(start))
     core: tuple[int, ...] = ()
     if code == cp_model.INFEASIBLE and assumptions:
         core = tuple(solver.SufficientAssumptionsForInfeasibility())
