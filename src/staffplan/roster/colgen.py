@@ -252,6 +252,8 @@ class ColGenResult:
     fractional: np.ndarray | None
     """Convex-combination value of every model variable (block variables only; master ones from the LP), or None."""
     converged: bool = False
+    too_slow: bool = False
+    """Stopped early: ``expected_rounds`` rounds at the pace so far would not fit in the budget."""
     history: list[tuple[float, float, float]] = field(default_factory=list)
     """(seconds, LP value, bound) per round [s, objective units]."""
 
@@ -380,8 +382,8 @@ def column_generation(
     master LP's fractional solution. Blocks are priced on ``threads``
     threads. Stops when converged, when the budget is spent, when the bound
     reaches ``cutoff`` [objective units], when ``stop()`` is true, or — with
-    ``expected_rounds`` — after the first round if that many rounds as
-    slow as it would not fit in the budget (a model too large to converge in time).
+    ``expected_rounds`` — as soon as, at the mean pace of the rounds so far,
+    that many rounds would not fit in the budget (a model too large to converge in time).
     With ``deterministic`` the budget is deterministic time (pricing
     solves' own, plus :data:`LP_ITERATION_DTIME` per master simplex
     iteration) and the result does not depend on machine load.
@@ -425,6 +427,7 @@ def column_generation(
     lp_value: float | None = None
     fractional: np.ndarray | None = None
     converged = False
+    too_slow = False
     rounds = 0
     pool = ThreadPoolExecutor(max_workers=max(int(threads), 1), thread_name_prefix="staffplan-pricing") if threads > 1 else None
 
@@ -442,7 +445,6 @@ def column_generation(
 
     try:
         while left() > 0 and not (stop is not None and stop()):
-            t_round = time.perf_counter()
             rounds += 1
             it0 = master.lp.iterations()
             solved = master.solve(max(left(), 0.1) if not deterministic else wall_end - time.perf_counter())
@@ -489,19 +491,23 @@ def column_generation(
                 break
             if cutoff is not None and best_bound >= cutoff - 1e-9:
                 break
-            if rounds == 1 and expected_rounds is not None and not deterministic and (time.perf_counter() - t_round) * (expected_rounds - 1) > left():
+            if expected_rounds is not None and not deterministic and rounds < expected_rounds and (time.perf_counter() - t0) / rounds * (expected_rounds - rounds) > left():
+                too_slow = True  # at this pace the expected rounds do not fit: the model is too large for the budget
                 break
     finally:
         if pool is not None:
             pool.shutdown(wait=True)
-    return ColGenResult(best_bound if math.isfinite(best_bound) else None, lp_value, rounds, cols, fractional, converged, history)
+    return ColGenResult(best_bound if math.isfinite(best_bound) else None, lp_value, rounds, cols, fractional, converged, too_slow, history)
 
 
 EXPECTED_ROUNDS = 20
-"""Rounds column generation is expected to need; a model whose rounds are too slow for that many stops after one."""
+"""Rounds column generation is expected to need; a model whose rounds are too slow for that many stops early."""
 
 RENS_SHARE = 0.2
 """Least share of the column-generation budget kept for rounding its LP solution (:func:`rens`)."""
+
+MIN_BUDGET_S = 5.0
+"""Column generation is not tried with less than this budget [s]: completing, decomposing and one round cost seconds on large models."""
 
 
 def objective_grain(rm: RosterModel) -> int:
@@ -580,12 +586,15 @@ def decomposed_start(
 ) -> Decomposed | None:  # fmt: skip
     """Column generation from ``hint`` (shift literals) for at most ``budget_s`` [s], then :func:`rens` on its LP solution.
 
-    None when the model does not decompose by agent or ``hint`` cannot be
-    completed. The roster returned is the better of ``hint`` and the rounded
-    LP solution; the bound is column generation's Lagrangian bound.
+    None when the budget is under :data:`MIN_BUDGET_S`, the model does not
+    decompose by agent or ``hint`` cannot be completed. The roster returned is the better of ``hint`` and the rounded
+    LP solution (not tried when the rounds were too slow: that LP is far
+    from converged); the bound is column generation's Lagrangian bound.
     """
     t0 = time.perf_counter() if t0 is None else t0
     t_start = time.perf_counter()
+    if budget_s < MIN_BUDGET_S:
+        return None
     start = complete_hint(rm, hint, settings)
     if start is None:
         return None
@@ -600,7 +609,7 @@ def decomposed_start(
         expected_rounds=EXPECTED_ROUNDS, cutoff=cost * SCALE,
     )  # fmt: skip
     bound = None if cg.bound is None else rounded_bound(rm, cg.bound)
-    if cg.fractional is not None and not (bound is not None and bound >= cost):
+    if cg.fractional is not None and not cg.too_slow and not (bound is not None and bound >= cost):
         spent = cg_budget if settings.deterministic else time.perf_counter() - t_start
         found = rens(rm, cg.fractional, settings, max(budget_s - spent, RENS_SHARE * budget_s), stop_at=bound)
         if found is not None and objective_of(rm, found) < cost:
