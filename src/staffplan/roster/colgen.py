@@ -500,7 +500,7 @@ def column_generation(
     return ColGenResult(best_bound if math.isfinite(best_bound) else None, lp_value, rounds, cols, fractional, converged, too_slow, history)
 
 
-EXPECTED_ROUNDS = 20
+EXPECTED_ROUNDS = 12
 """Rounds column generation is expected to need; a model whose rounds are too slow for that many stops early."""
 
 RENS_SHARE = 0.2
