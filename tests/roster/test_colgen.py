@@ -147,3 +147,14 @@ def test_plan_with_column_generation_is_optimal_valid_and_deterministic() -> Non
     d = SolveSettings(2.0, 2, 3, deterministic=True, lns_share=0.5, colgen_share=0.4)
     a, b = plan(p, d).result, plan(p, d).result
     assert a.values == b.values and a.objective == b.objective
+
+
+def test_column_generation_gives_up_at_once_when_its_rounds_cannot_fit_the_budget() -> None:
+    rm = build_model(_problem())
+    start = _start(rm)
+    dec = decompose(rm)
+    assert dec is not None
+    res = column_generation(dec, start, 0.5, threads=2, expected_rounds=10**6)  # a million rounds never fit in 0.5 s
+    assert res.too_slow and not res.converged and res.rounds == 1
+    rounded = decomposed_start(rm, {k: 0 for k in rm.x}, SolveSettings(10, 2, 0), 4.0)
+    assert rounded is None  # under MIN_BUDGET_S: not tried at all

@@ -434,14 +434,29 @@ def column_generation(
     def units(raw: float) -> float:
         return dec.scaling * (raw + dec.offset)
 
-    def price(duals: np.ndarray, rnd: int) -> list[tuple[float, list[np.ndarray], float]]:
-        limit = max(min(PRICE_LIMIT_S, left()), 0.01)
+    def price(duals: np.ndarray, rnd: int, probe: bool = False) -> list[tuple[float, list[np.ndarray], float]] | None:
+        """Price every block (None: ``probe`` found a round would be too slow for ``expected_rounds``)."""
 
         def one(b: int) -> tuple[float, list[np.ndarray], float]:
+            limit = min(PRICE_LIMIT_S, left())  # solves never run past the budget
+            if limit <= 0:
+                return -math.inf, [], 0.0
             blk = dec.blocks[b]
             return pricers[b].solve(blk.cost - blk.link.T @ duals, limit, seed + rnd, deterministic)
 
-        return list(pool.map(one, range(len(pricers)))) if pool is not None else [one(b) for b in range(len(pricers))]
+        def run(blocks: Sequence[int]) -> list[tuple[float, list[np.ndarray], float]]:
+            return list(pool.map(one, blocks)) if pool is not None else [one(b) for b in blocks]
+
+        nb = len(pricers)
+        head = min(nb, 2 * max(int(threads), 1)) if probe else nb
+        t = time.perf_counter()
+        out = run(range(head))
+        if head < nb:
+            per_round = (time.perf_counter() - t) * nb / head
+            if expected_rounds is not None and per_round * expected_rounds > left():
+                return None
+            out += run(range(head, nb))
+        return out
 
     try:
         while left() > 0 and not (stop is not None and stop()):
@@ -466,7 +481,12 @@ def column_generation(
             complete = True
             for attempt in (0, 1):
                 sep = pi if centre is None or attempt == 1 else SMOOTHING * centre + (1 - SMOOTHING) * pi
-                results = price(sep, rounds)
+                priced = price(sep, rounds, probe=rounds == 1 and attempt == 0 and expected_rounds is not None and not deterministic)
+                if priced is None:
+                    too_slow = True
+                    complete = False
+                    break
+                results = priced
                 work[0] += sum(r[2] for r in results)
                 complete = all(math.isfinite(r[0]) for r in results) and left() > -PRICE_LIMIT_S
                 for b, (_bnd, sols, _dt) in enumerate(results):
