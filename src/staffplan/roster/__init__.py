@@ -50,8 +50,11 @@ def plan(problem: RosterProblem, settings: SolveSettings | None = None, progress
 
     The time limit covers everything: the greedy start, best responses for
     ``improve_share`` of the limit (each agent's week re-optimised against the
-    others, :func:`~staffplan.roster.hint.best_response_hint`), then CP-SAT
-    from that start, then large-neighbourhood search from CP-SAT's roster for
+    others, :func:`~staffplan.roster.hint.best_response_hint`), then — for at
+    most ``colgen_share`` of the time left, when the model decomposes by agent —
+    column generation and the rounding of its LP
+    (:func:`~staffplan.roster.colgen.decomposed_start`; its bound is kept, and a
+    roster meeting it ends the solve), then CP-SAT from the best start, then large-neighbourhood search from CP-SAT's roster for
     ``lns_share`` of the time CP-SAT would otherwise have had
     (:func:`~staffplan.roster.lns.improve`; skipped when CP-SAT proves its
     roster optimal). Reported times count from the call.
@@ -129,14 +132,11 @@ def _finish(problem: RosterProblem, rm: RosterModel, result: SolveResult, settin
 
 
 def _improve(rm: RosterModel, result: SolveResult, settings: SolveSettings, lp: LpJob | None, progress: Progress | None, t0: float, budget_s: float, known: float | None = None) -> SolveResult:
-    """Large-neighbourhood search from CP-SAT's roster for ``budget_s`` [s] (deterministic mode: ``lns_share`` of the limit, deterministic s); the bound is CP-SAT's or the LP's, whichever is higher."""
+    """Large-neighbourhood search from CP-SAT's roster for ``budget_s`` [s] (deterministic mode: ``lns_share`` of the limit, deterministic s); the bound is the highest of CP-SAT's, the LP's and ``known`` (column generation's)."""
     start = list(result.solution) if result.solution else complete_hint(rm, result.values, settings)
-    bound = result.bound
+    bound = result.bound if known is None else max(result.bound if result.bound is not None else known, known)
     budget = settings.lns_share * settings.time_limit_s if settings.deterministic else budget_s
     if start is not None and budget > 0.5:
-
-        if known is not None:
-            bound = known if bound is None else max(bound, known)
 
         def report(obj: float) -> None:
             if progress is not None:
@@ -144,8 +144,7 @@ def _improve(rm: RosterModel, result: SolveResult, settings: SolveSettings, lp: 
                 b = max(b, lp.bound / SCALE) if lp is not None and lp.bound is not None else b
                 progress(time.perf_counter() - t0, obj, min(b, obj), relative_gap(obj, min(b, obj)))
 
-        target = None if bound is None else bound
-        found = improve(rm, start, budget, seed=settings.seed, workers=settings.workers, deterministic=settings.deterministic, on_improve=report, hold=None if lp is None else (lambda: not lp.done()), target=target)
+        found = improve(rm, start, budget, seed=settings.seed, workers=settings.workers, deterministic=settings.deterministic, on_improve=report, hold=None if lp is None else (lambda: not lp.done()), target=bound)
         if found.optimal:
             bound = found.objective  # a neighbourhood freeing every shift was solved to optimality
         if found.objective < result.objective:
@@ -157,8 +156,6 @@ def _improve(rm: RosterModel, result: SolveResult, settings: SolveSettings, lp: 
                 solution=tuple(int(v) for v in found.values),
             )
     extra = lp.result(max(t0 + settings.time_limit_s - time.perf_counter(), 0.0) + 0.5) if lp is not None else None  # never past the limit
-    if known is not None:
-        bound = known if bound is None else max(bound, known)
     if extra is not None:
         bound = max(bound if bound is not None else extra / SCALE, extra / SCALE)
     if bound is not None:
