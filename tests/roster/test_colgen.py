@@ -158,3 +158,15 @@ def test_column_generation_gives_up_at_once_when_its_rounds_cannot_fit_the_budge
     assert res.too_slow and not res.converged and res.rounds == 1
     rounded = decomposed_start(rm, {k: 0 for k in rm.x}, SolveSettings(10, 2, 0), 4.0)
     assert rounded is None  # under MIN_BUDGET_S: not tried at all
+
+
+def test_deterministic_column_generation_converges_and_repeats() -> None:
+    """Deterministic budgets count each master solve's own simplex iterations (GLOP reports them per solve)."""
+    rm = build_model(_problem())
+    start = _start(rm)
+    dec = decompose(rm)
+    assert dec is not None
+    a = column_generation(dec, start, 5.0, threads=2, deterministic=True)
+    b = column_generation(dec, start, 5.0, threads=2, deterministic=True)
+    assert a.converged and a.rounds > 1 and rounded_bound(rm, a.bound) == pytest.approx(_brute_force_optimum(rm))
+    assert (a.rounds, a.bound, len(a.columns)) == (b.rounds, b.bound, len(b.columns))

@@ -461,9 +461,8 @@ def column_generation(
     try:
         while left() > 0 and not (stop is not None and stop()):
             rounds += 1
-            it0 = master.lp.iterations()
             solved = master.solve(max(left(), 0.1) if not deterministic else wall_end - time.perf_counter())
-            work[0] += LP_ITERATION_DTIME * (master.lp.iterations() - it0)
+            work[0] += LP_ITERATION_DTIME * max(master.lp.iterations(), 0)  # simplex iterations of this solve
             if not solved:
                 break
             lp_value = units(master.value())
