@@ -43,6 +43,7 @@ from scipy import sparse
 
 from staffplan.roster.build import RosterModel, objective_expr
 from staffplan.roster.model import SCALE
+from staffplan.roster.relax import constraint_kind
 from staffplan.roster.solve import (
     Progress,
     SolveResult,
@@ -80,17 +81,17 @@ def _ref(r: int) -> int:
 
 def _ct_vars(ct: Any) -> list[int] | None:
     """Variable indices a constraint mentions, or None for a kind this module cannot handle."""
+    kind = constraint_kind(ct)
+    if kind is None:
+        return None
     out = [_ref(e) for e in ct.enforcement_literal]
-    if ct.has_linear():
+    if kind == "linear":
         out += [_ref(v) for v in ct.linear.vars]
-    elif ct.has_lin_max():
+    elif kind == "lin_max":
         out += [_ref(v) for v in ct.lin_max.target.vars]
         for ex in ct.lin_max.exprs:
             out += [_ref(v) for v in ex.vars]
     else:
-        kind = next((k for k in _LIT_KINDS if getattr(ct, f"has_{k}")()), None)
-        if kind is None:
-            return None
         out += [_ref(v) for v in getattr(ct, kind).literals]
     return out
 

@@ -111,7 +111,8 @@ def _span(terms: dict[int, float], lo: np.ndarray, hi: np.ndarray) -> tuple[floa
 _KINDS = ("bool_or", "bool_and", "at_most_one", "exactly_one", "linear", "lin_max")
 
 
-def _kind(ct: Any) -> str | None:
+def constraint_kind(ct: Any) -> str | None:
+    """The constraint's kind among those this module relaxes, or None."""
     return next((k for k in _KINDS if getattr(ct, f"has_{k}")()), None)
 
 
@@ -123,7 +124,7 @@ def linear_relaxation(proto: Any) -> Relaxation:
     hi = np.array([float(d[-1]) if d[-1] < INT_INF else np.inf for d in doms])
     ub, eq = _Rows(), _Rows()
     for ct in proto.constraints:
-        kind = _kind(ct)
+        kind = constraint_kind(ct)
         enf = list(ct.enforcement_literal)
         if kind == "bool_or":
             _clause(ub, list(ct.bool_or.literals) + [-e - 1 for e in enf])
