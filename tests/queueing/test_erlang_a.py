@@ -129,7 +129,7 @@ def test_tends_to_erlang_c_as_patience_grows(load: float, aht: float, t: float, 
 
 @settings(max_examples=40, deadline=None)
 @given(load=st.floats(0.1, 400.0), aht=st.floats(30.0, 900.0), patience=st.floats(5.0, 3000.0), t=st.floats(0.0, 120.0))
-@example(load=358.0, aht=30.0, patience=2857.0, t=1.0)  # once failed: SL noise of 1e-10 below 300 agents
+@example(load=358.0, aht=30.0, patience=2857.0, t=1.0)  # once failed: SL noise of 1e-10 at 328 agents, where SL is 2e-55
 def test_monotone_in_agents(load: float, aht: float, patience: float, t: float) -> None:
     n = np.arange(0, int(1.3 * load) + 30, dtype=float)
     k = n.size
