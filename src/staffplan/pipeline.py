@@ -155,6 +155,7 @@ def run(
         int(seed if seed is not None else scenario.solver.seed),
         lp_bound=scenario.solver.lp_bound,
         improve_share=float(scenario.solver.improve_share),
+        search_share=float(scenario.solver.search_share),
         lns_share=float(scenario.solver.lns_share),
         colgen_share=float(scenario.solver.colgen_share),
     )

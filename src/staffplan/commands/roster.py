@@ -47,7 +47,7 @@ def roster(scenario: Path, time_limit: float | None, workers: int | None, seed: 
         problem = load_problem(sc, req)
     except ImportError as exc:
         raise ScenarioError(f"cannot compute requirements from the forecast ({exc})", file=sc.path, key="data.requirements", hint="give a requirements CSV under [data] or with --requirements") from None
-    settings = SolveSettings(float(limit), int(n_workers), int(sc.solver.seed if seed is None else seed), deterministic=deterministic, lp_bound=sc.solver.lp_bound, improve_share=float(sc.solver.improve_share), lns_share=float(sc.solver.lns_share), colgen_share=float(sc.solver.colgen_share))
+    settings = SolveSettings(float(limit), int(n_workers), int(sc.solver.seed if seed is None else seed), deterministic=deterministic, lp_bound=sc.solver.lp_bound, improve_share=float(sc.solver.improve_share), search_share=float(sc.solver.search_share), lns_share=float(sc.solver.lns_share), colgen_share=float(sc.solver.colgen_share))
 
     def progress(elapsed: float, obj: float, bound: float, gap: float) -> None:
         click.echo(f"  {elapsed:7.2f} s  objective {obj:14.2f}  bound {bound:14.2f}  gap {gap:7.2%}", err=True)

@@ -18,6 +18,7 @@ from staffplan.roster.extract import Roster, allocate, extract, on_phone_matrix
 from staffplan.roster.hint import DETERMINISTIC_PASSES, best_response_hint, greedy_hint
 from staffplan.roster.lns import improve
 from staffplan.roster.model import SCALE, RosterProblem
+from staffplan.roster.search import MOVES_PER_S, local_search, searchable
 from staffplan.roster.solve import (
     LpJob,
     Progress,
@@ -48,7 +49,10 @@ class Outcome:
 def plan(problem: RosterProblem, settings: SolveSettings | None = None, progress: Progress | None = None) -> Outcome:
     """Build, pre-check, solve and extract; raises :class:`InfeasibleError` with reasons if no roster exists.
 
-    The time limit covers everything: the greedy start, best responses for
+    The time limit covers everything: the greedy start, local search over
+    whole shifts for ``search_share`` of the limit
+    (:func:`~staffplan.roster.search.local_search`; the model's LP bound is
+    solved meanwhile on another core when ``lp_bound`` is set), best responses for
     ``improve_share`` of the limit (each agent's week re-optimised against the
     others, :func:`~staffplan.roster.hint.best_response_hint`), then — for at
     most ``colgen_share`` of the time left, when the model decomposes by agent —
@@ -67,8 +71,10 @@ def plan(problem: RosterProblem, settings: SolveSettings | None = None, progress
         raise InfeasibleError("no roster satisfies the hard rules", reasons=pre)
     greedy = greedy_hint(rm)
     hint, first_s = greedy, None
-    if settings.improve_share > 0:
-        budget_end = t0 + settings.improve_share * settings.time_limit_s
+    lp = None
+    search = settings.search_share > 0 and bool(rm.terms) and searchable(rm)
+    if settings.improve_share > 0 or search:
+        budget_end = t0 + (settings.improve_share + (settings.search_share if search else 0.0)) * settings.time_limit_s
         first = complete_hint(rm, greedy, settings)  # a proven-feasible roster before the best responses start
         passes = DETERMINISTIC_PASSES if settings.deterministic else None
         if first is None:  # the greedy start breaks a rule: one pass repairs every agent's week first
@@ -80,7 +86,12 @@ def plan(problem: RosterProblem, settings: SolveSettings | None = None, progress
             if progress is not None:
                 obj0 = objective_of(rm, first)
                 progress(first_s, obj0, 0.0, relative_gap(obj0, 0.0))
-        if passes is None or passes > 0:
+        if search and first is not None:
+            if settings.lp_bound and settings.lns_share > 0:
+                rm.model.Minimize(objective_expr(rm))  # the LP job copies the model now
+                lp = LpJob(rm.model, settings.time_limit_s)
+            hint = _search(rm, hint, settings, lp, progress, t0)
+        if settings.improve_share > 0 and (passes is None or passes > 0):
             hint = best_response_hint(rm, budget_end - time.perf_counter(), settings.seed, start=hint, max_passes=passes)
     # deterministic mode: budgets in deterministic time, never from the wall clock spent so far
     left = settings.time_limit_s if settings.deterministic else max(settings.time_limit_s - (time.perf_counter() - t0), 1.0)
@@ -93,8 +104,7 @@ def plan(problem: RosterProblem, settings: SolveSettings | None = None, progress
                 return _finish(problem, rm, cg.result(rm, t0, first_s))
             left = settings.time_limit_s * (1 - settings.colgen_share) if settings.deterministic else max(settings.time_limit_s - (time.perf_counter() - t0), 1.0)
     lns_s = settings.lns_share * left
-    lp = None
-    if settings.lns_share > 0 and settings.lp_bound and rm.terms and (cg is None or not cg.converged):
+    if lp is None and settings.lns_share > 0 and settings.lp_bound and rm.terms and (cg is None or not cg.converged):
         rm.model.Minimize(objective_expr(rm))  # the LP job copies the model now
         lp = LpJob(rm.model, left)
     cp_settings = replace(settings, time_limit_s=max(left - lns_s, 1.0))
@@ -107,6 +117,19 @@ def plan(problem: RosterProblem, settings: SolveSettings | None = None, progress
     if first_s is not None and result.feasible and (result.first_solution_seconds is None or first_s < result.first_solution_seconds):
         result = replace(result, first_solution_seconds=first_s)
     return _finish(problem, rm, result, settings)
+
+
+def _search(rm: RosterModel, hint: dict[tuple[str, int, str], int], settings: SolveSettings, lp: LpJob | None, progress: Progress | None, t0: float) -> dict[tuple[str, int, str], int]:
+    """Local search from ``hint`` for ``search_share`` of the limit (deterministic mode: a fixed number of moves)."""
+    budget = settings.search_share * settings.time_limit_s
+
+    def report(obj: float) -> None:
+        if progress is not None:
+            b = lp.bound / SCALE if lp is not None and lp.bound is not None else 0.0
+            progress(time.perf_counter() - t0, obj, min(b, obj), relative_gap(obj, min(b, obj)))
+    max_moves = int(budget * MOVES_PER_S) if settings.deterministic else None
+    found = local_search(rm, hint, budget, settings.seed, max_moves=max_moves, on_improve=report)
+    return found.hint if found.objective < found.start_objective else hint
 
 
 def _with_bound(result: SolveResult, bound: float) -> SolveResult:

@@ -55,6 +55,9 @@ class SolveSettings:
     ``colgen_share`` [fraction of the time left after best responses]: at most
     this much goes to column generation and rounding its LP solution before
     CP-SAT (:mod:`staffplan.roster.colgen`; 0 = none; ``[solver] colgen_share``).
+    ``search_share`` [fraction of the limit]: time for the local search over
+    whole shifts (:mod:`staffplan.roster.search`) right after the first roster
+    (0 = none; ``[solver] search_share``).
     """
 
     time_limit_s: float = 60.0
@@ -66,6 +69,7 @@ class SolveSettings:
     improve_share: float = 0.0
     lns_share: float = 0.0
     colgen_share: float = 0.0
+    search_share: float = 0.0
 
 
 @dataclass(frozen=True, eq=False)

@@ -1,0 +1,958 @@
+"""Local search over whole shifts: simulated annealing with exact incremental costs.
+
+CP-SAT sub-solves cost 0.2 s or more each on a week of 15-minute intervals,
+whatever their size; this search makes tens of thousands of small moves a
+second instead. A move changes one agent's shift on one day (another start
+or template), moves a working day to a day off, adds or drops a day, or
+swaps two agents' shifts on a day. Each move is checked against the moving
+agents' own hard rules (:class:`AgentRules`, the same rules as
+:mod:`staffplan.roster.rules`) and priced exactly, in the objective's integer
+units (coefficients × SCALE):
+
+* interval coverage per queue from a cost table per (queue, interval) — the
+  under-coverage segments, over-coverage and minimum floors of
+  :func:`staffplan.roster.rules.coverage` — with multi-skilled agents
+  allocated to queues optimally: adding or removing one on-phone agent moves
+  allocations along the cheapest augmenting path (the costs are convex, so
+  the allocation stays optimal after every step, as CP-SAT's would be);
+* labour cost and preferences, linear in the shifts;
+* fairness spreads (weekends, late shifts per contract) and day-level shift
+  cover, from counts.
+
+Only the rules and terms that :func:`staffplan.roster.build.build_model`
+creates are known here: a model with other terms (e.g. cover repair's) is
+not searched (:func:`searchable`). The result is a literal hint; callers
+complete it with CP-SAT (:func:`staffplan.roster.solve.complete_hint`),
+which re-checks every rule.
+
+Deterministic: with ``max_moves`` the run depends only on the start and
+the seed.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import itertools
+import math
+import random
+import time
+from collections import defaultdict
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass
+
+from staffplan.io.team import Agent
+from staffplan.roster.build import RosterModel, scaled
+from staffplan.roster.model import base_template, weekend_keys
+from staffplan.roster.rules import UNDER_SEGMENTS, trailing_days, under_segments, week_limits
+
+Key = tuple[str, int, str]
+OFF = -1
+KNOWN_RULES = frozenset({"under_coverage", "over_coverage", "cost", "preference", "fairness", "shift_cover"})
+#: share of moves aimed at an under-covered (queue, interval)
+TARGETED = 0.5
+#: deterministic runs: moves per second of budget (about what one core makes on a 150-agent week)
+MOVES_PER_S = 20_000
+#: a run makes at most this many moves per (agent, day, shift option): small models stop long before their budget
+PASSES = 60
+#: cost of one agent-interval below a hard minimum floor [objective units × SCALE]
+FLOOR_PENALTY = 10**12
+
+
+def searchable(rm: RosterModel) -> bool:
+    """True if every objective term comes from the standard soft rules (so the search prices the objective exactly)."""
+    return all(t.rule in KNOWN_RULES for t in rm.terms)
+
+
+@dataclass(frozen=True)
+class Option:
+    """One shift an agent may work on a day: literal key, paid minutes, elapsed start/end [min], on-phone intervals."""
+
+    key: Key
+    paid: int
+    start: int
+    end: int
+    template: str
+    base: str
+    late: bool
+    on: frozenset[int]
+    cost: int
+    rows: tuple[int, ...]
+
+
+class AgentRules:
+    """One agent's hard rules over a schedule (a list, per horizon day, of an option index or OFF).
+
+    Mirrors :mod:`staffplan.roster.rules`: weekly paid minutes and days,
+    horizon minutes, max/min consecutive days, min days off in a row, rest
+    between shifts (up to three days apart) and forbidden successions,
+    max weekends and per-template caps. Bans that involve the previous
+    roster are removed from the options up front.
+    """
+
+    def __init__(self, rm: RosterModel, agent: Agent, options: list[list[Option]]) -> None:
+        p = rm.problem
+        c = p.contracts[agent.contract]
+        self.days = p.grid.days
+        self.options = options
+        self.weeks = [(tuple(b), lo, hi) for b, lo, hi in week_limits(rm, agent)]
+        self.max_days = c.max_days_week
+        self.h_min = c.min_minutes_horizon or 0
+        self.h_max = c.max_minutes_horizon
+        self.mc = c.max_consecutive_days
+        self.trail = trailing_days(rm, agent.id)
+        self.min_on = c.min_consecutive_days
+        self.min_off = c.min_days_off_in_row
+        self.rest = int(round(c.min_rest_hours * 60))
+        self.forbidden = {(t.id, u) for t in p.templates for u in t.not_followed_by}
+        wk = weekend_keys(p)
+        self.weekends = [tuple(ds) for _, ds in sorted(wk.items()) if any(options[d] for d in ds)]
+        self.max_weekends = c.max_weekends if c.max_weekends is not None and len(self.weekends) > c.max_weekends else None
+        caps = {}
+        for t, n in c.max_shifts:
+            count = sum(1 for d in range(self.days) for o in options[d] if o.base == t)
+            if count > n:
+                caps[t] = n
+        self.caps = caps
+
+    def ok(self, s: list[int]) -> bool:
+        """True if schedule ``s`` keeps every rule."""
+        opts = self.options
+        days = self.days
+        w = [k != OFF for k in s]
+        paid = [opts[d][s[d]].paid if w[d] else 0 for d in range(days)]
+        for block, lo, hi in self.weeks:
+            m = sum(paid[d] for d in block)
+            if m > hi or m < lo:
+                return False
+            if sum(w[d] for d in block) > self.max_days:
+                return False
+        if self.h_min or self.h_max is not None:
+            m = sum(paid)
+            if m < self.h_min or (self.h_max is not None and m > self.h_max):
+                return False
+        mc = self.mc
+        run = self.trail
+        for d in range(days):
+            run = run + 1 if w[d] else 0
+            if run > mc:
+                return False
+        if self.min_on > 1 and not _runs_ok(w, True, self.min_on):
+            return False
+        if self.min_off > 1 and not _runs_ok(w, False, self.min_off):
+            return False
+        rest = self.rest
+        forbidden = self.forbidden
+        prev: list[tuple[int, Option]] = []
+        for d in range(days):
+            if not w[d]:
+                continue
+            o = opts[d][s[d]]
+            for pd_, po in prev:
+                if d - pd_ <= 3 and o.start - po.end < rest:
+                    return False
+            if d > 0 and w[d - 1] and forbidden and (opts[d - 1][s[d - 1]].template, o.template) in forbidden:
+                return False
+            prev.append((d, o))
+        if self.max_weekends is not None and sum(1 for ds in self.weekends if any(w[d] for d in ds)) > self.max_weekends:
+            return False
+        if self.caps:
+            counts: dict[str, int] = defaultdict(int)
+            for d in range(days):
+                if w[d]:
+                    counts[opts[d][s[d]].base] += 1
+            if any(counts[t] > n for t, n in self.caps.items()):
+                return False
+        return True
+
+
+def _runs_ok(w: list[bool], working: bool, m: int) -> bool:
+    """No interior run (not touching the horizon's ends) of ``working`` days shorter than ``m``."""
+    days = len(w)
+    d = 0
+    while d < days:
+        if w[d] != working:
+            d += 1
+            continue
+        e = d
+        while e < days and w[e] == working:
+            e += 1
+        if d > 0 and e < days and e - d < m:
+            return False
+        d = e
+    return True
+
+
+class Coverage:
+    """On-phone counts per queue and interval with an optimal allocation of multi-skilled agents, and its cost.
+
+    ``add(g, t)``/``remove(g, t)`` change group ``g``'s on-phone agents at
+    interval ``t`` by one and return the change in cost [objective units ×
+    SCALE]; the allocation follows the cheapest augmenting path, which keeps
+    it optimal because every queue's cost is convex in its coverage.
+    """
+
+    def __init__(self, tables: list[list[list[int]]], groups: list[tuple[int, ...]], n: int) -> None:
+        nq = len(tables)
+        self.tab = tables
+        self.groups = groups
+        self.cov = [[0] * n for _ in range(nq)]
+        self.multi = [len(g) > 1 for g in groups]
+        self.alloc: list[list[list[int]] | None] = [[[0] * nq for _ in range(n)] if len(g) > 1 else None for g in groups]
+        self.serving = [[h for h, g in enumerate(groups) if len(g) > 1 and q in g] for q in range(nq)]
+        # queues a unit of each group can reach through reallocations of multi-skilled agents
+        self.component: list[tuple[int, ...]] = []
+        for g in groups:
+            seen = set(g)
+            stack = list(g)
+            while stack:
+                q = stack.pop()
+                for h in self.serving[q]:
+                    for q2 in groups[h]:
+                        if q2 not in seen:
+                            seen.add(q2)
+                            stack.append(q2)
+            self.component.append(tuple(sorted(seen)))
+        self.others = [tuple(q for q in comp if q not in g) for comp, g in zip(self.component, groups, strict=True)]
+
+    def cost(self) -> int:
+        return sum(tq[t][c] for tq, cq in zip(self.tab, self.cov, strict=True) for t, c in enumerate(cq))
+
+    def add(self, g: int, t: int) -> int:
+        cov = self.cov
+        tab = self.tab
+        best, bq = None, -1
+        for q in self.groups[g]:
+            tb = tab[q][t]
+            c = cov[q][t]
+            d = tb[c + 1] - tb[c]
+            if best is None or d < best:
+                best, bq = d, q
+        for q in self.others[g]:  # a queue only a chain of reallocations reaches: search paths only if it is cheaper
+            tb = tab[q][t]
+            c = cov[q][t]
+            if tb[c + 1] - tb[c] < best:
+                return self._add_path(g, t)
+        cov[bq][t] += 1
+        if self.multi[g]:
+            self.alloc[g][t][bq] += 1  # type: ignore[index]
+        return best  # type: ignore[return-value]
+
+    def remove(self, g: int, t: int) -> int:
+        cov = self.cov
+        tab = self.tab
+        best, bq = None, -1
+        multi = self.multi[g]
+        ag = self.alloc[g][t] if multi else None  # type: ignore[index]
+        for q in self.groups[g]:
+            if multi and ag[q] == 0:  # type: ignore[index]
+                continue
+            tb = tab[q][t]
+            c = cov[q][t]
+            d = tb[c - 1] - tb[c]
+            if best is None or d < best:
+                best, bq = d, q
+        for q in self.component[g]:
+            if q == bq:
+                continue
+            tb = tab[q][t]
+            c = cov[q][t]
+            if c > 0 and tb[c - 1] - tb[c] < best:
+                return self._remove_path(g, t)
+        cov[bq][t] -= 1
+        if multi:
+            ag[bq] -= 1  # type: ignore[index]
+        return best  # type: ignore[return-value]
+
+    def peek(self, g: int, adds: frozenset[int] | set[int], removes: frozenset[int] | set[int]) -> int | None:
+        """The cost change of adding group ``g``'s agent at ``adds`` and removing one at ``removes`` (disjoint), without
+        changing anything; None when some interval would need a reallocation (then apply and undo instead)."""
+        cov = self.cov
+        tab = self.tab
+        qs = self.groups[g]
+        others = self.others[g]
+        comp = self.component[g]
+        multi = self.multi[g]
+        total = 0
+        for t in adds:
+            best = None
+            for q in qs:
+                tb = tab[q][t]
+                c = cov[q][t]
+                d = tb[c + 1] - tb[c]
+                if best is None or d < best:
+                    best = d
+            for q in others:
+                tb = tab[q][t]
+                c = cov[q][t]
+                if tb[c + 1] - tb[c] < best:
+                    best = self._reach(g, t, True)
+                    break
+            total += best  # type: ignore[operator]
+        alloc = self.alloc[g] if multi else None
+        for t in removes:
+            best, bq = None, -1
+            ag = alloc[t] if multi else None  # type: ignore[index]
+            for q in qs:
+                if multi and ag[q] == 0:  # type: ignore[index]
+                    continue
+                tb = tab[q][t]
+                c = cov[q][t]
+                d = tb[c - 1] - tb[c]
+                if best is None or d < best:
+                    best, bq = d, q
+            for q in comp:
+                if q == bq:
+                    continue
+                tb = tab[q][t]
+                c = cov[q][t]
+                if c > 0 and tb[c - 1] - tb[c] < best:
+                    best = self._reach(g, t, False)
+                    break
+            total += best  # type: ignore[operator]
+        return total
+
+    def _reach(self, g: int, t: int, adding: bool) -> int:
+        """The cheapest cost change of adding (removing) one of group ``g``'s agents at ``t`` over every augmenting path, without applying it."""
+        alloc = self.alloc
+        groups = self.groups
+        if adding:
+            seen = set(groups[g])
+        else:
+            ag = alloc[g][t] if self.multi[g] else None  # type: ignore[index]
+            seen = {q for q in groups[g] if ag is None or ag[q] > 0}
+        stack = list(seen)
+        while stack:
+            q1 = stack.pop()
+            for h in self.serving[q1]:
+                ah = alloc[h][t]  # type: ignore[index]
+                if adding and ah[q1] == 0:
+                    continue
+                for q2 in groups[h]:
+                    if q2 not in seen and (adding or ah[q2] > 0):
+                        seen.add(q2)
+                        stack.append(q2)
+        step = 1 if adding else -1
+        return min(self.tab[q][t][self.cov[q][t] + step] - self.tab[q][t][self.cov[q][t]] for q in seen)
+
+    def _add_path(self, g: int, t: int) -> int:
+        qs = self.groups[g]
+        cov = self.cov
+        tab = self.tab
+        alloc = self.alloc
+        parent: dict[int, tuple[int, int] | None] = {q: None for q in qs}
+        stack = list(qs)
+        while stack:
+            q1 = stack.pop()
+            for h in self.serving[q1]:
+                ah = alloc[h][t]  # type: ignore[index]
+                if ah[q1] > 0:
+                    for q2 in self.groups[h]:
+                        if q2 not in parent:
+                            parent[q2] = (h, q1)
+                            stack.append(q2)
+        best, bq = None, -1
+        for q in sorted(parent):
+            tb = tab[q][t]
+            c = cov[q][t]
+            d = tb[c + 1] - tb[c]
+            if best is None or d < best:
+                best, bq = d, q
+        cov[bq][t] += 1
+        q = bq
+        while (link := parent[q]) is not None:
+            h, qp = link
+            ah = alloc[h][t]  # type: ignore[index]
+            ah[qp] -= 1
+            ah[q] += 1
+            q = qp
+        if self.multi[g]:
+            alloc[g][t][q] += 1  # type: ignore[index]
+        return best  # type: ignore[return-value]
+
+    def _remove_path(self, g: int, t: int) -> int:
+        qs = self.groups[g]
+        cov = self.cov
+        tab = self.tab
+        alloc = self.alloc
+        if self.multi[g]:
+            ag = alloc[g][t]  # type: ignore[index]
+            roots = [q for q in qs if ag[q] > 0]
+        else:
+            roots = list(qs)
+        parent: dict[int, tuple[int, int] | None] = {q: None for q in roots}
+        stack = list(roots)
+        while stack:
+            q1 = stack.pop()
+            for h in self.serving[q1]:
+                ah = alloc[h][t]  # type: ignore[index]
+                for q2 in self.groups[h]:
+                    if q2 not in parent and ah[q2] > 0:
+                        parent[q2] = (h, q1)  # h moves q2 -> q1
+                        stack.append(q2)
+        best, bq = None, -1
+        for q in sorted(parent):
+            tb = tab[q][t]
+            c = cov[q][t]
+            d = tb[c - 1] - tb[c]
+            if best is None or d < best:
+                best, bq = d, q
+        cov[bq][t] -= 1
+        q = bq
+        while (link := parent[q]) is not None:
+            h, qn = link
+            ah = alloc[h][t]  # type: ignore[index]
+            ah[q] -= 1
+            ah[qn] += 1
+            q = qn
+        if self.multi[g]:
+            alloc[g][t][q] -= 1  # type: ignore[index]
+        return best  # type: ignore[return-value]
+
+
+def coverage_tables(rm: RosterModel, coverable: list[set[int]], caps: list[int]) -> list[list[list[int]]]:
+    """Cost [objective units × SCALE] of 0..cap on-phone agents per (queue, interval), as :func:`~staffplan.roster.rules.coverage` prices it."""
+    p = rm.problem
+    dem = p.demand
+    w_under, w_over = p.weights.under_coverage, p.weights.over_coverage
+    over = scaled(w_over) if w_over > 0 else 0
+    out = []
+    for q in range(len(dem.queues)):
+        rows = []
+        cap = caps[q]
+        for t in range(p.grid.n):
+            if t not in coverable[q]:
+                rows.append([0] * (cap + 2))
+                continue
+            r = int(dem.required[q, t])
+            mn = int(dem.minimum[q, t])
+            segs = under_segments(dem.step_costs[q, t, :r], w_under, UNDER_SEGMENTS) if r > 0 and w_under > 0 else []
+            row = []
+            for c in range(cap + 2):
+                missing = max(r - c, 0)
+                cost = 0
+                for size, coef in segs:  # cheapest segments fill first (costs are non-decreasing)
+                    take = min(size, missing)
+                    cost += take * coef
+                    missing -= take
+                cost += over * max(c - r, 0)
+                cost += FLOOR_PENALTY * max(mn - c, 0)
+                row.append(cost)
+            rows.append(row)
+        out.append(rows)
+    return out
+
+
+class Search:
+    """The search state: every agent's schedule, coverage, counts and the objective [objective units × SCALE]."""
+
+    def __init__(self, rm: RosterModel, start: Mapping[Key, int]) -> None:
+        p = rm.problem
+        self.rm = rm
+        dem = p.demand
+        nq, n, days = len(dem.queues), p.grid.n, p.grid.days
+        self.days = days
+        w = p.weights
+        known = p.template_by_id
+        late_t = {t.id for t in p.templates if t.late}
+        # shift-cover rows: (day, template, skill, required, under coef, over coef)
+        self.cover_rows: list[tuple[int, int, int, int]] = []
+        row_of: dict[tuple[int, str], list[tuple[int, str | None]]] = defaultdict(list)
+        for c in p.shift_cover:
+            day = (c.date - p.grid.start).days
+            if not 0 <= day < days:
+                continue
+            under = scaled(c.under_weight) if c.under_weight > 0 and c.required > 0 else 0
+            over = scaled(c.over_weight) if c.over_weight > 0 else 0
+            row_of[(day, c.template)].append((len(self.cover_rows), c.skill))
+            self.cover_rows.append((c.required, under, over, 0))
+        self.cover_count = [0] * len(self.cover_rows)
+        prefs: dict[tuple[str, int], list[tuple[str, str | None, int]]] = defaultdict(list)
+        if w.preference > 0:
+            for pref in p.preferences:
+                day = (pref.date - p.grid.start).days
+                if 0 <= day < days and pref.weight != 0:
+                    prefs[(pref.agent_id, day)].append((pref.kind, None if pref.kind == "off" else pref.template, scaled(w.preference * pref.weight)))
+        activity_off = {}
+        for a in p.agents:
+            if a.id in rm.activities:
+                off = set()
+                for s, e in rm.activities[a.id]:
+                    off.update(range(s // p.grid.interval_min, -(-e // p.grid.interval_min)))
+                activity_off[a.id] = off
+        phone_on: dict[tuple[int, str], frozenset[int]] = {}
+        for (d, vid), (lo, hi, holes) in rm.phone.items():
+            holes_set = {t for h0, h1 in holes for t in range(h0, h1)}
+            phone_on[(d, vid)] = frozenset(t for t in range(lo, hi) if t not in holes_set)
+        group_ids: dict[tuple[int, ...], int] = {}
+        for a in p.agents:
+            qs = tuple(sorted(p.agent_queues(a)))
+            if qs and qs not in group_ids:
+                group_ids[qs] = -1
+        groups = sorted(group_ids)
+        group_ids = {g: i for i, g in enumerate(groups)}
+        self.agents = list(p.agents)
+        self.group = [group_ids.get(tuple(sorted(p.agent_queues(a))), -1) for a in p.agents]
+        self.options: list[list[list[Option]]] = []
+        self.off_cost: list[list[int]] = []
+        self.const = 0
+        coverable: list[set[int]] = [set() for _ in range(nq)]
+        cap = [0] * nq
+        prev_end: dict[str, tuple[int, str | None, bool]] = {}
+        for s in p.previous:
+            e = p.elapsed(s.end)
+            if s.agent_id not in prev_end or e > prev_end[s.agent_id][0]:
+                prev_end[s.agent_id] = (e, s.template, s.date == p.grid.start - dt.timedelta(days=1))
+        for i, a in enumerate(p.agents):
+            g = self.group[i]
+            if g >= 0:
+                for q in groups[g]:
+                    cap[q] += 1
+            rest = int(round(p.contracts[a.contract].min_rest_hours * 60))
+            per_day: list[list[Option]] = []
+            offc: list[int] = []
+            for d in range(days):
+                opts = []
+                ps = prefs.get((a.id, d), [])
+                for v in rm.options.get((a.id, d), []):
+                    e0, e1 = rm.elapsed[(d, v.id)]
+                    if a.id in prev_end and d < 3:
+                        end, last_t, adjacent = prev_end[a.id]
+                        if e0 - end < rest or (d == 0 and adjacent and last_t in known and v.template in known[last_t].not_followed_by):
+                            continue
+                    on = phone_on[(d, v.id)]
+                    if a.id in activity_off:
+                        on = frozenset(on - activity_off[a.id])
+                    cost = scaled(w.cost * a.hourly_cost * v.paid_minutes / 60) if w.cost > 0 and a.hourly_cost > 0 else 0
+                    for kind, tm, coef in ps:
+                        if kind != "on" or (tm is not None and v.template != tm):  # an 'on' preference is broken by another template
+                            cost += coef
+                    rows = tuple(r for r, skill in row_of.get((d, v.template), []) if skill is None or skill in a.skills)
+                    opts.append(Option((a.id, d, v.id), v.paid_minutes, e0, e1, v.template, base_template(v.template, known), v.template in late_t, on, cost, rows))
+                if g >= 0:  # where the model has coverage terms: any option of the group, before activities and bans
+                    for v in rm.options.get((a.id, d), []):
+                        for q in groups[g]:
+                            coverable[q].update(phone_on[(d, v.id)])
+                per_day.append(opts)
+                oc = sum(coef for kind, _tm, coef in ps if kind == "on")
+                if not opts:
+                    self.const += oc
+                    oc = 0
+                offc.append(oc)
+            self.options.append(per_day)
+            self.off_cost.append(offc)
+        self.rules = [AgentRules(rm, a, self.options[i]) for i, a in enumerate(p.agents)]
+        # targeted moves: who may serve each queue, which (day, variant) cover each interval, option index by variant
+        self.servers = [[i for i in range(len(p.agents)) if self.group[i] >= 0 and q in groups[self.group[i]]] for q in range(nq)]
+        by_t: dict[int, list[tuple[int, str]]] = defaultdict(list)
+        for (d, vid), on_set in sorted(phone_on.items()):
+            for t in on_set:
+                by_t[t].append((d, vid))
+        self.covering = by_t
+        self.index = [[{o.key[2]: k for k, o in enumerate(day)} for day in per_agent] for per_agent in self.options]
+        self.deficits: list[tuple[int, int]] = []
+        self.deficit_weights: list[int] = []
+        self.cov = Coverage(coverage_tables(rm, coverable, cap), groups, n)
+        # fairness: per contract with >= 2 members, spreads of weekends and late shifts
+        self.fair_coef = scaled(w.fairness) if w.fairness > 0 else 0
+        by_contract: dict[str, list[int]] = defaultdict(list)
+        for i, a in enumerate(p.agents):
+            by_contract[a.contract].append(i)
+        self.fair_groups = [members for _, members in sorted(by_contract.items()) if len(members) >= 2] if self.fair_coef else []
+        self.fair_of = [-1] * len(self.agents)
+        for k, members in enumerate(self.fair_groups):
+            for i in members:
+                self.fair_of[i] = k
+        wk = weekend_keys(p)
+        self.weekend_days = [tuple(ds) for _, ds in sorted(wk.items())]
+        self.count_weekends = bool(wk)
+        self.count_late = bool(late_t)
+        self.n_weekends = [0] * len(self.agents)
+        self.n_late = [0] * len(self.agents)
+        # histograms of the counts per fairness group: max - min without scanning the members
+        self.hist_weekends = [[len(m)] + [0] * len(self.weekend_days) for m in self.fair_groups]
+        self.hist_late = [[len(m)] + [0] * days for m in self.fair_groups]
+        # the schedule
+        self.sched: list[list[int]] = []
+        for i in range(len(p.agents)):
+            s = []
+            for d in range(days):
+                k = OFF
+                for j, o in enumerate(self.options[i][d]):
+                    if start.get(o.key, 0):
+                        k = j
+                        break
+                s.append(k)
+            self.sched.append(s)
+        self.fixed = [not self.rules[i].ok(self.sched[i]) for i in range(len(self.agents))]
+        for i in range(len(self.agents)):
+            for d in range(days):
+                if self.sched[i][d] != OFF:
+                    self._shift(i, d, self.sched[i][d], +1)
+            self._recount(i)
+        self.objective = self.total()
+
+    # -- costs -----------------------------------------------------------------------------------
+
+    def total(self) -> int:
+        """The objective of the current schedule, from scratch [objective units × SCALE]."""
+        obj = self.const + self.cov.cost()
+        for i, s in enumerate(self.sched):
+            for d, k in enumerate(s):
+                obj += self.options[i][d][k].cost if k != OFF else self.off_cost[i][d]
+        obj += self._cover_cost_all() + self._fair_cost_all()
+        return obj
+
+    def _cover_cost(self, r: int, count: int) -> int:
+        req, under, over, _ = self.cover_rows[r]
+        return under * max(req - count, 0) + over * max(count - req, 0)
+
+    def _cover_cost_all(self) -> int:
+        return sum(self._cover_cost(r, c) for r, c in enumerate(self.cover_count))
+
+    def _fair_cost(self, k: int) -> int:
+        out = 0
+        if self.count_weekends:
+            out += _spread(self.hist_weekends[k])
+        if self.count_late:
+            out += _spread(self.hist_late[k])
+        return out * self.fair_coef
+
+    def _fair_cost_all(self) -> int:
+        return sum(self._fair_cost(k) for k in range(len(self.fair_groups)))
+
+    def _recount(self, i: int) -> None:
+        s = self.sched[i]
+        nw = sum(1 for ds in self.weekend_days if any(s[d] != OFF for d in ds))
+        nl = sum(1 for d, k in enumerate(s) if k != OFF and self.options[i][d][k].late)
+        k = self.fair_of[i]
+        if k >= 0:
+            hw, hl = self.hist_weekends[k], self.hist_late[k]
+            hw[self.n_weekends[i]] -= 1
+            hw[nw] += 1
+            hl[self.n_late[i]] -= 1
+            hl[nl] += 1
+        self.n_weekends[i] = nw
+        self.n_late[i] = nl
+
+    def _shift(self, i: int, d: int, k: int, sign: int) -> int:
+        """Put on (+1) or take off (−1) agent ``i``'s option ``k`` on day ``d``: coverage and shift-cover change [× SCALE]."""
+        o = self.options[i][d][k]
+        g = self.group[i]
+        delta = 0
+        if g >= 0:
+            cov = self.cov
+            if sign > 0:
+                for t in o.on:
+                    delta += cov.add(g, t)
+            else:
+                for t in o.on:
+                    delta += cov.remove(g, t)
+        for r in o.rows:
+            before = self._cover_cost(r, self.cover_count[r])
+            self.cover_count[r] += sign
+            delta += self._cover_cost(r, self.cover_count[r]) - before
+        return delta
+
+    def _change(self, i: int, d: int, old: int, new: int) -> int:
+        """Agent ``i`` on day ``d`` from option ``old`` to ``new`` (either may be OFF): the change in cost [× SCALE]."""
+        opts = self.options[i][d]
+        delta = 0
+        g = self.group[i]
+        if old != OFF and new != OFF and g >= 0 and not opts[old].rows and not opts[new].rows:
+            a, b = opts[old].on, opts[new].on
+            cov = self.cov
+            for t in a - b:
+                delta += cov.remove(g, t)
+            for t in b - a:
+                delta += cov.add(g, t)
+        else:
+            if old != OFF:
+                delta += self._shift(i, d, old, -1)
+            if new != OFF:
+                delta += self._shift(i, d, new, +1)
+        delta += (opts[new].cost if new != OFF else self.off_cost[i][d]) - (opts[old].cost if old != OFF else self.off_cost[i][d])
+        self.sched[i][d] = new
+        return delta
+
+    def peek(self, changes: list[tuple[int, int, int]]) -> int | None:
+        """The objective change of one agent's ``changes`` without making them, or None when only applying can tell."""
+        i = changes[0][0]
+        g = self.group[i]
+        opts = self.options[i]
+        s = self.sched[i]
+        adds: set[int] = set()
+        removes: set[int] = set()
+        delta = 0
+        for j, d, new in changes:
+            if j != i:
+                return None
+            old = s[d]
+            if (old != OFF and opts[d][old].rows) or (new != OFF and opts[d][new].rows):
+                return None
+            a = opts[d][old].on if old != OFF else frozenset()
+            b = opts[d][new].on if new != OFF else frozenset()
+            rem, add = a - b, b - a
+            if not adds.isdisjoint(rem) or not removes.isdisjoint(add) or not adds.isdisjoint(add) or not removes.isdisjoint(rem):
+                return None
+            adds |= add
+            removes |= rem
+            delta += (opts[d][new].cost if new != OFF else self.off_cost[i][d]) - (opts[d][old].cost if old != OFF else self.off_cost[i][d])
+        if g >= 0:
+            c = self.cov.peek(g, adds, removes)
+            if c is None:
+                return None
+            delta += c
+        k = self.fair_of[i] if self.fair_groups else -1
+        if k >= 0:
+            before = self._fair_cost(k)
+            saved = list(s)
+            for _, d, new in changes:
+                s[d] = new
+            self._recount(i)
+            delta += self._fair_cost(k) - before
+            s[:] = saved
+            self._recount(i)
+        return delta
+
+    def apply(self, changes: list[tuple[int, int, int]]) -> int:
+        """Apply (agent, day, new option) changes; returns the change in objective [× SCALE]."""
+        touched = set()
+        fair_before = 0
+        if self.fair_groups:
+            ks = {self.fair_of[i] for i, _, _ in changes if self.fair_of[i] >= 0}
+            fair_before = sum(self._fair_cost(k) for k in ks)
+        delta = 0
+        for i, d, new in changes:
+            delta += self._change(i, d, self.sched[i][d], new)
+            touched.add(i)
+        if self.fair_groups:
+            for i in touched:
+                self._recount(i)
+            delta += sum(self._fair_cost(k) for k in ks) - fair_before
+        self.objective += delta
+        return delta
+
+    def refresh_deficits(self) -> None:
+        """(queue, interval) pairs where one more on-phone agent would lower the cost, weighted by how much."""
+        out, weights = [], []
+        for q, (tq, cq) in enumerate(zip(self.cov.tab, self.cov.cov, strict=True)):
+            for t, c in enumerate(cq):
+                tb = tq[t]
+                gain = tb[c] - tb[c + 1]
+                if gain > 0:
+                    out.append((q, t))
+                    weights.append(gain)
+        self.deficits = out
+        self.deficit_weights = list(itertools.accumulate(weights))
+
+    def hint(self) -> dict[Key, int]:
+        """The schedule as literal values for every key of ``rm.x``."""
+        out = {k: 0 for k in self.rm.x}
+        for i, s in enumerate(self.sched):
+            for d, k in enumerate(s):
+                if k != OFF:
+                    out[self.options[i][d][k].key] = 1
+        return out
+
+
+def _spread(hist: list[int]) -> int:
+    """max − min of the values counted in ``hist`` (value -> how many)."""
+    lo = 0
+    while hist[lo] == 0:
+        lo += 1
+    hi = len(hist) - 1
+    while hist[hi] == 0:
+        hi -= 1
+    return hi - lo
+
+
+def _targeted(st: Search, rng: random.Random) -> list[tuple[int, int, int]] | None:
+    """A move that puts an agent on the phones in an under-covered (queue, interval), picked by its cost."""
+    if not st.deficits:
+        return None
+    q, t = rng.choices(st.deficits, cum_weights=st.deficit_weights)[0]
+    servers = st.servers[q]
+    cands = st.covering.get(t)
+    if not servers or not cands:
+        return None
+    i = rng.choice(servers)
+    if st.fixed[i]:
+        return None
+    d, vid = rng.choice(cands)
+    k = st.index[i][d].get(vid)
+    if k is None or t not in st.options[i][d][k].on:
+        return None
+    s = st.sched[i]
+    if s[d] != OFF:
+        return None if s[d] == k else [(i, d, k)]
+    working = [e for e in range(st.days) if s[e] != OFF]
+    if working and rng.random() < 0.8:
+        return [(i, rng.choice(working), OFF), (i, d, k)]
+    return [(i, d, k)]
+
+
+def _propose(st: Search, rng: random.Random) -> list[tuple[int, int, int]] | None:
+    """A random move as (agent, day, new option) changes, or None if the draw gives nothing to try."""
+    if rng.random() < TARGETED:
+        return _targeted(st, rng)
+    n_agents = len(st.agents)
+    i = rng.randrange(n_agents)
+    if st.fixed[i]:
+        return None
+    s = st.sched[i]
+    opts = st.options[i]
+    days = st.days
+    r = rng.random()
+    working = [d for d in range(days) if s[d] != OFF]
+    if r < 0.45 and working:  # another shift on a working day, mostly a nearby start
+        d = rng.choice(working)
+        m = len(opts[d])
+        if m < 2:
+            return None
+        k = s[d]
+        if rng.random() < 0.7:
+            k2 = k + rng.choice((-4, -3, -2, -1, 1, 2, 3, 4))
+            if not 0 <= k2 < m or opts[d][k2].template != opts[d][k].template:
+                return None
+        else:
+            k2 = rng.randrange(m)
+            if k2 == k:
+                return None
+        return [(i, d, k2)]
+    if r < 0.75 and working:  # move a working day to a day off
+        d = rng.choice(working)
+        free = [e for e in range(days) if s[e] == OFF and opts[e]]
+        if not free:
+            return None
+        e = rng.choice(free)
+        vid = opts[d][s[d]].key[2]
+        same = [j for j, o in enumerate(opts[e]) if o.key[2] == vid]
+        k2 = same[0] if same and rng.random() < 0.7 else rng.randrange(len(opts[e]))
+        return [(i, d, OFF), (i, e, k2)]
+    if r < 0.85:  # add or drop a day
+        d = rng.randrange(days)
+        if s[d] != OFF:
+            return [(i, d, OFF)]
+        if not opts[d]:
+            return None
+        return [(i, d, rng.randrange(len(opts[d])))]
+    # swap the shifts of two agents on a day
+    j = rng.randrange(n_agents)
+    if j == i or st.fixed[j]:
+        return None
+    d = rng.randrange(days)
+    ki, kj = s[d], st.sched[j][d]
+    if ki == kj == OFF:
+        return None
+    vi = opts[d][ki].key[2] if ki != OFF else None
+    vj = st.options[j][d][kj].key[2] if kj != OFF else None
+    if vi == vj:
+        return None
+    ni = OFF if vj is None else next((x for x, o in enumerate(opts[d]) if o.key[2] == vj), None)
+    nj = OFF if vi is None else next((x for x, o in enumerate(st.options[j][d]) if o.key[2] == vi), None)
+    if ni is None or nj is None:
+        return None
+    return [(i, d, ni), (j, d, nj)]
+
+
+def _feasible(st: Search, changes: list[tuple[int, int, int]]) -> bool:
+    agents: dict[int, list[int]] = {}
+    for i, d, k in changes:
+        s = agents.setdefault(i, list(st.sched[i]))
+        s[d] = k
+    return all(st.rules[i].ok(s) for i, s in agents.items())
+
+
+@dataclass(frozen=True)
+class SearchResult:
+    """The best schedule found, as literal values, its objective [objective units] and the moves tried/accepted."""
+
+    hint: dict[Key, int]
+    objective: float
+    start_objective: float
+    moves: int
+    accepted: int
+    seconds: float
+
+
+def local_search(
+    rm: RosterModel, start: Mapping[Key, int], budget_s: float, seed: int = 0, *,
+    max_moves: int | None = None, on_improve: Callable[[float], None] | None = None,
+) -> SearchResult:  # fmt: skip
+    """Simulated annealing from ``start`` for ``budget_s`` [s] (or exactly ``max_moves`` moves, deterministic).
+
+    A run also ends after :data:`PASSES` moves per (agent, day, shift option),
+    so small models hand back their time. The temperature falls geometrically
+    from the size of a typical worsening move to a thousandth of it over the
+    run (by time or by moves, whichever is further along); the best schedule
+    seen is returned.
+    ``on_improve`` gets each new best objective [objective units], at most every 0.5 s.
+    """
+    from staffplan.roster.model import SCALE
+
+    t0 = time.perf_counter()
+    st = Search(rm, start)
+    rng = random.Random(seed)
+    start_obj = st.objective
+    best_obj = st.objective
+    best = [list(s) for s in st.sched]
+    # temperature from a sample of worsening moves
+    ups: list[int] = []
+    for _ in range(400):
+        mv = _propose(st, rng)
+        if mv is None or not _feasible(st, mv):
+            continue
+        undo = [(i, d, st.sched[i][d]) for i, d, _ in mv]
+        delta = st.apply(mv)
+        st.apply(undo[::-1])
+        if delta > 0:
+            ups.append(delta)
+    ups.sort()
+    t_hi = float(ups[len(ups) // 4]) if ups else 1.0
+    t_lo = t_hi / 1000
+    size = sum(len(day) for per_agent in st.options for day in per_agent)
+    cap = PASSES * max(size, 1)
+    limit = cap if max_moves is None else min(max_moves, cap)
+    moves = accepted = 0
+    temp = t_hi
+    last_report = t0
+    while True:
+        if moves % 1024 == 0:
+            st.refresh_deficits()
+        if moves % 256 == 0:
+            frac = moves / limit if limit else 1.0
+            if max_moves is None:
+                frac = max(frac, (time.perf_counter() - t0) / max(budget_s, 1e-9))
+            if frac >= 1:
+                break
+            temp = t_hi * (t_lo / t_hi) ** frac
+        moves += 1
+        mv = _propose(st, rng)
+        if mv is None or not _feasible(st, mv):
+            continue
+        delta = st.peek(mv)
+        if delta is not None:
+            if delta <= 0 or rng.random() < math.exp(-delta / temp):
+                st.apply(mv)
+                accepted += 1
+                if st.objective < best_obj:
+                    best_obj = st.objective
+                    best = [list(s) for s in st.sched]
+                    if on_improve is not None and time.perf_counter() - last_report > 0.5:
+                        last_report = time.perf_counter()
+                        on_improve(best_obj / SCALE)
+            continue
+        undo = [(i, d, st.sched[i][d]) for i, d, _ in mv]
+        delta = st.apply(mv)
+        if delta <= 0 or rng.random() < math.exp(-delta / temp):
+            accepted += 1
+            if st.objective < best_obj:
+                best_obj = st.objective
+                best = [list(s) for s in st.sched]
+                if on_improve is not None and time.perf_counter() - last_report > 0.5:
+                    last_report = time.perf_counter()
+                    on_improve(best_obj / SCALE)
+        else:
+            st.apply(undo[::-1])
+    st.sched = best
+    return SearchResult(st.hint(), best_obj / SCALE, start_obj / SCALE, moves, accepted, time.perf_counter() - t0)
