@@ -16,7 +16,15 @@ from staffplan.io.team import Absence, Agent, Break, Preference, PreviousShift, 
 from staffplan.roster import build_model, plan
 from staffplan.roster.hint import best_response_hint, greedy_hint
 from staffplan.roster.model import SCALE, Demand
-from staffplan.roster.search import OFF, AgentRules, Coverage, Search, local_search, searchable
+from staffplan.roster.search import (
+    OFF,
+    AgentRules,
+    Coverage,
+    Search,
+    local_search,
+    search_chains,
+    searchable,
+)
 from staffplan.roster.solve import SolveSettings, complete_hint, objective_of
 from staffplan.roster.validate import check_roster
 from staffplan.scenario import Weights
@@ -220,3 +228,16 @@ def test_models_with_other_terms_are_not_searched():
     v = rm.model.NewBoolVar("changed")
     rm.add_term("change", "changed", v, 100)
     assert not searchable(rm)
+
+
+def test_chains_keep_the_best_and_repeat():
+    """A second chain (forked) never makes the result worse than the first alone, and fixed move budgets repeat."""
+    rm = build_model(_rich(5))
+    start = _start(rm)
+    one = local_search(rm, start, 10.0, 0, max_moves=1500)
+    two = search_chains(rm, start, 10.0, 0, chains=2, max_moves=1500)
+    assert two.objective <= one.objective
+    again = search_chains(rm, start, 10.0, 0, chains=2, max_moves=1500)
+    assert again.hint == two.hint and again.objective == two.objective
+    values = complete_hint(rm, two.hint, SolveSettings(10, 1, 0))
+    assert values is not None and objective_of(rm, values) == pytest.approx(two.objective, abs=1e-6)

@@ -18,7 +18,7 @@ from staffplan.roster.extract import Roster, allocate, extract, on_phone_matrix
 from staffplan.roster.hint import DETERMINISTIC_PASSES, best_response_hint, greedy_hint
 from staffplan.roster.lns import improve
 from staffplan.roster.model import SCALE, RosterProblem
-from staffplan.roster.search import MOVES_PER_S, local_search, searchable
+from staffplan.roster.search import MOVES_PER_S, search_chains, searchable
 from staffplan.roster.solve import (
     LpJob,
     Progress,
@@ -87,10 +87,7 @@ def plan(problem: RosterProblem, settings: SolveSettings | None = None, progress
                 obj0 = objective_of(rm, first)
                 progress(first_s, obj0, 0.0, relative_gap(obj0, 0.0))
         if search and first is not None:
-            if settings.lp_bound and settings.lns_share > 0:
-                rm.model.Minimize(objective_expr(rm))  # the LP job copies the model now
-                lp = LpJob(rm.model, settings.time_limit_s)
-            hint = _search(rm, hint, settings, lp, progress, t0)
+            hint, lp = _search(rm, hint, settings, progress, t0)
         if settings.improve_share > 0 and (passes is None or passes > 0):
             hint = best_response_hint(rm, budget_end - time.perf_counter(), settings.seed, start=hint, max_passes=passes)
     # deterministic mode: budgets in deterministic time, never from the wall clock spent so far
@@ -119,17 +116,27 @@ def plan(problem: RosterProblem, settings: SolveSettings | None = None, progress
     return _finish(problem, rm, result, settings)
 
 
-def _search(rm: RosterModel, hint: dict[tuple[str, int, str], int], settings: SolveSettings, lp: LpJob | None, progress: Progress | None, t0: float) -> dict[tuple[str, int, str], int]:
-    """Local search from ``hint`` for ``search_share`` of the limit (deterministic mode: a fixed number of moves)."""
+def _search(rm: RosterModel, hint: dict[tuple[str, int, str], int], settings: SolveSettings, progress: Progress | None, t0: float) -> tuple[dict[tuple[str, int, str], int], LpJob | None]:
+    """Local search from ``hint`` for ``search_share`` of the limit (deterministic mode: a fixed number of moves), one chain per worker.
+
+    The LP bound job (when wanted) starts once the extra chains are forked and shares the cores with them.
+    """
     budget = settings.search_share * settings.time_limit_s
+    lp: list[LpJob] = []
+
+    def start_lp() -> None:
+        if settings.lp_bound and settings.lns_share > 0:
+            rm.model.Minimize(objective_expr(rm))  # the LP job copies the model now
+            lp.append(LpJob(rm.model, settings.time_limit_s))
 
     def report(obj: float) -> None:
         if progress is not None:
-            b = lp.bound / SCALE if lp is not None and lp.bound is not None else 0.0
+            b = lp[0].bound / SCALE if lp and lp[0].bound is not None else 0.0
             progress(time.perf_counter() - t0, obj, min(b, obj), relative_gap(obj, min(b, obj)))
+
     max_moves = int(budget * MOVES_PER_S) if settings.deterministic else None
-    found = local_search(rm, hint, budget, settings.seed, max_moves=max_moves, on_improve=report)
-    return found.hint if found.objective < found.start_objective else hint
+    found = search_chains(rm, hint, budget, settings.seed, chains=max(settings.workers, 1), max_moves=max_moves, on_improve=report, after_fork=start_lp)
+    return (found.hint if found.objective < found.start_objective else hint), (lp[0] if lp else None)
 
 
 def _with_bound(result: SolveResult, bound: float) -> SolveResult:

@@ -34,11 +34,13 @@ from __future__ import annotations
 import datetime as dt
 import itertools
 import math
+import multiprocessing
 import random
 import time
 from collections import defaultdict
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
+from multiprocessing.connection import Connection
 
 from staffplan.io.team import Agent
 from staffplan.roster.build import RosterModel, scaled
@@ -564,6 +566,7 @@ class Search:
                 self.fair_of[i] = k
         wk = weekend_keys(p)
         self.weekend_days = [tuple(ds) for _, ds in sorted(wk.items())]
+        self.weekend_of = {d for ds in self.weekend_days for d in ds}
         self.count_weekends = bool(wk)
         self.count_late = bool(late_t)
         self.n_weekends = [0] * len(self.agents)
@@ -704,14 +707,31 @@ class Search:
             delta += c
         k = self.fair_of[i] if self.fair_groups else -1
         if k >= 0:
-            before = self._fair_cost(k)
-            saved = list(s)
+            nl = self.n_late[i]
+            weekend = False
             for _, d, new in changes:
-                s[d] = new
-            self._recount(i)
-            delta += self._fair_cost(k) - before
-            s[:] = saved
-            self._recount(i)
+                old = s[d]
+                nl += (new != OFF and opts[d][new].late) - (old != OFF and opts[d][old].late)
+                weekend = weekend or d in self.weekend_of
+            nw = self.n_weekends[i]
+            if weekend:
+                trial = list(s)
+                for _, d, new in changes:
+                    trial[d] = new
+                nw = sum(1 for ds in self.weekend_days if any(trial[d] != OFF for d in ds))
+            if nw != self.n_weekends[i] or nl != self.n_late[i]:
+                before = self._fair_cost(k)
+                hw, hl = self.hist_weekends[k], self.hist_late[k]
+                ow, ol = self.n_weekends[i], self.n_late[i]
+                hw[ow] -= 1
+                hw[nw] += 1
+                hl[ol] -= 1
+                hl[nl] += 1
+                delta += self._fair_cost(k) - before
+                hw[nw] -= 1
+                hw[ow] += 1
+                hl[nl] -= 1
+                hl[ol] += 1
         return delta
 
     def apply(self, changes: list[tuple[int, int, int]]) -> int:
@@ -784,16 +804,19 @@ def _targeted(st: Search, rng: random.Random) -> list[tuple[int, int, int]] | No
         return None
     s = st.sched[i]
     if s[d] != OFF:
-        return None if s[d] == k else [(i, d, k)]
-    working = [e for e in range(st.days) if s[e] != OFF]
-    if working and rng.random() < 0.8:
-        return [(i, rng.choice(working), OFF), (i, d, k)]
-    return [(i, d, k)]
+        if s[d] == k:
+            return None
+        move = [(i, d, k)]
+    else:
+        working = [e for e in range(st.days) if s[e] != OFF]
+        move = [(i, rng.choice(working), OFF), (i, d, k)] if working and rng.random() < 0.8 else [(i, d, k)]
+    return move
 
 
 def _propose(st: Search, rng: random.Random) -> list[tuple[int, int, int]] | None:
     """A random move as (agent, day, new option) changes, or None if the draw gives nothing to try."""
-    if rng.random() < TARGETED:
+    u = rng.random()
+    if u < TARGETED:
         return _targeted(st, rng)
     n_agents = len(st.agents)
     i = rng.randrange(n_agents)
@@ -956,3 +979,57 @@ def local_search(
             st.apply(undo[::-1])
     st.sched = best
     return SearchResult(st.hint(), best_obj / SCALE, start_obj / SCALE, moves, accepted, time.perf_counter() - t0)
+
+
+def _chain(conn: Connection, rm: RosterModel, start: Mapping[Key, int], budget_s: float, seed: int, max_moves: int | None) -> None:
+    """A forked search: sends back the literals set to 1, the objectives, moves and time."""
+    try:
+        res = local_search(rm, start, budget_s, seed, max_moves=max_moves)
+        conn.send(([k for k, v in res.hint.items() if v], res.objective, res.start_objective, res.moves, res.accepted, res.seconds))
+    except Exception:  # noqa: BLE001 — the parent keeps its own chain's result
+        pass
+    finally:
+        conn.close()
+
+
+def search_chains(
+    rm: RosterModel, start: Mapping[Key, int], budget_s: float, seed: int = 0, *, chains: int = 1,
+    max_moves: int | None = None, on_improve: Callable[[float], None] | None = None,
+    after_fork: Callable[[], None] | None = None,
+) -> SearchResult:  # fmt: skip
+    """``chains`` independent searches with seeds ``seed``, ``seed + 1``, ...; the best wins (ties: the lowest seed).
+
+    The extra chains run in forked processes (one core each) where the
+    platform can fork, else only the first runs. ``after_fork`` is called once
+    the children exist, before this process's own chain (start threads there,
+    not before: a fork copies no running thread).
+    """
+    children = []
+    if chains > 1 and "fork" in multiprocessing.get_all_start_methods():
+        ctx = multiprocessing.get_context("fork")
+        for c in range(1, chains):
+            recv, send = ctx.Pipe(duplex=False)
+            proc = ctx.Process(target=_chain, args=(send, rm, start, budget_s, seed + c, max_moves), daemon=True)
+            proc.start()
+            send.close()
+            children.append((recv, proc))
+    if after_fork is not None:
+        after_fork()
+    best = local_search(rm, start, budget_s, seed, max_moves=max_moves, on_improve=on_improve)
+    wait = budget_s + 5.0 if max_moves is None else 10 * budget_s + 60.0  # deterministic runs must hear from every chain
+    for recv, proc in children:
+        try:
+            if recv.poll(wait):
+                ones, obj, start_obj, moves, accepted, seconds = recv.recv()
+                if obj < best.objective:
+                    hint = dict.fromkeys(rm.x, 0)
+                    hint.update(dict.fromkeys(ones, 1))
+                    best = SearchResult(hint, obj, start_obj, moves, accepted, seconds)
+        except (EOFError, OSError):
+            pass
+        finally:
+            recv.close()
+            proc.join(1.0)
+            if proc.is_alive():
+                proc.terminate()
+    return best

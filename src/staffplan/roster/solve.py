@@ -253,6 +253,8 @@ def solve(
         if start is not None and progress is not None:
             obj0 = objective_of(rm, start)
             b0 = 0.0 if _nonnegative(rm) else float("-inf")
+            if lp is not None and lp.bound is not None:
+                b0 = min(max(b0, lp.bound / SCALE), obj0)  # a bound already known (an LP finished during an earlier stage)
             progress(start_s, obj0, b0, relative_gap(obj0, b0) if b0 > float("-inf") else 1.0)
     rm.model.Minimize(objective_expr(rm))
     if assumptions:
