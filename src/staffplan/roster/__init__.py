@@ -122,6 +122,9 @@ def _search(rm: RosterModel, hint: dict[tuple[str, int, str], int], settings: So
     The LP bound job (when wanted) starts once the extra chains are forked and shares the cores with them.
     """
     budget = settings.search_share * settings.time_limit_s
+    max_moves = int(budget * MOVES_PER_S) if settings.deterministic else None
+    if not settings.deterministic:  # the share counts from the call: the build and the first roster came out of it
+        budget = max(t0 + budget - time.perf_counter(), 0.1)
     lp: list[LpJob] = []
 
     def start_lp() -> None:
@@ -134,7 +137,6 @@ def _search(rm: RosterModel, hint: dict[tuple[str, int, str], int], settings: So
             b = lp[0].bound / SCALE if lp and lp[0].bound is not None else 0.0
             progress(time.perf_counter() - t0, obj, min(b, obj), relative_gap(obj, min(b, obj)))
 
-    max_moves = int(budget * MOVES_PER_S) if settings.deterministic else None
     found = search_chains(rm, hint, budget, settings.seed, chains=max(settings.workers, 1), max_moves=max_moves, on_improve=report, after_fork=start_lp)
     return (found.hint if found.objective < found.start_objective else hint), (lp[0] if lp else None)
 
