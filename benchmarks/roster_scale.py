@@ -232,7 +232,7 @@ def main() -> None:
     rows = []
     for limit in args.limits:
         t0 = time.perf_counter()
-        out = plan(problem, SolveSettings(limit, 2, 0, lp_bound=True, search_share=0.7, improve_share=0.1, lns_share=args.lns_share, colgen_share=0.4))  # the scenario defaults
+        out = plan(problem, SolveSettings(limit, 2, 0, lp_bound=True, search_share=0.7, improve_share=0.5, lns_share=args.lns_share, colgen_share=0.4))  # the scenario defaults
         wall = time.perf_counter() - t0
         r = out.result
         sc = score(problem, out.roster.on_phone, volume, aht, float(out.roster.roster["paid_minutes"].sum()))

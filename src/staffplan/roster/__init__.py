@@ -49,12 +49,13 @@ class Outcome:
 def plan(problem: RosterProblem, settings: SolveSettings | None = None, progress: Progress | None = None) -> Outcome:
     """Build, pre-check, solve and extract; raises :class:`InfeasibleError` with reasons if no roster exists.
 
-    The time limit covers everything: the greedy start, local search over
-    whole shifts for ``search_share`` of the limit
-    (:func:`~staffplan.roster.search.local_search`; the model's LP bound is
-    solved meanwhile on another core when ``lp_bound`` is set), best responses for
-    ``improve_share`` of the limit (each agent's week re-optimised against the
-    others, :func:`~staffplan.roster.hint.best_response_hint`), then — for at
+    The time limit covers everything: the greedy start; on models that price
+    interval coverage, local search over whole shifts until ``search_share`` of
+    the limit has passed (:func:`~staffplan.roster.search.search_chains`, one
+    chain per worker; the model's LP bound is solved meanwhile when
+    ``lp_bound`` is set); best responses until ``improve_share`` of the limit
+    has passed (each agent's week re-optimised against the
+    others, :func:`~staffplan.roster.hint.best_response_hint`); then — for at
     most ``colgen_share`` of the time left, when the model decomposes by agent —
     column generation and the rounding of its LP
     (:func:`~staffplan.roster.colgen.decomposed_start`; its bound is kept, and a
@@ -74,7 +75,7 @@ def plan(problem: RosterProblem, settings: SolveSettings | None = None, progress
     lp = None
     search = settings.search_share > 0 and bool(rm.terms) and searchable(rm)
     if settings.improve_share > 0 or search:
-        budget_end = t0 + (settings.improve_share + (settings.search_share if search else 0.0)) * settings.time_limit_s
+        budget_end = t0 + settings.improve_share * settings.time_limit_s  # best responses polish what is left of their share
         first = complete_hint(rm, greedy, settings)  # a proven-feasible roster before the best responses start
         passes = DETERMINISTIC_PASSES if settings.deterministic else None
         if first is None:  # the greedy start breaks a rule: one pass repairs every agent's week first
@@ -86,9 +87,13 @@ def plan(problem: RosterProblem, settings: SolveSettings | None = None, progress
             if progress is not None:
                 obj0 = objective_of(rm, first)
                 progress(first_s, obj0, 0.0, relative_gap(obj0, 0.0))
-        if search and first is not None:
+        searched = search and first is not None
+        if searched:
             hint, lp = _search(rm, hint, settings, progress, t0)
-        if settings.improve_share > 0 and (passes is None or passes > 0):
+        polish = settings.improve_share > 0 and (passes is None or passes > 0)
+        if searched:  # only what is left of their share (deterministic mode: only if that share is the longer one)
+            polish = polish and (settings.improve_share > settings.search_share if settings.deterministic else time.perf_counter() < budget_end)
+        if polish:
             hint = best_response_hint(rm, budget_end - time.perf_counter(), settings.seed, start=hint, max_passes=passes)
     # deterministic mode: budgets in deterministic time, never from the wall clock spent so far
     left = settings.time_limit_s if settings.deterministic else max(settings.time_limit_s - (time.perf_counter() - t0), 1.0)

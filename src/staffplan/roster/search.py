@@ -61,8 +61,10 @@ FLOOR_PENALTY = 10**12
 
 
 def searchable(rm: RosterModel) -> bool:
-    """True if every objective term comes from the standard soft rules (so the search prices the objective exactly)."""
-    return all(t.rule in KNOWN_RULES for t in rm.terms)
+    """True if every objective term comes from the standard soft rules (so the search prices the objective exactly)
+    and some of them price interval coverage (what the targeted moves aim at; models of day-level cover alone, like
+    the Curtois instances, are better served by column generation and best responses)."""
+    return all(t.rule in KNOWN_RULES for t in rm.terms) and any(t.rule in ("under_coverage", "over_coverage") for t in rm.terms)
 
 
 @dataclass(frozen=True)
