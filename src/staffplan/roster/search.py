@@ -32,6 +32,7 @@ the seed.
 from __future__ import annotations
 
 import datetime as dt
+import gc
 import itertools
 import math
 import multiprocessing
@@ -44,7 +45,7 @@ from multiprocessing.connection import Connection
 
 from staffplan.io.team import Agent
 from staffplan.roster.build import RosterModel, scaled
-from staffplan.roster.model import base_template, weekend_keys
+from staffplan.roster.model import SCALE, base_template, weekend_keys
 from staffplan.roster.rules import UNDER_SEGMENTS, trailing_days, under_segments, week_limits
 
 Key = tuple[str, int, str]
@@ -913,7 +914,16 @@ def local_search(
     seen is returned.
     ``on_improve`` gets each new best objective [objective units], at most every 0.5 s.
     """
-    from staffplan.roster.model import SCALE
+    was_enabled = gc.isenabled()
+    gc.disable()  # the moves make no reference cycles; collections would walk the whole model's objects again and again
+    try:
+        return _anneal(rm, start, budget_s, seed, max_moves, on_improve)
+    finally:
+        if was_enabled:
+            gc.enable()
+
+
+def _anneal(rm: RosterModel, start: Mapping[Key, int], budget_s: float, seed: int, max_moves: int | None, on_improve: Callable[[float], None] | None) -> SearchResult:
 
     t0 = time.perf_counter()
     st = Search(rm, start)
