@@ -218,7 +218,7 @@ def test_plan_with_search_keeps_every_rule():
     p = _rich(4)
     out = plan(p, SolveSettings(3.0, 1, 0, search_share=0.5))
     assert check_roster(p, out.roster.roster) == []
-    det = [plan(p, SolveSettings(1.0, 1, 0, deterministic=True, search_share=0.5)).result.objective for _ in range(2)]
+    det = [plan(p, SolveSettings(2.0, 1, 0, deterministic=True, search_share=0.5)).result.objective for _ in range(2)]
     assert det[0] == det[1]
 
 

@@ -79,7 +79,8 @@ def plan(problem: RosterProblem, settings: SolveSettings | None = None, progress
         first = complete_hint(rm, greedy, settings)  # a proven-feasible roster before the best responses start
         passes = DETERMINISTIC_PASSES if settings.deterministic else None
         if first is None:  # the greedy start breaks a rule: one pass repairs every agent's week first
-            hint = best_response_hint(rm, budget_end - time.perf_counter(), settings.seed, start=greedy, max_passes=1)
+            repair_end = t0 + max(settings.improve_share, settings.search_share if search else 0.0) * settings.time_limit_s
+            hint = best_response_hint(rm, repair_end - time.perf_counter(), settings.seed, start=greedy, max_passes=1)
             first = complete_hint(rm, hint, settings)
             passes = None if passes is None else passes - 1
         if first is not None:
