@@ -4,7 +4,8 @@ CP-SAT sub-solves cost 0.2 s or more each on a week of 15-minute intervals,
 whatever their size; this search makes tens of thousands of small moves a
 second instead. A move changes one agent's shift on one day (another start
 or template), moves a working day to a day off, adds or drops a day, or
-swaps two agents' shifts on a day. Each move is checked against the moving
+swaps two agents' shifts on a day; half the moves are aimed at the (queue,
+interval) pairs whose next agent is worth most. Each move is checked against the moving
 agents' own hard rules (:class:`AgentRules`, the same rules as
 :mod:`staffplan.roster.rules`) and priced exactly, in the objective's integer
 units (coefficients × SCALE):
@@ -26,7 +27,7 @@ complete it with CP-SAT (:func:`staffplan.roster.solve.complete_hint`),
 which re-checks every rule.
 
 Deterministic: with ``max_moves`` the run depends only on the start and
-the seed.
+the seed. :func:`search_chains` runs one chain per core (forked) and keeps the best.
 """
 
 from __future__ import annotations
@@ -56,7 +57,7 @@ TARGETED = 0.5
 #: deterministic runs: moves per second of budget (about what one core makes on a 150-agent week)
 MOVES_PER_S = 20_000
 #: a run makes at most this many moves per (agent, day, shift option): small models stop long before their budget
-PASSES = 60
+PASSES = 300
 #: cost of one agent-interval below a hard minimum floor [objective units × SCALE]
 FLOOR_PENALTY = 10**12
 
@@ -460,7 +461,7 @@ class Search:
         known = p.template_by_id
         late_t = {t.id for t in p.templates if t.late}
         # shift-cover rows: (day, template, skill, required, under coef, over coef)
-        self.cover_rows: list[tuple[int, int, int, int]] = []
+        self.cover_rows: list[tuple[int, int, int]] = []
         row_of: dict[tuple[int, str], list[tuple[int, str | None]]] = defaultdict(list)
         for c in p.shift_cover:
             day = (c.date - p.grid.start).days
@@ -469,7 +470,7 @@ class Search:
             under = scaled(c.under_weight) if c.under_weight > 0 and c.required > 0 else 0
             over = scaled(c.over_weight) if c.over_weight > 0 else 0
             row_of[(day, c.template)].append((len(self.cover_rows), c.skill))
-            self.cover_rows.append((c.required, under, over, 0))
+            self.cover_rows.append((c.required, under, over))
         self.cover_count = [0] * len(self.cover_rows)
         prefs: dict[tuple[str, int], list[tuple[str, str | None, int]]] = defaultdict(list)
         if w.preference > 0:
@@ -609,7 +610,7 @@ class Search:
         return obj
 
     def _cover_cost(self, r: int, count: int) -> int:
-        req, under, over, _ = self.cover_rows[r]
+        req, under, over = self.cover_rows[r]
         return under * max(req - count, 0) + over * max(count - req, 0)
 
     def _cover_cost_all(self) -> int:
