@@ -32,6 +32,7 @@ the seed. :func:`search_chains` runs one chain per core (forked) and keeps the b
 
 from __future__ import annotations
 
+import contextlib
 import datetime as dt
 import gc
 import itertools
@@ -237,7 +238,7 @@ class Coverage:
             tb = tab[q][t]
             c = cov[q][t]
             if tb[c + 1] - tb[c] < best:
-                return self._add_path(g, t)
+                return self._augment(g, t, 1)
         cov[bq][t] += 1
         if self.multi[g]:
             self.alloc[g][t][bq] += 1  # type: ignore[index]
@@ -263,7 +264,7 @@ class Coverage:
             tb = tab[q][t]
             c = cov[q][t]
             if c > 0 and tb[c - 1] - tb[c] < best:
-                return self._remove_path(g, t)
+                return self._augment(g, t, -1)
         cov[bq][t] -= 1
         if multi:
             ag[bq] -= 1  # type: ignore[index]
@@ -317,102 +318,60 @@ class Coverage:
             total += best  # type: ignore[operator]
         return total
 
-    def _reach(self, g: int, t: int, adding: bool) -> int:
-        """The cheapest cost change of adding (removing) one of group ``g``'s agents at ``t`` over every augmenting path, without applying it."""
+    def _tree(self, g: int, t: int, step: int) -> dict[int, tuple[int, int] | None]:
+        """Queues one more (``step`` +1) or one fewer (−1) of group ``g``'s agents at ``t`` can end up changing,
+        each with the link that reaches it: (group h, queue) — h moves one agent from that queue (adding) or to it (removing)."""
         alloc = self.alloc
         groups = self.groups
-        if adding:
-            seen = set(groups[g])
+        if step > 0 or not self.multi[g]:
+            roots: list[int] | tuple[int, ...] = groups[g]
         else:
-            ag = alloc[g][t] if self.multi[g] else None  # type: ignore[index]
-            seen = {q for q in groups[g] if ag is None or ag[q] > 0}
-        stack = list(seen)
-        while stack:
-            q1 = stack.pop()
-            for h in self.serving[q1]:
-                ah = alloc[h][t]  # type: ignore[index]
-                if adding and ah[q1] == 0:
-                    continue
-                for q2 in groups[h]:
-                    if q2 not in seen and (adding or ah[q2] > 0):
-                        seen.add(q2)
-                        stack.append(q2)
-        step = 1 if adding else -1
-        return min(self.tab[q][t][self.cov[q][t] + step] - self.tab[q][t][self.cov[q][t]] for q in seen)
-
-    def _add_path(self, g: int, t: int) -> int:
-        qs = self.groups[g]
-        cov = self.cov
-        tab = self.tab
-        alloc = self.alloc
-        parent: dict[int, tuple[int, int] | None] = {q: None for q in qs}
-        stack = list(qs)
-        while stack:
-            q1 = stack.pop()
-            for h in self.serving[q1]:
-                ah = alloc[h][t]  # type: ignore[index]
-                if ah[q1] > 0:
-                    for q2 in self.groups[h]:
-                        if q2 not in parent:
-                            parent[q2] = (h, q1)
-                            stack.append(q2)
-        best, bq = None, -1
-        for q in sorted(parent):
-            tb = tab[q][t]
-            c = cov[q][t]
-            d = tb[c + 1] - tb[c]
-            if best is None or d < best:
-                best, bq = d, q
-        cov[bq][t] += 1
-        q = bq
-        while (link := parent[q]) is not None:
-            h, qp = link
-            ah = alloc[h][t]  # type: ignore[index]
-            ah[qp] -= 1
-            ah[q] += 1
-            q = qp
-        if self.multi[g]:
-            alloc[g][t][q] += 1  # type: ignore[index]
-        return best  # type: ignore[return-value]
-
-    def _remove_path(self, g: int, t: int) -> int:
-        qs = self.groups[g]
-        cov = self.cov
-        tab = self.tab
-        alloc = self.alloc
-        if self.multi[g]:
             ag = alloc[g][t]  # type: ignore[index]
-            roots = [q for q in qs if ag[q] > 0]
-        else:
-            roots = list(qs)
-        parent: dict[int, tuple[int, int] | None] = {q: None for q in roots}
+            roots = [q for q in groups[g] if ag[q] > 0]
+        parent: dict[int, tuple[int, int] | None] = dict.fromkeys(roots)
         stack = list(roots)
         while stack:
             q1 = stack.pop()
             for h in self.serving[q1]:
                 ah = alloc[h][t]  # type: ignore[index]
-                for q2 in self.groups[h]:
-                    if q2 not in parent and ah[q2] > 0:
-                        parent[q2] = (h, q1)  # h moves q2 -> q1
+                if step > 0 and ah[q1] == 0:
+                    continue
+                for q2 in groups[h]:
+                    if q2 not in parent and (step > 0 or ah[q2] > 0):
+                        parent[q2] = (h, q1)
                         stack.append(q2)
+        return parent
+
+    def _cheapest(self, parent: dict[int, tuple[int, int] | None], t: int, step: int) -> tuple[int, int]:
+        """(cost change, queue) of the cheapest queue in ``parent`` to change by ``step`` at ``t`` (ties: the lowest queue)."""
         best, bq = None, -1
         for q in sorted(parent):
-            tb = tab[q][t]
-            c = cov[q][t]
-            d = tb[c - 1] - tb[c]
+            tb = self.tab[q][t]
+            c = self.cov[q][t]
+            d = tb[c + step] - tb[c]
             if best is None or d < best:
                 best, bq = d, q
-        cov[bq][t] -= 1
-        q = bq
+        return best, bq  # type: ignore[return-value]
+
+    def _reach(self, g: int, t: int, adding: bool) -> int:
+        """The cheapest cost change of adding (removing) one of group ``g``'s agents at ``t`` over every augmenting path, without applying it."""
+        step = 1 if adding else -1
+        return self._cheapest(self._tree(g, t, step), t, step)[0]
+
+    def _augment(self, g: int, t: int, step: int) -> int:
+        """Add (``step`` +1) or remove (−1) one of group ``g``'s agents at ``t`` along the cheapest augmenting path."""
+        parent = self._tree(g, t, step)
+        best, q = self._cheapest(parent, t, step)
+        self.cov[q][t] += step
         while (link := parent[q]) is not None:
-            h, qn = link
-            ah = alloc[h][t]  # type: ignore[index]
-            ah[q] -= 1
-            ah[qn] += 1
-            q = qn
+            h, prev = link
+            ah = self.alloc[h][t]  # type: ignore[index]
+            ah[prev] -= step
+            ah[q] += step
+            q = prev
         if self.multi[g]:
-            alloc[g][t][q] -= 1  # type: ignore[index]
-        return best  # type: ignore[return-value]
+            self.alloc[g][t][q] += step  # type: ignore[index]
+        return best
 
 
 def coverage_tables(rm: RosterModel, coverable: list[set[int]], caps: list[int]) -> list[list[list[int]]]:
@@ -999,9 +958,7 @@ def _chain(conn: Connection, rm: RosterModel, start: Mapping[Key, int], budget_s
     try:
         res = local_search(rm, start, budget_s, seed, max_moves=max_moves)
         conn.send(([k for k, v in res.hint.items() if v], res.objective, res.start_objective, res.moves, res.accepted, res.seconds))
-    except Exception:  # noqa: BLE001 — the parent keeps its own chain's result
-        pass
-    finally:
+    finally:  # a chain that fails sends nothing: the parent keeps its own result
         conn.close()
 
 
@@ -1032,14 +989,13 @@ def search_chains(
     wait = budget_s + 5.0 if max_moves is None else 10 * budget_s + 60.0  # deterministic runs must hear from every chain
     for recv, proc in children:
         try:
-            if recv.poll(wait):
-                ones, obj, start_obj, moves, accepted, seconds = recv.recv()
-                if obj < best.objective:
-                    hint = dict.fromkeys(rm.x, 0)
-                    hint.update(dict.fromkeys(ones, 1))
-                    best = SearchResult(hint, obj, start_obj, moves, accepted, seconds)
-        except (EOFError, OSError):
-            pass
+            with contextlib.suppress(EOFError, OSError):  # a chain that died sent nothing
+                if recv.poll(wait):
+                    ones, obj, start_obj, moves, accepted, seconds = recv.recv()
+                    if obj < best.objective:
+                        hint = dict.fromkeys(rm.x, 0)
+                        hint.update(dict.fromkeys(ones, 1))
+                        best = SearchResult(hint, obj, start_obj, moves, accepted, seconds)
         finally:
             recv.close()
             proc.join(1.0)
