@@ -224,98 +224,75 @@ class Coverage:
     def cost(self) -> int:
         return sum(tq[t][c] for tq, cq in zip(self.tab, self.cov, strict=True) for t, c in enumerate(cq))
 
-    def add(self, g: int, t: int) -> int:
+    def _direct(self, g: int, t: int, step: int) -> tuple[int, int] | None:
+        """(cost change, queue) of adding (``step`` +1) or removing (−1) one of group ``g``'s agents at ``t`` on one
+        of its own queues; None when another queue reachable by reallocating multi-skilled agents might be cheaper."""
         cov = self.cov
         tab = self.tab
+        ag = self.alloc[g][t] if step < 0 and self.multi[g] else None  # type: ignore[index]
         best, bq = None, -1
         for q in self.groups[g]:
-            tb = tab[q][t]
-            c = cov[q][t]
-            d = tb[c + 1] - tb[c]
-            if best is None or d < best:
-                best, bq = d, q
-        for q in self.others[g]:  # a queue only a chain of reallocations reaches: search paths only if it is cheaper
-            tb = tab[q][t]
-            c = cov[q][t]
-            if tb[c + 1] - tb[c] < best:
-                return self._augment(g, t, 1)
-        cov[bq][t] += 1
-        if self.multi[g]:
-            self.alloc[g][t][bq] += 1  # type: ignore[index]
-        return best  # type: ignore[return-value]
-
-    def remove(self, g: int, t: int) -> int:
-        cov = self.cov
-        tab = self.tab
-        best, bq = None, -1
-        multi = self.multi[g]
-        ag = self.alloc[g][t] if multi else None  # type: ignore[index]
-        for q in self.groups[g]:
-            if multi and ag[q] == 0:  # type: ignore[index]
+            if ag is not None and ag[q] == 0:
                 continue
             tb = tab[q][t]
             c = cov[q][t]
-            d = tb[c - 1] - tb[c]
+            d = tb[c + step] - tb[c]
             if best is None or d < best:
                 best, bq = d, q
-        for q in self.component[g]:
+        for q in self.others[g] if step > 0 else self.component[g]:
             if q == bq:
                 continue
             tb = tab[q][t]
             c = cov[q][t]
-            if c > 0 and tb[c - 1] - tb[c] < best:
-                return self._augment(g, t, -1)
-        cov[bq][t] -= 1
-        if multi:
-            ag[bq] -= 1  # type: ignore[index]
-        return best  # type: ignore[return-value]
+            if c + step >= 0 and tb[c + step] - tb[c] < best:  # type: ignore[operator]
+                return None
+        return best, bq  # type: ignore[return-value]
 
-    def peek(self, g: int, adds: frozenset[int] | set[int], removes: frozenset[int] | set[int]) -> int | None:
-        """The cost change of adding group ``g``'s agent at ``adds`` and removing one at ``removes`` (disjoint), without
-        changing anything; None when some interval would need a reallocation (then apply and undo instead)."""
+    def add(self, g: int, t: int) -> int:
+        return self._apply(g, t, 1)
+
+    def remove(self, g: int, t: int) -> int:
+        return self._apply(g, t, -1)
+
+    def _apply(self, g: int, t: int, step: int) -> int:
+        direct = self._direct(g, t, step)
+        if direct is None:
+            return self._augment(g, t, step)
+        best, q = direct
+        self.cov[q][t] += step
+        if self.multi[g]:
+            self.alloc[g][t][q] += step  # type: ignore[index]
+        return best
+
+    def peek(self, g: int, adds: frozenset[int] | set[int], removes: frozenset[int] | set[int]) -> int:
+        """The cost change of adding group ``g``'s agent at ``adds`` and removing one at ``removes`` (disjoint
+        intervals: each is priced on its own), without changing anything."""
+        # the loop of _direct, inlined: this is the search's hot path (a call per interval costs a quarter of the moves)
         cov = self.cov
         tab = self.tab
-        qs = self.groups[g]
-        others = self.others[g]
-        comp = self.component[g]
-        multi = self.multi[g]
+        groups = self.groups[g]
+        ags = self.alloc[g] if self.multi[g] else None
         total = 0
-        for t in adds:
-            best = None
-            for q in qs:
-                tb = tab[q][t]
-                c = cov[q][t]
-                d = tb[c + 1] - tb[c]
-                if best is None or d < best:
-                    best = d
-            for q in others:
-                tb = tab[q][t]
-                c = cov[q][t]
-                if tb[c + 1] - tb[c] < best:
-                    best = self._reach(g, t, True)
-                    break
-            total += best  # type: ignore[operator]
-        alloc = self.alloc[g] if multi else None
-        for t in removes:
-            best, bq = None, -1
-            ag = alloc[t] if multi else None  # type: ignore[index]
-            for q in qs:
-                if multi and ag[q] == 0:  # type: ignore[index]
-                    continue
-                tb = tab[q][t]
-                c = cov[q][t]
-                d = tb[c - 1] - tb[c]
-                if best is None or d < best:
-                    best, bq = d, q
-            for q in comp:
-                if q == bq:
-                    continue
-                tb = tab[q][t]
-                c = cov[q][t]
-                if c > 0 and tb[c - 1] - tb[c] < best:
-                    best = self._reach(g, t, False)
-                    break
-            total += best  # type: ignore[operator]
+        for step, ts, rivals in ((1, adds, self.others[g]), (-1, removes, self.component[g])):
+            for t in ts:
+                ag = ags[t] if step < 0 and ags is not None else None  # type: ignore[index]
+                best, bq = None, -1
+                for q in groups:
+                    if ag is not None and ag[q] == 0:
+                        continue
+                    tb = tab[q][t]
+                    c = cov[q][t]
+                    d = tb[c + step] - tb[c]
+                    if best is None or d < best:
+                        best, bq = d, q
+                for q in rivals:
+                    if q != bq:
+                        tb = tab[q][t]
+                        c = cov[q][t]
+                        if c + step >= 0 and tb[c + step] - tb[c] < best:  # type: ignore[operator]
+                            best = self._reach(g, t, step > 0)
+                            break
+                total += best  # type: ignore[operator]
         return total
 
     def _tree(self, g: int, t: int, step: int) -> dict[int, tuple[int, int] | None]:
@@ -664,10 +641,7 @@ class Search:
             removes |= rem
             delta += (opts[d][new].cost if new != OFF else self.off_cost[i][d]) - (opts[d][old].cost if old != OFF else self.off_cost[i][d])
         if g >= 0:
-            c = self.cov.peek(g, adds, removes)
-            if c is None:
-                return None
-            delta += c
+            delta += self.cov.peek(g, adds, removes)
         k = self.fair_of[i] if self.fair_groups else -1
         if k >= 0:
             nl = self.n_late[i]
