@@ -73,7 +73,7 @@ def plan(problem: RosterProblem, settings: SolveSettings | None = None, progress
     greedy = greedy_hint(rm)
     hint, first_s = greedy, None
     lp = None
-    search = settings.search_share > 0 and bool(rm.terms) and searchable(rm)
+    search = settings.search_share > 0 and searchable(rm)
     if settings.improve_share > 0 or search:
         budget_end = t0 + settings.improve_share * settings.time_limit_s  # best responses polish what is left of their share
         first = complete_hint(rm, greedy, settings)  # a proven-feasible roster before the best responses start

@@ -149,17 +149,15 @@ class AgentRules:
             return False
         rest = self.rest
         forbidden = self.forbidden
-        prev: list[tuple[int, Option]] = []
         for d in range(days):
             if not w[d]:
                 continue
             o = opts[d][s[d]]
-            for pd_, po in prev:
-                if d - pd_ <= 3 and o.start - po.end < rest:
+            for e in range(max(d - 3, 0), d):  # the rule looks up to three days back
+                if w[e] and o.start - opts[e][s[e]].end < rest:
                     return False
             if d > 0 and w[d - 1] and forbidden and (opts[d - 1][s[d - 1]].template, o.template) in forbidden:
                 return False
-            prev.append((d, o))
         if self.max_weekends is not None and sum(1 for ds in self.weekends if any(w[d] for d in ds)) > self.max_weekends:
             return False
         if self.caps:
@@ -249,12 +247,13 @@ class Coverage:
         return best, bq  # type: ignore[return-value]
 
     def add(self, g: int, t: int) -> int:
-        return self._apply(g, t, 1)
+        return self.step(g, t, 1)
 
     def remove(self, g: int, t: int) -> int:
-        return self._apply(g, t, -1)
+        return self.step(g, t, -1)
 
-    def _apply(self, g: int, t: int, step: int) -> int:
+    def step(self, g: int, t: int, step: int) -> int:
+        """One more (``step`` +1) or one fewer (−1) of group ``g``'s agents on the phones at ``t``: the change in cost."""
         direct = self._direct(g, t, step)
         if direct is None:
             return self._augment(g, t, step)
@@ -425,15 +424,11 @@ class Search:
         for (d, vid), (lo, hi, holes) in rm.phone.items():
             holes_set = {t for h0, h1 in holes for t in range(h0, h1)}
             phone_on[(d, vid)] = frozenset(t for t in range(lo, hi) if t not in holes_set)
-        group_ids: dict[tuple[int, ...], int] = {}
-        for a in p.agents:
-            qs = tuple(sorted(p.agent_queues(a)))
-            if qs and qs not in group_ids:
-                group_ids[qs] = -1
-        groups = sorted(group_ids)
+        skill_sets = [tuple(sorted(p.agent_queues(a))) for a in p.agents]
+        groups = sorted({qs for qs in skill_sets if qs})  # agents with the same queues, as rules.coverage groups them
         group_ids = {g: i for i, g in enumerate(groups)}
         self.agents = list(p.agents)
-        self.group = [group_ids.get(tuple(sorted(p.agent_queues(a))), -1) for a in p.agents]
+        self.group = [group_ids.get(qs, -1) for qs in skill_sets]
         self.options: list[list[list[Option]]] = []
         self.off_cost: list[list[int]] = []
         self.const = 0
@@ -563,9 +558,12 @@ class Search:
     def _fair_cost_all(self) -> int:
         return sum(self._fair_cost(k) for k in range(len(self.fair_groups)))
 
+    def _weekends_worked(self, s: list[int]) -> int:
+        return sum(1 for ds in self.weekend_days if any(s[d] != OFF for d in ds))
+
     def _recount(self, i: int) -> None:
         s = self.sched[i]
-        nw = sum(1 for ds in self.weekend_days if any(s[d] != OFF for d in ds))
+        nw = self._weekends_worked(s)
         nl = sum(1 for d, k in enumerate(s) if k != OFF and self.options[i][d][k].late)
         k = self.fair_of[i]
         if k >= 0:
@@ -583,13 +581,9 @@ class Search:
         g = self.group[i]
         delta = 0
         if g >= 0:
-            cov = self.cov
-            if sign > 0:
-                for t in o.on:
-                    delta += cov.add(g, t)
-            else:
-                for t in o.on:
-                    delta += cov.remove(g, t)
+            step = self.cov.step
+            for t in o.on:
+                delta += step(g, t, sign)
         for r in o.rows:
             before = self._cover_cost(r, self.cover_count[r])
             self.cover_count[r] += sign
@@ -655,7 +649,7 @@ class Search:
                 trial = list(s)
                 for _, d, new in changes:
                     trial[d] = new
-                nw = sum(1 for ds in self.weekend_days if any(trial[d] != OFF for d in ds))
+                nw = self._weekends_worked(trial)
             if nw != self.n_weekends[i] or nl != self.n_late[i]:
                 before = self._fair_cost(k)
                 hw, hl = self.hist_weekends[k], self.hist_late[k]
