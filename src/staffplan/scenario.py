@@ -80,6 +80,7 @@ SOLVER_SPEC: Spec = {
     "improve_share": ((float, int), 0.5, "a fraction in [0, 1): share of the time limit (counted from the start) for best responses before CP-SAT"),
     "lns_share": ((float, int), 0.8, "a fraction in [0, 1): share of the time after best responses for neighbourhood search after CP-SAT"),
     "colgen_share": ((float, int), 0.4, "a fraction in [0, 1): most of the time after best responses for column generation and rounding before CP-SAT"),
+    "break_plans": ((int,), 5, "a whole number from 1 to 12: staggered break plans per shift the roster model chooses from (1 = every break at its window's midpoint)"),
 }
 
 WEIGHTS_SPEC: Spec = {
@@ -143,6 +144,7 @@ class SolverSettings:
     improve_share: float = 0.5
     lns_share: float = 0.8
     colgen_share: float = 0.4
+    break_plans: int = 5
 
 
 @dataclass(frozen=True)
@@ -432,6 +434,8 @@ def from_document(doc: Mapping[str, Any], path: Path) -> Scenario:
         raise ScenarioError("value out of range", file=file, key="solver.lns_share", expected="a fraction in [0, 1)", found=s["lns_share"], hint="0 leaves all the time to CP-SAT; 0.8 gives neighbourhood search 80% of it")
     if not 0 <= s["colgen_share"] < 1:
         raise ScenarioError("value out of range", file=file, key="solver.colgen_share", expected="a fraction in [0, 1)", found=s["colgen_share"], hint="0 turns column generation off; 0.4 lets it use at most 40% of the time")
+    if not 1 <= s["break_plans"] <= 12:
+        raise ScenarioError("value out of range", file=file, key="solver.break_plans", expected="a whole number from 1 to 12", found=s["break_plans"], hint="5 lets agents on the same shift take their breaks at five different times; 1 puts every break at its window's midpoint")
     w = check_table(doc.get("weights", {}), WEIGHTS_SPEC, file=file, key="weights")
     for k, v in w.items():
         _positive(v, file=file, key=f"weights.{k}", allow_zero=True)

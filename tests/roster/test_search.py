@@ -111,7 +111,7 @@ def test_agent_rules_accept_exactly_what_cp_sat_accepts():
         if a.contract != "FT":
             continue  # the part-time week has 5^7 schedules: the full-time ones cover every rule
         solo = Agent(a.id, a.name, a.team, a.contract, ("voice",))  # one skill: no free allocation variables to enumerate
-        one = type(p)(p.grid, (solo,), p.contracts, p.templates, Demand.empty(QUEUES, QUEUES, p.grid.n), Weights(0, 0, 0, 0, 0), p.absences, (), (), (), p.previous)
+        one = type(p)(p.grid, (solo,), p.contracts, p.templates, Demand.empty(QUEUES, QUEUES, p.grid.n), Weights(0, 0, 0, 0, 0), p.absences, (), (), (), p.previous, break_plans=1)  # rules do not see break plans
         rm = build_model(one)
         st = Search(rm, {})
         i = 0

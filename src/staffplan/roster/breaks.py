@@ -1,8 +1,9 @@
 """Second stage: place each worked shift's breaks inside their windows.
 
-The main model plans every break at its window's midpoint. Once the shifts
-are fixed, this greedy pass (deterministic: agents by id, two passes) moves
-each break, one at a time, to the start in its window where the agent's
+The main model plans each shift's breaks by one of a few staggered plans
+(:func:`~staffplan.roster.model.break_plans`). Once the shifts are fixed,
+this greedy pass (deterministic: agents by id, two passes) starts from those
+plans and moves each break, one at a time, to the start in its window where the agent's
 queues have the largest surplus of on-phone agents over the target, so that
 breaks go where they hurt coverage least. Break starts are multiples of
 ``step`` minutes after the shift start; breaks of one shift never overlap each
@@ -43,6 +44,8 @@ class Worked:
     variant: Variant
     start: int
     end: int
+    offsets: tuple[int, ...] | None = None
+    """The breaks' starts the main model planned [min after the shift start]; None: the windows' midpoints."""
 
 
 def _overlaps(a0: int, a1: int, spans: list[tuple[int, int]]) -> bool:
@@ -76,7 +79,8 @@ def place_breaks(problem: RosterProblem, worked: list[Worked], activities: dict[
     ordered = sorted(worked, key=lambda w: (w.agent_id, w.day))
     for w in ordered:
         t = tmpl[w.variant.template]
-        brks = [PlacedBreak(b.name, w.start + o, w.start + o + b.minutes, b.paid) for o, b in zip(planned_break_offsets(t, step), t.breaks, strict=True)]
+        offs = w.offsets if w.offsets is not None else planned_break_offsets(t, step)
+        brks = [PlacedBreak(b.name, w.start + o, w.start + o + b.minutes, b.paid) for o, b in zip(offs, t.breaks, strict=True)]
         placed[(w.agent_id, w.day)] = brks
         apply(w, brks, +1)
     surplus_req = dem.required.astype(np.int64)

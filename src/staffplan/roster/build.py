@@ -11,6 +11,15 @@ Literals: ``rm.x[(agent_id, day, variant_id)]`` = the agent works that shift
 variant on horizon day ``day``; ``rm.work[(agent_id, day)]`` = works any
 shift that day. With ``explain=True`` every hard rule is enforced by a named
 literal per (rule, agent) — the assumptions used to explain infeasibility.
+
+Breaks: ``rm.phone[(day, variant_id)]`` is a shift's on-phone span with its
+breaks at their windows' midpoints; ``rm.plan_holes[(day, variant_id)]`` the
+break holes of each staggered break plan (the midpoint plan first, see
+:func:`~staffplan.roster.model.break_plans`). Where a plan can differ,
+``rm.breaks[(queues, day, variant_id)] = (agent_ids, counts)``: how many of
+the skill group's agents working that shift take each plan (integer
+variables summing to the group's count; agents with a training or meeting
+inside the shift keep the midpoint plan and are not among ``agent_ids``).
 """
 
 from __future__ import annotations
@@ -25,8 +34,8 @@ from staffplan.roster.model import (
     SCALE,
     RosterProblem,
     Variant,
+    break_plans,
     full_intervals,
-    planned_break_offsets,
     touched_intervals,
 )
 
@@ -63,6 +72,8 @@ class RosterModel:
     guards: dict[int, Guard] = field(default_factory=dict)
     explain: bool = False
     phone: dict[tuple[int, str], tuple[int, int, tuple[tuple[int, int], ...]]] = field(default_factory=dict)
+    plan_holes: dict[tuple[int, str], tuple[tuple[tuple[int, int], ...], ...]] = field(default_factory=dict)
+    breaks: dict[tuple[tuple[int, ...], int, str], tuple[list[str], list[cp_model.IntVar]]] = field(default_factory=dict)
     elapsed: dict[tuple[int, str], tuple[int, int]] = field(default_factory=dict)
     coverage: dict[tuple[int, int], cp_model.LinearExprT] = field(default_factory=dict)
     activities: dict[str, list[tuple[int, int]]] = field(default_factory=dict)
@@ -156,9 +167,9 @@ def build_model(problem: RosterProblem, *, explain: bool = False) -> RosterModel
             rm.elapsed[(day, v.id)] = (e0, e0 + v.length_min)
             lo, hi = full_intervals(e0, e0 + v.length_min, grid.interval_min, grid.n)
             t = tmpl[v.template]
-            offs = planned_break_offsets(t, step)
-            holes = tuple(touched_intervals(e0 + o, e0 + o + b.minutes, grid.interval_min, grid.n) for o, b in zip(offs, t.breaks, strict=True))
-            rm.phone[(day, v.id)] = (lo, hi, holes)
+            plans = break_plans(t, step, problem.break_plans)
+            rm.plan_holes[(day, v.id)] = tuple(tuple(touched_intervals(e0 + o, e0 + o + b.minutes, grid.interval_min, grid.n) for o, b in zip(offs, t.breaks, strict=True)) for offs in plans)
+            rm.phone[(day, v.id)] = (lo, hi, rm.plan_holes[(day, v.id)][0])
     for a in problem.agents:
         acts = activity.get(a.id, [])
         for day in range(grid.days):

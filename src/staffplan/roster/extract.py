@@ -21,7 +21,13 @@ import pandas as pd
 from staffplan.io.team import Agent
 from staffplan.roster.breaks import Worked, place_breaks
 from staffplan.roster.build import RosterModel
-from staffplan.roster.model import RosterProblem, full_intervals, touched_intervals, weekend_keys
+from staffplan.roster.model import (
+    RosterProblem,
+    break_plans,
+    full_intervals,
+    touched_intervals,
+    weekend_keys,
+)
 from staffplan.roster.solve import SolveResult
 from staffplan.timegrid import TimeGrid
 
@@ -184,14 +190,40 @@ def assign_queues(on_phone: np.ndarray, agent_queues: Sequence[Sequence[int]], r
     return out
 
 
+def agent_break_plans(rm: RosterModel, result: SolveResult) -> dict[tuple[str, int], int]:
+    """The break plan of each (agent, day) whose group's count in ``result`` is not the midpoint plan.
+
+    The model counts per skill group and shift how many take each plan; the
+    agents working it take them in id order.
+    """
+    out: dict[tuple[str, int], int] = {}
+    if not result.solution:
+        return out
+    for (_g, d, vid), (members, ys) in rm.breaks.items():
+        counts = [int(result.solution[y.Index()]) for y in ys]
+        for aid in members:
+            if not result.values.get((aid, d, vid), 0):
+                continue
+            j = next((j for j, c in enumerate(counts) if c > 0), 0)
+            if counts[j] > 0:
+                counts[j] -= 1
+            out[(aid, d)] = j
+    return out
+
+
 def worked_shifts(rm: RosterModel, result: SolveResult) -> list[Worked]:
-    """The (agent, day, variant) triples set to 1 in ``result``."""
-    var = {v.id: v for v in rm.problem.variants}
+    """The (agent, day, variant) triples set to 1 in ``result``, with the break plan the model chose."""
+    p = rm.problem
+    var = {v.id: v for v in p.variants}
+    plans = agent_break_plans(rm, result)
+    step = min(15, p.grid.interval_min)
     out = []
     for (a, d, vid), val in sorted(result.values.items()):
         if val:
             e0, e1 = rm.elapsed[(d, vid)]
-            out.append(Worked(a, d, var[vid], e0, e1))
+            v = var[vid]
+            offsets = break_plans(p.template_by_id[v.template], step, p.break_plans)[plans.get((a, d), 0)]
+            out.append(Worked(a, d, v, e0, e1, offsets))
     return out
 
 

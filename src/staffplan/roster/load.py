@@ -237,4 +237,4 @@ def load_problem(scenario: Scenario, requirements: pd.DataFrame | None = None) -
         demand = demand_from_frame(frame, grid, queues, skills, residual, scenario=scenario, file=scenario.file("requirements", required=False), templates=templates)
     if not shift_cover and not demand.required.any():
         raise ScenarioError("nothing to roster", file=scenario.path, key="data.requirements", expected="interval requirements (a requirements CSV or a history to forecast) or a shift_cover file")
-    return RosterProblem(grid, agents, contracts, templates, demand, scenario.weights, absences, availability, preferences, shift_cover, previous, residual, str(scenario.path))
+    return RosterProblem(grid, agents, contracts, templates, demand, scenario.weights, absences, availability, preferences, shift_cover, previous, residual, str(scenario.path), scenario.solver.break_plans)

@@ -89,6 +89,8 @@ class RosterProblem:
     previous: tuple[PreviousShift, ...] = ()
     residual_shrinkage: float = 0.0
     source: str = ""
+    break_plans: int = 5
+    """Staggered break plans the main model chooses from per shift (1 = every break at its window's midpoint)."""
 
     @cached_property
     def template_by_id(self) -> dict[str, ShiftTemplate]:
@@ -154,6 +156,33 @@ def planned_break_offsets(t: ShiftTemplate, step: int) -> tuple[int, ...]:
         mid = (b.earliest + b.latest) // 2
         snapped = b.earliest + ((mid - b.earliest) // step) * step
         out.append(snapped)
+    return tuple(out)
+
+
+def break_plans(t: ShiftTemplate, step: int, k: int) -> tuple[tuple[int, ...], ...]:
+    """Up to ``k`` break plans of a shift [min after its start], the first :func:`planned_break_offsets`.
+
+    Plan ``j`` puts every break at the same relative place in its window —
+    evenly from the earliest to the latest start (the midpoint plan first),
+    snapped to ``step`` — so that agents on the same shift can take their
+    breaks at different times. Plans whose breaks would overlap, and
+    duplicates, are left out.
+    """
+    mid = planned_break_offsets(t, step)
+    out = [mid]
+    if k <= 1 or not t.breaks:
+        return tuple(out)
+    for j in range(k):
+        frac = j / (k - 1)
+        offs = []
+        for b in t.breaks:
+            n_pos = (b.latest - b.earliest) // step
+            offs.append(b.earliest + int(round(frac * n_pos)) * step)
+        spans = sorted((o, o + b.minutes) for o, b in zip(offs, t.breaks, strict=True))
+        if all(spans[i][1] <= spans[i + 1][0] for i in range(len(spans) - 1)) and tuple(offs) not in out:
+            out.append(tuple(offs))
+            if len(out) == k:
+                break
     return tuple(out)
 
 

@@ -303,6 +303,9 @@ def coverage(rm: RosterModel) -> list[Term]:
 
     Agents with identical queue sets form a group; per interval the group's
     on-phone count is split across its queues by integer allocation variables.
+    Per (group, day, shift) integer counts say how many of its agents take
+    each break plan (``rm.breaks``; exact, as the group's agents are
+    interchangeable for coverage), so breaks stagger.
     Under-coverage of the target costs ``under_coverage × step cost`` per
     missing agent (convex: the j-th missing agent costs at least the
     (j−1)-th; steps merged into UNDER_SEGMENTS runs); over-coverage costs ``over_coverage`` per agent-interval.
@@ -322,31 +325,50 @@ def coverage(rm: RosterModel) -> list[Term]:
         members = groups[g]
         on: dict[int, list[tuple[int, cp_model.IntVar]]] = defaultdict(list)
         keys = sorted({(d, v.id) for a in members for d in range(p.grid.days) for v, _ in rm.shifts(a.id, d)})
+        gname = "+".join(dem.queues[q] for q in g)
         for d, vid in keys:
-            lits = [rm.x[(a.id, d, vid)] for a in members if (a.id, d, vid) in rm.x]
-            if len(lits) == 1:
-                count = lits[0]
-            else:
-                count = rm.model.NewIntVar(0, len(lits), f"count[{'+'.join(dem.queues[q] for q in g)},{d},{vid}]")
-                rm.model.Add(count == sum(lits))
-            lo, hi, holes = rm.phone[(d, vid)]
-            off = {t for h0, h1 in holes for t in range(h0, h1)}
-            for t in range(lo, hi):
-                if t not in off:
-                    on[t].append((1, count))
-        for a in members:
-            for s, e in rm.activities.get(a.id, []):
-                t0, t1 = s // p.grid.interval_min, -(-e // p.grid.interval_min)
-                for d in range(p.grid.days):
-                    for v, x in rm.shifts(a.id, d):
-                        e0, e1 = rm.elapsed[(d, v.id)]
-                        if not (e0 <= s and e <= e1):
-                            continue
-                        lo, hi, holes = rm.phone[(d, v.id)]
-                        off = {t for h0, h1 in holes for t in range(h0, h1)}
-                        for t in range(max(t0, lo), min(t1, hi)):
-                            if t not in off:
-                                on[t].append((-1, x))
+            e0, e1 = rm.elapsed[(d, vid)]
+            plain: list[tuple[str, cp_model.IntVar]] = []
+            busy: list[tuple[cp_model.IntVar, list[tuple[int, int]]]] = []
+            for a in members:
+                lit = rm.x.get((a.id, d, vid))
+                if lit is None:
+                    continue
+                inside = [(s, e) for s, e in rm.activities.get(a.id, []) if e0 <= s and e <= e1]
+                if inside:
+                    busy.append((lit, inside))
+                else:
+                    plain.append((a.id, lit))
+            lo, hi, _holes = rm.phone[(d, vid)]
+            offs = [{t for h0, h1 in plan for t in range(h0, h1)} for plan in rm.plan_holes[(d, vid)]]
+            if plain:
+                lits = [x for _, x in plain]
+                if len(lits) == 1:
+                    count = lits[0]
+                else:
+                    count = rm.model.NewIntVar(0, len(lits), f"count[{gname},{d},{vid}]")
+                    rm.model.Add(count == sum(lits))
+                if len(offs) == 1:
+                    for t in range(lo, hi):
+                        if t not in offs[0]:
+                            on[t].append((1, count))
+                else:  # how many take each break plan
+                    ys = [rm.model.NewIntVar(0, len(lits), f"breaks[{gname},{d},{vid},{j}]") for j in range(len(offs))]
+                    rm.model.Add(sum(ys) == count)
+                    rm.breaks[(g, d, vid)] = ([a for a, _ in plain], ys)
+                    any_off = set().union(*offs)
+                    for t in range(lo, hi):
+                        if t not in any_off:
+                            on[t].append((1, count))
+                        else:
+                            on[t].extend((1, y) for j, y in enumerate(ys) if t not in offs[j])
+            for lit, inside in busy:  # a training or meeting inside the shift: midpoint breaks, off the phones for the activity too
+                off = set(offs[0])
+                for s, e in inside:
+                    off.update(range(s // p.grid.interval_min, -(-e // p.grid.interval_min)))
+                for t in range(lo, hi):
+                    if t not in off:
+                        on[t].append((1, lit))
         for t in sorted(on):
             expr = cp_model.LinearExpr.WeightedSum([v for _, v in on[t]], [c for c, _ in on[t]])
             if len(g) == 1:

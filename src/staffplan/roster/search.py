@@ -2,8 +2,8 @@
 
 CP-SAT sub-solves cost 0.2 s or more each on a week of 15-minute intervals,
 whatever their size; this search makes tens of thousands of small moves a
-second instead. A move changes one agent's shift on one day (another start
-or template), moves a working day to a day off, adds or drops a day, or
+second instead. A move changes one agent's shift on one day (another start,
+template or break plan), moves a working day to a day off, adds or drops a day, or
 swaps two agents' shifts on a day; half the moves are aimed at the (queue,
 interval) pairs whose next agent is worth most. Each move is checked against the moving
 agents' own hard rules (:class:`AgentRules`, the same rules as
@@ -16,6 +16,9 @@ units (coefficients × SCALE):
   allocated to queues optimally: adding or removing one on-phone agent moves
   allocations along the cheapest augmenting path (the costs are convex, so
   the allocation stays optimal after every step, as CP-SAT's would be);
+* break plans (``rm.breaks``): each agent's option is a shift *and* a break
+  plan, so the counts per (group, shift, plan) the model has follow from the
+  schedule, and :meth:`Search.hint` returns them with the literals;
 * labour cost and preferences, linear in the shifts;
 * fairness spreads (weekends, late shifts per contract) and day-level shift
   cover, from counts.
@@ -51,6 +54,8 @@ from staffplan.roster.model import SCALE, base_template, weekend_keys
 from staffplan.roster.rules import UNDER_SEGMENTS, trailing_days, under_segments, week_limits
 
 Key = tuple[str, int, str]
+BreakKey = tuple[tuple[int, ...], int, str, int]
+"""(skill group's queues, day, variant id, break plan): a count of ``rm.breaks``."""
 OFF = -1
 KNOWN_RULES = frozenset({"under_coverage", "over_coverage", "cost", "preference", "fairness", "shift_cover"})
 #: share of moves aimed at an under-covered (queue, interval)
@@ -84,6 +89,8 @@ class Option:
     on: frozenset[int]
     cost: int
     rows: tuple[int, ...]
+    plan: int = 0
+    """Break plan (index into ``rm.plan_holes[(day, variant)]``); options of one shift differing only here are adjacent."""
 
 
 class AgentRules:
@@ -420,14 +427,15 @@ class Search:
                 for s, e in rm.activities[a.id]:
                     off.update(range(s // p.grid.interval_min, -(-e // p.grid.interval_min)))
                 activity_off[a.id] = off
-        phone_on: dict[tuple[int, str], frozenset[int]] = {}
-        for (d, vid), (lo, hi, holes) in rm.phone.items():
-            holes_set = {t for h0, h1 in holes for t in range(h0, h1)}
-            phone_on[(d, vid)] = frozenset(t for t in range(lo, hi) if t not in holes_set)
+        phone_on: dict[tuple[int, str], tuple[frozenset[int], ...]] = {}  # per break plan
+        for (d, vid), (lo, hi, _holes) in rm.phone.items():
+            plans = [{t for h0, h1 in holes for t in range(h0, h1)} for holes in rm.plan_holes[(d, vid)]]
+            phone_on[(d, vid)] = tuple(frozenset(t for t in range(lo, hi) if t not in off) for off in plans)
         skill_sets = [tuple(sorted(p.agent_queues(a))) for a in p.agents]
         groups = sorted({qs for qs in skill_sets if qs})  # agents with the same queues, as rules.coverage groups them
         group_ids = {g: i for i, g in enumerate(groups)}
         self.agents = list(p.agents)
+        self.row = {a.id: i for i, a in enumerate(self.agents)}
         self.group = [group_ids.get(qs, -1) for qs in skill_sets]
         self.options: list[list[list[Option]]] = []
         self.off_cost: list[list[int]] = []
@@ -456,19 +464,23 @@ class Search:
                         end, last_t, adjacent = prev_end[a.id]
                         if e0 - end < rest or (d == 0 and adjacent and last_t in known and v.template in known[last_t].not_followed_by):
                             continue
-                    on = phone_on[(d, v.id)]
-                    if a.id in activity_off:
-                        on = frozenset(on - activity_off[a.id])
+                    plans = phone_on[(d, v.id)]
+                    if a.id in activity_off and any(e0 <= s and e <= e1 for s, e in rm.activities[a.id]):
+                        plans = (frozenset(plans[0] - activity_off[a.id]),)  # as the model: midpoint breaks
+                    elif g < 0:
+                        plans = plans[:1]
                     cost = scaled(w.cost * a.hourly_cost * v.paid_minutes / 60) if w.cost > 0 and a.hourly_cost > 0 else 0
                     for kind, tm, coef in ps:
                         if kind != "on" or (tm is not None and v.template != tm):  # an 'on' preference is broken by another template
                             cost += coef
                     rows = tuple(r for r, skill in row_of.get((d, v.template), []) if skill is None or skill in a.skills)
-                    opts.append(Option((a.id, d, v.id), v.paid_minutes, e0, e1, v.template, base_template(v.template, known), v.template in late_t, on, cost, rows))
+                    for j, on in enumerate(plans):
+                        opts.append(Option((a.id, d, v.id), v.paid_minutes, e0, e1, v.template, base_template(v.template, known), v.template in late_t, on, cost, rows, j))
                 if g >= 0:  # where the model has coverage terms: any option of the group, before activities and bans
                     for v in rm.options.get((a.id, d), []):
                         for q in groups[g]:
-                            coverable[q].update(phone_on[(d, v.id)])
+                            for on in phone_on[(d, v.id)]:
+                                coverable[q].update(on)
                 per_day.append(opts)
                 oc = sum(coef for kind, _tm, coef in ps if kind == "on")
                 if not opts:
@@ -481,11 +493,11 @@ class Search:
         # targeted moves: who may serve each queue, which (day, variant) cover each interval, option index by variant
         self.servers = [[i for i in range(len(p.agents)) if self.group[i] >= 0 and q in groups[self.group[i]]] for q in range(nq)]
         by_t: dict[int, list[tuple[int, str]]] = defaultdict(list)
-        for (d, vid), on_set in sorted(phone_on.items()):
-            for t in on_set:
+        for (d, vid), plans_on in sorted(phone_on.items()):
+            for t in sorted(frozenset().union(*plans_on)):
                 by_t[t].append((d, vid))
         self.covering = by_t
-        self.index = [[{o.key[2]: k for k, o in enumerate(day)} for day in per_agent] for per_agent in self.options]
+        self.index = [[{o.key[2]: k for k, o in reversed(list(enumerate(day)))} for day in per_agent] for per_agent in self.options]  # the first plan's option
         self.deficits: list[tuple[int, int]] = []
         self.deficit_weights: list[int] = []
         self.cov = Coverage(coverage_tables(rm, coverable, cap), groups, n)
@@ -521,6 +533,7 @@ class Search:
                         break
                 s.append(k)
             self.sched.append(s)
+        self._plans_from(start)
         self.fixed = [not self.rules[i].ok(self.sched[i]) for i in range(len(self.agents))]
         for i in range(len(self.agents)):
             for d in range(days):
@@ -696,13 +709,42 @@ class Search:
         self.deficits = out
         self.deficit_weights = list(itertools.accumulate(weights))
 
-    def hint(self) -> dict[Key, int]:
-        """The schedule as literal values for every key of ``rm.x``."""
-        out = {k: 0 for k in self.rm.x}
+    def _plans_from(self, start: Mapping[Key | BreakKey, int]) -> None:
+        """Give the agents working a shift the break plans counted in ``start`` (by agent id within each group)."""
+        row = self.row
+        for (g, d, vid), (members, ys) in self.rm.breaks.items():
+            counts = [int(start.get((g, d, vid, j), 0)) for j in range(len(ys))]
+            if not any(counts[1:]):
+                continue
+            for aid in members:
+                i = row[aid]
+                k = self.sched[i][d]
+                if k == OFF or self.options[i][d][k].key[2] != vid:
+                    continue
+                j = next((j for j, c in enumerate(counts) if c > 0), None)
+                if j is None:
+                    break
+                counts[j] -= 1
+                k0 = self.index[i][d][vid]
+                if k0 + j < len(self.options[i][d]) and self.options[i][d][k0 + j].key[2] == vid:
+                    self.sched[i][d] = k0 + j
+
+    def hint(self) -> dict[Key | BreakKey, int]:
+        """The schedule as literal values for every key of ``rm.x``, and the break plans as counts per key of ``rm.breaks``."""
+        out: dict[Key | BreakKey, int] = {k: 0 for k in self.rm.x}
         for i, s in enumerate(self.sched):
             for d, k in enumerate(s):
                 if k != OFF:
                     out[self.options[i][d][k].key] = 1
+        for (g, d, vid), (members, ys) in self.rm.breaks.items():
+            counts = [0] * len(ys)
+            for aid in members:
+                i = self.row[aid]
+                k = self.sched[i][d]
+                if k != OFF and self.options[i][d][k].key[2] == vid:
+                    counts[self.options[i][d][k].plan] += 1
+            for j, c in enumerate(counts):
+                out[(g, d, vid, j)] = c
         return out
 
 
@@ -731,8 +773,13 @@ def _targeted(st: Search, rng: random.Random) -> list[tuple[int, int, int]] | No
         return None
     d, vid = rng.choice(cands)
     k = st.index[i][d].get(vid)
-    if k is None or t not in st.options[i][d][k].on:
+    if k is None:
         return None
+    opts = st.options[i][d]
+    plans = [j for j in range(k, _plans_end(opts, k)) if t in opts[j].on]
+    if not plans:
+        return None
+    k = rng.choice(plans)
     s = st.sched[i]
     if s[d] != OFF:
         if s[d] == k:
@@ -742,6 +789,26 @@ def _targeted(st: Search, rng: random.Random) -> list[tuple[int, int, int]] | No
         working = [e for e in range(st.days) if s[e] != OFF]
         move = [(i, rng.choice(working), OFF), (i, d, k)] if working and rng.random() < 0.8 else [(i, d, k)]
     return move
+
+
+def _plans_end(opts: list[Option], k: int) -> int:
+    """End (exclusive) of the run of options with the same shift as ``opts[k]``, which starts at its first plan."""
+    e = k + 1
+    while e < len(opts) and opts[e].key == opts[k].key:
+        e += 1
+    return e
+
+
+def _same_shift(opts: list[Option], vid: str, plan: int) -> int | None:
+    """The option of shift ``vid`` with break plan ``plan`` (else its first plan), or None."""
+    first = None
+    for x, o in enumerate(opts):
+        if o.key[2] == vid:
+            if o.plan == plan:
+                return x
+            if first is None:
+                first = x
+    return first
 
 
 def _propose(st: Search, rng: random.Random) -> list[tuple[int, int, int]] | None:
@@ -764,8 +831,15 @@ def _propose(st: Search, rng: random.Random) -> list[tuple[int, int, int]] | Non
         if m < 2:
             return None
         k = s[d]
-        if rng.random() < 0.7:
-            k2 = k + rng.choice((-4, -3, -2, -1, 1, 2, 3, 4))
+        k0 = st.index[i][d][opts[d][k].key[2]]
+        n_plans = _plans_end(opts[d], k0) - k0
+        u2 = rng.random()
+        if u2 < 0.25 and n_plans > 1:  # another break plan
+            k2 = rng.randrange(k0, k0 + n_plans)
+            if k2 == k:
+                return None
+        elif u2 < 0.75:  # a nearby start, same break plan
+            k2 = k + n_plans * rng.choice((-4, -3, -2, -1, 1, 2, 3, 4))
             if not 0 <= k2 < m or opts[d][k2].template != opts[d][k].template:
                 return None
         else:
@@ -779,9 +853,9 @@ def _propose(st: Search, rng: random.Random) -> list[tuple[int, int, int]] | Non
         if not free:
             return None
         e = rng.choice(free)
-        vid = opts[d][s[d]].key[2]
-        same = [j for j, o in enumerate(opts[e]) if o.key[2] == vid]
-        k2 = same[0] if same and rng.random() < 0.7 else rng.randrange(len(opts[e]))
+        o = opts[d][s[d]]
+        same = _same_shift(opts[e], o.key[2], o.plan)
+        k2 = same if same is not None and rng.random() < 0.7 else rng.randrange(len(opts[e]))
         return [(i, d, OFF), (i, e, k2)]
     if r < 0.85:  # add or drop a day
         d = rng.randrange(days)
@@ -798,12 +872,12 @@ def _propose(st: Search, rng: random.Random) -> list[tuple[int, int, int]] | Non
     ki, kj = s[d], st.sched[j][d]
     if ki == kj == OFF:
         return None
-    vi = opts[d][ki].key[2] if ki != OFF else None
-    vj = st.options[j][d][kj].key[2] if kj != OFF else None
-    if vi == vj:
+    oi = opts[d][ki] if ki != OFF else None
+    oj = st.options[j][d][kj] if kj != OFF else None
+    if (oi and oi.key[2]) == (oj and oj.key[2]):
         return None
-    ni = OFF if vj is None else next((x for x, o in enumerate(opts[d]) if o.key[2] == vj), None)
-    nj = OFF if vi is None else next((x for x, o in enumerate(st.options[j][d]) if o.key[2] == vi), None)
+    ni = OFF if oj is None else _same_shift(opts[d], oj.key[2], oj.plan)
+    nj = OFF if oi is None else _same_shift(st.options[j][d], oi.key[2], oi.plan)
     if ni is None or nj is None:
         return None
     return [(i, d, ni), (j, d, nj)]
@@ -922,10 +996,10 @@ def _anneal(rm: RosterModel, start: Mapping[Key, int], budget_s: float, seed: in
 
 
 def _chain(conn: Connection, rm: RosterModel, start: Mapping[Key, int], budget_s: float, seed: int, max_moves: int | None) -> None:
-    """A forked search: sends back the literals set to 1, the objectives, moves and time."""
+    """A forked search: sends back the non-zero hint values (literals, break-plan counts), the objectives, moves and time."""
     try:
         res = local_search(rm, start, budget_s, seed, max_moves=max_moves)
-        conn.send(([k for k, v in res.hint.items() if v], res.objective, res.start_objective, res.moves, res.accepted, res.seconds))
+        conn.send(([(k, v) for k, v in res.hint.items() if v], res.objective, res.start_objective, res.moves, res.accepted, res.seconds))
     finally:  # a chain that fails sends nothing: the parent keeps its own result
         conn.close()
 
@@ -959,10 +1033,10 @@ def search_chains(
         try:
             with contextlib.suppress(EOFError, OSError):  # a chain that died sent nothing
                 if recv.poll(wait):
-                    ones, obj, start_obj, moves, accepted, seconds = recv.recv()
+                    nonzero, obj, start_obj, moves, accepted, seconds = recv.recv()
                     if obj < best.objective:
                         hint = dict.fromkeys(rm.x, 0)
-                        hint.update(dict.fromkeys(ones, 1))
+                        hint.update(nonzero)
                         best = SearchResult(hint, obj, start_obj, moves, accepted, seconds)
         finally:
             recv.close()

@@ -184,8 +184,11 @@ def complete_hint(rm: RosterModel, shifts: Mapping[tuple[str, int, str], int], s
     """Turn a hint on the shift literals into a complete hint (every variable), if those shifts are feasible.
 
     Solves a copy of the model with the shift literals fixed to ``shifts``
-    (only the allocation and penalty variables are left free: presolve
-    usually solves it outright) to optimality within a deterministic-time limit, then
+    and the break-plan counts of ``rm.breaks`` to those given in ``shifts`` as
+    ``(queues, day, variant id, plan)`` keys (when they add up; else every
+    break at its midpoint) — only the allocation and penalty variables are
+    left free: presolve usually solves it outright) to optimality within a
+    deterministic-time limit, then
     hints every variable of ``rm.model`` with that solution and returns its
     values (by variable index); None (and a partial hint) when the fixed copy
     finds no solution.
@@ -194,6 +197,13 @@ def complete_hint(rm: RosterModel, shifts: Mapping[tuple[str, int, str], int], s
     copy.Minimize(objective_expr(rm))
     for key, lit in rm.x.items():
         copy.Add(copy.GetBoolVarFromProtoIndex(lit.Index()) == int(shifts.get(key, 0)))
+    for (g, d, vid), (members, ys) in rm.breaks.items():  # break plans: as given, else every break at its midpoint
+        working = sum(int(shifts.get((a, d, vid), 0)) for a in members)
+        counts = [int(shifts.get((g, d, vid, j), 0)) for j in range(len(ys))]
+        if sum(counts) != working or min(counts) < 0:
+            counts = [working] + [0] * (len(ys) - 1)
+        for y, c in zip(ys, counts, strict=True):
+            copy.Add(copy.GetIntVarFromProtoIndex(y.Index()) == c)
     # optimal completion (the first one can leave penalty variables above their minimum, a poor start);
     # limited by deterministic time so that the result does not depend on machine load
     solver = make_solver(SolveSettings(max(1.0, min(5.0, settings.time_limit_s / 4)), 1, settings.seed, deterministic=True))
