@@ -94,13 +94,23 @@ def plan(problem: RosterProblem, settings: SolveSettings | None = None, progress
         polish = settings.improve_share > 0 and (passes is None or passes > 0)
         if searched:  # only what is left of their share (deterministic mode: only if that share is the longer one)
             polish = polish and (settings.improve_share > settings.search_share if settings.deterministic else time.perf_counter() < budget_end)
-        if polish:
-            hint = best_response_hint(rm, budget_end - time.perf_counter(), settings.seed, start=hint, max_passes=passes)
+        if polish:  # the break-plan counts of the shifts they leave alone still hold
+            counts = {k: v for k, v in hint.items() if len(k) == 4}
+            hint = counts | best_response_hint(rm, budget_end - time.perf_counter(), settings.seed, start=hint, max_passes=passes)
     # deterministic mode: budgets in deterministic time, never from the wall clock spent so far
     left = settings.time_limit_s if settings.deterministic else max(settings.time_limit_s - (time.perf_counter() - t0), 1.0)
     cg: Decomposed | None = None
     if settings.colgen_share > 0 and rm.terms:
-        cg = decomposed_start(rm, hint, settings, settings.colgen_share * left, progress, t0)
+        cg_progress = progress
+        if progress is not None and lp is not None:  # progress lines keep the LP bound once it is known
+
+            def cg_progress(t: float, obj: float, b: float, gap: float) -> None:
+                if lp.bound is not None and lp.bound / SCALE > b:
+                    b = min(lp.bound / SCALE, obj)
+                    gap = relative_gap(obj, b)
+                progress(t, obj, b, gap)
+
+        cg = decomposed_start(rm, hint, settings, settings.colgen_share * left, cg_progress, t0)
         if cg is not None:
             hint = cg.hint
             if cg.optimal:

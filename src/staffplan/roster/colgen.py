@@ -52,6 +52,7 @@ from staffplan.roster.solve import (
     make_solver,
     objective_of,
     relative_gap,
+    shift_hint,
 )
 
 INT_INF = 2**62
@@ -637,5 +638,5 @@ def decomposed_start(
     if progress is not None:
         b = bound if bound is not None else 0.0
         progress(time.perf_counter() - t0, cost, min(b, cost), relative_gap(cost, min(b, cost)))
-    shifts = {k: int(values[v.Index()]) for k, v in rm.x.items()}
+    shifts = shift_hint(rm, values)
     return Decomposed(shifts, values, cost, bound, cg.converged, cg.rounds)

@@ -185,8 +185,8 @@ def complete_hint(rm: RosterModel, shifts: Mapping[tuple[str, int, str], int], s
 
     Solves a copy of the model with the shift literals fixed to ``shifts``
     and the break-plan counts of ``rm.breaks`` to those given in ``shifts`` as
-    ``(queues, day, variant id, plan)`` keys (when they add up; else every
-    break at its midpoint) — only the allocation and penalty variables are
+    ``(queues, day, variant id, plan)`` keys (when they add up; else the
+    agents spread evenly over the plans) — only the allocation and penalty variables are
     left free: presolve usually solves it outright) to optimality within a
     deterministic-time limit, then
     hints every variable of ``rm.model`` with that solution and returns its
@@ -197,11 +197,11 @@ def complete_hint(rm: RosterModel, shifts: Mapping[tuple[str, int, str], int], s
     copy.Minimize(objective_expr(rm))
     for key, lit in rm.x.items():
         copy.Add(copy.GetBoolVarFromProtoIndex(lit.Index()) == int(shifts.get(key, 0)))
-    for (g, d, vid), (members, ys) in rm.breaks.items():  # break plans: as given, else every break at its midpoint
+    for (g, d, vid), (members, ys) in rm.breaks.items():  # break plans: as given, else spread evenly (the first plans first)
         working = sum(int(shifts.get((a, d, vid), 0)) for a in members)
         counts = [int(shifts.get((g, d, vid, j), 0)) for j in range(len(ys))]
         if sum(counts) != working or min(counts) < 0:
-            counts = [working] + [0] * (len(ys) - 1)
+            counts = [working // len(ys) + (j < working % len(ys)) for j in range(len(ys))]
         for y, c in zip(ys, counts, strict=True):
             copy.Add(copy.GetIntVarFromProtoIndex(y.Index()) == c)
     # optimal completion (the first one can leave penalty variables above their minimum, a poor start);
@@ -218,6 +218,15 @@ def complete_hint(rm: RosterModel, shifts: Mapping[tuple[str, int, str], int], s
     for i in range(len(rm.model.Proto().variables)):
         rm.model.AddHint(rm.model.GetIntVarFromProtoIndex(i), int(values[i]))
     return values
+
+
+def shift_hint(rm: RosterModel, values: Sequence[int]) -> dict[tuple, int]:
+    """A full solution (values by variable index) as a hint for :func:`complete_hint`: shift literals and break-plan counts."""
+    out: dict[tuple, int] = {k: int(values[v.Index()]) for k, v in rm.x.items()}
+    for (g, d, vid), (_members, ys) in rm.breaks.items():
+        for j, y in enumerate(ys):
+            out[(g, d, vid, j)] = int(values[y.Index()])
+    return out
 
 
 def objective_of(rm: RosterModel, values: Sequence[int]) -> float:
