@@ -86,8 +86,24 @@ def week_limits(rm: RosterModel, agent: Agent) -> list[tuple[range, int, int]]:
     return out
 
 
+def _fewest_shifts(rm: RosterModel, agent: str, days: Sequence[int], lo: int, g: list[cp_model.IntVar]) -> None:
+    """Redundant: at least ``ceil(lo / longest paid shift)`` paid shifts on ``days`` (implied by ``paid >= lo``).
+
+    The Chvátal–Gomory rounding of the minimum-minutes row: integer rosters
+    meet it anyway, but the LP relaxation (:mod:`staffplan.roster.relax`) and
+    column generation's master would otherwise cover a minimum of 37.5 h with
+    4.7 shifts of 8 h, and bound the labour cost a shift per agent too low.
+    """
+    lits = [(v.paid_minutes, lit) for d in days for v, lit in rm.shifts(agent, d) if v.paid_minutes > 0]
+    if not lits or lo <= 0:
+        return
+    n = -(-lo // max(m for m, _ in lits))
+    if n > 1:
+        rm.model.Add(sum(lit for _, lit in lits) >= n).OnlyEnforceIf(g)
+
+
 def weekly_minutes(rm: RosterModel) -> None:
-    """Hard: paid minutes per planning week within the contract's [min, max]."""
+    """Hard: paid minutes per planning week within the contract's [min, max] (with the fewest shifts that allows, redundantly)."""
     for a in rm.problem.agents:
         for k, (block, lo, hi) in enumerate(week_limits(rm, a)):
             paid = _paid(rm, a.id, block)
@@ -95,6 +111,7 @@ def weekly_minutes(rm: RosterModel) -> None:
             rm.model.Add(paid <= hi).OnlyEnforceIf(g)
             if lo > 0:
                 rm.model.Add(paid >= lo).OnlyEnforceIf(g)
+                _fewest_shifts(rm, a.id, block, lo, g)
 
 
 def weekly_days(rm: RosterModel) -> None:
@@ -120,6 +137,7 @@ def horizon_minutes(rm: RosterModel) -> None:
             rm.model.Add(paid <= c.max_minutes_horizon).OnlyEnforceIf(g)
         if c.min_minutes_horizon:
             rm.model.Add(paid >= c.min_minutes_horizon).OnlyEnforceIf(g)
+            _fewest_shifts(rm, a.id, days, c.min_minutes_horizon, g)
 
 
 def trailing_days(rm: RosterModel, agent: str) -> int:
