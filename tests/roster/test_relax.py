@@ -126,3 +126,19 @@ def test_roster_bound_is_valid_and_at_least_cp_sat_own() -> None:
     assert lp is not None
     assert lp.bound / 100 <= out.objective + 1e-9
     assert out.bound == pytest.approx(out.objective)
+
+
+def test_minimum_minutes_bound_counts_whole_shifts() -> None:
+    """37.5 h a week from 8-h shifts: the LP must pay for 5 shifts (the fewest-shifts row), not 4.6875; CP-SAT agrees."""
+    from rosterkit import contract
+
+    from staffplan.io.team import Agent
+
+    con = contract(min_minutes_week=2250, max_minutes_week=2400, max_days_week=5)
+    agent = Agent("A0", "a", "t", "C", ("voice",), 10.0)
+    p = make(agents=[agent], days=7, templates=(template("D", "08:00", length=480),), contracts={"C": con}, weights=Weights(under_coverage=0, over_coverage=0, cost=1, preference=0, fairness=0))
+    rm = build_model(p)
+    rm.model.Minimize(objective_expr(rm))
+    b = lp_bound(rm.model.Proto())
+    assert b is not None and b.bound / 100 == pytest.approx(5 * 8 * 10.0)  # was 4.6875 shifts' pay without the row
+    assert solve(rm, SolveSettings(5, 1, 0)).objective == pytest.approx(5 * 8 * 10.0)
