@@ -59,3 +59,27 @@ def test_allocate_sends_multi_skilled_agents_to_the_largest_shortfall() -> None:
     alloc = allocate(on, [(0,), (0, 1), (1, 0)], req)
     assert alloc.tolist() == [[1, 3], [2, 0]]
     assert alloc.sum(axis=0).tolist() == [3, 3]
+
+
+def test_allocate_leaves_the_fewest_agents_missing() -> None:
+    """Brute force over every queue choice of the multi-skilled agents: no allocation leaves fewer agents missing."""
+    import itertools
+
+    rng = np.random.default_rng(11)
+    for _ in range(150):
+        na = int(rng.integers(1, 7))
+        qs = [tuple(int(q) for q in rng.permutation(3)[: int(rng.integers(1, 4))]) for _ in range(na)]
+        on = np.ones((na, 1), dtype=bool)
+        req = rng.integers(0, 4, (3, 1))
+        alloc = allocate(on, qs, req)
+        assert alloc.sum() == na
+        best = min(
+            int(np.clip(req[:, 0] - np.bincount(np.array(c, dtype=int), minlength=3), 0, None).sum())
+            for c in itertools.product(*qs)
+        )
+        got = int(np.clip(req - alloc, 0, None).sum())
+        assert got == best
+    # the first-choice rule alone sends voice+chat to voice (a tie, its first priority) and voice+email to voice too
+    # (no queue short), leaving chat short with voice in surplus; a chain moves voice+chat to chat
+    alloc = allocate(np.ones((2, 1), dtype=bool), [(0, 1), (0, 2)], np.array([[1], [1], [0]]))
+    assert alloc[:, 0].tolist() == [1, 1, 0]

@@ -152,7 +152,9 @@ def allocate(on_phone: np.ndarray, agent_queues: Sequence[Sequence[int]], requir
 
     Single-skilled agents serve their queue; each multi-skilled agent (in
     the given order) goes to its queue with the largest shortfall
-    ``required − allocated`` (ties: the agent's first-priority queue).
+    ``required − allocated`` (ties: the agent's first-priority queue), then
+    chains of moves feed short queues from queues with surplus (see
+    :func:`assign_queues`): the fewest missing agents any allocation gives.
     """
     assigned = assign_queues(np.asarray(on_phone, dtype=bool), agent_queues, required)
     alloc = np.zeros(required.shape, dtype=np.int64)
@@ -166,7 +168,10 @@ def assign_queues(on_phone: np.ndarray, agent_queues: Sequence[Sequence[int]], r
 
     The rule :func:`allocate` counts: single-skilled
     agents serve their queue; each multi-skilled agent, in the given order, the
-    queue with the largest shortfall left (ties: its first-priority queue).
+    queue with the largest shortfall left (ties: its first-priority queue);
+    then, per interval, multi-skilled agents move along chains from queues
+    with surplus to short ones until no such chain is left, so no allocation
+    leaves fewer agents missing (as the model's own allocation).
     """
     nq, n = required.shape
     out = np.full(on_phone.shape, -1, dtype=np.int64)
@@ -187,7 +192,50 @@ def assign_queues(on_phone: np.ndarray, agent_queues: Sequence[Sequence[int]], r
         pick = np.asarray(qs)[np.argmax(short, axis=0)]
         out[i, ts] = pick
         alloc[pick, ts] += 1
+    if multi:
+        short_any = (alloc < required).any(axis=0) & (alloc > required).any(axis=0)
+        for t in np.flatnonzero(short_any):
+            _rebalance(out[:, t], [(i, agent_queues[i]) for i in multi if out[i, t] >= 0], alloc[:, t], required[:, t])
     return out
+
+
+def _rebalance(assigned: np.ndarray, movable: list[tuple[int, Sequence[int]]], alloc: np.ndarray, required: np.ndarray) -> None:
+    """Move multi-skilled agents along chains (queue ← agent ← queue ...) while a short queue can be fed from one with surplus.
+
+    Each chain lowers the interval's missing agents by one, so at the end the
+    count of missing agents is the least any one-queue-per-agent allocation
+    gives (augmenting paths of a bipartite flow). In place; deterministic
+    (queues and agents in index order).
+    """
+    nq = len(alloc)
+    for q in range(nq):
+        while alloc[q] < required[q]:
+            parent: dict[int, tuple[int, int] | None] = {q: None}  # queue -> (agent moved into the child queue, child queue)
+            frontier, found = [q], None
+            while frontier and found is None:
+                nxt = []
+                for cur in frontier:
+                    for i, qs in movable:
+                        p = int(assigned[i])
+                        if p in parent or cur not in qs:
+                            continue
+                        parent[p] = (i, cur)
+                        if alloc[p] > required[p]:
+                            found = p
+                            break
+                        nxt.append(p)
+                    if found is not None:
+                        break
+                frontier = nxt
+            if found is None:
+                break
+            alloc[found] -= 1
+            alloc[q] += 1
+            p = found
+            while parent[p] is not None:
+                i, child = parent[p]
+                assigned[i] = child
+                p = child
 
 
 def agent_break_plans(rm: RosterModel, result: SolveResult) -> dict[tuple[str, int], int]:
