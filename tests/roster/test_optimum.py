@@ -12,7 +12,7 @@ from rosterkit import START, contract, make, solve_tiny, template
 
 from staffplan.io.team import Agent, Break, Preference, ShiftCover
 from staffplan.roster import build_model, plan
-from staffplan.roster.extract import allocate, on_phone_matrix
+from staffplan.roster.extract import allocate, coverage_cost, on_phone_matrix
 from staffplan.roster.model import break_plans
 from staffplan.roster.solve import SolveSettings, make_solver, relative_gap, solve
 from staffplan.roster.validate import check_roster
@@ -209,6 +209,8 @@ def test_break_plans_match_brute_force(plans: int) -> None:
     assert out.result.objective == pytest.approx(_brute_force_breaks(p, offsets))
     if plans > 1:  # every interval needing agents is coverable here, so the midpoint plan alone scored the same way costs more
         assert out.result.objective < _brute_force_breaks(p, {"E": offsets["E"][:1]}, every_interval=True)
+        # the written roster (breaks after the second stage) covers as well as the model's plans
+        assert coverage_cost(p, out.roster.allocation) <= out.result.objective + 1e-9
 
 
 def test_break_plans_stay_inside_windows() -> None:

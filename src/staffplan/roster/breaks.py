@@ -4,7 +4,8 @@ The main model plans each shift's breaks by one of a few staggered plans
 (:func:`~staffplan.roster.model.break_plans`). Once the shifts are fixed,
 this greedy pass (deterministic: agents by id, two passes) starts from those
 plans and moves each break, one at a time, to the start in its window where the agent's
-queues have the largest surplus of on-phone agents over the target, so that
+queues leave the fewest intervals short (no surplus of on-phone agents over
+the target), then have the largest surplus; ties keep the planned place, so
 breaks go where they hurt coverage least. Break starts are multiples of
 ``step`` minutes after the shift start; breaks of one shift never overlap each
 other nor the agent's training/meeting activities.
@@ -99,19 +100,21 @@ def place_breaks(problem: RosterProblem, worked: list[Worked], activities: dict[
                 apply(w, rest, +1)  # the agent on the phones except for the other breaks
                 surplus = (onq[qs] - surplus_req[qs]).sum(axis=0) if qs else np.zeros(n, dtype=np.int64)
                 mid = (b.earliest + b.latest) // 2
-                best: tuple[float, int, int] | None = None
+                now = brks[i].start - w.start
+                best: tuple[int, int, bool, int, int] | None = None
                 for o in range(b.earliest, b.latest + 1, step):
                     s0, s1 = w.start + o, w.start + o + b.minutes
                     if _overlaps(s0, s1, others):
                         continue
                     t0, t1 = touched_intervals(s0, s1, im, n)
-                    score = float(surplus[t0:t1].sum())
-                    key = (-score, abs(o - mid), o)
+                    span = surplus[t0:t1]
+                    # first the intervals the break would leave short, then the surplus it uses; ties keep the planned place
+                    key = (int((span <= 0).sum()), -int(span.sum()), o != now, abs(o - mid), o)
                     if best is None or key < best:
                         best = key
                 apply(w, rest, -1)
                 if best is not None:
-                    o = best[2]
+                    o = best[4]
                     brks = [*brks[:i], PlacedBreak(b.name, w.start + o, w.start + o + b.minutes, b.paid), *brks[i + 1 :]]
                 apply(w, brks, +1)
             placed[(w.agent_id, w.day)] = brks

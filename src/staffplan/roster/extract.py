@@ -301,11 +301,37 @@ def summarize(problem: RosterProblem, roster: pd.DataFrame, on_phone: np.ndarray
     return cov, agents, alloc
 
 
+def coverage_cost(problem: RosterProblem, alloc: np.ndarray) -> float:
+    """The model's coverage terms for an allocation [objective units]: weighted step costs of missing agents plus over-coverage."""
+    dem, w = problem.demand, problem.weights
+    missing = np.clip(dem.required - alloc, 0, None)
+    under = 0.0
+    if dem.step_costs.shape[2]:
+        steps = np.arange(dem.step_costs.shape[2])
+        first = np.minimum(alloc, dem.required)  # steps alloc .. required − 1 are the missing agents
+        mask = (steps[None, None, :] >= first[:, :, None]) & (steps[None, None, :] < dem.required[:, :, None])
+        under = float((dem.step_costs * mask).sum())
+    elif missing.any():
+        under = float(missing.sum())
+    return w.under_coverage * under + w.over_coverage * float(np.clip(alloc - dem.required, 0, None).sum())
+
+
 def extract(problem: RosterProblem, rm: RosterModel, result: SolveResult) -> Roster:
-    """Roster, coverage and agent summary of a feasible ``result`` (breaks placed by the second stage)."""
+    """Roster, coverage and agent summary of a feasible ``result``.
+
+    Breaks: the second stage (:func:`place_breaks`) from the model's break
+    plans, kept only if its coverage is no worse than the plans' own
+    (:func:`coverage_cost`), so it never undoes what the model found.
+    """
     worked = worked_shifts(rm, result)
-    breaks = place_breaks(problem, worked, rm.activities)
-    roster = roster_frame(problem, worked, breaks, rm.activities)
-    on = on_phone_matrix(roster, problem.agents, problem.grid)
+    best: tuple[float, pd.DataFrame, np.ndarray] | None = None
+    for passes in (0, 2):
+        roster = roster_frame(problem, worked, place_breaks(problem, worked, rm.activities, passes=passes), rm.activities)
+        on = on_phone_matrix(roster, problem.agents, problem.grid)
+        c = coverage_cost(problem, allocate(on, [problem.agent_queues(a) for a in problem.agents], problem.demand.required))
+        if best is None or c < best[0]:
+            best = (c, roster, on)
+    assert best is not None
+    _, roster, on = best
     cov, agents, alloc = summarize(problem, roster, on)
     return Roster(roster, cov, agents, on, alloc)
