@@ -25,6 +25,7 @@ inside the shift keep the midpoint plan and are not among ``agent_ids``).
 from __future__ import annotations
 
 from collections import defaultdict
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 
 from ortools.sat.python import cp_model
@@ -149,6 +150,21 @@ def allowed_variants(problem: RosterProblem, agent: Agent, day: int, blocking: l
         if not _available(problem, agent, day, v):
             continue
         out.append(v)
+    return out
+
+
+def plans_in_order(working: Sequence[str], counts: Sequence[int]) -> dict[str, int]:
+    """The break plan of each working agent of a ``rm.breaks`` entry: the counted plans taken in the given (id) order.
+
+    Agents beyond the counts (counts that do not add up) keep the midpoint plan 0.
+    """
+    left = list(counts)
+    out = {}
+    for aid in working:
+        j = next((j for j, c in enumerate(left) if c > 0), 0)
+        if left[j] > 0:
+            left[j] -= 1
+        out[aid] = j
     return out
 
 

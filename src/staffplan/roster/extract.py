@@ -20,7 +20,7 @@ import pandas as pd
 
 from staffplan.io.team import Agent
 from staffplan.roster.breaks import Worked, place_breaks
-from staffplan.roster.build import RosterModel
+from staffplan.roster.build import RosterModel, plans_in_order
 from staffplan.roster.model import (
     RosterProblem,
     break_plans,
@@ -239,7 +239,7 @@ def _rebalance(assigned: np.ndarray, movable: list[tuple[int, Sequence[int]]], a
 
 
 def agent_break_plans(rm: RosterModel, result: SolveResult) -> dict[tuple[str, int], int]:
-    """The break plan of each (agent, day) whose group's count in ``result`` is not the midpoint plan.
+    """The break plan of each (agent, day) on a shift with break-plan counts in ``result``.
 
     The model counts per skill group and shift how many take each plan; the
     agents working it take them in id order.
@@ -248,13 +248,8 @@ def agent_break_plans(rm: RosterModel, result: SolveResult) -> dict[tuple[str, i
     if not result.solution:
         return out
     for (_g, d, vid), (members, ys) in rm.breaks.items():
-        counts = [int(result.solution[y.Index()]) for y in ys]
-        for aid in members:
-            if not result.values.get((aid, d, vid), 0):
-                continue
-            j = next((j for j, c in enumerate(counts) if c > 0), 0)
-            if counts[j] > 0:
-                counts[j] -= 1
+        working = [aid for aid in members if result.values.get((aid, d, vid), 0)]
+        for aid, j in plans_in_order(working, [int(result.solution[y.Index()]) for y in ys]).items():
             out[(aid, d)] = j
     return out
 

@@ -49,7 +49,7 @@ from dataclasses import dataclass
 from multiprocessing.connection import Connection
 
 from staffplan.io.team import Agent
-from staffplan.roster.build import RosterModel, scaled
+from staffplan.roster.build import RosterModel, plans_in_order, scaled
 from staffplan.roster.model import SCALE, base_template, weekend_keys
 from staffplan.roster.rules import UNDER_SEGMENTS, trailing_days, under_segments, week_limits
 
@@ -709,22 +709,19 @@ class Search:
         self.deficits = out
         self.deficit_weights = list(itertools.accumulate(weights))
 
+    def _works(self, i: int, d: int, vid: str) -> bool:
+        """Agent ``i`` works shift ``vid`` on day ``d`` (any break plan)."""
+        k = self.sched[i][d]
+        return k != OFF and self.options[i][d][k].key[2] == vid
+
     def _plans_from(self, start: Mapping[Key | BreakKey, int]) -> None:
         """Give the agents working a shift the break plans counted in ``start`` (by agent id within each group)."""
-        row = self.row
         for (g, d, vid), (members, ys) in self.rm.breaks.items():
             counts = [int(start.get((g, d, vid, j), 0)) for j in range(len(ys))]
             if not any(counts[1:]):
                 continue
-            for aid in members:
-                i = row[aid]
-                k = self.sched[i][d]
-                if k == OFF or self.options[i][d][k].key[2] != vid:
-                    continue
-                j = next((j for j, c in enumerate(counts) if c > 0), None)
-                if j is None:
-                    break
-                counts[j] -= 1
+            for aid, j in plans_in_order([aid for aid in members if self._works(self.row[aid], d, vid)], counts).items():
+                i = self.row[aid]
                 k0 = self.index[i][d][vid]
                 if k0 + j < len(self.options[i][d]) and self.options[i][d][k0 + j].key[2] == vid:
                     self.sched[i][d] = k0 + j
@@ -740,9 +737,8 @@ class Search:
             counts = [0] * len(ys)
             for aid in members:
                 i = self.row[aid]
-                k = self.sched[i][d]
-                if k != OFF and self.options[i][d][k].key[2] == vid:
-                    counts[self.options[i][d][k].plan] += 1
+                if self._works(i, d, vid):
+                    counts[self.options[i][d][self.sched[i][d]].plan] += 1
             for j, c in enumerate(counts):
                 out[(g, d, vid, j)] = c
         return out

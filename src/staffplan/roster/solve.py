@@ -180,18 +180,18 @@ class _Callback(cp_model.CpSolverSolutionCallback):
             self.StopSearch()  # the roster meets a known bound: optimal
 
 
-def complete_hint(rm: RosterModel, shifts: Mapping[tuple[str, int, str], int], settings: SolveSettings) -> list[int] | None:
+def complete_hint(rm: RosterModel, shifts: Mapping[tuple, int], settings: SolveSettings) -> list[int] | None:
     """Turn a hint on the shift literals into a complete hint (every variable), if those shifts are feasible.
 
     Solves a copy of the model with the shift literals fixed to ``shifts``
-    and the break-plan counts of ``rm.breaks`` to those given in ``shifts`` as
-    ``(queues, day, variant id, plan)`` keys (when they add up; else the
-    agents spread evenly over the plans) — only the allocation and penalty variables are
-    left free: presolve usually solves it outright) to optimality within a
-    deterministic-time limit, then
-    hints every variable of ``rm.model`` with that solution and returns its
-    values (by variable index); None (and a partial hint) when the fixed copy
-    finds no solution.
+    and the break-plan counts of ``rm.breaks`` fixed to those given in
+    ``shifts`` as ``(queues, day, variant id, plan)`` keys (when they add up;
+    else the agents spread evenly over the plans). Only the allocation and
+    penalty variables are left free, so presolve usually solves it outright;
+    it is solved to optimality within a deterministic-time limit. Then every
+    variable of ``rm.model`` is hinted with that solution and its values (by
+    variable index) are returned; None (and a partial hint) when the fixed
+    copy finds no solution.
     """
     copy = rm.model.Clone()
     copy.Minimize(objective_expr(rm))
