@@ -38,7 +38,14 @@ from staffplan.importers.curtois import parse_instance, to_scenario  # noqa: E40
 
 DEFAULT_DIR = Path("/work/shared/benchmarks/curtois")
 # Published best-known objectives (schedulingbenchmarks.org, Curtois & Qu 2014).
-BEST_KNOWN: dict[str, int] = {"Instance1": 607, "Instance2": 828, "Instance3": 1001, "Instance4": 1716, "Instance7": 1056, "Instance8": 1300}
+BEST_KNOWN: dict[str, int] = {
+    "Instance1": 607,
+    "Instance2": 828,
+    "Instance3": 1001,
+    "Instance4": 1716,
+    "Instance7": 1056,
+    "Instance8": 1300,
+}
 
 
 @dataclass(frozen=True)
@@ -66,7 +73,9 @@ def best_known_from_readme(folder: Path) -> dict[str, int]:
     values = dict(BEST_KNOWN)
     readme = folder / "README.md"
     if readme.is_file():
-        for m in re.finditer(r"^\|\s*(Instance\d+)\s*\|\s*\d+\s*\|\s*(\d+)\s*\|", readme.read_text(), flags=re.M):
+        for m in re.finditer(
+            r"^\|\s*(Instance\d+)\s*\|\s*\d+\s*\|\s*(\d+)\s*\|", readme.read_text(), flags=re.M
+        ):
             values[m.group(1)] = int(m.group(2))
     return values
 
@@ -81,25 +90,66 @@ def run_one(path: Path, work: Path, time_limit_s: float, workers: int, best: dic
     folder = work / inst.name
     scenario = to_scenario(inst, folder, force=True, time_limit_s=time_limit_s, workers=workers)
     out = folder / "out"
-    cmd = [sys.executable, "-m", "staffplan", "roster", str(scenario), "--time-limit", f"{time_limit_s:g}", "--workers", str(workers), "--json", "--out", str(out)]
+    cmd = [
+        sys.executable,
+        "-m",
+        "staffplan",
+        "roster",
+        str(scenario),
+        "--time-limit",
+        f"{time_limit_s:g}",
+        "--workers",
+        str(workers),
+        "--json",
+        "--out",
+        str(out),
+    ]
     t0 = time.perf_counter()
     proc = subprocess.run(cmd, capture_output=True, text=True, check=False)
     seconds = time.perf_counter() - t0
     if proc.returncode != 0:
         msg = (proc.stderr.strip().splitlines() or ["no message"])[-1]
-        return Row(inst.name, f"exit {proc.returncode}", None, None, best.get(inst.name), seconds, f"engine failed: {msg[:160]}")
+        return Row(
+            inst.name,
+            f"exit {proc.returncode}",
+            None,
+            None,
+            best.get(inst.name),
+            seconds,
+            f"engine failed: {msg[:160]}",
+        )
     doc = json.loads(proc.stdout)
     objective, bound = _number(doc.get("objective")), _number(doc.get("bound"))
     rosters = sorted(out.rglob("roster.csv"))
     if not rosters:
-        return Row(inst.name, str(doc.get("status")), objective, bound, best.get(inst.name), seconds, "no roster.csv written")
+        return Row(
+            inst.name,
+            str(doc.get("status")),
+            objective,
+            bound,
+            best.get(inst.name),
+            seconds,
+            "no roster.csv written",
+        )
     verdict = check_files(path, rosters[0], start=None)
-    parts = ["feasible" if verdict.feasible else f"{len(verdict.violations)} violations: {verdict.violations[0]}"]
+    parts = [
+        "feasible"
+        if verdict.feasible
+        else f"{len(verdict.violations)} violations: {verdict.violations[0]}"
+    ]
     if objective is not None and round(objective) != verdict.objective:
         parts.append(f"objective mismatch: checker {verdict.objective} vs engine {objective:g}")
     elif objective is not None:
         parts.append("objective confirmed")
-    return Row(inst.name, str(doc.get("status")), objective, bound, best.get(inst.name), seconds, "; ".join(parts))
+    return Row(
+        inst.name,
+        str(doc.get("status")),
+        objective,
+        bound,
+        best.get(inst.name),
+        seconds,
+        "; ".join(parts),
+    )
 
 
 def _fmt(x: float | None, pattern: str = "{:g}") -> str:
@@ -108,24 +158,56 @@ def _fmt(x: float | None, pattern: str = "{:g}") -> str:
 
 def table(rows: list[Row]) -> str:
     """The results as a Markdown table with a mean-gap line."""
-    lines = ["| instance | status | objective | bound | best known | gap to best | time [s] | checker |", "|---|---|---|---|---|---|---|---|"]
+    lines = [
+        "| instance | status | objective | bound | best known | gap to best | time [s] | checker |",
+        "|---|---|---|---|---|---|---|---|",
+    ]
     for r in rows:
-        lines.append(f"| {r.instance} | {r.status} | {_fmt(r.objective)} | {_fmt(r.bound)} | {_fmt(r.best_known)} | {_fmt(r.gap_to_best, '{:.2%}')} | {r.seconds:.1f} | {r.verdict} |")
+        lines.append(
+            f"| {r.instance} | {r.status} | {_fmt(r.objective)} | {_fmt(r.bound)} | "
+            f"{_fmt(r.best_known)} | {_fmt(r.gap_to_best, '{:.2%}')} | "
+            f"{r.seconds:.1f} | {r.verdict} |"
+        )
     gaps = [r.gap_to_best for r in rows if r.gap_to_best is not None]
     if gaps:
-        lines.append(f"\nmean gap to best known over {len(gaps)} instances: {sum(gaps) / len(gaps):.2%}")
+        lines.append(
+            f"\nmean gap to best known over {len(gaps)} instances: {sum(gaps) / len(gaps):.2%}"
+        )
     return "\n".join(lines)
 
 
 def main(argv: list[str] | None = None) -> int:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    ap.add_argument("--dir", type=Path, default=DEFAULT_DIR, help="folder with Instance*.txt (and README.md with best-known values)")
-    ap.add_argument("--time-limit", type=float, default=60.0, help="solver time limit per instance [s]")
-    ap.add_argument("--workers", type=int, default=2, help="CP-SAT workers [threads], written to each scenario's [solver]")
-    ap.add_argument("--only", default="", help="comma-separated instance numbers, e.g. 1,2,3 (default: all found)")
-    ap.add_argument("--keep", type=Path, default=None, help="folder to keep the scenarios and rosters in (default: a temporary folder)")
+    ap.add_argument(
+        "--dir",
+        type=Path,
+        default=DEFAULT_DIR,
+        help="folder with Instance*.txt (and README.md with best-known values)",
+    )
+    ap.add_argument(
+        "--time-limit", type=float, default=60.0, help="solver time limit per instance [s]"
+    )
+    ap.add_argument(
+        "--workers",
+        type=int,
+        default=2,
+        help="CP-SAT workers [threads], written to each scenario's [solver]",
+    )
+    ap.add_argument(
+        "--only",
+        default="",
+        help="comma-separated instance numbers, e.g. 1,2,3 (default: all found)",
+    )
+    ap.add_argument(
+        "--keep",
+        type=Path,
+        default=None,
+        help="folder to keep the scenarios and rosters in (default: a temporary folder)",
+    )
     args = ap.parse_args(argv)
-    paths = sorted(args.dir.glob("Instance*.txt"), key=lambda p: int(re.sub(r"\D", "", p.stem) or 0))
+    paths = sorted(
+        args.dir.glob("Instance*.txt"), key=lambda p: int(re.sub(r"\D", "", p.stem) or 0)
+    )
     if args.only:
         wanted = {f"Instance{n.strip()}" for n in args.only.split(",") if n.strip()}
         paths = [p for p in paths if p.stem in wanted]
@@ -139,8 +221,17 @@ def main(argv: list[str] | None = None) -> int:
         for p in paths:
             row = run_one(p, work, args.time_limit, args.workers, best)
             rows.append(row)
-            print(f"{row.instance}: {row.status} objective={_fmt(row.objective)} bound={_fmt(row.bound)} best={_fmt(row.best_known)} time={row.seconds:.1f}s {row.verdict}", file=sys.stderr, flush=True)
-    print(f"python benchmarks/curtois.py --dir {args.dir} --time-limit {args.time_limit:g} --workers {args.workers}" + (f" --only {args.only}" if args.only else ""))
+            print(
+                f"{row.instance}: {row.status} objective={_fmt(row.objective)} "
+                f"bound={_fmt(row.bound)} best={_fmt(row.best_known)} "
+                f"time={row.seconds:.1f}s {row.verdict}",
+                file=sys.stderr,
+                flush=True,
+            )
+    print(
+        f"python benchmarks/curtois.py --dir {args.dir} --time-limit {args.time_limit:g} "
+        f"--workers {args.workers}" + (f" --only {args.only}" if args.only else "")
+    )
     print()
     print(table(rows))
     return 0

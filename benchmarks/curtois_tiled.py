@@ -1,4 +1,5 @@
-"""A larger Curtois-format instance made by tiling one: K× the horizon, S× the staff (robustness check).
+"""A larger Curtois-format instance made by tiling one: K× the horizon, S× the staff (robustness
+check).
 
 The published set goes up to hundreds of staff and a year's horizon; the
 instances here stop at 30 staff × 28 days. Tiling one keeps every rule of the
@@ -38,20 +39,34 @@ def tile(text: str, k: int, s: int) -> str:
     def sid(name: str, copy: int) -> str:
         return name if copy == 0 else f"{name}{copy}"
 
-    out = ["SECTION_HORIZON", str(days * k), "", "SECTION_SHIFTS", *data["SECTION_SHIFTS"], "", "SECTION_STAFF"]
+    out = [
+        "SECTION_HORIZON",
+        str(days * k),
+        "",
+        "SECTION_SHIFTS",
+        *data["SECTION_SHIFTS"],
+        "",
+        "SECTION_STAFF",
+    ]
     for c in range(s):
         for line in data["SECTION_STAFF"]:
             f = line.split(",")
             f[0] = sid(f[0], c)
             if f[1]:
-                f[1] = "|".join(f"{x.split('=')[0]}={int(x.split('=')[1]) * k}" for x in f[1].split("|"))
+                f[1] = "|".join(
+                    f"{x.split('=')[0]}={int(x.split('=')[1]) * k}" for x in f[1].split("|")
+                )
             f[2], f[3], f[7] = str(int(f[2]) * k), str(int(f[3]) * k), str(int(f[7]) * k)
             out.append(",".join(f))
     out += ["", "SECTION_DAYS_OFF"]
     for c in range(s):
         for line in data.get("SECTION_DAYS_OFF", []):
             f = line.split(",")
-            out.append(",".join([sid(f[0], c)] + [str(int(d) + r * days) for r in range(k) for d in f[1:] if d]))
+            out.append(
+                ",".join(
+                    [sid(f[0], c)] + [str(int(d) + r * days) for r in range(k) for d in f[1:] if d]
+                )
+            )
     for name in ("SECTION_SHIFT_ON_REQUESTS", "SECTION_SHIFT_OFF_REQUESTS"):
         out += ["", name]
         for c in range(s):

@@ -50,12 +50,18 @@ def table(frame: pd.DataFrame, title: str) -> str:
 
 
 def synthetic(queues: int, years: int, seed: int = 0) -> pd.DataFrame:
-    """Per-interval history: weekday × intraday shape × queue size, trend, Poisson noise (Europe/Madrid)."""
+    """Per-interval history: weekday × intraday shape × queue size, trend, Poisson noise
+    (Europe/Madrid).
+    """
     rng = np.random.default_rng(seed)
     start = dt.date(2025, 1, 6)
     grid = TimeGrid(start, 364 * years, 15, "Europe/Madrid")
     hours = grid.minute_of_day / 60 + 0.125
-    shape = 0.05 + np.exp(-0.5 * ((hours - 10.5) / 1.8) ** 2) + 0.7 * np.exp(-0.5 * ((hours - 16) / 2.2) ** 2)
+    shape = (
+        0.05
+        + np.exp(-0.5 * ((hours - 10.5) / 1.8) ** 2)
+        + 0.7 * np.exp(-0.5 * ((hours - 16) / 2.2) ** 2)
+    )
     wd_factor = np.array([1.25, 1.1, 1.0, 1.0, 1.05, 0.55, 0.25])[grid.weekday]
     trend = 1 + 0.1 * grid.day_index / 364
     frames = []
@@ -65,7 +71,17 @@ def synthetic(queues: int, years: int, seed: int = 0) -> pd.DataFrame:
         lam = size * shape * wd_factor * trend
         offered = rng.poisson(lam)
         aht = np.round(rng.normal(300, 20, len(lam)).clip(60), 1)
-        frames.append(pd.DataFrame({"interval_start": stamps, "queue": f"q{q:02d}", "offered": offered, "handled": offered, "aht_seconds": aht}))
+        frames.append(
+            pd.DataFrame(
+                {
+                    "interval_start": stamps,
+                    "queue": f"q{q:02d}",
+                    "offered": offered,
+                    "handled": offered,
+                    "aht_seconds": aht,
+                }
+            )
+        )
     return pd.concat(frames, ignore_index=True)
 
 
@@ -77,7 +93,11 @@ def timed(fn: Callable[..., T], *args: Any, **kw: Any) -> tuple[T, float]:
 
 
 def timing(queues: int, years: int, backtest_weeks: int) -> str:
-    lines = [f"\n**Run time: {years} years of 15-minute history, {queues} queues** (2 shared cores)\n", "| step | seconds |", "|---|---|"]
+    lines = [
+        f"\n**Run time: {years} years of 15-minute history, {queues} queues** (2 shared cores)\n",
+        "| step | seconds |",
+        "|---|---|",
+    ]
     frame, t_gen = timed(synthetic, queues, years)
     with tempfile.TemporaryDirectory() as d:
         path = Path(d) / "history.csv"
@@ -88,7 +108,9 @@ def timing(queues: int, years: int, backtest_weeks: int) -> str:
     grid = TimeGrid(hist.last_date + dt.timedelta(days=1), 7, 15, "Europe/Madrid")
     for method in ("seasonal_naive", "weekly_profile", "exp_smoothing", "auto"):
         _, t = timed(forecast_grid, hist, grid, method=method, backtest_weeks=backtest_weeks)
-        label = f"forecast one week, {method}" + (f" (backtest {backtest_weeks} weeks × 3 methods)" if method == "auto" else "")
+        label = f"forecast one week, {method}" + (
+            f" (backtest {backtest_weeks} weeks × 3 methods)" if method == "auto" else ""
+        )
         lines.append(f"| {label} | {t:.1f} |")
     _ = t_gen
     return "\n".join(lines)
@@ -96,7 +118,11 @@ def timing(queues: int, years: int, backtest_weeks: int) -> str:
 
 def bank(interval: int, weeks: int) -> tuple[History, pd.DataFrame]:
     five = (SHARED if SHARED.exists() else LOCAL) / "bank_calls_5min.csv"
-    src = five if five.exists() and interval < 30 else (SHARED if SHARED.exists() else LOCAL) / "bank_calls_30min.csv"
+    src = (
+        five
+        if five.exists() and interval < 30
+        else (SHARED if SHARED.exists() else LOCAL) / "bank_calls_30min.csv"
+    )
     h = read_history(src, timezone="America/New_York", interval_min=interval)
     return h, backtest(h, weeks=weeks)
 
@@ -108,11 +134,24 @@ def main() -> None:
     ap.add_argument("--backtest-weeks", type=int, default=8, help="rolling-origin folds [weeks]")
     args = ap.parse_args()
 
-    ex = read_history(ROOT / "scenarios/example/data/history.csv", timezone="Europe/Madrid", interval_min=15)
-    print(table(backtest(ex, weeks=args.backtest_weeks), f"Example history (20 weeks, 15 min), backtest {args.backtest_weeks} weeks"))
+    ex = read_history(
+        ROOT / "scenarios/example/data/history.csv", timezone="Europe/Madrid", interval_min=15
+    )
+    print(
+        table(
+            backtest(ex, weeks=args.backtest_weeks),
+            f"Example history (20 weeks, 15 min), backtest {args.backtest_weeks} weeks",
+        )
+    )
     for interval in (15, 30):
         h, bt = bank(interval, args.backtest_weeks)
-        print(table(bt, f"Real bank calls, {interval} min ({len(h.recorded_dates)} weekdays, {len(h.gaps)} missing), backtest {args.backtest_weeks} weeks"))
+        print(
+            table(
+                bt,
+                f"Real bank calls, {interval} min ({len(h.recorded_dates)} weekdays, "
+                f"{len(h.gaps)} missing), backtest {args.backtest_weeks} weeks",
+            )
+        )
     print(timing(args.queues, args.years, 4))
 
 

@@ -14,7 +14,8 @@ Peer (pyworkforce 0.5, in ``benchmarks/.venv-peers``): ``MinAbsDifference``
 (how many of each full-time shift per day, against the total requirement —
 it has no skills) then ``MinHoursRoster`` (assign the 150 agents, at least 4 days
 each — 5 would be infeasible for agents with 3 vacation days — absences as
-banned shifts; shift counts above the agents present on a day scaled down). Both rosters are scored the same way:
+banned shifts; shift counts above the agents present on a day scaled down). Both rosters are scored
+the same way:
 breaks at their windows' midpoints for the peer (placed by the engine's
 second stage for the engine), on-phone agents allocated to queues by
 :func:`staffplan.roster.allocate`, KPIs from ``staffplan.queueing.kpis``.
@@ -55,7 +56,11 @@ from staffplan.timegrid import TimeGrid
 SEED = 150
 START = dt.date(2026, 12, 7)
 PEER = Path(__file__).resolve().parent / ".venv-peers" / "bin" / "python"
-FT_BREAKS = (Break("coffee1", 15, True, 60, 150), Break("lunch", 30, False, 180, 300), Break("coffee2", 15, True, 330, 420))
+FT_BREAKS = (
+    Break("coffee1", 15, True, 60, 150),
+    Break("lunch", 30, False, 180, 300),
+    Break("coffee2", 15, True, 330, 420),
+)
 TEMPLATES = (
     ShiftTemplate("E8", 390, 540, 15, 510, FT_BREAKS),
     ShiftTemplate("M8", 555, 690, 15, 510, FT_BREAKS),
@@ -74,11 +79,21 @@ def instance() -> tuple[RosterProblem, np.ndarray, np.ndarray]:
     n = grid.n
     minute = grid.minute_of_day
     wd = grid.weekday
-    open_ = ((wd < 5) & (minute >= 480) & (minute < 1260)) | ((wd == 5) & (minute >= 540) & (minute < 900))
-    shape = np.where(open_, 1.0 + 0.6 * np.exp(-(((minute - 630) / 90.0) ** 2)) + 0.3 * np.exp(-(((minute - 930) / 80.0) ** 2)), 0.0)
+    open_ = ((wd < 5) & (minute >= 480) & (minute < 1260)) | (
+        (wd == 5) & (minute >= 540) & (minute < 900)
+    )
+    shape = np.where(
+        open_,
+        1.0
+        + 0.6 * np.exp(-(((minute - 630) / 90.0) ** 2))
+        + 0.3 * np.exp(-(((minute - 930) / 80.0) ** 2)),
+        0.0,
+    )
     shape = shape * np.where(wd == 0, 1.2, 1.0) * np.where(wd == 5, 0.8, 1.0)
     shape = shape / shape.sum()
-    volume = np.stack([18000 * shape, 7000 * shape, 5500 * shape]) * rng.uniform(0.9, 1.1, size=(3, n))
+    volume = np.stack([18000 * shape, 7000 * shape, 5500 * shape]) * rng.uniform(
+        0.9, 1.1, size=(3, n)
+    )
     aht = np.stack([np.full(n, 280.0), np.full(n, 420.0), np.full(n, 360.0)])
     req = np.zeros((3, n))
     for q in range(2):
@@ -89,37 +104,77 @@ def instance() -> tuple[RosterProblem, np.ndarray, np.ndarray]:
     m = int(target.max())
     costs = np.zeros((3, n, m))
     for q in range(3):
-        curve = answered_within_curve(volume[q], aht[q], 15, TARGETS[q], m + 1) if TARGETS[q] else None
+        curve = (
+            answered_within_curve(volume[q], aht[q], 15, TARGETS[q], m + 1) if TARGETS[q] else None
+        )
         c = step_costs(target[q], curve, r)
         costs[q, :, : c.shape[1]] = c
     demand = Demand(QUEUES, QUEUES, target, np.zeros_like(target), costs, volume, aht, True)
-    mix = [("voice",)] * 60 + [("chat",)] * 25 + [("email",)] * 25 + [("voice", "chat")] * 25 + [("voice", "email")] * 15
+    mix = (
+        [("voice",)] * 60
+        + [("chat",)] * 25
+        + [("email",)] * 25
+        + [("voice", "chat")] * 25
+        + [("voice", "email")] * 15
+    )
     agents, absences = [], []
     for i, skills in enumerate(mix):
         contract = "PT" if i % 5 == 4 else ("FT40" if i % 2 else "FT375")
-        agents.append(Agent(f"A{i:03d}", f"Agent {i}", "T", contract, skills, float(rng.uniform(16, 22))))
+        agents.append(
+            Agent(f"A{i:03d}", f"Agent {i}", "T", contract, skills, float(rng.uniform(16, 22)))
+        )
     for i in rng.choice(len(mix), size=15, replace=False):
         d = int(rng.integers(0, 6))
         k = int(rng.integers(1, 4))
-        absences.append(Absence(f"A{i:03d}", grid.local_midnight(START + dt.timedelta(days=d)), grid.local_midnight(START + dt.timedelta(days=min(d + k, 7))), "vacation"))
+        absences.append(
+            Absence(
+                f"A{i:03d}",
+                grid.local_midnight(START + dt.timedelta(days=d)),
+                grid.local_midnight(START + dt.timedelta(days=min(d + k, 7))),
+                "vacation",
+            )
+        )
     contracts = {
         "FT40": Contract("FT40", 2400, 2400, 5, 6, min_rest_hours=11, templates=("E8", "M8", "L8")),
-        "FT375": Contract("FT375", 2250, 2400, 5, 6, min_rest_hours=11, templates=("E8", "M8", "L8")),
+        "FT375": Contract(
+            "FT375", 2250, 2400, 5, 6, min_rest_hours=11, templates=("E8", "M8", "L8")
+        ),
         "PT": Contract("PT", 1200, 1500, 5, 6, min_rest_hours=11, templates=("P4", "P6")),
     }
     w = Weights(under_coverage=1000, over_coverage=1, cost=1, preference=10, fairness=50)
-    problem = RosterProblem(grid, tuple(sorted(agents, key=lambda a: a.id)), contracts, TEMPLATES, demand, w, tuple(sorted(absences, key=lambda a: (a.agent_id, a.start))), residual_shrinkage=r)
+    problem = RosterProblem(
+        grid,
+        tuple(sorted(agents, key=lambda a: a.id)),
+        contracts,
+        TEMPLATES,
+        demand,
+        w,
+        tuple(sorted(absences, key=lambda a: (a.agent_id, a.start))),
+        residual_shrinkage=r,
+    )
     return problem, volume, aht
 
 
-def score(problem: RosterProblem, on: np.ndarray, volume: np.ndarray, aht: np.ndarray, paid_min: float) -> dict[str, float]:
-    """Under-covered agent-intervals, week service level (voice+chat, volume-weighted), paid hours."""
+def score(
+    problem: RosterProblem, on: np.ndarray, volume: np.ndarray, aht: np.ndarray, paid_min: float
+) -> dict[str, float]:
+    """Under-covered agent-intervals, week service level (voice+chat, volume-weighted), paid
+    hours.
+    """
     alloc = allocate(on, [problem.agent_queues(a) for a in problem.agents], problem.demand.required)
     under = int((problem.demand.required - alloc).clip(min=0).sum())
     starts = [str(t) for t in problem.grid.starts]
-    per = interval_kpis(starts, QUEUES[:2], volume[:2], aht[:2], alloc[:2], 15, list(TARGETS[:2]), kpis)
+    per = interval_kpis(
+        starts, QUEUES[:2], volume[:2], aht[:2], alloc[:2], 15, list(TARGETS[:2]), kpis
+    )
     wk = week_kpis(per, 15).set_index("queue")
-    return {"under_agent_intervals": under, "sl_voice": float(wk.loc["voice", "service_level"]), "sl_chat": float(wk.loc["chat", "service_level"]), "sl_all": float(wk.loc["all", "service_level"]), "paid_hours": paid_min / 60}
+    return {
+        "under_agent_intervals": under,
+        "sl_voice": float(wk.loc["voice", "service_level"]),
+        "sl_chat": float(wk.loc["chat", "service_level"]),
+        "sl_all": float(wk.loc["all", "service_level"]),
+        "paid_hours": paid_min / 60,
+    }
 
 
 PEER_SCRIPT = r"""
@@ -127,29 +182,39 @@ import json, sys
 from pyworkforce.scheduling import MinAbsDifference
 from pyworkforce.rostering import MinHoursRoster
 d = json.load(sys.stdin)
-s = MinAbsDifference(num_days=d["days"], periods=d["periods"], shifts_coverage=d["coverage"], required_resources=d["required"],
-                     max_period_concurrency=d["max_period"], max_shift_concurrency=d["max_shift"], max_search_time=d["time"], num_search_workers=2)
+s = MinAbsDifference(
+    num_days=d["days"], periods=d["periods"], shifts_coverage=d["coverage"],
+    required_resources=d["required"], max_period_concurrency=d["max_period"],
+    max_shift_concurrency=d["max_shift"], max_search_time=d["time"], num_search_workers=2,
+)
 sol = s.solve()
 need = {k: [0] * d["days"] for k in d["coverage"]}
 for r in sol["resources_shifts"]:
     if r["day"] >= 0:
         need[r["shift"]][r["day"]] = r["resources"]
-for day in range(d["days"]):  # more shifts than agents present that day cannot be rostered: scale down
+# more shifts than agents present that day cannot be rostered: scale down
+for day in range(d["days"]):
     total = sum(need[k][day] for k in need)
     cap = d["available"][day]
     if total > cap:
         for k in need:
             need[k][day] = need[k][day] * cap // total
-ro = MinHoursRoster(num_days=d["days"], resources=d["resources"], shifts=list(d["coverage"]), shifts_hours=[d["hours"]] * len(d["coverage"]),
-                    min_working_hours=d["min_hours"], banned_shifts=d["banned"], max_resting=d["max_resting"], required_resources=need,
-                    max_search_time=d["time"], num_search_workers=2)
+ro = MinHoursRoster(
+    num_days=d["days"], resources=d["resources"], shifts=list(d["coverage"]),
+    shifts_hours=[d["hours"]] * len(d["coverage"]), min_working_hours=d["min_hours"],
+    banned_shifts=d["banned"], max_resting=d["max_resting"], required_resources=need,
+    max_search_time=d["time"], num_search_workers=2,
+)
 out = ro.solve()
-print(json.dumps({"schedule_status": sol["status"], "status": out["status"], "shifts": out.get("resource_shifts", [])}))
+shifts = out.get("resource_shifts", [])
+print(json.dumps({"schedule_status": sol["status"], "status": out["status"], "shifts": shifts}))
 """
 
 
 def peer(problem: RosterProblem, time_s: float) -> tuple[dict, np.ndarray, float]:
-    """pyworkforce's pipeline on the full-time variants; returns (status, on-phone matrix, paid minutes)."""
+    """pyworkforce's pipeline on the full-time variants; returns (status, on-phone matrix, paid
+    minutes).
+    """
     grid = problem.grid
     per_day = 96
     fts = [v for v in problem.variants if v.template in ("E8", "M8", "L8")]
@@ -160,18 +225,53 @@ def peer(problem: RosterProblem, time_s: float) -> tuple[dict, np.ndarray, float
             arr[t] = 1
         coverage[v.id] = arr
     total = problem.demand.required.sum(axis=0)
-    required = [[int(total[grid.day_offsets[d] + p]) if grid.day_offsets[d] + p < grid.day_offsets[d + 1] else 0 for p in range(per_day)] for d in range(7)]
+    required = [
+        [
+            int(total[grid.day_offsets[d] + p])
+            if grid.day_offsets[d] + p < grid.day_offsets[d + 1]
+            else 0
+            for p in range(per_day)
+        ]
+        for d in range(7)
+    ]
     banned = []
     for ab in problem.absences:
         for d in range(7):
             if ab.start <= grid.local_midnight(START + dt.timedelta(days=d)) < ab.end:
                 banned += [{"resource": ab.agent_id, "shift": v.id, "day": d} for v in fts]
-    doc = {"days": 7, "periods": per_day, "coverage": coverage, "required": required, "max_period": len(problem.agents), "max_shift": len(problem.agents),
-           "time": time_s, "resources": [a.id for a in problem.agents], "hours": 8, "min_hours": 8, "banned": banned, "max_resting": 3,
-           "available": [len(problem.agents) - len({b["resource"] for b in banned if b["day"] == d}) for d in range(7)]}  # fmt: skip
-    proc = subprocess.run([str(PEER), "-c", PEER_SCRIPT], input=json.dumps(doc), capture_output=True, text=True, timeout=time_s * 4 + 120, check=False)
+    doc = {
+        "days": 7,
+        "periods": per_day,
+        "coverage": coverage,
+        "required": required,
+        "max_period": len(problem.agents),
+        "max_shift": len(problem.agents),
+        "time": time_s,
+        "resources": [a.id for a in problem.agents],
+        "hours": 8,
+        "min_hours": 8,
+        "banned": banned,
+        "max_resting": 3,
+        "available": [
+            len(problem.agents) - len({b["resource"] for b in banned if b["day"] == d})
+            for d in range(7)
+        ],
+    }
+    proc = subprocess.run(
+        [str(PEER), "-c", PEER_SCRIPT],
+        input=json.dumps(doc),
+        capture_output=True,
+        text=True,
+        timeout=time_s * 4 + 120,
+        check=False,
+    )
     if proc.returncode != 0:
-        return {"status": f"error: {proc.stderr.strip().splitlines()[-1] if proc.stderr.strip() else proc.returncode}"}, np.zeros((len(problem.agents), grid.n), dtype=bool), 0.0
+        err = proc.stderr.strip()
+        return (
+            {"status": f"error: {err.splitlines()[-1] if err else proc.returncode}"},
+            np.zeros((len(problem.agents), grid.n), dtype=bool),
+            0.0,
+        )
     res = json.loads(proc.stdout)
     var = {v.id: v for v in fts}
     rows = []
@@ -183,15 +283,38 @@ def peer(problem: RosterProblem, time_s: float) -> tuple[dict, np.ndarray, float
         day = START + dt.timedelta(days=int(r["day"]))
         s = grid.at(int(r["day"]), v.start_min)
         e = s + pd.Timedelta(minutes=v.length_min)
-        brk = ";".join(f"{b.name} {(s + pd.Timedelta(minutes=o)).strftime('%H:%M')}-{(s + pd.Timedelta(minutes=o + b.minutes)).strftime('%H:%M')}" for o, b in zip(planned_break_offsets(tmpl[v.template], 15), tmpl[v.template].breaks, strict=True))
-        rows.append({"agent_id": r["resource"], "date": day.isoformat(), "start": s.isoformat(), "end": e.isoformat(), "breaks": brk, "activities": "", "paid": v.paid_minutes})
-    frame = pd.DataFrame(rows, columns=["agent_id", "date", "start", "end", "breaks", "activities", "paid"])
+        brk = ";".join(
+            f"{b.name} "
+            f"{(s + pd.Timedelta(minutes=o)):%H:%M}-"
+            f"{(s + pd.Timedelta(minutes=o + b.minutes)):%H:%M}"
+            for o, b in zip(
+                planned_break_offsets(tmpl[v.template], 15), tmpl[v.template].breaks, strict=True
+            )
+        )
+        rows.append(
+            {
+                "agent_id": r["resource"],
+                "date": day.isoformat(),
+                "start": s.isoformat(),
+                "end": e.isoformat(),
+                "breaks": brk,
+                "activities": "",
+                "paid": v.paid_minutes,
+            }
+        )
+    frame = pd.DataFrame(
+        rows, columns=["agent_id", "date", "start", "end", "breaks", "activities", "paid"]
+    )
     on = on_phone_matrix(frame, problem.agents, grid)
     return {"status": f"{res['schedule_status']}/{res['status']}"}, on, float(frame["paid"].sum())
 
 
-def equal_hours_run(problem: RosterProblem, volume: np.ndarray, aht: np.ndarray, paid_cap_min: float, limit: float) -> dict[str, object]:
-    """The engine with the peer's paid hours as a cap (contract minimums dropped), to compare at equal hours."""
+def equal_hours_run(
+    problem: RosterProblem, volume: np.ndarray, aht: np.ndarray, paid_cap_min: float, limit: float
+) -> dict[str, object]:
+    """The engine with the peer's paid hours as a cap (contract minimums dropped), to compare at
+    equal hours.
+    """
     from dataclasses import replace
 
     from staffplan.roster import build_model
@@ -200,9 +323,26 @@ def equal_hours_run(problem: RosterProblem, volume: np.ndarray, aht: np.ndarray,
     from staffplan.roster.solve import solve
 
     relaxed = {k: replace(c, min_minutes_week=0) for k, c in problem.contracts.items()}
-    p2 = RosterProblem(problem.grid, problem.agents, relaxed, problem.templates, problem.demand, problem.weights, problem.absences, residual_shrinkage=problem.residual_shrinkage)
+    p2 = RosterProblem(
+        problem.grid,
+        problem.agents,
+        relaxed,
+        problem.templates,
+        problem.demand,
+        problem.weights,
+        problem.absences,
+        residual_shrinkage=problem.residual_shrinkage,
+    )
     rm = build_model(p2)
-    rm.model.Add(sum(lit * v.paid_minutes for a in p2.agents for d in range(p2.grid.days) for v, lit in rm.shifts(a.id, d)) <= int(paid_cap_min))
+    rm.model.Add(
+        sum(
+            lit * v.paid_minutes
+            for a in p2.agents
+            for d in range(p2.grid.days)
+            for v, lit in rm.shifts(a.id, d)
+        )
+        <= int(paid_cap_min)
+    )
     hint = greedy_hint(rm)
     keys = sorted((k for k, v in hint.items() if v), key=lambda k: k[0])
     var = {v.id: v for v in p2.variants}
@@ -216,34 +356,98 @@ def equal_hours_run(problem: RosterProblem, volume: np.ndarray, aht: np.ndarray,
     wall = time.perf_counter() - t0
     ro = extract(p2, rm, r)
     sc = score(p2, ro.on_phone, volume, aht, float(ro.roster["paid_minutes"].sum()))
-    return {"run": f"staffplan {limit:g} s, paid hours <= peer's", "status": r.status, "first_feasible_s": round(r.first_solution_seconds or float("nan"), 2), "objective": round(r.objective, 1), "wall_s": round(wall, 1), **sc}
+    return {
+        "run": f"staffplan {limit:g} s, paid hours <= peer's",
+        "status": r.status,
+        "first_feasible_s": round(r.first_solution_seconds or float("nan"), 2),
+        "objective": round(r.objective, 1),
+        "wall_s": round(wall, 1),
+        **sc,
+    }
 
 
 def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    ap.add_argument("--limits", type=float, nargs="+", default=[10.0], help="engine time limits [s]")
-    ap.add_argument("--peer-time", type=float, default=60.0, help="pyworkforce time limit per stage [s]")
+    ap.add_argument(
+        "--limits", type=float, nargs="+", default=[10.0], help="engine time limits [s]"
+    )
+    ap.add_argument(
+        "--peer-time", type=float, default=60.0, help="pyworkforce time limit per stage [s]"
+    )
     ap.add_argument("--no-peer", action="store_true")
-    ap.add_argument("--lns-share", type=float, default=0.8, help="share of the time after best responses for neighbourhood search (the scenario default)")
-    ap.add_argument("--equal-hours", type=float, default=0.0, help="also run the engine capped at the peer's paid hours for this many seconds [s]")
+    ap.add_argument(
+        "--lns-share",
+        type=float,
+        default=0.8,
+        help="share of the time after best responses for neighbourhood search (the scenario "
+        "default)",
+    )
+    ap.add_argument(
+        "--equal-hours",
+        type=float,
+        default=0.0,
+        help="also run the engine capped at the peer's paid hours for this many seconds [s]",
+    )
     args = ap.parse_args()
     problem, volume, aht = instance()
-    print(f"instance: {len(problem.agents)} agents, {len(problem.variants)} variants, {problem.grid.n} intervals, {len({a.agent_id for a in problem.absences})} agents with absences", file=sys.stderr)
+    print(
+        f"instance: {len(problem.agents)} agents, {len(problem.variants)} variants, "
+        f"{problem.grid.n} intervals, "
+        f"{len({a.agent_id for a in problem.absences})} agents with absences",
+        file=sys.stderr,
+    )
     rows = []
     for limit in args.limits:
         t0 = time.perf_counter()
-        out = plan(problem, SolveSettings(limit, 2, 0, lp_bound=True, search_share=0.7, improve_share=0.5, lns_share=args.lns_share, colgen_share=0.4))  # the scenario defaults
+        out = plan(
+            problem,
+            SolveSettings(
+                limit,
+                2,
+                0,
+                lp_bound=True,
+                search_share=0.7,
+                improve_share=0.5,
+                lns_share=args.lns_share,
+                colgen_share=0.4,
+            ),
+        )  # the scenario defaults
         wall = time.perf_counter() - t0
         r = out.result
-        sc = score(problem, out.roster.on_phone, volume, aht, float(out.roster.roster["paid_minutes"].sum()))
-        rows.append({"run": f"staffplan {limit:g} s" + (f" (lns {args.lns_share:g})" if args.lns_share != 0.8 else ""), "status": r.status, "first_feasible_s": round(r.first_solution_seconds or float("nan"), 2), "objective": round(r.objective, 1), "bound": None if r.bound is None else round(r.bound, 1), "gap": None if r.gap is None else round(r.gap, 4), "wall_s": round(wall, 1), **sc})
+        sc = score(
+            problem,
+            out.roster.on_phone,
+            volume,
+            aht,
+            float(out.roster.roster["paid_minutes"].sum()),
+        )
+        rows.append(
+            {
+                "run": f"staffplan {limit:g} s"
+                + (f" (lns {args.lns_share:g})" if args.lns_share != 0.8 else ""),
+                "status": r.status,
+                "first_feasible_s": round(r.first_solution_seconds or float("nan"), 2),
+                "objective": round(r.objective, 1),
+                "bound": None if r.bound is None else round(r.bound, 1),
+                "gap": None if r.gap is None else round(r.gap, 4),
+                "wall_s": round(wall, 1),
+                **sc,
+            }
+        )
         print(rows[-1], file=sys.stderr, flush=True)
     if not args.no_peer and PEER.exists():
         t0 = time.perf_counter()
         st, on, paid = peer(problem, args.peer_time)
         wall = time.perf_counter() - t0
         sc = score(problem, on, volume, aht, paid) if paid else {}
-        rows.append({"run": f"pyworkforce {args.peer_time:g} s/stage", "status": st["status"], "wall_s": round(wall, 1), **sc})
+        rows.append(
+            {
+                "run": f"pyworkforce {args.peer_time:g} s/stage",
+                "status": st["status"],
+                "wall_s": round(wall, 1),
+                **sc,
+            }
+        )
         print(rows[-1], file=sys.stderr, flush=True)
         if paid and args.equal_hours:
             rows.append(equal_hours_run(problem, volume, aht, paid, args.equal_hours))

@@ -20,12 +20,18 @@ DAYS = 7
 PER_DAY = 24 * 60 // INTERVAL_MIN
 
 
-def inputs(total_contacts: float = 100_000, n_agents: int = 150, seed: int = 0) -> tuple[np.ndarray, ...]:
+def inputs(
+    total_contacts: float = 100_000, n_agents: int = 150, seed: int = 0
+) -> tuple[np.ndarray, ...]:
     """Expected arrivals, AHT [s], on-phone matrix and skills for the benchmark week."""
     rng = np.random.default_rng(seed)
     nt = DAYS * PER_DAY
     hour = (np.arange(nt) % PER_DAY) * INTERVAL_MIN / 60.0
-    profile = np.where((hour >= 8) & (hour < 20), np.clip(np.sin(np.pi * (hour - 8) / 12), 0.0, 1.0) ** 0.7 + 0.2, 0.0)
+    profile = np.where(
+        (hour >= 8) & (hour < 20),
+        np.clip(np.sin(np.pi * (hour - 8) / 12), 0.0, 1.0) ** 0.7 + 0.2,
+        0.0,
+    )
     day_scale = np.repeat([1.0, 1.0, 0.95, 0.95, 0.9, 0.5, 0.35], PER_DAY)
     base = profile * day_scale
     mix = np.array([0.6, 0.25, 0.15])
@@ -64,16 +70,45 @@ def main() -> None:
     arrivals, aht, on, skills = inputs(args.contacts)
     queues = [
         QueueSim("voice", "voice", answer_within_s=20, patience_s=180),
-        QueueSim("chat", "chat", answer_within_s=60, patience_s=600, concurrency=2, handle="lognormal", handle_cv=0.8),
+        QueueSim(
+            "chat",
+            "chat",
+            answer_within_s=60,
+            patience_s=600,
+            concurrency=2,
+            handle="lognormal",
+            handle_cv=0.8,
+        ),
         QueueSim("email", "email", answer_within_s=24 * 3600),
     ]
     t0 = time.perf_counter()
-    result = simulate_week(arrivals, aht, INTERVAL_MIN, on, skills, queues, replications=args.replications, seed=0, workers=args.workers)
+    result = simulate_week(
+        arrivals,
+        aht,
+        INTERVAL_MIN,
+        on,
+        skills,
+        queues,
+        replications=args.replications,
+        seed=0,
+        workers=args.workers,
+    )
     wall = time.perf_counter() - t0
     offered = result.week["offered"].sum()
-    print(f"contacts per replication: {offered:,.0f}; agents: {on.shape[0]}; queues: 3; replications: {args.replications}; workers: {args.workers}")
+    print(
+        f"contacts per replication: {offered:,.0f}; agents: {on.shape[0]}; queues: 3; "
+        f"replications: {args.replications}; workers: {args.workers}"
+    )
     print(f"wall time: {wall:.2f} s")
-    cols = ["queue", "offered", "service_level", "service_level_ci", "asa_s", "abandon_rate", "occupancy"]
+    cols = [
+        "queue",
+        "offered",
+        "service_level",
+        "service_level_ci",
+        "asa_s",
+        "abandon_rate",
+        "occupancy",
+    ]
     print(result.week[cols].to_string(index=False, float_format=lambda v: f"{v:.3f}"))
 
 

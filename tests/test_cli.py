@@ -21,6 +21,8 @@ def test_every_listed_command_has_help_with_units() -> None:
 
 
 def test_unknown_command_exits_2() -> None:
-    proc = subprocess.run([sys.executable, "-m", "staffplan", "no-such-command"], capture_output=True, text=True)
+    proc = subprocess.run(
+        [sys.executable, "-m", "staffplan", "no-such-command"], capture_output=True, text=True
+    )
     assert proc.returncode == 2
     assert "Traceback" not in proc.stderr

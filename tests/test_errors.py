@@ -2,9 +2,20 @@ from staffplan.errors import InfeasibleError, InputError, Reason, ScenarioError,
 
 
 def test_message_carries_location_expected_found_hint() -> None:
-    err = InputError("bad value", file="agents.csv", row=5, column="contract", expected="a known contract", found="FT9", hint="see contracts.csv")
+    err = InputError(
+        "bad value",
+        file="agents.csv",
+        row=5,
+        column="contract",
+        expected="a known contract",
+        found="FT9",
+        hint="see contracts.csv",
+    )
     text = str(err)
-    assert text == "agents.csv, row 5, column 'contract': bad value; expected a known contract, found 'FT9'. Hint: see contracts.csv"
+    assert (
+        text == "agents.csv, row 5, column 'contract': bad value; expected a known contract, found "
+        "'FT9'. Hint: see contracts.csv"
+    )
     assert err.exit_code == 2
     assert isinstance(err, StaffplanError)
 
@@ -15,7 +26,12 @@ def test_key_path_for_scenario_errors() -> None:
 
 
 def test_infeasible_lists_reasons() -> None:
-    r = Reason("contract minimum", "agent A3, week 1", "needs 2400 min but only 3 days are free", "lower min_minutes_week")
+    r = Reason(
+        "contract minimum",
+        "agent A3, week 1",
+        "needs 2400 min but only 3 days are free",
+        "lower min_minutes_week",
+    )
     err = InfeasibleError("no roster satisfies the hard rules", reasons=[r])
     lines = str(err).splitlines()
     assert lines[0] == "no roster satisfies the hard rules"

@@ -37,9 +37,12 @@ def test_fingerprint_changes_with_inputs(tmp_path: Path) -> None:
 @pytest.mark.parametrize(
     ("table", "key"),
     [
-        ("[[hires]]\ncount = 2\ncontract = \"PT25\"\n", "hires[0].skills"),
-        ("[[hires]]\ncount = 2\ncontract = \"PT25\"\nskills = \"voice\"\ncolour = 1\n", "hires[0].colour"),
-        ("[[hires]]\ncount = \"two\"\ncontract = \"PT25\"\nskills = \"voice\"\n", "hires[0].count"),
+        ('[[hires]]\ncount = 2\ncontract = "PT25"\n', "hires[0].skills"),
+        (
+            '[[hires]]\ncount = 2\ncontract = "PT25"\nskills = "voice"\ncolour = 1\n',
+            "hires[0].colour",
+        ),
+        ('[[hires]]\ncount = "two"\ncontract = "PT25"\nskills = "voice"\n', "hires[0].count"),
     ],
 )
 def test_bad_hires_name_the_key(tmp_path: Path, table: str, key: str) -> None:
@@ -69,13 +72,23 @@ def test_team_errors_name_file_row_and_column(tmp_path: Path) -> None:
     shutil.copytree(ROOT / "scenarios/example", folder)
     agents = folder / "data/agents.csv"
     lines = agents.read_text().splitlines()
-    lines[6] = lines[6].replace(lines[6].split(",")[3], "FT99", 1)  # the 6th agent's contract (row 7)
+    lines[6] = lines[6].replace(
+        lines[6].split(",")[3], "FT99", 1
+    )  # the 6th agent's contract (row 7)
     agents.write_text("\n".join(lines) + "\n")
     with pytest.raises(InputError) as exc:
-        load_problem(load(folder / "scenario.toml"), pd.DataFrame(columns=["interval_start", "queue", "required"]))
+        load_problem(
+            load(folder / "scenario.toml"),
+            pd.DataFrame(columns=["interval_start", "queue", "required"]),
+        )
     assert (exc.value.row, exc.value.column, exc.value.found) == (7, "contract", "FT99")
     shutil.copy(ROOT / "scenarios/example/data/agents.csv", agents)
-    (folder / "data/absences.csv").write_text("agent_id,start,end,kind\nZ9,2026-12-08,2026-12-08,sick\n")
+    (folder / "data/absences.csv").write_text(
+        "agent_id,start,end,kind\nZ9,2026-12-08,2026-12-08,sick\n"
+    )
     with pytest.raises(InputError, match="unknown agent in absences") as exc2:
-        load_problem(load(folder / "scenario.toml"), pd.DataFrame(columns=["interval_start", "queue", "required"]))
+        load_problem(
+            load(folder / "scenario.toml"),
+            pd.DataFrame(columns=["interval_start", "queue", "required"]),
+        )
     assert exc2.value.found == "Z9" and "2026-12-08" in str(exc2.value)

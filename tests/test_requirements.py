@@ -59,8 +59,19 @@ def forecast_for(scenario: Scenario, seed: int = 0) -> pd.DataFrame:
         vol[:6] = 0.0  # closed at night
         if q == "email":
             vol[14:] = 0.0  # later mail could not meet the 4 h deadline within opening hours
-        rows.append(pd.DataFrame({"interval_start": starts, "queue": q, "volume": vol, "aht_seconds": rng.uniform(150, 400, len(starts))}))
-    return pd.concat(rows, ignore_index=True).sample(frac=1.0, random_state=seed)  # order must not matter
+        rows.append(
+            pd.DataFrame(
+                {
+                    "interval_start": starts,
+                    "queue": q,
+                    "volume": vol,
+                    "aht_seconds": rng.uniform(150, 400, len(starts)),
+                }
+            )
+        )
+    return pd.concat(rows, ignore_index=True).sample(
+        frac=1.0, random_state=seed
+    )  # order must not matter
 
 
 def test_columns_order_and_models(scenario: Scenario) -> None:
@@ -69,10 +80,15 @@ def test_columns_order_and_models(scenario: Scenario) -> None:
     assert list(r.columns) == OUTPUT_COLUMNS
     assert r["queue"].unique().tolist() == ["voice", "chat", "email"]
     assert len(r) == 72 and not r.drop(columns="asa_seconds").isna().any().any()
-    for name, target in (("voice", Target(0.8, 20, patience_s=120)), ("chat", Target(0.8, 60, concurrency=2.0))):
+    for name, target in (
+        ("voice", Target(0.8, 20, patience_s=120)),
+        ("chat", Target(0.8, 60, concurrency=2.0)),
+    ):
         g = r[r["queue"] == name]
         src = f[f["queue"] == name].sort_values("interval_start")
-        np.testing.assert_array_equal(g["required_agents"], required_agents(src["volume"], src["aht_seconds"], 60, target))
+        np.testing.assert_array_equal(
+            g["required_agents"], required_agents(src["volume"], src["aht_seconds"], 60, target)
+        )
         k = kpis(src["volume"], src["aht_seconds"], 60, g["required_agents"], target)
         np.testing.assert_allclose(g["service_level"], k["service_level"])
         assert (g.loc[g["volume"] > 0, "service_level"] >= 0.8 - 1e-12).all()
@@ -80,9 +96,17 @@ def test_columns_order_and_models(scenario: Scenario) -> None:
     e = r[r["queue"] == "email"]
     src = f[f["queue"] == "email"].sort_values("interval_start")
     hours = pd.DatetimeIndex(src["interval_start"]).hour
-    expected, _ = deferred_requirements(src["volume"], src["aht_seconds"], 60, 4, (hours >= 8) & (hours < 18))
+    expected, _ = deferred_requirements(
+        src["volume"], src["aht_seconds"], 60, 4, (hours >= 8) & (hours < 18)
+    )
     np.testing.assert_array_equal(e["required_agents"], expected)
-    assert (e.loc[~((e["interval_start"].dt.hour >= 8) & (e["interval_start"].dt.hour < 18)), "required_agents"] == 0).all()
+    assert (
+        e.loc[
+            ~((e["interval_start"].dt.hour >= 8) & (e["interval_start"].dt.hour < 18)),
+            "required_agents",
+        ]
+        == 0
+    ).all()
     assert e["asa_seconds"].isna().all() and (e["service_level"] == 1.0).all()
 
 
@@ -131,6 +155,8 @@ def test_read_forecast_roundtrip(scenario: Scenario, tmp_path: Path) -> None:
     a = compute_requirements(back, scenario)
     b = compute_requirements(f, scenario)
     np.testing.assert_array_equal(a["required_agents"], b["required_agents"])
-    (tmp_path / "bad.csv").write_text("interval_start,queue,volume,aht_seconds\n2026-12-07T08:00:00+01:00,voice,abc,180\n")
+    (tmp_path / "bad.csv").write_text(
+        "interval_start,queue,volume,aht_seconds\n2026-12-07T08:00:00+01:00,voice,abc,180\n"
+    )
     with pytest.raises(InputError, match="row 2"):
         read_forecast(tmp_path / "bad.csv", scenario.grid.timezone)

@@ -52,41 +52,49 @@ def test_extends_merges_and_keeps_parent_paths(tmp_path: Path) -> None:
     write(tmp_path / "base" / "scenario.toml", BASE)
     child = write(
         tmp_path / "peak" / "scenario.toml",
-        'extends = "../base/scenario.toml"\nname = "peak"\nvolume_multiplier = 1.2\nshrinkage = 0.35\n'
-        '[queues.voice]\nservice_level = 0.9\nanswer_within_s = 15\n'
+        'extends = "../base/scenario.toml"\nname = "peak"\nvolume_multiplier = 1.2\nshrinkage '
+        "= 0.35\n"
+        "[queues.voice]\nservice_level = 0.9\nanswer_within_s = 15\n"
         '[data]\nabsences_extra = "flu.csv"\n',
     )
     s = load(child)
     assert s.name == "peak" and s.shrinkage == 0.35
     v = s.queue("voice")
     assert (v.service_level, v.answer_within_s, v.patience_s) == (0.9, 15.0, 120.0)
-    assert v.volume_multiplier == pytest.approx(1.2) and s.queue("email").volume_multiplier == pytest.approx(1.2)
+    assert v.volume_multiplier == pytest.approx(1.2) and s.queue(
+        "email"
+    ).volume_multiplier == pytest.approx(1.2)
     assert s.file("history") == (tmp_path / "base" / "data" / "history.csv").resolve()
-    assert s.files("absences_extra") == ((tmp_path / "base" / "data" / "more.csv").resolve(), (tmp_path / "peak" / "flu.csv").resolve())
+    assert s.files("absences_extra") == (
+        (tmp_path / "base" / "data" / "more.csv").resolve(),
+        (tmp_path / "peak" / "flu.csv").resolve(),
+    )
 
 
 @pytest.mark.parametrize(
     ("patch", "key", "words"),
     [
         ("[queues.voice]\nsevice_level = 0.8\n", "queues.voice.sevice_level", "unknown key"),
-        ("[grid]\ndays = \"seven\"\n", "grid.days", "wrong type"),
+        ('[grid]\ndays = "seven"\n', "grid.days", "wrong type"),
         ("[queues.voice]\nservice_level = 1.5\n", "queues.voice.service_level", "out of range"),
         ("shrinkage = 1.0\n", "shrinkage", "out of range"),
-        ("[queues.chat]\nchannel = \"fax\"\n", "queues.chat.channel", "unknown channel"),
-        ("[queues.mail]\nchannel = \"email\"\n", "queues.mail.deadline_hours", "missing deadline"),
+        ('[queues.chat]\nchannel = "fax"\n', "queues.chat.channel", "unknown channel"),
+        ('[queues.mail]\nchannel = "email"\n', "queues.mail.deadline_hours", "missing deadline"),
         ("[solver]\nworkers = 0\n", "solver.workers", "out of range"),
         ("[solver]\nimprove_share = 1.0\n", "solver.improve_share", "out of range"),
         ("[solver]\nsearch_share = -0.5\n", "solver.search_share", "out of range"),
         ("[solver]\nlns_share = 1\n", "solver.lns_share", "out of range"),
         ("[solver]\nlns_share = -0.1\n", "solver.lns_share", "out of range"),
         ("[solver]\ncolgen_share = 1.5\n", "solver.colgen_share", "out of range"),
-        ("[forecast]\nmethod = \"magic\"\n", "forecast.method", "unknown forecast method"),
-        ("colour = \"red\"\n", "colour", "unknown key"),
+        ('[forecast]\nmethod = "magic"\n', "forecast.method", "unknown forecast method"),
+        ('colour = "red"\n', "colour", "unknown key"),
         ("[grid]\ninterval_minutes = 20\n", "grid.interval_minutes", "bad interval"),
         ("[weights]\nunder_coverage = true\n", "weights.under_coverage", "wrong type"),
     ],
 )
-def test_validation_errors_name_file_and_key(tmp_path: Path, patch: str, key: str, words: str) -> None:
+def test_validation_errors_name_file_and_key(
+    tmp_path: Path, patch: str, key: str, words: str
+) -> None:
     write(tmp_path / "base" / "scenario.toml", BASE)
     child = write(tmp_path / "c" / "scenario.toml", 'extends = "../base/scenario.toml"\n' + patch)
     with pytest.raises(ScenarioError) as exc:

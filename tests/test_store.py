@@ -29,12 +29,26 @@ from staffplan.store import (
 )
 
 
-def row(agent: str, date: str = "2026-12-07", shift: str = "E", start: str = "07:00", end: str = "15:00", queues: str = "voice") -> dict[str, object]:
+def row(
+    agent: str,
+    date: str = "2026-12-07",
+    shift: str = "E",
+    start: str = "07:00",
+    end: str = "15:00",
+    queues: str = "voice",
+) -> dict[str, object]:
     return {
-        "agent_id": agent, "name": f"Name {agent}", "date": date, "day": int(date[-2:]) - 7, "shift": shift,
-        "start": f"{date}T{start}:00+01:00", "end": f"{date}T{end}:00+01:00", "paid_minutes": 450,
-        "breaks": "lunch 11:00-11:30", "queues": queues,
-    }  # fmt: skip
+        "agent_id": agent,
+        "name": f"Name {agent}",
+        "date": date,
+        "day": int(date[-2:]) - 7,
+        "shift": shift,
+        "start": f"{date}T{start}:00+01:00",
+        "end": f"{date}T{end}:00+01:00",
+        "paid_minutes": 450,
+        "breaks": "lunch 11:00-11:30",
+        "queues": queues,
+    }
 
 
 def roster(*rows: dict[str, object]) -> pd.DataFrame:
@@ -52,8 +66,17 @@ def store(tmp_path: Path) -> PlanStore:
 
 def test_publish_numbers_versions_and_keeps_who_when_why(store: PlanStore) -> None:
     v1 = store.publish(roster(row("A1"), row("A2")), note="week 50", author="lead")
-    v2 = store.publish(roster(row("A1", start="08:00", end="16:00"), row("A2")), note="A1 later", author="lead2")
-    assert (v1.number, v1.parent, v1.n_rows, v1.n_changes, v1.author, v1.note) == (1, None, 2, 0, "lead", "week 50")
+    v2 = store.publish(
+        roster(row("A1", start="08:00", end="16:00"), row("A2")), note="A1 later", author="lead2"
+    )
+    assert (v1.number, v1.parent, v1.n_rows, v1.n_changes, v1.author, v1.note) == (
+        1,
+        None,
+        2,
+        0,
+        "lead",
+        "week 50",
+    )
     assert (v2.number, v2.parent, v2.n_changes, v2.author) == (2, 1, 1, "lead2")
     assert [v.number for v in store.versions()] == [1, 2]
     assert v1.created_utc.endswith("+00:00")
@@ -72,7 +95,14 @@ def test_roster_round_trips_as_text_including_extra_columns(store: PlanStore) ->
 
 def test_change_log_against_parent(store: PlanStore) -> None:
     store.publish(roster(row("A1"), row("A2"), row("A3", queues="voice|chat")), note="base")
-    store.publish(roster(row("A1", start="09:00", end="17:00"), row("A3", queues="chat"), row("A4", start="06:00", end="14:00")), note="fix")
+    store.publish(
+        roster(
+            row("A1", start="09:00", end="17:00"),
+            row("A3", queues="chat"),
+            row("A4", start="06:00", end="14:00"),
+        ),
+        note="fix",
+    )
     log = store.changes(2)
     got = {(r.agent_id, r.action) for r in log.itertuples()}
     assert got == {("A1", "changed"), ("A2", "removed"), ("A3", "changed"), ("A4", "added")}
@@ -87,8 +117,12 @@ def test_change_log_against_parent(store: PlanStore) -> None:
 def test_explicit_change_log_and_parent(store: PlanStore) -> None:
     store.publish(roster(row("A1")), note="a")
     store.publish(roster(row("A2")), note="b")
-    log = diff_rosters(store.roster(1), roster_as_text(roster(row("A1", shift="L"))), reason="sick cover")
-    v = store.publish(roster(row("A1", shift="L")), note="cover", kind="cover", parent=1, changes=log)
+    log = diff_rosters(
+        store.roster(1), roster_as_text(roster(row("A1", shift="L"))), reason="sick cover"
+    )
+    v = store.publish(
+        roster(row("A1", shift="L")), note="cover", kind="cover", parent=1, changes=log
+    )
     assert (v.number, v.parent, v.kind, v.n_changes) == (3, 1, "cover", 1)
     assert store.changes(3)["reason"].tolist() == ["sick cover"]
 
@@ -96,7 +130,12 @@ def test_explicit_change_log_and_parent(store: PlanStore) -> None:
 def test_versions_are_immutable_at_the_sql_level(store: PlanStore) -> None:
     store.publish(roster(row("A1")), note="a")
     conn = sqlite3.connect(store.path)
-    for sql in ("UPDATE roster_rows SET data = '{}'", "DELETE FROM versions", "UPDATE versions SET note = 'x'", "DELETE FROM roster_rows"):
+    for sql in (
+        "UPDATE roster_rows SET data = '{}'",
+        "DELETE FROM versions",
+        "UPDATE versions SET note = 'x'",
+        "DELETE FROM roster_rows",
+    ):
         with pytest.raises(sqlite3.IntegrityError, match="immutable"):
             conn.execute(sql)
     conn.close()
@@ -165,11 +204,17 @@ def test_export_csv_and_xlsx(store: PlanStore, tmp_path: Path) -> None:
 
 
 def test_store_path_default_and_configured(tmp_path: Path) -> None:
-    base = 'name = "s"\n[grid]\nstart = 2026-12-07\n[queues.voice]\nservice_level = 0.8\nanswer_within_s = 20\n'
+    base = (
+        'name = "s"\n[grid]\nstart = 2026-12-07\n[queues.voice]\nservice_level = '
+        "0.8\nanswer_within_s = 20\n"
+    )
     (tmp_path / "scenario.toml").write_text(base)
     assert store_path(load(tmp_path / "scenario.toml")) == (tmp_path / "plans.sqlite").resolve()
     (tmp_path / "scenario.toml").write_text(base + '[store]\npath = "db/plans-w50.sqlite"\n')
-    assert store_path(load(tmp_path / "scenario.toml")) == (tmp_path / "db" / "plans-w50.sqlite").resolve()
+    assert (
+        store_path(load(tmp_path / "scenario.toml"))
+        == (tmp_path / "db" / "plans-w50.sqlite").resolve()
+    )
     (tmp_path / "scenario.toml").write_text(base + "[store]\nfile = 'x'\n")
     with pytest.raises(ScenarioError, match="unknown key"):
         store_path(load(tmp_path / "scenario.toml"))
@@ -186,7 +231,10 @@ def test_cell_text() -> None:
     assert cell_text(float("nan")) == ""
     assert cell_text(None) == ""
     assert cell_text(pd.NA) == ""
-    assert cell_text(pd.Timestamp("2026-12-07 07:00", tz="Europe/Madrid")) == "2026-12-07T07:00:00+01:00"
+    assert (
+        cell_text(pd.Timestamp("2026-12-07 07:00", tz="Europe/Madrid"))
+        == "2026-12-07T07:00:00+01:00"
+    )
 
 
 shift_st = st.sampled_from(["off", "E", "L"])
@@ -196,11 +244,26 @@ shift_st = st.sampled_from(["off", "E", "L"])
 @given(st.lists(st.tuples(shift_st, shift_st), min_size=1, max_size=8))
 def test_diff_is_exactly_the_changed_agent_days(pairs: list[tuple[str, str]]) -> None:
     times = {"E": ("07:00", "15:00"), "L": ("13:00", "21:00")}
-    old = [row(f"A{i}", shift=a, start=times[a][0], end=times[a][1]) for i, (a, _) in enumerate(pairs) if a != "off"]
-    new = [row(f"A{i}", shift=b, start=times[b][0], end=times[b][1]) for i, (_, b) in enumerate(pairs) if b != "off"]
+    old = [
+        row(f"A{i}", shift=a, start=times[a][0], end=times[a][1])
+        for i, (a, _) in enumerate(pairs)
+        if a != "off"
+    ]
+    new = [
+        row(f"A{i}", shift=b, start=times[b][0], end=times[b][1])
+        for i, (_, b) in enumerate(pairs)
+        if b != "off"
+    ]
     cols = list(row("x").keys())
-    log = diff_rosters(roster_as_text(pd.DataFrame(old, columns=cols)), roster_as_text(pd.DataFrame(new, columns=cols)))
-    expect = {f"A{i}": ("added" if a == "off" else "removed" if b == "off" else "changed") for i, (a, b) in enumerate(pairs) if a != b}
+    log = diff_rosters(
+        roster_as_text(pd.DataFrame(old, columns=cols)),
+        roster_as_text(pd.DataFrame(new, columns=cols)),
+    )
+    expect = {
+        f"A{i}": ("added" if a == "off" else "removed" if b == "off" else "changed")
+        for i, (a, b) in enumerate(pairs)
+        if a != b
+    }
     assert dict(zip(log["agent_id"], log["action"], strict=True)) == expect
     starts = [min(x for x in (r.old_start, r.new_start) if x) for r in log.itertuples()]
     assert starts == sorted(starts)
@@ -219,7 +282,8 @@ _CHILD = textwrap.dedent(
     def progress(n):
         print(f"rows {n}", flush=True)
         time.sleep(0.02)  # a long write: the parent kills us in here
-    PlanStore(sys.argv[1]).publish(pd.DataFrame(rows), note="doomed", author="child", progress=progress)
+    store = PlanStore(sys.argv[1])
+    store.publish(pd.DataFrame(rows), note="doomed", author="child", progress=progress)
     print("committed", flush=True)
     """
 )
@@ -234,7 +298,9 @@ def _assert_v1_intact(store: PlanStore, v1_roster: pd.DataFrame) -> None:
 def test_killed_writer_leaves_previous_version_intact(store: PlanStore) -> None:
     store.publish(big_roster(3000), note="week 50", author="lead")
     v1 = store.roster(1)
-    proc = subprocess.Popen([sys.executable, "-c", _CHILD, str(store.path), "50000"], stdout=subprocess.PIPE, text=True)
+    proc = subprocess.Popen(
+        [sys.executable, "-c", _CHILD, str(store.path), "50000"], stdout=subprocess.PIPE, text=True
+    )
     assert proc.stdout is not None
     first = proc.stdout.readline()
     assert first.startswith("rows "), first  # the child is inside the transaction
@@ -253,7 +319,11 @@ def test_killed_writer_at_random_moments(store: PlanStore) -> None:
     store.publish(big_roster(200), note="base")
     v1 = store.roster(1)
     for delay in (0.0, 0.03, 0.08):
-        proc = subprocess.Popen([sys.executable, "-c", _CHILD.replace("0.02", "0.01"), str(store.path), "30000"], stdout=subprocess.PIPE, text=True)
+        proc = subprocess.Popen(
+            [sys.executable, "-c", _CHILD.replace("0.02", "0.01"), str(store.path), "30000"],
+            stdout=subprocess.PIPE,
+            text=True,
+        )
         assert proc.stdout is not None
         assert proc.stdout.readline().startswith("rows ")  # inside the write transaction
         time.sleep(delay)
@@ -277,7 +347,12 @@ def test_ctrl_c_mid_write_rolls_back(store: PlanStore) -> None:
 
 
 def test_a_writer_that_completes_is_durable(store: PlanStore) -> None:
-    proc = subprocess.run([sys.executable, "-c", _CHILD.replace("time.sleep(0.02)", "pass"), str(store.path), "1500"], capture_output=True, text=True, timeout=60)
+    proc = subprocess.run(
+        [sys.executable, "-c", _CHILD.replace("time.sleep(0.02)", "pass"), str(store.path), "1500"],
+        capture_output=True,
+        text=True,
+        timeout=60,
+    )
     assert proc.returncode == 0, proc.stderr
     assert proc.stdout.strip().endswith("committed")
     assert [v.n_rows for v in store.versions()] == [1500]
@@ -285,7 +360,15 @@ def test_a_writer_that_completes_is_durable(store: PlanStore) -> None:
 
 def test_concurrent_writers_get_distinct_numbers(store: PlanStore) -> None:
     child = _CHILD.replace("time.sleep(0.02)", "pass")
-    procs = [subprocess.Popen([sys.executable, "-c", child, str(store.path), str(n)], stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True) for n in (2500, 3500, 1200)]
+    procs = [
+        subprocess.Popen(
+            [sys.executable, "-c", child, str(store.path), str(n)],
+            stdout=subprocess.PIPE,
+            stderr=subprocess.PIPE,
+            text=True,
+        )
+        for n in (2500, 3500, 1200)
+    ]
     outs = [p.communicate(timeout=60) for p in procs]
     assert [p.returncode for p in procs] == [0, 0, 0], [o[1] for o in outs]
     vs = store.versions()
@@ -296,11 +379,21 @@ def test_concurrent_writers_get_distinct_numbers(store: PlanStore) -> None:
 
 
 def test_schema_1_store_is_migrated_and_keeps_its_versions(tmp_path: Path) -> None:
-    """A store written before break/assignment change columns existed opens, keeps its log, and records break moves."""
+    """A store written before break/assignment change columns existed opens, keeps its log, and
+    records break moves.
+    """
     path = tmp_path / "old.sqlite"
-    PlanStore(path).publish(roster(row("A1", "2026-12-01", "E", "07:00", "15:00")), note="v1", author="t")
-    with sqlite3.connect(path) as conn:  # rebuild it as schema 1: the change table without the four new columns
-        conn.execute("CREATE TABLE old_changes AS SELECT version, seq, agent_id, date, action, old_shift, old_start, old_end, new_shift, new_start, new_end, old_queues, new_queues, reason FROM changes")
+    PlanStore(path).publish(
+        roster(row("A1", "2026-12-01", "E", "07:00", "15:00")), note="v1", author="t"
+    )
+    with sqlite3.connect(
+        path
+    ) as conn:  # rebuild it as schema 1: the change table without the four new columns
+        conn.execute(
+            "CREATE TABLE old_changes AS SELECT version, seq, agent_id, date, action, "
+            "old_shift, old_start, old_end, new_shift, new_start, new_end, "
+            "old_queues, new_queues, reason FROM changes"
+        )
         conn.execute("DROP TRIGGER changes_no_delete")
         conn.execute("DROP TRIGGER changes_no_update")
         conn.execute("DROP TABLE changes")
@@ -312,6 +405,10 @@ def test_schema_1_store_is_migrated_and_keeps_its_versions(tmp_path: Path) -> No
     moved["breaks"] = "lunch 12:00-12:30"
     store.publish(moved, note="v2", author="t")
     log = store.changes(2)
-    assert log[["agent_id", "action", "old_breaks", "new_breaks", "old_assignments"]].values.tolist() == [["A1", "changed", "lunch 11:00-11:30", "lunch 12:00-12:30", ""]]
+    assert log[
+        ["agent_id", "action", "old_breaks", "new_breaks", "old_assignments"]
+    ].values.tolist() == [["A1", "changed", "lunch 11:00-11:30", "lunch 12:00-12:30", ""]]
     with sqlite3.connect(path) as conn:
-        assert conn.execute("SELECT value FROM meta WHERE key = 'schema_version'").fetchone()[0] == "2"
+        assert (
+            conn.execute("SELECT value FROM meta WHERE key = 'schema_version'").fetchone()[0] == "2"
+        )

@@ -38,7 +38,10 @@ def test_index_and_spans() -> None:
     assert g.index_of("2026-12-07 08:14") == 32
     assert g.index_of(pd.Timestamp("2026-12-07 07:00", tz="UTC")) == 32  # 08:00 in Madrid
     assert g.span(0, 8 * 60, 16 * 60) == (32, 64)
-    assert g.span(6, 22 * 60, 30 * 60) == (6 * 96 + 88, 672)  # night shift clipped at the horizon end
+    assert g.span(6, 22 * 60, 30 * 60) == (
+        6 * 96 + 88,
+        672,
+    )  # night shift clipped at the horizon end
     with pytest.raises(InputError):
         g.index_of("2026-12-14 00:00")
 
@@ -61,7 +64,11 @@ def test_parse_naive_and_offset_timestamps() -> None:
     assert exc.value.index == 1
 
 
-@given(st.integers(0, 60), st.sampled_from([15, 30, 60]), st.sampled_from(["UTC", "Europe/Madrid", "America/New_York", "Australia/Sydney"]))
+@given(
+    st.integers(0, 60),
+    st.sampled_from([15, 30, 60]),
+    st.sampled_from(["UTC", "Europe/Madrid", "America/New_York", "Australia/Sydney"]),
+)
 def test_every_interval_maps_back_to_itself(offset: int, step: int, tz: str) -> None:
     g = TimeGrid(dt.date(2026, 1, 5) + dt.timedelta(days=offset * 5), 7, step, tz)
     idx = np.arange(0, g.n, max(1, g.n // 17))

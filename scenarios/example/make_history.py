@@ -68,7 +68,9 @@ def intraday_shape(queue: str, hours: np.ndarray) -> np.ndarray:
 
 
 def generate(seed: int = SEED) -> pd.DataFrame:
-    """The history frame: interval_start (ISO with offset), queue, offered, handled, aht_seconds, abandoned."""
+    """The history frame: interval_start (ISO with offset), queue, offered, handled, aht_seconds,
+    abandoned.
+    """
     rng = np.random.default_rng(seed)
     starts = pd.date_range(
         pd.Timestamp(FIRST).tz_localize(TIMEZONE),
@@ -108,7 +110,9 @@ def generate(seed: int = SEED) -> pd.DataFrame:
         frames.append(
             pd.DataFrame(
                 {
-                    "interval_start": starts[keep].strftime("%Y-%m-%dT%H:%M:%S%z").str.replace(r"(\d\d)(\d\d)$", r"\1:\2", regex=True),
+                    "interval_start": starts[keep]
+                    .strftime("%Y-%m-%dT%H:%M:%S%z")
+                    .str.replace(r"(\d\d)(\d\d)$", r"\1:\2", regex=True),
                     "queue": queue,
                     "offered": offered[keep],
                     "handled": handled[keep],

@@ -1,4 +1,5 @@
-"""Generate the example team: ``data/{agents,contracts,shifts,absences,preferences}.csv`` (fixed seed).
+"""Generate the example team: ``data/{agents,contracts,shifts,absences,preferences}.csv`` (fixed
+seed).
 
 Sixty-five agents in three teams sized for the example demand (voice ~8,000 calls
 a week at ~280 s, chat ~3,000 sessions at ~420 s with concurrency 2, email
@@ -30,10 +31,45 @@ import pandas as pd
 SEED = 4
 DATA = Path(__file__).resolve().parent / "data"
 FIRST_NAMES = (
-    "Ana", "Luis", "Marta", "Javier", "Lucía", "Pablo", "Elena", "Diego", "Sara", "Hugo", "Irene", "Álvaro",
-    "Noa", "Mario", "Carmen", "Raúl", "Julia", "Sergio", "Laura", "Adrián", "Paula", "Óscar", "Nerea", "Iván",
-)  # fmt: skip
-LAST_NAMES = ("García", "López", "Martín", "Sánchez", "Pérez", "Gómez", "Ruiz", "Díaz", "Moreno", "Álvarez", "Romero", "Navarro")
+    "Ana",
+    "Luis",
+    "Marta",
+    "Javier",
+    "Lucía",
+    "Pablo",
+    "Elena",
+    "Diego",
+    "Sara",
+    "Hugo",
+    "Irene",
+    "Álvaro",
+    "Noa",
+    "Mario",
+    "Carmen",
+    "Raúl",
+    "Julia",
+    "Sergio",
+    "Laura",
+    "Adrián",
+    "Paula",
+    "Óscar",
+    "Nerea",
+    "Iván",
+)
+LAST_NAMES = (
+    "García",
+    "López",
+    "Martín",
+    "Sánchez",
+    "Pérez",
+    "Gómez",
+    "Ruiz",
+    "Díaz",
+    "Moreno",
+    "Álvarez",
+    "Romero",
+    "Navarro",
+)
 
 TEAMS = (
     ("Atlas", (("voice:1", 16), ("voice:1|chat:2", 6))),
@@ -43,13 +79,25 @@ TEAMS = (
 
 CONTRACTS = pd.DataFrame(
     [
-        # contract, min/max paid minutes a week, max days, max consecutive, min consecutive, min days off, rest [h], max weekends, templates
+        # contract, min/max paid minutes a week, max days, max consecutive, min consecutive, min
+        # days off, rest [h], max weekends, templates
         ("FT40", 2400, 2400, 5, 6, 1, 1, 11, 1, "E8|M8|L8"),
         ("FT375", 2160, 2400, 5, 6, 1, 1, 11, 1, "E8|M8|L8"),
         ("PT25", 1200, 1500, 5, 6, 1, 1, 11, "", "P4|P5|P6"),
         ("PT20", 960, 1200, 4, 6, 1, 1, 11, "", "P4|P5|P6"),
     ],
-    columns=["contract", "min_minutes_week", "max_minutes_week", "max_days_week", "max_consecutive_days", "min_consecutive_days", "min_days_off_in_row", "min_rest_hours", "max_weekends", "templates"],
+    columns=[
+        "contract",
+        "min_minutes_week",
+        "max_minutes_week",
+        "max_days_week",
+        "max_consecutive_days",
+        "min_consecutive_days",
+        "min_days_off_in_row",
+        "min_rest_hours",
+        "max_weekends",
+        "templates",
+    ],
 )
 
 FT_BREAKS = "coffee1:15:paid:60-150|lunch:30:unpaid:180-300|coffee2:15:paid:330-420"
@@ -62,12 +110,23 @@ SHIFTS = pd.DataFrame(
         ("P5", "08:00", "16:00", 60, 300, "coffee:15:paid:120-180", "", False),
         ("P6", "08:00", "15:00", 60, 360, "coffee:15:paid:150-210", "", False),
     ],
-    columns=["template", "earliest_start", "latest_start", "start_step_min", "length_min", "breaks", "not_followed_by", "late"],
+    columns=[
+        "template",
+        "earliest_start",
+        "latest_start",
+        "start_step_min",
+        "length_min",
+        "breaks",
+        "not_followed_by",
+        "late",
+    ],
 )
 
 
 def agents(rng: np.random.Generator) -> pd.DataFrame:
-    """65 agents; every fifth agent part-time (alternating PT25/PT20), full-timers alternate FT40/FT375."""
+    """65 agents; every fifth agent part-time (alternating PT25/PT20), full-timers alternate
+    FT40/FT375.
+    """
     rows = []
     k = 0
     for team, groups in TEAMS:
@@ -78,9 +137,23 @@ def agents(rng: np.random.Generator) -> pd.DataFrame:
                     contract = "PT25" if (k // 5) % 2 else "PT20"
                 else:
                     contract = "FT40" if k % 2 else "FT375"
-                name = f"{FIRST_NAMES[rng.integers(len(FIRST_NAMES))]} {LAST_NAMES[rng.integers(len(LAST_NAMES))]}"
-                rows.append((f"A{k:02d}", name, team, contract, skills, round(float(rng.uniform(16.0, 22.0)), 2)))
-    return pd.DataFrame(rows, columns=["agent_id", "name", "team", "contract", "skills", "hourly_cost"])
+                name = (
+                    f"{FIRST_NAMES[rng.integers(len(FIRST_NAMES))]} "
+                    f"{LAST_NAMES[rng.integers(len(LAST_NAMES))]}"
+                )
+                rows.append(
+                    (
+                        f"A{k:02d}",
+                        name,
+                        team,
+                        contract,
+                        skills,
+                        round(float(rng.uniform(16.0, 22.0)), 2),
+                    )
+                )
+    return pd.DataFrame(
+        rows, columns=["agent_id", "name", "team", "contract", "skills", "hourly_cost"]
+    )
 
 
 ABSENCES = pd.DataFrame(

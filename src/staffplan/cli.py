@@ -23,17 +23,37 @@ from staffplan.errors import StaffplanError
 
 # command name -> (module under staffplan.commands, attribute, one-line help)
 COMMANDS: dict[str, tuple[str, str, str]] = {
-    "erlang": ("erlang", "erlang", "Agents needed for one interval (Erlang C / Erlang A), or KPIs of N agents."),
-    "requirements": ("requirements", "requirements", "Agents needed per interval and queue for a scenario's forecast."),
-    "forecast": ("forecast", "forecast", "Forecast volumes and handle times per queue and interval; backtest."),
+    "erlang": (
+        "erlang",
+        "erlang",
+        "Agents needed for one interval (Erlang C / Erlang A), or KPIs of N agents.",
+    ),
+    "requirements": (
+        "requirements",
+        "requirements",
+        "Agents needed per interval and queue for a scenario's forecast.",
+    ),
+    "forecast": (
+        "forecast",
+        "forecast",
+        "Forecast volumes and handle times per queue and interval; backtest.",
+    ),
     "roster": ("roster", "roster", "Build a week's roster with CP-SAT."),
     "publish": ("cover", "publish", "Store a roster as a new published version."),
     "cover": ("cover", "cover", "Repair a published roster after new absences, with few changes."),
     "versions": ("cover", "versions", "List published roster versions and the change log."),
-    "simulate": ("simulate", "simulate", "Discrete-event simulation of a roster against its forecast."),
+    "simulate": (
+        "simulate",
+        "simulate",
+        "Discrete-event simulation of a roster against its forecast.",
+    ),
     "run": ("run", "run", "Forecast, requirements, roster, KPIs and report in one go."),
     "compare": ("run", "compare", "Run several scenarios and compare their KPIs side by side."),
-    "import": ("importers", "import_group", "Import external formats (e.g. the Curtois rostering benchmark)."),
+    "import": (
+        "importers",
+        "import_group",
+        "Import external formats (e.g. the Curtois rostering benchmark).",
+    ),
 }
 
 
@@ -62,7 +82,10 @@ class LazyGroup(click.Group):
                 formatter.write_dl(rows)
 
 
-@click.group(cls=LazyGroup, context_settings={"help_option_names": ["-h", "--help"], "max_content_width": 100})
+@click.group(
+    cls=LazyGroup,
+    context_settings={"help_option_names": ["-h", "--help"], "max_content_width": 100},
+)
 @click.version_option(__version__, prog_name="staffplan")
 def cli() -> None:
     """staffplan: forecasts, Erlang requirements, CP-SAT rosters and cover for contact centers.
@@ -90,7 +113,11 @@ def main(argv: list[str] | None = None) -> None:
     except Exception as exc:  # noqa: BLE001 - the last line of defence
         if os.environ.get("STAFFPLAN_DEBUG"):
             traceback.print_exc()
-        click.echo(f"internal error: {type(exc).__name__}: {exc} (set STAFFPLAN_DEBUG=1 for a traceback; please report it)", err=True)
+        click.echo(
+            f"internal error: {type(exc).__name__}: {exc} (set STAFFPLAN_DEBUG=1 for a "
+            "traceback; please report it)",
+            err=True,
+        )
         sys.exit(1)
     sys.exit(rv if isinstance(rv, int) else 0)
 

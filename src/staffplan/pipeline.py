@@ -25,7 +25,8 @@ from staffplan.scenario import Scenario
 FTE_HOURS_PER_WEEK = 37.5
 Echo = Callable[[str], None]
 
-# summary keys laid side by side by ``compare`` (key, label, unit, better direction: +1 higher, -1 lower, 0 neutral)
+# summary keys laid side by side by ``compare`` (key, label, unit, better direction: +1 higher, -1
+# lower, 0 neutral)
 COMPARE_METRICS: tuple[tuple[str, str, str, int], ...] = (
     ("required_fte", "required FTE", "FTE", 0),
     ("scheduled_fte", "scheduled FTE", "FTE", 0),
@@ -47,7 +48,8 @@ class RunResult:
 
     ``forecast``: interval_start, queue, volume [contacts], aht_seconds [s], method.
     ``requirements``: the ``compute_requirements`` frame (agents on queue and scheduled heads).
-    ``kpis``: per interval and real-time queue (voice/chat): volume, agents, service_level, asa_s, occupancy, abandon_rate.
+    ``kpis``: per interval and real-time queue (voice/chat): volume, agents, service_level, asa_s,
+    occupancy, abandon_rate.
     ``week``: one row per real-time queue plus ``all``.
     ``summary``: flat JSON-ready weekly numbers (see :data:`COMPARE_METRICS`).
     """
@@ -72,7 +74,9 @@ def _num(x: object) -> object:
     return x
 
 
-def summarize(scenario: Scenario, requirements: pd.DataFrame, outcome: Any, problem: Any, week: pd.DataFrame) -> dict[str, Any]:
+def summarize(
+    scenario: Scenario, requirements: pd.DataFrame, outcome: Any, problem: Any, week: pd.DataFrame
+) -> dict[str, Any]:
     """The flat weekly summary of a run (JSON-ready; None where undefined)."""
     grid = scenario.grid
     weeks = grid.days / 7.0
@@ -81,8 +85,15 @@ def summarize(scenario: Scenario, requirements: pd.DataFrame, outcome: Any, prob
     coverage = outcome.roster.coverage
     paid_h = float(roster["paid_minutes"].sum()) / 60.0
     cost_per_h = {a.id: a.hourly_cost for a in problem.agents}
-    cost = float(sum(m / 60.0 * cost_per_h.get(a, 0.0) for a, m in zip(roster["agent_id"], roster["paid_minutes"], strict=True)))
-    required_h = float(requirements["scheduled_agents"].sum()) * interval_h if len(requirements) else 0.0
+    cost = float(
+        sum(
+            m / 60.0 * cost_per_h.get(a, 0.0)
+            for a, m in zip(roster["agent_id"], roster["paid_minutes"], strict=True)
+        )
+    )
+    required_h = (
+        float(requirements["scheduled_agents"].sum()) * interval_h if len(requirements) else 0.0
+    )
     short = coverage[coverage["difference"] < 0]
     total = week[week["queue"] == "all"]
     res = outcome.result
@@ -106,7 +117,9 @@ def summarize(scenario: Scenario, requirements: pd.DataFrame, outcome: Any, prob
         "asa_seconds": _num(row["asa_s"]) if row is not None else None,
         "abandon_rate": _num(row["abandon_rate"]) if row is not None else None,
         "occupancy": _num(row["occupancy"]) if row is not None else None,
-        "under_covered_intervals": int(short[["interval_start", "queue"]].drop_duplicates().shape[0]),
+        "under_covered_intervals": int(
+            short[["interval_start", "queue"]].drop_duplicates().shape[0]
+        ),
         "under_covered_agent_intervals": _num(float(-short["difference"].sum())),
         "notes": list(outcome.notes),
     }
@@ -122,7 +135,9 @@ def run(
     replications: int | None = None,
     echo: Echo | None = None,
 ) -> RunResult:
-    """Run a scenario end to end; ``echo`` receives one progress line per stage and solver progress."""
+    """Run a scenario end to end; ``echo`` receives one progress line per stage and solver
+    progress.
+    """
     from staffplan.evaluate.kpis import roster_kpis, week_kpis
     from staffplan.forecast.pipeline import run_scenario as forecast_run
     from staffplan.requirements import compute_requirements
@@ -141,11 +156,21 @@ def run(
     s = time.perf_counter()
     _, fres = forecast_run(scenario)
     forecast = fres.frame
-    stage("forecast", s, ", ".join(f"{q}: {m}" for q, m in sorted(fres.methods.items())) + f"; {forecast['volume'].sum():,.0f} contacts")
+    stage(
+        "forecast",
+        s,
+        ", ".join(f"{q}: {m}" for q, m in sorted(fres.methods.items()))
+        + f"; {forecast['volume'].sum():,.0f} contacts",
+    )
 
     s = time.perf_counter()
     req = compute_requirements(forecast, scenario)
-    stage("requirements", s, f"peak {int(req.groupby('interval_start')['scheduled_agents'].sum().max())} scheduled heads in one interval")
+    stage(
+        "requirements",
+        s,
+        f"peak {int(req.groupby('interval_start')['scheduled_agents'].sum().max())} scheduled "
+        "heads in one interval",
+    )
 
     s = time.perf_counter()
     problem = load_problem(scenario, roster_requirements(req))
@@ -161,30 +186,59 @@ def run(
     )
 
     def progress(elapsed: float, obj: float, bound: float, gap: float) -> None:
-        say(f"    roster {elapsed:6.1f} s  objective {obj:14.1f}  bound {bound:14.1f}  gap {gap:7.2%}")
+        say(
+            f"    roster {elapsed:6.1f} s  objective {obj:14.1f}  bound {bound:14.1f}  gap "
+            f"{gap:7.2%}"
+        )
 
     outcome = plan(problem, settings, progress if scenario.solver.log_progress else None)
     res = outcome.result
     gap = "unknown" if res.gap is None else f"{res.gap:.1%}"
-    stage("roster", s, f"{res.status}, {len(outcome.roster.roster)} shifts, objective {res.objective:,.1f}, gap {gap}")
+    stage(
+        "roster",
+        s,
+        f"{res.status}, {len(outcome.roster.roster)} shifts, objective {res.objective:,.1f}, "
+        f"gap {gap}",
+    )
 
     s = time.perf_counter()
     kp = roster_kpis(problem, outcome.roster.allocation, scenario)
     if kp is None:
-        per = pd.DataFrame(columns=["interval_start", "queue", "volume", "aht_seconds", "agents", "service_level", "asa_s", "p_wait", "occupancy", "abandon_rate"])
+        per = pd.DataFrame(
+            columns=[
+                "interval_start",
+                "queue",
+                "volume",
+                "aht_seconds",
+                "agents",
+                "service_level",
+                "asa_s",
+                "p_wait",
+                "occupancy",
+                "abandon_rate",
+            ]
+        )
         week = week_kpis(per, scenario.grid.interval_min)
     else:
         per, week = kp
     summary = summarize(scenario, req, outcome, problem, week)
-    stage("kpis", s, f"service level {summary['service_level'] if summary['service_level'] is not None else float('nan'):.1%}, paid hours {summary['paid_hours']:,.0f}")
+    sl = summary["service_level"]
+    sl_text = "n/a" if sl is None else f"{sl:.1%}"
+    stage("kpis", s, f"service level {sl_text}, paid hours {summary['paid_hours']:,.0f}")
 
     sim = None
     if simulate:
         from staffplan.evaluate.sim_scenario import simulate_scenario
 
         s = time.perf_counter()
-        sim = simulate_scenario(scenario, outcome.roster.roster, forecast=forecast, replications=replications, seed=seed)
-        stage("simulation", s, f"{sim.replications} replications, {len(sim.flagged)} interval(s) flagged")
+        sim = simulate_scenario(
+            scenario, outcome.roster.roster, forecast=forecast, replications=replications, seed=seed
+        )
+        stage(
+            "simulation",
+            s,
+            f"{sim.replications} replications, {len(sim.flagged)} interval(s) flagged",
+        )
     times["total"] = round(time.perf_counter() - t0, 3)
     return RunResult(scenario, forecast, req, outcome, problem, per, week, summary, times, sim)
 
@@ -198,11 +252,15 @@ def _absence_days(problem: Any) -> pd.DataFrame:
             d1 = grid.local_midnight(d + pd.Timedelta(days=1).to_pytimedelta())
             if ab.start < d1 and d0 < ab.end and ab.start <= d0 + pd.Timedelta(hours=12) <= ab.end:
                 rows.append((ab.agent_id, d.isoformat(), ab.kind))
-    return pd.DataFrame(rows, columns=["agent_id", "date", "kind"]).drop_duplicates(["agent_id", "date"])
+    return pd.DataFrame(rows, columns=["agent_id", "date", "kind"]).drop_duplicates(
+        ["agent_id", "date"]
+    )
 
 
 def _pct(x: object) -> str:
-    return "–" if x is None or (isinstance(x, float) and not math.isfinite(x)) else f"{float(x):.1%}"  # type: ignore[arg-type]
+    return (
+        "–" if x is None or (isinstance(x, float) and not math.isfinite(x)) else f"{float(x):.1%}"
+    )  # type: ignore[arg-type]
 
 
 def report_data(result: RunResult) -> Any:
@@ -211,15 +269,33 @@ def report_data(result: RunResult) -> Any:
 
     sc, sm = result.scenario, result.summary
     cov = result.outcome.roster.coverage.copy()
-    cov["interval_start"] = pd.to_datetime(cov["interval_start"], utc=True).dt.tz_convert(sc.grid.zone)
+    cov["interval_start"] = pd.to_datetime(cov["interval_start"], utc=True).dt.tz_convert(
+        sc.grid.zone
+    )
     kp = result.kpis.copy()
     targets = {q.name: q.service_level for q in sc.queues}
     if len(kp):
-        kp["interval_start"] = pd.to_datetime(kp["interval_start"], utc=True).dt.tz_convert(sc.grid.zone)
+        kp["interval_start"] = pd.to_datetime(kp["interval_start"], utc=True).dt.tz_convert(
+            sc.grid.zone
+        )
         kp["target"] = kp["queue"].map(targets).astype(float)
     else:
-        kp = pd.DataFrame({"interval_start": cov["interval_start"], "queue": cov["queue"], "service_level": np.nan, "target": np.nan, "volume": 0.0})
-    week = result.week.rename(columns={"asa_s": "ASA [s]", "abandon_rate": "abandonment", "agent_hours": "agent-hours on queue"})
+        kp = pd.DataFrame(
+            {
+                "interval_start": cov["interval_start"],
+                "queue": cov["queue"],
+                "service_level": np.nan,
+                "target": np.nan,
+                "volume": 0.0,
+            }
+        )
+    week = result.week.rename(
+        columns={
+            "asa_s": "ASA [s]",
+            "abandon_rate": "abandonment",
+            "agent_hours": "agent-hours on queue",
+        }
+    )
     week = week.drop(columns=[c for c in ("p_wait",) if c in week])
     for c in ("service_level", "abandonment", "occupancy"):
         week[c] = week[c].map(_pct)
@@ -238,18 +314,38 @@ def report_data(result: RunResult) -> Any:
     }
     extra: list[tuple[str, str]] = []
     short = result.outcome.roster.coverage
-    short = short[short["difference"] < 0].sort_values(["difference", "interval_start"]).head(25).copy()
-    short["interval_start"] = pd.to_datetime(short["interval_start"], utc=True).dt.tz_convert(sc.grid.zone).dt.strftime("%a %d %b %H:%M")
+    short = (
+        short[short["difference"] < 0].sort_values(["difference", "interval_start"]).head(25).copy()
+    )
+    short["interval_start"] = (
+        pd.to_datetime(short["interval_start"], utc=True)
+        .dt.tz_convert(sc.grid.zone)
+        .dt.strftime("%a %d %b %H:%M")
+    )
     if len(short):
-        extra.append(("Most under-covered intervals", table_html(short, left=("interval_start", "queue"))))
+        extra.append(
+            ("Most under-covered intervals", table_html(short, left=("interval_start", "queue")))
+        )
     if result.simulation is not None:
         w = result.simulation.week
         cols = [c for c in w.columns if not c.endswith("_ci")][:12]
-        extra.append(("Simulation (discrete-event) vs queueing promise", table_html(w[cols], left=("queue",))))
+        extra.append(
+            (
+                "Simulation (discrete-event) vs queueing promise",
+                table_html(w[cols], left=("queue",)),
+            )
+        )
     notes = list(sm["notes"]) + [f"{k}: {v:.1f} s" for k, v in result.stage_seconds.items()]
     g = sc.grid
-    subtitle = f"{sc.description or sc.name} — {g.start:%a %d %b %Y} to {g.dates()[-1]:%a %d %b %Y}, {g.interval_min}-minute intervals, {g.timezone}; solver {sm['status']}"
-    agents = pd.DataFrame([(a.id, a.name, a.team) for a in result.problem.agents], columns=["agent_id", "name", "team"])
+    subtitle = (
+        f"{sc.description or sc.name} — {g.start:%a %d %b %Y} to "
+        f"{g.dates()[-1]:%a %d %b %Y}, {g.interval_min}-minute intervals, "
+        f"{g.timezone}; solver {sm['status']}"
+    )
+    agents = pd.DataFrame(
+        [(a.id, a.name, a.team) for a in result.problem.agents],
+        columns=["agent_id", "name", "team"],
+    )
     return ReportData(
         title=f"staffplan — {sc.name}",
         subtitle=subtitle,
@@ -275,8 +371,20 @@ def write_outputs(result: RunResult, out: Path) -> list[Path]:
 
     ro = result.outcome.roster
     paths = [
-        write_csv(out / "forecast.csv", result.forecast.assign(interval_start=result.forecast["interval_start"].map(lambda t: t.isoformat()))),
-        write_csv(out / "requirements.csv", result.requirements.assign(interval_start=result.requirements["interval_start"].map(lambda t: pd.Timestamp(t).isoformat()))),
+        write_csv(
+            out / "forecast.csv",
+            result.forecast.assign(
+                interval_start=result.forecast["interval_start"].map(lambda t: t.isoformat())
+            ),
+        ),
+        write_csv(
+            out / "requirements.csv",
+            result.requirements.assign(
+                interval_start=result.requirements["interval_start"].map(
+                    lambda t: pd.Timestamp(t).isoformat()
+                )
+            ),
+        ),
         write_csv(out / "roster.csv", ro.roster),
         write_csv(out / "coverage.csv", ro.coverage),
         write_csv(out / "agents.csv", ro.agents),
@@ -285,12 +393,32 @@ def write_outputs(result: RunResult, out: Path) -> list[Path]:
     ]
     grid = result.scenario.grid
     absent = _absence_days(result.problem)
-    paths.append(write_roster_xlsx(out / "roster.xlsx", grid_frame(ro.roster, ro.agents, grid.dates(), absent), ro.coverage, result.week))
-    paths.extend(write_calendars(ro.roster, out / "calendars", scenario=result.scenario.name, first_day=grid.start))
+    paths.append(
+        write_roster_xlsx(
+            out / "roster.xlsx",
+            grid_frame(ro.roster, ro.agents, grid.dates(), absent),
+            ro.coverage,
+            result.week,
+        )
+    )
+    paths.extend(
+        write_calendars(
+            ro.roster, out / "calendars", scenario=result.scenario.name, first_day=grid.start
+        )
+    )
     if result.simulation is not None:
         paths.append(write_csv(out / "simulation_intervals.csv", result.simulation.intervals))
         paths.append(write_csv(out / "simulation_week.csv", result.simulation.week))
-    paths.append(write_json(out / "summary.json", {**result.summary, "stage_seconds": dict(result.stage_seconds), "fingerprint": fingerprint(result.scenario)}))
+    paths.append(
+        write_json(
+            out / "summary.json",
+            {
+                **result.summary,
+                "stage_seconds": dict(result.stage_seconds),
+                "fingerprint": fingerprint(result.scenario),
+            },
+        )
+    )
     paths.append(write_text(out / "report.html", render_run_report(report_data(result))))
     return [Path(p) for p in paths]
 
@@ -322,6 +450,8 @@ def compare_table(summaries: Sequence[Mapping[str, Any]]) -> pd.DataFrame:
             row[name] = s.get(key)
         for name, s in list(zip(names, summaries, strict=True))[1:]:
             v = s.get(key)
-            row[f"Δ {name}"] = None if v is None or base is None else round(float(v) - float(base), 6)
+            row[f"Δ {name}"] = (
+                None if v is None or base is None else round(float(v) - float(base), 6)
+            )
         rows.append(row)
     return pd.DataFrame(rows)

@@ -31,10 +31,25 @@ CHANNELS = ("voice", "chat", "email", "backoffice")
 Spec = Mapping[str, tuple[tuple[type, ...], Any, str]]
 
 TOP_LEVEL = {
-    "name", "description", "extends", "grid", "data", "queues", "forecast", "shrinkage",
-    "solver", "weights", "roster", "cover", "simulate", "report", "hires",
-    "volume_multiplier", "aht_multiplier", "store",
-}  # fmt: skip
+    "name",
+    "description",
+    "extends",
+    "grid",
+    "data",
+    "queues",
+    "forecast",
+    "shrinkage",
+    "solver",
+    "weights",
+    "roster",
+    "cover",
+    "simulate",
+    "report",
+    "hires",
+    "volume_multiplier",
+    "aht_multiplier",
+    "store",
+}
 
 GRID_SPEC: Spec = {
     "start": ((dt.date, str), None, "the first planned day, a date like 2026-12-07"),
@@ -46,18 +61,30 @@ GRID_SPEC: Spec = {
 QUEUE_SPEC: Spec = {
     "channel": ((str,), "voice", "one of " + ", ".join(CHANNELS)),
     "skill": ((str,), None, "the skill agents need for this queue (default: the queue name)"),
-    "service_level": ((float, int), None, "the fraction answered within answer_within_s, in (0, 1]"),
+    "service_level": (
+        (float, int),
+        None,
+        "the fraction answered within answer_within_s, in (0, 1]",
+    ),
     "answer_within_s": ((float, int), None, "seconds, >= 0"),
     "asa_max_s": ((float, int), None, "average speed of answer cap in seconds"),
     "abandon_max": ((float, int), None, "abandonment cap as a fraction in (0, 1]"),
     "max_occupancy": ((float, int), None, "occupancy cap as a fraction in (0, 1]"),
     "patience_s": ((float, int), None, "mean customer patience in seconds (Erlang A)"),
     "concurrency": ((int, float), None, "chat sessions an agent handles at once (>= 1)"),
-    "deadline_hours": ((float, int), None, "email/back-office: hours within which every item is handled"),
+    "deadline_hours": (
+        (float, int),
+        None,
+        "email/back-office: hours within which every item is handled",
+    ),
     "volume_multiplier": ((float, int), 1.0, "a factor on forecast volume (> 0)"),
     "aht_multiplier": ((float, int), 1.0, "a factor on forecast handle time (> 0)"),
     "shrinkage": ((float, int), None, "the fraction of paid time off the phones, in [0, 1)"),
-    "open": ((str,), None, "opening hours like '08:00-20:00' (outside them no contacts are planned)"),
+    "open": (
+        (str,),
+        None,
+        "opening hours like '08:00-20:00' (outside them no contacts are planned)",
+    ),
     "history_name": ((str,), None, "the queue's name in the history file, when it differs"),
 }
 
@@ -75,12 +102,41 @@ SOLVER_SPEC: Spec = {
     "workers": ((int,), 2, "CP-SAT search workers (whole number >= 1)"),
     "seed": ((int,), 0, "random seed (whole number)"),
     "log_progress": ((bool,), True, "true or false"),
-    "lp_bound": ((bool,), True, "true or false (also bound the roster by its LP relaxation, solved beside the search)"),
-    "search_share": ((float, int), 0.7, "a fraction in [0, 1): share of the time limit for local search over whole shifts, first (models with interval coverage)"),
-    "improve_share": ((float, int), 0.5, "a fraction in [0, 1): share of the time limit (counted from the start) for best responses before CP-SAT"),
-    "lns_share": ((float, int), 0.8, "a fraction in [0, 1): share of the time after best responses for neighbourhood search after CP-SAT"),
-    "colgen_share": ((float, int), 0.4, "a fraction in [0, 1): most of the time after best responses for column generation and rounding before CP-SAT"),
-    "break_plans": ((int,), 5, "a whole number from 1 to 12: staggered break plans per shift the roster model chooses from (1 = every break at its window's midpoint)"),
+    "lp_bound": (
+        (bool,),
+        True,
+        "true or false (also bound the roster by its LP relaxation, solved beside the search)",
+    ),
+    "search_share": (
+        (float, int),
+        0.7,
+        "a fraction in [0, 1): share of the time limit for local search over whole shifts, "
+        "first (models with interval coverage)",
+    ),
+    "improve_share": (
+        (float, int),
+        0.5,
+        "a fraction in [0, 1): share of the time limit (counted from the start) for best "
+        "responses before CP-SAT",
+    ),
+    "lns_share": (
+        (float, int),
+        0.8,
+        "a fraction in [0, 1): share of the time after best responses for neighbourhood search "
+        "after CP-SAT",
+    ),
+    "colgen_share": (
+        (float, int),
+        0.4,
+        "a fraction in [0, 1): most of the time after best responses for column generation and "
+        "rounding before CP-SAT",
+    ),
+    "break_plans": (
+        (int,),
+        5,
+        "a whole number from 1 to 12: staggered break plans per shift the roster model chooses "
+        "from (1 = every break at its window's midpoint)",
+    ),
 }
 
 WEIGHTS_SPEC: Spec = {
@@ -180,17 +236,34 @@ class Scenario:
         for q in self.queues:
             if q.name == name:
                 return q
-        raise ScenarioError("unknown queue", file=self.path, key="queues", expected="one of " + ", ".join(q.name for q in self.queues), found=name)
+        raise ScenarioError(
+            "unknown queue",
+            file=self.path,
+            key="queues",
+            expected="one of " + ", ".join(q.name for q in self.queues),
+            found=name,
+        )
 
     def file(self, key: str, required: bool = True) -> Path | None:
         """The absolute path of data file ``key``; a clear error if required and absent."""
         value = self.data.get(key)
         if value is None:
             if required:
-                raise ScenarioError("missing data file", file=self.path, key=f"data.{key}", expected="a path relative to the scenario file", hint=f"add {key} = \"...\" under [data]")
+                raise ScenarioError(
+                    "missing data file",
+                    file=self.path,
+                    key=f"data.{key}",
+                    expected="a path relative to the scenario file",
+                    hint=f'add {key} = "..." under [data]',
+                )
             return None
         if isinstance(value, tuple):
-            raise ScenarioError("expected one file", file=self.path, key=f"data.{key}", found=[str(v) for v in value])
+            raise ScenarioError(
+                "expected one file",
+                file=self.path,
+                key=f"data.{key}",
+                found=[str(v) for v in value],
+            )
         return value
 
     def files(self, key: str) -> tuple[Path, ...]:
@@ -207,7 +280,15 @@ class Scenario:
 
 
 def _type_names(types: tuple[type, ...]) -> str:
-    names = {int: "a whole number", float: "a number", str: "a string", bool: "true/false", list: "a list", dict: "a table", dt.date: "a date"}
+    names = {
+        int: "a whole number",
+        float: "a number",
+        str: "a string",
+        bool: "true/false",
+        list: "a list",
+        dict: "a table",
+        dt.date: "a date",
+    }
     return " or ".join(dict.fromkeys(names.get(t, t.__name__) for t in types))
 
 
@@ -218,11 +299,19 @@ def check_table(table: Any, spec: Spec, *, file: Path, key: str) -> dict[str, An
     for float fields; bools are never accepted as numbers.
     """
     if not isinstance(table, Mapping):
-        raise ScenarioError("wrong type", file=file, key=key, expected="a table", found=type(table).__name__)
+        raise ScenarioError(
+            "wrong type", file=file, key=key, expected="a table", found=type(table).__name__
+        )
     out: dict[str, Any] = {}
     for k in table:
         if k not in spec:
-            raise ScenarioError("unknown key", file=file, key=f"{key}.{k}" if key else k, expected="one of " + ", ".join(spec), hint="check the spelling")
+            raise ScenarioError(
+                "unknown key",
+                file=file,
+                key=f"{key}.{k}" if key else k,
+                expected="one of " + ", ".join(spec),
+                hint="check the spelling",
+            )
     for k, (types, default, desc) in spec.items():
         if k not in table:
             out[k] = copy.deepcopy(default)
@@ -232,14 +321,18 @@ def check_table(table: Any, spec: Spec, *, file: Path, key: str) -> dict[str, An
         if isinstance(v, dt.datetime) and dt.date in types and dt.datetime not in types:
             ok = False
         if not ok:
-            raise ScenarioError("wrong type", file=file, key=f"{key}.{k}" if key else k, expected=desc, found=v)
+            raise ScenarioError(
+                "wrong type", file=file, key=f"{key}.{k}" if key else k, expected=desc, found=v
+            )
         if float in types and isinstance(v, int) and not isinstance(v, bool):
             v = float(v)
         out[k] = v
     return out
 
 
-def _fraction(value: float | None, *, file: Path, key: str, low_open: bool = True, high_open: bool = False) -> None:
+def _fraction(
+    value: float | None, *, file: Path, key: str, low_open: bool = True, high_open: bool = False
+) -> None:
     if value is None:
         return
     lo_ok = value > 0 if low_open else value >= 0
@@ -247,14 +340,26 @@ def _fraction(value: float | None, *, file: Path, key: str, low_open: bool = Tru
     if not (lo_ok and hi_ok):
         lo = "(0" if low_open else "[0"
         hi = "1)" if high_open else "1]"
-        raise ScenarioError("value out of range", file=file, key=key, expected=f"a fraction in {lo}, {hi}", found=value)
+        raise ScenarioError(
+            "value out of range",
+            file=file,
+            key=key,
+            expected=f"a fraction in {lo}, {hi}",
+            found=value,
+        )
 
 
 def _positive(value: float | None, *, file: Path, key: str, allow_zero: bool = False) -> None:
     if value is None:
         return
     if value < 0 or (value == 0 and not allow_zero):
-        raise ScenarioError("value out of range", file=file, key=key, expected="a number >= 0" if allow_zero else "a number > 0", found=value)
+        raise ScenarioError(
+            "value out of range",
+            file=file,
+            key=key,
+            expected="a number >= 0" if allow_zero else "a number > 0",
+            found=value,
+        )
 
 
 def _resolve_paths(doc: dict[str, Any], folder: Path, file: Path) -> None:
@@ -269,7 +374,13 @@ def _resolve_paths(doc: dict[str, Any], folder: Path, file: Path) -> None:
         elif isinstance(v, list) and all(isinstance(x, str) for x in v):
             data[k] = [str((folder / x).resolve()) for x in v]
         else:
-            raise ScenarioError("wrong type", file=file, key=f"data.{k}", expected="a file path (string) or a list of paths", found=v)
+            raise ScenarioError(
+                "wrong type",
+                file=file,
+                key=f"data.{k}",
+                expected="a file path (string) or a list of paths",
+                found=v,
+            )
 
 
 def merge(base: Mapping[str, Any], over: Mapping[str, Any]) -> dict[str, Any]:
@@ -288,25 +399,43 @@ def merge(base: Mapping[str, Any], over: Mapping[str, Any]) -> dict[str, Any]:
 
 
 def load_document(path: str | Path, _seen: tuple[Path, ...] = ()) -> dict[str, Any]:
-    """Read a scenario TOML (following ``extends``) into one merged dict with absolute data paths."""
+    """Read a scenario TOML (following ``extends``) into one merged dict with absolute data
+    paths.
+    """
     p = Path(path).resolve()
     if p in _seen:
-        raise ScenarioError("circular 'extends'", file=p, found=" -> ".join(str(s) for s in (*_seen, p)))
+        raise ScenarioError(
+            "circular 'extends'", file=p, found=" -> ".join(str(s) for s in (*_seen, p))
+        )
     if not p.exists():
-        raise ScenarioError("scenario file not found", file=p, hint="give the path to a scenario.toml")
+        raise ScenarioError(
+            "scenario file not found", file=p, hint="give the path to a scenario.toml"
+        )
     try:
         doc = tomllib.loads(p.read_text(encoding="utf-8"))
     except tomllib.TOMLDecodeError as exc:
         raise ScenarioError(f"not valid TOML: {exc}", file=p) from None
     for k in doc:
         if k not in TOP_LEVEL:
-            raise ScenarioError("unknown key", file=p, key=k, expected="one of " + ", ".join(sorted(TOP_LEVEL)), hint="check the spelling")
+            raise ScenarioError(
+                "unknown key",
+                file=p,
+                key=k,
+                expected="one of " + ", ".join(sorted(TOP_LEVEL)),
+                hint="check the spelling",
+            )
     _resolve_paths(doc, p.parent, p)
     parent = doc.pop("extends", None)
     if parent is None:
         return doc
     if not isinstance(parent, str):
-        raise ScenarioError("wrong type", file=p, key="extends", expected="a path to another scenario file", found=parent)
+        raise ScenarioError(
+            "wrong type",
+            file=p,
+            key="extends",
+            expected="a path to another scenario file",
+            found=parent,
+        )
     base = load_document(p.parent / parent, (*_seen, p))
     base.pop("name", None)
     base.pop("description", None)
@@ -348,7 +477,9 @@ def _date(value: Any, *, file: Path, key: str) -> dt.date:
     try:
         return dt.date.fromisoformat(str(value))
     except ValueError:
-        raise ScenarioError("bad date", file=file, key=key, expected="a date like 2026-12-07", found=value) from None
+        raise ScenarioError(
+            "bad date", file=file, key=key, expected="a date like 2026-12-07", found=value
+        ) from None
 
 
 def parse_queue(name: str, table: Any, *, file: Path) -> Queue:
@@ -356,7 +487,13 @@ def parse_queue(name: str, table: Any, *, file: Path) -> Queue:
     t = check_table(table, QUEUE_SPEC, file=file, key=f"queues.{name}")
     key = f"queues.{name}"
     if t["channel"] not in CHANNELS:
-        raise ScenarioError("unknown channel", file=file, key=f"{key}.channel", expected="one of " + ", ".join(CHANNELS), found=t["channel"])
+        raise ScenarioError(
+            "unknown channel",
+            file=file,
+            key=f"{key}.channel",
+            expected="one of " + ", ".join(CHANNELS),
+            found=t["channel"],
+        )
     _fraction(t["service_level"], file=file, key=f"{key}.service_level")
     _fraction(t["abandon_max"], file=file, key=f"{key}.abandon_max")
     _fraction(t["max_occupancy"], file=file, key=f"{key}.max_occupancy")
@@ -366,11 +503,29 @@ def parse_queue(name: str, table: Any, *, file: Path) -> Queue:
     for k in ("patience_s", "deadline_hours", "volume_multiplier", "aht_multiplier"):
         _positive(t[k], file=file, key=f"{key}.{k}")
     if t["concurrency"] is not None and t["concurrency"] < 1:
-        raise ScenarioError("value out of range", file=file, key=f"{key}.concurrency", expected="a number >= 1", found=t["concurrency"])
+        raise ScenarioError(
+            "value out of range",
+            file=file,
+            key=f"{key}.concurrency",
+            expected="a number >= 1",
+            found=t["concurrency"],
+        )
     if t["service_level"] is not None and t["answer_within_s"] is None:
-        raise ScenarioError("incomplete target", file=file, key=f"{key}.answer_within_s", expected="seconds, since service_level is set", hint="e.g. service_level = 0.8 and answer_within_s = 20 for 80/20")
+        raise ScenarioError(
+            "incomplete target",
+            file=file,
+            key=f"{key}.answer_within_s",
+            expected="seconds, since service_level is set",
+            hint="e.g. service_level = 0.8 and answer_within_s = 20 for 80/20",
+        )
     if t["channel"] in ("email", "backoffice") and t["deadline_hours"] is None:
-        raise ScenarioError("missing deadline", file=file, key=f"{key}.deadline_hours", expected="hours within which every item is handled", hint="deferred work is staffed by workload and deadline")
+        raise ScenarioError(
+            "missing deadline",
+            file=file,
+            key=f"{key}.deadline_hours",
+            expected="hours within which every item is handled",
+            hint="deferred work is staffed by workload and deadline",
+        )
     t["skill"] = t["skill"] or name
     return Queue(name=name, **t)
 
@@ -380,12 +535,29 @@ def from_document(doc: Mapping[str, Any], path: Path) -> Scenario:
     file = path
     grid_t = check_table(doc.get("grid", {}), GRID_SPEC, file=file, key="grid")
     if grid_t["start"] is None:
-        raise ScenarioError("missing key", file=file, key="grid.start", expected="the first planned day, e.g. start = 2026-12-07")
+        raise ScenarioError(
+            "missing key",
+            file=file,
+            key="grid.start",
+            expected="the first planned day, e.g. start = 2026-12-07",
+        )
     start = _date(grid_t["start"], file=file, key="grid.start")
     if grid_t["interval_minutes"] not in (15, 30, 60):
-        raise ScenarioError("bad interval length", file=file, key="grid.interval_minutes", expected="15, 30 or 60", found=grid_t["interval_minutes"])
+        raise ScenarioError(
+            "bad interval length",
+            file=file,
+            key="grid.interval_minutes",
+            expected="15, 30 or 60",
+            found=grid_t["interval_minutes"],
+        )
     if grid_t["days"] < 1:
-        raise ScenarioError("bad horizon", file=file, key="grid.days", expected="a whole number >= 1", found=grid_t["days"])
+        raise ScenarioError(
+            "bad horizon",
+            file=file,
+            key="grid.days",
+            expected="a whole number >= 1",
+            found=grid_t["days"],
+        )
     try:
         grid = TimeGrid(start, grid_t["days"], grid_t["interval_minutes"], grid_t["timezone"])
     except Exception as exc:  # noqa: BLE001 - re-raised with the key path
@@ -393,49 +565,118 @@ def from_document(doc: Mapping[str, Any], path: Path) -> Scenario:
 
     queues_t = doc.get("queues", {})
     if not isinstance(queues_t, Mapping) or not queues_t:
-        raise ScenarioError("no queues", file=file, key="queues", expected="at least one [queues.NAME] table")
+        raise ScenarioError(
+            "no queues", file=file, key="queues", expected="at least one [queues.NAME] table"
+        )
     queues = tuple(parse_queue(n, queues_t[n], file=file) for n in queues_t)
     for k in ("volume_multiplier", "aht_multiplier"):
         factor = doc.get(k, 1.0)
         if isinstance(factor, bool) or not isinstance(factor, int | float) or factor <= 0:
-            raise ScenarioError("wrong value", file=file, key=k, expected="a factor > 0 applied to every queue", found=factor)
+            raise ScenarioError(
+                "wrong value",
+                file=file,
+                key=k,
+                expected="a factor > 0 applied to every queue",
+                found=factor,
+            )
         if factor != 1.0:
             queues = tuple(replace(q, **{k: getattr(q, k) * float(factor)}) for q in queues)
 
     f = check_table(doc.get("forecast", {}), FORECAST_SPEC, file=file, key="forecast")
     methods = ("auto", "seasonal_naive", "weekly_profile", "exp_smoothing")
     if f["method"] not in methods:
-        raise ScenarioError("unknown forecast method", file=file, key="forecast.method", expected="one of " + ", ".join(methods), found=f["method"])
+        raise ScenarioError(
+            "unknown forecast method",
+            file=file,
+            key="forecast.method",
+            expected="one of " + ", ".join(methods),
+            found=f["method"],
+        )
     if not all(isinstance(v, str) for v in f["columns"].values()):
-        raise ScenarioError("wrong type", file=file, key="forecast.columns", expected="a table of column name strings")
+        raise ScenarioError(
+            "wrong type",
+            file=file,
+            key="forecast.columns",
+            expected="a table of column name strings",
+        )
     forecast = ForecastSettings(
         method=f["method"],
         backtest_weeks=f["backtest_weeks"],
         history_weeks=f["history_weeks"],
-        holidays=_special_days(f["holidays"], file=file, key="forecast.holidays", value_key="scale"),
+        holidays=_special_days(
+            f["holidays"], file=file, key="forecast.holidays", value_key="scale"
+        ),
         events=_special_days(f["events"], file=file, key="forecast.events", value_key="multiplier"),
         columns=tuple(sorted(f["columns"].items())),
     )
 
     shrinkage = doc.get("shrinkage", 0.0)
     if isinstance(shrinkage, bool) or not isinstance(shrinkage, int | float):
-        raise ScenarioError("wrong type", file=file, key="shrinkage", expected="a fraction in [0, 1)", found=shrinkage)
+        raise ScenarioError(
+            "wrong type",
+            file=file,
+            key="shrinkage",
+            expected="a fraction in [0, 1)",
+            found=shrinkage,
+        )
     _fraction(float(shrinkage), file=file, key="shrinkage", low_open=False, high_open=True)
 
     s = check_table(doc.get("solver", {}), SOLVER_SPEC, file=file, key="solver")
     _positive(s["time_limit_s"], file=file, key="solver.time_limit_s")
     if s["workers"] < 1:
-        raise ScenarioError("value out of range", file=file, key="solver.workers", expected="a whole number >= 1", found=s["workers"])
+        raise ScenarioError(
+            "value out of range",
+            file=file,
+            key="solver.workers",
+            expected="a whole number >= 1",
+            found=s["workers"],
+        )
     if not 0 <= s["improve_share"] < 1:
-        raise ScenarioError("value out of range", file=file, key="solver.improve_share", expected="a fraction in [0, 1)", found=s["improve_share"], hint="0 turns best responses off; 0.5 gives them half the time limit")
+        raise ScenarioError(
+            "value out of range",
+            file=file,
+            key="solver.improve_share",
+            expected="a fraction in [0, 1)",
+            found=s["improve_share"],
+            hint="0 turns best responses off; 0.5 gives them half the time limit",
+        )
     if not 0 <= s["search_share"] < 1:
-        raise ScenarioError("value out of range", file=file, key="solver.search_share", expected="a fraction in [0, 1)", found=s["search_share"], hint="0 turns the local search off; 0.7 gives it 70% of the time limit")
+        raise ScenarioError(
+            "value out of range",
+            file=file,
+            key="solver.search_share",
+            expected="a fraction in [0, 1)",
+            found=s["search_share"],
+            hint="0 turns the local search off; 0.7 gives it 70% of the time limit",
+        )
     if not 0 <= s["lns_share"] < 1:
-        raise ScenarioError("value out of range", file=file, key="solver.lns_share", expected="a fraction in [0, 1)", found=s["lns_share"], hint="0 leaves all the time to CP-SAT; 0.8 gives neighbourhood search 80% of it")
+        raise ScenarioError(
+            "value out of range",
+            file=file,
+            key="solver.lns_share",
+            expected="a fraction in [0, 1)",
+            found=s["lns_share"],
+            hint="0 leaves all the time to CP-SAT; 0.8 gives neighbourhood search 80% of it",
+        )
     if not 0 <= s["colgen_share"] < 1:
-        raise ScenarioError("value out of range", file=file, key="solver.colgen_share", expected="a fraction in [0, 1)", found=s["colgen_share"], hint="0 turns column generation off; 0.4 lets it use at most 40% of the time")
+        raise ScenarioError(
+            "value out of range",
+            file=file,
+            key="solver.colgen_share",
+            expected="a fraction in [0, 1)",
+            found=s["colgen_share"],
+            hint="0 turns column generation off; 0.4 lets it use at most 40% of the time",
+        )
     if not 1 <= s["break_plans"] <= 12:
-        raise ScenarioError("value out of range", file=file, key="solver.break_plans", expected="a whole number from 1 to 12", found=s["break_plans"], hint="5 lets agents on the same shift take their breaks at five different times; 1 puts every break at its window's midpoint")
+        raise ScenarioError(
+            "value out of range",
+            file=file,
+            key="solver.break_plans",
+            expected="a whole number from 1 to 12",
+            found=s["break_plans"],
+            hint="5 lets agents on the same shift take their breaks at five different times; 1 "
+            "puts every break at its window's midpoint",
+        )
     w = check_table(doc.get("weights", {}), WEIGHTS_SPEC, file=file, key="weights")
     for k, v in w.items():
         _positive(v, file=file, key=f"weights.{k}", allow_zero=True)

@@ -40,20 +40,50 @@ from staffplan.io.atomic import write_csv, write_with
 
 SCHEMA_VERSION = 2
 DEFAULT_FILE = "plans.sqlite"
-STORE_SPEC = {"path": ((str,), DEFAULT_FILE, "a file path for the plan store, relative to the scenario file")}
+STORE_SPEC = {
+    "path": ((str,), DEFAULT_FILE, "a file path for the plan store, relative to the scenario file")
+}
 
 #: Columns every stored roster must have (the roster.csv contract).
-ROSTER_COLUMNS: tuple[str, ...] = ("agent_id", "name", "date", "day", "shift", "start", "end", "paid_minutes", "breaks", "queues")
+ROSTER_COLUMNS: tuple[str, ...] = (
+    "agent_id",
+    "name",
+    "date",
+    "day",
+    "shift",
+    "start",
+    "end",
+    "paid_minutes",
+    "breaks",
+    "queues",
+)
 #: Columns of a change log frame, in order.
 CHANGE_COLUMNS: tuple[str, ...] = (
-    "agent_id", "date", "action", "old_shift", "old_start", "old_end", "new_shift", "new_start", "new_end", "old_queues", "new_queues", "reason",
-    "old_breaks", "new_breaks", "old_assignments", "new_assignments",
-)  # fmt: skip
-#: Roster columns compared by :func:`diff_rosters` (``assignments`` is optional: blank when a roster lacks it).
+    "agent_id",
+    "date",
+    "action",
+    "old_shift",
+    "old_start",
+    "old_end",
+    "new_shift",
+    "new_start",
+    "new_end",
+    "old_queues",
+    "new_queues",
+    "reason",
+    "old_breaks",
+    "new_breaks",
+    "old_assignments",
+    "new_assignments",
+)
+# : Roster columns compared by :func:`diff_rosters` (``assignments`` is optional: blank when a
+# roster lacks it).
 DIFF_FIELDS: tuple[str, ...] = ("shift", "start", "end", "queues", "breaks", "assignments")
-#: Change-log columns added by schema version 2 (break moves and queue reassignments of the cover repair).
+# : Change-log columns added by schema version 2 (break moves and queue reassignments of the cover
+# repair).
 _V2_COLUMNS: tuple[str, ...] = ("old_breaks", "new_breaks", "old_assignments", "new_assignments")
-#: Change actions: ``added`` (a shift where there was none), ``removed``, ``changed`` (time, shift or queues).
+# : Change actions: ``added`` (a shift where there was none), ``removed``, ``changed`` (time, shift
+# or queues).
 ACTIONS: tuple[str, ...] = ("added", "removed", "changed")
 KINDS: tuple[str, ...] = ("publish", "cover")
 
@@ -117,9 +147,15 @@ class Version:
 
     def as_dict(self) -> dict[str, Any]:
         return {
-            "number": self.number, "parent": self.parent, "kind": self.kind, "author": self.author,
-            "created_utc": self.created_utc, "note": self.note, "rows": self.n_rows, "changes": self.n_changes,
-        }  # fmt: skip
+            "number": self.number,
+            "parent": self.parent,
+            "kind": self.kind,
+            "author": self.author,
+            "created_utc": self.created_utc,
+            "note": self.note,
+            "rows": self.n_rows,
+            "changes": self.n_changes,
+        }
 
 
 def store_path(scenario: Any) -> Path:
@@ -131,13 +167,20 @@ def store_path(scenario: Any) -> Path:
     if not text:
         from staffplan.errors import ScenarioError
 
-        raise ScenarioError("empty path", file=scenario.path, key="store.path", expected="a file path like \"plans.sqlite\"")
+        raise ScenarioError(
+            "empty path",
+            file=scenario.path,
+            key="store.path",
+            expected='a file path like "plans.sqlite"',
+        )
     p = Path(text).expanduser()
     return p if p.is_absolute() else (scenario.folder / p).resolve()
 
 
 def cell_text(value: Any) -> str:
-    """A roster cell as stored text: timestamps ISO 8601, whole floats without ``.0``, blanks for NA."""
+    """A roster cell as stored text: timestamps ISO 8601, whole floats without ``.0``, blanks for
+    NA.
+    """
     if value is None:
         return ""
     if isinstance(value, float):
@@ -164,23 +207,52 @@ def roster_as_text(roster: pd.DataFrame, *, file: str | Path | None = None) -> p
     """
     missing = [c for c in ROSTER_COLUMNS if c not in roster.columns]
     if missing:
-        raise InputError("roster has missing columns", file=file, row=1, column=missing[0], expected="the roster.csv columns " + ", ".join(ROSTER_COLUMNS), found=", ".join(map(str, roster.columns)), hint="publish a roster.csv written by 'staffplan roster'")
+        raise InputError(
+            "roster has missing columns",
+            file=file,
+            row=1,
+            column=missing[0],
+            expected="the roster.csv columns " + ", ".join(ROSTER_COLUMNS),
+            found=", ".join(map(str, roster.columns)),
+            hint="publish a roster.csv written by 'staffplan roster'",
+        )
     cols = [*ROSTER_COLUMNS, *(str(c) for c in roster.columns if c not in ROSTER_COLUMNS)]
     text = pd.DataFrame({c: [cell_text(v) for v in roster[c].tolist()] for c in cols}, dtype=object)
     blank = text["agent_id"].map(lambda a: not a.strip())
     if blank.any():
         i = int(blank.to_numpy().nonzero()[0][0])
-        raise InputError("blank agent", file=file, row=i + 2, column="agent_id", expected="an agent id", found=text.loc[i, "agent_id"])
+        raise InputError(
+            "blank agent",
+            file=file,
+            row=i + 2,
+            column="agent_id",
+            expected="an agent id",
+            found=text.loc[i, "agent_id"],
+        )
     dates = text["date"].map(lambda d: d[:10])
     bad = pd.to_datetime(dates, format="%Y-%m-%d", errors="coerce").isna()
     if bad.any():
         i = int(bad.to_numpy().nonzero()[0][0])
-        raise InputError("bad date", file=file, row=i + 2, column="date", expected="a date YYYY-MM-DD", found=text.loc[i, "date"])
+        raise InputError(
+            "bad date",
+            file=file,
+            row=i + 2,
+            column="date",
+            expected="a date YYYY-MM-DD",
+            found=text.loc[i, "date"],
+        )
     text["date"] = dates.astype(object)
     dup = text.duplicated(["agent_id", "date"], keep="first")
     if dup.any():
         i = int(dup.to_numpy().nonzero()[0][0])
-        raise InputError("two shifts for one agent on one day", file=file, row=i + 2, column="date", expected="one row per agent and date", found=f"{text.loc[i, 'agent_id']} {text.loc[i, 'date']}")
+        raise InputError(
+            "two shifts for one agent on one day",
+            file=file,
+            row=i + 2,
+            column="date",
+            expected="one row per agent and date",
+            found=f"{text.loc[i, 'agent_id']} {text.loc[i, 'date']}",
+        )
     return text
 
 
@@ -240,9 +312,20 @@ def diff_rosters(old: pd.DataFrame, new: pd.DataFrame, reason: str = "") -> pd.D
         else:
             continue
         first = min((t for t in (r["old_start"], r["new_start"]) if t), default=r["date"])
-        rows.append({**{c: r[c] for c in CHANGE_COLUMNS if c in r}, "action": action, "reason": reason, "_first": _utc_key(first)})
+        rows.append(
+            {
+                **{c: r[c] for c in CHANGE_COLUMNS if c in r},
+                "action": action,
+                "reason": reason,
+                "_first": _utc_key(first),
+            }
+        )
     out = pd.DataFrame(rows, columns=[*CHANGE_COLUMNS, "_first"])
-    out = out.sort_values(["_first", "agent_id"], kind="stable").drop(columns="_first").reset_index(drop=True)
+    out = (
+        out.sort_values(["_first", "agent_id"], kind="stable")
+        .drop(columns="_first")
+        .reset_index(drop=True)
+    )
     return out.astype(object)
 
 
@@ -257,7 +340,9 @@ def _utc_key(text: str) -> str:
 
 
 class PlanStore:
-    """A plan store file. Methods open a short-lived connection each; instances hold only the path."""
+    """A plan store file. Methods open a short-lived connection each; instances hold only the
+    path.
+    """
 
     def __init__(self, path: str | Path, *, busy_timeout_s: float = 10.0) -> None:
         self.path = Path(path)
@@ -269,7 +354,11 @@ class PlanStore:
         try:
             conn = sqlite3.connect(self.path, timeout=self.busy_timeout_s, isolation_level=None)
         except sqlite3.Error as exc:
-            raise StoreError(f"cannot open the plan store: {exc}", file=self.path, hint="check the [store] path and its folder's permissions") from None
+            raise StoreError(
+                f"cannot open the plan store: {exc}",
+                file=self.path,
+                hint="check the [store] path and its folder's permissions",
+            ) from None
         try:
             conn.execute("PRAGMA journal_mode=WAL")
             conn.execute("PRAGMA synchronous=FULL")
@@ -277,7 +366,11 @@ class PlanStore:
             self._migrate(conn)
             yield conn
         except sqlite3.DatabaseError as exc:
-            raise StoreError(f"plan store error: {exc}", file=self.path, hint="is this a staffplan plan store? (run 'staffplan versions' to check it)") from None
+            raise StoreError(
+                f"plan store error: {exc}",
+                file=self.path,
+                hint="is this a staffplan plan store? (run 'staffplan versions' to check it)",
+            ) from None
         finally:
             conn.close()
 
@@ -285,19 +378,29 @@ class PlanStore:
     def _migrate(conn: sqlite3.Connection) -> None:
         if conn.execute("SELECT 1 FROM sqlite_master WHERE name = 'meta'").fetchone() is None:
             try:
-                conn.executescript("BEGIN IMMEDIATE;" + _SCHEMA + "".join(_IMMUTABLE) + f"INSERT OR IGNORE INTO meta VALUES ('schema_version', '{SCHEMA_VERSION}'); COMMIT;")
+                conn.executescript(
+                    "BEGIN IMMEDIATE;"
+                    + _SCHEMA
+                    + "".join(_IMMUTABLE)
+                    + "INSERT OR IGNORE INTO meta VALUES ('schema_version', "
+                    f"'{SCHEMA_VERSION}'); COMMIT;"
+                )
             except BaseException:
                 if conn.in_transaction:
                     conn.execute("ROLLBACK")
                 raise
         row = conn.execute("SELECT value FROM meta WHERE key = 'schema_version'").fetchone()
-        if row is not None and int(row[0]) == 1:  # version 1 -> 2: the change log gains break and queue-assignment columns
+        if (
+            row is not None and int(row[0]) == 1
+        ):  # version 1 -> 2: the change log gains break and queue-assignment columns
             try:
                 conn.execute("BEGIN IMMEDIATE")
                 have = {r[1] for r in conn.execute("PRAGMA table_info(changes)")}
                 for col in _V2_COLUMNS:
                     if col not in have:
-                        conn.execute(f"ALTER TABLE changes ADD COLUMN {col} TEXT NOT NULL DEFAULT ''")
+                        conn.execute(
+                            f"ALTER TABLE changes ADD COLUMN {col} TEXT NOT NULL DEFAULT ''"
+                        )
                 conn.execute("INSERT OR REPLACE INTO meta VALUES ('schema_version', '2')")
                 conn.execute("COMMIT")
             except BaseException:
@@ -306,7 +409,12 @@ class PlanStore:
                 raise
             row = ("2",)
         if row is None or int(row[0]) > SCHEMA_VERSION:
-            raise StoreError("not a plan store this staffplan can read", expected=f"schema version {SCHEMA_VERSION}", found=None if row is None else row[0], hint="upgrade staffplan, or point [store] path at another file")
+            raise StoreError(
+                "not a plan store this staffplan can read",
+                expected=f"schema version {SCHEMA_VERSION}",
+                found=None if row is None else row[0],
+                hint="upgrade staffplan, or point [store] path at another file",
+            )
 
     # ---- writing -------------------------------------------------------------------------
     def publish(
@@ -333,13 +441,22 @@ class PlanStore:
         (e.g. Ctrl-C) rolls the whole write back.
         """
         if not note.strip():
-            raise InputError("empty note", column="--note", expected="why this version is published, e.g. 'week 49'")
+            raise InputError(
+                "empty note",
+                column="--note",
+                expected="why this version is published, e.g. 'week 49'",
+            )
         if kind not in KINDS:
-            raise StoreError("unknown version kind", expected="one of " + ", ".join(KINDS), found=kind)
+            raise StoreError(
+                "unknown version kind", expected="one of " + ", ".join(KINDS), found=kind
+            )
         author = (author or _default_author()).strip() or "unknown"
         text = roster_as_text(roster)
         columns = list(text.columns)
-        payload = [json.dumps(dict(zip(columns, r, strict=True)), ensure_ascii=False) for r in text.itertuples(index=False, name=None)]
+        payload = [
+            json.dumps(dict(zip(columns, r, strict=True)), ensure_ascii=False)
+            for r in text.itertuples(index=False, name=None)
+        ]
         digest = _sha256(columns, payload)
         created = (now or dt.datetime.now(dt.UTC)).astimezone(dt.UTC).isoformat(timespec="seconds")
         with self._connect() as conn:
@@ -347,25 +464,65 @@ class PlanStore:
             try:
                 latest = conn.execute("SELECT MAX(number) FROM versions").fetchone()[0]
                 if expect_latest is not None and latest != expect_latest:
-                    raise StoreError("the plan changed meanwhile", file=self.path, expected=f"latest version {expect_latest}", found=latest, hint="re-run against the new latest version")
+                    raise StoreError(
+                        "the plan changed meanwhile",
+                        file=self.path,
+                        expected=f"latest version {expect_latest}",
+                        found=latest,
+                        hint="re-run against the new latest version",
+                    )
                 base = latest if parent is None else parent
-                if base is not None and conn.execute("SELECT 1 FROM versions WHERE number = ?", (base,)).fetchone() is None:
-                    raise StoreError("no such version", file=self.path, expected="an existing parent version", found=base)
+                if (
+                    base is not None
+                    and conn.execute("SELECT 1 FROM versions WHERE number = ?", (base,)).fetchone()
+                    is None
+                ):
+                    raise StoreError(
+                        "no such version",
+                        file=self.path,
+                        expected="an existing parent version",
+                        found=base,
+                    )
                 if changes is None:
-                    changes = diff_rosters(self._rows(conn, base), text, reason=note) if base is not None else pd.DataFrame(columns=list(CHANGE_COLUMNS))
+                    changes = (
+                        diff_rosters(self._rows(conn, base), text, reason=note)
+                        if base is not None
+                        else pd.DataFrame(columns=list(CHANGE_COLUMNS))
+                    )
                 log = _check_changes(changes)
                 number = (latest or 0) + 1
                 conn.execute(
-                    "INSERT INTO versions (number, parent, kind, author, created_utc, note, columns, n_rows, sha256) VALUES (?,?,?,?,?,?,?,?,?)",
-                    (number, base, kind, author, created, note, json.dumps(columns), len(payload), digest),
+                    "INSERT INTO versions (number, parent, kind, author, created_utc, note, "
+                    "columns, n_rows, sha256) VALUES (?,?,?,?,?,?,?,?,?)",
+                    (
+                        number,
+                        base,
+                        kind,
+                        author,
+                        created,
+                        note,
+                        json.dumps(columns),
+                        len(payload),
+                        digest,
+                    ),
                 )
-                for i, (data, agent, date) in enumerate(zip(payload, text["agent_id"], text["date"], strict=True)):
-                    conn.execute("INSERT INTO roster_rows (version, row, agent_id, date, data) VALUES (?,?,?,?,?)", (number, i, agent, date, data))
+                for i, (data, agent, date) in enumerate(
+                    zip(payload, text["agent_id"], text["date"], strict=True)
+                ):
+                    conn.execute(
+                        "INSERT INTO roster_rows (version, row, agent_id, date, data) VALUES "
+                        "(?,?,?,?,?)",
+                        (number, i, agent, date, data),
+                    )
                     if progress is not None and (i + 1) % 1000 == 0:
                         progress(i + 1)
                 conn.executemany(
-                    f"INSERT INTO changes (version, seq, {', '.join(CHANGE_COLUMNS)}) VALUES ({', '.join('?' * (len(CHANGE_COLUMNS) + 2))})",
-                    [(number, s, *row) for s, row in enumerate(log.itertuples(index=False, name=None))],
+                    f"INSERT INTO changes (version, seq, {', '.join(CHANGE_COLUMNS)}) VALUES "
+                    f"({', '.join('?' * (len(CHANGE_COLUMNS) + 2))})",
+                    [
+                        (number, s, *row)
+                        for s, row in enumerate(log.itertuples(index=False, name=None))
+                    ],
                 )
                 conn.execute("COMMIT")
             except BaseException:
@@ -381,7 +538,8 @@ class PlanStore:
         with self._connect() as conn:
             rows = conn.execute(
                 "SELECT v.number, v.parent, v.kind, v.author, v.created_utc, v.note, v.n_rows, "
-                "(SELECT COUNT(*) FROM changes c WHERE c.version = v.number) FROM versions v ORDER BY v.number"
+                "(SELECT COUNT(*) FROM changes c WHERE c.version = v.number) FROM versions v "
+                "ORDER BY v.number"
             ).fetchall()
         return tuple(Version(*r) for r in rows)
 
@@ -395,14 +553,29 @@ class PlanStore:
         for v in self.versions():
             if v.number == number:
                 return v
-        raise StoreError("no such version", file=self.path, expected="one of " + (", ".join(str(v.number) for v in self.versions()) or "(none: publish a roster first)"), found=number, hint="list them with 'staffplan versions SCENARIO'")
+        raise StoreError(
+            "no such version",
+            file=self.path,
+            expected="one of "
+            + (
+                ", ".join(str(v.number) for v in self.versions())
+                or "(none: publish a roster first)"
+            ),
+            found=number,
+            hint="list them with 'staffplan versions SCENARIO'",
+        )
 
     def resolve(self, number: int | None) -> int:
         """``number`` if it exists, else the latest version's number when ``number`` is None."""
         if number is None:
             latest = self.latest()
             if latest is None:
-                raise StoreError("the plan store is empty", file=self.path, hint="publish a roster first: staffplan publish SCENARIO --roster roster.csv --note '...'")
+                raise StoreError(
+                    "the plan store is empty",
+                    file=self.path,
+                    hint="publish a roster first: staffplan publish SCENARIO --roster "
+                    "roster.csv --note '...'",
+                )
             return latest.number
         return self.version(number).number
 
@@ -413,16 +586,34 @@ class PlanStore:
             return self._rows(conn, n)
 
     def _rows(self, conn: sqlite3.Connection, number: int) -> pd.DataFrame:
-        cols_json, n_rows, digest = conn.execute("SELECT columns, n_rows, sha256 FROM versions WHERE number = ?", (number,)).fetchone()
+        cols_json, n_rows, digest = conn.execute(
+            "SELECT columns, n_rows, sha256 FROM versions WHERE number = ?", (number,)
+        ).fetchone()
         columns = json.loads(cols_json)
-        payload = [r[0] for r in conn.execute("SELECT data FROM roster_rows WHERE version = ? ORDER BY row", (number,))]
+        payload = [
+            r[0]
+            for r in conn.execute(
+                "SELECT data FROM roster_rows WHERE version = ? ORDER BY row", (number,)
+            )
+        ]
         if len(payload) != n_rows or _sha256(columns, payload) != digest:
-            raise StoreError("stored roster does not match its checksum", file=self.path, key=f"version {number}", expected=f"{n_rows} rows with sha256 {digest[:12]}…", found=f"{len(payload)} rows", hint="restore the plan store from a backup")
+            raise StoreError(
+                "stored roster does not match its checksum",
+                file=self.path,
+                key=f"version {number}",
+                expected=f"{n_rows} rows with sha256 {digest[:12]}…",
+                found=f"{len(payload)} rows",
+                hint="restore the plan store from a backup",
+            )
         records = [json.loads(p) for p in payload]
-        return pd.DataFrame([[r.get(c, "") for c in columns] for r in records], columns=columns, dtype=object)
+        return pd.DataFrame(
+            [[r.get(c, "") for c in columns] for r in records], columns=columns, dtype=object
+        )
 
     def changes(self, number: int | None = None) -> pd.DataFrame:
-        """The change log (``version`` plus :data:`CHANGE_COLUMNS`) of one version, or of all when None."""
+        """The change log (``version`` plus :data:`CHANGE_COLUMNS`) of one version, or of all when
+        None.
+        """
         if not self.path.exists():
             return pd.DataFrame(columns=["version", *CHANGE_COLUMNS], dtype=object)
         if number is not None:
@@ -437,11 +628,18 @@ class PlanStore:
         return pd.DataFrame(rows, columns=["version", *CHANGE_COLUMNS], dtype=object)
 
     def export(self, number: int, path: str | Path) -> Path:
-        """Write version ``number``'s roster to ``path`` atomically: ``.csv`` or ``.xlsx`` (with a change-log sheet)."""
+        """Write version ``number``'s roster to ``path`` atomically: ``.csv`` or ``.xlsx`` (with a
+        change-log sheet).
+        """
         target = Path(path)
         suffix = target.suffix.lower()
         if suffix not in (".csv", ".xlsx"):
-            raise InputError("unknown export format", column="--out", expected="a file name ending in .csv or .xlsx", found=str(path))
+            raise InputError(
+                "unknown export format",
+                column="--out",
+                expected="a file name ending in .csv or .xlsx",
+                found=str(path),
+            )
         frame = self.roster(number)
         if suffix == ".csv":
             return write_csv(target, frame)
@@ -482,21 +680,37 @@ def _default_author() -> str:
 def _check_changes(changes: pd.DataFrame) -> pd.DataFrame:
     missing = [c for c in CHANGE_COLUMNS if c not in changes.columns]
     if missing:
-        raise StoreError("change log has missing columns", expected=", ".join(CHANGE_COLUMNS), found=", ".join(map(str, changes.columns)))
-    log = pd.DataFrame({c: [cell_text(v) for v in changes[c].tolist()] for c in CHANGE_COLUMNS}, dtype=object)
+        raise StoreError(
+            "change log has missing columns",
+            expected=", ".join(CHANGE_COLUMNS),
+            found=", ".join(map(str, changes.columns)),
+        )
+    log = pd.DataFrame(
+        {c: [cell_text(v) for v in changes[c].tolist()] for c in CHANGE_COLUMNS}, dtype=object
+    )
     bad = ~log["action"].isin(ACTIONS)
     if bad.any():
-        raise StoreError("unknown change action", expected="one of " + ", ".join(ACTIONS), found=log["action"][bad].iloc[0])
+        raise StoreError(
+            "unknown change action",
+            expected="one of " + ", ".join(ACTIONS),
+            found=log["action"][bad].iloc[0],
+        )
     return log
 
 
 def versions_frame(versions: Sequence[Version]) -> pd.DataFrame:
     """Versions as a table (``number, parent, kind, author, created_utc, note, rows, changes``)."""
-    return pd.DataFrame([v.as_dict() for v in versions], columns=["number", "parent", "kind", "author", "created_utc", "note", "rows", "changes"])
+    return pd.DataFrame(
+        [v.as_dict() for v in versions],
+        columns=["number", "parent", "kind", "author", "created_utc", "note", "rows", "changes"],
+    )
 
 
 def reasons_frame(changes: pd.DataFrame, reasons: Mapping[tuple[str, str], str]) -> pd.DataFrame:
     """``changes`` with ``reason`` replaced per (agent_id, date) where ``reasons`` has one."""
     out = changes.copy()
-    out["reason"] = [reasons.get((a, d), r) for a, d, r in zip(out["agent_id"], out["date"], out["reason"], strict=True)]
+    out["reason"] = [
+        reasons.get((a, d), r)
+        for a, d, r in zip(out["agent_id"], out["date"], out["reason"], strict=True)
+    ]
     return out

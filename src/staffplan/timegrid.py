@@ -34,7 +34,9 @@ def check_timezone(tz: str) -> ZoneInfo:
     try:
         return ZoneInfo(tz)
     except (ZoneInfoNotFoundError, ValueError):
-        raise InputError("unknown timezone", expected="an IANA name like Europe/Madrid or UTC", found=tz) from None
+        raise InputError(
+            "unknown timezone", expected="an IANA name like Europe/Madrid or UTC", found=tz
+        ) from None
 
 
 def parse_timestamps(values: pd.Series, tz: str | None) -> pd.Series:
@@ -60,7 +62,9 @@ def parse_timestamps(values: pd.Series, tz: str | None) -> pd.Series:
     out = parsed.dt.tz_convert(zone)
     if (~has_offset).any():
         naive = pd.to_datetime(text[~has_offset], format="mixed")
-        local = naive.dt.tz_localize(zone, ambiguous=np.ones(len(naive), dtype=bool), nonexistent="shift_forward")
+        local = naive.dt.tz_localize(
+            zone, ambiguous=np.ones(len(naive), dtype=bool), nonexistent="shift_forward"
+        )
         out = out.copy()
         out[~has_offset] = local
     return out
@@ -80,7 +84,11 @@ class TimeGrid:
 
     def __post_init__(self) -> None:
         if self.interval_min not in ALLOWED_INTERVALS_MIN:
-            raise InputError("bad interval length", expected="one of " + ", ".join(map(str, ALLOWED_INTERVALS_MIN)) + " minutes", found=self.interval_min)
+            raise InputError(
+                "bad interval length",
+                expected="one of " + ", ".join(map(str, ALLOWED_INTERVALS_MIN)) + " minutes",
+                found=self.interval_min,
+            )
         if self.days < 1:
             raise InputError("bad horizon", expected="at least 1 day", found=self.days)
         check_timezone(self.timezone)
@@ -115,7 +123,9 @@ class TimeGrid:
     def day_index(self) -> np.ndarray:
         """Horizon day (0-based) of every interval, by local date."""
         dates = self.starts.tz_localize(None).normalize()
-        return ((dates - pd.Timestamp(self.start)) // pd.Timedelta(days=1)).to_numpy().astype(np.int64)
+        return (
+            ((dates - pd.Timestamp(self.start)) // pd.Timedelta(days=1)).to_numpy().astype(np.int64)
+        )
 
     @cached_property
     def day_offsets(self) -> np.ndarray:
@@ -142,7 +152,11 @@ class TimeGrid:
         t = self.to_local(ts)
         i = int(self.starts.searchsorted(t, side="right")) - 1
         if i < 0 or t >= self.starts[-1] + pd.Timedelta(minutes=self.interval_min):
-            raise InputError("time outside the planning horizon", expected=f"{self.start} to {self.end} (exclusive)", found=str(ts))
+            raise InputError(
+                "time outside the planning horizon",
+                expected=f"{self.start} to {self.end} (exclusive)",
+                found=str(ts),
+            )
         return i
 
     def boundary_index(self, ts: pd.Timestamp | dt.datetime | str) -> int:
@@ -166,10 +180,14 @@ class TimeGrid:
 
     def span(self, day: int, start_min: int, end_min: int) -> tuple[int, int]:
         """Grid index range [lo, hi) covered by local clock times on ``day`` (end may pass 1440)."""
-        return self.boundary_index(self.at(day, start_min)), self.boundary_index(self.at(day, end_min))
+        return self.boundary_index(self.at(day, start_min)), self.boundary_index(
+            self.at(day, end_min)
+        )
 
     def frame(self) -> pd.DataFrame:
-        """One row per interval: ``interval``, ``interval_start``, ``day``, ``weekday``, ``minute_of_day``."""
+        """One row per interval: ``interval``, ``interval_start``, ``day``, ``weekday``,
+        ``minute_of_day``.
+        """
         return pd.DataFrame(
             {
                 "interval": np.arange(self.n),

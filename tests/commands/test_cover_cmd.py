@@ -1,4 +1,6 @@
-"""``staffplan publish`` / ``versions`` / ``cover`` through the CLI (CliRunner and the exit-code path)."""
+"""``staffplan publish`` / ``versions`` / ``cover`` through the CLI (CliRunner and the exit-code
+path).
+"""
 
 from __future__ import annotations
 
@@ -24,13 +26,37 @@ service_level = 0.8
 answer_within_s = 20
 """
 
-COLS = ["agent_id", "name", "date", "day", "shift", "start", "end", "paid_minutes", "breaks", "queues"]
+COLS = [
+    "agent_id",
+    "name",
+    "date",
+    "day",
+    "shift",
+    "start",
+    "end",
+    "paid_minutes",
+    "breaks",
+    "queues",
+]
 
 
 def _roster_csv(path: Path, shifts: dict[str, str]) -> Path:
     rows = []
     for agent, start in shifts.items():
-        rows.append([agent, f"Name {agent}", "2026-12-07", 0, "E", f"2026-12-07T{start}:00+01:00", f"2026-12-07T{int(start[:2]) + 8:02d}:{start[3:]}:00+01:00", 450, "lunch 11:00-11:30", "voice"])
+        rows.append(
+            [
+                agent,
+                f"Name {agent}",
+                "2026-12-07",
+                0,
+                "E",
+                f"2026-12-07T{start}:00+01:00",
+                f"2026-12-07T{int(start[:2]) + 8:02d}:{start[3:]}:00+01:00",
+                450,
+                "lunch 11:00-11:30",
+                "voice",
+            ]
+        )
     pd.DataFrame(rows, columns=COLS).to_csv(path, index=False)
     return path
 
@@ -51,7 +77,9 @@ def _invoke(*args: str) -> tuple[int, str]:
 def test_publish_then_versions(scenario: Path, tmp_path: Path) -> None:
     r1 = _roster_csv(tmp_path / "r1.csv", {"A1": "07:00", "A2": "08:00"})
     r2 = _roster_csv(tmp_path / "r2.csv", {"A1": "09:00", "A3": "08:00"})
-    code, out = _invoke("publish", str(scenario), "--roster", str(r1), "--note", "week 50", "--author", "lead")
+    code, out = _invoke(
+        "publish", str(scenario), "--roster", str(r1), "--note", "week 50", "--author", "lead"
+    )
     assert code == 0 and "published version 1: 2 agent-days" in out
     code, out = _invoke("publish", str(scenario), "--roster", str(r2), "--note", "second", "--json")
     assert code == 0
@@ -72,12 +100,21 @@ def test_publish_then_versions(scenario: Path, tmp_path: Path) -> None:
 
 
 def test_versions_export(scenario: Path, tmp_path: Path) -> None:
-    _invoke("publish", str(scenario), "--roster", str(_roster_csv(tmp_path / "r1.csv", {"A1": "07:00"})), "--note", "n")
+    _invoke(
+        "publish",
+        str(scenario),
+        "--roster",
+        str(_roster_csv(tmp_path / "r1.csv", {"A1": "07:00"})),
+        "--note",
+        "n",
+    )
     out_file = tmp_path / "exp" / "v1.xlsx"
     code, out = _invoke("versions", str(scenario), "--export", "1", "--out", str(out_file))
     assert code == 0 and out_file.exists() and "exported version 1" in out
     assert pd.read_excel(out_file, sheet_name="roster")["agent_id"].tolist() == ["A1"]
-    code, out = _invoke("versions", str(scenario), "--export", "1", "--out", str(tmp_path / "v1.csv"), "--json")
+    code, out = _invoke(
+        "versions", str(scenario), "--export", "1", "--out", str(tmp_path / "v1.csv"), "--json"
+    )
     assert json.loads(out)["exported"].endswith("v1.csv")
     assert pd.read_csv(tmp_path / "v1.csv")["start"].tolist() == ["2026-12-07T07:00:00+01:00"]
 
@@ -88,19 +125,25 @@ def test_versions_of_empty_store(scenario: Path) -> None:
 
 
 def _main(*args: str) -> subprocess.CompletedProcess[str]:
-    return subprocess.run([sys.executable, "-m", "staffplan", *args], capture_output=True, text=True, timeout=60)
+    return subprocess.run(
+        [sys.executable, "-m", "staffplan", *args], capture_output=True, text=True, timeout=60
+    )
 
 
 def test_bad_input_exits_2_with_one_clear_line(scenario: Path, tmp_path: Path) -> None:
     bad = tmp_path / "bad.csv"
-    pd.DataFrame([["A1", "x", "2026-12-07"]], columns=["agent_id", "name", "date"]).to_csv(bad, index=False)
+    pd.DataFrame([["A1", "x", "2026-12-07"]], columns=["agent_id", "name", "date"]).to_csv(
+        bad, index=False
+    )
     proc = _main("publish", str(scenario), "--roster", str(bad), "--note", "x")
     assert proc.returncode == 2
     assert "Traceback" not in proc.stderr
     assert "bad.csv" in proc.stderr and "missing columns" in proc.stderr
 
     proc = _main("versions", str(scenario), "--export", "4", "--out", str(tmp_path / "x.csv"))
-    assert proc.returncode == 2 and "no such version" in proc.stderr and "Traceback" not in proc.stderr
+    assert (
+        proc.returncode == 2 and "no such version" in proc.stderr and "Traceback" not in proc.stderr
+    )
 
     proc = _main("versions", str(scenario), "--export", "1")
     assert proc.returncode == 2 and "--export and --out go together" in proc.stderr
@@ -115,27 +158,91 @@ def test_bad_input_exits_2_with_one_clear_line(scenario: Path, tmp_path: Path) -
 
 
 def _team(folder: Path) -> tuple[Path, Path]:
-    """A 6-agent voice team over 3 days (E 07-15, L 13-21; 2 agents 07-21) and its published roster."""
+    """A 6-agent voice team over 3 days (E 07-15, L 13-21; 2 agents 07-21) and its published
+    roster.
+    """
     folder.mkdir(parents=True, exist_ok=True)
     scen = folder / "scenario.toml"
     scen.write_text(
-        'name = "team"\n[grid]\nstart = 2026-11-30\ndays = 3\ninterval_minutes = 60\ntimezone = "Europe/Madrid"\n'
-        '[data]\nagents = "agents.csv"\ncontracts = "contracts.csv"\nshifts = "shifts.csv"\nabsences = "absences.csv"\nrequirements = "requirements.csv"\n'
+        'name = "team"\n[grid]\nstart = 2026-11-30\ndays = 3\ninterval_minutes = 60\ntimezone '
+        '= "Europe/Madrid"\n'
+        '[data]\nagents = "agents.csv"\ncontracts = "contracts.csv"\nshifts = '
+        '"shifts.csv"\nabsences = "absences.csv"\nrequirements = '
+        '"requirements.csv"\n'
         "[queues.voice]\nservice_level = 0.8\nanswer_within_s = 20\n[cover]\ncallin_cost = 150\n"
     )
-    pd.DataFrame([{"agent_id": f"A{i}", "name": f"Agent {i}", "team": "t", "contract": "FT", "skills": "voice", "hourly_cost": 20} for i in range(1, 7)]).to_csv(folder / "agents.csv", index=False)
-    pd.DataFrame([{"contract": "FT", "min_minutes_week": 0, "max_minutes_week": 3360, "max_days_week": 5, "max_consecutive_days": 5, "min_rest_hours": 11, "templates": "*"}]).to_csv(folder / "contracts.csv", index=False)
-    pd.DataFrame([
-        {"template": "E", "earliest_start": "07:00", "latest_start": "07:00", "start_step_min": 60, "length_min": 480},
-        {"template": "L", "earliest_start": "13:00", "latest_start": "13:00", "start_step_min": 60, "length_min": 480},
-    ]).to_csv(folder / "shifts.csv", index=False)  # fmt: skip
-    pd.DataFrame(columns=["agent_id", "start", "end", "kind"]).to_csv(folder / "absences.csv", index=False)
+    pd.DataFrame(
+        [
+            {
+                "agent_id": f"A{i}",
+                "name": f"Agent {i}",
+                "team": "t",
+                "contract": "FT",
+                "skills": "voice",
+                "hourly_cost": 20,
+            }
+            for i in range(1, 7)
+        ]
+    ).to_csv(folder / "agents.csv", index=False)
+    pd.DataFrame(
+        [
+            {
+                "contract": "FT",
+                "min_minutes_week": 0,
+                "max_minutes_week": 3360,
+                "max_days_week": 5,
+                "max_consecutive_days": 5,
+                "min_rest_hours": 11,
+                "templates": "*",
+            }
+        ]
+    ).to_csv(folder / "contracts.csv", index=False)
+    pd.DataFrame(
+        [
+            {
+                "template": "E",
+                "earliest_start": "07:00",
+                "latest_start": "07:00",
+                "start_step_min": 60,
+                "length_min": 480,
+            },
+            {
+                "template": "L",
+                "earliest_start": "13:00",
+                "latest_start": "13:00",
+                "start_step_min": 60,
+                "length_min": 480,
+            },
+        ]
+    ).to_csv(folder / "shifts.csv", index=False)
+    pd.DataFrame(columns=["agent_id", "start", "end", "kind"]).to_csv(
+        folder / "absences.csv", index=False
+    )
     days = ["2026-11-30", "2026-12-01", "2026-12-02"]
-    pd.DataFrame([{"interval_start": f"{d}T{h:02d}:00", "queue": "voice", "required": 2, "volume": 12, "aht_seconds": 300} for d in days for h in range(7, 21)]).to_csv(folder / "requirements.csv", index=False)
+    pd.DataFrame(
+        [
+            {
+                "interval_start": f"{d}T{h:02d}:00",
+                "queue": "voice",
+                "required": 2,
+                "volume": 12,
+                "aht_seconds": 300,
+            }
+            for d in days
+            for h in range(7, 21)
+        ]
+    ).to_csv(folder / "requirements.csv", index=False)
     rows = []
     for i, d in enumerate(days):
-        for a, (t, s, e) in {"A1": ("E", "07", "15"), "A2": ("E", "07", "15"), "A3": ("L", "13", "21"), "A4": ("L", "13", "21")}.items():
-            rows.append([a, a, d, i, t, f"{d}T{s}:00:00+01:00", f"{d}T{e}:00:00+01:00", 480, "", "voice"])
+        for a, (t, s, e) in {
+            "A1": ("E", "07", "15"),
+            "A2": ("E", "07", "15"),
+            "A3": ("L", "13", "21"),
+            "A4": ("L", "13", "21"),
+        }.items():
+            rows.append(
+                [a, a, d, i, t, f"{d}T{s}:00:00+01:00", f"{d}T{e}:00:00+01:00", 480, "", "voice"]
+            )
     roster = folder / "roster.csv"
     pd.DataFrame(rows, columns=COLS).to_csv(roster, index=False)
     return scen, roster
@@ -144,7 +251,16 @@ def _team(folder: Path) -> tuple[Path, Path]:
 def test_cover_proposes_then_applies_a_new_version(tmp_path: Path) -> None:
     scen, roster = _team(tmp_path / "team")
     assert _invoke("publish", str(scen), "--roster", str(roster), "--note", "week 49")[0] == 0
-    args = ["cover", str(scen), "--absent", "A1:2026-12-01", "--now", "2026-12-01T06:00", "--time-limit", "5"]
+    args = [
+        "cover",
+        str(scen),
+        "--absent",
+        "A1:2026-12-01",
+        "--now",
+        "2026-12-01T06:00",
+        "--time-limit",
+        "5",
+    ]
     code, out = _invoke(*args)
     assert code == 0, out
     assert "phone, in this order:" in out and "call in" in out and "proposal only" in out
@@ -154,22 +270,45 @@ def test_cover_proposes_then_applies_a_new_version(tmp_path: Path) -> None:
     assert data["agents_changed"] == 1 and data["applied"] is None and data["base_version"] == 1
     assert data["sl_no_action"] < data["sl_after"]
     assert data["changes"][0]["action"] == "call in"
-    assert (data["unrestored_agent_intervals_no_action"], data["unrestored_agent_intervals_after"], data["notes"]) == (6, 0, [])
-    assert data["build_seconds"] + data["solver_seconds"] <= data["solve_seconds"] < 5 + 1.0  # --time-limit is the whole budget
-    assert pd.read_csv(tmp_path / "out" / "service.csv").columns.tolist()[:3] == ["interval_start", "queue", "required"]
+    assert (
+        data["unrestored_agent_intervals_no_action"],
+        data["unrestored_agent_intervals_after"],
+        data["notes"],
+    ) == (6, 0, [])
+    assert (
+        data["build_seconds"] + data["solver_seconds"] <= data["solve_seconds"] < 5 + 1.0
+    )  # --time-limit is the whole budget
+    assert pd.read_csv(tmp_path / "out" / "service.csv").columns.tolist()[:3] == [
+        "interval_start",
+        "queue",
+        "required",
+    ]
     code, out = _invoke(*args, "--apply", "--author", "lead", "--json")
     applied = json.loads(out)["applied"]
-    assert (applied["number"], applied["parent"], applied["kind"], applied["author"]) == (2, 1, "cover", "lead")
+    assert (applied["number"], applied["parent"], applied["kind"], applied["author"]) == (
+        2,
+        1,
+        "cover",
+        "lead",
+    )
     code, out = _invoke("versions", str(scen), "--json", "--version", "2")
     log = json.loads(out)["changes"]
-    assert {(c["agent_id"], c["action"]) for c in log} == {("A1", "removed"), (data["changes"][0]["agent_id"], "added")}
+    assert {(c["agent_id"], c["action"]) for c in log} == {
+        ("A1", "removed"),
+        (data["changes"][0]["agent_id"], "added"),
+    }
     assert next(c["reason"] for c in log if c["agent_id"] == "A1") == "absent (sick)"
 
 
 def test_cover_bad_absent_exits_2(tmp_path: Path) -> None:
     scen, roster = _team(tmp_path / "team")
     _invoke("publish", str(scen), "--roster", str(roster), "--note", "week 49")
-    for bad, msg in (("A1", "bad absence"), ("A1:2026-12-45", "bad date or time"), ("A99:2026-12-01", "unknown agent"), ("A1:2027-03-01", "outside the planning horizon")):
+    for bad, msg in (
+        ("A1", "bad absence"),
+        ("A1:2026-12-45", "bad date or time"),
+        ("A99:2026-12-01", "unknown agent"),
+        ("A1:2027-03-01", "outside the planning horizon"),
+    ):
         proc = _main("cover", str(scen), "--absent", bad, "--now", "2026-12-01T06:00")
         assert proc.returncode == 2, proc.stderr
         assert msg in proc.stderr and "--absent" in proc.stderr and "Traceback" not in proc.stderr
@@ -180,7 +319,22 @@ def test_cover_bad_absent_exits_2(tmp_path: Path) -> None:
 def test_cover_deterministic_gives_the_same_repair_twice(tmp_path: Path) -> None:
     scen, roster = _team(tmp_path / "team")
     assert _invoke("publish", str(scen), "--roster", str(roster), "--note", "week 49")[0] == 0
-    args = ["cover", str(scen), "--absent", "A1:2026-12-01", "--absent", "A3:2026-12-02", "--now", "2026-12-01T06:00", "--time-limit", "3", "--deterministic", "--workers", "2", "--json"]
+    args = [
+        "cover",
+        str(scen),
+        "--absent",
+        "A1:2026-12-01",
+        "--absent",
+        "A3:2026-12-02",
+        "--now",
+        "2026-12-01T06:00",
+        "--time-limit",
+        "3",
+        "--deterministic",
+        "--workers",
+        "2",
+        "--json",
+    ]
     runs = [json.loads(_invoke(*args)[1]) for _ in range(2)]
     assert runs[0]["changes"] == runs[1]["changes"]
     assert runs[0]["changes"], "the absences leave gaps a call-in can fill"

@@ -1,4 +1,6 @@
-"""``staffplan erlang`` through the CLI: required and evaluate modes, JSON, bad input exit code 2."""
+"""``staffplan erlang`` through the CLI: required and evaluate modes, JSON, bad input exit code
+2.
+"""
 
 from __future__ import annotations
 
@@ -11,7 +13,19 @@ from click.testing import CliRunner
 
 from staffplan.cli import cli, main
 
-BASE = ["erlang", "--volume", "100", "--interval-minutes", "30", "--aht", "180", "--service-level", "0.8", "--answer-within", "20"]
+BASE = [
+    "erlang",
+    "--volume",
+    "100",
+    "--interval-minutes",
+    "30",
+    "--aht",
+    "180",
+    "--service-level",
+    "0.8",
+    "--answer-within",
+    "20",
+]
 
 
 def run_json(args: list[str]) -> dict[str, object]:
@@ -41,11 +55,25 @@ def test_evaluate_and_erlang_a() -> None:
 
 
 def test_zero_volume_and_human_output() -> None:
-    out = run_json(["erlang", "--volume", "0", "--aht", "180", "--service-level", "0.8", "--answer-within", "20"])
+    out = run_json(
+        [
+            "erlang",
+            "--volume",
+            "0",
+            "--aht",
+            "180",
+            "--service-level",
+            "0.8",
+            "--answer-within",
+            "20",
+        ]
+    )
     assert out["agents"] == 0 and out["service_level"] == 1.0
     res = CliRunner().invoke(cli, [*BASE, "--patience", "120"])
     assert res.exit_code == 0
-    assert "Agents required" in res.output and "Abandonment" in res.output and "Erlang A" in res.output
+    assert (
+        "Agents required" in res.output and "Abandonment" in res.output and "Erlang A" in res.output
+    )
 
 
 @pytest.mark.parametrize(
@@ -60,7 +88,9 @@ def test_zero_volume_and_human_output() -> None:
         (["--abandon-max", "0.05"], "--abandon-max"),
     ],
 )
-def test_bad_input_exits_2_with_one_line(extra: list[str], needle: str, capsys: pytest.CaptureFixture[str]) -> None:
+def test_bad_input_exits_2_with_one_line(
+    extra: list[str], needle: str, capsys: pytest.CaptureFixture[str]
+) -> None:
     with pytest.raises(SystemExit) as exc:
         main([*BASE, *extra])
     assert exc.value.code == 2
@@ -69,6 +99,11 @@ def test_bad_input_exits_2_with_one_line(extra: list[str], needle: str, capsys: 
 
 
 def test_non_numeric_volume_exits_2_in_a_subprocess() -> None:
-    res = subprocess.run([sys.executable, "-m", "staffplan", "erlang", "--volume", "lots", "--aht", "180"], capture_output=True, text=True, check=False)
+    res = subprocess.run(
+        [sys.executable, "-m", "staffplan", "erlang", "--volume", "lots", "--aht", "180"],
+        capture_output=True,
+        text=True,
+        check=False,
+    )
     assert res.returncode == 2
     assert "--volume" in res.stderr and "Traceback" not in res.stderr

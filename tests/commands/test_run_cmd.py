@@ -14,15 +14,26 @@ from staffplan.cli import cli
 
 ROOT = Path(__file__).resolve().parents[2]
 EXAMPLE = ROOT / "scenarios" / "example" / "scenario.toml"
-FILES = ("forecast.csv", "requirements.csv", "roster.csv", "coverage.csv", "agents.csv", "kpis.csv", "kpis_week.csv", "roster.xlsx", "summary.json", "report.html")
-
-
+FILES = (
+    "forecast.csv",
+    "requirements.csv",
+    "roster.csv",
+    "coverage.csv",
+    "agents.csv",
+    "kpis.csv",
+    "kpis_week.csv",
+    "roster.xlsx",
+    "summary.json",
+    "report.html",
+)
 
 
 @pytest.fixture(scope="module")
 def example_run(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, dict]:
     out = tmp_path_factory.mktemp("run") / "example"
-    result = CliRunner().invoke(cli, ["run", str(EXAMPLE), "--out", str(out), "--time-limit", "4", "--quiet", "--json"])
+    result = CliRunner().invoke(
+        cli, ["run", str(EXAMPLE), "--out", str(out), "--time-limit", "4", "--quiet", "--json"]
+    )
     assert result.exit_code == 0, result.output
     return out, json.loads(result.output)
 
@@ -32,7 +43,9 @@ def test_run_writes_every_file(example_run: tuple[Path, dict]) -> None:
     for name in FILES:
         assert (out / name).stat().st_size > 0, name
     roster = pd.read_csv(out / "roster.csv")
-    assert set(roster["agent_id"]) <= set(pd.read_csv(ROOT / "scenarios/example/data/agents.csv")["agent_id"])
+    assert set(roster["agent_id"]) <= set(
+        pd.read_csv(ROOT / "scenarios/example/data/agents.csv")["agent_id"]
+    )
     calendars = sorted((out / "calendars").glob("*.ics"))
     assert len(calendars) == roster["agent_id"].nunique()
     assert summary["status"] in ("OPTIMAL", "FEASIBLE")
@@ -60,24 +73,45 @@ def test_report_html_has_every_part(example_run: tuple[Path, dict]) -> None:
     assert len(imgs) >= 2 and all(s.startswith("data:image/png;base64,") for s in imgs)
     assert not [a for t, a in p.tags if t in ("script", "link")]
     text = " ".join(p.text)
-    for part in ("Week at a glance", "Required vs scheduled agents per queue", "Service level per interval against target", "Roster (agent × day)", "paid hours", "occupancy"):
+    for part in (
+        "Week at a glance",
+        "Required vs scheduled agents per queue",
+        "Service level per interval against target",
+        "Roster (agent × day)",
+        "paid hours",
+        "occupancy",
+    ):
         assert part in text, part
     roster = pd.read_csv(out / "roster.csv")
     first = roster.iloc[0]
     assert f"({first['agent_id']})" in text
 
 
-def test_compare_table_and_cache(tmp_path: Path, example_run: tuple[Path, dict], monkeypatch: pytest.MonkeyPatch) -> None:
+def test_compare_table_and_cache(
+    tmp_path: Path, example_run: tuple[Path, dict], monkeypatch: pytest.MonkeyPatch
+) -> None:
     monkeypatch.chdir(tmp_path)
     peak = ROOT / "scenarios" / "peak-season" / "scenario.toml"
-    args = ["compare", str(EXAMPLE), str(peak), "--time-limit", "3", "--quiet", "--json", "--workers", "2"]
+    args = [
+        "compare",
+        str(EXAMPLE),
+        str(peak),
+        "--time-limit",
+        "3",
+        "--quiet",
+        "--json",
+        "--workers",
+        "2",
+    ]
     first = CliRunner().invoke(cli, args)
     assert first.exit_code == 0, first.output
     doc = json.loads(first.output)
     assert [s["scenario"] for s in doc["scenarios"]] == ["example", "peak-season"]
     table = {r["metric"]: r for r in doc["table"]}
     assert table["required FTE"]["peak-season"] > table["required FTE"]["example"]
-    assert table["required FTE"]["Δ peak-season"] == pytest.approx(table["required FTE"]["peak-season"] - table["required FTE"]["example"], abs=1e-6)
+    assert table["required FTE"]["Δ peak-season"] == pytest.approx(
+        table["required FTE"]["peak-season"] - table["required FTE"]["example"], abs=1e-6
+    )
     assert (tmp_path / "out" / "compare" / "comparison.html").exists()
     again = CliRunner().invoke(cli, args)
     assert again.exit_code == 0
@@ -86,17 +120,34 @@ def test_compare_table_and_cache(tmp_path: Path, example_run: tuple[Path, dict],
 
 def test_bad_time_limit_and_missing_scenario_exit_2(tmp_path: Path) -> None:
     for args in (["run", str(EXAMPLE), "--time-limit", "0"], ["run", str(tmp_path / "nope.toml")]):
-        proc = subprocess.run([sys.executable, "-m", "staffplan", *args], capture_output=True, text=True)
+        proc = subprocess.run(
+            [sys.executable, "-m", "staffplan", *args], capture_output=True, text=True
+        )
         assert proc.returncode == 2, proc.stderr
         assert "Traceback" not in proc.stderr and proc.stderr.startswith("error:")
 
 
 def test_run_with_simulation_adds_files_and_report_section(tmp_path: Path) -> None:
     out = tmp_path / "sim"
-    result = CliRunner().invoke(cli, ["run", str(EXAMPLE), "--out", str(out), "--time-limit", "3", "--quiet", "--simulate", "--json"])
+    result = CliRunner().invoke(
+        cli,
+        [
+            "run",
+            str(EXAMPLE),
+            "--out",
+            str(out),
+            "--time-limit",
+            "3",
+            "--quiet",
+            "--simulate",
+            "--json",
+        ],
+    )
     assert result.exit_code == 0, result.output
     week = pd.read_csv(out / "simulation_week.csv")
     assert set(week["queue"]) >= {"voice", "chat"}
     assert ((week["service_level"] >= 0) & (week["service_level"] <= 1)).all()
-    assert "Simulation (discrete-event) vs queueing promise" in (out / "report.html").read_text(encoding="utf-8")
+    assert "Simulation (discrete-event) vs queueing promise" in (out / "report.html").read_text(
+        encoding="utf-8"
+    )
     assert "simulation" in json.loads(result.output)["stage_seconds"]

@@ -1,4 +1,6 @@
-"""Roster KPIs: per-interval values from the queueing core (checked against Erlang C in mpmath), week aggregation."""
+"""Roster KPIs: per-interval values from the queueing core (checked against Erlang C in mpmath),
+week aggregation.
+"""
 
 from __future__ import annotations
 
@@ -33,18 +35,27 @@ def test_interval_kpis_match_erlang_c() -> None:
     agents = np.array([[30, 5, 25]])
     per = interval_kpis(["t0", "t1", "t2"], ["voice"], vol, aht, agents, 15, [target], kfn)
     assert per["interval_start"].tolist() == ["t0", "t2"]  # no volume, no row
-    assert per["service_level"].iloc[0] == pytest.approx(erlang_c_sl(100, 240, 15, 30, 20), abs=1e-9)
+    assert per["service_level"].iloc[0] == pytest.approx(
+        erlang_c_sl(100, 240, 15, 30, 20), abs=1e-9
+    )
     assert per["service_level"].iloc[1] == pytest.approx(erlang_c_sl(60, 300, 15, 25, 20), abs=1e-9)
 
 
 def test_week_kpis_are_volume_weighted() -> None:
     per = pd.DataFrame(
         {
-            "interval_start": ["a", "b", "c"], "queue": ["voice", "voice", "chat"], "volume": [100.0, 300.0, 50.0],
-            "aht_seconds": [200.0] * 3, "agents": [10, 30, 5], "service_level": [0.5, 0.9, 1.0], "asa_s": [20.0, 4.0, 0.0],
-            "p_wait": [0.5, 0.1, 0.0], "occupancy": [0.6, 0.8, 0.4], "abandon_rate": [0.0] * 3,
+            "interval_start": ["a", "b", "c"],
+            "queue": ["voice", "voice", "chat"],
+            "volume": [100.0, 300.0, 50.0],
+            "aht_seconds": [200.0] * 3,
+            "agents": [10, 30, 5],
+            "service_level": [0.5, 0.9, 1.0],
+            "asa_s": [20.0, 4.0, 0.0],
+            "p_wait": [0.5, 0.1, 0.0],
+            "occupancy": [0.6, 0.8, 0.4],
+            "abandon_rate": [0.0] * 3,
         }
-    )  # fmt: skip
+    )
     wk = week_kpis(per, 15).set_index("queue")
     assert wk.loc["voice", "service_level"] == pytest.approx((0.5 * 100 + 0.9 * 300) / 400)
     assert wk.loc["all", "service_level"] == pytest.approx((50 + 270 + 50) / 450)

@@ -29,7 +29,11 @@ def roster_file(tmp_path_factory: pytest.TempPathFactory) -> Path:
             day = dt.date(2026, 12, 7) + dt.timedelta(days=d)
             h = 8 + (a % 3) * 3
             q = ("voice|chat", "chat|email", "voice|email")[a % 3]
-            rows.append(f"A{a:02d},Agent {a},{day},{d},D,{day}T{h:02d}:00:00+01:00,{day}T{h + 8:02d}:00:00+01:00,450,lunch {h + 4:02d}:00-{h + 4:02d}:30,{q}")
+            rows.append(
+                f"A{a:02d},Agent {a},{day},{d},D,"
+                f"{day}T{h:02d}:00:00+01:00,{day}T{h + 8:02d}:00:00+01:00,450,"
+                f"lunch {h + 4:02d}:00-{h + 4:02d}:30,{q}"
+            )
     path = tmp_path_factory.mktemp("sim") / "roster.csv"
     path.write_text("\n".join(rows) + "\n")
     return path
@@ -40,31 +44,65 @@ def fake_queueing(sl: float) -> types.ModuleType:
     mod = types.ModuleType("staffplan.queueing")
     mod.__spec__ = importlib.machinery.ModuleSpec("staffplan.queueing", None)
 
-    def kpis(volume: np.ndarray, aht_s: np.ndarray, interval_min: int, agents: np.ndarray, target: object) -> pd.DataFrame:
+    def kpis(
+        volume: np.ndarray, aht_s: np.ndarray, interval_min: int, agents: np.ndarray, target: object
+    ) -> pd.DataFrame:
         n = len(volume)
-        return pd.DataFrame({"service_level": np.full(n, sl), "asa_s": 0.0, "p_wait": 0.0, "occupancy": 0.5, "abandon_rate": 0.0})
+        return pd.DataFrame(
+            {
+                "service_level": np.full(n, sl),
+                "asa_s": 0.0,
+                "p_wait": 0.0,
+                "occupancy": 0.5,
+                "abandon_rate": 0.0,
+            }
+        )
 
     mod.kpis = kpis  # type: ignore[attr-defined]
     mod.target_for_queue = lambda q: q  # type: ignore[attr-defined]
     return mod
 
 
-def test_simulate_json_and_files(roster_file: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+def test_simulate_json_and_files(
+    roster_file: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
     monkeypatch.setitem(sys.modules, "staffplan.queueing", fake_queueing(0.8))
     out = tmp_path / "out"
-    res = CliRunner().invoke(cli, ["simulate", str(EXAMPLE), "--roster", str(roster_file), "--replications", "3", "--seed", "4", "--threshold", "0.15", "--out", str(out), "--json"])
+    res = CliRunner().invoke(
+        cli,
+        [
+            "simulate",
+            str(EXAMPLE),
+            "--roster",
+            str(roster_file),
+            "--replications",
+            "3",
+            "--seed",
+            "4",
+            "--threshold",
+            "0.15",
+            "--out",
+            str(out),
+            "--json",
+        ],
+    )
     assert res.exit_code == 0, res.output
     payload = json.loads(res.output)
     assert payload["agents"] == 24 and payload["replications"] == 3 and payload["note"] is None
     assert set(payload["queues"]) == {"voice", "chat", "email"}
     v = payload["queues"]["voice"]
     assert v["promised_service_level"] == pytest.approx(0.8)
-    assert v["answered"] + v["abandoned"] + v["waiting_end"] == pytest.approx(v["offered"], abs=1e-3)
+    assert v["answered"] + v["abandoned"] + v["waiting_end"] == pytest.approx(
+        v["offered"], abs=1e-3
+    )
     intervals = pd.read_csv(out / "simulation_intervals.csv")
     week = pd.read_csv(out / "simulation_week.csv")
     assert len(intervals) == 3 * 672 and list(week["queue"]) == ["voice", "chat", "email"]
-    # the flags are exactly the cells with contacts whose simulated SL or abandonment is off by > 0.15
-    sl_off = (intervals["service_level"] - 0.8).abs() - intervals["service_level_ci"].fillna(0) > 0.15
+    # the flags are exactly the cells with contacts whose simulated SL or abandonment is off by >
+    # 0.15
+    sl_off = (intervals["service_level"] - 0.8).abs() - intervals["service_level_ci"].fillna(
+        0
+    ) > 0.15
     ab_off = intervals["abandon_rate"].abs() - intervals["abandon_rate_ci"].fillna(0) > 0.15
     expect = (intervals["offered"] > 0) & (sl_off | ab_off)
     assert intervals["flagged"].tolist() == expect.tolist()
@@ -72,17 +110,37 @@ def test_simulate_json_and_files(roster_file: Path, tmp_path: Path, monkeypatch:
     # agents on the phone: 8 shift hours minus a 30-minute lunch, 5 days, 24 agents
     assert intervals.groupby("interval")["agents"].sum().sum() * 0.25 == pytest.approx(24 * 5 * 7.5)
     # deterministic for a seed
-    again = CliRunner().invoke(cli, ["simulate", str(EXAMPLE), "--roster", str(roster_file), "--replications", "3", "--seed", "4", "--threshold", "0.15", "--json"])
+    again = CliRunner().invoke(
+        cli,
+        [
+            "simulate",
+            str(EXAMPLE),
+            "--roster",
+            str(roster_file),
+            "--replications",
+            "3",
+            "--seed",
+            "4",
+            "--threshold",
+            "0.15",
+            "--json",
+        ],
+    )
     assert json.loads(again.output)["queues"] == payload["queues"]
 
 
-def test_simulate_text_default_roster_without_queueing_core(roster_file: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+def test_simulate_text_default_roster_without_queueing_core(
+    roster_file: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
     import staffplan.evaluate.sim_scenario as sc
 
     monkeypatch.setattr(sc, "queueing_available", lambda: False)
     what_if = tmp_path / "what-if"
     (what_if / "out" / "roster").mkdir(parents=True)
-    (what_if / "scenario.toml").write_text(f'name = "what-if"\nextends = "{EXAMPLE.as_posix()}"\n[simulate]\nreplications = 2\nseed = 7\n')
+    (what_if / "scenario.toml").write_text(
+        f'name = "what-if"\nextends = "{EXAMPLE.as_posix()}"\n[simulate]\nreplications = '
+        "2\nseed = 7\n"
+    )
     (what_if / "out" / "roster" / "roster.csv").write_text(roster_file.read_text())
     res = CliRunner().invoke(cli, ["simulate", str(what_if / "scenario.toml")])
     assert res.exit_code == 0, res.output
@@ -97,7 +155,9 @@ def test_simulate_text_default_roster_without_queueing_core(roster_file: Path, t
         (["--threshold", "2"], "--threshold"),
     ],
 )
-def test_bad_input_exits_2_with_one_line(args: list[str], message: str, roster_file: Path, capsys: pytest.CaptureFixture[str]) -> None:
+def test_bad_input_exits_2_with_one_line(
+    args: list[str], message: str, roster_file: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
     if "--roster" not in args:
         args = [*args, "--roster", str(roster_file)]
     with pytest.raises(SystemExit) as e:
@@ -107,9 +167,13 @@ def test_bad_input_exits_2_with_one_line(args: list[str], message: str, roster_f
     assert err.startswith("error:") and message in err and "Traceback" not in err
 
 
-def test_roster_with_unknown_queue_exits_2(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+def test_roster_with_unknown_queue_exits_2(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
     bad = tmp_path / "roster.csv"
-    bad.write_text("agent_id,name,date,day,shift,start,end,paid_minutes,breaks,queues\nA,A,2026-12-07,0,D,2026-12-07T08:00:00+01:00,2026-12-07T16:00:00+01:00,480,,fax\n")
+    bad.write_text(
+        "agent_id,name,date,day,shift,start,end,paid_minutes,breaks,queues\nA,A,2026-12-07,0,D,2026-12-07T08:00:00+01:00,2026-12-07T16:00:00+01:00,480,,fax\n"
+    )
     with pytest.raises(SystemExit) as e:
         main(["simulate", str(EXAMPLE), "--roster", str(bad)])
     assert e.value.code == 2

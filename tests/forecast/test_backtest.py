@@ -10,7 +10,9 @@ FIRST = dt.date(2026, 9, 7)  # Monday
 SLOTS = 8
 
 
-def oracle(values: np.ndarray, cutoff: dt.date, weeks: int, method: str) -> tuple[float, float, float, float]:
+def oracle(
+    values: np.ndarray, cutoff: dt.date, weeks: int, method: str
+) -> tuple[float, float, float, float]:
     """Straightforward loop version of the backtest metrics."""
     end = (cutoff - FIRST).days
     abs_e = err = act = naive_e = 0.0
@@ -33,7 +35,12 @@ def oracle(values: np.ndarray, cutoff: dt.date, weeks: int, method: str) -> tupl
                 naive_e += abs(naive[h, s] - a[s])
                 fold_abs += abs(f[h, s] - a[s])
                 fold_n += 1
-        diffs = [abs(train[t, s] - train[t - 7, s]) for t in range(7, len(train)) for s in range(SLOTS) if not (np.isnan(train[t]).any() or np.isnan(train[t - 7]).any())]
+        diffs = [
+            abs(train[t, s] - train[t - 7, s])
+            for t in range(7, len(train))
+            for s in range(SLOTS)
+            if not (np.isnan(train[t]).any() or np.isnan(train[t - 7]).any())
+        ]
         mases.append(fold_abs / fold_n / np.mean(diffs))
     return abs_e / act, err / act, naive_e and abs_e / naive_e, float(np.mean(mases))
 
@@ -59,10 +66,14 @@ def test_periodic_series_scores_zero_and_auto_prefers_the_better_method() -> Non
     week = np.random.default_rng(2).uniform(0, 30, size=(7, SLOTS))
     values = np.tile(week, (8, 1))
     cutoff = FIRST + dt.timedelta(days=56)
-    scores = backtest_queue(values, FIRST, cutoff, weeks=4, methods=["seasonal_naive", "weekly_profile"])
+    scores = backtest_queue(
+        values, FIRST, cutoff, weeks=4, methods=["seasonal_naive", "weekly_profile"]
+    )
     assert scores["seasonal_naive"].wape == pytest.approx(0, abs=1e-12)
     assert scores["weekly_profile"].wape == pytest.approx(0, abs=1e-12)
-    noisy = values + np.random.default_rng(3).normal(0, 3, size=values.shape).clip(-week.min(), None)
+    noisy = values + np.random.default_rng(3).normal(0, 3, size=values.shape).clip(
+        -week.min(), None
+    )
     noisy = np.clip(noisy, 0, None)
     sc = backtest_queue(noisy, FIRST, cutoff, weeks=4, methods=["seasonal_naive", "weekly_profile"])
     assert sc["weekly_profile"].wape < sc["seasonal_naive"].wape  # averaging weeks cancels noise
@@ -71,7 +82,13 @@ def test_periodic_series_scores_zero_and_auto_prefers_the_better_method() -> Non
 
 def test_folds_need_enough_history() -> None:
     values = np.ones((14, SLOTS))
-    sc = backtest_queue(values, FIRST, FIRST + dt.timedelta(days=14), weeks=4, methods=["seasonal_naive", "exp_smoothing"])
+    sc = backtest_queue(
+        values,
+        FIRST,
+        FIRST + dt.timedelta(days=14),
+        weeks=4,
+        methods=["seasonal_naive", "exp_smoothing"],
+    )
     assert sc["seasonal_naive"].folds == 1  # only the origin at day 7 leaves a week to fit
     assert sc["exp_smoothing"].folds == 0 and np.isnan(sc["exp_smoothing"].wape)
     assert pick_method(sc) == "seasonal_naive"

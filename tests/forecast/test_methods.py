@@ -18,8 +18,12 @@ CUTOFF = dt.date(2026, 12, 7)  # a Monday: train rows end on Sunday
 SLOTS = 24
 
 
-def pattern(weeks: int, trend_per_day: float = 0.0, rng: np.random.Generator | None = None) -> np.ndarray:
-    """Level × weekday factor × intraday shape (hourly slots), optional linear trend and Poisson noise."""
+def pattern(
+    weeks: int, trend_per_day: float = 0.0, rng: np.random.Generator | None = None
+) -> np.ndarray:
+    """Level × weekday factor × intraday shape (hourly slots), optional linear trend and Poisson
+    noise.
+    """
     days = 7 * weeks
     wd = (CUTOFF.weekday() - days + np.arange(days)) % 7
     factor = np.array([1.3, 1.1, 1.0, 1.0, 1.05, 0.6, 0.0])[wd]
@@ -76,7 +80,8 @@ def test_exp_smoothing_follows_a_trend_weekly_profile_lags() -> None:
     err_es = np.abs(es - truth).sum() / truth.sum()
     err_wp = np.abs(wp - truth).sum() / truth.sum()
     assert err_es < 0.02
-    # the eight-week mean (days 28-83) sits ~4.5 weeks behind the target week (days 84-90): ~0.91 of it
+    # the eight-week mean (days 28-83) sits ~4.5 weeks behind the target week (days 84-90): ~0.91 of
+    # it
     assert 0.08 < err_wp < 0.10
     np.testing.assert_array_equal(es[6], 0)  # Sunday closed stays closed
 
@@ -104,7 +109,10 @@ def test_closed_intervals_stay_zero_and_values_nonnegative(method: str) -> None:
 
 
 @settings(max_examples=40, deadline=None)
-@given(st.lists(st.floats(min_value=1, max_value=1e4), min_size=3, max_size=12), st.floats(min_value=0.0, max_value=0.5))
+@given(
+    st.lists(st.floats(min_value=1, max_value=1e4), min_size=3, max_size=12),
+    st.floats(min_value=0.0, max_value=0.5),
+)
 def test_robust_keep_drops_only_far_values(values: list[float], shrink: float) -> None:
     t = np.array(values)
     keep = robust_keep(t)
@@ -138,12 +146,19 @@ def test_aht_forecast_matches_brute_force() -> None:
 
 
 @settings(max_examples=25, deadline=None)
-@given(st.integers(min_value=0, max_value=2**31 - 1), st.floats(min_value=0.1, max_value=50), st.sampled_from(["seasonal_naive", "weekly_profile"]))
+@given(
+    st.integers(min_value=0, max_value=2**31 - 1),
+    st.floats(min_value=0.1, max_value=50),
+    st.sampled_from(["seasonal_naive", "weekly_profile"]),
+)
 def test_forecast_scales_with_history(seed: int, k: float, method: str) -> None:
-    # linear methods: k × history gives k × forecast, and the forecast of a day never exceeds the recent maximum
+    # linear methods: k × history gives k × forecast, and the forecast of a day never exceeds the
+    # recent maximum
     rng = np.random.default_rng(seed)
     train = pattern(5, rng=rng)
     train[rng.integers(0, len(train), 3)] = np.nan
     fc = run_method(method, train, CUTOFF, 7)
-    np.testing.assert_allclose(run_method(method, k * train, CUTOFF, 7), k * fc, rtol=1e-9, atol=1e-9)
+    np.testing.assert_allclose(
+        run_method(method, k * train, CUTOFF, 7), k * fc, rtol=1e-9, atol=1e-9
+    )
     assert np.all(fc <= np.nanmax(train, axis=0) + 1e-9)

@@ -56,19 +56,38 @@ def test_one_row_per_interval_and_queue() -> None:
 
 
 def test_holiday_and_event_scale_their_day_only(baseline: pd.DataFrame) -> None:
-    s = load(EXAMPLE, {"forecast": {"events": [{"date": dt.date(2026, 12, 10), "multiplier": 1.3, "name": "billing"}]}})
+    s = load(
+        EXAMPLE,
+        {
+            "forecast": {
+                "events": [{"date": dt.date(2026, 12, 10), "multiplier": 1.3, "name": "billing"}]
+            }
+        },
+    )
     f = forecast_scenario(s, method="weekly_profile")
     ratio = daily(f) / daily(baseline)
     assert np.allclose(ratio.loc[dt.date(2026, 12, 8)], 0.35)  # holiday in example scenario.toml
     assert np.allclose(ratio.loc[dt.date(2026, 12, 10)], 1.3)
     other = [d for d in ratio.index if d not in (dt.date(2026, 12, 8), dt.date(2026, 12, 10))]
     assert np.allclose(ratio.loc[other].fillna(1.0), 1.0)  # NaN: closed Sunday, 0/0
-    closed = load(EXAMPLE, {"forecast": {"holidays": [{"date": dt.date(2026, 12, 8), "scale": 0.0}]}})
-    assert daily(forecast_scenario(closed, method="weekly_profile")).loc[dt.date(2026, 12, 8)].sum() == 0
+    closed = load(
+        EXAMPLE, {"forecast": {"holidays": [{"date": dt.date(2026, 12, 8), "scale": 0.0}]}}
+    )
+    assert (
+        daily(forecast_scenario(closed, method="weekly_profile")).loc[dt.date(2026, 12, 8)].sum()
+        == 0
+    )
 
 
 def test_multipliers_carry_what_if(baseline: pd.DataFrame) -> None:
-    s = load(EXAMPLE, {"forecast": {"holidays": []}, "volume_multiplier": 1.15, "queues": {"chat": {"aht_multiplier": 1.2}}})
+    s = load(
+        EXAMPLE,
+        {
+            "forecast": {"holidays": []},
+            "volume_multiplier": 1.15,
+            "queues": {"chat": {"aht_multiplier": 1.2}},
+        },
+    )
     f = forecast_scenario(s, method="weekly_profile")
     np.testing.assert_allclose(f["volume"], baseline["volume"] * 1.15)
     chat = (f["queue"] == "chat").to_numpy()
@@ -91,14 +110,19 @@ def test_aht_is_volume_weighted_by_interval_of_week() -> None:
 
 
 def test_history_name_maps_queues(tmp_path: Path) -> None:
-    text = EXAMPLE.read_text(encoding="utf-8").replace("[queues.voice]", '[queues.phone]\nhistory_name = "voice"')
+    text = EXAMPLE.read_text(encoding="utf-8").replace(
+        "[queues.voice]", '[queues.phone]\nhistory_name = "voice"'
+    )
     text = text.replace('history = "data/history.csv"', f'history = "{HISTORY.as_posix()}"')
     p = tmp_path / "scenario.toml"
     p.write_text(text, encoding="utf-8")
     f = forecast_scenario(load(p), method="weekly_profile")
     base = forecast_scenario(load(EXAMPLE), method="weekly_profile")
     assert set(f["queue"]) == {"phone", "chat", "email"}
-    np.testing.assert_allclose(f.loc[f["queue"] == "phone", "volume"].to_numpy(), base.loc[base["queue"] == "voice", "volume"].to_numpy())
+    np.testing.assert_allclose(
+        f.loc[f["queue"] == "phone", "volume"].to_numpy(),
+        base.loc[base["queue"] == "voice", "volume"].to_numpy(),
+    )
 
 
 def test_grid_over_fall_back_week_matches_history() -> None:
@@ -109,7 +133,10 @@ def test_grid_over_fall_back_week_matches_history() -> None:
     assert result.cutoff == dt.date(2026, 10, 19)
     assert len(f) == 3 * (7 * 96 + 4)
     email = f[f["queue"] == "email"].set_index("interval_start")["volume"]
-    assert email[pd.Timestamp("2026-10-25 02:00+02:00")] == email[pd.Timestamp("2026-10-25 02:00+01:00")]
+    assert (
+        email[pd.Timestamp("2026-10-25 02:00+02:00")]
+        == email[pd.Timestamp("2026-10-25 02:00+01:00")]
+    )
     actual = hist.frame.set_index(["interval_start", "queue"])["offered"]
     got = f.set_index(["interval_start", "queue"])["volume"]
     joined = pd.concat([got, actual], axis=1, join="inner")
@@ -142,7 +169,12 @@ def test_errors(tmp_path: Path) -> None:
         forecast_scenario(load(EXAMPLE, {"data": {"history": str(short)}}), method="weekly_profile")
     assert "5 days" in str(e.value)
     with pytest.raises(InputError, match="too short"):
-        forecast_scenario(load(EXAMPLE, {"data": {"history": str(HISTORY)}, "grid": {"start": dt.date(2026, 8, 3)}}), method="exp_smoothing")
+        forecast_scenario(
+            load(
+                EXAMPLE, {"data": {"history": str(HISTORY)}, "grid": {"start": dt.date(2026, 8, 3)}}
+            ),
+            method="exp_smoothing",
+        )
     with pytest.raises(InputError, match="unknown forecast method"):
         forecast_scenario(load(EXAMPLE), method="prophet")
 
@@ -160,7 +192,11 @@ def test_bare_bank_history_starts_after_it_ends() -> None:
     assert f.loc[closed, "volume"].sum() == 0  # never recorded or no calls: stays zero
     monday = f[local.dt.date == dt.date(2003, 10, 27)]["volume"].sum()
     raw = pd.read_csv(BANK, parse_dates=["interval_start"])
-    mondays = raw[raw["interval_start"].dt.day_of_week == 0].groupby(raw["interval_start"].dt.date)["calls"].sum()
+    mondays = (
+        raw[raw["interval_start"].dt.day_of_week == 0]
+        .groupby(raw["interval_start"].dt.date)["calls"]
+        .sum()
+    )
     assert monday == pytest.approx(mondays.iloc[-8:].mean(), rel=0.1)
 
 
@@ -180,7 +216,9 @@ def test_deterministic_and_history_weeks_limits_the_window() -> None:
     short = load(EXAMPLE, {"forecast": {"history_weeks": 1}})
     naive = forecast_scenario(s, method="seasonal_naive")
     one_week_profile = forecast_scenario(short, method="weekly_profile")
-    np.testing.assert_allclose(one_week_profile["volume"], naive["volume"])  # one week of profile = last week
+    np.testing.assert_allclose(
+        one_week_profile["volume"], naive["volume"]
+    )  # one week of profile = last week
 
 
 def test_per_contact_history_forecast_on_bare_file(tmp_path: Path) -> None:
@@ -191,7 +229,15 @@ def test_per_contact_history_forecast_on_bare_file(tmp_path: Path) -> None:
     for d in days:
         n = 40 if d.day_of_week < 5 else 10
         secs = np.sort(rng.uniform(9 * 3600, 17 * 3600, n))
-        rows += [((d + pd.Timedelta(seconds=float(x))).strftime("%Y-%m-%d %H:%M:%S"), "web", 200 + int(x) % 100, "false") for x in secs]
+        rows += [
+            (
+                (d + pd.Timedelta(seconds=float(x))).strftime("%Y-%m-%d %H:%M:%S"),
+                "web",
+                200 + int(x) % 100,
+                "false",
+            )
+            for x in secs
+        ]
     frame = pd.DataFrame(rows, columns=["arrived_at", "queue", "handle_seconds", "abandoned"])
     path = tmp_path / "contacts.csv"
     frame.to_csv(path, index=False)
@@ -199,12 +245,17 @@ def test_per_contact_history_forecast_on_bare_file(tmp_path: Path) -> None:
     assert h.shape == "per_contact" and h.frame["offered"].sum() == len(frame)
     r = forecast_history(h, weeks_ahead=1, method="seasonal_naive")
     f = r.frame
-    # the history ends on Sunday afternoon: the forecast starts at the next hour, Sunday is held out of fitting
+    # the history ends on Sunday afternoon: the forecast starts at the next hour, Sunday is held out
+    # of fitting
     assert f["interval_start"].iloc[0] == h.last_interval_start + pd.Timedelta(hours=1)
     assert r.cutoff == dt.date(2026, 11, 1)
     assert len(f) == 7 * 24
     ts, hs = f["interval_start"], h.frame["interval_start"]
-    mon_sat = (ts >= pd.Timestamp("2026-11-02", tz="Europe/Madrid")) & (ts < pd.Timestamp("2026-11-08", tz="Europe/Madrid"))
-    last = (hs >= pd.Timestamp("2026-10-26", tz="Europe/Madrid")) & (hs < pd.Timestamp("2026-11-01", tz="Europe/Madrid"))
+    mon_sat = (ts >= pd.Timestamp("2026-11-02", tz="Europe/Madrid")) & (
+        ts < pd.Timestamp("2026-11-08", tz="Europe/Madrid")
+    )
+    last = (hs >= pd.Timestamp("2026-10-26", tz="Europe/Madrid")) & (
+        hs < pd.Timestamp("2026-11-01", tz="Europe/Madrid")
+    )
     assert f.loc[mon_sat, "volume"].sum() == h.frame.loc[last, "offered"].sum() == 5 * 40 + 10
     assert f["aht_seconds"].between(200, 300).all()

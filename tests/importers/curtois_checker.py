@@ -76,7 +76,9 @@ def read_bench(path: str | Path) -> Bench:
 
 
 def read_roster(path: str | Path, start: dt.date | None = None) -> list[tuple[str, int, str]]:
-    """Rows (staff, day, shift); ``date`` is turned into a day index from ``start`` (default: earliest Monday ≤ first date)."""
+    """Rows (staff, day, shift); ``date`` is turned into a day index from ``start`` (default:
+    earliest Monday ≤ first date).
+    """
     with open(path, newline="") as fh:
         rows = list(csv.DictReader(fh))
     out = []
@@ -107,7 +109,9 @@ def blocks(worked: list[bool], value: bool) -> list[tuple[int, int]]:
 
 
 def check(bench: Bench, rows: list[tuple[str, int, str]]) -> Verdict:
-    """Verify the hard rules and compute the objective of a roster given as (staff, day, shift) rows."""
+    """Verify the hard rules and compute the objective of a roster given as (staff, day, shift)
+    rows.
+    """
     v: list[str] = []
     h = bench.horizon
     plan: dict[str, list[str | None]] = {e: [None] * h for e in bench.staff}
@@ -149,7 +153,9 @@ def check(bench: Bench, rows: list[tuple[str, int, str]]) -> Verdict:
         for first, n in blocks(worked, False):
             if n < min_off and first > 0 and first + n < h:
                 v.append(f"{e} is off {n} days in a row from day {first}, min {min_off}")
-        weekends = sum(1 for sat in range(5, h, 7) if worked[sat] or (sat + 1 < h and worked[sat + 1]))
+        weekends = sum(
+            1 for sat in range(5, h, 7) if worked[sat] or (sat + 1 < h and worked[sat + 1])
+        )
         if weekends > max_we:
             v.append(f"{e} works {weekends} weekends, max {max_we}")
     req = sum(w for e, d, s, w in bench.on if plan.get(e, [None] * h)[d] != s)

@@ -15,7 +15,12 @@ def solve(b: Bench, time_limit_s: float = 10.0) -> tuple[str, int, list[tuple[st
     """(status name, objective, rows (staff, day, shift)) of the best roster found."""
     m = cp_model.CpModel()
     h, shifts = b.horizon, list(b.length)
-    x = {(e, d, s): m.new_bool_var(f"x[{e},{d},{s}]") for e in b.staff for d in range(h) for s in shifts}
+    x = {
+        (e, d, s): m.new_bool_var(f"x[{e},{d},{s}]")
+        for e in b.staff
+        for d in range(h)
+        for s in shifts
+    }
     w = {(e, d): sum(x[e, d, s] for s in shifts) for e in b.staff for d in range(h)}
     for (e, d), lin in w.items():
         m.add(lin <= (0 if d in b.days_off.get(e, ()) else 1))
@@ -38,8 +43,11 @@ def solve(b: Bench, time_limit_s: float = 10.0) -> tuple[str, int, list[tuple[st
             lit = work if worked else [v.Not() for v in work]
             for length in range(1, k):
                 for d in range(1, h - length):
-                    # forbid an inner block of `length` days: days d..d+length-1 in it, d-1 and d+length not
-                    m.add_bool_or([lit[d - 1], *[lit[d + i].Not() for i in range(length)], lit[d + length]])
+                    # forbid an inner block of `length` days: days d..d+length-1 in it, d-1 and
+                    # d+length not
+                    m.add_bool_or(
+                        [lit[d - 1], *[lit[d + i].Not() for i in range(length)], lit[d + length]]
+                    )
         weekends = []
         for sat in range(5, h, 7):
             we = m.new_bool_var(f"we[{e},{sat}]")
@@ -47,9 +55,14 @@ def solve(b: Bench, time_limit_s: float = 10.0) -> tuple[str, int, list[tuple[st
             m.add_max_equality(we, days)
             weekends.append(we)
         m.add(sum(weekends) <= max_we)
-    terms = [wt * (1 - x[e, d, s]) for e, d, s, wt in b.on] + [wt * x[e, d, s] for e, d, s, wt in b.off]
+    terms = [wt * (1 - x[e, d, s]) for e, d, s, wt in b.on] + [
+        wt * x[e, d, s] for e, d, s, wt in b.off
+    ]
     for d, s, need, uw, ow in b.cover:
-        under, over = m.new_int_var(0, need, f"under[{d},{s}]"), m.new_int_var(0, len(b.staff), f"over[{d},{s}]")
+        under, over = (
+            m.new_int_var(0, need, f"under[{d},{s}]"),
+            m.new_int_var(0, len(b.staff), f"over[{d},{s}]"),
+        )
         m.add(sum(x[e, d, s] for e in b.staff) - need == over - under)
         terms += [uw * under, ow * over]
     m.minimize(sum(terms))

@@ -29,7 +29,14 @@ INSTANCES = sorted(DATA.glob("Instance*.txt"))
 
 
 def test_instance_copies_present() -> None:
-    assert [p.stem for p in INSTANCES] == ["Instance1", "Instance2", "Instance3", "Instance4", "Instance7", "Instance8"]
+    assert [p.stem for p in INSTANCES] == [
+        "Instance1",
+        "Instance2",
+        "Instance3",
+        "Instance4",
+        "Instance7",
+        "Instance8",
+    ]
 
 
 @pytest.mark.parametrize("path", INSTANCES, ids=lambda p: p.stem)
@@ -39,17 +46,41 @@ def test_parser_agrees_with_the_independent_checker_parser(path: Path) -> None:
     assert inst.horizon_days == b.horizon
     assert {s.id: s.length_min for s in inst.shifts} == b.length
     assert {s.id: set(s.not_followed_by) for s in inst.shifts} == b.forbidden
-    assert {s.id: [dict(s.max_shifts), s.max_total_min, s.min_total_min, s.max_consecutive_shifts, s.min_consecutive_shifts, s.min_consecutive_days_off, s.max_weekends] for s in inst.staff} == b.staff
+    assert {
+        s.id: [
+            dict(s.max_shifts),
+            s.max_total_min,
+            s.min_total_min,
+            s.max_consecutive_shifts,
+            s.min_consecutive_shifts,
+            s.min_consecutive_days_off,
+            s.max_weekends,
+        ]
+        for s in inst.staff
+    } == b.staff
     assert {e: set(d) for e, d in inst.days_off} == b.days_off
     assert sorted((r.staff, r.day, r.shift, r.weight) for r in inst.on_requests) == sorted(b.on)
     assert sorted((r.staff, r.day, r.shift, r.weight) for r in inst.off_requests) == sorted(b.off)
-    assert sorted((c.day, c.shift, c.requirement, c.under_weight, c.over_weight) for c in inst.cover) == sorted(b.cover)
+    assert sorted(
+        (c.day, c.shift, c.requirement, c.under_weight, c.over_weight) for c in inst.cover
+    ) == sorted(b.cover)
 
 
 def test_published_sizes() -> None:
     # sizes from the benchmark's instance table: (days, staff, shift types)
-    sizes = {p.stem: (i.horizon_days, len(i.staff), len(i.shifts)) for p in INSTANCES for i in [parse_instance(p)]}
-    assert sizes == {"Instance1": (14, 8, 1), "Instance2": (14, 14, 2), "Instance3": (14, 20, 3), "Instance4": (28, 10, 2), "Instance7": (28, 20, 3), "Instance8": (28, 30, 4)}
+    sizes = {
+        p.stem: (i.horizon_days, len(i.staff), len(i.shifts))
+        for p in INSTANCES
+        for i in [parse_instance(p)]
+    }
+    assert sizes == {
+        "Instance1": (14, 8, 1),
+        "Instance2": (14, 14, 2),
+        "Instance3": (14, 20, 3),
+        "Instance4": (28, 10, 2),
+        "Instance7": (28, 20, 3),
+        "Instance8": (28, 30, 4),
+    }
 
 
 MINI = """SECTION_HORIZON
@@ -73,7 +104,9 @@ SECTION_COVER
 
 
 def test_robust_to_comments_blank_lines_crlf_and_spaces() -> None:
-    noisy = "# header comment\r\n\r\n" + "\r\n".join(f"  {line}  # trailing comment\r\n" if "," in line else line for line in MINI.splitlines())
+    noisy = "# header comment\r\n\r\n" + "\r\n".join(
+        f"  {line}  # trailing comment\r\n" if "," in line else line for line in MINI.splitlines()
+    )
     assert parse_text(noisy) == parse_text(MINI)
     inst = parse_text(MINI, "mini.txt")
     assert inst.name == "mini"
@@ -126,18 +159,53 @@ def test_missing_sections_and_stray_data() -> None:
 def test_frames_follow_the_contract() -> None:
     inst = parse_text(MINI, "mini.txt")
     f = scenario_frames(inst, dt.date(2024, 1, 1))
-    assert list(f["agents"].columns) == ["agent_id", "name", "team", "contract", "skills", "hourly_cost"]
+    assert list(f["agents"].columns) == [
+        "agent_id",
+        "name",
+        "team",
+        "contract",
+        "skills",
+        "hourly_cost",
+    ]
     assert f["agents"]["contract"].tolist() == ["A", "B"]  # one contract per staff member
     c = f["contracts"].set_index("contract")
     assert c.loc["A", "templates"] == "*" and c.loc["A", "max_shifts"] == "L=2"
-    assert c.loc["B", "templates"] == "*" and c.loc["B", "max_shifts"] == ""  # L not in B's limits: no cap; E=7 over 7 days: no cap
-    zero = scenario_frames(parse_text(MINI.replace("B,E=7,", "B,E=7|L=0,")), dt.date(2024, 1, 1))["contracts"].set_index("contract")
-    assert zero.loc["B", "templates"] == "E" and zero.loc["B", "max_shifts"] == ""  # L=0: L not allowed at all
-    assert c.loc["A", ["min_minutes_horizon", "max_minutes_horizon", "max_consecutive_days", "min_consecutive_days", "min_days_off_in_row", "max_weekends", "min_rest_hours"]].tolist() == [960, 2400, 5, 1, 1, 1, 0]
-    assert f["shifts"][["template", "earliest_start", "latest_start", "length_min", "not_followed_by"]].values.tolist() == [["E", "06:00", "06:00", 480, ""], ["L", "14:00", "14:00", 480, "E"]]
-    assert f["absences"].values.tolist() == [["A", "2024-01-03", "2024-01-03", "day_off"], ["A", "2024-01-04", "2024-01-04", "day_off"]]
-    assert f["preferences"].values.tolist() == [["A", "2024-01-01", "on", "E", 2], ["B", "2024-01-02", "not", "L", 3]]
-    assert f["shift_cover"].values.tolist() == [["2024-01-01", "E", 1, 100, 1], ["2024-01-01", "L", 1, 100, 1]]
+    assert (
+        c.loc["B", "templates"] == "*" and c.loc["B", "max_shifts"] == ""
+    )  # L not in B's limits: no cap; E=7 over 7 days: no cap
+    zero = scenario_frames(parse_text(MINI.replace("B,E=7,", "B,E=7|L=0,")), dt.date(2024, 1, 1))[
+        "contracts"
+    ].set_index("contract")
+    assert (
+        zero.loc["B", "templates"] == "E" and zero.loc["B", "max_shifts"] == ""
+    )  # L=0: L not allowed at all
+    assert c.loc[
+        "A",
+        [
+            "min_minutes_horizon",
+            "max_minutes_horizon",
+            "max_consecutive_days",
+            "min_consecutive_days",
+            "min_days_off_in_row",
+            "max_weekends",
+            "min_rest_hours",
+        ],
+    ].tolist() == [960, 2400, 5, 1, 1, 1, 0]
+    assert f["shifts"][
+        ["template", "earliest_start", "latest_start", "length_min", "not_followed_by"]
+    ].values.tolist() == [["E", "06:00", "06:00", 480, ""], ["L", "14:00", "14:00", 480, "E"]]
+    assert f["absences"].values.tolist() == [
+        ["A", "2024-01-03", "2024-01-03", "day_off"],
+        ["A", "2024-01-04", "2024-01-04", "day_off"],
+    ]
+    assert f["preferences"].values.tolist() == [
+        ["A", "2024-01-01", "on", "E", 2],
+        ["B", "2024-01-02", "not", "L", 3],
+    ]
+    assert f["shift_cover"].values.tolist() == [
+        ["2024-01-01", "E", 1, 100, 1],
+        ["2024-01-01", "L", 1, 100, 1],
+    ]
     with pytest.raises(InputError, match="Monday"):
         scenario_frames(inst, dt.date(2024, 1, 2))
 
@@ -146,12 +214,29 @@ def test_to_scenario_writes_a_loadable_scenario_and_refuses_to_overwrite(tmp_pat
     inst = parse_instance(DATA / "Instance2.txt")
     out = tmp_path / "i2"
     toml = to_scenario(inst, out, time_limit_s=5, workers=1)
-    assert sorted(p.name for p in out.iterdir()) == ["absences.csv", "agents.csv", "contracts.csv", "preferences.csv", "scenario.toml", "shift_cover.csv", "shifts.csv"]
+    assert sorted(p.name for p in out.iterdir()) == [
+        "absences.csv",
+        "agents.csv",
+        "contracts.csv",
+        "preferences.csv",
+        "scenario.toml",
+        "shift_cover.csv",
+        "shifts.csv",
+    ]
     sc = load(toml)
     assert sc.grid.start.weekday() == 0 and sc.grid.days == 14
-    assert (sc.weights.cost, sc.weights.fairness, sc.weights.over_coverage, sc.weights.under_coverage, sc.weights.preference) == (0, 0, 0, 0, 1)
+    assert (
+        sc.weights.cost,
+        sc.weights.fairness,
+        sc.weights.over_coverage,
+        sc.weights.under_coverage,
+        sc.weights.preference,
+    ) == (0, 0, 0, 0, 1)
     assert (sc.solver.time_limit_s, sc.solver.workers) == (5.0, 1)
-    assert {k: Path(v).name for k, v in sc.data.items()} == {k: f"{k}.csv" for k in ("agents", "contracts", "shifts", "absences", "preferences", "shift_cover")}
+    assert {k: Path(v).name for k, v in sc.data.items()} == {
+        k: f"{k}.csv"
+        for k in ("agents", "contracts", "shifts", "absences", "preferences", "shift_cover")
+    }
     with pytest.raises(InputError, match="not empty"):
         to_scenario(inst, out)
     (out / "notes.txt").write_text("keep me")
@@ -164,17 +249,34 @@ def test_to_scenario_writes_a_loadable_scenario_and_refuses_to_overwrite(tmp_pat
 
 
 def test_nominal_starts() -> None:
-    e, d, ll, n = Shift("E", 480), Shift("D", 480, ("E",)), Shift("L", 480, ("E", "D")), Shift("N", 480, ("E", "D", "L"))
+    e, d, ll, n = (
+        Shift("E", 480),
+        Shift("D", 480, ("E",)),
+        Shift("L", 480, ("E", "D")),
+        Shift("N", 480, ("E", "D", "L")),
+    )
     assert nominal_starts((e, d, ll, n)) == {"E": 360, "D": 540, "L": 840, "N": 1320}
     # a long night shift allowed before an early one would overlap it: everything starts at midnight
     assert nominal_starts((e, Shift("N", 600))) == {"E": 0, "N": 0}
 
 
 @settings(max_examples=60, deadline=None)
-@given(st.lists(st.tuples(st.sampled_from(["E", "D", "L", "N", "X", "Y"]), st.integers(1, 1440)), min_size=1, max_size=5, unique_by=lambda t: t[0]), st.data())
-def test_nominal_starts_never_overlap_an_allowed_succession(items: list[tuple[str, int]], data: st.DataObject) -> None:
+@given(
+    st.lists(
+        st.tuples(st.sampled_from(["E", "D", "L", "N", "X", "Y"]), st.integers(1, 1440)),
+        min_size=1,
+        max_size=5,
+        unique_by=lambda t: t[0],
+    ),
+    st.data(),
+)
+def test_nominal_starts_never_overlap_an_allowed_succession(
+    items: list[tuple[str, int]], data: st.DataObject
+) -> None:
     ids = [i for i, _ in items]
-    shifts = tuple(Shift(i, n, tuple(data.draw(st.lists(st.sampled_from(ids), unique=True)))) for i, n in items)
+    shifts = tuple(
+        Shift(i, n, tuple(data.draw(st.lists(st.sampled_from(ids), unique=True)))) for i, n in items
+    )
     starts = nominal_starts(shifts)
     for a in shifts:
         assert 0 <= starts[a.id] < 1440
@@ -183,7 +285,9 @@ def test_nominal_starts_never_overlap_an_allowed_succession(items: list[tuple[st
                 assert starts[a.id] + a.length_min <= 1440 + starts[b.id]
 
 
-def _objective_from_scenario_files(folder: Path, roster: list[tuple[str, int, str]], start: dt.date) -> int:
+def _objective_from_scenario_files(
+    folder: Path, roster: list[tuple[str, int, str]], start: dt.date
+) -> int:
     """The roster objective by the contract's semantics of preferences.csv and shift_cover.csv."""
     work = {(e, (start + dt.timedelta(days=d)).isoformat()): s for e, d, s in roster}
     total = 0
@@ -193,12 +297,16 @@ def _objective_from_scenario_files(folder: Path, roster: list[tuple[str, int, st
         total += int(r.weight) * broken
     for c in pd.read_csv(folder / "shift_cover.csv", dtype=str).itertuples():
         have = sum(1 for (_, day), s in work.items() if day == c.date and s == c.template)
-        total += max(int(c.required) - have, 0) * int(c.under_weight) + max(have - int(c.required), 0) * int(c.over_weight)
+        total += max(int(c.required) - have, 0) * int(c.under_weight) + max(
+            have - int(c.required), 0
+        ) * int(c.over_weight)
     return total
 
 
 @pytest.mark.parametrize("name", ["Instance2", "Instance3", "Instance8"])
-def test_scenario_objective_equals_benchmark_objective_on_random_rosters(tmp_path: Path, name: str) -> None:
+def test_scenario_objective_equals_benchmark_objective_on_random_rosters(
+    tmp_path: Path, name: str
+) -> None:
     import numpy as np
 
     path = DATA / f"{name}.txt"
@@ -208,24 +316,48 @@ def test_scenario_objective_equals_benchmark_objective_on_random_rosters(tmp_pat
     bench = read_bench(path)
     rng = np.random.default_rng(7)
     for p_work in (0.2, 0.5, 0.8):
-        roster = [(e, d, str(rng.choice(inst.shift_ids))) for e in inst.staff_ids for d in range(inst.horizon_days) if rng.random() < p_work]
-        assert _objective_from_scenario_files(tmp_path, roster, start) == check(bench, roster).objective
+        roster = [
+            (e, d, str(rng.choice(inst.shift_ids)))
+            for e in inst.staff_ids
+            for d in range(inst.horizon_days)
+            if rng.random() < p_work
+        ]
+        assert (
+            _objective_from_scenario_files(tmp_path, roster, start)
+            == check(bench, roster).objective
+        )
 
 
 def _rule(violation: str) -> tuple[str, str]:
     """(staff, rule) of one checker message."""
     agent = violation.split()[0].rstrip(":")
-    for needle, rule in (("day off", "day_off"), ("may not follow", "succession"), ("shifts, max", "max_shifts"), ("min, max", "max_minutes"), ("min, min", "min_minutes"), ("weekends", "max_weekends"), ("is off", "min_off")):
+    for needle, rule in (
+        ("day off", "day_off"),
+        ("may not follow", "succession"),
+        ("shifts, max", "max_shifts"),
+        ("min, max", "max_minutes"),
+        ("min, min", "min_minutes"),
+        ("weekends", "max_weekends"),
+        ("is off", "min_off"),
+    ):
         if needle in violation:
             return agent, rule
     return agent, "max_consecutive" if ", max " in violation else "min_consecutive"
 
 
-def _violations_by_contract(folder: Path, roster: list[tuple[str, int, str]], days: int) -> set[tuple[str, str]]:
-    """Hard-rule breaches by the contract's semantics of the written contracts/shifts/absences files."""
+def _violations_by_contract(
+    folder: Path, roster: list[tuple[str, int, str]], days: int
+) -> set[tuple[str, str]]:
+    """Hard-rule breaches by the contract's semantics of the written contracts/shifts/absences
+    files.
+    """
     agents = pd.read_csv(folder / "agents.csv", dtype=str).set_index("agent_id")["contract"]
-    contracts = pd.read_csv(folder / "contracts.csv", dtype=str, keep_default_na=False).set_index("contract")
-    shifts = pd.read_csv(folder / "shifts.csv", dtype=str, keep_default_na=False).set_index("template")
+    contracts = pd.read_csv(folder / "contracts.csv", dtype=str, keep_default_na=False).set_index(
+        "contract"
+    )
+    shifts = pd.read_csv(folder / "shifts.csv", dtype=str, keep_default_na=False).set_index(
+        "template"
+    )
     absences = pd.read_csv(folder / "absences.csv", dtype=str)
     out: set[tuple[str, str]] = set()
     plan = {e: [None] * days for e in agents.index}
@@ -242,7 +374,11 @@ def _violations_by_contract(folder: Path, roster: list[tuple[str, int, str]], da
             if p[(dt.date.fromisoformat(a.start) - first).days] is not None:
                 out.add((e, "day_off"))
         for d in range(days - 1):
-            if p[d] is not None and p[d + 1] is not None and p[d + 1] in shifts.loc[p[d], "not_followed_by"].split("|"):
+            if (
+                p[d] is not None
+                and p[d + 1] is not None
+                and p[d + 1] in shifts.loc[p[d], "not_followed_by"].split("|")
+            ):
                 out.add((e, "succession"))
         minutes = sum(int(shifts.loc[s, "length_min"]) for s in p if s is not None)
         if minutes > int(row["max_minutes_horizon"]):
@@ -266,7 +402,9 @@ def _violations_by_contract(folder: Path, roster: list[tuple[str, int, str]], da
 
 
 @pytest.mark.parametrize("name", ["Instance1", "Instance3", "Instance8"])
-def test_scenario_hard_rules_equal_benchmark_rules_on_random_rosters(tmp_path: Path, name: str) -> None:
+def test_scenario_hard_rules_equal_benchmark_rules_on_random_rosters(
+    tmp_path: Path, name: str
+) -> None:
     import numpy as np
 
     path = DATA / f"{name}.txt"
@@ -277,8 +415,21 @@ def test_scenario_hard_rules_equal_benchmark_rules_on_random_rosters(tmp_path: P
     seen: set[str] = set()
     for _ in range(40):
         p_work = rng.uniform(0.3, 0.95)
-        roster = [(e, d, str(rng.choice(inst.shift_ids))) for e in inst.staff_ids for d in range(inst.horizon_days) if rng.random() < p_work]
+        roster = [
+            (e, d, str(rng.choice(inst.shift_ids)))
+            for e in inst.staff_ids
+            for d in range(inst.horizon_days)
+            if rng.random() < p_work
+        ]
         expected = {_rule(v) for v in check(bench, roster).violations}
         assert _violations_by_contract(tmp_path, roster, inst.horizon_days) == expected
         seen |= {r for _, r in expected}
-    assert {"max_consecutive", "min_consecutive", "min_off", "max_minutes", "min_minutes", "max_weekends", "day_off"} <= seen
+    assert {
+        "max_consecutive",
+        "min_consecutive",
+        "min_off",
+        "max_minutes",
+        "min_minutes",
+        "max_weekends",
+        "day_off",
+    } <= seen

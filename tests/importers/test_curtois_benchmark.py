@@ -13,7 +13,9 @@ ROOT = Path(__file__).resolve().parents[2]
 
 @pytest.fixture(scope="module")
 def bench():  # type: ignore[no-untyped-def]
-    spec = importlib.util.spec_from_file_location("curtois_benchmark", ROOT / "benchmarks" / "curtois.py")
+    spec = importlib.util.spec_from_file_location(
+        "curtois_benchmark", ROOT / "benchmarks" / "curtois.py"
+    )
     assert spec is not None and spec.loader is not None
     module = importlib.util.module_from_spec(spec)
     sys.modules["curtois_benchmark"] = module
@@ -22,7 +24,10 @@ def bench():  # type: ignore[no-untyped-def]
 
 
 def test_best_known_from_readme_overrides_the_table(bench, tmp_path: Path) -> None:  # type: ignore[no-untyped-def]
-    (tmp_path / "README.md").write_text("| instance | days | best known | status |\n|---|---|---|---|\n| Instance1 | 14 | 600 | optimal |\n| Instance9 | 28 | 439 | optimal |\n")
+    (tmp_path / "README.md").write_text(
+        "| instance | days | best known | status |\n|---|---|---|---|\n| Instance1 | 14 | 600 "
+        "| optimal |\n| Instance9 | 28 | 439 | optimal |\n"
+    )
     values = bench.best_known_from_readme(tmp_path)
     assert values["Instance1"] == 600 and values["Instance9"] == 439 and values["Instance7"] == 1056
     assert bench.best_known_from_readme(ROOT / "tests" / "data" / "curtois")["Instance8"] == 1300
@@ -30,7 +35,9 @@ def test_best_known_from_readme_overrides_the_table(bench, tmp_path: Path) -> No
 
 def test_gap_and_table(bench) -> None:  # type: ignore[no-untyped-def]
     rows = [
-        bench.Row("Instance4", "FEASIBLE", 1721.0, 1700.0, 1716, 60.2, "feasible; objective confirmed"),
+        bench.Row(
+            "Instance4", "FEASIBLE", 1721.0, 1700.0, 1716, 60.2, "feasible; objective confirmed"
+        ),
         bench.Row("Instance1", "OPTIMAL", 607.0, 607.0, 607, 1.0, "feasible; objective confirmed"),
         bench.Row("Instance7", "exit 2", None, None, 1056, 0.1, "engine failed"),
     ]

@@ -83,12 +83,23 @@ def test_base_roster_is_feasible_and_costs_50(bench: Bench) -> None:
     ("changes", "objective"),
     [
         ({"B": {0: "E"}}, 51),  # day 0 E over-covered by one: + 1
-        ({"A": {1: "L", 2: "L"}}, 104),  # off-request A day 1 L broken (4), day 1 E short by one (100), day 1 L met
-        ({"A": {0: None}}, 152),  # on-request A day 0 E broken (2), day 0 E short by one (100), day 1 L short (50)
-        ({"B": {1: None}}, 153),  # on-request B day 1 E broken (3), day 1 E short (100), day 1 L short (50)
+        (
+            {"A": {1: "L", 2: "L"}},
+            104,
+        ),  # off-request A day 1 L broken (4), day 1 E short by one (100), day 1 L met
+        (
+            {"A": {0: None}},
+            152,
+        ),  # on-request A day 0 E broken (2), day 0 E short by one (100), day 1 L short (50)
+        (
+            {"B": {1: None}},
+            153,
+        ),  # on-request B day 1 E broken (3), day 1 E short (100), day 1 L short (50)
     ],
 )
-def test_objective_by_hand(bench: Bench, changes: dict[str, dict[int, str | None]], objective: int) -> None:
+def test_objective_by_hand(
+    bench: Bench, changes: dict[str, dict[int, str | None]], objective: int
+) -> None:
     v = check(bench, variant(**changes))
     assert v.violations == []
     assert v.objective == objective
@@ -109,7 +120,9 @@ def test_objective_by_hand(bench: Bench, changes: dict[str, dict[int, str | None
         ({"B": {14: "E"}}, "day 14 outside the horizon"),
     ],
 )
-def test_each_rule_violated_once_is_detected(bench: Bench, changes: dict[str, dict[int, str | None]], needle: str) -> None:
+def test_each_rule_violated_once_is_detected(
+    bench: Bench, changes: dict[str, dict[int, str | None]], needle: str
+) -> None:
     plan = copy.deepcopy(BASE)
     for e, days in changes.items():
         plan.setdefault(e, {})
@@ -129,7 +142,10 @@ def test_two_shifts_on_one_day(bench: Bench) -> None:
     assert any("B has two shifts on day 1" in x for x in v.violations)
 
 
-@pytest.mark.parametrize(("field", "value", "needle"), [(2, 3479, "A works 3480 min, max 3479"), (3, 3481, "A works 3480 min, min 3481")])
+@pytest.mark.parametrize(
+    ("field", "value", "needle"),
+    [(2, 3479, "A works 3480 min, max 3479"), (3, 3481, "A works 3480 min, min 3481")],
+)
 def test_total_minutes(bench: Bench, field: int, value: int, needle: str) -> None:
     # A works 6 E (480 min) + 1 L (600 min) = 3480 min
     bench.staff["A"][field - 1] = value
@@ -146,18 +162,31 @@ def test_blocks() -> None:
 
 def test_min_rules_do_not_apply_to_blocks_touching_the_horizon_ends() -> None:
     # min 3 days in a row worked and off; limits otherwise loose
-    b = Bench(horizon=7, length={"D": 480}, forbidden={"D": set()}, staff={"A": [{"D": 7}, 10**6, 0, 7, 3, 3, 7]})
+    b = Bench(
+        horizon=7,
+        length={"D": 480},
+        forbidden={"D": set()},
+        staff={"A": [{"D": 7}, 10**6, 0, 7, 3, 3, 7]},
+    )
     # one-day work blocks at both ends: exempt; the 5-day off block between is long enough
     assert check(b, [("A", 0, "D"), ("A", 6, "D")]).violations == []
     # one-day off blocks at both ends: exempt
     assert check(b, [("A", d, "D") for d in range(1, 6)]).violations == []
     # an inner 1-day work block and an inner 2-day off block are both too short
     v = check(b, [("A", 0, "D"), ("A", 3, "D")])
-    assert sorted(v.violations) == ["A is off 2 days in a row from day 1, min 3", "A works 1 days in a row from day 3, min 3"]
+    assert sorted(v.violations) == [
+        "A is off 2 days in a row from day 1, min 3",
+        "A works 1 days in a row from day 3, min 3",
+    ]
 
 
 def test_weekend_counted_once_when_both_days_worked() -> None:
-    b = Bench(horizon=14, length={"D": 480}, forbidden={"D": set()}, staff={"A": [{}, 10**6, 0, 14, 1, 1, 1]})
+    b = Bench(
+        horizon=14,
+        length={"D": 480},
+        forbidden={"D": set()},
+        staff={"A": [{}, 10**6, 0, 14, 1, 1, 1]},
+    )
     assert check(b, [("A", 5, "D"), ("A", 6, "D")]).violations == []
     assert check(b, [("A", 6, "D"), ("A", 12, "D")]).violations == ["A works 2 weekends, max 1"]
 

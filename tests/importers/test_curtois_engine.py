@@ -1,4 +1,5 @@
-"""End to end: import -> ``staffplan roster`` -> independent checker, against published and reference optima.
+"""End to end: import -> ``staffplan roster`` -> independent checker, against published and
+reference optima.
 
 The roster engine is run exactly as a user runs it (the CLI, via CliRunner).
 Oracles: the published optimum of Instance1 (607), and on small random
@@ -25,14 +26,33 @@ DATA = Path(__file__).resolve().parents[1] / "data" / "curtois"
 
 def _roster(scenario: Path, out: Path, time_limit_s: float) -> tuple[int, dict[str, object]]:
     """(exit code as ``staffplan.cli.main`` gives it, the JSON result or the error)."""
-    r = CliRunner().invoke(cli, ["roster", str(scenario), "--time-limit", str(time_limit_s), "--workers", "2", "--json", "--quiet", "--out", str(out)])
+    r = CliRunner().invoke(
+        cli,
+        [
+            "roster",
+            str(scenario),
+            "--time-limit",
+            str(time_limit_s),
+            "--workers",
+            "2",
+            "--json",
+            "--quiet",
+            "--out",
+            str(out),
+        ],
+    )
     if isinstance(r.exception, StaffplanError):
-        return r.exception.exit_code, {"error": str(r.exception), "kind": type(r.exception).__name__}
+        return r.exception.exit_code, {
+            "error": str(r.exception),
+            "kind": type(r.exception).__name__,
+        }
     doc = json.loads(r.output.strip().splitlines()[-1]) if r.exit_code == 0 else {"error": r.output}
     return r.exit_code, doc
 
 
-def test_instance1_reaches_the_published_optimum_and_the_checker_confirms_it(tmp_path: Path) -> None:
+def test_instance1_reaches_the_published_optimum_and_the_checker_confirms_it(
+    tmp_path: Path,
+) -> None:
     scenario = to_scenario(parse_instance(DATA / "Instance1.txt"), tmp_path / "s")
     code, doc = _roster(scenario, tmp_path / "out", 20)
     assert code == 0, doc
@@ -44,26 +64,58 @@ def test_instance1_reaches_the_published_optimum_and_the_checker_confirms_it(tmp
 def random_instance(seed: int) -> str:
     """A small random instance (4-5 staff, 14 days, 2-3 shift types) exercising every rule."""
     rng = np.random.default_rng(seed)
-    shifts = [("E", 480, ""), ("L", int(rng.choice([480, 600])), "E")] + ([("N", 480, "E|L")] if rng.random() < 0.5 else [])
+    shifts = [("E", 480, ""), ("L", int(rng.choice([480, 600])), "E")] + (
+        [("N", 480, "E|L")] if rng.random() < 0.5 else []
+    )
     ids = [s[0] for s in shifts]
     staff = []
     for e in "ABCDE"[: int(rng.integers(4, 6))]:
-        maxs = "|".join(f"{s}={int(rng.choice([0, 3, 14]) if s != 'E' else rng.choice([5, 14]))}" for s in ids)
+        maxs = "|".join(
+            f"{s}={int(rng.choice([0, 3, 14]) if s != 'E' else rng.choice([5, 14]))}" for s in ids
+        )
         max_min = int(rng.integers(8, 12)) * 480
-        staff.append(f"{e},{maxs},{max_min},{int(rng.integers(0, 5)) * 480},{int(rng.integers(3, 7))},{int(rng.integers(1, 4))},{int(rng.integers(1, 4))},{int(rng.integers(0, 3))}")
-    lines = ["SECTION_HORIZON", "14", "SECTION_SHIFTS", *[f"{a},{b},{c}" for a, b, c in shifts], "SECTION_STAFF", *staff, "SECTION_DAYS_OFF"]
+        ints = [int(rng.integers(lo, hi)) for lo, hi in ((0, 5), (3, 7), (1, 4), (1, 4), (0, 3))]
+        ints[0] *= 480
+        staff.append(f"{e},{maxs},{max_min}," + ",".join(map(str, ints)))
+    lines = [
+        "SECTION_HORIZON",
+        "14",
+        "SECTION_SHIFTS",
+        *[f"{a},{b},{c}" for a, b, c in shifts],
+        "SECTION_STAFF",
+        *staff,
+        "SECTION_DAYS_OFF",
+    ]
     lines += [f"{s[0]},{int(rng.integers(0, 14))}" for s in staff if rng.random() < 0.7]
     lines.append("SECTION_SHIFT_ON_REQUESTS")
-    lines += sorted({f"{s[0]},{d},{rng.choice(ids)},{int(rng.integers(1, 4))}" for s in staff for d in rng.choice(14, 2, replace=False)})
+    lines += sorted(
+        {
+            f"{s[0]},{d},{rng.choice(ids)},{int(rng.integers(1, 4))}"
+            for s in staff
+            for d in rng.choice(14, 2, replace=False)
+        }
+    )
     lines.append("SECTION_SHIFT_OFF_REQUESTS")
-    lines += sorted({f"{s[0]},{d},{rng.choice(ids)},{int(rng.integers(1, 4))}" for s in staff for d in rng.choice(14, 2, replace=False)})
+    lines += sorted(
+        {
+            f"{s[0]},{d},{rng.choice(ids)},{int(rng.integers(1, 4))}"
+            for s in staff
+            for d in rng.choice(14, 2, replace=False)
+        }
+    )
     lines.append("SECTION_COVER")
-    lines += [f"{d},{s},{int(rng.integers(0, 3))},{int(rng.choice([10, 100]))},{int(rng.integers(1, 4))}" for d in range(14) for s in ids]
+    lines += [
+        f"{d},{s},{int(rng.integers(0, 3))},{int(rng.choice([10, 100]))},{int(rng.integers(1, 4))}"
+        for d in range(14)
+        for s in ids
+    ]
     return "\n".join(lines) + "\n"
 
 
 @pytest.mark.parametrize("seed", range(6))
-def test_engine_optimum_equals_reference_optimum_on_random_instances(tmp_path: Path, seed: int) -> None:
+def test_engine_optimum_equals_reference_optimum_on_random_instances(
+    tmp_path: Path, seed: int
+) -> None:
     text = random_instance(seed)
     path = tmp_path / f"Random{seed}.txt"
     path.write_text(text)
@@ -89,7 +141,11 @@ def _rows(path: Path) -> list[tuple[str, int, str]]:
 
 def test_infeasible_instance_is_an_explained_error_like_the_reference_says(tmp_path: Path) -> None:
     # B may work at most 2 D shifts (960 min) but must work at least 1440 min
-    text = (DATA / "Instance1.txt").read_text().replace("B,D=14,4320,3360,5,2,2,1", "B,D=2,4320,1440,5,2,2,1")
+    text = (
+        (DATA / "Instance1.txt")
+        .read_text()
+        .replace("B,D=14,4320,3360,5,2,2,1", "B,D=2,4320,1440,5,2,2,1")
+    )
     path = tmp_path / "Infeasible.txt"
     path.write_text(text)
     assert solve(read_bench(path), time_limit_s=10)[0] == "INFEASIBLE"

@@ -16,7 +16,10 @@ SPEC = [
 
 
 def test_reads_and_parses(tmp_path: Path) -> None:
-    p = write_text(tmp_path / "a.csv", "agent_id,hours,days,remote,start\nA1,37.5,5,yes,08:30\nA2, 20,3,0,24:00\n")
+    p = write_text(
+        tmp_path / "a.csv",
+        "agent_id,hours,days,remote,start\nA1,37.5,5,yes,08:30\nA2, 20,3,0,24:00\n",
+    )
     df = read_table(p, SPEC)
     assert list(df["hours"]) == [37.5, 20.0]
     assert list(df["days"]) == [5, 3]
@@ -34,7 +37,9 @@ def test_reads_and_parses(tmp_path: Path) -> None:
         (",1,2\n", 2, "agent_id", "non-empty"),
     ],
 )
-def test_bad_cells_name_row_and_column(tmp_path: Path, body: str, row: int, col: str, expected: str) -> None:
+def test_bad_cells_name_row_and_column(
+    tmp_path: Path, body: str, row: int, col: str, expected: str
+) -> None:
     p = write_text(tmp_path / "a.csv", "agent_id,hours,days\n" + body)
     with pytest.raises(InputError) as exc:
         read_table(p, SPEC)

@@ -24,7 +24,11 @@ def hall_feasible(work: np.ndarray, capacity: np.ndarray, d: int) -> bool:
 
 
 @settings(max_examples=60, deadline=None)
-@given(vols=st.lists(st.floats(0.0, 50.0), min_size=4, max_size=30), d=st.integers(1, 6), aht=st.floats(30.0, 900.0))
+@given(
+    vols=st.lists(st.floats(0.0, 50.0), min_size=4, max_size=30),
+    d=st.integers(1, 6),
+    aht=st.floats(30.0, 900.0),
+)
 def test_every_item_meets_its_deadline(vols: list[float], d: int, aht: float) -> None:
     v = np.array(vols + [0.0] * d)  # no wrap-around: the tail is empty
     req, occ = deferred_requirements(v, aht, 60.0, float(d))

@@ -35,13 +35,17 @@ def mp_erlang_c(load: float, n: int) -> mp.mpf:
 
 def test_offered_load_units() -> None:
     assert offered_load(100, 30, 180) == pytest.approx(10.0)
-    np.testing.assert_allclose(offered_load(np.array([0.0, 60.0]), 15, np.array([300.0, 60.0])), [0.0, 4.0])
+    np.testing.assert_allclose(
+        offered_load(np.array([0.0, 60.0]), 15, np.array([300.0, 60.0])), [0.0, 4.0]
+    )
 
 
 def test_published_erlang_c_example() -> None:
     # callcentrehelper.com's worked Erlang C example: 100 calls / 30 min, AHT 180 s,
     # 14 agents: P(wait) 17.41 %, service level 88.83 % in 20 s, ASA 7.8 s, occupancy 71.43 %.
-    sl, asa, pw, occ = erlang_c_metrics(np.array([10.0]), np.array([14.0]), np.array([180.0]), np.array([20.0]))
+    sl, asa, pw, occ = erlang_c_metrics(
+        np.array([10.0]), np.array([14.0]), np.array([180.0]), np.array([20.0])
+    )
     assert round(float(pw[0]), 4) == 0.1741
     assert float(sl[0]) == pytest.approx(0.8883, abs=1e-4)
     assert round(float(asa[0]), 1) == 7.8
@@ -49,7 +53,8 @@ def test_published_erlang_c_example() -> None:
 
 
 def test_published_erlang_b_table() -> None:
-    # classic Erlang B table: 10 Erlangs on 10 trunks block 21.46 %; 4.46 Erlangs on 10 trunks block 1 %
+    # classic Erlang B table: 10 Erlangs on 10 trunks block 21.46 %; 4.46 Erlangs on 10 trunks block
+    # 1 %
     assert float(erlang_b(10.0, 10)) == pytest.approx(0.21458, abs=5e-6)
     assert float(erlang_b(4.46, 10)) == pytest.approx(0.01, abs=2e-4)
 
@@ -70,7 +75,9 @@ def test_erlang_c_matches_mpmath(load: float, extra: int) -> None:
     assert float(erlang_c(load, n)) == pytest.approx(expected, rel=1e-9, abs=1e-300)
 
 
-@pytest.mark.parametrize(("load", "n"), [(10_000.0, 10_050), (10_000.0, 10_200), (9_999.5, 9_990), (25_000.0, 25_300)])
+@pytest.mark.parametrize(
+    ("load", "n"), [(10_000.0, 10_050), (10_000.0, 10_200), (9_999.5, 9_990), (25_000.0, 25_300)]
+)
 def test_large_loads_match_mpmath(load: float, n: int) -> None:
     assert float(erlang_b(load, n)) == pytest.approx(float(mp_erlang_b(load, n)), rel=1e-8)
     assert float(erlang_c(load, n)) == pytest.approx(float(mp_erlang_c(load, n)), rel=1e-8)
@@ -89,7 +96,9 @@ def test_vectorised_equals_scalar_and_no_nan() -> None:
 
 
 def test_degenerate_metrics() -> None:
-    sl, asa, pw, occ = erlang_c_metrics(np.array([0.0, 5.0, 5.0]), np.array([0.0, 0.0, 5.0]), np.full(3, 180.0), np.full(3, 20.0))
+    sl, asa, pw, occ = erlang_c_metrics(
+        np.array([0.0, 5.0, 5.0]), np.array([0.0, 0.0, 5.0]), np.full(3, 180.0), np.full(3, 20.0)
+    )
     assert sl.tolist() == [1.0, 0.0, 0.0]
     assert asa[0] == 0.0 and np.isinf(asa[1]) and np.isinf(asa[2])
     assert pw.tolist() == [0.0, 1.0, 1.0]
@@ -100,7 +109,9 @@ def test_degenerate_metrics() -> None:
 @given(load=st.floats(0.01, 500.0), aht=st.floats(10.0, 1200.0), t=st.floats(0.0, 300.0))
 def test_service_level_rises_and_asa_falls_with_agents(load: float, aht: float, t: float) -> None:
     n = np.arange(0, int(load) + 60, dtype=float)
-    sl, asa, pw, occ = erlang_c_metrics(np.full(n.shape, load), n, np.full(n.shape, aht), np.full(n.shape, t))
+    sl, asa, pw, occ = erlang_c_metrics(
+        np.full(n.shape, load), n, np.full(n.shape, aht), np.full(n.shape, t)
+    )
     assert np.all(np.diff(sl) >= -1e-12)
     assert np.all(np.diff(pw) <= 1e-12)
     finite = np.isfinite(asa)

@@ -13,18 +13,45 @@ def frames() -> ReportData:
     rows = []
     for q, peak in (("voice", 10), ("chat", 4)):
         req = np.round(peak * np.sin(np.linspace(0, np.pi, g.n)) ** 2)
-        rows.append(pd.DataFrame({"interval_start": g.starts, "queue": q, "required": req, "scheduled": req + 1}))
+        rows.append(
+            pd.DataFrame(
+                {"interval_start": g.starts, "queue": q, "required": req, "scheduled": req + 1}
+            )
+        )
     cov = pd.concat(rows, ignore_index=True)
     svc = cov.assign(service_level=0.8, target=0.8, volume=cov["required"] * 10)
     roster = pd.DataFrame(
-        {"agent_id": ["A1", "A2"], "date": ["2026-12-07", "2026-12-08"], "shift": ["E", "L"],
-         "start": ["2026-12-07T08:00:00+01:00", "2026-12-08T14:00:00+01:00"],
-         "end": ["2026-12-07T16:00:00+01:00", "2026-12-08T22:00:00+01:00"], "queues": ["voice", "chat"]}
+        {
+            "agent_id": ["A1", "A2"],
+            "date": ["2026-12-07", "2026-12-08"],
+            "shift": ["E", "L"],
+            "start": ["2026-12-07T08:00:00+01:00", "2026-12-08T14:00:00+01:00"],
+            "end": ["2026-12-07T16:00:00+01:00", "2026-12-08T22:00:00+01:00"],
+            "queues": ["voice", "chat"],
+        }
     )
-    agents = pd.DataFrame({"agent_id": ["A1", "A2", "A3"], "name": ["Ana <x>", "Bo", "Cy"], "team": ["T1", "T1", "T2"]})
+    agents = pd.DataFrame(
+        {
+            "agent_id": ["A1", "A2", "A3"],
+            "name": ["Ana <x>", "Bo", "Cy"],
+            "team": ["T1", "T1", "T2"],
+        }
+    )
     absences = pd.DataFrame({"agent_id": ["A3"], "date": ["2026-12-07"], "kind": ["vacation"]})
     kpis = pd.DataFrame({"queue": ["voice", "chat", "all"], "service_level": [0.81, 0.9, 0.84]})
-    return ReportData("Run", "week 50", {"Paid hours": "1,234"}, kpis, cov, svc, roster, agents, g.dates(), absences, notes=["n1"])
+    return ReportData(
+        "Run",
+        "week 50",
+        {"Paid hours": "1,234"},
+        kpis,
+        cov,
+        svc,
+        roster,
+        agents,
+        g.dates(),
+        absences,
+        notes=["n1"],
+    )
 
 
 def test_run_report_is_self_contained_and_complete() -> None:
@@ -35,7 +62,15 @@ def test_run_report_is_self_contained_and_complete() -> None:
     assert len(imgs) == 2 and all(s and s.startswith("data:image/png;base64,") for s in imgs)
     assert not [a for t, a in p.tags if t in ("script", "link")]  # nothing external
     text = " ".join(p.text)
-    for expected in ("Week at a glance", "Roster (agent × day)", "Ana <x> (A1)", "vacation", "E 08:00–16:00", "1,234", "n1"):
+    for expected in (
+        "Week at a glance",
+        "Roster (agent × day)",
+        "Ana <x> (A1)",
+        "vacation",
+        "E 08:00–16:00",
+        "1,234",
+        "n1",
+    ):
         assert expected in text
     assert "<x>" not in page.replace("&lt;x&gt;", "")  # escaped
 
@@ -47,7 +82,9 @@ def test_report_is_deterministic() -> None:
 def test_comparison_page() -> None:
     d = frames()
     table = pd.DataFrame({"scenario": ["a", "b"], "paid_hours": [10.0, 12.0]})
-    page = render_comparison(table, {"a": d.coverage, "b": d.coverage}, {"a": d.service, "b": d.service})
+    page = render_comparison(
+        table, {"a": d.coverage, "b": d.coverage}, {"a": d.service, "b": d.service}
+    )
     p = Tags()
     p.feed(page)
     assert sum(1 for t, _ in p.tags if t == "img") == 2

@@ -1,4 +1,6 @@
-"""Column generation: the agent decomposition, a Lagrangian bound never above the brute-forced optimum, rounding, and plan()."""
+"""Column generation: the agent decomposition, a Lagrangian bound never above the brute-forced
+optimum, rounding, and plan().
+"""
 
 from __future__ import annotations
 
@@ -32,13 +34,17 @@ def _tiny_curtois(tmp_path: Path):
 
 
 def _curtois_optimum(rm) -> float:
-    """Every combination of each agent's shift choices (none/D/L per day), completed and costed: the brute-force optimum."""
+    """Every combination of each agent's shift choices (none/D/L per day), completed and costed: the
+    brute-force optimum.
+    """
     keys = sorted({(a, d) for a, d, _ in rm.x})
     choices = [[None] + sorted(v for a2, d2, v in rm.x if (a2, d2) == key) for key in keys]
     best = None
     for combo in itertools.product(*choices):
         shifts = {k: 0 for k in rm.x}
-        shifts.update({(a, d, v): 1 for (a, d), v in zip(keys, combo, strict=True) if v is not None})
+        shifts.update(
+            {(a, d, v): 1 for (a, d), v in zip(keys, combo, strict=True) if v is not None}
+        )
         values = complete_hint(rm, shifts, SolveSettings(5, 1, 0))
         if values is not None:
             obj = objective_of(rm, values)
@@ -48,13 +54,17 @@ def _curtois_optimum(rm) -> float:
 
 
 def _start(rm) -> list[int]:
-    values = complete_hint(rm, {k: 0 for k in rm.x}, SolveSettings(5, 1, 0))  # nobody works: feasible, poor
+    values = complete_hint(
+        rm, {k: 0 for k in rm.x}, SolveSettings(5, 1, 0)
+    )  # nobody works: feasible, poor
     assert values is not None
     rm.model.Minimize(objective_expr(rm))
     return values
 
 
-def test_decompose_gives_one_block_per_agent_and_the_cover_rows_to_the_master(tmp_path: Path) -> None:
+def test_decompose_gives_one_block_per_agent_and_the_cover_rows_to_the_master(
+    tmp_path: Path,
+) -> None:
     rm = build_model(_tiny_curtois(tmp_path))
     rm.model.Minimize(objective_expr(rm))
     dec = decompose(rm)
@@ -71,7 +81,9 @@ def test_decompose_gives_one_block_per_agent_and_the_cover_rows_to_the_master(tm
     assert {t.name for t in rm.terms if t.rule == "shift_cover" and t.name.endswith(",D]")} <= names
     b_block = next(b for b in dec.blocks if b.agent == "B")
     b_names = {rm.model.Proto().variables[int(v)].name for v in b_block.vars}
-    assert {t.name for t in rm.terms if t.rule == "shift_cover" and t.name.endswith(",L]")} <= b_names
+    assert {
+        t.name for t in rm.terms if t.rule == "shift_cover" and t.name.endswith(",L]")
+    } <= b_names
     # every master row is linear and touches some agent's variables or a master variable
     assert dec.rows.shape[0] > 0 and all(dec.rows[r].nnz > 0 for r in range(dec.rows.shape[0]))
 
@@ -85,7 +97,9 @@ def test_decompose_refuses_a_nonlinear_rule_coupling_agents(tmp_path: Path) -> N
 
 
 @pytest.mark.parametrize("which", ["interval coverage", "curtois"])
-def test_every_lagrangian_bound_is_at_most_the_brute_force_optimum_and_converges_to_it(which: str, tmp_path: Path) -> None:
+def test_every_lagrangian_bound_is_at_most_the_brute_force_optimum_and_converges_to_it(
+    which: str, tmp_path: Path
+) -> None:
     if which == "curtois":
         rm = build_model(_tiny_curtois(tmp_path))
         optimum = _curtois_optimum(rm)
@@ -98,10 +112,13 @@ def test_every_lagrangian_bound_is_at_most_the_brute_force_optimum_and_converges
     seen: list[float] = []
     res = column_generation(dec, start, 20.0, on_round=lambda lp, b: seen.append(b))
     assert res.converged and res.bound is not None
-    assert all(b <= optimum * 100 + 1e-6 for b in seen)  # model units (× SCALE): every round's bound is valid
+    assert all(
+        b <= optimum * 100 + 1e-6 for b in seen
+    )  # model units (× SCALE): every round's bound is valid
     assert res.lp_value is not None and res.bound <= res.lp_value + 1e-6
     assert rounded_bound(rm, res.bound) == pytest.approx(optimum)  # tight on these instances
-    # the fractional solution is a convex combination of schedules: shift literals in [0, 1], one shift a day
+    # the fractional solution is a convex combination of schedules: shift literals in [0, 1], one
+    # shift a day
     frac = res.fractional
     assert frac is not None
     for (a, d), w in rm.work.items():
@@ -112,7 +129,9 @@ def test_every_lagrangian_bound_is_at_most_the_brute_force_optimum_and_converges
 def test_rens_rounds_an_integral_lp_solution_to_that_roster_or_better() -> None:
     rm = build_model(_problem())
     start = _start(rm)
-    found = rens(rm, np.asarray(start, dtype=float), SolveSettings(5, 1, 0), 5.0)  # every literal fixed: only the completion is left
+    found = rens(
+        rm, np.asarray(start, dtype=float), SolveSettings(5, 1, 0), 5.0
+    )  # every literal fixed: only the completion is left
     assert found is not None and objective_of(rm, found) <= objective_of(rm, start)
     assert all(found[lit.Index()] == start[lit.Index()] for lit in rm.x.values())
 
@@ -125,7 +144,9 @@ def test_decomposed_start_proves_the_tiny_instances_optimal() -> None:
 
 
 def test_objective_grain_rounds_bounds_up_to_a_reachable_cost(tmp_path: Path) -> None:
-    rm = build_model(_tiny_curtois(tmp_path))  # Curtois weights are whole numbers: every cost is a multiple of 1 (× SCALE = 100)
+    rm = build_model(
+        _tiny_curtois(tmp_path)
+    )  # Curtois weights are whole numbers: every cost is a multiple of 1 (× SCALE = 100)
     assert objective_grain(rm) % 100 == 0
     assert rounded_bound(rm, 129_907.03) == 1300.0
     assert rounded_bound(rm, 130_000.0000001) == 1300.0  # LP tolerance
@@ -139,9 +160,16 @@ def test_plan_with_column_generation_is_optimal_valid_and_deterministic() -> Non
     out = plan(p, s, lambda *row: lines.append(row))
     res = out.result
     assert res.status == "OPTIMAL" and res.gap == 0
-    assert res.objective == pytest.approx(_brute_force_optimum(build_model(p))) == pytest.approx(res.bound)
+    assert (
+        res.objective
+        == pytest.approx(_brute_force_optimum(build_model(p)))
+        == pytest.approx(res.bound)
+    )
     assert res.solve_seconds < 10.0  # stopped at the proof, not at the limit
-    assert abs(res.objective - sum(t.coef * res.term_values[t.name] for t in out.model.terms) / 100) < 1e-9
+    assert (
+        abs(res.objective - sum(t.coef * res.term_values[t.name] for t in out.model.terms) / 100)
+        < 1e-9
+    )
     assert lines and lines[-1][1] == res.objective
     assert check_roster(p, out.roster.roster) == []
     d = SolveSettings(2.0, 2, 3, deterministic=True, lns_share=0.5, colgen_share=0.4)
@@ -154,19 +182,27 @@ def test_column_generation_gives_up_at_once_when_its_rounds_cannot_fit_the_budge
     start = _start(rm)
     dec = decompose(rm)
     assert dec is not None
-    res = column_generation(dec, start, 0.5, threads=2, expected_rounds=10**6)  # a million rounds never fit in 0.5 s
+    res = column_generation(
+        dec, start, 0.5, threads=2, expected_rounds=10**6
+    )  # a million rounds never fit in 0.5 s
     assert res.too_slow and not res.converged and res.rounds == 1
     rounded = decomposed_start(rm, {k: 0 for k in rm.x}, SolveSettings(10, 2, 0), 4.0)
     assert rounded is None  # under MIN_BUDGET_S: not tried at all
 
 
 def test_deterministic_column_generation_converges_and_repeats() -> None:
-    """Deterministic budgets count each master solve's own simplex iterations (GLOP reports them per solve)."""
+    """Deterministic budgets count each master solve's own simplex iterations (GLOP reports them per
+    solve).
+    """
     rm = build_model(_problem())
     start = _start(rm)
     dec = decompose(rm)
     assert dec is not None
     a = column_generation(dec, start, 5.0, threads=2, deterministic=True)
     b = column_generation(dec, start, 5.0, threads=2, deterministic=True)
-    assert a.converged and a.rounds > 1 and rounded_bound(rm, a.bound) == pytest.approx(_brute_force_optimum(rm))
+    assert (
+        a.converged
+        and a.rounds > 1
+        and rounded_bound(rm, a.bound) == pytest.approx(_brute_force_optimum(rm))
+    )
     assert (a.rounds, a.bound, len(a.columns)) == (b.rounds, b.bound, len(b.columns))

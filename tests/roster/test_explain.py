@@ -20,7 +20,12 @@ def ts(text: str) -> pd.Timestamp:
 def test_precheck_names_the_agent_whose_minimum_cannot_be_reached() -> None:
     # available 4 h a day only, but needs 3 × 480 paid minutes in 3 days
     av = tuple(Availability("A1", wd, None, 8 * 60, 12 * 60) for wd in range(7))
-    p = make(templates=(template("D", "08:00"), template("S", "08:00", length=240)), contracts={"C": contract(min_minutes_week=480 * 7)}, availability=av, required=day_hours(3, {0: [(8, 16, 1)]}))
+    p = make(
+        templates=(template("D", "08:00"), template("S", "08:00", length=240)),
+        contracts={"C": contract(min_minutes_week=480 * 7)},
+        availability=av,
+        required=day_hours(3, {0: [(8, 16, 1)]}),
+    )
     with pytest.raises(InfeasibleError) as exc:
         plan(p, SolveSettings(2, 1, 0))
     text = str(exc.value)
@@ -36,7 +41,15 @@ def test_precheck_names_a_hard_minimum_nobody_can_staff() -> None:
     from staffplan.roster.model import plain_demand
 
     p = make(agents=agents, queues=("voice", "billing"), required=req)
-    p = type(p)(p.grid, p.agents, p.contracts, p.templates, plain_demand(("voice", "billing"), req, minimum), p.weights, absences=(Absence("A1", ts("2026-12-08"), ts("2026-12-09"), "vacation"),))
+    p = type(p)(
+        p.grid,
+        p.agents,
+        p.contracts,
+        p.templates,
+        plain_demand(("voice", "billing"), req, minimum),
+        p.weights,
+        absences=(Absence("A1", ts("2026-12-08"), ts("2026-12-09"), "vacation"),),
+    )
     with pytest.raises(InfeasibleError) as exc:
         plan(p, SolveSettings(2, 1, 0))
     text = str(exc.value)
@@ -44,7 +57,8 @@ def test_precheck_names_a_hard_minimum_nobody_can_staff() -> None:
 
 
 def test_core_names_the_conflicting_rule_and_agent() -> None:
-    # A0 must work every day (minimum) but may not work more than 2 days in a row: only the solver can see it
+    # A0 must work every day (minimum) but may not work more than 2 days in a row: only the solver
+    # can see it
     cons = {"C": contract(min_minutes_week=480 * 7, max_consecutive_days=2), "F": contract()}
     agents = [Agent("A0", "a", "t", "C", ("voice",)), Agent("A1", "b", "t", "F", ("voice",))]
     p = make(agents=agents, contracts=cons, required=day_hours(3, {0: [(8, 16, 1)]}))
@@ -58,7 +72,11 @@ def test_core_names_the_conflicting_rule_and_agent() -> None:
 
 
 def test_gap_note_when_the_only_skilled_agents_are_on_vacation() -> None:
-    agents = [Agent("A0", "a", "t", "C", ("voice",)), Agent("A1", "b", "t", "C", ("billing",)), Agent("A2", "c", "t", "C", ("billing",))]
+    agents = [
+        Agent("A0", "a", "t", "C", ("voice",)),
+        Agent("A1", "b", "t", "C", ("billing",)),
+        Agent("A2", "c", "t", "C", ("billing",)),
+    ]
     req = np.zeros((2, 72), dtype=np.int64)
     req[1, 32:34] = 1
     vac = tuple(Absence(a, ts("2026-12-08"), ts("2026-12-09"), "vacation") for a in ("A1", "A2"))
@@ -66,10 +84,18 @@ def test_gap_note_when_the_only_skilled_agents_are_on_vacation() -> None:
     out = solve_tiny(p)
     assert len(out.notes) == 1
     note = out.notes[0]
-    assert note.startswith("Tue 2026-12-08 08:00–10:00 billing") and "only 0 agent(s)" in note and "A1, A2" in note
+    assert (
+        note.startswith("Tue 2026-12-08 08:00–10:00 billing")
+        and "only 0 agent(s)" in note
+        and "A1, A2" in note
+    )
 
 
 def test_gap_note_when_no_template_reaches_the_hours() -> None:
     out = solve_tiny(make(required=day_hours(3, {0: [(2, 4, 1), (8, 16, 1)]})))
-    assert out.notes == ("Mon 2026-12-07 02:00–04:00 voice: target 1 agents but only 0 agent(s) with skill voice can be on shift (no shift template their contracts allow covers these hours)",)
+    assert out.notes == (
+        "Mon 2026-12-07 02:00–04:00 voice: target 1 agents but only 0 agent(s) with skill "
+        "voice can be on shift (no shift template their contracts allow "
+        "covers these hours)",
+    )
     assert out.result.objective == 0  # unreachable intervals carry no objective term

@@ -11,7 +11,11 @@ from staffplan.roster.solve import SolveSettings, complete_hint
 
 def test_greedy_hint_covers_demand_within_contract() -> None:
     req = day_hours(3, {d: [(8, 16, 1), (16, 24, 1)] for d in range(3)})
-    p = make(templates=(template("E", "08:00"), template("L", "16:00")), required=req, contracts={"C": contract(max_days_week=2, min_rest_hours=11)})
+    p = make(
+        templates=(template("E", "08:00"), template("L", "16:00")),
+        required=req,
+        contracts={"C": contract(max_days_week=2, min_rest_hours=11)},
+    )
     rm = build_model(p)
     h = greedy_hint(rm)
     picked = sorted(k for k, v in h.items() if v)
@@ -23,7 +27,13 @@ def test_greedy_hint_covers_demand_within_contract() -> None:
 
 
 def test_complete_hint_rejects_an_infeasible_start() -> None:
-    p = make(agents=1, days=2, templates=(template("L", "16:00"), template("E", "06:00")), contracts={"C": contract(min_rest_hours=11)}, required=day_hours(2, {0: [(16, 24, 1)]}))
+    p = make(
+        agents=1,
+        days=2,
+        templates=(template("L", "16:00"), template("E", "06:00")),
+        contracts={"C": contract(min_rest_hours=11)},
+        required=day_hours(2, {0: [(16, 24, 1)]}),
+    )
     rm = build_model(p)
     bad = {k: 0 for k in rm.x}
     bad[("A0", 0, "L@1600")] = 1
@@ -66,8 +76,17 @@ def _single_agent_optimum_is_reached(rm, shifts, agent: str) -> None:
 
 def test_best_responses_never_worsen_the_start_and_leave_no_single_agent_improvement() -> None:
     req = day_hours(3, {0: [(8, 20, 2)], 1: [(6, 14, 1), (14, 22, 2)], 2: [(10, 18, 1)]})
-    templates = (template("E", "06:00", "08:00", length=480, step=120), template("L", "12:00", "14:00", length=480, step=120))
-    p = make(agents=3, days=3, templates=templates, required=req, contracts={"C": contract(max_days_week=2, min_rest_hours=11, max_consecutive_days=2)})
+    templates = (
+        template("E", "06:00", "08:00", length=480, step=120),
+        template("L", "12:00", "14:00", length=480, step=120),
+    )
+    p = make(
+        agents=3,
+        days=3,
+        templates=templates,
+        required=req,
+        contracts={"C": contract(max_days_week=2, min_rest_hours=11, max_consecutive_days=2)},
+    )
     rm = build_model(p)
     start = {k: 0 for k in rm.x}
     start[("A0", 0, "E@0600")] = 1  # a poor but feasible start: one early shift
@@ -86,7 +105,17 @@ def test_best_responses_keep_every_hard_rule_of_the_validator() -> None:
 
     req = day_hours(3, {d: [(6, 22, 2)] for d in range(3)})
     templates = (template("E", "06:00", length=480), template("L", "14:00", length=480))
-    p = make(agents=3, days=3, templates=templates, required=req, contracts={"C": contract(max_days_week=2, min_rest_hours=11, max_consecutive_days=2, min_minutes_week=480)})
+    p = make(
+        agents=3,
+        days=3,
+        templates=templates,
+        required=req,
+        contracts={
+            "C": contract(
+                max_days_week=2, min_rest_hours=11, max_consecutive_days=2, min_minutes_week=480
+            )
+        },
+    )
     rm = build_model(p)
     h = best_response_hint(rm, 30.0, start=greedy_hint(rm), max_passes=5)
     res = solve(rm, SolveSettings(0.5, 1, 0), hint=h)

@@ -1,4 +1,6 @@
-"""Large-neighbourhood search: never worse, reaches a brute-forced optimum, keeps every hard rule, deterministic mode repeats."""
+"""Large-neighbourhood search: never worse, reaches a brute-forced optimum, keeps every hard rule,
+deterministic mode repeats.
+"""
 
 from __future__ import annotations
 
@@ -39,7 +41,15 @@ SECTION_COVER
 
 
 def _problem():
-    req = day_hours(4, {0: [(6, 14, 2), (14, 22, 1)], 1: [(6, 14, 1), (14, 22, 2)], 2: [(6, 22, 1)], 3: [(14, 22, 2)]})
+    req = day_hours(
+        4,
+        {
+            0: [(6, 14, 2), (14, 22, 1)],
+            1: [(6, 14, 1), (14, 22, 2)],
+            2: [(6, 22, 1)],
+            3: [(14, 22, 2)],
+        },
+    )
     templates = (template("E", "06:00", length=480), template("L", "14:00", length=480))
     c = contract(max_days_week=3, min_rest_hours=11, max_consecutive_days=2)
     return make(agents=2, days=4, templates=templates, required=req, contracts={"C": c})
@@ -56,7 +66,9 @@ def _brute_force_optimum(rm) -> float:
 
 
 def _brute_force(rm) -> float:
-    """Every pair of feasible weeks (each agent's week checked alone, then the pair completed and costed by CP-SAT)."""
+    """Every pair of feasible weeks (each agent's week checked alone, then the pair completed and
+    costed by CP-SAT).
+    """
     days = rm.problem.grid.days
     weeks: dict[str, list[dict]] = {}
     for a in rm.problem.agents:
@@ -78,14 +90,20 @@ def _brute_force(rm) -> float:
     return best
 
 
-def test_lns_from_an_empty_roster_reaches_the_brute_force_optimum_and_never_worsens(monkeypatch) -> None:
+def test_lns_from_an_empty_roster_reaches_the_brute_force_optimum_and_never_worsens(
+    monkeypatch,
+) -> None:
     import staffplan.roster.lns as lns
 
-    monkeypatch.setattr(lns, "WINDOW0", 1)  # start from one-day windows and one agent: the search must grow them
+    monkeypatch.setattr(
+        lns, "WINDOW0", 1
+    )  # start from one-day windows and one agent: the search must grow them
     monkeypatch.setattr(lns, "AGENTS0", 1)
     p = _problem()
     rm = build_model(p)
-    start = complete_hint(rm, {k: 0 for k in rm.x}, SolveSettings(5, 1, 0))  # nobody works: feasible, poor
+    start = complete_hint(
+        rm, {k: 0 for k in rm.x}, SolveSettings(5, 1, 0)
+    )  # nobody works: feasible, poor
     assert start is not None
     seen: list[float] = []
     out = improve(rm, start, 3.0, seed=1, workers=2, on_improve=seen.append)
@@ -103,7 +121,9 @@ def test_lns_result_keeps_every_hard_rule_of_the_validator() -> None:
     out = improve(rm, start, 1.0, seed=0, workers=1)
     values = {k: int(out.values[v.Index()]) for k, v in rm.x.items()}
     terms = {t.name: int(out.values[t.var.Index()]) for t in rm.terms}
-    roster = extract(p, rm, type(res)("FEASIBLE", out.objective, None, None, 1.0, None, values, terms)).roster
+    roster = extract(
+        p, rm, type(res)("FEASIBLE", out.objective, None, None, 1.0, None, values, terms)
+    ).roster
     assert check_roster(p, roster) == []
 
 
@@ -131,7 +151,9 @@ def test_term_agents_link_a_cover_term_to_the_agents_who_can_work_it(tmp_path: P
 
 
 def _poor_cp_sat(monkeypatch) -> None:
-    """Make plan()'s CP-SAT stage return the empty roster (feasible, poor, bound 0), so that LNS has work to do."""
+    """Make plan()'s CP-SAT stage return the empty roster (feasible, poor, bound 0), so that LNS has
+    work to do.
+    """
     import staffplan.roster as roster_pkg
     from staffplan.roster.solve import SolveResult
 
@@ -151,23 +173,33 @@ def test_plan_with_lns_improves_cp_sats_roster_and_reports_it_consistently(monke
     rm = build_model(p)
     empty = objective_of(rm, complete_hint(rm, {k: 0 for k in rm.x}, SolveSettings(5, 1, 0)))
     lines: list[tuple[float, float, float, float]] = []
-    out = plan(p, SolveSettings(2.0, 2, 0, lp_bound=True, lns_share=0.5), lambda *row: lines.append(row))
+    out = plan(
+        p, SolveSettings(2.0, 2, 0, lp_bound=True, lns_share=0.5), lambda *row: lines.append(row)
+    )
     res = out.result
     assert res.objective < empty
     assert abs(res.objective - _brute_force_optimum(rm)) < 1e-9
     assert abs(res.objective - sum(t.coef * res.term_values[t.name] for t in rm.terms) / 100) < 1e-9
-    assert res.bound == res.objective and res.gap == 0 and res.status == "OPTIMAL"  # the LP bound (320) or the LNS proof
+    assert (
+        res.bound == res.objective and res.gap == 0 and res.status == "OPTIMAL"
+    )  # the LP bound (320) or the LNS proof
     assert lines and lines[-1][1] == res.objective  # progress reported the improvements
     assert check_roster(p, out.roster.roster) == []
 
 
 def test_plan_with_lns_reports_the_lp_bound_of_the_full_objective(monkeypatch) -> None:
-    """The LP job runs beside CP-SAT and LNS on the model *with* its objective (320 here, the optimum)."""
+    """The LP job runs beside CP-SAT and LNS on the model *with* its objective (320 here, the
+    optimum).
+    """
     import staffplan.roster as roster_pkg
     from staffplan.roster.lns import LnsResult
 
     _poor_cp_sat(monkeypatch)
-    monkeypatch.setattr(roster_pkg, "improve", lambda rm, start, *a, **k: LnsResult(list(start), objective_of(rm, start), 0, 0))
+    monkeypatch.setattr(
+        roster_pkg,
+        "improve",
+        lambda rm, start, *a, **k: LnsResult(list(start), objective_of(rm, start), 0, 0),
+    )
     out = plan(_problem(), SolveSettings(2.0, 2, 0, lp_bound=True, lns_share=0.5))
     assert out.result.objective > 320 and abs(out.result.bound - 320) < 1e-6
     assert out.result.gap == (out.result.objective - out.result.bound) / out.result.objective
@@ -185,7 +217,9 @@ def test_sub_solve_limit_doubles_while_the_search_stalls_and_resets_on_improveme
     import staffplan.roster.lns as lns
 
     rm = build_model(_problem())
-    search = lns._Search(rm, complete_hint(rm, {k: 0 for k in rm.x}, SolveSettings(5, 1, 0)), 0, False)
+    search = lns._Search(
+        rm, complete_hint(rm, {k: 0 for k in rm.x}, SolveSettings(5, 1, 0)), 0, False
+    )
     assert search.sub_limit() == lns.SUB_LIMIT_S
     search.stall = lns.STALL_STEPS
     assert search.sub_limit() == 2 * lns.SUB_LIMIT_S
@@ -204,7 +238,9 @@ def test_terms_whose_neighbourhoods_failed_are_drawn_less() -> None:
     import staffplan.roster.lns as lns
 
     rm = build_model(_problem())
-    search = lns._Search(rm, complete_hint(rm, {k: 0 for k in rm.x}, SolveSettings(5, 1, 0)), 0, False)
+    search = lns._Search(
+        rm, complete_hint(rm, {k: 0 for k in rm.x}, SolveSettings(5, 1, 0)), 0, False
+    )
     costly = [t.var.Index() for t in rm.terms if t.coef > 0 and search.values[t.var.Index()] > 0]
     assert len(costly) > 1
     for idx in costly[1:]:

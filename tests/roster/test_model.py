@@ -1,4 +1,6 @@
-"""Pure pieces of the roster model: coverage targets, convex step costs, on-phone matrix, allocation."""
+"""Pure pieces of the roster model: coverage targets, convex step costs, on-phone matrix,
+allocation.
+"""
 
 from __future__ import annotations
 
@@ -17,7 +19,9 @@ from staffplan.timegrid import TimeGrid
 
 
 def test_residual_shrinkage_avoids_double_counting_breaks() -> None:
-    t = ShiftTemplate("D", 480, 480, 15, 480, (Break("b", 60, False, 120, 240),))  # breaks = 1/8 of the shift
+    t = ShiftTemplate(
+        "D", 480, 480, 15, 480, (Break("b", 60, False, 120, 240),)
+    )  # breaks = 1/8 of the shift
     r = residual_shrinkage(0.30, (t,))
     assert 1 - r == pytest.approx(0.70 / 0.875)
     assert coverage_target(np.array([8.0, 0.0, 7.9]), r).tolist() == [10, 0, 10]
@@ -26,12 +30,16 @@ def test_residual_shrinkage_avoids_double_counting_breaks() -> None:
 
 @settings(max_examples=50, deadline=None)
 @given(st.lists(st.floats(0, 50), min_size=3, max_size=12), st.integers(1, 8), st.floats(0, 0.4))
-def test_step_costs_are_convex_and_positive(curve_gains: list[float], target: int, residual: float) -> None:
+def test_step_costs_are_convex_and_positive(
+    curve_gains: list[float], target: int, residual: float
+) -> None:
     ans = np.concatenate([[0.0], np.cumsum(curve_gains)])[None, :]
     c = step_costs(np.array([min(target, len(curve_gains))]), ans, residual)
     row = c[0, : min(target, len(curve_gains))]
     assert np.all(row > 0)
-    assert np.all(np.diff(row) >= -1e-12)  # the j-th missing agent never costs less than the (j-1)-th
+    assert np.all(
+        np.diff(row) >= -1e-12
+    )  # the j-th missing agent never costs less than the (j-1)-th
 
 
 def test_step_costs_plain() -> None:
@@ -42,11 +50,13 @@ def test_on_phone_matrix_breaks_and_overnight() -> None:
     grid = TimeGrid(dt.date(2026, 12, 7), 2, 60, "UTC")
     rows = pd.DataFrame(
         {
-            "agent_id": ["A", "B"], "start": ["2026-12-07T08:00:00+00:00", "2026-12-07T20:00:00+00:00"],
-            "end": ["2026-12-07T12:00:00+00:00", "2026-12-08T04:00:00+00:00"], "breaks": ["lunch 10:00-10:30", "b 01:00-01:15"],
+            "agent_id": ["A", "B"],
+            "start": ["2026-12-07T08:00:00+00:00", "2026-12-07T20:00:00+00:00"],
+            "end": ["2026-12-07T12:00:00+00:00", "2026-12-08T04:00:00+00:00"],
+            "breaks": ["lunch 10:00-10:30", "b 01:00-01:15"],
             "activities": ["", ""],
         }
-    )  # fmt: skip
+    )
     on = on_phone_matrix(rows, ["A", "B", "C"], grid)
     assert np.flatnonzero(on[0]).tolist() == [8, 9, 11]  # 10:00-11:00 touched by the break
     assert np.flatnonzero(on[1]).tolist() == [20, 21, 22, 23, 24, 26, 27]  # 01:00 next day off
@@ -62,24 +72,31 @@ def test_allocate_sends_multi_skilled_agents_to_the_largest_shortfall() -> None:
 
 
 def test_allocate_leaves_the_fewest_agents_missing() -> None:
-    """Brute force over every queue choice of the multi-skilled agents: no allocation leaves fewer agents missing."""
+    """Brute force over every queue choice of the multi-skilled agents: no allocation leaves fewer
+    agents missing.
+    """
     import itertools
 
     rng = np.random.default_rng(11)
     for _ in range(150):
         na = int(rng.integers(1, 7))
-        qs = [tuple(int(q) for q in rng.permutation(3)[: int(rng.integers(1, 4))]) for _ in range(na)]
+        qs = [
+            tuple(int(q) for q in rng.permutation(3)[: int(rng.integers(1, 4))]) for _ in range(na)
+        ]
         on = np.ones((na, 1), dtype=bool)
         req = rng.integers(0, 4, (3, 1))
         alloc = allocate(on, qs, req)
         assert alloc.sum() == na
         best = min(
-            int(np.clip(req[:, 0] - np.bincount(np.array(c, dtype=int), minlength=3), 0, None).sum())
+            int(
+                np.clip(req[:, 0] - np.bincount(np.array(c, dtype=int), minlength=3), 0, None).sum()
+            )
             for c in itertools.product(*qs)
         )
         got = int(np.clip(req - alloc, 0, None).sum())
         assert got == best
-    # the first-choice rule alone sends voice+chat to voice (a tie, its first priority) and voice+email to voice too
+    # the first-choice rule alone sends voice+chat to voice (a tie, its first priority) and
+    # voice+email to voice too
     # (no queue short), leaving chat short with voice in surplus; a chain moves voice+chat to chat
     alloc = allocate(np.ones((2, 1), dtype=bool), [(0, 1), (0, 2)], np.array([[1], [1], [0]]))
     assert alloc[:, 0].tolist() == [1, 1, 0]

@@ -1,4 +1,6 @@
-"""The LP-relaxation bound: closed-form LPs, every CP-SAT solution inside the relaxation, bound ≤ proven optimum."""
+"""The LP-relaxation bound: closed-form LPs, every CP-SAT solution inside the relaxation, bound ≤
+proven optimum.
+"""
 
 from __future__ import annotations
 
@@ -85,7 +87,9 @@ def _random_model(seed: int) -> tuple[cp_model.CpModel, list[cp_model.IntVar]]:
     for _ in range(3):
         coef = rng.integers(-3, 4, size=8)
         e = [lits[int(rng.integers(len(lits)))]]
-        m.Add(sum(int(c) * v for c, v in zip(coef, b, strict=True)) + z[0] <= int(rng.integers(2, 8))).OnlyEnforceIf(e)
+        m.Add(
+            sum(int(c) * v for c, v in zip(coef, b, strict=True)) + z[0] <= int(rng.integers(2, 8))
+        ).OnlyEnforceIf(e)
     m.Add(z[1] + z[2] >= int(rng.integers(1, 6)))
     t = m.NewIntVar(0, 12, "t")
     m.AddMaxEquality(t, [z[0], z[1] + b[0]])
@@ -96,7 +100,9 @@ def _random_model(seed: int) -> tuple[cp_model.CpModel, list[cp_model.IntVar]]:
 
 @settings(max_examples=40, deadline=None)
 @given(st.integers(0, 10_000))
-def test_every_solution_lies_in_the_relaxation_and_bound_never_exceeds_the_optimum(seed: int) -> None:
+def test_every_solution_lies_in_the_relaxation_and_bound_never_exceeds_the_optimum(
+    seed: int,
+) -> None:
     m, _ = _random_model(seed)
     solver = cp_model.CpSolver()
     solver.parameters.num_workers = 1
@@ -116,8 +122,16 @@ def test_every_solution_lies_in_the_relaxation_and_bound_never_exceeds_the_optim
 
 def test_roster_bound_is_valid_and_at_least_cp_sat_own() -> None:
     req = day_hours(3, {d: [(8, 12, 3), (12, 20, 2)] for d in range(3)})
-    p = make(agents=4, days=3, templates=(template("E", "06:00", "10:00", length=480), template("L", "12:00", "14:00", length=480)), required=req,
-             weights=Weights(under_coverage=10, over_coverage=1, cost=0, preference=1, fairness=0))  # fmt: skip
+    p = make(
+        agents=4,
+        days=3,
+        templates=(
+            template("E", "06:00", "10:00", length=480),
+            template("L", "12:00", "14:00", length=480),
+        ),
+        required=req,
+        weights=Weights(under_coverage=10, over_coverage=1, cost=0, preference=1, fairness=0),
+    )
     rm = build_model(p)
     rm.model.Minimize(objective_expr(rm))
     lp = lp_bound(rm.model.Proto())
@@ -129,16 +143,26 @@ def test_roster_bound_is_valid_and_at_least_cp_sat_own() -> None:
 
 
 def test_minimum_minutes_bound_counts_whole_shifts() -> None:
-    """37.5 h a week from 8-h shifts: the LP must pay for 5 shifts (the fewest-shifts row), not 4.6875; CP-SAT agrees."""
+    """37.5 h a week from 8-h shifts: the LP must pay for 5 shifts (the fewest-shifts row), not
+    4.6875; CP-SAT agrees.
+    """
     from rosterkit import contract
 
     from staffplan.io.team import Agent
 
     con = contract(min_minutes_week=2250, max_minutes_week=2400, max_days_week=5)
     agent = Agent("A0", "a", "t", "C", ("voice",), 10.0)
-    p = make(agents=[agent], days=7, templates=(template("D", "08:00", length=480),), contracts={"C": con}, weights=Weights(under_coverage=0, over_coverage=0, cost=1, preference=0, fairness=0))
+    p = make(
+        agents=[agent],
+        days=7,
+        templates=(template("D", "08:00", length=480),),
+        contracts={"C": con},
+        weights=Weights(under_coverage=0, over_coverage=0, cost=1, preference=0, fairness=0),
+    )
     rm = build_model(p)
     rm.model.Minimize(objective_expr(rm))
     b = lp_bound(rm.model.Proto())
-    assert b is not None and b.bound / 100 == pytest.approx(5 * 8 * 10.0)  # was 4.6875 shifts' pay without the row
+    assert b is not None and b.bound / 100 == pytest.approx(
+        5 * 8 * 10.0
+    )  # was 4.6875 shifts' pay without the row
     assert solve(rm, SolveSettings(5, 1, 0)).objective == pytest.approx(5 * 8 * 10.0)

@@ -1,4 +1,6 @@
-"""`staffplan roster` end to end on a small scenario folder (CliRunner), and its exit-code-2 errors."""
+"""`staffplan roster` end to end on a small scenario folder (CliRunner), and its exit-code-2
+errors.
+"""
 
 from __future__ import annotations
 
@@ -47,14 +49,22 @@ seed = 0
 
 
 def write_scenario(folder: Path) -> Path:
-    (folder / "agents.csv").write_text("agent_id,name,team,contract,skills,hourly_cost\nA1,Ana,T,FT,voice:1,20\nA2,Luis,T,FT,voice:1|chat:2,20\nA3,Marta,T,PT,chat,15\nA4,Pablo,T,FT,voice,18\n", encoding="utf-8")
-    (folder / "contracts.csv").write_text("contract,min_minutes_week,max_minutes_week,max_days_week,max_consecutive_days,min_rest_hours,templates\nFT,0,2400,5,5,11,*\nPT,0,1200,3,3,11,P\n", encoding="utf-8")
+    (folder / "agents.csv").write_text(
+        "agent_id,name,team,contract,skills,hourly_cost\nA1,Ana,T,FT,voice:1,20\nA2,Luis,T,FT,voice:1|chat:2,20\nA3,Marta,T,PT,chat,15\nA4,Pablo,T,FT,voice,18\n",
+        encoding="utf-8",
+    )
+    (folder / "contracts.csv").write_text(
+        "contract,min_minutes_week,max_minutes_week,max_days_week,max_consecutive_days,min_rest_hours,templates\nFT,0,2400,5,5,11,*\nPT,0,1200,3,3,11,P\n",
+        encoding="utf-8",
+    )
     (folder / "shifts.csv").write_text(
         "template,earliest_start,latest_start,start_step_min,length_min,breaks,not_followed_by,late\n"
         "D,08:00,10:00,60,480,lunch:60:unpaid:180-300,,false\nP,09:00,13:00,60,240,,,false\n",
         encoding="utf-8",
     )
-    (folder / "absences.csv").write_text("agent_id,start,end,kind\nA4,2026-12-08,2026-12-08,vacation\n", encoding="utf-8")
+    (folder / "absences.csv").write_text(
+        "agent_id,start,end,kind\nA4,2026-12-08,2026-12-08,vacation\n", encoding="utf-8"
+    )
     rows = []
     for d in range(3):
         for h in range(24):
@@ -62,7 +72,9 @@ def write_scenario(folder: Path) -> Path:
             open_ = 9 <= h < 17
             rows.append((t.isoformat(), "voice", 2 if open_ else 0, 30.0 if open_ else 0.0, 240.0))
             rows.append((t.isoformat(), "chat", 1 if open_ else 0, 20.0 if open_ else 0.0, 400.0))
-    pd.DataFrame(rows, columns=["interval_start", "queue", "required", "volume", "aht_seconds"]).to_csv(folder / "requirements.csv", index=False)
+    pd.DataFrame(
+        rows, columns=["interval_start", "queue", "required", "volume", "aht_seconds"]
+    ).to_csv(folder / "requirements.csv", index=False)
     path = folder / "scenario.toml"
     path.write_text(SCENARIO, encoding="utf-8")
     return path
@@ -75,7 +87,20 @@ def scenario(tmp_path: Path) -> Path:
 
 def test_roster_command_json_and_files(scenario: Path, tmp_path: Path) -> None:
     out = tmp_path / "out"
-    res = CliRunner().invoke(cli, ["roster", str(scenario), "--json", "--out", str(out), "--time-limit", "5", "--workers", "1"])
+    res = CliRunner().invoke(
+        cli,
+        [
+            "roster",
+            str(scenario),
+            "--json",
+            "--out",
+            str(out),
+            "--time-limit",
+            "5",
+            "--workers",
+            "1",
+        ],
+    )
     assert res.exit_code == 0, res.output
     doc = json.loads(res.stdout)
     for key in ("status", "objective", "bound", "gap", "solve_seconds", "week_kpis"):
@@ -101,26 +126,53 @@ def test_roster_command_json_and_files(scenario: Path, tmp_path: Path) -> None:
         assert 0 <= week["all"]["service_level"] <= 1
 
 
-def test_roster_command_deterministic_gives_the_same_roster_twice(scenario: Path, tmp_path: Path) -> None:
-    """Best responses, CP-SAT and the neighbourhood search all run on deterministic budgets with --deterministic."""
+def test_roster_command_deterministic_gives_the_same_roster_twice(
+    scenario: Path, tmp_path: Path
+) -> None:
+    """Best responses, CP-SAT and the neighbourhood search all run on deterministic budgets with
+    --deterministic.
+    """
     outs = []
     for k in range(2):
         out = tmp_path / f"d{k}"
-        res = CliRunner().invoke(cli, ["roster", str(scenario), "--json", "--out", str(out), "--time-limit", "2", "--workers", "2", "--deterministic", "--seed", "3"])
+        res = CliRunner().invoke(
+            cli,
+            [
+                "roster",
+                str(scenario),
+                "--json",
+                "--out",
+                str(out),
+                "--time-limit",
+                "2",
+                "--workers",
+                "2",
+                "--deterministic",
+                "--seed",
+                "3",
+            ],
+        )
         assert res.exit_code == 0, res.output
         outs.append(((out / "roster.csv").read_text(), json.loads(res.stdout)["objective"]))
     assert outs[0] == outs[1]
 
 
 def test_roster_command_text_output(scenario: Path, tmp_path: Path) -> None:
-    res = CliRunner().invoke(cli, ["roster", str(scenario), "--out", str(tmp_path / "o"), "--quiet"])
+    res = CliRunner().invoke(
+        cli, ["roster", str(scenario), "--out", str(tmp_path / "o"), "--quiet"]
+    )
     assert res.exit_code == 0, res.output
     assert "status" in res.output and "gap" in res.output
 
 
-def test_bad_agents_file_exits_2_with_location(scenario: Path, capsys: pytest.CaptureFixture[str]) -> None:
+def test_bad_agents_file_exits_2_with_location(
+    scenario: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
     agents = scenario.parent / "agents.csv"
-    agents.write_text(agents.read_text(encoding="utf-8").replace("voice:1|chat:2", "voice:x|chat:2"), encoding="utf-8")
+    agents.write_text(
+        agents.read_text(encoding="utf-8").replace("voice:1|chat:2", "voice:x|chat:2"),
+        encoding="utf-8",
+    )
     with pytest.raises(SystemExit) as exc:
         main(["roster", str(scenario), "--quiet"])
     assert exc.value.code == 2
@@ -128,15 +180,23 @@ def test_bad_agents_file_exits_2_with_location(scenario: Path, capsys: pytest.Ca
     assert "agents.csv" in err and "row 3" in err and "skills" in err and "Traceback" not in err
 
 
-def test_infeasible_scenario_exits_2_with_reasons(scenario: Path, capsys: pytest.CaptureFixture[str]) -> None:
+def test_infeasible_scenario_exits_2_with_reasons(
+    scenario: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
     c = scenario.parent / "contracts.csv"
-    c.write_text(c.read_text(encoding="utf-8").replace("FT,0,2400,5,5", "FT,2400,2400,5,5"), encoding="utf-8")
+    c.write_text(
+        c.read_text(encoding="utf-8").replace("FT,0,2400,5,5", "FT,2400,2400,5,5"), encoding="utf-8"
+    )
     with pytest.raises(SystemExit) as exc:
         main(["roster", str(scenario), "--quiet"])
     assert exc.value.code == 2
     err = capsys.readouterr().err
     # 3 of 7 days: min = max = 2400 × 3/7 -> at least 1029 and at most 1028 paid minutes
-    assert "weekly paid minutes" in err and "agent A1" in err and "at least 1029 and at most 1028" in err
+    assert (
+        "weekly paid minutes" in err
+        and "agent A1" in err
+        and "at least 1029 and at most 1028" in err
+    )
 
 
 def test_bad_time_limit_exits_2(scenario: Path) -> None:
@@ -150,4 +210,6 @@ def test_sl_aware_costs_come_from_the_queueing_curve(scenario: Path) -> None:
     assert p.demand.sl_aware
     t = 9  # Monday 09:00
     steps = p.demand.step_costs[0, t, : p.demand.required[0, t]]
-    assert np.all(np.diff(steps) >= -1e-12) and steps[0] > 0  # the j-th missing agent costs at least the (j-1)-th
+    assert (
+        np.all(np.diff(steps) >= -1e-12) and steps[0] > 0
+    )  # the j-th missing agent costs at least the (j-1)-th

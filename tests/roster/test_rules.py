@@ -1,4 +1,6 @@
-"""One rule, one test: tiny models where the rule binds; the independent validator checks every solution."""
+"""One rule, one test: tiny models where the rule binds; the independent validator checks every
+solution.
+"""
 
 from __future__ import annotations
 
@@ -38,7 +40,10 @@ def test_max_days_per_week() -> None:
 
 
 def test_weekly_minimum_forces_work_without_demand() -> None:
-    p = make(required=day_hours(3, {0: [(8, 16, 1)]}), contracts={"C": contract(min_minutes_week=960 * 7 // 3)})
+    p = make(
+        required=day_hours(3, {0: [(8, 16, 1)]}),
+        contracts={"C": contract(min_minutes_week=960 * 7 // 3)},
+    )
     out = solve_tiny(p)
     # min pro-rated to 3/7 of the week: 960 min = 2 shifts each
     assert [len(days_worked(out, a)) for a in ("A0", "A1")] == [2, 2]
@@ -53,8 +58,19 @@ def test_max_consecutive_days() -> None:
 
 def test_max_consecutive_counts_the_previous_roster() -> None:
     req = day_hours(3, {d: [(8, 16, 1)] for d in range(3)})
-    prev = tuple(PreviousShift("A0", START - dt.timedelta(days=k), "D", ts(f"{START - dt.timedelta(days=k)} 08:00"), ts(f"{START - dt.timedelta(days=k)} 16:00")) for k in (1, 2))
-    p = make(agents=1, required=req, contracts={"C": contract(max_consecutive_days=3)}, previous=prev)
+    prev = tuple(
+        PreviousShift(
+            "A0",
+            START - dt.timedelta(days=k),
+            "D",
+            ts(f"{START - dt.timedelta(days=k)} 08:00"),
+            ts(f"{START - dt.timedelta(days=k)} 16:00"),
+        )
+        for k in (1, 2)
+    )
+    p = make(
+        agents=1, required=req, contracts={"C": contract(max_consecutive_days=3)}, previous=prev
+    )
     out = solve_tiny(p)
     worked = days_worked(out, "A0")
     assert len(worked) == 2 and worked != [0, 1]  # days 0 and 1 would make 4 in a row
@@ -82,15 +98,36 @@ def test_minimum_rest_between_shifts() -> None:
     late = template("L", "16:00", length=480)
     early = template("E", "06:00", length=480)
     req = day_hours(2, {0: [(16, 24, 1)], 1: [(6, 14, 1)]})
-    p = make(agents=1, days=2, templates=(early, late), required=req, contracts={"C": contract(min_rest_hours=11)})
+    p = make(
+        agents=1,
+        days=2,
+        templates=(early, late),
+        required=req,
+        contracts={"C": contract(min_rest_hours=11)},
+    )
     out = solve_tiny(p)
     assert len(out.roster.roster) == 1  # 24:00 -> 06:00 is 6 h < 11 h
 
 
 def test_rest_after_the_previous_roster() -> None:
     req = day_hours(1, {0: [(6, 14, 1)]})
-    prev = (PreviousShift("A0", START - dt.timedelta(days=1), "L", ts(f"{START - dt.timedelta(days=1)} 16:00"), ts(f"{START} 00:00")),)
-    p = make(agents=1, days=1, templates=(template("E", "06:00"),), required=req, contracts={"C": contract(min_rest_hours=11)}, previous=prev)
+    prev = (
+        PreviousShift(
+            "A0",
+            START - dt.timedelta(days=1),
+            "L",
+            ts(f"{START - dt.timedelta(days=1)} 16:00"),
+            ts(f"{START} 00:00"),
+        ),
+    )
+    p = make(
+        agents=1,
+        days=1,
+        templates=(template("E", "06:00"),),
+        required=req,
+        contracts={"C": contract(min_rest_hours=11)},
+        previous=prev,
+    )
     out = solve_tiny(p)
     assert out.roster.roster.empty
 
@@ -107,7 +144,8 @@ def test_forbidden_succession() -> None:
 def test_max_weekends() -> None:
     sat = dt.date(2026, 12, 12)
     req = day_hours(4, {0: [(8, 16, 1)], 1: [(8, 16, 1)], 2: [(8, 16, 1)], 3: [(8, 16, 1)]})
-    # Sat 12, Sun 13, Mon 14, ... Sat 19: two weekends in 8 days; use days 0,1 (weekend 1) and 7 (weekend 2)
+    # Sat 12, Sun 13, Mon 14, ... Sat 19: two weekends in 8 days; use days 0,1 (weekend 1) and 7
+    # (weekend 2)
     req8 = day_hours(8, {0: [(8, 16, 1)], 7: [(8, 16, 1)]})
     p = make(agents=1, days=8, start=sat, required=req8, contracts={"C": contract(max_weekends=1)})
     out = solve_tiny(p)
@@ -116,7 +154,11 @@ def test_max_weekends() -> None:
 
 
 def test_max_shifts_per_template() -> None:
-    p = make(agents=1, required=day_hours(3, {d: [(8, 16, 1)] for d in range(3)}), contracts={"C": contract(max_shifts=(("D", 1),))})
+    p = make(
+        agents=1,
+        required=day_hours(3, {d: [(8, 16, 1)] for d in range(3)}),
+        contracts={"C": contract(max_shifts=(("D", 1),))},
+    )
     assert len(solve_tiny(p).roster.roster) == 1
 
 
@@ -130,7 +172,9 @@ def test_contract_templates() -> None:
 
 
 def test_horizon_minutes() -> None:
-    p = make(agents=1, required=day_hours(3, FULL), contracts={"C": contract(max_minutes_horizon=960)})
+    p = make(
+        agents=1, required=day_hours(3, FULL), contracts={"C": contract(max_minutes_horizon=960)}
+    )
     assert len(solve_tiny(p).roster.roster) == 2
 
 
@@ -142,7 +186,13 @@ def test_vacation_blocks_the_day() -> None:
 
 def test_training_inside_the_shift_takes_the_agent_off_the_phones() -> None:
     ab = (Absence("A0", ts("2026-12-07 10:00"), ts("2026-12-07 12:00"), "training"),)
-    p = make(agents=1, days=1, templates=(template("D", "08:00", "09:00"),), required=day_hours(1, {0: [(8, 16, 1)]}), absences=ab)
+    p = make(
+        agents=1,
+        days=1,
+        templates=(template("D", "08:00", "09:00"),),
+        required=day_hours(1, {0: [(8, 16, 1)]}),
+        absences=ab,
+    )
     out = solve_tiny(p)
     r = out.roster.roster
     assert r["start"].iloc[0].startswith("2026-12-07T08:00")  # 09:00 start would cut the training
@@ -152,13 +202,22 @@ def test_training_inside_the_shift_takes_the_agent_off_the_phones() -> None:
 
 def test_availability_window() -> None:
     av = (Availability("A0", 0, None, 12 * 60, 22 * 60),)  # Mondays 12-22 only
-    p = make(agents=1, days=1, templates=(template("D", "08:00", "14:00"),), required=day_hours(1, {0: [(8, 20, 1)]}), availability=av)
+    p = make(
+        agents=1,
+        days=1,
+        templates=(template("D", "08:00", "14:00"),),
+        required=day_hours(1, {0: [(8, 20, 1)]}),
+        availability=av,
+    )
     out = solve_tiny(p)
     assert out.roster.roster["start"].iloc[0][11:16] >= "12:00"
 
 
 def test_preferences_off_and_not() -> None:
-    prefs = (Preference("A0", START, "off", None, 5), Preference("A1", START + dt.timedelta(days=1), "not", "D", 5))
+    prefs = (
+        Preference("A0", START, "off", None, 5),
+        Preference("A1", START + dt.timedelta(days=1), "not", "D", 5),
+    )
     req = day_hours(3, {d: [(8, 16, 1)] for d in range(3)})
     out = solve_tiny(make(required=req, preferences=prefs))
     assert 0 not in days_worked(out, "A0") and 1 not in days_worked(out, "A1")
@@ -166,9 +225,14 @@ def test_preferences_off_and_not() -> None:
 
 
 def test_labour_cost_prefers_the_cheaper_agent() -> None:
-    agents = [Agent("A0", "a", "t", "C", ("voice",), 30.0), Agent("A1", "b", "t", "C", ("voice",), 10.0)]
+    agents = [
+        Agent("A0", "a", "t", "C", ("voice",), 30.0),
+        Agent("A1", "b", "t", "C", ("voice",), 10.0),
+    ]
     w = Weights(under_coverage=100, over_coverage=1, cost=1, preference=0, fairness=0)
-    out = solve_tiny(make(agents=agents, required=day_hours(3, {d: [(8, 16, 1)] for d in range(3)}), weights=w))
+    out = solve_tiny(
+        make(agents=agents, required=day_hours(3, {d: [(8, 16, 1)] for d in range(3)}), weights=w)
+    )
     assert days_worked(out, "A1") == [0, 1, 2] and days_worked(out, "A0") == []
     assert out.result.objective == pytest.approx(3 * 8 * 10)
 
@@ -201,27 +265,51 @@ def test_breaks_stay_inside_their_windows_and_avoid_the_peak() -> None:
 
 
 def test_validator_catches_each_broken_rule() -> None:
-    p: RosterProblem = make(agents=1, contracts={"C": contract(max_days_week=1, max_consecutive_days=1, min_rest_hours=20)}, templates=(template("D", "08:00", length=480, breaks=(Break("b", 30, False, 60, 120),)),))
+    p: RosterProblem = make(
+        agents=1,
+        contracts={"C": contract(max_days_week=1, max_consecutive_days=1, min_rest_hours=20)},
+        templates=(template("D", "08:00", length=480, breaks=(Break("b", 30, False, 60, 120),)),),
+    )
     rows = pd.DataFrame(
         {
-            "agent_id": ["A0", "A0"], "date": ["2026-12-07", "2026-12-08"], "day": [0, 1], "shift": ["D", "D"],
-            "start": ["2026-12-07T08:00:00+00:00", "2026-12-08T09:00:00+00:00"], "end": ["2026-12-07T16:00:00+00:00", "2026-12-08T17:00:00+00:00"],
-            "paid_minutes": [450, 450], "breaks": ["b 08:30-09:00", "b 10:30-11:00"],
+            "agent_id": ["A0", "A0"],
+            "date": ["2026-12-07", "2026-12-08"],
+            "day": [0, 1],
+            "shift": ["D", "D"],
+            "start": ["2026-12-07T08:00:00+00:00", "2026-12-08T09:00:00+00:00"],
+            "end": ["2026-12-07T16:00:00+00:00", "2026-12-08T17:00:00+00:00"],
+            "paid_minutes": [450, 450],
+            "breaks": ["b 08:30-09:00", "b 10:30-11:00"],
         }
-    )  # fmt: skip
+    )
     rules = {v.rule for v in check_roster(p, rows)}
-    assert {"breaks inside their windows", "start window", "max days per week", "max consecutive days", "minimum rest between shifts"} <= rules
+    assert {
+        "breaks inside their windows",
+        "start window",
+        "max days per week",
+        "max consecutive days",
+        "minimum rest between shifts",
+    } <= rules
 
 
 def test_validator_counts_overtime_extensions_towards_their_template_cap() -> None:
     # D capped at 1: a D shift and a D+60 extension (cover overtime) are two D shifts
-    p: RosterProblem = make(agents=1, contracts={"C": contract(max_shifts=(("D", 1),))}, templates=(template("D", "08:00", length=480), template("D+60", "08:00", length=540)))
+    p: RosterProblem = make(
+        agents=1,
+        contracts={"C": contract(max_shifts=(("D", 1),))},
+        templates=(template("D", "08:00", length=480), template("D+60", "08:00", length=540)),
+    )
     rows = pd.DataFrame(
         {
-            "agent_id": ["A0", "A0"], "date": ["2026-12-07", "2026-12-08"], "day": [0, 1], "shift": ["D", "D+60"],
-            "start": ["2026-12-07T08:00:00+00:00", "2026-12-08T08:00:00+00:00"], "end": ["2026-12-07T16:00:00+00:00", "2026-12-08T17:00:00+00:00"],
-            "paid_minutes": [480, 540], "breaks": ["", ""],
+            "agent_id": ["A0", "A0"],
+            "date": ["2026-12-07", "2026-12-08"],
+            "day": [0, 1],
+            "shift": ["D", "D+60"],
+            "start": ["2026-12-07T08:00:00+00:00", "2026-12-08T08:00:00+00:00"],
+            "end": ["2026-12-07T16:00:00+00:00", "2026-12-08T17:00:00+00:00"],
+            "paid_minutes": [480, 540],
+            "breaks": ["", ""],
         }
-    )  # fmt: skip
+    )
     assert [v.rule for v in check_roster(p, rows)] == ["max shifts per template"]
     assert check_roster(p, rows.iloc[:1]) == []

@@ -1,4 +1,6 @@
-"""Local search: its rules equal CP-SAT's, its objective equals CP-SAT's, its allocation is optimal, it never gets worse."""
+"""Local search: its rules equal CP-SAT's, its objective equals CP-SAT's, its allocation is optimal,
+it never gets worse.
+"""
 
 from __future__ import annotations
 
@@ -33,7 +35,10 @@ QUEUES = ("voice", "chat", "email")
 
 
 def _ts(day: int, hour: int) -> pd.Timestamp:
-    return pd.Timestamp(dt.datetime.combine(START + dt.timedelta(days=day), dt.time(0)) + dt.timedelta(hours=hour), tz="UTC")
+    return pd.Timestamp(
+        dt.datetime.combine(START + dt.timedelta(days=day), dt.time(0)) + dt.timedelta(hours=hour),
+        tz="UTC",
+    )
 
 
 def _demand(n: int, seed: int) -> Demand:
@@ -53,7 +58,9 @@ def _demand(n: int, seed: int) -> Demand:
 
 
 def _rich(seed: int = 0):
-    """7 days, 8 agents over three queues (two multi-skilled), every rule and soft term the search prices."""
+    """7 days, 8 agents over three queues (two multi-skilled), every rule and soft term the search
+    prices.
+    """
     brk = (Break("lunch", 30, False, 180, 300),)
     templates = (
         template("E", "06:00", "08:00", 480, 60, breaks=brk),
@@ -61,27 +68,91 @@ def _rich(seed: int = 0):
         template("P", "09:00", "17:00", 240, 120),
     )
     contracts = {
-        "FT": contract(id="FT", min_minutes_week=1800, max_minutes_week=2400, max_days_week=5, max_consecutive_days=4, min_consecutive_days=2, min_days_off_in_row=2, min_rest_hours=11, max_weekends=1, templates=("E", "L"), max_shifts=(("L", 3),)),
-        "PT": contract(id="PT", min_minutes_week=480, max_minutes_week=1200, max_days_week=4, max_consecutive_days=3, templates=("P",)),
-    }  # fmt: skip
-    skills = [("voice",), ("voice",), ("chat",), ("email",), ("voice", "chat"), ("voice", "email"), ("chat",), ("voice",)]
+        "FT": contract(
+            id="FT",
+            min_minutes_week=1800,
+            max_minutes_week=2400,
+            max_days_week=5,
+            max_consecutive_days=4,
+            min_consecutive_days=2,
+            min_days_off_in_row=2,
+            min_rest_hours=11,
+            max_weekends=1,
+            templates=("E", "L"),
+            max_shifts=(("L", 3),),
+        ),
+        "PT": contract(
+            id="PT",
+            min_minutes_week=480,
+            max_minutes_week=1200,
+            max_days_week=4,
+            max_consecutive_days=3,
+            templates=("P",),
+        ),
+    }
+    skills = [
+        ("voice",),
+        ("voice",),
+        ("chat",),
+        ("email",),
+        ("voice", "chat"),
+        ("voice", "email"),
+        ("chat",),
+        ("voice",),
+    ]
     kinds = ["FT", "FT", "FT", "FT", "FT", "FT", "PT", "PT"]
     agents = [Agent(f"A{i}", f"Agent {i}", "t", kinds[i], skills[i], 15.0 + i) for i in range(8)]
-    absences = (Absence("A1", _ts(2, 0), _ts(4, 0), "vacation"), Absence("A4", _ts(1, 9), _ts(1, 10), "training"))
-    prefs = (Preference("A0", START, "off", None, 3), Preference("A2", START + dt.timedelta(days=1), "on", "L", 2), Preference("A6", START + dt.timedelta(days=3), "on", None, 1))
-    cover = (ShiftCover(START + dt.timedelta(days=5), "E", 2, 5, 1), ShiftCover(START + dt.timedelta(days=6), "L", 1, 4, 0, "voice"))
-    previous = (PreviousShift("A0", START - dt.timedelta(days=1), "L", _ts(-1, 14), _ts(-1, 22)), PreviousShift("A3", START - dt.timedelta(days=1), "E", _ts(-1, 6), _ts(-1, 14)))
-    base = make(agents=agents, days=7, templates=templates, contracts=contracts, queues=QUEUES, weights=Weights(under_coverage=10, over_coverage=1, cost=0.01, preference=2, fairness=3))
-    return type(base)(base.grid, base.agents, base.contracts, base.templates, _demand(base.grid.n, seed), base.weights, absences, (), prefs, cover, previous)  # fmt: skip
+    absences = (
+        Absence("A1", _ts(2, 0), _ts(4, 0), "vacation"),
+        Absence("A4", _ts(1, 9), _ts(1, 10), "training"),
+    )
+    prefs = (
+        Preference("A0", START, "off", None, 3),
+        Preference("A2", START + dt.timedelta(days=1), "on", "L", 2),
+        Preference("A6", START + dt.timedelta(days=3), "on", None, 1),
+    )
+    cover = (
+        ShiftCover(START + dt.timedelta(days=5), "E", 2, 5, 1),
+        ShiftCover(START + dt.timedelta(days=6), "L", 1, 4, 0, "voice"),
+    )
+    previous = (
+        PreviousShift("A0", START - dt.timedelta(days=1), "L", _ts(-1, 14), _ts(-1, 22)),
+        PreviousShift("A3", START - dt.timedelta(days=1), "E", _ts(-1, 6), _ts(-1, 14)),
+    )
+    base = make(
+        agents=agents,
+        days=7,
+        templates=templates,
+        contracts=contracts,
+        queues=QUEUES,
+        weights=Weights(under_coverage=10, over_coverage=1, cost=0.01, preference=2, fairness=3),
+    )
+    return type(base)(
+        base.grid,
+        base.agents,
+        base.contracts,
+        base.templates,
+        _demand(base.grid.n, seed),
+        base.weights,
+        absences,
+        (),
+        prefs,
+        cover,
+        previous,
+    )
 
 
 def _start(rm) -> dict:
-    """A roster keeping every rule (the greedy start, each agent's week repaired by one best-response pass)."""
+    """A roster keeping every rule (the greedy start, each agent's week repaired by one
+    best-response pass).
+    """
     return best_response_hint(rm, 10.0, 0, start=greedy_hint(rm), max_passes=1)
 
 
 def _schedules(rm, agent: str) -> set[tuple[str | None, ...]]:
-    """Every schedule (variant id or None per day) CP-SAT accepts for ``agent`` under the hard rules alone."""
+    """Every schedule (variant id or None per day) CP-SAT accepts for ``agent`` under the hard rules
+    alone.
+    """
     model = rm.model.Clone()
     model.ClearObjective()
     keys = [k for k in rm.x if k[0] == agent]
@@ -104,14 +175,31 @@ def _schedules(rm, agent: str) -> set[tuple[str | None, ...]]:
 
 
 def test_agent_rules_accept_exactly_what_cp_sat_accepts():
-    """Brute force over every schedule of each full-time agent: AgentRules.ok == the CP-SAT model's hard rules."""
+    """Brute force over every schedule of each full-time agent: AgentRules.ok == the CP-SAT model's
+    hard rules.
+    """
     p = _rich()
     checked = 0
     for a in p.agents:
         if a.contract != "FT":
             continue  # the part-time week has 5^7 schedules: the full-time ones cover every rule
-        solo = Agent(a.id, a.name, a.team, a.contract, ("voice",))  # one skill: no free allocation variables to enumerate
-        one = type(p)(p.grid, (solo,), p.contracts, p.templates, Demand.empty(QUEUES, QUEUES, p.grid.n), Weights(0, 0, 0, 0, 0), p.absences, (), (), (), p.previous, break_plans=1)  # rules do not see break plans
+        solo = Agent(
+            a.id, a.name, a.team, a.contract, ("voice",)
+        )  # one skill: no free allocation variables to enumerate
+        one = type(p)(
+            p.grid,
+            (solo,),
+            p.contracts,
+            p.templates,
+            Demand.empty(QUEUES, QUEUES, p.grid.n),
+            Weights(0, 0, 0, 0, 0),
+            p.absences,
+            (),
+            (),
+            (),
+            p.previous,
+            break_plans=1,
+        )  # rules do not see break plans
         rm = build_model(one)
         st = Search(rm, {})
         i = 0
@@ -120,8 +208,11 @@ def test_agent_rules_accept_exactly_what_cp_sat_accepts():
         choices = [[OFF, *range(len(day))] for day in st.options[i]]
         for s in itertools.product(*choices):
             if rules.ok(list(s)):
-                accepted.add(tuple(None if k == OFF else st.options[i][d][k].key[2] for d, k in enumerate(s)))
-        # options banned by the previous roster are dropped from the search: CP-SAT must never use them either
+                accepted.add(
+                    tuple(None if k == OFF else st.options[i][d][k].key[2] for d, k in enumerate(s))
+                )
+        # options banned by the previous roster are dropped from the search: CP-SAT must never use
+        # them either
         assert accepted == _schedules(rm, a.id), a.id
         assert accepted, a.id
         checked += 1
@@ -130,7 +221,9 @@ def test_agent_rules_accept_exactly_what_cp_sat_accepts():
 
 @pytest.mark.parametrize("seed", [0, 1, 2])
 def test_objective_equals_cp_sat(seed):
-    """At random states of a search, its running objective equals the objective CP-SAT gives those shifts."""
+    """At random states of a search, its running objective equals the objective CP-SAT gives those
+    shifts.
+    """
     p = _rich(seed)
     rm = build_model(p)
     start = _start(rm)
@@ -145,7 +238,9 @@ def test_objective_equals_cp_sat(seed):
 
 
 def _brute_cost(tables, groups, counts, t):
-    """Cheapest allocation of each multi-skill group's ``counts`` over its queues at interval ``t`` (brute force)."""
+    """Cheapest allocation of each multi-skill group's ``counts`` over its queues at interval ``t``
+    (brute force).
+    """
     nq = len(tables)
     base = [0] * nq
     multi = []
@@ -155,7 +250,9 @@ def _brute_cost(tables, groups, counts, t):
         else:
             multi.append((g, c))
     best = None
-    splits = [[s for s in itertools.product(range(c + 1), repeat=len(g)) if sum(s) == c] for g, c in multi]
+    splits = [
+        [s for s in itertools.product(range(c + 1), repeat=len(g)) if sum(s) == c] for g, c in multi
+    ]
     for combo in itertools.product(*splits):
         cov = list(base)
         for (g, _), s in zip(multi, combo, strict=True):
@@ -167,7 +264,9 @@ def _brute_cost(tables, groups, counts, t):
 
 
 def test_allocation_stays_optimal():
-    """Random adds and removes over five skill groups: the incremental cost equals the brute-forced best allocation."""
+    """Random adds and removes over five skill groups: the incremental cost equals the brute-forced
+    best allocation.
+    """
     rng = random.Random(7)
     groups = [(0,), (1,), (2,), (0, 1), (0, 2), (1, 2)]
     cap = 12
@@ -176,7 +275,9 @@ def test_allocation_stays_optimal():
         rows = []
         for _t in range(4):
             r = rng.randrange(0, 6)
-            steps = sorted(rng.randrange(1, 50) for _ in range(r))[::-1]  # the last missing agent is the cheapest
+            steps = sorted(rng.randrange(1, 50) for _ in range(r))[
+                ::-1
+            ]  # the last missing agent is the cheapest
             row = []
             for c in range(cap + 2):
                 missing = max(r - c, 0)
@@ -218,7 +319,10 @@ def test_plan_with_search_keeps_every_rule():
     p = _rich(4)
     out = plan(p, SolveSettings(3.0, 1, 0, search_share=0.5))
     assert check_roster(p, out.roster.roster) == []
-    det = [plan(p, SolveSettings(2.0, 1, 0, deterministic=True, search_share=0.5)).result.objective for _ in range(2)]
+    det = [
+        plan(p, SolveSettings(2.0, 1, 0, deterministic=True, search_share=0.5)).result.objective
+        for _ in range(2)
+    ]
     assert det[0] == det[1]
 
 
@@ -231,7 +335,9 @@ def test_models_with_other_terms_are_not_searched():
 
 
 def test_chains_keep_the_best_and_repeat():
-    """A second chain (forked) never makes the result worse than the first alone, and fixed move budgets repeat."""
+    """A second chain (forked) never makes the result worse than the first alone, and fixed move
+    budgets repeat.
+    """
     rm = build_model(_rich(5))
     start = _start(rm)
     one = local_search(rm, start, 10.0, 0, max_moves=1500)

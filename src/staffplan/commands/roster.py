@@ -17,16 +17,67 @@ def _num(x: float | None) -> float | None:
 
 @click.command("roster")
 @click.argument("scenario", type=click.Path(dir_okay=False, path_type=Path))
-@click.option("--time-limit", type=float, default=None, help="Solver time limit [s] (wall clock; deterministic time with --deterministic). Default: the scenario's [solver] time_limit_s.")
-@click.option("--workers", type=int, default=None, help="CP-SAT search workers [threads]. Default: the scenario's [solver] workers.")
-@click.option("--seed", type=int, default=None, help="Random seed [integer]; same inputs and seed give the same roster.")
-@click.option("--requirements", "requirements_csv", type=click.Path(dir_okay=False, path_type=Path), default=None, help="Requirements CSV [agents per interval and queue] instead of the scenario's.")
-@click.option("--out", "out_dir", type=click.Path(file_okay=False, path_type=Path), default=None, help="Output folder [path] (default: out/roster next to the scenario).")
-@click.option("--json", "as_json", is_flag=True, help="Print one JSON object (status, objective, bound, gap, solve_seconds, week KPIs) on stdout.")
-@click.option("--deterministic", is_flag=True, help="Deterministic parallel search [flag]: same roster for the same seed on any machine load (slower).")
+@click.option(
+    "--time-limit",
+    type=float,
+    default=None,
+    help="Solver time limit [s] (wall clock; deterministic time with --deterministic). "
+    "Default: the scenario's [solver] time_limit_s.",
+)
+@click.option(
+    "--workers",
+    type=int,
+    default=None,
+    help="CP-SAT search workers [threads]. Default: the scenario's [solver] workers.",
+)
+@click.option(
+    "--seed",
+    type=int,
+    default=None,
+    help="Random seed [integer]; same inputs and seed give the same roster.",
+)
+@click.option(
+    "--requirements",
+    "requirements_csv",
+    type=click.Path(dir_okay=False, path_type=Path),
+    default=None,
+    help="Requirements CSV [agents per interval and queue] instead of the scenario's.",
+)
+@click.option(
+    "--out",
+    "out_dir",
+    type=click.Path(file_okay=False, path_type=Path),
+    default=None,
+    help="Output folder [path] (default: out/roster next to the scenario).",
+)
+@click.option(
+    "--json",
+    "as_json",
+    is_flag=True,
+    help="Print one JSON object (status, objective, bound, gap, solve_seconds, week KPIs) on "
+    "stdout.",
+)
+@click.option(
+    "--deterministic",
+    is_flag=True,
+    help="Deterministic parallel search [flag]: same roster for the same seed on any machine "
+    "load (slower).",
+)
 @click.option("--quiet", is_flag=True, help="No progress lines [flag].")
-def roster(scenario: Path, time_limit: float | None, workers: int | None, seed: int | None, requirements_csv: Path | None, out_dir: Path | None, as_json: bool, deterministic: bool, quiet: bool) -> None:
-    """Build a roster for SCENARIO and write roster.csv, coverage.csv, agents.csv, kpis.csv, roster.xlsx."""
+def roster(
+    scenario: Path,
+    time_limit: float | None,
+    workers: int | None,
+    seed: int | None,
+    requirements_csv: Path | None,
+    out_dir: Path | None,
+    as_json: bool,
+    deterministic: bool,
+    quiet: bool,
+) -> None:
+    """Build a roster for SCENARIO and write roster.csv, coverage.csv, agents.csv, kpis.csv,
+    roster.xlsx.
+    """
     from staffplan.evaluate.kpis import roster_kpis
     from staffplan.io.atomic import write_csv, write_json
     from staffplan.report.xlsx import grid_frame, write_roster_xlsx
@@ -39,22 +90,49 @@ def roster(scenario: Path, time_limit: float | None, workers: int | None, seed: 
     limit = sc.solver.time_limit_s if time_limit is None else time_limit
     n_workers = sc.solver.workers if workers is None else workers
     if not limit > 0:
-        raise InputError("bad time limit", column="--time-limit", expected="seconds > 0", found=limit)
+        raise InputError(
+            "bad time limit", column="--time-limit", expected="seconds > 0", found=limit
+        )
     if n_workers < 1:
-        raise InputError("bad worker count", column="--workers", expected="a whole number >= 1", found=n_workers)
+        raise InputError(
+            "bad worker count", column="--workers", expected="a whole number >= 1", found=n_workers
+        )
     req = read_requirements(requirements_csv, sc.grid) if requirements_csv is not None else None
     try:
         problem = load_problem(sc, req)
     except ImportError as exc:
-        raise ScenarioError(f"cannot compute requirements from the forecast ({exc})", file=sc.path, key="data.requirements", hint="give a requirements CSV under [data] or with --requirements") from None
-    settings = SolveSettings(float(limit), int(n_workers), int(sc.solver.seed if seed is None else seed), deterministic=deterministic, lp_bound=sc.solver.lp_bound, improve_share=float(sc.solver.improve_share), search_share=float(sc.solver.search_share), lns_share=float(sc.solver.lns_share), colgen_share=float(sc.solver.colgen_share))
+        raise ScenarioError(
+            f"cannot compute requirements from the forecast ({exc})",
+            file=sc.path,
+            key="data.requirements",
+            hint="give a requirements CSV under [data] or with --requirements",
+        ) from None
+    settings = SolveSettings(
+        float(limit),
+        int(n_workers),
+        int(sc.solver.seed if seed is None else seed),
+        deterministic=deterministic,
+        lp_bound=sc.solver.lp_bound,
+        improve_share=float(sc.solver.improve_share),
+        search_share=float(sc.solver.search_share),
+        lns_share=float(sc.solver.lns_share),
+        colgen_share=float(sc.solver.colgen_share),
+    )
 
     def progress(elapsed: float, obj: float, bound: float, gap: float) -> None:
-        click.echo(f"  {elapsed:7.2f} s  objective {obj:14.2f}  bound {bound:14.2f}  gap {gap:7.2%}", err=True)
+        click.echo(
+            f"  {elapsed:7.2f} s  objective {obj:14.2f}  bound {bound:14.2f}  gap {gap:7.2%}",
+            err=True,
+        )
 
     show = sc.solver.log_progress and not quiet
     if show:
-        click.echo(f"roster: {len(problem.agents)} agents, {problem.grid.days} days, {len(problem.variants)} shift variants; solving for up to {limit:g} s on {n_workers} worker(s)", err=True)
+        click.echo(
+            f"roster: {len(problem.agents)} agents, {problem.grid.days} days, "
+            f"{len(problem.variants)} shift variants; solving for up to "
+            f"{limit:g} s on {n_workers} worker(s)",
+            err=True,
+        )
     outcome = plan(problem, settings, progress if show else None)
     res, ro = outcome.result, outcome.roster
     out = out_dir if out_dir is not None else sc.folder / "out" / "roster"
@@ -68,7 +146,12 @@ def roster(scenario: Path, time_limit: float | None, workers: int | None, seed: 
         write_csv(out / "kpis.csv", per)
         write_csv(out / "kpis_week.csv", week)
     absent = _absence_cells(problem)
-    write_roster_xlsx(out / "roster.xlsx", grid_frame(ro.roster, ro.agents, problem.grid.dates(), absent), ro.coverage, week)
+    write_roster_xlsx(
+        out / "roster.xlsx",
+        grid_frame(ro.roster, ro.agents, problem.grid.dates(), absent),
+        ro.coverage,
+        week,
+    )
     short = ro.coverage[ro.coverage["difference"] < 0]
     doc = {
         "status": res.status,
@@ -81,7 +164,12 @@ def roster(scenario: Path, time_limit: float | None, workers: int | None, seed: 
         "shifts": len(ro.roster),
         "paid_hours": round(float(ro.roster["paid_minutes"].sum()) / 60.0, 2),
         "under_covered_agent_intervals": int(-short["difference"].sum()),
-        "week_kpis": [] if week is None else [{k: (_num(v) if isinstance(v, float) else v) for k, v in r.items()} for r in week.to_dict("records")],
+        "week_kpis": []
+        if week is None
+        else [
+            {k: (_num(v) if isinstance(v, float) else v) for k, v in r.items()}
+            for r in week.to_dict("records")
+        ],
         "notes": list(outcome.notes),
         "out": str(out),
     }
@@ -91,11 +179,21 @@ def roster(scenario: Path, time_limit: float | None, workers: int | None, seed: 
         return
     bound = "unknown" if res.bound is None else f"{res.bound:.2f}"
     gap = "unknown" if res.gap is None else f"{res.gap:.2%}"
-    click.echo(f"status {res.status}: objective {res.objective:.2f}, bound {bound}, gap {gap}, solved in {res.solve_seconds:.1f} s")
-    click.echo(f"{doc['shifts']} shifts for {doc['agents_rostered']} agents, {doc['paid_hours']:.1f} paid hours; {doc['under_covered_agent_intervals']} under-covered agent-intervals")
+    click.echo(
+        f"status {res.status}: objective {res.objective:.2f}, bound {bound}, gap {gap}, solved "
+        f"in {res.solve_seconds:.1f} s"
+    )
+    click.echo(
+        f"{doc['shifts']} shifts for {doc['agents_rostered']} agents, {doc['paid_hours']:.1f} "
+        f"paid hours; {doc['under_covered_agent_intervals']} under-covered "
+        "agent-intervals"
+    )
     if week is not None:
         for r in week.itertuples(index=False):
-            click.echo(f"  {r.queue:8s} volume {r.volume:9.0f}  service level {r.service_level:6.1%}  ASA {r.asa_s:7.1f} s  occupancy {r.occupancy:6.1%}")
+            click.echo(
+                f"  {r.queue:8s} volume {r.volume:9.0f}  service level {r.service_level:6.1%}  "
+                f"ASA {r.asa_s:7.1f} s  occupancy {r.occupancy:6.1%}"
+            )
     for note in outcome.notes:
         click.echo(f"note: {note}")
     click.echo(f"wrote {out}")

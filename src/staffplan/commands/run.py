@@ -17,19 +17,36 @@ def _default_out(name: str) -> Path:
     return Path("out") / name
 
 
-def _settings_key(time_limit: float | None, workers: int | None, seed: int | None, simulate: bool) -> dict[str, Any]:
+def _settings_key(
+    time_limit: float | None, workers: int | None, seed: int | None, simulate: bool
+) -> dict[str, Any]:
     return {"time_limit": time_limit, "workers": workers, "seed": seed, "simulate": simulate}
 
 
 def _check_limits(time_limit: float | None, workers: int | None) -> None:
     if time_limit is not None and not time_limit > 0:
-        raise InputError("bad time limit", column="--time-limit", expected="seconds > 0", found=time_limit)
+        raise InputError(
+            "bad time limit", column="--time-limit", expected="seconds > 0", found=time_limit
+        )
     if workers is not None and workers < 1:
-        raise InputError("bad worker count", column="--workers", expected="a whole number >= 1", found=workers)
+        raise InputError(
+            "bad worker count", column="--workers", expected="a whole number >= 1", found=workers
+        )
 
 
-def run_one(path: str, out: str | None, time_limit: float | None, workers: int | None, seed: int | None, simulate: bool, reuse: bool, quiet: bool) -> dict[str, Any]:
-    """Run (or reuse) one scenario and write its outputs; returns its summary (picklable, for a process pool)."""
+def run_one(
+    path: str,
+    out: str | None,
+    time_limit: float | None,
+    workers: int | None,
+    seed: int | None,
+    simulate: bool,
+    reuse: bool,
+    quiet: bool,
+) -> dict[str, Any]:
+    """Run (or reuse) one scenario and write its outputs; returns its summary (picklable, for a
+    process pool).
+    """
     from staffplan.io.atomic import write_json
     from staffplan.pipeline import fingerprint, run, write_outputs
     from staffplan.scenario import load
@@ -43,7 +60,11 @@ def run_one(path: str, out: str | None, time_limit: float | None, workers: int |
             cached = json.loads(cache.read_text(encoding="utf-8"))
         except (OSError, ValueError):
             cached = {}
-        if cached.get("cache_key") == key and (folder / "coverage.csv").exists() and (folder / "kpis.csv").exists():
+        if (
+            cached.get("cache_key") == key
+            and (folder / "coverage.csv").exists()
+            and (folder / "kpis.csv").exists()
+        ):
             if not quiet:
                 click.echo(f"{sc.name}: inputs unchanged, reusing {folder}", err=True)
             return {**cached, "out": str(folder), "reused": True}
@@ -52,18 +73,47 @@ def run_one(path: str, out: str | None, time_limit: float | None, workers: int |
         if not quiet:
             click.echo(f"{sc.name}: {line}", err=True)
 
-    result = run(sc, time_limit_s=time_limit, workers=workers, seed=seed, simulate=simulate, echo=echo)
+    result = run(
+        sc, time_limit_s=time_limit, workers=workers, seed=seed, simulate=simulate, echo=echo
+    )
     write_outputs(result, folder)
-    summary = {**result.summary, "stage_seconds": dict(result.stage_seconds), "cache_key": key, "out": str(folder), "reused": False}
+    summary = {
+        **result.summary,
+        "stage_seconds": dict(result.stage_seconds),
+        "cache_key": key,
+        "out": str(folder),
+        "reused": False,
+    }
     write_json(cache, summary)
     return summary
 
 
 SHARED_OPTIONS = [
-    click.option("--time-limit", type=float, default=None, help="Roster solver time limit per scenario [s]. Default: the scenario's [solver] time_limit_s."),
-    click.option("--workers", type=int, default=None, help="CP-SAT search workers per scenario [threads]. Default: the scenario's [solver] workers."),
-    click.option("--seed", type=int, default=None, help="Random seed [integer]. Default: the scenario's [solver] seed."),
-    click.option("--simulate", is_flag=True, help="Add a discrete-event simulation of the roster to the KPIs and report [flag]."),
+    click.option(
+        "--time-limit",
+        type=float,
+        default=None,
+        help="Roster solver time limit per scenario [s]. Default: the scenario's [solver] "
+        "time_limit_s.",
+    ),
+    click.option(
+        "--workers",
+        type=int,
+        default=None,
+        help="CP-SAT search workers per scenario [threads]. Default: the scenario's [solver] "
+        "workers.",
+    ),
+    click.option(
+        "--seed",
+        type=int,
+        default=None,
+        help="Random seed [integer]. Default: the scenario's [solver] seed.",
+    ),
+    click.option(
+        "--simulate",
+        is_flag=True,
+        help="Add a discrete-event simulation of the roster to the KPIs and report [flag].",
+    ),
     click.option("--quiet", is_flag=True, help="No progress lines [flag]."),
 ]
 
@@ -84,10 +134,27 @@ def _fmt(v: Any, unit: str) -> str:
 
 @click.command("run")
 @click.argument("scenario", type=click.Path(dir_okay=False, path_type=Path))
-@click.option("--out", "out_dir", type=click.Path(file_okay=False, path_type=Path), default=None, help="Output folder [path]. Default: out/<scenario name>/.")
+@click.option(
+    "--out",
+    "out_dir",
+    type=click.Path(file_okay=False, path_type=Path),
+    default=None,
+    help="Output folder [path]. Default: out/<scenario name>/.",
+)
 @shared
-@click.option("--json", "as_json", is_flag=True, help="Print the run's summary as one JSON object on stdout.")
-def run(scenario: Path, out_dir: Path | None, time_limit: float | None, workers: int | None, seed: int | None, simulate: bool, quiet: bool, as_json: bool) -> None:
+@click.option(
+    "--json", "as_json", is_flag=True, help="Print the run's summary as one JSON object on stdout."
+)
+def run(
+    scenario: Path,
+    out_dir: Path | None,
+    time_limit: float | None,
+    workers: int | None,
+    seed: int | None,
+    simulate: bool,
+    quiet: bool,
+    as_json: bool,
+) -> None:
     """Forecast, requirements, roster, KPIs and report for SCENARIO, in one go.
 
     Writes forecast.csv, requirements.csv, roster.csv, coverage.csv, agents.csv,
@@ -97,25 +164,65 @@ def run(scenario: Path, out_dir: Path | None, time_limit: float | None, workers:
     from staffplan.pipeline import COMPARE_METRICS
 
     _check_limits(time_limit, workers)
-    s = run_one(str(scenario), str(out_dir) if out_dir else None, time_limit, workers, seed, simulate, False, quiet)
+    s = run_one(
+        str(scenario),
+        str(out_dir) if out_dir else None,
+        time_limit,
+        workers,
+        seed,
+        simulate,
+        False,
+        quiet,
+    )
     if as_json:
         click.echo(json.dumps(s))
         return
-    click.echo(f"{s['scenario']}: {s['status']}, objective {s['objective']}, gap {_fmt(s['gap'], 'fraction')}")
+    click.echo(
+        f"{s['scenario']}: {s['status']}, objective {s['objective']}, gap "
+        f"{_fmt(s['gap'], 'fraction')}"
+    )
     for key, label, unit, _ in COMPARE_METRICS:
-        click.echo(f"  {label:<34} {_fmt(s.get(key), unit):>12} {'' if unit in ('fraction', 'FTE') else unit}")
+        click.echo(
+            f"  {label:<34} {_fmt(s.get(key), unit):>12} "
+            f"{'' if unit in ('fraction', 'FTE') else unit}"
+        )
     for note in s["notes"][:8]:
         click.echo(f"note: {note}")
     click.echo(f"wrote {s['out']} (open report.html)")
 
 
 @click.command("compare")
-@click.argument("scenarios", nargs=-1, required=True, type=click.Path(dir_okay=False, path_type=Path))
-@click.option("--out", "out_dir", type=click.Path(file_okay=False, path_type=Path), default=Path("out") / "compare", help="Folder for comparison.csv and comparison.html [path]; each scenario's own outputs go to out/<name>/.")
-@click.option("--rerun", is_flag=True, help="Run every scenario again even if cached results match its inputs [flag].")
+@click.argument(
+    "scenarios", nargs=-1, required=True, type=click.Path(dir_okay=False, path_type=Path)
+)
+@click.option(
+    "--out",
+    "out_dir",
+    type=click.Path(file_okay=False, path_type=Path),
+    default=Path("out") / "compare",
+    help="Folder for comparison.csv and comparison.html [path]; each scenario's own outputs go "
+    "to out/<name>/.",
+)
+@click.option(
+    "--rerun",
+    is_flag=True,
+    help="Run every scenario again even if cached results match its inputs [flag].",
+)
 @shared
-@click.option("--json", "as_json", is_flag=True, help="Print the comparison as one JSON object on stdout.")
-def compare(scenarios: tuple[Path, ...], out_dir: Path, rerun: bool, time_limit: float | None, workers: int | None, seed: int | None, simulate: bool, quiet: bool, as_json: bool) -> None:
+@click.option(
+    "--json", "as_json", is_flag=True, help="Print the comparison as one JSON object on stdout."
+)
+def compare(
+    scenarios: tuple[Path, ...],
+    out_dir: Path,
+    rerun: bool,
+    time_limit: float | None,
+    workers: int | None,
+    seed: int | None,
+    simulate: bool,
+    quiet: bool,
+    as_json: bool,
+) -> None:
     """Run (or reuse cached runs of) several SCENARIOS and lay their KPIs side by side.
 
     The first scenario is the baseline: the table shows each other scenario's
@@ -133,10 +240,17 @@ def compare(scenarios: tuple[Path, ...], out_dir: Path, rerun: bool, time_limit:
     loaded = [load(p) for p in scenarios]  # validate all before running any
     names = [s.name for s in loaded]
     if len(set(names)) != len(names):
-        raise InputError("two scenarios share a name", expected="distinct scenario names (outputs go to out/<name>/)", found=", ".join(names), hint="set name = \"...\" in one of the files")
+        raise InputError(
+            "two scenarios share a name",
+            expected="distinct scenario names (outputs go to out/<name>/)",
+            found=", ".join(names),
+            hint='set name = "..." in one of the files',
+        )
     per_solve = workers or max(s.solver.workers for s in loaded)
     pool = max(1, min(len(loaded), (os.cpu_count() or 1) // per_solve))
-    args = [(str(p), None, time_limit, workers, seed, simulate, not rerun, quiet) for p in scenarios]
+    args = [
+        (str(p), None, time_limit, workers, seed, simulate, not rerun, quiet) for p in scenarios
+    ]
     if pool > 1:
         with ProcessPoolExecutor(max_workers=pool) as ex:
             summaries = list(ex.map(run_one, *zip(*args, strict=True)))
@@ -149,14 +263,24 @@ def compare(scenarios: tuple[Path, ...], out_dir: Path, rerun: bool, time_limit:
         folder = Path(s["out"])
         coverage[s["scenario"]] = pd.read_csv(folder / "coverage.csv")
         service[s["scenario"]] = pd.read_csv(folder / "kpis.csv")
-    write_text(out_dir / "comparison.html", render_comparison(table, coverage, service, title="staffplan — scenario comparison"))
+    write_text(
+        out_dir / "comparison.html",
+        render_comparison(table, coverage, service, title="staffplan — scenario comparison"),
+    )
     if as_json:
-        click.echo(json.dumps({"scenarios": summaries, "table": json.loads(table.to_json(orient="records"))}))
+        click.echo(
+            json.dumps(
+                {"scenarios": summaries, "table": json.loads(table.to_json(orient="records"))}
+            )
+        )
         return
     units = dict(zip(table["metric"], table["unit"], strict=True))
     head = ["metric", *names, *[f"Δ {n}" for n in names[1:]]]
     width = max(12, *(len(h) + 2 for h in head[1:]))
     click.echo(f"{'metric':<34}" + "".join(f"{h:>{width}}" for h in head[1:]))
     for r in table.to_dict("records"):
-        click.echo(f"{r['metric']:<34}" + "".join(f"{_fmt(r[h], units[r['metric']]):>{width}}" for h in head[1:]))
+        click.echo(
+            f"{r['metric']:<34}"
+            + "".join(f"{_fmt(r[h], units[r['metric']]):>{width}}" for h in head[1:])
+        )
     click.echo(f"wrote {out_dir / 'comparison.csv'} and {out_dir / 'comparison.html'}")

@@ -49,7 +49,9 @@ def interval_kpis(
         keep = (v > 0) & (a > 0)
         if not keep.any():
             continue
-        k = kpi_fn(v[keep], a[keep], interval_min, np.asarray(agents[q], dtype=float)[keep], targets[q])
+        k = kpi_fn(
+            v[keep], a[keep], interval_min, np.asarray(agents[q], dtype=float)[keep], targets[q]
+        )
         frame = pd.DataFrame(
             {
                 "interval_start": np.asarray(interval_start, dtype=object)[keep],
@@ -63,12 +65,16 @@ def interval_kpis(
             frame[m] = np.asarray(k[m], dtype=float) if m in k else np.nan
         parts.append(frame)
     if not parts:
-        return pd.DataFrame(columns=["interval_start", "queue", "volume", "aht_seconds", "agents", *METRICS])
+        return pd.DataFrame(
+            columns=["interval_start", "queue", "volume", "aht_seconds", "agents", *METRICS]
+        )
     return pd.concat(parts, ignore_index=True)
 
 
 def week_kpis(per_interval: pd.DataFrame, interval_min: int) -> pd.DataFrame:
-    """One row per queue plus ``all``: volume-weighted service level, ASA [s], abandonment; occupancy weighted by agents; agent_hours [h]."""
+    """One row per queue plus ``all``: volume-weighted service level, ASA [s], abandonment;
+    occupancy weighted by agents; agent_hours [h].
+    """
     rows = []
     for name, g in [*per_interval.groupby("queue", sort=False), ("all", per_interval)]:
         vol = g["volume"].to_numpy(dtype=float)
@@ -77,18 +83,40 @@ def week_kpis(per_interval: pd.DataFrame, interval_min: int) -> pd.DataFrame:
         for m in ("service_level", "asa_s", "p_wait", "abandon_rate"):
             vals = g[m].to_numpy(dtype=float)
             ok = np.isfinite(vals)
-            row[m] = float((vals[ok] * vol[ok]).sum() / vol[ok].sum()) if ok.any() and vol[ok].sum() > 0 else float("nan")
+            row[m] = (
+                float((vals[ok] * vol[ok]).sum() / vol[ok].sum())
+                if ok.any() and vol[ok].sum() > 0
+                else float("nan")
+            )
         agents = g["agents"].to_numpy(dtype=float)
         occ = g["occupancy"].to_numpy(dtype=float)
         ok = np.isfinite(occ) & (agents > 0)
-        row["occupancy"] = float((occ[ok] * agents[ok]).sum() / agents[ok].sum()) if ok.any() else float("nan")
+        row["occupancy"] = (
+            float((occ[ok] * agents[ok]).sum() / agents[ok].sum()) if ok.any() else float("nan")
+        )
         row["agent_hours"] = float(agents.sum()) * interval_min / 60.0
         rows.append(row)
-    return pd.DataFrame(rows, columns=["queue", "volume", "service_level", "asa_s", "p_wait", "abandon_rate", "occupancy", "agent_hours"])
+    return pd.DataFrame(
+        rows,
+        columns=[
+            "queue",
+            "volume",
+            "service_level",
+            "asa_s",
+            "p_wait",
+            "abandon_rate",
+            "occupancy",
+            "agent_hours",
+        ],
+    )
 
 
-def roster_kpis(problem: object, allocation: np.ndarray, scenario: object) -> tuple[pd.DataFrame, pd.DataFrame] | None:
-    """(per-interval, week) KPIs of a roster's allocation, or None without volumes or the queueing core."""
+def roster_kpis(
+    problem: object, allocation: np.ndarray, scenario: object
+) -> tuple[pd.DataFrame, pd.DataFrame] | None:
+    """(per-interval, week) KPIs of a roster's allocation, or None without volumes or the queueing
+    core.
+    """
     kfn = queueing_kpis()
     dem = problem.demand  # type: ignore[attr-defined]
     if kfn is None or dem.volume is None or scenario is None:
@@ -100,5 +128,7 @@ def roster_kpis(problem: object, allocation: np.ndarray, scenario: object) -> tu
     grid = problem.grid  # type: ignore[attr-defined]
     starts = [t.isoformat() for t in grid.starts]
     vol = np.where(np.array(realtime)[:, None], dem.volume, np.nan)
-    per = interval_kpis(starts, dem.queues, vol, dem.aht_s, allocation, grid.interval_min, targets, kfn)
+    per = interval_kpis(
+        starts, dem.queues, vol, dem.aht_s, allocation, grid.interval_min, targets, kfn
+    )
     return per, week_kpis(per, grid.interval_min)

@@ -25,7 +25,9 @@ PROMISE_COLUMNS = ("service_level", "asa_s", "abandon_rate", "occupancy")
 
 
 def queueing_available() -> bool:
-    """True when the queueing core (``staffplan.queueing``) provides ``kpis`` and ``target_for_queue``."""
+    """True when the queueing core (``staffplan.queueing``) provides ``kpis`` and
+    ``target_for_queue``.
+    """
     try:
         mod = importlib.import_module("staffplan.queueing")
     except ImportError:
@@ -33,7 +35,13 @@ def queueing_available() -> bool:
     return hasattr(mod, "kpis") and hasattr(mod, "target_for_queue")
 
 
-def promise_from_queueing(arrivals: np.ndarray, aht_s: np.ndarray, interval_min: int, agents_q: np.ndarray, queues: Sequence[Queue]) -> pd.DataFrame:
+def promise_from_queueing(
+    arrivals: np.ndarray,
+    aht_s: np.ndarray,
+    interval_min: int,
+    agents_q: np.ndarray,
+    queues: Sequence[Queue],
+) -> pd.DataFrame:
     """Queueing-model KPIs per interval × queue for the given agents.
 
     ``arrivals`` [contacts], ``aht_s`` [s], ``agents_q`` [agents] are
@@ -46,7 +54,13 @@ def promise_from_queueing(arrivals: np.ndarray, aht_s: np.ndarray, interval_min:
     frames = []
     nt = arrivals.shape[1]
     for k, q in enumerate(queues):
-        got = kpis(arrivals[k], aht_s[k], interval_min, np.rint(agents_q[k]).astype(np.int64), target_for_queue(q))
+        got = kpis(
+            arrivals[k],
+            aht_s[k],
+            interval_min,
+            np.rint(agents_q[k]).astype(np.int64),
+            target_for_queue(q),
+        )
         frame = pd.DataFrame({"interval": np.arange(nt), "queue": q.name})
         for c in PROMISE_COLUMNS:
             frame[f"promised_{c}"] = np.asarray(got[c], dtype=np.float64) if c in got else np.nan
@@ -55,7 +69,8 @@ def promise_from_queueing(arrivals: np.ndarray, aht_s: np.ndarray, interval_min:
 
 
 def compare(intervals: pd.DataFrame, promise: pd.DataFrame, threshold: float) -> pd.DataFrame:
-    """``intervals`` (simulated) joined with ``promise`` on interval and queue, plus differences and ``flagged``.
+    """``intervals`` (simulated) joined with ``promise`` on interval and queue, plus differences and
+    ``flagged``.
 
     Adds ``service_level_diff`` and ``abandon_rate_diff`` (simulated minus
     promised [fraction]) and ``flagged`` (bool; rule in the module docstring).
@@ -65,13 +80,18 @@ def compare(intervals: pd.DataFrame, promise: pd.DataFrame, threshold: float) ->
     out["abandon_rate_diff"] = out["abandon_rate"] - out["promised_abandon_rate"]
     sl_ci = out["service_level_ci"].fillna(0.0) if "service_level_ci" in out else 0.0
     ab_ci = out["abandon_rate_ci"].fillna(0.0) if "abandon_rate_ci" in out else 0.0
-    big = (out["service_level_diff"].abs() - sl_ci > threshold) | (out["abandon_rate_diff"].abs() - ab_ci > threshold)
+    big = (out["service_level_diff"].abs() - sl_ci > threshold) | (
+        out["abandon_rate_diff"].abs() - ab_ci > threshold
+    )
     out["flagged"] = (out["offered"] > 0) & big.fillna(False).astype(bool)
     return out
 
 
-def promise_week(promise: pd.DataFrame, arrivals: np.ndarray, queues: Sequence[str]) -> pd.DataFrame:
-    """Week promise per queue: each promised KPI averaged over intervals weighted by expected contacts.
+def promise_week(
+    promise: pd.DataFrame, arrivals: np.ndarray, queues: Sequence[str]
+) -> pd.DataFrame:
+    """Week promise per queue: each promised KPI averaged over intervals weighted by expected
+    contacts.
 
     ``arrivals`` (n_queues, n_intervals) [contacts] in the order of ``queues``.
     """
@@ -83,6 +103,8 @@ def promise_week(promise: pd.DataFrame, arrivals: np.ndarray, queues: Sequence[s
         for c in PROMISE_COLUMNS:
             v = p[f"promised_{c}"].to_numpy(dtype=np.float64)
             ok = ~np.isnan(v) & (w > 0)
-            row[f"promised_{c}"] = float((v[ok] * w[ok]).sum() / w[ok].sum()) if ok.any() else float("nan")
+            row[f"promised_{c}"] = (
+                float((v[ok] * w[ok]).sum() / w[ok].sum()) if ok.any() else float("nan")
+            )
         rows.append(row)
     return pd.DataFrame(rows)

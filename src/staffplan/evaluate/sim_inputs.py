@@ -1,4 +1,5 @@
-"""Simulation inputs from a scenario's files: forecast arrays, roster on-phone matrix, skills, queue settings.
+"""Simulation inputs from a scenario's files: forecast arrays, roster on-phone matrix, skills, queue
+settings.
 
 The on-phone matrix is the roster engine's
 :func:`staffplan.roster.extract.on_phone_matrix` (an interval counts when it
@@ -34,19 +35,41 @@ SIMULATE_SPEC: Spec = {
     "seed": ((int,), 0, "random seed (whole number)"),
     "workers": ((int,), 2, "processes for replications (whole number >= 1)"),
     "handle": ((str,), "exponential", "exponential or lognormal"),
-    "handle_cv": ((float, int), 1.0, "coefficient of variation of handle time (> 0; lognormal only)"),
-    "dispersion": ((float, int), 0.0, "arrival over-dispersion d >= 0: variance = mean + d * mean^2"),
-    "threshold": ((float, int), 0.1, "flag intervals whose simulated and promised service level or abandonment differ by more than this fraction"),
-    "patience": ((str,), "configured", "configured (each queue's patience_s) or history (estimate it from the history for queues without patience_s)"),
+    "handle_cv": (
+        (float, int),
+        1.0,
+        "coefficient of variation of handle time (> 0; lognormal only)",
+    ),
+    "dispersion": (
+        (float, int),
+        0.0,
+        "arrival over-dispersion d >= 0: variance = mean + d * mean^2",
+    ),
+    "threshold": (
+        (float, int),
+        0.1,
+        "flag intervals whose simulated and promised service level or abandonment differ by "
+        "more than this fraction",
+    ),
+    "patience": (
+        (str,),
+        "configured",
+        "configured (each queue's patience_s) or history (estimate it from the history for "
+        "queues without patience_s)",
+    ),
 }
 PATIENCE_SOURCES = ("configured", "history")
 
-_BREAK = re.compile(r"^\s*(?P<name>.*?)\s*(?P<a>\d{1,2}):(?P<am>\d\d)\s*-\s*(?P<b>\d{1,2}):(?P<bm>\d\d)\s*$")
+_BREAK = re.compile(
+    r"^\s*(?P<name>.*?)\s*(?P<a>\d{1,2}):(?P<am>\d\d)\s*-\s*(?P<b>\d{1,2}):(?P<bm>\d\d)\s*$"
+)
 
 
 @dataclass(frozen=True)
 class RosterArrays:
-    """Agents in id order, their on-phone matrix (n_agents, n_intervals) and skill priorities (n_agents, n_queues)."""
+    """Agents in id order, their on-phone matrix (n_agents, n_intervals) and skill priorities
+    (n_agents, n_queues).
+    """
 
     agent_ids: tuple[str, ...]
     on_phone: np.ndarray
@@ -57,21 +80,57 @@ def simulate_settings(scenario: Scenario) -> dict[str, Any]:
     """The validated ``[simulate]`` table of a scenario, defaults filled."""
     t = check_table(scenario.section("simulate"), SIMULATE_SPEC, file=scenario.path, key="simulate")
     if t["handle"] not in HANDLE_DISTRIBUTIONS:
-        raise ScenarioError("unknown handle-time distribution", file=scenario.path, key="simulate.handle", expected=" or ".join(HANDLE_DISTRIBUTIONS), found=t["handle"])
+        raise ScenarioError(
+            "unknown handle-time distribution",
+            file=scenario.path,
+            key="simulate.handle",
+            expected=" or ".join(HANDLE_DISTRIBUTIONS),
+            found=t["handle"],
+        )
     for k in ("replications", "workers"):
         if t[k] < 1:
-            raise ScenarioError("value out of range", file=scenario.path, key=f"simulate.{k}", expected="a whole number >= 1", found=t[k])
+            raise ScenarioError(
+                "value out of range",
+                file=scenario.path,
+                key=f"simulate.{k}",
+                expected="a whole number >= 1",
+                found=t[k],
+            )
     if not t["handle_cv"] > 0:
-        raise ScenarioError("value out of range", file=scenario.path, key="simulate.handle_cv", expected="a number > 0", found=t["handle_cv"])
+        raise ScenarioError(
+            "value out of range",
+            file=scenario.path,
+            key="simulate.handle_cv",
+            expected="a number > 0",
+            found=t["handle_cv"],
+        )
     for k in ("dispersion", "threshold"):
         if t[k] < 0:
-            raise ScenarioError("value out of range", file=scenario.path, key=f"simulate.{k}", expected="a number >= 0", found=t[k])
+            raise ScenarioError(
+                "value out of range",
+                file=scenario.path,
+                key=f"simulate.{k}",
+                expected="a number >= 0",
+                found=t[k],
+            )
     if t["patience"] not in PATIENCE_SOURCES:
-        raise ScenarioError("unknown patience source", file=scenario.path, key="simulate.patience", expected=" or ".join(f'"{x}"' for x in PATIENCE_SOURCES), found=t["patience"], hint='"history" needs a per-contact history with abandoned and wait_seconds columns')
+        raise ScenarioError(
+            "unknown patience source",
+            file=scenario.path,
+            key="simulate.patience",
+            expected=" or ".join(f'"{x}"' for x in PATIENCE_SOURCES),
+            found=t["patience"],
+            hint='"history" needs a per-contact history with abandoned and wait_seconds columns',
+        )
     return t
 
 
-def history_patience(queues: Sequence[Queue], patience: Mapping[str, PatienceSummary] | None, *, source: str | Path | None = None) -> tuple[dict[str, float | None], tuple[str, ...]]:
+def history_patience(
+    queues: Sequence[Queue],
+    patience: Mapping[str, PatienceSummary] | None,
+    *,
+    source: str | Path | None = None,
+) -> tuple[dict[str, float | None], tuple[str, ...]]:
     """Mean patience [s] estimated from history for the queues without ``patience_s``.
 
     Returns ``{queue name: mean patience [s] or None}`` (None = infinite: no
@@ -85,19 +144,37 @@ def history_patience(queues: Sequence[Queue], patience: Mapping[str, PatienceSum
     if not todo:
         return {}, ()
     if patience is None:
-        raise InputError("history has no patience data", file=source, column="abandoned/wait_seconds", expected="a per-contact history with abandoned and wait_seconds columns", found="per-interval history or a missing column", hint='set patience_s on the queues, or [simulate] patience = "configured"')
+        raise InputError(
+            "history has no patience data",
+            file=source,
+            column="abandoned/wait_seconds",
+            expected="a per-contact history with abandoned and wait_seconds columns",
+            found="per-interval history or a missing column",
+            hint='set patience_s on the queues, or [simulate] patience = "configured"',
+        )
     out: dict[str, float | None] = {}
     notes: list[str] = []
     for q in todo:
         hname = q.history_name or q.name
         if hname not in patience:
-            raise InputError("no history for queue", file=source, column="queue", expected=f"rows for queue '{hname}'", found=", ".join(sorted(patience)), hint="set history_name or patience_s on the queue")
+            raise InputError(
+                "no history for queue",
+                file=source,
+                column="queue",
+                expected=f"rows for queue '{hname}'",
+                found=", ".join(sorted(patience)),
+                hint="set history_name or patience_s on the queue",
+            )
         mean = patience[hname].mean_patience_s
         if np.isfinite(mean) and mean > 0:
             out[q.name] = float(mean)
         else:
             out[q.name] = None
-            notes.append(f"queue {q.name}: no abandonments with a positive wait in history ({patience[hname].contacts} contacts with a known wait), so no finite patience estimate; simulated with infinite patience")
+            notes.append(
+                f"queue {q.name}: no abandonments with a positive wait in history "
+                f"({patience[hname].contacts} contacts with a known wait), so no "
+                "finite patience estimate; simulated with infinite patience"
+            )
     return out, tuple(notes)
 
 
@@ -119,7 +196,9 @@ def queue_settings(queue: Queue, handle: str = "exponential", handle_cv: float =
     return QueueSim(queue.name, queue.channel, within, queue.patience_s, conc, handle, handle_cv)
 
 
-def forecast_arrays(forecast: pd.DataFrame, grid: TimeGrid, queues: Sequence[str]) -> tuple[np.ndarray, np.ndarray]:
+def forecast_arrays(
+    forecast: pd.DataFrame, grid: TimeGrid, queues: Sequence[str]
+) -> tuple[np.ndarray, np.ndarray]:
     """Expected contacts [contacts] and AHT [s] as (n_queues, n_intervals) arrays on ``grid``.
 
     ``forecast`` has columns ``interval_start`` (tz-aware), ``queue``,
@@ -150,8 +229,12 @@ def _queue_lookup(queues: Sequence[Queue]) -> Mapping[str, list[int]]:
     return out
 
 
-def roster_arrays(roster: pd.DataFrame, grid: TimeGrid, queues: Sequence[Queue], *, file: str | Path | None = None) -> RosterArrays:
-    """On-phone matrix and skill priorities from a roster.csv text frame (see the module docstring)."""
+def roster_arrays(
+    roster: pd.DataFrame, grid: TimeGrid, queues: Sequence[Queue], *, file: str | Path | None = None
+) -> RosterArrays:
+    """On-phone matrix and skill priorities from a roster.csv text frame (see the module
+    docstring).
+    """
     lookup = _queue_lookup(queues)
     agents = sorted(set(roster["agent_id"].tolist()))
     a_pos = {a: i for i, a in enumerate(agents)}
@@ -162,17 +245,46 @@ def roster_arrays(roster: pd.DataFrame, grid: TimeGrid, queues: Sequence[Queue],
             start = pd.Timestamp(dt.datetime.fromisoformat(str(r.start)))
             end = pd.Timestamp(dt.datetime.fromisoformat(str(r.end)))
         except ValueError:
-            raise InputError("bad shift time", file=file, row=row, column="start/end", expected="ISO 8601 local times with offset, e.g. 2026-12-07T08:00:00+01:00", found=f"{r.start} / {r.end}") from None
+            raise InputError(
+                "bad shift time",
+                file=file,
+                row=row,
+                column="start/end",
+                expected="ISO 8601 local times with offset, e.g. 2026-12-07T08:00:00+01:00",
+                found=f"{r.start} / {r.end}",
+            ) from None
         if end <= start:
-            raise InputError("shift ends before it starts", file=file, row=row, column="end", expected=f"a time after {r.start}", found=r.end)
+            raise InputError(
+                "shift ends before it starts",
+                file=file,
+                row=row,
+                column="end",
+                expected=f"a time after {r.start}",
+                found=r.end,
+            )
         for col in ("breaks", "activities"):
             for item in [b for b in str(getattr(r, col, "") or "").split(";") if b.strip()]:
                 if _BREAK.match(item) is None:
-                    raise InputError(f"bad {col[:-1]}", file=file, row=row, column=col, expected="items 'name HH:MM-HH:MM' separated by ';'", found=item)
+                    raise InputError(
+                        f"bad {col[:-1]}",
+                        file=file,
+                        row=row,
+                        column=col,
+                        expected="items 'name HH:MM-HH:MM' separated by ';'",
+                        found=item,
+                    )
         served = [s.strip() for s in str(r.queues).split("|") if s.strip()]
         for k, name in enumerate(served, start=1):
             if name not in lookup:
-                raise InputError("unknown queue in roster", file=file, row=row, column="queues", expected="queue or skill names of the scenario: " + ", ".join(q.name for q in queues), found=name)
+                raise InputError(
+                    "unknown queue in roster",
+                    file=file,
+                    row=row,
+                    column="queues",
+                    expected="queue or skill names of the scenario: "
+                    + ", ".join(q.name for q in queues),
+                    found=name,
+                )
             for qi in lookup[name]:
                 prio[a, qi] = k if prio[a, qi] == 0 else min(prio[a, qi], k)
     on = on_phone_matrix(roster, agents, grid)

@@ -77,7 +77,9 @@ def run_replication(
     by = [-1] * n
     waiting: list[deque[int]] = [deque() for _ in range(nq)]
     # idle[q][k]: on-phone agents with k contacts in progress on q (k < concurrency), longest first
-    idle: list[list[OrderedDict[int, None]]] = [[OrderedDict() for _ in range(conc[q])] for q in range(nq)]
+    idle: list[list[OrderedDict[int, None]]] = [
+        [OrderedDict() for _ in range(conc[q])] for q in range(nq)
+    ]
     idle0 = [lv[0] for lv in idle]
     active = [0] * na
     active_q = [-1] * na

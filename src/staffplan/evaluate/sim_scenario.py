@@ -54,7 +54,9 @@ class ScenarioSimulation:
 
     @property
     def flagged(self) -> pd.DataFrame:
-        """Interval × queue rows whose simulation differs from the promise by more than the threshold."""
+        """Interval × queue rows whose simulation differs from the promise by more than the
+        threshold.
+        """
         if "flagged" not in self.intervals:
             return self.intervals.iloc[0:0]
         return self.intervals[self.intervals["flagged"]]
@@ -97,7 +99,9 @@ def simulate_scenario(
         else:
             history = scenario_history(scenario)
         if need_history:
-            est, est_notes = history_patience(queues, history.patience, source=history.source or None)
+            est, est_notes = history_patience(
+                queues, history.patience, source=history.source or None
+            )
             queues = [replace(q, patience_s=est[q.name]) if q.name in est else q for q in queues]
             notes.extend(est_notes)
     arrays = roster_arrays(roster, scenario.grid, scenario.queues, file=roster_file)
@@ -105,7 +109,18 @@ def simulate_scenario(
     arrivals, aht = forecast_arrays(forecast, scenario.grid, names)
     qsim = [queue_settings(q, cfg["handle"], cfg["handle_cv"]) for q in queues]
     interval_min = scenario.grid.interval_min
-    result = simulate_week(arrivals, aht, interval_min, arrays.on_phone, arrays.skills, qsim, dispersion=cfg["dispersion"], replications=reps, seed=seed_, workers=workers_)
+    result = simulate_week(
+        arrivals,
+        aht,
+        interval_min,
+        arrays.on_phone,
+        arrays.skills,
+        qsim,
+        dispersion=cfg["dispersion"],
+        replications=reps,
+        seed=seed_,
+        workers=workers_,
+    )
     intervals, week = result.intervals, result.week
     if queueing_available():
         agents_q = intervals["agents"].to_numpy().reshape(len(names), -1)
@@ -115,6 +130,12 @@ def simulate_scenario(
     else:
         notes.insert(0, NO_PROMISE)
     intervals = intervals.copy()
-    intervals.insert(1, "interval_start", [t.isoformat() for t in scenario.grid.starts[intervals["interval"].to_numpy()]])
+    intervals.insert(
+        1,
+        "interval_start",
+        [t.isoformat() for t in scenario.grid.starts[intervals["interval"].to_numpy()]],
+    )
     patience = {q.name: q.patience_s for q in queues}
-    return ScenarioSimulation(intervals, week, result, len(arrays.agent_ids), reps, seed_, thr, "; ".join(notes), patience)
+    return ScenarioSimulation(
+        intervals, week, result, len(arrays.agent_ids), reps, seed_, thr, "; ".join(notes), patience
+    )

@@ -42,7 +42,16 @@ from staffplan.errors import InputError
 from staffplan.evaluate.sim_kernel import ABANDONED, WAITING_AT_END, run_replication
 
 HANDLE_DISTRIBUTIONS = ("exponential", "lognormal")
-METRICS = ("offered", "answered", "abandoned", "waiting_end", "service_level", "asa_s", "abandon_rate", "occupancy")
+METRICS = (
+    "offered",
+    "answered",
+    "abandoned",
+    "waiting_end",
+    "service_level",
+    "asa_s",
+    "abandon_rate",
+    "occupancy",
+)
 
 
 @dataclass(frozen=True)
@@ -67,15 +76,33 @@ class QueueSim:
     def __post_init__(self) -> None:
         where = f"queue {self.name!r}"
         if self.handle not in HANDLE_DISTRIBUTIONS:
-            raise InputError(f"{where}: unknown handle-time distribution", expected=" or ".join(HANDLE_DISTRIBUTIONS), found=self.handle)
+            raise InputError(
+                f"{where}: unknown handle-time distribution",
+                expected=" or ".join(HANDLE_DISTRIBUTIONS),
+                found=self.handle,
+            )
         if not self.handle_cv > 0:
-            raise InputError(f"{where}: bad handle-time coefficient of variation", expected="a number > 0", found=self.handle_cv)
+            raise InputError(
+                f"{where}: bad handle-time coefficient of variation",
+                expected="a number > 0",
+                found=self.handle_cv,
+            )
         if self.patience_s is not None and not self.patience_s > 0:
-            raise InputError(f"{where}: bad patience", expected="seconds > 0, or none for infinite patience", found=self.patience_s)
+            raise InputError(
+                f"{where}: bad patience",
+                expected="seconds > 0, or none for infinite patience",
+                found=self.patience_s,
+            )
         if int(self.concurrency) != self.concurrency or self.concurrency < 1:
-            raise InputError(f"{where}: bad concurrency", expected="a whole number of sessions >= 1", found=self.concurrency)
+            raise InputError(
+                f"{where}: bad concurrency",
+                expected="a whole number of sessions >= 1",
+                found=self.concurrency,
+            )
         if not self.answer_within_s >= 0:
-            raise InputError(f"{where}: bad answer_within_s", expected="seconds >= 0", found=self.answer_within_s)
+            raise InputError(
+                f"{where}: bad answer_within_s", expected="seconds >= 0", found=self.answer_within_s
+            )
 
 
 @dataclass(frozen=True)
@@ -113,28 +140,65 @@ class _Inputs:
     agents_q: np.ndarray
 
 
-def _check(arrivals: np.ndarray, aht_s: np.ndarray, on_phone: np.ndarray, skills: np.ndarray, queues: Sequence[QueueSim], dispersion: float, replications: int) -> None:
+def _check(
+    arrivals: np.ndarray,
+    aht_s: np.ndarray,
+    on_phone: np.ndarray,
+    skills: np.ndarray,
+    queues: Sequence[QueueSim],
+    dispersion: float,
+    replications: int,
+) -> None:
     nq, nt = arrivals.shape
     if aht_s.shape != (nq, nt):
-        raise InputError("handle-time array has the wrong shape", expected=f"(queues, intervals) = {(nq, nt)}", found=aht_s.shape)
+        raise InputError(
+            "handle-time array has the wrong shape",
+            expected=f"(queues, intervals) = {(nq, nt)}",
+            found=aht_s.shape,
+        )
     if on_phone.ndim != 2 or on_phone.shape[1] != nt:
-        raise InputError("on-phone matrix has the wrong shape", expected=f"(agents, {nt})", found=on_phone.shape)
+        raise InputError(
+            "on-phone matrix has the wrong shape", expected=f"(agents, {nt})", found=on_phone.shape
+        )
     if skills.shape != (on_phone.shape[0], nq):
-        raise InputError("skills matrix has the wrong shape", expected=f"(agents, queues) = {(on_phone.shape[0], nq)}", found=skills.shape)
+        raise InputError(
+            "skills matrix has the wrong shape",
+            expected=f"(agents, queues) = {(on_phone.shape[0], nq)}",
+            found=skills.shape,
+        )
     if len(queues) != nq:
-        raise InputError("queue settings do not match the arrivals", expected=f"{nq} queues", found=len(queues))
+        raise InputError(
+            "queue settings do not match the arrivals", expected=f"{nq} queues", found=len(queues)
+        )
     if not np.all(np.isfinite(arrivals)) or (arrivals < 0).any():
-        raise InputError("bad expected arrivals", expected="finite contacts per interval >= 0", found=float(np.nanmin(arrivals)) if arrivals.size else None)
+        raise InputError(
+            "bad expected arrivals",
+            expected="finite contacts per interval >= 0",
+            found=float(np.nanmin(arrivals)) if arrivals.size else None,
+        )
     bad = (arrivals > 0) & ~(aht_s > 0)
     if bad.any():
         q, t = np.argwhere(bad)[0]
-        raise InputError(f"queue {queues[q].name!r}, interval {t}: contacts without a handle time", expected="aht_s > 0 where arrivals > 0", found=float(aht_s[q, t]), hint="check the forecast's aht_seconds")
+        raise InputError(
+            f"queue {queues[q].name!r}, interval {t}: contacts without a handle time",
+            expected="aht_s > 0 where arrivals > 0",
+            found=float(aht_s[q, t]),
+            hint="check the forecast's aht_seconds",
+        )
     if (skills < 0).any():
-        raise InputError("bad skill priority", expected="0 (cannot serve) or a priority >= 1", found=int(skills.min()))
+        raise InputError(
+            "bad skill priority",
+            expected="0 (cannot serve) or a priority >= 1",
+            found=int(skills.min()),
+        )
     if not dispersion >= 0:
-        raise InputError("bad over-dispersion", expected="a number >= 0 (0 = Poisson)", found=dispersion)
+        raise InputError(
+            "bad over-dispersion", expected="a number >= 0 (0 = Poisson)", found=dispersion
+        )
     if replications < 1:
-        raise InputError("bad number of replications", expected="a whole number >= 1", found=replications)
+        raise InputError(
+            "bad number of replications", expected="a whole number >= 1", found=replications
+        )
 
 
 def agents_per_queue(on_phone: np.ndarray, skills: np.ndarray, load: np.ndarray) -> np.ndarray:
@@ -154,7 +218,9 @@ def agents_per_queue(on_phone: np.ndarray, skills: np.ndarray, load: np.ndarray)
         if k == 0:
             continue
         count = on_phone[members].sum(axis=0).astype(np.float64)  # (nt,)
-        w = pattern[:, None] * np.where(load > 1e-9, load, 0.0)  # (nq, nt); negligible load counts as none
+        w = pattern[:, None] * np.where(
+            load > 1e-9, load, 0.0
+        )  # (nq, nt); negligible load counts as none
         total = w.sum(axis=0)
         share = np.where(total > 0, w / np.where(total > 0, total, 1.0), pattern[:, None] / k)
         out += share * count
@@ -171,7 +237,9 @@ def _routing(skills: np.ndarray) -> tuple[list[list[list[int]]], list[list[int]]
     return groups, flat
 
 
-def _transitions(on_phone: np.ndarray, interval_s: float) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+def _transitions(
+    on_phone: np.ndarray, interval_s: float
+) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     na, nt = on_phone.shape
     padded = np.zeros((na, nt + 2), dtype=np.int8)
     padded[:, 1:-1] = on_phone
@@ -182,7 +250,9 @@ def _transitions(on_phone: np.ndarray, interval_s: float) -> tuple[np.ndarray, n
     return times[order], agent[order].astype(np.int64), (diff[agent, boundary] > 0)[order]
 
 
-def draw_contacts(rng: np.random.Generator, inputs: _Inputs) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
+def draw_contacts(
+    rng: np.random.Generator, inputs: _Inputs
+) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
     """Draw one replication's contacts, sorted by arrival.
 
     Returns arrival time [s], queue index, arrival interval, handle time [s]
@@ -228,7 +298,9 @@ def _one_replication(inputs: _Inputs, seq: np.random.SeedSequence) -> np.ndarray
     groups, flat = _routing(inputs.skills)
     tr_t, tr_a, tr_on = _transitions(inputs.on_phone, interval_s)
     conc = [int(qs.concurrency) for qs in inputs.queues]
-    start, _ = run_replication(arr, q, handle, abandon_at, tr_t, tr_a, tr_on, groups, flat, conc, horizon)
+    start, _ = run_replication(
+        arr, q, handle, abandon_at, tr_t, tr_a, tr_on, groups, flat, conc, horizon
+    )
     cell = q * nt + t
     size = nq * nt
     answered = start >= 0
@@ -321,13 +393,24 @@ def simulate_week(
     skills = np.asarray(skills, dtype=np.int64)
     queues = tuple(queues)
     if arrivals.ndim != 2:
-        raise InputError("expected arrivals has the wrong shape", expected="(queues, intervals)", found=arrivals.shape)
+        raise InputError(
+            "expected arrivals has the wrong shape",
+            expected="(queues, intervals)",
+            found=arrivals.shape,
+        )
     _check(arrivals, aht_s, on_phone, skills, queues, dispersion, replications)
     nq, nt = arrivals.shape
     interval_s = interval_min * 60.0
-    load = arrivals * aht_s / interval_s / np.array([qs.concurrency for qs in queues], dtype=np.float64)[:, None]
+    load = (
+        arrivals
+        * aht_s
+        / interval_s
+        / np.array([qs.concurrency for qs in queues], dtype=np.float64)[:, None]
+    )
     agents_q = agents_per_queue(on_phone, skills, load)
-    inputs = _Inputs(arrivals, aht_s, interval_min, on_phone, skills, queues, float(dispersion), agents_q)
+    inputs = _Inputs(
+        arrivals, aht_s, interval_min, on_phone, skills, queues, float(dispersion), agents_q
+    )
     seqs = np.random.SeedSequence(seed).spawn(replications)
     if workers > 1 and replications > 1:
         with ProcessPoolExecutor(max_workers=min(workers, replications)) as pool:
@@ -351,14 +434,22 @@ def simulate_week(
 
     wsums = sums.sum(axis=3)  # (R, 7, nq)
     per_week = _metrics(wsums, (agents_q * interval_s).sum(axis=1))
-    wcols: dict[str, np.ndarray] = {"queue": np.array(names, dtype=object), "agent_hours": (agents_q * interval_s).sum(axis=1) / 3600.0}
+    wcols: dict[str, np.ndarray] = {
+        "queue": np.array(names, dtype=object),
+        "agent_hours": (agents_q * interval_s).sum(axis=1) / 3600.0,
+    }
     for m in METRICS:
         mean, half = _mean_ci(per_week[m])
         wcols[m] = mean
         wcols[f"{m}_ci"] = half
     week = pd.DataFrame(wcols)
     reps = pd.DataFrame(
-        {"replication": np.repeat(np.arange(replications), nq), "queue": np.tile(np.array(names, dtype=object), replications)}
+        {
+            "replication": np.repeat(np.arange(replications), nq),
+            "queue": np.tile(np.array(names, dtype=object), replications),
+        }
         | {m: per_week[m].ravel() for m in METRICS}
     )
-    return SimulationResult(intervals=intervals, week=week, replications=reps, replications_run=replications, seed=seed)
+    return SimulationResult(
+        intervals=intervals, week=week, replications=reps, replications_run=replications, seed=seed
+    )

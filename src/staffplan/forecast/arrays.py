@@ -65,7 +65,11 @@ def history_arrays(history: History) -> HistoryArrays:
     s_count = 1440 // history.interval_min
     first = history.first_date
     local = starts.tz_localize(None)
-    day = ((local.normalize() - pd.Timestamp(first)) // pd.Timedelta(days=1)).to_numpy().astype(np.int64)
+    day = (
+        ((local.normalize() - pd.Timestamp(first)) // pd.Timedelta(days=1))
+        .to_numpy()
+        .astype(np.int64)
+    )
     slot = slot_of(starts, history.interval_min)
     n_days = (history.last_date - first).days + 1
     cell = day * s_count + slot
@@ -84,11 +88,15 @@ def history_arrays(history: History) -> HistoryArrays:
     flat = (np.arange(n_q)[:, None] * (n_days * s_count) + cell[None, :]).ravel()
     with np.errstate(invalid="ignore", divide="ignore"):
         for name, values in cols.items():
-            sums = np.bincount(flat, weights=values, minlength=n_q * n_days * s_count).reshape(n_q, n_days, s_count)
+            sums = np.bincount(flat, weights=values, minlength=n_q * n_days * s_count).reshape(
+                n_q, n_days, s_count
+            )
             arr = sums / counts.reshape(1, n_days, s_count)
             arr[:, ~recorded, :] = np.nan
             out[name] = _fill_skipped(arr, counts.reshape(n_days, s_count), recorded)
-    return HistoryArrays(queues, first, history.interval_min, out["volume"], out["aht_weight"], out["aht_total"])
+    return HistoryArrays(
+        queues, first, history.interval_min, out["volume"], out["aht_weight"], out["aht_total"]
+    )
 
 
 def _fill_skipped(arr: np.ndarray, counts: np.ndarray, recorded: np.ndarray) -> np.ndarray:
@@ -102,8 +110,12 @@ def _fill_skipped(arr: np.ndarray, counts: np.ndarray, recorded: np.ndarray) -> 
     return arr
 
 
-def window(values: np.ndarray, first_date: dt.date, cutoff: dt.date, weeks: int | None = None) -> np.ndarray:
-    """Rows for the days before ``cutoff`` (padded with NaN rows up to it), optionally the last ``weeks``."""
+def window(
+    values: np.ndarray, first_date: dt.date, cutoff: dt.date, weeks: int | None = None
+) -> np.ndarray:
+    """Rows for the days before ``cutoff`` (padded with NaN rows up to it), optionally the last
+    ``weeks``.
+    """
     end = (cutoff - first_date).days
     if end <= 0:
         return values[:0]
@@ -116,10 +128,16 @@ def window(values: np.ndarray, first_date: dt.date, cutoff: dt.date, weeks: int 
     return rows
 
 
-def to_grid(forecast: np.ndarray, cutoff: dt.date, starts: pd.DatetimeIndex, interval_min: int) -> np.ndarray:
+def to_grid(
+    forecast: np.ndarray, cutoff: dt.date, starts: pd.DatetimeIndex, interval_min: int
+) -> np.ndarray:
     """Values for grid interval ``starts`` from a (days, slots) forecast beginning at ``cutoff``."""
     local = starts.tz_localize(None)
-    day = ((local.normalize() - pd.Timestamp(cutoff)) // pd.Timedelta(days=1)).to_numpy().astype(np.int64)
+    day = (
+        ((local.normalize() - pd.Timestamp(cutoff)) // pd.Timedelta(days=1))
+        .to_numpy()
+        .astype(np.int64)
+    )
     if len(day) and (day.min() < 0 or day.max() >= len(forecast)):
         raise ValueError("grid outside the forecast horizon")
     return forecast[day, slot_of(starts, interval_min)]

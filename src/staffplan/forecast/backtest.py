@@ -46,7 +46,9 @@ class Score:
 
 
 def seasonal_scale(train: np.ndarray) -> float:
-    """In-sample MAE of the weekly seasonal naive forecast [contacts per interval] (NaN if undefined)."""
+    """In-sample MAE of the weekly seasonal naive forecast [contacts per interval] (NaN if
+    undefined).
+    """
     if len(train) <= 7:
         return float("nan")
     a, b = train[7:], train[:-7]
@@ -66,7 +68,9 @@ def backtest_queue(
     recent_weeks: int = RECENT_WEEKS,
     history_weeks: int | None = None,
 ) -> dict[str, Score]:
-    """Scores per method for one queue whose rows start at ``first_date``; folds end at ``cutoff``."""
+    """Scores per method for one queue whose rows start at ``first_date``; folds end at
+    ``cutoff``.
+    """
     end = (cutoff - first_date).days
     acc = {m: np.zeros(5) for m in methods}  # abs err, err, actual, naive abs err, n points
     mase_sum = {m: 0.0 for m in methods}
@@ -117,7 +121,19 @@ def backtest_queue(
 
 def scores_frame(scores: dict[str, dict[str, Score]]) -> pd.DataFrame:
     """Long table: one row per (queue, method) with :data:`COLUMNS`."""
-    rows = [{"queue": q, "method": m, "folds": s.folds, "wape": s.wape, "mase": s.mase, "rel_mae": s.rel_mae, "bias": s.bias} for q, by in scores.items() for m, s in by.items()]
+    rows = [
+        {
+            "queue": q,
+            "method": m,
+            "folds": s.folds,
+            "wape": s.wape,
+            "mase": s.mase,
+            "rel_mae": s.rel_mae,
+            "bias": s.bias,
+        }
+        for q, by in scores.items()
+        for m, s in by.items()
+    ]
     return pd.DataFrame(rows, columns=list(COLUMNS))
 
 

@@ -64,8 +64,12 @@ def robust_keep(totals: np.ndarray, z: float = OUTLIER_Z) -> np.ndarray:
     return np.abs(totals - med) <= z * scale
 
 
-def weekday_profiles(train: np.ndarray, cutoff: dt.date, recent_weeks: int = RECENT_WEEKS) -> tuple[np.ndarray, np.ndarray]:
-    """Per weekday: mean daily total [contacts] (7,) and intraday distribution (7, slots) summing to 1 (or 0)."""
+def weekday_profiles(
+    train: np.ndarray, cutoff: dt.date, recent_weeks: int = RECENT_WEEKS
+) -> tuple[np.ndarray, np.ndarray]:
+    """Per weekday: mean daily total [contacts] (7,) and intraday distribution (7, slots) summing to
+    1 (or 0).
+    """
     slots = train.shape[1]
     level = np.zeros(7)
     profile = np.zeros((7, slots))
@@ -93,7 +97,9 @@ def closed_mask(train: np.ndarray, cutoff: dt.date, recent_weeks: int = RECENT_W
     return mask
 
 
-def seasonal_naive(train: np.ndarray, cutoff: dt.date, horizon_days: int, recent_weeks: int = RECENT_WEEKS) -> np.ndarray:
+def seasonal_naive(
+    train: np.ndarray, cutoff: dt.date, horizon_days: int, recent_weeks: int = RECENT_WEEKS
+) -> np.ndarray:
     """Same interval on the last recorded same weekday; zero for a weekday never recorded."""
     out = np.zeros((horizon_days, train.shape[1]))
     for h, w in enumerate(horizon_weekdays(horizon_days, cutoff)):
@@ -103,7 +109,9 @@ def seasonal_naive(train: np.ndarray, cutoff: dt.date, horizon_days: int, recent
     return out
 
 
-def weekly_profile(train: np.ndarray, cutoff: dt.date, horizon_days: int, recent_weeks: int = RECENT_WEEKS) -> np.ndarray:
+def weekly_profile(
+    train: np.ndarray, cutoff: dt.date, horizon_days: int, recent_weeks: int = RECENT_WEEKS
+) -> np.ndarray:
     """Trimmed mean daily total × intraday distribution, per weekday."""
     level, profile = weekday_profiles(train, cutoff, recent_weeks)
     wd = horizon_weekdays(horizon_days, cutoff)
@@ -111,10 +119,16 @@ def weekly_profile(train: np.ndarray, cutoff: dt.date, horizon_days: int, recent
 
 
 def _fill_seasonal(y: np.ndarray, m: int) -> np.ndarray:
-    """Fill NaN with the mean of the same season position within ±2 seasons (else its overall mean)."""
+    """Fill NaN with the mean of the same season position within ±2 seasons (else its overall
+    mean).
+    """
     y = y.copy()
     for i in np.flatnonzero(np.isnan(y)):
-        near = [y[j] for j in (i - m, i + m, i - 2 * m, i + 2 * m) if 0 <= j < len(y) and not np.isnan(y[j])]
+        near = [
+            y[j]
+            for j in (i - m, i + m, i - 2 * m, i + 2 * m)
+            if 0 <= j < len(y) and not np.isnan(y[j])
+        ]
         if not near:
             same = y[i % m :: m]
             same = same[~np.isnan(same)]
@@ -131,7 +145,11 @@ def _clean_outliers(y: np.ndarray, m: int, z: float = OUTLIER_Z) -> np.ndarray:
         same = y[max(i % m, i - 4 * m) : i + 4 * m + 1 : m]
         med[i] = np.median(same)
     resid = y - med
-    scale = max(1.4826 * float(np.median(np.abs(resid - np.median(resid)))), 0.02 * float(np.mean(np.abs(y))), 1e-9)
+    scale = max(
+        1.4826 * float(np.median(np.abs(resid - np.median(resid)))),
+        0.02 * float(np.mean(np.abs(y))),
+        1e-9,
+    )
     bad = np.abs(resid) > z * scale
     y[bad] = med[bad]
     return y
@@ -150,7 +168,14 @@ def ets_daily(y: np.ndarray, m: int, steps: int) -> np.ndarray:
     from statsmodels.tsa.holtwinters import ExponentialSmoothing
 
     seasonal = None if m < 2 else ("mul" if np.all(y > 0) else "add")
-    model = ExponentialSmoothing(y, trend="add", damped_trend=True, seasonal=seasonal, seasonal_periods=m if seasonal else None, initialization_method="estimated")
+    model = ExponentialSmoothing(
+        y,
+        trend="add",
+        damped_trend=True,
+        seasonal=seasonal,
+        seasonal_periods=m if seasonal else None,
+        initialization_method="estimated",
+    )
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")
         fit = model.fit(optimized=True, use_brute=False)
@@ -160,7 +185,9 @@ def ets_daily(y: np.ndarray, m: int, steps: int) -> np.ndarray:
     return np.clip(out, 0.0, None)
 
 
-def exp_smoothing(train: np.ndarray, cutoff: dt.date, horizon_days: int, recent_weeks: int = RECENT_WEEKS) -> np.ndarray:
+def exp_smoothing(
+    train: np.ndarray, cutoff: dt.date, horizon_days: int, recent_weeks: int = RECENT_WEEKS
+) -> np.ndarray:
     """Daily totals by Holt-Winters over open weekdays, split by the weekday profile."""
     level, profile = weekday_profiles(train, cutoff, recent_weeks)
     open_wd = np.flatnonzero(level > 0)
@@ -173,7 +200,11 @@ def exp_smoothing(train: np.ndarray, cutoff: dt.date, horizon_days: int, recent_
     first_rec = int(np.flatnonzero(~np.isnan(totals))[0])
     totals = totals[first_rec:]
     m = len(open_wd)
-    y = _clean_outliers(_fill_seasonal(totals, m), m) if m >= 2 else _fill_seasonal(totals, max(m, 1))
+    y = (
+        _clean_outliers(_fill_seasonal(totals, m), m)
+        if m >= 2
+        else _fill_seasonal(totals, max(m, 1))
+    )
     hw = horizon_weekdays(horizon_days, cutoff)
     steps = np.flatnonzero(np.isin(hw, open_wd))
     if len(steps) == 0:
@@ -191,7 +222,13 @@ METHOD_FUNCS: dict[str, Method] = {
 }
 
 
-def run_method(method: str, train: np.ndarray, cutoff: dt.date, horizon_days: int, recent_weeks: int = RECENT_WEEKS) -> np.ndarray:
+def run_method(
+    method: str,
+    train: np.ndarray,
+    cutoff: dt.date,
+    horizon_days: int,
+    recent_weeks: int = RECENT_WEEKS,
+) -> np.ndarray:
     """Forecast with ``method``; intervals closed in recent weeks are set to zero."""
     out = METHOD_FUNCS[method](train, cutoff, horizon_days, recent_weeks)
     closed = closed_mask(train, cutoff, recent_weeks)
@@ -199,7 +236,14 @@ def run_method(method: str, train: np.ndarray, cutoff: dt.date, horizon_days: in
     return np.clip(out, 0.0, None)
 
 
-def aht_forecast(weight: np.ndarray, total: np.ndarray, cutoff: dt.date, horizon_days: int, recent_weeks: int = RECENT_WEEKS, prior_contacts: float = 10.0) -> np.ndarray:
+def aht_forecast(
+    weight: np.ndarray,
+    total: np.ndarray,
+    cutoff: dt.date,
+    horizon_days: int,
+    recent_weeks: int = RECENT_WEEKS,
+    prior_contacts: float = 10.0,
+) -> np.ndarray:
     """Handle time [s] per horizon day and slot, volume-weighted by interval-of-week.
 
     For each (weekday, slot): handle time summed over the recent same

@@ -54,7 +54,12 @@ class ForecastResult:
 def check_method(method: str) -> str:
     """Return ``method`` if known, else raise a clear error."""
     if method not in ALL_METHODS:
-        raise InputError("unknown forecast method", column="method", expected="one of " + ", ".join(ALL_METHODS), found=method)
+        raise InputError(
+            "unknown forecast method",
+            column="method",
+            expected="one of " + ", ".join(ALL_METHODS),
+            found=method,
+        )
     return method
 
 
@@ -69,11 +74,22 @@ def _mask_days(arrays: HistoryArrays, dates: Iterable[dt.date]) -> HistoryArrays
         a = getattr(arrays, name).copy()
         a[:, rows, :] = np.nan
         out[name] = a
-    return HistoryArrays(arrays.queues, arrays.first_date, arrays.interval_min, out["volume"], out["aht_weight"], out["aht_total"])
+    return HistoryArrays(
+        arrays.queues,
+        arrays.first_date,
+        arrays.interval_min,
+        out["volume"],
+        out["aht_weight"],
+        out["aht_total"],
+    )
 
 
-def day_factors(start: dt.date, days: int, holidays: Sequence[SpecialDay], events: Sequence[SpecialDay]) -> np.ndarray:
-    """Volume factor per day from ``start``: holiday ``scale`` (0 = closed) times event ``multiplier``."""
+def day_factors(
+    start: dt.date, days: int, holidays: Sequence[SpecialDay], events: Sequence[SpecialDay]
+) -> np.ndarray:
+    """Volume factor per day from ``start``: holiday ``scale`` (0 = closed) times event
+    ``multiplier``.
+    """
     f = np.ones(days)
     for s in (*holidays, *events):
         i = (s.date - start).days
@@ -95,7 +111,9 @@ def _fit_queue(
     source: str,
     notes: list[str],
 ) -> tuple[np.ndarray, np.ndarray, str, dict[str, Score] | None]:
-    """Volume [contacts] and handle time [s] per (horizon day, slot) for one history queue, the method used and its backtest scores."""
+    """Volume [contacts] and handle time [s] per (horizon day, slot) for one history queue, the
+    method used and its backtest scores.
+    """
     qi = arrays.index(queue)
     train = window(arrays.volume[qi], arrays.first_date, cutoff, history_weeks)
     n_rec = int(recorded(train).sum()) if len(train) else 0
@@ -113,7 +131,14 @@ def _fit_queue(
     if method == "auto" or run_backtest:
         candidates = [m for m in METHODS if len(train) >= MIN_DAYS[m]]
         full = window(arrays.volume[qi], arrays.first_date, cutoff)
-        sc = backtest_queue(full, arrays.first_date, cutoff, weeks=backtest_weeks, methods=candidates, history_weeks=history_weeks)
+        sc = backtest_queue(
+            full,
+            arrays.first_date,
+            cutoff,
+            weeks=backtest_weeks,
+            methods=candidates,
+            history_weeks=history_weeks,
+        )
         if method == "auto":
             chosen = pick_method(sc)
             if all(s.folds == 0 for s in sc.values()):
@@ -155,11 +180,19 @@ def forecast_grid(
     """
     check_method(method)
     if grid.interval_min != history.interval_min:
-        raise InputError("history and grid intervals differ", expected=f"{grid.interval_min}-minute history", found=f"{history.interval_min}-minute")
+        raise InputError(
+            "history and grid intervals differ",
+            expected=f"{grid.interval_min}-minute history",
+            found=f"{history.interval_min}-minute",
+        )
     queues = dict(queues) if queues is not None else {q: q for q in history.queues}
     cutoff = cutoff or min(grid.start, history.last_date + dt.timedelta(days=1))
     if grid.start < cutoff:
-        raise InputError("the grid starts before the forecast cutoff", expected=f"a grid from {cutoff} on", found=str(grid.start))
+        raise InputError(
+            "the grid starts before the forecast cutoff",
+            expected=f"a grid from {cutoff} on",
+            found=str(grid.start),
+        )
     specials = [s.date for s in (*holidays, *events) if s.date < cutoff]
     arrays = _mask_days(history_arrays(history), specials)
     horizon = (grid.end - cutoff).days
@@ -170,23 +203,65 @@ def forecast_grid(
     used: dict[str, str] = {}
     notes: list[str] = []
     parts = []
-    fitted: dict[str, tuple[np.ndarray, np.ndarray, str, dict[str, Score] | None]] = {}  # history queue -> (volume, aht, method)
+    fitted: dict[
+        str, tuple[np.ndarray, np.ndarray, str, dict[str, Score] | None]
+    ] = {}  # history queue -> (volume, aht, method)
     for name, hist_name in queues.items():
         if hist_name not in arrays.queues:
-            raise InputError("no history for queue", file=history.source or None, column="queue", expected=f"rows for queue '{hist_name}'", found=", ".join(arrays.queues), hint="set history_name on the queue, or check the queue names in the history file")
+            raise InputError(
+                "no history for queue",
+                file=history.source or None,
+                column="queue",
+                expected=f"rows for queue '{hist_name}'",
+                found=", ".join(arrays.queues),
+                hint="set history_name on the queue, or check the queue names in the history file",
+            )
         if hist_name not in fitted:
-            fitted[hist_name] = _fit_queue(arrays, hist_name, cutoff, horizon, method=method, backtest_weeks=backtest_weeks, history_weeks=history_weeks, run_backtest=run_backtest, source=history.source, notes=notes)
+            fitted[hist_name] = _fit_queue(
+                arrays,
+                hist_name,
+                cutoff,
+                horizon,
+                method=method,
+                backtest_weeks=backtest_weeks,
+                history_weeks=history_weeks,
+                run_backtest=run_backtest,
+                source=history.source,
+                notes=notes,
+            )
         fc, aht, chosen, sc = fitted[hist_name]
         if sc is not None:
             scores[name] = sc
         if require_aht and not np.all(np.isfinite(aht) & (aht > 0)):
-            raise InputError("no handle time in history", file=history.source or None, column="aht_seconds", expected=f"handle times for queue '{hist_name}'", found="none", hint="add aht_seconds (per interval) or handle_seconds (per contact) to the history file")
-        volume = to_grid(fc * factors[:, None], cutoff, grid.starts, grid.interval_min) * vol_mult.get(name, 1.0)
+            raise InputError(
+                "no handle time in history",
+                file=history.source or None,
+                column="aht_seconds",
+                expected=f"handle times for queue '{hist_name}'",
+                found="none",
+                hint="add aht_seconds (per interval) or handle_seconds (per contact) to the "
+                "history file",
+            )
+        volume = to_grid(
+            fc * factors[:, None], cutoff, grid.starts, grid.interval_min
+        ) * vol_mult.get(name, 1.0)
         aht_g = to_grid(aht, cutoff, grid.starts, grid.interval_min) * aht_mult.get(name, 1.0)
-        parts.append(pd.DataFrame({"interval_start": grid.starts, "queue": name, "volume": volume.astype(float), "aht_seconds": aht_g.astype(float), "method": chosen}))
+        parts.append(
+            pd.DataFrame(
+                {
+                    "interval_start": grid.starts,
+                    "queue": name,
+                    "volume": volume.astype(float),
+                    "aht_seconds": aht_g.astype(float),
+                    "method": chosen,
+                }
+            )
+        )
         used[name] = chosen
     frame = pd.concat(parts, ignore_index=True)[list(FORECAST_COLUMNS)]
-    return ForecastResult(frame=frame, methods=used, scores=scores_frame(scores), cutoff=cutoff, notes=tuple(notes))
+    return ForecastResult(
+        frame=frame, methods=used, scores=scores_frame(scores), cutoff=cutoff, notes=tuple(notes)
+    )
 
 
 def scenario_history(scenario: Scenario) -> History:
@@ -200,7 +275,14 @@ def scenario_history(scenario: Scenario) -> History:
     )
 
 
-def run_scenario(scenario: Scenario, *, method: str | None = None, run_backtest: bool = False, grid: TimeGrid | None = None, history: History | None = None) -> tuple[History, ForecastResult]:
+def run_scenario(
+    scenario: Scenario,
+    *,
+    method: str | None = None,
+    run_backtest: bool = False,
+    grid: TimeGrid | None = None,
+    history: History | None = None,
+) -> tuple[History, ForecastResult]:
     """Forecast a scenario (optionally on another ``grid``); returns the history too."""
     hist = history or scenario_history(scenario)
     f = scenario.forecast
@@ -222,7 +304,8 @@ def run_scenario(scenario: Scenario, *, method: str | None = None, run_backtest:
 
 
 def forecast_scenario(scenario: Scenario, *, method: str | None = None) -> pd.DataFrame:
-    """One row per (grid interval, queue): interval_start, queue, volume [contacts], aht_seconds [s], method.
+    """One row per (grid interval, queue): interval_start, queue, volume [contacts], aht_seconds
+    [s], method.
 
     Applies the scenario's holidays, events and each queue's volume and
     handle-time multipliers; ``method`` overrides ``[forecast] method``.
@@ -230,25 +313,48 @@ def forecast_scenario(scenario: Scenario, *, method: str | None = None) -> pd.Da
     return run_scenario(scenario, method=method)[1].frame
 
 
-def forecast_history(history: History, *, weeks_ahead: int = 1, method: str = "auto", backtest_weeks: int = 4, run_backtest: bool = False) -> ForecastResult:
+def forecast_history(
+    history: History,
+    *,
+    weeks_ahead: int = 1,
+    method: str = "auto",
+    backtest_weeks: int = 4,
+    run_backtest: bool = False,
+) -> ForecastResult:
     """Forecast a bare history from the first interval after it ends, for ``weeks_ahead`` weeks.
 
     If the last recorded day ends before local midnight the day is held out of
     fitting (it may be incomplete) and its remaining intervals are forecast.
     """
     if weeks_ahead < 1:
-        raise InputError("bad horizon", column="--weeks-ahead", expected="a whole number of weeks >= 1", found=weeks_ahead)
+        raise InputError(
+            "bad horizon",
+            column="--weeks-ahead",
+            expected="a whole number of weeks >= 1",
+            found=weeks_ahead,
+        )
     step = pd.Timedelta(minutes=history.interval_min)
     first_new = history.last_interval_start + step
     last_day = history.last_date
-    next_midnight = TimeGrid(last_day, 1, history.interval_min, history.timezone).local_midnight(last_day + dt.timedelta(days=1))
+    next_midnight = TimeGrid(last_day, 1, history.interval_min, history.timezone).local_midnight(
+        last_day + dt.timedelta(days=1)
+    )
     cutoff = last_day + dt.timedelta(days=1) if first_new >= next_midnight else last_day
     grid = TimeGrid(cutoff, 7 * weeks_ahead + 1, history.interval_min, history.timezone)
     end = grid.to_local(first_new.tz_localize(None) + pd.Timedelta(days=7 * weeks_ahead))
-    result = forecast_grid(history, grid, method=method, cutoff=cutoff, backtest_weeks=backtest_weeks, run_backtest=run_backtest)
+    result = forecast_grid(
+        history,
+        grid,
+        method=method,
+        cutoff=cutoff,
+        backtest_weeks=backtest_weeks,
+        run_backtest=run_backtest,
+    )
     ts = result.frame["interval_start"]
     frame = result.frame[(ts >= first_new) & (ts < end)].reset_index(drop=True)
-    return ForecastResult(frame=frame, methods=result.methods, scores=result.scores, cutoff=cutoff, notes=result.notes)
+    return ForecastResult(
+        frame=frame, methods=result.methods, scores=result.scores, cutoff=cutoff, notes=result.notes
+    )
 
 
 def backtest(
@@ -269,13 +375,24 @@ def backtest(
     """
     for m in methods:
         if m not in METHODS:
-            raise InputError("unknown forecast method", expected="one of " + ", ".join(METHODS), found=m)
+            raise InputError(
+                "unknown forecast method", expected="one of " + ", ".join(METHODS), found=m
+            )
     if weeks < 1:
-        raise InputError("bad backtest length", expected="a whole number of weeks >= 1", found=weeks)
+        raise InputError(
+            "bad backtest length", expected="a whole number of weeks >= 1", found=weeks
+        )
     arrays = _mask_days(history_arrays(history), special_days)
     cutoff = cutoff or history.last_date + dt.timedelta(days=1)
     scores = {}
     for q in arrays.queues:
         full = window(arrays.volume[arrays.index(q)], arrays.first_date, cutoff)
-        scores[q] = backtest_queue(full, arrays.first_date, cutoff, weeks=weeks, methods=list(methods), history_weeks=history_weeks)
+        scores[q] = backtest_queue(
+            full,
+            arrays.first_date,
+            cutoff,
+            weeks=weeks,
+            methods=list(methods),
+            history_weeks=history_weeks,
+        )
     return scores_frame(scores)

@@ -11,8 +11,16 @@ from staffplan.io.atomic import write_with
 from staffplan.io.history import History
 
 
-def plot_forecast(history: History, forecast: pd.DataFrame, path: str | Path, *, queues: Mapping[str, str] | None = None, weeks_shown: int = 4) -> Path:
-    """Draw the last ``weeks_shown`` weeks of history and the forecast [contacts per interval] to ``path``.
+def plot_forecast(
+    history: History,
+    forecast: pd.DataFrame,
+    path: str | Path,
+    *,
+    queues: Mapping[str, str] | None = None,
+    weeks_shown: int = 4,
+) -> Path:
+    """Draw the last ``weeks_shown`` weeks of history and the forecast [contacts per interval] to
+    ``path``.
 
     ``queues`` maps forecast queue names to history queue names (default: same).
     """
@@ -24,15 +32,29 @@ def plot_forecast(history: History, forecast: pd.DataFrame, path: str | Path, *,
 
     names = list(dict.fromkeys(forecast["queue"]))
     queues = dict(queues) if queues is not None else {q: q for q in names}
-    fig, axes = plt.subplots(len(names), 1, figsize=(12, 2.6 * max(len(names), 1)), squeeze=False, sharex=True)
+    fig, axes = plt.subplots(
+        len(names), 1, figsize=(12, 2.6 * max(len(names), 1)), squeeze=False, sharex=True
+    )
     start = forecast["interval_start"].min() - pd.Timedelta(days=7 * weeks_shown)
     for ax, name in zip(axes[:, 0], names, strict=True):
         hist = history.queue_frame(queues.get(name, name))
         hist = hist[hist["interval_start"] >= start]
         fc = forecast[forecast["queue"] == name]
         # local wall-clock times on the axis (matplotlib would label tz-aware times in UTC)
-        ax.plot(hist["interval_start"].dt.tz_localize(None), hist["offered"], lw=0.6, color="0.45", label="history (offered)")
-        ax.plot(fc["interval_start"].dt.tz_localize(None), fc["volume"], lw=0.9, color="tab:blue", label=f"forecast ({fc['method'].iloc[0]})" if len(fc) else "forecast")
+        ax.plot(
+            hist["interval_start"].dt.tz_localize(None),
+            hist["offered"],
+            lw=0.6,
+            color="0.45",
+            label="history (offered)",
+        )
+        ax.plot(
+            fc["interval_start"].dt.tz_localize(None),
+            fc["volume"],
+            lw=0.9,
+            color="tab:blue",
+            label=f"forecast ({fc['method'].iloc[0]})" if len(fc) else "forecast",
+        )
         ax.set_title(name, loc="left", fontsize=10)
         ax.set_ylabel(f"contacts / {history.interval_min} min")
         ax.grid(alpha=0.3)

@@ -86,7 +86,9 @@ class Request:
 
 @dataclass(frozen=True)
 class Cover:
-    """Soft cover: ``requirement`` [staff] on ``shift`` on ``day``; weights per missing / surplus staff."""
+    """Soft cover: ``requirement`` [staff] on ``shift`` on ``day``; weights per missing / surplus
+    staff.
+    """
 
     day: int
     shift: str
@@ -134,54 +136,121 @@ def _split_sections(text: str, path: Path) -> dict[str, list[_Line]]:
         if line.upper().startswith("SECTION_"):
             name = line.upper()
             if name not in SECTIONS:
-                raise InputError("unknown section", file=path, row=number, expected="one of " + ", ".join(SECTIONS), found=line, hint="check the spelling of the section header")
+                raise InputError(
+                    "unknown section",
+                    file=path,
+                    row=number,
+                    expected="one of " + ", ".join(SECTIONS),
+                    found=line,
+                    hint="check the spelling of the section header",
+                )
             if name in sections:
-                raise InputError("section appears twice", file=path, row=number, found=line, hint="merge the two sections into one")
+                raise InputError(
+                    "section appears twice",
+                    file=path,
+                    row=number,
+                    found=line,
+                    hint="merge the two sections into one",
+                )
             sections[name] = []
             current = name
             continue
         if current is None:
-            raise InputError("data before the first section", file=path, row=number, expected="a SECTION_... header first", found=line)
+            raise InputError(
+                "data before the first section",
+                file=path,
+                row=number,
+                expected="a SECTION_... header first",
+                found=line,
+            )
         fields = tuple(f.strip() for f in line.split(","))
         sections[current].append(_Line(number, fields, line))
     for name in REQUIRED_SECTIONS:
         if name not in sections:
-            raise InputError(f"missing {name}", file=path, expected=f"a {name} header followed by its rows", hint="is this a Curtois & Qu benchmark instance file?")
+            raise InputError(
+                f"missing {name}",
+                file=path,
+                expected=f"a {name} header followed by its rows",
+                hint="is this a Curtois & Qu benchmark instance file?",
+            )
     return sections
 
 
 def _int(line: _Line, i: int, what: str, path: Path, minimum: int = 0) -> int:
     if i >= len(line.fields):
-        raise InputError(f"missing {what}", file=path, row=line.number, expected=f"{what} in field {i + 1}", found=line.text)
+        raise InputError(
+            f"missing {what}",
+            file=path,
+            row=line.number,
+            expected=f"{what} in field {i + 1}",
+            found=line.text,
+        )
     value = line.fields[i]
     try:
         number = int(value)
     except ValueError:
-        raise InputError(f"bad {what}", file=path, row=line.number, expected="a whole number", found=value, hint=f"line: {line.text}") from None
+        raise InputError(
+            f"bad {what}",
+            file=path,
+            row=line.number,
+            expected="a whole number",
+            found=value,
+            hint=f"line: {line.text}",
+        ) from None
     if number < minimum:
-        raise InputError(f"bad {what}", file=path, row=line.number, expected=f"a whole number >= {minimum}", found=value, hint=f"line: {line.text}")
+        raise InputError(
+            f"bad {what}",
+            file=path,
+            row=line.number,
+            expected=f"a whole number >= {minimum}",
+            found=value,
+            hint=f"line: {line.text}",
+        )
     return number
 
 
 def _arity(line: _Line, n: int, layout: str, path: Path, *, at_least: bool = False) -> None:
     ok = len(line.fields) >= n if at_least else len(line.fields) == n
     if not ok:
-        raise InputError("wrong number of fields", file=path, row=line.number, expected=f"{n}{' or more' if at_least else ''} comma-separated fields: {layout}", found=line.text)
+        raise InputError(
+            "wrong number of fields",
+            file=path,
+            row=line.number,
+            expected=f"{n}{' or more' if at_least else ''} comma-separated fields: {layout}",
+            found=line.text,
+        )
 
 
-def _id(line: _Line, i: int, what: str, path: Path, known: Mapping[str, object] | None = None) -> str:
+def _id(
+    line: _Line, i: int, what: str, path: Path, known: Mapping[str, object] | None = None
+) -> str:
     value = line.fields[i]
     if not value:
-        raise InputError(f"empty {what}", file=path, row=line.number, expected=f"a {what}", found=line.text)
+        raise InputError(
+            f"empty {what}", file=path, row=line.number, expected=f"a {what}", found=line.text
+        )
     if known is not None and value not in known:
-        raise InputError(f"unknown {what}", file=path, row=line.number, expected="one of " + ", ".join(known), found=value, hint=f"line: {line.text}")
+        raise InputError(
+            f"unknown {what}",
+            file=path,
+            row=line.number,
+            expected="one of " + ", ".join(known),
+            found=value,
+            hint=f"line: {line.text}",
+        )
     return value
 
 
 def _day(line: _Line, i: int, horizon: int, path: Path) -> int:
     day = _int(line, i, "day index", path)
     if day >= horizon:
-        raise InputError("day index out of range", file=path, row=line.number, expected=f"0..{horizon - 1} (SECTION_HORIZON is {horizon} days)", found=day)
+        raise InputError(
+            "day index out of range",
+            file=path,
+            row=line.number,
+            expected=f"0..{horizon - 1} (SECTION_HORIZON is {horizon} days)",
+            found=day,
+        )
     return day
 
 
@@ -192,12 +261,20 @@ def parse_text(text: str, path: str | Path = "<instance>") -> Instance:
 
     horizon_lines = sec["SECTION_HORIZON"]
     if len(horizon_lines) != 1 or len(horizon_lines[0].fields) != 1:
-        raise InputError("bad horizon", file=p, row=horizon_lines[0].number if horizon_lines else None, expected="one line with the number of days", found=" | ".join(x.text for x in horizon_lines))
+        raise InputError(
+            "bad horizon",
+            file=p,
+            row=horizon_lines[0].number if horizon_lines else None,
+            expected="one line with the number of days",
+            found=" | ".join(x.text for x in horizon_lines),
+        )
     horizon = _int(horizon_lines[0], 0, "horizon length [days]", p, minimum=1)
 
     shifts: dict[str, tuple[int, tuple[str, ...], _Line]] = {}
     for line in sec["SECTION_SHIFTS"]:
-        _arity(line, 2, "ShiftID, length [min], not-followed-by ids separated by |", p, at_least=True)
+        _arity(
+            line, 2, "ShiftID, length [min], not-followed-by ids separated by |", p, at_least=True
+        )
         if len(line.fields) > 3:
             _arity(line, 3, "ShiftID, length [min], not-followed-by ids separated by |", p)
         sid = _id(line, 0, "shift id", p)
@@ -205,7 +282,13 @@ def parse_text(text: str, path: str | Path = "<instance>") -> Instance:
             raise InputError("duplicate shift id", file=p, row=line.number, found=sid)
         length = _int(line, 1, "shift length [min]", p, minimum=1)
         if length > MINUTES_PER_DAY:
-            raise InputError("bad shift length [min]", file=p, row=line.number, expected=f"at most {MINUTES_PER_DAY}", found=length)
+            raise InputError(
+                "bad shift length [min]",
+                file=p,
+                row=line.number,
+                expected=f"at most {MINUTES_PER_DAY}",
+                found=length,
+            )
         after = line.fields[2] if len(line.fields) > 2 else ""
         shifts[sid] = (length, tuple(x.strip() for x in after.split("|") if x.strip()), line)
     if not shifts:
@@ -213,11 +296,20 @@ def parse_text(text: str, path: str | Path = "<instance>") -> Instance:
     for _length, after, line in shifts.values():
         for other in after:
             if other not in shifts:
-                raise InputError("unknown shift id in the forbidden successions", file=p, row=line.number, expected="one of " + ", ".join(shifts), found=other)
+                raise InputError(
+                    "unknown shift id in the forbidden successions",
+                    file=p,
+                    row=line.number,
+                    expected="one of " + ", ".join(shifts),
+                    found=other,
+                )
     shift_objs = tuple(Shift(sid, length, after) for sid, (length, after, _) in shifts.items())
 
     staff: dict[str, Staff] = {}
-    layout = "ID, MaxShifts (S=n|...), MaxTotalMinutes, MinTotalMinutes, MaxConsecutiveShifts, MinConsecutiveShifts, MinConsecutiveDaysOff, MaxWeekends"
+    layout = (
+        "ID, MaxShifts (S=n|...), MaxTotalMinutes, MinTotalMinutes, MaxConsecutiveShifts, "
+        "MinConsecutiveShifts, MinConsecutiveDaysOff, MaxWeekends"
+    )
     for line in sec["SECTION_STAFF"]:
         _arity(line, 8, layout, p)
         eid = _id(line, 0, "staff id", p)
@@ -227,18 +319,38 @@ def parse_text(text: str, path: str | Path = "<instance>") -> Instance:
         for item in (x.strip() for x in line.fields[1].split("|") if x.strip()):
             sid, eq, n = item.partition("=")
             if not eq or sid.strip() not in shifts:
-                raise InputError("bad MaxShifts item", file=p, row=line.number, expected="ShiftID=n with a known shift id (" + ", ".join(shifts) + ")", found=item)
+                raise InputError(
+                    "bad MaxShifts item",
+                    file=p,
+                    row=line.number,
+                    expected="ShiftID=n with a known shift id (" + ", ".join(shifts) + ")",
+                    found=item,
+                )
             try:
                 count = int(n)
             except ValueError:
-                raise InputError("bad MaxShifts item", file=p, row=line.number, expected="ShiftID=n with n a whole number", found=item) from None
+                raise InputError(
+                    "bad MaxShifts item",
+                    file=p,
+                    row=line.number,
+                    expected="ShiftID=n with n a whole number",
+                    found=item,
+                ) from None
             if count < 0:
-                raise InputError("bad MaxShifts item", file=p, row=line.number, expected="n >= 0", found=item)
+                raise InputError(
+                    "bad MaxShifts item", file=p, row=line.number, expected="n >= 0", found=item
+                )
             limits[sid.strip()] = count
         max_total = _int(line, 2, "MaxTotalMinutes", p)
         min_total = _int(line, 3, "MinTotalMinutes", p)
         if min_total > max_total:
-            raise InputError("MinTotalMinutes above MaxTotalMinutes", file=p, row=line.number, expected=f"at most {max_total}", found=min_total)
+            raise InputError(
+                "MinTotalMinutes above MaxTotalMinutes",
+                file=p,
+                row=line.number,
+                expected=f"at most {max_total}",
+                found=min_total,
+            )
         staff[eid] = Staff(
             id=eid,
             max_shifts=tuple((s, limits[s]) for s in shifts if s in limits),
@@ -265,19 +377,42 @@ def parse_text(text: str, path: str | Path = "<instance>") -> Instance:
         out: dict[tuple[str, int, str], Request] = {}
         for line in sec.get(name, []):
             _arity(line, 4, "EmployeeID, Day, ShiftID, Weight", p)
-            r = Request(_id(line, 0, "staff id", p, staff), _day(line, 1, horizon, p), _id(line, 2, "shift id", p, shifts), _int(line, 3, "weight", p))
+            r = Request(
+                _id(line, 0, "staff id", p, staff),
+                _day(line, 1, horizon, p),
+                _id(line, 2, "shift id", p, shifts),
+                _int(line, 3, "weight", p),
+            )
             key = (r.staff, r.day, r.shift)
             if key in out:
-                raise InputError(f"duplicate request in {name}", file=p, row=line.number, found=line.text, hint="one request per employee, day and shift")
+                raise InputError(
+                    f"duplicate request in {name}",
+                    file=p,
+                    row=line.number,
+                    found=line.text,
+                    hint="one request per employee, day and shift",
+                )
             out[key] = r
         return tuple(out.values())
 
     cover: dict[tuple[int, str], Cover] = {}
     for line in sec.get("SECTION_COVER", []):
         _arity(line, 5, "Day, ShiftID, Requirement, Weight for under, Weight for over", p)
-        c = Cover(_day(line, 0, horizon, p), _id(line, 1, "shift id", p, shifts), _int(line, 2, "requirement [staff]", p), _int(line, 3, "under-cover weight", p), _int(line, 4, "over-cover weight", p))
+        c = Cover(
+            _day(line, 0, horizon, p),
+            _id(line, 1, "shift id", p, shifts),
+            _int(line, 2, "requirement [staff]", p),
+            _int(line, 3, "under-cover weight", p),
+            _int(line, 4, "over-cover weight", p),
+        )
         if (c.day, c.shift) in cover:
-            raise InputError("duplicate cover row", file=p, row=line.number, found=line.text, hint="one row per day and shift")
+            raise InputError(
+                "duplicate cover row",
+                file=p,
+                row=line.number,
+                found=line.text,
+                hint="one row per day and shift",
+            )
         cover[(c.day, c.shift)] = c
 
     order = {sid: i for i, sid in enumerate(shifts)}
@@ -297,7 +432,9 @@ def parse_instance(path: str | Path) -> Instance:
     """Read and parse an instance file (see the module docstring for the format)."""
     p = Path(path)
     if not p.is_file():
-        raise InputError("instance file not found", file=p, hint="give the path to an Instance<N>.txt file")
+        raise InputError(
+            "instance file not found", file=p, hint="give the path to an Instance<N>.txt file"
+        )
     try:
         text = p.read_text(encoding="utf-8")
     except (OSError, UnicodeDecodeError) as exc:
@@ -322,7 +459,10 @@ def nominal_starts(shifts: tuple[Shift, ...]) -> dict[str, int]:
         starts[s.id] = (6 * 60 + i * 60) % MINUTES_PER_DAY
     for a in shifts:
         for b in shifts:
-            if b.id not in a.not_followed_by and starts[a.id] + a.length_min > MINUTES_PER_DAY + starts[b.id]:
+            if (
+                b.id not in a.not_followed_by
+                and starts[a.id] + a.length_min > MINUTES_PER_DAY + starts[b.id]
+            ):
                 return {s.id: 0 for s in shifts}
     return starts
 
@@ -332,12 +472,18 @@ def _clock(minutes: int) -> str:
 
 
 def scenario_frames(instance: Instance, start: dt.date = DEFAULT_START) -> dict[str, pd.DataFrame]:
-    """The staffplan tables for ``instance`` (agents, contracts, shifts, absences, preferences, shift_cover).
+    """The staffplan tables for ``instance`` (agents, contracts, shifts, absences, preferences,
+    shift_cover).
 
     ``start`` must be a Monday: the benchmark's weekends are days 5 and 6 of each week.
     """
     if start.weekday() != 0:
-        raise InputError("the start date must be a Monday", key="start", expected="a Monday (day 0 of the benchmark is a Monday)", found=start.isoformat())
+        raise InputError(
+            "the start date must be a Monday",
+            key="start",
+            expected="a Monday (day 0 of the benchmark is a Monday)",
+            found=start.isoformat(),
+        )
     day = [(start + dt.timedelta(days=d)).isoformat() for d in range(instance.horizon_days)]
     agents = pd.DataFrame(
         {
@@ -353,7 +499,9 @@ def scenario_frames(instance: Instance, start: dt.date = DEFAULT_START) -> dict[
     for s in instance.staff:
         allowed = [(sid, n) for sid, n in s.max_shifts if n > 0]
         limited = {sid for sid, _ in s.max_shifts}
-        allowed += [(sid, instance.horizon_days) for sid in instance.shift_ids if sid not in limited]
+        allowed += [
+            (sid, instance.horizon_days) for sid in instance.shift_ids if sid not in limited
+        ]
         allowed_ids = [sid for sid in instance.shift_ids if sid in dict(allowed)]
         contract_rows.append(
             {
@@ -368,8 +516,12 @@ def scenario_frames(instance: Instance, start: dt.date = DEFAULT_START) -> dict[
                 "max_weekends": s.max_weekends,
                 "min_minutes_horizon": s.min_total_min,
                 "max_minutes_horizon": s.max_total_min,
-                "templates": "*" if len(allowed_ids) == len(instance.shifts) else "|".join(allowed_ids),
-                "max_shifts": "|".join(f"{sid}={n}" for sid, n in s.max_shifts if n > 0 and n < instance.horizon_days),
+                "templates": "*"
+                if len(allowed_ids) == len(instance.shifts)
+                else "|".join(allowed_ids),
+                "max_shifts": "|".join(
+                    f"{sid}={n}" for sid, n in s.max_shifts if n > 0 and n < instance.horizon_days
+                ),
             }
         )
     contracts = pd.DataFrame(contract_rows)
@@ -387,29 +539,79 @@ def scenario_frames(instance: Instance, start: dt.date = DEFAULT_START) -> dict[
         }
     )
     absences = pd.DataFrame(
-        [{"agent_id": e, "start": day[d], "end": day[d], "kind": "day_off"} for e, days in instance.days_off for d in days],
+        [
+            {"agent_id": e, "start": day[d], "end": day[d], "kind": "day_off"}
+            for e, days in instance.days_off
+            for d in days
+        ],
         columns=["agent_id", "start", "end", "kind"],
     )
-    prefs = [{"agent_id": r.staff, "date": day[r.day], "kind": "on", "template": r.shift, "weight": r.weight} for r in instance.on_requests]
-    prefs += [{"agent_id": r.staff, "date": day[r.day], "kind": "not", "template": r.shift, "weight": r.weight} for r in instance.off_requests]
+    prefs = [
+        {
+            "agent_id": r.staff,
+            "date": day[r.day],
+            "kind": "on",
+            "template": r.shift,
+            "weight": r.weight,
+        }
+        for r in instance.on_requests
+    ]
+    prefs += [
+        {
+            "agent_id": r.staff,
+            "date": day[r.day],
+            "kind": "not",
+            "template": r.shift,
+            "weight": r.weight,
+        }
+        for r in instance.off_requests
+    ]
     preferences = pd.DataFrame(prefs, columns=["agent_id", "date", "kind", "template", "weight"])
     shift_cover = pd.DataFrame(
-        [{"date": day[c.day], "template": c.shift, "required": c.requirement, "under_weight": c.under_weight, "over_weight": c.over_weight} for c in instance.cover],
+        [
+            {
+                "date": day[c.day],
+                "template": c.shift,
+                "required": c.requirement,
+                "under_weight": c.under_weight,
+                "over_weight": c.over_weight,
+            }
+            for c in instance.cover
+        ],
         columns=["date", "template", "required", "under_weight", "over_weight"],
     )
-    return {"agents": agents, "contracts": contracts, "shifts": shifts, "absences": absences, "preferences": preferences, "shift_cover": shift_cover}
+    return {
+        "agents": agents,
+        "contracts": contracts,
+        "shifts": shifts,
+        "absences": absences,
+        "preferences": preferences,
+        "shift_cover": shift_cover,
+    }
 
 
-def scenario_toml(instance: Instance, start: dt.date = DEFAULT_START, *, time_limit_s: float = 60.0, workers: int = 2, seed: int = 0) -> str:
+def scenario_toml(
+    instance: Instance,
+    start: dt.date = DEFAULT_START,
+    *,
+    time_limit_s: float = 60.0,
+    workers: int = 2,
+    seed: int = 0,
+) -> str:
     """The ``scenario.toml`` text: grid, the data files, one queue and objective weights.
 
     Labour cost, fairness and interval coverage weigh 0 and preferences 1, so
     the objective is Σ broken request weights + Σ weighted cover deviations.
     """
-    return f'''# Imported from the Curtois & Qu benchmark instance {instance.name} by `staffplan import curtois`.
+    description = (
+        f"Curtois & Qu benchmark {instance.name}: {len(instance.staff)} staff, "
+        f"{len(instance.shifts)} shift types, {instance.horizon_days} days"
+    )
+    return f"""# Imported from the Curtois & Qu benchmark instance {instance.name}
+# by `staffplan import curtois`.
 # Only cover deviations and requests carry weight: the objective is the benchmark's.
 name = "curtois-{instance.name}"
-description = "Curtois & Qu benchmark {instance.name}: {len(instance.staff)} staff, {len(instance.shifts)} shift types, {instance.horizon_days} days"
+description = "{description}"
 
 [grid]
 start = {start.isoformat()}
@@ -440,10 +642,18 @@ over_coverage = 0
 cost = 0
 preference = 1
 fairness = 0
-'''
+"""
 
 
-def to_scenario(instance: Instance, out_dir: str | Path, *, start: dt.date = DEFAULT_START, force: bool = False, time_limit_s: float = 60.0, workers: int = 2) -> Path:
+def to_scenario(
+    instance: Instance,
+    out_dir: str | Path,
+    *,
+    start: dt.date = DEFAULT_START,
+    force: bool = False,
+    time_limit_s: float = 60.0,
+    workers: int = 2,
+) -> Path:
     """Write ``instance`` as a scenario folder; return the path of its ``scenario.toml``.
 
     Refuses a folder that exists and is not empty unless ``force`` (then the
@@ -453,7 +663,12 @@ def to_scenario(instance: Instance, out_dir: str | Path, *, start: dt.date = DEF
     if out.exists() and not out.is_dir():
         raise InputError("the output path is a file", file=out, expected="a folder (new or empty)")
     if out.is_dir() and any(out.iterdir()) and not force:
-        raise InputError("the output folder is not empty", file=out, expected="a new or empty folder", hint="pass --force to overwrite the scenario files in it")
+        raise InputError(
+            "the output folder is not empty",
+            file=out,
+            expected="a new or empty folder",
+            hint="pass --force to overwrite the scenario files in it",
+        )
     frames = scenario_frames(instance, start)
     text = scenario_toml(instance, start, time_limit_s=time_limit_s, workers=workers)
     for name, frame in frames.items():

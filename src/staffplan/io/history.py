@@ -173,7 +173,15 @@ def _find(raw_cols: Iterable[str], name: str) -> str | None:
     return None
 
 
-def _parse_times(values: pd.Series, tz: str, queue: pd.Series, path: Path, column: str, *, repeat_is_second: bool = False) -> pd.Series:
+def _parse_times(
+    values: pd.Series,
+    tz: str,
+    queue: pd.Series,
+    path: Path,
+    column: str,
+    *,
+    repeat_is_second: bool = False,
+) -> pd.Series:
     """Parse timestamps to tz-aware times in ``tz``; naive values are local.
 
     Ambiguous local times (fall-back hour) are resolved per queue and local
@@ -199,7 +207,15 @@ def _parse_times(values: pd.Series, tz: str, queue: pd.Series, path: Path, colum
     bad_u = (has_off & aware.isna().to_numpy()) | (~has_off & naive.isna().to_numpy())
     if bad_u.any():
         row = int(np.flatnonzero(bad_u[codes])[0])
-        raise InputError("bad value", file=path, row=row + 2, column=column, expected=_TS_EXPECTED, found=values.iloc[row], hint="use ISO 8601 timestamps")
+        raise InputError(
+            "bad value",
+            file=path,
+            row=row + 2,
+            column=column,
+            expected=_TS_EXPECTED,
+            found=values.iloc[row],
+            hint="use ISO 8601 timestamps",
+        )
     local_u = naive.dt.tz_localize(zone, ambiguous="NaT", nonexistent="shift_forward")
     ambiguous_u = ~has_off & local_u.isna().to_numpy()
     out_u = aware.dt.tz_convert(zone).where(has_off, local_u)
@@ -208,17 +224,33 @@ def _parse_times(values: pd.Series, tz: str, queue: pd.Series, path: Path, colum
     amb_rows = np.flatnonzero(ambiguous_u[codes]) if len(values) else np.array([], dtype=np.int64)
     if len(amb_rows):
         wall = pd.Series(naive.to_numpy(dtype="datetime64[ns]")[codes[amb_rows]])
-        key = pd.DataFrame({"q": queue.iloc[amb_rows].to_numpy(), "d": wall.dt.date.to_numpy(), "w": wall.to_numpy()})
-        went_back = key.groupby(["q", "d"], sort=False)["w"].transform(lambda s: ((s.diff() <= pd.Timedelta(0)) if repeat_is_second else (s.diff() < pd.Timedelta(0))).cummax())
+        key = pd.DataFrame(
+            {
+                "q": queue.iloc[amb_rows].to_numpy(),
+                "d": wall.dt.date.to_numpy(),
+                "w": wall.to_numpy(),
+            }
+        )
+        went_back = key.groupby(["q", "d"], sort=False)["w"].transform(
+            lambda s: (
+                (s.diff() <= pd.Timedelta(0)) if repeat_is_second else (s.diff() < pd.Timedelta(0))
+            ).cummax()
+        )
         first_pass = ~went_back.to_numpy(dtype=bool)
         resolved = pd.DatetimeIndex(wall).tz_localize(zone, ambiguous=first_pass)
         rows_ns = rows_ns.copy()
-        rows_ns[amb_rows] = resolved.tz_convert("UTC").tz_localize(None).to_numpy(dtype="datetime64[ns]")
-    out = pd.Series(pd.DatetimeIndex(rows_ns).tz_localize("UTC").tz_convert(zone), index=values.index)
+        rows_ns[amb_rows] = (
+            resolved.tz_convert("UTC").tz_localize(None).to_numpy(dtype="datetime64[ns]")
+        )
+    out = pd.Series(
+        pd.DatetimeIndex(rows_ns).tz_localize("UTC").tz_convert(zone), index=values.index
+    )
     return out
 
 
-def _numbers_with_rows(raw: pd.DataFrame, src: str | None, name: str, path: Path, *, allow_empty: bool) -> pd.Series:
+def _numbers_with_rows(
+    raw: pd.DataFrame, src: str | None, name: str, path: Path, *, allow_empty: bool
+) -> pd.Series:
     """Like :func:`_number` but row numbers in errors always refer to the file."""
     if src is None:
         return pd.Series(np.nan, index=raw.index, dtype=float)
@@ -229,11 +261,27 @@ def _numbers_with_rows(raw: pd.DataFrame, src: str | None, name: str, path: Path
     bad |= np.isinf(num)
     if bad.any():
         i = int(np.flatnonzero(bad.to_numpy())[0])
-        raise InputError("bad value", file=path, row=i + 2, column=src, expected="a number", found=s.iloc[i], hint="leave the cell empty where unknown" if allow_empty else None)
+        raise InputError(
+            "bad value",
+            file=path,
+            row=i + 2,
+            column=src,
+            expected="a number",
+            found=s.iloc[i],
+            hint="leave the cell empty where unknown" if allow_empty else None,
+        )
     neg = num < 0
     if neg.any():
         i = int(np.flatnonzero(neg.to_numpy())[0])
-        raise InputError("negative value", file=path, row=i + 2, column=src, expected="a value >= 0", found=s.iloc[i], hint="counts and durations cannot be negative")
+        raise InputError(
+            "negative value",
+            file=path,
+            row=i + 2,
+            column=src,
+            expected="a value >= 0",
+            found=s.iloc[i],
+            hint="counts and durations cannot be negative",
+        )
     return num
 
 
@@ -244,23 +292,48 @@ def _counts(raw: pd.DataFrame, src: str | None, path: Path) -> pd.Series | None:
     frac = (num % 1) != 0
     if frac.any():
         i = int(np.flatnonzero(frac.to_numpy())[0])
-        raise InputError("bad value", file=path, row=i + 2, column=src, expected="a whole number of contacts", found=raw[src].iloc[i])
+        raise InputError(
+            "bad value",
+            file=path,
+            row=i + 2,
+            column=src,
+            expected="a whole number of contacts",
+            found=raw[src].iloc[i],
+        )
     return num
 
 
-def _queues(raw: pd.DataFrame, src: str | None, path: Path, allowed: tuple[str, ...] | None) -> pd.Series:
+def _queues(
+    raw: pd.DataFrame, src: str | None, path: Path, allowed: tuple[str, ...] | None
+) -> pd.Series:
     if src is None:
         return pd.Series(DEFAULT_QUEUE, index=raw.index, dtype=object)
     q = raw[src].astype(str).str.strip().astype(object)
     empty = q == ""
     if empty.any():
         i = int(np.flatnonzero(empty.to_numpy())[0])
-        raise InputError("missing queue name", file=path, row=i + 2, column=src, expected="a queue name", found="")
+        raise InputError(
+            "missing queue name",
+            file=path,
+            row=i + 2,
+            column=src,
+            expected="a queue name",
+            found="",
+        )
     if allowed is not None:
         unknown = ~q.isin(allowed)
         if unknown.any():
             i = int(np.flatnonzero(unknown.to_numpy())[0])
-            raise InputError("unknown queue", file=path, row=i + 2, column=src, expected="one of " + ", ".join(allowed), found=q.iloc[i], hint="add a [queues.NAME] table to the scenario, or set history_name on the queue it belongs to")
+            raise InputError(
+                "unknown queue",
+                file=path,
+                row=i + 2,
+                column=src,
+                expected="one of " + ", ".join(allowed),
+                found=q.iloc[i],
+                hint="add a [queues.NAME] table to the scenario, or set history_name on the "
+                "queue it belongs to",
+            )
     return q
 
 
@@ -295,7 +368,9 @@ def read_history(
     raw.columns = [str(c).strip() for c in raw.columns]
     patience: dict[str, PatienceSummary] | None = None
     if len(raw) == 0:
-        raise InputError("history file has no rows", file=p, expected="at least one week of history")
+        raise InputError(
+            "history file has no rows", file=p, expected="at least one week of history"
+        )
     allowed = tuple(sorted(set(queues))) if queues is not None else None
     cols = list(raw.columns)
     q_src = _find(cols, "queue")
@@ -305,7 +380,9 @@ def read_history(
     if arrived is not None:
         shape = "per_contact"
         ts = _parse_times(raw[arrived], timezone, queue, p, arrived)
-        handle = _numbers_with_rows(raw, _find(cols, "handle_seconds"), "handle_seconds", p, allow_empty=True)
+        handle = _numbers_with_rows(
+            raw, _find(cols, "handle_seconds"), "handle_seconds", p, allow_empty=True
+        )
         wait_src = _find(cols, "wait_seconds")
         wait = _numbers_with_rows(raw, wait_src, "wait_seconds", p, allow_empty=True)
         aband = _bools(raw, _find(cols, "abandoned"), p)
@@ -313,7 +390,10 @@ def read_history(
         if wait_src is not None and aband is not None:
             w = wait.to_numpy(dtype=float)
             qv = queue.to_numpy()
-            patience = {str(name): patience_summary(w[qv == name], ab[qv == name]) for name in sorted(set(qv.tolist()))}
+            patience = {
+                str(name): patience_summary(w[qv == name], ab[qv == name])
+                for name in sorted(set(qv.tolist()))
+            }
         h = (~ab).astype(float)
         known = (~ab) & handle.notna().to_numpy()
         rows = pd.DataFrame(
@@ -335,18 +415,40 @@ def read_history(
         if dup.any():
             rows_dup = np.flatnonzero(dup)
             first = rows_dup[0]
-            second = next(r for r in rows_dup[1:] if ts.iloc[r] == ts.iloc[first] and queue.iloc[r] == queue.iloc[first])
-            raise InputError("duplicate interval", file=p, row=int(second) + 2, column=start, expected=f"one row per interval and queue (row {first + 2} has the same)", found=f"{raw[start].iloc[second]} / {queue.iloc[second]}", hint="sum duplicate rows, or check the file was not appended twice")
+            second = next(
+                r
+                for r in rows_dup[1:]
+                if ts.iloc[r] == ts.iloc[first] and queue.iloc[r] == queue.iloc[first]
+            )
+            raise InputError(
+                "duplicate interval",
+                file=p,
+                row=int(second) + 2,
+                column=start,
+                expected=f"one row per interval and queue (row {first + 2} has the same)",
+                found=f"{raw[start].iloc[second]} / {queue.iloc[second]}",
+                hint="sum duplicate rows, or check the file was not appended twice",
+            )
         offered_src = _find(cols, "offered")
         if offered_src is None:
-            raise InputError("history has no column 'offered'", file=p, row=1, expected="a per-interval header with interval_start, queue, offered, handled, aht_seconds", found=", ".join(cols), hint="map your column names under [forecast] columns")
+            raise InputError(
+                "history has no column 'offered'",
+                file=p,
+                row=1,
+                expected="a per-interval header with interval_start, queue, offered, handled, "
+                "aht_seconds",
+                found=", ".join(cols),
+                hint="map your column names under [forecast] columns",
+            )
         offered = _counts(raw, offered_src, p)
         assert offered is not None
         aband_c = _counts(raw, _find(cols, "abandoned"), p)
         abandoned = aband_c if aband_c is not None else pd.Series(0.0, index=raw.index)
         handled_c = _counts(raw, _find(cols, "handled"), p)
         handled = handled_c if handled_c is not None else (offered - abandoned).clip(lower=0)
-        aht = _numbers_with_rows(raw, _find(cols, "aht_seconds"), "aht_seconds", p, allow_empty=True)
+        aht = _numbers_with_rows(
+            raw, _find(cols, "aht_seconds"), "aht_seconds", p, allow_empty=True
+        )
         known = aht.notna().to_numpy() & (handled.to_numpy() > 0)
         rows = pd.DataFrame(
             {
@@ -366,16 +468,33 @@ def read_history(
             "cannot tell the history's shape",
             file=p,
             row=1,
-            expected="per contact (arrived_at, queue, handle_seconds) or per interval (interval_start, queue, offered, handled, aht_seconds)",
+            expected="per contact (arrived_at, queue, handle_seconds) or per interval "
+            "(interval_start, queue, offered, handled, aht_seconds)",
             found=", ".join(cols),
             hint="map your column names under [forecast] columns",
         )
-    return aggregate(rows, timezone=timezone, interval_min=interval_min, shape=shape, has_aht=has_aht, source=str(p), patience=patience)
+    return aggregate(
+        rows,
+        timezone=timezone,
+        interval_min=interval_min,
+        shape=shape,
+        has_aht=has_aht,
+        source=str(p),
+        patience=patience,
+    )
 
 
-def _check_resolution(ts: pd.Series, queue: pd.Series, interval_min: int, path: Path, column: str) -> None:
+def _check_resolution(
+    ts: pd.Series, queue: pd.Series, interval_min: int, path: Path, column: str
+) -> None:
     """Refuse per-interval data coarser than the grid (it cannot be split)."""
-    t = pd.DatetimeIndex(ts).tz_convert("UTC").tz_localize(None).to_numpy(dtype="datetime64[ns]").astype(np.int64)
+    t = (
+        pd.DatetimeIndex(ts)
+        .tz_convert("UTC")
+        .tz_localize(None)
+        .to_numpy(dtype="datetime64[ns]")
+        .astype(np.int64)
+    )
     q = pd.factorize(queue)[0]
     order = np.lexsort((t, q))
     t, q = t[order], q[order]
@@ -383,10 +502,27 @@ def _check_resolution(ts: pd.Series, queue: pd.Series, interval_min: int, path: 
     step = step[step > 0]
     if len(step) and step.min() > interval_min * 60 * 10**9:
         found_min = int(step.min() // (60 * 10**9))
-        raise InputError("history is coarser than the planning grid", file=path, column=column, expected=f"intervals of at most {interval_min} minutes", found=f"{found_min}-minute intervals", hint=f"plan on a {found_min}-minute grid (interval_minutes / --interval-minutes) or supply finer history")
+        raise InputError(
+            "history is coarser than the planning grid",
+            file=path,
+            column=column,
+            expected=f"intervals of at most {interval_min} minutes",
+            found=f"{found_min}-minute intervals",
+            hint=f"plan on a {found_min}-minute grid (interval_minutes / --interval-minutes) "
+            "or supply finer history",
+        )
 
 
-def aggregate(rows: pd.DataFrame, *, timezone: str, interval_min: int, shape: str, has_aht: bool, source: str = "", patience: Mapping[str, PatienceSummary] | None = None) -> History:
+def aggregate(
+    rows: pd.DataFrame,
+    *,
+    timezone: str,
+    interval_min: int,
+    shape: str,
+    has_aht: bool,
+    source: str = "",
+    patience: Mapping[str, PatienceSummary] | None = None,
+) -> History:
     """Aggregate parsed rows onto the grid into a :class:`History`.
 
     ``rows`` has ``ts`` (tz-aware), ``queue``, ``offered``, ``handled``,
@@ -411,12 +547,24 @@ def aggregate(rows: pd.DataFrame, *, timezone: str, interval_min: int, shape: st
     flat = qcode * n_i + idx
     sums = {}
     for col in ("offered", "handled", "abandoned", "aht_w", "aht_sum"):
-        sums[col] = np.bincount(flat, weights=rows[col].to_numpy(dtype=float), minlength=n_q * n_i).reshape(n_q, n_i)[:, slots]
+        sums[col] = np.bincount(
+            flat, weights=rows[col].to_numpy(dtype=float), minlength=n_q * n_i
+        ).reshape(n_q, n_i)[:, slots]
     with np.errstate(invalid="ignore", divide="ignore"):
         aht = np.where(sums["aht_w"] > 0, sums["aht_sum"] / sums["aht_w"], np.nan)
     frame = pd.DataFrame(
         {
-            "interval_start": pd.DatetimeIndex(np.tile(grid.starts[slots].tz_convert("UTC").tz_localize(None).to_numpy(dtype="datetime64[ns]"), n_q)).tz_localize("UTC").tz_convert(zone),
+            "interval_start": pd.DatetimeIndex(
+                np.tile(
+                    grid.starts[slots]
+                    .tz_convert("UTC")
+                    .tz_localize(None)
+                    .to_numpy(dtype="datetime64[ns]"),
+                    n_q,
+                )
+            )
+            .tz_localize("UTC")
+            .tz_convert(zone),
             "queue": np.repeat(np.asarray(queues, dtype=object), len(slots)),
             "offered": sums["offered"].ravel(),
             "handled": sums["handled"].ravel(),
@@ -432,4 +580,16 @@ def aggregate(rows: pd.DataFrame, *, timezone: str, interval_min: int, shape: st
     gaps = tuple(d for d in dates if d not in rec_set and d.weekday() in rec_wd)
     unrecorded = tuple(w for w in range(7) if w not in rec_wd)
     last_start = grid.starts[int(idx.max())]
-    return History(frame=frame, timezone=timezone, interval_min=interval_min, shape=shape, recorded_dates=recorded, gaps=gaps, unrecorded_weekdays=unrecorded, has_aht=has_aht, last_interval_start=last_start, source=source, patience=patience)
+    return History(
+        frame=frame,
+        timezone=timezone,
+        interval_min=interval_min,
+        shape=shape,
+        recorded_dates=recorded,
+        gaps=gaps,
+        unrecorded_weekdays=unrecorded,
+        has_aht=has_aht,
+        last_interval_start=last_start,
+        source=source,
+        patience=patience,
+    )

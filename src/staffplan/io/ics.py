@@ -21,7 +21,9 @@ def _safe(name: str) -> str:
     return re.sub(r"[^A-Za-z0-9_.-]+", "_", name) or "agent"
 
 
-def agent_calendar(rows: pd.DataFrame, *, scenario: str, agent_id: str, stamp: dt.datetime) -> bytes:
+def agent_calendar(
+    rows: pd.DataFrame, *, scenario: str, agent_id: str, stamp: dt.datetime
+) -> bytes:
     """One agent's shifts as an RFC 5545 calendar (bytes).
 
     ``rows`` are that agent's roster.csv rows (columns ``date``, ``shift``,
@@ -41,7 +43,9 @@ def agent_calendar(rows: pd.DataFrame, *, scenario: str, agent_id: str, stamp: d
         ev.add("dtstamp", stamp)
         ev.add("dtstart", start)
         ev.add("dtend", end)
-        ev.add("summary", f"Shift {row.shift}" + (f" ({queues.replace('|', ', ')})" if queues else ""))
+        ev.add(
+            "summary", f"Shift {row.shift}" + (f" ({queues.replace('|', ', ')})" if queues else "")
+        )
         breaks = str(getattr(row, "breaks", "") or "")
         if breaks:
             ev.add("description", "Breaks: " + breaks.replace(";", "; "))
@@ -49,7 +53,9 @@ def agent_calendar(rows: pd.DataFrame, *, scenario: str, agent_id: str, stamp: d
     return cal.to_ical()
 
 
-def write_calendars(roster: pd.DataFrame, folder: str | Path, *, scenario: str, first_day: dt.date) -> list[Path]:
+def write_calendars(
+    roster: pd.DataFrame, folder: str | Path, *, scenario: str, first_day: dt.date
+) -> list[Path]:
     """Write ``<folder>/<agent_id>.ics`` for every agent in ``roster``; return the paths."""
     out = Path(folder)
     stamp = dt.datetime.combine(first_day, dt.time(0, 0), tzinfo=dt.UTC)

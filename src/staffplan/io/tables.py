@@ -47,17 +47,33 @@ def read_raw(path: str | Path) -> pd.DataFrame:
     """Read a CSV or Parquet file as strings (CSV) without guessing types."""
     p = Path(path)
     if not p.exists():
-        raise InputError("file not found", file=p, hint="check the path (relative paths are resolved from the scenario file's folder)")
+        raise InputError(
+            "file not found",
+            file=p,
+            hint="check the path (relative paths are resolved from the scenario file's folder)",
+        )
     try:
         if p.suffix.lower() in {".parquet", ".pq"}:
             return pd.read_parquet(p)
         return pd.read_csv(p, dtype=str, keep_default_na=False, skipinitialspace=True, comment=None)
     except (ValueError, OSError, pd.errors.ParserError, ImportError) as exc:
-        raise InputError(f"cannot read table: {exc}", file=p, hint="save it as UTF-8 CSV with a header row") from None
+        raise InputError(
+            f"cannot read table: {exc}", file=p, hint="save it as UTF-8 CSV with a header row"
+        ) from None
 
 
-def _bad(path: Path, idx: int, col: str, expected: str, found: object, hint: str | None) -> InputError:
-    return InputError("bad value", file=path, row=int(idx) + 2, column=col, expected=expected, found=found, hint=hint)
+def _bad(
+    path: Path, idx: int, col: str, expected: str, found: object, hint: str | None
+) -> InputError:
+    return InputError(
+        "bad value",
+        file=path,
+        row=int(idx) + 2,
+        column=col,
+        expected=expected,
+        found=found,
+        hint=hint,
+    )
 
 
 def parse_column(values: pd.Series, col: Column, path: Path, tz: str | None = None) -> pd.Series:
@@ -74,14 +90,26 @@ def parse_column(values: pd.Series, col: Column, path: Path, tz: str | None = No
             bad = ~out.isin(col.choices) & (out != "")
             if bad.any():
                 i = int(np.flatnonzero(bad.to_numpy())[0])
-                raise _bad(path, i, col.name, "one of " + ", ".join(col.choices), out.iloc[i], col.hint)
+                raise _bad(
+                    path, i, col.name, "one of " + ", ".join(col.choices), out.iloc[i], col.hint
+                )
         return out
     if col.kind in ("int", "float"):
-        num = pd.to_numeric(s.astype(str).str.strip() if s.dtype == object or str(s.dtype).startswith("str") else s, errors="coerce")
+        num = pd.to_numeric(
+            s.astype(str).str.strip() if s.dtype == object or str(s.dtype).startswith("str") else s,
+            errors="coerce",
+        )
         bad = num.isna() | ~np.isfinite(num.astype(float))
         if bad.any():
             i = int(np.flatnonzero(bad.to_numpy())[0])
-            raise _bad(path, i, col.name, "a number" if col.kind == "float" else "a whole number", s.iloc[i], col.hint)
+            raise _bad(
+                path,
+                i,
+                col.name,
+                "a number" if col.kind == "float" else "a whole number",
+                s.iloc[i],
+                col.hint,
+            )
         if col.kind == "int":
             frac = (num.astype(float) % 1) != 0
             if frac.any():
@@ -114,7 +142,14 @@ def parse_column(values: pd.Series, col: Column, path: Path, tz: str | None = No
         try:
             ts = parse_timestamps(s, tz)
         except TimestampParseError as exc:
-            raise _bad(path, exc.index, col.name, "a date-time like 2026-12-07 08:30 (optionally with an offset)", s.iloc[exc.index], col.hint) from None
+            raise _bad(
+                path,
+                exc.index,
+                col.name,
+                "a date-time like 2026-12-07 08:30 (optionally with an offset)",
+                s.iloc[exc.index],
+                col.hint,
+            ) from None
         if col.kind == "date":
             return ts.dt.normalize()
         return ts

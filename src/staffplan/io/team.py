@@ -63,7 +63,9 @@ class Contract:
 
 @dataclass(frozen=True)
 class Break:
-    """A break of ``minutes`` [min] starting between ``earliest`` and ``latest`` [min after shift start]."""
+    """A break of ``minutes`` [min] starting between ``earliest`` and ``latest`` [min after shift
+    start].
+    """
 
     name: str
     minutes: int
@@ -107,7 +109,9 @@ class Absence:
 
 @dataclass(frozen=True)
 class Availability:
-    """The agent can work only inside [from_min, to_min] [min after midnight] on that weekday or date."""
+    """The agent can work only inside [from_min, to_min] [min after midnight] on that weekday or
+    date.
+    """
 
     agent_id: str
     weekday: int | None
@@ -129,7 +133,9 @@ class Preference:
 
 @dataclass(frozen=True)
 class ShiftCover:
-    """Day-level demand: ``required`` agents on ``template`` that day; costs per missing/surplus agent."""
+    """Day-level demand: ``required`` agents on ``template`` that day; costs per missing/surplus
+    agent.
+    """
 
     date: dt.date
     template: str
@@ -155,20 +161,43 @@ def _blank(v: object) -> bool:
 
 
 def parse_skills(text: str, *, file: Path, row: int) -> tuple[str, ...]:
-    """``voice:1|chat:2`` -> ("voice", "chat") sorted by priority (1 first; no priority = after, in order)."""
+    """``voice:1|chat:2`` -> ("voice", "chat") sorted by priority (1 first; no priority = after, in
+    order).
+    """
     items = []
     for pos, part in enumerate(p.strip() for p in str(text).split("|")):
         if not part:
             continue
         name, _, prio = part.partition(":")
         if prio and not prio.strip().isdigit():
-            raise InputError("bad skill priority", file=file, row=row, column="skills", expected="skill or skill:priority (a whole number, 1 = most preferred)", found=part)
+            raise InputError(
+                "bad skill priority",
+                file=file,
+                row=row,
+                column="skills",
+                expected="skill or skill:priority (a whole number, 1 = most preferred)",
+                found=part,
+            )
         items.append((int(prio) if prio else 10**6, pos, name.strip()))
     if not items:
-        raise InputError("agent without skills", file=file, row=row, column="skills", expected="queue names separated by |, e.g. voice:1|chat:2", found=text)
+        raise InputError(
+            "agent without skills",
+            file=file,
+            row=row,
+            column="skills",
+            expected="queue names separated by |, e.g. voice:1|chat:2",
+            found=text,
+        )
     names = [n for _, _, n in sorted(items)]
     if len(set(names)) != len(names):
-        raise InputError("skill listed twice", file=file, row=row, column="skills", expected="each skill once", found=text)
+        raise InputError(
+            "skill listed twice",
+            file=file,
+            row=row,
+            column="skills",
+            expected="each skill once",
+            found=text,
+        )
     return tuple(names)
 
 
@@ -176,19 +205,38 @@ def read_agents(path: str | Path) -> tuple[Agent, ...]:
     """Read agents.csv (columns agent_id, name, team, contract, skills, optional hourly_cost)."""
     p = Path(path)
     cols = [
-        Column("agent_id"), Column("name", required=False, default=""), Column("team", required=False, default=""),
-        Column("contract"), Column("skills", hint="queue names separated by |, e.g. voice:1|chat:2"),
+        Column("agent_id"),
+        Column("name", required=False, default=""),
+        Column("team", required=False, default=""),
+        Column("contract"),
+        Column("skills", hint="queue names separated by |, e.g. voice:1|chat:2"),
         Column("hourly_cost", "float", required=False, default=0.0, minimum=0),
-    ]  # fmt: skip
+    ]
     f = read_table(p, cols, what="agents table")
     dup = f["agent_id"].duplicated()
     if dup.any():
         i = int(dup.to_numpy().nonzero()[0][0])
-        raise InputError("duplicate agent_id", file=p, row=i + 2, column="agent_id", expected="unique ids", found=f["agent_id"].iloc[i])
+        raise InputError(
+            "duplicate agent_id",
+            file=p,
+            row=i + 2,
+            column="agent_id",
+            expected="unique ids",
+            found=f["agent_id"].iloc[i],
+        )
     out = []
     for i, r in enumerate(f.itertuples(index=False)):
         name = "" if _blank(r.name) else str(r.name)
-        out.append(Agent(str(r.agent_id), name or str(r.agent_id), "" if _blank(r.team) else str(r.team), str(r.contract), parse_skills(r.skills, file=p, row=i + 2), float(r.hourly_cost or 0.0)))
+        out.append(
+            Agent(
+                str(r.agent_id),
+                name or str(r.agent_id),
+                "" if _blank(r.team) else str(r.team),
+                str(r.contract),
+                parse_skills(r.skills, file=p, row=i + 2),
+                float(r.hourly_cost or 0.0),
+            )
+        )
     return tuple(sorted(out, key=lambda a: a.id))
 
 
@@ -200,7 +248,14 @@ def _opt_int(v: object, *, file: Path, row: int, column: str) -> int | None:
     except ValueError:
         x = -1.0
     if x < 0 or x != int(x):
-        raise InputError("bad value", file=file, row=row, column=column, expected="a whole number >= 0 or blank", found=v)
+        raise InputError(
+            "bad value",
+            file=file,
+            row=row,
+            column=column,
+            expected="a whole number >= 0 or blank",
+            found=v,
+        )
     return int(x)
 
 
@@ -209,50 +264,83 @@ def read_contracts(path: str | Path) -> tuple[Contract, ...]:
     p = Path(path)
     cols = [
         Column("contract"),
-        Column("min_minutes_week", "int", minimum=0), Column("max_minutes_week", "int", minimum=0),
-        Column("max_days_week", "int", minimum=0, maximum=7), Column("max_consecutive_days", "int", minimum=1),
+        Column("min_minutes_week", "int", minimum=0),
+        Column("max_minutes_week", "int", minimum=0),
+        Column("max_days_week", "int", minimum=0, maximum=7),
+        Column("max_consecutive_days", "int", minimum=1),
         Column("min_consecutive_days", "int", required=False, default=1, minimum=1),
         Column("min_days_off_in_row", "int", required=False, default=1, minimum=1),
         Column("min_rest_hours", "float", required=False, default=0.0, minimum=0, maximum=48),
-        Column("max_weekends", required=False, default=""), Column("min_minutes_horizon", required=False, default=""),
+        Column("max_weekends", required=False, default=""),
+        Column("min_minutes_horizon", required=False, default=""),
         Column("max_minutes_horizon", required=False, default=""),
-        Column("templates", required=False, default="*"), Column("max_shifts", required=False, default=""),
-    ]  # fmt: skip
+        Column("templates", required=False, default="*"),
+        Column("max_shifts", required=False, default=""),
+    ]
     f = read_table(p, cols, what="contracts table")
     out = []
     for i, r in enumerate(f.itertuples(index=False)):
         row = i + 2
         if r.min_minutes_week > r.max_minutes_week:
-            raise InputError("minimum above maximum", file=p, row=row, column="min_minutes_week", expected=f"at most max_minutes_week ({r.max_minutes_week})", found=r.min_minutes_week)
+            raise InputError(
+                "minimum above maximum",
+                file=p,
+                row=row,
+                column="min_minutes_week",
+                expected=f"at most max_minutes_week ({r.max_minutes_week})",
+                found=r.min_minutes_week,
+            )
         tmpl = str(r.templates).strip()
-        templates = None if tmpl in ("", "*") else tuple(t.strip() for t in tmpl.split("|") if t.strip())
+        templates = (
+            None if tmpl in ("", "*") else tuple(t.strip() for t in tmpl.split("|") if t.strip())
+        )
         max_shifts = []
         for part in (x.strip() for x in str(r.max_shifts).split("|") if x.strip()):
             k, eq, n = part.partition("=")
             if not eq or not n.strip().isdigit():
-                raise InputError("bad max_shifts", file=p, row=row, column="max_shifts", expected="template=count items separated by |, e.g. E=3|L=5", found=r.max_shifts)
+                raise InputError(
+                    "bad max_shifts",
+                    file=p,
+                    row=row,
+                    column="max_shifts",
+                    expected="template=count items separated by |, e.g. E=3|L=5",
+                    found=r.max_shifts,
+                )
             max_shifts.append((k.strip(), int(n)))
         out.append(
             Contract(
-                str(r.contract), int(r.min_minutes_week), int(r.max_minutes_week), int(r.max_days_week), int(r.max_consecutive_days),
-                int(r.min_consecutive_days), int(r.min_days_off_in_row), float(r.min_rest_hours),
+                str(r.contract),
+                int(r.min_minutes_week),
+                int(r.max_minutes_week),
+                int(r.max_days_week),
+                int(r.max_consecutive_days),
+                int(r.min_consecutive_days),
+                int(r.min_days_off_in_row),
+                float(r.min_rest_hours),
                 _opt_int(r.max_weekends, file=p, row=row, column="max_weekends"),
                 _opt_int(r.min_minutes_horizon, file=p, row=row, column="min_minutes_horizon"),
                 _opt_int(r.max_minutes_horizon, file=p, row=row, column="max_minutes_horizon"),
-                templates, tuple(sorted(max_shifts)),
+                templates,
+                tuple(sorted(max_shifts)),
             )
-        )  # fmt: skip
+        )
     ids = [c.id for c in out]
     if len(set(ids)) != len(ids):
-        raise InputError("duplicate contract id", file=p, column="contract", expected="unique ids", found=ids)
+        raise InputError(
+            "duplicate contract id", file=p, column="contract", expected="unique ids", found=ids
+        )
     return tuple(sorted(out, key=lambda c: c.id))
 
 
-_BREAK_HINT = "items name:minutes:paid|unpaid:earliest-latest separated by |, e.g. lunch:30:unpaid:180-300"
+_BREAK_HINT = (
+    "items name:minutes:paid|unpaid:earliest-latest separated by |, e.g. lunch:30:unpaid:180-300"
+)
 
 
 def parse_breaks(text: str, *, file: Path, row: int) -> tuple[Break, ...]:
-    """Parse a ``breaks`` cell into :class:`Break` items (earliest/latest in [min after shift start])."""
+    """Parse a ``breaks`` cell into :class:`Break` items (earliest/latest in [min after shift
+    start]).
+    """
     out = []
     for part in (x.strip() for x in str(text).split("|") if x.strip()):
         bits = part.split(":")
@@ -260,8 +348,14 @@ def parse_breaks(text: str, *, file: Path, row: int) -> tuple[Break, ...]:
         win = bits[3].split("-") if ok else []
         ok = ok and len(win) == 2 and all(w.strip().isdigit() for w in win)
         if not ok or int(win[0]) > int(win[1]) or int(bits[1]) <= 0:
-            raise InputError("bad break", file=file, row=row, column="breaks", expected=_BREAK_HINT, found=part)
-        out.append(Break(bits[0].strip(), int(bits[1]), bits[2].strip() == "paid", int(win[0]), int(win[1])))
+            raise InputError(
+                "bad break", file=file, row=row, column="breaks", expected=_BREAK_HINT, found=part
+            )
+        out.append(
+            Break(
+                bits[0].strip(), int(bits[1]), bits[2].strip() == "paid", int(win[0]), int(win[1])
+            )
+        )
     return tuple(sorted(out, key=lambda b: (b.earliest, b.name)))
 
 
@@ -269,50 +363,113 @@ def read_shifts(path: str | Path) -> tuple[ShiftTemplate, ...]:
     """Read shifts.csv (shift templates)."""
     p = Path(path)
     cols = [
-        Column("template"), Column("earliest_start", "time"), Column("latest_start", "time"),
-        Column("start_step_min", "int", minimum=1, maximum=1440), Column("length_min", "int", minimum=1, maximum=1440),
-        Column("breaks", required=False, default=""), Column("not_followed_by", required=False, default=""),
+        Column("template"),
+        Column("earliest_start", "time"),
+        Column("latest_start", "time"),
+        Column("start_step_min", "int", minimum=1, maximum=1440),
+        Column("length_min", "int", minimum=1, maximum=1440),
+        Column("breaks", required=False, default=""),
+        Column("not_followed_by", required=False, default=""),
         Column("late", "bool", required=False, default=False),
-    ]  # fmt: skip
+    ]
     f = read_table(p, cols, what="shift templates")
     out = []
     for i, r in enumerate(f.itertuples(index=False)):
         row = i + 2
         for c in ("earliest_start", "latest_start"):
             if getattr(r, c) >= 1440:
-                raise InputError("start at or after midnight", file=p, row=row, column=c, expected="a clock time 00:00-23:59 (a shift belongs to the day it starts)", found=getattr(r, c))
+                raise InputError(
+                    "start at or after midnight",
+                    file=p,
+                    row=row,
+                    column=c,
+                    expected="a clock time 00:00-23:59 (a shift belongs to the day it starts)",
+                    found=getattr(r, c),
+                )
         if r.latest_start < r.earliest_start:
-            raise InputError("latest start before earliest start", file=p, row=row, column="latest_start", expected=f"at or after {r.earliest_start // 60:02d}:{r.earliest_start % 60:02d}", found=r.latest_start)
+            raise InputError(
+                "latest start before earliest start",
+                file=p,
+                row=row,
+                column="latest_start",
+                expected=f"at or after {r.earliest_start // 60:02d}:{r.earliest_start % 60:02d}",
+                found=r.latest_start,
+            )
         brk = parse_breaks(r.breaks, file=p, row=row)
         for b in brk:
             if b.latest + b.minutes > r.length_min:
-                raise InputError("break window outside the shift", file=p, row=row, column="breaks", expected=f"latest start + minutes <= length_min ({r.length_min})", found=f"{b.name}:{b.latest}+{b.minutes}")
+                raise InputError(
+                    "break window outside the shift",
+                    file=p,
+                    row=row,
+                    column="breaks",
+                    expected=f"latest start + minutes <= length_min ({r.length_min})",
+                    found=f"{b.name}:{b.latest}+{b.minutes}",
+                )
         nfb = tuple(sorted(t.strip() for t in str(r.not_followed_by).split("|") if t.strip()))
-        out.append(ShiftTemplate(str(r.template), int(r.earliest_start), int(r.latest_start), int(r.start_step_min), int(r.length_min), brk, nfb, bool(r.late)))
+        out.append(
+            ShiftTemplate(
+                str(r.template),
+                int(r.earliest_start),
+                int(r.latest_start),
+                int(r.start_step_min),
+                int(r.length_min),
+                brk,
+                nfb,
+                bool(r.late),
+            )
+        )
     ids = [t.id for t in out]
     if len(set(ids)) != len(ids):
-        raise InputError("duplicate template id", file=p, column="template", expected="unique ids", found=ids)
+        raise InputError(
+            "duplicate template id", file=p, column="template", expected="unique ids", found=ids
+        )
     known = set(ids)
     for i, t in enumerate(out):
         for n in t.not_followed_by:
             if n not in known:
-                raise InputError("unknown template in not_followed_by", file=p, row=i + 2, column="not_followed_by", expected="one of " + ", ".join(ids), found=n)
+                raise InputError(
+                    "unknown template in not_followed_by",
+                    file=p,
+                    row=i + 2,
+                    column="not_followed_by",
+                    expected="one of " + ", ".join(ids),
+                    found=n,
+                )
     return tuple(sorted(out, key=lambda t: t.id))
 
 
-def _span(start: str, end: str, tz: str, *, file: Path, row: int) -> tuple[pd.Timestamp, pd.Timestamp]:
+def _span(
+    start: str, end: str, tz: str, *, file: Path, row: int
+) -> tuple[pd.Timestamp, pd.Timestamp]:
     from staffplan.timegrid import TimestampParseError, parse_timestamps
 
     try:
         ts = parse_timestamps(pd.Series([start, end]), tz)
     except TimestampParseError as exc:
         col = ("start", "end")[exc.index]
-        raise InputError("bad date or time", file=file, row=row, column=col, expected="a date (2026-12-08) or date-time (2026-12-08 09:00)", found=(start, end)[exc.index]) from None
+        raise InputError(
+            "bad date or time",
+            file=file,
+            row=row,
+            column=col,
+            expected="a date (2026-12-08) or date-time (2026-12-08 09:00)",
+            found=(start, end)[exc.index],
+        ) from None
     s, e = ts.iloc[0], ts.iloc[1]
     if len(str(end).strip()) == 10:  # a date-only end is inclusive: the whole day
-        e = (pd.Timestamp(str(end).strip()) + pd.Timedelta(days=1)).tz_localize(s.tz, nonexistent="shift_forward", ambiguous=True)
+        e = (pd.Timestamp(str(end).strip()) + pd.Timedelta(days=1)).tz_localize(
+            s.tz, nonexistent="shift_forward", ambiguous=True
+        )
     if e <= s:
-        raise InputError("absence ends before it starts", file=file, row=row, column="end", expected="an end after the start", found=end)
+        raise InputError(
+            "absence ends before it starts",
+            file=file,
+            row=row,
+            column="end",
+            expected="an end after the start",
+            found=end,
+        )
     return s, e
 
 
@@ -320,7 +477,16 @@ def read_absences(paths: tuple[Path, ...], tz: str) -> tuple[Absence, ...]:
     """Read absences.csv files (agent_id, start, end, kind); ``tz`` is the scenario timezone."""
     out = []
     for p in paths:
-        f = read_table(p, [Column("agent_id"), Column("start"), Column("end"), Column("kind", choices=ABSENCE_KINDS)], what="absences table")
+        f = read_table(
+            p,
+            [
+                Column("agent_id"),
+                Column("start"),
+                Column("end"),
+                Column("kind", choices=ABSENCE_KINDS),
+            ],
+            what="absences table",
+        )
         for i, r in enumerate(f.itertuples(index=False)):
             s, e = _span(str(r.start), str(r.end), tz, file=p, row=i + 2)
             out.append(Absence(str(r.agent_id), s, e, str(r.kind)))
@@ -329,56 +495,154 @@ def read_absences(paths: tuple[Path, ...], tz: str) -> tuple[Absence, ...]:
 
 def read_availability(path: Path) -> tuple[Availability, ...]:
     """Read availability.csv (agent_id, weekday Mon..Sun or date, from, to)."""
-    cols = [Column("agent_id"), Column("weekday", required=False, default=""), Column("date", required=False, default=""), Column("from", "time"), Column("to", "time")]
+    cols = [
+        Column("agent_id"),
+        Column("weekday", required=False, default=""),
+        Column("date", required=False, default=""),
+        Column("from", "time"),
+        Column("to", "time"),
+    ]
     f = read_table(path, cols, what="availability table")
     out = []
     for i, r in enumerate(f.itertuples(index=False)):
         row = i + 2
         wd, day = str(r.weekday).strip(), str(r.date).strip()
         if bool(wd) == bool(day):
-            raise InputError("give a weekday or a date", file=path, row=row, column="weekday", expected="exactly one of weekday (Mon..Sun) or date", found=f"{wd!r}/{day!r}")
+            raise InputError(
+                "give a weekday or a date",
+                file=path,
+                row=row,
+                column="weekday",
+                expected="exactly one of weekday (Mon..Sun) or date",
+                found=f"{wd!r}/{day!r}",
+            )
         if wd and wd[:3].title() not in WEEKDAYS:
-            raise InputError("bad weekday", file=path, row=row, column="weekday", expected="Mon, Tue, Wed, Thu, Fri, Sat or Sun", found=wd)
+            raise InputError(
+                "bad weekday",
+                file=path,
+                row=row,
+                column="weekday",
+                expected="Mon, Tue, Wed, Thu, Fri, Sat or Sun",
+                found=wd,
+            )
         try:
             d = dt.date.fromisoformat(day) if day else None
         except ValueError:
-            raise InputError("bad date", file=path, row=row, column="date", expected="a date like 2026-12-08", found=day) from None
+            raise InputError(
+                "bad date",
+                file=path,
+                row=row,
+                column="date",
+                expected="a date like 2026-12-08",
+                found=day,
+            ) from None
         frm, to = int(r[3]), int(r[4])
         if to <= frm:
-            raise InputError("'to' not after 'from'", file=path, row=row, column="to", expected="a later time than 'from' (up to 48:00 for the next day)", found=to)
-        out.append(Availability(str(r.agent_id), WEEKDAYS.index(wd[:3].title()) if wd else None, d, frm, to))
-    return tuple(sorted(out, key=lambda a: (a.agent_id, a.weekday if a.weekday is not None else -1, str(a.date), a.from_min)))
+            raise InputError(
+                "'to' not after 'from'",
+                file=path,
+                row=row,
+                column="to",
+                expected="a later time than 'from' (up to 48:00 for the next day)",
+                found=to,
+            )
+        out.append(
+            Availability(
+                str(r.agent_id), WEEKDAYS.index(wd[:3].title()) if wd else None, d, frm, to
+            )
+        )
+    return tuple(
+        sorted(
+            out,
+            key=lambda a: (
+                a.agent_id,
+                a.weekday if a.weekday is not None else -1,
+                str(a.date),
+                a.from_min,
+            ),
+        )
+    )
 
 
 def read_preferences(path: Path) -> tuple[Preference, ...]:
     """Read preferences.csv (agent_id, date, kind off/on/not, template, weight)."""
-    cols = [Column("agent_id"), Column("date", "date"), Column("kind", choices=("off", "on", "not")), Column("template", required=False, default=""), Column("weight", "int", minimum=0)]
+    cols = [
+        Column("agent_id"),
+        Column("date", "date"),
+        Column("kind", choices=("off", "on", "not")),
+        Column("template", required=False, default=""),
+        Column("weight", "int", minimum=0),
+    ]
     f = read_table(path, cols, what="preferences table")
     return tuple(
         sorted(
-            (Preference(str(r.agent_id), r.date.date(), str(r.kind), None if _blank(r.template) else str(r.template), int(r.weight)) for r in f.itertuples(index=False)),
+            (
+                Preference(
+                    str(r.agent_id),
+                    r.date.date(),
+                    str(r.kind),
+                    None if _blank(r.template) else str(r.template),
+                    int(r.weight),
+                )
+                for r in f.itertuples(index=False)
+            ),
             key=lambda x: (x.agent_id, x.date, x.kind, x.template or ""),
         )
     )
 
 
 def read_shift_cover(path: Path) -> tuple[ShiftCover, ...]:
-    """Read shift_cover.csv (date, template, required, under_weight, over_weight, optional skill)."""
-    cols = [Column("date", "date"), Column("template"), Column("required", "int", minimum=0), Column("under_weight", "int", minimum=0), Column("over_weight", "int", minimum=0), Column("skill", required=False, default="")]
+    """Read shift_cover.csv (date, template, required, under_weight, over_weight, optional
+    skill).
+    """
+    cols = [
+        Column("date", "date"),
+        Column("template"),
+        Column("required", "int", minimum=0),
+        Column("under_weight", "int", minimum=0),
+        Column("over_weight", "int", minimum=0),
+        Column("skill", required=False, default=""),
+    ]
     f = read_table(path, cols, what="shift cover table")
     return tuple(
         sorted(
-            (ShiftCover(r.date.date(), str(r.template), int(r.required), int(r.under_weight), int(r.over_weight), None if _blank(r.skill) else str(r.skill)) for r in f.itertuples(index=False)),
+            (
+                ShiftCover(
+                    r.date.date(),
+                    str(r.template),
+                    int(r.required),
+                    int(r.under_weight),
+                    int(r.over_weight),
+                    None if _blank(r.skill) else str(r.skill),
+                )
+                for r in f.itertuples(index=False)
+            ),
             key=lambda c: (c.date, c.template, c.skill or ""),
         )
     )
 
 
 def read_previous_roster(path: Path, tz: str) -> tuple[PreviousShift, ...]:
-    """Read a previous roster.csv (agent_id, date, shift, start, end) for rules across the horizon boundary."""
-    cols = [Column("agent_id"), Column("date", "date"), Column("shift"), Column("start", "timestamp"), Column("end", "timestamp")]
+    """Read a previous roster.csv (agent_id, date, shift, start, end) for rules across the horizon
+    boundary.
+    """
+    cols = [
+        Column("agent_id"),
+        Column("date", "date"),
+        Column("shift"),
+        Column("start", "timestamp"),
+        Column("end", "timestamp"),
+    ]
     f = read_table(path, cols, tz=tz, what="previous roster")
-    return tuple(sorted((PreviousShift(str(r.agent_id), r.date.date(), str(r.shift), r.start, r.end) for r in f.itertuples(index=False)), key=lambda s: (s.agent_id, s.start)))
+    return tuple(
+        sorted(
+            (
+                PreviousShift(str(r.agent_id), r.date.date(), str(r.shift), r.start, r.end)
+                for r in f.itertuples(index=False)
+            ),
+            key=lambda s: (s.agent_id, s.start),
+        )
+    )
 
 
 def clock_text(minutes: int) -> str:

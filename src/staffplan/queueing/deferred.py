@@ -29,19 +29,33 @@ def deadline_intervals(deadline_hours: float, interval_min: float) -> int:
 
 
 def deferred_load(workload: ArrayLike, window: int, workable: ArrayLike | None = None) -> FArray:
-    """Fluid agents needed per interval [agents] to finish each cohort within ``window`` intervals."""
+    """Fluid agents needed per interval [agents] to finish each cohort within ``window``
+    intervals.
+    """
     w = np.asarray(workload, dtype=float).ravel()
     n = w.size
-    mask = np.ones(n, dtype=float) if workable is None else np.asarray(workable, dtype=bool).astype(float).ravel()
+    mask = (
+        np.ones(n, dtype=float)
+        if workable is None
+        else np.asarray(workable, dtype=bool).astype(float).ravel()
+    )
     if n == 0:
         return w
     d = min(window, n)
     ext = np.concatenate([mask, mask])
     csum = np.concatenate([[0.0], np.cumsum(ext)])
-    count = csum[np.arange(n) + d] - csum[np.arange(n)]  # workable intervals in each cohort's window
+    count = (
+        csum[np.arange(n) + d] - csum[np.arange(n)]
+    )  # workable intervals in each cohort's window
     starved = (w > 0) & (count == 0)
     if starved.any():
-        raise InputError("deferred work cannot meet its deadline", row=int(np.flatnonzero(starved)[0]) + 2, column="volume", expected="a deadline longer than the closed hours", hint="raise deadline_hours or widen the queue's opening hours")
+        raise InputError(
+            "deferred work cannot meet its deadline",
+            row=int(np.flatnonzero(starved)[0]) + 2,
+            column="volume",
+            expected="a deadline longer than the closed hours",
+            hint="raise deadline_hours or widen the queue's opening hours",
+        )
     dens = np.where(count > 0, w / np.where(count > 0, count, 1.0), 0.0)
     dsum = np.concatenate([[0.0], np.cumsum(np.concatenate([dens, dens]))])
     t = np.arange(n) + n
@@ -49,8 +63,16 @@ def deferred_load(workload: ArrayLike, window: int, workable: ArrayLike | None =
     return cover * mask
 
 
-def deferred_requirements(volume: ArrayLike, aht_s: ArrayLike, interval_min: float, deadline_hours: float, workable: ArrayLike | None = None) -> tuple[IArray, FArray]:
-    """(required agents [agents] per interval, occupancy [0-1]) for deferred work with a deadline."""
+def deferred_requirements(
+    volume: ArrayLike,
+    aht_s: ArrayLike,
+    interval_min: float,
+    deadline_hours: float,
+    workable: ArrayLike | None = None,
+) -> tuple[IArray, FArray]:
+    """(required agents [agents] per interval, occupancy [0-1]) for deferred work with a
+    deadline.
+    """
     v = np.asarray(volume, dtype=float).ravel()
     h = np.broadcast_to(np.asarray(aht_s, dtype=float), v.shape)
     h = np.where(v > 0, h, 0.0)

@@ -62,7 +62,12 @@ def log_erlang_b(load: ArrayLike, agents: ArrayLike) -> FArray:
         res = np.empty(ap.shape)
         good = q > _TINY
         with np.errstate(divide="ignore"):
-            res[good] = ap[good] - np_[good] * np.log(ap[good]) + sc.gammaln(np_[good] + 1.0) + np.log(q[good])
+            res[good] = (
+                ap[good]
+                - np_[good] * np.log(ap[good])
+                + sc.gammaln(np_[good] + 1.0)
+                + np.log(q[good])
+            )
         if (~good).any():
             res[~good] = _series_log_inv_b(np_[~good], ap[~good])
         out[pos] = -np.maximum(res, 0.0)
@@ -78,7 +83,11 @@ def c_from_b(b: FArray, load: FArray, agents: FArray) -> FArray:
     """Erlang C from Erlang B: C = B / (1 - (A/n)(1 - B)) for n > A, else 1 (0 for zero load)."""
     stable = agents > load
     with np.errstate(divide="ignore", invalid="ignore"):
-        c = np.where(stable, b / (1.0 - np.where(stable, load / np.where(agents > 0, agents, 1.0), 0.0) * (1.0 - b)), 1.0)
+        c = np.where(
+            stable,
+            b / (1.0 - np.where(stable, load / np.where(agents > 0, agents, 1.0), 0.0) * (1.0 - b)),
+            1.0,
+        )
     c = np.where(load <= 0, 0.0, c)
     return np.clip(c, 0.0, 1.0)
 
@@ -89,7 +98,9 @@ def erlang_c(load_erl: ArrayLike, agents: ArrayLike) -> FArray:
     return c_from_b(erlang_b(a, n), a, n)
 
 
-def erlang_c_metrics(load: FArray, agents: FArray, aht_s: FArray, answer_within_s: FArray, b: FArray | None = None) -> tuple[FArray, FArray, FArray, FArray]:
+def erlang_c_metrics(
+    load: FArray, agents: FArray, aht_s: FArray, answer_within_s: FArray, b: FArray | None = None
+) -> tuple[FArray, FArray, FArray, FArray]:
     """(service_level [0-1], asa_s [s], p_wait [0-1], occupancy [0-1]) of M/M/n.
 
     SL = 1 - C exp(-(n - A) t / AHT); ASA = C AHT / (n - A); occupancy = A / n.

@@ -73,7 +73,13 @@ def log_q(a: FArray, z: FArray) -> FArray:
 
 
 def erlang_a_metrics(
-    load: FArray, agents: FArray, aht_s: FArray, patience_s: FArray, answer_within_s: FArray, *, with_asa: bool = True
+    load: FArray,
+    agents: FArray,
+    aht_s: FArray,
+    patience_s: FArray,
+    answer_within_s: FArray,
+    *,
+    with_asa: bool = True,
 ) -> tuple[FArray, FArray, FArray, FArray, FArray]:
     """(service_level, asa_s [s], p_wait, occupancy, abandon_rate) of M/M/n+M, vectorised.
 
@@ -81,7 +87,10 @@ def erlang_a_metrics(
     abandonment 1, occupancy 0, ASA ``inf`` (nobody is answered).
     ``with_asa=False`` skips the ASA series (returns zeros) for speed.
     """
-    load, agents, aht_s, patience_s, answer_within_s = (np.asarray(v, dtype=float) for v in np.broadcast_arrays(load, agents, aht_s, patience_s, answer_within_s))
+    load, agents, aht_s, patience_s, answer_within_s = (
+        np.asarray(v, dtype=float)
+        for v in np.broadcast_arrays(load, agents, aht_s, patience_s, answer_within_s)
+    )
     shape = load.shape
     sl = np.where(load > 0, 0.0, 1.0).ravel()
     asa = np.where(load > 0, np.inf, 0.0).ravel()
@@ -112,7 +121,13 @@ def erlang_a_metrics(
             asa[live] = _asa_series(x, y, log_pn, 1.0 - p_ab) * patience_s.ravel()[live]
         else:
             asa[live] = 0.0
-    return sl.reshape(shape), asa.reshape(shape), pw.reshape(shape), occ.reshape(shape), ab.reshape(shape)
+    return (
+        sl.reshape(shape),
+        asa.reshape(shape),
+        pw.reshape(shape),
+        occ.reshape(shape),
+        ab.reshape(shape),
+    )
 
 
 def _answered_within(x: FArray, y: FArray, z: FArray, log_d: FArray) -> FArray:
@@ -128,7 +143,9 @@ def _answered_within(x: FArray, y: FArray, z: FArray, log_d: FArray) -> FArray:
     upper = y > a
     if upper.any():
         au, yu, zu = a[upper], y[upper], z[upper]
-        log_scale = yu - x[upper] * np.log(yu) + sc.gammaln(au) - log_d[upper]  # e^y y^-x Γ(x+1) / D
+        log_scale = (
+            yu - x[upper] * np.log(yu) + sc.gammaln(au) - log_d[upper]
+        )  # e^y y^-x Γ(x+1) / D
         out[upper] = np.exp(log_scale) * (sc.gammaincc(au, zu) - sc.gammaincc(au, yu))
     low = ~upper
     if low.any():
@@ -136,7 +153,11 @@ def _answered_within(x: FArray, y: FArray, z: FArray, log_d: FArray) -> FArray:
         log_main = np.log(yl) + log_q(al, yl) - log_d[low]  # y Q(x+1, y) / D
         with np.errstate(divide="ignore"):
             lz = np.log(zl)
-            tail = np.where(zl > 0, np.log(yl) + (yl - zl) + al * (lz - np.log(yl)) + log_q(al, zl) - log_d[low], -np.inf)
+            tail = np.where(
+                zl > 0,
+                np.log(yl) + (yl - zl) + al * (lz - np.log(yl)) + log_q(al, zl) - log_d[low],
+                -np.inf,
+            )
         out[low] = np.exp(log_main) * -np.expm1(np.minimum(tail - log_main, 0.0))
     return np.maximum(out, 0.0)
 

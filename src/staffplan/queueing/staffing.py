@@ -60,17 +60,38 @@ class Target:
         )
         for name, value, lo, hi, _ in checks:
             if value is not None and not (lo < value <= hi):
-                raise InputError("target out of range", key=name, expected="a fraction in (0, 1]", found=value)
-        for name, value in (("answer_within_s", self.answer_within_s), ("asa_max_s", self.asa_max_s)):
+                raise InputError(
+                    "target out of range", key=name, expected="a fraction in (0, 1]", found=value
+                )
+        for name, value in (
+            ("answer_within_s", self.answer_within_s),
+            ("asa_max_s", self.asa_max_s),
+        ):
             if value is not None and not value >= 0:
-                raise InputError("target out of range", key=name, expected="seconds >= 0", found=value)
-        for name, value in (("patience_s", self.patience_s), ("deadline_hours", self.deadline_hours)):
+                raise InputError(
+                    "target out of range", key=name, expected="seconds >= 0", found=value
+                )
+        for name, value in (
+            ("patience_s", self.patience_s),
+            ("deadline_hours", self.deadline_hours),
+        ):
             if value is not None and not value > 0:
-                raise InputError("target out of range", key=name, expected="a number > 0", found=value)
+                raise InputError(
+                    "target out of range", key=name, expected="a number > 0", found=value
+                )
         if not self.concurrency >= 1:
-            raise InputError("target out of range", key="concurrency", expected="a number >= 1", found=self.concurrency)
+            raise InputError(
+                "target out of range",
+                key="concurrency",
+                expected="a number >= 1",
+                found=self.concurrency,
+            )
         if self.service_level is not None and self.answer_within_s is None:
-            raise InputError("incomplete target", key="answer_within_s", expected="seconds, since service_level is set")
+            raise InputError(
+                "incomplete target",
+                key="answer_within_s",
+                expected="seconds, since service_level is set",
+            )
 
     @property
     def sl_within_s(self) -> float:
@@ -93,17 +114,38 @@ def target_for_queue(queue: Queue) -> Target:
     )
 
 
-def _inputs(volume: ArrayLike, aht_s: ArrayLike, interval_min: ArrayLike) -> tuple[FArray, FArray, FArray, tuple[int, ...]]:
-    v, h, m = np.broadcast_arrays(np.asarray(volume, dtype=float), np.asarray(aht_s, dtype=float), np.asarray(interval_min, dtype=float))
+def _inputs(
+    volume: ArrayLike, aht_s: ArrayLike, interval_min: ArrayLike
+) -> tuple[FArray, FArray, FArray, tuple[int, ...]]:
+    v, h, m = np.broadcast_arrays(
+        np.asarray(volume, dtype=float),
+        np.asarray(aht_s, dtype=float),
+        np.asarray(interval_min, dtype=float),
+    )
     shape = v.shape
     v, h, m = v.ravel().copy(), h.ravel().copy(), m.ravel().copy()
     if not np.all(np.isfinite(v) & (v >= 0)):
-        raise InputError("bad volume", column="volume", expected="contacts >= 0 (finite)", found=float(v[~(np.isfinite(v) & (v >= 0))][0]))
+        raise InputError(
+            "bad volume",
+            column="volume",
+            expected="contacts >= 0 (finite)",
+            found=float(v[~(np.isfinite(v) & (v >= 0))][0]),
+        )
     if not np.all(np.isfinite(m) & (m > 0)):
-        raise InputError("bad interval length", column="interval_min", expected="minutes > 0", found=float(m[~(np.isfinite(m) & (m > 0))][0]))
+        raise InputError(
+            "bad interval length",
+            column="interval_min",
+            expected="minutes > 0",
+            found=float(m[~(np.isfinite(m) & (m > 0))][0]),
+        )
     bad_h = (v > 0) & ~(np.isfinite(h) & (h > 0))
     if bad_h.any():
-        raise InputError("bad handle time", column="aht_seconds", expected="seconds > 0 where volume > 0", found=float(h[bad_h][0]))
+        raise InputError(
+            "bad handle time",
+            column="aht_seconds",
+            expected="seconds > 0 where volume > 0",
+            found=float(h[bad_h][0]),
+        )
     h = np.where(v > 0, h, 1.0)
     return v, h, m, shape
 
@@ -121,16 +163,22 @@ def _agents_for_slots(slots: IArray, concurrency: float) -> IArray:
     return np.maximum(n, 0).astype(np.int64)
 
 
-def _metrics(load: FArray, slots: FArray, aht: FArray, target: Target, *, with_asa: bool = True) -> tuple[FArray, FArray, FArray, FArray, FArray]:
+def _metrics(
+    load: FArray, slots: FArray, aht: FArray, target: Target, *, with_asa: bool = True
+) -> tuple[FArray, FArray, FArray, FArray, FArray]:
     """(service_level, asa_s, p_wait, occupancy, abandon_rate) with ``slots`` servers."""
     t = np.full(load.shape, target.sl_within_s)
     if target.patience_s is None:
         sl, asa, pw, occ = erlang_c_metrics(load, slots, aht, t)
         return sl, asa, pw, occ, np.zeros(load.shape)
-    return erlang_a_metrics(load, slots, aht, np.full(load.shape, float(target.patience_s)), t, with_asa=with_asa)
+    return erlang_a_metrics(
+        load, slots, aht, np.full(load.shape, float(target.patience_s)), t, with_asa=with_asa
+    )
 
 
-def kpis(volume: ArrayLike, aht_s: ArrayLike, interval_min: ArrayLike, agents: ArrayLike, target: Target) -> pd.DataFrame:
+def kpis(
+    volume: ArrayLike, aht_s: ArrayLike, interval_min: ArrayLike, agents: ArrayLike, target: Target
+) -> pd.DataFrame:
     """KPIs per interval with ``agents`` [agents] on the queue, vectorised.
 
     Fractional agents are allowed: floor(concurrency * agents) servers answer.
@@ -144,19 +192,44 @@ def kpis(volume: ArrayLike, aht_s: ArrayLike, interval_min: ArrayLike, agents: A
     plan comes from :func:`staffplan.queueing.deferred.deferred_requirements`.
     """
     if target.deadline_hours is not None:
-        within = target.answer_within_s if target.answer_within_s is not None else target.deadline_hours * 3600.0
+        within = (
+            target.answer_within_s
+            if target.answer_within_s is not None
+            else target.deadline_hours * 3600.0
+        )
         target = replace(target, answer_within_s=within, deadline_hours=None)
-    v0, h0, m0, n0 = np.broadcast_arrays(np.asarray(volume, dtype=float), np.asarray(aht_s, dtype=float), np.asarray(interval_min, dtype=float), np.asarray(agents, dtype=float))
+    v0, h0, m0, n0 = np.broadcast_arrays(
+        np.asarray(volume, dtype=float),
+        np.asarray(aht_s, dtype=float),
+        np.asarray(interval_min, dtype=float),
+        np.asarray(agents, dtype=float),
+    )
     v, h, m, _ = _inputs(v0, h0, m0)
     n = n0.ravel()
     if not np.all(np.isfinite(n) & (n >= 0)):
-        raise InputError("bad agent count", column="agents", expected="agents >= 0", found=float(n[~(np.isfinite(n) & (n >= 0))][0]))
+        raise InputError(
+            "bad agent count",
+            column="agents",
+            expected="agents >= 0",
+            found=float(n[~(np.isfinite(n) & (n >= 0))][0]),
+        )
     load = offered_load(v, m, h)
     sl, asa, pw, occ, ab = _metrics(load, _slots(n, target.concurrency), h, target)
-    return pd.DataFrame({"offered_load": load, "service_level": sl, "asa_s": asa, "p_wait": pw, "occupancy": occ, "abandon_rate": ab})
+    return pd.DataFrame(
+        {
+            "offered_load": load,
+            "service_level": sl,
+            "asa_s": asa,
+            "p_wait": pw,
+            "occupancy": occ,
+            "abandon_rate": ab,
+        }
+    )
 
 
-def _meets(target: Target, sl: FArray, asa: FArray, occ: FArray, ab: FArray) -> npt.NDArray[np.bool_]:
+def _meets(
+    target: Target, sl: FArray, asa: FArray, occ: FArray, ab: FArray
+) -> npt.NDArray[np.bool_]:
     ok = np.ones(sl.shape, dtype=bool)
     if target.service_level is not None:
         ok &= sl >= target.service_level - _EPS
@@ -171,18 +244,30 @@ def _meets(target: Target, sl: FArray, asa: FArray, occ: FArray, ab: FArray) -> 
 
 def _cap(load: FArray, aht: FArray, target: Target) -> FArray:
     """A generous search limit [servers]; a target still unmet there is unreachable."""
-    extra = 40.0 * aht / max(target.answer_within_s, 1e-3) if target.answer_within_s else 0.0  # capped at 1e6 below anyway
+    extra = (
+        40.0 * aht / max(target.answer_within_s, 1e-3) if target.answer_within_s else 0.0
+    )  # capped at 1e6 below anyway
     if target.asa_max_s is not None:
         extra = np.maximum(extra, 40.0 * aht / max(target.asa_max_s, 1e-3))
-    return np.ceil(load / (target.max_occupancy or 1.0) + 20.0 * np.sqrt(load) + 100.0 + np.minimum(extra, 1e6))
+    return np.ceil(
+        load / (target.max_occupancy or 1.0) + 20.0 * np.sqrt(load) + 100.0 + np.minimum(extra, 1e6)
+    )
 
 
 def _unreachable(target: Target, load: float) -> InputError:
-    return InputError("target cannot be met", expected="a reachable target", found=f"{target}", hint=f"at an offered load of {load:.1f} Erlangs no agent count reaches it; relax the service level, ASA or answer time")
+    return InputError(
+        "target cannot be met",
+        expected="a reachable target",
+        found=f"{target}",
+        hint=f"at an offered load of {load:.1f} Erlangs no agent count reaches it; relax the "
+        "service level, ASA or answer time",
+    )
 
 
 def _erlang_c_servers(load: FArray, aht: FArray, target: Target) -> IArray:
-    """Smallest stable server count meeting the Erlang C targets (abandonment is 0), by a recursion scan."""
+    """Smallest stable server count meeting the Erlang C targets (abandonment is 0), by a recursion
+    scan.
+    """
     out = np.zeros(load.shape, dtype=np.int64)
     idx = np.flatnonzero(load > 0)
     if idx.size == 0:
@@ -224,7 +309,9 @@ def _erlang_a_servers(load: FArray, aht: FArray, target: Target) -> IArray:
     # lower bound that surely fails: answered contacts <= n/A, so SL and 1 - abandonment <= n/A
     frac = max(target.service_level or 0.0, 1.0 - (target.abandon_max or 1.0))
     lo = np.maximum(np.ceil(frac * a * (1.0 - 1e-9)) - 1.0, 0.0)
-    c_target = Target(target.service_level, target.answer_within_s, target.asa_max_s, None, target.max_occupancy)
+    c_target = Target(
+        target.service_level, target.answer_within_s, target.asa_max_s, None, target.max_occupancy
+    )
     hi = np.maximum(_erlang_c_servers(a, h, c_target).astype(float), lo + 1.0)
     cap = _cap(a, h, target)
     all_i = np.arange(a.size)
@@ -246,28 +333,43 @@ def _erlang_a_servers(load: FArray, aht: FArray, target: Target) -> IArray:
     return out
 
 
-def required_agents(volume: ArrayLike, aht_s: ArrayLike, interval_min: ArrayLike, target: Target) -> IArray:
+def required_agents(
+    volume: ArrayLike, aht_s: ArrayLike, interval_min: ArrayLike, target: Target
+) -> IArray:
     """Smallest agent count [agents] meeting every target in each interval; 0 when volume is 0.
 
     Raises :class:`InputError` when a target cannot be met at any staffing
     (e.g. an ASA cap of 0 s without abandonment).
     """
     if target.deadline_hours is not None:
-        raise InputError("deferred work is staffed over its deadline window", key="deadline_hours", hint="use staffplan.queueing.deferred.deferred_requirements")
+        raise InputError(
+            "deferred work is staffed over its deadline window",
+            key="deadline_hours",
+            hint="use staffplan.queueing.deferred.deferred_requirements",
+        )
     v, h, m, shape = _inputs(volume, aht_s, interval_min)
     load = offered_load(v, m, h)
-    servers = _erlang_c_servers(load, h, target) if target.patience_s is None else _erlang_a_servers(load, h, target)
+    servers = (
+        _erlang_c_servers(load, h, target)
+        if target.patience_s is None
+        else _erlang_a_servers(load, h, target)
+    )
     return _agents_for_slots(servers, target.concurrency).reshape(shape)
 
 
-def service_level_curve(volume: ArrayLike, aht_s: ArrayLike, interval_min: ArrayLike, target: Target, max_agents: int) -> FArray:
-    """Service level [0-1] with k = 0..max_agents agents: shape (n, max_agents + 1), non-decreasing in k.
+def service_level_curve(
+    volume: ArrayLike, aht_s: ArrayLike, interval_min: ArrayLike, target: Target, max_agents: int
+) -> FArray:
+    """Service level [0-1] with k = 0..max_agents agents: shape (n, max_agents + 1), non-decreasing
+    in k.
 
     Zero-volume rows are 1 everywhere. With Erlang C the curve is 0 for every
     k up to the offered load (the queue is unstable there).
     """
     if max_agents < 0:
-        raise InputError("bad max_agents", key="max_agents", expected="a whole number >= 0", found=max_agents)
+        raise InputError(
+            "bad max_agents", key="max_agents", expected="a whole number >= 0", found=max_agents
+        )
     v, h, m, _ = _inputs(volume, aht_s, interval_min)
     load = offered_load(v, m, h)
     ks = np.arange(max_agents + 1, dtype=float)
@@ -284,11 +386,21 @@ def service_level_curve(volume: ArrayLike, aht_s: ArrayLike, interval_min: Array
             prev = s
             out[:, j] = erlang_c_metrics(load, np.full(rows, s), h, t, b)[0]
         return out
-    sl = _metrics(np.repeat(load, cols), np.tile(slots, rows), np.repeat(h, cols), target, with_asa=False)[0]
+    sl = _metrics(
+        np.repeat(load, cols), np.tile(slots, rows), np.repeat(h, cols), target, with_asa=False
+    )[0]
     return sl.reshape(rows, cols)
 
 
-def answered_within_curve(volume: ArrayLike, aht_s: ArrayLike, interval_min: ArrayLike, target: Target, max_agents: int, *, concave: bool = True) -> FArray:
+def answered_within_curve(
+    volume: ArrayLike,
+    aht_s: ArrayLike,
+    interval_min: ArrayLike,
+    target: Target,
+    max_agents: int,
+    *,
+    concave: bool = True,
+) -> FArray:
     """Contacts answered within target [contacts] with k = 0..max_agents agents: volume * SL(k).
 
     With ``concave=True`` (for the roster objective) each row is replaced by
@@ -300,7 +412,10 @@ def answered_within_curve(volume: ArrayLike, aht_s: ArrayLike, interval_min: Arr
     already concave). The gains g(k) = ans(k) - ans(k-1) are then
     non-increasing, so "contacts answered late" is convex in the agents.
     """
-    v = np.broadcast_to(np.asarray(volume, dtype=float), np.broadcast_shapes(np.shape(volume), np.shape(aht_s), np.shape(interval_min))).ravel()
+    v = np.broadcast_to(
+        np.asarray(volume, dtype=float),
+        np.broadcast_shapes(np.shape(volume), np.shape(aht_s), np.shape(interval_min)),
+    ).ravel()
     ans = v[:, None] * service_level_curve(volume, aht_s, interval_min, target, max_agents)
     ans[:, 0] = np.where(v > 0, ans[:, 0], 0.0)
     if not concave or max_agents == 0:
@@ -316,14 +431,21 @@ def answered_within_curve(volume: ArrayLike, aht_s: ArrayLike, interval_min: Arr
 
 
 def scheduled_heads(required: ArrayLike, shrinkage: ArrayLike) -> IArray:
-    """ceil(required / (1 - shrinkage)) [agents], exact for decimal shrinkage (0.3 -> 10 for 7, not 11)."""
+    """ceil(required / (1 - shrinkage)) [agents], exact for decimal shrinkage (0.3 -> 10 for 7, not
+    11).
+    """
     r_in, s_in = np.broadcast_arrays(np.asarray(required), np.asarray(shrinkage, dtype=float))
     r = r_in.ravel()
     s = s_in.ravel()
     if not np.all(np.isfinite(r.astype(float)) & (r >= 0)):
         raise InputError("bad requirement", column="required", expected="agents >= 0")
     if not np.all((s >= 0) & (s < 1)):
-        raise InputError("bad shrinkage", column="shrinkage", expected="a fraction in [0, 1)", found=float(s[~((s >= 0) & (s < 1))][0]))
+        raise InputError(
+            "bad shrinkage",
+            column="shrinkage",
+            expected="a fraction in [0, 1)",
+            found=float(s[~((s >= 0) & (s < 1))][0]),
+        )
     out = np.empty(r.shape, dtype=np.int64)
     for value in np.unique(s):
         sel = s == value
@@ -334,5 +456,7 @@ def scheduled_heads(required: ArrayLike, shrinkage: ArrayLike) -> IArray:
         if np.issubdtype(rr.dtype, np.integer):
             out[sel] = -((-rr.astype(np.int64) * q) // p)
         else:
-            out[sel] = [math.ceil(Fraction(repr(float(x))).limit_denominator(10**9) * q / p) for x in rr]
+            out[sel] = [
+                math.ceil(Fraction(repr(float(x))).limit_denominator(10**9) * q / p) for x in rr
+            ]
     return out.reshape(r_in.shape)

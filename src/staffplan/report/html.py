@@ -24,17 +24,21 @@ import pandas as pd  # noqa: E402
 PALETTE = ("#1f5fa8", "#d9822b", "#2e9e6a", "#b8405e", "#7a5cb8", "#6b7b8c", "#c7a12c", "#3aa3b5")
 
 CSS = """
-body{font-family:system-ui,-apple-system,Segoe UI,Roboto,sans-serif;margin:0;background:#f4f6f9;color:#1d2733}
+body{font-family:system-ui,-apple-system,Segoe UI,Roboto,sans-serif;margin:0;background:#f4f6f9;
+color:#1d2733}
 header{background:#1d2f4a;color:#fff;padding:18px 28px}header h1{margin:0;font-size:22px}
 header p{margin:4px 0 0;opacity:.85}main{padding:18px 28px;max-width:1400px}
-section{background:#fff;border-radius:8px;box-shadow:0 1px 3px rgba(0,0,0,.08);padding:16px 20px;margin:0 0 18px}
+section{background:#fff;border-radius:8px;box-shadow:0 1px 3px rgba(0,0,0,.08);padding:16px 20px;
+margin:0 0 18px}
 h2{font-size:17px;margin:0 0 12px}.cards{display:flex;flex-wrap:wrap;gap:12px}
 .card{background:#f0f4fa;border-radius:6px;padding:10px 14px;min-width:130px}
 .card b{display:block;font-size:20px}.card span{font-size:12px;color:#566}
-table{border-collapse:collapse;font-size:13px}th,td{padding:4px 8px;border-bottom:1px solid #e3e8ee;text-align:right}
+table{border-collapse:collapse;font-size:13px}
+th,td{padding:4px 8px;border-bottom:1px solid #e3e8ee;text-align:right}
 th{background:#f0f3f7;position:sticky;top:0}td.l,th.l{text-align:left}
 .bad{color:#b3261e;font-weight:600}.good{color:#1e7b45}
-.grid td{text-align:center;font-size:11px;white-space:nowrap;padding:2px 4px}.grid td.l{text-align:left}
+.grid td{text-align:center;font-size:11px;white-space:nowrap;padding:2px 4px}
+.grid td.l{text-align:left}
 .off{color:#aab}.abs{background:#fde8e8;color:#933}.scroll{overflow:auto;max-height:640px}
 img{max-width:100%}.note{font-size:12px;color:#566}
 """
@@ -46,7 +50,8 @@ class ReportData:
 
     Frames (documented columns):
     - ``coverage``: interval_start (tz-aware), queue, required [agents], scheduled [agents]
-    - ``service``: interval_start, queue, service_level [0-1], target [0-1 or NaN], volume [contacts]
+    - ``service``: interval_start, queue, service_level [0-1], target [0-1 or NaN], volume
+      [contacts]
     - ``kpis``: one row per queue plus a total row; display-ready columns
     - ``roster``: roster.csv rows (agent_id, date, shift, start, end, queues)
     - ``agents``: agent_id, name, team (for the grid's rows)
@@ -83,7 +88,9 @@ def _local_naive(s: pd.Series) -> pd.Series:
 def coverage_chart(coverage: pd.DataFrame, title: str = "Required vs scheduled agents") -> str:
     """Step chart per queue of required and scheduled agents over the horizon."""
     queues = list(dict.fromkeys(coverage["queue"]))
-    fig, axes = plt.subplots(len(queues), 1, figsize=(13, 2.3 * len(queues) + 0.4), sharex=True, squeeze=False)
+    fig, axes = plt.subplots(
+        len(queues), 1, figsize=(13, 2.3 * len(queues) + 0.4), sharex=True, squeeze=False
+    )
     for ax, q in zip(axes[:, 0], queues, strict=True):
         d = coverage[coverage["queue"] == q]
         t = _local_naive(d["interval_start"])
@@ -101,13 +108,17 @@ def service_chart(service: pd.DataFrame, title: str = "Service level per interva
     """Service level per interval and queue against its target (open intervals only)."""
     d0 = service[service["volume"] > 0] if "volume" in service else service
     queues = list(dict.fromkeys(service["queue"]))
-    fig, axes = plt.subplots(len(queues), 1, figsize=(13, 2.1 * len(queues) + 0.4), sharex=True, squeeze=False)
+    fig, axes = plt.subplots(
+        len(queues), 1, figsize=(13, 2.1 * len(queues) + 0.4), sharex=True, squeeze=False
+    )
     for ax, q in zip(axes[:, 0], queues, strict=True):
         d = d0[d0["queue"] == q]
         t = _local_naive(d["interval_start"])
         ax.plot(t, d["service_level"], ".", ms=2.5, color=PALETTE[0])
         if "target" in d and d["target"].notna().any():
-            ax.axhline(float(d["target"].dropna().iloc[0]), color=PALETTE[3], lw=1, ls="--", label="target")
+            ax.axhline(
+                float(d["target"].dropna().iloc[0]), color=PALETTE[3], lw=1, ls="--", label="target"
+            )
             ax.legend(loc="lower right", fontsize=8)
         ax.set_ylim(-0.02, 1.02)
         ax.set_ylabel(f"{q}\n[SL]")
@@ -119,14 +130,19 @@ def service_chart(service: pd.DataFrame, title: str = "Service level per interva
 
 def table_html(frame: pd.DataFrame, left: Sequence[str] = (), css: str = "") -> str:
     """A plain HTML table; columns in ``left`` are left-aligned."""
-    head = "".join(f'<th class="{"l" if c in left else ""}">{html.escape(str(c))}</th>' for c in frame.columns)
+    head = "".join(
+        f'<th class="{"l" if c in left else ""}">{html.escape(str(c))}</th>' for c in frame.columns
+    )
     rows = []
     for rec in frame.itertuples(index=False):
         cells = "".join(
-            f'<td class="{"l" if c in left else ""}">{html.escape(_fmt(v))}</td>' for c, v in zip(frame.columns, rec, strict=True)
+            f'<td class="{"l" if c in left else ""}">{html.escape(_fmt(v))}</td>'
+            for c, v in zip(frame.columns, rec, strict=True)
         )
         rows.append(f"<tr>{cells}</tr>")
-    return f'<table class="{css}"><thead><tr>{head}</tr></thead><tbody>{"".join(rows)}</tbody></table>'
+    return (
+        f'<table class="{css}"><thead><tr>{head}</tr></thead><tbody>{"".join(rows)}</tbody></table>'
+    )
 
 
 def _fmt(v: object) -> str:
@@ -137,7 +153,12 @@ def _fmt(v: object) -> str:
     return "" if v is None else str(v)
 
 
-def roster_grid_html(roster: pd.DataFrame, agents: pd.DataFrame, dates: Sequence[dt.date], absences: pd.DataFrame | None = None) -> str:
+def roster_grid_html(
+    roster: pd.DataFrame,
+    agents: pd.DataFrame,
+    dates: Sequence[dt.date],
+    absences: pd.DataFrame | None = None,
+) -> str:
     """The classic agent × day grid: shift id and times per cell, absences marked."""
     cells: dict[tuple[str, str], str] = {}
     for r in roster.itertuples(index=False):
@@ -149,12 +170,19 @@ def roster_grid_html(roster: pd.DataFrame, agents: pd.DataFrame, dates: Sequence
         for a in absences.itertuples(index=False):
             absent[(str(a.agent_id), str(a.date))] = str(a.kind)
     day_keys = [d.isoformat() for d in dates]
-    head = '<th class="l">agent</th><th class="l">team</th>' + "".join(f"<th>{d:%a %d %b}</th>" for d in dates) + "<th>days</th>"
+    head = (
+        '<th class="l">agent</th><th class="l">team</th>'
+        + "".join(f"<th>{d:%a %d %b}</th>" for d in dates)
+        + "<th>days</th>"
+    )
     body = []
     cols = [c for c in ("team", "agent_id") if c in agents.columns]
     for a in agents.sort_values(cols).itertuples(index=False):
         aid = str(a.agent_id)
-        row = [f'<td class="l">{html.escape(str(getattr(a, "name", aid)))} ({html.escape(aid)})</td>', f'<td class="l">{html.escape(str(getattr(a, "team", "")))}</td>']
+        row = [
+            f'<td class="l">{html.escape(str(getattr(a, "name", aid)))} ({html.escape(aid)})</td>',
+            f'<td class="l">{html.escape(str(getattr(a, "team", "")))}</td>',
+        ]
         worked = 0
         for d in day_keys:
             if (aid, d) in cells:
@@ -166,7 +194,10 @@ def roster_grid_html(roster: pd.DataFrame, agents: pd.DataFrame, dates: Sequence
                 row.append('<td class="off">off</td>')
         row.append(f"<td>{worked}</td>")
         body.append("<tr>" + "".join(row) + "</tr>")
-    return f'<div class="scroll"><table class="grid"><thead><tr>{head}</tr></thead><tbody>{"".join(body)}</tbody></table></div>'
+    return (
+        '<div class="scroll"><table '
+        f'class="grid"><thead><tr>{head}</tr></thead><tbody>{"".join(body)}</tbody></table></div>'
+    )
 
 
 def _page(title: str, subtitle: str, sections: Sequence[tuple[str, str]]) -> str:
@@ -184,33 +215,62 @@ def _page(title: str, subtitle: str, sections: Sequence[tuple[str, str]]) -> str
 
 
 def cards_html(headline: Mapping[str, str]) -> str:
-    return '<div class="cards">' + "".join(f'<div class="card"><b>{html.escape(v)}</b><span>{html.escape(k)}</span></div>' for k, v in headline.items()) + "</div>"
+    return (
+        '<div class="cards">'
+        + "".join(
+            f'<div class="card"><b>{html.escape(v)}</b><span>{html.escape(k)}</span></div>'
+            for k, v in headline.items()
+        )
+        + "</div>"
+    )
 
 
 def render_run_report(data: ReportData) -> str:
     """The run report: headline KPIs, week KPIs per queue, charts, roster grid, notes."""
     sections = [
         ("Week at a glance", cards_html(data.headline) + table_html(data.kpis, left=("queue",))),
-        ("Required vs scheduled agents per queue", f'<img alt="required vs scheduled" src="{coverage_chart(data.coverage)}">'),
-        ("Service level per interval against target", f'<img alt="service level" src="{service_chart(data.service)}">'),
-        ("Roster (agent × day)", roster_grid_html(data.roster, data.agents, data.dates, data.absences)),
+        (
+            "Required vs scheduled agents per queue",
+            f'<img alt="required vs scheduled" src="{coverage_chart(data.coverage)}">',
+        ),
+        (
+            "Service level per interval against target",
+            f'<img alt="service level" src="{service_chart(data.service)}">',
+        ),
+        (
+            "Roster (agent × day)",
+            roster_grid_html(data.roster, data.agents, data.dates, data.absences),
+        ),
     ]
     sections.extend(data.extra_sections)
     if data.notes:
-        sections.append(("Notes", "<ul>" + "".join(f"<li>{html.escape(n)}</li>" for n in data.notes) + "</ul>"))
+        sections.append(
+            ("Notes", "<ul>" + "".join(f"<li>{html.escape(n)}</li>" for n in data.notes) + "</ul>")
+        )
     return _page(data.title, data.subtitle, sections)
 
 
 def overlay_chart(frames: Mapping[str, pd.DataFrame], value: str, ylabel: str, title: str) -> str:
-    """One subplot per queue; one line per scenario (``frames``: name -> interval_start, queue, value)."""
+    """One subplot per queue; one line per scenario (``frames``: name -> interval_start, queue,
+    value).
+    """
     queues: list[str] = []
     for f in frames.values():
         queues.extend(q for q in dict.fromkeys(f["queue"]) if q not in queues)
-    fig, axes = plt.subplots(len(queues), 1, figsize=(13, 2.3 * len(queues) + 0.4), sharex=True, squeeze=False)
+    fig, axes = plt.subplots(
+        len(queues), 1, figsize=(13, 2.3 * len(queues) + 0.4), sharex=True, squeeze=False
+    )
     for ax, q in zip(axes[:, 0], queues, strict=True):
         for i, (name, f) in enumerate(frames.items()):
             d = f[f["queue"] == q]
-            ax.step(_local_naive(d["interval_start"]), d[value], where="post", lw=1.1, color=PALETTE[i % len(PALETTE)], label=name)
+            ax.step(
+                _local_naive(d["interval_start"]),
+                d[value],
+                where="post",
+                lw=1.1,
+                color=PALETTE[i % len(PALETTE)],
+                label=name,
+            )
         ax.set_ylabel(f"{q}\n[{ylabel}]")
         ax.grid(alpha=0.3)
     axes[0, 0].legend(loc="upper right", fontsize=8, ncols=min(4, len(frames)))
@@ -219,11 +279,24 @@ def overlay_chart(frames: Mapping[str, pd.DataFrame], value: str, ylabel: str, t
     return png_data_uri(fig)
 
 
-def render_comparison(table: pd.DataFrame, coverage: Mapping[str, pd.DataFrame], service: Mapping[str, pd.DataFrame], title: str = "Scenario comparison") -> str:
+def render_comparison(
+    table: pd.DataFrame,
+    coverage: Mapping[str, pd.DataFrame],
+    service: Mapping[str, pd.DataFrame],
+    title: str = "Scenario comparison",
+) -> str:
     """Comparison page: the KPI table and overlaid scheduled-agent and service-level charts."""
     sections = [
         ("KPIs side by side", table_html(table, left=("scenario", "metric"))),
-        ("Scheduled agents per queue", f'<img alt="scheduled agents" src="{overlay_chart(coverage, "scheduled", "agents", "Scheduled agents")}">'),
-        ("Service level per interval", f'<img alt="service level" src="{overlay_chart(service, "service_level", "SL", "Service level")}">'),
+        (
+            "Scheduled agents per queue",
+            '<img alt="scheduled agents" '
+            f'src="{overlay_chart(coverage, "scheduled", "agents", "Scheduled agents")}">',
+        ),
+        (
+            "Service level per interval",
+            '<img alt="service level" '
+            f'src="{overlay_chart(service, "service_level", "SL", "Service level")}">',
+        ),
     ]
     return _page(title, f"{len(coverage)} scenarios: " + ", ".join(coverage), sections)

@@ -10,8 +10,14 @@ import pandas as pd
 from staffplan.io.atomic import write_with
 
 
-def grid_frame(roster: pd.DataFrame, agents: pd.DataFrame, dates: list[dt.date], absences: pd.DataFrame | None = None) -> pd.DataFrame:
-    """Agent × day text grid: ``SHIFT HH:MM-HH:MM`` on worked days, the absence kind on absent days, blank otherwise.
+def grid_frame(
+    roster: pd.DataFrame,
+    agents: pd.DataFrame,
+    dates: list[dt.date],
+    absences: pd.DataFrame | None = None,
+) -> pd.DataFrame:
+    """Agent × day text grid: ``SHIFT HH:MM-HH:MM`` on worked days, the absence kind on absent days,
+    blank otherwise.
 
     ``agents`` has agent_id, name, team, contract, paid_hours; ``absences``
     (optional) agent_id, date (ISO), kind for whole-day absences.
@@ -22,19 +28,30 @@ def grid_frame(roster: pd.DataFrame, agents: pd.DataFrame, dates: list[dt.date],
             cells[(str(r.agent_id), str(r.date))] = str(r.kind)
     for r in roster.itertuples(index=False):
         s, e = pd.Timestamp(r.start), pd.Timestamp(r.end)
-        cells[(str(r.agent_id), str(r.date))] = f"{r.shift} {s.strftime('%H:%M')}-{e.strftime('%H:%M')}"
+        cells[(str(r.agent_id), str(r.date))] = (
+            f"{r.shift} {s.strftime('%H:%M')}-{e.strftime('%H:%M')}"
+        )
     rows = []
     for a in agents.itertuples(index=False):
         row = {"agent_id": a.agent_id, "name": a.name, "team": a.team, "contract": a.contract}
         for d in dates:
-            row[f"{d.strftime('%a')} {d.isoformat()}"] = cells.get((str(a.agent_id), d.isoformat()), "")
+            row[f"{d.strftime('%a')} {d.isoformat()}"] = cells.get(
+                (str(a.agent_id), d.isoformat()), ""
+            )
         row["paid_hours"] = a.paid_hours
         rows.append(row)
     return pd.DataFrame(rows)
 
 
-def write_roster_xlsx(path: str | Path, grid: pd.DataFrame, coverage: pd.DataFrame | None = None, week: pd.DataFrame | None = None) -> Path:
-    """Write the grid (sheet ``roster``), plus ``coverage`` and ``kpis`` sheets when given, atomically."""
+def write_roster_xlsx(
+    path: str | Path,
+    grid: pd.DataFrame,
+    coverage: pd.DataFrame | None = None,
+    week: pd.DataFrame | None = None,
+) -> Path:
+    """Write the grid (sheet ``roster``), plus ``coverage`` and ``kpis`` sheets when given,
+    atomically.
+    """
     from openpyxl import Workbook
     from openpyxl.styles import Alignment, Font, PatternFill
 
@@ -57,7 +74,9 @@ def write_roster_xlsx(path: str | Path, grid: pd.DataFrame, coverage: pd.DataFra
             elif text.startswith("L"):
                 cell.fill = late_fill
     for i, col in enumerate(grid.columns, start=1):
-        ws.column_dimensions[ws.cell(1, i).column_letter].width = max(10, min(24, len(str(col)) + 2))
+        ws.column_dimensions[ws.cell(1, i).column_letter].width = max(
+            10, min(24, len(str(col)) + 2)
+        )
     ws.freeze_panes = "E2"
     for title, frame in (("coverage", coverage), ("kpis", week)):
         if frame is None:

@@ -46,15 +46,24 @@ class Worked:
     start: int
     end: int
     offsets: tuple[int, ...] | None = None
-    """The breaks' starts the main model planned [min after the shift start]; None: the windows' midpoints."""
+    """The breaks' starts the main model planned [min after the shift start]; None: the windows'
+    midpoints.
+    """
 
 
 def _overlaps(a0: int, a1: int, spans: list[tuple[int, int]]) -> bool:
     return any(s < a1 and a0 < e for s, e in spans)
 
 
-def place_breaks(problem: RosterProblem, worked: list[Worked], activities: dict[str, list[tuple[int, int]]], passes: int = 2) -> dict[tuple[str, int], list[PlacedBreak]]:
-    """Break placement per (agent_id, day), maximising the on-phone surplus on the agent's queues."""
+def place_breaks(
+    problem: RosterProblem,
+    worked: list[Worked],
+    activities: dict[str, list[tuple[int, int]]],
+    passes: int = 2,
+) -> dict[tuple[str, int], list[PlacedBreak]]:
+    """Break placement per (agent_id, day), maximising the on-phone surplus on the agent's
+    queues.
+    """
     grid, dem = problem.grid, problem.demand
     n, nq, im = grid.n, len(dem.queues), grid.interval_min
     step = min(15, im)
@@ -67,7 +76,9 @@ def place_breaks(problem: RosterProblem, worked: list[Worked], activities: dict[
         lo, hi = full_intervals(w.start, w.end, im, n)
         mask = np.zeros(n, dtype=bool)
         mask[lo:hi] = True
-        for s, e in [(b.start, b.end) for b in brks] + [(s, e) for s, e in activities.get(w.agent_id, []) if w.start <= s and e <= w.end]:
+        for s, e in [(b.start, b.end) for b in brks] + [
+            (s, e) for s, e in activities.get(w.agent_id, []) if w.start <= s and e <= w.end
+        ]:
             t0, t1 = touched_intervals(s, e, im, n)
             mask[t0:t1] = False
         return mask
@@ -81,7 +92,10 @@ def place_breaks(problem: RosterProblem, worked: list[Worked], activities: dict[
     for w in ordered:
         t = tmpl[w.variant.template]
         offs = w.offsets if w.offsets is not None else planned_break_offsets(t, step)
-        brks = [PlacedBreak(b.name, w.start + o, w.start + o + b.minutes, b.paid) for o, b in zip(offs, t.breaks, strict=True)]
+        brks = [
+            PlacedBreak(b.name, w.start + o, w.start + o + b.minutes, b.paid)
+            for o, b in zip(offs, t.breaks, strict=True)
+        ]
         placed[(w.agent_id, w.day)] = brks
         apply(w, brks, +1)
     surplus_req = dem.required.astype(np.int64)
@@ -92,13 +106,17 @@ def place_breaks(problem: RosterProblem, worked: list[Worked], activities: dict[
                 continue
             qs = list(agent_q[w.agent_id])
             brks = placed[(w.agent_id, w.day)]
-            acts = [(s, e) for s, e in activities.get(w.agent_id, []) if w.start <= s and e <= w.end]
+            acts = [
+                (s, e) for s, e in activities.get(w.agent_id, []) if w.start <= s and e <= w.end
+            ]
             for i, b in enumerate(t.breaks):
                 apply(w, brks, -1)
                 others = [(x.start, x.end) for j, x in enumerate(brks) if j != i] + acts
                 rest = [x for j, x in enumerate(brks) if j != i]
                 apply(w, rest, +1)  # the agent on the phones except for the other breaks
-                surplus = (onq[qs] - surplus_req[qs]).sum(axis=0) if qs else np.zeros(n, dtype=np.int64)
+                surplus = (
+                    (onq[qs] - surplus_req[qs]).sum(axis=0) if qs else np.zeros(n, dtype=np.int64)
+                )
                 mid = (b.earliest + b.latest) // 2
                 now = brks[i].start - w.start
                 best: tuple[int, int, bool, int, int] | None = None
@@ -108,14 +126,19 @@ def place_breaks(problem: RosterProblem, worked: list[Worked], activities: dict[
                         continue
                     t0, t1 = touched_intervals(s0, s1, im, n)
                     span = surplus[t0:t1]
-                    # first the intervals the break would leave short, then the surplus it uses; ties keep the planned place
+                    # first the intervals the break would leave short, then the surplus it uses;
+                    # ties keep the planned place
                     key = (int((span <= 0).sum()), -int(span.sum()), o != now, abs(o - mid), o)
                     if best is None or key < best:
                         best = key
                 apply(w, rest, -1)
                 if best is not None:
                     o = best[4]
-                    brks = [*brks[:i], PlacedBreak(b.name, w.start + o, w.start + o + b.minutes, b.paid), *brks[i + 1 :]]
+                    brks = [
+                        *brks[:i],
+                        PlacedBreak(b.name, w.start + o, w.start + o + b.minutes, b.paid),
+                        *brks[i + 1 :],
+                    ]
                 apply(w, brks, +1)
             placed[(w.agent_id, w.day)] = brks
     return placed

@@ -72,9 +72,15 @@ class RosterModel:
     terms: list[Term] = field(default_factory=list)
     guards: dict[int, Guard] = field(default_factory=dict)
     explain: bool = False
-    phone: dict[tuple[int, str], tuple[int, int, tuple[tuple[int, int], ...]]] = field(default_factory=dict)
-    plan_holes: dict[tuple[int, str], tuple[tuple[tuple[int, int], ...], ...]] = field(default_factory=dict)
-    breaks: dict[tuple[tuple[int, ...], int, str], tuple[list[str], list[cp_model.IntVar]]] = field(default_factory=dict)
+    phone: dict[tuple[int, str], tuple[int, int, tuple[tuple[int, int], ...]]] = field(
+        default_factory=dict
+    )
+    plan_holes: dict[tuple[int, str], tuple[tuple[tuple[int, int], ...], ...]] = field(
+        default_factory=dict
+    )
+    breaks: dict[tuple[tuple[int, ...], int, str], tuple[list[str], list[cp_model.IntVar]]] = field(
+        default_factory=dict
+    )
     elapsed: dict[tuple[int, str], tuple[int, int]] = field(default_factory=dict)
     coverage: dict[tuple[int, int], cp_model.LinearExprT] = field(default_factory=dict)
     activities: dict[str, list[tuple[int, int]]] = field(default_factory=dict)
@@ -112,7 +118,9 @@ class RosterModel:
         return self.work.get((agent, day), 0)
 
 
-def _agent_blocks(problem: RosterProblem) -> tuple[dict[str, list[tuple[int, int]]], dict[str, list[tuple[int, int]]]]:
+def _agent_blocks(
+    problem: RosterProblem,
+) -> tuple[dict[str, list[tuple[int, int]]], dict[str, list[tuple[int, int]]]]:
     blocking: dict[str, list[tuple[int, int]]] = defaultdict(list)
     activity: dict[str, list[tuple[int, int]]] = defaultdict(list)
     for a in problem.absences:
@@ -128,14 +136,26 @@ def _available(problem: RosterProblem, agent: Agent, day: int, v: Variant) -> bo
     d = problem.date(day)
     rows = [r for r in problem.availability if r.agent_id == agent.id and r.date == d]
     if not rows:
-        rows = [r for r in problem.availability if r.agent_id == agent.id and r.date is None and r.weekday == d.weekday()]
+        rows = [
+            r
+            for r in problem.availability
+            if r.agent_id == agent.id and r.date is None and r.weekday == d.weekday()
+        ]
     if not rows:
         return True
     return any(r.from_min <= v.start_min and v.start_min + v.length_min <= r.to_min for r in rows)
 
 
-def allowed_variants(problem: RosterProblem, agent: Agent, day: int, blocking: list[tuple[int, int]], activity: list[tuple[int, int]]) -> list[Variant]:
-    """Variants the agent may work on ``day``: contract templates, availability, absences, activities."""
+def allowed_variants(
+    problem: RosterProblem,
+    agent: Agent,
+    day: int,
+    blocking: list[tuple[int, int]],
+    activity: list[tuple[int, int]],
+) -> list[Variant]:
+    """Variants the agent may work on ``day``: contract templates, availability, absences,
+    activities.
+    """
     contract = problem.contracts[agent.contract]
     out = []
     for v in problem.variants:
@@ -154,7 +174,8 @@ def allowed_variants(problem: RosterProblem, agent: Agent, day: int, blocking: l
 
 
 def plans_in_order(working: Sequence[str], counts: Sequence[int]) -> dict[str, int]:
-    """The break plan of each working agent of a ``rm.breaks`` entry: the counted plans taken in the given (id) order.
+    """The break plan of each working agent of a ``rm.breaks`` entry: the counted plans taken in the
+    given (id) order.
 
     Agents beyond the counts (counts that do not add up) keep the midpoint plan 0.
     """
@@ -169,7 +190,9 @@ def plans_in_order(working: Sequence[str], counts: Sequence[int]) -> dict[str, i
 
 
 def build_model(problem: RosterProblem, *, explain: bool = False) -> RosterModel:
-    """Create variables, hard rules and penalty terms for ``problem`` (the objective is set by ``solve``)."""
+    """Create variables, hard rules and penalty terms for ``problem`` (the objective is set by
+    ``solve``).
+    """
     from staffplan.roster import rules
 
     rm = RosterModel(problem, cp_model.CpModel(), explain=explain)
@@ -184,7 +207,13 @@ def build_model(problem: RosterProblem, *, explain: bool = False) -> RosterModel
             lo, hi = full_intervals(e0, e0 + v.length_min, grid.interval_min, grid.n)
             t = tmpl[v.template]
             plans = break_plans(t, step, problem.break_plans)
-            rm.plan_holes[(day, v.id)] = tuple(tuple(touched_intervals(e0 + o, e0 + o + b.minutes, grid.interval_min, grid.n) for o, b in zip(offs, t.breaks, strict=True)) for offs in plans)
+            rm.plan_holes[(day, v.id)] = tuple(
+                tuple(
+                    touched_intervals(e0 + o, e0 + o + b.minutes, grid.interval_min, grid.n)
+                    for o, b in zip(offs, t.breaks, strict=True)
+                )
+                for offs in plans
+            )
             rm.phone[(day, v.id)] = (lo, hi, rm.plan_holes[(day, v.id)][0])
     for a in problem.agents:
         acts = activity.get(a.id, [])
@@ -212,7 +241,11 @@ def build_model(problem: RosterProblem, *, explain: bool = False) -> RosterModel
 
 def objective_expr(rm: RosterModel) -> cp_model.LinearExprT:
     """``Σ coef × var`` over the model's terms [objective units × SCALE]."""
-    return cp_model.LinearExpr.WeightedSum([t.var for t in rm.terms], [t.coef for t in rm.terms]) if rm.terms else 0
+    return (
+        cp_model.LinearExpr.WeightedSum([t.var for t in rm.terms], [t.coef for t in rm.terms])
+        if rm.terms
+        else 0
+    )
 
 
 def scaled(weight: float) -> int:

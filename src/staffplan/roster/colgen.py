@@ -59,7 +59,8 @@ INT_INF = 2**62
 """Domain ends beyond ± this are unbounded."""
 
 PRICE_SCALE = 64.0
-"""Pricing objectives are integers: reduced-cost coefficients × this, rounded toward the valid side."""
+"""Pricing objectives are integers: reduced-cost coefficients × this, rounded toward the valid side.
+"""
 
 RC_EPS = 1e-6
 """A column enters when its reduced cost is below −(this × (1 + |μ|)) [model objective units]."""
@@ -68,7 +69,9 @@ SMOOTHING = 0.5
 """Wentges smoothing: pricing duals = this × stability centre + (1 − this) × master duals."""
 
 PRICE_LIMIT_S = 1.0
-"""Limit of one pricing solve [s, or deterministic s]; a solve cut short still gives a valid (weaker) bound."""
+"""Limit of one pricing solve [s, or deterministic s]; a solve cut short still gives a valid
+(weaker) bound.
+"""
 
 LP_ITERATION_DTIME = 2e-5
 """Deterministic time [s] charged per master simplex iteration."""
@@ -120,7 +123,9 @@ def _remap(ct: Any, new: dict[int, int]) -> None:
 
 @dataclass(eq=False)
 class Block:
-    """One agent's sub-model: its variables (global indices) and a CP-SAT model over them (local indices)."""
+    """One agent's sub-model: its variables (global indices) and a CP-SAT model over them (local
+    indices).
+    """
 
     agent: str
     vars: np.ndarray
@@ -133,7 +138,9 @@ class Block:
 
 @dataclass(eq=False)
 class Decomposition:
-    """Agent blocks, master variables and master rows ``lo ≤ A x ≤ hi`` (x = all model variables)."""
+    """Agent blocks, master variables and master rows ``lo ≤ A x ≤ hi`` (x = all model
+    variables).
+    """
 
     blocks: list[Block]
     master: np.ndarray
@@ -149,7 +156,8 @@ class Decomposition:
 
 
 def decompose(rm: RosterModel, proto: Any | None = None) -> Decomposition | None:
-    """Split the model (with its objective set) into agent blocks and master rows; None when it does not decompose.
+    """Split the model (with its objective set) into agent blocks and master rows; None when it does
+    not decompose.
 
     It does not decompose when a constraint coupling several agents is not a
     plain linear one, or a master variable is unbounded.
@@ -173,7 +181,8 @@ def decompose(rm: RosterModel, proto: Any | None = None) -> Decomposition | None
     for i, vs in enumerate(cts):
         for v in set(vs):
             var_cts[v].append(i)
-    # grow agent blocks: a variable joins an agent when every constraint it is in touches only that agent
+    # grow agent blocks: a variable joins an agent when every constraint it is in touches only that
+    # agent
     changed = True
     while changed:
         changed = False
@@ -230,12 +239,25 @@ def decompose(rm: RosterModel, proto: Any | None = None) -> Decomposition | None
             c.copy_from(proto.constraints[i])
             _remap(c, new)
         blocks.append(Block(agent, vs, m, cost[vs], rows_csc[:, vs].tocsr()))
-    return Decomposition(blocks, master, rows, np.asarray(lo), np.asarray(hi), cost, float(proto.objective.offset), float(proto.objective.scaling_factor or 1.0), var_lo, var_hi)
+    return Decomposition(
+        blocks,
+        master,
+        rows,
+        np.asarray(lo),
+        np.asarray(hi),
+        cost,
+        float(proto.objective.offset),
+        float(proto.objective.scaling_factor or 1.0),
+        var_lo,
+        var_hi,
+    )
 
 
 @dataclass(frozen=True)
 class Column:
-    """One agent's whole schedule: its block variables' values, cost [model units] and master-row activity."""
+    """One agent's whole schedule: its block variables' values, cost [model units] and master-row
+    activity.
+    """
 
     block: int
     values: np.ndarray
@@ -245,14 +267,18 @@ class Column:
 
 @dataclass
 class ColGenResult:
-    """Lagrangian bound [objective units], master LP value, columns and the LP's fractional values of the block variables."""
+    """Lagrangian bound [objective units], master LP value, columns and the LP's fractional values
+    of the block variables.
+    """
 
     bound: float | None
     lp_value: float | None
     rounds: int
     columns: list[Column]
     fractional: np.ndarray | None
-    """Convex-combination value of every model variable (block variables only; master ones from the LP), or None."""
+    """Convex-combination value of every model variable (block variables only; master ones from the
+    LP), or None.
+    """
     converged: bool = False
     too_slow: bool = False
     """Stopped early: ``expected_rounds`` rounds at the pace so far would not fit in the budget."""
@@ -268,17 +294,28 @@ class _Pricer:
         self.proto = block.model.Proto()
         self.lo, self.hi = dec.var_lo[block.vars], dec.var_hi[block.vars]
 
-    def solve(self, d: np.ndarray, limit_s: float, seed: int, deterministic: bool) -> tuple[float, list[np.ndarray], float]:
-        """min d·z over the block: (proven lower bound [model units], solutions found, deterministic time [s]).
+    def solve(
+        self, d: np.ndarray, limit_s: float, seed: int, deterministic: bool
+    ) -> tuple[float, list[np.ndarray], float]:
+        """min d·z over the block: (proven lower bound [model units], solutions found, deterministic
+        time [s]).
 
         The objective is made integral by rounding each coefficient toward
         the side that keeps CP-SAT's bound a valid bound on the real minimum
         (down for variables ≥ 0, up for variables ≤ 0; others pay the rounding
         error times their largest magnitude).
         """
-        k = np.where(self.lo >= 0, np.floor(d * PRICE_SCALE), np.where(self.hi <= 0, np.ceil(d * PRICE_SCALE), np.round(d * PRICE_SCALE)))
+        k = np.where(
+            self.lo >= 0,
+            np.floor(d * PRICE_SCALE),
+            np.where(self.hi <= 0, np.ceil(d * PRICE_SCALE), np.round(d * PRICE_SCALE)),
+        )
         mixed = (self.lo < 0) & (self.hi > 0)
-        err = float((np.abs(d * PRICE_SCALE - k) * np.maximum(np.abs(self.lo), np.abs(self.hi)))[mixed].sum())
+        err = float(
+            (np.abs(d * PRICE_SCALE - k) * np.maximum(np.abs(self.lo), np.abs(self.hi)))[
+                mixed
+            ].sum()
+        )
         p = self.proto
         p.clear_objective()
         nz = np.flatnonzero(k)
@@ -324,7 +361,12 @@ class _Master:
         for v, c in zip(self.y, dec.cost[dec.master], strict=True):
             if c:
                 self.obj.SetCoefficient(v, float(c))
-        self.rows = [self.lp.Constraint(float(a) if np.isfinite(a) else -inf, float(b) if np.isfinite(b) else inf) for a, b in zip(dec.lo, dec.hi, strict=True)]
+        self.rows = [
+            self.lp.Constraint(
+                float(a) if np.isfinite(a) else -inf, float(b) if np.isfinite(b) else inf
+            )
+            for a, b in zip(dec.lo, dec.hi, strict=True)
+        ]
         m = dec.rows[:, dec.master].tocoo()
         for r, k, a in zip(m.row, m.col, m.data, strict=True):
             self.rows[r].SetCoefficient(self.y[k], float(a))
@@ -350,15 +392,21 @@ class _Master:
 
     def duals(self) -> tuple[np.ndarray, np.ndarray]:
         """(master-row duals π, convexity duals μ): ∂ objective / ∂ right-hand side."""
-        return np.array([r.dual_value() for r in self.rows]), np.array([r.dual_value() for r in self.conv])
+        return np.array([r.dual_value() for r in self.rows]), np.array(
+            [r.dual_value() for r in self.conv]
+        )
 
     def primal(self) -> tuple[np.ndarray, np.ndarray]:
         """(column weights λ, master variable values)."""
-        return np.array([v.solution_value() for v in self.lam]), np.array([v.solution_value() for v in self.y])
+        return np.array([v.solution_value() for v in self.lam]), np.array(
+            [v.solution_value() for v in self.y]
+        )
 
 
 def _valid(pi: np.ndarray, lo: np.ndarray, hi: np.ndarray) -> np.ndarray:
-    """Duals made sign-correct for a Lagrangian bound: π > 0 needs a finite ``lo``, π < 0 a finite ``hi``."""
+    """Duals made sign-correct for a Lagrangian bound: π > 0 needs a finite ``lo``, π < 0 a finite
+    ``hi``.
+    """
     out = pi.copy()
     out[(out > 0) & ~np.isfinite(lo)] = 0.0
     out[(out < 0) & ~np.isfinite(hi)] = 0.0
@@ -372,12 +420,20 @@ def _pi_b(pi: np.ndarray, lo: np.ndarray, hi: np.ndarray) -> float:
 
 
 def column_generation(
-    dec: Decomposition, start: Sequence[int], budget_s: float, *, seed: int = 0, threads: int = 1,
-    deterministic: bool = False, stop: Callable[[], bool] | None = None,
-    on_round: Callable[[float, float], None] | None = None, cutoff: float | None = None,
+    dec: Decomposition,
+    start: Sequence[int],
+    budget_s: float,
+    *,
+    seed: int = 0,
+    threads: int = 1,
+    deterministic: bool = False,
+    stop: Callable[[], bool] | None = None,
+    on_round: Callable[[float, float], None] | None = None,
+    cutoff: float | None = None,
     expected_rounds: int | None = None,
-) -> ColGenResult:  # fmt: skip
-    """Column generation from the full assignment ``start`` (by variable index) for ``budget_s`` [s].
+) -> ColGenResult:
+    """Column generation from the full assignment ``start`` (by variable index) for ``budget_s``
+    [s].
 
     Returns the best Lagrangian bound found [objective units, scaling
     applied] — valid whether or not the master converged — and the last
@@ -411,7 +467,11 @@ def column_generation(
             return False
         seen.add(key)
         blk = dec.blocks[b]
-        act = sparse.csc_matrix(blk.link @ z.astype(np.float64)).T.tocsc() if nr else sparse.csc_matrix((0, 1))
+        act = (
+            sparse.csc_matrix(blk.link @ z.astype(np.float64)).T.tocsc()
+            if nr
+            else sparse.csc_matrix((0, 1))
+        )
         col = Column(b, z, float(blk.cost @ z), act)
         cols.append(col)
         master.add(col)
@@ -431,13 +491,21 @@ def column_generation(
     converged = False
     too_slow = False
     rounds = 0
-    pool = ThreadPoolExecutor(max_workers=max(int(threads), 1), thread_name_prefix="staffplan-pricing") if threads > 1 else None
+    pool = (
+        ThreadPoolExecutor(max_workers=max(int(threads), 1), thread_name_prefix="staffplan-pricing")
+        if threads > 1
+        else None
+    )
 
     def units(raw: float) -> float:
         return dec.scaling * (raw + dec.offset)
 
-    def price(duals: np.ndarray, rnd: int, probe: bool = False) -> list[tuple[float, list[np.ndarray], float]] | None:
-        """Price every block (None: ``probe`` found a round would be too slow for ``expected_rounds``)."""
+    def price(
+        duals: np.ndarray, rnd: int, probe: bool = False
+    ) -> list[tuple[float, list[np.ndarray], float]] | None:
+        """Price every block (None: ``probe`` found a round would be too slow for
+        ``expected_rounds``).
+        """
 
         def one(b: int) -> tuple[float, list[np.ndarray], float]:
             limit = min(PRICE_LIMIT_S, left())  # solves never run past the budget
@@ -463,8 +531,12 @@ def column_generation(
     try:
         while left() > 0 and not (stop is not None and stop()):
             rounds += 1
-            solved = master.solve(max(left(), 0.1) if not deterministic else wall_end - time.perf_counter())
-            work[0] += LP_ITERATION_DTIME * max(master.lp.iterations(), 0)  # simplex iterations of this solve
+            solved = master.solve(
+                max(left(), 0.1) if not deterministic else wall_end - time.perf_counter()
+            )
+            work[0] += LP_ITERATION_DTIME * max(
+                master.lp.iterations(), 0
+            )  # simplex iterations of this solve
             if not solved:
                 break
             lp_value = units(master.value())
@@ -481,8 +553,19 @@ def column_generation(
             added = 0
             complete = True
             for attempt in (0, 1):
-                sep = pi if centre is None or attempt == 1 else SMOOTHING * centre + (1 - SMOOTHING) * pi
-                priced = price(sep, rounds, probe=rounds == 1 and attempt == 0 and expected_rounds is not None and not deterministic)
+                sep = (
+                    pi
+                    if centre is None or attempt == 1
+                    else SMOOTHING * centre + (1 - SMOOTHING) * pi
+                )
+                priced = price(
+                    sep,
+                    rounds,
+                    probe=rounds == 1
+                    and attempt == 0
+                    and expected_rounds is not None
+                    and not deterministic,
+                )
                 if priced is None:
                     too_slow = True
                     complete = False
@@ -497,7 +580,11 @@ def column_generation(
                         if float(d_lp @ z) - mu[b] < -RC_EPS * (1.0 + abs(mu[b])):
                             added += add(b, z)
                 if complete:
-                    lag = _pi_b(sep, dec.lo, dec.hi) + _box_min(c_master - m_rows_t @ sep, lo_m, hi_m) + sum(r[0] for r in results)
+                    lag = (
+                        _pi_b(sep, dec.lo, dec.hi)
+                        + _box_min(c_master - m_rows_t @ sep, lo_m, hi_m)
+                        + sum(r[0] for r in results)
+                    )
                     bound = units(lag)
                     if bound > best_bound:
                         best_bound = bound
@@ -512,39 +599,69 @@ def column_generation(
                 break
             if cutoff is not None and best_bound >= cutoff - 1e-9:
                 break
-            if expected_rounds is not None and not deterministic and rounds < expected_rounds and (time.perf_counter() - t0) / rounds * (expected_rounds - rounds) > left():
-                too_slow = True  # at this pace the expected rounds do not fit: the model is too large for the budget
+            if (
+                expected_rounds is not None
+                and not deterministic
+                and rounds < expected_rounds
+                and (time.perf_counter() - t0) / rounds * (expected_rounds - rounds) > left()
+            ):
+                # at this pace the expected rounds do not fit: the model is too large for the budget
+                too_slow = True
                 break
     finally:
         if pool is not None:
             pool.shutdown(wait=True)
-    return ColGenResult(best_bound if math.isfinite(best_bound) else None, lp_value, rounds, cols, fractional, converged, too_slow, history)
+    return ColGenResult(
+        best_bound if math.isfinite(best_bound) else None,
+        lp_value,
+        rounds,
+        cols,
+        fractional,
+        converged,
+        too_slow,
+        history,
+    )
 
 
 EXPECTED_ROUNDS = 12
-"""Rounds column generation is expected to need; a model whose rounds are too slow for that many stops early."""
+"""Rounds column generation is expected to need; a model whose rounds are too slow for that many
+stops early.
+"""
 
 RENS_SHARE = 0.2
 """Least share of the column-generation budget kept for rounding its LP solution (:func:`rens`)."""
 
 MIN_BUDGET_S = 5.0
-"""Column generation is not tried with less than this budget [s]: completing, decomposing and one round cost seconds on large models."""
+"""Column generation is not tried with less than this budget [s]: completing, decomposing and one
+round cost seconds on large models.
+"""
 
 
 def objective_grain(rm: RosterModel) -> int:
-    """The greatest common divisor of the objective coefficients [objective units × SCALE]: every roster's cost is a multiple of it."""
+    """The greatest common divisor of the objective coefficients [objective units × SCALE]: every
+    roster's cost is a multiple of it.
+    """
     return math.gcd(*(abs(int(t.coef)) for t in rm.terms)) if rm.terms else 1
 
 
 def rounded_bound(rm: RosterModel, raw: float) -> float:
-    """A valid bound ``raw`` [objective units × SCALE] rounded up to the objective's grain (after 1e-6 relative tolerance), in objective units."""
+    """A valid bound ``raw`` [objective units × SCALE] rounded up to the objective's grain (after
+    1e-6 relative tolerance), in objective units.
+    """
     g = objective_grain(rm) or 1
     tol = 1e-6 * max(1.0, abs(raw))
     return math.ceil((raw - tol) / g) * g / SCALE
 
 
-def rens(rm: RosterModel, fractional: np.ndarray, settings: SolveSettings, limit_s: float, stop_at: float | None = None) -> list[int] | None:
-    """Relaxation-enforced neighbourhood search: fix every shift literal the LP solution has at 0 or 1, solve the rest.
+def rens(
+    rm: RosterModel,
+    fractional: np.ndarray,
+    settings: SolveSettings,
+    limit_s: float,
+    stop_at: float | None = None,
+) -> list[int] | None:
+    """Relaxation-enforced neighbourhood search: fix every shift literal the LP solution has at 0 or
+    1, solve the rest.
 
     ``fractional``: values of every model variable (column generation's
     LP solution). Returns the best full assignment found within ``limit_s``
@@ -577,13 +694,17 @@ def rens(rm: RosterModel, fractional: np.ndarray, settings: SolveSettings, limit
 
 @dataclass(frozen=True)
 class Decomposed:
-    """What column generation before the search gave: the roster to start from, a bound, and whether it proves optimality."""
+    """What column generation before the search gave: the roster to start from, a bound, and whether
+    it proves optimality.
+    """
 
     hint: dict[tuple[str, int, str], int]
     values: list[int]
     objective: float
     bound: float | None
-    """Valid lower bound [objective units], rounded up to the objective's grain; None if no round finished."""
+    """Valid lower bound [objective units], rounded up to the objective's grain; None if no round
+    finished.
+    """
     converged: bool
     rounds: int
 
@@ -595,20 +716,32 @@ class Decomposed:
         """The roster as a solve result (for a proof of optimality found before the search)."""
         b = min(self.bound, self.objective) if self.bound is not None else None
         return SolveResult(
-            "OPTIMAL" if self.optimal else "FEASIBLE", self.objective, b, None if b is None else relative_gap(self.objective, b),
-            time.perf_counter() - t0, first_s, {k: int(self.values[v.Index()]) for k, v in rm.x.items()},
-            {t.name: int(self.values[t.var.Index()]) for t in rm.terms}, solution=tuple(self.values),
-        )  # fmt: skip
+            "OPTIMAL" if self.optimal else "FEASIBLE",
+            self.objective,
+            b,
+            None if b is None else relative_gap(self.objective, b),
+            time.perf_counter() - t0,
+            first_s,
+            {k: int(self.values[v.Index()]) for k, v in rm.x.items()},
+            {t.name: int(self.values[t.var.Index()]) for t in rm.terms},
+            solution=tuple(self.values),
+        )
 
 
 def decomposed_start(
-    rm: RosterModel, hint: Mapping[tuple[str, int, str], int], settings: SolveSettings, budget_s: float,
-    progress: Progress | None = None, t0: float | None = None,
-) -> Decomposed | None:  # fmt: skip
-    """Column generation from ``hint`` (shift literals) for at most ``budget_s`` [s], then :func:`rens` on its LP solution.
+    rm: RosterModel,
+    hint: Mapping[tuple[str, int, str], int],
+    settings: SolveSettings,
+    budget_s: float,
+    progress: Progress | None = None,
+    t0: float | None = None,
+) -> Decomposed | None:
+    """Column generation from ``hint`` (shift literals) for at most ``budget_s`` [s], then
+    :func:`rens` on its LP solution.
 
     None when the budget is under :data:`MIN_BUDGET_S`, the model does not
-    decompose by agent or ``hint`` cannot be completed. The roster returned is the better of ``hint`` and the rounded
+    decompose by agent or ``hint`` cannot be completed. The roster returned is the better of
+    ``hint`` and the rounded
     LP solution (not tried when the rounds were too slow: that LP is far
     from converged); the bound is column generation's Lagrangian bound.
     """
@@ -624,15 +757,25 @@ def decomposed_start(
     if dec is None:
         return None
     values, cost = start, objective_of(rm, start)
-    cg_budget = budget_s * (1 - RENS_SHARE) - (0.0 if settings.deterministic else time.perf_counter() - t_start)
+    cg_budget = budget_s * (1 - RENS_SHARE) - (
+        0.0 if settings.deterministic else time.perf_counter() - t_start
+    )
     cg = column_generation(
-        dec, start, max(cg_budget, 0.1), seed=settings.seed, threads=settings.workers, deterministic=settings.deterministic,
-        expected_rounds=EXPECTED_ROUNDS, cutoff=cost * SCALE,
-    )  # fmt: skip
+        dec,
+        start,
+        max(cg_budget, 0.1),
+        seed=settings.seed,
+        threads=settings.workers,
+        deterministic=settings.deterministic,
+        expected_rounds=EXPECTED_ROUNDS,
+        cutoff=cost * SCALE,
+    )
     bound = None if cg.bound is None else rounded_bound(rm, cg.bound)
     if cg.fractional is not None and not cg.too_slow and not (bound is not None and bound >= cost):
         spent = cg_budget if settings.deterministic else time.perf_counter() - t_start
-        found = rens(rm, cg.fractional, settings, max(budget_s - spent, RENS_SHARE * budget_s), stop_at=bound)
+        found = rens(
+            rm, cg.fractional, settings, max(budget_s - spent, RENS_SHARE * budget_s), stop_at=bound
+        )
         if found is not None and objective_of(rm, found) < cost:
             values, cost = found, objective_of(rm, found)
     if progress is not None:

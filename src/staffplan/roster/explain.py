@@ -22,9 +22,11 @@ from staffplan.roster.rules import week_limits
 from staffplan.roster.solve import SolveSettings, solve
 
 SUGGESTIONS = {
-    "weekly paid minutes": "lower the contract's min_minutes_week, allow more templates, or check the agent's absences and availability",
+    "weekly paid minutes": "lower the contract's min_minutes_week, allow more templates, or "
+    "check the agent's absences and availability",
     "max days per week": "raise max_days_week or lower the minimum paid minutes",
-    "paid minutes over the horizon": "check min/max_minutes_horizon against the days the agent can work",
+    "paid minutes over the horizon": "check min/max_minutes_horizon against the days the agent "
+    "can work",
     "max consecutive days": "raise max_consecutive_days or give a day off in the previous roster",
     "min consecutive days": "lower min_consecutive_days",
     "min days off in a row": "lower min_days_off_in_row",
@@ -49,7 +51,9 @@ def _span_text(problem: RosterProblem, t0: int, t1: int) -> str:
 
 
 def possible_on_phone(rm: RosterModel) -> np.ndarray:
-    """(n_queues, n): agents serving each queue who could be on the phones in each interval at all."""
+    """(n_queues, n): agents serving each queue who could be on the phones in each interval at
+    all.
+    """
     p = rm.problem
     n, nq = p.grid.n, len(p.demand.queues)
     out = np.zeros((nq, n), dtype=np.int64)
@@ -72,21 +76,37 @@ def precheck(rm: RosterModel) -> list[Reason]:
         c = p.contracts[a.contract]
         for k, (block, lo, hi) in enumerate(week_limits(rm, a)):
             if lo > hi:
-                reasons.append(Reason("weekly paid minutes", f"agent {a.id} ({a.name}), week {k + 1}", f"contract {c.id} needs at least {lo} and at most {hi} paid min in this {len(block)}-day week (limits pro-rated by days/7)", SUGGESTIONS["weekly paid minutes"]))
+                reasons.append(
+                    Reason(
+                        "weekly paid minutes",
+                        f"agent {a.id} ({a.name}), week {k + 1}",
+                        f"contract {c.id} needs at least {lo} and at most {hi} paid min in "
+                        f"this {len(block)}-day week (limits pro-rated by days/7)",
+                        SUGGESTIONS["weekly paid minutes"],
+                    )
+                )
                 continue
             if lo <= 0:
                 continue
-            best = sorted((max((v.paid_minutes for v, _ in rm.shifts(a.id, d)), default=0) for d in block), reverse=True)
+            best = sorted(
+                (max((v.paid_minutes for v, _ in rm.shifts(a.id, d)), default=0) for d in block),
+                reverse=True,
+            )
             reach = sum(best[: c.max_days_week])
             if reach < lo:
                 days = sum(1 for d in block if (a.id, d) in rm.work)
                 reasons.append(
                     Reason(
-                        "weekly paid minutes", f"agent {a.id} ({a.name}), week {k + 1}",
-                        f"contract {c.id} needs at least {lo} paid min but the agent can work at most {reach} min ({days} workable days after absences, availability and allowed templates)",
+                        "weekly paid minutes",
+                        f"agent {a.id} ({a.name}), week {k + 1}",
+                        f"contract {c.id} needs at least {lo} paid min but the agent can work "
+                        f"at most {reach} "
+                        f"min ({days} workable days after absences, "
+                        "availability and "
+                        "allowed templates)",
                         SUGGESTIONS["weekly paid minutes"],
                     )
-                )  # fmt: skip
+                )
     dem = p.demand
     if dem.minimum.any():
         possible = possible_on_phone(rm)
@@ -96,11 +116,17 @@ def precheck(rm: RosterModel) -> list[Reason]:
                 who = possible[q, t0:t1].min()
                 reasons.append(
                     Reason(
-                        "minimum cover", f"{dem.queues[q]}, {_span_text(p, t0, t1)}",
-                        f"a hard minimum of {int(dem.minimum[q, t0:t1].max())} agents but only {int(who)} agent(s) with skill {dem.skills[q]} can be on shift then (the others are absent, unavailable or not allowed such shifts)",
+                        "minimum cover",
+                        f"{dem.queues[q]}, {_span_text(p, t0, t1)}",
+                        f"a hard minimum of {int(dem.minimum[q, t0:t1].max())} agents but only "
+                        f"{int(who)} agent(s) with skill {dem.skills[q]} can be on shift "
+                        "then (the others "
+                        "are absent, "
+                        "unavailable or not allowed such "
+                        "shifts)",
                         SUGGESTIONS["minimum cover"],
                     )
-                )  # fmt: skip
+                )
     return reasons
 
 
@@ -119,13 +145,21 @@ def _runs(mask: np.ndarray) -> list[tuple[int, int]]:
 
 
 def explain_infeasible(problem: RosterProblem, settings: SolveSettings) -> InfeasibleError:
-    """Rebuild with enforcement literals, solve with them as assumptions, and name the conflicting rules."""
+    """Rebuild with enforcement literals, solve with them as assumptions, and name the conflicting
+    rules.
+    """
     rm = build_model(problem, explain=True)
     pre = precheck(rm)
     if pre:
-        return InfeasibleError("no roster satisfies the hard rules", reasons=pre, hint="see the reasons below")
+        return InfeasibleError(
+            "no roster satisfies the hard rules", reasons=pre, hint="see the reasons below"
+        )
     lits = rm.guard_literals()
-    res = solve(rm, SolveSettings(max(settings.time_limit_s, 5.0), 1, settings.seed, deterministic=False), assumptions=lits)
+    res = solve(
+        rm,
+        SolveSettings(max(settings.time_limit_s, 5.0), 1, settings.seed, deterministic=False),
+        assumptions=lits,
+    )
     core = _minimize_core(rm, list(res.core), settings)
     reasons = []
     for idx in core:
@@ -135,15 +169,30 @@ def explain_infeasible(problem: RosterProblem, settings: SolveSettings) -> Infea
         who = f"agent {g.agent}" if g.rule != "minimum cover" else f"queue {g.agent}"
         where = who + (f", {g.detail}" if g.detail else "")
         c = next((problem.contracts[a.contract] for a in problem.agents if a.id == g.agent), None)
-        detail = f"this rule cannot hold together with the others listed (contract {c.id})" if c else "this rule cannot hold together with the others listed"
+        detail = (
+            f"this rule cannot hold together with the others listed (contract {c.id})"
+            if c
+            else "this rule cannot hold together with the others listed"
+        )
         reasons.append(Reason(g.rule, where, detail, SUGGESTIONS.get(g.rule, "")))
     if not reasons:
-        reasons.append(Reason("hard rules", "whole roster", f"the solver found no roster within the time limit (status {res.status})", "raise --time-limit or relax contracts"))
+        reasons.append(
+            Reason(
+                "hard rules",
+                "whole roster",
+                f"the solver found no roster within the time limit (status {res.status})",
+                "raise --time-limit or relax contracts",
+            )
+        )
     return InfeasibleError("no roster satisfies the hard rules", reasons=reasons)
 
 
-def _minimize_core(rm: RosterModel, core: list[int], settings: SolveSettings, budget_s: float = 20.0) -> list[int]:
-    """Drop assumptions one by one while the rest stays infeasible (a smaller, clearer set of reasons)."""
+def _minimize_core(
+    rm: RosterModel, core: list[int], settings: SolveSettings, budget_s: float = 20.0
+) -> list[int]:
+    """Drop assumptions one by one while the rest stays infeasible (a smaller, clearer set of
+    reasons).
+    """
     import time
 
     lits = {lit.Index(): lit for lit in rm.guard_literals()}
@@ -160,7 +209,9 @@ def _minimize_core(rm: RosterModel, core: list[int], settings: SolveSettings, bu
 
 
 def template_reach(rm: RosterModel) -> np.ndarray:
-    """(n_queues, n): intervals some shift allowed by the contract of an agent with the skill covers, ignoring absences."""
+    """(n_queues, n): intervals some shift allowed by the contract of an agent with the skill
+    covers, ignoring absences.
+    """
     p = rm.problem
     n, nq = p.grid.n, len(p.demand.queues)
     out = np.zeros((nq, n), dtype=bool)
@@ -178,7 +229,9 @@ def template_reach(rm: RosterModel) -> np.ndarray:
 
 
 def gap_notes(rm: RosterModel, coverage_diff: np.ndarray) -> list[str]:
-    """Shortfalls that no roster could close: fewer agents with the skill could work than the target asks."""
+    """Shortfalls that no roster could close: fewer agents with the skill could work than the target
+    asks.
+    """
     p = rm.problem
     dem = p.demand
     possible = possible_on_phone(rm)
@@ -188,10 +241,31 @@ def gap_notes(rm: RosterModel, coverage_diff: np.ndarray) -> list[str]:
         blocked = (coverage_diff[q] < 0) & (possible[q] < dem.required[q])
         for t0, t1 in _runs(blocked):
             who = int(possible[q, t0:t1].min())
-            head = f"{_span_text(p, t0, t1)} {dem.queues[q]}: target {int(dem.required[q, t0:t1].max())} agents but only {who} agent(s) with skill {dem.skills[q]} can be on shift"
+            head = (
+                f"{_span_text(p, t0, t1)} {dem.queues[q]}: target "
+                f"{int(dem.required[q, t0:t1].max())} agents but only {who} agent(s) "
+                f"with skill {dem.skills[q]} can be on shift"
+            )
             if not reach[q, t0:t1].any():
                 notes.append(head + " (no shift template their contracts allow covers these hours)")
                 continue
-            absent = sorted({ab.agent_id for ab in p.absences for a in p.agents if a.id == ab.agent_id and q in p.agent_queues(a) and ab.start < p.grid.starts[t1 - 1] and p.grid.starts[t0] < ab.end})
-            notes.append(head + (f"; absent then: {', '.join(absent)}" if absent else " (the others are unavailable or limited by their contracts)"))
+            absent = sorted(
+                {
+                    ab.agent_id
+                    for ab in p.absences
+                    for a in p.agents
+                    if a.id == ab.agent_id
+                    and q in p.agent_queues(a)
+                    and ab.start < p.grid.starts[t1 - 1]
+                    and p.grid.starts[t0] < ab.end
+                }
+            )
+            notes.append(
+                head
+                + (
+                    f"; absent then: {', '.join(absent)}"
+                    if absent
+                    else " (the others are unavailable or limited by their contracts)"
+                )
+            )
     return notes

@@ -31,14 +31,37 @@ from staffplan.roster.model import (
 from staffplan.roster.solve import SolveResult
 from staffplan.timegrid import TimeGrid
 
-ROSTER_COLUMNS = ("agent_id", "name", "date", "day", "shift", "start", "end", "paid_minutes", "breaks", "queues", "activities")
+ROSTER_COLUMNS = (
+    "agent_id",
+    "name",
+    "date",
+    "day",
+    "shift",
+    "start",
+    "end",
+    "paid_minutes",
+    "breaks",
+    "queues",
+    "activities",
+)
 COVERAGE_COLUMNS = ("interval_start", "queue", "required", "scheduled", "difference")
-AGENT_COLUMNS = ("agent_id", "name", "team", "contract", "paid_hours", "days", "weekends", "late_shifts")
+AGENT_COLUMNS = (
+    "agent_id",
+    "name",
+    "team",
+    "contract",
+    "paid_hours",
+    "days",
+    "weekends",
+    "late_shifts",
+)
 
 
 @dataclass(frozen=True, eq=False)
 class Roster:
-    """The solved roster: ``roster`` (ROSTER_COLUMNS), ``coverage`` (COVERAGE_COLUMNS), ``agents`` (AGENT_COLUMNS), ``on_phone`` (agents × intervals)."""
+    """The solved roster: ``roster`` (ROSTER_COLUMNS), ``coverage`` (COVERAGE_COLUMNS), ``agents``
+    (AGENT_COLUMNS), ``on_phone`` (agents × intervals).
+    """
 
     roster: pd.DataFrame
     coverage: pd.DataFrame
@@ -51,7 +74,17 @@ def _hhmm(ts: pd.Timestamp) -> str:
     return f"{ts.hour:02d}:{ts.minute:02d}"
 
 
-def roster_frame(problem: RosterProblem, worked: list[Worked], breaks: dict[tuple[str, int], list], activities: dict[str, list[tuple[int, int]]]) -> pd.DataFrame:
+def _clock(problem: RosterProblem, elapsed_min: int) -> str:
+    """Local wall-clock time HH:MM of ``elapsed_min`` [min from the horizon origin]."""
+    return _hhmm((problem.origin + pd.Timedelta(minutes=elapsed_min)).tz_convert(problem.grid.zone))
+
+
+def roster_frame(
+    problem: RosterProblem,
+    worked: list[Worked],
+    breaks: dict[tuple[str, int], list],
+    activities: dict[str, list[tuple[int, int]]],
+) -> pd.DataFrame:
     """One row per worked agent-day (sorted by agent, day)."""
     agents = {a.id: a for a in problem.agents}
     o = problem.origin
@@ -60,11 +93,28 @@ def roster_frame(problem: RosterProblem, worked: list[Worked], breaks: dict[tupl
         a = agents[w.agent_id]
         start = (o + pd.Timedelta(minutes=w.start)).tz_convert(problem.grid.zone)
         end = (o + pd.Timedelta(minutes=w.end)).tz_convert(problem.grid.zone)
-        brk = ";".join(f"{b.name} {_hhmm((o + pd.Timedelta(minutes=b.start)).tz_convert(problem.grid.zone))}-{_hhmm((o + pd.Timedelta(minutes=b.end)).tz_convert(problem.grid.zone))}" for b in sorted(breaks.get((w.agent_id, w.day), []), key=lambda b: b.start))
+        brk = ";".join(
+            f"{b.name} {_clock(problem, b.start)}-{_clock(problem, b.end)}"
+            for b in sorted(breaks.get((w.agent_id, w.day), []), key=lambda b: b.start)
+        )
         acts = [(s, e) for s, e in activities.get(w.agent_id, []) if w.start <= s and e <= w.end]
-        act = ";".join(f"activity {_hhmm((o + pd.Timedelta(minutes=s)).tz_convert(problem.grid.zone))}-{_hhmm((o + pd.Timedelta(minutes=e)).tz_convert(problem.grid.zone))}" for s, e in acts)
+        act = ";".join(f"activity {_clock(problem, s)}-{_clock(problem, e)}" for s, e in acts)
         queues = "|".join(problem.demand.queues[q] for q in problem.agent_queues(a))
-        rows.append((a.id, a.name, problem.date(w.day).isoformat(), w.day, w.variant.template, start.isoformat(), end.isoformat(), w.variant.paid_minutes, brk, queues, act))
+        rows.append(
+            (
+                a.id,
+                a.name,
+                problem.date(w.day).isoformat(),
+                w.day,
+                w.variant.template,
+                start.isoformat(),
+                end.isoformat(),
+                w.variant.paid_minutes,
+                brk,
+                queues,
+                act,
+            )
+        )
     frame = pd.DataFrame(rows, columns=list(ROSTER_COLUMNS))
     return frame.astype({"day": "int64", "paid_minutes": "int64"})
 
@@ -86,7 +136,9 @@ def _spans(text: object) -> list[tuple[int, int]]:
     return out
 
 
-def on_phone_matrix(roster: pd.DataFrame, agents: Sequence[str] | Sequence[Agent], grid: TimeGrid) -> np.ndarray:
+def on_phone_matrix(
+    roster: pd.DataFrame, agents: Sequence[str] | Sequence[Agent], grid: TimeGrid
+) -> np.ndarray:
     """Who can take contacts per interval, (n_agents, grid.n) bool, from roster.csv rows.
 
     An agent is on the phones in an interval lying wholly inside a shift and
@@ -100,12 +152,16 @@ def on_phone_matrix(roster: pd.DataFrame, agents: Sequence[str] | Sequence[Agent
         i = index.get(str(r.agent_id))
         if i is None:
             continue
-        out[i] |= row_on_phone(grid, r.start, r.end, getattr(r, "breaks", ""), getattr(r, "activities", ""))
+        out[i] |= row_on_phone(
+            grid, r.start, r.end, getattr(r, "breaks", ""), getattr(r, "activities", "")
+        )
     return out
 
 
 def _local(grid: TimeGrid, text: object) -> dt.datetime:
-    """A roster time as an aware datetime in the grid's zone (ISO with offset parsed directly; anything else via pandas)."""
+    """A roster time as an aware datetime in the grid's zone (ISO with offset parsed directly;
+    anything else via pandas).
+    """
     try:
         t = dt.datetime.fromisoformat(str(text))
     except ValueError:
@@ -116,17 +172,26 @@ def _local(grid: TimeGrid, text: object) -> dt.datetime:
 
 
 def row_elapsed(grid: TimeGrid, start: object, end: object) -> tuple[int, int, int]:
-    """Elapsed minutes [min] of a roster row's ``start`` and ``end`` from the horizon origin, and the start's clock minute."""
+    """Elapsed minutes [min] of a roster row's ``start`` and ``end`` from the horizon origin, and
+    the start's clock minute.
+    """
     utc = dt.UTC
     origin = grid.starts[0].to_pydatetime().astimezone(utc)
     s = _local(grid, start)
     e = _local(grid, end)
-    # aware datetimes in one zone subtract as wall-clock times in Python: take differences in UTC (exact across DST)
-    return int(round((s.astimezone(utc) - origin).total_seconds() / 60)), int(round((e.astimezone(utc) - origin).total_seconds() / 60)), s.hour * 60 + s.minute
+    # aware datetimes in one zone subtract as wall-clock times in Python: take differences in UTC
+    # (exact across DST)
+    return (
+        int(round((s.astimezone(utc) - origin).total_seconds() / 60)),
+        int(round((e.astimezone(utc) - origin).total_seconds() / 60)),
+        s.hour * 60 + s.minute,
+    )
 
 
 def row_spans(text: object, e0: int, clock0: int) -> list[tuple[int, int]]:
-    """Elapsed [start, end) [min] of a ``breaks``/``activities`` cell of a row starting at elapsed ``e0``, clock minute ``clock0``."""
+    """Elapsed [start, end) [min] of a ``breaks``/``activities`` cell of a row starting at elapsed
+    ``e0``, clock minute ``clock0``.
+    """
     out = []
     for s, e in _spans(text):
         bs = e0 + (s - clock0) % 1440
@@ -134,8 +199,12 @@ def row_spans(text: object, e0: int, clock0: int) -> list[tuple[int, int]]:
     return out
 
 
-def row_on_phone(grid: TimeGrid, start: object, end: object, breaks: object = "", activities: object = "") -> np.ndarray:
-    """One roster row's on-phone intervals, (grid.n,) bool: wholly inside the shift, not touched by a break or activity."""
+def row_on_phone(
+    grid: TimeGrid, start: object, end: object, breaks: object = "", activities: object = ""
+) -> np.ndarray:
+    """One roster row's on-phone intervals, (grid.n,) bool: wholly inside the shift, not touched by
+    a break or activity.
+    """
     e0, e1, clock0 = row_elapsed(grid, start, end)
     out = np.zeros(grid.n, dtype=bool)
     lo, hi = full_intervals(e0, e1, grid.interval_min, grid.n)
@@ -147,7 +216,9 @@ def row_on_phone(grid: TimeGrid, start: object, end: object, breaks: object = ""
     return out
 
 
-def allocate(on_phone: np.ndarray, agent_queues: Sequence[Sequence[int]], required: np.ndarray) -> np.ndarray:
+def allocate(
+    on_phone: np.ndarray, agent_queues: Sequence[Sequence[int]], required: np.ndarray
+) -> np.ndarray:
     """On-phone agents per queue and interval (n_queues, n) [agents], one queue per agent at a time.
 
     Single-skilled agents serve their queue; each multi-skilled agent (in
@@ -163,7 +234,9 @@ def allocate(on_phone: np.ndarray, agent_queues: Sequence[Sequence[int]], requir
     return alloc
 
 
-def assign_queues(on_phone: np.ndarray, agent_queues: Sequence[Sequence[int]], required: np.ndarray) -> np.ndarray:
+def assign_queues(
+    on_phone: np.ndarray, agent_queues: Sequence[Sequence[int]], required: np.ndarray
+) -> np.ndarray:
     """The queue each agent serves per interval, (n_agents, n) int, -1 when off the phones.
 
     The rule :func:`allocate` counts: single-skilled
@@ -195,12 +268,23 @@ def assign_queues(on_phone: np.ndarray, agent_queues: Sequence[Sequence[int]], r
     if multi:
         short_any = (alloc < required).any(axis=0) & (alloc > required).any(axis=0)
         for t in np.flatnonzero(short_any):
-            _rebalance(out[:, t], [(i, agent_queues[i]) for i in multi if out[i, t] >= 0], alloc[:, t], required[:, t])
+            _rebalance(
+                out[:, t],
+                [(i, agent_queues[i]) for i in multi if out[i, t] >= 0],
+                alloc[:, t],
+                required[:, t],
+            )
     return out
 
 
-def _rebalance(assigned: np.ndarray, movable: list[tuple[int, Sequence[int]]], alloc: np.ndarray, required: np.ndarray) -> None:
-    """Move multi-skilled agents along chains (queue ← agent ← queue ...) while a short queue can be fed from one with surplus.
+def _rebalance(
+    assigned: np.ndarray,
+    movable: list[tuple[int, Sequence[int]]],
+    alloc: np.ndarray,
+    required: np.ndarray,
+) -> None:
+    """Move multi-skilled agents along chains (queue ← agent ← queue ...) while a short queue can be
+    fed from one with surplus.
 
     Each chain lowers the interval's missing agents by one, so at the end the
     count of missing agents is the least any one-queue-per-agent allocation
@@ -210,7 +294,9 @@ def _rebalance(assigned: np.ndarray, movable: list[tuple[int, Sequence[int]]], a
     nq = len(alloc)
     for q in range(nq):
         while alloc[q] < required[q]:
-            parent: dict[int, tuple[int, int] | None] = {q: None}  # queue -> (agent moved into the child queue, child queue)
+            parent: dict[int, tuple[int, int] | None] = {
+                q: None
+            }  # queue -> (agent moved into the child queue, child queue)
             frontier, found = [q], None
             while frontier and found is None:
                 nxt = []
@@ -249,13 +335,17 @@ def agent_break_plans(rm: RosterModel, result: SolveResult) -> dict[tuple[str, i
         return out
     for (_g, d, vid), (members, ys) in rm.breaks.items():
         working = [aid for aid in members if result.values.get((aid, d, vid), 0)]
-        for aid, j in plans_in_order(working, [int(result.solution[y.Index()]) for y in ys]).items():
+        for aid, j in plans_in_order(
+            working, [int(result.solution[y.Index()]) for y in ys]
+        ).items():
             out[(aid, d)] = j
     return out
 
 
 def worked_shifts(rm: RosterModel, result: SolveResult) -> list[Worked]:
-    """The (agent, day, variant) triples set to 1 in ``result``, with the break plan the model chose."""
+    """The (agent, day, variant) triples set to 1 in ``result``, with the break plan the model
+    chose.
+    """
     p = rm.problem
     var = {v.id: v for v in p.variants}
     plans = agent_break_plans(rm, result)
@@ -265,12 +355,16 @@ def worked_shifts(rm: RosterModel, result: SolveResult) -> list[Worked]:
         if val:
             e0, e1 = rm.elapsed[(d, vid)]
             v = var[vid]
-            offsets = break_plans(p.template_by_id[v.template], step, p.break_plans)[plans.get((a, d), 0)]
+            offsets = break_plans(p.template_by_id[v.template], step, p.break_plans)[
+                plans.get((a, d), 0)
+            ]
             out.append(Worked(a, d, v, e0, e1, offsets))
     return out
 
 
-def summarize(problem: RosterProblem, roster: pd.DataFrame, on_phone: np.ndarray) -> tuple[pd.DataFrame, pd.DataFrame, np.ndarray]:
+def summarize(
+    problem: RosterProblem, roster: pd.DataFrame, on_phone: np.ndarray
+) -> tuple[pd.DataFrame, pd.DataFrame, np.ndarray]:
     """Coverage frame, agent summary and allocation from roster rows."""
     dem = problem.demand
     agent_q = [problem.agent_queues(a) for a in problem.agents]
@@ -278,7 +372,9 @@ def summarize(problem: RosterProblem, roster: pd.DataFrame, on_phone: np.ndarray
     nq, n = dem.required.shape
     cov = pd.DataFrame(
         {
-            "interval_start": np.tile(np.array([t.isoformat() for t in problem.grid.starts], dtype=object), nq),
+            "interval_start": np.tile(
+                np.array([t.isoformat() for t in problem.grid.starts], dtype=object), nq
+            ),
             "queue": np.repeat(np.array(dem.queues, dtype=object), n),
             "required": dem.required.ravel(),
             "scheduled": alloc.ravel(),
@@ -291,24 +387,43 @@ def summarize(problem: RosterProblem, roster: pd.DataFrame, on_phone: np.ndarray
     for a in problem.agents:
         mine = roster[roster["agent_id"] == a.id]
         weekends = len({wk_days[d] for d in mine["day"].tolist() if d in wk_days})
-        rows.append((a.id, a.name, a.team, a.contract, round(float(mine["paid_minutes"].sum()) / 60.0, 2), len(mine), weekends, int(mine["shift"].isin(late).sum())))
+        rows.append(
+            (
+                a.id,
+                a.name,
+                a.team,
+                a.contract,
+                round(float(mine["paid_minutes"].sum()) / 60.0, 2),
+                len(mine),
+                weekends,
+                int(mine["shift"].isin(late).sum()),
+            )
+        )
     agents = pd.DataFrame(rows, columns=list(AGENT_COLUMNS))
     return cov, agents, alloc
 
 
 def coverage_cost(problem: RosterProblem, alloc: np.ndarray) -> float:
-    """The model's coverage terms for an allocation [objective units]: weighted step costs of missing agents plus over-coverage."""
+    """The model's coverage terms for an allocation [objective units]: weighted step costs of
+    missing agents plus over-coverage.
+    """
     dem, w = problem.demand, problem.weights
     missing = np.clip(dem.required - alloc, 0, None)
     under = 0.0
     if dem.step_costs.shape[2]:
         steps = np.arange(dem.step_costs.shape[2])
-        first = np.minimum(alloc, dem.required)  # steps alloc .. required − 1 are the missing agents
-        mask = (steps[None, None, :] >= first[:, :, None]) & (steps[None, None, :] < dem.required[:, :, None])
+        first = np.minimum(
+            alloc, dem.required
+        )  # steps alloc .. required − 1 are the missing agents
+        mask = (steps[None, None, :] >= first[:, :, None]) & (
+            steps[None, None, :] < dem.required[:, :, None]
+        )
         under = float((dem.step_costs * mask).sum())
     elif missing.any():
         under = float(missing.sum())
-    return w.under_coverage * under + w.over_coverage * float(np.clip(alloc - dem.required, 0, None).sum())
+    return w.under_coverage * under + w.over_coverage * float(
+        np.clip(alloc - dem.required, 0, None).sum()
+    )
 
 
 def extract(problem: RosterProblem, rm: RosterModel, result: SolveResult) -> Roster:
@@ -321,9 +436,19 @@ def extract(problem: RosterProblem, rm: RosterModel, result: SolveResult) -> Ros
     worked = worked_shifts(rm, result)
     best: tuple[float, pd.DataFrame, np.ndarray] | None = None
     for passes in (0, 2):
-        roster = roster_frame(problem, worked, place_breaks(problem, worked, rm.activities, passes=passes), rm.activities)
+        roster = roster_frame(
+            problem,
+            worked,
+            place_breaks(problem, worked, rm.activities, passes=passes),
+            rm.activities,
+        )
         on = on_phone_matrix(roster, problem.agents, problem.grid)
-        c = coverage_cost(problem, allocate(on, [problem.agent_queues(a) for a in problem.agents], problem.demand.required))
+        c = coverage_cost(
+            problem,
+            allocate(
+                on, [problem.agent_queues(a) for a in problem.agents], problem.demand.required
+            ),
+        )
         if best is None or c < best[0]:
             best = (c, roster, on)
     assert best is not None

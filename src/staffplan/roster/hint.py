@@ -68,33 +68,55 @@ def greedy_hint(rm: RosterModel) -> dict[tuple[str, int, str], int]:
                 if run > c.max_consecutive_days:
                     continue
                 weekends = {weekend_of[k] for k in chosen if k in weekend_of}
-                if c.max_weekends is not None and d in weekend_of and weekend_of[d] not in weekends and len(weekends) >= c.max_weekends:
+                if (
+                    c.max_weekends is not None
+                    and d in weekend_of
+                    and weekend_of[d] not in weekends
+                    and len(weekends) >= c.max_weekends
+                ):
                     continue
                 horizon_paid = sum(x.paid_minutes for x in chosen.values())
                 for v, _ in rm.shifts(a.id, d):
                     if paid + v.paid_minutes > hi:
                         continue
-                    if c.max_minutes_horizon is not None and horizon_paid + v.paid_minutes > c.max_minutes_horizon:
+                    if (
+                        c.max_minutes_horizon is not None
+                        and horizon_paid + v.paid_minutes > c.max_minutes_horizon
+                    ):
                         continue
-                    if v.template in caps and sum(1 for x in chosen.values() if x.template == v.template) >= caps[v.template]:
+                    if (
+                        v.template in caps
+                        and sum(1 for x in chosen.values() if x.template == v.template)
+                        >= caps[v.template]
+                    ):
                         continue
                     e0, e1 = rm.elapsed[(d, v.id)]
                     rest = c.min_rest_hours * 60
                     if d - 1 in chosen:
                         pv = chosen[d - 1]
-                        if e0 - rm.elapsed[(d - 1, pv.id)][1] < rest or v.template in tmpl[pv.template].not_followed_by:
+                        if (
+                            e0 - rm.elapsed[(d - 1, pv.id)][1] < rest
+                            or v.template in tmpl[pv.template].not_followed_by
+                        ):
                             continue
                     if d + 1 in chosen:
                         nv = chosen[d + 1]
-                        if rm.elapsed[(d + 1, nv.id)][0] - e1 < rest or nv.template in tmpl[v.template].not_followed_by:
+                        if (
+                            rm.elapsed[(d + 1, nv.id)][0] - e1 < rest
+                            or nv.template in tmpl[v.template].not_followed_by
+                        ):
                             continue
                     lo, hi_t, holes = rm.phone[(d, v.id)]
-                    score = w_under * (csum[hi_t] - csum[lo] - sum(csum[h1] - csum[h0] for h0, h1 in holes))
+                    score = w_under * (
+                        csum[hi_t] - csum[lo] - sum(csum[h1] - csum[h0] for h0, h1 in holes)
+                    )
                     key = (score, -d, v)
                     if best is None or key[:2] > best[:2]:
                         best = key
             total = sum(x.paid_minutes for x in chosen.values())
-            short = any(sum(chosen[k].paid_minutes for k in b if k in chosen) < lo for b, lo, _ in limits) or total < (c.min_minutes_horizon or 0)
+            short = any(
+                sum(chosen[k].paid_minutes for k in b if k in chosen) < lo for b, lo, _ in limits
+            ) or total < (c.min_minutes_horizon or 0)
             if best is None or (best[0] <= 0 and not short):
                 break
             _, negd, v = best
@@ -118,25 +140,38 @@ def add_hint(rm: RosterModel) -> None:
         rm.model.AddHint(rm.x[k], val)
 
 
-# --- best responses: each agent's whole schedule re-optimised with everyone else fixed ---------------------------
+# --- best responses: each agent's whole schedule re-optimised with everyone else fixed
+# ---------------------------
 
 
 def _single_agent_problem(p: RosterProblem, agent: Agent) -> RosterProblem:
-    """``p`` reduced to one agent's hard rules: no demand, shift cover, preferences or soft weights."""
+    """``p`` reduced to one agent's hard rules: no demand, shift cover, preferences or soft
+    weights.
+    """
     return replace(
-        p, agents=(agent,), demand=Demand.empty(p.demand.queues, p.demand.skills, p.grid.n), shift_cover=(), preferences=(),
-        weights=replace(p.weights, under_coverage=0, over_coverage=0, cost=0, preference=0, fairness=0),
-    )  # fmt: skip
+        p,
+        agents=(agent,),
+        demand=Demand.empty(p.demand.queues, p.demand.skills, p.grid.n),
+        shift_cover=(),
+        preferences=(),
+        weights=replace(
+            p.weights, under_coverage=0, over_coverage=0, cost=0, preference=0, fairness=0
+        ),
+    )
 
 
 class _Ledger:
-    """Coverage of the agents placed so far: interval counts per queue and counts per shift-cover row."""
+    """Coverage of the agents placed so far: interval counts per queue and counts per shift-cover
+    row.
+    """
 
     def __init__(self, rm: RosterModel) -> None:
         p = rm.problem
         self.rm = rm
         self.cov = np.zeros(p.demand.required.shape, dtype=np.int64)
-        self.rows: dict[tuple[int, str], list[int]] = defaultdict(list)  # (day, template) -> shift-cover row indexes
+        self.rows: dict[tuple[int, str], list[int]] = defaultdict(
+            list
+        )  # (day, template) -> shift-cover row indexes
         self.any_rows: dict[int, list[int]] = defaultdict(list)
         for i, c in enumerate(p.shift_cover):
             d = (c.date - p.grid.start).days
@@ -144,11 +179,19 @@ class _Ledger:
                 self.rows[(d, c.template)].append(i)
         self.count = np.zeros(len(p.shift_cover), dtype=np.int64)
         self.placed: dict[str, dict[int, tuple[Variant, tuple[int, ...]]]] = {}
-        steps = -np.sort(-p.demand.step_costs, axis=2) if p.demand.step_costs.size else p.demand.step_costs
-        self.steps = steps  # (q, t, j): gain of the (j+1)-th agent on the phones, non-increasing in j
+        steps = (
+            -np.sort(-p.demand.step_costs, axis=2)
+            if p.demand.step_costs.size
+            else p.demand.step_costs
+        )
+        self.steps = (
+            steps  # (q, t, j): gain of the (j+1)-th agent on the phones, non-increasing in j
+        )
 
     def interval_gain(self, agent: Agent) -> tuple[np.ndarray, np.ndarray]:
-        """Per interval: the agent's best marginal gain [objective units] and the queue it goes to."""
+        """Per interval: the agent's best marginal gain [objective units] and the queue it goes
+        to.
+        """
         p = self.rm.problem
         qs = list(p.agent_queues(agent))
         n = p.grid.n
@@ -168,7 +211,13 @@ class _Ledger:
         best = gains.argmax(axis=0)
         return gains[best, np.arange(n)], np.asarray(qs)[best]
 
-    def apply(self, agent: Agent, shifts: dict[int, Variant], sign: int, queue_of: np.ndarray | None = None) -> None:
+    def apply(
+        self,
+        agent: Agent,
+        shifts: dict[int, Variant],
+        sign: int,
+        queue_of: np.ndarray | None = None,
+    ) -> None:
         """Add (sign +1, remembering each interval's queue) or remove (−1) an agent's shifts."""
         p = self.rm.problem
         if sign > 0:
@@ -194,8 +243,12 @@ class _Ledger:
             self.placed.pop(agent.id, None)
 
 
-def _scores(rm: RosterModel, sub: RosterModel, agent: Agent, ledger: _Ledger) -> dict[tuple[str, int, str], float]:
-    """Objective gain [objective units] of each of the agent's shift literals, everyone else fixed."""
+def _scores(
+    rm: RosterModel, sub: RosterModel, agent: Agent, ledger: _Ledger
+) -> dict[tuple[str, int, str], float]:
+    """Objective gain [objective units] of each of the agent's shift literals, everyone else
+    fixed.
+    """
     p = rm.problem
     gain, _ = ledger.interval_gain(agent)
     csum = np.concatenate([[0.0], np.cumsum(gain)])
@@ -225,17 +278,24 @@ def _scores(rm: RosterModel, sub: RosterModel, agent: Agent, ledger: _Ledger) ->
     return out
 
 
-#: deterministic runs stop best responses after this many passes (a wall-clock budget would depend on machine load)
+# : deterministic runs stop best responses after this many passes (a wall-clock budget would depend
+# on machine load)
 DETERMINISTIC_PASSES = 3
-#: time limit of one agent's re-optimisation [s] (deterministic time with ``max_passes``); the best found is used
+# : time limit of one agent's re-optimisation [s] (deterministic time with ``max_passes``); the best
+# found is used
 PER_AGENT_S = 0.5
 
 
 def best_response_hint(
-    rm: RosterModel, budget_s: float, seed: int = 0, start: dict[tuple[str, int, str], int] | None = None,
-    *, max_passes: int | None = None,
-) -> dict[tuple[str, int, str], int]:  # fmt: skip
-    """A starting roster by best responses: each agent's whole schedule optimised with everyone else fixed.
+    rm: RosterModel,
+    budget_s: float,
+    seed: int = 0,
+    start: dict[tuple[str, int, str], int] | None = None,
+    *,
+    max_passes: int | None = None,
+) -> dict[tuple[str, int, str], int]:
+    """A starting roster by best responses: each agent's whole schedule optimised with everyone else
+    fixed.
 
     Pass 0 places agents one by one (fewest shift options first), each taking
     the schedule of largest gain under their own hard rules (a one-agent CP-SAT
@@ -260,7 +320,10 @@ def best_response_hint(
     subs: dict[str, RosterModel | None] = {}
     schedule: dict[str, dict[int, Variant]] = {}
     fits: dict[str, bool] = {}
-    order = sorted(p.agents, key=lambda a: (sum(len(rm.options.get((a.id, d), [])) for d in range(p.grid.days)), a.id))
+    order = sorted(
+        p.agents,
+        key=lambda a: (sum(len(rm.options.get((a.id, d), [])) for d in range(p.grid.days)), a.id),
+    )
     deterministic = max_passes is not None
 
     def sub_model(a: Agent) -> RosterModel | None:
@@ -276,7 +339,9 @@ def best_response_hint(
         if deterministic:
             solver.parameters.max_deterministic_time = limit_s
         else:
-            solver.parameters.max_time_in_seconds = max(0.05, min(limit_s, budget_s - (time.perf_counter() - t0)))
+            solver.parameters.max_time_in_seconds = max(
+                0.05, min(limit_s, budget_s - (time.perf_counter() - t0))
+            )
         return solver
 
     def hint_with(sub: RosterModel, sched: dict[int, Variant]) -> None:
@@ -286,7 +351,12 @@ def best_response_hint(
 
     if start is not None:
         for a in order:
-            sched = {d: v for d in range(p.grid.days) for v, _ in rm.shifts(a.id, d) if start.get((a.id, d, v.id), 0)}
+            sched = {
+                d: v
+                for d in range(p.grid.days)
+                for v, _ in rm.shifts(a.id, d)
+                if start.get((a.id, d, v.id), 0)
+            }
             _, q_of = ledger.interval_gain(a)
             schedule[a.id] = sched
             ledger.apply(a, sched, +1, q_of)
@@ -316,22 +386,36 @@ def best_response_hint(
                 ledger.apply(a, old, -1)
             scores = _scores(rm, sub, a, ledger)
             keys = list(sub.x)
-            sub.model.Maximize(cp_model.LinearExpr.WeightedSum([sub.x[k] for k in keys], [int(round(scores[k] * SCALE)) for k in keys]))
+            sub.model.Maximize(
+                cp_model.LinearExpr.WeightedSum(
+                    [sub.x[k] for k in keys], [int(round(scores[k] * SCALE)) for k in keys]
+                )
+            )
             if old is not None and fits.get(a.id, True):
                 hint_with(sub, old)
             else:
-                sub.model.ClearHints()  # a start that breaks the agent's rules would only mislead the search
+                # a start that breaks the agent's rules would only mislead the search
+                sub.model.ClearHints()
             solver = solver_for(PER_AGENT_S)
-            solver.parameters.linearization_level = 2  # ~10x faster proofs on long horizons (84-day agents: 0.3 s vs 3 s)
+            solver.parameters.linearization_level = (
+                2  # ~10x faster proofs on long horizons (84-day agents: 0.3 s vs 3 s)
+            )
             if not fits.get(a.id, True):
-                solver.parameters.stop_after_first_solution = True  # repair a broken start fast; later passes improve it
+                solver.parameters.stop_after_first_solution = (
+                    True  # repair a broken start fast; later passes improve it
+                )
             code = solver.Solve(sub.model)
             new = old if old is not None else {}
             if code in (cp_model.OPTIMAL, cp_model.FEASIBLE):
-                found = {k[1]: next(o for o in sub.options[(a.id, k[1])] if o.id == k[2]) for k in keys if solver.Value(sub.x[k])}
+                found = {
+                    k[1]: next(o for o in sub.options[(a.id, k[1])] if o.id == k[2])
+                    for k in keys
+                    if solver.Value(sub.x[k])
+                }
                 old_score = sum(scores.get((a.id, d, v.id), 0.0) for d, v in (old or {}).items())
                 new_score = sum(scores.get((a.id, d, v.id), 0.0) for d, v in found.items())
-                # take it if the old one broke the agent's rules, or if strictly better (ties would never converge)
+                # take it if the old one broke the agent's rules, or if strictly better (ties would
+                # never converge)
                 if old is None or not fits.get(a.id, True) or new_score > old_score + 1e-9:
                     new = found
             if new != old:

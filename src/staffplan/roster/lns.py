@@ -1,4 +1,5 @@
-"""Large-neighbourhood search over a solved roster: free part of it, fix the rest, re-solve, keep the better.
+"""Large-neighbourhood search over a solved roster: free part of it, fix the rest, re-solve, keep
+the better.
 
 CP-SAT's own LNS picks random variables or constraint-graph neighbours;
 rosters improve by moves along the roster's own axes, which it rarely draws.
@@ -25,7 +26,8 @@ a neighbourhood solved to optimality grows the next one of its kind, an
 unfinished one shrinks it. When :data:`STALL_STEPS` steps in a row bring no
 strict improvement, the sub-solve limit doubles (up to
 :data:`MAX_SUB_LIMIT_S`), so that larger neighbourhoods become solvable
-(a local optimum of the small ones); an improvement resets it. With several workers, that many threads search
+(a local optimum of the small ones); an improvement resets it. With several workers, that many
+threads search
 in parallel (CP-SAT frees the GIL); with ``deterministic`` one thread runs
 and both the sub-solves and the whole budget are in *deterministic time*,
 so the same inputs and seed give the same roster.
@@ -55,7 +57,9 @@ HOP_CAP = 200
 KINDS = ("window", "agents", "term")
 
 STALL_STEPS = 40
-"""Steps without a strict improvement after which the sub-solve limit doubles (the search is stuck at neighbourhoods it can solve in time)."""
+"""Steps without a strict improvement after which the sub-solve limit doubles (the search is stuck
+at neighbourhoods it can solve in time).
+"""
 
 MAX_SUB_LIMIT_S = 4.0
 """Most a sub-solve's limit grows to by doubling [s, or deterministic s]."""
@@ -64,7 +68,9 @@ STEP_OVERHEAD_S = 0.2
 """Wall time [s] kept free per step for building the sub-model and reading its solution."""
 
 MIN_CHARGE = 0.005
-"""Deterministic time [s] charged at least per sub-solve, so that tiny models stop after a bounded number of draws."""
+"""Deterministic time [s] charged at least per sub-solve, so that tiny models stop after a bounded
+number of draws.
+"""
 
 WINDOW0, AGENTS0 = 7, 3
 """Initial sizes: days of a window [days], agents of an agents/term neighbourhood [agents]."""
@@ -72,7 +78,8 @@ WINDOW0, AGENTS0 = 7, 3
 
 @dataclass(frozen=True)
 class LnsResult:
-    """Best full assignment (by variable index), its objective [objective units], iterations and improvements run.
+    """Best full assignment (by variable index), its objective [objective units], iterations and
+    improvements run.
 
     ``optimal``: a neighbourhood that freed every shift literal was solved to optimality.
     """
@@ -85,7 +92,9 @@ class LnsResult:
 
 
 class _Links:
-    """Agents (and their days) whose shift literals lie within two constraint hops of a variable (computed on demand, cached)."""
+    """Agents (and their days) whose shift literals lie within two constraint hops of a variable
+    (computed on demand, cached).
+    """
 
     def __init__(self, rm: RosterModel) -> None:
         proto = rm.model.Proto()
@@ -134,7 +143,9 @@ class _Links:
 
 
 def term_agents(rm: RosterModel) -> dict[int, tuple[str, ...]]:
-    """Objective-term variable index → agents whose shift literals lie within two constraint hops of it."""
+    """Objective-term variable index → agents whose shift literals lie within two constraint hops of
+    it.
+    """
     links = _Links(rm)
     return {t.var.Index(): links(t.var.Index()) for t in rm.terms}
 
@@ -142,7 +153,9 @@ def term_agents(rm: RosterModel) -> dict[int, tuple[str, ...]]:
 class _Search:
     """Shared incumbent, adaptive sizes and the neighbourhood sub-solves."""
 
-    def __init__(self, rm: RosterModel, start: Sequence[int], seed: int, deterministic: bool) -> None:
+    def __init__(
+        self, rm: RosterModel, start: Sequence[int], seed: int, deterministic: bool
+    ) -> None:
         self.rm = rm
         self.deterministic = deterministic
         self.seed = seed
@@ -152,7 +165,9 @@ class _Search:
         base.Minimize(objective_expr(rm))
         self.base = base
         self.values = list(start)
-        self.cost = round(objective_of(rm, self.values) * SCALE)  # [objective units × SCALE], like the sub-solves' objective
+        self.cost = round(
+            objective_of(rm, self.values) * SCALE
+        )  # [objective units × SCALE], like the sub-solves' objective
         self.lock = threading.Lock()
         problem = rm.problem
         self.agents = [a.id for a in problem.agents]
@@ -173,17 +188,27 @@ class _Search:
         return self.proven or self.cost <= self.target
 
     def sub_limit(self) -> float:
-        """This step's sub-solve limit [s]: doubled for every :data:`STALL_STEPS` steps without a strict improvement, at most :data:`MAX_SUB_LIMIT_S`."""
+        """This step's sub-solve limit [s]: doubled for every :data:`STALL_STEPS` steps without a
+        strict improvement, at most :data:`MAX_SUB_LIMIT_S`.
+        """
         return min(SUB_LIMIT_S * 2 ** (self.stall // STALL_STEPS), MAX_SUB_LIMIT_S)
 
     def _costly(self, rng: random.Random, values: Sequence[int]) -> int | None:
-        """A penalised term's variable, drawn ∝ cost × its luck (halved by each failed neighbourhood aimed at it)."""
-        costly = [(t.var.Index(), t.coef * values[t.var.Index()] * self.luck.get(t.var.Index(), 1.0)) for t in self.rm.terms if t.coef > 0 and values[t.var.Index()] > 0]
+        """A penalised term's variable, drawn ∝ cost × its luck (halved by each failed neighbourhood
+        aimed at it).
+        """
+        costly = [
+            (t.var.Index(), t.coef * values[t.var.Index()] * self.luck.get(t.var.Index(), 1.0))
+            for t in self.rm.terms
+            if t.coef > 0 and values[t.var.Index()] > 0
+        ]
         if not costly:
             return None
         return rng.choices([i for i, _ in costly], weights=[c for _, c in costly])[0]
 
-    def neighbourhood(self, rng: random.Random, kind: str, values: Sequence[int]) -> tuple[set[str], set[int], int | None]:
+    def neighbourhood(
+        self, rng: random.Random, kind: str, values: Sequence[int]
+    ) -> tuple[set[str], set[int], int | None]:
         """(free agents, free days, the term aimed at or None) for one draw of ``kind``."""
         k = self.size["agents"]
         if kind == "window":
@@ -222,7 +247,9 @@ class _Search:
             dom = proto.variables[idx].domain
             dom[0] = dom[1] = values[idx]
             fixed += 1
-        proto.objective.domain.extend([-(2**62), int(cost)])  # nothing worse than the incumbent: prunes the sub-search
+        proto.objective.domain.extend(
+            [-(2**62), int(cost)]
+        )  # nothing worse than the incumbent: prunes the sub-search
         proto.solution_hint.vars.extend(range(len(values)))
         proto.solution_hint.values.extend(values)
         with self.lock:
@@ -246,11 +273,17 @@ class _Search:
                 self.proven = True  # the whole roster was free: the incumbent is optimal
             size_kind = "window" if kind == "window" else "agents"
             if code == cp_model.OPTIMAL:
-                self.size[size_kind] = min(self.size[size_kind] + 1, self.days if size_kind == "window" else len(self.agents))
+                self.size[size_kind] = min(
+                    self.size[size_kind] + 1,
+                    self.days if size_kind == "window" else len(self.agents),
+                )
             elif code in (cp_model.FEASIBLE, cp_model.UNKNOWN):
                 self.size[size_kind] = max(self.size[size_kind] - 1, 1)
             if aim is not None:
-                better = code in (cp_model.OPTIMAL, cp_model.FEASIBLE) and round(solver.ObjectiveValue()) < cost
+                better = (
+                    code in (cp_model.OPTIMAL, cp_model.FEASIBLE)
+                    and round(solver.ObjectiveValue()) < cost
+                )
                 self.luck[aim] = 1.0 if better else self.luck.get(aim, 1.0) * 0.5
             if code in (cp_model.OPTIMAL, cp_model.FEASIBLE):
                 new_cost = round(solver.ObjectiveValue())
@@ -263,10 +296,17 @@ class _Search:
 
 
 def improve(
-    rm: RosterModel, start: Sequence[int], budget_s: float, *, seed: int = 0, workers: int = 2,
-    deterministic: bool = False, on_improve: Callable[[float], None] | None = None,
-    hold: Callable[[], bool] | None = None, target: float | None = None,
-) -> LnsResult:  # fmt: skip
+    rm: RosterModel,
+    start: Sequence[int],
+    budget_s: float,
+    *,
+    seed: int = 0,
+    workers: int = 2,
+    deterministic: bool = False,
+    on_improve: Callable[[float], None] | None = None,
+    hold: Callable[[], bool] | None = None,
+    target: float | None = None,
+) -> LnsResult:
     """Improve the full assignment ``start`` (by variable index) by LNS for ``budget_s`` [s].
 
     ``budget_s`` is wall time, or deterministic time with ``deterministic``
@@ -290,7 +330,11 @@ def improve(
     if deterministic:
         rng = random.Random(seed)
         it = 0
-        while search.spent_dt < budget_s and not search.done() and time.perf_counter() < t_end + 2 * budget_s:
+        while (
+            search.spent_dt < budget_s
+            and not search.done()
+            and time.perf_counter() < t_end + 2 * budget_s
+        ):
             search.step(rng, it, SUB_LIMIT_S)
             report()
             it += 1
@@ -301,7 +345,11 @@ def improve(
             rng = random.Random(seed * 1_000 + wid)
             it = wid
             try:
-                while (left := t_end - time.perf_counter()) > STEP_OVERHEAD_S + 0.05 and not search.done() and not errors:
+                while (
+                    (left := t_end - time.perf_counter()) > STEP_OVERHEAD_S + 0.05
+                    and not search.done()
+                    and not errors
+                ):
                     if wid > 0 and hold is not None and hold():
                         time.sleep(min(0.1, left))
                         continue
@@ -312,11 +360,16 @@ def improve(
             except BaseException as exc:  # re-raised in the caller's thread below
                 errors.append(exc)
 
-        threads = [threading.Thread(target=run, args=(w,), name=f"staffplan-lns-{w}", daemon=True) for w in range(max(workers, 1))]
+        threads = [
+            threading.Thread(target=run, args=(w,), name=f"staffplan-lns-{w}", daemon=True)
+            for w in range(max(workers, 1))
+        ]
         for th in threads:
             th.start()
         for th in threads:
             th.join()
         if errors:
             raise errors[0]
-    return LnsResult(search.values, search.cost / SCALE, search.iterations, search.improvements, search.done())
+    return LnsResult(
+        search.values, search.cost / SCALE, search.iterations, search.improvements, search.done()
+    )

@@ -43,7 +43,9 @@ REQUIREMENT_COLUMNS = [
 
 
 def read_requirements(path: Path, grid: TimeGrid) -> pd.DataFrame:
-    """Read requirements.csv (interval_start, queue, required, optional volume, aht_seconds, minimum)."""
+    """Read requirements.csv (interval_start, queue, required, optional volume, aht_seconds,
+    minimum).
+    """
     f = read_table(path, REQUIREMENT_COLUMNS, tz=grid.timezone, what="requirements table")
     for c in ("volume", "aht_seconds"):
         f[c] = pd.to_numeric(f[c], errors="coerce").astype(float)
@@ -83,8 +85,17 @@ def roster_requirements(frame: pd.DataFrame) -> pd.DataFrame:
     )
 
 
-def answered_curves(volume: np.ndarray, aht_s: np.ndarray, interval_min: int, scenario: Scenario | None, queue: str, max_agents: int) -> np.ndarray | None:
-    """Contacts answered within target with k agents, (n, max_agents+1), from the queueing core; None if unavailable."""
+def answered_curves(
+    volume: np.ndarray,
+    aht_s: np.ndarray,
+    interval_min: int,
+    scenario: Scenario | None,
+    queue: str,
+    max_agents: int,
+) -> np.ndarray | None:
+    """Contacts answered within target with k agents, (n, max_agents+1), from the queueing core;
+    None if unavailable.
+    """
     if scenario is None or max_agents <= 0:
         return None
     try:
@@ -94,14 +105,25 @@ def answered_curves(volume: np.ndarray, aht_s: np.ndarray, interval_min: int, sc
     q = scenario.queue(queue)
     if q.answer_within_s is None or q.channel in ("email", "backoffice"):
         return None
-    return np.asarray(answered_within_curve(volume, aht_s, interval_min, target_for_queue(q), max_agents), dtype=float)
+    return np.asarray(
+        answered_within_curve(volume, aht_s, interval_min, target_for_queue(q), max_agents),
+        dtype=float,
+    )
 
 
 def demand_from_frame(
-    frame: pd.DataFrame, grid: TimeGrid, queues: tuple[str, ...], skills: tuple[str, ...], residual: float, *,
-    scenario: Scenario | None = None, file: Path | None = None, templates: tuple[ShiftTemplate, ...] = (),
-) -> Demand:  # fmt: skip
-    """Arrays (queue × interval) from a requirements frame; SL-aware step costs when volume and AHT are given.
+    frame: pd.DataFrame,
+    grid: TimeGrid,
+    queues: tuple[str, ...],
+    skills: tuple[str, ...],
+    residual: float,
+    *,
+    scenario: Scenario | None = None,
+    file: Path | None = None,
+    templates: tuple[ShiftTemplate, ...] = (),
+) -> Demand:
+    """Arrays (queue × interval) from a requirements frame; SL-aware step costs when volume and AHT
+    are given.
 
     A queue's own ``shrinkage`` (scenario) replaces the global one in its residual.
     """
@@ -112,13 +134,30 @@ def demand_from_frame(
     aht = np.full((nq, n), np.nan)
     for i, r in enumerate(frame.itertuples(index=False)):
         if r.queue not in queues:
-            raise InputError("unknown queue", file=file, row=i + 2, column="queue", expected="one of " + ", ".join(queues), found=r.queue, hint="add a [queues.NAME] table to the scenario")
+            raise InputError(
+                "unknown queue",
+                file=file,
+                row=i + 2,
+                column="queue",
+                expected="one of " + ", ".join(queues),
+                found=r.queue,
+                hint="add a [queues.NAME] table to the scenario",
+            )
         t0 = pd.Timestamp(r.interval_start)
         t = grid.boundary_index(t0)
         if t >= n or grid.starts[t] != grid.to_local(t0):
-            if t0 < grid.starts[0] or t0 >= grid.starts[-1] + pd.Timedelta(minutes=grid.interval_min):
+            if t0 < grid.starts[0] or t0 >= grid.starts[-1] + pd.Timedelta(
+                minutes=grid.interval_min
+            ):
                 continue  # outside the horizon: ignored
-            raise InputError("interval start not on the grid", file=file, row=i + 2, column="interval_start", expected=f"a multiple of {grid.interval_min} minutes from local midnight", found=str(r.interval_start))
+            raise InputError(
+                "interval start not on the grid",
+                file=file,
+                row=i + 2,
+                column="interval_start",
+                expected=f"a multiple of {grid.interval_min} minutes from local midnight",
+                found=str(r.interval_start),
+            )
         q = queues.index(r.queue)
         raw[q, t] = float(r.required)
         minimum[q, t] = int(r.minimum)
@@ -139,13 +178,26 @@ def demand_from_frame(
         known = np.isfinite(volume[q]) & np.isfinite(aht[q])
         curve = None
         if known.all() and m > 0:
-            curve = answered_curves(volume[q], aht[q], grid.interval_min, scenario, queues[q], m + 1)
+            curve = answered_curves(
+                volume[q], aht[q], grid.interval_min, scenario, queues[q], m + 1
+            )
         own = scenario.queue(queues[q]).shrinkage if scenario is not None else None
-        c = step_costs(target[q], curve, residual if own is None else residual_shrinkage(own, templates))
+        c = step_costs(
+            target[q], curve, residual if own is None else residual_shrinkage(own, templates)
+        )
         costs[q, :, : c.shape[1]] = c
         sl_aware = sl_aware or curve is not None
     has_vol = np.isfinite(volume).any()
-    return Demand(queues, skills, target, minimum, costs, volume if has_vol else None, aht if has_vol else None, sl_aware)
+    return Demand(
+        queues,
+        skills,
+        target,
+        minimum,
+        costs,
+        volume if has_vol else None,
+        aht if has_vol else None,
+        sl_aware,
+    )
 
 
 HIRE_SPEC = {
@@ -166,18 +218,38 @@ def hires(scenario: Scenario) -> tuple[Agent, ...]:
     if isinstance(items, dict):
         items = [items]
     if not isinstance(items, list):
-        raise ScenarioError("wrong type", file=scenario.path, key="hires", expected="a list of [[hires]] tables")
+        raise ScenarioError(
+            "wrong type", file=scenario.path, key="hires", expected="a list of [[hires]] tables"
+        )
     out: list[Agent] = []
     for i, item in enumerate(items):
         key = f"hires[{i}]"
         t = check_table(item, HIRE_SPEC, file=scenario.path, key=key)
         for k in ("count", "contract", "skills"):
             if t[k] is None:
-                raise ScenarioError("missing key", file=scenario.path, key=f"{key}.{k}", expected=HIRE_SPEC[k][2])
+                raise ScenarioError(
+                    "missing key", file=scenario.path, key=f"{key}.{k}", expected=HIRE_SPEC[k][2]
+                )
         if t["count"] < 1 or t["hourly_cost"] < 0:
-            raise ScenarioError("value out of range", file=scenario.path, key=f"{key}.count", expected="count >= 1 and hourly_cost >= 0", found=(t["count"], t["hourly_cost"]))
+            raise ScenarioError(
+                "value out of range",
+                file=scenario.path,
+                key=f"{key}.count",
+                expected="count >= 1 and hourly_cost >= 0",
+                found=(t["count"], t["hourly_cost"]),
+            )
         skills = parse_skills(t["skills"], file=scenario.path, row=0)
-        out.extend(Agent(f"{t['prefix']}{n:02d}", f"New hire {t['prefix']}{n:02d}", t["team"], t["contract"], skills, float(t["hourly_cost"])) for n in range(1, t["count"] + 1))
+        out.extend(
+            Agent(
+                f"{t['prefix']}{n:02d}",
+                f"New hire {t['prefix']}{n:02d}",
+                t["team"],
+                t["contract"],
+                skills,
+                float(t["hourly_cost"]),
+            )
+            for n in range(1, t["count"] + 1)
+        )
     return tuple(out)
 
 
@@ -198,24 +270,53 @@ def load_problem(scenario: Scenario, requirements: pd.DataFrame | None = None) -
     seen: set[str] = set()
     for a in agents:
         if a.id in seen:
-            raise ScenarioError("duplicate agent id from [[hires]]", file=scenario.path, key="hires", found=a.id, hint="choose a prefix no agent_id in agents.csv starts with")
+            raise ScenarioError(
+                "duplicate agent id from [[hires]]",
+                file=scenario.path,
+                key="hires",
+                found=a.id,
+                hint="choose a prefix no agent_id in agents.csv starts with",
+            )
         seen.add(a.id)
     contracts = {c.id: c for c in read_contracts(scenario.file("contracts"))}
     templates = read_shifts(scenario.file("shifts"))
     known_t = {t.id for t in templates}
     for i, a in enumerate(agents):
         if a.contract not in contracts:
-            raise InputError("unknown contract", file=scenario.file("agents"), row=_file_row(scenario.file("agents"), a.id) if i < n_file_agents else None, column="contract", expected="one of " + ", ".join(contracts), found=a.contract, hint=f"agent {a.id}: add the contract to contracts.csv")
+            raise InputError(
+                "unknown contract",
+                file=scenario.file("agents"),
+                row=_file_row(scenario.file("agents"), a.id) if i < n_file_agents else None,
+                column="contract",
+                expected="one of " + ", ".join(contracts),
+                found=a.contract,
+                hint=f"agent {a.id}: add the contract to contracts.csv",
+            )
     for c in contracts.values():
         for t in (c.templates or ()) + tuple(k for k, _ in c.max_shifts):
             if t not in known_t:
-                raise InputError("unknown shift template", file=scenario.file("contracts"), column="templates", expected="one of " + ", ".join(sorted(known_t)), found=t, hint=f"contract {c.id}")
+                raise InputError(
+                    "unknown shift template",
+                    file=scenario.file("contracts"),
+                    column="templates",
+                    expected="one of " + ", ".join(sorted(known_t)),
+                    found=t,
+                    hint=f"contract {c.id}",
+                )
     abs_files = (*scenario.files("absences"), *scenario.files("absences_extra"))
     absences = read_absences(abs_files, grid.timezone)
     ids = {a.id for a in agents}
     for a in absences:
         if a.agent_id not in ids:
-            raise InputError("unknown agent in absences", file=", ".join(str(f) for f in abs_files), column="agent_id", expected="an agent_id from agents.csv", found=a.agent_id, hint=f"absence {a.start:%Y-%m-%d %H:%M}–{a.end:%Y-%m-%d %H:%M} ({a.kind}): fix the id or add the agent")
+            raise InputError(
+                "unknown agent in absences",
+                file=", ".join(str(f) for f in abs_files),
+                column="agent_id",
+                expected="an agent_id from agents.csv",
+                found=a.agent_id,
+                hint=f"absence {a.start:%Y-%m-%d %H:%M}–{a.end:%Y-%m-%d %H:%M} ({a.kind}): fix "
+                "the id or add the agent",
+            )
     av_file = scenario.file("availability", required=False)
     availability = read_availability(av_file) if av_file else ()
     pref_file = scenario.file("preferences", required=False)
@@ -224,7 +325,13 @@ def load_problem(scenario: Scenario, requirements: pd.DataFrame | None = None) -
     shift_cover = read_shift_cover(cover_file) if cover_file else ()
     for c in shift_cover:
         if c.template not in known_t:
-            raise InputError("unknown shift template", file=cover_file, column="template", expected="one of " + ", ".join(sorted(known_t)), found=c.template)
+            raise InputError(
+                "unknown shift template",
+                file=cover_file,
+                column="template",
+                expected="one of " + ", ".join(sorted(known_t)),
+                found=c.template,
+            )
     prev_file = scenario.file("previous_roster", required=False)
     previous = read_previous_roster(prev_file, grid.timezone) if prev_file else ()
     queues = tuple(q.name for q in scenario.queues)
@@ -234,7 +341,37 @@ def load_problem(scenario: Scenario, requirements: pd.DataFrame | None = None) -
     if len(frame) == 0:
         demand = Demand.empty(queues, skills, grid.n)
     else:
-        demand = demand_from_frame(frame, grid, queues, skills, residual, scenario=scenario, file=scenario.file("requirements", required=False), templates=templates)
+        demand = demand_from_frame(
+            frame,
+            grid,
+            queues,
+            skills,
+            residual,
+            scenario=scenario,
+            file=scenario.file("requirements", required=False),
+            templates=templates,
+        )
     if not shift_cover and not demand.required.any():
-        raise ScenarioError("nothing to roster", file=scenario.path, key="data.requirements", expected="interval requirements (a requirements CSV or a history to forecast) or a shift_cover file")
-    return RosterProblem(grid, agents, contracts, templates, demand, scenario.weights, absences, availability, preferences, shift_cover, previous, residual, str(scenario.path), scenario.solver.break_plans)
+        raise ScenarioError(
+            "nothing to roster",
+            file=scenario.path,
+            key="data.requirements",
+            expected="interval requirements (a requirements CSV or a history to forecast) or a "
+            "shift_cover file",
+        )
+    return RosterProblem(
+        grid,
+        agents,
+        contracts,
+        templates,
+        demand,
+        scenario.weights,
+        absences,
+        availability,
+        preferences,
+        shift_cover,
+        previous,
+        residual,
+        str(scenario.path),
+        scenario.solver.break_plans,
+    )

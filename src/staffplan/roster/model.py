@@ -90,7 +90,9 @@ class RosterProblem:
     residual_shrinkage: float = 0.0
     source: str = ""
     break_plans: int = 5
-    """Staggered break plans the main model chooses from per shift (1 = every break at its window's midpoint)."""
+    """Staggered break plans the main model chooses from per shift (1 = every break at its window's
+    midpoint).
+    """
 
     @cached_property
     def template_by_id(self) -> dict[str, ShiftTemplate]:
@@ -99,7 +101,11 @@ class RosterProblem:
     @cached_property
     def variants(self) -> tuple[Variant, ...]:
         """Every template × start, ordered by template then start."""
-        return tuple(Variant(f"{t.id}@{s // 60:02d}{s % 60:02d}", t.id, s, t.length_min, t.paid_minutes) for t in self.templates for s in t.starts())
+        return tuple(
+            Variant(f"{t.id}@{s // 60:02d}{s % 60:02d}", t.id, s, t.length_min, t.paid_minutes)
+            for t in self.templates
+            for s in t.starts()
+        )
 
     @cached_property
     def origin(self) -> pd.Timestamp:
@@ -150,7 +156,9 @@ def touched_intervals(e0: int, e1: int, interval_min: int, n: int) -> tuple[int,
 
 
 def planned_break_offsets(t: ShiftTemplate, step: int) -> tuple[int, ...]:
-    """Main-model break starts [min after shift start]: each window's midpoint, snapped down to ``step``."""
+    """Main-model break starts [min after shift start]: each window's midpoint, snapped down to
+    ``step``.
+    """
     out = []
     for b in t.breaks:
         mid = (b.earliest + b.latest) // 2
@@ -160,7 +168,8 @@ def planned_break_offsets(t: ShiftTemplate, step: int) -> tuple[int, ...]:
 
 
 def break_plans(t: ShiftTemplate, step: int, k: int) -> tuple[tuple[int, ...], ...]:
-    """Up to ``k`` break plans of a shift [min after its start], the first :func:`planned_break_offsets`.
+    """Up to ``k`` break plans of a shift [min after its start], the first
+    :func:`planned_break_offsets`.
 
     Plan ``j`` puts every break at the same relative place in its window —
     evenly from the earliest to the latest start (the midpoint plan first),
@@ -179,7 +188,10 @@ def break_plans(t: ShiftTemplate, step: int, k: int) -> tuple[tuple[int, ...], .
             n_pos = (b.latest - b.earliest) // step
             offs.append(b.earliest + int(round(frac * n_pos)) * step)
         spans = sorted((o, o + b.minutes) for o, b in zip(offs, t.breaks, strict=True))
-        if all(spans[i][1] <= spans[i + 1][0] for i in range(len(spans) - 1)) and tuple(offs) not in out:
+        if (
+            all(spans[i][1] <= spans[i + 1][0] for i in range(len(spans) - 1))
+            and tuple(offs) not in out
+        ):
             out.append(tuple(offs))
             if len(out) == k:
                 break
@@ -210,7 +222,9 @@ def coverage_target(required: np.ndarray, residual: float) -> np.ndarray:
     return np.ceil(req / (1.0 - residual) - 1e-9).clip(min=0).astype(np.int64)
 
 
-def step_costs(target: np.ndarray, answered: np.ndarray | None, residual: float = 0.0) -> np.ndarray:
+def step_costs(
+    target: np.ndarray, answered: np.ndarray | None, residual: float = 0.0
+) -> np.ndarray:
     """Cost of the j-th missing agent per interval, shape (n, max(target)).
 
     ``answered`` (n, K+1): contacts answered within target with k on-phone
@@ -238,7 +252,9 @@ def step_costs(target: np.ndarray, answered: np.ndarray | None, residual: float 
     for i in range(n):
         if tgt[i] == 0:
             continue
-        ks = np.maximum(1, np.ceil(np.arange(1, tgt[i] + 1) * (1.0 - residual) - 1e-9).astype(np.int64))
+        ks = np.maximum(
+            1, np.ceil(np.arange(1, tgt[i] + 1) * (1.0 - residual) - 1e-9).astype(np.int64)
+        )
         ks = np.minimum(ks, mono.shape[1])
         g = mono[i, ks - 1]
         floor = max(1e-3, 0.01 * float(g.max()) if g.size else 1e-3)
@@ -271,7 +287,12 @@ def ceil_int(x: float) -> int:
     return int(math.ceil(x - 1e-9))
 
 
-def plain_demand(queues: tuple[str, ...], required: np.ndarray, minimum: np.ndarray | None = None, skills: tuple[str, ...] | None = None) -> Demand:
+def plain_demand(
+    queues: tuple[str, ...],
+    required: np.ndarray,
+    minimum: np.ndarray | None = None,
+    skills: tuple[str, ...] | None = None,
+) -> Demand:
     """A :class:`Demand` with plain (one cost per missing agent-interval) under-coverage."""
     req = np.asarray(required, dtype=np.int64)
     mn = np.zeros_like(req) if minimum is None else np.asarray(minimum, dtype=np.int64)
@@ -283,7 +304,10 @@ def plain_demand(queues: tuple[str, ...], required: np.ndarray, minimum: np.ndar
         costs[q, :, : c.shape[1]] = c
     return Demand(queues, skills or queues, req, mn, costs)
 
+
 def base_template(tid: str, known: object) -> str:
-    """The template an overtime extension ``T+m`` (``m`` minutes) extends, if ``T`` is in ``known``; else ``tid``."""
+    """The template an overtime extension ``T+m`` (``m`` minutes) extends, if ``T`` is in ``known``;
+    else ``tid``.
+    """
     base, plus, extra = tid.rpartition("+")
     return base if plus and extra.isdigit() and base in known else tid  # type: ignore[operator]

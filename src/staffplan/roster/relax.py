@@ -40,7 +40,9 @@ INT_INF = 2**62
 
 @dataclass(frozen=True)
 class Relaxation:
-    """``min c·x + offset`` s.t. ``A_ub x ≤ b_ub``, ``A_eq x = b_eq``, ``lo ≤ x ≤ hi`` (model units, before scaling)."""
+    """``min c·x + offset`` s.t. ``A_ub x ≤ b_ub``, ``A_eq x = b_eq``, ``lo ≤ x ≤ hi`` (model units,
+    before scaling).
+    """
 
     c: np.ndarray
     offset: float
@@ -56,7 +58,9 @@ class Relaxation:
 
 @dataclass(frozen=True)
 class LpBound:
-    """A valid lower bound [objective units of the model] and the LP's time [s]; ``values`` = LP solution (model variables)."""
+    """A valid lower bound [objective units of the model] and the LP's time [s]; ``values`` = LP
+    solution (model variables).
+    """
 
     bound: float
     seconds: float
@@ -119,7 +123,9 @@ def constraint_kind(ct: Any) -> str | None:
 def linear_relaxation(proto: Any) -> Relaxation:
     """The LP relaxation of ``proto`` described in the module docstring."""
     n = len(proto.variables)
-    doms = [list(v.domain) for v in proto.variables]  # list() first: the proto wrapper ignores negative indexes
+    doms = [
+        list(v.domain) for v in proto.variables
+    ]  # list() first: the proto wrapper ignores negative indexes
     lo = np.array([float(d[0]) if d[0] > -INT_INF else -np.inf for d in doms])
     hi = np.array([float(d[-1]) if d[-1] < INT_INF else np.inf for d in doms])
     ub, eq = _Rows(), _Rows()
@@ -159,8 +165,11 @@ def linear_relaxation(proto: Any) -> Relaxation:
             mn, mx = _span(terms, lo, hi)
             if not (math.isfinite(mn) and math.isfinite(mx)):
                 continue
-            # σ·activity ≤ σ·bound + M·Σ(1 − e) for σ = +1 (≤ rhi) and σ = −1 (≥ rlo), M the most it can exceed the bound
-            slack = 1.0 * len(enf) - sum(_lit(e)[2] for e in enf)  # Σ(1 − e) = slack − Σ a·x over the literals
+            # σ·activity ≤ σ·bound + M·Σ(1 − e) for σ = +1 (≤ rhi) and σ = −1 (≥ rlo), M the most it
+            # can exceed the bound
+            slack = 1.0 * len(enf) - sum(
+                _lit(e)[2] for e in enf
+            )  # Σ(1 − e) = slack − Σ a·x over the literals
             for sign, bound, worst in ((1.0, rhi, mx), (-1.0, rlo, mn)):
                 excess = sign * (worst - bound)
                 if not math.isfinite(bound) or excess <= 0:
@@ -187,11 +196,23 @@ def linear_relaxation(proto: Any) -> Relaxation:
     a_ub, b_ub = ub.matrix(n)
     a_eq, b_eq = eq.matrix(n)
     integral = all(float(a).is_integer() for a in obj.coeffs)
-    return Relaxation(c, float(obj.offset), float(obj.scaling_factor or 1.0), a_ub, b_ub, a_eq, b_eq, lo, hi, integral)
+    return Relaxation(
+        c,
+        float(obj.offset),
+        float(obj.scaling_factor or 1.0),
+        a_ub,
+        b_ub,
+        a_eq,
+        b_eq,
+        lo,
+        hi,
+        integral,
+    )
 
 
 def lp_bound(proto: Any, time_limit_s: float = 10.0) -> LpBound | None:
-    """A valid lower bound on the optimum of ``proto`` (minimisation), or None if the LP did not solve in time.
+    """A valid lower bound on the optimum of ``proto`` (minimisation), or None if the LP did not
+    solve in time.
 
     Unit: the model's objective value (``scaling × (Σ coef·x + offset)``).
     ``time_limit_s`` [s] counts from the call (reading the proto included).
@@ -202,11 +223,18 @@ def lp_bound(proto: Any, time_limit_s: float = 10.0) -> LpBound | None:
     t0 = time.perf_counter()
     r = linear_relaxation(proto)
     res = linprog(
-        r.c, A_ub=r.a_ub if r.a_ub.shape[0] else None, b_ub=r.b_ub if r.a_ub.shape[0] else None,
-        A_eq=r.a_eq if r.a_eq.shape[0] else None, b_eq=r.b_eq if r.a_eq.shape[0] else None,
-        bounds=np.column_stack([r.lo, r.hi]), method="highs-ipm",
-        options={"time_limit": max(float(time_limit_s) - (time.perf_counter() - t0), 0.1), "presolve": True},
-    )  # fmt: skip
+        r.c,
+        A_ub=r.a_ub if r.a_ub.shape[0] else None,
+        b_ub=r.b_ub if r.a_ub.shape[0] else None,
+        A_eq=r.a_eq if r.a_eq.shape[0] else None,
+        b_eq=r.b_eq if r.a_eq.shape[0] else None,
+        bounds=np.column_stack([r.lo, r.hi]),
+        method="highs-ipm",
+        options={
+            "time_limit": max(float(time_limit_s) - (time.perf_counter() - t0), 0.1),
+            "presolve": True,
+        },
+    )
     if res.status != 0:
         return None
     raw = float(res.fun)

@@ -42,23 +42,60 @@ from staffplan.store import cell_text, diff_rosters, roster_as_text
 from staffplan.timegrid import TimeGrid
 
 COVER_SPEC = {
-    "max_overtime_min": ((int,), 120, "the longest extension of one published shift [min], a whole number >= 0"),
+    "max_overtime_min": (
+        (int,),
+        120,
+        "the longest extension of one published shift [min], a whole number >= 0",
+    ),
     "max_move_min": ((int,), 180, "how far a shift's start may move [min], a whole number >= 0"),
-    "overtime_step_min": ((int,), 60, "overtime comes in steps of this many minutes [min], a whole number >= 1"),
+    "overtime_step_min": (
+        (int,),
+        60,
+        "overtime comes in steps of this many minutes [min], a whole number >= 1",
+    ),
     "max_changed_agents": ((int,), 0, "the most agents a repair may change (0 = no cap)"),
-    "extra_days": ((int,), 0, "days after the last absent day that the repair may also change [days]"),
+    "extra_days": (
+        (int,),
+        0,
+        "days after the last absent day that the repair may also change [days]",
+    ),
     "allow_callin": ((bool,), True, "true to allow calling in agents on their day off"),
     "allow_swap": ((bool,), True, "true to allow agents to take another agent's shift"),
-    "changed_agent_weight": ((float, int), 1000.0, "objective weight of one changed agent (tier 2, below service)"),
+    "changed_agent_weight": (
+        (float, int),
+        1000.0,
+        "objective weight of one changed agent (tier 2, below service)",
+    ),
     "move_cost": ((float, int), 20.0, "cost of moving one shift's start [currency]"),
     "overtime_cost_per_hour": ((float, int), 40.0, "cost of one hour of overtime [currency/h]"),
-    "callin_cost": ((float, int), 100.0, "premium for calling in one agent on a day off [currency]"),
+    "callin_cost": (
+        (float, int),
+        100.0,
+        "premium for calling in one agent on a day off [currency]",
+    ),
     "swap_cost": ((float, int), 30.0, "cost of giving an agent another shift template [currency]"),
-    "cancel_cost": ((float, int), 30.0, "cost of cancelling a published shift of an agent who is not absent [currency]"),
-    "break_move_cost": ((float, int), 5.0, "cost of moving one published break inside its window [currency]"),
+    "cancel_cost": (
+        (float, int),
+        30.0,
+        "cost of cancelling a published shift of an agent who is not absent [currency]",
+    ),
+    "break_move_cost": (
+        (float, int),
+        5.0,
+        "cost of moving one published break inside its window [currency]",
+    ),
     "max_break_moves": ((int,), 20, "the most break moves a repair may propose (0 = none)"),
-    "reassign_cost": ((float, int), 10.0, "cost of reassigning a multi-skilled agent to another queue for a span, per agent-day [currency]"),
-    "max_reassignments": ((int,), 20, "the most agent-days a repair may reassign to another queue (0 = none)"),
+    "reassign_cost": (
+        (float, int),
+        10.0,
+        "cost of reassigning a multi-skilled agent to another queue for a span, per agent-day "
+        "[currency]",
+    ),
+    "max_reassignments": (
+        (int,),
+        20,
+        "the most agent-days a repair may reassign to another queue (0 = none)",
+    ),
 }
 
 
@@ -86,15 +123,29 @@ class CoverSettings:
 
 
 def cover_settings(table: Any, *, file: Path) -> CoverSettings:
-    """Validate a scenario's ``[cover]`` table (unknown keys, types, ranges) into :class:`CoverSettings`."""
+    """Validate a scenario's ``[cover]`` table (unknown keys, types, ranges) into
+    :class:`CoverSettings`.
+    """
     from staffplan.scenario import check_table
 
     t = check_table(table, COVER_SPEC, file=file, key="cover")
     for k, v in t.items():
         if not isinstance(v, bool) and v < 0:
-            raise ScenarioError("value out of range", file=file, key=f"cover.{k}", expected=COVER_SPEC[k][2], found=v)
+            raise ScenarioError(
+                "value out of range",
+                file=file,
+                key=f"cover.{k}",
+                expected=COVER_SPEC[k][2],
+                found=v,
+            )
     if t["overtime_step_min"] < 1:
-        raise ScenarioError("value out of range", file=file, key="cover.overtime_step_min", expected=COVER_SPEC["overtime_step_min"][2], found=t["overtime_step_min"])
+        raise ScenarioError(
+            "value out of range",
+            file=file,
+            key="cover.overtime_step_min",
+            expected=COVER_SPEC["overtime_step_min"][2],
+            found=t["overtime_step_min"],
+        )
     return CoverSettings(**t)
 
 
@@ -113,7 +164,10 @@ class NewAbsence:
         return bool(start < self.end and self.start < end)
 
 
-_ABSENT_HINT = "use AGENT:DATE (the whole day), or AGENT:FROM/TO with ISO dates or date-times, e.g. A03:2026-12-02T12:00/2026-12-03"
+_ABSENT_HINT = (
+    "use AGENT:DATE (the whole day), or AGENT:FROM/TO with ISO dates or date-times, "
+    "e.g. A03:2026-12-02T12:00/2026-12-03"
+)
 
 
 def _when(text: str, grid: TimeGrid, *, is_end: bool, option: str, found: str) -> pd.Timestamp:
@@ -124,7 +178,13 @@ def _when(text: str, grid: TimeGrid, *, is_end: bool, option: str, found: str) -
             return grid.local_midnight(day + dt.timedelta(days=1) if is_end else day)
         return grid.to_local(pd.Timestamp(dt.datetime.fromisoformat(text)))
     except ValueError:
-        raise InputError("bad date or time", column=option, expected="an ISO date (2026-12-02) or date-time (2026-12-02T12:00)", found=found, hint=_ABSENT_HINT) from None
+        raise InputError(
+            "bad date or time",
+            column=option,
+            expected="an ISO date (2026-12-02) or date-time (2026-12-02T12:00)",
+            found=found,
+            hint=_ABSENT_HINT,
+        ) from None
 
 
 def parse_absent(text: str, grid: TimeGrid, kind: str = "sick") -> NewAbsence:
@@ -136,7 +196,13 @@ def parse_absent(text: str, grid: TimeGrid, kind: str = "sick") -> NewAbsence:
     """
     agent, sep, span = text.partition(":")
     if not sep or not agent.strip() or not span.strip():
-        raise InputError("bad absence", column="--absent", expected="AGENT:DATE or AGENT:FROM/TO", found=text, hint=_ABSENT_HINT)
+        raise InputError(
+            "bad absence",
+            column="--absent",
+            expected="AGENT:DATE or AGENT:FROM/TO",
+            found=text,
+            hint=_ABSENT_HINT,
+        )
     first, slash, last = span.partition("/")
     start = _when(first, grid, is_end=False, option="--absent", found=text)
     if slash:
@@ -144,12 +210,29 @@ def parse_absent(text: str, grid: TimeGrid, kind: str = "sick") -> NewAbsence:
     elif len(first.strip()) == 10:
         end = _when(first, grid, is_end=True, option="--absent", found=text)
     else:
-        raise InputError("absence without an end", column="--absent", expected="AGENT:FROM/TO when FROM has a time", found=text, hint=_ABSENT_HINT)
+        raise InputError(
+            "absence without an end",
+            column="--absent",
+            expected="AGENT:FROM/TO when FROM has a time",
+            found=text,
+            hint=_ABSENT_HINT,
+        )
     if end <= start:
-        raise InputError("absence ends before it starts", column="--absent", expected="TO after FROM", found=text, hint=_ABSENT_HINT)
+        raise InputError(
+            "absence ends before it starts",
+            column="--absent",
+            expected="TO after FROM",
+            found=text,
+            hint=_ABSENT_HINT,
+        )
     h0, h1 = grid.local_midnight(grid.start), grid.local_midnight(grid.end)
     if end <= h0 or start >= h1:
-        raise InputError("absence outside the planning horizon", column="--absent", expected=f"a time between {grid.start} and {grid.end - dt.timedelta(days=1)}", found=text)
+        raise InputError(
+            "absence outside the planning horizon",
+            column="--absent",
+            expected=f"a time between {grid.start} and {grid.end - dt.timedelta(days=1)}",
+            found=text,
+        )
     return NewAbsence(agent.strip(), start, end, kind, text)
 
 
@@ -158,18 +241,40 @@ def parse_now(text: str, grid: TimeGrid) -> pd.Timestamp:
     try:
         now = grid.to_local(pd.Timestamp(dt.datetime.fromisoformat(text.strip())))
     except ValueError:
-        raise InputError("bad time", column="--now", expected="an ISO date-time like 2026-12-02T07:00", found=text) from None
+        raise InputError(
+            "bad time",
+            column="--now",
+            expected="an ISO date-time like 2026-12-02T07:00",
+            found=text,
+        ) from None
     if now >= grid.local_midnight(grid.end):
-        raise InputError("now is after the planning horizon", column="--now", expected=f"a time before {grid.end} 00:00", found=text, hint="nothing is left to repair")
+        raise InputError(
+            "now is after the planning horizon",
+            column="--now",
+            expected=f"a time before {grid.end} 00:00",
+            found=text,
+            hint="nothing is left to repair",
+        )
     return now
 
 
-PHONE_COLUMNS: tuple[str, ...] = ("first_time", "agent_id", "date", "action", "old", "new", "minutes", "reason")
+PHONE_COLUMNS: tuple[str, ...] = (
+    "first_time",
+    "agent_id",
+    "date",
+    "action",
+    "old",
+    "new",
+    "minutes",
+    "reason",
+)
 
 
 def _minutes(a: str, b: str) -> int:
     """Whole minutes from ISO time ``a`` to ``b``."""
-    return int(round((dt.datetime.fromisoformat(b) - dt.datetime.fromisoformat(a)).total_seconds() / 60))
+    return int(
+        round((dt.datetime.fromisoformat(b) - dt.datetime.fromisoformat(a)).total_seconds() / 60)
+    )
 
 
 def classify(old: Any, new: Any) -> tuple[str, int]:
@@ -192,7 +297,11 @@ def classify(old: Any, new: Any) -> tuple[str, int]:
         return ("extend" if d > 0 else "shorten"), abs(d)
     if old.old_shift == new.new_shift and old.old_start != new.new_start:
         return "move start", _minutes(old.old_start, new.new_start)
-    if old.old_shift != new.new_shift or old.old_start != new.new_start or old.old_end != new.new_end:
+    if (
+        old.old_shift != new.new_shift
+        or old.old_start != new.new_start
+        or old.old_end != new.new_end
+    ):
         return "swap shift", _minutes(old.old_start, new.new_start)
     if getattr(old, "old_queues", "") != getattr(new, "new_queues", ""):
         return "reassign queue", 0
@@ -204,7 +313,9 @@ def classify(old: Any, new: Any) -> tuple[str, int]:
 
 
 def _at(start_iso: str, clock: str) -> dt.datetime:
-    """The first time at clock ``HH:MM`` on or after the shift start ``start_iso`` (local, with its offset)."""
+    """The first time at clock ``HH:MM`` on or after the shift start ``start_iso`` (local, with its
+    offset).
+    """
     s = dt.datetime.fromisoformat(start_iso)
     minutes = (int(clock[:2]) * 60 + int(clock[3:5]) - (s.hour * 60 + s.minute)) % 1440
     return s + dt.timedelta(minutes=minutes)
@@ -222,7 +333,9 @@ def _items(text: str) -> list[tuple[str, str, str]]:
 
 
 def _span_rows(r: Any, action: str) -> list[tuple[str, str, str, int]]:
-    """(first time ISO, old, new, minutes) per moved break or per reassigned span of one agent-day."""
+    """(first time ISO, old, new, minutes) per moved break or per reassigned span of one
+    agent-day.
+    """
     start = r.new_start or r.old_start
     out = []
     if action == "move break":
@@ -232,9 +345,17 @@ def _span_rows(r: Any, action: str) -> list[tuple[str, str, str, int]]:
             if prev is None or prev == (a, b):
                 continue
             t_old, t_new = _at(start, prev[0]), _at(start, a)
-            out.append((min(t_old, t_new).isoformat(), f"{name} {prev[0]}-{prev[1]}", f"{name} {a}-{b}", int((t_new - t_old).total_seconds() // 60)))
+            out.append(
+                (
+                    min(t_old, t_new).isoformat(),
+                    f"{name} {prev[0]}-{prev[1]}",
+                    f"{name} {a}-{b}",
+                    int((t_new - t_old).total_seconds() // 60),
+                )
+            )
         return out
     im = 1
+
     def per_minute(text: str) -> dict[int, str]:
         m: dict[int, str] = {}
         for name, a, b in _items(text):
@@ -252,17 +373,32 @@ def _span_rows(r: Any, action: str) -> list[tuple[str, str, str, int]]:
     i = 0
     while i < len(keys):
         j = i
-        while j + 1 < len(keys) and keys[j + 1] == keys[j] + 1 and old_q[keys[j + 1]] == old_q[keys[i]] and new_q[keys[j + 1]] == new_q[keys[i]]:
+        while (
+            j + 1 < len(keys)
+            and keys[j + 1] == keys[j] + 1
+            and old_q[keys[j + 1]] == old_q[keys[i]]
+            and new_q[keys[j + 1]] == new_q[keys[i]]
+        ):
             j += 1
         t0, t1 = s0 + dt.timedelta(minutes=keys[i]), s0 + dt.timedelta(minutes=keys[j] + 1)
         span = f"{t0:%H:%M}-{t1:%H:%M}"
-        out.append((t0.isoformat(), f"{old_q[keys[i]]} {span}", f"{new_q[keys[i]]} {span}", keys[j] + 1 - keys[i]))
+        out.append(
+            (
+                t0.isoformat(),
+                f"{old_q[keys[i]]} {span}",
+                f"{new_q[keys[i]]} {span}",
+                keys[j] + 1 - keys[i],
+            )
+        )
         i = j + 1
     return out
 
 
-def phone_list(change_log: pd.DataFrame, absent_agents: frozenset[str] = frozenset()) -> pd.DataFrame:
-    """The changes a lead phones through (:data:`PHONE_COLUMNS`): agents by their earliest affected time, each agent's changes together in time order.
+def phone_list(
+    change_log: pd.DataFrame, absent_agents: frozenset[str] = frozenset()
+) -> pd.DataFrame:
+    """The changes a lead phones through (:data:`PHONE_COLUMNS`): agents by their earliest affected
+    time, each agent's changes together in time order.
 
     ``change_log`` has the store's change columns (see :func:`staffplan.store.diff_rosters`).
     Removals of absent agents' own shifts need no call and are left out. A
@@ -283,22 +419,60 @@ def phone_list(change_log: pd.DataFrame, absent_agents: frozenset[str] = frozens
         if action == "cancel" and r.agent_id in absent_agents:
             continue
         if action == "move break" and r.old_assignments != r.new_assignments:
-            spans = [(*x, "move break") for x in _span_rows(r, "move break")] + [(*x, "reassign") for x in _span_rows(r, "reassign")]
+            spans = [(*x, "move break") for x in _span_rows(r, "move break")] + [
+                (*x, "reassign") for x in _span_rows(r, "reassign")
+            ]
         elif action in ("move break", "reassign"):
             spans = [(*x, action) for x in _span_rows(r, action)]
         else:
             spans = []
         if spans:
             for first, old, new, mins, act in spans:
-                rows.append((first, r.agent_id, r.date, act, old, new, mins, r.reason, dt.datetime.fromisoformat(first)))
+                rows.append(
+                    (
+                        first,
+                        r.agent_id,
+                        r.date,
+                        act,
+                        old,
+                        new,
+                        mins,
+                        r.reason,
+                        dt.datetime.fromisoformat(first),
+                    )
+                )
             continue
-        first = min((t for t in (r.old_start, r.new_start) if t), key=lambda t: dt.datetime.fromisoformat(t))
-        old = describe(r.old_shift, r.old_start, r.old_end) + (f" [{r.old_queues}]" if action == "reassign queue" else "")
-        new = describe(r.new_shift, r.new_start, r.new_end) + (f" [{r.new_queues}]" if action == "reassign queue" else "")
-        rows.append((first, r.agent_id, r.date, action, old, new, minutes, r.reason, dt.datetime.fromisoformat(first)))
+        first = min(
+            (t for t in (r.old_start, r.new_start) if t), key=lambda t: dt.datetime.fromisoformat(t)
+        )
+        old = describe(r.old_shift, r.old_start, r.old_end) + (
+            f" [{r.old_queues}]" if action == "reassign queue" else ""
+        )
+        new = describe(r.new_shift, r.new_start, r.new_end) + (
+            f" [{r.new_queues}]" if action == "reassign queue" else ""
+        )
+        rows.append(
+            (
+                first,
+                r.agent_id,
+                r.date,
+                action,
+                old,
+                new,
+                minutes,
+                r.reason,
+                dt.datetime.fromisoformat(first),
+            )
+        )
     frame = pd.DataFrame(rows, columns=[*PHONE_COLUMNS, "_t"])
-    frame["_first"] = frame.groupby("agent_id")["_t"].transform("min") if len(frame) else frame["_t"]
-    frame = frame.sort_values(["_first", "agent_id", "_t"], kind="stable").drop(columns=["_t", "_first"]).reset_index(drop=True)
+    frame["_first"] = (
+        frame.groupby("agent_id")["_t"].transform("min") if len(frame) else frame["_t"]
+    )
+    frame = (
+        frame.sort_values(["_first", "agent_id", "_t"], kind="stable")
+        .drop(columns=["_t", "_first"])
+        .reset_index(drop=True)
+    )
     return frame.astype({"minutes": "int64"})
 
 
@@ -320,7 +494,8 @@ def _split_ext(template: str) -> tuple[str, int]:
 
 
 def with_overtime(problem: RosterProblem, settings: CoverSettings, used: set[str]) -> RosterProblem:
-    """The problem with overtime templates ``T+m`` (``T`` lengthened by m [min], same starts and breaks).
+    """The problem with overtime templates ``T+m`` (``T`` lengthened by m [min], same starts and
+    breaks).
 
     ``m`` runs over the steps up to ``max_overtime_min``, plus any ``T+m``
     already in the published roster (``used``). A contract allowing ``T``
@@ -330,7 +505,9 @@ def with_overtime(problem: RosterProblem, settings: CoverSettings, used: set[str
     from dataclasses import replace
 
     tmpl = {t.id: t for t in problem.templates}
-    steps = list(range(settings.overtime_step_min, settings.max_overtime_min + 1, settings.overtime_step_min))
+    steps = list(
+        range(settings.overtime_step_min, settings.max_overtime_min + 1, settings.overtime_step_min)
+    )
     wanted = {(t, m) for t in tmpl for m in steps}
     for u in used:
         base, m = _split_ext(u)
@@ -344,30 +521,52 @@ def with_overtime(problem: RosterProblem, settings: CoverSettings, used: set[str
         ext_of.setdefault(t, []).append(_ext_id(t, m))
     new = []
     for t in problem.templates:
-        nfb = tuple(dict.fromkeys([*t.not_followed_by, *(e for u in t.not_followed_by for e in ext_of.get(u, []))]))
+        nfb = tuple(
+            dict.fromkeys(
+                [*t.not_followed_by, *(e for u in t.not_followed_by for e in ext_of.get(u, []))]
+            )
+        )
         new.append(replace(t, not_followed_by=nfb))
     for t, m in sorted(wanted):
         base = tmpl[t]
-        new.append(replace(base, id=_ext_id(t, m), length_min=base.length_min + m, not_followed_by=new[[x.id for x in problem.templates].index(t)].not_followed_by))
+        new.append(
+            replace(
+                base,
+                id=_ext_id(t, m),
+                length_min=base.length_min + m,
+                not_followed_by=new[[x.id for x in problem.templates].index(t)].not_followed_by,
+            )
+        )
     contracts = {}
     for cid, c in problem.contracts.items():
         if c.templates is None:
             contracts[cid] = c
         else:
-            contracts[cid] = replace(c, templates=tuple(dict.fromkeys([*c.templates, *(e for u in c.templates for e in ext_of.get(u, []))])))
+            contracts[cid] = replace(
+                c,
+                templates=tuple(
+                    dict.fromkeys(
+                        [*c.templates, *(e for u in c.templates for e in ext_of.get(u, []))]
+                    )
+                ),
+            )
     return replace(problem, templates=tuple(new), contracts=contracts)
 
 
 @dataclass(frozen=True)
 class Plan:
-    """What the repair may touch: the published variant per agent-day and the days open to change."""
+    """What the repair may touch: the published variant per agent-day and the days open to
+    change.
+    """
 
     published: dict[tuple[str, int], str]
     window: tuple[int, ...]
     now_elapsed: int
 
 
-def published_variants(problem: RosterProblem, roster: pd.DataFrame, *, source: str = "published roster") -> dict[tuple[str, int], str]:
+def published_variants(
+    problem: RosterProblem, roster: pd.DataFrame, *, source: str = "published roster"
+) -> dict[tuple[str, int], str]:
     """(agent_id, day) -> variant id (``template@HHMM``) of the published roster's rows."""
     agents = {a.id for a in problem.agents}
     tmpl = {t.id for t in problem.templates}
@@ -375,26 +574,62 @@ def published_variants(problem: RosterProblem, roster: pd.DataFrame, *, source: 
     for i, r in enumerate(roster.itertuples(index=False)):
         aid = str(r.agent_id)
         if aid not in agents:
-            raise InputError("agent of the published roster is not in agents.csv", file=source, row=i + 2, column="agent_id", found=aid, hint="repair the roster against the scenario it was planned for")
+            raise InputError(
+                "agent of the published roster is not in agents.csv",
+                file=source,
+                row=i + 2,
+                column="agent_id",
+                found=aid,
+                hint="repair the roster against the scenario it was planned for",
+            )
         if str(r.shift) not in tmpl:
-            raise InputError("shift template of the published roster is unknown", file=source, row=i + 2, column="shift", expected="a template from shifts.csv", found=str(r.shift))
+            raise InputError(
+                "shift template of the published roster is unknown",
+                file=source,
+                row=i + 2,
+                column="shift",
+                expected="a template from shifts.csv",
+                found=str(r.shift),
+            )
         d = (dt.date.fromisoformat(str(r.date)[:10]) - problem.grid.start).days
         if not 0 <= d < problem.grid.days:
-            raise InputError("published roster row outside the planning horizon", file=source, row=i + 2, column="date", found=str(r.date), expected=f"{problem.grid.start} to {problem.grid.end - dt.timedelta(days=1)}")
+            raise InputError(
+                "published roster row outside the planning horizon",
+                file=source,
+                row=i + 2,
+                column="date",
+                found=str(r.date),
+                expected=f"{problem.grid.start} to {problem.grid.end - dt.timedelta(days=1)}",
+            )
         start = problem.grid.to_local(pd.Timestamp(str(r.start)))
         out[(aid, d)] = f"{r.shift}@{start.hour:02d}{start.minute:02d}"
     return out
 
 
-def _window(problem: RosterProblem, absences: tuple[NewAbsence, ...], now: pd.Timestamp, extra_days: int) -> tuple[int, ...]:
+def _window(
+    problem: RosterProblem, absences: tuple[NewAbsence, ...], now: pd.Timestamp, extra_days: int
+) -> tuple[int, ...]:
     grid = problem.grid
     first = max(0, (now.tz_convert(grid.zone).date() - grid.start).days)
-    last = max((((a.end - pd.Timedelta(minutes=1)).tz_convert(grid.zone).date() - grid.start).days for a in absences), default=first)
+    last = max(
+        (
+            ((a.end - pd.Timedelta(minutes=1)).tz_convert(grid.zone).date() - grid.start).days
+            for a in absences
+        ),
+        default=first,
+    )
     # the day before a day's absence may hold a night shift that reaches into it
     return tuple(range(first, min(grid.days, last + 1 + extra_days)))
 
 
-def pin_and_price(rm: RosterModel, plan: Plan, absent: frozenset[str], settings: CoverSettings, *, price: bool = True) -> tuple[dict[str, cp_model.IntVar], list[Term]]:
+def pin_and_price(
+    rm: RosterModel,
+    plan: Plan,
+    absent: frozenset[str],
+    settings: CoverSettings,
+    *,
+    price: bool = True,
+) -> tuple[dict[str, cp_model.IntVar], list[Term]]:
     """Pin the past and the days outside the window; add change indicators and action costs.
 
     Returns the changed-agent literals (agent -> bool var) and the action cost
@@ -416,7 +651,13 @@ def pin_and_price(rm: RosterModel, plan: Plan, absent: frozenset[str], settings:
             pinned = d not in window
             if pub is not None and pub not in ids:
                 if a.id not in absent:
-                    raise InputError("the published roster breaks a hard rule", column="roster", found=f"{a.id} {p.date(d)} {pub}", hint="this shift is not allowed by the scenario (absence, availability or contract); publish a valid roster")
+                    raise InputError(
+                        "the published roster breaks a hard rule",
+                        column="roster",
+                        found=f"{a.id} {p.date(d)} {pub}",
+                        hint="this shift is not allowed by the scenario (absence, availability "
+                        "or contract); publish a valid roster",
+                    )
                 # cancelled by the new absence: no change to phone; a started day stays closed
                 pinned = pinned or rm.elapsed[(d, pub)][0] < plan.now_elapsed
                 pub = None
@@ -430,7 +671,12 @@ def pin_and_price(rm: RosterModel, plan: Plan, absent: frozenset[str], settings:
                 if v.id == pub:
                     keep_lit = x
                     continue
-                same_start_ext = pub is not None and e0 == pub_start and base == pub_base and v.length_min > p.template_by_id[pub.split("@")[0]].length_min
+                same_start_ext = (
+                    pub is not None
+                    and e0 == pub_start
+                    and base == pub_base
+                    and v.length_min > p.template_by_id[pub.split("@")[0]].length_min
+                )
                 if pinned:
                     ok = d in window and same_start_ext and price
                 elif e0 < plan.now_elapsed:
@@ -453,12 +699,18 @@ def pin_and_price(rm: RosterModel, plan: Plan, absent: frozenset[str], settings:
                 if pub is None:
                     cost = settings.callin_cost
                 elif same_start_ext:
-                    cost = settings.overtime_cost_per_hour * (v.length_min - p.template_by_id[pub.split("@")[0]].length_min) / 60.0
+                    cost = (
+                        settings.overtime_cost_per_hour
+                        * (v.length_min - p.template_by_id[pub.split("@")[0]].length_min)
+                        / 60.0
+                    )
                 elif base == pub_base:
                     cost = settings.move_cost
                 else:
                     cost = settings.swap_cost
-                costs.append(rm.add_term("cover_action", f"action[{a.id},{d},{v.id}]", x, scaled(cost)))
+                costs.append(
+                    rm.add_term("cover_action", f"action[{a.id},{d},{v.id}]", x, scaled(cost))
+                )
             if pinned and keep_lit is None:
                 if (a.id, d) in rm.work:
                     m.Add(rm.work[(a.id, d)] == 0)
@@ -480,7 +732,9 @@ def pin_and_price(rm: RosterModel, plan: Plan, absent: frozenset[str], settings:
             if price:
                 cancel = m.NewBoolVar(f"cancel[{a.id},{d}]")
                 m.Add(cancel + rm.work[(a.id, d)] == 1)
-                costs.append(rm.add_term("cover_action", cancel.Name(), cancel, scaled(settings.cancel_cost)))
+                costs.append(
+                    rm.add_term("cover_action", cancel.Name(), cancel, scaled(settings.cancel_cost))
+                )
     agents: dict[str, cp_model.IntVar] = {}
     for aid in sorted(day_changes):
         lits = day_changes[aid]
@@ -519,7 +773,9 @@ class CoverResult:
     notes: tuple[str, ...] = ()
 
     def sl(self, column: str) -> float:
-        """Volume-weighted service level of ``column`` over the window [fraction] (NaN without volume)."""
+        """Volume-weighted service level of ``column`` over the window [fraction] (NaN without
+        volume).
+        """
         f = self.service.dropna(subset=[column])
         vol = f["volume"].to_numpy(dtype=float)
         if vol.sum() <= 0:
@@ -527,7 +783,10 @@ class CoverResult:
         return float((f[column].to_numpy(dtype=float) * vol).sum() / vol.sum())
 
     def summary(self) -> dict[str, Any]:
-        """JSON-ready summary: status, agents changed, SL before / no action / after [fraction], changes, gaps."""
+        """JSON-ready summary: status, agents changed, SL before / no action / after [fraction],
+        changes, gaps.
+        """
+
         def num(x: float) -> float | None:
             return None if x != x else round(x, 4)
 
@@ -538,9 +797,15 @@ class CoverResult:
             "sl_before": num(self.sl("sl_before")),
             "sl_no_action": num(self.sl("sl_no_action")),
             "sl_after": num(self.sl("sl_after")),
-            "short_agent_intervals_no_action": int((self.service["required"] - self.service["scheduled_no_action"]).clip(lower=0).sum()),
-            "short_agent_intervals_after": int((self.service["required"] - self.service["scheduled_after"]).clip(lower=0).sum()),
-            "short_agent_intervals_before": int((self.service["required"] - self.service["scheduled_before"]).clip(lower=0).sum()),
+            "short_agent_intervals_no_action": int(
+                (self.service["required"] - self.service["scheduled_no_action"]).clip(lower=0).sum()
+            ),
+            "short_agent_intervals_after": int(
+                (self.service["required"] - self.service["scheduled_after"]).clip(lower=0).sum()
+            ),
+            "short_agent_intervals_before": int(
+                (self.service["required"] - self.service["scheduled_before"]).clip(lower=0).sum()
+            ),
             "unrestored_agent_intervals_no_action": self.unrestored("scheduled_no_action"),
             "unrestored_agent_intervals_after": self.unrestored("scheduled_after"),
             "solve_seconds": round(self.solve_seconds, 3),
@@ -552,19 +817,29 @@ class CoverResult:
         }
 
     def unrestored(self, column: str) -> int:
-        """Agent-intervals of ``column`` below the published coverage capped at the requirement, ``min(required, scheduled_before)`` [agent-intervals]."""
+        """Agent-intervals of ``column`` below the published coverage capped at the requirement,
+        ``min(required, scheduled_before)`` [agent-intervals].
+        """
         f = self.service
         if f.empty:
             return 0
-        target = np.minimum(f["required"].to_numpy(dtype=np.int64), f["scheduled_before"].to_numpy(dtype=np.int64))
+        target = np.minimum(
+            f["required"].to_numpy(dtype=np.int64), f["scheduled_before"].to_numpy(dtype=np.int64)
+        )
         return int((target - f[column].to_numpy(dtype=np.int64)).clip(min=0).sum())
 
     def gaps_text(self) -> list[str]:
         """One line per remaining gap: where coverage stays short and by how much."""
-        return [f"{g.queue} {g['from'][:16].replace('T', ' ')}-{g['to'][11:16]}: up to {g.short_max} agent(s) short ({g.agent_intervals} agent-intervals)" for _, g in self.gaps.iterrows()]
+        return [
+            f"{g.queue} {g['from'][:16].replace('T', ' ')}-{g['to'][11:16]}: up to "
+            f"{g.short_max} agent(s) short ({g.agent_intervals} agent-intervals)"
+            for _, g in self.gaps.iterrows()
+        ]
 
 
-def _service_levels(problem: RosterProblem, scenario: Scenario | None, scheduled: np.ndarray) -> np.ndarray:
+def _service_levels(
+    problem: RosterProblem, scenario: Scenario | None, scheduled: np.ndarray
+) -> np.ndarray:
     """Service level per queue and interval [fraction] via the queueing core (NaN where unknown)."""
     out = np.full(scheduled.shape, np.nan)
     dem = problem.demand
@@ -586,7 +861,9 @@ def _service_levels(problem: RosterProblem, scenario: Scenario | None, scheduled
     return out
 
 
-def _gaps(problem: RosterProblem, required: np.ndarray, after: np.ndarray, lo: int, hi: int) -> pd.DataFrame:
+def _gaps(
+    problem: RosterProblem, required: np.ndarray, after: np.ndarray, lo: int, hi: int
+) -> pd.DataFrame:
     rows = []
     starts = problem.grid.starts
     step = pd.Timedelta(minutes=problem.grid.interval_min)
@@ -600,12 +877,27 @@ def _gaps(problem: RosterProblem, required: np.ndarray, after: np.ndarray, lo: i
             u = t
             while u < hi and short[u] > 0:
                 u += 1
-            rows.append((name, starts[t].isoformat(), (starts[u - 1] + step).isoformat(), int(short[t:u].max()), int(short[t:u].sum())))
+            rows.append(
+                (
+                    name,
+                    starts[t].isoformat(),
+                    (starts[u - 1] + step).isoformat(),
+                    int(short[t:u].max()),
+                    int(short[t:u].sum()),
+                )
+            )
             t = u
     return pd.DataFrame(rows, columns=["queue", "from", "to", "short_max", "agent_intervals"])
 
 
-def _compose(problem: RosterProblem, published: pd.DataFrame, new_rows: pd.DataFrame, values: dict[tuple[str, int, str], int], plan: Plan, absences: tuple[NewAbsence, ...]) -> pd.DataFrame:
+def _compose(
+    problem: RosterProblem,
+    published: pd.DataFrame,
+    new_rows: pd.DataFrame,
+    values: dict[tuple[str, int, str], int],
+    plan: Plan,
+    absences: tuple[NewAbsence, ...],
+) -> pd.DataFrame:
     """The repaired roster: published rows where the agent-day is unchanged, new rows elsewhere.
 
     A started shift of an agent who falls sick during it ends at the absence's
@@ -614,7 +906,15 @@ def _compose(problem: RosterProblem, published: pd.DataFrame, new_rows: pd.DataF
     that shift after now, a conservative view).
     """
     chosen = {(a, d): v for (a, d, v), val in values.items() if val}
-    keep = [plan.published.get((str(r.agent_id), int((dt.date.fromisoformat(str(r.date)[:10]) - problem.grid.start).days))) for r in published.itertuples(index=False)]
+    keep = [
+        plan.published.get(
+            (
+                str(r.agent_id),
+                int((dt.date.fromisoformat(str(r.date)[:10]) - problem.grid.start).days),
+            )
+        )
+        for r in published.itertuples(index=False)
+    ]
     rows = []
     for r, pub in zip(published.to_dict(orient="records"), keep, strict=True):
         d = (dt.date.fromisoformat(str(r["date"])[:10]) - problem.grid.start).days
@@ -625,8 +925,16 @@ def _compose(problem: RosterProblem, published: pd.DataFrame, new_rows: pd.DataF
         start = problem.grid.to_local(pd.Timestamp(str(r["start"])))
         end = problem.grid.to_local(pd.Timestamp(str(r["end"])))
         hit = [a for a in absences if a.agent_id == key[0] and a.overlaps(start, end)]
-        if hit and key not in chosen and problem.elapsed(start) < plan.now_elapsed and all(start < a.start for a in hit) and all(a.end < end for a in hit):
-            rows.append({k: str(v) for k, v in r.items()})  # back before the shift ends: off the phones only while absent
+        if (
+            hit
+            and key not in chosen
+            and problem.elapsed(start) < plan.now_elapsed
+            and all(start < a.start for a in hit)
+            and all(a.end < end for a in hit)
+        ):
+            rows.append(
+                {k: str(v) for k, v in r.items()}
+            )  # back before the shift ends: off the phones only while absent
             continue
         cut = [a for a in hit if start < a.start and problem.elapsed(start) < plan.now_elapsed]
         if cut and key not in chosen:
@@ -636,7 +944,9 @@ def _compose(problem: RosterProblem, published: pd.DataFrame, new_rows: pd.DataF
             row["end"] = stop.isoformat()
             row["paid_minutes"] = str(max(int(float(r["paid_minutes"] or 0)) - lost, 0))
             rows.append(row)
-    new_keys = {(str(a), int(d)) for a, d in zip(new_rows["agent_id"], new_rows["day"], strict=True)}
+    new_keys = {
+        (str(a), int(d)) for a, d in zip(new_rows["agent_id"], new_rows["day"], strict=True)
+    }
     for r in new_rows.to_dict(orient="records"):
         key = (str(r["agent_id"]), int(r["day"]))
         if key in new_keys and chosen.get(key) != plan.published.get(key):
@@ -644,7 +954,9 @@ def _compose(problem: RosterProblem, published: pd.DataFrame, new_rows: pd.DataF
     cols = list(dict.fromkeys([*published.columns, *new_rows.columns]))
     out = pd.DataFrame(rows, columns=cols, dtype=object).fillna("")
     out["_d"] = out["date"]
-    return out.sort_values(["agent_id", "_d"], kind="stable").drop(columns="_d").reset_index(drop=True)
+    return (
+        out.sort_values(["agent_id", "_d"], kind="stable").drop(columns="_d").reset_index(drop=True)
+    )
 
 
 # ---- the window model: variables only where the repair may act ---------------------------------
@@ -654,7 +966,9 @@ _ASSIGN_COLUMN = "assignments"
 
 @dataclass(frozen=True, eq=False)
 class _Row:
-    """A published roster row, parsed: day, variant id, elapsed [start, end) [min], clock start [min], breaks, on-phone mask."""
+    """A published roster row, parsed: day, variant id, elapsed [start, end) [min], clock start
+    [min], breaks, on-phone mask.
+    """
 
     agent: str
     day: int
@@ -669,7 +983,9 @@ class _Row:
 
 @dataclass(frozen=True, eq=False)
 class _Opt:
-    """One choice for an agent-day of the window: a variant with its breaks, its action, cost [currency] and on-phone mask (n,)."""
+    """One choice for an agent-day of the window: a variant with its breaks, its action, cost
+    [currency] and on-phone mask (n,).
+    """
 
     variant: Variant
     kind: str
@@ -679,7 +995,9 @@ class _Opt:
 
 
 def _named_spans(text: object, e0: int, clock0: int) -> list[tuple[str, int, int]]:
-    """``name HH:MM-HH:MM;...`` -> (name, elapsed start, elapsed end) [min] for a row starting at elapsed ``e0``."""
+    """``name HH:MM-HH:MM;...`` -> (name, elapsed start, elapsed end) [min] for a row starting at
+    elapsed ``e0``.
+    """
     from staffplan.roster.extract import row_spans
 
     if not isinstance(text, str) or not text.strip():
@@ -695,11 +1013,16 @@ def _clock(problem: RosterProblem, elapsed: int) -> str:
 
 
 def _breaks_text(problem: RosterProblem, breaks: tuple[PlacedBreak, ...]) -> str:
-    return ";".join(f"{b.name} {_clock(problem, b.start)}-{_clock(problem, b.end)}" for b in sorted(breaks, key=lambda b: b.start))
+    return ";".join(
+        f"{b.name} {_clock(problem, b.start)}-{_clock(problem, b.end)}"
+        for b in sorted(breaks, key=lambda b: b.start)
+    )
 
 
 def _assign_text(problem: RosterProblem, queue_of: np.ndarray) -> str:
-    """Spans of one agent-day's queue per interval (``-1`` = off the phones) as ``queue HH:MM-HH:MM;...``."""
+    """Spans of one agent-day's queue per interval (``-1`` = off the phones) as ``queue
+    HH:MM-HH:MM;...``.
+    """
     im = problem.grid.interval_min
     parts = []
     t, n = 0, len(queue_of)
@@ -711,13 +1034,19 @@ def _assign_text(problem: RosterProblem, queue_of: np.ndarray) -> str:
         u = t
         while u < n and queue_of[u] == q:
             u += 1
-        parts.append(f"{problem.demand.queues[q]} {_clock(problem, t * im)}-{_clock(problem, u * im)}")
+        parts.append(
+            f"{problem.demand.queues[q]} {_clock(problem, t * im)}-{_clock(problem, u * im)}"
+        )
         t = u
     return ";".join(parts)
 
 
-def _mask(problem: RosterProblem, e0: int, e1: int, holes: list[tuple[int, int]], cache: dict) -> np.ndarray:
-    """On-phone intervals (n,) bool of a shift [e0, e1) with breaks/activities ``holes`` (elapsed) off the phones."""
+def _mask(
+    problem: RosterProblem, e0: int, e1: int, holes: list[tuple[int, int]], cache: dict
+) -> np.ndarray:
+    """On-phone intervals (n,) bool of a shift [e0, e1) with breaks/activities ``holes`` (elapsed)
+    off the phones.
+    """
     key = (e0, e1, tuple(sorted(holes)))
     if key not in cache:
         g = problem.grid
@@ -731,7 +1060,9 @@ def _mask(problem: RosterProblem, e0: int, e1: int, holes: list[tuple[int, int]]
     return cache[key]
 
 
-def _blocks(problem: RosterProblem) -> tuple[dict[str, list[tuple[int, int]]], dict[str, list[tuple[int, int]]]]:
+def _blocks(
+    problem: RosterProblem,
+) -> tuple[dict[str, list[tuple[int, int]]], dict[str, list[tuple[int, int]]]]:
     """Per agent: blocking absences and activities (training, meetings) as elapsed spans [min]."""
     from staffplan.io.team import ACTIVITY_KINDS, BLOCKING_KINDS
 
@@ -746,7 +1077,9 @@ def _blocks(problem: RosterProblem) -> tuple[dict[str, list[tuple[int, int]]], d
     return blocking, {k: sorted(v) for k, v in activity.items()}
 
 
-def _absent_masks(problem: RosterProblem, absences: tuple[NewAbsence, ...]) -> dict[str, np.ndarray]:
+def _absent_masks(
+    problem: RosterProblem, absences: tuple[NewAbsence, ...]
+) -> dict[str, np.ndarray]:
     """Per absent agent: intervals (n,) bool of the new absences (off the phones there)."""
     out: dict[str, np.ndarray] = {}
     for a in absences:
@@ -756,7 +1089,9 @@ def _absent_masks(problem: RosterProblem, absences: tuple[NewAbsence, ...]) -> d
 
 
 def parse_rows(problem: RosterProblem, published: pd.DataFrame) -> dict[tuple[str, int], _Row]:
-    """(agent_id, day) -> the parsed published row (breaks with the template's paid flags, on-phone mask before absences)."""
+    """(agent_id, day) -> the parsed published row (breaks with the template's paid flags, on-phone
+    mask before absences).
+    """
     from staffplan.roster.extract import row_elapsed, row_on_phone
 
     variants = published_variants(problem, published)
@@ -767,14 +1102,22 @@ def parse_rows(problem: RosterProblem, published: pd.DataFrame) -> dict[tuple[st
         d = (dt.date.fromisoformat(rec["date"][:10]) - problem.grid.start).days
         e0, e1, clock0 = row_elapsed(problem.grid, rec["start"], rec["end"])
         paid = {b.name: b.paid for b in tmpl[rec["shift"]].breaks}
-        brks = tuple(PlacedBreak(name, s, e, paid.get(name, True)) for name, s, e in _named_spans(rec.get("breaks", ""), e0, clock0))
-        on = row_on_phone(problem.grid, rec["start"], rec["end"], rec.get("breaks", ""), rec.get("activities", ""))
-        out[(rec["agent_id"], d)] = _Row(rec["agent_id"], d, variants[(rec["agent_id"], d)], e0, e1, clock0, brks, on, rec)
+        brks = tuple(
+            PlacedBreak(name, s, e, paid.get(name, True))
+            for name, s, e in _named_spans(rec.get("breaks", ""), e0, clock0)
+        )
+        on = row_on_phone(
+            problem.grid, rec["start"], rec["end"], rec.get("breaks", ""), rec.get("activities", "")
+        )
+        out[(rec["agent_id"], d)] = _Row(
+            rec["agent_id"], d, variants[(rec["agent_id"], d)], e0, e1, clock0, brks, on, rec
+        )
     return out
 
 
 def published_assignment(problem: RosterProblem, rows: dict[tuple[str, int], _Row]) -> np.ndarray:
-    """The queue each agent serves per interval in the published roster, (n_agents, n) int (-1 off the phones).
+    """The queue each agent serves per interval in the published roster, (n_agents, n) int (-1 off
+    the phones).
 
     Explicit ``assignments`` cells (written by an earlier repair) win; the rest
     follows the engine's allocation rule (:func:`staffplan.roster.extract.assign_queues`).
@@ -785,7 +1128,9 @@ def published_assignment(problem: RosterProblem, rows: dict[tuple[str, int], _Ro
     on = np.zeros((len(problem.agents), problem.grid.n), dtype=bool)
     for (aid, _), r in rows.items():
         on[index[aid]] |= r.on
-    out = assign_queues(on, [problem.agent_queues(a) for a in problem.agents], problem.demand.required)
+    out = assign_queues(
+        on, [problem.agent_queues(a) for a in problem.agents], problem.demand.required
+    )
     qindex = {q: k for k, q in enumerate(problem.demand.queues)}
     im = problem.grid.interval_min
     for (aid, _), r in rows.items():
@@ -797,8 +1142,14 @@ def published_assignment(problem: RosterProblem, rows: dict[tuple[str, int], _Ro
     return out
 
 
-def coverage_counts(problem: RosterProblem, roster: pd.DataFrame, absences: tuple[NewAbsence, ...], assignment: np.ndarray) -> np.ndarray:
-    """On-phone agents per queue and interval (n_queues, n) of roster rows, the cover repair's definition.
+def coverage_counts(
+    problem: RosterProblem,
+    roster: pd.DataFrame,
+    absences: tuple[NewAbsence, ...],
+    assignment: np.ndarray,
+) -> np.ndarray:
+    """On-phone agents per queue and interval (n_queues, n) of roster rows, the cover repair's
+    definition.
 
     An agent is on the phones in an interval wholly inside a shift and clear
     of its breaks and activities, and not absent. Single-skilled agents serve
@@ -820,7 +1171,9 @@ def coverage_counts(problem: RosterProblem, roster: pd.DataFrame, absences: tupl
         i = index.get(aid)
         if i is None or not aq[i]:
             continue
-        on = row_on_phone(problem.grid, rec["start"], rec["end"], rec.get("breaks", ""), rec.get("activities", ""))
+        on = row_on_phone(
+            problem.grid, rec["start"], rec["end"], rec.get("breaks", ""), rec.get("activities", "")
+        )
         if aid in gone:
             on &= ~gone[aid]
         if len(aq[i]) == 1:
@@ -838,8 +1191,17 @@ def coverage_counts(problem: RosterProblem, roster: pd.DataFrame, absences: tupl
     return out
 
 
-def _allows(problem: RosterProblem, agent: Any, day: int, v: Variant, blocking: list[tuple[int, int]], activity: list[tuple[int, int]]) -> bool:
-    """True if ``v`` on ``day`` keeps the agent's contract templates, absences, activities and availability."""
+def _allows(
+    problem: RosterProblem,
+    agent: Any,
+    day: int,
+    v: Variant,
+    blocking: list[tuple[int, int]],
+    activity: list[tuple[int, int]],
+) -> bool:
+    """True if ``v`` on ``day`` keeps the agent's contract templates, absences, activities and
+    availability.
+    """
     from staffplan.roster.build import allowed_variants
 
     one = _OneVariant(problem, v)
@@ -847,7 +1209,9 @@ def _allows(problem: RosterProblem, agent: Any, day: int, v: Variant, blocking: 
 
 
 class _OneVariant:
-    """``problem`` seen with a single shift variant (for checking one published shift with the engine's own rule)."""
+    """``problem`` seen with a single shift variant (for checking one published shift with the
+    engine's own rule).
+    """
 
     def __init__(self, problem: RosterProblem, variant: Variant) -> None:
         self._p = problem
@@ -859,7 +1223,10 @@ class _OneVariant:
 
 @dataclass(eq=False)
 class _Kept:
-    """The published shift of a window agent-day: its variant and same-start extensions (literal, cost [currency]), and each published break's possible starts (elapsed [min], literal; None = fixed)."""
+    """The published shift of a window agent-day: its variant and same-start extensions (literal,
+    cost [currency]), and each published break's possible starts (elapsed [min], literal; None =
+    fixed).
+    """
 
     row: _Row
     variants: list[tuple[Variant, cp_model.IntVar, float]]
@@ -868,7 +1235,9 @@ class _Kept:
 
 @dataclass(eq=False)
 class _Day:
-    """One agent-day of the window: the published shift (if kept possible), the new-shift options, works and changed literals."""
+    """One agent-day of the window: the published shift (if kept possible), the new-shift options,
+    works and changed literals.
+    """
 
     kept: _Kept | None
     new: list[tuple[_Opt, cp_model.IntVar]]
@@ -896,10 +1265,19 @@ class _Build:
 
 
 def build_window(
-    problem: RosterProblem, rows: dict[tuple[str, int], _Row], window: tuple[int, ...], now: pd.Timestamp,
-    absences: tuple[NewAbsence, ...], settings: CoverSettings, assignment: np.ndarray, target: np.ndarray, focus: np.ndarray | None = None,
-) -> _Build:  # fmt: skip
-    """The repair model: literals only for the window's agent-days (every other day one fixed literal), the engine's hard rules, coverage with per-agent queue assignment, and the three-tier objective.
+    problem: RosterProblem,
+    rows: dict[tuple[str, int], _Row],
+    window: tuple[int, ...],
+    now: pd.Timestamp,
+    absences: tuple[NewAbsence, ...],
+    settings: CoverSettings,
+    assignment: np.ndarray,
+    target: np.ndarray,
+    focus: np.ndarray | None = None,
+) -> _Build:
+    """The repair model: literals only for the window's agent-days (every other day one fixed
+    literal), the engine's hard rules, coverage with per-agent queue assignment, and the three-tier
+    objective.
 
     Options of an agent-day in the window: keep the published shift, move
     any of its breaks inside the template's window (old and new start from
@@ -949,8 +1327,10 @@ def build_window(
     nq = len(dem.queues)
     aq = {a.id: problem.agent_queues(a) for a in problem.agents}
     index = {a.id: i for i, a in enumerate(problem.agents)}
-    # coverage contributions, filled per agent-day: (var, coef) per (queue, interval) for single-skilled agents,
-    # per (agent-day, interval) for multi-skilled ones; new shifts of single-skilled agents pooled by identical masks
+    # coverage contributions, filled per agent-day: (var, coef) per (queue, interval) for
+    # single-skilled agents,
+    # per (agent-day, interval) for multi-skilled ones; new shifts of single-skilled agents pooled
+    # by identical masks
     single: dict[tuple[int, int], list[tuple[cp_model.IntVar, int]]] = {}
     multi: dict[tuple[str, int], dict[int, list[tuple[cp_model.IntVar, int]]]] = {}
     pool: dict[tuple[int, tuple], list[cp_model.IntVar]] = {}
@@ -970,7 +1350,10 @@ def build_window(
 
     def planned(v: Variant, e0: int) -> tuple[PlacedBreak, ...]:
         t = tmpl[v.template]
-        return tuple(PlacedBreak(b.name, e0 + o, e0 + o + b.minutes, b.paid) for o, b in zip(planned_break_offsets(t, step), t.breaks, strict=True))
+        return tuple(
+            PlacedBreak(b.name, e0 + o, e0 + o + b.minutes, b.paid)
+            for o, b in zip(planned_break_offsets(t, step), t.breaks, strict=True)
+        )
 
     def add(aid: str, d: int, t: int, var: cp_model.IntVar, coef: int) -> None:
         qs = aq[aid]
@@ -993,9 +1376,17 @@ def build_window(
                 v = var_by_id[row.variant]
                 if not _allows(problem, a, d, v, blk, acts):
                     if a.id not in absent:
-                        raise InputError("the published roster breaks a hard rule", column="roster", found=f"{a.id} {problem.date(d)} {row.variant}", hint="this shift is not allowed by the scenario (absence, availability or contract); publish a valid roster")
+                        raise InputError(
+                            "the published roster breaks a hard rule",
+                            column="roster",
+                            found=f"{a.id} {problem.date(d)} {row.variant}",
+                            hint="this shift is not allowed by the scenario (absence, "
+                            "availability or contract); publish a valid roster",
+                        )
                     if row.e0 < now_elapsed:
-                        const_rows.append(row)  # started before the absence: it ends when the agent falls sick
+                        const_rows.append(
+                            row
+                        )  # started before the absence: it ends when the agent falls sick
                     continue
                 elapsed_of(d, v)
                 x = lit(f"x[{a.id},{d},{v.id}]", 1)
@@ -1012,15 +1403,25 @@ def build_window(
             inside = [(s, e) for s, e in acts if row is not None and row.e0 <= s and e <= row.e1]
             keep_mask = None
             if row is not None and pub in ids:
-                keep_mask = _mask(problem, row.e0, row.e1, [(b.start, b.end) for b in row.breaks] + inside, cache)
+                keep_mask = _mask(
+                    problem, row.e0, row.e1, [(b.start, b.end) for b in row.breaks] + inside, cache
+                )
                 if off_mask is not None and (keep_mask & off_mask).any():
                     pub = None
             elif row is not None:
                 if a.id not in absent:
-                    raise InputError("the published roster breaks a hard rule", column="roster", found=f"{a.id} {problem.date(d)} {pub}", hint="this shift is not allowed by the scenario (absence, availability or contract); publish a valid roster")
+                    raise InputError(
+                        "the published roster breaks a hard rule",
+                        column="roster",
+                        found=f"{a.id} {problem.date(d)} {pub}",
+                        hint="this shift is not allowed by the scenario (absence, availability "
+                        "or contract); publish a valid roster",
+                    )
                 pub = None
             if row is not None and pub is None and started:
-                const_rows.append(row)  # a started shift the new absence interrupts: it ends when the agent falls sick
+                const_rows.append(
+                    row
+                )  # a started shift the new absence interrupts: it ends when the agent falls sick
                 continue
             kept: _Kept | None = None
             new: list[_Opt] = []
@@ -1031,11 +1432,32 @@ def build_window(
                 group: list[tuple[Variant, float]] = [(v, 0.0)]
                 if row.e1 >= now_elapsed:
                     for w in allowed:
-                        if w.start_min == v.start_min and w.id != v.id and _split_ext(w.template)[0] == base and w.length_min > v.length_min:
+                        if (
+                            w.start_min == v.start_min
+                            and w.id != v.id
+                            and _split_ext(w.template)[0] == base
+                            and w.length_min > v.length_min
+                        ):
                             e0, e1 = elapsed_of(d, w)
-                            extra = _mask(problem, e0, e1, [(b.start, b.end) for b in row.breaks] + [(s, e) for s, e in acts if e0 <= s and e <= e1], cache)
-                            if e0 == row.e0 and not (off_mask is not None and (extra & off_mask).any()):
-                                group.append((w, settings.overtime_cost_per_hour * (w.length_min - v.length_min) / 60.0))
+                            extra = _mask(
+                                problem,
+                                e0,
+                                e1,
+                                [(b.start, b.end) for b in row.breaks]
+                                + [(s, e) for s, e in acts if e0 <= s and e <= e1],
+                                cache,
+                            )
+                            if e0 == row.e0 and not (
+                                off_mask is not None and (extra & off_mask).any()
+                            ):
+                                group.append(
+                                    (
+                                        w,
+                                        settings.overtime_cost_per_hour
+                                        * (w.length_min - v.length_min)
+                                        / 60.0,
+                                    )
+                                )
                 if not started:
                     for w in allowed:
                         e0, e1 = elapsed_of(d, w)
@@ -1051,7 +1473,22 @@ def build_window(
                         else:
                             continue
                         brks = planned(w, e0)
-                        new.append(_Opt(w, kind, cost, brks, _mask(problem, e0, e1, [(b.start, b.end) for b in brks] + [(s, e) for s, e in acts if e0 <= s and e <= e1], cache)))
+                        new.append(
+                            _Opt(
+                                w,
+                                kind,
+                                cost,
+                                brks,
+                                _mask(
+                                    problem,
+                                    e0,
+                                    e1,
+                                    [(b.start, b.end) for b in brks]
+                                    + [(s, e) for s, e in acts if e0 <= s and e <= e1],
+                                    cache,
+                                ),
+                            )
+                        )
                 kv = [(w, lit(f"x[{a.id},{d},{w.id}]", int(w.id == v.id)), c) for w, c in group]
                 for _, x, c in kv:
                     if c:
@@ -1061,20 +1498,35 @@ def build_window(
                 positions: list[tuple[PlacedBreak, list[tuple[int, cp_model.IntVar | None]]]] = []
                 left = list(tmpl[v.template].breaks)
                 for pb in row.breaks:
-                    b = next((x for x in left if x.name == pb.name and x.minutes == pb.end - pb.start), None)
+                    b = next(
+                        (x for x in left if x.name == pb.name and x.minutes == pb.end - pb.start),
+                        None,
+                    )
                     if b is not None:
                         left.remove(b)
                     starts = [pb.start]
                     t0, t1 = touched_intervals(pb.start, pb.end, im, n)
-                    if b is not None and settings.max_break_moves > 0 and pb.start >= now_elapsed and focus[t0:t1].any():
+                    if (
+                        b is not None
+                        and settings.max_break_moves > 0
+                        and pb.start >= now_elapsed
+                        and focus[t0:t1].any()
+                    ):
                         for o in range(b.earliest, b.latest + 1, step):
                             s = row.e0 + o
-                            if s != pb.start and s >= now_elapsed and not any(s < e and u < s + b.minutes for u, e in inside):
+                            if (
+                                s != pb.start
+                                and s >= now_elapsed
+                                and not any(s < e and u < s + b.minutes for u, e in inside)
+                            ):
                                 starts.append(s)
                     if len(starts) == 1:
                         positions.append((pb, [(pb.start, None)]))
                         continue
-                    zs: list[tuple[int, cp_model.IntVar | None]] = [(s, lit(f"brk[{a.id},{d},{pb.name},{s}]", int(s == pb.start))) for s in starts]
+                    zs: list[tuple[int, cp_model.IntVar | None]] = [
+                        (s, lit(f"brk[{a.id},{d},{pb.name},{s}]", int(s == pb.start)))
+                        for s in starts
+                    ]
                     m.Add(sum(z for _, z in zs if z is not None) == sum(x for _, x, _ in kv))
                     for _, z in zs[1:]:
                         costs.append((z, scaled(settings.break_move_cost)))  # type: ignore[arg-type]
@@ -1094,7 +1546,8 @@ def build_window(
                                     else:
                                         m.Add(z + z2 <= 1)
                 kept = _Kept(row, kv, positions)
-                # coverage of the kept shift: its full intervals minus activities, minus the breaks where they are
+                # coverage of the kept shift: its full intervals minus activities, minus the breaks
+                # where they are
                 act_off = set()
                 for s, e in inside:
                     t0, t1 = touched_intervals(s, e, im, n)
@@ -1132,7 +1585,22 @@ def build_window(
                     if _split_ext(w.template)[1] or e0 < now_elapsed:
                         continue
                     brks = planned(w, e0)
-                    new.append(_Opt(w, "call in", settings.callin_cost, brks, _mask(problem, e0, e1, [(b.start, b.end) for b in brks] + [(s, e) for s, e in acts if e0 <= s and e <= e1], cache)))
+                    new.append(
+                        _Opt(
+                            w,
+                            "call in",
+                            settings.callin_cost,
+                            brks,
+                            _mask(
+                                problem,
+                                e0,
+                                e1,
+                                [(b.start, b.end) for b in brks]
+                                + [(s, e) for s, e in acts if e0 <= s and e <= e1],
+                                cache,
+                            ),
+                        )
+                    )
             if off_mask is not None:
                 new = [o for o in new if not (o.on & off_mask).any()]
             if kept is None and not new:
@@ -1142,13 +1610,17 @@ def build_window(
                 costs.append((x, scaled(o.cost)))
                 qs = aq[a.id]
                 if len(qs) == 1:
-                    pool.setdefault((qs[0], (o.variant.id, tuple(np.flatnonzero(o.on)))), []).append(x)
+                    pool.setdefault(
+                        (qs[0], (o.variant.id, tuple(np.flatnonzero(o.on)))), []
+                    ).append(x)
                 else:
                     for t in np.flatnonzero(o.on[lo:]) + lo:
                         add(a.id, d, int(t), x, 1)
             worst += max((scaled(o.cost) for o in new), default=0)
             all_x = [x for _, x, _ in (kept.variants if kept else [])] + [x for _, x in new_lits]
-            rm.options[(a.id, d)] = [w for w, _, _ in (kept.variants if kept else [])] + [o.variant for o in new]
+            rm.options[(a.id, d)] = [w for w, _, _ in (kept.variants if kept else [])] + [
+                o.variant for o in new
+            ]
             for w, x in zip(rm.options[(a.id, d)], all_x, strict=True):
                 rm.x[(a.id, d, w.id)] = x
             w_lit = lit(f"work[{a.id},{d}]", int(kept is not None))
@@ -1175,16 +1647,27 @@ def build_window(
     # an overtime template T+m counts towards the contract's max_shifts of T
     for a in problem.agents:
         for t, cap in problem.contracts[a.contract].max_shifts:
-            xs = [x for d in range(grid.days) for v, x in rm.shifts(a.id, d) if _split_ext(v.template)[0] == t]
+            xs = [
+                x
+                for d in range(grid.days)
+                for v, x in rm.shifts(a.id, d)
+                if _split_ext(v.template)[0] == t
+            ]
             if len(xs) > cap:
                 m.Add(sum(xs) <= cap)
 
     # coverage over the window's intervals, from now to the end of the last option
     ends = [int(grid.day_offsets[max(window) + 1])] if window else [lo]
-    ends += [full_intervals(*rm.elapsed[(d, w.id)], im, n)[1] for (aid, d) in days for w in rm.options[(aid, d)]]
+    ends += [
+        full_intervals(*rm.elapsed[(d, w.id)], im, n)[1]
+        for (aid, d) in days
+        for w in rm.options[(aid, d)]
+    ]
     hi = min(max(ends), n)
     span = hi - lo
-    terms: list[list[list[tuple[cp_model.IntVar, int]]]] = [[[] for _ in range(span)] for _ in range(nq)]
+    terms: list[list[list[tuple[cp_model.IntVar, int]]]] = [
+        [[] for _ in range(span)] for _ in range(nq)
+    ]
     const = np.zeros((nq, span), dtype=np.int64)
     cov_hint = np.zeros((nq, span), dtype=np.int64)
     by_agent_const: dict[str, np.ndarray] = {}
@@ -1195,7 +1678,11 @@ def build_window(
         qs = aq[aid]
         if not qs:
             continue
-        q = np.where(assignment[index[aid], lo:hi] >= 0, assignment[index[aid], lo:hi], qs[0]) if len(qs) > 1 else np.full(span, qs[0])
+        q = (
+            np.where(assignment[index[aid], lo:hi] >= 0, assignment[index[aid], lo:hi], qs[0])
+            if len(qs) > 1
+            else np.full(span, qs[0])
+        )
         ts = np.flatnonzero(on)
         np.add.at(const, (q[ts], ts), 1)
         np.add.at(cov_hint, (q[ts], ts), 1)
@@ -1231,12 +1718,22 @@ def build_window(
             pub_q = int(assignment[i, t]) if row is not None and row.on[t] else -1
             was_on = was is not None and bool(was[t])
             if not focus[t]:  # the published queue (or the first) where nothing is short
-                q = pub_q if pub_q >= 0 else (int(assignment[i, t]) if assignment[i, t] >= 0 else qs[0])
+                q = (
+                    pub_q
+                    if pub_q >= 0
+                    else (int(assignment[i, t]) if assignment[i, t] >= 0 else qs[0])
+                )
                 terms[q][t - lo] += pairs
                 cov_hint[q, t - lo] += int(was_on)
                 continue
-            ys = {q: lit(f"y[{aid},{t},{q}]", int(was_on and q == (pub_q if pub_q >= 0 else qs[0]))) for q in qs}
-            m.Add(sum(ys.values()) == cp_model.LinearExpr.WeightedSum([v for v, _ in pairs], [c for _, c in pairs]))
+            ys = {
+                q: lit(f"y[{aid},{t},{q}]", int(was_on and q == (pub_q if pub_q >= 0 else qs[0])))
+                for q in qs
+            }
+            m.Add(
+                sum(ys.values())
+                == cp_model.LinearExpr.WeightedSum([v for v, _ in pairs], [c for _, c in pairs])
+            )
             y[(i, t)] = ys
             for q, yv in ys.items():
                 terms[q][t - lo].append((yv, 1))
@@ -1269,14 +1766,25 @@ def build_window(
             s = m.NewIntVar(0, r, f"short[{dem.queues[q]},{lo + t}]")
             hint[s.Index()] = max(r - int(cov_hint[q, t]), 0)
             pairs = terms[q][t]
-            m.Add(cp_model.LinearExpr.WeightedSum([v for v, _ in pairs], [c for _, c in pairs]) + int(const[q, t]) + s >= r)
+            m.Add(
+                cp_model.LinearExpr.WeightedSum([v for v, _ in pairs], [c for _, c in pairs])
+                + int(const[q, t])
+                + s
+                >= r
+            )
             short.append(s)
     cover_under: list[cp_model.IntVar] = []
     for c in problem.shift_cover:
         d = (c.date - grid.start).days
         if d not in in_window or c.under_weight <= 0 or c.required <= 0:
             continue
-        lits = [x for a in problem.agents if c.skill is None or c.skill in a.skills for v, x in rm.shifts(a.id, d) if _split_ext(v.template)[0] == c.template]
+        lits = [
+            x
+            for a in problem.agents
+            if c.skill is None or c.skill in a.skills
+            for v, x in rm.shifts(a.id, d)
+            if _split_ext(v.template)[0] == c.template
+        ]
         u = m.NewIntVar(0, c.required, f"cover_under[{c.date},{c.template}]")
         m.Add(sum(lits) + u >= c.required)
         hint[u.Index()] = max(c.required - sum(hint.get(x.Index(), 0) for x in lits), 0)
@@ -1299,16 +1807,28 @@ def build_window(
     worst += w2 * len(changed) + len(dev_terms)
     w1 = worst + 1
     tier1 = short + cover_under
-    m.Minimize(cp_model.LinearExpr.WeightedSum(
-        [*tier1, *changed.values(), *(c for c, _ in costs), *dev_terms],
-        [*([w1] * len(tier1)), *([w2] * len(changed)), *(k for _, k in costs), *([1] * len(dev_terms))],
-    ))  # fmt: skip
-    return _Build(rm, days, reassigned, y, short, short_const, cover_under, changed, const_rows, lo, hi, hint)
+    m.Minimize(
+        cp_model.LinearExpr.WeightedSum(
+            [*tier1, *changed.values(), *(c for c, _ in costs), *dev_terms],
+            [
+                *([w1] * len(tier1)),
+                *([w2] * len(changed)),
+                *(k for _, k in costs),
+                *([1] * len(dev_terms)),
+            ],
+        )
+    )
+    return _Build(
+        rm, days, reassigned, y, short, short_const, cover_under, changed, const_rows, lo, hi, hint
+    )
 
 
-
-def _cut_started(problem: RosterProblem, row: _Row, absences: tuple[NewAbsence, ...]) -> dict[str, str] | None:
-    """A shift started before now of an agent who falls sick: kept whole if back before its end, cut at the absence's start, or dropped."""
+def _cut_started(
+    problem: RosterProblem, row: _Row, absences: tuple[NewAbsence, ...]
+) -> dict[str, str] | None:
+    """A shift started before now of an agent who falls sick: kept whole if back before its end, cut
+    at the absence's start, or dropped.
+    """
     start = problem.origin + pd.Timedelta(minutes=row.e0)
     end = problem.origin + pd.Timedelta(minutes=row.e1)
     hit = [a for a in absences if a.agent_id == row.agent and a.overlaps(start, end)]
@@ -1336,8 +1856,18 @@ def _chosen_breaks(kept: _Kept, value: Any) -> tuple[PlacedBreak, ...]:
     return tuple(out)
 
 
-def _extract_window(problem: RosterProblem, b: _Build, value: Any, rows: dict[tuple[str, int], _Row], published: pd.DataFrame, absences: tuple[NewAbsence, ...], assignment: np.ndarray) -> pd.DataFrame:
-    """The repaired roster (text rows): published rows where nothing changed, the chosen options elsewhere, queue spans where reassigned or changed."""
+def _extract_window(
+    problem: RosterProblem,
+    b: _Build,
+    value: Any,
+    rows: dict[tuple[str, int], _Row],
+    published: pd.DataFrame,
+    absences: tuple[NewAbsence, ...],
+    assignment: np.ndarray,
+) -> pd.DataFrame:
+    """The repaired roster (text rows): published rows where nothing changed, the chosen options
+    elsewhere, queue spans where reassigned or changed.
+    """
     from staffplan.roster.breaks import Worked
     from staffplan.roster.extract import roster_frame, row_on_phone
 
@@ -1370,7 +1900,11 @@ def _extract_window(problem: RosterProblem, b: _Build, value: Any, rows: dict[tu
                     changed = True
                 if v.id != row.variant:
                     rec["shift"] = v.template
-                    rec["end"] = (problem.origin + pd.Timedelta(minutes=b.rm.elapsed[(d, v.id)][1])).tz_convert(problem.grid.zone).isoformat()
+                    rec["end"] = (
+                        (problem.origin + pd.Timedelta(minutes=b.rm.elapsed[(d, v.id)][1]))
+                        .tz_convert(problem.grid.zone)
+                        .isoformat()
+                    )
                     rec["paid_minutes"] = str(v.paid_minutes)
                     changed = True
         if rec is None:
@@ -1378,14 +1912,25 @@ def _extract_window(problem: RosterProblem, b: _Build, value: Any, rows: dict[tu
             if o is None:
                 continue
             e0, e1 = b.rm.elapsed[(d, o.variant.id)]
-            frame = roster_frame(problem, [Worked(aid, d, o.variant, e0, e1)], {(aid, d): list(o.breaks)}, b.rm.activities)
+            frame = roster_frame(
+                problem,
+                [Worked(aid, d, o.variant, e0, e1)],
+                {(aid, d): list(o.breaks)},
+                b.rm.activities,
+            )
             rec = {k: cell_text(x) for k, x in frame.iloc[0].items()}
             changed = True
         i = index[aid]
         if len(aq[aid]) > 1:
             r_lit = b.reassigned.get((aid, d))
             if changed or (r_lit is not None and value(r_lit)):
-                on = row_on_phone(problem.grid, rec["start"], rec["end"], rec.get("breaks", ""), rec.get("activities", ""))
+                on = row_on_phone(
+                    problem.grid,
+                    rec["start"],
+                    rec["end"],
+                    rec.get("breaks", ""),
+                    rec.get("activities", ""),
+                )
                 queue_of = np.full(problem.grid.n, -1, dtype=np.int64)
                 ts = np.flatnonzero(on)
                 queue_of[ts] = np.where(assignment[i, ts] >= 0, assignment[i, ts], aq[aid][0])
@@ -1398,11 +1943,24 @@ def _extract_window(problem: RosterProblem, b: _Build, value: Any, rows: dict[tu
     cols = list(dict.fromkeys([*published.columns, *(k for r in out for k in r)]))
     frame = pd.DataFrame(out, columns=cols, dtype=object).fillna("")
     frame["_d"] = frame["date"]
-    return frame.sort_values(["agent_id", "_d"], kind="stable").drop(columns="_d").reset_index(drop=True)
+    return (
+        frame.sort_values(["agent_id", "_d"], kind="stable")
+        .drop(columns="_d")
+        .reset_index(drop=True)
+    )
 
 
-def headroom(problem: RosterProblem, rows: dict[tuple[str, int], _Row], day: int, absent: frozenset[str], step_min: int) -> dict[str, int]:
-    """Agents the weekly contract limits leave free on ``day``: ``call_in`` (off that day, a shift of an allowed template still fits the week's paid-minute and day limits) and ``extend`` (working, ``step_min`` more minutes fit) [agents]."""
+def headroom(
+    problem: RosterProblem,
+    rows: dict[tuple[str, int], _Row],
+    day: int,
+    absent: frozenset[str],
+    step_min: int,
+) -> dict[str, int]:
+    """Agents the weekly contract limits leave free on ``day``: ``call_in`` (off that day, a shift
+    of an allowed template still fits the week's paid-minute and day limits) and ``extend``
+    (working, ``step_min`` more minutes fit) [agents].
+    """
     from staffplan.roster.model import week_blocks
 
     block = next(b for b in week_blocks(problem.grid.days) if day in b)
@@ -1411,14 +1969,27 @@ def headroom(problem: RosterProblem, rows: dict[tuple[str, int], _Row], day: int
         if a.id in absent:
             continue
         c = problem.contracts[a.contract]
-        paid = sum(int(float(rows[(a.id, d)].record.get("paid_minutes") or 0)) for d in block if (a.id, d) in rows)
+        paid = sum(
+            int(float(rows[(a.id, d)].record.get("paid_minutes") or 0))
+            for d in block
+            if (a.id, d) in rows
+        )
         days = sum(1 for d in block if (a.id, d) in rows)
         hi = c.max_minutes_week * len(block) // 7
         if (a.id, day) in rows:
             free_ext += int(paid + step_min <= hi)
         else:
-            shortest = min((t.paid_minutes for t in problem.templates if c.allows(t.id) and not _split_ext(t.id)[1]), default=None)
-            free_call += int(shortest is not None and days < c.max_days_week and paid + shortest <= hi)
+            shortest = min(
+                (
+                    t.paid_minutes
+                    for t in problem.templates
+                    if c.allows(t.id) and not _split_ext(t.id)[1]
+                ),
+                default=None,
+            )
+            free_call += int(
+                shortest is not None and days < c.max_days_week and paid + shortest <= hi
+            )
     return {"call_in": free_call, "extend": free_ext}
 
 
@@ -1453,22 +2024,41 @@ def repair(
     agents = {a.id for a in problem.agents}
     for a in absences:
         if a.agent_id not in agents:
-            raise InputError("unknown agent", column="--absent", expected="an agent_id from agents.csv", found=a.text or a.agent_id)
+            raise InputError(
+                "unknown agent",
+                column="--absent",
+                expected="an agent_id from agents.csv",
+                found=a.text or a.agent_id,
+            )
     if full:
-        return _full_resolve(problem, published, absences, now, settings, solve_settings, scenario, t_start)
+        return _full_resolve(
+            problem, published, absences, now, settings, solve_settings, scenario, t_start
+        )
     base = with_overtime(problem, settings, {str(s) for s in published["shift"]})
-    prob = relax_absent(replace(base, absences=base.absences + tuple(Absence(a.agent_id, a.start, a.end, a.kind) for a in absences)), frozenset(a.agent_id for a in absences))
+    prob = relax_absent(
+        replace(
+            base,
+            absences=base.absences
+            + tuple(Absence(a.agent_id, a.start, a.end, a.kind) for a in absences),
+        ),
+        frozenset(a.agent_id for a in absences),
+    )
     text = roster_as_text_safe(published)
     rows = parse_rows(prob, text)
     assignment = published_assignment(prob, rows)
     window = _window(prob, absences, now, settings.extra_days)
     target = np.minimum(prob.demand.required, coverage_counts(prob, text, (), assignment))
-    focus = (target > coverage_counts(prob, no_action_roster(prob, text, absences, now), absences, assignment)).any(axis=0)
+    focus = (
+        target
+        > coverage_counts(prob, no_action_roster(prob, text, absences, now), absences, assignment)
+    ).any(axis=0)
     b = build_window(prob, rows, window, now, absences, settings, assignment, target, focus)
     for idx, val in b.hint.items():
         b.rm.model.AddHint(b.rm.model.GetIntVarFromProtoIndex(idx), val)
     build_s = time.perf_counter() - t_start
-    reserve = max(0.5, 0.1 * solve_settings.time_limit_s) + 0.0005 * len(text)  # extraction, pruning and the report grow with the roster
+    reserve = max(0.5, 0.1 * solve_settings.time_limit_s) + 0.0005 * len(
+        text
+    )  # extraction, pruning and the report grow with the roster
     wall = max(solve_settings.time_limit_s - build_s - reserve, 0.2)
     solver = make_solver(replace(solve_settings, time_limit_s=wall), wall)
     t_solve = time.perf_counter()
@@ -1477,15 +2067,49 @@ def repair(
     status = solver.StatusName(code)
     if code not in (cp_model.OPTIMAL, cp_model.FEASIBLE):
         raise _infeasible(status, absences)
-    roster = _extract_window(prob, b, lambda v: solver.Value(v) > 0, rows, text, absences, assignment)
+    roster = _extract_window(
+        prob, b, lambda v: solver.Value(v) > 0, rows, text, absences, assignment
+    )
     model_short = int(sum(solver.Value(s) for s in b.short)) + b.short_const
     if not any((c.date - prob.grid.start).days in window for c in prob.shift_cover):
-        roster = prune(prob, roster, no_action_roster(prob, text, absences, now), absences, assignment, target, b.lo, b.hi)
-    return _result(prob, scenario, text, roster, absences, now, window, assignment, b.lo, b.hi, status, t_start, build_s, solve_s, model_short, rows)
+        roster = prune(
+            prob,
+            roster,
+            no_action_roster(prob, text, absences, now),
+            absences,
+            assignment,
+            target,
+            b.lo,
+            b.hi,
+        )
+    return _result(
+        prob,
+        scenario,
+        text,
+        roster,
+        absences,
+        now,
+        window,
+        assignment,
+        b.lo,
+        b.hi,
+        status,
+        t_start,
+        build_s,
+        solve_s,
+        model_short,
+        rows,
+    )
 
 
-def no_action_roster(problem: RosterProblem, published: pd.DataFrame, absences: tuple[NewAbsence, ...], now: pd.Timestamp) -> pd.DataFrame:
-    """The published roster as it plays out if nobody acts: a shift meeting a new absence is dropped if it starts at or after now.
+def no_action_roster(
+    problem: RosterProblem,
+    published: pd.DataFrame,
+    absences: tuple[NewAbsence, ...],
+    now: pd.Timestamp,
+) -> pd.DataFrame:
+    """The published roster as it plays out if nobody acts: a shift meeting a new absence is dropped
+    if it starts at or after now.
 
     A shift that started before now is cut at the absence's start (kept whole
     if the agent is back before its end, dropped if the absence covers its
@@ -1501,19 +2125,42 @@ def no_action_roster(problem: RosterProblem, published: pd.DataFrame, absences: 
             out.append(rec)
             continue
         e0, e1, _ = row_elapsed(problem.grid, rec["start"], rec["end"])
-        start, end = problem.origin + pd.Timedelta(minutes=e0), problem.origin + pd.Timedelta(minutes=e1)
+        start, end = (
+            problem.origin + pd.Timedelta(minutes=e0),
+            problem.origin + pd.Timedelta(minutes=e1),
+        )
         if not any(a.agent_id == rec["agent_id"] and a.overlaps(start, end) for a in absences):
             out.append(rec)
         elif e0 < now_e:
-            row = _Row(str(rec["agent_id"]), 0, "", e0, e1, 0, (), np.zeros(0, dtype=bool), {k: ("" if v is None else str(v)) for k, v in rec.items()})
+            row = _Row(
+                str(rec["agent_id"]),
+                0,
+                "",
+                e0,
+                e1,
+                0,
+                (),
+                np.zeros(0, dtype=bool),
+                {k: ("" if v is None else str(v)) for k, v in rec.items()},
+            )
             cut = _cut_started(problem, row, absences)
             if cut is not None:
                 out.append(cut)
     return pd.DataFrame(out, columns=published.columns, dtype=object).fillna("")
 
 
-def prune(problem: RosterProblem, roster: pd.DataFrame, no_action: pd.DataFrame, absences: tuple[NewAbsence, ...], assignment: np.ndarray, target: np.ndarray, lo: int, hi: int) -> pd.DataFrame:
-    """Undo every changed agent (then every pair of them) whose changes restore nothing: their rows go back to ``no_action``'s.
+def prune(
+    problem: RosterProblem,
+    roster: pd.DataFrame,
+    no_action: pd.DataFrame,
+    absences: tuple[NewAbsence, ...],
+    assignment: np.ndarray,
+    target: np.ndarray,
+    lo: int,
+    hi: int,
+) -> pd.DataFrame:
+    """Undo every changed agent (then every pair of them) whose changes restore nothing: their rows
+    go back to ``no_action``'s.
 
     A solve stopped by the time limit may keep changes that no longer help.
     Every hard rule is per agent, so putting one agent's rows back as
@@ -1521,20 +2168,29 @@ def prune(problem: RosterProblem, roster: pd.DataFrame, no_action: pd.DataFrame,
     valid; an undo is taken when the unrestored agent-intervals in [lo, hi)
     (coverage below ``target``) do not grow. Deterministic: agents by id.
     """
+
     def key(f: pd.DataFrame) -> dict[str, list[tuple[str, ...]]]:
         out: dict[str, list[tuple[str, ...]]] = {}
-        cols = [c for c in ("date", "shift", "start", "end", "breaks", _ASSIGN_COLUMN) if c in f.columns]
+        cols = [
+            c for c in ("date", "shift", "start", "end", "breaks", _ASSIGN_COLUMN) if c in f.columns
+        ]
         for r in f[["agent_id", *cols]].itertuples(index=False, name=None):
-            out.setdefault(str(r[0]), []).append(tuple(str(x) for x in r[1:]) + ("",) * (6 - len(cols)))
+            out.setdefault(str(r[0]), []).append(
+                tuple(str(x) for x in r[1:]) + ("",) * (6 - len(cols))
+            )
         return {k: sorted(v) for k, v in out.items()}
 
     new_rows, old_rows = key(roster), key(no_action)
-    changed = sorted(a for a in set(new_rows) | set(old_rows) if new_rows.get(a, []) != old_rows.get(a, []))
+    changed = sorted(
+        a for a in set(new_rows) | set(old_rows) if new_rows.get(a, []) != old_rows.get(a, [])
+    )
     if not changed:
         return roster
 
     def contrib(frame: pd.DataFrame, agent: str) -> np.ndarray:
-        return coverage_counts(problem, frame[frame["agent_id"].astype(str) == agent], absences, assignment)[:, lo:hi]
+        return coverage_counts(
+            problem, frame[frame["agent_id"].astype(str) == agent], absences, assignment
+        )[:, lo:hi]
 
     tgt = target[:, lo:hi]
     cov = coverage_counts(problem, roster, absences, assignment)[:, lo:hi]
@@ -1565,11 +2221,14 @@ def prune(problem: RosterProblem, roster: pd.DataFrame, no_action: pd.DataFrame,
     back = no_action[no_action["agent_id"].astype(str).isin(undone)]
     out = pd.concat([keep, back], ignore_index=True).astype(object).fillna("")
     out["_d"] = out["date"]
-    return out.sort_values(["agent_id", "_d"], kind="stable").drop(columns="_d").reset_index(drop=True)
+    return (
+        out.sort_values(["agent_id", "_d"], kind="stable").drop(columns="_d").reset_index(drop=True)
+    )
 
 
 def relax_absent(problem: RosterProblem, absent: frozenset[str]) -> RosterProblem:
-    """``problem`` with the contract minimums the new absences themselves break lifted for the absent agents.
+    """``problem`` with the contract minimums the new absences themselves break lifted for the
+    absent agents.
 
     Each absent agent gets its own copy of its contract (id ``C|absent A17``)
     without a minimum of paid minutes (week and horizon) and with
@@ -1589,22 +2248,44 @@ def relax_absent(problem: RosterProblem, absent: frozenset[str]) -> RosterProble
             continue
         c = problem.contracts[a.contract]
         cid = f"{c.id}|absent {a.id}"
-        contracts[cid] = replace(c, id=cid, min_minutes_week=0, min_minutes_horizon=None, min_consecutive_days=1)
+        contracts[cid] = replace(
+            c, id=cid, min_minutes_week=0, min_minutes_horizon=None, min_consecutive_days=1
+        )
         agents.append(replace(a, contract=cid))
     return replace(problem, agents=tuple(agents), contracts=contracts)
 
 
 def _result(
-    prob: RosterProblem, scenario: Scenario | None, published: pd.DataFrame, roster: pd.DataFrame, absences: tuple[NewAbsence, ...],
-    now: pd.Timestamp, window: tuple[int, ...], assignment: np.ndarray, lo: int, hi: int, status: str,
-    t_start: float, build_s: float, solve_s: float, model_short: int | None, rows: dict[tuple[str, int], _Row],
+    prob: RosterProblem,
+    scenario: Scenario | None,
+    published: pd.DataFrame,
+    roster: pd.DataFrame,
+    absences: tuple[NewAbsence, ...],
+    now: pd.Timestamp,
+    window: tuple[int, ...],
+    assignment: np.ndarray,
+    lo: int,
+    hi: int,
+    status: str,
+    t_start: float,
+    build_s: float,
+    solve_s: float,
+    model_short: int | None,
+    rows: dict[tuple[str, int], _Row],
     after_assignment: np.ndarray | None = None,
-) -> CoverResult:  # fmt: skip
-    """Change log, phone list, service per interval (one coverage definition for before / no action / after), gaps and notes."""
+) -> CoverResult:
+    """Change log, phone list, service per interval (one coverage definition for before / no action
+    / after), gaps and notes.
+    """
     log = diff_rosters(published, roster, reason="")
     absent = frozenset(a.agent_id for a in absences)
     why = "cover " + ", ".join(sorted({f"{a.agent_id} ({a.kind})" for a in absences}))
-    log["reason"] = [("absent (" + next(a.kind for a in absences if a.agent_id == aid) + ")") if aid in absent else why for aid in log["agent_id"]]
+    log["reason"] = [
+        ("absent (" + next(a.kind for a in absences if a.agent_id == aid) + ")")
+        if aid in absent
+        else why
+        for aid in log["agent_id"]
+    ]
     index = {a.id: i for i, a in enumerate(prob.agents)}
     aq = {a.id: prob.agent_queues(a) for a in prob.agents}
     by_date = {(x.agent, x.record["date"]): x for x in rows.values()}
@@ -1612,24 +2293,44 @@ def _result(
         row = by_date.get((r["agent_id"], r["date"]))
         if r["new_assignments"] and not r["old_assignments"] and row is not None:
             i = index[r["agent_id"]]
-            q = np.where(row.on, np.where(assignment[i] >= 0, assignment[i], aq[r["agent_id"]][0]), -1)
+            q = np.where(
+                row.on, np.where(assignment[i] >= 0, assignment[i], aq[r["agent_id"]][0]), -1
+            )
             log.at[k, "old_assignments"] = _assign_text(prob, q)
     phone = phone_list(log, absent)
     who = tuple(sorted(set(phone["agent_id"])))
     before = coverage_counts(prob, published, (), assignment)
-    no_action = coverage_counts(prob, no_action_roster(prob, published, absences, now), absences, assignment)
-    after = coverage_counts(prob, roster, absences, assignment if after_assignment is None else after_assignment)
+    no_action = coverage_counts(
+        prob, no_action_roster(prob, published, absences, now), absences, assignment
+    )
+    after = coverage_counts(
+        prob, roster, absences, assignment if after_assignment is None else after_assignment
+    )
     req = prob.demand.required
     sl = [_service_levels(prob, scenario, x) for x in (before, no_action, after)]
     frames = []
     for q, name in enumerate(prob.demand.queues):
-        vol = prob.demand.volume[q] if prob.demand.volume is not None else np.full(prob.grid.n, np.nan)
-        frames.append(pd.DataFrame({
-            "interval_start": [t.isoformat() for t in prob.grid.starts[lo:hi]], "queue": name,
-            "required": req[q, lo:hi], "scheduled_before": before[q, lo:hi], "scheduled_no_action": no_action[q, lo:hi],
-            "scheduled_after": after[q, lo:hi], "sl_before": sl[0][q, lo:hi], "sl_no_action": sl[1][q, lo:hi],
-            "sl_after": sl[2][q, lo:hi], "volume": np.nan_to_num(vol[lo:hi], nan=0.0),
-        }))  # fmt: skip
+        vol = (
+            prob.demand.volume[q]
+            if prob.demand.volume is not None
+            else np.full(prob.grid.n, np.nan)
+        )
+        frames.append(
+            pd.DataFrame(
+                {
+                    "interval_start": [t.isoformat() for t in prob.grid.starts[lo:hi]],
+                    "queue": name,
+                    "required": req[q, lo:hi],
+                    "scheduled_before": before[q, lo:hi],
+                    "scheduled_no_action": no_action[q, lo:hi],
+                    "scheduled_after": after[q, lo:hi],
+                    "sl_before": sl[0][q, lo:hi],
+                    "sl_no_action": sl[1][q, lo:hi],
+                    "sl_after": sl[2][q, lo:hi],
+                    "volume": np.nan_to_num(vol[lo:hi], nan=0.0),
+                }
+            )
+        )
     service_frame = pd.concat(frames, ignore_index=True) if frames else pd.DataFrame()
     gaps = _gaps(prob, req, after, lo, hi)
     notes: list[str] = []
@@ -1642,16 +2343,46 @@ def _result(
         step = 60
         h = headroom(prob, rows, d, absent, step)
         notes.append(
-            f"coverage stays below the published plan on {prob.date(d)} by up to {int(lost.max())} agent(s) ({int(lost.sum())} agent-intervals): the weekly contract limits leave only "
-            f"{h['call_in']} agent(s) free to be called in and {h['extend']} to work {step} min more that week (an extension only adds time at a shift's end; rest, successions, "
-            "availability and the [cover] caps rule out more), and the moves, swaps, break moves and reassignments left cannot fill the rest"
+            f"coverage stays below the published plan on {prob.date(d)} by up to "
+            f"{int(lost.max())} agent(s) ({int(lost.sum())} agent-intervals): "
+            "the weekly contract limits leave only "
+            f"{h['call_in']} agent(s) free to be called in and {h['extend']} to work {step} "
+            "min more that week (an extension only adds time at a shift's end; "
+            "rest, successions, "
+            "availability and the [cover] caps rule out more), and the moves, swaps, break "
+            "moves and reassignments left cannot fill the rest"
         )
     total = time.perf_counter() - t_start
-    return CoverResult(status, roster, log, phone, service_frame, gaps, who, total, None, build_s, solve_s, model_short, tuple(notes))
+    return CoverResult(
+        status,
+        roster,
+        log,
+        phone,
+        service_frame,
+        gaps,
+        who,
+        total,
+        None,
+        build_s,
+        solve_s,
+        model_short,
+        tuple(notes),
+    )
 
 
-def _full_resolve(problem: RosterProblem, published: pd.DataFrame, absences: tuple[NewAbsence, ...], now: pd.Timestamp, settings: CoverSettings, solve_settings: SolveSettings, scenario: Scenario | None, t_start: float) -> CoverResult:
-    """The comparison: every day from now re-solved on the engine's model with its own objective (no change costs, the past pinned)."""
+def _full_resolve(
+    problem: RosterProblem,
+    published: pd.DataFrame,
+    absences: tuple[NewAbsence, ...],
+    now: pd.Timestamp,
+    settings: CoverSettings,
+    solve_settings: SolveSettings,
+    scenario: Scenario | None,
+    t_start: float,
+) -> CoverResult:
+    """The comparison: every day from now re-solved on the engine's model with its own objective (no
+    change costs, the past pinned).
+    """
     from dataclasses import replace
 
     from staffplan.io.team import Absence
@@ -1659,17 +2390,34 @@ def _full_resolve(problem: RosterProblem, published: pd.DataFrame, absences: tup
     from staffplan.roster.extract import assign_queues, extract, on_phone_matrix
     from staffplan.roster.solve import solve
 
-    base = with_overtime(problem, replace(settings, max_overtime_min=0), {str(s) for s in published["shift"]})
-    prob = relax_absent(replace(base, absences=base.absences + tuple(Absence(a.agent_id, a.start, a.end, a.kind) for a in absences)), frozenset(a.agent_id for a in absences))
+    base = with_overtime(
+        problem, replace(settings, max_overtime_min=0), {str(s) for s in published["shift"]}
+    )
+    prob = relax_absent(
+        replace(
+            base,
+            absences=base.absences
+            + tuple(Absence(a.agent_id, a.start, a.end, a.kind) for a in absences),
+        ),
+        frozenset(a.agent_id for a in absences),
+    )
     text = roster_as_text_safe(published)
     pub = published_variants(prob, text)
-    window = tuple(range(max(0, (now.tz_convert(prob.grid.zone).date() - prob.grid.start).days), prob.grid.days))
+    window = tuple(
+        range(
+            max(0, (now.tz_convert(prob.grid.zone).date() - prob.grid.start).days), prob.grid.days
+        )
+    )
     plan = Plan(pub, window, prob.elapsed(now))
     rm = build_model(prob)
     pin_and_price(rm, plan, frozenset(a.agent_id for a in absences), settings, price=False)
     hint = {(a, d, v): 1 for (a, d), v in pub.items() if (a, d, v) in rm.x}
     build_s = time.perf_counter() - t_start
-    result = solve(rm, replace(solve_settings, time_limit_s=max(solve_settings.time_limit_s - build_s, 0.5)), hint=hint)
+    result = solve(
+        rm,
+        replace(solve_settings, time_limit_s=max(solve_settings.time_limit_s - build_s, 0.5)),
+        hint=hint,
+    )
     if not result.feasible:
         raise _infeasible(result.status, absences)
     new = extract(prob, rm, result).roster
@@ -1685,7 +2433,25 @@ def _full_resolve(problem: RosterProblem, published: pd.DataFrame, absences: tup
     fresh = assign_queues(on, [prob.agent_queues(a) for a in prob.agents], prob.demand.required)
     lo = prob.grid.boundary_index(now)
     hi = prob.grid.n
-    return _result(prob, scenario, text, roster, absences, now, window, assignment, lo, hi, result.status, t_start, build_s, result.solve_seconds, None, rows, fresh)
+    return _result(
+        prob,
+        scenario,
+        text,
+        roster,
+        absences,
+        now,
+        window,
+        assignment,
+        lo,
+        hi,
+        result.status,
+        t_start,
+        build_s,
+        result.solve_seconds,
+        None,
+        rows,
+        fresh,
+    )
 
 
 def roster_as_text_safe(roster: pd.DataFrame) -> pd.DataFrame:
@@ -1697,18 +2463,57 @@ def _infeasible(status: str, absences: tuple[NewAbsence, ...]) -> InfeasibleErro
     if status == "UNKNOWN":
         return InfeasibleError(
             "no repair found within the time limit (solver status UNKNOWN)",
-            reasons=[Reason("time limit", ", ".join(a.text or a.agent_id for a in absences), "the solver had no time left after building the model", "give a longer --time-limit")],
+            reasons=[
+                Reason(
+                    "time limit",
+                    ", ".join(a.text or a.agent_id for a in absences),
+                    "the solver had no time left after building the model",
+                    "give a longer --time-limit",
+                )
+            ],
         )
     return InfeasibleError(
         f"no repair keeps the hard rules (solver status {status})",
-        reasons=[Reason("pinned past and contracts", ", ".join(a.text or a.agent_id for a in absences), "the shifts already started and the contract rules leave no roster", "give a later --now, a longer --time-limit, or relax [cover] caps")],
+        reasons=[
+            Reason(
+                "pinned past and contracts",
+                ", ".join(a.text or a.agent_id for a in absences),
+                "the shifts already started and the contract rules leave no roster",
+                "give a later --now, a longer --time-limit, or relax [cover] caps",
+            )
+        ],
     )
 
 
-def repair_scenario(scenario: Scenario, published: pd.DataFrame, absences: tuple[NewAbsence, ...], now: pd.Timestamp, *, time_limit_s: float = 10.0, workers: int | None = None, seed: int | None = None, deterministic: bool = False) -> CoverResult:
-    """Load the scenario's problem and ``[cover]`` settings and :func:`repair` ``published`` (``deterministic``: see ``SolveSettings``)."""
+def repair_scenario(
+    scenario: Scenario,
+    published: pd.DataFrame,
+    absences: tuple[NewAbsence, ...],
+    now: pd.Timestamp,
+    *,
+    time_limit_s: float = 10.0,
+    workers: int | None = None,
+    seed: int | None = None,
+    deterministic: bool = False,
+) -> CoverResult:
+    """Load the scenario's problem and ``[cover]`` settings and :func:`repair` ``published``
+    (``deterministic``: see ``SolveSettings``).
+    """
     from staffplan.roster.load import load_problem
 
     settings = cover_settings(scenario.section("cover"), file=scenario.path)
-    solve_settings = SolveSettings(time_limit_s=time_limit_s, workers=min(workers or scenario.solver.workers, 2), seed=scenario.solver.seed if seed is None else seed, deterministic=deterministic)
-    return repair(load_problem(scenario), published, absences, now, settings=settings, solve_settings=solve_settings, scenario=scenario)
+    solve_settings = SolveSettings(
+        time_limit_s=time_limit_s,
+        workers=min(workers or scenario.solver.workers, 2),
+        seed=scenario.solver.seed if seed is None else seed,
+        deterministic=deterministic,
+    )
+    return repair(
+        load_problem(scenario),
+        published,
+        absences,
+        now,
+        settings=settings,
+        solve_settings=solve_settings,
+        scenario=scenario,
+    )

@@ -22,7 +22,12 @@ from staffplan.roster.model import base_template, ceil_int, week_blocks, weekend
 Lit = cp_model.IntVar | int
 
 
-def _clause(rm: RosterModel, positives: Sequence[Lit], negatives: Sequence[Lit], guard: list[cp_model.IntVar]) -> None:
+def _clause(
+    rm: RosterModel,
+    positives: Sequence[Lit],
+    negatives: Sequence[Lit],
+    guard: list[cp_model.IntVar],
+) -> None:
     """Add OR(positives ∪ ¬negatives), simplifying constant 0/1 literals."""
     lits: list[cp_model.IntVar] = []
     for p in positives:
@@ -61,7 +66,12 @@ def absent_days(rm: RosterModel, agent: str) -> set[int]:
             continue
         s, e = p.elapsed(a.start), p.elapsed(a.end)
         for d in range(p.grid.days):
-            d0, d1 = p.start_elapsed(d, 0), p.start_elapsed(d + 1, 0) if d + 1 < p.grid.days else p.elapsed(p.grid.local_midnight(p.grid.end))
+            d0, d1 = (
+                p.start_elapsed(d, 0),
+                p.start_elapsed(d + 1, 0)
+                if d + 1 < p.grid.days
+                else p.elapsed(p.grid.local_midnight(p.grid.end)),
+            )
             if s <= d0 and d1 <= e:
                 out.add(d)
     return out
@@ -86,15 +96,20 @@ def week_limits(rm: RosterModel, agent: Agent) -> list[tuple[range, int, int]]:
     return out
 
 
-def _fewest_shifts(rm: RosterModel, agent: str, days: Sequence[int], lo: int, g: list[cp_model.IntVar]) -> None:
-    """Redundant: at least ``ceil(lo / longest paid shift)`` paid shifts on ``days`` (implied by ``paid >= lo``).
+def _fewest_shifts(
+    rm: RosterModel, agent: str, days: Sequence[int], lo: int, g: list[cp_model.IntVar]
+) -> None:
+    """Redundant: at least ``ceil(lo / longest paid shift)`` paid shifts on ``days`` (implied by
+    ``paid >= lo``).
 
     The Chvátal–Gomory rounding of the minimum-minutes row: integer rosters
     meet it anyway, but the LP relaxation (:mod:`staffplan.roster.relax`) and
     column generation's master would otherwise cover a minimum of 37.5 h with
     4.7 shifts of 8 h, and bound the labour cost a shift per agent too low.
     """
-    lits = [(v.paid_minutes, lit) for d in days for v, lit in rm.shifts(agent, d) if v.paid_minutes > 0]
+    lits = [
+        (v.paid_minutes, lit) for d in days for v, lit in rm.shifts(agent, d) if v.paid_minutes > 0
+    ]
     if not lits or lo <= 0:
         return
     n = -(-lo // max(m for m, _ in lits))
@@ -103,7 +118,9 @@ def _fewest_shifts(rm: RosterModel, agent: str, days: Sequence[int], lo: int, g:
 
 
 def weekly_minutes(rm: RosterModel) -> None:
-    """Hard: paid minutes per planning week within the contract's [min, max] (with the fewest shifts that allows, redundantly)."""
+    """Hard: paid minutes per planning week within the contract's [min, max] (with the fewest shifts
+    that allows, redundantly).
+    """
     for a in rm.problem.agents:
         for k, (block, lo, hi) in enumerate(week_limits(rm, a)):
             paid = _paid(rm, a.id, block)
@@ -121,11 +138,15 @@ def weekly_days(rm: RosterModel) -> None:
         for k, block in enumerate(week_blocks(rm.problem.grid.days)):
             ws = [rm.work[(a.id, d)] for d in block if (a.id, d) in rm.work]
             if len(ws) > c.max_days_week:
-                rm.model.Add(sum(ws) <= c.max_days_week).OnlyEnforceIf(rm.guard("max days per week", a.id, f"week {k + 1}"))
+                rm.model.Add(sum(ws) <= c.max_days_week).OnlyEnforceIf(
+                    rm.guard("max days per week", a.id, f"week {k + 1}")
+                )
 
 
 def horizon_minutes(rm: RosterModel) -> None:
-    """Hard: paid minutes over the horizon within optional [min_minutes_horizon, max_minutes_horizon]."""
+    """Hard: paid minutes over the horizon within optional [min_minutes_horizon,
+    max_minutes_horizon].
+    """
     days = range(rm.problem.grid.days)
     for a in rm.problem.agents:
         c = rm.problem.contracts[a.contract]
@@ -151,7 +172,9 @@ def trailing_days(rm: RosterModel, agent: str) -> int:
 
 
 def max_consecutive(rm: RosterModel) -> None:
-    """Hard: at most ``max_consecutive_days`` working days in a row (counting the previous roster)."""
+    """Hard: at most ``max_consecutive_days`` working days in a row (counting the previous
+    roster).
+    """
     days = rm.problem.grid.days
     for a in rm.problem.agents:
         mc = rm.problem.contracts[a.contract].max_consecutive_days
@@ -169,8 +192,11 @@ def max_consecutive(rm: RosterModel) -> None:
                 _clause(rm, [], first, g)
 
 
-def _min_run(rm: RosterModel, rule: str, minimum_of: Callable[[Contract], int], working: bool) -> None:
-    """Forbid interior runs shorter than the contract's minimum: of worked days (``working``) or of days off.
+def _min_run(
+    rm: RosterModel, rule: str, minimum_of: Callable[[Contract], int], working: bool
+) -> None:
+    """Forbid interior runs shorter than the contract's minimum: of worked days (``working``) or of
+    days off.
 
     A run from day s of ``length`` days, bordered on both sides by the opposite
     state, is cut by one clause; runs touching the horizon's ends are exempt.
@@ -199,12 +225,16 @@ def min_consecutive(rm: RosterModel) -> None:
 
 
 def min_days_off(rm: RosterModel) -> None:
-    """Hard: runs of days off not touching the horizon's ends last at least ``min_days_off_in_row``."""
+    """Hard: runs of days off not touching the horizon's ends last at least
+    ``min_days_off_in_row``.
+    """
     _min_run(rm, "min days off in a row", lambda c: c.min_days_off_in_row, working=False)
 
 
 def rest_and_successions(rm: RosterModel) -> None:
-    """Hard: minimum rest between shifts (and no overlap), forbidden template successions, across the boundary too."""
+    """Hard: minimum rest between shifts (and no overlap), forbidden template successions, across
+    the boundary too.
+    """
     p = rm.problem
     days = p.grid.days
     for a in p.agents:
@@ -224,9 +254,15 @@ def rest_and_successions(rm: RosterModel) -> None:
                 min_start = min(rm.elapsed[(e, v.id)][0] for v, _ in opts_e)
                 if min_start - max_end >= rest:
                     continue
-                start_e = cp_model.LinearExpr.WeightedSum([x for _, x in opts_e], [rm.elapsed[(e, v.id)][0] for v, _ in opts_e])
-                end_d = cp_model.LinearExpr.WeightedSum([x for _, x in opts_d], [rm.elapsed[(d, v.id)][1] for v, _ in opts_d])
-                rm.model.Add(start_e - end_d >= rest).OnlyEnforceIf([rm.work[(a.id, d)], rm.work[(a.id, e)], *g])
+                start_e = cp_model.LinearExpr.WeightedSum(
+                    [x for _, x in opts_e], [rm.elapsed[(e, v.id)][0] for v, _ in opts_e]
+                )
+                end_d = cp_model.LinearExpr.WeightedSum(
+                    [x for _, x in opts_d], [rm.elapsed[(d, v.id)][1] for v, _ in opts_d]
+                )
+                rm.model.Add(start_e - end_d >= rest).OnlyEnforceIf(
+                    [rm.work[(a.id, d)], rm.work[(a.id, e)], *g]
+                )
         tmpl = p.template_by_id
         gs = rm.guard("forbidden shift succession", a.id)
         for d in range(days - 1):
@@ -249,7 +285,11 @@ def rest_and_successions(rm: RosterModel) -> None:
                 for v, x in rm.shifts(a.id, d):
                     s0 = rm.elapsed[(d, v.id)][0]
                     banned = s0 - end < rest
-                    if d == 0 and last.date == p.grid.start - dt.timedelta(days=1) and last.template in tmpl:
+                    if (
+                        d == 0
+                        and last.date == p.grid.start - dt.timedelta(days=1)
+                        and last.template in tmpl
+                    ):
                         banned = banned or v.template in tmpl[last.template].not_followed_by
                     if banned:
                         rm.model.Add(x == 0).OnlyEnforceIf(gp)
@@ -283,20 +323,31 @@ def max_weekends(rm: RosterModel) -> None:
 
 
 def template_limits(rm: RosterModel) -> None:
-    """Hard: each template worked at most ``max_shifts`` times over the horizon (overtime extensions ``T+m`` count as ``T``)."""
+    """Hard: each template worked at most ``max_shifts`` times over the horizon (overtime extensions
+    ``T+m`` count as ``T``).
+    """
     known = rm.problem.template_by_id
     for a in rm.problem.agents:
         for t, n in rm.problem.contracts[a.contract].max_shifts:
-            xs = [x for d in range(rm.problem.grid.days) for v, x in rm.shifts(a.id, d) if base_template(v.template, known) == t]
+            xs = [
+                x
+                for d in range(rm.problem.grid.days)
+                for v, x in rm.shifts(a.id, d)
+                if base_template(v.template, known) == t
+            ]
             if len(xs) > n:
-                rm.model.Add(sum(xs) <= n).OnlyEnforceIf(rm.guard("max shifts per template", a.id, t))
+                rm.model.Add(sum(xs) <= n).OnlyEnforceIf(
+                    rm.guard("max shifts per template", a.id, t)
+                )
 
 
 #: under-coverage steps per (interval, queue) are merged into at most this many segments
 UNDER_SEGMENTS = 4
 
 
-def under_segments(costs: np.ndarray, weight: float, max_segments: int = UNDER_SEGMENTS) -> list[tuple[int, int]]:
+def under_segments(
+    costs: np.ndarray, weight: float, max_segments: int = UNDER_SEGMENTS
+) -> list[tuple[int, int]]:
     """(size [agents], integer cost per missing agent) per segment of the step costs.
 
     Steps are cut into at most ``max_segments`` runs of near-equal length;
@@ -326,7 +377,8 @@ def coverage(rm: RosterModel) -> list[Term]:
     interchangeable for coverage), so breaks stagger.
     Under-coverage of the target costs ``under_coverage × step cost`` per
     missing agent (convex: the j-th missing agent costs at least the
-    (j−1)-th; steps merged into UNDER_SEGMENTS runs); over-coverage costs ``over_coverage`` per agent-interval.
+    (j−1)-th; steps merged into UNDER_SEGMENTS runs); over-coverage costs ``over_coverage`` per
+    agent-interval.
     Intervals no agent with the skill can cover at all carry no term (their
     gap is constant; :func:`staffplan.roster.explain.gap_notes` reports it).
     """
@@ -342,7 +394,9 @@ def coverage(rm: RosterModel) -> list[Term]:
     for g in sorted(groups):
         members = groups[g]
         on: dict[int, list[tuple[int, cp_model.IntVar]]] = defaultdict(list)
-        keys = sorted({(d, v.id) for a in members for d in range(p.grid.days) for v, _ in rm.shifts(a.id, d)})
+        keys = sorted(
+            {(d, v.id) for a in members for d in range(p.grid.days) for v, _ in rm.shifts(a.id, d)}
+        )
         gname = "+".join(dem.queues[q] for q in g)
         for d, vid in keys:
             e0, e1 = rm.elapsed[(d, vid)]
@@ -358,7 +412,9 @@ def coverage(rm: RosterModel) -> list[Term]:
                 else:
                     plain.append((a.id, lit))
             lo, hi, _holes = rm.phone[(d, vid)]
-            offs = [{t for h0, h1 in plan for t in range(h0, h1)} for plan in rm.plan_holes[(d, vid)]]
+            offs = [
+                {t for h0, h1 in plan for t in range(h0, h1)} for plan in rm.plan_holes[(d, vid)]
+            ]
             if plain:
                 lits = [x for _, x in plain]
                 if len(lits) == 1:
@@ -371,7 +427,10 @@ def coverage(rm: RosterModel) -> list[Term]:
                         if t not in offs[0]:
                             on[t].append((1, count))
                 else:  # how many take each break plan
-                    ys = [rm.model.NewIntVar(0, len(lits), f"breaks[{gname},{d},{vid},{j}]") for j in range(len(offs))]
+                    ys = [
+                        rm.model.NewIntVar(0, len(lits), f"breaks[{gname},{d},{vid},{j}]")
+                        for j in range(len(offs))
+                    ]
                     rm.model.Add(sum(ys) == count)
                     rm.breaks[(g, d, vid)] = ([a for a, _ in plain], ys)
                     any_off = set().union(*offs)
@@ -380,7 +439,12 @@ def coverage(rm: RosterModel) -> list[Term]:
                             on[t].append((1, count))
                         else:
                             on[t].extend((1, y) for j, y in enumerate(ys) if t not in offs[j])
-            for lit, inside in busy:  # a training or meeting inside the shift: midpoint breaks, off the phones for the activity too
+            for (
+                lit,
+                inside,
+                # a training or meeting inside the shift: midpoint breaks, off the phones for the
+                # activity too
+            ) in busy:
                 off = set(offs[0])
                 for s, e in inside:
                     off.update(range(s // p.grid.interval_min, -(-e // p.grid.interval_min)))
@@ -392,7 +456,14 @@ def coverage(rm: RosterModel) -> list[Term]:
             if len(g) == 1:
                 contrib[g[0]][t].append(expr)
                 continue
-            allocs = [rm.model.NewIntVar(0, len(members), f"alloc[{dem.queues[q]},{t},{'+'.join(dem.queues[k] for k in g)}]") for q in g]
+            allocs = [
+                rm.model.NewIntVar(
+                    0,
+                    len(members),
+                    f"alloc[{dem.queues[q]},{t},{'+'.join(dem.queues[k] for k in g)}]",
+                )
+                for q in g
+            ]
             rm.model.Add(sum(allocs) == expr)
             for q, al in zip(g, allocs, strict=True):
                 contrib[q][t].append(al)
@@ -412,7 +483,9 @@ def coverage(rm: RosterModel) -> list[Term]:
                     rm.model.Add(cov >= int(dem.minimum[q, t])).OnlyEnforceIf(g)
                 else:
                     rm.model.AddBoolOr([rm.model.NewConstant(0)]).OnlyEnforceIf(g)
-            if r > 0 and w_under > 0 and parts:  # intervals nobody can cover: reported as notes, not costed
+            if (
+                r > 0 and w_under > 0 and parts
+            ):  # intervals nobody can cover: reported as notes, not costed
                 for k, (size, coef) in enumerate(under_segments(dem.step_costs[q, t, :r], w_under)):
                     u = rm.model.NewIntVar(0, size, f"under[{qname},{t},{k + 1}]")
                     terms.append(rm.add_term("under_coverage", u.Name(), u, coef))
@@ -438,11 +511,20 @@ def labour_cost(rm: RosterModel) -> list[Term]:
             continue
         for d in range(rm.problem.grid.days):
             for v, x in rm.shifts(a.id, d):
-                terms.append(rm.add_term("cost", f"cost[{a.id},{d},{v.id}]", x, scaled(w * a.hourly_cost * v.paid_minutes / 60)))
+                terms.append(
+                    rm.add_term(
+                        "cost",
+                        f"cost[{a.id},{d},{v.id}]",
+                        x,
+                        scaled(w * a.hourly_cost * v.paid_minutes / 60),
+                    )
+                )
     return terms
 
 
-def _template_lits(rm: RosterModel, agent: str, day: int, template: str | None) -> list[cp_model.IntVar]:
+def _template_lits(
+    rm: RosterModel, agent: str, day: int, template: str | None
+) -> list[cp_model.IntVar]:
     return [x for v, x in rm.shifts(agent, day) if template is None or v.template == template]
 
 
@@ -463,11 +545,15 @@ def preferences(rm: RosterModel) -> list[Term]:
             rm.model.Add(sum(lits) + broken == 1)
         else:
             rm.model.Add(sum(lits) == broken)
-        terms.append(rm.add_term("preference", name, broken, scaled(p.weights.preference * pref.weight)))
+        terms.append(
+            rm.add_term("preference", name, broken, scaled(p.weights.preference * pref.weight))
+        )
     return terms
 
 
-def _spread(rm: RosterModel, name: str, counts: list[cp_model.LinearExprT], ub: int) -> cp_model.IntVar:
+def _spread(
+    rm: RosterModel, name: str, counts: list[cp_model.LinearExprT], ub: int
+) -> cp_model.IntVar:
     mx = rm.model.NewIntVar(0, ub, f"max_{name}")
     mn = rm.model.NewIntVar(0, ub, f"min_{name}")
     for c in counts:
@@ -479,7 +565,9 @@ def _spread(rm: RosterModel, name: str, counts: list[cp_model.LinearExprT], ub: 
 
 
 def fairness(rm: RosterModel) -> list[Term]:
-    """Soft: weekends worked and late shifts spread evenly — ``fairness`` × (max − min) per contract."""
+    """Soft: weekends worked and late shifts spread evenly — ``fairness`` × (max − min) per
+    contract.
+    """
     p = rm.problem
     terms: list[Term] = []
     if p.weights.fairness <= 0:
@@ -498,21 +586,36 @@ def fairness(rm: RosterModel) -> list[Term]:
             s = _spread(rm, f"weekends[{cid}]", weekends, n_we)
             terms.append(rm.add_term("fairness", s.Name(), s, scaled(p.weights.fairness)))
         if late:
-            lates = [sum(x for d in range(p.grid.days) for v, x in rm.shifts(a.id, d) if v.template in late) for a in members]
+            lates = [
+                sum(
+                    x
+                    for d in range(p.grid.days)
+                    for v, x in rm.shifts(a.id, d)
+                    if v.template in late
+                )
+                for a in members
+            ]
             s = _spread(rm, f"late[{cid}]", lates, p.grid.days)
             terms.append(rm.add_term("fairness", s.Name(), s, scaled(p.weights.fairness)))
     return terms
 
 
 def shift_cover(rm: RosterModel) -> list[Term]:
-    """Soft: day-level cover per (date, template[, skill]); each missing/surplus agent costs its row's weight."""
+    """Soft: day-level cover per (date, template[, skill]); each missing/surplus agent costs its
+    row's weight.
+    """
     p = rm.problem
     terms: list[Term] = []
     for c in p.shift_cover:
         day = (c.date - p.grid.start).days
         if not 0 <= day < p.grid.days:
             continue
-        lits = [x for a in p.agents if c.skill is None or c.skill in a.skills for x in _template_lits(rm, a.id, day, c.template)]
+        lits = [
+            x
+            for a in p.agents
+            if c.skill is None or c.skill in a.skills
+            for x in _template_lits(rm, a.id, day, c.template)
+        ]
         count = sum(lits) if lits else 0
         key = f"{c.date},{c.template}" + (f",{c.skill}" if c.skill else "")
         if c.under_weight > 0 and c.required > 0:
@@ -527,7 +630,20 @@ def shift_cover(rm: RosterModel) -> list[Term]:
 
 
 HARD_RULES: tuple[Callable[[RosterModel], None], ...] = (
-    weekly_minutes, weekly_days, horizon_minutes, max_consecutive, min_consecutive,
-    min_days_off, rest_and_successions, max_weekends, template_limits,
-)  # fmt: skip
-SOFT_RULES: tuple[Callable[[RosterModel], list[Term]], ...] = (coverage, labour_cost, preferences, fairness, shift_cover)
+    weekly_minutes,
+    weekly_days,
+    horizon_minutes,
+    max_consecutive,
+    min_consecutive,
+    min_days_off,
+    rest_and_successions,
+    max_weekends,
+    template_limits,
+)
+SOFT_RULES: tuple[Callable[[RosterModel], list[Term]], ...] = (
+    coverage,
+    labour_cost,
+    preferences,
+    fairness,
+    shift_cover,
+)

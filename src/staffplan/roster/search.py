@@ -57,27 +57,36 @@ Key = tuple[str, int, str]
 BreakKey = tuple[tuple[int, ...], int, str, int]
 """(skill group's queues, day, variant id, break plan): a count of ``rm.breaks``."""
 OFF = -1
-KNOWN_RULES = frozenset({"under_coverage", "over_coverage", "cost", "preference", "fairness", "shift_cover"})
+KNOWN_RULES = frozenset(
+    {"under_coverage", "over_coverage", "cost", "preference", "fairness", "shift_cover"}
+)
 #: share of moves aimed at an under-covered (queue, interval)
 TARGETED = 0.5
 #: deterministic runs: moves per second of budget (about what one core makes on a 150-agent week)
 MOVES_PER_S = 20_000
-#: a run makes at most this many moves per (agent, day, shift option): small models stop long before their budget
+# : a run makes at most this many moves per (agent, day, shift option): small models stop long
+# before their budget
 PASSES = 300
 #: cost of one agent-interval below a hard minimum floor [objective units × SCALE]
 FLOOR_PENALTY = 10**12
 
 
 def searchable(rm: RosterModel) -> bool:
-    """True if every objective term comes from the standard soft rules (so the search prices the objective exactly)
-    and some of them price interval coverage (what the targeted moves aim at; models of day-level cover alone, like
+    """True if every objective term comes from the standard soft rules (so the search prices the
+    objective exactly)
+    and some of them price interval coverage (what the targeted moves aim at; models of day-level
+    cover alone, like
     the Curtois instances, are better served by column generation and best responses)."""
-    return all(t.rule in KNOWN_RULES for t in rm.terms) and any(t.rule in ("under_coverage", "over_coverage") for t in rm.terms)
+    return all(t.rule in KNOWN_RULES for t in rm.terms) and any(
+        t.rule in ("under_coverage", "over_coverage") for t in rm.terms
+    )
 
 
 @dataclass(frozen=True)
 class Option:
-    """One shift an agent may work on a day: literal key, paid minutes, elapsed start/end [min], on-phone intervals."""
+    """One shift an agent may work on a day: literal key, paid minutes, elapsed start/end [min],
+    on-phone intervals.
+    """
 
     key: Key
     paid: int
@@ -90,7 +99,9 @@ class Option:
     cost: int
     rows: tuple[int, ...]
     plan: int = 0
-    """Break plan (index into ``rm.plan_holes[(day, variant)]``); options of one shift differing only here are adjacent."""
+    """Break plan (index into ``rm.plan_holes[(day, variant)]``); options of one shift differing
+    only here are adjacent.
+    """
 
 
 class AgentRules:
@@ -120,7 +131,11 @@ class AgentRules:
         self.forbidden = {(t.id, u) for t in p.templates for u in t.not_followed_by}
         wk = weekend_keys(p)
         self.weekends = [tuple(ds) for _, ds in sorted(wk.items()) if any(options[d] for d in ds)]
-        self.max_weekends = c.max_weekends if c.max_weekends is not None and len(self.weekends) > c.max_weekends else None
+        self.max_weekends = (
+            c.max_weekends
+            if c.max_weekends is not None and len(self.weekends) > c.max_weekends
+            else None
+        )
         caps = {}
         for t, n in c.max_shifts:
             count = sum(1 for d in range(self.days) for o in options[d] if o.base == t)
@@ -163,9 +178,17 @@ class AgentRules:
             for e in range(max(d - 3, 0), d):  # the rule looks up to three days back
                 if w[e] and o.start - opts[e][s[e]].end < rest:
                     return False
-            if d > 0 and w[d - 1] and forbidden and (opts[d - 1][s[d - 1]].template, o.template) in forbidden:
+            if (
+                d > 0
+                and w[d - 1]
+                and forbidden
+                and (opts[d - 1][s[d - 1]].template, o.template) in forbidden
+            ):
                 return False
-        if self.max_weekends is not None and sum(1 for ds in self.weekends if any(w[d] for d in ds)) > self.max_weekends:
+        if (
+            self.max_weekends is not None
+            and sum(1 for ds in self.weekends if any(w[d] for d in ds)) > self.max_weekends
+        ):
             return False
         if self.caps:
             counts: dict[str, int] = defaultdict(int)
@@ -195,7 +218,8 @@ def _runs_ok(w: list[bool], working: bool, m: int) -> bool:
 
 
 class Coverage:
-    """On-phone counts per queue and interval with an optimal allocation of multi-skilled agents, and its cost.
+    """On-phone counts per queue and interval with an optimal allocation of multi-skilled agents,
+    and its cost.
 
     ``add(g, t)``/``remove(g, t)`` change group ``g``'s on-phone agents at
     interval ``t`` by one and return the change in cost [objective units ×
@@ -203,14 +227,20 @@ class Coverage:
     it optimal because every queue's cost is convex in its coverage.
     """
 
-    def __init__(self, tables: list[list[list[int]]], groups: list[tuple[int, ...]], n: int) -> None:
+    def __init__(
+        self, tables: list[list[list[int]]], groups: list[tuple[int, ...]], n: int
+    ) -> None:
         nq = len(tables)
         self.tab = tables
         self.groups = groups
         self.cov = [[0] * n for _ in range(nq)]
         self.multi = [len(g) > 1 for g in groups]
-        self.alloc: list[list[list[int]] | None] = [[[0] * nq for _ in range(n)] if len(g) > 1 else None for g in groups]
-        self.serving = [[h for h, g in enumerate(groups) if len(g) > 1 and q in g] for q in range(nq)]
+        self.alloc: list[list[list[int]] | None] = [
+            [[0] * nq for _ in range(n)] if len(g) > 1 else None for g in groups
+        ]
+        self.serving = [
+            [h for h, g in enumerate(groups) if len(g) > 1 and q in g] for q in range(nq)
+        ]
         # queues a unit of each group can reach through reallocations of multi-skilled agents
         self.component: list[tuple[int, ...]] = []
         for g in groups:
@@ -224,14 +254,21 @@ class Coverage:
                             seen.add(q2)
                             stack.append(q2)
             self.component.append(tuple(sorted(seen)))
-        self.others = [tuple(q for q in comp if q not in g) for comp, g in zip(self.component, groups, strict=True)]
+        self.others = [
+            tuple(q for q in comp if q not in g)
+            for comp, g in zip(self.component, groups, strict=True)
+        ]
 
     def cost(self) -> int:
-        return sum(tq[t][c] for tq, cq in zip(self.tab, self.cov, strict=True) for t, c in enumerate(cq))
+        return sum(
+            tq[t][c] for tq, cq in zip(self.tab, self.cov, strict=True) for t, c in enumerate(cq)
+        )
 
     def _direct(self, g: int, t: int, step: int) -> tuple[int, int] | None:
-        """(cost change, queue) of adding (``step`` +1) or removing (−1) one of group ``g``'s agents at ``t`` on one
-        of its own queues; None when another queue reachable by reallocating multi-skilled agents might be cheaper."""
+        """(cost change, queue) of adding (``step`` +1) or removing (−1) one of group ``g``'s agents
+        at ``t`` on one
+        of its own queues; None when another queue reachable by reallocating multi-skilled agents
+        might be cheaper."""
         cov = self.cov
         tab = self.tab
         ag = self.alloc[g][t] if step < 0 and self.multi[g] else None  # type: ignore[index]
@@ -260,7 +297,9 @@ class Coverage:
         return self.step(g, t, -1)
 
     def step(self, g: int, t: int, step: int) -> int:
-        """One more (``step`` +1) or one fewer (−1) of group ``g``'s agents on the phones at ``t``: the change in cost."""
+        """One more (``step`` +1) or one fewer (−1) of group ``g``'s agents on the phones at ``t``:
+        the change in cost.
+        """
         direct = self._direct(g, t, step)
         if direct is None:
             return self._augment(g, t, step)
@@ -270,10 +309,14 @@ class Coverage:
             self.alloc[g][t][q] += step  # type: ignore[index]
         return best
 
-    def peek(self, g: int, adds: frozenset[int] | set[int], removes: frozenset[int] | set[int]) -> int:
-        """The cost change of adding group ``g``'s agent at ``adds`` and removing one at ``removes`` (disjoint
+    def peek(
+        self, g: int, adds: frozenset[int] | set[int], removes: frozenset[int] | set[int]
+    ) -> int:
+        """The cost change of adding group ``g``'s agent at ``adds`` and removing one at ``removes``
+        (disjoint
         intervals: each is priced on its own), without changing anything."""
-        # the loop of _direct, inlined: this is the search's hot path (a call per interval costs a quarter of the moves)
+        # the loop of _direct, inlined: this is the search's hot path (a call per interval costs a
+        # quarter of the moves)
         cov = self.cov
         tab = self.tab
         groups = self.groups[g]
@@ -302,8 +345,10 @@ class Coverage:
         return total
 
     def _tree(self, g: int, t: int, step: int) -> dict[int, tuple[int, int] | None]:
-        """Queues one more (``step`` +1) or one fewer (−1) of group ``g``'s agents at ``t`` can end up changing,
-        each with the link that reaches it: (group h, queue) — h moves one agent from that queue (adding) or to it (removing)."""
+        """Queues one more (``step`` +1) or one fewer (−1) of group ``g``'s agents at ``t`` can end
+        up changing,
+        each with the link that reaches it: (group h, queue) — h moves one agent from that queue
+        (adding) or to it (removing)."""
         alloc = self.alloc
         groups = self.groups
         if step > 0 or not self.multi[g]:
@@ -325,8 +370,12 @@ class Coverage:
                         stack.append(q2)
         return parent
 
-    def _cheapest(self, parent: dict[int, tuple[int, int] | None], t: int, step: int) -> tuple[int, int]:
-        """(cost change, queue) of the cheapest queue in ``parent`` to change by ``step`` at ``t`` (ties: the lowest queue)."""
+    def _cheapest(
+        self, parent: dict[int, tuple[int, int] | None], t: int, step: int
+    ) -> tuple[int, int]:
+        """(cost change, queue) of the cheapest queue in ``parent`` to change by ``step`` at ``t``
+        (ties: the lowest queue).
+        """
         best, bq = None, -1
         for q in sorted(parent):
             tb = self.tab[q][t]
@@ -337,12 +386,16 @@ class Coverage:
         return best, bq  # type: ignore[return-value]
 
     def _reach(self, g: int, t: int, adding: bool) -> int:
-        """The cheapest cost change of adding (removing) one of group ``g``'s agents at ``t`` over every augmenting path, without applying it."""
+        """The cheapest cost change of adding (removing) one of group ``g``'s agents at ``t`` over
+        every augmenting path, without applying it.
+        """
         step = 1 if adding else -1
         return self._cheapest(self._tree(g, t, step), t, step)[0]
 
     def _augment(self, g: int, t: int, step: int) -> int:
-        """Add (``step`` +1) or remove (−1) one of group ``g``'s agents at ``t`` along the cheapest augmenting path."""
+        """Add (``step`` +1) or remove (−1) one of group ``g``'s agents at ``t`` along the cheapest
+        augmenting path.
+        """
         parent = self._tree(g, t, step)
         best, q = self._cheapest(parent, t, step)
         self.cov[q][t] += step
@@ -357,8 +410,12 @@ class Coverage:
         return best
 
 
-def coverage_tables(rm: RosterModel, coverable: list[set[int]], caps: list[int]) -> list[list[list[int]]]:
-    """Cost [objective units × SCALE] of 0..cap on-phone agents per (queue, interval), as :func:`~staffplan.roster.rules.coverage` prices it."""
+def coverage_tables(
+    rm: RosterModel, coverable: list[set[int]], caps: list[int]
+) -> list[list[list[int]]]:
+    """Cost [objective units × SCALE] of 0..cap on-phone agents per (queue, interval), as
+    :func:`~staffplan.roster.rules.coverage` prices it.
+    """
     p = rm.problem
     dem = p.demand
     w_under, w_over = p.weights.under_coverage, p.weights.over_coverage
@@ -373,7 +430,11 @@ def coverage_tables(rm: RosterModel, coverable: list[set[int]], caps: list[int])
                 continue
             r = int(dem.required[q, t])
             mn = int(dem.minimum[q, t])
-            segs = under_segments(dem.step_costs[q, t, :r], w_under, UNDER_SEGMENTS) if r > 0 and w_under > 0 else []
+            segs = (
+                under_segments(dem.step_costs[q, t, :r], w_under, UNDER_SEGMENTS)
+                if r > 0 and w_under > 0
+                else []
+            )
             row = []
             for c in range(cap + 2):
                 missing = max(r - c, 0)
@@ -391,7 +452,9 @@ def coverage_tables(rm: RosterModel, coverable: list[set[int]], caps: list[int])
 
 
 class Search:
-    """The search state: every agent's schedule, coverage, counts and the objective [objective units × SCALE]."""
+    """The search state: every agent's schedule, coverage, counts and the objective [objective units
+    × SCALE].
+    """
 
     def __init__(self, rm: RosterModel, start: Mapping[Key, int]) -> None:
         p = rm.problem
@@ -419,7 +482,13 @@ class Search:
             for pref in p.preferences:
                 day = (pref.date - p.grid.start).days
                 if 0 <= day < days and pref.weight != 0:
-                    prefs[(pref.agent_id, day)].append((pref.kind, None if pref.kind == "off" else pref.template, scaled(w.preference * pref.weight)))
+                    prefs[(pref.agent_id, day)].append(
+                        (
+                            pref.kind,
+                            None if pref.kind == "off" else pref.template,
+                            scaled(w.preference * pref.weight),
+                        )
+                    )
         activity_off = {}
         for a in p.agents:
             if a.id in rm.activities:
@@ -429,10 +498,16 @@ class Search:
                 activity_off[a.id] = off
         phone_on: dict[tuple[int, str], tuple[frozenset[int], ...]] = {}  # per break plan
         for (d, vid), (lo, hi, _holes) in rm.phone.items():
-            plans = [{t for h0, h1 in holes for t in range(h0, h1)} for holes in rm.plan_holes[(d, vid)]]
-            phone_on[(d, vid)] = tuple(frozenset(t for t in range(lo, hi) if t not in off) for off in plans)
+            plans = [
+                {t for h0, h1 in holes for t in range(h0, h1)} for holes in rm.plan_holes[(d, vid)]
+            ]
+            phone_on[(d, vid)] = tuple(
+                frozenset(t for t in range(lo, hi) if t not in off) for off in plans
+            )
         skill_sets = [tuple(sorted(p.agent_queues(a))) for a in p.agents]
-        groups = sorted({qs for qs in skill_sets if qs})  # agents with the same queues, as rules.coverage groups them
+        groups = sorted(
+            {qs for qs in skill_sets if qs}
+        )  # agents with the same queues, as rules.coverage groups them
         group_ids = {g: i for i, g in enumerate(groups)}
         self.agents = list(p.agents)
         self.row = {a.id: i for i, a in enumerate(self.agents)}
@@ -446,7 +521,11 @@ class Search:
         for s in p.previous:
             e = p.elapsed(s.end)
             if s.agent_id not in prev_end or e > prev_end[s.agent_id][0]:
-                prev_end[s.agent_id] = (e, s.template, s.date == p.grid.start - dt.timedelta(days=1))
+                prev_end[s.agent_id] = (
+                    e,
+                    s.template,
+                    s.date == p.grid.start - dt.timedelta(days=1),
+                )
         for i, a in enumerate(p.agents):
             g = self.group[i]
             if g >= 0:
@@ -462,21 +541,59 @@ class Search:
                     e0, e1 = rm.elapsed[(d, v.id)]
                     if a.id in prev_end and d < 3:
                         end, last_t, adjacent = prev_end[a.id]
-                        if e0 - end < rest or (d == 0 and adjacent and last_t in known and v.template in known[last_t].not_followed_by):
+                        if e0 - end < rest or (
+                            d == 0
+                            and adjacent
+                            and last_t in known
+                            and v.template in known[last_t].not_followed_by
+                        ):
                             continue
                     plans = phone_on[(d, v.id)]
-                    if a.id in activity_off and any(e0 <= s and e <= e1 for s, e in rm.activities[a.id]):
-                        plans = (frozenset(plans[0] - activity_off[a.id]),)  # as the model: midpoint breaks
+                    if a.id in activity_off and any(
+                        e0 <= s and e <= e1 for s, e in rm.activities[a.id]
+                    ):
+                        plans = (
+                            frozenset(plans[0] - activity_off[a.id]),
+                        )  # as the model: midpoint breaks
                     elif g < 0:
                         plans = plans[:1]
-                    cost = scaled(w.cost * a.hourly_cost * v.paid_minutes / 60) if w.cost > 0 and a.hourly_cost > 0 else 0
+                    cost = (
+                        scaled(w.cost * a.hourly_cost * v.paid_minutes / 60)
+                        if w.cost > 0 and a.hourly_cost > 0
+                        else 0
+                    )
                     for kind, tm, coef in ps:
-                        if kind != "on" or (tm is not None and v.template != tm):  # an 'on' preference is broken by another template
+                        if kind != "on" or (
+                            tm is not None and v.template != tm
+                        ):  # an 'on' preference is broken by another template
                             cost += coef
-                    rows = tuple(r for r, skill in row_of.get((d, v.template), []) if skill is None or skill in a.skills)
+                    rows = tuple(
+                        r
+                        for r, skill in row_of.get((d, v.template), [])
+                        if skill is None or skill in a.skills
+                    )
                     for j, on in enumerate(plans):
-                        opts.append(Option((a.id, d, v.id), v.paid_minutes, e0, e1, v.template, base_template(v.template, known), v.template in late_t, on, cost, rows, j))
-                if g >= 0:  # where the model has coverage terms: any option of the group, before activities and bans
+                        opts.append(
+                            Option(
+                                (a.id, d, v.id),
+                                v.paid_minutes,
+                                e0,
+                                e1,
+                                v.template,
+                                base_template(v.template, known),
+                                v.template in late_t,
+                                on,
+                                cost,
+                                rows,
+                                j,
+                            )
+                        )
+                if (
+                    g >= 0
+                    # where the model has coverage terms: any option of the group, before activities
+                    # and
+                    # bans
+                ):
                     for v in rm.options.get((a.id, d), []):
                         for q in groups[g]:
                             for on in phone_on[(d, v.id)]:
@@ -490,14 +607,21 @@ class Search:
             self.options.append(per_day)
             self.off_cost.append(offc)
         self.rules = [AgentRules(rm, a, self.options[i]) for i, a in enumerate(p.agents)]
-        # targeted moves: who may serve each queue, which (day, variant) cover each interval, option index by variant
-        self.servers = [[i for i in range(len(p.agents)) if self.group[i] >= 0 and q in groups[self.group[i]]] for q in range(nq)]
+        # targeted moves: who may serve each queue, which (day, variant) cover each interval, option
+        # index by variant
+        self.servers = [
+            [i for i in range(len(p.agents)) if self.group[i] >= 0 and q in groups[self.group[i]]]
+            for q in range(nq)
+        ]
         by_t: dict[int, list[tuple[int, str]]] = defaultdict(list)
         for (d, vid), plans_on in sorted(phone_on.items()):
             for t in sorted(frozenset().union(*plans_on)):
                 by_t[t].append((d, vid))
         self.covering = by_t
-        self.index = [[{o.key[2]: k for k, o in reversed(list(enumerate(day)))} for day in per_agent] for per_agent in self.options]  # the first plan's option
+        self.index = [
+            [{o.key[2]: k for k, o in reversed(list(enumerate(day)))} for day in per_agent]
+            for per_agent in self.options
+        ]  # the first plan's option
         self.deficits: list[tuple[int, int]] = []
         self.deficit_weights: list[int] = []
         self.cov = Coverage(coverage_tables(rm, coverable, cap), groups, n)
@@ -506,7 +630,11 @@ class Search:
         by_contract: dict[str, list[int]] = defaultdict(list)
         for i, a in enumerate(p.agents):
             by_contract[a.contract].append(i)
-        self.fair_groups = [members for _, members in sorted(by_contract.items()) if len(members) >= 2] if self.fair_coef else []
+        self.fair_groups = (
+            [members for _, members in sorted(by_contract.items()) if len(members) >= 2]
+            if self.fair_coef
+            else []
+        )
         self.fair_of = [-1] * len(self.agents)
         for k, members in enumerate(self.fair_groups):
             for i in members:
@@ -589,7 +717,9 @@ class Search:
         self.n_late[i] = nl
 
     def _shift(self, i: int, d: int, k: int, sign: int) -> int:
-        """Put on (+1) or take off (−1) agent ``i``'s option ``k`` on day ``d``: coverage and shift-cover change [× SCALE]."""
+        """Put on (+1) or take off (−1) agent ``i``'s option ``k`` on day ``d``: coverage and
+        shift-cover change [× SCALE].
+        """
         o = self.options[i][d][k]
         g = self.group[i]
         delta = 0
@@ -604,7 +734,9 @@ class Search:
         return delta
 
     def _change(self, i: int, d: int, old: int, new: int) -> int:
-        """Agent ``i`` on day ``d`` from option ``old`` to ``new`` (either may be OFF): the change in cost [× SCALE]."""
+        """Agent ``i`` on day ``d`` from option ``old`` to ``new`` (either may be OFF): the change
+        in cost [× SCALE].
+        """
         opts = self.options[i][d]
         delta = 0
         g = self.group[i]
@@ -620,12 +752,16 @@ class Search:
                 delta += self._shift(i, d, old, -1)
             if new != OFF:
                 delta += self._shift(i, d, new, +1)
-        delta += (opts[new].cost if new != OFF else self.off_cost[i][d]) - (opts[old].cost if old != OFF else self.off_cost[i][d])
+        delta += (opts[new].cost if new != OFF else self.off_cost[i][d]) - (
+            opts[old].cost if old != OFF else self.off_cost[i][d]
+        )
         self.sched[i][d] = new
         return delta
 
     def peek(self, changes: list[tuple[int, int, int]]) -> int | None:
-        """The objective change of one agent's ``changes`` without making them, or None when only applying can tell."""
+        """The objective change of one agent's ``changes`` without making them, or None when only
+        applying can tell.
+        """
         i = changes[0][0]
         g = self.group[i]
         opts = self.options[i]
@@ -642,11 +778,18 @@ class Search:
             a = opts[d][old].on if old != OFF else frozenset()
             b = opts[d][new].on if new != OFF else frozenset()
             rem, add = a - b, b - a
-            if not adds.isdisjoint(rem) or not removes.isdisjoint(add) or not adds.isdisjoint(add) or not removes.isdisjoint(rem):
+            if (
+                not adds.isdisjoint(rem)
+                or not removes.isdisjoint(add)
+                or not adds.isdisjoint(add)
+                or not removes.isdisjoint(rem)
+            ):
                 return None
             adds |= add
             removes |= rem
-            delta += (opts[d][new].cost if new != OFF else self.off_cost[i][d]) - (opts[d][old].cost if old != OFF else self.off_cost[i][d])
+            delta += (opts[d][new].cost if new != OFF else self.off_cost[i][d]) - (
+                opts[d][old].cost if old != OFF else self.off_cost[i][d]
+            )
         if g >= 0:
             delta += self.cov.peek(g, adds, removes)
         k = self.fair_of[i] if self.fair_groups else -1
@@ -697,7 +840,9 @@ class Search:
         return delta
 
     def refresh_deficits(self) -> None:
-        """(queue, interval) pairs where one more on-phone agent would lower the cost, weighted by how much."""
+        """(queue, interval) pairs where one more on-phone agent would lower the cost, weighted by
+        how much.
+        """
         out, weights = [], []
         for q, (tq, cq) in enumerate(zip(self.cov.tab, self.cov.cov, strict=True)):
             for t, c in enumerate(cq):
@@ -715,19 +860,25 @@ class Search:
         return k != OFF and self.options[i][d][k].key[2] == vid
 
     def _plans_from(self, start: Mapping[Key | BreakKey, int]) -> None:
-        """Give the agents working a shift the break plans counted in ``start`` (by agent id within each group)."""
+        """Give the agents working a shift the break plans counted in ``start`` (by agent id within
+        each group).
+        """
         for (g, d, vid), (members, ys) in self.rm.breaks.items():
             counts = [int(start.get((g, d, vid, j), 0)) for j in range(len(ys))]
             if not any(counts[1:]):
                 continue
-            for aid, j in plans_in_order([aid for aid in members if self._works(self.row[aid], d, vid)], counts).items():
+            for aid, j in plans_in_order(
+                [aid for aid in members if self._works(self.row[aid], d, vid)], counts
+            ).items():
                 i = self.row[aid]
                 k0 = self.index[i][d][vid]
                 if k0 + j < len(self.options[i][d]) and self.options[i][d][k0 + j].key[2] == vid:
                     self.sched[i][d] = k0 + j
 
     def hint(self) -> dict[Key | BreakKey, int]:
-        """The schedule as literal values for every key of ``rm.x``, and the break plans as counts per key of ``rm.breaks``."""
+        """The schedule as literal values for every key of ``rm.x``, and the break plans as counts
+        per key of ``rm.breaks``.
+        """
         out: dict[Key | BreakKey, int] = {k: 0 for k in self.rm.x}
         for i, s in enumerate(self.sched):
             for d, k in enumerate(s):
@@ -756,7 +907,9 @@ def _spread(hist: list[int]) -> int:
 
 
 def _targeted(st: Search, rng: random.Random) -> list[tuple[int, int, int]] | None:
-    """A move that puts an agent on the phones in an under-covered (queue, interval), picked by its cost."""
+    """A move that puts an agent on the phones in an under-covered (queue, interval), picked by its
+    cost.
+    """
     if not st.deficits:
         return None
     q, t = rng.choices(st.deficits, cum_weights=st.deficit_weights)[0]
@@ -783,12 +936,18 @@ def _targeted(st: Search, rng: random.Random) -> list[tuple[int, int, int]] | No
         move = [(i, d, k)]
     else:
         working = [e for e in range(st.days) if s[e] != OFF]
-        move = [(i, rng.choice(working), OFF), (i, d, k)] if working and rng.random() < 0.8 else [(i, d, k)]
+        move = (
+            [(i, rng.choice(working), OFF), (i, d, k)]
+            if working and rng.random() < 0.8
+            else [(i, d, k)]
+        )
     return move
 
 
 def _plans_end(opts: list[Option], k: int) -> int:
-    """End (exclusive) of the run of options with the same shift as ``opts[k]``, which starts at its first plan."""
+    """End (exclusive) of the run of options with the same shift as ``opts[k]``, which starts at its
+    first plan.
+    """
     e = k + 1
     while e < len(opts) and opts[e].key == opts[k].key:
         e += 1
@@ -808,7 +967,9 @@ def _same_shift(opts: list[Option], vid: str, plan: int) -> int | None:
 
 
 def _propose(st: Search, rng: random.Random) -> list[tuple[int, int, int]] | None:
-    """A random move as (agent, day, new option) changes, or None if the draw gives nothing to try."""
+    """A random move as (agent, day, new option) changes, or None if the draw gives nothing to
+    try.
+    """
     u = rng.random()
     if u < TARGETED:
         return _targeted(st, rng)
@@ -889,7 +1050,9 @@ def _feasible(st: Search, changes: list[tuple[int, int, int]]) -> bool:
 
 @dataclass(frozen=True)
 class SearchResult:
-    """The best schedule found, as literal values, its objective [objective units] and the moves tried/accepted."""
+    """The best schedule found, as literal values, its objective [objective units] and the moves
+    tried/accepted.
+    """
 
     hint: dict[Key, int]
     objective: float
@@ -900,10 +1063,16 @@ class SearchResult:
 
 
 def local_search(
-    rm: RosterModel, start: Mapping[Key, int], budget_s: float, seed: int = 0, *,
-    max_moves: int | None = None, on_improve: Callable[[float], None] | None = None,
-) -> SearchResult:  # fmt: skip
-    """Simulated annealing from ``start`` for ``budget_s`` [s] (or exactly ``max_moves`` moves, deterministic).
+    rm: RosterModel,
+    start: Mapping[Key, int],
+    budget_s: float,
+    seed: int = 0,
+    *,
+    max_moves: int | None = None,
+    on_improve: Callable[[float], None] | None = None,
+) -> SearchResult:
+    """Simulated annealing from ``start`` for ``budget_s`` [s] (or exactly ``max_moves`` moves,
+    deterministic).
 
     A run also ends after :data:`PASSES` moves per (agent, day, shift option),
     so small models hand back their time. The temperature falls geometrically
@@ -913,7 +1082,9 @@ def local_search(
     ``on_improve`` gets each new best objective [objective units], at most every 0.5 s.
     """
     was_enabled = gc.isenabled()
-    gc.disable()  # the moves make no reference cycles; collections would walk the whole model's objects again and again
+    # the moves make no reference cycles; collections would walk the whole model's objects again and
+    # again
+    gc.disable()
     try:
         return _anneal(rm, start, budget_s, seed, max_moves, on_improve)
     finally:
@@ -921,7 +1092,14 @@ def local_search(
             gc.enable()
 
 
-def _anneal(rm: RosterModel, start: Mapping[Key, int], budget_s: float, seed: int, max_moves: int | None, on_improve: Callable[[float], None] | None) -> SearchResult:
+def _anneal(
+    rm: RosterModel,
+    start: Mapping[Key, int],
+    budget_s: float,
+    seed: int,
+    max_moves: int | None,
+    on_improve: Callable[[float], None] | None,
+) -> SearchResult:
 
     t0 = time.perf_counter()
     st = Search(rm, start)
@@ -988,24 +1166,51 @@ def _anneal(rm: RosterModel, start: Mapping[Key, int], budget_s: float, seed: in
         else:
             st.apply(undo[::-1])
     st.sched = best
-    return SearchResult(st.hint(), best_obj / SCALE, start_obj / SCALE, moves, accepted, time.perf_counter() - t0)
+    return SearchResult(
+        st.hint(), best_obj / SCALE, start_obj / SCALE, moves, accepted, time.perf_counter() - t0
+    )
 
 
-def _chain(conn: Connection, rm: RosterModel, start: Mapping[Key, int], budget_s: float, seed: int, max_moves: int | None) -> None:
-    """A forked search: sends back the non-zero hint values (literals, break-plan counts), the objectives, moves and time."""
+def _chain(
+    conn: Connection,
+    rm: RosterModel,
+    start: Mapping[Key, int],
+    budget_s: float,
+    seed: int,
+    max_moves: int | None,
+) -> None:
+    """A forked search: sends back the non-zero hint values (literals, break-plan counts), the
+    objectives, moves and time.
+    """
     try:
         res = local_search(rm, start, budget_s, seed, max_moves=max_moves)
-        conn.send(([(k, v) for k, v in res.hint.items() if v], res.objective, res.start_objective, res.moves, res.accepted, res.seconds))
+        conn.send(
+            (
+                [(k, v) for k, v in res.hint.items() if v],
+                res.objective,
+                res.start_objective,
+                res.moves,
+                res.accepted,
+                res.seconds,
+            )
+        )
     finally:  # a chain that fails sends nothing: the parent keeps its own result
         conn.close()
 
 
 def search_chains(
-    rm: RosterModel, start: Mapping[Key, int], budget_s: float, seed: int = 0, *, chains: int = 1,
-    max_moves: int | None = None, on_improve: Callable[[float], None] | None = None,
+    rm: RosterModel,
+    start: Mapping[Key, int],
+    budget_s: float,
+    seed: int = 0,
+    *,
+    chains: int = 1,
+    max_moves: int | None = None,
+    on_improve: Callable[[float], None] | None = None,
     after_fork: Callable[[], None] | None = None,
-) -> SearchResult:  # fmt: skip
-    """``chains`` independent searches with seeds ``seed``, ``seed + 1``, ...; the best wins (ties: the lowest seed).
+) -> SearchResult:
+    """``chains`` independent searches with seeds ``seed``, ``seed + 1``, ...; the best wins (ties:
+    the lowest seed).
 
     The extra chains run in forked processes (one core each) where the
     platform can fork, else only the first runs. ``after_fork`` is called once
@@ -1017,14 +1222,18 @@ def search_chains(
         ctx = multiprocessing.get_context("fork")
         for c in range(1, chains):
             recv, send = ctx.Pipe(duplex=False)
-            proc = ctx.Process(target=_chain, args=(send, rm, start, budget_s, seed + c, max_moves), daemon=True)
+            proc = ctx.Process(
+                target=_chain, args=(send, rm, start, budget_s, seed + c, max_moves), daemon=True
+            )
             proc.start()
             send.close()
             children.append((recv, proc))
     if after_fork is not None:
         after_fork()
     best = local_search(rm, start, budget_s, seed, max_moves=max_moves, on_improve=on_improve)
-    wait = budget_s + 5.0 if max_moves is None else 10 * budget_s + 60.0  # deterministic runs must hear from every chain
+    wait = (
+        budget_s + 5.0 if max_moves is None else 10 * budget_s + 60.0
+    )  # deterministic runs must hear from every chain
     for recv, proc in children:
         try:
             with contextlib.suppress(EOFError, OSError):  # a chain that died sent nothing

@@ -1,4 +1,5 @@
-"""Solve a built roster model; ``make_solver`` sets the parameters of every full-model CP-SAT solve (lns and colgen solve restricted copies).
+"""Solve a built roster model; ``make_solver`` sets the parameters of every full-model CP-SAT solve
+(lns and colgen solve restricted copies).
 
 Every solver parameter is set explicitly. With ``deterministic=True`` the
 search is CP-SAT's interleaved deterministic parallel search and the time
@@ -13,7 +14,8 @@ Gap (relative): ``(objective − bound) / max(|objective|, 1)``, 0 at optimality
 Objective and bound are reported in objective units (coefficients / SCALE).
 
 Bound: the better of CP-SAT's own bound and, with ``lp_bound`` (planning
-solves: ``staffplan roster``/``run``; off by default so that quick repairs do not share their cores),
+solves: ``staffplan roster``/``run``; off by default so that quick repairs do not share their
+cores),
 the model's linear relaxation solved by HiGHS in a background thread while
 CP-SAT searches (:mod:`staffplan.roster.relax`): on large interval-coverage
 models CP-SAT's LP worker may not finish its root relaxation within the limit.
@@ -36,8 +38,10 @@ from staffplan.roster.model import SCALE
 from staffplan.roster.relax import lp_bound
 
 LINEARIZATION_LEVEL = 2
-"""CP-SAT LP relaxation level: 2 also linearises the clauses of the sequence and rest rules, which steers the search
-to better rosters (Curtois, 60 s, 2 workers: Instance3/4 reach the optimum, Instance8 1642 vs 1831–2161 at level 1)."""
+"""CP-SAT LP relaxation level: 2 also linearises the clauses of the sequence and rest rules, which
+steers the search
+to better rosters (Curtois, 60 s, 2 workers: Instance3/4 reach the optimum, Instance8 1642 vs
+1831–2161 at level 1)."""
 
 Progress = Callable[[float, float, float, float], None]
 """Called on each improving solution with (elapsed [s], objective, bound, gap)."""
@@ -45,7 +49,8 @@ Progress = Callable[[float, float, float, float], None]
 
 @dataclass(frozen=True)
 class SolveSettings:
-    """Solver settings: time limit [s], search workers, random seed, determinism, LP-relaxation bound (see the module doc).
+    """Solver settings: time limit [s], search workers, random seed, determinism, LP-relaxation
+    bound (see the module doc).
 
     ``improve_share`` [fraction of the limit]: time :func:`staffplan.roster.plan`
     gives best responses before CP-SAT (0 = none; the planning commands use the
@@ -132,7 +137,9 @@ def make_solver(settings: SolveSettings, wall_s: float | None = None) -> cp_mode
 
 
 class LpJob:
-    """The model's LP relaxation bound [objective units × SCALE], computed in a background thread (HiGHS frees the GIL)."""
+    """The model's LP relaxation bound [objective units × SCALE], computed in a background thread
+    (HiGHS frees the GIL).
+    """
 
     def __init__(self, model: cp_model.CpModel, time_limit_s: float) -> None:
         self.bound: float | None = None
@@ -151,13 +158,17 @@ class LpJob:
         return not self._thread.is_alive()
 
     def result(self, timeout_s: float | None = None) -> float | None:
-        """Wait for the LP (at most its time limit, or ``timeout_s`` [s]) and return its bound, if done."""
+        """Wait for the LP (at most its time limit, or ``timeout_s`` [s]) and return its bound, if
+        done.
+        """
         self._thread.join(timeout_s)
         return self.bound
 
 
 class _Callback(cp_model.CpSolverSolutionCallback):
-    def __init__(self, progress: Progress | None, lp: LpJob | None = None, known_bound: float | None = None) -> None:
+    def __init__(
+        self, progress: Progress | None, lp: LpJob | None = None, known_bound: float | None = None
+    ) -> None:
         super().__init__()
         self.progress = progress
         self.lp = lp
@@ -180,8 +191,11 @@ class _Callback(cp_model.CpSolverSolutionCallback):
             self.StopSearch()  # the roster meets a known bound: optimal
 
 
-def complete_hint(rm: RosterModel, shifts: Mapping[tuple, int], settings: SolveSettings) -> list[int] | None:
-    """Turn a hint on the shift literals into a complete hint (every variable), if those shifts are feasible.
+def complete_hint(
+    rm: RosterModel, shifts: Mapping[tuple, int], settings: SolveSettings
+) -> list[int] | None:
+    """Turn a hint on the shift literals into a complete hint (every variable), if those shifts are
+    feasible.
 
     Solves a copy of the model with the shift literals fixed to ``shifts``
     and the break-plan counts of ``rm.breaks`` fixed to those given in
@@ -197,16 +211,24 @@ def complete_hint(rm: RosterModel, shifts: Mapping[tuple, int], settings: SolveS
     copy.Minimize(objective_expr(rm))
     for key, lit in rm.x.items():
         copy.Add(copy.GetBoolVarFromProtoIndex(lit.Index()) == int(shifts.get(key, 0)))
-    for (g, d, vid), (members, ys) in rm.breaks.items():  # break plans: as given, else spread evenly (the first plans first)
+    for (g, d, vid), (
+        members,
+        ys,
+    ) in rm.breaks.items():  # break plans: as given, else spread evenly (the first plans first)
         working = sum(int(shifts.get((a, d, vid), 0)) for a in members)
         counts = [int(shifts.get((g, d, vid, j), 0)) for j in range(len(ys))]
         if sum(counts) != working or min(counts) < 0:
             counts = [working // len(ys) + (j < working % len(ys)) for j in range(len(ys))]
         for y, c in zip(ys, counts, strict=True):
             copy.Add(copy.GetIntVarFromProtoIndex(y.Index()) == c)
-    # optimal completion (the first one can leave penalty variables above their minimum, a poor start);
+    # optimal completion (the first one can leave penalty variables above their minimum, a poor
+    # start);
     # limited by deterministic time so that the result does not depend on machine load
-    solver = make_solver(SolveSettings(max(1.0, min(5.0, settings.time_limit_s / 4)), 1, settings.seed, deterministic=True))
+    solver = make_solver(
+        SolveSettings(
+            max(1.0, min(5.0, settings.time_limit_s / 4)), 1, settings.seed, deterministic=True
+        )
+    )
     solver.parameters.interleave_search = False
     code = solver.Solve(copy)
     rm.model.ClearHints()
@@ -221,7 +243,9 @@ def complete_hint(rm: RosterModel, shifts: Mapping[tuple, int], settings: SolveS
 
 
 def shift_hint(rm: RosterModel, values: Sequence[int]) -> dict[tuple, int]:
-    """A full solution (values by variable index) as a hint for :func:`complete_hint`: shift literals and break-plan counts."""
+    """A full solution (values by variable index) as a hint for :func:`complete_hint`: shift
+    literals and break-plan counts.
+    """
     out: dict[tuple, int] = {k: int(values[v.Index()]) for k, v in rm.x.items()}
     for (g, d, vid), (_members, ys) in rm.breaks.items():
         for j, y in enumerate(ys):
@@ -230,21 +254,33 @@ def shift_hint(rm: RosterModel, values: Sequence[int]) -> dict[tuple, int]:
 
 
 def objective_of(rm: RosterModel, values: Sequence[int]) -> float:
-    """The objective [objective units] of a full assignment ``values`` (by variable index, e.g. a completed hint)."""
+    """The objective [objective units] of a full assignment ``values`` (by variable index, e.g. a
+    completed hint).
+    """
     return sum(t.coef * values[t.var.Index()] for t in rm.terms) / SCALE
 
 
 def _nonnegative(rm: RosterModel) -> bool:
-    """True if every objective term has a coefficient >= 0 on a variable whose domain starts at >= 0."""
-    return all(t.coef >= 0 and rm.model.Proto().variables[t.var.Index()].domain[0] >= 0 for t in rm.terms)
+    """True if every objective term has a coefficient >= 0 on a variable whose domain starts at >=
+    0.
+    """
+    return all(
+        t.coef >= 0 and rm.model.Proto().variables[t.var.Index()].domain[0] >= 0 for t in rm.terms
+    )
 
 
 def solve(
-    rm: RosterModel, settings: SolveSettings | None = None, progress: Progress | None = None,
-    assumptions: Sequence[cp_model.IntVar] = (), hint: Mapping[tuple[str, int, str], int] | None = None,
-    t0: float | None = None, fallback_hint: Mapping[tuple[str, int, str], int] | None = None,
-    lp: LpJob | None = None, wait_lp: bool = True, known_bound: float | None = None,
-) -> SolveResult:  # fmt: skip
+    rm: RosterModel,
+    settings: SolveSettings | None = None,
+    progress: Progress | None = None,
+    assumptions: Sequence[cp_model.IntVar] = (),
+    hint: Mapping[tuple[str, int, str], int] | None = None,
+    t0: float | None = None,
+    fallback_hint: Mapping[tuple[str, int, str], int] | None = None,
+    lp: LpJob | None = None,
+    wait_lp: bool = True,
+    known_bound: float | None = None,
+) -> SolveResult:
     """Minimise ``Σ terms`` of ``rm`` and return the result (never raises on infeasibility).
 
     ``hint``: values of the shift literals to start from (see :func:`complete_hint`);
@@ -273,7 +309,9 @@ def solve(
             obj0 = objective_of(rm, start)
             b0 = 0.0 if _nonnegative(rm) else float("-inf")
             if lp is not None and lp.bound is not None:
-                b0 = min(max(b0, lp.bound / SCALE), obj0)  # a bound already known (an LP finished during an earlier stage)
+                b0 = min(
+                    max(b0, lp.bound / SCALE), obj0
+                )  # a bound already known (an LP finished during an earlier stage)
             progress(start_s, obj0, b0, relative_gap(obj0, b0) if b0 > float("-inf") else 1.0)
     rm.model.Minimize(objective_expr(rm))
     if assumptions:
@@ -304,7 +342,17 @@ def solve(
         term_values = {t.name: int(solver.Value(t.var)) for t in rm.terms}
         first = min(x for x in (cb.first, start_s, seconds) if x is not None)
         solution = tuple(int(v) for v in solver.ResponseProto().solution)
-        return SolveResult(status, obj, bound, relative_gap(obj, bound), seconds, first, values, term_values, solution=solution)
+        return SolveResult(
+            status,
+            obj,
+            bound,
+            relative_gap(obj, bound),
+            seconds,
+            first,
+            values,
+            term_values,
+            solution=solution,
+        )
     seconds = time.perf_counter() - t0
     if start is not None and code == cp_model.UNKNOWN:
         # the search found nothing better in time: the completed hint is a proven-feasible roster
@@ -316,7 +364,17 @@ def solve(
         if known_bound is not None:
             bound = min(max(bound if bound is not None else known_bound, known_bound), obj)
         seconds = time.perf_counter() - t0
-        return SolveResult("OPTIMAL" if bound is not None and bound >= obj else "FEASIBLE", obj, bound, None if bound is None else relative_gap(obj, bound), seconds, start_s, values, term_values, solution=tuple(start))
+        return SolveResult(
+            "OPTIMAL" if bound is not None and bound >= obj else "FEASIBLE",
+            obj,
+            bound,
+            None if bound is None else relative_gap(obj, bound),
+            seconds,
+            start_s,
+            values,
+            term_values,
+            solution=tuple(start),
+        )
     core: tuple[int, ...] = ()
     if code == cp_model.INFEASIBLE and assumptions:
         core = tuple(solver.SufficientAssumptionsForInfeasibility())
