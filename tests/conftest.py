@@ -4,6 +4,9 @@ searches afresh.
 
 from __future__ import annotations
 
+from collections.abc import Iterator
+
+import pytest
 from hypothesis import settings
 
 # Same examples on every run, so a red CI always reproduces; a found failure is then pinned with
@@ -11,3 +14,13 @@ from hypothesis import settings
 settings.register_profile("default", derandomize=True, database=None)
 settings.register_profile("explore", max_examples=500, derandomize=False)
 settings.load_profile("default")
+
+
+@pytest.fixture(scope="session")
+def ray_address() -> Iterator[str]:
+    """The address of a real local Ray cluster (2 CPUs), shared by the tests that need one."""
+    from tests.raycluster import AUTH_MODE, local_cluster
+
+    with pytest.MonkeyPatch.context() as mp, local_cluster() as address:
+        mp.setenv("RAY_AUTH_MODE", AUTH_MODE)  # drivers in this process and its children
+        yield address

@@ -134,9 +134,11 @@ def run(
     simulate: bool = False,
     replications: int | None = None,
     echo: Echo | None = None,
+    deterministic: bool = False,
 ) -> RunResult:
     """Run a scenario end to end; ``echo`` receives one progress line per stage and solver
-    progress.
+    progress. ``deterministic``: the roster's limit is deterministic time (same roster under any
+    machine load).
     """
     from staffplan.evaluate.kpis import roster_kpis, week_kpis
     from staffplan.forecast.pipeline import run_scenario as forecast_run
@@ -178,6 +180,7 @@ def run(
         float(time_limit_s if time_limit_s is not None else scenario.solver.time_limit_s),
         int(workers if workers is not None else scenario.solver.workers),
         int(seed if seed is not None else scenario.solver.seed),
+        deterministic=deterministic,
         lp_bound=scenario.solver.lp_bound,
         improve_share=float(scenario.solver.improve_share),
         search_share=float(scenario.solver.search_share),
@@ -437,6 +440,20 @@ def fingerprint(scenario: Scenario, extra: Mapping[str, Any] | None = None) -> s
             h.update(key.encode())
             h.update(p.read_bytes() if p.exists() else b"<missing>")
     return h.hexdigest()[:16]
+
+
+def cached_summary(folder: Path, key: str) -> dict[str, Any] | None:
+    """The summary.json of a complete earlier run in ``folder`` whose cache_key is ``key``, or
+    None.
+    """
+    try:
+        cached = json.loads((folder / "summary.json").read_text(encoding="utf-8"))
+    except (OSError, ValueError):
+        return None
+    complete = (folder / "coverage.csv").exists() and (folder / "kpis.csv").exists()
+    return (
+        cached if isinstance(cached, dict) and cached.get("cache_key") == key and complete else None
+    )
 
 
 def compare_table(summaries: Sequence[Mapping[str, Any]]) -> pd.DataFrame:

@@ -17,12 +17,6 @@ def _default_out(name: str) -> Path:
     return Path("out") / name
 
 
-def _settings_key(
-    time_limit: float | None, workers: int | None, seed: int | None, simulate: bool
-) -> dict[str, Any]:
-    return {"time_limit": time_limit, "workers": workers, "seed": seed, "simulate": simulate}
-
-
 def _check_limits(time_limit: float | None, workers: int | None) -> None:
     if time_limit is not None and not time_limit > 0:
         raise InputError(
@@ -43,38 +37,39 @@ def run_one(
     simulate: bool,
     reuse: bool,
     quiet: bool,
+    deterministic: bool = False,
 ) -> dict[str, Any]:
     """Run (or reuse) one scenario and write its outputs; returns its summary (picklable, for a
     process pool).
     """
     from staffplan.io.atomic import write_json
-    from staffplan.pipeline import fingerprint, run, write_outputs
+    from staffplan.jobs import RunOptions
+    from staffplan.pipeline import cached_summary, fingerprint, run, write_outputs
     from staffplan.scenario import load
 
     sc = load(path)
     folder = Path(out) if out else _default_out(sc.name)
-    key = fingerprint(sc, _settings_key(time_limit, workers, seed, simulate))
-    cache = folder / "summary.json"
-    if reuse and cache.exists():
-        try:
-            cached = json.loads(cache.read_text(encoding="utf-8"))
-        except (OSError, ValueError):
-            cached = {}
-        if (
-            cached.get("cache_key") == key
-            and (folder / "coverage.csv").exists()
-            and (folder / "kpis.csv").exists()
-        ):
-            if not quiet:
-                click.echo(f"{sc.name}: inputs unchanged, reusing {folder}", err=True)
-            return {**cached, "out": str(folder), "reused": True}
+    key = fingerprint(
+        sc, RunOptions(time_limit, workers, seed, deterministic, simulate).cache_key()
+    )
+    cached = cached_summary(folder, key) if reuse else None
+    if cached is not None:
+        if not quiet:
+            click.echo(f"{sc.name}: inputs unchanged, reusing {folder}", err=True)
+        return {**cached, "out": str(folder), "reused": True}
 
     def echo(line: str) -> None:
         if not quiet:
             click.echo(f"{sc.name}: {line}", err=True)
 
     result = run(
-        sc, time_limit_s=time_limit, workers=workers, seed=seed, simulate=simulate, echo=echo
+        sc,
+        time_limit_s=time_limit,
+        workers=workers,
+        seed=seed,
+        simulate=simulate,
+        echo=echo,
+        deterministic=deterministic,
     )
     write_outputs(result, folder)
     summary = {
@@ -84,7 +79,7 @@ def run_one(
         "out": str(folder),
         "reused": False,
     }
-    write_json(cache, summary)
+    write_json(folder / "summary.json", summary)
     return summary
 
 
@@ -114,8 +109,33 @@ SHARED_OPTIONS = [
         is_flag=True,
         help="Add a discrete-event simulation of the roster to the KPIs and report [flag].",
     ),
+    click.option(
+        "--deterministic",
+        is_flag=True,
+        help="Deterministic roster search [flag]: the time limit becomes deterministic time, so "
+        "the same inputs and seed give the same roster under any machine load (slower).",
+    ),
     click.option("--quiet", is_flag=True, help="No progress lines [flag]."),
 ]
+
+
+def backend_options(f: Any) -> Any:
+    """``--backend`` and ``--address``: where the runs go (the local pool or a Ray cluster)."""
+    from staffplan.backends import BACKENDS
+
+    f = click.option(
+        "--address",
+        default=None,
+        help="Ray cluster to run on, host:port of its head node [address]; with --backend ray. "
+        "Default: $RAY_ADDRESS, else a Ray instance started on this machine.",
+    )(f)
+    return click.option(
+        "--backend",
+        type=click.Choice(BACKENDS),
+        default="local",
+        show_default=True,
+        help="Where the runs go: local worker processes, or tasks on a Ray cluster [name].",
+    )(f)
 
 
 def shared(f: Any) -> Any:
@@ -152,6 +172,7 @@ def run(
     workers: int | None,
     seed: int | None,
     simulate: bool,
+    deterministic: bool,
     quiet: bool,
     as_json: bool,
 ) -> None:
@@ -173,6 +194,7 @@ def run(
         simulate,
         False,
         quiet,
+        deterministic,
     )
     if as_json:
         click.echo(json.dumps(s))
@@ -209,6 +231,7 @@ def run(
     help="Run every scenario again even if cached results match its inputs [flag].",
 )
 @shared
+@backend_options
 @click.option(
     "--json", "as_json", is_flag=True, help="Print the comparison as one JSON object on stdout."
 )
@@ -220,7 +243,10 @@ def compare(
     workers: int | None,
     seed: int | None,
     simulate: bool,
+    deterministic: bool,
     quiet: bool,
+    backend: str,
+    address: str | None,
     as_json: bool,
 ) -> None:
     """Run (or reuse cached runs of) several SCENARIOS and lay their KPIs side by side.
@@ -249,9 +275,18 @@ def compare(
     per_solve = workers or max(s.solver.workers for s in loaded)
     pool = max(1, min(len(loaded), (os.cpu_count() or 1) // per_solve))
     args = [
-        (str(p), None, time_limit, workers, seed, simulate, not rerun, quiet) for p in scenarios
+        (str(p), None, time_limit, workers, seed, simulate, not rerun, quiet, deterministic)
+        for p in scenarios
     ]
-    if pool > 1:
+    if backend != "local" or address is not None:
+        from staffplan.jobs import RunOptions, run_scenarios
+
+        options = RunOptions(time_limit, workers, seed, deterministic, simulate)
+        folders = [_default_out(s.name) for s in loaded]
+        summaries = run_scenarios(
+            loaded, folders, options, backend, address, reuse=not rerun, quiet=quiet
+        )
+    elif pool > 1:
         with ProcessPoolExecutor(max_workers=pool) as ex:
             summaries = list(ex.map(run_one, *zip(*args, strict=True)))
     else:

@@ -1,0 +1,31 @@
+"""Task functions for backend tests (module-level, so worker processes import them by name)."""
+
+from __future__ import annotations
+
+import threading
+from pathlib import Path
+
+BLOCK_LIMIT_S = 120.0
+"""How long a task waiting to be killed waits before it gives up [s] (a hang guard only)."""
+
+
+def power(shared: int, item: int) -> int:
+    """``item ** shared``."""
+    return item**shared
+
+
+def fail_on(shared: int, item: int) -> int:
+    """``item``, but raises for ``item == shared``."""
+    if item == shared:
+        raise ValueError(f"item {item} always fails")
+    return item
+
+
+def block_until_released(shared: str, item: int) -> int:
+    """``2 * item``; item 0 blocks (until its process is killed) unless the file ``released`` in
+    the folder ``shared`` exists.
+    """
+    blocked = item == 0 and not (Path(shared) / "released").exists()
+    if blocked and not threading.Event().wait(BLOCK_LIMIT_S):
+        raise TimeoutError("the test never killed this worker")
+    return 2 * item
