@@ -103,7 +103,6 @@ class LocalBackend:
             started.close()
             started.join_thread()
 
-
     def close(self) -> None:
         """Nothing to release: each stream's pool ends with it."""
 

@@ -4,7 +4,9 @@ the progress bar and opening a backend.
 
 from __future__ import annotations
 
+import contextlib
 import os
+import sys
 from collections.abc import Iterator, Mapping, Sequence
 from contextlib import contextmanager
 from pathlib import Path
@@ -85,13 +87,17 @@ class ProgressBar:
 def open_backend(name: str, address: str | None, cpus_per_job: Sequence[int]) -> Iterator[Backend]:
     """The backend for a command; the local pool runs as many jobs at once as the machine has
     cores for (each job uses its CPUs).
+
+    While it is open, anything printed on stdout goes to stderr: stdout is for ``--json`` (Ray's
+    driver prints notices such as a lost worker on stdout).
     """
     processes = max(1, (os.cpu_count() or 1) // max(cpus_per_job, default=1))
-    backend = make_backend(name, address=address, processes=min(processes, len(cpus_per_job)))
-    try:
-        yield backend
-    finally:
-        backend.close()
+    with contextlib.redirect_stdout(sys.stderr):
+        backend = make_backend(name, address=address, processes=min(processes, len(cpus_per_job)))
+        try:
+            yield backend
+        finally:
+            backend.close()
 
 
 def run_scenarios(

@@ -133,8 +133,10 @@ def sweep(
     options = RunOptions(time_limit, workers, seed, deterministic)
     bar = ProgressBar({p.index: p.label for p in sw.points}, len(sw.points), quiet=quiet)
     if not quiet:
+        n = len(sw.points)
         click.echo(
-            f"sweep of {sw.scenario.name}: {len(sw.points)} points on the {backend} backend",
+            f"sweep of {sw.scenario.name}: {n} point{'s' if n != 1 else ''} on the {backend} "
+            "backend",
             err=True,
         )
     with open_backend(backend, address, [job_cpus(sc, options) for sc in sw.scenarios]) as be:
