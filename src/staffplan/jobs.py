@@ -249,7 +249,9 @@ def run_jobs(
     for i, ev in final.items():
         folder = jobs[i][2]
         if isinstance(ev, Failed):
-            outcomes[i] = JobOutcome(folder, None, attempts=ev.attempt, error=ev.error)
+            outcomes[i] = JobOutcome(
+                folder, None, attempts=ev.attempt, error=ev.error, host=ev.host
+            )
             continue
         assert isinstance(ev, Done)
         res: JobResult = ev.value

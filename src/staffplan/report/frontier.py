@@ -76,7 +76,8 @@ def frontier_png(
     title = keys[0] if keys else "points"
     ax.set_title(f"Cost–service frontier (labels: {title})", fontsize=11, loc="left")
     ax.grid(alpha=0.3)
-    ax.legend(loc="lower right", fontsize=8)
+    if ax.get_legend_handles_labels()[0]:  # nothing to list when every point failed
+        ax.legend(loc="lower right", fontsize=8)
     buf = io.BytesIO()
     fig.savefig(buf, format="png", dpi=96, bbox_inches="tight", metadata={"Software": None})
     plt.close(fig)
