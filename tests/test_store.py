@@ -120,10 +120,12 @@ def test_explicit_change_log_and_parent(store: PlanStore) -> None:
     log = diff_rosters(
         store.roster(1), roster_as_text(roster(row("A1", shift="L"))), reason="sick cover"
     )
+    with pytest.raises(StoreError, match="version 1 is not the latest.*--fork"):
+        store.publish(roster(row("A1", shift="L")), note="cover", kind="cover", parent=1)
     v = store.publish(
-        roster(row("A1", shift="L")), note="cover", kind="cover", parent=1, changes=log
+        roster(row("A1", shift="L")), note="cover", kind="cover", parent=1, fork=True, changes=log
     )
-    assert (v.number, v.parent, v.kind, v.n_changes) == (3, 1, "cover", 1)
+    assert (v.number, v.parent, v.kind, v.n_changes, v.forked) == (3, 1, "cover", 1, True)
     assert store.changes(3)["reason"].tolist() == ["sick cover"]
 
 
@@ -410,5 +412,5 @@ def test_schema_1_store_is_migrated_and_keeps_its_versions(tmp_path: Path) -> No
     ].values.tolist() == [["A1", "changed", "lunch 11:00-11:30", "lunch 12:00-12:30", ""]]
     with sqlite3.connect(path) as conn:
         assert (
-            conn.execute("SELECT value FROM meta WHERE key = 'schema_version'").fetchone()[0] == "2"
+            conn.execute("SELECT value FROM meta WHERE key = 'schema_version'").fetchone()[0] == "3"
         )
