@@ -279,7 +279,8 @@ def compare(
         for p in scenarios
     ]
     if backend != "local" or address is not None:
-        from staffplan.jobs import RunOptions, run_scenarios
+        from staffplan.commands.jobs import run_scenarios
+        from staffplan.jobs import RunOptions
 
         options = RunOptions(time_limit, workers, seed, deterministic, simulate)
         folders = [_default_out(s.name) for s in loaded]
