@@ -324,6 +324,30 @@ def plan_sweep(path: str | Path, vary: Sequence[str]) -> Sweep:
     return Sweep(base, axes, points, scenarios)
 
 
+OPTION_KEYS = {
+    ("solver", "time_limit_s"): ("--time-limit", "time_limit_s"),
+    ("solver", "workers"): ("--workers", "workers"),
+    ("solver", "seed"): ("--seed", "seed"),
+}
+
+
+def check_options(sweep: Sweep, options: Any) -> None:
+    """An error when a run option (:class:`staffplan.jobs.RunOptions`) would override a varied
+    ``[solver]`` key in every point.
+    """
+    for axis in sweep.axes:
+        option, field = OPTION_KEYS.get(axis.path, (None, ""))
+        value = getattr(options, field, None) if option else None
+        if value is not None:
+            raise InputError(
+                "an option overrides a varied key",
+                column=option,
+                key=axis.key,
+                expected=f"either --vary {axis.key}=... or {option}",
+                found=value,
+            )
+
+
 def point_kpis(summary: Mapping[str, Any] | None, week: pd.DataFrame | None) -> dict[str, Any]:
     """The sweep's KPI columns of one run, from its summary.json and kpis_week.csv.
 

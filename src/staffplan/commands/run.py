@@ -126,8 +126,9 @@ def backend_options(f: Any) -> Any:
     f = click.option(
         "--address",
         default=None,
-        help="Ray cluster to run on, host:port of its head node [address]; with --backend ray. "
-        "Default: $RAY_ADDRESS, else a Ray instance started on this machine.",
+        help="Ray cluster to run on, host:port of its head node [address]; with --backend ray, "
+        "run on a node of the cluster. Default: $RAY_ADDRESS, else a Ray instance started on "
+        "this machine.",
     )(f)
     return click.option(
         "--backend",

@@ -109,28 +109,13 @@ def sweep(
     and at least as good) and the cheapest point meeting every queue target.
     """
     from staffplan.jobs import RunOptions, job_cpus
-    from staffplan.sweep import plan_sweep, run_sweep, write_sweep
+    from staffplan.sweep import check_options, plan_sweep, run_sweep, write_sweep
 
     _check_limits(time_limit, workers)
-    sw = plan_sweep(scenario, vary)
-    for axis in sw.axes:
-        clash = {
-            ("solver", "time_limit_s"): ("--time-limit", time_limit),
-            ("solver", "workers"): ("--workers", workers),
-            ("solver", "seed"): ("--seed", seed),
-        }.get(axis.path)
-        if clash is not None and clash[1] is not None:
-            from staffplan.errors import InputError
-
-            raise InputError(
-                "an option overrides a varied key",
-                column=clash[0],
-                key=axis.key,
-                expected=f"either --vary {axis.key}=... or {clash[0]}",
-                found=clash[1],
-            )
-    out = out_dir if out_dir is not None else Path("out") / f"{sw.scenario.name}-sweep"
     options = RunOptions(time_limit, workers, seed, deterministic)
+    sw = plan_sweep(scenario, vary)
+    check_options(sw, options)
+    out = out_dir if out_dir is not None else Path("out") / f"{sw.scenario.name}-sweep"
     bar = ProgressBar({p.index: p.label for p in sw.points}, len(sw.points), quiet=quiet)
     if not quiet:
         n = len(sw.points)
