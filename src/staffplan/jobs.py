@@ -229,7 +229,8 @@ def run_jobs(
 
     A folder whose summary.json matches the job's cache key is reused (``on_reuse`` hears its
     index); the others run on ``backend`` (task key = index), each failed one again up to
-    ``retries`` times; ``on_event`` sees every event.
+    ``retries`` times; each finished run's folder is written as its result arrives, before
+    ``on_event`` hears of it.
     """
     from staffplan.pipeline import cached_summary, fingerprint
 
@@ -245,22 +246,31 @@ def run_jobs(
                 on_reuse(i)
         else:
             tasks.append(Task(i, job, job_cpus(sc, job.options)))
-    final = run_tasks(backend, run_job, tuple(bundles), tasks, retries=retries, on_event=on_event)
+
+    def record(ev: Event) -> None:  # each result is written as it arrives
+        if isinstance(ev, Done) and ev.value.summary is not None:
+            folder = jobs[ev.key][2]
+            summary = {**ev.value.summary, "cache_key": keys[ev.key], "out": str(folder)}
+            summary["reused"] = False
+            write_folder(folder, ev.value.files, summary)
+            outcomes[ev.key] = JobOutcome(folder, summary, attempts=ev.attempt, host=ev.host)
+        if on_event is not None:
+            on_event(ev)
+
+    final = run_tasks(backend, run_job, tuple(bundles), tasks, retries=retries, on_event=record)
     for i, ev in final.items():
         folder = jobs[i][2]
         if isinstance(ev, Failed):
             outcomes[i] = JobOutcome(
                 folder, None, attempts=ev.attempt, error=ev.error, host=ev.host
             )
-            continue
-        assert isinstance(ev, Done)
-        res: JobResult = ev.value
-        if res.summary is None:
+        elif ev.value.summary is None:
             outcomes[i] = JobOutcome(
-                folder, None, attempts=ev.attempt, error=res.error, input_error=True, host=ev.host
+                folder,
+                None,
+                attempts=ev.attempt,
+                error=ev.value.error,
+                input_error=True,
+                host=ev.host,
             )
-            continue
-        summary = {**res.summary, "cache_key": keys[i], "out": str(folder), "reused": False}
-        write_folder(folder, res.files, summary)
-        outcomes[i] = JobOutcome(folder, summary, attempts=ev.attempt, host=ev.host)
     return [outcomes[i] for i in range(len(jobs))]
