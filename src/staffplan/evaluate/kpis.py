@@ -31,6 +31,7 @@ import numpy as np
 import pandas as pd
 from scipy import stats
 
+from staffplan.errors import InputError
 from staffplan.queueing import Target, offered_load, state_kpis
 from staffplan.queueing.staffing import _EPS, _inputs, _slots
 
@@ -146,8 +147,6 @@ def promised_kpis(
     v, h, m, _ = _inputs(volume, aht_s, interval_min)
     n = np.rint(np.asarray(heads, dtype=float)).ravel().astype(np.int64)
     if n.shape != v.shape or np.any(n < 0):
-        from staffplan.errors import InputError
-
         raise InputError(
             "bad head count", column="agents", expected="whole agents >= 0, one per interval"
         )
@@ -289,8 +288,6 @@ def promised_heads(
     until it holds the smallest n. Raises ``InputError`` when no staffing up
     to 10,000 heads meets the target.
     """
-    from staffplan.errors import InputError
-
     v, h, m, shape = _inputs(volume, aht_s, interval_min)
     out = np.zeros(v.size, dtype=np.int64)
     live = np.flatnonzero(v > 0)
