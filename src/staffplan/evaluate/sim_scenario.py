@@ -141,6 +141,7 @@ def simulate_scenario(
         seed=seed_,
         workers=workers_,
         loss=loss,
+        priority=assigned,
     )
     promised, promised_week = promise(arrivals, aht, interval_min, heads, queues, list(residual))
     intervals = compare(result.intervals, promised, thr)

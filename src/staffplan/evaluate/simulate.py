@@ -147,6 +147,7 @@ class _Inputs:
     dispersion: float
     agents_q: np.ndarray
     loss: np.ndarray | None = None
+    priority: np.ndarray | None = None
 
 
 def _check(
@@ -246,6 +247,41 @@ def _routing(skills: np.ndarray) -> tuple[list[list[list[int]]], list[list[int]]
     return groups, flat
 
 
+def _priority_events(
+    skills: np.ndarray, priority: np.ndarray | None, interval_s: float
+) -> tuple[np.ndarray, np.ndarray, list[list[list[int]]]]:
+    """Times [s], agents and routing groups where a multi-skilled agent's first queue changes:
+    the planned queue of the interval first, then its other queues by skill priority.
+    """
+    times: list[float] = []
+    agents: list[int] = []
+    groups: list[list[list[int]]] = []
+    if priority is None:
+        return np.zeros(0), np.zeros(0, dtype=np.int64), groups
+    static, _ = _routing(skills)
+    for a in np.flatnonzero((skills > 0).sum(axis=1) > 1):
+        prev = -2
+        for t in range(priority.shape[1]):
+            q = int(priority[a, t])
+            if q == prev:
+                continue
+            prev = q
+            if q < 0 or skills[a, q] <= 0:
+                g = static[a]
+            else:
+                rest = [[x for x in grp if x != q] for grp in static[a]]
+                g = [[q]] + [grp for grp in rest if grp]
+            times.append(t * interval_s)
+            agents.append(int(a))
+            groups.append(g)
+    order = np.lexsort((np.asarray(agents), np.asarray(times)))
+    return (
+        np.asarray(times)[order],
+        np.asarray(agents, dtype=np.int64)[order],
+        [groups[i] for i in order],
+    )
+
+
 def _transitions(
     on_phone: np.ndarray, interval_s: float
 ) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
@@ -313,8 +349,9 @@ def _one_replication(inputs: _Inputs, seq: np.random.SeedSequence) -> np.ndarray
     groups, flat = _routing(inputs.skills)
     tr_t, tr_a, tr_on = _transitions(on_phone, interval_s)
     conc = [int(qs.concurrency) for qs in inputs.queues]
+    pr_t, pr_a, pr_g = _priority_events(inputs.skills, inputs.priority, interval_s)
     start, _ = run_replication(
-        arr, q, handle, abandon_at, tr_t, tr_a, tr_on, groups, flat, conc, horizon
+        arr, q, handle, abandon_at, tr_t, tr_a, tr_on, groups, flat, conc, horizon, pr_t, pr_a, pr_g
     )
     cell = q * nt + t
     size = nq * nt
@@ -398,6 +435,7 @@ def simulate_week(
     seed: int = 0,
     workers: int = 1,
     loss: np.ndarray | None = None,
+    priority: np.ndarray | None = None,
 ) -> SimulationResult:
     """Simulate a roster against a forecast, ``replications`` times.
 
@@ -410,7 +448,10 @@ def simulate_week(
     ``dispersion`` arrival over-dispersion (0 = Poisson; d gives variance
     mean + d·mean² per interval); ``workers`` processes for replications;
     ``loss`` (n_agents, n_intervals) probability [0-1] that an on-phone
-    agent is lost to residual shrinkage in the interval (None = nobody).
+    agent is lost to residual shrinkage in the interval (None = nobody);
+    ``priority`` (n_agents, n_intervals) the queue a multi-skilled agent serves
+    first in the interval (the plan's allocation; -1 or None = its skill
+    priorities only).
     """
     arrivals = np.asarray(arrivals, dtype=np.float64)
     aht_s = np.asarray(aht_s, dtype=np.float64)
@@ -444,7 +485,16 @@ def simulate_week(
     )
     agents_q = agents_per_queue(on_phone, skills, load)
     inputs = _Inputs(
-        arrivals, aht_s, interval_min, on_phone, skills, queues, float(dispersion), agents_q, loss
+        arrivals,
+        aht_s,
+        interval_min,
+        on_phone,
+        skills,
+        queues,
+        float(dispersion),
+        agents_q,
+        loss,
+        None if priority is None else np.asarray(priority, dtype=np.int64),
     )
     seqs = np.random.SeedSequence(seed).spawn(replications)
     if workers > 1 and replications > 1:
