@@ -15,7 +15,8 @@ agents lost to residual shrinkage per interval:
 Prints, per scenario and real-time queue: the promised week service level,
 both simulated ones with their 95 % half-widths and the differences, then
 occupancy (promised vs simulated, of the available agents) and paid vs
-required paid hours.
+required paid hours; then the table ``staffplan compare`` shows for the
+same runs.
 
 Run: ``python benchmarks/promise_vs_simulation.py [--time-limit 30] [--replications 10]``.
 """
@@ -34,7 +35,7 @@ from staffplan.evaluate.sim_inputs import forecast_arrays, queue_settings
 from staffplan.evaluate.sim_scenario import simulate_scenario
 from staffplan.evaluate.simulate import simulate_week
 from staffplan.io.roster_csv import roster_as_text
-from staffplan.pipeline import run, write_outputs
+from staffplan.pipeline import COMPARE_METRICS, compare_table, run, write_outputs
 from staffplan.scenario import load
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -88,6 +89,7 @@ def main() -> None:
         "| diff | promised occ. | simulated occ. | paid / required h |",
         "|---|---|---|---|---|---|---|---|---|---|",
     ]
+    summaries = []
     for name in args.scenarios:
         t0 = time.perf_counter()
         sc = load(ROOT / "scenarios" / name / "scenario.toml")
@@ -95,6 +97,7 @@ def main() -> None:
         folder = args.out / name
         write_outputs(result, folder)
         sm = result.summary
+        summaries.append(sm)
         roster = roster_as_text(result.outcome.roster.roster)
         sim = simulate_scenario(
             sc, roster, forecast=result.forecast, replications=args.replications, workers=2
@@ -124,6 +127,20 @@ def main() -> None:
             flush=True,
         )
     print("\n".join(lines))
+    # the table `staffplan compare` prints for the same runs
+    table = compare_table(summaries)
+    units = {k: u for k, _, u, _ in COMPARE_METRICS}
+    keys = {label: k for k, label, _, _ in COMPARE_METRICS}
+    names = [str(s["scenario"]) for s in summaries]
+    print("\n| metric | " + " | ".join(names) + " |")
+    print("|---|" + "---|" * len(names))
+    for r in table.to_dict("records"):
+        unit = units[keys[r["metric"]]]
+        cells = [
+            "–" if r[n] is None else f"{r[n]:.1%}" if unit == "fraction" else f"{r[n]:,.1f}"
+            for n in names
+        ]
+        print(f"| {r['metric']} | " + " | ".join(cells) + " |")
 
 
 if __name__ == "__main__":
