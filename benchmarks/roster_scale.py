@@ -403,6 +403,12 @@ def main() -> None:
         default=0.0,
         help="also run the engine capped at the peer's paid hours for this many seconds [s]",
     )
+    ap.add_argument(
+        "--deterministic",
+        action="store_true",
+        help="deterministic budgets (the limits in CP-SAT deterministic seconds): results that do "
+        "not depend on the machine's load",
+    )
     args = ap.parse_args()
     problem, volume, aht = instance()
     print(
@@ -425,6 +431,7 @@ def main() -> None:
                 improve_share=0.5,
                 lns_share=args.lns_share,
                 colgen_share=0.4,
+                deterministic=args.deterministic,
             ),
         )  # the scenario defaults
         wall = time.perf_counter() - t0

@@ -441,6 +441,7 @@ def report_data(result: RunResult) -> Any:
             "asa_s": "ASA [s]",
             "abandon_rate": "abandonment",
             "agent_hours": "agent-hours on queue",
+            "available_hours": "available agent-hours",
         }
     )
     week = week.drop(columns=[c for c in ("p_wait",) if c in week])
@@ -463,9 +464,12 @@ def report_data(result: RunResult) -> Any:
         "agents rostered": f"{sm['agents_rostered']} of {sm['agents']}",
         "solver gap": _pct(sm["gap"]),
     }
-    extra: list[tuple[str, str]] = [("How these numbers are defined", _definition_html(sm))]
-    extra.extend(_target_sections(result))
-    extra.append(("Headcount to meet the target", _staffing_html(sm)))
+    findings = [
+        ("How these numbers are defined", _definition_html(sm)),
+        *_target_sections(result),
+        ("Headcount to meet the target", _staffing_html(sm)),
+    ]
+    extra: list[tuple[str, str]] = []
     if result.simulation is not None:
         w = result.simulation.week
         cols = [c for c in w.columns if not c.endswith("_ci")][:12]
@@ -499,6 +503,7 @@ def report_data(result: RunResult) -> Any:
         absences=_absence_days(result.problem),
         notes=notes,
         extra_sections=tuple(extra),
+        findings=tuple(findings),
     )
 
 

@@ -71,6 +71,9 @@ class ReportData:
     absences: pd.DataFrame = field(default_factory=pd.DataFrame)
     notes: Sequence[str] = ()
     extra_sections: Sequence[tuple[str, str]] = ()
+    findings: Sequence[tuple[str, str]] = ()
+    """(heading, HTML) sections right after the week at a glance: what the numbers mean, where
+    the service is short, what to hire."""
 
 
 def png_data_uri(fig: plt.Figure) -> str:
@@ -237,9 +240,10 @@ def cards_html(headline: Mapping[str, str]) -> str:
 
 
 def render_run_report(data: ReportData) -> str:
-    """The run report: headline KPIs, week KPIs per queue, charts, roster grid, notes."""
+    """The run report: headline KPIs, week KPIs per queue, findings, charts, roster grid, notes."""
     sections = [
         ("Week at a glance", cards_html(data.headline) + table_html(data.kpis, left=("queue",))),
+        *data.findings,
         (
             "Required vs scheduled agents per queue",
             f'<img alt="required vs scheduled" src="{coverage_chart(data.coverage)}">',
