@@ -6,7 +6,6 @@ import datetime as dt
 from pathlib import Path
 
 import numpy as np
-import pandas as pd
 import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
@@ -188,7 +187,7 @@ def test_cheapest_meeting_every_target() -> None:
     assert cheapest([np.nan, 7.0], [True, True]) == 1
 
 
-def test_kpis_adapter_reads_summary_and_week_per_queue() -> None:
+def test_kpis_adapter_reads_the_summary_and_its_queues() -> None:
     summary = {
         "status": "FEASIBLE",
         "paid_hours": 100.0,
@@ -197,20 +196,16 @@ def test_kpis_adapter_reads_summary_and_week_per_queue() -> None:
         "occupancy": 0.7,
         "gap": 0.02,
         "asa_seconds": 9.0,
+        "queues": {
+            "voice": {"service_level": 0.9, "asa_seconds": 8.0, "abandon_rate": 0.03},
+            "chat": {"service_level": 0.75, "asa_seconds": 30.0, "abandon_rate": None},
+        },
     }
-    week = pd.DataFrame(
-        {
-            "queue": ["voice", "chat", "all"],
-            "service_level": [0.9, 0.75, 0.85],
-            "asa_s": [8.0, 30.0, 12.0],
-            "abandon_rate": [0.03, np.nan, 0.02],
-        }
-    )
-    k = point_kpis(summary, week)
+    k = point_kpis(summary)
     assert k["cost"] == 2000.0 and k["gap"] == 0.02 and k["status"] == "FEASIBLE"
     assert k["service_level_voice"] == 0.9 and k["service_level_chat"] == 0.75
-    assert k["abandon_rate_chat"] is None and "service_level_all" not in k
-    assert point_kpis(None, None) == {}
+    assert k["asa_s_chat"] == 30.0 and k["abandon_rate_chat"] is None
+    assert point_kpis(None) == {}
 
 
 def test_targets_are_each_queues_own() -> None:

@@ -348,28 +348,24 @@ def check_options(sweep: Sweep, options: Any) -> None:
             )
 
 
-def point_kpis(summary: Mapping[str, Any] | None, week: pd.DataFrame | None) -> dict[str, Any]:
-    """The sweep's KPI columns of one run, from its summary.json and kpis_week.csv.
+def point_kpis(summary: Mapping[str, Any] | None) -> dict[str, Any]:
+    """The sweep's KPI columns of one run, from its summary.json (promised KPIs).
 
     ``status``, ``paid_hours`` [h], ``cost`` [currency], ``service_level`` [fraction, all
     real-time queues], ``occupancy`` [fraction], ``gap`` [fraction], and per real-time queue Q
-    ``service_level_Q``, ``asa_s_Q`` [s], ``abandon_rate_Q`` [fraction]. The one place that reads
-    KPIs for sweeps.
+    ``service_level_Q``, ``asa_s_Q`` [s], ``abandon_rate_Q`` [fraction] (the summary's
+    ``queues`` table). The one place that reads KPIs for sweeps.
     """
     if summary is None:
         return {}
     out: dict[str, Any] = {
-        k: summary.get(k) for k in ("status", "paid_hours", "cost", "service_level", "occupancy")
+        k: summary.get(k)
+        for k in ("status", "paid_hours", "cost", "service_level", "occupancy", "gap")
     }
-    out["gap"] = summary.get("gap")
-    if week is not None:
-        for row in week.to_dict("records"):
-            q = str(row["queue"])
-            if q == "all":
-                continue
-            for col in ("service_level", "asa_s", "abandon_rate"):
-                v = row.get(col)
-                out[f"{col}_{q}"] = None if v is None or not np.isfinite(v) else round(float(v), 6)
+    for q, row in (summary.get("queues") or {}).items():
+        out[f"service_level_{q}"] = row.get("service_level")
+        out[f"asa_s_{q}"] = row.get("asa_seconds")
+        out[f"abandon_rate_{q}"] = row.get("abandon_rate")
     return out
 
 
@@ -423,10 +419,7 @@ def sweep_table(sweep: Sweep, outcomes: Sequence[Any], out: Path) -> pd.DataFram
     """
     rows = []
     for p, sc, o in zip(sweep.points, sweep.scenarios, outcomes, strict=True):
-        week = None
-        if o.ok and (o.folder / "kpis_week.csv").exists():
-            week = pd.read_csv(o.folder / "kpis_week.csv")
-        kpis = point_kpis(o.summary if o.ok else None, week)
+        kpis = point_kpis(o.summary if o.ok else None)
         row: dict[str, Any] = {"point": p.index}
         row.update({k: _text(v) if isinstance(v, dt.date) else v for k, v in p.values})
         row.update(kpis)
