@@ -29,7 +29,7 @@ ROSTER = pd.DataFrame(
 
 def test_one_calendar_per_agent_with_exact_times(tmp_path: Path) -> None:
     paths = write_calendars(ROSTER, tmp_path, scenario="ex", first_day=dt.date(2026, 12, 7))
-    assert [p.name for p in paths] == ["A1.ics", "B_2.ics"]
+    assert [p.name for p in paths] == ["A1.ics", "B%2F2.ics"]
     cal = Calendar.from_ical(paths[0].read_bytes())
     events = list(cal.walk("VEVENT"))
     assert len(events) == 2

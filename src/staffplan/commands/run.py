@@ -24,14 +24,20 @@ def _settings_key(
 
 
 def _check_limits(time_limit: float | None, workers: int | None) -> None:
+    from staffplan import limits
+
     if time_limit is not None and not time_limit > 0:
         raise InputError(
             "bad time limit", column="--time-limit", expected="seconds > 0", found=time_limit
         )
+    if time_limit is not None:
+        limits.check("time_limit_s", time_limit, column="--time-limit")
     if workers is not None and workers < 1:
         raise InputError(
             "bad worker count", column="--workers", expected="a whole number >= 1", found=workers
         )
+    if workers is not None:
+        limits.check("workers", workers, column="--workers")
 
 
 def run_one(
@@ -47,12 +53,12 @@ def run_one(
     """Run (or reuse) one scenario and write its outputs; returns its summary (picklable, for a
     process pool).
     """
-    from staffplan.io.atomic import write_json
-    from staffplan.pipeline import fingerprint, run, write_outputs
+    from staffplan.pipeline import check_out_folder, fingerprint, run, write_outputs
     from staffplan.scenario import load
 
     sc = load(path)
     folder = Path(out) if out else _default_out(sc.name)
+    check_out_folder(folder, [sc])
     key = fingerprint(sc, _settings_key(time_limit, workers, seed, simulate))
     cache = folder / "summary.json"
     if reuse and cache.exists():
@@ -76,16 +82,9 @@ def run_one(
     result = run(
         sc, time_limit_s=time_limit, workers=workers, seed=seed, simulate=simulate, echo=echo
     )
-    write_outputs(result, folder)
-    summary = {
-        **result.summary,
-        "stage_seconds": dict(result.stage_seconds),
-        "cache_key": key,
-        "out": str(folder),
-        "reused": False,
-    }
-    write_json(cache, summary)
-    return summary
+    extra = {"cache_key": key, "out": str(folder), "reused": False}
+    write_outputs(result, folder, extra)
+    return {**result.summary, "stage_seconds": dict(result.stage_seconds), **extra}
 
 
 SHARED_OPTIONS = [
@@ -201,7 +200,7 @@ def run(
     type=click.Path(file_okay=False, path_type=Path),
     default=Path("out") / "compare",
     help="Folder for comparison.csv and comparison.html [path]; each scenario's own outputs go "
-    "to out/<name>/.",
+    "to <folder>/<name>/ (never to an earlier 'staffplan run' folder).",
 )
 @click.option(
     "--rerun",
@@ -246,10 +245,17 @@ def compare(
             found=", ".join(names),
             hint='set name = "..." in one of the files',
         )
+    from staffplan.io.atomic import check_writable
+    from staffplan.pipeline import check_out_folder
+
+    check_writable(out_dir)
+    for sc in loaded:
+        check_out_folder(out_dir / sc.name, loaded)
     per_solve = workers or max(s.solver.workers for s in loaded)
     pool = max(1, min(len(loaded), (os.cpu_count() or 1) // per_solve))
     args = [
-        (str(p), None, time_limit, workers, seed, simulate, not rerun, quiet) for p in scenarios
+        (str(p), str(out_dir / sc.name), time_limit, workers, seed, simulate, not rerun, quiet)
+        for p, sc in zip(scenarios, loaded, strict=True)
     ]
     if pool > 1:
         with ProcessPoolExecutor(max_workers=pool) as ex:

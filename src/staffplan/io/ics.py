@@ -3,22 +3,50 @@
 Output is deterministic: UIDs derive from scenario, agent and date, and DTSTAMP
 is the scenario's first planned day (not the wall clock), so re-running a
 scenario produces byte-identical calendars.
+
+File names (:func:`calendar_names`) are distinct for distinct agent ids, also on
+case-insensitive file systems: letters, digits, ``-`` and ``_`` are kept and
+every other character is percent-encoded (``AÑ1`` -> ``A%C3%911.ics``,
+``A 1`` -> ``A%201.ics``); ids equal but for letter case get a short hash.
 """
 
 from __future__ import annotations
 
 import datetime as dt
-import re
+import hashlib
+import os
+from collections.abc import Iterable
 from pathlib import Path
+from urllib.parse import quote
 
 import pandas as pd
 from icalendar import Calendar, Event
 
 from staffplan.io.atomic import write_bytes
 
+_WINDOWS_RESERVED = frozenset(
+    {"CON", "PRN", "AUX", "NUL", *(f"COM{i}" for i in range(10)), *(f"LPT{i}" for i in range(10))}
+)
+
 
 def _safe(name: str) -> str:
-    return re.sub(r"[^A-Za-z0-9_.-]+", "_", name) or "agent"
+    """Percent-encode every character but ASCII letters, digits, ``-`` and ``_`` (injective)."""
+    return quote(name, safe="-_").replace(".", "%2E").replace("~", "%7E") or "%"
+
+
+def calendar_names(agent_ids: Iterable[str]) -> dict[str, str]:
+    """A distinct ``.ics`` file name per agent id (see the module docstring)."""
+    ids = sorted(set(agent_ids))
+    stems = {a: _safe(a) for a in ids}
+    folded: dict[str, list[str]] = {}
+    for a, stem in stems.items():
+        folded.setdefault(stem.lower(), []).append(a)
+    out = {}
+    for a, stem in stems.items():
+        if len(folded[stem.lower()]) > 1 or stem.upper() in _WINDOWS_RESERVED:
+            stem += "~" + hashlib.sha256(a.encode()).hexdigest()[:8]
+        out[a] = f"{stem}.ics"
+    return out
 
 
 def agent_calendar(
@@ -56,11 +84,20 @@ def agent_calendar(
 def write_calendars(
     roster: pd.DataFrame, folder: str | Path, *, scenario: str, first_day: dt.date
 ) -> list[Path]:
-    """Write ``<folder>/<agent_id>.ics`` for every agent in ``roster``; return the paths."""
+    """Write one calendar per agent in ``roster`` (names: :func:`calendar_names`); return the paths.
+
+    Calendars in ``folder`` of agents no longer in the roster are removed.
+    """
     out = Path(folder)
     stamp = dt.datetime.combine(first_day, dt.time(0, 0), tzinfo=dt.UTC)
+    names = calendar_names(str(a) for a in roster["agent_id"])
     paths = []
     for agent_id, rows in roster.groupby("agent_id", sort=True):
         data = agent_calendar(rows, scenario=scenario, agent_id=str(agent_id), stamp=stamp)
-        paths.append(write_bytes(out / f"{_safe(str(agent_id))}.ics", data))
+        paths.append(write_bytes(out / names[str(agent_id)], data))
+    if out.is_dir():
+        keep = set(names.values())
+        for old in out.glob("*.ics"):
+            if old.name not in keep:
+                os.unlink(old)
     return paths
