@@ -288,6 +288,19 @@ class Scenario:
             )
         return value
 
+    def check_files(self) -> None:
+        """Raise if a file named under ``[data]`` is missing (before any long computation)."""
+        for key in self.data:
+            for f in self.files(key):
+                if not f.is_file():
+                    raise ScenarioError(
+                        "data file not found" if not f.exists() else "data path is not a file",
+                        file=self.path,
+                        key=f"data.{key}",
+                        found=str(f),
+                        hint="paths are relative to the scenario file that names them",
+                    )
+
     def files(self, key: str) -> tuple[Path, ...]:
         """All paths named by ``data.key`` (a string or a list); empty if absent."""
         value = self.data.get(key)
@@ -839,7 +852,7 @@ def check_name(name: Any, *, file: Path | None = None) -> str:
         or name != name.strip()
         or name.startswith(".")
         or len(name) > 100
-        or any(c in name for c in '/\\:*?"<>|')
+        or any(c in name for c in "/\\")
         or any(ord(c) < 32 or ord(c) == 127 for c in name)
     )
     if bad:
@@ -847,8 +860,8 @@ def check_name(name: Any, *, file: Path | None = None) -> str:
             "bad scenario name",
             file=file,
             key="name",
-            expected="one plain folder name (no / \\ : * ? \" < > |, not starting with '.', "
-            "at most 100 characters)",
+            expected="one plain folder name (no / or \\, not starting with '.', at most 100 "
+            "characters)",
             found=name,
             hint=_NAME_HINT,
         )

@@ -32,8 +32,8 @@ ISO_TIMESTAMP = re.compile(
 ISO_DATE_ONLY = re.compile(r"\d{4}-\d{2}-\d{2}")
 SLASHED_DATE = re.compile(r"\d{1,2}[/.-]\d{1,2}[/.-]\d{2,4}(?:\D.*)?")
 DATE_FORMAT_HINT = (
-    "write dates as YYYY-MM-DD (ISO 8601), or declare the file's format in the scenario's "
-    '[data] table, e.g. absences = { path = "data/absences.csv", date_format = "%d/%m/%Y" }'
+    "write dates as YYYY-MM-DD (ISO 8601), or declare the file's format under the scenario's "
+    '[data]: KEY = { path = "FILE", date_format = "%d/%m/%Y" }'
 )
 
 

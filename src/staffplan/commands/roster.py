@@ -89,6 +89,7 @@ def roster(
     from staffplan.scenario import load
 
     sc = load(scenario)
+    sc.check_files()
     limit = sc.solver.time_limit_s if time_limit is None else time_limit
     n_workers = sc.solver.workers if workers is None else workers
     if not limit > 0:

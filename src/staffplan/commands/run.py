@@ -57,6 +57,7 @@ def run_one(
     from staffplan.scenario import load
 
     sc = load(path)
+    sc.check_files()
     folder = Path(out) if out else _default_out(sc.name)
     check_out_folder(folder, [sc])
     key = fingerprint(sc, _settings_key(time_limit, workers, seed, simulate))
@@ -237,6 +238,8 @@ def compare(
 
     _check_limits(time_limit, workers)
     loaded = [load(p) for p in scenarios]  # validate all before running any
+    for sc in loaded:
+        sc.check_files()
     names = [s.name for s in loaded]
     if len(set(names)) != len(names):
         raise InputError(

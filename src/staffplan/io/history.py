@@ -228,7 +228,7 @@ def _parse_times(
                 else _TS_EXPECTED
             ),
             found=values.iloc[row],
-            hint=DATE_FORMAT_HINT.replace("absences", "history"),
+            hint=DATE_FORMAT_HINT,
         )
     local_u = naive.dt.tz_localize(zone, ambiguous="NaT", nonexistent="shift_forward")
     ambiguous_u = ~has_off & local_u.isna().to_numpy()

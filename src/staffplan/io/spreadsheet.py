@@ -140,19 +140,18 @@ def read_sheet(path: str | Path) -> pd.DataFrame:
     from openpyxl import load_workbook
 
     p = Path(path)
-    try:
-        wb = load_workbook(p, read_only=True, data_only=True)
-    except Exception as exc:  # noqa: BLE001 - openpyxl raises many kinds for a bad file
-        raise InputError(
-            f"cannot read workbook ({type(exc).__name__}: {exc})",
-            file=p,
-            hint="save it from a spreadsheet program as .xlsx, or as CSV UTF-8",
-        ) from None
-    try:
-        ws = wb.worksheets[0]
-        rows = [[_text(v) for v in r] for r in ws.iter_rows(values_only=True)]
-    finally:
-        wb.close()
+    with open(p, "rb") as fh:  # a file object: the content decides, not the name's suffix
+        try:
+            wb = load_workbook(fh, read_only=True, data_only=True)
+            ws = wb.worksheets[0]
+            rows = [[_text(v) for v in r] for r in ws.iter_rows(values_only=True)]
+            wb.close()
+        except Exception as exc:  # noqa: BLE001 - openpyxl raises many kinds for a bad file
+            raise InputError(
+                f"cannot read workbook ({type(exc).__name__}: {exc})",
+                file=p,
+                hint="save it from a spreadsheet program as .xlsx, or as CSV UTF-8",
+            ) from None
     rows = [r for r in rows if any(c != "" for c in r)]
     if not rows:
         raise InputError("empty sheet", file=p, expected="a header row and data rows")
