@@ -73,13 +73,12 @@ def put(ws: Any, row: int, column: int, value: Any) -> Any:
     return _secure(cell)
 
 
-def append(ws: Any, values: Iterable[Any]) -> int:
-    """Append one row of safe cells; returns its row number."""
-    ws.append([_local(cell_value(v)) for v in values])
-    row = ws.max_row
-    for cell in ws[row]:
-        _secure(cell)
-    return row
+def append(ws: Any, values: Iterable[Any]) -> list[Any]:
+    """Append one row of safe cells; returns the row's cells."""
+    row = [_local(cell_value(v)) for v in values]
+    ws.append(row)
+    n = ws._current_row  # the row just appended (ws.max_row would scan every cell)
+    return [_secure(ws.cell(row=n, column=j)) for j in range(1, len(row) + 1)]
 
 
 def write_frame(ws: Any, frame: pd.DataFrame) -> None:

@@ -133,12 +133,12 @@ def _roster_sheet(ws: object, grid: pd.DataFrame) -> None:
     from openpyxl.utils import get_column_letter
 
     ws.title = "roster"  # type: ignore[attr-defined]
-    append(ws, [str(c) for c in grid.columns])
+    header = append(ws, [str(c) for c in grid.columns])
     bold = Font(bold=True)
     thin = Side(style="thin", color="BBBBBB")
     box = Border(left=thin, right=thin, top=thin, bottom=thin)
     top = Alignment(horizontal="center", vertical="top", wrap_text=True)
-    for cell in ws[1]:  # type: ignore[index]
+    for cell in header:
         cell.font = bold
         cell.alignment = Alignment(horizontal="center", vertical="center", wrap_text=True)
         cell.border = box
@@ -154,8 +154,7 @@ def _roster_sheet(ws: object, grid: pd.DataFrame) -> None:
     fills["off"] = PatternFill("solid", fgColor=OFF_FILL)
     fills["absence"] = PatternFill("solid", fgColor=ABSENCE_FILL)
     for values in grid.itertuples(index=False):
-        row = append(ws, list(values))  # type: ignore[arg-type]
-        for j, cell in enumerate(ws[row], start=1):  # type: ignore[index]
+        for j, cell in enumerate(append(ws, list(values)), start=1):
             cell.border = box
             if first_day <= j < first_day + len(days):
                 cell.fill = fills[cell_kind(str(cell.value or ""))]
@@ -170,8 +169,7 @@ def _roster_sheet(ws: object, grid: pd.DataFrame) -> None:
     append(ws, [])
     for label, rec in counts.iterrows():
         title = "agents working" if label == "working" else f"on {label}"
-        row = append(ws, ["headcount", title, "", "", *rec.tolist()])  # type: ignore[arg-type]
-        for cell in ws[row]:  # type: ignore[index]
+        for cell in append(ws, ["headcount", title, "", "", *rec.tolist()]):
             cell.font = bold if label == "working" else Font()
             if cell.column >= first_day:
                 cell.alignment = Alignment(horizontal="center")
@@ -211,12 +209,10 @@ def _table_sheet(ws: object, frame: pd.DataFrame) -> None:
     for c in frame.columns:
         if c == "interval_start" or str(c).endswith("_time"):
             frame[c] = _as_datetime(frame[c])
-    append(ws, [str(c) for c in frame.columns])
-    for cell in ws[1]:  # type: ignore[index]
+    for cell in append(ws, [str(c) for c in frame.columns]):
         cell.font = Font(bold=True)
     for rec in frame.itertuples(index=False):
-        row = append(ws, list(rec))  # type: ignore[arg-type]
-        for c, cell in zip(frame.columns, ws[row], strict=False):  # type: ignore[index]
+        for c, cell in zip(frame.columns, append(ws, list(rec)), strict=True):
             if isinstance(cell.value, dt.datetime):
                 cell.number_format = DATETIME_FORMAT
             elif c in NUMBER_FORMATS and isinstance(cell.value, int | float):
