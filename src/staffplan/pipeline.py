@@ -244,17 +244,9 @@ def run(
 
 
 def _absence_days(problem: Any) -> pd.DataFrame:
-    rows = []
-    grid = problem.grid
-    for ab in problem.absences:
-        for d in grid.dates():
-            d0 = grid.local_midnight(d)
-            d1 = grid.local_midnight(d + pd.Timedelta(days=1).to_pytimedelta())
-            if ab.start < d1 and d0 < ab.end and ab.start <= d0 + pd.Timedelta(hours=12) <= ab.end:
-                rows.append((ab.agent_id, d.isoformat(), ab.kind))
-    return pd.DataFrame(rows, columns=["agent_id", "date", "kind"]).drop_duplicates(
-        ["agent_id", "date"]
-    )
+    from staffplan.report.xlsx import absence_days
+
+    return absence_days(problem.absences, problem.grid)
 
 
 def _pct(x: object) -> str:

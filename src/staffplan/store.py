@@ -1,17 +1,27 @@
-"""The plan store: published rosters as numbered, immutable versions (SQLite).
+"""The plan store: published rosters as numbered, immutable versions, and the absences recorded
+against them (SQLite).
 
 One SQLite file per scenario (default ``<scenario folder>/plans.sqlite``; set
 ``[store] path = "..."`` in the scenario, relative to the scenario file). Each
 version keeps who published it, when (UTC), why (a note), its parent version,
-its roster rows and a change log against the parent (agent, date, old shift and
-time, new shift and time, reason).
+its roster rows, a change log against the parent (agent, date, old and new
+shift, times, breaks, queues, reason) and the hard-rule violations it was
+knowingly published with. Absences are facts of their own: who is away, when,
+why, who recorded it and when, linked to the versions that applied them (none
+yet for one recorded before anyone decided how to cover it).
 
 Durability: every write is one ``BEGIN IMMEDIATE`` transaction on a WAL
 journal with ``synchronous=FULL``, so a crash, a ``kill -9`` or a Ctrl-C in the
 middle of a write leaves the store exactly as it was before the write (the
 uncommitted WAL frames are discarded when the file is next opened). Triggers
-refuse any UPDATE or DELETE of a stored version: a new plan is always a new
-version. Each version stores a SHA-256 of its rows, checked on every read.
+refuse any UPDATE or DELETE of a stored fact: a new plan is always a new
+version, and withdrawing an absence is a new fact too. Each version stores a
+SHA-256 of its rows, checked on every read.
+
+Optimistic concurrency: a write names the latest version it started from
+(``expect_latest``) and is refused, inside its write transaction, when another
+writer got in first. A write based on an older version than the latest makes a
+new latest only when asked to (``fork``).
 
 Roster rows are stored generically (column order + one JSON object of strings
 per row), so rosters with new columns need no schema change.
@@ -38,7 +48,7 @@ import pandas as pd
 from staffplan.errors import InputError, StoreError
 from staffplan.io.atomic import write_csv
 
-SCHEMA_VERSION = 2
+SCHEMA_VERSION = 3
 DEFAULT_FILE = "plans.sqlite"
 STORE_SPEC = {
     "path": ((str,), DEFAULT_FILE, "a file path for the plan store, relative to the scenario file")
@@ -76,65 +86,125 @@ CHANGE_COLUMNS: tuple[str, ...] = (
     "old_assignments",
     "new_assignments",
 )
-# : Roster columns compared by :func:`diff_rosters` (``assignments`` is optional: blank when a
-# roster lacks it).
+#: Roster columns compared by :func:`diff_rosters` (``assignments`` is optional: blank when a
+#: roster lacks it).
 DIFF_FIELDS: tuple[str, ...] = ("shift", "start", "end", "queues", "breaks", "assignments")
-# : Change-log columns added by schema version 2 (break moves and queue reassignments of the cover
-# repair).
+#: Change-log columns added by schema version 2 (break moves and queue reassignments).
 _V2_COLUMNS: tuple[str, ...] = ("old_breaks", "new_breaks", "old_assignments", "new_assignments")
-# : Change actions: ``added`` (a shift where there was none), ``removed``, ``changed`` (time, shift
-# or queues).
+#: Change actions: ``added`` (a shift where there was none), ``removed``, ``changed`` (time,
+#: shift, breaks or queues).
 ACTIONS: tuple[str, ...] = ("added", "removed", "changed")
 KINDS: tuple[str, ...] = ("publish", "cover")
+#: Columns of :func:`absences_frame` (times ISO 8601 local with offset; ``versions``: the versions
+#: that applied the absence, ``|``-separated; ``withdrawn``: by whom, when and why, or blank).
+ABSENCE_COLUMNS: tuple[str, ...] = (
+    "id",
+    "agent_id",
+    "start",
+    "end",
+    "kind",
+    "reason",
+    "recorded_by",
+    "recorded_utc",
+    "versions",
+    "withdrawn",
+)
+#: Columns of a hard-rule violation (``staffplan.roster.validate``), as stored with a version.
+VIOLATION_COLUMNS: tuple[str, ...] = ("agent_id", "date", "rule", "found", "allowed")
 
-_SCHEMA = """
-CREATE TABLE IF NOT EXISTS meta (key TEXT PRIMARY KEY, value TEXT NOT NULL);
-CREATE TABLE IF NOT EXISTS versions (
-    number INTEGER PRIMARY KEY,
-    parent INTEGER REFERENCES versions(number),
-    kind TEXT NOT NULL,
-    author TEXT NOT NULL,
-    created_utc TEXT NOT NULL,
-    note TEXT NOT NULL,
-    columns TEXT NOT NULL,
-    n_rows INTEGER NOT NULL,
-    sha256 TEXT NOT NULL
-);
-CREATE TABLE IF NOT EXISTS roster_rows (
-    version INTEGER NOT NULL REFERENCES versions(number),
-    row INTEGER NOT NULL,
-    agent_id TEXT NOT NULL,
-    date TEXT NOT NULL,
-    data TEXT NOT NULL,
-    PRIMARY KEY (version, row)
-);
-CREATE INDEX IF NOT EXISTS roster_rows_agent ON roster_rows (version, agent_id, date);
-CREATE TABLE IF NOT EXISTS changes (
-    version INTEGER NOT NULL REFERENCES versions(number),
-    seq INTEGER NOT NULL,
-    agent_id TEXT NOT NULL,
-    date TEXT NOT NULL,
-    action TEXT NOT NULL,
-    old_shift TEXT NOT NULL, old_start TEXT NOT NULL, old_end TEXT NOT NULL,
-    new_shift TEXT NOT NULL, new_start TEXT NOT NULL, new_end TEXT NOT NULL,
-    old_queues TEXT NOT NULL, new_queues TEXT NOT NULL,
-    reason TEXT NOT NULL,
-    old_breaks TEXT NOT NULL DEFAULT '', new_breaks TEXT NOT NULL DEFAULT '',
-    old_assignments TEXT NOT NULL DEFAULT '', new_assignments TEXT NOT NULL DEFAULT '',
-    PRIMARY KEY (version, seq)
-);
-"""
-_IMMUTABLE = [
-    f"CREATE TRIGGER IF NOT EXISTS {table}_no_{op.lower()} BEFORE {op} ON {table} "
-    f"BEGIN SELECT RAISE(ABORT, 'published versions are immutable'); END;"
-    for table in ("versions", "roster_rows", "changes")
-    for op in ("UPDATE", "DELETE")
+#: Schema 2: versions, their rows and change logs.
+_TABLES_V2: tuple[str, ...] = (
+    "CREATE TABLE IF NOT EXISTS meta (key TEXT PRIMARY KEY, value TEXT NOT NULL)",
+    """CREATE TABLE IF NOT EXISTS versions (
+        number INTEGER PRIMARY KEY,
+        parent INTEGER REFERENCES versions(number),
+        kind TEXT NOT NULL,
+        author TEXT NOT NULL,
+        created_utc TEXT NOT NULL,
+        note TEXT NOT NULL,
+        columns TEXT NOT NULL,
+        n_rows INTEGER NOT NULL,
+        sha256 TEXT NOT NULL)""",
+    """CREATE TABLE IF NOT EXISTS roster_rows (
+        version INTEGER NOT NULL REFERENCES versions(number),
+        row INTEGER NOT NULL,
+        agent_id TEXT NOT NULL,
+        date TEXT NOT NULL,
+        data TEXT NOT NULL,
+        PRIMARY KEY (version, row))""",
+    "CREATE INDEX IF NOT EXISTS roster_rows_agent ON roster_rows (version, agent_id, date)",
+    """CREATE TABLE IF NOT EXISTS changes (
+        version INTEGER NOT NULL REFERENCES versions(number),
+        seq INTEGER NOT NULL,
+        agent_id TEXT NOT NULL,
+        date TEXT NOT NULL,
+        action TEXT NOT NULL,
+        old_shift TEXT NOT NULL, old_start TEXT NOT NULL, old_end TEXT NOT NULL,
+        new_shift TEXT NOT NULL, new_start TEXT NOT NULL, new_end TEXT NOT NULL,
+        old_queues TEXT NOT NULL, new_queues TEXT NOT NULL,
+        reason TEXT NOT NULL,
+        old_breaks TEXT NOT NULL DEFAULT '', new_breaks TEXT NOT NULL DEFAULT '',
+        old_assignments TEXT NOT NULL DEFAULT '', new_assignments TEXT NOT NULL DEFAULT '',
+        PRIMARY KEY (version, seq))""",
+)
+#: Schema 3 adds absences (facts with who/when/why), their links to the versions that applied
+#: them, withdrawals, and the violations a version was knowingly published with.
+_TABLES_V3: tuple[str, ...] = (
+    """CREATE TABLE IF NOT EXISTS absences (
+        id INTEGER PRIMARY KEY,
+        agent_id TEXT NOT NULL,
+        start_local TEXT NOT NULL,
+        end_local TEXT NOT NULL,
+        kind TEXT NOT NULL,
+        reason TEXT NOT NULL,
+        recorded_by TEXT NOT NULL,
+        recorded_utc TEXT NOT NULL)""",
+    """CREATE TABLE IF NOT EXISTS absence_versions (
+        absence INTEGER NOT NULL REFERENCES absences(id),
+        version INTEGER NOT NULL REFERENCES versions(number),
+        PRIMARY KEY (absence, version))""",
+    """CREATE TABLE IF NOT EXISTS absence_withdrawals (
+        absence INTEGER PRIMARY KEY REFERENCES absences(id),
+        withdrawn_by TEXT NOT NULL,
+        withdrawn_utc TEXT NOT NULL,
+        reason TEXT NOT NULL)""",
+    """CREATE TABLE IF NOT EXISTS violations (
+        version INTEGER NOT NULL REFERENCES versions(number),
+        seq INTEGER NOT NULL,
+        agent_id TEXT NOT NULL,
+        date TEXT NOT NULL,
+        rule TEXT NOT NULL,
+        found TEXT NOT NULL,
+        allowed TEXT NOT NULL,
+        PRIMARY KEY (version, seq))""",
+)
+
+
+def _immutable(tables: Sequence[str], what: str = "published versions") -> list[str]:
+    return [
+        f"CREATE TRIGGER IF NOT EXISTS {table}_no_{op.lower()} BEFORE {op} ON {table} "
+        f"BEGIN SELECT RAISE(ABORT, '{what} are immutable'); END"
+        for table in tables
+        for op in ("UPDATE", "DELETE")
+    ]
+
+
+_DDL_V2 = [*_TABLES_V2, *_immutable(("versions", "roster_rows", "changes"))]
+_DDL_V3 = [
+    *_TABLES_V3,
+    *_immutable(
+        ("absences", "absence_versions", "absence_withdrawals", "violations"), "recorded facts"
+    ),
 ]
 
 
 @dataclass(frozen=True)
 class Version:
-    """One published roster version: who, when [UTC, ISO 8601], why, and its size [rows]."""
+    """One published roster version: who, when [UTC, ISO 8601], why, and its size [rows].
+
+    ``n_absences``: absences this version applied; ``n_violations``: hard-rule violations it was
+    knowingly published with (``--force``).
+    """
 
     number: int
     parent: int | None
@@ -144,6 +214,13 @@ class Version:
     note: str
     n_rows: int
     n_changes: int
+    n_absences: int = 0
+    n_violations: int = 0
+
+    @property
+    def forked(self) -> bool:
+        """True when the version was made from an older version than the latest of its time."""
+        return self.parent is not None and self.parent != self.number - 1
 
     def as_dict(self) -> dict[str, Any]:
         return {
@@ -155,7 +232,123 @@ class Version:
             "note": self.note,
             "rows": self.n_rows,
             "changes": self.n_changes,
+            "absences": self.n_absences,
+            "violations": self.n_violations,
         }
+
+    def who(self) -> str:
+        """``version 3 (cover, by ana at 2026-12-08T09:51:02+00:00: "B03 sick")``."""
+        return (
+            f"version {self.number} ({self.kind}, by {self.author} at {self.created_utc}: "
+            f'"{self.note}")'
+        )
+
+
+@dataclass(frozen=True)
+class AbsenceRecord:
+    """An absence as a lead reports it: ``agent_id`` away over local [start, end) (tz-aware),
+    of ``kind`` (see ``io.team.ABSENCE_KINDS``), with a free-text ``reason``.
+    """
+
+    agent_id: str
+    start: pd.Timestamp
+    end: pd.Timestamp
+    kind: str = "sick"
+    reason: str = ""
+
+
+@dataclass(frozen=True)
+class RecordedAbsence:
+    """An absence stored in the plan store: the fact, who recorded it and when [UTC], the versions
+    that applied it (oldest first), and its withdrawal (``by at: why``), if any.
+    """
+
+    id: int
+    agent_id: str
+    start: str
+    end: str
+    kind: str
+    reason: str
+    recorded_by: str
+    recorded_utc: str
+    versions: tuple[int, ...] = ()
+    withdrawn: str = ""
+
+    def span(self, tz: Any = None) -> tuple[pd.Timestamp, pd.Timestamp]:
+        """[start, end) as timestamps (converted to ``tz`` when given)."""
+        s, e = pd.Timestamp(self.start), pd.Timestamp(self.end)
+        return (s, e) if tz is None else (s.tz_convert(tz), e.tz_convert(tz))
+
+    def text(self) -> str:
+        """``#4 A17 sick 2026-12-09 07:00-2026-12-10 00:00``."""
+        s, e = self.span()
+        return f"#{self.id} {self.agent_id} {self.kind} {s:%Y-%m-%d %H:%M}-{e:%Y-%m-%d %H:%M}"
+
+    def as_dict(self) -> dict[str, Any]:
+        return {
+            "id": self.id,
+            "agent_id": self.agent_id,
+            "start": self.start,
+            "end": self.end,
+            "kind": self.kind,
+            "reason": self.reason,
+            "recorded_by": self.recorded_by,
+            "recorded_utc": self.recorded_utc,
+            "versions": list(self.versions),
+            "withdrawn": self.withdrawn,
+        }
+
+
+@dataclass(frozen=True, eq=False)
+class PlanBase:
+    """What every cover, validation and KPI of a version starts from: the version, its roster
+    (text columns, checksum-verified), every absence recorded so far (withdrawn ones left out),
+    and the store's latest version number when it was read (the guard of a write based on it).
+
+    Absences are facts about people, so a version sees every absence recorded up to now, also
+    those recorded after it was published; :attr:`pending` are those no version in its
+    lineage (itself and its ancestors) has applied yet.
+    """
+
+    version: Version
+    roster: pd.DataFrame
+    absences: tuple[RecordedAbsence, ...]
+    lineage: tuple[int, ...]
+    latest: int
+
+    @property
+    def is_latest(self) -> bool:
+        return self.version.number == self.latest
+
+    def applied_in(self, absence: RecordedAbsence) -> int | None:
+        """The version in this base's lineage that applied ``absence`` (None: not applied)."""
+        mine = [v for v in absence.versions if v in self.lineage]
+        return min(mine) if mine else None
+
+    @property
+    def pending(self) -> tuple[RecordedAbsence, ...]:
+        """Recorded absences no version in the lineage has applied (oldest record first)."""
+        return tuple(a for a in self.absences if self.applied_in(a) is None)
+
+    def team_absences(self, tz: Any = None) -> tuple[Any, ...]:
+        """Every absence as ``io.team.Absence`` (times in ``tz``), for a roster problem."""
+        return team_absences(self.absences, tz)
+
+
+def team_absences(absences: Sequence[RecordedAbsence], tz: Any = None) -> tuple[Any, ...]:
+    """Recorded absences as ``io.team.Absence`` (times in ``tz``), for a roster problem."""
+    from staffplan.io.team import Absence
+
+    return tuple(Absence(a.agent_id, *a.span(tz), a.kind) for a in absences)
+
+
+class ConflictError(StoreError):
+    """A write was refused because another writer published after the version it started from."""
+
+    def __init__(self, message: str, *, latest: int, started_from: int, **kw: Any) -> None:
+        super().__init__(message, **kw)
+        self.latest = latest
+        self.started_from = started_from
 
 
 def store_path(scenario: Any) -> Path:
@@ -375,46 +568,82 @@ class PlanStore:
             conn.close()
 
     @staticmethod
-    def _migrate(conn: sqlite3.Connection) -> None:
+    def _schema_version(conn: sqlite3.Connection) -> int | None:
+        """The stored schema version; None for a file without a ``meta`` table (a new store)."""
         if conn.execute("SELECT 1 FROM sqlite_master WHERE name = 'meta'").fetchone() is None:
-            try:
-                conn.executescript(
-                    "BEGIN IMMEDIATE;"
-                    + _SCHEMA
-                    + "".join(_IMMUTABLE)
-                    + "INSERT OR IGNORE INTO meta VALUES ('schema_version', "
-                    f"'{SCHEMA_VERSION}'); COMMIT;"
-                )
-            except BaseException:
-                if conn.in_transaction:
-                    conn.execute("ROLLBACK")
-                raise
+            return None
         row = conn.execute("SELECT value FROM meta WHERE key = 'schema_version'").fetchone()
-        if (
-            row is not None and int(row[0]) == 1
-        ):  # version 1 -> 2: the change log gains break and queue-assignment columns
-            try:
-                conn.execute("BEGIN IMMEDIATE")
+        try:
+            return int(row[0]) if row is not None else -1
+        except ValueError:
+            return -1
+
+    def _migrate(self, conn: sqlite3.Connection) -> None:
+        """Create a new store, or bring an older schema up to :data:`SCHEMA_VERSION`.
+
+        Schema 1 -> 2: the change log gains break and queue-assignment columns (blank for old
+        rows). 2 -> 3: absences, their links to versions, withdrawals and stored violations
+        (empty for old versions). Each step runs in the same write transaction, re-checked under
+        the lock, so two processes opening an old store migrate it once.
+        """
+        found = self._schema_version(conn)
+        if found == SCHEMA_VERSION:
+            return
+        if found is not None and not 1 <= found <= SCHEMA_VERSION:
+            raise StoreError(
+                "not a plan store this staffplan can read",
+                file=self.path,
+                expected=f"schema version {SCHEMA_VERSION} or older",
+                found=found if found >= 0 else None,
+                hint="upgrade staffplan, or point [store] path at another file",
+            )
+        conn.execute("BEGIN IMMEDIATE")
+        try:
+            found = self._schema_version(conn)
+            if found is None:
+                for ddl in (*_DDL_V2, *_DDL_V3):
+                    conn.execute(ddl)
+            if found == 1:
                 have = {r[1] for r in conn.execute("PRAGMA table_info(changes)")}
                 for col in _V2_COLUMNS:
                     if col not in have:
                         conn.execute(
                             f"ALTER TABLE changes ADD COLUMN {col} TEXT NOT NULL DEFAULT ''"
                         )
-                conn.execute("INSERT OR REPLACE INTO meta VALUES ('schema_version', '2')")
+                found = 2
+            if found == 2:
+                for ddl in _DDL_V3:
+                    conn.execute(ddl)
+            conn.execute(
+                "INSERT OR REPLACE INTO meta VALUES ('schema_version', ?)", (str(SCHEMA_VERSION),)
+            )
+            conn.execute("COMMIT")
+        except BaseException:
+            if conn.in_transaction:
+                conn.execute("ROLLBACK")
+            raise
+
+    @contextmanager
+    def _write(self) -> Iterator[sqlite3.Connection]:
+        """One ``BEGIN IMMEDIATE`` transaction: committed on success, rolled back on any error."""
+        with self._connect() as conn:
+            conn.execute("BEGIN IMMEDIATE")
+            try:
+                yield conn
                 conn.execute("COMMIT")
             except BaseException:
-                if conn.in_transaction:
-                    conn.execute("ROLLBACK")
+                conn.execute("ROLLBACK")
                 raise
-            row = ("2",)
-        if row is None or int(row[0]) > SCHEMA_VERSION:
-            raise StoreError(
-                "not a plan store this staffplan can read",
-                expected=f"schema version {SCHEMA_VERSION}",
-                found=None if row is None else row[0],
-                hint="upgrade staffplan, or point [store] path at another file",
-            )
+
+    @contextmanager
+    def _read(self) -> Iterator[sqlite3.Connection]:
+        """One read transaction: every query in it sees the same snapshot."""
+        with self._connect() as conn:
+            conn.execute("BEGIN")
+            try:
+                yield conn
+            finally:
+                conn.execute("COMMIT")
 
     # ---- writing -------------------------------------------------------------------------
     def publish(
@@ -426,19 +655,27 @@ class PlanStore:
         kind: str = "publish",
         parent: int | None = None,
         expect_latest: int | None = None,
+        fork: bool = False,
         changes: pd.DataFrame | None = None,
+        absences: Sequence[AbsenceRecord] = (),
+        link: Sequence[int] = (),
+        violations: Sequence[Mapping[str, Any]] = (),
         progress: Callable[[int], None] | None = None,
         now: dt.datetime | None = None,
     ) -> Version:
         """Store ``roster`` as a new version and return it; never touches an existing version.
 
-        ``parent`` defaults to the latest version (none for the first). The change
-        log is ``changes`` if given (columns :data:`CHANGE_COLUMNS`), else the diff
-        against the parent with ``note`` as reason. ``expect_latest`` guards
-        against a lost update: if the latest version is not that number, nothing
-        is written and :class:`StoreError` is raised. ``progress(rows_written)``
-        is called every 1000 rows inside the transaction; an exception from it
-        (e.g. Ctrl-C) rolls the whole write back.
+        ``parent`` defaults to the latest version (none for the first). ``expect_latest`` is the
+        latest version number the caller started from (0: an empty store); if another writer
+        published since, nothing is written and :class:`ConflictError` names who published which
+        version. The check runs inside the write transaction. A ``parent`` older than the latest
+        is refused unless ``fork``. The change log is ``changes`` if given (columns
+        :data:`CHANGE_COLUMNS`), else the diff against the parent with ``note`` as reason.
+        ``absences`` are recorded and linked to the new version, ``link`` links absences recorded
+        before (ids), ``violations`` (mappings with :data:`VIOLATION_COLUMNS`) are stored as the
+        known violations it is published with. ``progress(rows_written)`` is called every 1000
+        rows inside the transaction; an exception from it (e.g. Ctrl-C) rolls the whole write
+        back.
         """
         if not note.strip():
             raise InputError(
@@ -458,90 +695,239 @@ class PlanStore:
             for r in text.itertuples(index=False, name=None)
         ]
         digest = _sha256(columns, payload)
-        created = (now or dt.datetime.now(dt.UTC)).astimezone(dt.UTC).isoformat(timespec="seconds")
-        with self._connect() as conn:
-            conn.execute("BEGIN IMMEDIATE")
-            try:
-                latest = conn.execute("SELECT MAX(number) FROM versions").fetchone()[0]
-                if expect_latest is not None and latest != expect_latest:
-                    raise StoreError(
-                        "the plan changed meanwhile",
-                        file=self.path,
-                        expected=f"latest version {expect_latest}",
-                        found=latest,
-                        hint="re-run against the new latest version",
-                    )
-                base = latest if parent is None else parent
-                if (
-                    base is not None
-                    and conn.execute("SELECT 1 FROM versions WHERE number = ?", (base,)).fetchone()
-                    is None
-                ):
-                    raise StoreError(
-                        "no such version",
-                        file=self.path,
-                        expected="an existing parent version",
-                        found=base,
-                    )
-                if changes is None:
-                    changes = (
-                        diff_rosters(self._rows(conn, base), text, reason=note)
-                        if base is not None
-                        else pd.DataFrame(columns=list(CHANGE_COLUMNS))
-                    )
-                log = _check_changes(changes)
-                number = (latest or 0) + 1
+        created = _utc(now)
+        facts = [_absence_row(a) for a in absences]
+        bad = [v for v in violations if set(VIOLATION_COLUMNS) - set(v)]
+        if bad:
+            raise StoreError(
+                "violation without its columns",
+                expected=", ".join(VIOLATION_COLUMNS),
+                found=", ".join(map(str, bad[0])),
+            )
+        with self._write() as conn:
+            latest = conn.execute("SELECT COALESCE(MAX(number), 0) FROM versions").fetchone()[0]
+            if expect_latest is not None and latest != expect_latest:
+                raise self._conflict(conn, expect_latest, latest, kind)
+            base = (latest or None) if parent is None else parent
+            if base is not None and self._version(conn, base) is None:
+                raise StoreError(
+                    "no such version",
+                    file=self.path,
+                    expected="an existing parent version",
+                    found=base,
+                )
+            if base is not None and base != latest and not fork:
+                raise self._not_latest(self._version(conn, latest), base, latest)
+            if changes is None:
+                changes = (
+                    diff_rosters(self._rows(conn, base), text, reason=note)
+                    if base is not None
+                    else pd.DataFrame(columns=list(CHANGE_COLUMNS))
+                )
+            log = _check_changes(changes)
+            number = latest + 1
+            conn.execute(
+                "INSERT INTO versions (number, parent, kind, author, created_utc, note, "
+                "columns, n_rows, sha256) VALUES (?,?,?,?,?,?,?,?,?)",
+                (
+                    number,
+                    base,
+                    kind,
+                    author,
+                    created,
+                    note,
+                    json.dumps(columns),
+                    len(payload),
+                    digest,
+                ),
+            )
+            for i, (data, agent, date) in enumerate(
+                zip(payload, text["agent_id"], text["date"], strict=True)
+            ):
                 conn.execute(
-                    "INSERT INTO versions (number, parent, kind, author, created_utc, note, "
-                    "columns, n_rows, sha256) VALUES (?,?,?,?,?,?,?,?,?)",
-                    (
-                        number,
-                        base,
-                        kind,
-                        author,
-                        created,
-                        note,
-                        json.dumps(columns),
-                        len(payload),
-                        digest,
-                    ),
+                    "INSERT INTO roster_rows (version, row, agent_id, date, data) VALUES "
+                    "(?,?,?,?,?)",
+                    (number, i, agent, date, data),
                 )
-                for i, (data, agent, date) in enumerate(
-                    zip(payload, text["agent_id"], text["date"], strict=True)
-                ):
-                    conn.execute(
-                        "INSERT INTO roster_rows (version, row, agent_id, date, data) VALUES "
-                        "(?,?,?,?,?)",
-                        (number, i, agent, date, data),
+                if progress is not None and (i + 1) % 1000 == 0:
+                    progress(i + 1)
+            conn.executemany(
+                f"INSERT INTO changes (version, seq, {', '.join(CHANGE_COLUMNS)}) VALUES "
+                f"({', '.join('?' * (len(CHANGE_COLUMNS) + 2))})",
+                [(number, s, *row) for s, row in enumerate(log.itertuples(index=False, name=None))],
+            )
+            ids = [self._insert_absence(conn, f, author, created) for f in facts]
+            for absence_id in sorted(set(link)):
+                if not conn.execute(
+                    "SELECT 1 FROM absences WHERE id = ?", (absence_id,)
+                ).fetchone():
+                    raise StoreError(
+                        "no such absence",
+                        file=self.path,
+                        expected="the id of a recorded absence",
+                        found=absence_id,
                     )
-                    if progress is not None and (i + 1) % 1000 == 0:
-                        progress(i + 1)
-                conn.executemany(
-                    f"INSERT INTO changes (version, seq, {', '.join(CHANGE_COLUMNS)}) VALUES "
-                    f"({', '.join('?' * (len(CHANGE_COLUMNS) + 2))})",
-                    [
-                        (number, s, *row)
-                        for s, row in enumerate(log.itertuples(index=False, name=None))
-                    ],
-                )
-                conn.execute("COMMIT")
-            except BaseException:
-                conn.execute("ROLLBACK")
-                raise
+                ids.append(absence_id)
+            conn.executemany(
+                "INSERT OR IGNORE INTO absence_versions (absence, version) VALUES (?, ?)",
+                [(a, number) for a in ids],
+            )
+            conn.executemany(
+                "INSERT INTO violations (version, seq, agent_id, date, rule, found, allowed) "
+                "VALUES (?,?,?,?,?,?,?)",
+                [
+                    (number, s, *(cell_text(v[c]) for c in VIOLATION_COLUMNS))
+                    for s, v in enumerate(violations)
+                ],
+            )
         return self.version(number)
 
+    def _conflict(
+        self, conn: sqlite3.Connection, started: int, latest: int, kind: str
+    ) -> ConflictError:
+        after = self._versions(conn, "WHERE v.number > ?", (started,))
+        if not after:  # the store lost versions: not something a re-run fixes
+            return ConflictError(
+                "the plan store changed meanwhile",
+                latest=latest,
+                started_from=started,
+                file=self.path,
+                expected=f"latest version {started}",
+                found=latest,
+                hint="check the [store] path: this is not the store the command started with",
+            )
+        newest = after[-1]
+        what = (
+            newest.who()
+            if len(after) == 1
+            else f"versions {after[0].number}-{newest.number} (the latest: {newest.who()})"
+        )
+        since = f"after version {started}" if started else "into the empty store"
+        return ConflictError(
+            f"the plan changed meanwhile: {what} was published {since}, which this {kind} "
+            "started from; nothing was written",
+            latest=latest,
+            started_from=started,
+            file=self.path,
+            hint=f"look at it ('staffplan versions SCENARIO --version {newest.number}'), then "
+            f"re-run the {kind}: it will start from version {newest.number}",
+        )
+
+    def check_fork(self, base: PlanBase, *, fork: bool) -> None:
+        """Refuse (:class:`StoreError`) a write based on ``base`` when a later version exists and
+        ``fork`` was not asked for.
+        """
+        if not base.is_latest and not fork:
+            latest = self.version(base.latest)
+            raise self._not_latest(latest, base.version.number, latest.number)
+
+    def _not_latest(self, newest: Version | None, base: int, latest: int) -> StoreError:
+        return StoreError(
+            f"version {base} is not the latest: {newest.who() if newest else latest} is; a new "
+            f"version based on {base} would set aside what came after it",
+            file=self.path,
+            hint=f"add --fork to make a new latest from version {base} anyway, or leave out "
+            f"--version to start from version {latest}",
+        )
+
+    def record_absence(
+        self, absence: AbsenceRecord, *, author: str | None = None, now: dt.datetime | None = None
+    ) -> RecordedAbsence:
+        """Record ``absence`` as a fact no version has applied yet; return it with its id.
+
+        The same agent, span and kind recorded before (and not withdrawn) is refused.
+        """
+        fact = _absence_row(absence)
+        author = (author or _default_author()).strip() or "unknown"
+        created = _utc(now)
+        with self._write() as conn:
+            dup = conn.execute(
+                "SELECT a.id FROM absences a WHERE a.agent_id = ? AND a.start_local = ? AND "
+                "a.end_local = ? AND a.kind = ? AND a.id NOT IN "
+                "(SELECT absence FROM absence_withdrawals)",
+                fact[:4],
+            ).fetchone()
+            if dup is not None:
+                raise StoreError(
+                    "absence already recorded",
+                    file=self.path,
+                    found=f"#{dup[0]} {fact[0]} {fact[3]} {fact[1]} - {fact[2]}",
+                    hint="list absences with 'staffplan versions SCENARIO'",
+                )
+            number = self._insert_absence(conn, fact, author, created)
+        return next(a for a in self.absences(withdrawn=True) if a.id == number)
+
+    def withdraw_absence(
+        self,
+        absence_id: int,
+        *,
+        reason: str,
+        author: str | None = None,
+        now: dt.datetime | None = None,
+    ) -> RecordedAbsence:
+        """Record that absence ``absence_id`` no longer holds (entered by mistake, agent back).
+
+        The absence stays in the store (and in the versions that applied it); later covers and
+        validations leave it out.
+        """
+        if not reason.strip():
+            raise InputError("empty note", column="--note", expected="why the absence is withdrawn")
+        author = (author or _default_author()).strip() or "unknown"
+        with self._write() as conn:
+            if not conn.execute("SELECT 1 FROM absences WHERE id = ?", (absence_id,)).fetchone():
+                raise StoreError(
+                    "no such absence",
+                    file=self.path,
+                    expected="the id of a recorded absence (see 'staffplan versions')",
+                    found=absence_id,
+                )
+            if conn.execute(
+                "SELECT 1 FROM absence_withdrawals WHERE absence = ?", (absence_id,)
+            ).fetchone():
+                raise StoreError("absence already withdrawn", file=self.path, found=absence_id)
+            conn.execute(
+                "INSERT INTO absence_withdrawals (absence, withdrawn_by, withdrawn_utc, reason) "
+                "VALUES (?,?,?,?)",
+                (absence_id, author, _utc(now), reason),
+            )
+        return next(a for a in self.absences(withdrawn=True) if a.id == absence_id)
+
+    @staticmethod
+    def _insert_absence(
+        conn: sqlite3.Connection, fact: tuple[str, ...], author: str, created: str
+    ) -> int:
+        cur = conn.execute(
+            "INSERT INTO absences (agent_id, start_local, end_local, kind, reason, recorded_by, "
+            "recorded_utc) VALUES (?,?,?,?,?,?,?)",
+            (*fact, author, created),
+        )
+        return int(cur.lastrowid or 0)
+
     # ---- reading -------------------------------------------------------------------------
+    @staticmethod
+    def _versions(
+        conn: sqlite3.Connection, where: str = "", args: tuple[Any, ...] = ()
+    ) -> tuple[Version, ...]:
+        rows = conn.execute(
+            "SELECT v.number, v.parent, v.kind, v.author, v.created_utc, v.note, v.n_rows, "
+            "(SELECT COUNT(*) FROM changes c WHERE c.version = v.number), "
+            "(SELECT COUNT(*) FROM absence_versions a WHERE a.version = v.number), "
+            "(SELECT COUNT(*) FROM violations x WHERE x.version = v.number) "
+            f"FROM versions v {where} ORDER BY v.number",
+            args,
+        ).fetchall()
+        return tuple(Version(*r) for r in rows)
+
+    def _version(self, conn: sqlite3.Connection, number: int) -> Version | None:
+        found = self._versions(conn, "WHERE v.number = ?", (number,))
+        return found[0] if found else None
+
     def versions(self) -> tuple[Version, ...]:
         """Every version, oldest first."""
         if not self.path.exists():
             return ()
         with self._connect() as conn:
-            rows = conn.execute(
-                "SELECT v.number, v.parent, v.kind, v.author, v.created_utc, v.note, v.n_rows, "
-                "(SELECT COUNT(*) FROM changes c WHERE c.version = v.number) FROM versions v "
-                "ORDER BY v.number"
-            ).fetchall()
-        return tuple(Version(*r) for r in rows)
+            return self._versions(conn)
 
     def latest(self) -> Version | None:
         """The newest version, or None for an empty store."""
@@ -570,20 +956,49 @@ class PlanStore:
         if number is None:
             latest = self.latest()
             if latest is None:
-                raise StoreError(
-                    "the plan store is empty",
-                    file=self.path,
-                    hint="publish a roster first: staffplan publish SCENARIO --roster "
-                    "roster.csv --note '...'",
-                )
+                raise self._empty()
             return latest.number
         return self.version(number).number
+
+    def _empty(self) -> StoreError:
+        return StoreError(
+            "the plan store is empty",
+            file=self.path,
+            hint="publish a roster first: staffplan publish SCENARIO --roster "
+            "roster.csv --note '...'",
+        )
 
     def roster(self, number: int | None = None) -> pd.DataFrame:
         """The roster of version ``number`` (default latest) as text columns, checksum-verified."""
         n = self.resolve(number)
         with self._connect() as conn:
             return self._rows(conn, n)
+
+    def base(self, number: int | None = None) -> PlanBase:
+        """Version ``number`` (default the latest) with its roster and every recorded absence, read
+        in one snapshot: the input every cover, validation and KPI of a version starts from.
+        """
+        if number is not None:
+            self.version(number)  # a clear error for a missing version
+        if not self.path.exists():
+            raise self._empty()
+        with self._read() as conn:
+            latest = conn.execute("SELECT COALESCE(MAX(number), 0) FROM versions").fetchone()[0]
+            if not latest:
+                raise self._empty()
+            n = latest if number is None else number
+            version = self._version(conn, n)
+            assert version is not None  # versions are never deleted
+            roster = self._rows(conn, n)
+            lineage = [n]
+            while (
+                p := conn.execute(
+                    "SELECT parent FROM versions WHERE number = ?", (lineage[-1],)
+                ).fetchone()[0]
+            ) is not None:
+                lineage.append(p)
+            absences = tuple(a for a in self._absences(conn) if not a.withdrawn)
+        return PlanBase(version, roster, absences, tuple(lineage), latest)
 
     def _rows(self, conn: sqlite3.Connection, number: int) -> pd.DataFrame:
         cols_json, n_rows, digest = conn.execute(
@@ -627,6 +1042,50 @@ class PlanStore:
             rows = conn.execute(sql + " ORDER BY version, seq", args).fetchall()
         return pd.DataFrame(rows, columns=["version", *CHANGE_COLUMNS], dtype=object)
 
+    @staticmethod
+    def _absences(conn: sqlite3.Connection) -> tuple[RecordedAbsence, ...]:
+        rows = conn.execute(
+            "SELECT a.id, a.agent_id, a.start_local, a.end_local, a.kind, a.reason, "
+            "a.recorded_by, a.recorded_utc, "
+            "(SELECT group_concat(version, '|') FROM (SELECT version FROM absence_versions l "
+            "WHERE l.absence = a.id ORDER BY version)), "
+            "(SELECT w.withdrawn_by || ' at ' || w.withdrawn_utc || ': ' || w.reason "
+            "FROM absence_withdrawals w WHERE w.absence = a.id) "
+            "FROM absences a ORDER BY a.id"
+        ).fetchall()
+        return tuple(
+            RecordedAbsence(
+                *r[:8],
+                versions=tuple(int(v) for v in (r[8] or "").split("|") if v),
+                withdrawn=r[9] or "",
+            )
+            for r in rows
+        )
+
+    def absences(self, *, withdrawn: bool = False) -> tuple[RecordedAbsence, ...]:
+        """Every recorded absence, oldest record first (withdrawn ones too when ``withdrawn``)."""
+        if not self.path.exists():
+            return ()
+        with self._connect() as conn:
+            return tuple(a for a in self._absences(conn) if withdrawn or not a.withdrawn)
+
+    def violations(self, number: int | None = None) -> pd.DataFrame:
+        """The known violations (``version`` plus :data:`VIOLATION_COLUMNS`) a version was
+        published with, or of all versions when None.
+        """
+        if not self.path.exists():
+            return pd.DataFrame(columns=["version", *VIOLATION_COLUMNS], dtype=object)
+        if number is not None:
+            self.version(number)
+        with self._connect() as conn:
+            sql = f"SELECT version, {', '.join(VIOLATION_COLUMNS)} FROM violations"
+            args: tuple[int, ...] = ()
+            if number is not None:
+                sql += " WHERE version = ?"
+                args = (number,)
+            rows = conn.execute(sql + " ORDER BY version, seq", args).fetchall()
+        return pd.DataFrame(rows, columns=["version", *VIOLATION_COLUMNS], dtype=object)
+
     def export(self, number: int, path: str | Path) -> Path:
         """Write version ``number``'s roster to ``path`` atomically: ``.csv`` or ``.xlsx`` (with a
         change-log sheet).
@@ -662,6 +1121,24 @@ class PlanStore:
         return True
 
 
+def _utc(now: dt.datetime | None) -> str:
+    return (now or dt.datetime.now(dt.UTC)).astimezone(dt.UTC).isoformat(timespec="seconds")
+
+
+def _absence_row(a: AbsenceRecord) -> tuple[str, str, str, str, str]:
+    """(agent_id, start, end, kind, reason) as stored text; tz-aware times, start before end."""
+    start, end = pd.Timestamp(a.start), pd.Timestamp(a.end)
+    if start.tzinfo is None or end.tzinfo is None or not start < end:
+        raise InputError(
+            "bad absence span",
+            expected="local times with their zone, start before end",
+            found=f"{a.start} - {a.end}",
+        )
+    if not a.agent_id.strip():
+        raise InputError("blank agent", column="--agent", expected="an agent id")
+    return (a.agent_id.strip(), start.isoformat(), end.isoformat(), a.kind, a.reason)
+
+
 def _default_author() -> str:
     for var in ("STAFFPLAN_AUTHOR", "USER", "USERNAME"):
         if os.environ.get(var):
@@ -693,12 +1170,78 @@ def _check_changes(changes: pd.DataFrame) -> pd.DataFrame:
     return log
 
 
+VERSION_COLUMNS: tuple[str, ...] = (
+    "number",
+    "parent",
+    "kind",
+    "author",
+    "created_utc",
+    "note",
+    "rows",
+    "changes",
+    "absences",
+    "violations",
+)
+
+
 def versions_frame(versions: Sequence[Version]) -> pd.DataFrame:
-    """Versions as a table (``number, parent, kind, author, created_utc, note, rows, changes``)."""
-    return pd.DataFrame(
-        [v.as_dict() for v in versions],
-        columns=["number", "parent", "kind", "author", "created_utc", "note", "rows", "changes"],
-    )
+    """Versions as a table (:data:`VERSION_COLUMNS`; ``parent`` a nullable integer)."""
+    frame = pd.DataFrame([v.as_dict() for v in versions], columns=list(VERSION_COLUMNS))
+    return frame.astype({"parent": "Int64"})
+
+
+def absences_frame(absences: Sequence[RecordedAbsence]) -> pd.DataFrame:
+    """Recorded absences as a table (:data:`ABSENCE_COLUMNS`)."""
+    rows = [{**a.as_dict(), "versions": "|".join(str(v) for v in a.versions)} for a in absences]
+    return pd.DataFrame(rows, columns=list(ABSENCE_COLUMNS))
+
+
+def _spans(text: str) -> dict[str, str]:
+    """``name HH:MM-HH:MM;...`` -> {name: HH:MM-HH:MM} (a repeated name gets ``#2``)."""
+    out: dict[str, str] = {}
+    for item in (x.strip() for x in text.split(";")):
+        if not item:
+            continue
+        name, _, span = item.rpartition(" ")
+        key, k = name or span, 2
+        while key in out:
+            key, k = f"{name} #{k}", k + 1
+        out[key] = span
+    return out
+
+
+def _moves(old: str, new: str) -> list[str]:
+    """Per name, ``lunch 11:00-11:30 -> 11:30-12:00`` for every span that differs."""
+    a, b = _spans(old), _spans(new)
+    return [
+        f"{name} {a.get(name, '-')} -> {b.get(name, '-')}"
+        for name in dict.fromkeys([*a, *b])
+        if a.get(name) != b.get(name)
+    ]
+
+
+def change_text(change: Mapping[str, Any]) -> str:
+    """One change-log row in words: the shift before and after, then any break moved (old -> new
+    times), queues changed and queue spans reassigned, e.g. ``E8 07:00-15:30; breaks lunch
+    11:00-11:30 -> 11:30-12:00``.
+    """
+    old = describe(change["old_shift"], change["old_start"], change["old_end"])
+    new = describe(change["new_shift"], change["new_start"], change["new_end"])
+    if change["action"] != "changed":
+        return f"{old} -> {new}"
+    parts = [f"{old} -> {new}" if old != new else old]
+    moves = _moves(str(change.get("old_breaks", "")), str(change.get("new_breaks", "")))
+    if moves:
+        parts.append("breaks " + ", ".join(moves))
+    if change["old_queues"] != change["new_queues"]:
+        parts.append(f"queues {change['old_queues'] or '-'} -> {change['new_queues'] or '-'}")
+    oa, na = str(change.get("old_assignments", "")), str(change.get("new_assignments", ""))
+    if oa != na:
+        parts.append(
+            f"queue spans {oa.replace(';', ', ') or 'as planned'} -> "
+            f"{na.replace(';', ', ') or 'as planned'}"
+        )
+    return "; ".join(parts)
 
 
 def reasons_frame(changes: pd.DataFrame, reasons: Mapping[tuple[str, str], str]) -> pd.DataFrame:

@@ -440,20 +440,32 @@ def read_shifts(path: str | Path) -> tuple[ShiftTemplate, ...]:
     return tuple(sorted(out, key=lambda t: t.id))
 
 
-def _span(
-    start: str, end: str, tz: str, *, file: Path, row: int, date_format: str | None = None
+def absence_span(
+    start: str,
+    end: str,
+    tz: str,
+    *,
+    file: Path | None = None,
+    row: int | None = None,
+    columns: tuple[str, str] = ("start", "end"),
+    date_format: str | None = None,
 ) -> tuple[pd.Timestamp, pd.Timestamp]:
+    """An absence's local span [start, end) from text: dates or date-times (ISO 8601, or
+    ``date_format``; local in ``tz`` unless they carry an offset); a date-only end is inclusive
+    (the whole day).
+
+    ``columns`` names the two fields in error messages (CSV columns or CLI options).
+    """
     from staffplan.timegrid import TimestampParseError, is_date_only, parse_timestamps
 
     try:
         ts = parse_timestamps(pd.Series([start, end]), tz, date_format)
     except TimestampParseError as exc:
-        col = ("start", "end")[exc.index]
         raise InputError(
             "bad date or time",
             file=file,
             row=row,
-            column=col,
+            column=columns[exc.index],
             expected=exc.expected,
             found=(start, end)[exc.index],
             hint=exc.hint,
@@ -468,7 +480,7 @@ def _span(
             "absence ends before it starts",
             file=file,
             row=row,
-            column="end",
+            column=columns[1],
             expected="an end after the start",
             found=end,
         )
@@ -496,7 +508,7 @@ def read_absences(
             what="absences table",
         )
         for i, r in enumerate(f.itertuples(index=False)):
-            s, e = _span(str(r.start), str(r.end), tz, file=p, row=i + 2, date_format=fmt)
+            s, e = absence_span(str(r.start), str(r.end), tz, file=p, row=i + 2, date_format=fmt)
             out.append(Absence(str(r.agent_id), s, e, str(r.kind)))
     return tuple(sorted(out, key=lambda a: (a.agent_id, a.start, a.end, a.kind)))
 
