@@ -88,6 +88,14 @@ def run_one(
     return {**result.summary, "stage_seconds": dict(result.stage_seconds), **extra}
 
 
+def _pooled_run_one(*args: Any) -> dict[str, Any]:
+    """:func:`run_one` in a pool process, its warnings printed as ``warning:`` lines."""
+    from staffplan.cli import warnings_to_stderr
+
+    with warnings_to_stderr():
+        return run_one(*args)
+
+
 SHARED_OPTIONS = [
     click.option(
         "--time-limit",
@@ -262,7 +270,7 @@ def compare(
     ]
     if pool > 1:
         with ProcessPoolExecutor(max_workers=pool) as ex:
-            summaries = list(ex.map(run_one, *zip(*args, strict=True)))
+            summaries = list(ex.map(_pooled_run_one, *zip(*args, strict=True)))
     else:
         summaries = [run_one(*a) for a in args]
     table = compare_table(summaries)
