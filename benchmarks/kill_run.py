@@ -111,6 +111,7 @@ def main() -> None:
         for trial in range(1, a.trials + 1):
             before = variant_of(out)
             new = "B" if before == "A" else "A"
+            before = before if before in VARIANTS else "mixed"
             delay = float(rng.uniform(0.2, 1.05)) * full
             proc = start(scen[new], out)
             try:
@@ -122,11 +123,12 @@ def main() -> None:
                 killed = True
             now = variant_of(out)
             left = sorted(p.name for p in out.parent.iterdir() if p.name != "week")
-            ok = now in (before, new) and (killed or now == new)
+            ok = now in VARIANTS and now in (before, new) and (killed or now == new)
             failures += not ok
+            shown = now if len(now) < 60 else now[:57] + "..."
             print(
                 f"| {trial} | {before}->{new} | {delay:.2f} | {'yes' if killed else 'no'} | "
-                f"{now} | {len(left)} | {'yes' if ok else 'NO'} |"
+                f"{shown} | {len(left)} | {'yes' if ok else 'NO'} |"
             )
         if start(scen["A"], out).wait() != 0:
             raise SystemExit("the final run failed")
