@@ -46,6 +46,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parent))
 from roster_scale import QUEUES, TARGETS, instance, score  # noqa: E402
 
 from staffplan.evaluate.kpis import interval_kpis, week_kpis  # noqa: E402
+from staffplan.io.roster_csv import roster_as_text  # noqa: E402
 from staffplan.io.team import Absence  # noqa: E402
 from staffplan.queueing import kpis  # noqa: E402
 from staffplan.roster import plan  # noqa: E402
@@ -65,7 +66,6 @@ from staffplan.roster.repair import (  # noqa: E402
 )
 from staffplan.roster.solve import SolveSettings  # noqa: E402
 from staffplan.roster.validate import check_roster  # noqa: E402
-from staffplan.store import roster_as_text  # noqa: E402
 
 
 def _on(

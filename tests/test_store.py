@@ -17,20 +17,16 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from staffplan.errors import InputError, ScenarioError, StoreError
-from staffplan.scenario import load
-from staffplan.store import (
+from staffplan.io.roster_csv import (
     CHANGE_COLUMNS,
-    AbsenceRecord,
-    ConflictError,
-    PlanStore,
     cell_text,
     change_text,
     diff_rosters,
     read_roster_csv,
     roster_as_text,
-    store_path,
-    versions_frame,
 )
+from staffplan.scenario import load
+from staffplan.store import AbsenceRecord, ConflictError, PlanStore, store_path, versions_frame
 
 
 def row(

@@ -11,6 +11,7 @@ import pandas as pd
 import pytest
 
 from staffplan.errors import InputError, ScenarioError
+from staffplan.io.roster_csv import diff_rosters, roster_as_text
 from staffplan.roster.repair import (
     CoverSettings,
     classify,
@@ -19,7 +20,6 @@ from staffplan.roster.repair import (
     parse_now,
     phone_list,
 )
-from staffplan.store import diff_rosters, roster_as_text
 from staffplan.timegrid import TimeGrid
 
 GRID = TimeGrid(dt.date(2026, 11, 30), 7, 15, "Europe/Madrid")

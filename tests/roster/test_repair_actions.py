@@ -12,6 +12,7 @@ import numpy as np
 import pandas as pd
 import pytest
 
+from staffplan.io.roster_csv import diff_rosters, roster_as_text
 from staffplan.io.team import Absence, Agent, Break, Contract, ShiftTemplate
 from staffplan.roster.extract import allocate, assign_queues
 from staffplan.roster.model import RosterProblem, plain_demand
@@ -25,7 +26,7 @@ from staffplan.roster.repair import (
     with_overtime,
 )
 from staffplan.roster.validate import check_roster
-from staffplan.store import PlanStore, diff_rosters, roster_as_text
+from staffplan.store import PlanStore
 from staffplan.timegrid import TimeGrid
 
 DAY = dt.date(2026, 12, 1)

@@ -16,13 +16,12 @@ import click
 import pandas as pd
 
 from staffplan.errors import InputError, RuleViolationError
+from staffplan.io.roster_csv import change_text, read_roster_csv
 from staffplan.store import (
     PlanBase,
     PlanStore,
     RecordedAbsence,
     Version,
-    change_text,
-    read_roster_csv,
     store_path,
     team_absences,
     versions_frame,

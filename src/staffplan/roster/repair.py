@@ -27,6 +27,7 @@ import pandas as pd
 from ortools.sat.python import cp_model
 
 from staffplan.errors import InfeasibleError, InputError, Reason, ScenarioError
+from staffplan.io.roster_csv import cell_text, diff_rosters, roster_as_text
 from staffplan.roster.breaks import PlacedBreak
 from staffplan.roster.build import RosterModel, Term, scaled
 from staffplan.roster.model import (
@@ -38,7 +39,6 @@ from staffplan.roster.model import (
 )
 from staffplan.roster.solve import SolveSettings
 from staffplan.scenario import Scenario
-from staffplan.store import cell_text, diff_rosters, roster_as_text
 from staffplan.timegrid import TimeGrid
 
 COVER_SPEC = {
@@ -400,14 +400,15 @@ def phone_list(
     """The changes a lead phones through (:data:`PHONE_COLUMNS`): agents by their earliest affected
     time, each agent's changes together in time order.
 
-    ``change_log`` has the store's change columns (see :func:`staffplan.store.diff_rosters`).
-    Removals of absent agents' own shifts need no call and are left out. A
+    ``change_log`` has the store's change columns (see
+    :func:`staffplan.io.roster_csv.diff_rosters`). Removals of absent agents' own shifts need no
+    call and are left out. A
     shift kept as it was but with breaks moved gives one ``move break`` row
     per break (old and new ``name HH:MM-HH:MM``; minutes = the signed move);
     with other queue spans one ``reassign`` row per span (old and new
     ``queue HH:MM-HH:MM``; minutes = the span's length).
     """
-    from staffplan.store import describe
+    from staffplan.io.roster_csv import describe
 
     log = change_log.copy()
     for c in ("old_breaks", "new_breaks", "old_assignments", "new_assignments"):
@@ -2455,7 +2456,7 @@ def _full_resolve(
 
 
 def roster_as_text_safe(roster: pd.DataFrame) -> pd.DataFrame:
-    """A roster frame as text cells (see :func:`staffplan.store.roster_as_text`)."""
+    """A roster frame as text cells (see :func:`staffplan.io.roster_csv.roster_as_text`)."""
     return roster_as_text(roster)
 
 

@@ -1,45 +1,17 @@
-"""The plan store: published rosters as numbered, immutable versions, and the absences recorded
-against them (SQLite).
-
-One SQLite file per scenario (default ``<scenario folder>/plans.sqlite``; set
-``[store] path = "..."`` in the scenario, relative to the scenario file). Each
-version keeps who published it, when (UTC), why (a note), its parent version,
-its roster rows, a change log against the parent (agent, date, old and new
-shift, times, breaks, queues, reason) and the hard-rule violations it was
-knowingly published with. Absences are facts of their own: who is away, when,
-why, who recorded it and when, linked to the versions that applied them (none
-yet for one recorded before anyone decided how to cover it).
-
-Durability: every write is one ``BEGIN IMMEDIATE`` transaction on a WAL
-journal with ``synchronous=FULL``, so a crash, a ``kill -9`` or a Ctrl-C in the
-middle of a write leaves the store exactly as it was before the write (the
-uncommitted WAL frames are discarded when the file is next opened). Triggers
-refuse any UPDATE or DELETE of a stored fact: a new plan is always a new
-version, and withdrawing an absence is a new fact too. Each version stores a
-SHA-256 of its rows, checked on every read.
-
-Optimistic concurrency: a write names the latest version it started from
-(``expect_latest``) and is refused, inside its write transaction, when another
-writer got in first. A write based on an older version than the latest makes a
-new latest only when asked to (``fork``).
-
-Roster rows are stored generically (column order + one JSON object of strings
-per row), so rosters with new columns need no schema change.
+"""PlanStore: the SQLite file behind the plan store (connections, migrations, reads and the
+write transactions that publish versions and record absences).
 """
 
 from __future__ import annotations
 
-import contextlib
 import datetime as dt
 import getpass
 import hashlib
 import json
-import math
 import os
 import sqlite3
 from collections.abc import Callable, Iterator, Mapping, Sequence
 from contextlib import contextmanager
-from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
@@ -47,308 +19,30 @@ import pandas as pd
 
 from staffplan.errors import InputError, StoreError
 from staffplan.io.atomic import write_csv
+from staffplan.io.roster_csv import (
+    CHANGE_COLUMNS,
+    cell_text,
+    check_changes,
+    diff_rosters,
+    roster_as_text,
+)
+from staffplan.store.records import (
+    KINDS,
+    VIOLATION_COLUMNS,
+    AbsenceRecord,
+    ConflictError,
+    PlanBase,
+    RecordedAbsence,
+    Version,
+    absence_row,
+    utc_text,
+)
+from staffplan.store.schema import DDL_V2, DDL_V3, SCHEMA_VERSION, V2_COLUMNS
 
-SCHEMA_VERSION = 3
 DEFAULT_FILE = "plans.sqlite"
 STORE_SPEC = {
     "path": ((str,), DEFAULT_FILE, "a file path for the plan store, relative to the scenario file")
 }
-
-#: Columns every stored roster must have (the roster.csv contract).
-ROSTER_COLUMNS: tuple[str, ...] = (
-    "agent_id",
-    "name",
-    "date",
-    "day",
-    "shift",
-    "start",
-    "end",
-    "paid_minutes",
-    "breaks",
-    "queues",
-)
-#: Columns of a change log frame, in order.
-CHANGE_COLUMNS: tuple[str, ...] = (
-    "agent_id",
-    "date",
-    "action",
-    "old_shift",
-    "old_start",
-    "old_end",
-    "new_shift",
-    "new_start",
-    "new_end",
-    "old_queues",
-    "new_queues",
-    "reason",
-    "old_breaks",
-    "new_breaks",
-    "old_assignments",
-    "new_assignments",
-)
-#: Roster columns compared by :func:`diff_rosters` (``assignments`` is optional: blank when a
-#: roster lacks it).
-DIFF_FIELDS: tuple[str, ...] = ("shift", "start", "end", "queues", "breaks", "assignments")
-#: Change-log columns added by schema version 2 (break moves and queue reassignments).
-_V2_COLUMNS: tuple[str, ...] = ("old_breaks", "new_breaks", "old_assignments", "new_assignments")
-#: Change actions: ``added`` (a shift where there was none), ``removed``, ``changed`` (time,
-#: shift, breaks or queues).
-ACTIONS: tuple[str, ...] = ("added", "removed", "changed")
-KINDS: tuple[str, ...] = ("publish", "cover")
-#: Columns of :func:`absences_frame` (times ISO 8601 local with offset; ``versions``: the versions
-#: that applied the absence, ``|``-separated; ``withdrawn``: by whom, when and why, or blank).
-ABSENCE_COLUMNS: tuple[str, ...] = (
-    "id",
-    "agent_id",
-    "start",
-    "end",
-    "kind",
-    "reason",
-    "recorded_by",
-    "recorded_utc",
-    "versions",
-    "withdrawn",
-)
-#: Columns of a hard-rule violation (``staffplan.roster.validate``), as stored with a version.
-VIOLATION_COLUMNS: tuple[str, ...] = ("agent_id", "date", "rule", "found", "allowed")
-
-#: Schema 2: versions, their rows and change logs.
-_TABLES_V2: tuple[str, ...] = (
-    "CREATE TABLE IF NOT EXISTS meta (key TEXT PRIMARY KEY, value TEXT NOT NULL)",
-    """CREATE TABLE IF NOT EXISTS versions (
-        number INTEGER PRIMARY KEY,
-        parent INTEGER REFERENCES versions(number),
-        kind TEXT NOT NULL,
-        author TEXT NOT NULL,
-        created_utc TEXT NOT NULL,
-        note TEXT NOT NULL,
-        columns TEXT NOT NULL,
-        n_rows INTEGER NOT NULL,
-        sha256 TEXT NOT NULL)""",
-    """CREATE TABLE IF NOT EXISTS roster_rows (
-        version INTEGER NOT NULL REFERENCES versions(number),
-        row INTEGER NOT NULL,
-        agent_id TEXT NOT NULL,
-        date TEXT NOT NULL,
-        data TEXT NOT NULL,
-        PRIMARY KEY (version, row))""",
-    "CREATE INDEX IF NOT EXISTS roster_rows_agent ON roster_rows (version, agent_id, date)",
-    """CREATE TABLE IF NOT EXISTS changes (
-        version INTEGER NOT NULL REFERENCES versions(number),
-        seq INTEGER NOT NULL,
-        agent_id TEXT NOT NULL,
-        date TEXT NOT NULL,
-        action TEXT NOT NULL,
-        old_shift TEXT NOT NULL, old_start TEXT NOT NULL, old_end TEXT NOT NULL,
-        new_shift TEXT NOT NULL, new_start TEXT NOT NULL, new_end TEXT NOT NULL,
-        old_queues TEXT NOT NULL, new_queues TEXT NOT NULL,
-        reason TEXT NOT NULL,
-        old_breaks TEXT NOT NULL DEFAULT '', new_breaks TEXT NOT NULL DEFAULT '',
-        old_assignments TEXT NOT NULL DEFAULT '', new_assignments TEXT NOT NULL DEFAULT '',
-        PRIMARY KEY (version, seq))""",
-)
-#: Schema 3 adds absences (facts with who/when/why), their links to the versions that applied
-#: them, withdrawals, and the violations a version was knowingly published with.
-_TABLES_V3: tuple[str, ...] = (
-    """CREATE TABLE IF NOT EXISTS absences (
-        id INTEGER PRIMARY KEY,
-        agent_id TEXT NOT NULL,
-        start_local TEXT NOT NULL,
-        end_local TEXT NOT NULL,
-        kind TEXT NOT NULL,
-        reason TEXT NOT NULL,
-        recorded_by TEXT NOT NULL,
-        recorded_utc TEXT NOT NULL)""",
-    """CREATE TABLE IF NOT EXISTS absence_versions (
-        absence INTEGER NOT NULL REFERENCES absences(id),
-        version INTEGER NOT NULL REFERENCES versions(number),
-        PRIMARY KEY (absence, version))""",
-    """CREATE TABLE IF NOT EXISTS absence_withdrawals (
-        absence INTEGER PRIMARY KEY REFERENCES absences(id),
-        withdrawn_by TEXT NOT NULL,
-        withdrawn_utc TEXT NOT NULL,
-        reason TEXT NOT NULL)""",
-    """CREATE TABLE IF NOT EXISTS violations (
-        version INTEGER NOT NULL REFERENCES versions(number),
-        seq INTEGER NOT NULL,
-        agent_id TEXT NOT NULL,
-        date TEXT NOT NULL,
-        rule TEXT NOT NULL,
-        found TEXT NOT NULL,
-        allowed TEXT NOT NULL,
-        PRIMARY KEY (version, seq))""",
-)
-
-
-def _immutable(tables: Sequence[str], what: str = "published versions") -> list[str]:
-    return [
-        f"CREATE TRIGGER IF NOT EXISTS {table}_no_{op.lower()} BEFORE {op} ON {table} "
-        f"BEGIN SELECT RAISE(ABORT, '{what} are immutable'); END"
-        for table in tables
-        for op in ("UPDATE", "DELETE")
-    ]
-
-
-_DDL_V2 = [*_TABLES_V2, *_immutable(("versions", "roster_rows", "changes"))]
-_DDL_V3 = [
-    *_TABLES_V3,
-    *_immutable(
-        ("absences", "absence_versions", "absence_withdrawals", "violations"), "recorded facts"
-    ),
-]
-
-
-@dataclass(frozen=True)
-class Version:
-    """One published roster version: who, when [UTC, ISO 8601], why, and its size [rows].
-
-    ``n_absences``: absences this version applied; ``n_violations``: hard-rule violations it was
-    knowingly published with (``--force``).
-    """
-
-    number: int
-    parent: int | None
-    kind: str
-    author: str
-    created_utc: str
-    note: str
-    n_rows: int
-    n_changes: int
-    n_absences: int = 0
-    n_violations: int = 0
-
-    @property
-    def forked(self) -> bool:
-        """True when the version was made from an older version than the latest of its time."""
-        return self.parent is not None and self.parent != self.number - 1
-
-    def as_dict(self) -> dict[str, Any]:
-        return {
-            "number": self.number,
-            "parent": self.parent,
-            "kind": self.kind,
-            "author": self.author,
-            "created_utc": self.created_utc,
-            "note": self.note,
-            "rows": self.n_rows,
-            "changes": self.n_changes,
-            "absences": self.n_absences,
-            "violations": self.n_violations,
-        }
-
-    def who(self) -> str:
-        """``version 3 (cover, by ana at 2026-12-08T09:51:02+00:00: "B03 sick")``."""
-        return (
-            f"version {self.number} ({self.kind}, by {self.author} at {self.created_utc}: "
-            f'"{self.note}")'
-        )
-
-
-@dataclass(frozen=True)
-class AbsenceRecord:
-    """An absence as a lead reports it: ``agent_id`` away over local [start, end) (tz-aware),
-    of ``kind`` (see ``io.team.ABSENCE_KINDS``), with a free-text ``reason``.
-    """
-
-    agent_id: str
-    start: pd.Timestamp
-    end: pd.Timestamp
-    kind: str = "sick"
-    reason: str = ""
-
-
-@dataclass(frozen=True)
-class RecordedAbsence:
-    """An absence stored in the plan store: the fact, who recorded it and when [UTC], the versions
-    that applied it (oldest first), and its withdrawal (``by at: why``), if any.
-    """
-
-    id: int
-    agent_id: str
-    start: str
-    end: str
-    kind: str
-    reason: str
-    recorded_by: str
-    recorded_utc: str
-    versions: tuple[int, ...] = ()
-    withdrawn: str = ""
-
-    def span(self, tz: Any = None) -> tuple[pd.Timestamp, pd.Timestamp]:
-        """[start, end) as timestamps (converted to ``tz`` when given)."""
-        s, e = pd.Timestamp(self.start), pd.Timestamp(self.end)
-        return (s, e) if tz is None else (s.tz_convert(tz), e.tz_convert(tz))
-
-    def text(self) -> str:
-        """``#4 A17 sick 2026-12-09 07:00-2026-12-10 00:00``."""
-        s, e = self.span()
-        return f"#{self.id} {self.agent_id} {self.kind} {s:%Y-%m-%d %H:%M}-{e:%Y-%m-%d %H:%M}"
-
-    def as_dict(self) -> dict[str, Any]:
-        return {
-            "id": self.id,
-            "agent_id": self.agent_id,
-            "start": self.start,
-            "end": self.end,
-            "kind": self.kind,
-            "reason": self.reason,
-            "recorded_by": self.recorded_by,
-            "recorded_utc": self.recorded_utc,
-            "versions": list(self.versions),
-            "withdrawn": self.withdrawn,
-        }
-
-
-@dataclass(frozen=True, eq=False)
-class PlanBase:
-    """What every cover, validation and KPI of a version starts from: the version, its roster
-    (text columns, checksum-verified), every absence recorded so far (withdrawn ones left out),
-    and the store's latest version number when it was read (the guard of a write based on it).
-
-    Absences are facts about people, so a version sees every absence recorded up to now, also
-    those recorded after it was published; :attr:`pending` are those no version in its
-    lineage (itself and its ancestors) has applied yet.
-    """
-
-    version: Version
-    roster: pd.DataFrame
-    absences: tuple[RecordedAbsence, ...]
-    lineage: tuple[int, ...]
-    latest: int
-
-    @property
-    def is_latest(self) -> bool:
-        return self.version.number == self.latest
-
-    def applied_in(self, absence: RecordedAbsence) -> int | None:
-        """The version in this base's lineage that applied ``absence`` (None: not applied)."""
-        mine = [v for v in absence.versions if v in self.lineage]
-        return min(mine) if mine else None
-
-    @property
-    def pending(self) -> tuple[RecordedAbsence, ...]:
-        """Recorded absences no version in the lineage has applied (oldest record first)."""
-        return tuple(a for a in self.absences if self.applied_in(a) is None)
-
-    def team_absences(self, tz: Any = None) -> tuple[Any, ...]:
-        """Every absence as ``io.team.Absence`` (times in ``tz``), for a roster problem."""
-        return team_absences(self.absences, tz)
-
-
-def team_absences(absences: Sequence[RecordedAbsence], tz: Any = None) -> tuple[Any, ...]:
-    """Recorded absences as ``io.team.Absence`` (times in ``tz``), for a roster problem."""
-    from staffplan.io.team import Absence
-
-    return tuple(Absence(a.agent_id, *a.span(tz), a.kind) for a in absences)
-
-
-class ConflictError(StoreError):
-    """A write was refused because another writer published after the version it started from."""
-
-    def __init__(self, message: str, *, latest: int, started_from: int, **kw: Any) -> None:
-        super().__init__(message, **kw)
-        self.latest = latest
-        self.started_from = started_from
 
 
 def store_path(scenario: Any) -> Path:
@@ -370,166 +64,11 @@ def store_path(scenario: Any) -> Path:
     return p if p.is_absolute() else (scenario.folder / p).resolve()
 
 
-def cell_text(value: Any) -> str:
-    """A roster cell as stored text: timestamps ISO 8601, whole floats without ``.0``, blanks for
-    NA.
-    """
-    if value is None:
-        return ""
-    if isinstance(value, float):
-        if math.isnan(value):
-            return ""
-        return str(int(value)) if value.is_integer() else repr(value)
-    if isinstance(value, pd.Timestamp | dt.datetime):
-        return value.isoformat()
-    if isinstance(value, dt.date):
-        return value.isoformat()
-    with contextlib.suppress(TypeError, ValueError):
-        if pd.isna(value):
-            return ""
-    if hasattr(value, "item"):  # numpy scalars
-        return cell_text(value.item())
-    return str(value)
-
-
-def roster_as_text(roster: pd.DataFrame, *, file: str | Path | None = None) -> pd.DataFrame:
-    """Check a roster frame against the roster.csv contract and turn every cell into text.
-
-    Raises :class:`InputError` for a missing column, a blank agent or date, an
-    unparseable date, or an agent with two rows on one date.
-    """
-    missing = [c for c in ROSTER_COLUMNS if c not in roster.columns]
-    if missing:
-        raise InputError(
-            "roster has missing columns",
-            file=file,
-            row=1,
-            column=missing[0],
-            expected="the roster.csv columns " + ", ".join(ROSTER_COLUMNS),
-            found=", ".join(map(str, roster.columns)),
-            hint="publish a roster.csv written by 'staffplan roster'",
-        )
-    cols = [*ROSTER_COLUMNS, *(str(c) for c in roster.columns if c not in ROSTER_COLUMNS)]
-    text = pd.DataFrame({c: [cell_text(v) for v in roster[c].tolist()] for c in cols}, dtype=object)
-    blank = text["agent_id"].map(lambda a: not a.strip())
-    if blank.any():
-        i = int(blank.to_numpy().nonzero()[0][0])
-        raise InputError(
-            "blank agent",
-            file=file,
-            row=i + 2,
-            column="agent_id",
-            expected="an agent id",
-            found=text.loc[i, "agent_id"],
-        )
-    dates = text["date"].map(lambda d: d[:10])
-    bad = pd.to_datetime(dates, format="%Y-%m-%d", errors="coerce").isna()
-    if bad.any():
-        i = int(bad.to_numpy().nonzero()[0][0])
-        raise InputError(
-            "bad date",
-            file=file,
-            row=i + 2,
-            column="date",
-            expected="a date YYYY-MM-DD",
-            found=text.loc[i, "date"],
-        )
-    text["date"] = dates.astype(object)
-    dup = text.duplicated(["agent_id", "date"], keep="first")
-    if dup.any():
-        i = int(dup.to_numpy().nonzero()[0][0])
-        raise InputError(
-            "two shifts for one agent on one day",
-            file=file,
-            row=i + 2,
-            column="date",
-            expected="one row per agent and date",
-            found=f"{text.loc[i, 'agent_id']} {text.loc[i, 'date']}",
-        )
-    return text
-
-
-def read_roster_csv(path: str | Path) -> pd.DataFrame:
-    """Read a roster.csv as text (no type guessing), validated against the contract."""
-    from staffplan.io.tables import read_raw
-
-    raw = read_raw(path)
-    return roster_as_text(raw.astype(object).where(raw.notna(), ""), file=path)
-
-
 def _sha256(columns: Sequence[str], rows: Sequence[str]) -> str:
     h = hashlib.sha256(json.dumps(list(columns)).encode())
     for r in rows:
         h.update(b"\n" + r.encode())
     return h.hexdigest()
-
-
-def _clock(iso: str) -> str:
-    """``HH:MM`` of an ISO 8601 time (or the text unchanged if it is not one)."""
-    try:
-        return dt.datetime.fromisoformat(iso).strftime("%H:%M")
-    except ValueError:
-        return iso
-
-
-def describe(shift: str, start: str, end: str) -> str:
-    """A change log side in words, e.g. ``E 07:00-15:00`` (``off`` for no shift)."""
-    return f"{shift} {_clock(start)}-{_clock(end)}" if shift or start else "off"
-
-
-def diff_rosters(old: pd.DataFrame, new: pd.DataFrame, reason: str = "") -> pd.DataFrame:
-    """The change log from roster ``old`` to ``new`` (text frames), one row per changed agent-day.
-
-    An agent-day is changed when its shift, start, end, queues, breaks or
-    queue assignments (optional ``assignments`` column, blank when missing)
-    differ. Rows are sorted by the earliest affected time, then agent.
-    """
-    key = ["agent_id", "date"]
-    fields = list(DIFF_FIELDS)
-
-    def side(frame: pd.DataFrame, prefix: str) -> pd.DataFrame:
-        f = frame.assign(**{c: "" for c in fields if c not in frame.columns})
-        return f[[*key, *fields]].rename(columns={c: f"{prefix}_{c}" for c in fields})
-
-    m = side(old, "old").merge(side(new, "new"), on=key, how="outer", indicator="side")
-    m["side"] = m["side"].astype(str)
-    m = m.astype(object).fillna("")
-    rows = []
-    for r in m.to_dict(orient="records"):
-        if r["side"] == "left_only":
-            action = "removed"
-        elif r["side"] == "right_only":
-            action = "added"
-        elif any(r[f"old_{c}"] != r[f"new_{c}"] for c in fields):
-            action = "changed"
-        else:
-            continue
-        first = min((t for t in (r["old_start"], r["new_start"]) if t), default=r["date"])
-        rows.append(
-            {
-                **{c: r[c] for c in CHANGE_COLUMNS if c in r},
-                "action": action,
-                "reason": reason,
-                "_first": _utc_key(first),
-            }
-        )
-    out = pd.DataFrame(rows, columns=[*CHANGE_COLUMNS, "_first"])
-    out = (
-        out.sort_values(["_first", "agent_id"], kind="stable")
-        .drop(columns="_first")
-        .reset_index(drop=True)
-    )
-    return out.astype(object)
-
-
-def _utc_key(text: str) -> str:
-    try:
-        t = dt.datetime.fromisoformat(text)
-    except ValueError:
-        return text
-    if t.tzinfo is not None:
-        t = t.astimezone(dt.UTC).replace(tzinfo=None)
-    return t.isoformat()
 
 
 class PlanStore:
@@ -601,18 +140,18 @@ class PlanStore:
         try:
             found = self._schema_version(conn)
             if found is None:
-                for ddl in (*_DDL_V2, *_DDL_V3):
+                for ddl in (*DDL_V2, *DDL_V3):
                     conn.execute(ddl)
             if found == 1:
                 have = {r[1] for r in conn.execute("PRAGMA table_info(changes)")}
-                for col in _V2_COLUMNS:
+                for col in V2_COLUMNS:
                     if col not in have:
                         conn.execute(
                             f"ALTER TABLE changes ADD COLUMN {col} TEXT NOT NULL DEFAULT ''"
                         )
                 found = 2
             if found == 2:
-                for ddl in _DDL_V3:
+                for ddl in DDL_V3:
                     conn.execute(ddl)
             conn.execute(
                 "INSERT OR REPLACE INTO meta VALUES ('schema_version', ?)", (str(SCHEMA_VERSION),)
@@ -695,8 +234,8 @@ class PlanStore:
             for r in text.itertuples(index=False, name=None)
         ]
         digest = _sha256(columns, payload)
-        created = _utc(now)
-        facts = [_absence_row(a) for a in absences]
+        created = utc_text(now)
+        facts = [absence_row(a) for a in absences]
         bad = [v for v in violations if set(VIOLATION_COLUMNS) - set(v)]
         if bad:
             raise StoreError(
@@ -724,7 +263,7 @@ class PlanStore:
                     if base is not None
                     else pd.DataFrame(columns=list(CHANGE_COLUMNS))
                 )
-            log = _check_changes(changes)
+            log = check_changes(changes)
             number = latest + 1
             conn.execute(
                 "INSERT INTO versions (number, parent, kind, author, created_utc, note, "
@@ -837,9 +376,9 @@ class PlanStore:
 
         The same agent, span and kind recorded before (and not withdrawn) is refused.
         """
-        fact = _absence_row(absence)
+        fact = absence_row(absence)
         author = (author or _default_author()).strip() or "unknown"
-        created = _utc(now)
+        created = utc_text(now)
         with self._write() as conn:
             dup = conn.execute(
                 "SELECT a.id FROM absences a WHERE a.agent_id = ? AND a.start_local = ? AND "
@@ -888,7 +427,7 @@ class PlanStore:
             conn.execute(
                 "INSERT INTO absence_withdrawals (absence, withdrawn_by, withdrawn_utc, reason) "
                 "VALUES (?,?,?,?)",
-                (absence_id, author, _utc(now), reason),
+                (absence_id, author, utc_text(now), reason),
             )
         return next(a for a in self.absences(withdrawn=True) if a.id == absence_id)
 
@@ -1121,24 +660,6 @@ class PlanStore:
         return True
 
 
-def _utc(now: dt.datetime | None) -> str:
-    return (now or dt.datetime.now(dt.UTC)).astimezone(dt.UTC).isoformat(timespec="seconds")
-
-
-def _absence_row(a: AbsenceRecord) -> tuple[str, str, str, str, str]:
-    """(agent_id, start, end, kind, reason) as stored text; tz-aware times, start before end."""
-    start, end = pd.Timestamp(a.start), pd.Timestamp(a.end)
-    if start.tzinfo is None or end.tzinfo is None or not start < end:
-        raise InputError(
-            "bad absence span",
-            expected="local times with their zone, start before end",
-            found=f"{a.start} - {a.end}",
-        )
-    if not a.agent_id.strip():
-        raise InputError("blank agent", column="--agent", expected="an agent id")
-    return (a.agent_id.strip(), start.isoformat(), end.isoformat(), a.kind, a.reason)
-
-
 def _default_author() -> str:
     for var in ("STAFFPLAN_AUTHOR", "USER", "USERNAME"):
         if os.environ.get(var):
@@ -1147,108 +668,3 @@ def _default_author() -> str:
         return getpass.getuser()
     except (KeyError, OSError):
         return "unknown"
-
-
-def _check_changes(changes: pd.DataFrame) -> pd.DataFrame:
-    missing = [c for c in CHANGE_COLUMNS if c not in changes.columns]
-    if missing:
-        raise StoreError(
-            "change log has missing columns",
-            expected=", ".join(CHANGE_COLUMNS),
-            found=", ".join(map(str, changes.columns)),
-        )
-    log = pd.DataFrame(
-        {c: [cell_text(v) for v in changes[c].tolist()] for c in CHANGE_COLUMNS}, dtype=object
-    )
-    bad = ~log["action"].isin(ACTIONS)
-    if bad.any():
-        raise StoreError(
-            "unknown change action",
-            expected="one of " + ", ".join(ACTIONS),
-            found=log["action"][bad].iloc[0],
-        )
-    return log
-
-
-VERSION_COLUMNS: tuple[str, ...] = (
-    "number",
-    "parent",
-    "kind",
-    "author",
-    "created_utc",
-    "note",
-    "rows",
-    "changes",
-    "absences",
-    "violations",
-)
-
-
-def versions_frame(versions: Sequence[Version]) -> pd.DataFrame:
-    """Versions as a table (:data:`VERSION_COLUMNS`; ``parent`` a nullable integer)."""
-    frame = pd.DataFrame([v.as_dict() for v in versions], columns=list(VERSION_COLUMNS))
-    return frame.astype({"parent": "Int64"})
-
-
-def absences_frame(absences: Sequence[RecordedAbsence]) -> pd.DataFrame:
-    """Recorded absences as a table (:data:`ABSENCE_COLUMNS`)."""
-    rows = [{**a.as_dict(), "versions": "|".join(str(v) for v in a.versions)} for a in absences]
-    return pd.DataFrame(rows, columns=list(ABSENCE_COLUMNS))
-
-
-def _spans(text: str) -> dict[str, str]:
-    """``name HH:MM-HH:MM;...`` -> {name: HH:MM-HH:MM} (a repeated name gets ``#2``)."""
-    out: dict[str, str] = {}
-    for item in (x.strip() for x in text.split(";")):
-        if not item:
-            continue
-        name, _, span = item.rpartition(" ")
-        key, k = name or span, 2
-        while key in out:
-            key, k = f"{name} #{k}", k + 1
-        out[key] = span
-    return out
-
-
-def _moves(old: str, new: str) -> list[str]:
-    """Per name, ``lunch 11:00-11:30 -> 11:30-12:00`` for every span that differs."""
-    a, b = _spans(old), _spans(new)
-    return [
-        f"{name} {a.get(name, '-')} -> {b.get(name, '-')}"
-        for name in dict.fromkeys([*a, *b])
-        if a.get(name) != b.get(name)
-    ]
-
-
-def change_text(change: Mapping[str, Any]) -> str:
-    """One change-log row in words: the shift before and after, then any break moved (old -> new
-    times), queues changed and queue spans reassigned, e.g. ``E8 07:00-15:30; breaks lunch
-    11:00-11:30 -> 11:30-12:00``.
-    """
-    old = describe(change["old_shift"], change["old_start"], change["old_end"])
-    new = describe(change["new_shift"], change["new_start"], change["new_end"])
-    if change["action"] != "changed":
-        return f"{old} -> {new}"
-    parts = [f"{old} -> {new}" if old != new else old]
-    moves = _moves(str(change.get("old_breaks", "")), str(change.get("new_breaks", "")))
-    if moves:
-        parts.append("breaks " + ", ".join(moves))
-    if change["old_queues"] != change["new_queues"]:
-        parts.append(f"queues {change['old_queues'] or '-'} -> {change['new_queues'] or '-'}")
-    oa, na = str(change.get("old_assignments", "")), str(change.get("new_assignments", ""))
-    if oa != na:
-        parts.append(
-            f"queue spans {oa.replace(';', ', ') or 'as planned'} -> "
-            f"{na.replace(';', ', ') or 'as planned'}"
-        )
-    return "; ".join(parts)
-
-
-def reasons_frame(changes: pd.DataFrame, reasons: Mapping[tuple[str, str], str]) -> pd.DataFrame:
-    """``changes`` with ``reason`` replaced per (agent_id, date) where ``reasons`` has one."""
-    out = changes.copy()
-    out["reason"] = [
-        reasons.get((a, d), r)
-        for a, d, r in zip(out["agent_id"], out["date"], out["reason"], strict=True)
-    ]
-    return out
