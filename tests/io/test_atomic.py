@@ -270,3 +270,15 @@ def test_kill_9_at_every_step_never_leaves_a_mixed_folder(tmp_path: Path) -> Non
         assert r["after_next_write"] == [], r
         outcomes.add(r["tags"][0])
     assert outcomes == {"old", "new"}  # kills landed both before and after the swap
+
+
+def test_a_symlinked_output_folder_is_followed(tmp_path: Path) -> None:
+    real = tmp_path / "share" / "run"
+    with staged_folder(real) as tmp:
+        write_text(tmp / "a.txt", "old")
+    link = tmp_path / "run"
+    link.symlink_to(real, target_is_directory=True)
+    with staged_folder(link) as tmp:
+        write_text(tmp / "a.txt", "new")
+    assert link.is_symlink() and (link / "a.txt").read_text() == "new"
+    assert sorted(p.name for p in real.parent.iterdir()) == ["run"]

@@ -282,8 +282,12 @@ def staged_folder(target: str | Path) -> Iterator[Path]:
     """Write a whole folder atomically: yield a temporary folder, swap it in as ``target``.
 
     On an exception the temporary folder is removed and ``target`` is left as
-    it was; after ``kill -9`` it is left hidden and removed by the next run.
+    it was; after ``kill -9`` it is left hidden and removed by the next run. A
+    ``target`` that is a symbolic link is followed: the folder it points to is
+    replaced, the link kept.
     """
+    if Path(target).is_symlink():
+        target = Path(target).resolve()
     tmp = stage(target)
     try:
         yield tmp
