@@ -134,9 +134,11 @@ def run(
     simulate: bool = False,
     replications: int | None = None,
     echo: Echo | None = None,
+    deterministic: bool = False,
 ) -> RunResult:
     """Run a scenario end to end; ``echo`` receives one progress line per stage and solver
-    progress.
+    progress. ``deterministic``: the roster's time limit is CP-SAT deterministic time, so the
+    roster does not depend on machine load.
     """
     from staffplan.evaluate.kpis import roster_kpis, week_kpis
     from staffplan.forecast.pipeline import run_scenario as forecast_run
@@ -183,6 +185,7 @@ def run(
         search_share=float(scenario.solver.search_share),
         lns_share=float(scenario.solver.lns_share),
         colgen_share=float(scenario.solver.colgen_share),
+        deterministic=deterministic,
     )
 
     def progress(elapsed: float, obj: float, bound: float, gap: float) -> None:

@@ -18,9 +18,14 @@ def _default_out(name: str) -> Path:
 
 
 def _settings_key(
-    time_limit: float | None, workers: int | None, seed: int | None, simulate: bool
+    time_limit: float | None,
+    workers: int | None,
+    seed: int | None,
+    simulate: bool,
+    deterministic: bool = False,
 ) -> dict[str, Any]:
-    return {"time_limit": time_limit, "workers": workers, "seed": seed, "simulate": simulate}
+    key = {"time_limit": time_limit, "workers": workers, "seed": seed, "simulate": simulate}
+    return {**key, "deterministic": True} if deterministic else key
 
 
 def _check_limits(time_limit: float | None, workers: int | None) -> None:
@@ -49,6 +54,7 @@ def run_one(
     simulate: bool,
     reuse: bool,
     quiet: bool,
+    deterministic: bool = False,
 ) -> dict[str, Any]:
     """Run (or reuse) one scenario and write its outputs; returns its summary (picklable, for a
     process pool).
@@ -60,7 +66,7 @@ def run_one(
     sc.check_files()
     folder = Path(out) if out else _default_out(sc.name)
     check_out_folder(folder, [sc])
-    key = fingerprint(sc, _settings_key(time_limit, workers, seed, simulate))
+    key = fingerprint(sc, _settings_key(time_limit, workers, seed, simulate, deterministic))
     cache = folder / "summary.json"
     if reuse and cache.exists():
         try:
@@ -81,7 +87,13 @@ def run_one(
             click.echo(f"{sc.name}: {line}", err=True)
 
     result = run(
-        sc, time_limit_s=time_limit, workers=workers, seed=seed, simulate=simulate, echo=echo
+        sc,
+        time_limit_s=time_limit,
+        workers=workers,
+        seed=seed,
+        simulate=simulate,
+        echo=echo,
+        deterministic=deterministic,
     )
     extra = {"cache_key": key, "out": str(folder), "reused": False}
     write_outputs(result, folder, extra)
@@ -116,6 +128,12 @@ SHARED_OPTIONS = [
         type=int,
         default=None,
         help="Random seed [integer]. Default: the scenario's [solver] seed.",
+    ),
+    click.option(
+        "--deterministic",
+        is_flag=True,
+        help="Deterministic roster search [flag]: the time limit is CP-SAT deterministic time, so "
+        "the roster is the same on any machine load (slower).",
     ),
     click.option(
         "--simulate",
@@ -159,6 +177,7 @@ def run(
     time_limit: float | None,
     workers: int | None,
     seed: int | None,
+    deterministic: bool,
     simulate: bool,
     quiet: bool,
     as_json: bool,
@@ -181,6 +200,7 @@ def run(
         simulate,
         False,
         quiet,
+        deterministic,
     )
     if as_json:
         click.echo(json.dumps(s))
@@ -227,6 +247,7 @@ def compare(
     time_limit: float | None,
     workers: int | None,
     seed: int | None,
+    deterministic: bool,
     simulate: bool,
     quiet: bool,
     as_json: bool,
@@ -265,7 +286,17 @@ def compare(
     per_solve = workers or max(s.solver.workers for s in loaded)
     pool = max(1, min(len(loaded), (os.cpu_count() or 1) // per_solve))
     args = [
-        (str(p), str(out_dir / sc.name), time_limit, workers, seed, simulate, not rerun, quiet)
+        (
+            str(p),
+            str(out_dir / sc.name),
+            time_limit,
+            workers,
+            seed,
+            simulate,
+            not rerun,
+            quiet,
+            deterministic,
+        )
         for p, sc in zip(scenarios, loaded, strict=True)
     ]
     if pool > 1:
