@@ -31,12 +31,13 @@ COMPARE_METRICS: tuple[tuple[str, str, str, int], ...] = (
     ("required_fte", "required FTE", "FTE", 0),
     ("scheduled_fte", "scheduled FTE", "FTE", 0),
     ("paid_hours", "paid hours", "h", 0),
+    ("required_paid_hours", "required paid hours", "h", 0),
     ("cost", "cost", "currency", -1),
     ("service_level", "service level (voice+chat, week)", "fraction", 1),
     ("asa_seconds", "ASA (week)", "s", -1),
     ("abandon_rate", "abandonment (week)", "fraction", -1),
-    ("occupancy", "occupancy (week)", "fraction", 0),
-    ("under_covered_intervals", "under-covered intervals", "intervals", -1),
+    ("occupancy", "occupancy of available agents", "fraction", 0),
+    ("under_covered_intervals", "intervals below target", "intervals", -1),
     ("under_covered_agent_intervals", "missing agent-intervals", "agent-intervals", -1),
     ("gap", "solver gap to bound", "fraction", -1),
 )
@@ -75,9 +76,27 @@ def _num(x: object) -> object:
 
 
 def summarize(
-    scenario: Scenario, requirements: pd.DataFrame, outcome: Any, problem: Any, week: pd.DataFrame
+    scenario: Scenario,
+    requirements: pd.DataFrame,
+    outcome: Any,
+    problem: Any,
+    week: pd.DataFrame,
+    per_interval: pd.DataFrame | None = None,
 ) -> dict[str, Any]:
-    """The flat weekly summary of a run (JSON-ready; None where undefined)."""
+    """The flat weekly summary of a run (JSON-ready; None where undefined).
+
+    Every KPI is the promised one (:mod:`staffplan.evaluate.kpis`): service
+    level, ASA, abandonment over voice and chat; occupancy of the agents
+    available after residual shrinkage. ``under_covered_intervals`` counts
+    (interval, queue) pairs whose promised service level is below the queue's
+    target; ``queues`` holds the same per queue, with its shortfall, and
+    ``staffing`` the headcount to hire (+) or release (−) per queue
+    (:mod:`staffplan.evaluate.headcount`).
+    """
+    from staffplan.evaluate.headcount import ASSUMPTION, headcount
+    from staffplan.evaluate.kpis import target_gaps
+    from staffplan.roster.extract import assign_queues
+
     grid = scenario.grid
     weeks = grid.days / 7.0
     interval_h = grid.interval_min / 60.0
@@ -95,9 +114,46 @@ def summarize(
         float(requirements["scheduled_agents"].sum()) * interval_h if len(requirements) else 0.0
     )
     short = coverage[coverage["difference"] < 0]
-    total = week[week["queue"] == "all"]
     res = outcome.result
-    row = total.iloc[0] if len(total) else None
+    by_queue = week.set_index("queue") if len(week) else pd.DataFrame()
+    row = by_queue.loc["all"] if "all" in by_queue.index else None
+    per = per_interval if per_interval is not None else pd.DataFrame()
+    targets = {q.name: q.service_level for q in scenario.queues}
+    gaps = (
+        target_gaps(per, targets).set_index("queue")
+        if len(per)
+        else pd.DataFrame(columns=["below_target"])
+    )
+    queues: dict[str, Any] = {}
+    for q in scenario.queues:
+        if q.name not in by_queue.index:
+            continue
+        w = by_queue.loc[q.name]
+        g = gaps.loc[q.name] if q.name in gaps.index else None
+        queues[q.name] = {
+            "target": q.service_level,
+            "service_level": _num(w["service_level"]),
+            "asa_seconds": _num(w["asa_s"]),
+            "abandon_rate": _num(w["abandon_rate"]),
+            "occupancy": _num(w["occupancy"]),
+            "volume": _num(w["volume"]),
+            "agent_hours": _num(w["agent_hours"]),
+            "available_hours": _num(w["available_hours"]),
+            "intervals_below_target": None if g is None else int(g["below_target"]),
+            "mean_shortfall": None if g is None else _num(g["mean_shortfall"]),
+            "max_shortfall": None if g is None else _num(g["max_shortfall"]),
+        }
+    assigned = assign_queues(
+        outcome.roster.on_phone,
+        [problem.agent_queues(a) for a in problem.agents],
+        problem.demand.required,
+    )
+    worked = roster.groupby("agent_id")["paid_minutes"].sum().astype(float).to_dict()
+    staff = (
+        headcount(problem, requirements, assigned, worked)
+        if len(requirements)
+        else pd.DataFrame(columns=["queue"])
+    )
     return {
         "scenario": scenario.name,
         "status": res.status,
@@ -109,6 +165,7 @@ def summarize(
         "agents_rostered": int(roster["agent_id"].nunique()),
         "shifts": len(roster),
         "paid_hours": round(paid_h, 2),
+        "required_paid_hours": round(required_h, 2),
         "cost": round(cost, 2),
         "required_fte": round(required_h / FTE_HOURS_PER_WEEK / weeks, 2),
         "scheduled_fte": round(paid_h / FTE_HOURS_PER_WEEK / weeks, 2),
@@ -117,10 +174,26 @@ def summarize(
         "asa_seconds": _num(row["asa_s"]) if row is not None else None,
         "abandon_rate": _num(row["abandon_rate"]) if row is not None else None,
         "occupancy": _num(row["occupancy"]) if row is not None else None,
-        "under_covered_intervals": int(
-            short[["interval_start", "queue"]].drop_duplicates().shape[0]
-        ),
+        "under_covered_intervals": int(gaps["below_target"].sum()) if len(gaps) else 0,
         "under_covered_agent_intervals": _num(float(-short["difference"].sum())),
+        "residual_shrinkage": {
+            q: round(float(r), 6)
+            for q, r in zip(
+                problem.demand.queues,
+                problem.demand.residual
+                if problem.demand.residual is not None
+                else np.zeros(len(problem.demand.queues)),
+                strict=True,
+            )
+        },
+        "queues": queues,
+        "staffing": {
+            "assumption": ASSUMPTION,
+            **{
+                r["queue"]: {k: _num(v) for k, v in r.items() if k != "queue"}
+                for r in staff.to_dict("records")
+            },
+        },
         "notes": list(outcome.notes),
     }
 
@@ -140,7 +213,7 @@ def run(
     progress. ``deterministic``: the roster's time limit is CP-SAT deterministic time, so the
     roster does not depend on machine load.
     """
-    from staffplan.evaluate.kpis import roster_kpis, week_kpis
+    from staffplan.evaluate.kpis import INTERVAL_COLUMNS, roster_kpis, week_kpis
     from staffplan.forecast.pipeline import run_scenario as forecast_run
     from staffplan.requirements import compute_requirements
     from staffplan.roster import plan
@@ -170,7 +243,7 @@ def run(
     stage(
         "requirements",
         s,
-        f"peak {int(req.groupby('interval_start')['scheduled_agents'].sum().max())} scheduled "
+        f"peak {int(req.groupby('interval_start')['on_phone_agents'].sum().max())} on-phone "
         "heads in one interval",
     )
 
@@ -207,24 +280,11 @@ def run(
     s = time.perf_counter()
     kp = roster_kpis(problem, outcome.roster.allocation, scenario)
     if kp is None:
-        per = pd.DataFrame(
-            columns=[
-                "interval_start",
-                "queue",
-                "volume",
-                "aht_seconds",
-                "agents",
-                "service_level",
-                "asa_s",
-                "p_wait",
-                "occupancy",
-                "abandon_rate",
-            ]
-        )
+        per = pd.DataFrame(columns=list(INTERVAL_COLUMNS))
         week = week_kpis(per, scenario.grid.interval_min)
     else:
         per, week = kp
-    summary = summarize(scenario, req, outcome, problem, week)
+    summary = summarize(scenario, req, outcome, problem, week, per)
     sl = summary["service_level"]
     sl_text = "n/a" if sl is None else f"{sl:.1%}"
     stage("kpis", s, f"service level {sl_text}, paid hours {summary['paid_hours']:,.0f}")
@@ -258,6 +318,101 @@ def _pct(x: object) -> str:
     )  # type: ignore[arg-type]
 
 
+def _definition_html(sm: Mapping[str, Any]) -> str:
+    """One paragraph: what the promised KPIs are and the residual shrinkage of each queue."""
+    import html
+
+    rs = ", ".join(f"{q} {r:.1%}" for q, r in sm.get("residual_shrinkage", {}).items())
+    return (
+        '<p class="note">'
+        + html.escape(
+            "Service level, ASA, abandonment and occupancy are promised values: the expectation "
+            "over the agents actually there. Each agent the roster puts on a queue's phones in an "
+            "interval is lost to residual shrinkage (absenteeism, coaching, offline work: the "
+            f"shrinkage the roster's breaks do not already take) with probability r ({rs}), "
+            "independently, so a simulation of the week with those losses finds the same "
+            "figures. Occupancy is over the agents available after those losses. An interval is "
+            "below target when its promised service level is."
+        )
+        + "</p>"
+    )
+
+
+def _target_sections(result: RunResult) -> list[tuple[str, str]]:
+    """Per queue: intervals whose promised service level is below target, and the worst of them."""
+    from staffplan.evaluate.kpis import target_gaps
+    from staffplan.report.html import table_html
+
+    sc = result.scenario
+    kp = result.kpis
+    if not len(kp):
+        return []
+    targets = {q.name: q.service_level for q in sc.queues}
+    gaps = target_gaps(kp, targets)
+    table = pd.DataFrame(
+        {
+            "queue": gaps["queue"],
+            "target": gaps["target"].map(_pct),
+            "intervals with contacts": gaps["intervals"],
+            "below target": gaps["below_target"],
+            "mean shortfall [points]": (gaps["mean_shortfall"] * 100).round(1),
+            "largest shortfall [points]": (gaps["max_shortfall"] * 100).round(1),
+            "contacts in them": gaps["contacts_below"].round(0),
+        }
+    )
+    out = [("Intervals below target (promised service level)", table_html(table, left=("queue",)))]
+    k = kp.assign(target=kp["queue"].map(targets).astype(float))
+    k = k[k["service_level"] < k["target"] - 1e-12].copy()
+    if len(k):
+        k["shortfall"] = k["target"] - k["service_level"]
+        k = k.sort_values(["shortfall", "interval_start"], ascending=[False, True]).head(25)
+        when = pd.to_datetime(k["interval_start"], utc=True).dt.tz_convert(sc.grid.zone)
+        worst = pd.DataFrame(
+            {
+                "interval_start": when.dt.strftime("%a %d %b %H:%M"),
+                "queue": k["queue"],
+                "contacts": k["volume"].round(1),
+                "on-phone heads": k["agents"],
+                "available (expected)": k["available"].round(1),
+                "promised SL": k["service_level"].map(_pct),
+                "target": k["target"].map(_pct),
+            }
+        )
+        out.append(
+            ("Intervals furthest below target", table_html(worst, left=("interval_start", "queue")))
+        )
+    return out
+
+
+def _staffing_html(sm: Mapping[str, Any]) -> str:
+    """Required vs available FTE per queue and the headcount to hire or release."""
+    import html
+
+    from staffplan.report.html import table_html
+
+    st = dict(sm.get("staffing", {}))
+    assumption = str(st.pop("assumption", ""))
+    if not st:
+        return '<p class="note">No requirements.</p>'
+    rows = []
+    for q, v in st.items():
+        change = float(v.get("headcount_change") or 0.0)
+        verb = "hire" if change > 0.05 else "release" if change < -0.05 else "keep"
+        rows.append(
+            {
+                "queue": q,
+                "required FTE": v.get("required_fte"),
+                "available FTE": v.get("available_fte"),
+                "rostered FTE": v.get("rostered_fte"),
+                "mean contract [h/week]": v.get("mean_contract_hours"),
+                "headcount": "keep" if verb == "keep" else f"{verb} {abs(change):.1f}",
+            }
+        )
+    return table_html(pd.DataFrame(rows), left=("queue", "headcount")) + (
+        f'<p class="note">{html.escape(assumption)}.</p>'
+    )
+
+
 def report_data(result: RunResult) -> Any:
     """The HTML report's inputs from a run."""
     from staffplan.report.html import ReportData, table_html
@@ -289,6 +444,7 @@ def report_data(result: RunResult) -> Any:
             "asa_s": "ASA [s]",
             "abandon_rate": "abandonment",
             "agent_hours": "agent-hours on queue",
+            "available_hours": "available agent-hours",
         }
     )
     week = week.drop(columns=[c for c in ("p_wait",) if c in week])
@@ -296,37 +452,33 @@ def report_data(result: RunResult) -> Any:
         week[c] = week[c].map(_pct)
     week["volume"] = week["volume"].map(lambda v: f"{v:,.0f}")
     week = week.rename(columns={"service_level": "service level"})
+    below = sm["under_covered_intervals"]
     headline = {
-        "service level (voice+chat)": _pct(sm["service_level"]),
+        "service level (voice+chat, promised)": _pct(sm["service_level"]),
         "ASA": "–" if sm["asa_seconds"] is None else f"{sm['asa_seconds']:.1f} s",
         "abandonment": _pct(sm["abandon_rate"]),
-        "occupancy": _pct(sm["occupancy"]),
-        "paid hours": f"{sm['paid_hours']:,.0f} h",
+        "occupancy of available agents": _pct(sm["occupancy"]),
+        "intervals below target": f"{below}",
+        "paid / required paid hours": (
+            f"{sm['paid_hours']:,.0f} / {sm['required_paid_hours']:,.0f} h"
+        ),
         "cost": f"{sm['cost']:,.0f}",
         "scheduled / required FTE": f"{sm['scheduled_fte']:.1f} / {sm['required_fte']:.1f}",
         "agents rostered": f"{sm['agents_rostered']} of {sm['agents']}",
         "solver gap": _pct(sm["gap"]),
     }
+    findings = [
+        ("How these numbers are defined", _definition_html(sm)),
+        *_target_sections(result),
+        ("Headcount to meet the target", _staffing_html(sm)),
+    ]
     extra: list[tuple[str, str]] = []
-    short = result.outcome.roster.coverage
-    short = (
-        short[short["difference"] < 0].sort_values(["difference", "interval_start"]).head(25).copy()
-    )
-    short["interval_start"] = (
-        pd.to_datetime(short["interval_start"], utc=True)
-        .dt.tz_convert(sc.grid.zone)
-        .dt.strftime("%a %d %b %H:%M")
-    )
-    if len(short):
-        extra.append(
-            ("Most under-covered intervals", table_html(short, left=("interval_start", "queue")))
-        )
     if result.simulation is not None:
         w = result.simulation.week
         cols = [c for c in w.columns if not c.endswith("_ci")][:12]
         extra.append(
             (
-                "Simulation (discrete-event) vs queueing promise",
+                "Simulation (discrete-event, same losses) vs promise",
                 table_html(w[cols], left=("queue",)),
             )
         )
@@ -354,6 +506,7 @@ def report_data(result: RunResult) -> Any:
         absences=_absence_days(result.problem),
         notes=notes,
         extra_sections=tuple(extra),
+        findings=tuple(findings),
     )
 
 

@@ -61,7 +61,8 @@ class ReportData:
     """Everything one run's report shows.
 
     Frames (documented columns):
-    - ``coverage``: interval_start (tz-aware), queue, required [agents], scheduled [agents]
+    - ``coverage``: interval_start (tz-aware), queue, required [agents], scheduled [agents],
+      optional available [agents expected after residual shrinkage]
     - ``service``: interval_start, queue, service_level [0-1], target [0-1 or NaN], volume
       [contacts]
     - ``kpis``: one row per queue plus a total row; display-ready columns
@@ -82,6 +83,9 @@ class ReportData:
     absences: pd.DataFrame = field(default_factory=pd.DataFrame)
     notes: Sequence[str] = ()
     extra_sections: Sequence[tuple[str, str]] = ()
+    findings: Sequence[tuple[str, str]] = ()
+    """(heading, HTML) sections right after the week at a glance: what the numbers mean, where
+    the service is short, what to hire."""
 
 
 def png_data_uri(fig: plt.Figure) -> str:
@@ -108,15 +112,25 @@ def coverage_chart(coverage: pd.DataFrame, title: str = "Required vs scheduled a
         t = _local_naive(d["interval_start"])
         ax.fill_between(t, d["required"], step="post", color="#c9d6ea", label="required")
         ax.step(t, d["scheduled"], where="post", color=PALETTE[0], lw=1.2, label="scheduled")
+        if "available" in d:
+            ax.step(
+                t,
+                d["available"],
+                where="post",
+                color=PALETTE[1],
+                lw=0.9,
+                ls="--",
+                label="available (expected)",
+            )
         ax.set_ylabel(f"{q}\n[agents]")
         ax.grid(alpha=0.3)
-    axes[0, 0].legend(loc="upper right", ncols=2, fontsize=8)
+    axes[0, 0].legend(loc="upper right", ncols=3, fontsize=8)
     axes[0, 0].set_title(title, fontsize=11, loc="left")
     axes[-1, 0].xaxis.set_major_formatter(mdates.DateFormatter("%a %d"))
     return png_data_uri(fig)
 
 
-def service_chart(service: pd.DataFrame, title: str = "Service level per interval") -> str:
+def service_chart(service: pd.DataFrame, title: str = "Promised service level per interval") -> str:
     """Service level per interval and queue against its target (open intervals only)."""
     d0 = service[service["volume"] > 0] if "volume" in service else service
     queues = list(dict.fromkeys(service["queue"]))
@@ -238,9 +252,10 @@ def cards_html(headline: Mapping[str, str]) -> str:
 
 
 def render_run_report(data: ReportData) -> str:
-    """The run report: headline KPIs, week KPIs per queue, charts, roster grid, notes."""
+    """The run report: headline KPIs, week KPIs per queue, findings, charts, roster grid, notes."""
     sections = [
         ("Week at a glance", cards_html(data.headline) + table_html(data.kpis, left=("queue",))),
+        *data.findings,
         (
             "Required vs scheduled agents per queue",
             f'<img alt="required vs scheduled" src="{coverage_chart(data.coverage)}">',
