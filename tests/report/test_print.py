@@ -88,7 +88,7 @@ def test_printed_report_shows_every_agent_and_every_day(
     runs = visible_text(pdf)
     text = "\n".join(t for _, t in runs)
     agents = pd.read_csv(example_report / "agents.csv")["agent_id"].tolist()
-    assert len(agents) >= 60
+    assert len(agents) > 40  # more rows than the old 640 px scroll box ever printed (31)
     missing = [a for a in agents if f"({a})" not in text]
     assert not missing, f"agents not printed: {missing}"
     days = [dt.date(2026, 12, 7) + dt.timedelta(days=d) for d in range(7)]
