@@ -10,7 +10,7 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from staffplan.errors import InputError
+from staffplan.errors import InputError, LimitError
 from staffplan.scenario import load
 from staffplan.sweep import (
     cheapest,
@@ -129,8 +129,11 @@ def test_bad_values_are_exit_2_errors_naming_the_key(vary: list[str], key: str) 
 def test_a_key_varied_twice_or_too_many_points_is_an_error() -> None:
     with pytest.raises(InputError, match="twice"):
         plan_sweep(HIRING, ["shrinkage=0.3", "shrinkage=0.35"])
-    with pytest.raises(InputError, match="too many points"):
+    with pytest.raises(LimitError, match="the points of a sweep") as exc:
         plan_sweep(HIRING, ["hires.count=0..99", "solver.seed=0..99"])
+    assert exc.value.exit_code == 2 and "STAFFPLAN_MAX_SWEEP_POINTS" in str(exc.value)
+    with pytest.raises(LimitError):
+        parse_values("k", "0..5000")
 
 
 def test_hire_count_zero_adds_nobody() -> None:

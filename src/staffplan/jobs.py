@@ -11,8 +11,8 @@ there, and sends back the run's summary and the bytes of every output file.
 
 :func:`run_jobs` reuses a folder whose ``summary.json`` carries the job's
 cache key (the same fingerprint ``compare`` uses), sends the rest to the
-backend, and writes each result into its folder (``summary.json`` last, so a
-folder is only reused once complete).
+backend, and writes each result as its folder, swapped in whole like a
+``staffplan run`` folder.
 """
 
 from __future__ import annotations
@@ -46,14 +46,16 @@ class RunOptions:
     simulate: bool = False
 
     def cache_key(self) -> dict[str, Any]:
-        """The options that change a run's outputs (with the fingerprint: the reuse key)."""
-        return {
+        """The options that change a run's outputs (with the fingerprint: the reuse key);
+        ``deterministic`` only when set, so folders written before it existed stay reusable.
+        """
+        key = {
             "time_limit": self.time_limit_s,
             "workers": self.workers,
             "seed": self.seed,
             "simulate": self.simulate,
-            "deterministic": self.deterministic,
         }
+        return {**key, "deterministic": True} if self.deterministic else key
 
 
 @dataclass(frozen=True)
@@ -206,12 +208,15 @@ def job_cpus(scenario: Scenario, options: RunOptions) -> int:
 
 
 def write_folder(folder: Path, files: Sequence[tuple[str, bytes]], summary: Mapping) -> None:
-    """Write a run's output files into ``folder`` (each atomically), then its summary.json."""
-    from staffplan.io.atomic import write_bytes, write_json
+    """Write a run's output files and its summary.json as folder ``folder``, swapped in whole
+    (:func:`staffplan.io.atomic.staged_folder`, as ``staffplan run`` writes its folder).
+    """
+    from staffplan.io.atomic import staged_folder, write_bytes, write_json
 
-    for name, data in files:
-        write_bytes(folder / name, data)
-    write_json(folder / "summary.json", dict(summary))
+    with staged_folder(folder) as tmp:
+        for name, data in files:
+            write_bytes(tmp / name, data)
+        write_json(tmp / "summary.json", dict(summary))
 
 
 def run_jobs(
@@ -232,8 +237,10 @@ def run_jobs(
     ``retries`` times; each finished run's folder is written as its result arrives, before
     ``on_event`` hears of it.
     """
-    from staffplan.pipeline import cached_summary, fingerprint
+    from staffplan.pipeline import cached_summary, check_out_folder, fingerprint
 
+    for _, sc, folder in jobs:  # every folder checked before any work
+        check_out_folder(folder, [sc])
     outcomes: dict[int, JobOutcome] = {}
     keys: dict[int, str] = {}
     tasks = []

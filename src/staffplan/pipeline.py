@@ -210,8 +210,8 @@ def run(
     deterministic: bool = False,
 ) -> RunResult:
     """Run a scenario end to end; ``echo`` receives one progress line per stage and solver
-    progress. ``deterministic``: the roster's limit is deterministic time (same roster under any
-    machine load).
+    progress. ``deterministic``: the roster's time limit is CP-SAT deterministic time, so the
+    roster does not depend on machine load.
     """
     from staffplan.evaluate.kpis import INTERVAL_COLUMNS, roster_kpis, week_kpis
     from staffplan.forecast.pipeline import run_scenario as forecast_run
@@ -253,12 +253,12 @@ def run(
         float(time_limit_s if time_limit_s is not None else scenario.solver.time_limit_s),
         int(workers if workers is not None else scenario.solver.workers),
         int(seed if seed is not None else scenario.solver.seed),
-        deterministic=deterministic,
         lp_bound=scenario.solver.lp_bound,
         improve_share=float(scenario.solver.improve_share),
         search_share=float(scenario.solver.search_share),
         lns_share=float(scenario.solver.lns_share),
         colgen_share=float(scenario.solver.colgen_share),
+        deterministic=deterministic,
     )
 
     def progress(elapsed: float, obj: float, bound: float, gap: float) -> None:
@@ -510,8 +510,82 @@ def report_data(result: RunResult) -> Any:
     )
 
 
-def write_outputs(result: RunResult, out: Path) -> list[Path]:
-    """Write every table, the workbook, calendars, summary.json and report.html into ``out``."""
+#: every name :func:`write_outputs` (and ``staffplan roster``) may put in a run folder
+RUN_FILES = frozenset(
+    {
+        "forecast.csv",
+        "requirements.csv",
+        "roster.csv",
+        "coverage.csv",
+        "agents.csv",
+        "kpis.csv",
+        "kpis_week.csv",
+        "roster.xlsx",
+        "calendars",
+        "simulation_intervals.csv",
+        "simulation_week.csv",
+        "summary.json",
+        "report.html",
+        "result.json",
+    }
+)
+
+
+def check_out_folder(out: Path, scenarios: Sequence[Scenario] = ()) -> Path:
+    """Refuse, before any work, an output folder a run could not or must not replace.
+
+    A run replaces the whole folder, so it must be writable, hold only files a
+    run writes (:data:`RUN_FILES`) and hold none of the scenarios' data files
+    (e.g. a roster another scenario reads as its previous roster).
+    """
+    from staffplan.errors import OutputError
+    from staffplan.io.atomic import check_writable, foreign_files
+
+    check_writable(out)
+    foreign = foreign_files(out, RUN_FILES)
+    if foreign:
+        shown = ", ".join(foreign[:5]) + (" ..." if len(foreign) > 5 else "")
+        raise OutputError(
+            "output folder holds files a run does not write",
+            file=out,
+            expected="a new folder, or one holding only an earlier run's outputs",
+            found=shown,
+            hint="a run replaces the whole folder: move those files or choose another --out",
+        )
+    root = out.resolve()
+    for sc in scenarios:
+        for key in sorted(sc.data):
+            for f in sc.files(key):
+                if f.resolve().is_relative_to(root):
+                    raise OutputError(
+                        "output folder holds a file the scenario reads",
+                        file=out,
+                        key=f"data.{key}",
+                        found=str(f),
+                        hint="a run replaces the whole folder: copy the file elsewhere and point "
+                        f"{sc.path.name} at the copy, or choose another --out",
+                    )
+    return out
+
+
+def write_outputs(
+    result: RunResult, out: Path, summary_extra: Mapping[str, Any] | None = None
+) -> list[Path]:
+    """Write every table, the workbook, calendars, summary.json and report.html as folder ``out``.
+
+    The files are written into a temporary folder beside ``out`` and swapped in
+    at once (:func:`staffplan.io.atomic.staged_folder`): ``out`` holds either
+    the previous run or this one, never a mix. ``summary_extra`` is merged into
+    summary.json. Returns the paths as they are after the swap.
+    """
+    from staffplan.io.atomic import staged_folder
+
+    with staged_folder(out) as tmp:
+        names = [p.relative_to(tmp) for p in _write_run_files(result, tmp, summary_extra or {})]
+    return [out / n for n in names]
+
+
+def _write_run_files(result: RunResult, out: Path, summary_extra: Mapping[str, Any]) -> list[Path]:
     from staffplan.io.atomic import write_csv, write_json, write_text
     from staffplan.io.ics import write_calendars
     from staffplan.report.html import render_run_report
@@ -564,6 +638,7 @@ def write_outputs(result: RunResult, out: Path) -> list[Path]:
                 **result.summary,
                 "stage_seconds": dict(result.stage_seconds),
                 "fingerprint": fingerprint(result.scenario),
+                **summary_extra,
             },
         )
     )

@@ -30,6 +30,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
+from staffplan import limits
 from staffplan.errors import InputError, StaffplanError
 from staffplan.jobs import KeyPath, with_overrides
 from staffplan.scenario import (
@@ -45,9 +46,6 @@ from staffplan.scenario import (
 )
 
 Scalar = bool | int | float | str | dt.date
-
-MAX_POINTS = 1000
-"""Most points one sweep may have (a guard against a typo like ``0..10000``)."""
 
 TOP_LEVEL_FACTORS: Spec = {
     "shrinkage": ((float, int), 0.0, "a fraction in [0, 1)"),
@@ -143,8 +141,7 @@ def parse_values(key: str, text: str) -> tuple[Scalar, ...]:
             lo, hi = int(m.group(1)), int(m.group(2))
             if hi < lo:
                 raise _bad("empty range", key, "LO..HI with LO <= HI", item.strip())
-            if hi - lo >= MAX_POINTS:
-                raise _bad("range too long", key, f"at most {MAX_POINTS} values", item.strip())
+            limits.check("sweep_points", hi - lo + 1, column="--vary", key=key)
             values.extend(range(lo, hi + 1))
             continue
         try:
@@ -309,11 +306,7 @@ def plan_sweep(path: str | Path, vary: Sequence[str]) -> Sweep:
         raise InputError(
             "a key is varied twice", column="--vary", expected="each key once", found=list(vary)
         )
-    n = math.prod(len(a.values) for a in axes)
-    if n > MAX_POINTS:
-        raise InputError(
-            "too many points", column="--vary", expected=f"at most {MAX_POINTS}", found=n
-        )
+    limits.check("sweep_points", math.prod(len(a.values) for a in axes), column="--vary")
     for a in axes:  # each value alone first, so an error names the value that caused it
         for v in a.values:
             _validate(base, with_overrides(base.raw, [(a.path, v)]), f"{a.key}={_text(v)}", a.key)
@@ -489,8 +482,10 @@ def run_sweep(
     on_reuse: Any = None,
 ) -> SweepResult:
     """Run every point (reusing folders whose inputs are unchanged) and build the table."""
+    from staffplan.io.atomic import check_writable
     from staffplan.jobs import bundle, run_jobs
 
+    check_writable(out)
     outcomes = run_jobs(
         point_jobs(sweep, options, out),
         (bundle(sweep.scenario),),

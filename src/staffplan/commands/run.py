@@ -18,14 +18,20 @@ def _default_out(name: str) -> Path:
 
 
 def _check_limits(time_limit: float | None, workers: int | None) -> None:
+    from staffplan import limits
+
     if time_limit is not None and not time_limit > 0:
         raise InputError(
             "bad time limit", column="--time-limit", expected="seconds > 0", found=time_limit
         )
+    if time_limit is not None:
+        limits.check("time_limit_s", time_limit, column="--time-limit")
     if workers is not None and workers < 1:
         raise InputError(
             "bad worker count", column="--workers", expected="a whole number >= 1", found=workers
         )
+    if workers is not None:
+        limits.check("workers", workers, column="--workers")
 
 
 def run_one(
@@ -42,13 +48,14 @@ def run_one(
     """Run (or reuse) one scenario and write its outputs; returns its summary (picklable, for a
     process pool).
     """
-    from staffplan.io.atomic import write_json
     from staffplan.jobs import RunOptions
-    from staffplan.pipeline import cached_summary, fingerprint, run, write_outputs
+    from staffplan.pipeline import cached_summary, check_out_folder, fingerprint, run, write_outputs
     from staffplan.scenario import load
 
     sc = load(path)
+    sc.check_files()
     folder = Path(out) if out else _default_out(sc.name)
+    check_out_folder(folder, [sc])
     key = fingerprint(
         sc, RunOptions(time_limit, workers, seed, deterministic, simulate).cache_key()
     )
@@ -71,16 +78,17 @@ def run_one(
         echo=echo,
         deterministic=deterministic,
     )
-    write_outputs(result, folder)
-    summary = {
-        **result.summary,
-        "stage_seconds": dict(result.stage_seconds),
-        "cache_key": key,
-        "out": str(folder),
-        "reused": False,
-    }
-    write_json(folder / "summary.json", summary)
-    return summary
+    extra = {"cache_key": key, "out": str(folder), "reused": False}
+    write_outputs(result, folder, extra)
+    return {**result.summary, "stage_seconds": dict(result.stage_seconds), **extra}
+
+
+def _pooled_run_one(*args: Any) -> dict[str, Any]:
+    """:func:`run_one` in a pool process, its warnings printed as ``warning:`` lines."""
+    from staffplan.cli import warnings_to_stderr
+
+    with warnings_to_stderr():
+        return run_one(*args)
 
 
 SHARED_OPTIONS = [
@@ -105,15 +113,15 @@ SHARED_OPTIONS = [
         help="Random seed [integer]. Default: the scenario's [solver] seed.",
     ),
     click.option(
+        "--deterministic",
+        is_flag=True,
+        help="Deterministic roster search [flag]: the time limit is CP-SAT deterministic time, so "
+        "the roster is the same on any machine load (slower).",
+    ),
+    click.option(
         "--simulate",
         is_flag=True,
         help="Add a discrete-event simulation of the roster to the KPIs and report [flag].",
-    ),
-    click.option(
-        "--deterministic",
-        is_flag=True,
-        help="Deterministic roster search [flag]: the time limit becomes deterministic time, so "
-        "the same inputs and seed give the same roster under any machine load (slower).",
     ),
     click.option("--quiet", is_flag=True, help="No progress lines [flag]."),
 ]
@@ -172,8 +180,8 @@ def run(
     time_limit: float | None,
     workers: int | None,
     seed: int | None,
-    simulate: bool,
     deterministic: bool,
+    simulate: bool,
     quiet: bool,
     as_json: bool,
 ) -> None:
@@ -224,7 +232,7 @@ def run(
     type=click.Path(file_okay=False, path_type=Path),
     default=Path("out") / "compare",
     help="Folder for comparison.csv and comparison.html [path]; each scenario's own outputs go "
-    "to out/<name>/.",
+    "to <folder>/<name>/ (never to an earlier 'staffplan run' folder).",
 )
 @click.option(
     "--rerun",
@@ -243,8 +251,8 @@ def compare(
     time_limit: float | None,
     workers: int | None,
     seed: int | None,
-    simulate: bool,
     deterministic: bool,
+    simulate: bool,
     quiet: bool,
     backend: str,
     address: str | None,
@@ -265,6 +273,8 @@ def compare(
 
     _check_limits(time_limit, workers)
     loaded = [load(p) for p in scenarios]  # validate all before running any
+    for sc in loaded:
+        sc.check_files()
     names = [s.name for s in loaded]
     if len(set(names)) != len(names):
         raise InputError(
@@ -273,24 +283,40 @@ def compare(
             found=", ".join(names),
             hint='set name = "..." in one of the files',
         )
+    from staffplan.io.atomic import check_writable
+    from staffplan.pipeline import check_out_folder
+
+    check_writable(out_dir)
+    for sc in loaded:
+        check_out_folder(out_dir / sc.name, loaded)
     per_solve = workers or max(s.solver.workers for s in loaded)
     pool = max(1, min(len(loaded), (os.cpu_count() or 1) // per_solve))
     args = [
-        (str(p), None, time_limit, workers, seed, simulate, not rerun, quiet, deterministic)
-        for p in scenarios
+        (
+            str(p),
+            str(out_dir / sc.name),
+            time_limit,
+            workers,
+            seed,
+            simulate,
+            not rerun,
+            quiet,
+            deterministic,
+        )
+        for p, sc in zip(scenarios, loaded, strict=True)
     ]
     if backend != "local" or address is not None:
         from staffplan.commands.jobs import run_scenarios
         from staffplan.jobs import RunOptions
 
         options = RunOptions(time_limit, workers, seed, deterministic, simulate)
-        folders = [_default_out(s.name) for s in loaded]
+        folders = [out_dir / s.name for s in loaded]
         summaries = run_scenarios(
             loaded, folders, options, backend, address, reuse=not rerun, quiet=quiet
         )
     elif pool > 1:
         with ProcessPoolExecutor(max_workers=pool) as ex:
-            summaries = list(ex.map(run_one, *zip(*args, strict=True)))
+            summaries = list(ex.map(_pooled_run_one, *zip(*args, strict=True)))
     else:
         summaries = [run_one(*a) for a in args]
     table = compare_table(summaries)
