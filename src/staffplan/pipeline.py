@@ -20,6 +20,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
+from staffplan.i18n import N_
 from staffplan.scenario import Scenario
 
 FTE_HOURS_PER_WEEK = 37.5
@@ -28,17 +29,17 @@ Echo = Callable[[str], None]
 # summary keys laid side by side by ``compare`` (key, label, unit, better direction: +1 higher, -1
 # lower, 0 neutral)
 COMPARE_METRICS: tuple[tuple[str, str, str, int], ...] = (
-    ("required_fte", "required FTE", "FTE", 0),
-    ("scheduled_fte", "scheduled FTE", "FTE", 0),
-    ("paid_hours", "paid hours", "h", 0),
-    ("cost", "cost", "currency", -1),
-    ("service_level", "service level (voice+chat, week)", "fraction", 1),
-    ("asa_seconds", "ASA (week)", "s", -1),
-    ("abandon_rate", "abandonment (week)", "fraction", -1),
-    ("occupancy", "occupancy (week)", "fraction", 0),
-    ("under_covered_intervals", "under-covered intervals", "intervals", -1),
-    ("under_covered_agent_intervals", "missing agent-intervals", "agent-intervals", -1),
-    ("gap", "solver gap to bound", "fraction", -1),
+    ("required_fte", N_("required FTE"), "FTE", 0),
+    ("scheduled_fte", N_("scheduled FTE"), "FTE", 0),
+    ("paid_hours", N_("paid hours"), "h", 0),
+    ("cost", N_("cost"), "currency", -1),
+    ("service_level", N_("service level (voice+chat, week)"), "fraction", 1),
+    ("asa_seconds", N_("ASA (week)"), "s", -1),
+    ("abandon_rate", N_("abandonment (week)"), "fraction", -1),
+    ("occupancy", N_("occupancy (week)"), "fraction", 0),
+    ("under_covered_intervals", N_("under-covered intervals"), "intervals", -1),
+    ("under_covered_agent_intervals", N_("missing agent-intervals"), "agent-intervals", -1),
+    ("gap", N_("solver gap to bound"), "fraction", -1),
 )
 
 
@@ -77,27 +78,10 @@ def _num(x: object) -> object:
 def summarize(
     scenario: Scenario, requirements: pd.DataFrame, outcome: Any, problem: Any, week: pd.DataFrame
 ) -> dict[str, Any]:
-    """The flat weekly summary of a run (JSON-ready; None where undefined)."""
-    grid = scenario.grid
-    weeks = grid.days / 7.0
-    interval_h = grid.interval_min / 60.0
-    roster = outcome.roster.roster
-    coverage = outcome.roster.coverage
-    paid_h = float(roster["paid_minutes"].sum()) / 60.0
-    cost_per_h = {a.id: a.hourly_cost for a in problem.agents}
-    cost = float(
-        sum(
-            m / 60.0 * cost_per_h.get(a, 0.0)
-            for a, m in zip(roster["agent_id"], roster["paid_minutes"], strict=True)
-        )
-    )
-    required_h = (
-        float(requirements["scheduled_agents"].sum()) * interval_h if len(requirements) else 0.0
-    )
-    short = coverage[coverage["difference"] < 0]
-    total = week[week["queue"] == "all"]
+    """The flat weekly summary of a run (JSON-ready; None where undefined): the solve's status,
+    objective, bound, gap and time, then :func:`roster_summary`, then the notes.
+    """
     res = outcome.result
-    row = total.iloc[0] if len(total) else None
     return {
         "scenario": scenario.name,
         "status": res.status,
@@ -105,14 +89,62 @@ def summarize(
         "bound": _num(res.bound),
         "gap": _num(res.gap),
         "solve_seconds": round(float(res.solve_seconds), 3),
+        **roster_summary(
+            scenario, problem, outcome.roster.roster, outcome.roster.coverage, week, requirements
+        ),
+        "notes": list(outcome.notes),
+    }
+
+
+def roster_summary(
+    scenario: Scenario,
+    problem: Any,
+    roster: pd.DataFrame,
+    coverage: pd.DataFrame,
+    week: pd.DataFrame,
+    requirements: pd.DataFrame | None = None,
+) -> dict[str, Any]:
+    """A roster's weekly numbers (JSON-ready; None where undefined): agents, shifts, paid hours
+    [h], cost [currency], required and scheduled FTE [37.5 h weeks], volume [contacts], the week
+    KPIs of ``week``'s ``all`` row, under-covered intervals and agent-intervals.
+
+    ``roster``: roster.csv rows (``paid_minutes`` numbers or their text); ``coverage``: the
+    coverage.csv columns; ``requirements``: the ``compute_requirements`` frame, without which the
+    required FTE and volume are None. ``run``, ``compare`` and the web workspace all use it.
+    """
+    grid = scenario.grid
+    weeks = grid.days / 7.0
+    interval_h = grid.interval_min / 60.0
+    paid_min = pd.to_numeric(roster["paid_minutes"]).astype(float)
+    paid_h = float(paid_min.sum()) / 60.0
+    cost_per_h = {a.id: a.hourly_cost for a in problem.agents}
+    cost = float(
+        sum(
+            m / 60.0 * cost_per_h.get(a, 0.0)
+            for a, m in zip(roster["agent_id"], paid_min, strict=True)
+        )
+    )
+    required_h: float | None = None
+    volume: object = None
+    if requirements is not None:
+        required_h = (
+            float(requirements["scheduled_agents"].sum()) * interval_h if len(requirements) else 0.0
+        )
+        volume = _num(float(requirements["volume"].sum())) if len(requirements) else 0.0
+    short = coverage[coverage["difference"] < 0]
+    total = week[week["queue"] == "all"]
+    row = total.iloc[0] if len(total) else None
+    return {
         "agents": len(problem.agents),
         "agents_rostered": int(roster["agent_id"].nunique()),
         "shifts": len(roster),
         "paid_hours": round(paid_h, 2),
         "cost": round(cost, 2),
-        "required_fte": round(required_h / FTE_HOURS_PER_WEEK / weeks, 2),
+        "required_fte": None
+        if required_h is None
+        else round(required_h / FTE_HOURS_PER_WEEK / weeks, 2),
         "scheduled_fte": round(paid_h / FTE_HOURS_PER_WEEK / weeks, 2),
-        "volume": _num(float(requirements["volume"].sum())) if len(requirements) else 0.0,
+        "volume": volume,
         "service_level": _num(row["service_level"]) if row is not None else None,
         "asa_seconds": _num(row["asa_s"]) if row is not None else None,
         "abandon_rate": _num(row["abandon_rate"]) if row is not None else None,
@@ -121,7 +153,6 @@ def summarize(
             short[["interval_start", "queue"]].drop_duplicates().shape[0]
         ),
         "under_covered_agent_intervals": _num(float(-short["difference"].sum())),
-        "notes": list(outcome.notes),
     }
 
 
@@ -249,16 +280,15 @@ def _absence_days(problem: Any) -> pd.DataFrame:
     return absence_days(problem.absences, problem.grid)
 
 
-def _pct(x: object) -> str:
-    return (
-        "–" if x is None or (isinstance(x, float) and not math.isfinite(x)) else f"{float(x):.1%}"
-    )  # type: ignore[arg-type]
-
-
-def report_data(result: RunResult) -> Any:
-    """The HTML report's inputs from a run."""
+def report_data(result: RunResult, lang: Any = None) -> Any:
+    """The HTML report's inputs from a run, written in ``lang`` (a ``staffplan.i18n.Lang``;
+    default English).
+    """
+    from staffplan.i18n import ENGLISH
     from staffplan.report.html import ReportData, table_html
 
+    lang = lang or ENGLISH
+    _ = lang.gettext
     sc, sm = result.scenario, result.summary
     cov = result.outcome.roster.coverage.copy()
     cov["interval_start"] = pd.to_datetime(cov["interval_start"], utc=True).dt.tz_convert(
@@ -281,58 +311,75 @@ def report_data(result: RunResult) -> Any:
                 "volume": 0.0,
             }
         )
-    week = result.week.rename(
-        columns={
-            "asa_s": "ASA [s]",
-            "abandon_rate": "abandonment",
-            "agent_hours": "agent-hours on queue",
+    w = result.week
+    week = pd.DataFrame(
+        {
+            _("queue"): w["queue"],
+            _("volume"): [lang.number(v) for v in w["volume"]],
+            _("service level"): [lang.percent(v) for v in w["service_level"]],
+            _("ASA [s]"): [lang.number(v, 1) for v in w["asa_s"]],
+            _("abandonment"): [lang.percent(v) for v in w["abandon_rate"]],
+            _("occupancy"): [lang.percent(v) for v in w["occupancy"]],
+            _("agent-hours on queue"): [lang.number(v, 1) for v in w["agent_hours"]],
         }
     )
-    week = week.drop(columns=[c for c in ("p_wait",) if c in week])
-    for c in ("service_level", "abandonment", "occupancy"):
-        week[c] = week[c].map(_pct)
-    week["volume"] = week["volume"].map(lambda v: f"{v:,.0f}")
-    week = week.rename(columns={"service_level": "service level"})
+    asa = sm["asa_seconds"]
     headline = {
-        "service level (voice+chat)": _pct(sm["service_level"]),
-        "ASA": "–" if sm["asa_seconds"] is None else f"{sm['asa_seconds']:.1f} s",
-        "abandonment": _pct(sm["abandon_rate"]),
-        "occupancy": _pct(sm["occupancy"]),
-        "paid hours": f"{sm['paid_hours']:,.0f} h",
-        "cost": f"{sm['cost']:,.0f}",
-        "scheduled / required FTE": f"{sm['scheduled_fte']:.1f} / {sm['required_fte']:.1f}",
-        "agents rostered": f"{sm['agents_rostered']} of {sm['agents']}",
-        "solver gap": _pct(sm["gap"]),
+        _("service level (voice+chat)"): lang.percent(sm["service_level"]),
+        _("ASA"): "–" if asa is None else _("%(s)s s", s=lang.number(asa, 1)),
+        _("abandonment"): lang.percent(sm["abandon_rate"]),
+        _("occupancy"): lang.percent(sm["occupancy"]),
+        _("paid hours"): _("%(h)s h", h=lang.number(sm["paid_hours"])),
+        _("cost"): lang.number(sm["cost"]),
+        _("scheduled / required FTE"): (
+            f"{lang.number(sm['scheduled_fte'], 1)} / {lang.number(sm['required_fte'], 1)}"
+        ),
+        _("agents rostered"): _(
+            "%(n)s of %(m)s",
+            n=lang.number(sm["agents_rostered"]),
+            m=lang.number(sm["agents"]),
+        ),
+        _("solver gap"): lang.percent(sm["gap"]),
     }
     extra: list[tuple[str, str]] = []
     short = result.outcome.roster.coverage
     short = (
         short[short["difference"] < 0].sort_values(["difference", "interval_start"]).head(25).copy()
     )
-    short["interval_start"] = (
-        pd.to_datetime(short["interval_start"], utc=True)
-        .dt.tz_convert(sc.grid.zone)
-        .dt.strftime("%a %d %b %H:%M")
-    )
+    when = pd.to_datetime(short["interval_start"], utc=True).dt.tz_convert(sc.grid.zone)
+    short["interval_start"] = [
+        f"{lang.day(t.date())} {lang.clock(t.to_pydatetime())}" for t in when
+    ]
     if len(short):
         extra.append(
-            ("Most under-covered intervals", table_html(short, left=("interval_start", "queue")))
-        )
-    if result.simulation is not None:
-        w = result.simulation.week
-        cols = [c for c in w.columns if not c.endswith("_ci")][:12]
-        extra.append(
             (
-                "Simulation (discrete-event) vs queueing promise",
-                table_html(w[cols], left=("queue",)),
+                _("Most under-covered intervals"),
+                table_html(short, left=("interval_start", "queue"), lang=lang),
             )
         )
-    notes = list(sm["notes"]) + [f"{k}: {v:.1f} s" for k, v in result.stage_seconds.items()]
+    if result.simulation is not None:
+        sim = result.simulation.week
+        cols = [c for c in sim.columns if not c.endswith("_ci")][:12]
+        extra.append(
+            (
+                _("Simulation (discrete-event) vs queueing promise"),
+                table_html(sim[cols], left=("queue",), lang=lang),
+            )
+        )
+    notes = list(sm["notes"]) + [
+        _("%(stage)s: %(s)s s", stage=k, s=lang.number(v, 1))
+        for k, v in result.stage_seconds.items()
+    ]
     g = sc.grid
-    subtitle = (
-        f"{sc.description or sc.name} — {g.start:%a %d %b %Y} to "
-        f"{g.dates()[-1]:%a %d %b %Y}, {g.interval_min}-minute intervals, "
-        f"{g.timezone}; solver {sm['status']}"
+    subtitle = _(
+        "%(what)s — %(first)s to %(last)s, %(minutes)s-minute intervals, %(zone)s; solver "
+        "%(status)s",
+        what=sc.description or sc.name,
+        first=lang.date(g.start),
+        last=lang.date(g.dates()[-1]),
+        minutes=g.interval_min,
+        zone=g.timezone,
+        status=sm["status"],
     )
     agents = pd.DataFrame(
         [(a.id, a.name, a.team) for a in result.problem.agents],
@@ -354,8 +401,11 @@ def report_data(result: RunResult) -> Any:
     )
 
 
-def write_outputs(result: RunResult, out: Path) -> list[Path]:
-    """Write every table, the workbook, calendars, summary.json and report.html into ``out``."""
+def write_outputs(result: RunResult, out: Path, lang: Any = None) -> list[Path]:
+    """Write every table, the workbook, calendars, summary.json and report.html (in ``lang``, a
+    ``staffplan.i18n.Lang``; default English) into ``out``.
+    """
+    from staffplan.i18n import ENGLISH
     from staffplan.io.atomic import write_csv, write_json, write_text
     from staffplan.io.ics import write_calendars
     from staffplan.report.html import render_run_report
@@ -411,7 +461,12 @@ def write_outputs(result: RunResult, out: Path) -> list[Path]:
             },
         )
     )
-    paths.append(write_text(out / "report.html", render_run_report(report_data(result))))
+    paths.append(
+        write_text(
+            out / "report.html",
+            render_run_report(report_data(result, lang or ENGLISH), lang or ENGLISH),
+        )
+    )
     return [Path(p) for p in paths]
 
 

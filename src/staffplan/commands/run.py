@@ -43,9 +43,10 @@ def run_one(
     simulate: bool,
     reuse: bool,
     quiet: bool,
+    lang: str = "en",
 ) -> dict[str, Any]:
-    """Run (or reuse) one scenario and write its outputs; returns its summary (picklable, for a
-    process pool).
+    """Run (or reuse) one scenario and write its outputs (report in ``lang``); returns its summary
+    (picklable, for a process pool).
     """
     from staffplan.io.atomic import write_json
     from staffplan.pipeline import fingerprint, run, write_outputs
@@ -76,7 +77,9 @@ def run_one(
     result = run(
         sc, time_limit_s=time_limit, workers=workers, seed=seed, simulate=simulate, echo=echo
     )
-    write_outputs(result, folder)
+    from staffplan.i18n import Lang
+
+    write_outputs(result, folder, Lang(lang))
     summary = {
         **result.summary,
         "stage_seconds": dict(result.stage_seconds),
@@ -115,6 +118,12 @@ SHARED_OPTIONS = [
         help="Add a discrete-event simulation of the roster to the KPIs and report [flag].",
     ),
     click.option("--quiet", is_flag=True, help="No progress lines [flag]."),
+    click.option(
+        "--lang",
+        default="en",
+        show_default=True,
+        help="Language of the HTML report (en, es ...: a catalog under staffplan/i18n/locale).",
+    ),
 ]
 
 
@@ -153,6 +162,7 @@ def run(
     seed: int | None,
     simulate: bool,
     quiet: bool,
+    lang: str,
     as_json: bool,
 ) -> None:
     """Forecast, requirements, roster, KPIs and report for SCENARIO, in one go.
@@ -161,9 +171,11 @@ def run(
     kpis.csv, kpis_week.csv, roster.xlsx, calendars/*.ics, summary.json and
     report.html into the output folder.
     """
+    from staffplan.i18n import check_language
     from staffplan.pipeline import COMPARE_METRICS
 
     _check_limits(time_limit, workers)
+    check_language(lang)
     s = run_one(
         str(scenario),
         str(out_dir) if out_dir else None,
@@ -173,6 +185,7 @@ def run(
         simulate,
         False,
         quiet,
+        lang,
     )
     if as_json:
         click.echo(json.dumps(s))
@@ -221,6 +234,7 @@ def compare(
     seed: int | None,
     simulate: bool,
     quiet: bool,
+    lang: str,
     as_json: bool,
 ) -> None:
     """Run (or reuse cached runs of) several SCENARIOS and lay their KPIs side by side.
@@ -231,12 +245,14 @@ def compare(
     """
     import pandas as pd
 
+    from staffplan.i18n import Lang, check_language
     from staffplan.io.atomic import write_csv, write_text
     from staffplan.pipeline import compare_table
     from staffplan.report.html import render_comparison
     from staffplan.scenario import load
 
     _check_limits(time_limit, workers)
+    check_language(lang)
     loaded = [load(p) for p in scenarios]  # validate all before running any
     names = [s.name for s in loaded]
     if len(set(names)) != len(names):
@@ -249,7 +265,8 @@ def compare(
     per_solve = workers or max(s.solver.workers for s in loaded)
     pool = max(1, min(len(loaded), (os.cpu_count() or 1) // per_solve))
     args = [
-        (str(p), None, time_limit, workers, seed, simulate, not rerun, quiet) for p in scenarios
+        (str(p), None, time_limit, workers, seed, simulate, not rerun, quiet, lang)
+        for p in scenarios
     ]
     if pool > 1:
         with ProcessPoolExecutor(max_workers=pool) as ex:
@@ -265,7 +282,13 @@ def compare(
         service[s["scenario"]] = pd.read_csv(folder / "kpis.csv")
     write_text(
         out_dir / "comparison.html",
-        render_comparison(table, coverage, service, title="staffplan — scenario comparison"),
+        render_comparison(
+            table,
+            coverage,
+            service,
+            title=Lang(lang).gettext("staffplan — scenario comparison"),
+            lang=Lang(lang),
+        ),
     )
     if as_json:
         click.echo(
