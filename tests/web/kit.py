@@ -41,8 +41,20 @@ WEEK = {
 LATE = ("A3", "A4")
 
 
-def scenario(folder: Path) -> Path:
-    """Write the scenario's files into ``folder``; return the scenario.toml path."""
+def agent_ids(copies: int = 1) -> list[str]:
+    """The team's ids: A1..A8, then A1-2..A8-2 and so on for each further copy of the team."""
+    return [f"A{i}" if c == 0 else f"A{i}-{c + 1}" for c in range(copies) for i in range(1, 9)]
+
+
+def role(agent: str) -> str:
+    """The kit agent (A1..A8) whose week ``agent`` copies."""
+    return agent.split("-")[0]
+
+
+def scenario(folder: Path, copies: int = 1) -> Path:
+    """Write the scenario's files into ``folder`` (``copies`` times the eight agents, demand
+    scaled alike); return the scenario.toml path.
+    """
     folder.mkdir(parents=True, exist_ok=True)
     (folder / "scenario.toml").write_text(
         textwrap.dedent(
@@ -75,14 +87,14 @@ def scenario(folder: Path) -> Path:
     pd.DataFrame(
         [
             {
-                "agent_id": f"A{i}",
-                "name": f"Agent {i}",
-                "team": "north" if i <= 4 else "south",
+                "agent_id": a,
+                "name": f"Agent {a[1:]}",
+                "team": "north" if int(role(a)[1:]) <= 4 else "south",
                 "contract": "FT",
-                "skills": "voice:1|chat:2" if i == 6 else "voice",
+                "skills": "voice:1|chat:2" if role(a) == "A6" else "voice",
                 "hourly_cost": 20,
             }
-            for i in range(1, 9)
+            for a in agent_ids(copies)
         ]
     ).to_csv(folder / "agents.csv", index=False)
     pd.DataFrame(
@@ -112,7 +124,11 @@ def scenario(folder: Path) -> Path:
         ]
     ).to_csv(folder / "shifts.csv", index=False)
     pd.DataFrame(
-        [{"agent_id": "A5", "start": "2026-12-10", "end": "2026-12-11", "kind": "vacation"}]
+        [
+            {"agent_id": a, "start": "2026-12-10", "end": "2026-12-11", "kind": "vacation"}
+            for a in agent_ids(copies)
+            if role(a) == "A5"
+        ]
     ).to_csv(folder / "absences.csv", index=False)
     rows = []
     for d in DAYS:
@@ -121,8 +137,8 @@ def scenario(folder: Path) -> Path:
                 {
                     "interval_start": f"{d}T{h:02d}:00",
                     "queue": "voice",
-                    "required": 3,
-                    "volume": 24,
+                    "required": 3 * copies,
+                    "volume": 24 * copies,
                     "aht_seconds": 240,
                 }
             )
@@ -130,8 +146,8 @@ def scenario(folder: Path) -> Path:
                 {
                     "interval_start": f"{d}T{h:02d}:00",
                     "queue": "chat",
-                    "required": 1,
-                    "volume": 4,
+                    "required": copies,
+                    "volume": 4 * copies,
                     "aht_seconds": 300,
                 }
             )
@@ -153,26 +169,30 @@ def shift(agent: str, day: int, template: str = "E") -> list[object]:
         f"{d}T{h + 8:02d}:00:00+01:00",
         450,
         f"lunch {h + 3:02d}:00-{h + 3:02d}:30",
-        "voice|chat" if agent == "A6" else "voice",
+        "voice|chat" if role(agent) == "A6" else "voice",
     ]
 
 
-def week() -> pd.DataFrame:
-    """The valid week of :data:`WEEK`."""
+def week(copies: int = 1) -> pd.DataFrame:
+    """The valid week of :data:`WEEK` (each copy of an agent works its original's days)."""
     return pd.DataFrame(
-        [shift(a, d, "L" if a in LATE else "E") for a, days in WEEK.items() for d in days],
+        [
+            shift(a, d, "L" if role(a) in LATE else "E")
+            for a in agent_ids(copies)
+            for d in WEEK[role(a)]
+        ],
         columns=COLS,
     )
 
 
-def published(folder: Path) -> Path:
+def published(folder: Path, copies: int = 1) -> Path:
     """The scenario with :func:`week` published as version 1 (through the CLI's own command)."""
     from click.testing import CliRunner
 
     from staffplan.cli import cli
 
-    scen = scenario(folder)
-    week().to_csv(folder / "roster.csv", index=False)
+    scen = scenario(folder, copies)
+    week(copies).to_csv(folder / "roster.csv", index=False)
     result = CliRunner().invoke(
         cli,
         ["publish", str(scen), "--roster", str(folder / "roster.csv"), "--note", "week 50"],

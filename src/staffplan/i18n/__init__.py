@@ -126,9 +126,11 @@ class Lang:
         """A value of a ``compare`` metric written for its unit: ``fraction`` as a percentage,
         counts (``intervals``, ``agent-intervals``) whole, anything else with one decimal.
         """
-        if value is None or isinstance(value, str):
-            return "–" if value is None else value
-        x = float(value)  # type: ignore[arg-type]
+        if isinstance(value, str):
+            return value
+        x = float("nan") if value is None else float(value)  # type: ignore[arg-type]
+        if x != x:
+            return "–"
         if unit == "fraction":
             return self.percent(x)
         if unit in ("intervals", "agent-intervals"):

@@ -741,7 +741,7 @@ def create_app(ws: Workspace, config: ServeConfig | None = None) -> FastAPI:
         rows = []
         for r in table.to_dict(orient="records"):
             values = [r[c] for c in names]
-            if all(x is None for x in values):
+            if all(pd.isna(x) for x in values):
                 continue
             rows.append(
                 {

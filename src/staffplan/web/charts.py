@@ -95,13 +95,13 @@ def week_chart(
     """A chart of ``series`` (label, css class, one value per interval) as step lines.
 
     ``day_starts``: (interval index, label) of each day; ``ymax`` defaults to :func:`nice_max`
-    of the data; ``ticks`` default to 0, half and the top.
+    of the data; ``ticks`` default to 0, half (when a whole number) and the top.
     """
     n = max((len(v) for _, _, v in series), default=1)
     top = ymax if ymax is not None else nice_max([x for _, _, v in series for x in v])
     canvas = _Canvas(n, height, top)
     lines = tuple(Line(step_path(v, canvas), css, name) for name, css, v in series)
     days = tuple((round(canvas.x(i), 1), text) for i, text in day_starts)
-    marks = ticks if ticks is not None else (0.0, top / 2, top)
+    marks = ticks if ticks is not None else tuple(x for x in (0.0, top / 2, top) if x == int(x))
     yticks = tuple((round(canvas.y(t), 1), tick_label(t)) for t in marks)
     return Chart(WIDTH, height, lines, days, yticks, label)
