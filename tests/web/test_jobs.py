@@ -24,7 +24,7 @@ def test_a_second_repair_waits_for_the_first(ws: Workspace) -> None:
             ws.repair_lock.release()
         assert job.finished.wait(timeout=120)
         p = job.progress()
-        assert p["state"] == "done" and p["error"] is None and 0 < p["elapsed_s"] <= 10 * 2
+        assert p["state"] == "done" and p["error"] is None and p["elapsed_s"] > 0
         assert job.proposal is not None and job.proposal.base_version == 1
         assert jobs.get(job.id) is job and jobs.get("unknown") is None
     finally:

@@ -47,6 +47,17 @@ def _translations(code: str) -> _gettext.NullTranslations:
     return _gettext.GNUTranslations(buf)
 
 
+@cache
+def _locale(code: str) -> Locale:
+    return Locale.parse(code)
+
+
+@cache
+def _clock(code: str, hour: int, minute: int) -> str:
+    """Babel's 24-hour clock time (kept: a week page writes thousands of them)."""
+    return format_skeleton("Hm", dt.time(hour, minute), locale=_locale(code))
+
+
 def negotiate(accept_language: str | None, default: str = SOURCE) -> str:
     """The best language with a catalog for an HTTP ``Accept-Language`` header (q-values
     honoured); ``default`` when none matches.
@@ -94,7 +105,7 @@ class Lang:
 
     @property
     def locale(self) -> Locale:
-        return Locale.parse(self.code)
+        return _locale(self.code)
 
     def gettext(self, message: str, **values: object) -> str:
         """``message`` in this language, with ``%(name)s`` placeholders filled from ``values``."""
@@ -151,7 +162,7 @@ class Lang:
 
     def clock(self, t: dt.time | dt.datetime) -> str:
         """A 24-hour clock time (``07:05`` / ``7:05``)."""
-        return format_skeleton("Hm", t, locale=self.locale)
+        return _clock(self.code, t.hour, t.minute)
 
     def moment(self, t: dt.datetime, tz: dt.tzinfo | None = None) -> str:
         """A date and 24-hour time, in ``tz`` when given (``Dec 7, 2026, 07:05``), joined the

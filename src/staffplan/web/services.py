@@ -18,6 +18,7 @@ import datetime as dt
 import io
 import tempfile
 import threading
+import time
 import zipfile
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, replace
@@ -37,6 +38,9 @@ CALL_KINDS: tuple[str, ...] = ("sick", "vacation", "day_off", "other")
 #: Versions whose KPIs are kept in memory (versions never change, so nothing goes stale).
 KPI_CACHE_SIZE = 16
 
+#: Wall time a sick-call proposal keeps for its answer after the repair [s].
+ANSWER_RESERVE_S = 0.25
+
 #: ``pyplot`` keeps global state: one chart at a time.
 _CHARTS = threading.Lock()
 
@@ -50,12 +54,14 @@ class RosterKpis:
     columns. ``intervals``: per interval and real-time queue, ``evaluate.kpis.interval_kpis``'
     columns (volume [contacts], agents, service_level [fraction], asa_s [s], ...). ``week``: per
     queue and ``all`` (``evaluate.kpis.week_kpis``). ``summary``: ``pipeline.roster_summary``.
+    ``days``: :meth:`Workspace.day_kpis`, for a stored version (None for a draft).
     """
 
     coverage: pd.DataFrame
     intervals: pd.DataFrame
     week: pd.DataFrame
     summary: Mapping[str, Any]
+    days: pd.DataFrame | None = None
 
 
 @dataclass(frozen=True, eq=False)
@@ -146,7 +152,8 @@ class Workspace:
             hit = self._kpis.get(number)
         if hit is not None:
             return hit
-        out = self.score(self.store.roster(number))
+        scored = self.score(self.store.roster(number))
+        out = replace(scored, days=self.day_kpis(scored))
         with self._kpi_lock:
             if len(self._kpis) >= KPI_CACHE_SIZE:
                 self._kpis.pop(next(iter(self._kpis)))
@@ -405,10 +412,16 @@ class Workspace:
 
         At most one repair of this scenario runs at a time (:attr:`repair_lock`): while another
         one runs this waits, calling ``on_wait()`` first; ``on_start()`` is called when its own
-        repair starts.
+        repair starts. ``time_limit_s`` (default the workspace's) bounds the whole proposal from
+        then on: the repair gets what reading the version left, less
+        :data:`ANSWER_RESERVE_S` for the answer (in deterministic mode the limit is the
+        solver's deterministic time, as ``cover --deterministic`` has it, and all of it goes to
+        the repair).
         """
         from staffplan.roster.repair import cover_settings, parse_absent, parse_now, repair
         from staffplan.roster.solve import SolveSettings
+
+        t0 = time.perf_counter()
 
         if kind not in CALL_KINDS:
             raise InputError(
@@ -429,23 +442,27 @@ class Workspace:
         grid = self.grid
         absences = tuple(parse_absent(a, grid, kind=kind) for a in absent)
         when = parse_now(now, grid)
-        base = self.store.resolve(base_version)
-        published = self.store.roster(base)
         scen = self.scenario
-        settings = SolveSettings(
-            time_limit_s=limit,
-            workers=min(self.workers or scen.solver.workers, 2),
-            seed=scen.solver.seed if self.seed is None else self.seed,
-            deterministic=self.deterministic,
-        )
         cover = cover_settings(scen.section("cover"), file=scen.path)
         if not self.repair_lock.acquire(blocking=False):
             if on_wait is not None:
                 on_wait()
             self.repair_lock.acquire()
+            t0 = time.perf_counter()
         try:
             if on_start is not None:
                 on_start()
+            base = self.store.resolve(base_version)
+            published = self.store.roster(base)
+            budget = limit
+            if not self.deterministic:
+                budget = max(limit - (time.perf_counter() - t0) - ANSWER_RESERVE_S, 0.1 * limit)
+            settings = SolveSettings(
+                time_limit_s=budget,
+                workers=min(self.workers or scen.solver.workers, 2),
+                seed=scen.solver.seed if self.seed is None else self.seed,
+                deterministic=self.deterministic,
+            )
             result = repair(
                 self.problem,
                 published,

@@ -201,7 +201,7 @@ def queue_views(ws: Workspace, kpis: RosterKpis, lang: Lang) -> tuple[QueueView,
         if first in index:
             day_starts.append((index[first], lang.day(d)))
     targets = ws.targets()
-    per_day = ws.day_kpis(kpis)
+    per_day = kpis.days if kpis.days is not None else ws.day_kpis(kpis)
     out = []
     for q in ws.problem.demand.queues:
         req = _values(kpis.coverage, q, "required", index)
