@@ -210,3 +210,15 @@ def test_frame_rows_names_the_bad_row() -> None:
         frame_rows([good[0], {**good[1], "breaks": ["x"]}])
     with pytest.raises(InputError, match="non-empty list"):
         frame_rows([])
+
+
+def test_a_versions_violations_follow_the_recorded_absences(ws: Workspace) -> None:
+    from staffplan.store import AbsenceRecord
+
+    assert ws.version_violations(ws.base(1)) == []
+    day = ws.grid.local_midnight(ws.grid.dates()[0])
+    ws.store.record_absence(
+        AbsenceRecord("A1", day, day + pd.Timedelta(days=1), "sick", "flu"), author="ana"
+    )
+    found = ws.version_violations(ws.base(1))  # the same version, a new fact
+    assert [(v.agent_id, v.rule) for v in found] == [("A1", "absence")]

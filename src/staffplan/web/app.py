@@ -548,7 +548,7 @@ def create_app(ws: Workspace, config: ServeConfig | None = None) -> FastAPI:
         before = ws.kpis(base.version.number).summary
         after = ws.score(draft).summary
         found = ws.validate(draft, base)
-        old = {(v.rule, v.agent_id, v.date) for v in ws.validate(base.roster, base)}
+        old = {(v.rule, v.agent_id, v.date) for v in ws.version_violations(base)}
         rows = [
             {
                 "agent_id": v.agent_id,

@@ -118,6 +118,7 @@ class Workspace:
         #: held while a repair runs: at most one repair of this scenario at a time
         self.repair_lock = threading.Lock()
         self._kpis: dict[int, RosterKpis] = {}
+        self._violations: dict[tuple[int, tuple[int, ...]], list[Any]] = {}
         self._kpi_lock = threading.Lock()
 
     # ---- reading ---------------------------------------------------------------------------
@@ -277,6 +278,21 @@ class Workspace:
             self.scenario, roster_as_text(roster), team_absences(recorded, self.grid.zone)
         )
         return violations
+
+    def version_violations(self, base: PlanBase) -> list[Any]:
+        """:meth:`validate` of ``base``'s own roster, kept while the recorded absences stay the
+        same (the version never changes; the absences may).
+        """
+        key = (base.version.number, tuple(a.id for a in base.absences))
+        with self._kpi_lock:
+            hit = self._violations.get(key)
+        if hit is None:
+            hit = self.validate(base.roster, base)
+            with self._kpi_lock:
+                if len(self._violations) >= KPI_CACHE_SIZE:
+                    self._violations.pop(next(iter(self._violations)))
+                self._violations[key] = hit
+        return list(hit)
 
     def templates_for(self, agent_id: str) -> tuple[Any, ...]:
         """The shift templates the agent's contract allows (``io.team.ShiftTemplate``)."""
