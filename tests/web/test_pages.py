@@ -246,3 +246,29 @@ def test_an_empty_store_says_what_to_do(tmp_path: Path, path: str) -> None:
     with TestClient(create_app(ws), base_url=BASE) as c:
         r = c.get(path)
         assert r.status_code == 200 and "No published roster yet" in texts(r.text)
+
+
+def test_a_second_proposal_from_the_same_version_is_refused_at_apply(client: TestClient) -> None:
+    token = csrf_of(client)
+    form = {"csrf": token, "from": kit.DAYS[2], "now": "2026-12-09T06:00", "base_version": "1"}
+    jobs = []
+    for agent in ("A1", "A2"):
+        r = client.post("/sick-call", data={**form, "agent": agent}, follow_redirects=False)
+        job = client.app.state.jobs.get(r.headers["location"].rsplit("/", 1)[1])  # type: ignore[attr-defined]
+        assert job.finished.wait(timeout=120) and job.proposal is not None
+        jobs.append(job)
+    first = client.post(
+        f"/sick-call/{jobs[0].id}/apply",
+        data={"csrf": token, "author": "ana"},
+        follow_redirects=False,
+    )
+    assert first.status_code == 303
+    stale = client.get(f"/sick-call/{jobs[1].id}")
+    assert "applying it will be refused" in texts(stale.text)
+    second = client.post(
+        f"/sick-call/{jobs[1].id}/apply",
+        data={"csrf": token, "author": "ben"},
+        follow_redirects=False,
+    )
+    assert second.status_code == 409 and "nothing was written" in texts(second.text)
+    assert client.get("/week").headers["vary"].startswith("Accept-Language")

@@ -234,6 +234,7 @@ def create_app(ws: Workspace, config: ServeConfig | None = None) -> FastAPI:
         response.headers["X-Frame-Options"] = "DENY"
         if not path.startswith("/static/"):
             response.headers["Cache-Control"] = "no-store"
+            response.headers["Vary"] = "Accept-Language, Authorization, Cookie"
         return response
 
     app.add_middleware(TrustedHostMiddleware, allowed_hosts=allowed_hosts(config.host, config.port))
