@@ -95,6 +95,7 @@ def test_sick_call_from_form_to_new_version(client: TestClient, ws: Workspace) -
     assert r.status_code == 303 and r.headers["location"] == "/versions?new=2"
     versions = texts(client.get("/versions?new=2").text)
     assert "Published version 2." in versions and "flu" in versions and "ana" in versions
+    assert "Wed, Dec 9 00:00 Thu, Dec 10 00:00 sick flu ana 2" in versions  # the recorded absence
     assert ws.store.latest().kind == "cover"  # type: ignore[union-attr]
     again = client.post(
         f"/sick-call/{job_id}/apply", data={"csrf": token, "author": "ben"}, follow_redirects=False
@@ -240,7 +241,7 @@ def test_login_with_the_token(ws: Workspace) -> None:
         assert c.get("/versions").status_code == 401
 
 
-@pytest.mark.parametrize("path", ["/week", "/edit", "/versions", "/compare"])
+@pytest.mark.parametrize("path", ["/week", "/sick-call", "/edit", "/versions", "/compare"])
 def test_an_empty_store_says_what_to_do(tmp_path: Path, path: str) -> None:
     ws = Workspace(kit.scenario(tmp_path / "empty"))
     with TestClient(create_app(ws), base_url=BASE) as c:

@@ -33,7 +33,7 @@ from starlette.staticfiles import StaticFiles
 
 from staffplan.errors import InputError, RuleViolationError, StaffplanError
 from staffplan.i18n import KIND_TEXT, N_, Lang, negotiate
-from staffplan.store import ConflictError, absences_frame
+from staffplan.store import ConflictError
 from staffplan.web import views
 from staffplan.web.jobs import Jobs
 from staffplan.web.security import (
@@ -697,7 +697,7 @@ def create_app(ws: Workspace, config: ServeConfig | None = None) -> FastAPI:
         if a is None:
             a = ws.store.version(b).parent or b
         diff = views.change_rows(ws.diff(a, b), lang) if a != b else []
-        recorded = absences_frame(ws.store.absences(withdrawn=True)).to_dict(orient="records")
+        recorded = views.absence_rows(ws.store.absences(withdrawn=True), lang)
         return render(
             request,
             "versions.html",

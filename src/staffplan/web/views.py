@@ -316,3 +316,26 @@ def gap_rows(gaps: pd.DataFrame, lang: Lang) -> list[dict[str, str]]:
             }
         )
     return out
+
+
+def absence_rows(absences: Sequence[Any], lang: Lang) -> list[dict[str, str]]:
+    """Recorded absences (``store.RecordedAbsence``) for a table: times and kinds for people."""
+
+    def when(text: str) -> str:
+        t = ts(text)
+        return f"{lang.day(t.date())} {lang.clock(t)}"
+
+    return [
+        {
+            "id": str(a.id),
+            "agent_id": a.agent_id,
+            "start": when(a.start),
+            "end": when(a.end),
+            "kind": lang.gettext(KIND_TEXT.get(a.kind, a.kind)),
+            "reason": a.reason,
+            "recorded_by": a.recorded_by,
+            "versions": ", ".join(str(v) for v in a.versions),
+            "withdrawn": a.withdrawn,
+        }
+        for a in absences
+    ]
