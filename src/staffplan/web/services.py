@@ -38,8 +38,11 @@ CALL_KINDS: tuple[str, ...] = ("sick", "vacation", "day_off", "other")
 #: Versions whose KPIs are kept in memory (versions never change, so nothing goes stale).
 KPI_CACHE_SIZE = 16
 
-#: Wall time a sick-call proposal keeps for its answer after the repair [s].
+#: Wall time a sick-call proposal keeps back from the repair's budget [s], and as a share of its
+#: limit, whichever is more: room for the answer and for a repair that overruns its own limit a
+#: little on a loaded machine.
 ANSWER_RESERVE_S = 0.25
+ANSWER_RESERVE_SHARE = 0.1
 
 #: ``pyplot`` keeps global state: one chart at a time.
 _CHARTS = threading.Lock()
@@ -429,10 +432,10 @@ class Workspace:
         At most one repair of this scenario runs at a time (:attr:`repair_lock`): while another
         one runs this waits, calling ``on_wait()`` first; ``on_start()`` is called when its own
         repair starts. ``time_limit_s`` (default the workspace's) bounds the whole proposal from
-        then on: the repair gets what reading the version left, less
-        :data:`ANSWER_RESERVE_S` for the answer (in deterministic mode the limit is the
-        solver's deterministic time, as ``cover --deterministic`` has it, and all of it goes to
-        the repair).
+        then on: the repair gets what reading the version left, less :data:`ANSWER_RESERVE_S` or
+        :data:`ANSWER_RESERVE_SHARE` of the limit, whichever is more (in deterministic mode the
+        limit is the solver's deterministic time, as ``cover --deterministic`` has it, and all of
+        it goes to the repair).
         """
         from staffplan.roster.repair import cover_settings, parse_absent, parse_now, repair
         from staffplan.roster.solve import SolveSettings
@@ -472,7 +475,8 @@ class Workspace:
             published = self.store.roster(base)
             budget = limit
             if not self.deterministic:
-                budget = max(limit - (time.perf_counter() - t0) - ANSWER_RESERVE_S, 0.1 * limit)
+                reserve = max(ANSWER_RESERVE_S, ANSWER_RESERVE_SHARE * limit)
+                budget = max(limit - (time.perf_counter() - t0) - reserve, 0.1 * limit)
             settings = SolveSettings(
                 time_limit_s=budget,
                 workers=min(self.workers or scen.solver.workers, 2),
