@@ -32,12 +32,13 @@ COMPARE_METRICS: tuple[tuple[str, str, str, int], ...] = (
     ("required_fte", N_("required FTE"), "FTE", 0),
     ("scheduled_fte", N_("scheduled FTE"), "FTE", 0),
     ("paid_hours", N_("paid hours"), "h", 0),
+    ("required_paid_hours", N_("required paid hours"), "h", 0),
     ("cost", N_("cost"), "currency", -1),
     ("service_level", N_("service level (voice+chat, week)"), "fraction", 1),
     ("asa_seconds", N_("ASA (week)"), "s", -1),
     ("abandon_rate", N_("abandonment (week)"), "fraction", -1),
-    ("occupancy", N_("occupancy (week)"), "fraction", 0),
-    ("under_covered_intervals", N_("under-covered intervals"), "intervals", -1),
+    ("occupancy", N_("occupancy of available agents"), "fraction", 0),
+    ("under_covered_intervals", N_("intervals below target"), "intervals", -1),
     ("under_covered_agent_intervals", N_("missing agent-intervals"), "agent-intervals", -1),
     ("gap", N_("solver gap to bound"), "fraction", -1),
 )
@@ -76,7 +77,12 @@ def _num(x: object) -> object:
 
 
 def summarize(
-    scenario: Scenario, requirements: pd.DataFrame, outcome: Any, problem: Any, week: pd.DataFrame
+    scenario: Scenario,
+    requirements: pd.DataFrame,
+    outcome: Any,
+    problem: Any,
+    week: pd.DataFrame,
+    per_interval: pd.DataFrame | None = None,
 ) -> dict[str, Any]:
     """The flat weekly summary of a run (JSON-ready; None where undefined): the solve's status,
     objective, bound, gap and time, then :func:`roster_summary`, then the notes.
@@ -90,7 +96,14 @@ def summarize(
         "gap": _num(res.gap),
         "solve_seconds": round(float(res.solve_seconds), 3),
         **roster_summary(
-            scenario, problem, outcome.roster.roster, outcome.roster.coverage, week, requirements
+            scenario,
+            problem,
+            outcome.roster.roster,
+            outcome.roster.coverage,
+            week,
+            per_interval,
+            requirements=requirements,
+            on_phone=outcome.roster.on_phone,
         ),
         "notes": list(outcome.notes),
     }
@@ -102,16 +115,30 @@ def roster_summary(
     roster: pd.DataFrame,
     coverage: pd.DataFrame,
     week: pd.DataFrame,
+    per_interval: pd.DataFrame | None = None,
+    *,
     requirements: pd.DataFrame | None = None,
+    on_phone: np.ndarray | None = None,
 ) -> dict[str, Any]:
-    """A roster's weekly numbers (JSON-ready; None where undefined): agents, shifts, paid hours
-    [h], cost [currency], required and scheduled FTE [37.5 h weeks], volume [contacts], the week
-    KPIs of ``week``'s ``all`` row, under-covered intervals and agent-intervals.
+    """A roster's weekly numbers (JSON-ready; None where undefined), for ``run``, ``compare``
+    and the web workspace alike.
 
-    ``roster``: roster.csv rows (``paid_minutes`` numbers or their text); ``coverage``: the
-    coverage.csv columns; ``requirements``: the ``compute_requirements`` frame, without which the
-    required FTE and volume are None. ``run``, ``compare`` and the web workspace all use it.
+    Every KPI is the promised one (:mod:`staffplan.evaluate.kpis`): service
+    level, ASA, abandonment over voice and chat; occupancy of the agents
+    available after residual shrinkage. ``under_covered_intervals`` counts
+    (interval, queue) pairs whose promised service level is below the queue's
+    target; ``queues`` holds the same per queue, with its shortfall, and
+    ``staffing`` the headcount to hire (+) or release (−) per queue
+    (:mod:`staffplan.evaluate.headcount`). ``roster``: roster.csv rows
+    (``paid_minutes`` numbers or their text); ``coverage``: coverage.csv;
+    ``week``/``per_interval``: the KPI frames. Without ``requirements`` (the
+    ``compute_requirements`` frame) the required paid hours, FTE, volume and
+    staffing are None; staffing also needs ``on_phone`` (agents × intervals).
     """
+    from staffplan.evaluate.headcount import ASSUMPTION, headcount
+    from staffplan.evaluate.kpis import target_gaps
+    from staffplan.roster.extract import assign_queues
+
     grid = scenario.grid
     weeks = grid.days / 7.0
     interval_h = grid.interval_min / 60.0
@@ -132,13 +159,60 @@ def roster_summary(
         )
         volume = _num(float(requirements["volume"].sum())) if len(requirements) else 0.0
     short = coverage[coverage["difference"] < 0]
-    total = week[week["queue"] == "all"]
-    row = total.iloc[0] if len(total) else None
+    by_queue = week.set_index("queue") if len(week) else pd.DataFrame()
+    row = by_queue.loc["all"] if "all" in by_queue.index else None
+    per = per_interval if per_interval is not None else pd.DataFrame()
+    targets = {q.name: q.service_level for q in scenario.queues}
+    gaps = (
+        target_gaps(per, targets).set_index("queue")
+        if len(per)
+        else pd.DataFrame(columns=["below_target"])
+    )
+    queues: dict[str, Any] = {}
+    for q in scenario.queues:
+        if q.name not in by_queue.index:
+            continue
+        w = by_queue.loc[q.name]
+        g = gaps.loc[q.name] if q.name in gaps.index else None
+        queues[q.name] = {
+            "target": q.service_level,
+            "service_level": _num(w["service_level"]),
+            "asa_seconds": _num(w["asa_s"]),
+            "abandon_rate": _num(w["abandon_rate"]),
+            "occupancy": _num(w["occupancy"]),
+            "volume": _num(w["volume"]),
+            "agent_hours": _num(w["agent_hours"]),
+            "available_hours": _num(w["available_hours"]),
+            "intervals_below_target": None if g is None else int(g["below_target"]),
+            "mean_shortfall": None if g is None else _num(g["mean_shortfall"]),
+            "max_shortfall": None if g is None else _num(g["max_shortfall"]),
+        }
+    staffing: dict[str, Any] | None = None
+    if requirements is not None and on_phone is not None:
+        assigned = assign_queues(
+            on_phone,
+            [problem.agent_queues(a) for a in problem.agents],
+            problem.demand.required,
+        )
+        worked = paid_min.groupby(roster["agent_id"]).sum().to_dict()
+        staff = (
+            headcount(problem, requirements, assigned, worked)
+            if len(requirements)
+            else pd.DataFrame(columns=["queue"])
+        )
+        staffing = {
+            "assumption": ASSUMPTION,
+            **{
+                r["queue"]: {k: _num(v) for k, v in r.items() if k != "queue"}
+                for r in staff.to_dict("records")
+            },
+        }
     return {
         "agents": len(problem.agents),
         "agents_rostered": int(roster["agent_id"].nunique()),
         "shifts": len(roster),
         "paid_hours": round(paid_h, 2),
+        "required_paid_hours": None if required_h is None else round(required_h, 2),
         "cost": round(cost, 2),
         "required_fte": None
         if required_h is None
@@ -149,10 +223,20 @@ def roster_summary(
         "asa_seconds": _num(row["asa_s"]) if row is not None else None,
         "abandon_rate": _num(row["abandon_rate"]) if row is not None else None,
         "occupancy": _num(row["occupancy"]) if row is not None else None,
-        "under_covered_intervals": int(
-            short[["interval_start", "queue"]].drop_duplicates().shape[0]
-        ),
+        "under_covered_intervals": int(gaps["below_target"].sum()) if len(gaps) else 0,
         "under_covered_agent_intervals": _num(float(-short["difference"].sum())),
+        "residual_shrinkage": {
+            q: round(float(r), 6)
+            for q, r in zip(
+                problem.demand.queues,
+                problem.demand.residual
+                if problem.demand.residual is not None
+                else np.zeros(len(problem.demand.queues)),
+                strict=True,
+            )
+        },
+        "queues": queues,
+        "staffing": staffing,
     }
 
 
@@ -169,7 +253,7 @@ def run(
     """Run a scenario end to end; ``echo`` receives one progress line per stage and solver
     progress.
     """
-    from staffplan.evaluate.kpis import roster_kpis, week_kpis
+    from staffplan.evaluate.kpis import INTERVAL_COLUMNS, roster_kpis, week_kpis
     from staffplan.forecast.pipeline import run_scenario as forecast_run
     from staffplan.requirements import compute_requirements
     from staffplan.roster import plan
@@ -199,7 +283,7 @@ def run(
     stage(
         "requirements",
         s,
-        f"peak {int(req.groupby('interval_start')['scheduled_agents'].sum().max())} scheduled "
+        f"peak {int(req.groupby('interval_start')['on_phone_agents'].sum().max())} on-phone "
         "heads in one interval",
     )
 
@@ -235,24 +319,11 @@ def run(
     s = time.perf_counter()
     kp = roster_kpis(problem, outcome.roster.allocation, scenario)
     if kp is None:
-        per = pd.DataFrame(
-            columns=[
-                "interval_start",
-                "queue",
-                "volume",
-                "aht_seconds",
-                "agents",
-                "service_level",
-                "asa_s",
-                "p_wait",
-                "occupancy",
-                "abandon_rate",
-            ]
-        )
+        per = pd.DataFrame(columns=list(INTERVAL_COLUMNS))
         week = week_kpis(per, scenario.grid.interval_min)
     else:
         per, week = kp
-    summary = summarize(scenario, req, outcome, problem, week)
+    summary = summarize(scenario, req, outcome, problem, week, per)
     sl = summary["service_level"]
     sl_text = "n/a" if sl is None else f"{sl:.1%}"
     stage("kpis", s, f"service level {sl_text}, paid hours {summary['paid_hours']:,.0f}")
@@ -278,6 +349,125 @@ def _absence_days(problem: Any) -> pd.DataFrame:
     from staffplan.report.xlsx import absence_days
 
     return absence_days(problem.absences, problem.grid)
+
+
+def _definition_html(sm: Mapping[str, Any], lang: Any) -> str:
+    """One paragraph: what the promised KPIs are and the residual shrinkage of each queue."""
+    import html
+
+    rs = ", ".join(f"{q} {lang.percent(r)}" for q, r in sm.get("residual_shrinkage", {}).items())
+    text = lang.gettext(
+        "Service level, ASA, abandonment and occupancy are promised values: the expectation "
+        "over the agents actually there. Each agent the roster puts on a queue's phones in an "
+        "interval is lost to residual shrinkage (absenteeism, coaching, offline work: the "
+        "shrinkage the roster's breaks do not already take) with probability r (%(rs)s), "
+        "independently, so a simulation of the week with those losses finds the same figures. "
+        "Occupancy is over the agents available after those losses. An interval is below "
+        "target when its promised service level is.",
+        rs=rs,
+    )
+    return f'<p class="note">{html.escape(text)}</p>'
+
+
+def _target_sections(result: RunResult, lang: Any) -> list[tuple[str, str]]:
+    """Per queue: intervals whose promised service level is below target, and the worst of them."""
+    from staffplan.evaluate.kpis import target_gaps
+    from staffplan.report.html import table_html
+
+    _ = lang.gettext
+    sc = result.scenario
+    kp = result.kpis
+    if not len(kp):
+        return []
+    targets = {q.name: q.service_level for q in sc.queues}
+    gaps = target_gaps(kp, targets)
+    queue = _("queue")
+    table = pd.DataFrame(
+        {
+            queue: gaps["queue"],
+            _("target"): [lang.percent(v) for v in gaps["target"]],
+            _("intervals with contacts"): [lang.number(v) for v in gaps["intervals"]],
+            _("below target"): [lang.number(v) for v in gaps["below_target"]],
+            _("mean shortfall [points]"): [lang.number(v * 100, 1) for v in gaps["mean_shortfall"]],
+            _("largest shortfall [points]"): [
+                lang.number(v * 100, 1) for v in gaps["max_shortfall"]
+            ],
+            _("contacts in them"): [lang.number(v) for v in gaps["contacts_below"]],
+        }
+    )
+    out = [
+        (
+            _("Intervals below target (promised service level)"),
+            table_html(table, left=(queue,), lang=lang),
+        )
+    ]
+    k = kp.assign(target=kp["queue"].map(targets).astype(float))
+    k = k[k["service_level"] < k["target"] - 1e-12].copy()
+    if len(k):
+        k["shortfall"] = k["target"] - k["service_level"]
+        k = k.sort_values(["shortfall", "interval_start"], ascending=[False, True]).head(25)
+        when = pd.to_datetime(k["interval_start"], utc=True).dt.tz_convert(sc.grid.zone)
+        start = _("interval start")
+        worst = pd.DataFrame(
+            {
+                start: [f"{lang.day(w.date())} {lang.clock(w.to_pydatetime())}" for w in when],
+                queue: k["queue"],
+                _("contacts"): [lang.number(v, 1) for v in k["volume"]],
+                _("on-phone heads"): [lang.number(v) for v in k["agents"]],
+                _("available (expected)"): [lang.number(v, 1) for v in k["available"]],
+                _("promised SL"): [lang.percent(v) for v in k["service_level"]],
+                _("target"): [lang.percent(v) for v in k["target"]],
+            }
+        )
+        out.append(
+            (
+                _("Intervals furthest below target"),
+                table_html(worst, left=(start, queue), lang=lang),
+            )
+        )
+    return out
+
+
+def _staffing_html(sm: Mapping[str, Any], lang: Any) -> str:
+    """Required vs available FTE per queue and the headcount to hire or release."""
+    import html
+
+    from staffplan.report.html import table_html
+
+    _ = lang.gettext
+    st = dict(sm.get("staffing") or {})
+    assumption = str(st.pop("assumption", ""))
+    if not st:
+        none = html.escape(_("No requirements."))
+        return f'<p class="note">{none}</p>'
+    rows = []
+    queue, head = _("queue"), _("headcount")
+    for q, v in st.items():
+        change = float(v.get("headcount_change") or 0.0)
+        if change > 0.05:
+            verdict = _("hire %(n)s", n=lang.number(abs(change), 1))
+        elif change < -0.05:
+            verdict = _("release %(n)s", n=lang.number(abs(change), 1))
+        else:
+            verdict = _("keep")
+        rows.append(
+            {
+                queue: q,
+                _("required FTE"): lang.number(v.get("required_fte"), 2),
+                _("available FTE"): lang.number(v.get("available_fte"), 2),
+                _("rostered FTE"): lang.number(v.get("rostered_fte"), 2),
+                _("mean contract [h/week]"): lang.number(v.get("mean_contract_hours"), 2),
+                head: verdict,
+            }
+        )
+    from staffplan.evaluate.headcount import ASSUMPTION, ASSUMPTION_TEXT, FTE_HOURS
+
+    # the summary carries the English sentence; the report writes it in its language
+    said = _(ASSUMPTION_TEXT, hours=lang.number(FTE_HOURS, 1)) if assumption == ASSUMPTION else ""
+    note = html.escape(said or assumption)
+    return table_html(pd.DataFrame(rows), left=(queue, head), lang=lang) + (
+        f'<p class="note">{note}.</p>'
+    )
 
 
 def report_data(result: RunResult, lang: Any = None) -> Any:
@@ -321,15 +511,21 @@ def report_data(result: RunResult, lang: Any = None) -> Any:
             _("abandonment"): [lang.percent(v) for v in w["abandon_rate"]],
             _("occupancy"): [lang.percent(v) for v in w["occupancy"]],
             _("agent-hours on queue"): [lang.number(v, 1) for v in w["agent_hours"]],
+            _("available agent-hours"): [lang.number(v, 1) for v in w["available_hours"]],
         }
     )
     asa = sm["asa_seconds"]
     headline = {
-        _("service level (voice+chat)"): lang.percent(sm["service_level"]),
+        _("service level (voice+chat, promised)"): lang.percent(sm["service_level"]),
         _("ASA"): "–" if asa is None else _("%(s)s s", s=lang.number(asa, 1)),
         _("abandonment"): lang.percent(sm["abandon_rate"]),
-        _("occupancy"): lang.percent(sm["occupancy"]),
-        _("paid hours"): _("%(h)s h", h=lang.number(sm["paid_hours"])),
+        _("occupancy of available agents"): lang.percent(sm["occupancy"]),
+        _("intervals below target"): lang.number(sm["under_covered_intervals"]),
+        _("paid / required paid hours"): _(
+            "%(paid)s / %(required)s h",
+            paid=lang.number(sm["paid_hours"]),
+            required=lang.number(sm["required_paid_hours"]),
+        ),
         _("cost"): lang.number(sm["cost"]),
         _("scheduled / required FTE"): (
             f"{lang.number(sm['scheduled_fte'], 1)} / {lang.number(sm['required_fte'], 1)}"
@@ -341,28 +537,18 @@ def report_data(result: RunResult, lang: Any = None) -> Any:
         ),
         _("solver gap"): lang.percent(sm["gap"]),
     }
-    extra: list[tuple[str, str]] = []
-    short = result.outcome.roster.coverage
-    short = (
-        short[short["difference"] < 0].sort_values(["difference", "interval_start"]).head(25).copy()
-    )
-    when = pd.to_datetime(short["interval_start"], utc=True).dt.tz_convert(sc.grid.zone)
-    short["interval_start"] = [
-        f"{lang.day(t.date())} {lang.clock(t.to_pydatetime())}" for t in when
+    findings = [
+        (_("How these numbers are defined"), _definition_html(sm, lang)),
+        *_target_sections(result, lang),
+        (_("Headcount to meet the target"), _staffing_html(sm, lang)),
     ]
-    if len(short):
-        extra.append(
-            (
-                _("Most under-covered intervals"),
-                table_html(short, left=("interval_start", "queue"), lang=lang),
-            )
-        )
+    extra: list[tuple[str, str]] = []
     if result.simulation is not None:
         sim = result.simulation.week
         cols = [c for c in sim.columns if not c.endswith("_ci")][:12]
         extra.append(
             (
-                _("Simulation (discrete-event) vs queueing promise"),
+                _("Simulation (discrete-event, same losses) vs promise"),
                 table_html(sim[cols], left=("queue",), lang=lang),
             )
         )
@@ -398,6 +584,7 @@ def report_data(result: RunResult, lang: Any = None) -> Any:
         absences=_absence_days(result.problem),
         notes=notes,
         extra_sections=tuple(extra),
+        findings=tuple(findings),
     )
 
 

@@ -69,7 +69,9 @@ def test_day_kpis_add_up_to_the_week(ws: Workspace) -> None:
         cov = k.coverage[k.coverage["queue"] == q]
         assert mine["required_hours"].sum() == pytest.approx(cov["required"].sum())  # 60-min grid
         assert mine["scheduled_hours"].sum() == pytest.approx(cov["scheduled"].sum())
-        assert mine["short_intervals"].sum() == int((cov["difference"] < 0).sum())
+        assert mine["available_hours"].sum() == pytest.approx(cov["available"].sum())
+        below = k.summary["queues"][q]["intervals_below_target"]
+        assert mine["below_target"].sum() == below  # the summary's count, day by day
         per = k.intervals[k.intervals["queue"] == q]
         monday = per[per["interval_start"].str.startswith(kit.DAYS[0])]
         weighted = float(np.average(monday["service_level"], weights=monday["volume"]))

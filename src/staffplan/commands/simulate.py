@@ -85,8 +85,10 @@ def simulate(
 
     Arrivals are Poisson (gamma-Poisson with [simulate] dispersion), handle
     times exponential or lognormal, patience exponential (queue patience_s).
-    Agents take contacts by skill priority, then longest waiting; they finish
-    the contact in progress when a break or shift end comes.
+    Each on-phone agent is lost to its queue's residual shrinkage at random,
+    per interval, as the promise expects. Agents take contacts by skill
+    priority, then longest waiting; they finish the contact in progress when
+    a break, a loss or the shift end comes.
     """
     from staffplan.evaluate.sim_scenario import simulate_scenario
     from staffplan.io.atomic import write_csv
@@ -188,6 +190,7 @@ def simulate(
             "abandon_rate",
             "promised_abandon_rate",
             "occupancy",
+            "promised_occupancy",
         )
         if c in week.columns
     ]

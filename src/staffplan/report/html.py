@@ -53,7 +53,8 @@ class ReportData:
     """Everything one run's report shows.
 
     Frames (documented columns):
-    - ``coverage``: interval_start (tz-aware), queue, required [agents], scheduled [agents]
+    - ``coverage``: interval_start (tz-aware), queue, required [agents], scheduled [agents],
+      optional available [agents expected after residual shrinkage]
     - ``service``: interval_start, queue, service_level [0-1], target [0-1 or NaN], volume
       [contacts]
     - ``kpis``: one row per queue plus a total row; display-ready columns
@@ -74,6 +75,9 @@ class ReportData:
     absences: pd.DataFrame = field(default_factory=pd.DataFrame)
     notes: Sequence[str] = ()
     extra_sections: Sequence[tuple[str, str]] = ()
+    findings: Sequence[tuple[str, str]] = ()
+    """(heading, HTML) sections right after the week at a glance: what the numbers mean, where
+    the service is short, what to hire."""
 
 
 def png_data_uri(fig: plt.Figure) -> str:
@@ -117,17 +121,27 @@ def coverage_chart(
             lw=1.2,
             label=lang.gettext("scheduled"),
         )
+        if "available" in d:
+            ax.step(
+                t,
+                d["available"],
+                where="post",
+                color=PALETTE[1],
+                lw=0.9,
+                ls="--",
+                label=lang.gettext("available (expected)"),
+            )
         unit = lang.gettext("agents")
         ax.set_ylabel(f"{q}\n[{unit}]")
         ax.grid(alpha=0.3)
-    axes[0, 0].legend(loc="upper right", ncols=2, fontsize=8)
+    axes[0, 0].legend(loc="upper right", ncols=3, fontsize=8)
     axes[0, 0].set_title(title, fontsize=11, loc="left")
     _day_axis(axes[-1, 0], lang)
     return png_data_uri(fig)
 
 
 def service_chart(
-    service: pd.DataFrame, title: str = "Service level per interval", lang: Lang = ENGLISH
+    service: pd.DataFrame, title: str = "Promised service level per interval", lang: Lang = ENGLISH
 ) -> str:
     """Service level per interval and queue against its target (open intervals only)."""
     d0 = service[service["volume"] > 0] if "volume" in service else service
@@ -267,15 +281,18 @@ def cards_html(headline: Mapping[str, str]) -> str:
 
 
 def render_run_report(data: ReportData, lang: Lang = ENGLISH) -> str:
-    """The run report: headline KPIs, week KPIs per queue, charts, roster grid, notes."""
+    """The run report: headline KPIs, week KPIs per queue, findings, charts, roster grid, notes,
+    in ``lang``.
+    """
     _ = lang.gettext
     cov_title = _("Required vs scheduled agents")
-    sl_title = _("Service level per interval")
+    sl_title = _("Promised service level per interval")
     sections = [
         (
             _("Week at a glance"),
             cards_html(data.headline) + table_html(data.kpis, left=("queue",), lang=lang),
         ),
+        *data.findings,
         (
             _("Required vs scheduled agents per queue"),
             f'<img alt="{html.escape(cov_title)}" '

@@ -22,14 +22,15 @@ from staffplan.io.team import (
     read_shift_cover,
     read_shifts,
 )
+from staffplan.queueing import Target, concave_majorant, target_for_queue
 from staffplan.roster.model import (
     Demand,
     RosterProblem,
     coverage_target,
-    residual_shrinkage,
     step_costs,
 )
 from staffplan.scenario import Scenario
+from staffplan.shrinkage import residual_shrinkage
 from staffplan.timegrid import TimeGrid
 
 REQUIREMENT_COLUMNS = [
@@ -85,30 +86,14 @@ def roster_requirements(frame: pd.DataFrame) -> pd.DataFrame:
     )
 
 
-def answered_curves(
-    volume: np.ndarray,
-    aht_s: np.ndarray,
-    interval_min: int,
-    scenario: Scenario | None,
-    queue: str,
-    max_agents: int,
-) -> np.ndarray | None:
-    """Contacts answered within target with k agents, (n, max_agents+1), from the queueing core;
-    None if unavailable.
-    """
-    if scenario is None or max_agents <= 0:
-        return None
-    try:
-        from staffplan.queueing import answered_within_curve, target_for_queue
-    except ImportError:
+def _realtime_target(scenario: Scenario | None, queue: str) -> Target | None:
+    """The queue's queueing target when it is a real-time queue with a service threshold."""
+    if scenario is None:
         return None
     q = scenario.queue(queue)
     if q.answer_within_s is None or q.channel in ("email", "backoffice"):
         return None
-    return np.asarray(
-        answered_within_curve(volume, aht_s, interval_min, target_for_queue(q), max_agents),
-        dtype=float,
-    )
+    return target_for_queue(q)
 
 
 def demand_from_frame(
@@ -122,11 +107,18 @@ def demand_from_frame(
     file: Path | None = None,
     templates: tuple[ShiftTemplate, ...] = (),
 ) -> Demand:
-    """Arrays (queue × interval) from a requirements frame; SL-aware step costs when volume and AHT
-    are given.
+    """Arrays (queue × interval) from a requirements frame.
 
-    A queue's own ``shrinkage`` (scenario) replaces the global one in its residual.
+    The coverage target of a real-time queue with volume and AHT in every
+    interval is the fewest heads whose promised KPIs meet its targets
+    (:func:`staffplan.evaluate.kpis.promised_heads`), and its steps cost the
+    promised contacts answered late
+    (:func:`~staffplan.evaluate.kpis.promised_curve`, made concave);
+    otherwise ``ceil(required / (1 − r))`` with plain steps. A queue's own
+    ``shrinkage`` (scenario) replaces the global one in its residual ``r``.
     """
+    from staffplan.evaluate.kpis import promised_curve, promised_heads
+
     nq, n = len(queues), grid.n
     raw = np.zeros((nq, n))
     minimum = np.zeros((nq, n), dtype=np.int64)
@@ -163,30 +155,48 @@ def demand_from_frame(
         minimum[q, t] = int(r.minimum)
         volume[q, t] = float(r.volume)
         aht[q, t] = float(r.aht_seconds)
-    target = coverage_target(raw, residual)
-    target = np.maximum(target, minimum)
-    sl_aware = False
+    res = np.full(nq, float(residual))
+    target = np.zeros((nq, n), dtype=np.int64)
+    targets: list[Target | None] = [None] * nq
     for q in range(nq):
-        if scenario is not None:
-            own = scenario.queue(queues[q]).shrinkage
-            if own is not None:
-                rq = residual_shrinkage(own, templates)
-                target[q] = np.maximum(coverage_target(raw[q], rq), minimum[q])
+        own = scenario.queue(queues[q]).shrinkage if scenario is not None else None
+        if own is not None:
+            res[q] = residual_shrinkage(own, templates)
+        plain = coverage_target(raw[q], res[q])
+        tq = _realtime_target(scenario, queues[q])
+        known = np.isfinite(volume[q]) & np.isfinite(aht[q]) & ((volume[q] == 0) | (aht[q] > 0))
+        if tq is not None and known.all():
+            heads = promised_heads(
+                volume[q],
+                np.where(volume[q] > 0, aht[q], 1.0),
+                grid.interval_min,
+                tq,
+                res[q],
+                start=plain,
+            )
+            target[q] = heads
+            targets[q] = tq
+        else:
+            target[q] = plain
+        target[q] = np.maximum(target[q], minimum[q])
     m = int(target.max()) if target.size else 0
     costs = np.zeros((nq, n, m))
     for q in range(nq):
-        known = np.isfinite(volume[q]) & np.isfinite(aht[q])
         curve = None
-        if known.all() and m > 0:
-            curve = answered_curves(
-                volume[q], aht[q], grid.interval_min, scenario, queues[q], m + 1
+        tq = targets[q]
+        if tq is not None and m > 0:
+            curve = concave_majorant(
+                promised_curve(
+                    volume[q],
+                    np.where(volume[q] > 0, aht[q], 1.0),
+                    grid.interval_min,
+                    tq,
+                    res[q],
+                    m + 1,
+                )
             )
-        own = scenario.queue(queues[q]).shrinkage if scenario is not None else None
-        c = step_costs(
-            target[q], curve, residual if own is None else residual_shrinkage(own, templates)
-        )
+        c = step_costs(target[q], curve)
         costs[q, :, : c.shape[1]] = c
-        sl_aware = sl_aware or curve is not None
     has_vol = np.isfinite(volume).any()
     return Demand(
         queues,
@@ -196,7 +206,36 @@ def demand_from_frame(
         costs,
         volume if has_vol else None,
         aht if has_vol else None,
-        sl_aware,
+        any(t is not None for t in targets),
+        res,
+    )
+
+
+def scenario_demand(
+    scenario: Scenario,
+    requirements: pd.DataFrame | None = None,
+    templates: tuple[ShiftTemplate, ...] | None = None,
+) -> Demand:
+    """The roster's demand for a scenario: ``requirements`` (default: its CSV, or computed from its
+    forecast) on its grid, with its shift templates' residual shrinkage (default: its shifts file).
+    """
+    from staffplan.shrinkage import scenario_templates
+
+    tpl = scenario_templates(scenario) if templates is None else templates
+    queues = tuple(q.name for q in scenario.queues)
+    skills = tuple(q.skill or q.name for q in scenario.queues)
+    frame = requirements if requirements is not None else requirements_frame(scenario)
+    if len(frame) == 0:
+        return Demand.empty(queues, skills, scenario.grid.n)
+    return demand_from_frame(
+        frame,
+        scenario.grid,
+        queues,
+        skills,
+        residual_shrinkage(scenario.shrinkage, tpl),
+        scenario=scenario,
+        file=scenario.file("requirements", required=False),
+        templates=tpl,
     )
 
 
@@ -334,23 +373,8 @@ def load_problem(scenario: Scenario, requirements: pd.DataFrame | None = None) -
             )
     prev_file = scenario.file("previous_roster", required=False)
     previous = read_previous_roster(prev_file, grid.timezone) if prev_file else ()
-    queues = tuple(q.name for q in scenario.queues)
-    skills = tuple(q.skill or q.name for q in scenario.queues)
     residual = residual_shrinkage(scenario.shrinkage, templates)
-    frame = requirements if requirements is not None else requirements_frame(scenario)
-    if len(frame) == 0:
-        demand = Demand.empty(queues, skills, grid.n)
-    else:
-        demand = demand_from_frame(
-            frame,
-            grid,
-            queues,
-            skills,
-            residual,
-            scenario=scenario,
-            file=scenario.file("requirements", required=False),
-            templates=templates,
-        )
+    demand = scenario_demand(scenario, requirements, templates)
     if not shift_cover and not demand.required.any():
         raise ScenarioError(
             "nothing to roster",

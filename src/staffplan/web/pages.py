@@ -285,9 +285,14 @@ def register(app: FastAPI, site: Site) -> None:
 
         kpis = [
             (
-                lang.gettext("Service level (voice and chat, week)"),
+                lang.gettext("Promised service level (voice and chat, week)"),
                 lang.percent(before["service_level"]),
                 lang.percent(after["service_level"]),
+            ),
+            (
+                lang.gettext("Intervals below target"),
+                lang.number(before["under_covered_intervals"]),
+                lang.number(after["under_covered_intervals"]),
             ),
             (
                 lang.gettext("Missing agent-intervals"),

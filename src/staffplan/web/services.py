@@ -35,6 +35,17 @@ from staffplan.store import AbsenceRecord, PlanBase, PlanStore, Version, store_p
 #: Absence kinds a sick call may record (those that keep the agent off work).
 CALL_KINDS: tuple[str, ...] = ("sick", "vacation", "day_off", "other")
 
+#: Columns of :meth:`Workspace.day_kpis`.
+DAY_COLUMNS: tuple[str, ...] = (
+    "queue",
+    "date",
+    "required_hours",
+    "scheduled_hours",
+    "available_hours",
+    "below_target",
+    "service_level",
+)
+
 #: Versions whose KPIs are kept in memory (versions never change, so nothing goes stale).
 KPI_CACHE_SIZE = 16
 
@@ -53,10 +64,11 @@ class RosterKpis:
     """A roster scored the engine's way.
 
     ``coverage``: interval_start (ISO 8601 local), queue, required (the coverage target),
-    scheduled (on-phone agents allocated to the queue), difference [agents] — the coverage.csv
-    columns. ``intervals``: per interval and real-time queue, ``evaluate.kpis.interval_kpis``'
-    columns (volume [contacts], agents, service_level [fraction], asa_s [s], ...). ``week``: per
-    queue and ``all`` (``evaluate.kpis.week_kpis``). ``summary``: ``pipeline.roster_summary``.
+    scheduled (on-phone heads allocated to the queue), difference, available (heads expected
+    after residual shrinkage) [agents] — the coverage.csv columns. ``intervals``: per interval
+    and real-time queue, ``evaluate.kpis.interval_kpis``' columns (volume [contacts], agents,
+    available, promised service_level [fraction], asa_s [s], ...). ``week``: per queue and
+    ``all`` (``evaluate.kpis.week_kpis``). ``summary``: ``pipeline.roster_summary``.
     ``days``: :meth:`Workspace.day_kpis`, for a stored version (None for a draft).
     """
 
@@ -172,7 +184,7 @@ class Workspace:
         ``pipeline.roster_summary``. For a roster the engine wrote this is its coverage.csv and
         KPIs exactly (the rows of one agent never share an interval).
         """
-        from staffplan.evaluate.kpis import roster_kpis, week_kpis
+        from staffplan.evaluate.kpis import INTERVAL_COLUMNS, roster_kpis, week_kpis
         from staffplan.pipeline import roster_summary
         from staffplan.roster.extract import allocate, row_on_phone
 
@@ -207,28 +219,27 @@ class Workspace:
             }
         )
         coverage["difference"] = coverage["scheduled"] - coverage["required"]
+        coverage["available"] = p.demand.available(alloc).ravel()
         scored = roster_kpis(p, alloc, self.scenario)
         if scored is None:
-            from staffplan.evaluate.kpis import METRICS
-
-            per = pd.DataFrame(
-                columns=["interval_start", "queue", "volume", "aht_seconds", "agents", *METRICS]
-            )
+            per = pd.DataFrame(columns=list(INTERVAL_COLUMNS))
             week = week_kpis(per, grid.interval_min)
         else:
             per, week = scored
-        summary = roster_summary(self.scenario, p, text, coverage, week)
+        summary = roster_summary(self.scenario, p, text, coverage, week, per)
         return RosterKpis(coverage, per, week, summary)
 
     def day_kpis(self, kpis: RosterKpis) -> pd.DataFrame:
-        """Per queue and local day: required and scheduled agent-hours [h], intervals short of
-        the target, and the day's service level (``evaluate.kpis.week_kpis`` over the day's
-        intervals: volume-weighted) [fraction].
+        """Per queue and local day: required, scheduled and available agent-hours [h], the
+        intervals whose promised service level is below the queue's target
+        (``evaluate.kpis.target_gaps``, as the summary counts them) and the day's service level
+        (``evaluate.kpis.week_kpis`` over the day's intervals) [fraction].
         """
-        from staffplan.evaluate.kpis import week_kpis
+        from staffplan.evaluate.kpis import target_gaps, week_kpis
 
         grid = self.grid
         interval_h = grid.interval_min / 60.0
+        targets = self.targets()
         cov = kpis.coverage.assign(date=[t[:10] for t in kpis.coverage["interval_start"]])
         per = kpis.intervals.assign(
             date=[str(t)[:10] for t in kpis.intervals["interval_start"]],
@@ -237,29 +248,23 @@ class Workspace:
         for (queue, date), g in cov.groupby(["queue", "date"], sort=False):
             day = per[(per["queue"] == queue) & (per["date"] == date)]
             sl = week_kpis(day, grid.interval_min) if len(day) else None
+            gaps = target_gaps(day, targets) if len(day) else None
             rows.append(
                 {
                     "queue": queue,
                     "date": date,
                     "required_hours": float(g["required"].sum()) * interval_h,
                     "scheduled_hours": float(g["scheduled"].sum()) * interval_h,
-                    "short_intervals": int((g["difference"] < 0).sum()),
+                    "available_hours": float(g["available"].sum()) * interval_h,
+                    "below_target": int(gaps["below_target"].sum())
+                    if gaps is not None and len(gaps)
+                    else 0,
                     "service_level": float(sl.iloc[-1]["service_level"])
                     if sl is not None
                     else float("nan"),
                 }
             )
-        return pd.DataFrame(
-            rows,
-            columns=[
-                "queue",
-                "date",
-                "required_hours",
-                "scheduled_hours",
-                "short_intervals",
-                "service_level",
-            ],
-        )
+        return pd.DataFrame(rows, columns=list(DAY_COLUMNS))
 
     def targets(self) -> dict[str, float | None]:
         """Each queue's service-level target [fraction] (None for deferred work)."""

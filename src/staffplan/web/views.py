@@ -146,13 +146,17 @@ def cards(
     s = kpis.summary
     asa = s.get("asa_seconds")
     out = [
-        (lang.gettext("Service level (voice and chat, week)"), lang.percent(s["service_level"])),
+        (
+            lang.gettext("Promised service level (voice and chat, week)"),
+            lang.percent(s["service_level"]),
+        ),
         (
             lang.gettext("Average speed of answer"),
             "–" if asa is None else lang.gettext("%(s)s s", s=lang.number(asa, 1)),
         ),
         (lang.gettext("Abandonment"), lang.percent(s["abandon_rate"])),
-        (lang.gettext("Occupancy"), lang.percent(s["occupancy"])),
+        (lang.gettext("Occupancy of available agents"), lang.percent(s["occupancy"])),
+        (lang.gettext("Intervals below target"), lang.number(s["under_covered_intervals"])),
         (lang.gettext("Paid hours"), lang.number(s["paid_hours"], 1)),
         (lang.gettext("Cost"), lang.number(s["cost"], 0)),
         (
@@ -189,8 +193,8 @@ class QueueView:
 
 
 def queue_views(ws: Workspace, kpis: RosterKpis, lang: Lang) -> tuple[QueueView, ...]:
-    """Per queue: required vs scheduled agents and the service level per interval (charts),
-    and per day agent-hours, short intervals and service level.
+    """Per queue: required, scheduled and available agents and the promised service level per
+    interval (charts), and per day agent-hours, intervals below target and service level.
     """
     grid = ws.grid
     starts = [t.isoformat() for t in grid.starts]
@@ -206,15 +210,17 @@ def queue_views(ws: Workspace, kpis: RosterKpis, lang: Lang) -> tuple[QueueView,
     for q in ws.problem.demand.queues:
         req = _values(kpis.coverage, q, "required", index)
         sch = _values(kpis.coverage, q, "scheduled", index)
+        avail = _values(kpis.coverage, q, "available", index)
         agents = week_chart(
             [
                 (lang.gettext("required"), "req", req),
                 (lang.gettext("scheduled"), "sch", sch),
+                (lang.gettext("available (expected)"), "avl", avail),
             ],
             day_starts,
             height=150,
             tick_label=lambda v: lang.number(v),
-            label=lang.gettext("%(queue)s: required and scheduled agents", queue=q),
+            label=lang.gettext("%(queue)s: required, scheduled and available agents", queue=q),
         )
         service = None
         target = targets.get(q)
@@ -237,9 +243,10 @@ def queue_views(ws: Workspace, kpis: RosterKpis, lang: Lang) -> tuple[QueueView,
                 "date": lang.day(dt.date.fromisoformat(r.date)),
                 "required": lang.number(r.required_hours, 1),
                 "scheduled": lang.number(r.scheduled_hours, 1),
-                "short": lang.number(r.short_intervals),
+                "available": lang.number(r.available_hours, 1),
+                "below": lang.number(r.below_target) if target is not None else "–",
                 "sl": lang.percent(r.service_level) if target is not None else "–",
-                "css": "bad" if r.short_intervals else "",
+                "css": "bad" if r.below_target else "",
             }
             for r in per_day[per_day["queue"] == q].itertuples(index=False)
         )
