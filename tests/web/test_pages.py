@@ -273,3 +273,23 @@ def test_a_second_proposal_from_the_same_version_is_refused_at_apply(client: Tes
     )
     assert second.status_code == 409 and "nothing was written" in texts(second.text)
     assert client.get("/week").headers["vary"].startswith("Accept-Language")
+
+
+def test_a_shift_is_marked_only_where_an_absence_keeps_the_agent_away(
+    client: TestClient, ws: Workspace
+) -> None:
+    from staffplan.store import AbsenceRecord
+
+    day = ws.grid.local_midnight(ws.grid.dates()[0])
+    ws.store.record_absence(
+        AbsenceRecord("A1", day, day + pd.Timedelta(days=1), "sick", "flu"), author="ana"
+    )
+    ws.store.record_absence(
+        AbsenceRecord("A2", day + pd.Timedelta(hours=16), day + pd.Timedelta(hours=17), "meeting"),
+        author="ana",
+    )
+    page = client.get("/week").text
+    a1 = re.search(r'<tr data-agent="A1">(.*?)</tr>', page, re.S).group(1)  # type: ignore[union-attr]
+    a2 = re.search(r'<tr data-agent="A2">(.*?)</tr>', page, re.S).group(1)  # type: ignore[union-attr]
+    assert '<td class="clash">' in a1 and "sick" in a1  # the Monday shift meets the sick day
+    assert '<td class="clash">' not in a2 and "meeting 16:00–17:00" in a2  # after the shift

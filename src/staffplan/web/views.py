@@ -14,6 +14,7 @@ from typing import Any
 import pandas as pd
 
 from staffplan.i18n import KIND_TEXT, N_, Lang
+from staffplan.io.team import BLOCKING_KINDS
 from staffplan.store import PlanBase, Version
 from staffplan.web.charts import Chart, week_chart
 from staffplan.web.services import RosterKpis, Workspace
@@ -83,11 +84,21 @@ class GridRow:
     days: int
 
 
-def _absence_cells(
-    lang: Lang, absences: Iterable[Any], grid: Any
-) -> dict[tuple[str, str], list[str]]:
-    """(agent, date) -> absence texts (``sick``, ``sick from 11:00``, ``training 10:00–12:00``)."""
-    out: dict[tuple[str, str], list[str]] = {}
+@dataclass(frozen=True)
+class _Away:
+    """An absence as one agent-day of the grid shows it."""
+
+    text: str
+    blocking: bool
+    start: dt.datetime
+    end: dt.datetime
+
+
+def _absence_cells(lang: Lang, absences: Iterable[Any], grid: Any) -> dict[tuple[str, str], list]:
+    """(agent, date) -> what each absence meeting that day reads (``sick``, ``sick from 11:00``,
+    ``training 10:00–12:00``), whether it keeps the agent off work, and its span.
+    """
+    out: dict[tuple[str, str], list[_Away]] = {}
     for a in absences:
         for d in grid.dates():
             d0 = grid.local_midnight(d)
@@ -103,12 +114,15 @@ def _absence_cells(
                 text = lang.gettext("%(kind)s from %(time)s", kind=kind, time=lang.clock(a.start))
             else:
                 text = f"{kind} {lang.clock(a.start)}–{lang.clock(a.end)}"
-            out.setdefault((a.agent_id, d.isoformat()), []).append(text)
+            away = _Away(text, a.kind in BLOCKING_KINDS, a.start, a.end)
+            out.setdefault((a.agent_id, d.isoformat()), []).append(away)
     return out
 
 
 def grid_rows(ws: Workspace, base: PlanBase, lang: Lang) -> tuple[GridRow, ...]:
-    """The agent × day grid of ``base``: every agent of the team (by team, then id), every day."""
+    """The agent × day grid of ``base``: every agent of the team (by team, then id), every day.
+    A shift is marked when an absence that keeps the agent off work meets it.
+    """
     grid = ws.grid
     dates = [d.isoformat() for d in grid.dates()]
     shifts = {(str(r["agent_id"]), str(r["date"])): r for r in base.roster.to_dict("records")}
@@ -118,13 +132,16 @@ def grid_rows(ws: Workspace, base: PlanBase, lang: Lang) -> tuple[GridRow, ...]:
         cells, paid, days = [], 0.0, 0
         for d in dates:
             r = shifts.get((a.id, d))
-            gone = "; ".join(absent.get((a.id, d), []))
+            away = absent.get((a.id, d), [])
+            gone = "; ".join(x.text for x in away)
             if r is None:
                 cells.append(Cell(d, absence=gone, css="abs" if gone else "off"))
                 continue
             days += 1
             paid += float(r["paid_minutes"] or 0)
-            times = f"{lang.clock(ts(r['start']))}–{lang.clock(ts(r['end']))}"
+            start, end = ts(r["start"]), ts(r["end"])
+            clash = any(x.blocking and x.start < end and start < x.end for x in away)
+            times = f"{lang.clock(start)}–{lang.clock(end)}"
             cells.append(
                 Cell(
                     d,
@@ -132,7 +149,7 @@ def grid_rows(ws: Workspace, base: PlanBase, lang: Lang) -> tuple[GridRow, ...]:
                     times,
                     tuple(spans_text(lang, r.get("breaks", ""))),
                     gone,
-                    "clash" if gone else "work",
+                    "clash" if clash else "work",
                 )
             )
         rows.append(GridRow(a.id, a.name, a.team, tuple(cells), lang.number(paid / 60, 1), days))
