@@ -249,9 +249,11 @@ def run(
     simulate: bool = False,
     replications: int | None = None,
     echo: Echo | None = None,
+    deterministic: bool = False,
 ) -> RunResult:
     """Run a scenario end to end; ``echo`` receives one progress line per stage and solver
-    progress.
+    progress. ``deterministic``: the roster's time limit is CP-SAT deterministic time, so the
+    roster does not depend on machine load.
     """
     from staffplan.evaluate.kpis import INTERVAL_COLUMNS, roster_kpis, week_kpis
     from staffplan.forecast.pipeline import run_scenario as forecast_run
@@ -298,6 +300,7 @@ def run(
         search_share=float(scenario.solver.search_share),
         lns_share=float(scenario.solver.lns_share),
         colgen_share=float(scenario.solver.colgen_share),
+        deterministic=deterministic,
     )
 
     def progress(elapsed: float, obj: float, bound: float, gap: float) -> None:
@@ -588,11 +591,90 @@ def report_data(result: RunResult, lang: Any = None) -> Any:
     )
 
 
-def write_outputs(result: RunResult, out: Path, lang: Any = None) -> list[Path]:
+#: every name :func:`write_outputs` (and ``staffplan roster``) may put in a run folder
+RUN_FILES = frozenset(
+    {
+        "forecast.csv",
+        "requirements.csv",
+        "roster.csv",
+        "coverage.csv",
+        "agents.csv",
+        "kpis.csv",
+        "kpis_week.csv",
+        "roster.xlsx",
+        "calendars",
+        "simulation_intervals.csv",
+        "simulation_week.csv",
+        "summary.json",
+        "report.html",
+        "result.json",
+    }
+)
+
+
+def check_out_folder(out: Path, scenarios: Sequence[Scenario] = ()) -> Path:
+    """Refuse, before any work, an output folder a run could not or must not replace.
+
+    A run replaces the whole folder, so it must be writable, hold only files a
+    run writes (:data:`RUN_FILES`) and hold none of the scenarios' data files
+    (e.g. a roster another scenario reads as its previous roster).
+    """
+    from staffplan.errors import OutputError
+    from staffplan.io.atomic import check_writable, foreign_files
+
+    check_writable(out)
+    foreign = foreign_files(out, RUN_FILES)
+    if foreign:
+        shown = ", ".join(foreign[:5]) + (" ..." if len(foreign) > 5 else "")
+        raise OutputError(
+            "output folder holds files a run does not write",
+            file=out,
+            expected="a new folder, or one holding only an earlier run's outputs",
+            found=shown,
+            hint="a run replaces the whole folder: move those files or choose another --out",
+        )
+    root = out.resolve()
+    for sc in scenarios:
+        for key in sorted(sc.data):
+            for f in sc.files(key):
+                if f.resolve().is_relative_to(root):
+                    raise OutputError(
+                        "output folder holds a file the scenario reads",
+                        file=out,
+                        key=f"data.{key}",
+                        found=str(f),
+                        hint="a run replaces the whole folder: copy the file elsewhere and point "
+                        f"{sc.path.name} at the copy, or choose another --out",
+                    )
+    return out
+
+
+def write_outputs(
+    result: RunResult,
+    out: Path,
+    summary_extra: Mapping[str, Any] | None = None,
+    lang: Any = None,
+) -> list[Path]:
     """Write every table, the workbook, calendars, summary.json and report.html (in ``lang``, a
-    ``staffplan.i18n.Lang``; default English) into ``out``.
+    ``staffplan.i18n.Lang``; default English) as folder ``out``.
+
+    The files are written into a temporary folder beside ``out`` and swapped in
+    at once (:func:`staffplan.io.atomic.staged_folder`): ``out`` holds either
+    the previous run or this one, never a mix. ``summary_extra`` is merged into
+    summary.json. Returns the paths as they are after the swap.
     """
     from staffplan.i18n import ENGLISH
+    from staffplan.io.atomic import staged_folder
+
+    with staged_folder(out) as tmp:
+        files = _write_run_files(result, tmp, summary_extra or {}, lang or ENGLISH)
+        names = [p.relative_to(tmp) for p in files]
+    return [out / n for n in names]
+
+
+def _write_run_files(
+    result: RunResult, out: Path, summary_extra: Mapping[str, Any], lang: Any
+) -> list[Path]:
     from staffplan.io.atomic import write_csv, write_json, write_text
     from staffplan.io.ics import write_calendars
     from staffplan.report.html import render_run_report
@@ -645,13 +727,14 @@ def write_outputs(result: RunResult, out: Path, lang: Any = None) -> list[Path]:
                 **result.summary,
                 "stage_seconds": dict(result.stage_seconds),
                 "fingerprint": fingerprint(result.scenario),
+                **summary_extra,
             },
         )
     )
     paths.append(
         write_text(
             out / "report.html",
-            render_run_report(report_data(result, lang or ENGLISH), lang or ENGLISH),
+            render_run_report(report_data(result, lang), lang),
         )
     )
     return [Path(p) for p in paths]

@@ -19,6 +19,7 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
+from staffplan import limits
 from staffplan.errors import InputError, ScenarioError
 from staffplan.evaluate.kpis import promised_heads, promised_kpis
 from staffplan.io.tables import Column, parse_clock, read_table
@@ -146,6 +147,21 @@ def _check(forecast: pd.DataFrame, scenario: Scenario) -> pd.DataFrame:
     return f
 
 
+def _check_load(rows: pd.DataFrame, queue: Queue, scenario: Scenario) -> None:
+    """Refuse an offered load above the bound before the queueing models start on it."""
+    load = rows["offered_load"].to_numpy(dtype=float)
+    if load.size and float(load.max()) > limits.maximum("offered_load"):
+        i = int(np.argmax(load))
+        limits.check(
+            "offered_load",
+            float(load[i]),
+            file=str(scenario.path),
+            key=f"queues.{queue.name}",
+            context=f"queue '{queue.name}' at {rows['interval_start'].iloc[i]} "
+            f"({rows['volume'].iloc[i]:.4g} contacts of {rows['aht_seconds'].iloc[i]:.4g} s)",
+        )
+
+
 def compute_requirements(
     forecast: pd.DataFrame,
     scenario: Scenario,
@@ -192,6 +208,7 @@ def compute_requirements(
             }
         )
         out["offered_load"] = offered_load(vol, interval_min, aht)
+        _check_load(out, queue, scenario)
         out["residual_shrinkage"] = r
         if target.deadline_hours is not None:
             try:

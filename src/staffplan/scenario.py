@@ -5,11 +5,11 @@ first (recursively), then the child's tables are merged over it key by key.
 Paths under ``[data]`` are resolved relative to the file that names them, so a
 what-if in another folder still finds its parent's data.
 
-Validation is strict: an unknown key or a value of the wrong type is a
-:class:`~staffplan.errors.ScenarioError` naming the file, the key path and what
-was expected. Sections owned by later stages (``roster``, ``cover``,
-``simulate``, ``report``, ``hires``) are kept as validated-later raw tables in
-``Scenario.raw`` and checked by their owners with :func:`check_table`.
+Validation is strict: an unknown key (also under ``[data]``) or a value of the
+wrong type is a :class:`~staffplan.errors.ScenarioError` naming the file, the
+key path and what was expected. Sections owned by later stages (``cover``,
+``simulate``, ``store``, ``hires``) are kept as raw tables in ``Scenario.raw``
+and checked by their owners with :func:`check_table` whenever they are used.
 """
 
 from __future__ import annotations
@@ -22,6 +22,7 @@ from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any
 
+from staffplan import limits
 from staffplan.errors import ScenarioError
 from staffplan.timegrid import TimeGrid
 
@@ -41,15 +42,31 @@ TOP_LEVEL = {
     "shrinkage",
     "solver",
     "weights",
-    "roster",
     "cover",
     "simulate",
-    "report",
     "hires",
     "volume_multiplier",
     "aht_multiplier",
     "store",
 }
+
+#: ``[data]`` keys: the files each stage reads (docs/formats.md). A value is a path, a list of
+#: paths (keys in DATA_LISTS only) or a table ``{ path = "...", date_format = "%d/%m/%Y" }``.
+DATA_KEYS = (
+    "history",
+    "agents",
+    "contracts",
+    "shifts",
+    "absences",
+    "absences_extra",
+    "availability",
+    "preferences",
+    "requirements",
+    "shift_cover",
+    "previous_roster",
+)
+DATA_LISTS = frozenset({"absences", "absences_extra"})
+DATA_FILE_KEYS = ("path", "date_format")
 
 GRID_SPEC: Spec = {
     "start": ((dt.date, str), None, "the first planned day, a date like 2026-12-07"),
@@ -227,10 +244,15 @@ class Scenario:
     weights: Weights
     description: str = ""
     raw: Mapping[str, Any] = field(default_factory=dict)
+    date_formats: Mapping[Path, str] = field(default_factory=dict)
 
     @property
     def folder(self) -> Path:
         return self.path.parent
+
+    def date_format(self, path: Path | None) -> str | None:
+        """The ``date_format`` a ``[data]`` table declares for ``path``; None = ISO 8601."""
+        return None if path is None else self.date_formats.get(Path(path))
 
     def queue(self, name: str) -> Queue:
         for q in self.queues:
@@ -265,6 +287,19 @@ class Scenario:
                 found=[str(v) for v in value],
             )
         return value
+
+    def check_files(self) -> None:
+        """Raise if a file named under ``[data]`` is missing (before any long computation)."""
+        for key in self.data:
+            for f in self.files(key):
+                if not f.is_file():
+                    raise ScenarioError(
+                        "data file not found" if not f.exists() else "data path is not a file",
+                        file=self.path,
+                        key=f"data.{key}",
+                        found=str(f),
+                        hint="paths are relative to the scenario file that names them",
+                    )
 
     def files(self, key: str) -> tuple[Path, ...]:
         """All paths named by ``data.key`` (a string or a list); empty if absent."""
@@ -362,6 +397,66 @@ def _positive(value: float | None, *, file: Path, key: str, allow_zero: bool = F
         )
 
 
+def _data_file(value: Any, folder: Path, *, file: Path, key: str) -> str | dict[str, str]:
+    """One ``[data]`` entry with its path made absolute (a string, or a table with a format)."""
+    if isinstance(value, str):
+        return str((folder / value).resolve())
+    if isinstance(value, Mapping):
+        for k in value:
+            if k not in DATA_FILE_KEYS:
+                raise ScenarioError(
+                    "unknown key",
+                    file=file,
+                    key=f"{key}.{k}",
+                    expected="one of " + ", ".join(DATA_FILE_KEYS),
+                    hint="check the spelling",
+                )
+        path, fmt = value.get("path"), value.get("date_format")
+        if not isinstance(path, str):
+            raise ScenarioError(
+                "missing key" if path is None else "wrong type",
+                file=file,
+                key=f"{key}.path",
+                expected="a file path (string)",
+                found=path,
+            )
+        out = {"path": str((folder / path).resolve())}
+        if fmt is not None:
+            out["date_format"] = check_date_format(fmt, file=file, key=f"{key}.date_format")
+        return out
+    raise ScenarioError(
+        "wrong type",
+        file=file,
+        key=key,
+        expected="a file path (string) or a table { path = ..., date_format = ... }",
+        found=value,
+    )
+
+
+def check_date_format(fmt: Any, *, file: Path | None = None, key: str | None = None) -> str:
+    """A strptime format with a year, month and day (e.g. ``%d/%m/%Y``); raises otherwise."""
+    sample = dt.datetime(2026, 12, 7, 8, 30)
+    ok = isinstance(fmt, str) and all(
+        any(d in fmt for d in group) for group in (("%Y", "%y"), ("%m", "%b", "%B"), ("%d",))
+    )
+    if ok:
+        try:
+            back = dt.datetime.strptime(sample.strftime(fmt), fmt)
+            ok = back.date() == sample.date()
+        except ValueError:
+            ok = False
+    if not ok:
+        raise ScenarioError(
+            "bad date_format",
+            file=file,
+            key=key,
+            expected="a strptime format with year, month and day, like '%d/%m/%Y' or "
+            "'%m/%d/%Y %H:%M'",
+            found=fmt,
+        )
+    return str(fmt)
+
+
 def _resolve_paths(doc: dict[str, Any], folder: Path, file: Path) -> None:
     data = doc.get("data")
     if data is None:
@@ -369,18 +464,30 @@ def _resolve_paths(doc: dict[str, Any], folder: Path, file: Path) -> None:
     if not isinstance(data, dict):
         raise ScenarioError("wrong type", file=file, key="data", expected="a table of file paths")
     for k, v in data.items():
-        if isinstance(v, str):
-            data[k] = str((folder / v).resolve())
-        elif isinstance(v, list) and all(isinstance(x, str) for x in v):
-            data[k] = [str((folder / x).resolve()) for x in v]
-        else:
+        if k not in DATA_KEYS:
             raise ScenarioError(
-                "wrong type",
+                "unknown key",
                 file=file,
                 key=f"data.{k}",
-                expected="a file path (string) or a list of paths",
-                found=v,
+                expected="one of " + ", ".join(DATA_KEYS),
+                hint="check the spelling (a misspelt file key would be ignored)",
             )
+        if isinstance(v, list):
+            if k not in DATA_LISTS:
+                raise ScenarioError(
+                    "wrong type",
+                    file=file,
+                    key=f"data.{k}",
+                    expected="one file path (lists are accepted for "
+                    + ", ".join(sorted(DATA_LISTS))
+                    + ")",
+                    found=v,
+                )
+            data[k] = [
+                _data_file(x, folder, file=file, key=f"data.{k}[{i}]") for i, x in enumerate(v)
+            ]
+        else:
+            data[k] = _data_file(v, folder, file=file, key=f"data.{k}")
 
 
 def merge(base: Mapping[str, Any], over: Mapping[str, Any]) -> dict[str, Any]:
@@ -412,7 +519,25 @@ def load_document(path: str | Path, _seen: tuple[Path, ...] = ()) -> dict[str, A
             "scenario file not found", file=p, hint="give the path to a scenario.toml"
         )
     try:
-        doc = tomllib.loads(p.read_text(encoding="utf-8"))
+        text = p.read_bytes().decode("utf-8")
+    except UnicodeDecodeError as exc:
+        line = p.read_bytes()[: exc.start].count(b"\n") + 1
+        raise ScenarioError(
+            "not UTF-8 text",
+            file=p,
+            row=line,
+            expected="a UTF-8 encoded TOML file",
+            found=f"byte 0x{exc.object[exc.start]:02x}",
+            hint="save the file as UTF-8",
+        ) from None
+    except OSError as exc:
+        raise ScenarioError(
+            f"cannot read the scenario file ({exc.strerror or exc})",
+            file=p,
+            hint="give the path to a readable scenario.toml",
+        ) from None
+    try:
+        doc = tomllib.loads(text)
     except tomllib.TOMLDecodeError as exc:
         raise ScenarioError(f"not valid TOML: {exc}", file=p) from None
     for k in doc:
@@ -445,9 +570,9 @@ def load_document(path: str | Path, _seen: tuple[Path, ...] = ()) -> dict[str, A
     for k in list(data):
         if k.endswith("_extra") and k in doc.get("data", {}):
             parent_extra = base.get("data", {}).get(k, [])
-            parent_extra = [parent_extra] if isinstance(parent_extra, str) else parent_extra
+            parent_extra = parent_extra if isinstance(parent_extra, list) else [parent_extra]
             child = doc["data"][k]
-            child = [child] if isinstance(child, str) else child
+            child = child if isinstance(child, list) else [child]
             data[k] = [*parent_extra, *child]
     return merged
 
@@ -558,6 +683,7 @@ def from_document(doc: Mapping[str, Any], path: Path) -> Scenario:
             expected="a whole number >= 1",
             found=grid_t["days"],
         )
+    limits.check("days", grid_t["days"], file=str(file), key="grid.days")
     try:
         grid = TimeGrid(start, grid_t["days"], grid_t["interval_minutes"], grid_t["timezone"])
     except Exception as exc:  # noqa: BLE001 - re-raised with the key path
@@ -623,6 +749,7 @@ def from_document(doc: Mapping[str, Any], path: Path) -> Scenario:
 
     s = check_table(doc.get("solver", {}), SOLVER_SPEC, file=file, key="solver")
     _positive(s["time_limit_s"], file=file, key="solver.time_limit_s")
+    limits.check("time_limit_s", s["time_limit_s"], file=str(file), key="solver.time_limit_s")
     if s["workers"] < 1:
         raise ScenarioError(
             "value out of range",
@@ -631,6 +758,7 @@ def from_document(doc: Mapping[str, Any], path: Path) -> Scenario:
             expected="a whole number >= 1",
             found=s["workers"],
         )
+    limits.check("workers", s["workers"], file=str(file), key="solver.workers")
     if not 0 <= s["improve_share"] < 1:
         raise ScenarioError(
             "value out of range",
@@ -682,12 +810,20 @@ def from_document(doc: Mapping[str, Any], path: Path) -> Scenario:
         _positive(v, file=file, key=f"weights.{k}", allow_zero=True)
 
     data: dict[str, Path | tuple[Path, ...]] = {}
+    formats: dict[Path, str] = {}
+
+    def entry(x: str | Mapping[str, str]) -> Path:
+        if isinstance(x, str):
+            return Path(x)
+        if "date_format" in x:
+            formats[Path(x["path"])] = x["date_format"]
+        return Path(x["path"])
+
     for k, v in doc.get("data", {}).items():
-        data[k] = tuple(Path(x) for x in v) if isinstance(v, list) else Path(v)
+        data[k] = tuple(entry(x) for x in v) if isinstance(v, list) else entry(v)
 
     name = doc.get("name", path.parent.name if path.name == "scenario.toml" else path.stem)
-    if not isinstance(name, str):
-        raise ScenarioError("wrong type", file=file, key="name", expected="a string", found=name)
+    check_name(name, file=file)
     return Scenario(
         name=name,
         path=path,
@@ -700,7 +836,36 @@ def from_document(doc: Mapping[str, Any], path: Path) -> Scenario:
         weights=Weights(**w),
         description=str(doc.get("description", "")),
         raw=doc,
+        date_formats=formats,
     )
+
+
+_NAME_HINT = "the name is the output folder out/<name>/: use letters, digits, spaces, - _ ."
+
+
+def check_name(name: Any, *, file: Path | None = None) -> str:
+    """A scenario name that is one plain folder name (so ``out/<name>/`` stays inside ``out/``)."""
+    if not isinstance(name, str):
+        raise ScenarioError("wrong type", file=file, key="name", expected="a string", found=name)
+    bad = (
+        not name.strip()
+        or name != name.strip()
+        or name.startswith(".")
+        or len(name) > 100
+        or any(c in name for c in "/\\")
+        or any(ord(c) < 32 or ord(c) == 127 for c in name)
+    )
+    if bad:
+        raise ScenarioError(
+            "bad scenario name",
+            file=file,
+            key="name",
+            expected="one plain folder name (no / or \\, not starting with '.', at most 100 "
+            "characters)",
+            found=name,
+            hint=_NAME_HINT,
+        )
+    return name
 
 
 def load(path: str | Path, overrides: Mapping[str, Any] | None = None) -> Scenario:

@@ -127,7 +127,9 @@ def test_roster_command_json_and_files(scenario: Path, tmp_path: Path) -> None:
     np.testing.assert_allclose(cov["available"], cov["scheduled"] * cov["queue"].map(keep))
     wb = openpyxl.load_workbook(out / "roster.xlsx")
     ws = wb["roster"]
-    assert ws.cell(1, 5).value == "Mon 2026-12-07" and ws.max_row == 5
+    assert ws.cell(1, 5).value == "Mon 2026-12-07"
+    assert [ws.cell(r, 1).value for r in range(2, 6)] == ["A1", "A2", "A3", "A4"]
+    assert ws.cell(7, 1).value == "headcount"  # after a blank row
     cells = [ws.cell(r, 6).value for r in range(2, 6)]
     assert "vacation" in cells  # A4 on Tuesday
     if doc["week_kpis"]:

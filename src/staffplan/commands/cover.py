@@ -141,7 +141,8 @@ def cover(
     cheapest actions (costs and caps from the scenario's [cover] table). The
     changes are listed in the order to phone them (earliest first).
     """
-    from staffplan.io.atomic import write_csv
+    from staffplan import limits
+    from staffplan.io.atomic import check_writable, write_csv
     from staffplan.roster.repair import parse_absent, parse_now, repair_scenario
     from staffplan.scenario import load
 
@@ -153,6 +154,11 @@ def cover(
         raise InputError(
             "bad worker count", column="--workers", expected="a whole number >= 1", found=workers
         )
+    limits.check("time_limit_s", float(time_limit_s), column="--time-limit")
+    if workers is not None:
+        limits.check("workers", workers, column="--workers")
+    if out_dir is not None:
+        check_writable(out_dir)
     scen = load(scenario)
     store = PlanStore(store_path(scen))
     base = store.resolve(number)

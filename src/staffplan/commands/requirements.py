@@ -8,7 +8,7 @@ from pathlib import Path
 import click
 import numpy as np
 
-from staffplan.io.atomic import write_csv
+from staffplan.io.atomic import check_writable, write_csv
 
 
 @click.command("requirements")
@@ -44,6 +44,8 @@ def requirements(
     from staffplan.scenario import load
 
     sc = load(scenario)
+    if out_dir is not None:
+        check_writable(out_dir)
     if forecast_file is not None:
         forecast = read_forecast(forecast_file, sc.grid.timezone)
     else:

@@ -78,8 +78,10 @@ def roster(
     """Build a roster for SCENARIO and write roster.csv, coverage.csv, agents.csv, kpis.csv,
     roster.xlsx.
     """
+    from staffplan import limits
     from staffplan.evaluate.kpis import roster_kpis
-    from staffplan.io.atomic import write_csv, write_json
+    from staffplan.io.atomic import staged_folder, write_csv, write_json
+    from staffplan.pipeline import check_out_folder
     from staffplan.report.xlsx import grid_frame, write_roster_xlsx
     from staffplan.roster import plan
     from staffplan.roster.load import load_problem, read_requirements
@@ -87,6 +89,7 @@ def roster(
     from staffplan.scenario import load
 
     sc = load(scenario)
+    sc.check_files()
     limit = sc.solver.time_limit_s if time_limit is None else time_limit
     n_workers = sc.solver.workers if workers is None else workers
     if not limit > 0:
@@ -97,6 +100,10 @@ def roster(
         raise InputError(
             "bad worker count", column="--workers", expected="a whole number >= 1", found=n_workers
         )
+    limits.check("time_limit_s", float(limit), column="--time-limit")
+    limits.check("workers", n_workers, column="--workers")
+    out = out_dir if out_dir is not None else sc.folder / "out" / "roster"
+    check_out_folder(out, [sc])
     req = read_requirements(requirements_csv, sc.grid) if requirements_csv is not None else None
     try:
         problem = load_problem(sc, req)
@@ -135,23 +142,8 @@ def roster(
         )
     outcome = plan(problem, settings, progress if show else None)
     res, ro = outcome.result, outcome.roster
-    out = out_dir if out_dir is not None else sc.folder / "out" / "roster"
-    write_csv(out / "roster.csv", ro.roster)
-    write_csv(out / "coverage.csv", ro.coverage)
-    write_csv(out / "agents.csv", ro.agents)
     kp = roster_kpis(problem, ro.allocation, sc)
-    week = None
-    if kp is not None:
-        per, week = kp
-        write_csv(out / "kpis.csv", per)
-        write_csv(out / "kpis_week.csv", week)
-    absent = _absence_cells(problem)
-    write_roster_xlsx(
-        out / "roster.xlsx",
-        grid_frame(ro.roster, ro.agents, problem.grid.dates(), absent),
-        ro.coverage,
-        week,
-    )
+    week = None if kp is None else kp[1]
     short = ro.coverage[ro.coverage["difference"] < 0]
     doc = {
         "status": res.status,
@@ -173,7 +165,20 @@ def roster(
         "notes": list(outcome.notes),
         "out": str(out),
     }
-    write_json(out / "result.json", doc)
+    with staged_folder(out) as tmp:  # the folder holds one run's files, never a mix
+        write_csv(tmp / "roster.csv", ro.roster)
+        write_csv(tmp / "coverage.csv", ro.coverage)
+        write_csv(tmp / "agents.csv", ro.agents)
+        if kp is not None:
+            write_csv(tmp / "kpis.csv", kp[0])
+            write_csv(tmp / "kpis_week.csv", kp[1])
+        write_roster_xlsx(
+            tmp / "roster.xlsx",
+            grid_frame(ro.roster, ro.agents, problem.grid.dates(), _absence_cells(problem)),
+            ro.coverage,
+            week,
+        )
+        write_json(tmp / "result.json", doc)
     if as_json:
         click.echo(json.dumps(doc))
         return

@@ -90,8 +90,9 @@ def simulate(
     priority, then longest waiting; they finish the contact in progress when
     a break, a loss or the shift end comes.
     """
+    from staffplan import limits
     from staffplan.evaluate.sim_scenario import simulate_scenario
-    from staffplan.io.atomic import write_csv
+    from staffplan.io.atomic import check_writable, write_csv
     from staffplan.io.roster_csv import read_roster_csv
     from staffplan.scenario import load
 
@@ -101,6 +102,12 @@ def simulate(
             raise InputError(
                 "value out of range", column=name, expected="a whole number >= 1", found=value
             )
+    if replications is not None:
+        limits.check("replications", replications, column="--replications")
+    if workers is not None:
+        limits.check("workers", workers, column="--workers")
+    if out_dir is not None:
+        check_writable(out_dir)
     if threshold is not None and not 0 <= threshold <= 1:
         raise InputError(
             "value out of range",

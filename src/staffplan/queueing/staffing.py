@@ -16,6 +16,7 @@ import numpy as np
 import numpy.typing as npt
 import pandas as pd
 
+from staffplan import limits
 from staffplan.errors import InputError
 from staffplan.queueing.erlang import (
     ArrayLike,
@@ -147,6 +148,9 @@ def _inputs(
             found=float(h[bad_h][0]),
         )
     h = np.where(v > 0, h, 1.0)
+    load = offered_load(v, m, h)
+    if load.size and float(load.max()) > limits.maximum("offered_load"):
+        limits.check("offered_load", float(load.max()), column="volume")
     return v, h, m, shape
 
 
@@ -213,6 +217,8 @@ def kpis(
             expected="agents >= 0",
             found=float(n[~(np.isfinite(n) & (n >= 0))][0]),
         )
+    if n.size and float(n.max()) > limits.maximum("agents"):
+        limits.check("agents", float(n.max()), column="agents")
     load = offered_load(v, m, h)
     sl, asa, pw, occ, ab = _metrics(load, _slots(n, target.concurrency), h, target)
     return pd.DataFrame(

@@ -43,8 +43,20 @@ th{background:#f0f3f7;position:sticky;top:0}td.l,th.l{text-align:left}
 .bad{color:#b3261e;font-weight:600}.good{color:#1e7b45}
 .grid td{text-align:center;font-size:11px;white-space:nowrap;padding:2px 4px}
 .grid td.l{text-align:left}
-.off{color:#aab}.abs{background:#fde8e8;color:#933}.scroll{overflow:auto;max-height:640px}
+.off{color:#aab}.abs{background:#fde8e8;color:#933}.wide{overflow-x:auto}
 img{max-width:100%}.note{font-size:12px;color:#566}
+@page{size:A4 landscape;margin:9mm}
+@media print{
+body{background:#fff;-webkit-print-color-adjust:exact;print-color-adjust:exact}
+header{padding:6px 0;background:#fff;color:#1d2733;border-bottom:2px solid #1d2f4a}
+header h1{font-size:16px}main{padding:6px 0;max-width:none}
+section{box-shadow:none;border-radius:0;padding:4px 0;margin:0 0 8px}
+.wide{overflow:visible}th{position:static}thead{display:table-header-group}
+tr,img,.card{break-inside:avoid}h2{break-after:avoid;font-size:13px}
+table{font-size:9px}th,td{padding:1px 4px}
+table.grid{width:100%;table-layout:auto}.grid td{font-size:7.5px;padding:1px 2px}
+.grid th{font-size:8px;padding:1px 2px}
+}
 """
 
 
@@ -248,7 +260,7 @@ def roster_grid_html(
         row.append(f"<td>{worked}</td>")
         body.append("<tr>" + "".join(row) + "</tr>")
     return (
-        '<div class="scroll"><table '
+        '<div class="wide"><table '
         f'class="grid"><thead><tr>{head}</tr></thead><tbody>{"".join(body)}</tbody></table></div>'
     )
 

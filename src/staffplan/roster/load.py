@@ -2,15 +2,20 @@
 
 from __future__ import annotations
 
+import datetime as dt
 from pathlib import Path
 
 import numpy as np
 import pandas as pd
 
-from staffplan.errors import InputError, ScenarioError
-from staffplan.io.tables import Column, read_table
+from staffplan.errors import InputError, ScenarioError, warn
+from staffplan.io.tables import Column, read_raw, read_table
 from staffplan.io.team import (
+    Absence,
     Agent,
+    Availability,
+    Preference,
+    ShiftCover,
     ShiftTemplate,
     parse_skills,
     read_absences,
@@ -296,8 +301,81 @@ def _file_row(path: Path | None, agent_id: str) -> int | None:
     """Spreadsheet row (header = 1) of ``agent_id`` in a team CSV, for error messages."""
     if path is None:
         return None
-    ids = pd.read_csv(path, dtype=str, usecols=["agent_id"])["agent_id"].str.strip().tolist()
+    raw = read_raw(path)
+    column = next((c for c in raw.columns if str(c).strip().lower() == "agent_id"), None)
+    if column is None:
+        return None
+    ids = raw[column].astype(str).str.strip().tolist()
     return ids.index(agent_id) + 2 if agent_id in ids else None
+
+
+def check_skills(scenario: Scenario, agents: tuple[Agent, ...], n_file_agents: int) -> None:
+    """Every agent skill must be a queue name or a queue's skill (``vioce`` is an error)."""
+    known = sorted({q.name for q in scenario.queues} | {q.skill or q.name for q in scenario.queues})
+    for i, a in enumerate(agents):
+        for skill in a.skills:
+            if skill not in known:
+                from_file = i < n_file_agents
+                raise InputError(
+                    "unknown skill",
+                    file=scenario.file("agents") if from_file else scenario.path,
+                    row=_file_row(scenario.file("agents"), a.id) if from_file else None,
+                    column="skills" if from_file else None,
+                    key=None if from_file else "hires.skills",
+                    expected="queue names or [queues.NAME] skills: " + ", ".join(known),
+                    found=skill,
+                    hint=f"agent {a.id}: check the spelling (an unknown skill serves no queue)",
+                )
+
+
+def warn_outside_horizon(
+    grid: TimeGrid,
+    absences: tuple[Absence, ...],
+    availability: tuple[Availability, ...],
+    preferences: tuple[Preference, ...],
+    shift_cover: tuple[ShiftCover, ...],
+    scenario: Scenario,
+) -> None:
+    """One warning per kind of row that lies wholly outside the horizon (it has no effect)."""
+    first, end = grid.local_midnight(grid.start), grid.local_midnight(grid.end)
+    span = f"{grid.start} to {grid.end - dt.timedelta(days=1)}"
+    groups = (
+        (
+            "absences",
+            [
+                f"{a.agent_id} {a.start:%Y-%m-%d}"
+                for a in absences
+                if a.end <= first or a.start >= end
+            ],
+        ),
+        (
+            "availability",
+            [
+                f"{a.agent_id} {a.date}"
+                for a in availability
+                if a.date is not None and not grid.start <= a.date < grid.end
+            ],
+        ),
+        (
+            "preferences",
+            [f"{p.agent_id} {p.date}" for p in preferences if not grid.start <= p.date < grid.end],
+        ),
+        (
+            "shift_cover",
+            [f"{c.template} {c.date}" for c in shift_cover if not grid.start <= c.date < grid.end],
+        ),
+    )
+    for key, rows in groups:
+        if rows:
+            files = scenario.files(key) + (
+                scenario.files("absences_extra") if key == "absences" else ()
+            )
+            shown = ", ".join(rows[:3]) + (f" and {len(rows) - 3} more" if len(rows) > 3 else "")
+            warn(
+                f"{len(rows)} row(s) outside the planning horizon {span} are ignored: {shown}",
+                file=", ".join(str(f) for f in files),
+                hint="check the dates (ISO 8601: YYYY-MM-DD) and [grid] start and days",
+            )
 
 
 def load_problem(scenario: Scenario, requirements: pd.DataFrame | None = None) -> RosterProblem:
@@ -342,8 +420,9 @@ def load_problem(scenario: Scenario, requirements: pd.DataFrame | None = None) -
                     found=t,
                     hint=f"contract {c.id}",
                 )
+    check_skills(scenario, agents, n_file_agents)
     abs_files = (*scenario.files("absences"), *scenario.files("absences_extra"))
-    absences = read_absences(abs_files, grid.timezone)
+    absences = read_absences(abs_files, grid.timezone, scenario.date_formats)
     ids = {a.id for a in agents}
     for a in absences:
         if a.agent_id not in ids:
@@ -357,11 +436,13 @@ def load_problem(scenario: Scenario, requirements: pd.DataFrame | None = None) -
                 "the id or add the agent",
             )
     av_file = scenario.file("availability", required=False)
-    availability = read_availability(av_file) if av_file else ()
+    availability = read_availability(av_file, scenario.date_format(av_file)) if av_file else ()
     pref_file = scenario.file("preferences", required=False)
-    preferences = read_preferences(pref_file) if pref_file else ()
+    preferences = read_preferences(pref_file, scenario.date_format(pref_file)) if pref_file else ()
     cover_file = scenario.file("shift_cover", required=False)
-    shift_cover = read_shift_cover(cover_file) if cover_file else ()
+    shift_cover = (
+        read_shift_cover(cover_file, scenario.date_format(cover_file)) if cover_file else ()
+    )
     for c in shift_cover:
         if c.template not in known_t:
             raise InputError(
@@ -372,7 +453,12 @@ def load_problem(scenario: Scenario, requirements: pd.DataFrame | None = None) -
                 found=c.template,
             )
     prev_file = scenario.file("previous_roster", required=False)
-    previous = read_previous_roster(prev_file, grid.timezone) if prev_file else ()
+    previous = (
+        read_previous_roster(prev_file, grid.timezone, scenario.date_format(prev_file))
+        if prev_file
+        else ()
+    )
+    warn_outside_horizon(grid, absences, availability, preferences, shift_cover, scenario)
     residual = residual_shrinkage(scenario.shrinkage, templates)
     demand = scenario_demand(scenario, requirements, templates)
     if not shift_cover and not demand.required.any():
