@@ -14,21 +14,13 @@ from pathlib import Path
 import pandas as pd
 import pytest
 from click.testing import CliRunner
+from tests.chromium import launch
 
 from staffplan.cli import cli
 from staffplan.i18n import ENGLISH
 
 ROOT = Path(__file__).resolve().parents[2]
 EXAMPLE = ROOT / "scenarios" / "example" / "scenario.toml"
-CHROMIUM = Path("/usr/bin/chromium")
-LAUNCH_ARGS = [
-    "--headless",
-    "--no-sandbox",
-    "--disable-gpu",
-    "--disable-background-networking",
-    "--disable-component-update",
-    "--disable-sync",
-]
 
 
 @pytest.fixture(scope="module")
@@ -45,10 +37,8 @@ def example_report(tmp_path_factory: pytest.TempPathFactory) -> Path:
 def print_to_pdf(html: Path, pdf: Path) -> Path:
     from playwright.sync_api import sync_playwright
 
-    if not CHROMIUM.exists():
-        pytest.fail("Debian's chromium is missing: apt-get install chromium (see .ci/run)")
     with sync_playwright() as pw:
-        browser = pw.chromium.launch(executable_path=str(CHROMIUM), args=LAUNCH_ARGS)
+        browser = launch(pw)
         try:
             page = browser.new_page()
             page.goto(html.resolve().as_uri())

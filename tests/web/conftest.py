@@ -15,21 +15,12 @@ from pathlib import Path
 import httpx
 import pytest
 from starlette.testclient import TestClient
+from tests.chromium import launch
 from tests.web import kit
 
 from staffplan.web.app import create_app
 from staffplan.web.services import Workspace
 
-CHROMIUM = Path("/usr/bin/chromium")
-#: Debian's Chromium as the browser tests launch it (Playwright cannot download browsers here)
-LAUNCH_ARGS = [
-    "--headless",
-    "--no-sandbox",
-    "--disable-gpu",
-    "--disable-background-networking",
-    "--disable-component-update",
-    "--disable-sync",
-]
 BASE = "http://127.0.0.1:8000"
 
 
@@ -125,10 +116,8 @@ def server(scen: Path) -> Iterator[Server]:
 def browser() -> Iterator[object]:
     from playwright.sync_api import sync_playwright
 
-    if not CHROMIUM.exists():
-        pytest.fail("Debian's chromium is missing: apt-get install chromium (see .ci/run)")
     with sync_playwright() as pw:
-        b = pw.chromium.launch(executable_path=str(CHROMIUM), args=LAUNCH_ARGS)
+        b = launch(pw)
         try:
             yield b
         finally:
