@@ -67,6 +67,11 @@ COMMANDS: dict[str, tuple[str, str, str]] = {
         "sweep",
         "Run a grid of scenario variants (locally or on Ray) and draw the cost–service frontier.",
     ),
+    "serve": (
+        "serve",
+        "serve",
+        "Web workspace over the plan store: week, sick calls, edits, versions, compare.",
+    ),
     "import": (
         "importers",
         "import_group",

@@ -36,7 +36,8 @@ KeyPath = tuple[str | int, ...]
 class RunOptions:
     """Options of one run: time limit [s], CP-SAT workers [threads], seed; None = the scenario's
     ``[solver]`` value. ``deterministic``: the limit is deterministic time (same roster under any
-    load); ``simulate``: add the discrete-event simulation.
+    load); ``simulate``: add the discrete-event simulation; ``lang``: the report's language
+    (presentation only: not in the cache key, as for ``staffplan run``).
     """
 
     time_limit_s: float | None = None
@@ -44,6 +45,7 @@ class RunOptions:
     seed: int | None = None
     deterministic: bool = False
     simulate: bool = False
+    lang: str = "en"
 
     def cache_key(self) -> dict[str, Any]:
         """The options that change a run's outputs (with the fingerprint: the reuse key);
@@ -173,6 +175,7 @@ def _unpack(b: Bundle, folder: Path) -> dict[str, Any]:
 
 def run_job(bundles: Sequence[Bundle], job: Job) -> JobResult:
     """Run ``job`` in this process (the task every backend runs; see the module doc)."""
+    from staffplan.i18n import Lang
     from staffplan.pipeline import run, write_outputs
 
     with tempfile.TemporaryDirectory(prefix="staffplan-job-") as tmp:
@@ -191,7 +194,7 @@ def run_job(bundles: Sequence[Bundle], job: Job) -> JobResult:
                 simulate=o.simulate,
             )
             out = root / "out"
-            write_outputs(result, out)
+            write_outputs(result, out, None, Lang(o.lang))
         except StaffplanError as exc:
             return JobResult(None, error=str(exc).replace(str(root), f"<{b.name}>"))
         files = tuple(

@@ -20,6 +20,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
+from staffplan.i18n import N_
 from staffplan.scenario import Scenario
 
 FTE_HOURS_PER_WEEK = 37.5
@@ -28,18 +29,18 @@ Echo = Callable[[str], None]
 # summary keys laid side by side by ``compare`` (key, label, unit, better direction: +1 higher, -1
 # lower, 0 neutral)
 COMPARE_METRICS: tuple[tuple[str, str, str, int], ...] = (
-    ("required_fte", "required FTE", "FTE", 0),
-    ("scheduled_fte", "scheduled FTE", "FTE", 0),
-    ("paid_hours", "paid hours", "h", 0),
-    ("required_paid_hours", "required paid hours", "h", 0),
-    ("cost", "cost", "currency", -1),
-    ("service_level", "service level (voice+chat, week)", "fraction", 1),
-    ("asa_seconds", "ASA (week)", "s", -1),
-    ("abandon_rate", "abandonment (week)", "fraction", -1),
-    ("occupancy", "occupancy of available agents", "fraction", 0),
-    ("under_covered_intervals", "intervals below target", "intervals", -1),
-    ("under_covered_agent_intervals", "missing agent-intervals", "agent-intervals", -1),
-    ("gap", "solver gap to bound", "fraction", -1),
+    ("required_fte", N_("required FTE"), "FTE", 0),
+    ("scheduled_fte", N_("scheduled FTE"), "FTE", 0),
+    ("paid_hours", N_("paid hours"), "h", 0),
+    ("required_paid_hours", N_("required paid hours"), "h", 0),
+    ("cost", N_("cost"), "currency", -1),
+    ("service_level", N_("service level (voice+chat, week)"), "fraction", 1),
+    ("asa_seconds", N_("ASA (week)"), "s", -1),
+    ("abandon_rate", N_("abandonment (week)"), "fraction", -1),
+    ("occupancy", N_("occupancy of available agents"), "fraction", 0),
+    ("under_covered_intervals", N_("intervals below target"), "intervals", -1),
+    ("under_covered_agent_intervals", N_("missing agent-intervals"), "agent-intervals", -1),
+    ("gap", N_("solver gap to bound"), "fraction", -1),
 )
 
 
@@ -83,7 +84,44 @@ def summarize(
     week: pd.DataFrame,
     per_interval: pd.DataFrame | None = None,
 ) -> dict[str, Any]:
-    """The flat weekly summary of a run (JSON-ready; None where undefined).
+    """The flat weekly summary of a run (JSON-ready; None where undefined): the solve's status,
+    objective, bound, gap and time, then :func:`roster_summary`, then the notes.
+    """
+    res = outcome.result
+    return {
+        "scenario": scenario.name,
+        "status": res.status,
+        "objective": _num(res.objective),
+        "bound": _num(res.bound),
+        "gap": _num(res.gap),
+        "solve_seconds": round(float(res.solve_seconds), 3),
+        **roster_summary(
+            scenario,
+            problem,
+            outcome.roster.roster,
+            outcome.roster.coverage,
+            week,
+            per_interval,
+            requirements=requirements,
+            on_phone=outcome.roster.on_phone,
+        ),
+        "notes": list(outcome.notes),
+    }
+
+
+def roster_summary(
+    scenario: Scenario,
+    problem: Any,
+    roster: pd.DataFrame,
+    coverage: pd.DataFrame,
+    week: pd.DataFrame,
+    per_interval: pd.DataFrame | None = None,
+    *,
+    requirements: pd.DataFrame | None = None,
+    on_phone: np.ndarray | None = None,
+) -> dict[str, Any]:
+    """A roster's weekly numbers (JSON-ready; None where undefined), for ``run``, ``compare``
+    and the web workspace alike.
 
     Every KPI is the promised one (:mod:`staffplan.evaluate.kpis`): service
     level, ASA, abandonment over voice and chat; occupancy of the agents
@@ -91,7 +129,11 @@ def summarize(
     (interval, queue) pairs whose promised service level is below the queue's
     target; ``queues`` holds the same per queue, with its shortfall, and
     ``staffing`` the headcount to hire (+) or release (−) per queue
-    (:mod:`staffplan.evaluate.headcount`).
+    (:mod:`staffplan.evaluate.headcount`). ``roster``: roster.csv rows
+    (``paid_minutes`` numbers or their text); ``coverage``: coverage.csv;
+    ``week``/``per_interval``: the KPI frames. Without ``requirements`` (the
+    ``compute_requirements`` frame) the required paid hours, FTE, volume and
+    staffing are None; staffing also needs ``on_phone`` (agents × intervals).
     """
     from staffplan.evaluate.headcount import ASSUMPTION, headcount
     from staffplan.evaluate.kpis import target_gaps
@@ -100,21 +142,23 @@ def summarize(
     grid = scenario.grid
     weeks = grid.days / 7.0
     interval_h = grid.interval_min / 60.0
-    roster = outcome.roster.roster
-    coverage = outcome.roster.coverage
-    paid_h = float(roster["paid_minutes"].sum()) / 60.0
+    paid_min = pd.to_numeric(roster["paid_minutes"]).astype(float)
+    paid_h = float(paid_min.sum()) / 60.0
     cost_per_h = {a.id: a.hourly_cost for a in problem.agents}
     cost = float(
         sum(
             m / 60.0 * cost_per_h.get(a, 0.0)
-            for a, m in zip(roster["agent_id"], roster["paid_minutes"], strict=True)
+            for a, m in zip(roster["agent_id"], paid_min, strict=True)
         )
     )
-    required_h = (
-        float(requirements["scheduled_agents"].sum()) * interval_h if len(requirements) else 0.0
-    )
+    required_h: float | None = None
+    volume: object = None
+    if requirements is not None:
+        required_h = (
+            float(requirements["scheduled_agents"].sum()) * interval_h if len(requirements) else 0.0
+        )
+        volume = _num(float(requirements["volume"].sum())) if len(requirements) else 0.0
     short = coverage[coverage["difference"] < 0]
-    res = outcome.result
     by_queue = week.set_index("queue") if len(week) else pd.DataFrame()
     row = by_queue.loc["all"] if "all" in by_queue.index else None
     per = per_interval if per_interval is not None else pd.DataFrame()
@@ -143,33 +187,38 @@ def summarize(
             "mean_shortfall": None if g is None else _num(g["mean_shortfall"]),
             "max_shortfall": None if g is None else _num(g["max_shortfall"]),
         }
-    assigned = assign_queues(
-        outcome.roster.on_phone,
-        [problem.agent_queues(a) for a in problem.agents],
-        problem.demand.required,
-    )
-    worked = roster.groupby("agent_id")["paid_minutes"].sum().astype(float).to_dict()
-    staff = (
-        headcount(problem, requirements, assigned, worked)
-        if len(requirements)
-        else pd.DataFrame(columns=["queue"])
-    )
+    staffing: dict[str, Any] | None = None
+    if requirements is not None and on_phone is not None:
+        assigned = assign_queues(
+            on_phone,
+            [problem.agent_queues(a) for a in problem.agents],
+            problem.demand.required,
+        )
+        worked = paid_min.groupby(roster["agent_id"]).sum().to_dict()
+        staff = (
+            headcount(problem, requirements, assigned, worked)
+            if len(requirements)
+            else pd.DataFrame(columns=["queue"])
+        )
+        staffing = {
+            "assumption": ASSUMPTION,
+            **{
+                r["queue"]: {k: _num(v) for k, v in r.items() if k != "queue"}
+                for r in staff.to_dict("records")
+            },
+        }
     return {
-        "scenario": scenario.name,
-        "status": res.status,
-        "objective": _num(res.objective),
-        "bound": _num(res.bound),
-        "gap": _num(res.gap),
-        "solve_seconds": round(float(res.solve_seconds), 3),
         "agents": len(problem.agents),
         "agents_rostered": int(roster["agent_id"].nunique()),
         "shifts": len(roster),
         "paid_hours": round(paid_h, 2),
-        "required_paid_hours": round(required_h, 2),
+        "required_paid_hours": None if required_h is None else round(required_h, 2),
         "cost": round(cost, 2),
-        "required_fte": round(required_h / FTE_HOURS_PER_WEEK / weeks, 2),
+        "required_fte": None
+        if required_h is None
+        else round(required_h / FTE_HOURS_PER_WEEK / weeks, 2),
         "scheduled_fte": round(paid_h / FTE_HOURS_PER_WEEK / weeks, 2),
-        "volume": _num(float(requirements["volume"].sum())) if len(requirements) else 0.0,
+        "volume": volume,
         "service_level": _num(row["service_level"]) if row is not None else None,
         "asa_seconds": _num(row["asa_s"]) if row is not None else None,
         "abandon_rate": _num(row["abandon_rate"]) if row is not None else None,
@@ -187,14 +236,7 @@ def summarize(
             )
         },
         "queues": queues,
-        "staffing": {
-            "assumption": ASSUMPTION,
-            **{
-                r["queue"]: {k: _num(v) for k, v in r.items() if k != "queue"}
-                for r in staff.to_dict("records")
-            },
-        },
-        "notes": list(outcome.notes),
+        "staffing": staffing,
     }
 
 
@@ -312,111 +354,134 @@ def _absence_days(problem: Any) -> pd.DataFrame:
     return absence_days(problem.absences, problem.grid)
 
 
-def _pct(x: object) -> str:
-    return (
-        "–" if x is None or (isinstance(x, float) and not math.isfinite(x)) else f"{float(x):.1%}"
-    )  # type: ignore[arg-type]
-
-
-def _definition_html(sm: Mapping[str, Any]) -> str:
+def _definition_html(sm: Mapping[str, Any], lang: Any) -> str:
     """One paragraph: what the promised KPIs are and the residual shrinkage of each queue."""
     import html
 
-    rs = ", ".join(f"{q} {r:.1%}" for q, r in sm.get("residual_shrinkage", {}).items())
-    return (
-        '<p class="note">'
-        + html.escape(
-            "Service level, ASA, abandonment and occupancy are promised values: the expectation "
-            "over the agents actually there. Each agent the roster puts on a queue's phones in an "
-            "interval is lost to residual shrinkage (absenteeism, coaching, offline work: the "
-            f"shrinkage the roster's breaks do not already take) with probability r ({rs}), "
-            "independently, so a simulation of the week with those losses finds the same "
-            "figures. Occupancy is over the agents available after those losses. An interval is "
-            "below target when its promised service level is."
-        )
-        + "</p>"
+    rs = ", ".join(f"{q} {lang.percent(r)}" for q, r in sm.get("residual_shrinkage", {}).items())
+    text = lang.gettext(
+        "Service level, ASA, abandonment and occupancy are promised values: the expectation "
+        "over the agents actually there. Each agent the roster puts on a queue's phones in an "
+        "interval is lost to residual shrinkage (absenteeism, coaching, offline work: the "
+        "shrinkage the roster's breaks do not already take) with probability r (%(rs)s), "
+        "independently, so a simulation of the week with those losses finds the same figures. "
+        "Occupancy is over the agents available after those losses. An interval is below "
+        "target when its promised service level is.",
+        rs=rs,
     )
+    return f'<p class="note">{html.escape(text)}</p>'
 
 
-def _target_sections(result: RunResult) -> list[tuple[str, str]]:
+def _target_sections(result: RunResult, lang: Any) -> list[tuple[str, str]]:
     """Per queue: intervals whose promised service level is below target, and the worst of them."""
     from staffplan.evaluate.kpis import target_gaps
     from staffplan.report.html import table_html
 
+    _ = lang.gettext
     sc = result.scenario
     kp = result.kpis
     if not len(kp):
         return []
     targets = {q.name: q.service_level for q in sc.queues}
     gaps = target_gaps(kp, targets)
+    queue = _("queue")
     table = pd.DataFrame(
         {
-            "queue": gaps["queue"],
-            "target": gaps["target"].map(_pct),
-            "intervals with contacts": gaps["intervals"],
-            "below target": gaps["below_target"],
-            "mean shortfall [points]": (gaps["mean_shortfall"] * 100).round(1),
-            "largest shortfall [points]": (gaps["max_shortfall"] * 100).round(1),
-            "contacts in them": gaps["contacts_below"].round(0),
+            queue: gaps["queue"],
+            _("target"): [lang.percent(v) for v in gaps["target"]],
+            _("intervals with contacts"): [lang.number(v) for v in gaps["intervals"]],
+            _("below target"): [lang.number(v) for v in gaps["below_target"]],
+            _("mean shortfall [points]"): [lang.number(v * 100, 1) for v in gaps["mean_shortfall"]],
+            _("largest shortfall [points]"): [
+                lang.number(v * 100, 1) for v in gaps["max_shortfall"]
+            ],
+            _("contacts in them"): [lang.number(v) for v in gaps["contacts_below"]],
         }
     )
-    out = [("Intervals below target (promised service level)", table_html(table, left=("queue",)))]
+    out = [
+        (
+            _("Intervals below target (promised service level)"),
+            table_html(table, left=(queue,), lang=lang),
+        )
+    ]
     k = kp.assign(target=kp["queue"].map(targets).astype(float))
     k = k[k["service_level"] < k["target"] - 1e-12].copy()
     if len(k):
         k["shortfall"] = k["target"] - k["service_level"]
         k = k.sort_values(["shortfall", "interval_start"], ascending=[False, True]).head(25)
         when = pd.to_datetime(k["interval_start"], utc=True).dt.tz_convert(sc.grid.zone)
+        start = _("interval start")
         worst = pd.DataFrame(
             {
-                "interval_start": when.dt.strftime("%a %d %b %H:%M"),
-                "queue": k["queue"],
-                "contacts": k["volume"].round(1),
-                "on-phone heads": k["agents"],
-                "available (expected)": k["available"].round(1),
-                "promised SL": k["service_level"].map(_pct),
-                "target": k["target"].map(_pct),
+                start: [f"{lang.day(w.date())} {lang.clock(w.to_pydatetime())}" for w in when],
+                queue: k["queue"],
+                _("contacts"): [lang.number(v, 1) for v in k["volume"]],
+                _("on-phone heads"): [lang.number(v) for v in k["agents"]],
+                _("available (expected)"): [lang.number(v, 1) for v in k["available"]],
+                _("promised SL"): [lang.percent(v) for v in k["service_level"]],
+                _("target"): [lang.percent(v) for v in k["target"]],
             }
         )
         out.append(
-            ("Intervals furthest below target", table_html(worst, left=("interval_start", "queue")))
+            (
+                _("Intervals furthest below target"),
+                table_html(worst, left=(start, queue), lang=lang),
+            )
         )
     return out
 
 
-def _staffing_html(sm: Mapping[str, Any]) -> str:
+def _staffing_html(sm: Mapping[str, Any], lang: Any) -> str:
     """Required vs available FTE per queue and the headcount to hire or release."""
     import html
 
     from staffplan.report.html import table_html
 
-    st = dict(sm.get("staffing", {}))
+    _ = lang.gettext
+    st = dict(sm.get("staffing") or {})
     assumption = str(st.pop("assumption", ""))
     if not st:
-        return '<p class="note">No requirements.</p>'
+        none = html.escape(_("No requirements."))
+        return f'<p class="note">{none}</p>'
     rows = []
+    queue, head = _("queue"), _("headcount")
     for q, v in st.items():
         change = float(v.get("headcount_change") or 0.0)
-        verb = "hire" if change > 0.05 else "release" if change < -0.05 else "keep"
+        if change > 0.05:
+            verdict = _("hire %(n)s", n=lang.number(abs(change), 1))
+        elif change < -0.05:
+            verdict = _("release %(n)s", n=lang.number(abs(change), 1))
+        else:
+            verdict = _("keep")
         rows.append(
             {
-                "queue": q,
-                "required FTE": v.get("required_fte"),
-                "available FTE": v.get("available_fte"),
-                "rostered FTE": v.get("rostered_fte"),
-                "mean contract [h/week]": v.get("mean_contract_hours"),
-                "headcount": "keep" if verb == "keep" else f"{verb} {abs(change):.1f}",
+                queue: q,
+                _("required FTE"): lang.number(v.get("required_fte"), 2),
+                _("available FTE"): lang.number(v.get("available_fte"), 2),
+                _("rostered FTE"): lang.number(v.get("rostered_fte"), 2),
+                _("mean contract [h/week]"): lang.number(v.get("mean_contract_hours"), 2),
+                head: verdict,
             }
         )
-    return table_html(pd.DataFrame(rows), left=("queue", "headcount")) + (
-        f'<p class="note">{html.escape(assumption)}.</p>'
+    from staffplan.evaluate.headcount import ASSUMPTION, ASSUMPTION_TEXT, FTE_HOURS
+
+    # the summary carries the English sentence; the report writes it in its language
+    said = _(ASSUMPTION_TEXT, hours=lang.number(FTE_HOURS, 1)) if assumption == ASSUMPTION else ""
+    note = html.escape(said or assumption)
+    return table_html(pd.DataFrame(rows), left=(queue, head), lang=lang) + (
+        f'<p class="note">{note}.</p>'
     )
 
 
-def report_data(result: RunResult) -> Any:
-    """The HTML report's inputs from a run."""
+def report_data(result: RunResult, lang: Any = None) -> Any:
+    """The HTML report's inputs from a run, written in ``lang`` (a ``staffplan.i18n.Lang``;
+    default English).
+    """
+    from staffplan.i18n import ENGLISH
     from staffplan.report.html import ReportData, table_html
 
+    lang = lang or ENGLISH
+    _ = lang.gettext
     sc, sm = result.scenario, result.summary
     cov = result.outcome.roster.coverage.copy()
     cov["interval_start"] = pd.to_datetime(cov["interval_start"], utc=True).dt.tz_convert(
@@ -439,55 +504,71 @@ def report_data(result: RunResult) -> Any:
                 "volume": 0.0,
             }
         )
-    week = result.week.rename(
-        columns={
-            "asa_s": "ASA [s]",
-            "abandon_rate": "abandonment",
-            "agent_hours": "agent-hours on queue",
-            "available_hours": "available agent-hours",
+    w = result.week
+    week = pd.DataFrame(
+        {
+            _("queue"): w["queue"],
+            _("volume"): [lang.number(v) for v in w["volume"]],
+            _("service level"): [lang.percent(v) for v in w["service_level"]],
+            _("ASA [s]"): [lang.number(v, 1) for v in w["asa_s"]],
+            _("abandonment"): [lang.percent(v) for v in w["abandon_rate"]],
+            _("occupancy"): [lang.percent(v) for v in w["occupancy"]],
+            _("agent-hours on queue"): [lang.number(v, 1) for v in w["agent_hours"]],
+            _("available agent-hours"): [lang.number(v, 1) for v in w["available_hours"]],
         }
     )
-    week = week.drop(columns=[c for c in ("p_wait",) if c in week])
-    for c in ("service_level", "abandonment", "occupancy"):
-        week[c] = week[c].map(_pct)
-    week["volume"] = week["volume"].map(lambda v: f"{v:,.0f}")
-    week = week.rename(columns={"service_level": "service level"})
-    below = sm["under_covered_intervals"]
+    asa = sm["asa_seconds"]
     headline = {
-        "service level (voice+chat, promised)": _pct(sm["service_level"]),
-        "ASA": "–" if sm["asa_seconds"] is None else f"{sm['asa_seconds']:.1f} s",
-        "abandonment": _pct(sm["abandon_rate"]),
-        "occupancy of available agents": _pct(sm["occupancy"]),
-        "intervals below target": f"{below}",
-        "paid / required paid hours": (
-            f"{sm['paid_hours']:,.0f} / {sm['required_paid_hours']:,.0f} h"
+        _("service level (voice+chat, promised)"): lang.percent(sm["service_level"]),
+        _("ASA"): "–" if asa is None else _("%(s)s s", s=lang.number(asa, 1)),
+        _("abandonment"): lang.percent(sm["abandon_rate"]),
+        _("occupancy of available agents"): lang.percent(sm["occupancy"]),
+        _("intervals below target"): lang.number(sm["under_covered_intervals"]),
+        _("paid / required paid hours"): _(
+            "%(paid)s / %(required)s h",
+            paid=lang.number(sm["paid_hours"]),
+            required=lang.number(sm["required_paid_hours"]),
         ),
-        "cost": f"{sm['cost']:,.0f}",
-        "scheduled / required FTE": f"{sm['scheduled_fte']:.1f} / {sm['required_fte']:.1f}",
-        "agents rostered": f"{sm['agents_rostered']} of {sm['agents']}",
-        "solver gap": _pct(sm["gap"]),
+        _("cost"): lang.number(sm["cost"]),
+        _("scheduled / required FTE"): (
+            f"{lang.number(sm['scheduled_fte'], 1)} / {lang.number(sm['required_fte'], 1)}"
+        ),
+        _("agents rostered"): _(
+            "%(n)s of %(m)s",
+            n=lang.number(sm["agents_rostered"]),
+            m=lang.number(sm["agents"]),
+        ),
+        _("solver gap"): lang.percent(sm["gap"]),
     }
     findings = [
-        ("How these numbers are defined", _definition_html(sm)),
-        *_target_sections(result),
-        ("Headcount to meet the target", _staffing_html(sm)),
+        (_("How these numbers are defined"), _definition_html(sm, lang)),
+        *_target_sections(result, lang),
+        (_("Headcount to meet the target"), _staffing_html(sm, lang)),
     ]
     extra: list[tuple[str, str]] = []
     if result.simulation is not None:
-        w = result.simulation.week
-        cols = [c for c in w.columns if not c.endswith("_ci")][:12]
+        sim = result.simulation.week
+        cols = [c for c in sim.columns if not c.endswith("_ci")][:12]
         extra.append(
             (
-                "Simulation (discrete-event, same losses) vs promise",
-                table_html(w[cols], left=("queue",)),
+                _("Simulation (discrete-event, same losses) vs promise"),
+                table_html(sim[cols], left=("queue",), lang=lang),
             )
         )
-    notes = list(sm["notes"]) + [f"{k}: {v:.1f} s" for k, v in result.stage_seconds.items()]
+    notes = list(sm["notes"]) + [
+        _("%(stage)s: %(s)s s", stage=k, s=lang.number(v, 1))
+        for k, v in result.stage_seconds.items()
+    ]
     g = sc.grid
-    subtitle = (
-        f"{sc.description or sc.name} — {g.start:%a %d %b %Y} to "
-        f"{g.dates()[-1]:%a %d %b %Y}, {g.interval_min}-minute intervals, "
-        f"{g.timezone}; solver {sm['status']}"
+    subtitle = _(
+        "%(what)s — %(first)s to %(last)s, %(minutes)s-minute intervals, %(zone)s; solver "
+        "%(status)s",
+        what=sc.description or sc.name,
+        first=lang.date(g.start),
+        last=lang.date(g.dates()[-1]),
+        minutes=g.interval_min,
+        zone=g.timezone,
+        status=sm["status"],
     )
     agents = pd.DataFrame(
         [(a.id, a.name, a.team) for a in result.problem.agents],
@@ -569,23 +650,31 @@ def check_out_folder(out: Path, scenarios: Sequence[Scenario] = ()) -> Path:
 
 
 def write_outputs(
-    result: RunResult, out: Path, summary_extra: Mapping[str, Any] | None = None
+    result: RunResult,
+    out: Path,
+    summary_extra: Mapping[str, Any] | None = None,
+    lang: Any = None,
 ) -> list[Path]:
-    """Write every table, the workbook, calendars, summary.json and report.html as folder ``out``.
+    """Write every table, the workbook, calendars, summary.json and report.html (in ``lang``, a
+    ``staffplan.i18n.Lang``; default English) as folder ``out``.
 
     The files are written into a temporary folder beside ``out`` and swapped in
     at once (:func:`staffplan.io.atomic.staged_folder`): ``out`` holds either
     the previous run or this one, never a mix. ``summary_extra`` is merged into
     summary.json. Returns the paths as they are after the swap.
     """
+    from staffplan.i18n import ENGLISH
     from staffplan.io.atomic import staged_folder
 
     with staged_folder(out) as tmp:
-        names = [p.relative_to(tmp) for p in _write_run_files(result, tmp, summary_extra or {})]
+        files = _write_run_files(result, tmp, summary_extra or {}, lang or ENGLISH)
+        names = [p.relative_to(tmp) for p in files]
     return [out / n for n in names]
 
 
-def _write_run_files(result: RunResult, out: Path, summary_extra: Mapping[str, Any]) -> list[Path]:
+def _write_run_files(
+    result: RunResult, out: Path, summary_extra: Mapping[str, Any], lang: Any
+) -> list[Path]:
     from staffplan.io.atomic import write_csv, write_json, write_text
     from staffplan.io.ics import write_calendars
     from staffplan.report.html import render_run_report
@@ -642,7 +731,12 @@ def _write_run_files(result: RunResult, out: Path, summary_extra: Mapping[str, A
             },
         )
     )
-    paths.append(write_text(out / "report.html", render_run_report(report_data(result))))
+    paths.append(
+        write_text(
+            out / "report.html",
+            render_run_report(report_data(result, lang), lang),
+        )
+    )
     return [Path(p) for p in paths]
 
 

@@ -14,20 +14,13 @@ from pathlib import Path
 import pandas as pd
 import pytest
 from click.testing import CliRunner
+from tests.chromium import launch
 
 from staffplan.cli import cli
+from staffplan.i18n import ENGLISH
 
 ROOT = Path(__file__).resolve().parents[2]
 EXAMPLE = ROOT / "scenarios" / "example" / "scenario.toml"
-CHROMIUM = Path("/usr/bin/chromium")
-LAUNCH_ARGS = [
-    "--headless",
-    "--no-sandbox",
-    "--disable-gpu",
-    "--disable-background-networking",
-    "--disable-component-update",
-    "--disable-sync",
-]
 
 
 @pytest.fixture(scope="module")
@@ -44,10 +37,8 @@ def example_report(tmp_path_factory: pytest.TempPathFactory) -> Path:
 def print_to_pdf(html: Path, pdf: Path) -> Path:
     from playwright.sync_api import sync_playwright
 
-    if not CHROMIUM.exists():
-        pytest.fail("Debian's chromium is missing: apt-get install chromium (see .ci/run)")
     with sync_playwright() as pw:
-        browser = pw.chromium.launch(executable_path=str(CHROMIUM), args=LAUNCH_ARGS)
+        browser = launch(pw)
         try:
             page = browser.new_page()
             page.goto(html.resolve().as_uri())
@@ -93,8 +84,8 @@ def test_printed_report_shows_every_agent_and_every_day(
     assert not missing, f"agents not printed: {missing}"
     days = [dt.date(2026, 12, 7) + dt.timedelta(days=d) for d in range(7)]
     for d in days:
-        assert f"{d:%a %d %b}" in text, f"day {d} not printed"
-    grid_pages = {p for p, t in runs if t.startswith(f"{days[-1]:%a %d %b}")}
+        assert ENGLISH.day(d) in text, f"day {d} not printed"  # "Mon, Dec 7" (Babel)
+    grid_pages = {p for p, t in runs if t.startswith(ENGLISH.day(days[-1]))}
     assert grid_pages  # the weekend column is on the page, not cut at its edge
     roster = pd.read_csv(example_report / "roster.csv")
     sunday = roster[roster["date"] == days[-1].isoformat()]
