@@ -5,12 +5,12 @@ Instance: ``benchmarks/roster_scale.py``'s (150 agents, 3 queues, 7 days of
 ``--plan-limit`` seconds. Then, for each ``--shares`` value, that fraction of
 all agents, drawn from those working on ``--day``, are sick that whole day,
 "now" is that day's 00:00, and the roster is repaired
-(``staffplan.roster.repair.repair``, ``--limit`` seconds of wall time in all,
+(``staffplan.cover.repair.repair``, ``--limit`` seconds of wall time in all,
 2 workers) and, for comparison, fully re-solved from now with the engine's
 own objective (same limit).
 
 Coverage is counted one way throughout, the repair's
-(:func:`staffplan.roster.repair.coverage_counts`): on-phone agents per
+(:func:`staffplan.cover.repair.coverage_counts`): on-phone agents per
 interval with their published breaks; multi-skilled agents serve the queue
 the published plan gave them (the engine's allocation of the published
 roster) unless the repair reassigns them; the full re-solve's roster is
@@ -45,13 +45,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parent))
 
 from roster_scale import QUEUES, TARGETS, instance, score  # noqa: E402
 
-from staffplan.evaluate.kpis import interval_kpis, week_kpis  # noqa: E402
-from staffplan.io.team import Absence  # noqa: E402
-from staffplan.queueing import kpis  # noqa: E402
-from staffplan.roster import plan  # noqa: E402
-from staffplan.roster.extract import assign_queues, on_phone_matrix  # noqa: E402
-from staffplan.roster.model import RosterProblem  # noqa: E402
-from staffplan.roster.repair import (  # noqa: E402
+from staffplan.cover.repair import (  # noqa: E402
     CoverSettings,
     NewAbsence,
     coverage_counts,
@@ -63,8 +57,14 @@ from staffplan.roster.repair import (  # noqa: E402
     repair,
     with_overtime,
 )
-from staffplan.roster.solve import SolveSettings  # noqa: E402
+from staffplan.evaluate.kpis import interval_kpis, week_kpis  # noqa: E402
+from staffplan.io.team import Absence  # noqa: E402
+from staffplan.queueing import kpis  # noqa: E402
+from staffplan.roster.engine import plan  # noqa: E402
+from staffplan.roster.extract import assign_queues, on_phone_matrix  # noqa: E402
+from staffplan.roster.problem import RosterProblem  # noqa: E402
 from staffplan.roster.validate import check_roster  # noqa: E402
+from staffplan.scenario import SolveSettings  # noqa: E402
 from staffplan.store import roster_as_text  # noqa: E402
 
 

@@ -39,9 +39,9 @@ import pandas as pd
 from staffplan.evaluate.kpis import interval_kpis, week_kpis
 from staffplan.io.team import Absence, Agent, Break, Contract, ShiftTemplate
 from staffplan.queueing import Target, answered_within_curve, kpis, required_agents
-from staffplan.roster import plan
+from staffplan.roster.engine import plan
 from staffplan.roster.extract import allocate, on_phone_matrix
-from staffplan.roster.model import (
+from staffplan.roster.problem import (
     Demand,
     RosterProblem,
     coverage_target,
@@ -49,8 +49,7 @@ from staffplan.roster.model import (
     residual_shrinkage,
     step_costs,
 )
-from staffplan.roster.solve import SolveSettings
-from staffplan.scenario import Weights
+from staffplan.scenario import SolveSettings, Weights
 from staffplan.timegrid import TimeGrid
 
 SEED = 150
@@ -317,10 +316,10 @@ def equal_hours_run(
     """
     from dataclasses import replace
 
-    from staffplan.roster import build_model
+    from staffplan.roster.build import build_model
     from staffplan.roster.extract import extract
-    from staffplan.roster.hint import greedy_hint
-    from staffplan.roster.solve import solve
+    from staffplan.roster.heuristics.greedy import greedy_hint
+    from staffplan.roster.solver import solve
 
     relaxed = {k: replace(c, min_minutes_week=0) for k, c in problem.contracts.items()}
     p2 = RosterProblem(

@@ -20,7 +20,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from staffplan.scenario import Scenario
+from staffplan.scenario import Scenario, SolveSettings
 
 FTE_HOURS_PER_WEEK = 37.5
 Echo = Callable[[str], None]
@@ -141,9 +141,8 @@ def run(
     from staffplan.evaluate.kpis import roster_kpis, week_kpis
     from staffplan.forecast.pipeline import run_scenario as forecast_run
     from staffplan.requirements import compute_requirements
-    from staffplan.roster import plan
+    from staffplan.roster.engine import plan
     from staffplan.roster.load import load_problem, roster_requirements
-    from staffplan.roster.solve import SolveSettings
 
     say = echo or (lambda _s: None)
     times: dict[str, float] = {}

@@ -10,7 +10,7 @@ from typing import Any
 import numpy as np
 
 from staffplan.io.team import Agent, Contract, ShiftTemplate
-from staffplan.roster.model import RosterProblem, plain_demand
+from staffplan.roster.problem import RosterProblem, plain_demand
 from staffplan.scenario import Weights
 from staffplan.timegrid import TimeGrid
 
@@ -93,9 +93,9 @@ def solve_tiny(problem: RosterProblem, seconds: float = 5.0):
     """Plan with one worker and return the outcome; asserts the independent validator finds
     nothing.
     """
-    from staffplan.roster import plan
-    from staffplan.roster.solve import SolveSettings
+    from staffplan.roster.engine import plan
     from staffplan.roster.validate import check_roster
+    from staffplan.scenario import SolveSettings
 
     out = plan(problem, SolveSettings(seconds, 1, 0))
     violations = check_roster(problem, out.roster.roster)

@@ -11,9 +11,10 @@ import numpy as np
 import pytest
 from test_lns import TINY_CURTOIS, _brute_force_optimum, _problem
 
-from staffplan.roster import build_model, plan
-from staffplan.roster.build import objective_expr
-from staffplan.roster.colgen import (
+from staffplan.roster.build import build_model
+from staffplan.roster.cpmodel import objective_expr
+from staffplan.roster.engine import plan
+from staffplan.roster.heuristics.colgen import (
     column_generation,
     decompose,
     decomposed_start,
@@ -21,8 +22,9 @@ from staffplan.roster.colgen import (
     rens,
     rounded_bound,
 )
-from staffplan.roster.solve import SolveSettings, complete_hint, objective_of
+from staffplan.roster.solver import complete_hint, objective_of
 from staffplan.roster.validate import check_roster
+from staffplan.scenario import SolveSettings
 
 
 def _tiny_curtois(tmp_path: Path):

@@ -9,11 +9,13 @@ from pathlib import Path
 
 from rosterkit import contract, day_hours, make, template
 
-from staffplan.roster import build_model, plan
+from staffplan.roster.build import build_model
+from staffplan.roster.engine import plan
 from staffplan.roster.extract import extract
-from staffplan.roster.lns import improve, term_agents
-from staffplan.roster.solve import SolveSettings, complete_hint, objective_of, solve
+from staffplan.roster.heuristics.lns import improve, term_agents
+from staffplan.roster.solver import complete_hint, objective_of, solve
 from staffplan.roster.validate import check_roster
+from staffplan.scenario import SolveSettings
 
 TINY_CURTOIS = """SECTION_HORIZON
 2
@@ -93,7 +95,7 @@ def _brute_force(rm) -> float:
 def test_lns_from_an_empty_roster_reaches_the_brute_force_optimum_and_never_worsens(
     monkeypatch,
 ) -> None:
-    import staffplan.roster.lns as lns
+    import staffplan.roster.heuristics.lns as lns
 
     monkeypatch.setattr(
         lns, "WINDOW0", 1
@@ -154,8 +156,8 @@ def _poor_cp_sat(monkeypatch) -> None:
     """Make plan()'s CP-SAT stage return the empty roster (feasible, poor, bound 0), so that LNS has
     work to do.
     """
-    import staffplan.roster as roster_pkg
-    from staffplan.roster.solve import SolveResult
+    import staffplan.roster.engine as roster_pkg
+    from staffplan.roster.solver import SolveResult
 
     def poor(rm, settings, progress=None, **_: object) -> SolveResult:
         values = complete_hint(rm, {k: 0 for k in rm.x}, settings)
@@ -191,8 +193,8 @@ def test_plan_with_lns_reports_the_lp_bound_of_the_full_objective(monkeypatch) -
     """The LP job runs beside CP-SAT and LNS on the model *with* its objective (320 here, the
     optimum).
     """
-    import staffplan.roster as roster_pkg
-    from staffplan.roster.lns import LnsResult
+    import staffplan.roster.engine as roster_pkg
+    from staffplan.roster.heuristics.lns import LnsResult
 
     _poor_cp_sat(monkeypatch)
     monkeypatch.setattr(
@@ -214,7 +216,7 @@ def test_plan_with_lns_is_deterministic_in_deterministic_mode(monkeypatch) -> No
 
 
 def test_sub_solve_limit_doubles_while_the_search_stalls_and_resets_on_improvement() -> None:
-    import staffplan.roster.lns as lns
+    import staffplan.roster.heuristics.lns as lns
 
     rm = build_model(_problem())
     search = lns._Search(
@@ -235,7 +237,7 @@ def test_sub_solve_limit_doubles_while_the_search_stalls_and_resets_on_improveme
 def test_terms_whose_neighbourhoods_failed_are_drawn_less() -> None:
     import random
 
-    import staffplan.roster.lns as lns
+    import staffplan.roster.heuristics.lns as lns
 
     rm = build_model(_problem())
     search = lns._Search(

@@ -13,12 +13,13 @@ import pytest
 from rosterkit import START, contract, make, solve_tiny, template
 
 from staffplan.io.team import Agent, Break, Preference, ShiftCover
-from staffplan.roster import build_model, plan
+from staffplan.roster.build import build_model
+from staffplan.roster.engine import plan
 from staffplan.roster.extract import allocate, coverage_cost, on_phone_matrix
-from staffplan.roster.model import break_plans
-from staffplan.roster.solve import SolveSettings, make_solver, relative_gap, solve
+from staffplan.roster.problem import break_plans
+from staffplan.roster.solver import make_solver, relative_gap, solve
 from staffplan.roster.validate import check_roster
-from staffplan.scenario import Weights
+from staffplan.scenario import SolveSettings, Weights
 
 
 def _rows(problem, assignment) -> pd.DataFrame:

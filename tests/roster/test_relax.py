@@ -11,11 +11,11 @@ from hypothesis import strategies as st
 from ortools.sat.python import cp_model
 from rosterkit import day_hours, make, template
 
-from staffplan.roster import build_model
-from staffplan.roster.build import objective_expr
-from staffplan.roster.relax import linear_relaxation, lp_bound
-from staffplan.roster.solve import SolveSettings, solve
-from staffplan.scenario import Weights
+from staffplan.roster.build import build_model
+from staffplan.roster.cpmodel import objective_expr
+from staffplan.roster.heuristics.relax import linear_relaxation, lp_bound
+from staffplan.roster.solver import solve
+from staffplan.scenario import SolveSettings, Weights
 
 
 def test_odd_cycle_cover_lp_is_three_halves_and_rounds_up_to_the_optimum() -> None:

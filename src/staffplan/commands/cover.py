@@ -280,8 +280,8 @@ def cover(
     cheapest actions (costs and caps from the scenario's [cover] table). The
     changes are listed in the order to phone them (earliest first).
     """
+    from staffplan.cover.repair import parse_absent, parse_now, repair_scenario
     from staffplan.io.atomic import write_csv
-    from staffplan.roster.repair import parse_absent, parse_now, repair_scenario
     from staffplan.scenario import load
 
     if time_limit_s <= 0:

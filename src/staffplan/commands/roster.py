@@ -81,10 +81,9 @@ def roster(
     from staffplan.evaluate.kpis import roster_kpis
     from staffplan.io.atomic import write_csv, write_json
     from staffplan.report.xlsx import grid_frame, write_roster_xlsx
-    from staffplan.roster import plan
+    from staffplan.roster.engine import plan
     from staffplan.roster.load import load_problem, read_requirements
-    from staffplan.roster.solve import SolveSettings
-    from staffplan.scenario import load
+    from staffplan.scenario import SolveSettings, load
 
     sc = load(scenario)
     limit = sc.solver.time_limit_s if time_limit is None else time_limit

@@ -16,10 +16,12 @@ from __future__ import annotations
 import numpy as np
 
 from staffplan.errors import InfeasibleError, Reason
-from staffplan.roster.build import RosterModel, build_model
-from staffplan.roster.model import RosterProblem
+from staffplan.roster.build import build_model
+from staffplan.roster.cpmodel import RosterModel
+from staffplan.roster.problem import RosterProblem
 from staffplan.roster.rules import week_limits
-from staffplan.roster.solve import SolveSettings, solve
+from staffplan.roster.solver import solve
+from staffplan.scenario import SolveSettings
 
 SUGGESTIONS = {
     "weekly paid minutes": "lower the contract's min_minutes_week, allow more templates, or "

@@ -20,15 +20,16 @@ import pandas as pd
 
 from staffplan.io.team import Agent
 from staffplan.roster.breaks import Worked, place_breaks
-from staffplan.roster.build import RosterModel, plans_in_order
-from staffplan.roster.model import (
+from staffplan.roster.coverage import plans_in_order
+from staffplan.roster.cpmodel import RosterModel
+from staffplan.roster.problem import (
     RosterProblem,
     break_plans,
     full_intervals,
     touched_intervals,
     weekend_keys,
 )
-from staffplan.roster.solve import SolveResult
+from staffplan.roster.solver import SolveResult
 from staffplan.timegrid import TimeGrid
 
 ROSTER_COLUMNS = (

@@ -22,7 +22,7 @@ from staffplan.io.team import (
     read_shift_cover,
     read_shifts,
 )
-from staffplan.roster.model import (
+from staffplan.roster.problem import (
     Demand,
     RosterProblem,
     coverage_target,

@@ -14,7 +14,7 @@ from dataclasses import dataclass
 
 import pandas as pd
 
-from staffplan.roster.model import RosterProblem, base_template
+from staffplan.roster.problem import RosterProblem, base_template
 
 
 @dataclass(frozen=True)

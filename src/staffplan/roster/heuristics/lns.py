@@ -44,9 +44,9 @@ from dataclasses import dataclass
 
 from ortools.sat.python import cp_model
 
-from staffplan.roster.build import RosterModel, objective_expr
-from staffplan.roster.model import SCALE
-from staffplan.roster.solve import objective_of
+from staffplan.roster.cpmodel import RosterModel, objective_expr
+from staffplan.roster.problem import SCALE
+from staffplan.roster.solver import objective_of
 
 SUB_LIMIT_S = 1.0
 """Limit of one neighbourhood's sub-solve [s, or deterministic s]."""

@@ -10,8 +10,7 @@ from pathlib import Path
 import pandas as pd
 import pytest
 
-from staffplan.errors import InputError, ScenarioError
-from staffplan.roster.repair import (
+from staffplan.cover.repair import (
     CoverSettings,
     classify,
     cover_settings,
@@ -19,6 +18,7 @@ from staffplan.roster.repair import (
     parse_now,
     phone_list,
 )
+from staffplan.errors import InputError, ScenarioError
 from staffplan.store import diff_rosters, roster_as_text
 from staffplan.timegrid import TimeGrid
 
@@ -262,9 +262,9 @@ def write_team(
 
 from dataclasses import replace  # noqa: E402
 
+from staffplan.cover.repair import repair, with_overtime  # noqa: E402
 from staffplan.io.team import Absence  # noqa: E402
 from staffplan.roster.load import load_problem  # noqa: E402
-from staffplan.roster.repair import repair, with_overtime  # noqa: E402
 from staffplan.roster.validate import check_roster  # noqa: E402
 from staffplan.scenario import load  # noqa: E402
 

@@ -12,10 +12,7 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from staffplan.io.team import Absence, Agent, Break, Contract, ShiftTemplate
-from staffplan.roster.extract import allocate, assign_queues
-from staffplan.roster.model import RosterProblem, plain_demand
-from staffplan.roster.repair import (
+from staffplan.cover.repair import (
     CoverSettings,
     NewAbsence,
     coverage_counts,
@@ -24,6 +21,9 @@ from staffplan.roster.repair import (
     repair,
     with_overtime,
 )
+from staffplan.io.team import Absence, Agent, Break, Contract, ShiftTemplate
+from staffplan.roster.extract import allocate, assign_queues
+from staffplan.roster.problem import RosterProblem, plain_demand
 from staffplan.roster.validate import check_roster
 from staffplan.store import PlanStore, diff_rosters, roster_as_text
 from staffplan.timegrid import TimeGrid
@@ -293,7 +293,7 @@ def test_phone_order_groups_each_agent_earliest_first() -> None:
     )
     log = diff_rosters(old, new, reason="cover")
     log.loc[log.agent_id == "A2", "old_assignments"] = "voice 08:00-12:00;voice 13:00-16:00"
-    from staffplan.roster.repair import phone_list
+    from staffplan.cover.repair import phone_list
 
     phone = phone_list(log)
     assert phone[["agent_id", "action", "old", "new"]].values.tolist() == [
@@ -328,7 +328,8 @@ def test_time_limit_is_the_whole_wall_budget(limit: float) -> None:
     import time
 
     problem, pub = _lunch_case(required_13=0)
-    from staffplan.roster.solve import SolveSettings
+
+    from staffplan.scenario import SolveSettings
 
     t0 = time.perf_counter()
     res = repair(problem, pub, _sick("A3"), NOW, solve_settings=SolveSettings(limit, 1, 0))
@@ -346,7 +347,7 @@ def test_overtime_counts_towards_the_template_cap() -> None:
     """
     from ortools.sat.python import cp_model
 
-    from staffplan.roster.repair import build_window
+    from staffplan.cover.repair import build_window
 
     grid = TimeGrid(DAY, 2, 60, "Europe/Madrid")
     contract = {"FT": Contract("FT", 0, 7 * 600, 5, 6, min_rest_hours=11, max_shifts=(("E", 1),))}
@@ -404,7 +405,7 @@ def test_prune_undoes_changes_that_restore_nothing() -> None:
     # A3 sick; a "repair" that moves A2's lunch to 13:00 (needed) and A1's lunch from 13:00 to 12:00
     # (useless: it opens 12-13)
     # keeps the first and undoes the second; a change that only hurts is undone
-    from staffplan.roster.repair import no_action_roster, prune
+    from staffplan.cover.repair import no_action_roster, prune
 
     problem, pub = _lunch_case(required_13=0)
     absences = _sick("A3")

@@ -4,9 +4,11 @@ from __future__ import annotations
 
 from rosterkit import contract, day_hours, make, template
 
-from staffplan.roster import build_model
-from staffplan.roster.hint import best_response_hint, greedy_hint
-from staffplan.roster.solve import SolveSettings, complete_hint
+from staffplan.roster.build import build_model
+from staffplan.roster.heuristics.best_response import best_response_hint
+from staffplan.roster.heuristics.greedy import greedy_hint
+from staffplan.roster.solver import complete_hint
+from staffplan.scenario import SolveSettings
 
 
 def test_greedy_hint_covers_demand_within_contract() -> None:
@@ -100,7 +102,7 @@ def test_best_responses_never_worsen_the_start_and_leave_no_single_agent_improve
 
 def test_best_responses_keep_every_hard_rule_of_the_validator() -> None:
     from staffplan.roster.extract import extract
-    from staffplan.roster.solve import solve
+    from staffplan.roster.solver import solve
     from staffplan.roster.validate import check_roster
 
     req = day_hours(3, {d: [(6, 22, 2)] for d in range(3)})

@@ -17,7 +17,7 @@ Bound: the better of CP-SAT's own bound and, with ``lp_bound`` (planning
 solves: ``staffplan roster``/``run``; off by default so that quick repairs do not share their
 cores),
 the model's linear relaxation solved by HiGHS in a background thread while
-CP-SAT searches (:mod:`staffplan.roster.relax`): on large interval-coverage
+CP-SAT searches (:mod:`staffplan.roster.heuristics.relax`): on large interval-coverage
 models CP-SAT's LP worker may not finish its root relaxation within the limit.
 When the search stops before the proof of optimality, the solve waits for
 that LP (it has the same time limit), so the reported bound does not depend
@@ -33,9 +33,10 @@ from dataclasses import dataclass, field
 
 from ortools.sat.python import cp_model
 
-from staffplan.roster.build import RosterModel, objective_expr
-from staffplan.roster.model import SCALE
-from staffplan.roster.relax import lp_bound
+from staffplan.roster.cpmodel import RosterModel, objective_expr
+from staffplan.roster.heuristics.relax import lp_bound
+from staffplan.roster.problem import SCALE
+from staffplan.scenario import SolveSettings
 
 LINEARIZATION_LEVEL = 2
 """CP-SAT LP relaxation level: 2 also linearises the clauses of the sequence and rest rules, which
@@ -45,36 +46,6 @@ to better rosters (Curtois, 60 s, 2 workers: Instance3/4 reach the optimum, Inst
 
 Progress = Callable[[float, float, float, float], None]
 """Called on each improving solution with (elapsed [s], objective, bound, gap)."""
-
-
-@dataclass(frozen=True)
-class SolveSettings:
-    """Solver settings: time limit [s], search workers, random seed, determinism, LP-relaxation
-    bound (see the module doc).
-
-    ``improve_share`` [fraction of the limit]: time :func:`staffplan.roster.plan`
-    gives best responses before CP-SAT (0 = none; the planning commands use the
-    scenario's ``[solver] improve_share``). ``lns_share`` [fraction of the time
-    left after them]: time it gives large-neighbourhood search
-    (:mod:`staffplan.roster.lns`) after CP-SAT (0 = none; ``[solver] lns_share``).
-    ``colgen_share`` [fraction of the time left after best responses]: at most
-    this much goes to column generation and rounding its LP solution before
-    CP-SAT (:mod:`staffplan.roster.colgen`; 0 = none; ``[solver] colgen_share``).
-    ``search_share`` [fraction of the limit]: time for the local search over
-    whole shifts (:mod:`staffplan.roster.search`) right after the first roster
-    (0 = none; ``[solver] search_share``).
-    """
-
-    time_limit_s: float = 60.0
-    workers: int = 2
-    seed: int = 0
-    deterministic: bool = False
-    log_search: bool = False
-    lp_bound: bool = False
-    improve_share: float = 0.0
-    lns_share: float = 0.0
-    colgen_share: float = 0.0
-    search_share: float = 0.0
 
 
 @dataclass(frozen=True, eq=False)
@@ -122,7 +93,7 @@ def make_solver(settings: SolveSettings, wall_s: float | None = None) -> cp_mode
     p = solver.parameters
     p.num_workers = int(settings.workers)
     p.random_seed = int(settings.seed)
-    p.log_search_progress = bool(settings.log_search)
+    p.log_search_progress = False
     p.interleave_search = bool(settings.deterministic)
     wall = float(settings.time_limit_s if wall_s is None else wall_s)
     if settings.deterministic:

@@ -28,16 +28,15 @@ from ortools.sat.python import cp_model
 
 from staffplan.errors import InfeasibleError, InputError, Reason, ScenarioError
 from staffplan.roster.breaks import PlacedBreak
-from staffplan.roster.build import RosterModel, Term, scaled
-from staffplan.roster.model import (
+from staffplan.roster.cpmodel import RosterModel, Term, scaled
+from staffplan.roster.problem import (
     RosterProblem,
     Variant,
     full_intervals,
     planned_break_offsets,
     touched_intervals,
 )
-from staffplan.roster.solve import SolveSettings
-from staffplan.scenario import Scenario
+from staffplan.scenario import Scenario, SolveSettings
 from staffplan.store import cell_text, diff_rosters, roster_as_text
 from staffplan.timegrid import TimeGrid
 
@@ -1301,7 +1300,7 @@ def build_window(
     """
     focus = np.ones(problem.grid.n, dtype=bool) if focus is None else focus
     from staffplan.roster import rules
-    from staffplan.roster.build import RosterModel, allowed_variants
+    from staffplan.roster.build import allowed_variants
 
     grid, dem = problem.grid, problem.demand
     n, im = grid.n, grid.interval_min
@@ -1961,7 +1960,7 @@ def headroom(
     of an allowed template still fits the week's paid-minute and day limits) and ``extend``
     (working, ``step_min`` more minutes fit) [agents].
     """
-    from staffplan.roster.model import week_blocks
+    from staffplan.roster.problem import week_blocks
 
     block = next(b for b in week_blocks(problem.grid.days) if day in b)
     free_call, free_ext = 0, 0
@@ -2018,7 +2017,7 @@ def repair(
     from dataclasses import replace
 
     from staffplan.io.team import Absence
-    from staffplan.roster.solve import make_solver
+    from staffplan.roster.solver import make_solver
 
     t_start = time.perf_counter()
     agents = {a.id for a in problem.agents}
@@ -2388,7 +2387,7 @@ def _full_resolve(
     from staffplan.io.team import Absence
     from staffplan.roster.build import build_model
     from staffplan.roster.extract import assign_queues, extract, on_phone_matrix
-    from staffplan.roster.solve import solve
+    from staffplan.roster.solver import solve
 
     base = with_overtime(
         problem, replace(settings, max_overtime_min=0), {str(s) for s in published["shift"]}

@@ -41,19 +41,19 @@ from ortools.linear_solver import pywraplp
 from ortools.sat.python import cp_model
 from scipy import sparse
 
-from staffplan.roster.build import RosterModel, objective_expr
-from staffplan.roster.model import SCALE
-from staffplan.roster.relax import constraint_kind
-from staffplan.roster.solve import (
+from staffplan.roster.cpmodel import RosterModel, objective_expr
+from staffplan.roster.heuristics.relax import constraint_kind
+from staffplan.roster.problem import SCALE
+from staffplan.roster.solver import (
     Progress,
     SolveResult,
-    SolveSettings,
     complete_hint,
     make_solver,
     objective_of,
     relative_gap,
     shift_hint,
 )
+from staffplan.scenario import SolveSettings
 
 INT_INF = 2**62
 """Domain ends beyond ± this are unbounded."""
