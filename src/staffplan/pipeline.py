@@ -1,9 +1,13 @@
-"""One scenario end to end: forecast → requirements → roster → KPIs (→ simulation) → outputs.
+"""The only place stages are chained: forecast → requirements → roster → KPIs (→ simulation) →
+outputs, and requirements → roster → cover.
 
 :func:`run` returns a :class:`RunResult` (frames and a flat ``summary`` of
 weekly KPIs); :func:`write_outputs` writes every file of a run into a folder;
-:func:`compare_table` lays several runs' summaries side by side. The CLI's
-``run`` and ``compare`` commands are thin shells over these.
+:func:`compare_table` lays several runs' summaries side by side.
+:func:`run_roster` / :func:`write_roster` are ``staffplan roster``, :func:`run_cover`
+is ``staffplan cover``; :func:`requirements_for` is the one chain from a scenario to
+its roster requirements. The CLI's commands are thin shells over these; every
+solve's settings come from :func:`staffplan.scenario.solve_settings`.
 """
 
 from __future__ import annotations
@@ -13,14 +17,15 @@ import json
 import math
 import time
 from collections.abc import Callable, Mapping, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import Any
 
 import numpy as np
 import pandas as pd
 
-from staffplan.scenario import Scenario, SolveSettings
+from staffplan.io.numbers import json_number
+from staffplan.scenario import Scenario, SolveSettings, solve_settings
 
 FTE_HOURS_PER_WEEK = 37.5
 Echo = Callable[[str], None]
@@ -66,12 +71,7 @@ class RunResult:
     simulation: Any = None  # staffplan.evaluate.sim_scenario.ScenarioSimulation | None
 
 
-def _num(x: object) -> object:
-    if isinstance(x, float | np.floating):
-        return None if not math.isfinite(float(x)) else round(float(x), 6)
-    if isinstance(x, np.integer):
-        return int(x)
-    return x
+_num = json_number
 
 
 def summarize(
@@ -125,20 +125,199 @@ def summarize(
     }
 
 
+def requirements_for(scenario: Scenario, csv: Path | None = None) -> pd.DataFrame:
+    """The roster's requirements frame (``staffplan.roster.load.REQUIREMENT_COLUMNS``): ``csv``
+    (e.g. ``--requirements``), else the scenario's requirements CSV, else from its forecast
+    (forecast → requirements), else none (a pure shift-cover scenario)."""
+    from staffplan.roster.load import no_requirements, read_requirements, roster_requirements
+
+    path = csv if csv is not None else scenario.file("requirements", required=False)
+    if path is not None:
+        return read_requirements(path, scenario.grid)
+    if scenario.file("history", required=False) is None:
+        return no_requirements()
+    from staffplan.forecast import forecast_scenario
+    from staffplan.requirements import compute_requirements
+
+    return roster_requirements(compute_requirements(forecast_scenario(scenario), scenario))
+
+
+def progress_line(inc: Any) -> str:
+    """One solver progress line: elapsed [s], objective, bound, gap and the roster's paid hours."""
+    paid = "" if inc.paid_minutes is None else f"  paid {inc.paid_minutes / 60:9,.1f} h"
+    return (
+        f"{inc.elapsed_s:7.2f} s  objective {inc.objective:14.2f}  bound {inc.bound:14.2f}  "
+        f"gap {inc.gap:7.2%}{paid}"
+    )
+
+
+def _kpis(problem: Any, outcome: Any, scenario: Scenario) -> tuple[pd.DataFrame, pd.DataFrame]:
+    """Per-interval and week KPIs of a solved roster (empty frames without volumes)."""
+    from staffplan.evaluate.kpis import METRICS, roster_kpis, week_kpis
+
+    kp = roster_kpis(problem, outcome.roster.allocation, scenario)
+    if kp is not None:
+        return kp
+    cols = ["interval_start", "queue", "volume", "aht_seconds", "agents", *METRICS]
+    per = pd.DataFrame(columns=cols)
+    return per, week_kpis(per, scenario.grid.interval_min)
+
+
+@dataclass(frozen=True, eq=False)
+class RosterRun:
+    """A roster for a scenario: the problem, the engine's outcome and its KPIs (``kpis`` per
+    interval, ``week``; empty without volumes)."""
+
+    scenario: Scenario
+    settings: SolveSettings
+    problem: Any  # staffplan.roster.problem.RosterProblem
+    outcome: Any  # staffplan.roster.engine.Outcome
+    kpis: pd.DataFrame
+    week: pd.DataFrame
+
+
+def run_roster(
+    scenario: Scenario,
+    *,
+    requirements: pd.DataFrame | None = None,
+    time_limit_s: float | None = None,
+    workers: int | None = None,
+    seed: int | None = None,
+    deterministic: bool = False,
+    progress: Any = None,
+) -> RosterRun:
+    """Requirements → roster → KPIs: ``staffplan roster``.
+
+    ``requirements``: a requirements frame (default :func:`requirements_for`);
+    the solve's settings come from :func:`staffplan.scenario.solve_settings` with
+    the given overrides; ``progress`` hears of every improving roster.
+    """
+    from staffplan.roster.engine import plan
+    from staffplan.roster.load import load_problem
+
+    settings = solve_settings(
+        scenario,
+        {
+            "time_limit_s": time_limit_s,
+            "workers": workers,
+            "seed": seed,
+            "deterministic": deterministic,
+        },
+    )
+    req = requirements if requirements is not None else requirements_for(scenario)
+    problem = load_problem(scenario, req)
+    outcome = plan(problem, settings, progress)
+    per, week = _kpis(problem, outcome, scenario)
+    return RosterRun(scenario, settings, problem, outcome, per, week)
+
+
+def roster_doc(run: RosterRun, out: Path) -> dict[str, Any]:
+    """The ``staffplan roster`` result (result.json): status, objective, bound, gap, times, shifts,
+    paid hours, under-covered agent-intervals, week KPIs, notes and warnings."""
+    res, ro = run.outcome.result, run.outcome.roster
+    short = ro.coverage[ro.coverage["difference"] < 0]
+    return {
+        "status": res.status,
+        "objective": json_number(res.objective, None),
+        "bound": json_number(res.bound, None),
+        "gap": json_number(res.gap, None),
+        "solve_seconds": round(res.solve_seconds, 3),
+        "first_solution_seconds": json_number(res.first_solution_seconds, None),
+        "agents_rostered": int(ro.roster["agent_id"].nunique()),
+        "shifts": len(ro.roster),
+        "paid_hours": round(float(ro.roster["paid_minutes"].sum()) / 60.0, 2),
+        "under_covered_agent_intervals": int(-short["difference"].sum()),
+        "week_kpis": [
+            {k: json_number(v, None) for k, v in r.items()} for r in run.week.to_dict("records")
+        ]
+        if len(run.kpis)
+        else [],
+        "notes": list(run.outcome.notes),
+        "warnings": list(run.outcome.warnings),
+        "out": str(out),
+    }
+
+
+def write_roster(run: RosterRun, out: Path) -> list[Path]:
+    """Write a roster's tables into ``out``: roster.csv, coverage.csv, agents.csv, kpis.csv and
+    kpis_week.csv (with volumes), roster.xlsx and result.json (:func:`roster_doc`)."""
+    from staffplan.io.atomic import write_csv, write_json
+    from staffplan.report.xlsx import grid_frame, write_roster_xlsx
+
+    ro = run.outcome.roster
+    paths = [
+        write_csv(out / "roster.csv", ro.roster),
+        write_csv(out / "coverage.csv", ro.coverage),
+        write_csv(out / "agents.csv", ro.agents),
+    ]
+    if len(run.kpis):
+        paths.append(write_csv(out / "kpis.csv", run.kpis))
+        paths.append(write_csv(out / "kpis_week.csv", run.week))
+    grid = run.problem.grid
+    cells = grid_frame(ro.roster, ro.agents, grid.dates(), _absence_days(run.problem))
+    paths.append(
+        write_roster_xlsx(
+            out / "roster.xlsx", cells, ro.coverage, run.week if len(run.kpis) else None
+        )
+    )
+    paths.append(write_json(out / "result.json", roster_doc(run, out)))
+    return [Path(p) for p in paths]
+
+
+def run_cover(
+    scenario: Scenario,
+    published: pd.DataFrame,
+    absences: Sequence[Any],
+    now: pd.Timestamp,
+    *,
+    time_limit_s: float = 10.0,
+    workers: int | None = None,
+    seed: int | None = None,
+    deterministic: bool = False,
+) -> Any:
+    """Requirements → problem → cover repair of ``published`` after ``absences`` from ``now``:
+    ``staffplan cover`` (returns a :class:`staffplan.cover.repair.CoverResult`).
+
+    The repair is one quick solve: at most 2 workers and no LP bound beside it.
+    """
+    from staffplan.cover.repair import cover_settings, repair
+    from staffplan.roster.load import load_problem
+
+    settings = solve_settings(
+        scenario,
+        {
+            "time_limit_s": time_limit_s,
+            "workers": workers,
+            "seed": seed,
+            "deterministic": deterministic,
+        },
+    )
+    settings = replace(settings, workers=min(settings.workers, 2), lp_bound=False)
+    return repair(
+        load_problem(scenario, requirements_for(scenario)),
+        published,
+        tuple(absences),
+        now,
+        settings=cover_settings(scenario.section("cover"), file=scenario.path),
+        solve_settings=settings,
+        scenario=scenario,
+    )
+
+
 def run(
     scenario: Scenario,
     *,
     time_limit_s: float | None = None,
     workers: int | None = None,
     seed: int | None = None,
+    deterministic: bool = False,
     simulate: bool = False,
     replications: int | None = None,
     echo: Echo | None = None,
 ) -> RunResult:
     """Run a scenario end to end; ``echo`` receives one progress line per stage and solver
-    progress.
+    progress (with each improving roster's paid hours).
     """
-    from staffplan.evaluate.kpis import roster_kpis, week_kpis
     from staffplan.forecast.pipeline import run_scenario as forecast_run
     from staffplan.requirements import compute_requirements
     from staffplan.roster.engine import plan
@@ -147,6 +326,15 @@ def run(
     say = echo or (lambda _s: None)
     times: dict[str, float] = {}
     t0 = time.perf_counter()
+    settings = solve_settings(
+        scenario,
+        {
+            "time_limit_s": time_limit_s,
+            "workers": workers,
+            "seed": seed,
+            "deterministic": deterministic,
+        },
+    )
 
     def stage(name: str, start: float, detail: str) -> None:
         times[name] = round(time.perf_counter() - start, 3)
@@ -173,22 +361,9 @@ def run(
 
     s = time.perf_counter()
     problem = load_problem(scenario, roster_requirements(req))
-    settings = SolveSettings(
-        float(time_limit_s if time_limit_s is not None else scenario.solver.time_limit_s),
-        int(workers if workers is not None else scenario.solver.workers),
-        int(seed if seed is not None else scenario.solver.seed),
-        lp_bound=scenario.solver.lp_bound,
-        improve_share=float(scenario.solver.improve_share),
-        search_share=float(scenario.solver.search_share),
-        lns_share=float(scenario.solver.lns_share),
-        colgen_share=float(scenario.solver.colgen_share),
-    )
 
-    def progress(elapsed: float, obj: float, bound: float, gap: float) -> None:
-        say(
-            f"    roster {elapsed:6.1f} s  objective {obj:14.1f}  bound {bound:14.1f}  gap "
-            f"{gap:7.2%}"
-        )
+    def progress(inc: Any) -> None:
+        say(f"    roster {progress_line(inc)}")
 
     outcome = plan(problem, settings, progress if scenario.solver.log_progress else None)
     res = outcome.result
@@ -199,27 +374,11 @@ def run(
         f"{res.status}, {len(outcome.roster.roster)} shifts, objective {res.objective:,.1f}, "
         f"gap {gap}",
     )
+    for w in outcome.warnings:
+        say(f"    warning: {w}")
 
     s = time.perf_counter()
-    kp = roster_kpis(problem, outcome.roster.allocation, scenario)
-    if kp is None:
-        per = pd.DataFrame(
-            columns=[
-                "interval_start",
-                "queue",
-                "volume",
-                "aht_seconds",
-                "agents",
-                "service_level",
-                "asa_s",
-                "p_wait",
-                "occupancy",
-                "abandon_rate",
-            ]
-        )
-        week = week_kpis(per, scenario.grid.interval_min)
-    else:
-        per, week = kp
+    per, week = _kpis(problem, outcome, scenario)
     summary = summarize(scenario, req, outcome, problem, week)
     sl = summary["service_level"]
     sl_text = "n/a" if sl is None else f"{sl:.1%}"

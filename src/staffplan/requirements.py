@@ -45,6 +45,7 @@ OUTPUT_COLUMNS = [
     "interval_start",
     "queue",
     "channel",
+    "deferred",
     "volume",
     "aht_seconds",
     "offered_load",
@@ -141,7 +142,9 @@ def _check(forecast: pd.DataFrame, scenario: Scenario) -> pd.DataFrame:
 def compute_requirements(forecast: pd.DataFrame, scenario: Scenario) -> pd.DataFrame:
     """Agents needed per interval and queue; see the module docstring.
 
-    Columns: interval_start, queue, channel, volume [contacts], aht_seconds [s],
+    Columns: interval_start, queue, channel, deferred (the queue is deferred work, staffed by
+    workload within its deadline: :func:`~staffplan.queueing.target_for_queue` decides, and
+    every later stage reads it from here), volume [contacts], aht_seconds [s],
     offered_load [Erlangs], required_agents [agents on the queue],
     scheduled_agents [agents incl. shrinkage], service_level [0-1],
     asa_seconds [s], occupancy [0-1], abandon_rate [0-1] (KPIs at
@@ -169,12 +172,13 @@ def compute_requirements(forecast: pd.DataFrame, scenario: Scenario) -> pd.DataF
                 "interval_start": rows["interval_start"],
                 "queue": queue.name,
                 "channel": queue.channel,
+                "deferred": target.deferred,
                 "volume": vol,
                 "aht_seconds": aht,
             }
         )
         out["offered_load"] = offered_load(vol, interval_min, aht)
-        if target.deadline_hours is not None:
+        if target.deferred:
             try:
                 req, occ = deferred_requirements(
                     vol,

@@ -26,6 +26,9 @@ from staffplan.errors import InputError, ScenarioError
 from staffplan.timegrid import TimeGrid
 
 CHANNELS = ("voice", "chat", "email", "backoffice")
+DEFERRED_CHANNELS = ("email", "backoffice")
+"""Channels of deferred work (staffed by workload within a deadline); the decision per queue is
+:func:`staffplan.queueing.target_for_queue`'s."""
 
 # key -> (types, default, description). ``None`` default with required=False means optional.
 Spec = Mapping[str, tuple[tuple[type, ...], Any, str]]
@@ -518,7 +521,7 @@ def parse_queue(name: str, table: Any, *, file: Path) -> Queue:
             expected="seconds, since service_level is set",
             hint="e.g. service_level = 0.8 and answer_within_s = 20 for 80/20",
         )
-    if t["channel"] in ("email", "backoffice") and t["deadline_hours"] is None:
+    if t["channel"] in DEFERRED_CHANNELS and t["deadline_hours"] is None:
         raise ScenarioError(
             "missing deadline",
             file=file,

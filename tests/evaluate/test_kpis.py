@@ -9,7 +9,8 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from staffplan.evaluate.kpis import interval_kpis, queueing_kpis, week_kpis
+from staffplan.evaluate.kpis import interval_kpis, week_kpis
+from staffplan.queueing import kpis
 
 
 def erlang_c_sl(volume: float, aht_s: float, interval_min: int, agents: int, t_s: float) -> float:
@@ -24,9 +25,7 @@ def erlang_c_sl(volume: float, aht_s: float, interval_min: int, agents: int, t_s
 
 
 def test_interval_kpis_match_erlang_c() -> None:
-    kfn = queueing_kpis()
-    if kfn is None:
-        pytest.skip("queueing core not installed")
+    kfn = kpis
     from staffplan.queueing import Target
 
     target = Target(service_level=0.8, answer_within_s=20)

@@ -90,7 +90,6 @@ def forecast_and_roster(grid_starts: pd.DatetimeIndex) -> tuple[pd.DataFrame, pd
 def test_history_patience_fills_only_unconfigured_queues(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    monkeypatch.setattr(sc, "queueing_available", lambda: False)
     s = load(scenario_file(tmp_path, "history"))
     forecast, roster = forecast_and_roster(s.grid.starts)
     sim = sc.simulate_scenario(s, roster, forecast=forecast)

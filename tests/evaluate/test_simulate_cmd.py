@@ -5,7 +5,6 @@ from __future__ import annotations
 import datetime as dt
 import importlib.machinery
 import json
-import sys
 import types
 from pathlib import Path
 
@@ -66,7 +65,11 @@ def fake_queueing(sl: float) -> types.ModuleType:
 def test_simulate_json_and_files(
     roster_file: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    monkeypatch.setitem(sys.modules, "staffplan.queueing", fake_queueing(0.8))
+    import staffplan.evaluate.sim_compare as sim_compare
+
+    fake = fake_queueing(0.8)
+    monkeypatch.setattr(sim_compare, "kpis", fake.kpis)
+    monkeypatch.setattr(sim_compare, "target_for_queue", fake.target_for_queue)
     out = tmp_path / "out"
     res = CliRunner().invoke(
         cli,
@@ -129,12 +132,7 @@ def test_simulate_json_and_files(
     assert json.loads(again.output)["queues"] == payload["queues"]
 
 
-def test_simulate_text_default_roster_without_queueing_core(
-    roster_file: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
-) -> None:
-    import staffplan.evaluate.sim_scenario as sc
-
-    monkeypatch.setattr(sc, "queueing_available", lambda: False)
+def test_simulate_text_reads_the_default_roster(roster_file: Path, tmp_path: Path) -> None:
     what_if = tmp_path / "what-if"
     (what_if / "out" / "roster").mkdir(parents=True)
     (what_if / "scenario.toml").write_text(
@@ -144,7 +142,8 @@ def test_simulate_text_default_roster_without_queueing_core(
     (what_if / "out" / "roster" / "roster.csv").write_text(roster_file.read_text())
     res = CliRunner().invoke(cli, ["simulate", str(what_if / "scenario.toml")])
     assert res.exit_code == 0, res.output
-    assert "what-if: 24 agents, 2 replications, seed 7" in res.output and "no promise" in res.output
+    assert "what-if: 24 agents, 2 replications, seed 7" in res.output
+    assert "promised_service_level" in res.output  # the queueing promise beside the simulation
 
 
 @pytest.mark.parametrize(

@@ -15,6 +15,7 @@ from ortools.sat.python import cp_model
 from rosterkit import START, contract, make, template
 
 from staffplan.io.team import Absence, Agent, Break, Preference, PreviousShift, ShiftCover
+from staffplan.roster.budget import Budget
 from staffplan.roster.build import build_model
 from staffplan.roster.engine import plan
 from staffplan.roster.heuristics.agent_rules import OFF, AgentRules
@@ -143,7 +144,8 @@ def _start(rm) -> dict:
     """A roster keeping every rule (the greedy start, each agent's week repaired by one
     best-response pass).
     """
-    return best_response_hint(rm, 10.0, 0, start=greedy_hint(rm), max_passes=1)
+    budget = Budget.single(SolveSettings(10.0, 1, 0, deterministic=True), "improve")
+    return best_response_hint(rm, budget, start=greedy_hint(rm), max_passes=1)
 
 
 def _schedules(rm, agent: str) -> set[tuple[str | None, ...]]:

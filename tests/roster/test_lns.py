@@ -9,11 +9,12 @@ from pathlib import Path
 
 from rosterkit import contract, day_hours, make, template
 
+from staffplan.roster.budget import Budget
 from staffplan.roster.build import build_model
 from staffplan.roster.engine import plan
 from staffplan.roster.extract import extract
 from staffplan.roster.heuristics.lns import improve, term_agents
-from staffplan.roster.solver import complete_hint, objective_of, solve
+from staffplan.roster.solver import Incumbent, complete_hint, objective_of, solve
 from staffplan.roster.validate import check_roster
 from staffplan.scenario import SolveSettings
 
@@ -92,6 +93,12 @@ def _brute_force(rm) -> float:
     return best
 
 
+def _det(limit_s: float, seed: int = 0) -> Budget:
+    """A deterministic neighbourhood-search budget [deterministic s]: the same search on any
+    machine, so quality assertions do not depend on its speed."""
+    return Budget.single(SolveSettings(limit_s, 1, seed, deterministic=True), "lns")
+
+
 def test_lns_from_an_empty_roster_reaches_the_brute_force_optimum_and_never_worsens(
     monkeypatch,
 ) -> None:
@@ -108,7 +115,7 @@ def test_lns_from_an_empty_roster_reaches_the_brute_force_optimum_and_never_wors
     )  # nobody works: feasible, poor
     assert start is not None
     seen: list[float] = []
-    out = improve(rm, start, 3.0, seed=1, workers=2, on_improve=seen.append)
+    out = improve(rm, start, _det(3.0, seed=1), on_improve=lambda obj, _values: seen.append(obj))
     assert seen == sorted(seen, reverse=True) and len(set(seen)) == len(seen)
     assert out.objective == objective_of(rm, out.values) < objective_of(rm, start)
     assert abs(out.objective - _brute_force_optimum(rm)) < 1e-9
@@ -120,7 +127,7 @@ def test_lns_result_keeps_every_hard_rule_of_the_validator() -> None:
     rm = build_model(p)
     res = solve(rm, SolveSettings(0.2, 1, 0), hint={k: 0 for k in rm.x})
     start = complete_hint(rm, res.values, SolveSettings(5, 1, 0))
-    out = improve(rm, start, 1.0, seed=0, workers=1)
+    out = improve(rm, start, _det(1.0))
     values = {k: int(out.values[v.Index()]) for k, v in rm.x.items()}
     terms = {t.name: int(out.values[t.var.Index()]) for t in rm.terms}
     roster = extract(
@@ -133,8 +140,8 @@ def test_deterministic_lns_repeats_for_a_seed() -> None:
     p = _problem()
     rm = build_model(p)
     start = complete_hint(rm, {k: 0 for k in rm.x}, SolveSettings(5, 1, 0))
-    a = improve(rm, start, 0.5, seed=3, deterministic=True)
-    b = improve(rm, start, 0.5, seed=3, deterministic=True)
+    a = improve(rm, start, _det(0.5, seed=3))
+    b = improve(rm, start, _det(0.5, seed=3))
     assert a.values == b.values and a.iterations == b.iterations
 
 
@@ -174,10 +181,8 @@ def test_plan_with_lns_improves_cp_sats_roster_and_reports_it_consistently(monke
     p = _problem()
     rm = build_model(p)
     empty = objective_of(rm, complete_hint(rm, {k: 0 for k in rm.x}, SolveSettings(5, 1, 0)))
-    lines: list[tuple[float, float, float, float]] = []
-    out = plan(
-        p, SolveSettings(2.0, 2, 0, lp_bound=True, lns_share=0.5), lambda *row: lines.append(row)
-    )
+    lines: list[Incumbent] = []
+    out = plan(p, SolveSettings(2.0, 2, 0, lp_bound=True, lns_share=0.5), lines.append)
     res = out.result
     assert res.objective < empty
     assert abs(res.objective - _brute_force_optimum(rm)) < 1e-9
@@ -185,7 +190,7 @@ def test_plan_with_lns_improves_cp_sats_roster_and_reports_it_consistently(monke
     assert (
         res.bound == res.objective and res.gap == 0 and res.status == "OPTIMAL"
     )  # the LP bound (320) or the LNS proof
-    assert lines and lines[-1][1] == res.objective  # progress reported the improvements
+    assert lines and lines[-1].objective == res.objective  # progress reported the improvements
     assert check_roster(p, out.roster.roster) == []
 
 

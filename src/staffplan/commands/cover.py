@@ -280,24 +280,18 @@ def cover(
     cheapest actions (costs and caps from the scenario's [cover] table). The
     changes are listed in the order to phone them (earliest first).
     """
-    from staffplan.cover.repair import parse_absent, parse_now, repair_scenario
+    from staffplan.cover.repair import parse_absent, parse_now
     from staffplan.io.atomic import write_csv
-    from staffplan.scenario import load
+    from staffplan.pipeline import run_cover
+    from staffplan.scenario import load, solve_settings
 
-    if time_limit_s <= 0:
-        raise InputError(
-            "bad time limit", column="--time-limit", expected="seconds > 0", found=time_limit_s
-        )
-    if workers is not None and workers < 1:
-        raise InputError(
-            "bad worker count", column="--workers", expected="a whole number >= 1", found=workers
-        )
     scen = load(scenario)
+    solve_settings(scen, {"time_limit_s": time_limit_s, "workers": workers})  # bad options: exit 2
     store = PlanStore(store_path(scen))
     base = store.resolve(number)
     absences = tuple(parse_absent(a, scen.grid, kind=reason) for a in absent)
     now = parse_now(now_text, scen.grid)
-    result = repair_scenario(
+    result = run_cover(
         scen,
         store.roster(base),
         absences,

@@ -28,6 +28,7 @@ from ortools.sat.python import cp_model
 
 from staffplan.errors import InfeasibleError, InputError, Reason, ScenarioError
 from staffplan.roster.breaks import PlacedBreak
+from staffplan.roster.budget import cover_solve_limit, full_resolve_limit
 from staffplan.roster.cpmodel import RosterModel, Term, scaled
 from staffplan.roster.problem import (
     RosterProblem,
@@ -848,7 +849,7 @@ def _service_levels(
 
     for q, name in enumerate(dem.queues):
         queue = scenario.queue(name)
-        if queue.answer_within_s is None or queue.channel in ("email", "backoffice"):
+        if queue.answer_within_s is None or dem.is_deferred(q):
             continue
         vol, aht = dem.volume[q], dem.aht_s[q]
         ok = np.isfinite(vol) & np.isfinite(aht)
@@ -2055,11 +2056,7 @@ def repair(
     for idx, val in b.hint.items():
         b.rm.model.AddHint(b.rm.model.GetIntVarFromProtoIndex(idx), val)
     build_s = time.perf_counter() - t_start
-    reserve = max(0.5, 0.1 * solve_settings.time_limit_s) + 0.0005 * len(
-        text
-    )  # extraction, pruning and the report grow with the roster
-    wall = max(solve_settings.time_limit_s - build_s - reserve, 0.2)
-    solver = make_solver(replace(solve_settings, time_limit_s=wall), wall)
+    solver = make_solver(solve_settings, cover_solve_limit(solve_settings, build_s, len(text)))
     t_solve = time.perf_counter()
     code = solver.Solve(b.rm.model)
     solve_s = time.perf_counter() - t_solve
@@ -2414,7 +2411,7 @@ def _full_resolve(
     build_s = time.perf_counter() - t_start
     result = solve(
         rm,
-        replace(solve_settings, time_limit_s=max(solve_settings.time_limit_s - build_s, 0.5)),
+        replace(solve_settings, time_limit_s=full_resolve_limit(solve_settings, build_s)),
         hint=hint,
     )
     if not result.feasible:

@@ -14,17 +14,10 @@ from collections.abc import Callable, Sequence
 import numpy as np
 import pandas as pd
 
+from staffplan.queueing import kpis, target_for_queue
+
 KpiFn = Callable[..., pd.DataFrame]
 METRICS = ("service_level", "asa_s", "p_wait", "occupancy", "abandon_rate")
-
-
-def queueing_kpis() -> KpiFn | None:
-    """The queueing core's ``kpis`` function, or None if it is not installed."""
-    try:
-        from staffplan.queueing import kpis
-    except ImportError:
-        return None
-    return kpis
 
 
 def interval_kpis(
@@ -114,21 +107,16 @@ def week_kpis(per_interval: pd.DataFrame, interval_min: int) -> pd.DataFrame:
 def roster_kpis(
     problem: object, allocation: np.ndarray, scenario: object
 ) -> tuple[pd.DataFrame, pd.DataFrame] | None:
-    """(per-interval, week) KPIs of a roster's allocation, or None without volumes or the queueing
-    core.
-    """
-    kfn = queueing_kpis()
+    """(per-interval, week) KPIs of a roster's allocation, or None without volumes."""
     dem = problem.demand  # type: ignore[attr-defined]
-    if kfn is None or dem.volume is None or scenario is None:
+    if dem.volume is None or scenario is None:
         return None
-    from staffplan.queueing import target_for_queue
-
     targets = [target_for_queue(scenario.queue(q)) for q in dem.queues]  # type: ignore[attr-defined]
-    realtime = [t.deadline_hours is None for t in targets]  # deferred work has no per-interval KPIs
+    realtime = [not t.deferred for t in targets]  # deferred work has no per-interval KPIs
     grid = problem.grid  # type: ignore[attr-defined]
     starts = [t.isoformat() for t in grid.starts]
     vol = np.where(np.array(realtime)[:, None], dem.volume, np.nan)
     per = interval_kpis(
-        starts, dem.queues, vol, dem.aht_s, allocation, grid.interval_min, targets, kfn
+        starts, dem.queues, vol, dem.aht_s, allocation, grid.interval_min, targets, kpis
     )
     return per, week_kpis(per, grid.interval_min)

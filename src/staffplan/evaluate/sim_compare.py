@@ -13,26 +13,15 @@ replication noise alone does not raise flags.
 
 from __future__ import annotations
 
-import importlib
 from collections.abc import Sequence
 
 import numpy as np
 import pandas as pd
 
+from staffplan.queueing import kpis, target_for_queue
 from staffplan.scenario import Queue
 
 PROMISE_COLUMNS = ("service_level", "asa_s", "abandon_rate", "occupancy")
-
-
-def queueing_available() -> bool:
-    """True when the queueing core (``staffplan.queueing``) provides ``kpis`` and
-    ``target_for_queue``.
-    """
-    try:
-        mod = importlib.import_module("staffplan.queueing")
-    except ImportError:
-        return False
-    return hasattr(mod, "kpis") and hasattr(mod, "target_for_queue")
 
 
 def promise_from_queueing(
@@ -49,8 +38,6 @@ def promise_from_queueing(
     ``interval``, ``queue`` and ``promised_<kpi>`` for each of
     :data:`PROMISE_COLUMNS`.
     """
-    from staffplan.queueing import kpis, target_for_queue
-
     frames = []
     nt = arrivals.shape[1]
     for k, q in enumerate(queues):

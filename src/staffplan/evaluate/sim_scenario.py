@@ -15,7 +15,6 @@ from staffplan.evaluate.sim_compare import (
     compare,
     promise_from_queueing,
     promise_week,
-    queueing_available,
 )
 from staffplan.evaluate.sim_inputs import (
     forecast_arrays,
@@ -27,17 +26,14 @@ from staffplan.evaluate.sim_inputs import (
 from staffplan.evaluate.simulate import SimulationResult, simulate_week
 from staffplan.scenario import Scenario
 
-NO_PROMISE = "queueing core (staffplan.queueing.kpis) not available: no promise to compare with"
-
 
 @dataclass(frozen=True)
 class ScenarioSimulation:
     """Simulated KPIs of a roster (formats in docs/formats.md, "Simulation").
 
     ``intervals`` / ``week``: the simulation frames with ``interval_start``
-    and, when a promise exists, the ``promised_*``, ``*_diff`` and
-    ``flagged`` columns. ``note`` says why there is no promise and which
-    queues fell back to infinite patience ("; "-joined, else "").
+    and the ``promised_*``, ``*_diff`` and ``flagged`` columns. ``note`` says
+    which queues fell back to infinite patience ("; "-joined, else "").
     ``patience_s`` maps each queue to the mean patience simulated [s]
     (None = infinite).
     """
@@ -122,13 +118,10 @@ def simulate_scenario(
         workers=workers_,
     )
     intervals, week = result.intervals, result.week
-    if queueing_available():
-        agents_q = intervals["agents"].to_numpy().reshape(len(names), -1)
-        promise = promise_from_queueing(arrivals, aht, interval_min, agents_q, queues)
-        intervals = compare(intervals, promise, thr)
-        week = week.merge(promise_week(promise, arrivals, names), on="queue", how="left")
-    else:
-        notes.insert(0, NO_PROMISE)
+    agents_q = intervals["agents"].to_numpy().reshape(len(names), -1)
+    promise = promise_from_queueing(arrivals, aht, interval_min, agents_q, queues)
+    intervals = compare(intervals, promise, thr)
+    week = week.merge(promise_week(promise, arrivals, names), on="queue", how="left")
     intervals = intervals.copy()
     intervals.insert(
         1,

@@ -87,7 +87,9 @@ def coverage(rm: RosterModel) -> list[Term]:
         qs = tuple(sorted(p.agent_queues(a)))
         if qs:
             groups[qs].append(a)
-    contrib: list[dict[int, list[cp_model.LinearExprT]]] = [defaultdict(list) for _ in range(nq)]
+    contrib: list[dict[int, list[tuple[cp_model.IntVar, int]]]] = [
+        defaultdict(list) for _ in range(nq)
+    ]
     for g in sorted(groups):
         members = groups[g]
         on: dict[int, list[tuple[int, cp_model.IntVar]]] = defaultdict(list)
@@ -149,10 +151,10 @@ def coverage(rm: RosterModel) -> list[Term]:
                     if t not in off:
                         on[t].append((1, lit))
         for t in sorted(on):
-            expr = cp_model.LinearExpr.WeightedSum([v for _, v in on[t]], [c for c, _ in on[t]])
             if len(g) == 1:
-                contrib[g[0]][t].append(expr)
+                contrib[g[0]][t].extend((v, c) for c, v in on[t])
                 continue
+            expr = cp_model.LinearExpr.WeightedSum([v for _, v in on[t]], [c for c, _ in on[t]])
             allocs = [
                 rm.model.NewIntVar(
                     0,
@@ -163,16 +165,16 @@ def coverage(rm: RosterModel) -> list[Term]:
             ]
             rm.model.Add(sum(allocs) == expr)
             for q, al in zip(g, allocs, strict=True):
-                contrib[q][t].append(al)
+                contrib[q][t].append((al, 1))
     terms: list[Term] = []
-    under_vars: list[cp_model.IntVar] = []
     w_under, w_over = p.weights.under_coverage, p.weights.over_coverage
     for q in range(nq):
         qname = dem.queues[q]
         for t in range(n):
             parts = contrib[q].get(t, [])
-            cov = sum(parts) if parts else 0
+            cov = weighted(parts)
             rm.coverage[(q, t)] = cov
+            rm.cover_parts[(q, t)] = [(v.Index(), c) for v, c in parts]
             r = int(dem.required[q, t])
             if dem.minimum[q, t] > 0:
                 g = rm.guard("minimum cover", qname, str(p.grid.starts[t].date()))
@@ -180,18 +182,64 @@ def coverage(rm: RosterModel) -> list[Term]:
                     rm.model.Add(cov >= int(dem.minimum[q, t])).OnlyEnforceIf(g)
                 else:
                     rm.model.AddBoolOr([rm.model.NewConstant(0)]).OnlyEnforceIf(g)
-            if (
-                r > 0 and w_under > 0 and parts
-            ):  # intervals nobody can cover: reported as notes, not costed
-                for k, (size, coef) in enumerate(under_segments(dem.step_costs[q, t, :r], w_under)):
-                    u = rm.model.NewIntVar(0, size, f"under[{qname},{t},{k + 1}]")
-                    terms.append(rm.add_term("under_coverage", u.Name(), u, coef))
-                    under_vars.append(u)
-                rm.model.Add(cov + sum(under_vars) >= r)
-                under_vars = []
+            if r > 0 and w_under > 0 and parts:
+                # intervals nobody can cover are reported as notes, not costed
+                segs = under_segments(dem.step_costs[q, t, :r], w_under)
+                names = [f"under[{qname},{t},{k + 1}]" for k in range(len(segs))]
+                terms += shortfall(rm, "under_coverage", names, cov, r, segs)
             if parts and w_over > 0:
                 ub = sum(len(groups[g]) for g in groups if q in g)
                 o = rm.model.NewIntVar(0, ub, f"over[{qname},{t}]")
                 rm.model.Add(o >= cov - r)
                 terms.append(rm.add_term("over_coverage", o.Name(), o, scaled(w_over)))
     return terms
+
+
+def weighted(pairs: Sequence[tuple[cp_model.IntVar, int]]) -> cp_model.LinearExprT:
+    """``Σ coef × var`` of (var, coef) pairs (0 when empty)."""
+    if not pairs:
+        return 0
+    return cp_model.LinearExpr.WeightedSum([v for v, _ in pairs], [c for _, c in pairs])
+
+
+def shortfall(
+    rm: RosterModel,
+    rule: str,
+    names: Sequence[str],
+    covered: cp_model.LinearExprT,
+    target: int,
+    segments: Sequence[tuple[int, int]],
+) -> list[Term]:
+    """One coverage row: ``covered + Σ_k u_k ≥ target`` [agents], with a shortfall variable
+    ``u_k ∈ [0, size_k]`` per segment (size [agents], coefficient [objective units × SCALE] per
+    missing agent), named ``names[k]``; returns the terms (also on ``rm.terms``).
+
+    The one place a coverage shortfall is modelled: the roster's coverage rule and cover's
+    repair window price their rows with it.
+    """
+    us = [
+        rm.model.NewIntVar(0, size, name) for (size, _), name in zip(segments, names, strict=True)
+    ]
+    rm.model.Add(covered + sum(us) >= int(target))
+    return [rm.add_term(rule, u.Name(), u, coef) for u, (_, coef) in zip(us, segments, strict=True)]
+
+
+def allocation_of(rm: RosterModel, values: Sequence[int]) -> np.ndarray:
+    """On-phone agents the model allocates per queue and interval, (n_queues, n) [agents], for a
+    full assignment ``values`` (by variable index), from ``rm.cover_parts``."""
+    dem = rm.problem.demand
+    nq, n = len(dem.queues), rm.problem.grid.n
+    key = "cover_matrix"
+    if key not in rm.cache:
+        rows, cols, coefs = [], [], []
+        for (q, t), parts in rm.cover_parts.items():
+            for v, c in parts:
+                rows.append(q * n + t)
+                cols.append(v)
+                coefs.append(c)
+        rm.cache[key] = (np.asarray(rows, np.int64), np.asarray(cols, np.int64), np.asarray(coefs))
+    rows, cols, coefs = rm.cache[key]  # type: ignore[misc]
+    out = np.zeros(nq * n, dtype=np.int64)
+    if len(rows):
+        np.add.at(out, rows, (np.asarray(values, dtype=np.int64)[cols] * coefs).astype(np.int64))
+    return out.reshape(nq, n)

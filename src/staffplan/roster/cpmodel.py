@@ -61,6 +61,8 @@ class RosterModel:
     )
     elapsed: dict[tuple[int, str], tuple[int, int]] = field(default_factory=dict)
     coverage: dict[tuple[int, int], cp_model.LinearExprT] = field(default_factory=dict)
+    cover_parts: dict[tuple[int, int], list[tuple[int, int]]] = field(default_factory=dict)
+    """(queue, interval) -> (variable index, coefficient) of the on-phone agents allocated there."""
     activities: dict[str, list[tuple[int, int]]] = field(default_factory=dict)
     guard_vars: dict[tuple[str, str, str], cp_model.IntVar] = field(default_factory=dict)
     cache: dict[str, object] = field(default_factory=dict)

@@ -1,4 +1,11 @@
-"""Turn a scenario (team files + requirements) into a :class:`RosterProblem`."""
+"""Turn a scenario's team files and a requirements frame into a :class:`RosterProblem`.
+
+Pure with respect to the pipeline: the requirements come in as a frame (this
+module runs no forecast; :func:`staffplan.pipeline.requirements_for` chains
+forecast → requirements), and each queue's target and whether it is deferred
+work are read from :func:`staffplan.queueing.target_for_queue` or the frame's
+``deferred`` column.
+"""
 
 from __future__ import annotations
 
@@ -22,6 +29,7 @@ from staffplan.io.team import (
     read_shift_cover,
     read_shifts,
 )
+from staffplan.queueing import Target, answered_within_curve, target_for_queue
 from staffplan.roster.problem import (
     Demand,
     RosterProblem,
@@ -39,12 +47,15 @@ REQUIREMENT_COLUMNS = [
     Column("volume", "float", required=False, default=np.nan, minimum=0),
     Column("aht_seconds", "float", required=False, default=np.nan, minimum=0),
     Column("minimum", "int", required=False, default=0, minimum=0),
+    Column("deferred", "bool", required=False, default=None),
 ]
+"""Columns of a requirements frame; a ``deferred`` cell left out means "as the queue's target
+says" (:func:`staffplan.queueing.target_for_queue`)."""
 
 
 def read_requirements(path: Path, grid: TimeGrid) -> pd.DataFrame:
     """Read requirements.csv (interval_start, queue, required, optional volume, aht_seconds,
-    minimum).
+    minimum, deferred).
     """
     f = read_table(path, REQUIREMENT_COLUMNS, tz=grid.timezone, what="requirements table")
     for c in ("volume", "aht_seconds"):
@@ -53,26 +64,14 @@ def read_requirements(path: Path, grid: TimeGrid) -> pd.DataFrame:
     return f
 
 
-def requirements_frame(scenario: Scenario) -> pd.DataFrame:
-    """The scenario's interval requirements: its CSV, or computed from its forecast.
-
-    Returns columns interval_start, queue, required [on-phone agents], volume,
-    aht_seconds, minimum. With no requirements CSV and no history (a pure
-    shift-cover scenario) the frame is empty.
-    """
-    req = scenario.file("requirements", required=False)
-    if req is not None:
-        return read_requirements(req, scenario.grid)
-    if scenario.file("history", required=False) is None:
-        return pd.DataFrame({c.name: pd.Series(dtype=object) for c in REQUIREMENT_COLUMNS})
-    from staffplan.forecast import forecast_scenario  # lazy: heavy and owned by the forecast stage
-    from staffplan.requirements import compute_requirements
-
-    return roster_requirements(compute_requirements(forecast_scenario(scenario), scenario))
+def no_requirements() -> pd.DataFrame:
+    """An empty requirements frame (a pure shift-cover scenario)."""
+    return pd.DataFrame({c.name: pd.Series(dtype=object) for c in REQUIREMENT_COLUMNS})
 
 
 def roster_requirements(frame: pd.DataFrame) -> pd.DataFrame:
-    """The roster's requirement columns from a ``compute_requirements`` frame (on-phone agents)."""
+    """The roster's requirement columns from a ``compute_requirements`` frame (on-phone agents;
+    ``deferred`` carried as computed there)."""
     return pd.DataFrame(
         {
             "interval_start": frame["interval_start"],
@@ -81,34 +80,39 @@ def roster_requirements(frame: pd.DataFrame) -> pd.DataFrame:
             "volume": frame["volume"].astype(float) if "volume" in frame else np.nan,
             "aht_seconds": frame["aht_seconds"].astype(float) if "aht_seconds" in frame else np.nan,
             "minimum": 0,
+            "deferred": frame["deferred"].astype(bool),
         }
     )
 
 
 def answered_curves(
-    volume: np.ndarray,
-    aht_s: np.ndarray,
-    interval_min: int,
-    scenario: Scenario | None,
-    queue: str,
-    max_agents: int,
+    volume: np.ndarray, aht_s: np.ndarray, interval_min: int, target: Target, max_agents: int
 ) -> np.ndarray | None:
     """Contacts answered within target with k agents, (n, max_agents+1), from the queueing core;
-    None if unavailable.
+    None for a queue without a service-level threshold or for deferred work.
     """
-    if scenario is None or max_agents <= 0:
-        return None
-    try:
-        from staffplan.queueing import answered_within_curve, target_for_queue
-    except ImportError:
-        return None
-    q = scenario.queue(queue)
-    if q.answer_within_s is None or q.channel in ("email", "backoffice"):
+    if max_agents <= 0 or target.answer_within_s is None or target.deferred:
         return None
     return np.asarray(
-        answered_within_curve(volume, aht_s, interval_min, target_for_queue(q), max_agents),
-        dtype=float,
+        answered_within_curve(volume, aht_s, interval_min, target, max_agents), dtype=float
     )
+
+
+def deferred_queues(
+    frame: pd.DataFrame, queues: tuple[str, ...], scenario: Scenario | None
+) -> tuple[bool, ...]:
+    """Per queue: deferred work (staffed by workload, no service level per interval)? From the
+    frame's ``deferred`` column where it has one, else the queue's target."""
+    out = []
+    for q in queues:
+        rows = frame.loc[frame["queue"] == q, "deferred"] if "deferred" in frame else None
+        if rows is not None and len(rows) and rows.notna().all():
+            out.append(bool(rows.astype(bool).any()))
+        elif scenario is not None:
+            out.append(target_for_queue(scenario.queue(q)).deferred)
+        else:
+            out.append(False)
+    return tuple(out)
 
 
 def demand_from_frame(
@@ -174,13 +178,13 @@ def demand_from_frame(
                 target[q] = np.maximum(coverage_target(raw[q], rq), minimum[q])
     m = int(target.max()) if target.size else 0
     costs = np.zeros((nq, n, m))
+    deferred = deferred_queues(frame, queues, scenario)
     for q in range(nq):
         known = np.isfinite(volume[q]) & np.isfinite(aht[q])
         curve = None
-        if known.all() and m > 0:
-            curve = answered_curves(
-                volume[q], aht[q], grid.interval_min, scenario, queues[q], m + 1
-            )
+        if known.all() and m > 0 and scenario is not None and not deferred[q]:
+            tq = target_for_queue(scenario.queue(queues[q]))
+            curve = answered_curves(volume[q], aht[q], grid.interval_min, tq, m + 1)
         own = scenario.queue(queues[q]).shrinkage if scenario is not None else None
         c = step_costs(
             target[q], curve, residual if own is None else residual_shrinkage(own, templates)
@@ -197,7 +201,25 @@ def demand_from_frame(
         volume if has_vol else None,
         aht if has_vol else None,
         sl_aware,
+        deferred,
     )
+
+
+def _scenario_requirements(scenario: Scenario) -> pd.DataFrame:
+    """The scenario's requirements CSV, or none; a ScenarioError when they come from a forecast."""
+    req = scenario.file("requirements", required=False)
+    if req is not None:
+        return read_requirements(req, scenario.grid)
+    if scenario.file("history", required=False) is not None:
+        raise ScenarioError(
+            "requirements not given",
+            file=scenario.path,
+            key="data.requirements",
+            expected="a requirements frame from the forecast",
+            hint="this scenario's requirements come from its forecast: use "
+            "staffplan.pipeline.requirements_for(scenario)",
+        )
+    return no_requirements()
 
 
 HIRE_SPEC = {
@@ -262,7 +284,13 @@ def _file_row(path: Path | None, agent_id: str) -> int | None:
 
 
 def load_problem(scenario: Scenario, requirements: pd.DataFrame | None = None) -> RosterProblem:
-    """Read the scenario's team files and requirements into a :class:`RosterProblem`."""
+    """Read the scenario's team files into a :class:`RosterProblem` for ``requirements`` (a
+    requirements frame, :data:`REQUIREMENT_COLUMNS`).
+
+    ``requirements`` None: the scenario's requirements CSV, or none when it names
+    neither a CSV nor a history. A scenario whose requirements come from its
+    forecast must pass them (:func:`staffplan.pipeline.requirements_for`).
+    """
     grid = scenario.grid
     file_agents = read_agents(scenario.file("agents"))
     n_file_agents = len(file_agents)
@@ -337,7 +365,7 @@ def load_problem(scenario: Scenario, requirements: pd.DataFrame | None = None) -
     queues = tuple(q.name for q in scenario.queues)
     skills = tuple(q.skill or q.name for q in scenario.queues)
     residual = residual_shrinkage(scenario.shrinkage, templates)
-    frame = requirements if requirements is not None else requirements_frame(scenario)
+    frame = requirements if requirements is not None else _scenario_requirements(scenario)
     if len(frame) == 0:
         demand = Demand.empty(queues, skills, grid.n)
     else:

@@ -53,6 +53,13 @@ class Demand:
     volume: np.ndarray | None = None
     aht_s: np.ndarray | None = None
     sl_aware: bool = False
+    deferred: tuple[bool, ...] = ()
+    """Per queue: deferred work (email, back-office: staffed by workload, no per-interval service
+    level), as the requirements frame carries it."""
+
+    def is_deferred(self, q: int) -> bool:
+        """Queue ``q`` is deferred work (no per-interval service level)."""
+        return bool(self.deferred[q]) if self.deferred else False
 
     @staticmethod
     def empty(queues: tuple[str, ...], skills: tuple[str, ...], n: int) -> Demand:

@@ -42,8 +42,10 @@ import multiprocessing
 import random
 import time
 from collections.abc import Callable, Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from multiprocessing.connection import Connection
+
+import numpy as np
 
 from staffplan.roster.cpmodel import RosterModel
 from staffplan.roster.heuristics.agent_rules import OFF, Key, Option
@@ -55,8 +57,6 @@ KNOWN_RULES = frozenset(
 )
 #: share of moves aimed at an under-covered (queue, interval)
 TARGETED = 0.5
-#: deterministic runs: moves per second of budget (about what one core makes on a 150-agent week)
-MOVES_PER_S = 20_000
 # : a run makes at most this many moves per (agent, day, shift option): small models stop long
 # before their budget
 PASSES = 300
@@ -227,6 +227,13 @@ class SearchResult:
     moves: int
     accepted: int
     seconds: float
+    lost_chains: int = 0
+    """Chains that sent no result (died): a deterministic run then depends on that failure."""
+
+
+Improve = Callable[[float, int, np.ndarray], None]
+"""Called with a new best schedule's objective [objective units], paid minutes [min] and on-phone
+agents allocated per queue and interval, (n_queues, n) [agents]."""
 
 
 def local_search(
@@ -236,7 +243,7 @@ def local_search(
     seed: int = 0,
     *,
     max_moves: int | None = None,
-    on_improve: Callable[[float], None] | None = None,
+    on_improve: Improve | None = None,
 ) -> SearchResult:
     """Simulated annealing from ``start`` for ``budget_s`` [s] (or exactly ``max_moves`` moves,
     deterministic).
@@ -246,7 +253,8 @@ def local_search(
     from the size of a typical worsening move to a thousandth of it over the
     run (by time or by moves, whichever is further along); the best schedule
     seen is returned.
-    ``on_improve`` gets each new best objective [objective units], at most every 0.5 s.
+    ``on_improve`` hears of new best schedules at most every 0.5 s (reports only: the run does
+    not depend on the clock when ``max_moves`` is given).
     """
     was_enabled = gc.isenabled()
     # the moves make no reference cycles; collections would walk the whole model's objects again and
@@ -265,7 +273,7 @@ def _anneal(
     budget_s: float,
     seed: int,
     max_moves: int | None,
-    on_improve: Callable[[float], None] | None,
+    on_improve: Improve | None,
 ) -> SearchResult:
 
     t0 = time.perf_counter()
@@ -318,7 +326,7 @@ def _anneal(
                     best = [list(s) for s in st.sched]
                     if on_improve is not None and time.perf_counter() - last_report > 0.5:
                         last_report = time.perf_counter()
-                        on_improve(best_obj / SCALE)
+                        on_improve(best_obj / SCALE, st.paid(), st.on_phone())
             continue
         undo = [(i, d, st.sched[i][d]) for i, d, _ in mv]
         delta = st.apply(mv)
@@ -329,7 +337,7 @@ def _anneal(
                 best = [list(s) for s in st.sched]
                 if on_improve is not None and time.perf_counter() - last_report > 0.5:
                     last_report = time.perf_counter()
-                    on_improve(best_obj / SCALE)
+                    on_improve(best_obj / SCALE, st.paid(), st.on_phone())
         else:
             st.apply(undo[::-1])
     st.sched = best
@@ -373,7 +381,7 @@ def search_chains(
     *,
     chains: int = 1,
     max_moves: int | None = None,
-    on_improve: Callable[[float], None] | None = None,
+    on_improve: Improve | None = None,
     after_fork: Callable[[], None] | None = None,
 ) -> SearchResult:
     """``chains`` independent searches with seeds ``seed``, ``seed + 1``, ...; the best wins (ties:
@@ -382,7 +390,9 @@ def search_chains(
     The extra chains run in forked processes (one core each) where the
     platform can fork, else only the first runs. ``after_fork`` is called once
     the children exist, before this process's own chain (start threads there,
-    not before: a fork copies no running thread).
+    not before: a fork copies no running thread). With ``max_moves``
+    (deterministic) every chain is waited for, however long it takes; a chain
+    that dies is counted in ``lost_chains``.
     """
     children = []
     if chains > 1 and "fork" in multiprocessing.get_all_start_methods():
@@ -398,21 +408,26 @@ def search_chains(
     if after_fork is not None:
         after_fork()
     best = local_search(rm, start, budget_s, seed, max_moves=max_moves, on_improve=on_improve)
-    wait = (
-        budget_s + 5.0 if max_moves is None else 10 * budget_s + 60.0
-    )  # deterministic runs must hear from every chain
+    lost = 0
     for recv, proc in children:
         try:
+            got = None
             with contextlib.suppress(EOFError, OSError):  # a chain that died sent nothing
-                if recv.poll(wait):
-                    nonzero, obj, start_obj, moves, accepted, seconds = recv.recv()
-                    if obj < best.objective:
-                        hint = dict.fromkeys(rm.x, 0)
-                        hint.update(nonzero)
-                        best = SearchResult(hint, obj, start_obj, moves, accepted, seconds)
+                # deterministic runs must hear from every chain: no timeout (a dead chain's pipe
+                # closes, which ends the wait)
+                if max_moves is not None or recv.poll(budget_s + 5.0):
+                    got = recv.recv()
+            if got is None:
+                lost += 1
+                continue
+            nonzero, obj, start_obj, moves, accepted, seconds = got
+            if obj < best.objective:
+                hint = dict.fromkeys(rm.x, 0)
+                hint.update(nonzero)
+                best = SearchResult(hint, obj, start_obj, moves, accepted, seconds)
         finally:
             recv.close()
             proc.join(1.0)
             if proc.is_alive():
                 proc.terminate()
-    return best
+    return replace(best, lost_chains=lost)

@@ -9,7 +9,6 @@ changes nothing or the budget is spent.
 
 from __future__ import annotations
 
-import time
 from collections import defaultdict
 from dataclasses import replace
 
@@ -17,9 +16,11 @@ import numpy as np
 from ortools.sat.python import cp_model
 
 from staffplan.io.team import Agent
+from staffplan.roster.budget import SUBMODEL_CHARGE_S, Budget
 from staffplan.roster.build import build_model
 from staffplan.roster.cpmodel import RosterModel
 from staffplan.roster.problem import SCALE, Demand, RosterProblem, Variant
+from staffplan.roster.solver import make_solver, reached_net
 
 
 def _single_agent_problem(p: RosterProblem, agent: Agent) -> RosterProblem:
@@ -156,20 +157,21 @@ def _scores(
     return out
 
 
-# : deterministic runs stop best responses after this many passes (a wall-clock budget would depend
-# on machine load)
-DETERMINISTIC_PASSES = 3
-# : time limit of one agent's re-optimisation [s] (deterministic time with ``max_passes``); the best
-# found is used
 PER_AGENT_S = 0.5
+"""Limit of one agent's re-optimisation [s, or deterministic s]; the best schedule found is used."""
+CHECK_S = 0.2
+"""Limit of checking that one agent's start keeps its own rules [s, or deterministic s]."""
+MIN_SUBSOLVE_S = 0.05
+"""Least limit of a one-agent solve near the deadline [s, or deterministic s]."""
 
 
 def best_response_hint(
     rm: RosterModel,
-    budget_s: float,
+    budget: Budget,
+    stage: str = "improve",
+    *,
     seed: int = 0,
     start: dict[tuple[str, int, str], int] | None = None,
-    *,
     max_passes: int | None = None,
 ) -> dict[tuple[str, int, str], int]:
     """A starting roster by best responses: each agent's whole schedule optimised with everyone else
@@ -179,20 +181,21 @@ def best_response_hint(
     the schedule of largest gain under their own hard rules (a one-agent CP-SAT
     model: contract, rest, successions, runs, weekends, template caps) given
     the coverage left by the agents already placed; later passes re-optimise
-    each agent against all the others until a pass changes nothing or
-    ``budget_s`` [s] is spent. Gains are the objective's coverage (interval
-    and shift cover), preference and cost terms, exact for one agent's change.
-    ``start`` (literal values) replaces pass 0. Agents whose own rules admit no
-    schedule are left off (the main solve then reports why). Rules that tie
-    agents together (minimum cover floors, a cap a caller adds on the whole
-    model) are not seen here: if the result breaks one, ``solve`` falls back
-    to the greedy start. Agents whose ``start`` breaks their own rules are
-    re-optimised first, and any schedule that keeps the rules replaces such
-    a start. Each one-agent solve gets :data:`PER_AGENT_S`; with
-    ``max_passes`` that is deterministic time, so the result does not depend
-    on the clock as long as the passes fit in ``budget_s``.
+    each agent against all the others until a pass changes nothing, after
+    ``max_passes`` passes, or at ``stage``'s deadline of ``budget``. Gains are
+    the objective's coverage (interval and shift cover), preference and cost
+    terms, exact for one agent's change. ``start`` (literal values) replaces
+    pass 0. Agents whose own rules admit no schedule are left off (the main
+    solve then reports why). Rules that tie agents together (minimum cover
+    floors, a cap a caller adds on the whole model) are not seen here: if the
+    result breaks one, ``solve`` falls back to the greedy start. Agents whose
+    ``start`` breaks their own rules are re-optimised first, and any schedule
+    that keeps the rules replaces such a start. Each one-agent solve gets at
+    most :data:`PER_AGENT_S`; in deterministic mode its deterministic time plus
+    :data:`~staffplan.roster.budget.SUBMODEL_CHARGE_S` is charged to the budget,
+    so the result never depends on the clock.
     """
-    t0 = time.perf_counter()
+    settings = budget.settings
     p = rm.problem
     ledger = _Ledger(rm)
     subs: dict[str, RosterModel | None] = {}
@@ -202,7 +205,6 @@ def best_response_hint(
         p.agents,
         key=lambda a: (sum(len(rm.options.get((a.id, d), [])) for d in range(p.grid.days)), a.id),
     )
-    deterministic = max_passes is not None
 
     def sub_model(a: Agent) -> RosterModel | None:
         if a.id not in subs:
@@ -210,17 +212,14 @@ def best_response_hint(
             subs[a.id] = sub if sub.x else None
         return subs[a.id]
 
-    def solver_for(limit_s: float) -> cp_model.CpSolver:
-        solver = cp_model.CpSolver()
-        solver.parameters.num_workers = 1
-        solver.parameters.random_seed = seed
-        if deterministic:
-            solver.parameters.max_deterministic_time = limit_s
-        else:
-            solver.parameters.max_time_in_seconds = max(
-                0.05, min(limit_s, budget_s - (time.perf_counter() - t0))
-            )
-        return solver
+    def run(sub: RosterModel, limit_s: float, **params: bool) -> tuple[cp_model.CpSolver, int]:
+        limit = max(MIN_SUBSOLVE_S, min(limit_s, budget.left(stage)))
+        solver = make_solver(settings, limit, workers=1, seed=seed, **params)
+        code = solver.Solve(sub.model)
+        budget.charge(solver.ResponseProto().deterministic_time + SUBMODEL_CHARGE_S)
+        if reached_net(solver, settings, code):
+            budget.warn("best responses", f"{solver.parameters.max_time_in_seconds:.0f} s")
+        return solver, code
 
     def hint_with(sub: RosterModel, sched: dict[int, Variant]) -> None:
         sub.model.ClearHints()
@@ -239,22 +238,21 @@ def best_response_hint(
             schedule[a.id] = sched
             ledger.apply(a, sched, +1, q_of)
         for a in order:  # does each agent's start keep that agent's own rules?
-            if time.perf_counter() - t0 >= budget_s:
+            if budget.left(stage) <= 0:
                 break
             sub = sub_model(a)
             if sub is None:
                 continue
             hint_with(sub, schedule[a.id])
             sub.model.ClearObjective()
-            solver = solver_for(0.2)
-            solver.parameters.fix_variables_to_their_hinted_value = True
-            fits[a.id] = solver.Solve(sub.model) in (cp_model.OPTIMAL, cp_model.FEASIBLE)
+            _, code = run(sub, CHECK_S, fix_variables_to_their_hinted_value=True)
+            fits[a.id] = code in (cp_model.OPTIMAL, cp_model.FEASIBLE)
         order = sorted(order, key=lambda a: fits.get(a.id, True))  # repair the broken starts first
     passes = 0
-    while time.perf_counter() - t0 < budget_s and (max_passes is None or passes < max_passes):
+    while budget.left(stage) > 0 and (max_passes is None or passes < max_passes):
         changed = False
         for a in order:
-            if time.perf_counter() - t0 >= budget_s:
+            if budget.left(stage) <= 0:
                 break
             sub = sub_model(a)
             if sub is None:
@@ -274,15 +272,8 @@ def best_response_hint(
             else:
                 # a start that breaks the agent's rules would only mislead the search
                 sub.model.ClearHints()
-            solver = solver_for(PER_AGENT_S)
-            solver.parameters.linearization_level = (
-                2  # ~10x faster proofs on long horizons (84-day agents: 0.3 s vs 3 s)
-            )
-            if not fits.get(a.id, True):
-                solver.parameters.stop_after_first_solution = (
-                    True  # repair a broken start fast; later passes improve it
-                )
-            code = solver.Solve(sub.model)
+            # a broken start is repaired fast (the first solution); later passes improve it
+            solver, code = run(sub, PER_AGENT_S, stop_after_first_solution=not fits.get(a.id, True))
             new = old if old is not None else {}
             if code in (cp_model.OPTIMAL, cp_model.FEASIBLE):
                 found = {

@@ -14,6 +14,8 @@ import itertools
 from collections import defaultdict
 from collections.abc import Mapping
 
+import numpy as np
+
 from staffplan.roster.coverage import plans_in_order
 from staffplan.roster.cpmodel import RosterModel, scaled
 from staffplan.roster.heuristics.agent_rules import OFF, AgentRules, BreakKey, Key, Option
@@ -428,6 +430,19 @@ class Search:
         """Agent ``i`` works shift ``vid`` on day ``d`` (any break plan)."""
         k = self.sched[i][d]
         return k != OFF and self.options[i][d][k].key[2] == vid
+
+    def paid(self) -> int:
+        """Paid minutes [min] of the current schedule."""
+        return sum(
+            self.options[i][d][k].paid
+            for i, sched in enumerate(self.sched)
+            for d, k in enumerate(sched)
+            if k != OFF
+        )
+
+    def on_phone(self) -> np.ndarray:
+        """On-phone agents allocated per queue and interval, (n_queues, n) [agents]."""
+        return np.asarray(self.cov.cov, dtype=np.int64)
 
     def _plans_from(self, start: Mapping[Key | BreakKey, int]) -> None:
         """Give the agents working a shift the break plans counted in ``start`` (by agent id within
