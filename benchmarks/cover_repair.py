@@ -45,18 +45,17 @@ sys.path.insert(0, str(Path(__file__).resolve().parent))
 
 from roster_scale import QUEUES, TARGETS, instance, score  # noqa: E402
 
-from staffplan.cover.repair import (  # noqa: E402
-    CoverSettings,
-    NewAbsence,
+from staffplan.cover.published import (  # noqa: E402
     coverage_counts,
-    headroom,
     no_action_roster,
     parse_rows,
     published_assignment,
     relax_absent,
-    repair,
     with_overtime,
 )
+from staffplan.cover.repair import repair  # noqa: E402
+from staffplan.cover.result import headroom  # noqa: E402
+from staffplan.cover.settings import CoverSettings, NewAbsence  # noqa: E402
 from staffplan.evaluate.kpis import interval_kpis, week_kpis  # noqa: E402
 from staffplan.io.team import Absence  # noqa: E402
 from staffplan.queueing import kpis  # noqa: E402

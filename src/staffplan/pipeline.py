@@ -280,7 +280,8 @@ def run_cover(
 
     The repair is one quick solve: at most 2 workers and no LP bound beside it.
     """
-    from staffplan.cover.repair import cover_settings, repair
+    from staffplan.cover.repair import repair
+    from staffplan.cover.settings import cover_settings
     from staffplan.roster.load import load_problem
 
     settings = solve_settings(

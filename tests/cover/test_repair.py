@@ -10,14 +10,8 @@ from pathlib import Path
 import pandas as pd
 import pytest
 
-from staffplan.cover.repair import (
-    CoverSettings,
-    classify,
-    cover_settings,
-    parse_absent,
-    parse_now,
-    phone_list,
-)
+from staffplan.cover.phone import classify, phone_list
+from staffplan.cover.settings import CoverSettings, cover_settings, parse_absent, parse_now
 from staffplan.errors import InputError, ScenarioError
 from staffplan.store import diff_rosters, roster_as_text
 from staffplan.timegrid import TimeGrid
@@ -262,7 +256,8 @@ def write_team(
 
 from dataclasses import replace  # noqa: E402
 
-from staffplan.cover.repair import repair, with_overtime  # noqa: E402
+from staffplan.cover.published import with_overtime  # noqa: E402
+from staffplan.cover.repair import repair  # noqa: E402
 from staffplan.io.team import Absence  # noqa: E402
 from staffplan.roster.load import load_problem  # noqa: E402
 from staffplan.roster.validate import check_roster  # noqa: E402

@@ -12,15 +12,14 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from staffplan.cover.repair import (
-    CoverSettings,
-    NewAbsence,
+from staffplan.cover.published import (
     coverage_counts,
     parse_rows,
     published_assignment,
-    repair,
     with_overtime,
 )
+from staffplan.cover.repair import repair
+from staffplan.cover.settings import CoverSettings, NewAbsence
 from staffplan.io.team import Absence, Agent, Break, Contract, ShiftTemplate
 from staffplan.roster.extract import allocate, assign_queues
 from staffplan.roster.problem import RosterProblem, plain_demand
@@ -293,7 +292,7 @@ def test_phone_order_groups_each_agent_earliest_first() -> None:
     )
     log = diff_rosters(old, new, reason="cover")
     log.loc[log.agent_id == "A2", "old_assignments"] = "voice 08:00-12:00;voice 13:00-16:00"
-    from staffplan.cover.repair import phone_list
+    from staffplan.cover.phone import phone_list
 
     phone = phone_list(log)
     assert phone[["agent_id", "action", "old", "new"]].values.tolist() == [
@@ -347,7 +346,7 @@ def test_overtime_counts_towards_the_template_cap() -> None:
     """
     from ortools.sat.python import cp_model
 
-    from staffplan.cover.repair import build_window
+    from staffplan.cover.window import build_window
 
     grid = TimeGrid(DAY, 2, 60, "Europe/Madrid")
     contract = {"FT": Contract("FT", 0, 7 * 600, 5, 6, min_rest_hours=11, max_shifts=(("E", 1),))}
@@ -405,7 +404,8 @@ def test_prune_undoes_changes_that_restore_nothing() -> None:
     # A3 sick; a "repair" that moves A2's lunch to 13:00 (needed) and A1's lunch from 13:00 to 12:00
     # (useless: it opens 12-13)
     # keeps the first and undoes the second; a change that only hurts is undone
-    from staffplan.cover.repair import no_action_roster, prune
+    from staffplan.cover.extract import prune
+    from staffplan.cover.published import no_action_roster
 
     problem, pub = _lunch_case(required_13=0)
     absences = _sick("A3")

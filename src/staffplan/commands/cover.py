@@ -280,7 +280,7 @@ def cover(
     cheapest actions (costs and caps from the scenario's [cover] table). The
     changes are listed in the order to phone them (earliest first).
     """
-    from staffplan.cover.repair import parse_absent, parse_now
+    from staffplan.cover.settings import parse_absent, parse_now
     from staffplan.io.atomic import write_csv
     from staffplan.pipeline import run_cover
     from staffplan.scenario import load, solve_settings
@@ -359,6 +359,8 @@ def cover(
         click.echo(f"still short: {g}")
     for line in result.notes:
         click.echo(line)
+    for line in result.warnings:
+        click.echo(f"warning: {line}", err=True)
     if new_version is not None:
         click.echo(f"applied as version {new_version.number} -> {store.path}")
     else:

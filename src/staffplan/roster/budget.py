@@ -9,12 +9,14 @@ limit, so the shares sum to it); a stage that finishes early leaves its
 time to the next.
 
 The clock is the wall clock, or, with ``deterministic``, the *work* charged
-so far: CP-SAT's own deterministic time, moves of the local search divided by
-:data:`MOVES_PER_S`, and the deterministic time of best responses, column
-generation and neighbourhood sub-solves plus a fixed charge per sub-model
-built. Deterministic work depends only on the inputs and the seed, so the
-same inputs and seed give the same roster on any machine load; its units are
-calibrated to about a second of one quiet core (``benchmarks/RESULTS.md``).
+so far [deterministic s]: each CP-SAT solve's own deterministic time
+(converted by :func:`cpsat_seconds`) plus the loading of its model
+(:data:`LOAD_S_PER_VAR` per variable), moves of the local search divided by
+:data:`MOVES_PER_S`, simplex iterations of column generation's master.
+Deterministic work depends only on the inputs and the seed, so the same
+inputs and seed give the same roster on any machine load; its units are
+calibrated so that a deterministic second takes about a second of wall time
+on a quiet 2-core machine (measurements in ``benchmarks/RESULTS.md``).
 Deterministic mode keeps a wall-clock *safety net* per stage
 (:func:`safety_net_s`), far beyond any normal run: reaching it is reported as
 a warning, never taken silently.
@@ -37,9 +39,18 @@ MOVES_PER_S = 20_000
 """Deterministic mode: local-search moves per deterministic second (about what one quiet core
 makes on a 150-agent week)."""
 
+DET_PER_CORE_S = 0.45
+"""CP-SAT deterministic time per second of one busy core (measured on the README example and the
+150-agent week: 1.9–3 CPU seconds per unit of CP-SAT's deterministic time)."""
+
+LOAD_S_PER_VAR = 3e-5
+"""Deterministic mode: work charged per model variable for loading and presolving a model, which
+CP-SAT's deterministic time does not count [deterministic s] (completing a 23,000-variable
+roster costs 0.7 s of CPU and 0.008 of CP-SAT's deterministic time)."""
+
 SUBMODEL_CHARGE_S = 0.01
-"""Deterministic mode: work charged per one-agent or neighbourhood sub-model built and read, on
-top of its solve's deterministic time [deterministic s]."""
+"""Deterministic mode: work charged per one-agent or neighbourhood sub-model built and read in
+Python, on top of its solve [deterministic s]."""
 
 NET_FACTOR = 10.0
 NET_SLACK_S = 30.0
@@ -60,6 +71,18 @@ COVER_RESERVE_PER_ROW_S = 0.0005
 COVER_SOLVE_SHARE = 0.8
 """Cover repair, deterministic mode: share of the limit the solve gets as deterministic time (the
 rest is model building and extraction, which do no search)."""
+
+
+def cpsat_det_limit(limit_s: float, workers: int) -> float:
+    """CP-SAT's ``max_deterministic_time`` for a solve of ``limit_s`` deterministic seconds on
+    ``workers`` workers (its deterministic time accrues per worker)."""
+    return float(limit_s) * DET_PER_CORE_S * max(int(workers), 1)
+
+
+def cpsat_seconds(det_time: float, workers: int) -> float:
+    """Deterministic seconds of a CP-SAT solve that reported ``det_time`` on ``workers``
+    workers (the inverse of :func:`cpsat_det_limit`)."""
+    return float(det_time) / (DET_PER_CORE_S * max(int(workers), 1))
 
 
 def safety_net_s(limit_s: float) -> float:

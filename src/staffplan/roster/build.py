@@ -41,9 +41,11 @@ Choose = Callable[[Agent, int, list[Variant]], Sequence[Variant]]
 model may use."""
 
 
-def _agent_blocks(
+def agent_blocks(
     problem: RosterProblem,
 ) -> tuple[dict[str, list[tuple[int, int]]], dict[str, list[tuple[int, int]]]]:
+    """Per agent: blocking absences (vacation, sickness ...) and activities (training, meetings)
+    as elapsed spans [min]."""
     blocking: dict[str, list[tuple[int, int]]] = defaultdict(list)
     activity: dict[str, list[tuple[int, int]]] = defaultdict(list)
     for a in problem.absences:
@@ -110,7 +112,7 @@ def build_model(
     among ``allowed`` (:func:`allowed_variants`); default all of them.
     """
     rm = RosterModel(problem, cp_model.CpModel(), explain=explain)
-    blocking, activity = _agent_blocks(problem)
+    blocking, activity = agent_blocks(problem)
     grid = problem.grid
     step = min(15, grid.interval_min)
     tmpl = problem.template_by_id

@@ -103,11 +103,11 @@ def plan(
             if cg.optimal:
                 return _finish(problem, rm, cg.result(rm, budget, first_s), settings)
     lp_wanted = settings.lp_bound and bool(rm.terms) and not converged
-    if report.lp is None and lp_wanted and (lns or settings.deterministic):
-        rm.model.Minimize(objective_expr(rm))  # the LP job copies the model with its objective
-        report.lp = LpJob(rm.model, max(settings.time_limit_s - budget.elapsed(), 1.0))
+    if report.lp is None and lp_wanted and lns and not settings.deterministic:
+        _start_lp(rm, report, budget)
     # deterministic mode: the LP bound, whose finish depends on the clock, never steers a stage
-    # (it is only reported); otherwise CP-SAT uses it if ready, or starts and waits for its own
+    # and runs only beside the one-thread neighbourhood search (it is only reported); otherwise
+    # CP-SAT uses it if ready, or starts and waits for its own
     mine = settings.deterministic or report.lp is not None
     result = solve(
         rm,
@@ -121,6 +121,8 @@ def plan(
         budget=budget,
     )
     if lns and result.status == "FEASIBLE":
+        if report.lp is None and lp_wanted:
+            _start_lp(rm, report, budget)
         result = _improve(rm, result, budget, report, known)
     if result.feasible:
         result = _with_lp(rm, result, budget, report)
@@ -211,9 +213,8 @@ def _search(rm: RosterModel, hint: Hint, budget: Budget, report: _Reporter) -> H
     max_moves = int(left * MOVES_PER_S) if settings.deterministic else None
 
     def start_lp() -> None:
-        if settings.lp_bound and (settings.lns_share > 0 or settings.deterministic):
-            rm.model.Minimize(objective_expr(rm))  # the LP job copies the model now
-            report.lp = LpJob(rm.model, settings.time_limit_s)
+        if settings.lp_bound and settings.lns_share > 0 and not settings.deterministic:
+            _start_lp(rm, report, budget)
 
     found = search_chains(
         rm,
@@ -229,6 +230,12 @@ def _search(rm: RosterModel, hint: Hint, budget: Budget, report: _Reporter) -> H
     if found.lost_chains and settings.deterministic:
         budget.warn("local search", f"{found.lost_chains} chain(s) sent no result")
     return found.hint if found.objective < found.start_objective else hint
+
+
+def _start_lp(rm: RosterModel, report: _Reporter, budget: Budget) -> None:
+    """Start the LP-relaxation bound beside the search, until the time limit [wall s]."""
+    rm.model.Minimize(objective_expr(rm))  # the LP job copies the model with its objective
+    report.lp = LpJob(rm.model, max(budget.settings.time_limit_s - budget.elapsed(), 1.0))
 
 
 def _with_lp(

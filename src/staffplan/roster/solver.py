@@ -31,7 +31,14 @@ from typing import Any
 import numpy as np
 from ortools.sat.python import cp_model
 
-from staffplan.roster.budget import MIN_SOLVE_S, Budget, safety_net_s
+from staffplan.roster.budget import (
+    LOAD_S_PER_VAR,
+    MIN_SOLVE_S,
+    Budget,
+    cpsat_det_limit,
+    cpsat_seconds,
+    safety_net_s,
+)
 from staffplan.roster.coverage import allocation_of
 from staffplan.roster.cpmodel import RosterModel, objective_expr
 from staffplan.roster.heuristics.relax import lp_bound
@@ -113,11 +120,11 @@ def make_solver(
 
     ``limit_s``: this solve's limit [s; deterministic s with
     ``settings.deterministic``], default the settings' time limit. ``workers``
-    and ``seed`` default to the settings'. Deterministic: the limit is
-    ``max_deterministic_time``, the wall clock a safety net
-    (:func:`~staffplan.roster.budget.safety_net_s`), and several workers
-    interleave deterministically. ``params``: further CP-SAT parameters by name
-    (e.g. ``stop_after_first_solution=True``).
+    and ``seed`` default to the settings'. Deterministic: the limit becomes
+    ``max_deterministic_time`` (:func:`~staffplan.roster.budget.cpsat_det_limit`),
+    the wall clock a safety net (:func:`~staffplan.roster.budget.safety_net_s`),
+    and several workers interleave deterministically. ``params``: further CP-SAT
+    parameters by name (e.g. ``stop_after_first_solution=True``).
     """
     limit = float(settings.time_limit_s if limit_s is None else limit_s)
     n = int(settings.workers if workers is None else workers)
@@ -128,7 +135,7 @@ def make_solver(
     p.log_search_progress = False
     p.interleave_search = bool(settings.deterministic) and n > 1
     if settings.deterministic:
-        p.max_deterministic_time = limit
+        p.max_deterministic_time = cpsat_det_limit(limit, n)
         p.max_time_in_seconds = safety_net_s(limit)
     else:
         p.max_deterministic_time = float("inf")
@@ -139,6 +146,14 @@ def make_solver(
     for name, value in params.items():
         setattr(p, name, value)
     return solver
+
+
+def work_s(solver: cp_model.CpSolver, model: cp_model.CpModel) -> float:
+    """The deterministic work of a finished solve of ``model`` [deterministic s]: CP-SAT's
+    deterministic time converted, plus loading and presolving the model."""
+    det = solver.ResponseProto().deterministic_time
+    n_vars = len(model.Proto().variables)
+    return cpsat_seconds(det, solver.parameters.num_workers) + LOAD_S_PER_VAR * n_vars
 
 
 def reached_net(solver: cp_model.CpSolver, settings: SolveSettings, code: int) -> bool:
@@ -281,7 +296,7 @@ def complete_hint(
     solver = make_solver(det)
     code = solver.Solve(copy)
     if budget is not None:
-        budget.charge(solver.ResponseProto().deterministic_time)
+        budget.charge(work_s(solver, copy))
         if reached_net(solver, det, code):
             budget.warn("completing a roster", f"{solver.parameters.max_time_in_seconds:.0f} s")
     rm.model.ClearHints()
@@ -402,7 +417,7 @@ def solve(
     solver = make_solver(settings, limit)
     cb = _Callback(rm, progress, budget.t0, lp, known_bound)
     code = solver.Solve(rm.model, cb)
-    budget.charge(limit)
+    budget.charge(work_s(solver, rm.model))
     if reached_net(solver, settings, code):
         budget.warn("CP-SAT", f"{solver.parameters.max_time_in_seconds:.0f} s")
     status = solver.StatusName(code)

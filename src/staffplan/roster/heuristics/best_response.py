@@ -20,7 +20,7 @@ from staffplan.roster.budget import SUBMODEL_CHARGE_S, Budget
 from staffplan.roster.build import build_model
 from staffplan.roster.cpmodel import RosterModel
 from staffplan.roster.problem import SCALE, Demand, RosterProblem, Variant
-from staffplan.roster.solver import make_solver, reached_net
+from staffplan.roster.solver import make_solver, reached_net, work_s
 
 
 def _single_agent_problem(p: RosterProblem, agent: Agent) -> RosterProblem:
@@ -191,7 +191,8 @@ def best_response_hint(
     result breaks one, ``solve`` falls back to the greedy start. Agents whose
     ``start`` breaks their own rules are re-optimised first, and any schedule
     that keeps the rules replaces such a start. Each one-agent solve gets at
-    most :data:`PER_AGENT_S`; in deterministic mode its deterministic time plus
+    most :data:`PER_AGENT_S`; in deterministic mode its work
+    (:func:`~staffplan.roster.solver.work_s`) plus
     :data:`~staffplan.roster.budget.SUBMODEL_CHARGE_S` is charged to the budget,
     so the result never depends on the clock.
     """
@@ -216,7 +217,7 @@ def best_response_hint(
         limit = max(MIN_SUBSOLVE_S, min(limit_s, budget.left(stage)))
         solver = make_solver(settings, limit, workers=1, seed=seed, **params)
         code = solver.Solve(sub.model)
-        budget.charge(solver.ResponseProto().deterministic_time + SUBMODEL_CHARGE_S)
+        budget.charge(work_s(solver, sub.model) + SUBMODEL_CHARGE_S)
         if reached_net(solver, settings, code):
             budget.warn("best responses", f"{solver.parameters.max_time_in_seconds:.0f} s")
         return solver, code

@@ -55,6 +55,7 @@ from staffplan.roster.solver import (
     reached_net,
     result_of,
     shift_hint,
+    work_s,
 )
 from staffplan.scenario import SolveSettings
 
@@ -304,8 +305,8 @@ class _Pricer:
     def solve(
         self, d: np.ndarray, limit_s: float, seed: int, deterministic: bool
     ) -> tuple[float, list[np.ndarray], float, bool]:
-        """min d·z over the block: (proven lower bound [model units], solutions found, deterministic
-        time [s], whether a deterministic solve reached its wall-clock safety net).
+        """min d·z over the block: (proven lower bound [model units], solutions found, work
+        [deterministic s], whether a deterministic solve reached its wall-clock safety net).
 
         The objective is made integral by rounding each coefficient toward
         the side that keeps CP-SAT's bound a valid bound on the real minimum
@@ -337,7 +338,7 @@ class _Pricer:
                 found.append(np.asarray(self.response_proto.solution, dtype=np.int64))
 
         code = solver.Solve(self.block.model, Collect())
-        dtime = float(solver.ResponseProto().deterministic_time)
+        dtime = work_s(solver, self.block.model)
         net = reached_net(solver, settings, code)
         if code not in (cp_model.OPTIMAL, cp_model.FEASIBLE):
             return -math.inf, found, dtime, net
@@ -444,7 +445,7 @@ def column_generation(
     ``expected_rounds`` — as soon as, at the mean pace of the rounds so far,
     that many rounds would not fit in the budget (a model too large to converge in time).
     With ``deterministic`` the budget is deterministic work (pricing solves'
-    own deterministic time plus
+    work, :func:`~staffplan.roster.solver.work_s`, plus
     :data:`~staffplan.roster.budget.SUBMODEL_CHARGE_S` each, shared by the
     ``threads`` that run them, plus :data:`LP_ITERATION_DTIME` per master simplex
     iteration) and the result does not depend on machine load; the wall clock
@@ -678,8 +679,8 @@ def rens(
     ``fractional``: values of every model variable (column generation's
     LP solution). Returns the best full assignment found within ``limit_s``
     [s, deterministic s in deterministic mode], or None. Stops once a
-    roster costs ``stop_at`` [objective units] or less (a known bound). The
-    limit is charged to ``budget``.
+    roster costs ``stop_at`` [objective units] or less (a known bound). Its
+    work is charged to ``budget``.
     """
     m = rm.model.Clone()
     m.ClearHints()
@@ -701,7 +702,7 @@ def rens(
 
     code = solver.Solve(m, Stop())
     if budget is not None:
-        budget.charge(max(limit_s, 0.1))
+        budget.charge(work_s(solver, m))
         if reached_net(solver, settings, code):
             budget.warn("rounding column generation's LP", "its CP-SAT solve")
     if code not in (cp_model.OPTIMAL, cp_model.FEASIBLE):

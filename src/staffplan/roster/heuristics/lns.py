@@ -47,7 +47,7 @@ from ortools.sat.python import cp_model
 from staffplan.roster.budget import SUBMODEL_CHARGE_S, Budget
 from staffplan.roster.cpmodel import RosterModel, objective_expr
 from staffplan.roster.problem import SCALE
-from staffplan.roster.solver import make_solver, objective_of, reached_net
+from staffplan.roster.solver import make_solver, objective_of, reached_net, work_s
 from staffplan.scenario import SolveSettings
 
 SUB_LIMIT_S = 1.0
@@ -273,7 +273,7 @@ class _Search:
             self.settings, limit, workers=1, seed=int(self.seed * 100_003 + it) % (2**31)
         )
         code = solver.Solve(m)
-        charge = max(solver.ResponseProto().deterministic_time, MIN_CHARGE) + SUBMODEL_CHARGE_S
+        charge = max(work_s(solver, m), MIN_CHARGE) + SUBMODEL_CHARGE_S
         with self.lock:
             self.iterations += 1
             self.stall += 1
@@ -319,8 +319,8 @@ def improve(
     """Improve the full assignment ``start`` (by variable index) by LNS until ``stage``'s deadline
     of ``budget``.
 
-    Deterministic budgets run one thread and charge each step's deterministic
-    time (at least :data:`MIN_CHARGE`) plus
+    Deterministic budgets run one thread and charge each step's work
+    (:func:`~staffplan.roster.solver.work_s`, at least :data:`MIN_CHARGE`) plus
     :data:`~staffplan.roster.budget.SUBMODEL_CHARGE_S`; otherwise as many threads
     as the settings' workers search until the wall-clock deadline.
     ``on_improve(objective, values)`` [objective units] is called on every
