@@ -63,7 +63,7 @@ from staffplan.roster.engine import plan  # noqa: E402
 from staffplan.roster.extract import assign_queues, on_phone_matrix  # noqa: E402
 from staffplan.roster.problem import RosterProblem  # noqa: E402
 from staffplan.roster.validate import check_roster  # noqa: E402
-from staffplan.scenario import SolveSettings  # noqa: E402
+from staffplan.settings import SolveSettings  # noqa: E402
 from staffplan.store import roster_as_text  # noqa: E402
 
 

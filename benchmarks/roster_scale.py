@@ -49,7 +49,8 @@ from staffplan.roster.problem import (
     residual_shrinkage,
     step_costs,
 )
-from staffplan.scenario import SolveSettings, Weights
+from staffplan.scenario import Weights
+from staffplan.settings import SolveSettings
 from staffplan.timegrid import TimeGrid
 
 SEED = 150

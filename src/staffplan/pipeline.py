@@ -25,7 +25,8 @@ import numpy as np
 import pandas as pd
 
 from staffplan.io.numbers import json_number
-from staffplan.scenario import Scenario, SolveSettings, solve_settings
+from staffplan.scenario import Scenario
+from staffplan.settings import SolveSettings, solve_settings
 
 FTE_HOURS_PER_WEEK = 37.5
 Echo = Callable[[str], None]

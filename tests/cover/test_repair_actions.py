@@ -328,7 +328,7 @@ def test_time_limit_is_the_whole_wall_budget(limit: float) -> None:
 
     problem, pub = _lunch_case(required_13=0)
 
-    from staffplan.scenario import SolveSettings
+    from staffplan.settings import SolveSettings
 
     t0 = time.perf_counter()
     res = repair(problem, pub, _sick("A3"), NOW, solve_settings=SolveSettings(limit, 1, 0))

@@ -95,7 +95,7 @@ def solve_tiny(problem: RosterProblem, seconds: float = 5.0):
     """
     from staffplan.roster.engine import plan
     from staffplan.roster.validate import check_roster
-    from staffplan.scenario import SolveSettings
+    from staffplan.settings import SolveSettings
 
     out = plan(problem, SolveSettings(seconds, 1, 0))
     violations = check_roster(problem, out.roster.roster)

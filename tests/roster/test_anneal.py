@@ -27,7 +27,8 @@ from staffplan.roster.heuristics.search_state import Search
 from staffplan.roster.problem import SCALE, Demand
 from staffplan.roster.solver import complete_hint, objective_of
 from staffplan.roster.validate import check_roster
-from staffplan.scenario import SolveSettings, Weights
+from staffplan.scenario import Weights
+from staffplan.settings import SolveSettings
 
 QUEUES = ("voice", "chat", "email")
 

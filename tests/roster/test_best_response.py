@@ -9,7 +9,7 @@ from staffplan.roster.build import build_model
 from staffplan.roster.heuristics.best_response import best_response_hint
 from staffplan.roster.heuristics.greedy import greedy_hint
 from staffplan.roster.solver import complete_hint
-from staffplan.scenario import SolveSettings
+from staffplan.settings import SolveSettings
 
 
 def _budget(limit_s: float) -> Budget:

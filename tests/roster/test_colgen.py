@@ -25,7 +25,7 @@ from staffplan.roster.heuristics.colgen import (
 )
 from staffplan.roster.solver import Incumbent, complete_hint, objective_of
 from staffplan.roster.validate import check_roster
-from staffplan.scenario import SolveSettings
+from staffplan.settings import SolveSettings
 
 
 def _tiny_curtois(tmp_path: Path):

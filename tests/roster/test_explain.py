@@ -10,7 +10,7 @@ from rosterkit import contract, day_hours, make, solve_tiny, template
 from staffplan.errors import InfeasibleError
 from staffplan.io.team import Absence, Agent, Availability
 from staffplan.roster.engine import plan
-from staffplan.scenario import SolveSettings
+from staffplan.settings import SolveSettings
 
 
 def ts(text: str) -> pd.Timestamp:

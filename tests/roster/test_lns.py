@@ -16,7 +16,7 @@ from staffplan.roster.extract import extract
 from staffplan.roster.heuristics.lns import improve, term_agents
 from staffplan.roster.solver import Incumbent, complete_hint, objective_of, solve
 from staffplan.roster.validate import check_roster
-from staffplan.scenario import SolveSettings
+from staffplan.settings import SolveSettings
 
 TINY_CURTOIS = """SECTION_HORIZON
 2

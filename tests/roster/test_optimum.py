@@ -13,7 +13,7 @@ import pytest
 from rosterkit import START, contract, make, solve_tiny, template
 
 from staffplan.io.team import Agent, Break, Preference, ShiftCover
-from staffplan.roster.budget import safety_net_s
+from staffplan.roster.budget import DET_PER_CORE_S, safety_net_s
 from staffplan.roster.build import build_model
 from staffplan.roster.cpmodel import objective_expr
 from staffplan.roster.engine import plan
@@ -21,7 +21,8 @@ from staffplan.roster.extract import allocate, coverage_cost, extract, on_phone_
 from staffplan.roster.problem import break_plans
 from staffplan.roster.solver import make_solver, relative_gap, solve
 from staffplan.roster.validate import check_roster
-from staffplan.scenario import SolveSettings, Weights
+from staffplan.scenario import Weights
+from staffplan.settings import SolveSettings
 
 
 def _rows(problem, assignment) -> pd.DataFrame:
@@ -172,7 +173,8 @@ def test_solver_parameters_take_effect() -> None:
     s = make_solver(SolveSettings(time_limit_s=7.5, workers=2, seed=42, deterministic=True))
     assert s.parameters.num_workers == 2
     assert s.parameters.random_seed == 42
-    assert s.parameters.max_deterministic_time == 7.5
+    # the limit in deterministic seconds becomes CP-SAT's deterministic time, per worker
+    assert s.parameters.max_deterministic_time == pytest.approx(7.5 * DET_PER_CORE_S * 2)
     # the wall clock is only a safety net, far enough out that reaching it is a reported failure
     assert s.parameters.max_time_in_seconds == safety_net_s(7.5) >= 10 * 7.5
     assert s.parameters.interleave_search is True
@@ -193,15 +195,15 @@ def test_solver_parameters_are_obeyed_by_cp_sat() -> None:
     p = make(agents=30, days=7, required=req, templates=(template("E", "00:00", "16:00", step=60),))
     rm = build_model(p)
     rm.model.Minimize(objective_expr(rm))
-    settings = SolveSettings(0.05, 1, 5, deterministic=True)
+    settings = SolveSettings(0.1, 1, 5, deterministic=True)
     s = make_solver(settings, log_search_progress=True, log_to_stdout=False, log_to_response=True)
     code = s.Solve(rm.model)
     r = s.ResponseProto()
-    log = r.solve_log
-    for text in ("num_workers: 1", "random_seed: 5", "max_deterministic_time: 0.05"):
-        assert text in log
+    limit = s.parameters.max_deterministic_time
+    for text in ("num_workers: 1", "random_seed: 5", f"max_deterministic_time: {limit:g}"):
+        assert text in r.solve_log
     assert s.StatusName(code) in ("FEASIBLE", "UNKNOWN")  # stopped by the limit, not a proof
-    assert 0.05 <= r.deterministic_time <= 0.05 * 1.5  # CP-SAT checks the limit between steps
+    assert limit <= r.deterministic_time <= limit * 1.5  # CP-SAT checks the limit between steps
 
 
 def test_relative_gap_definition() -> None:

@@ -15,7 +15,8 @@ from staffplan.roster.build import build_model
 from staffplan.roster.cpmodel import objective_expr
 from staffplan.roster.heuristics.relax import linear_relaxation, lp_bound
 from staffplan.roster.solver import solve
-from staffplan.scenario import SolveSettings, Weights
+from staffplan.scenario import Weights
+from staffplan.settings import SolveSettings
 
 
 def test_odd_cycle_cover_lp_is_three_halves_and_rounds_up_to_the_optimum() -> None:

@@ -283,7 +283,8 @@ def cover(
     from staffplan.cover.settings import parse_absent, parse_now
     from staffplan.io.atomic import write_csv
     from staffplan.pipeline import run_cover
-    from staffplan.scenario import load, solve_settings
+    from staffplan.scenario import load
+    from staffplan.settings import solve_settings
 
     scen = load(scenario)
     solve_settings(scen, {"time_limit_s": time_limit_s, "workers": workers})  # bad options: exit 2

@@ -78,7 +78,8 @@ def roster(
         run_roster,
         write_roster,
     )
-    from staffplan.scenario import load, solve_settings
+    from staffplan.scenario import load
+    from staffplan.settings import solve_settings
 
     sc = load(scenario)
     overrides = {"time_limit_s": time_limit, "workers": workers, "seed": seed}

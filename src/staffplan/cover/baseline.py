@@ -23,11 +23,12 @@ from staffplan.cover.settings import CoverSettings
 from staffplan.errors import InputError
 from staffplan.io.team import Agent
 from staffplan.roster.budget import full_resolve_limit
-from staffplan.roster.build import build_model
+from staffplan.roster.build import Allowed, build_model
 from staffplan.roster.extract import assign_queues, extract, on_phone_matrix
 from staffplan.roster.problem import RosterProblem, Variant, split_overtime
 from staffplan.roster.solver import solve
-from staffplan.scenario import Scenario, SolveSettings
+from staffplan.scenario import Scenario
+from staffplan.settings import SolveSettings
 from staffplan.store import roster_as_text
 
 
@@ -58,8 +59,9 @@ class Pins:
     def start(self, d: int, v: Variant) -> int:
         return self.problem.start_elapsed(d, v.start_min)
 
-    def choose(self, agent: Agent, d: int, allowed: list[Variant]) -> list[Variant]:
-        ids = {v.id: v for v in allowed}
+    def choose(self, agent: Agent, d: int, allowed: Allowed) -> list[Variant]:
+        variants = allowed()
+        ids = {v.id: v for v in variants}
         now = self.plan.now_elapsed
         pub = self.plan.published.get((agent.id, d))
         fixed = d not in self.window
@@ -84,7 +86,7 @@ class Pins:
             return [ids[pub]]
         p = ids[pub] if pub is not None else None
         out = []
-        for v in allowed:
+        for v in variants:
             base, ext = split_overtime(v.template)
             if v.id == pub:
                 out.append(v)

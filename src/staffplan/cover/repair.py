@@ -43,7 +43,8 @@ from staffplan.roster.budget import cover_solve_limit
 from staffplan.roster.cpmodel import objective_expr
 from staffplan.roster.problem import RosterProblem
 from staffplan.roster.solver import make_solver, reached_net
-from staffplan.scenario import Scenario, SolveSettings
+from staffplan.scenario import Scenario
+from staffplan.settings import SolveSettings
 from staffplan.store import roster_as_text
 
 DEFAULT_SOLVE = SolveSettings(time_limit_s=10.0, workers=2)

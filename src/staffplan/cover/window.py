@@ -42,7 +42,7 @@ from staffplan.cover.settings import CoverSettings
 from staffplan.errors import InputError
 from staffplan.io.team import Agent
 from staffplan.roster.breaks import PlacedBreak
-from staffplan.roster.build import agent_blocks, build_model
+from staffplan.roster.build import Allowed, agent_blocks, build_model
 from staffplan.roster.coverage import shortfall, weighted
 from staffplan.roster.cpmodel import RosterModel, scaled
 from staffplan.roster.problem import (
@@ -154,6 +154,7 @@ class _Window:
         self.gone = absent_masks(problem, absences)
         self.step = min(15, problem.grid.interval_min)
         self.cache: dict[tuple, np.ndarray] = {}
+        self.variant = {v.id: v for v in problem.variants}
         self.plans: dict[tuple[str, int], _Plan] = {}
         self.const_rows: list[Row] = []
         _, activity = agent_blocks(problem)
@@ -198,14 +199,14 @@ class _Window:
             "publish a valid roster",
         )
 
-    def choose(self, agent: Agent, d: int, allowed: list[Variant]) -> list[Variant]:
+    def choose(self, agent: Agent, d: int, allowed: Allowed) -> list[Variant]:
         """The shifts the model may give ``agent`` on day ``d`` (build_model's ``choose``)."""
         row = self.rows.get((agent.id, d))
-        ids = {v.id: v for v in allowed}
         absent = agent.id in self.gone
         if d not in self.window:
             if row is None:
                 return []
+            ids = {v.id: v for v in allowed([self.variant[row.variant]])}
             if row.variant not in ids:
                 if not absent:
                     raise self.broken(agent.id, d, row.variant)
@@ -215,7 +216,7 @@ class _Window:
             self.plans[(agent.id, d)] = _Plan(row, True, [(ids[row.variant], 0.0)])
             self.const_rows.append(row)
             return [ids[row.variant]]
-        plan = self._plan_window_day(agent, d, row, ids)
+        plan = self._plan_window_day(agent, d, row, {v.id: v for v in allowed()})
         if plan is None:
             return []
         self.plans[(agent.id, d)] = plan

@@ -30,7 +30,7 @@ from __future__ import annotations
 import time
 from dataclasses import dataclass, field
 
-from staffplan.scenario import SolveSettings
+from staffplan.settings import SolveSettings
 
 STAGES = ("search", "improve", "colgen", "cpsat", "lns")
 """The stages of :func:`staffplan.roster.engine.plan`, in order."""

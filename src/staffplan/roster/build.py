@@ -22,6 +22,7 @@ from __future__ import annotations
 
 from collections import defaultdict
 from collections.abc import Callable, Sequence
+from functools import partial
 
 from ortools.sat.python import cp_model
 
@@ -36,9 +37,11 @@ from staffplan.roster.problem import (
     touched_intervals,
 )
 
-Choose = Callable[[Agent, int, list[Variant]], Sequence[Variant]]
-"""Narrows an agent's allowed variants on a horizon day (``allowed_variants``' result) to those the
-model may use."""
+Allowed = Callable[..., list[Variant]]
+"""``allowed(candidates=None)``: those of ``candidates`` (default: every variant) the engine's
+rules allow an agent on a day (:func:`allowed_variants`)."""
+Choose = Callable[[Agent, int, Allowed], Sequence[Variant]]
+"""The variants the model may give an agent on a horizon day, given its ``allowed`` function."""
 
 
 def agent_blocks(
@@ -77,13 +80,14 @@ def allowed_variants(
     day: int,
     blocking: list[tuple[int, int]],
     activity: list[tuple[int, int]],
+    candidates: Sequence[Variant] | None = None,
 ) -> list[Variant]:
-    """Variants the agent may work on ``day``: contract templates, availability, absences,
-    activities.
+    """Variants (of ``candidates``, default all) the agent may work on ``day``: contract templates,
+    availability, absences, activities.
     """
     contract = problem.contracts[agent.contract]
     out = []
-    for v in problem.variants:
+    for v in problem.variants if candidates is None else candidates:
         if not contract.allows(v.template):
             continue
         e0 = problem.start_elapsed(day, v.start_min)
@@ -108,8 +112,10 @@ def build_model(
     """Create variables, hard rules and penalty terms for ``problem`` (the objective is set at
     solve time).
 
-    ``choose(agent, day, allowed)``: the variants the agent may work that day,
-    among ``allowed`` (:func:`allowed_variants`); default all of them.
+    ``choose(agent, day, allowed)``: the variants the agent may work that day;
+    ``allowed(candidates=None)`` gives those of ``candidates`` (default every
+    variant) the engine's rules allow (:func:`allowed_variants`). Default: all
+    allowed variants.
     """
     rm = RosterModel(problem, cp_model.CpModel(), explain=explain)
     blocking, activity = agent_blocks(problem)
@@ -134,9 +140,8 @@ def build_model(
     for a in problem.agents:
         acts = activity.get(a.id, [])
         for day in range(grid.days):
-            opts = allowed_variants(problem, a, day, blocking.get(a.id, []), acts)
-            if choose is not None:
-                opts = list(choose(a, day, opts))
+            allowed = partial(allowed_variants, problem, a, day, blocking.get(a.id, []), acts)
+            opts = allowed() if choose is None else list(choose(a, day, allowed))
             if not opts:
                 continue
             rm.options[(a.id, day)] = opts

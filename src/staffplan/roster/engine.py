@@ -40,7 +40,7 @@ from staffplan.roster.solver import (
     solve,
     trivial_bound,
 )
-from staffplan.scenario import SolveSettings
+from staffplan.settings import SolveSettings
 
 Hint = dict[Any, int]
 

@@ -21,7 +21,7 @@ from staffplan.roster.cpmodel import RosterModel
 from staffplan.roster.problem import RosterProblem
 from staffplan.roster.rules import week_limits
 from staffplan.roster.solver import solve
-from staffplan.scenario import SolveSettings
+from staffplan.settings import SolveSettings
 
 SUGGESTIONS = {
     "weekly paid minutes": "lower the contract's min_minutes_week, allow more templates, or "

@@ -43,7 +43,7 @@ from staffplan.roster.coverage import allocation_of
 from staffplan.roster.cpmodel import RosterModel, objective_expr
 from staffplan.roster.heuristics.relax import lp_bound
 from staffplan.roster.problem import SCALE
-from staffplan.scenario import SolveSettings
+from staffplan.settings import SolveSettings
 
 LINEARIZATION_LEVEL = 2
 """CP-SAT LP relaxation level: 2 also linearises the clauses of the sequence and rest rules, which

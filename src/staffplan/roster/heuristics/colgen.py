@@ -57,7 +57,7 @@ from staffplan.roster.solver import (
     shift_hint,
     work_s,
 )
-from staffplan.scenario import SolveSettings
+from staffplan.settings import SolveSettings
 
 INT_INF = 2**62
 """Domain ends beyond ± this are unbounded."""

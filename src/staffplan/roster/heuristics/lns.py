@@ -48,7 +48,7 @@ from staffplan.roster.budget import SUBMODEL_CHARGE_S, Budget
 from staffplan.roster.cpmodel import RosterModel, objective_expr
 from staffplan.roster.problem import SCALE
 from staffplan.roster.solver import make_solver, objective_of, reached_net, work_s
-from staffplan.scenario import SolveSettings
+from staffplan.settings import SolveSettings
 
 SUB_LIMIT_S = 1.0
 """Limit of one neighbourhood's sub-solve [s, or deterministic s]."""
