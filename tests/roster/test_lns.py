@@ -182,7 +182,8 @@ def test_plan_with_lns_improves_cp_sats_roster_and_reports_it_consistently(monke
     rm = build_model(p)
     empty = objective_of(rm, complete_hint(rm, {k: 0 for k in rm.x}, SolveSettings(5, 1, 0)))
     lines: list[Incumbent] = []
-    out = plan(p, SolveSettings(2.0, 2, 0, lp_bound=True, lns_share=0.5), lines.append)
+    det = SolveSettings(2.0, 2, 0, True, lp_bound=True, lns_share=0.5)
+    out = plan(p, det, lines.append)
     res = out.result
     assert res.objective < empty
     assert abs(res.objective - _brute_force_optimum(rm)) < 1e-9

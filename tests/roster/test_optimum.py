@@ -218,7 +218,7 @@ def test_progress_lines_and_result_fields() -> None:
     p = make(required=req)
     seen = []
     rm = build_model(p)
-    res = solve(rm, SolveSettings(5, 1, 0), progress=seen.append)
+    res = solve(rm, SolveSettings(5, 1, 0, deterministic=True), progress=seen.append)
     assert res.status == "OPTIMAL" and res.gap == 0 and seen
     last = seen[-1]
     assert last.objective == res.objective and last.elapsed_s >= 0 and 0 <= last.gap <= 1

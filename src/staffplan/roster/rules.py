@@ -104,7 +104,7 @@ def _fewest_shifts(
     ``paid >= lo``).
 
     The Chvátal–Gomory rounding of the minimum-minutes row: integer rosters
-    meet it anyway, but the LP relaxation (:mod:`staffplan.roster.heuristics.relax`) and
+    meet it anyway, but the LP relaxation (:mod:`staffplan.roster.relax`) and
     column generation's master would otherwise cover a minimum of 37.5 h with
     4.7 shifts of 8 h, and bound the labour cost a shift per agent too low.
     """

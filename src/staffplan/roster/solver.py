@@ -16,7 +16,7 @@ Objective and bound are reported in objective units (coefficients / SCALE).
 
 Bound: the better of CP-SAT's own bound and, with ``lp_bound``, the model's
 linear relaxation solved by HiGHS in a background thread while CP-SAT searches
-(:mod:`staffplan.roster.heuristics.relax`): on large interval-coverage models
+(:mod:`staffplan.roster.relax`): on large interval-coverage models
 CP-SAT's LP worker may not finish its root relaxation within the limit.
 """
 
@@ -41,8 +41,8 @@ from staffplan.roster.budget import (
 )
 from staffplan.roster.coverage import allocation_of
 from staffplan.roster.cpmodel import RosterModel, objective_expr
-from staffplan.roster.heuristics.relax import lp_bound
 from staffplan.roster.problem import SCALE
+from staffplan.roster.relax import lp_bound
 from staffplan.settings import SolveSettings
 
 LINEARIZATION_LEVEL = 2
@@ -134,6 +134,9 @@ def make_solver(
     p.random_seed = int(settings.seed if seed is None else seed) % (2**31)
     p.log_search_progress = False
     p.interleave_search = bool(settings.deterministic) and n > 1
+    # one task per worker per batch: CP-SAT then checks the deterministic limit often enough to
+    # stop near it (the default batches overshoot it by half or more on roster models)
+    p.interleave_batch_size = n
     if settings.deterministic:
         p.max_deterministic_time = cpsat_det_limit(limit, n)
         p.max_time_in_seconds = safety_net_s(limit)

@@ -43,8 +43,8 @@ from scipy import sparse
 
 from staffplan.roster.budget import SUBMODEL_CHARGE_S, Budget, colgen_split, safety_net_s
 from staffplan.roster.cpmodel import RosterModel, objective_expr
-from staffplan.roster.heuristics.relax import constraint_kind
 from staffplan.roster.problem import SCALE
+from staffplan.roster.relax import constraint_kind
 from staffplan.roster.solver import (
     Progress,
     SolveResult,
