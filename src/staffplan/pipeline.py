@@ -126,6 +126,20 @@ def summarize(
     }
 
 
+def staffing(scenario: Scenario, forecast_file: Path | None = None) -> pd.DataFrame:
+    """Forecast → requirements: agents needed per interval and queue for ``forecast_file`` (a
+    forecast table), else the scenario's own forecast (``compute_requirements``' frame)."""
+    from staffplan.requirements import compute_requirements, read_forecast
+
+    if forecast_file is not None:
+        forecast = read_forecast(forecast_file, scenario.grid.timezone)
+    else:
+        from staffplan.forecast import forecast_scenario
+
+        forecast = forecast_scenario(scenario)
+    return compute_requirements(forecast, scenario)
+
+
 def requirements_for(scenario: Scenario, csv: Path | None = None) -> pd.DataFrame:
     """The roster's requirements frame (``staffplan.roster.load.REQUIREMENT_COLUMNS``): ``csv``
     (e.g. ``--requirements``), else the scenario's requirements CSV, else from its forecast
@@ -137,10 +151,7 @@ def requirements_for(scenario: Scenario, csv: Path | None = None) -> pd.DataFram
         return read_requirements(path, scenario.grid)
     if scenario.file("history", required=False) is None:
         return no_requirements()
-    from staffplan.forecast import forecast_scenario
-    from staffplan.requirements import compute_requirements
-
-    return roster_requirements(compute_requirements(forecast_scenario(scenario), scenario))
+    return roster_requirements(staffing(scenario))
 
 
 def progress_line(inc: Any) -> str:

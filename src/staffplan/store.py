@@ -37,6 +37,7 @@ import pandas as pd
 
 from staffplan.errors import InputError, StoreError
 from staffplan.io.atomic import write_csv, write_with
+from staffplan.io.roster_csv import REQUIRED_ROSTER_COLUMNS
 
 SCHEMA_VERSION = 2
 DEFAULT_FILE = "plans.sqlite"
@@ -44,19 +45,6 @@ STORE_SPEC = {
     "path": ((str,), DEFAULT_FILE, "a file path for the plan store, relative to the scenario file")
 }
 
-#: Columns every stored roster must have (the roster.csv contract).
-ROSTER_COLUMNS: tuple[str, ...] = (
-    "agent_id",
-    "name",
-    "date",
-    "day",
-    "shift",
-    "start",
-    "end",
-    "paid_minutes",
-    "breaks",
-    "queues",
-)
 #: Columns of a change log frame, in order.
 CHANGE_COLUMNS: tuple[str, ...] = (
     "agent_id",
@@ -205,18 +193,19 @@ def roster_as_text(roster: pd.DataFrame, *, file: str | Path | None = None) -> p
     Raises :class:`InputError` for a missing column, a blank agent or date, an
     unparseable date, or an agent with two rows on one date.
     """
-    missing = [c for c in ROSTER_COLUMNS if c not in roster.columns]
+    missing = [c for c in REQUIRED_ROSTER_COLUMNS if c not in roster.columns]
     if missing:
         raise InputError(
             "roster has missing columns",
             file=file,
             row=1,
             column=missing[0],
-            expected="the roster.csv columns " + ", ".join(ROSTER_COLUMNS),
+            expected="the roster.csv columns " + ", ".join(REQUIRED_ROSTER_COLUMNS),
             found=", ".join(map(str, roster.columns)),
             hint="publish a roster.csv written by 'staffplan roster'",
         )
-    cols = [*ROSTER_COLUMNS, *(str(c) for c in roster.columns if c not in ROSTER_COLUMNS)]
+    extra = [str(c) for c in roster.columns if c not in REQUIRED_ROSTER_COLUMNS]
+    cols = [*REQUIRED_ROSTER_COLUMNS, *extra]
     text = pd.DataFrame({c: [cell_text(v) for v in roster[c].tolist()] for c in cols}, dtype=object)
     blank = text["agent_id"].map(lambda a: not a.strip())
     if blank.any():

@@ -38,17 +38,11 @@ def requirements(
     scenario: Path, forecast_file: Path | None, out_dir: Path | None, as_json: bool
 ) -> None:
     """Agents needed per interval and queue [agents], and scheduled heads after shrinkage."""
-    from staffplan.requirements import compute_requirements, read_forecast
+    from staffplan.pipeline import staffing
     from staffplan.scenario import load
 
     sc = load(scenario)
-    if forecast_file is not None:
-        forecast = read_forecast(forecast_file, sc.grid.timezone)
-    else:
-        from staffplan.forecast import forecast_scenario
-
-        forecast = forecast_scenario(sc)
-    req = compute_requirements(forecast, sc)
+    req = staffing(sc, forecast_file)
     files: dict[str, str] = {}
     if out_dir is not None:
         frame = req.copy()

@@ -37,16 +37,15 @@ STAGES = ("search", "improve", "colgen", "cpsat", "lns")
 
 MOVES_PER_S = 20_000
 """Deterministic mode: local-search moves per deterministic second (about what one quiet core
-makes on a 150-agent week)."""
+makes on a large week; calibration in ``benchmarks/RESULTS.md``)."""
 
 DET_PER_CORE_S = 0.45
-"""CP-SAT deterministic time per second of one busy core (measured on the README example and the
-150-agent week: 1.9–3 CPU seconds per unit of CP-SAT's deterministic time)."""
+"""CP-SAT deterministic time per second of one busy core (calibration in
+``benchmarks/RESULTS.md``)."""
 
 LOAD_S_PER_VAR = 3e-5
 """Deterministic mode: work charged per model variable for loading and presolving a model, which
-CP-SAT's deterministic time does not count [deterministic s] (completing a 23,000-variable
-roster costs 0.7 s of CPU and 0.008 of CP-SAT's deterministic time)."""
+CP-SAT's deterministic time barely counts [deterministic s]."""
 
 SUBMODEL_CHARGE_S = 0.01
 """Deterministic mode: work charged per one-agent or neighbourhood sub-model built and read in

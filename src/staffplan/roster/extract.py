@@ -18,6 +18,7 @@ from dataclasses import dataclass
 import numpy as np
 import pandas as pd
 
+from staffplan.io.roster_csv import ROSTER_COLUMNS
 from staffplan.io.team import Agent
 from staffplan.roster.breaks import Worked, place_breaks
 from staffplan.roster.coverage import plans_in_order
@@ -32,19 +33,6 @@ from staffplan.roster.problem import (
 from staffplan.roster.solver import SolveResult
 from staffplan.timegrid import TimeGrid
 
-ROSTER_COLUMNS = (
-    "agent_id",
-    "name",
-    "date",
-    "day",
-    "shift",
-    "start",
-    "end",
-    "paid_minutes",
-    "breaks",
-    "queues",
-    "activities",
-)
 COVERAGE_COLUMNS = ("interval_start", "queue", "required", "scheduled", "difference")
 AGENT_COLUMNS = (
     "agent_id",
