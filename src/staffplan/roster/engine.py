@@ -106,8 +106,8 @@ def plan(
     if report.lp is None and lp_wanted and lns and not settings.deterministic:
         _start_lp(rm, report, budget)
     # deterministic mode: the LP bound, whose finish depends on the clock, never steers a stage
-    # and runs only beside the one-thread neighbourhood search (it is only reported); otherwise
-    # CP-SAT uses it if ready, or starts and waits for its own
+    # (it is only reported), and runs only beside the one-thread neighbourhood search, where it
+    # takes no core from a stage; otherwise CP-SAT uses it if ready, or starts and waits for its own
     mine = settings.deterministic or report.lp is not None
     result = solve(
         rm,
