@@ -64,7 +64,7 @@ from staffplan.roster.extract import assign_queues, on_phone_matrix  # noqa: E40
 from staffplan.roster.problem import RosterProblem  # noqa: E402
 from staffplan.roster.validate import check_roster  # noqa: E402
 from staffplan.settings import SolveSettings  # noqa: E402
-from staffplan.store import roster_as_text  # noqa: E402
+from staffplan.store import read_roster_csv, roster_as_text  # noqa: E402
 
 
 def _on(
@@ -131,10 +131,29 @@ def main() -> None:
         help="fractions of all agents who call in sick, one case each [fraction]",
     )
     ap.add_argument("--no-full", action="store_true", help="skip the full re-solve")
+    ap.add_argument(
+        "--deterministic",
+        action="store_true",
+        help="deterministic repairs (the limit becomes deterministic time)",
+    )
+    ap.add_argument(
+        "--published",
+        type=Path,
+        default=None,
+        help="repair this roster.csv instead of planning one (the same roster for every engine)",
+    )
+    ap.add_argument(
+        "--save-published", type=Path, default=None, help="write the planned roster.csv here"
+    )
     args = ap.parse_args()
     problem, volume, aht = instance()
-    out = plan(problem, SolveSettings(args.plan_limit, 2, 0))
-    published = roster_as_text(out.roster.roster)
+    if args.published is not None:
+        published = roster_as_text(read_roster_csv(args.published))
+    else:
+        out = plan(problem, SolveSettings(args.plan_limit, 2, 0))
+        published = roster_as_text(out.roster.roster)
+        if args.save_published is not None:
+            published.to_csv(args.save_published, index=False)
     grid = problem.grid
     rows = parse_rows(problem, published)
     assignment = published_assignment(problem, rows)
@@ -191,7 +210,7 @@ def main() -> None:
                 absences,
                 day0,
                 settings=CoverSettings(),
-                solve_settings=SolveSettings(args.limit, 2, 0),
+                solve_settings=SolveSettings(args.limit, 2, 0, args.deterministic),
                 full=full,
             )
             wall = time.perf_counter() - t0

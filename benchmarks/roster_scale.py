@@ -376,6 +376,11 @@ def main() -> None:
     )
     ap.add_argument("--no-peer", action="store_true")
     ap.add_argument(
+        "--deterministic",
+        action="store_true",
+        help="deterministic solves (the limits become deterministic time)",
+    )
+    ap.add_argument(
         "--lns-share",
         type=float,
         default=0.8,
@@ -405,6 +410,7 @@ def main() -> None:
                 limit,
                 2,
                 0,
+                args.deterministic,
                 lp_bound=True,
                 search_share=0.7,
                 improve_share=0.5,
@@ -423,7 +429,7 @@ def main() -> None:
         )
         rows.append(
             {
-                "run": f"staffplan {limit:g} s"
+                "run": f"staffplan {limit:g} {'det ' if args.deterministic else ''}s"
                 + (f" (lns {args.lns_share:g})" if args.lns_share != 0.8 else ""),
                 "status": r.status,
                 "first_feasible_s": round(r.first_solution_seconds or float("nan"), 2),
