@@ -57,6 +57,7 @@ from staffplan.cover.repair import repair  # noqa: E402
 from staffplan.cover.result import headroom  # noqa: E402
 from staffplan.cover.settings import CoverSettings, NewAbsence  # noqa: E402
 from staffplan.evaluate.kpis import interval_kpis, week_kpis  # noqa: E402
+from staffplan.io.roster_csv import read_roster_csv, roster_as_text  # noqa: E402
 from staffplan.io.team import Absence  # noqa: E402
 from staffplan.queueing import kpis  # noqa: E402
 from staffplan.roster.engine import plan  # noqa: E402
@@ -64,7 +65,6 @@ from staffplan.roster.extract import assign_queues, on_phone_matrix  # noqa: E40
 from staffplan.roster.problem import RosterProblem  # noqa: E402
 from staffplan.roster.validate import check_roster  # noqa: E402
 from staffplan.settings import SolveSettings  # noqa: E402
-from staffplan.store import read_roster_csv, roster_as_text  # noqa: E402
 
 
 def _on(

@@ -17,16 +17,16 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from staffplan.errors import InputError, ScenarioError, StoreError
-from staffplan.scenario import load
-from staffplan.store import (
+from staffplan.io.roster_csv import (
     CHANGE_COLUMNS,
-    PlanStore,
     cell_text,
+    change_text,
     diff_rosters,
     read_roster_csv,
     roster_as_text,
-    store_path,
 )
+from staffplan.scenario import load
+from staffplan.store import AbsenceRecord, ConflictError, PlanStore, store_path, versions_frame
 
 
 def row(
@@ -120,10 +120,12 @@ def test_explicit_change_log_and_parent(store: PlanStore) -> None:
     log = diff_rosters(
         store.roster(1), roster_as_text(roster(row("A1", shift="L"))), reason="sick cover"
     )
+    with pytest.raises(StoreError, match="version 1 is not the latest.*--fork"):
+        store.publish(roster(row("A1", shift="L")), note="cover", kind="cover", parent=1)
     v = store.publish(
-        roster(row("A1", shift="L")), note="cover", kind="cover", parent=1, changes=log
+        roster(row("A1", shift="L")), note="cover", kind="cover", parent=1, fork=True, changes=log
     )
-    assert (v.number, v.parent, v.kind, v.n_changes) == (3, 1, "cover", 1)
+    assert (v.number, v.parent, v.kind, v.n_changes, v.forked) == (3, 1, "cover", 1, True)
     assert store.changes(3)["reason"].tolist() == ["sick cover"]
 
 
@@ -410,5 +412,322 @@ def test_schema_1_store_is_migrated_and_keeps_its_versions(tmp_path: Path) -> No
     ].values.tolist() == [["A1", "changed", "lunch 11:00-11:30", "lunch 12:00-12:30", ""]]
     with sqlite3.connect(path) as conn:
         assert (
-            conn.execute("SELECT value FROM meta WHERE key = 'schema_version'").fetchone()[0] == "2"
+            conn.execute("SELECT value FROM meta WHERE key = 'schema_version'").fetchone()[0] == "3"
         )
+
+
+# ---- schema 3: absences, violations, concurrency ---------------------------------------------
+
+# The schema of staffplan's plan store before absences were stored (schema 2, as shipped until
+# this change), kept verbatim so the migration is tested on a file the old code would write.
+_SCHEMA_2 = """
+CREATE TABLE meta (key TEXT PRIMARY KEY, value TEXT NOT NULL);
+CREATE TABLE versions (
+    number INTEGER PRIMARY KEY,
+    parent INTEGER REFERENCES versions(number),
+    kind TEXT NOT NULL,
+    author TEXT NOT NULL,
+    created_utc TEXT NOT NULL,
+    note TEXT NOT NULL,
+    columns TEXT NOT NULL,
+    n_rows INTEGER NOT NULL,
+    sha256 TEXT NOT NULL
+);
+CREATE TABLE roster_rows (
+    version INTEGER NOT NULL REFERENCES versions(number),
+    row INTEGER NOT NULL,
+    agent_id TEXT NOT NULL,
+    date TEXT NOT NULL,
+    data TEXT NOT NULL,
+    PRIMARY KEY (version, row)
+);
+CREATE INDEX roster_rows_agent ON roster_rows (version, agent_id, date);
+CREATE TABLE changes (
+    version INTEGER NOT NULL REFERENCES versions(number),
+    seq INTEGER NOT NULL,
+    agent_id TEXT NOT NULL,
+    date TEXT NOT NULL,
+    action TEXT NOT NULL,
+    old_shift TEXT NOT NULL, old_start TEXT NOT NULL, old_end TEXT NOT NULL,
+    new_shift TEXT NOT NULL, new_start TEXT NOT NULL, new_end TEXT NOT NULL,
+    old_queues TEXT NOT NULL, new_queues TEXT NOT NULL,
+    reason TEXT NOT NULL,
+    old_breaks TEXT NOT NULL DEFAULT '', new_breaks TEXT NOT NULL DEFAULT '',
+    old_assignments TEXT NOT NULL DEFAULT '', new_assignments TEXT NOT NULL DEFAULT '',
+    PRIMARY KEY (version, seq)
+);
+CREATE TRIGGER versions_no_update BEFORE UPDATE ON versions
+BEGIN SELECT RAISE(ABORT, 'published versions are immutable'); END;
+CREATE TRIGGER roster_rows_no_delete BEFORE DELETE ON roster_rows
+BEGIN SELECT RAISE(ABORT, 'published versions are immutable'); END;
+INSERT INTO meta VALUES ('schema_version', '2');
+"""
+
+
+def _schema_2_store(path: Path) -> list[str]:
+    """A schema-2 store holding one version (A1, A2 on Monday), as the old code stored it."""
+    import hashlib
+    import json
+
+    columns = list(row("A1").keys())
+    payload = [
+        json.dumps({c: cell_text(v) for c, v in row(a).items()}, ensure_ascii=False)
+        for a in ("A1", "A2")
+    ]
+    h = hashlib.sha256(json.dumps(columns).encode())
+    for p in payload:
+        h.update(b"\n" + p.encode())
+    with sqlite3.connect(path) as conn:
+        conn.executescript(_SCHEMA_2)
+        conn.execute(
+            "INSERT INTO versions VALUES (1, NULL, 'publish', 'old', '2026-12-01T08:00:00+00:00', "
+            "'week 50', ?, 2, ?)",
+            (json.dumps(columns), h.hexdigest()),
+        )
+        conn.executemany(
+            "INSERT INTO roster_rows VALUES (1, ?, ?, '2026-12-07', ?)",
+            [(i, a, p) for i, (a, p) in enumerate(zip(("A1", "A2"), payload, strict=True))],
+        )
+    return payload
+
+
+def test_schema_2_store_is_migrated_and_keeps_its_versions(tmp_path: Path) -> None:
+    path = tmp_path / "v2.sqlite"
+    payload = _schema_2_store(path)
+    store = PlanStore(path)
+    (v1,) = store.versions()
+    assert (v1.number, v1.author, v1.n_rows, v1.n_absences, v1.n_violations) == (
+        1,
+        "old",
+        2,
+        0,
+        0,
+    )
+    assert store.roster(1)["agent_id"].tolist() == ["A1", "A2"]
+    with sqlite3.connect(path) as conn:
+        assert conn.execute("SELECT value FROM meta WHERE key='schema_version'").fetchone() == (
+            "3",
+        )
+        assert [r[0] for r in conn.execute("SELECT data FROM roster_rows ORDER BY row")] == payload
+    # the new facts work on the migrated file, and are as immutable as versions
+    a = store.record_absence(
+        AbsenceRecord("A1", _t("2026-12-08 00:00"), _t("2026-12-09 00:00"), "sick", "flu")
+    )
+    store.publish(roster(row("A2")), note="A1 sick", link=[a.id], expect_latest=1)
+    assert store.base().pending == () and store.base(1).pending == (store.absences()[0],)
+    with sqlite3.connect(path) as conn:
+        with pytest.raises(sqlite3.IntegrityError, match="immutable"):
+            conn.execute("DELETE FROM absences")
+        assert conn.execute("PRAGMA integrity_check").fetchone() == ("ok",)
+
+
+def test_a_store_from_a_newer_staffplan_is_refused(tmp_path: Path) -> None:
+    path = tmp_path / "new.sqlite"
+    PlanStore(path).publish(roster(row("A1")), note="a")
+    with sqlite3.connect(path) as conn:
+        conn.execute("UPDATE meta SET value = '9' WHERE key = 'schema_version'")
+    with pytest.raises(StoreError, match="not a plan store this staffplan can read"):
+        PlanStore(path).versions()
+
+
+def _t(text: str) -> pd.Timestamp:
+    return pd.Timestamp(text, tz="Europe/Madrid")
+
+
+def test_absences_are_facts_linked_to_the_versions_that_applied_them(store: PlanStore) -> None:
+    store.publish(roster(row("A1"), row("A2")), note="week", author="lead")
+    flu = store.record_absence(
+        AbsenceRecord("A1", _t("2026-12-07 11:00"), _t("2026-12-07 23:00"), "sick", "flu"),
+        author="ana",
+    )
+    assert (flu.id, flu.versions, flu.recorded_by, flu.start) == (
+        1,
+        (),
+        "ana",
+        "2026-12-07T11:00:00+01:00",
+    )
+    with pytest.raises(StoreError, match="already recorded"):
+        store.record_absence(
+            AbsenceRecord("A1", _t("2026-12-07 11:00"), _t("2026-12-07 23:00"), "sick")
+        )
+    base = store.base()
+    assert (base.version.number, base.latest, base.pending) == (1, 1, (flu,))
+    # a cover-like write records its own absence and applies the pending one
+    v2 = store.publish(
+        roster(row("A2")),
+        note="cover",
+        kind="cover",
+        expect_latest=1,
+        absences=[AbsenceRecord("A2", _t("2026-12-08"), _t("2026-12-09"), "sick", "cold")],
+        link=[flu.id],
+    )
+    assert v2.n_absences == 2
+    got = {a.agent_id: a for a in store.absences()}
+    assert (got["A1"].versions, got["A2"].versions, got["A2"].recorded_by) == (
+        (2,),
+        (2,),
+        v2.author,
+    )
+    assert store.base(2).pending == ()
+    # seen from version 1, both absences hold but neither is applied
+    assert [a.agent_id for a in store.base(1).pending] == ["A1", "A2"]
+    assert store.base(1).applied_in(got["A1"]) is None and store.base(2).applied_in(got["A1"]) == 2
+    team = store.base(2).team_absences("Europe/Madrid")
+    assert [(a.agent_id, a.start.hour, a.kind) for a in team] == [
+        ("A1", 11, "sick"),
+        ("A2", 0, "sick"),
+    ]
+    # withdrawn: gone from every base, kept in the record
+    store.withdraw_absence(got["A2"].id, reason="typo: it was A3", author="ana")
+    assert [a.agent_id for a in store.base().absences] == ["A1"]
+    assert "typo: it was A3" in store.absences(withdrawn=True)[1].withdrawn
+    with pytest.raises(StoreError, match="already withdrawn"):
+        store.withdraw_absence(got["A2"].id, reason="again")
+    with pytest.raises(StoreError, match="no such absence"):
+        store.publish(roster(row("A2")), note="x", link=[99])
+    assert [v.number for v in store.versions()] == [1, 2]
+
+
+def test_violations_are_stored_with_their_version(store: PlanStore) -> None:
+    bad = {
+        "agent_id": "A1",
+        "date": "2026-12-07",
+        "rule": "max days per week",
+        "found": "6 days",
+        "allowed": "at most 5 days",
+    }
+    v = store.publish(roster(row("A1")), note="agreed 6th day", violations=[bad])
+    assert v.n_violations == 1
+    assert store.violations(1).drop(columns="version").to_dict(orient="records") == [bad]
+    with pytest.raises(StoreError, match="violation without its columns"):
+        store.publish(roster(row("A1")), note="x", violations=[{"rule": "x"}])
+    assert store.violations()["version"].tolist() == [1]
+
+
+def test_a_conflict_names_who_published_meanwhile(store: PlanStore) -> None:
+    store.publish(roster(row("A1")), note="a", author="lead")
+    store.publish(roster(row("A2")), note="cover A1", author="ana", kind="cover")
+    with pytest.raises(ConflictError) as err:
+        store.publish(roster(row("A3")), note="c", expect_latest=1, author="bob")
+    text = str(err.value)
+    assert (
+        "version 2 (cover, by ana at " in text
+        and '"cover A1") was published after version 1' in text
+    )
+    assert "nothing was written" in text and "re-run the publish" in text
+    assert (err.value.latest, err.value.started_from) == (2, 1)
+    store.publish(roster(row("A3")), note="d", expect_latest=2)
+    with pytest.raises(ConflictError, match=r"versions 2-3 \(the latest: version 3"):
+        store.publish(roster(row("A4")), note="e", expect_latest=1)
+    other = PlanStore(store.path.with_name("other.sqlite"))
+    other.publish(roster(row("A1")), note="first", author="ana")
+    with pytest.raises(ConflictError, match="into the empty store"):
+        other.publish(roster(row("A2")), note="second", expect_latest=0)
+
+
+_RACER = textwrap.dedent(
+    """
+    import sqlite3, sys
+    import pandas as pd
+    from staffplan.store import ConflictError, PlanStore
+
+    path, role = sys.argv[1], sys.argv[2]
+    rows = [{"agent_id": f"B{i:04d}", "name": "n", "date": "2026-12-08", "day": 1, "shift": "L",
+             "start": "2026-12-08T13:00:00+01:00", "end": "2026-12-08T21:00:00+01:00",
+             "paid_minutes": 450, "breaks": "", "queues": role} for i in range(1000)]
+    if role == "holder":
+        def progress(n):
+            print("inside", flush=True)  # inside the write transaction, rows written
+            sys.stdin.readline()
+        PlanStore(path).publish(pd.DataFrame(rows), note="holder", author="holder",
+                                expect_latest=1, progress=progress)
+    else:
+        connect = sqlite3.connect
+        def traced(*args, **kwargs):
+            conn = connect(*args, **kwargs)
+            def trace(sql):
+                if sql.startswith("BEGIN IMMEDIATE"):
+                    print("begin", flush=True)  # every read before the write lock is done
+            conn.set_trace_callback(trace)
+            return conn
+        sqlite3.connect = traced
+        try:
+            PlanStore(path, busy_timeout_s=120).publish(
+                pd.DataFrame(rows), note="late", author="late", expect_latest=1)
+        except ConflictError as exc:
+            print(exc, file=sys.stderr)
+            sys.exit(2)
+    print("committed", flush=True)
+    """
+)
+
+
+def test_the_latest_version_is_checked_inside_the_write_transaction(store: PlanStore) -> None:
+    """A writer that started from version 1 and reaches its write while another writer holds the
+    lock, about to commit version 2, must see version 2: a check before the transaction would
+    still see version 1 and store a version that silently undoes version 2.
+    """
+    store.publish(big_roster(10), note="base", author="lead")
+    v1 = store.roster(1)
+
+    def start(role: str) -> subprocess.Popen[str]:
+        return subprocess.Popen(
+            [sys.executable, "-c", _RACER, str(store.path), role],
+            stdin=subprocess.PIPE,
+            stdout=subprocess.PIPE,
+            stderr=subprocess.PIPE,
+            text=True,
+        )
+
+    holder = start("holder")
+    assert holder.stdout is not None and holder.stdout.readline().strip() == "inside"
+    late = start("late")
+    assert late.stdout is not None and late.stdout.readline().strip() == "begin"
+    assert holder.stdin is not None
+    holder.stdin.write("go\n")
+    holder.stdin.flush()
+    h_out, h_err = holder.communicate(timeout=120)
+    l_out, l_err = late.communicate(timeout=120)
+    assert holder.returncode == 0 and "committed" in h_out, h_err
+    assert late.returncode == 2, (l_out, l_err)
+    assert "version 2 (publish, by holder at" in l_err and "after version 1" in l_err
+    assert [(v.number, v.author) for v in store.versions()] == [(1, "lead"), (2, "holder")]
+    pd.testing.assert_frame_equal(store.roster(1), v1)
+    assert store.integrity_ok()
+
+
+def test_change_text_shows_break_moves_and_queue_reassignments() -> None:
+    base = {
+        "action": "changed",
+        "old_shift": "E8",
+        "old_start": "2026-12-08T07:00:00+01:00",
+        "old_end": "2026-12-08T15:30:00+01:00",
+        "new_shift": "E8",
+        "new_start": "2026-12-08T07:00:00+01:00",
+        "new_end": "2026-12-08T15:30:00+01:00",
+        "old_queues": "voice|chat",
+        "new_queues": "voice|chat",
+        "old_breaks": "coffee1 08:30-08:45;lunch 11:00-11:30;coffee2 13:00-13:15",
+        "new_breaks": "coffee1 08:30-08:45;lunch 11:30-12:00;coffee2 13:00-13:15",
+        "old_assignments": "",
+        "new_assignments": "",
+    }
+    assert change_text(base) == "E8 07:00-15:30; breaks lunch 11:00-11:30 -> 11:30-12:00"
+    spans = {**base, "new_breaks": base["old_breaks"], "new_assignments": "chat 10:00-12:00"}
+    assert change_text(spans) == "E8 07:00-15:30; queue spans as planned -> chat 10:00-12:00"
+    moved = {
+        **base,
+        "new_start": "2026-12-08T08:00:00+01:00",
+        "new_end": "2026-12-08T16:30:00+01:00",
+    }
+    assert change_text(moved).startswith("E8 07:00-15:30 -> E8 08:00-16:30; breaks lunch")
+    removed = {**base, "action": "removed", "new_shift": "", "new_start": "", "new_end": ""}
+    assert change_text(removed) == "E8 07:00-15:30 -> off"
+
+
+def test_versions_frame_prints_parents_as_integers(store: PlanStore) -> None:
+    store.publish(roster(row("A1")), note="a")
+    store.publish(roster(row("A2")), note="b")
+    frame = versions_frame(store.versions())
+    assert frame["parent"].tolist()[1] == 1 and str(frame["parent"].dtype) == "Int64"
+    assert "1.0" not in frame.to_string()

@@ -39,9 +39,19 @@ COMMANDS: dict[str, tuple[str, str, str]] = {
         "Forecast volumes and handle times per queue and interval; backtest.",
     ),
     "roster": ("roster", "roster", "Build a week's roster with CP-SAT."),
-    "publish": ("cover", "publish", "Store a roster as a new published version."),
+    "publish": ("plans", "publish", "Check a roster and store it as a new published version."),
     "cover": ("cover", "cover", "Repair a published roster after new absences, with few changes."),
-    "versions": ("cover", "versions", "List published roster versions and the change log."),
+    "versions": (
+        "plans",
+        "versions",
+        "List published versions, change logs, recorded absences; export one.",
+    ),
+    "absent": ("plans", "absent", "Record an absence (a sick call) in the plan store."),
+    "validate": (
+        "plans",
+        "validate",
+        "Check a roster or a stored version against every hard rule.",
+    ),
     "simulate": (
         "simulate",
         "simulate",

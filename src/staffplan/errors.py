@@ -109,3 +109,17 @@ class InfeasibleError(StaffplanError):
 
 class StoreError(StaffplanError):
     """The plan store refused an operation (missing version, conflict)."""
+
+
+class RuleViolationError(StaffplanError):
+    """A roster breaks hard rules; ``violations`` names each one (printed one per line)."""
+
+    def __init__(self, message: str, violations: Sequence[object] = (), **kw: object) -> None:
+        super().__init__(message, **kw)  # type: ignore[arg-type]
+        self.violations = tuple(violations)
+
+    def __str__(self) -> str:
+        text = super().__str__()
+        if self.violations:
+            text += "\n" + "\n".join(f"  - {v}" for v in self.violations)
+        return text

@@ -317,6 +317,27 @@ def run_cover(
     )
 
 
+def check_scenario_roster(
+    scenario: Scenario, roster: pd.DataFrame, recorded: Sequence[Any] = ()
+) -> tuple[Any, list[Any]]:
+    """Scenario → rules problem → check: the scenario's rules problem and every violation
+    (``staffplan.roster.validate.Violation``) of ``roster`` against it, with the plan store's
+    ``recorded`` absences (``staffplan.io.team.Absence``) and the overtime extensions the
+    scenario's ``[cover]`` allows.
+    """
+    from staffplan.cover.settings import cover_settings
+    from staffplan.roster.validate import Overtime, check_roster, rules_problem
+
+    problem = rules_problem(scenario)
+    settings = cover_settings(scenario.section("cover"), file=scenario.path)
+    overtime = Overtime(settings.overtime_step_min, settings.max_overtime_min)
+    zone = problem.grid.zone
+    local = tuple(
+        replace(a, start=a.start.tz_convert(zone), end=a.end.tz_convert(zone)) for a in recorded
+    )
+    return problem, check_roster(problem, roster, recorded=local, overtime=overtime)
+
+
 def run(
     scenario: Scenario,
     *,
@@ -415,17 +436,9 @@ def run(
 
 
 def _absence_days(problem: Any) -> pd.DataFrame:
-    rows = []
-    grid = problem.grid
-    for ab in problem.absences:
-        for d in grid.dates():
-            d0 = grid.local_midnight(d)
-            d1 = grid.local_midnight(d + pd.Timedelta(days=1).to_pytimedelta())
-            if ab.start < d1 and d0 < ab.end and ab.start <= d0 + pd.Timedelta(hours=12) <= ab.end:
-                rows.append((ab.agent_id, d.isoformat(), ab.kind))
-    return pd.DataFrame(rows, columns=["agent_id", "date", "kind"]).drop_duplicates(
-        ["agent_id", "date"]
-    )
+    from staffplan.report.xlsx import absence_days
+
+    return absence_days(problem.absences, problem.grid)
 
 
 def _pct(x: object) -> str:

@@ -1,5 +1,5 @@
-"""``staffplan publish`` / ``versions`` / ``cover`` through the CLI (CliRunner and the exit-code
-path).
+"""``staffplan cover`` through the CLI (CliRunner and the exit-code path); the plan store's own
+commands are tested in ``test_plans_cmd.py``.
 """
 
 from __future__ import annotations
@@ -10,21 +10,9 @@ import sys
 from pathlib import Path
 
 import pandas as pd
-import pytest
 from click.testing import CliRunner
 
 from staffplan.cli import cli
-
-SCENARIO = """name = "cmd"
-[grid]
-start = 2026-12-07
-days = 7
-interval_minutes = 15
-timezone = "Europe/Madrid"
-[queues.voice]
-service_level = 0.8
-answer_within_s = 20
-"""
 
 COLS = [
     "agent_id",
@@ -40,118 +28,15 @@ COLS = [
 ]
 
 
-def _roster_csv(path: Path, shifts: dict[str, str]) -> Path:
-    rows = []
-    for agent, start in shifts.items():
-        rows.append(
-            [
-                agent,
-                f"Name {agent}",
-                "2026-12-07",
-                0,
-                "E",
-                f"2026-12-07T{start}:00+01:00",
-                f"2026-12-07T{int(start[:2]) + 8:02d}:{start[3:]}:00+01:00",
-                450,
-                "lunch 11:00-11:30",
-                "voice",
-            ]
-        )
-    pd.DataFrame(rows, columns=COLS).to_csv(path, index=False)
-    return path
-
-
-@pytest.fixture
-def scenario(tmp_path: Path) -> Path:
-    p = tmp_path / "scen" / "scenario.toml"
-    p.parent.mkdir()
-    p.write_text(SCENARIO)
-    return p
-
-
 def _invoke(*args: str) -> tuple[int, str]:
     result = CliRunner().invoke(cli, list(args), catch_exceptions=False)
     return result.exit_code, result.output
-
-
-def test_publish_then_versions(scenario: Path, tmp_path: Path) -> None:
-    r1 = _roster_csv(tmp_path / "r1.csv", {"A1": "07:00", "A2": "08:00"})
-    r2 = _roster_csv(tmp_path / "r2.csv", {"A1": "09:00", "A3": "08:00"})
-    code, out = _invoke(
-        "publish", str(scenario), "--roster", str(r1), "--note", "week 50", "--author", "lead"
-    )
-    assert code == 0 and "published version 1: 2 agent-days" in out
-    code, out = _invoke("publish", str(scenario), "--roster", str(r2), "--note", "second", "--json")
-    assert code == 0
-    payload = json.loads(out)
-    assert payload["version"]["number"] == 2 and payload["version"]["changes"] == 3
-    assert Path(payload["store"]) == scenario.parent / "plans.sqlite"
-
-    code, out = _invoke("versions", str(scenario))
-    assert code == 0
-    assert "week 50" in out and "second" in out and "lead" in out
-    assert "A1       changed  E 07:00-15:00 -> E 09:00-17:00" in out
-    assert "A2       removed  E 08:00-16:00 -> off" in out
-
-    code, out = _invoke("versions", str(scenario), "--json", "--version", "2")
-    data = json.loads(out)
-    assert [v["number"] for v in data["versions"]] == [1, 2]
-    assert sorted(c["agent_id"] for c in data["changes"]) == ["A1", "A2", "A3"]
-
-
-def test_versions_export(scenario: Path, tmp_path: Path) -> None:
-    _invoke(
-        "publish",
-        str(scenario),
-        "--roster",
-        str(_roster_csv(tmp_path / "r1.csv", {"A1": "07:00"})),
-        "--note",
-        "n",
-    )
-    out_file = tmp_path / "exp" / "v1.xlsx"
-    code, out = _invoke("versions", str(scenario), "--export", "1", "--out", str(out_file))
-    assert code == 0 and out_file.exists() and "exported version 1" in out
-    assert pd.read_excel(out_file, sheet_name="roster")["agent_id"].tolist() == ["A1"]
-    code, out = _invoke(
-        "versions", str(scenario), "--export", "1", "--out", str(tmp_path / "v1.csv"), "--json"
-    )
-    assert json.loads(out)["exported"].endswith("v1.csv")
-    assert pd.read_csv(tmp_path / "v1.csv")["start"].tolist() == ["2026-12-07T07:00:00+01:00"]
-
-
-def test_versions_of_empty_store(scenario: Path) -> None:
-    code, out = _invoke("versions", str(scenario))
-    assert code == 0 and "no versions yet" in out
 
 
 def _main(*args: str) -> subprocess.CompletedProcess[str]:
     return subprocess.run(
         [sys.executable, "-m", "staffplan", *args], capture_output=True, text=True, timeout=60
     )
-
-
-def test_bad_input_exits_2_with_one_clear_line(scenario: Path, tmp_path: Path) -> None:
-    bad = tmp_path / "bad.csv"
-    pd.DataFrame([["A1", "x", "2026-12-07"]], columns=["agent_id", "name", "date"]).to_csv(
-        bad, index=False
-    )
-    proc = _main("publish", str(scenario), "--roster", str(bad), "--note", "x")
-    assert proc.returncode == 2
-    assert "Traceback" not in proc.stderr
-    assert "bad.csv" in proc.stderr and "missing columns" in proc.stderr
-
-    proc = _main("versions", str(scenario), "--export", "4", "--out", str(tmp_path / "x.csv"))
-    assert (
-        proc.returncode == 2 and "no such version" in proc.stderr and "Traceback" not in proc.stderr
-    )
-
-    proc = _main("versions", str(scenario), "--export", "1")
-    assert proc.returncode == 2 and "--export and --out go together" in proc.stderr
-
-    dup = _roster_csv(tmp_path / "dup.csv", {"A1": "07:00"})
-    pd.concat([pd.read_csv(dup)] * 2).to_csv(dup, index=False)
-    proc = _main("publish", str(scenario), "--roster", str(dup), "--note", "x")
-    assert proc.returncode == 2 and "row 3" in proc.stderr and "two shifts" in proc.stderr
 
 
 # ---- staffplan cover ---------------------------------------------------------------------------

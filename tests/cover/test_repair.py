@@ -13,7 +13,7 @@ import pytest
 from staffplan.cover.phone import classify, phone_list
 from staffplan.cover.settings import CoverSettings, cover_settings, parse_absent, parse_now
 from staffplan.errors import InputError, ScenarioError
-from staffplan.store import diff_rosters, roster_as_text
+from staffplan.io.roster_csv import diff_rosters, roster_as_text
 from staffplan.timegrid import TimeGrid
 
 GRID = TimeGrid(dt.date(2026, 11, 30), 7, 15, "Europe/Madrid")

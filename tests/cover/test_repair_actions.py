@@ -20,11 +20,12 @@ from staffplan.cover.published import (
 )
 from staffplan.cover.repair import repair
 from staffplan.cover.settings import CoverSettings, NewAbsence
+from staffplan.io.roster_csv import diff_rosters, roster_as_text
 from staffplan.io.team import Absence, Agent, Break, Contract, ShiftTemplate
 from staffplan.roster.extract import allocate, assign_queues
 from staffplan.roster.problem import RosterProblem, plain_demand
 from staffplan.roster.validate import check_roster
-from staffplan.store import PlanStore, diff_rosters, roster_as_text
+from staffplan.store import PlanStore
 from staffplan.timegrid import TimeGrid
 
 DAY = dt.date(2026, 12, 1)

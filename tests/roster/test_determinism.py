@@ -27,9 +27,9 @@ from tests.cpu_hogs import cpu_hogs
 from staffplan.cli import cli
 from staffplan.cover.settings import parse_absent, parse_now
 from staffplan.importers.curtois import parse_instance, to_scenario
+from staffplan.io.roster_csv import read_roster_csv
 from staffplan.pipeline import run_cover
 from staffplan.scenario import load
-from staffplan.store import read_roster_csv
 
 pytestmark = pytest.mark.determinism
 

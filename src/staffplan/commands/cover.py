@@ -1,5 +1,5 @@
-"""``staffplan publish``, ``staffplan versions`` and ``staffplan cover``: the plan store and
-sick-leave cover.
+"""``staffplan cover``: sick-leave cover of a published roster (the plan store's own commands
+live in ``commands/plans.py``).
 """
 
 from __future__ import annotations
@@ -10,8 +10,7 @@ from pathlib import Path
 import click
 import pandas as pd
 
-from staffplan.errors import InputError
-from staffplan.store import PlanStore, Version, read_roster_csv, store_path, versions_frame
+from staffplan.store import PlanStore, store_path
 
 
 def _store(scenario: Path) -> PlanStore:
@@ -22,145 +21,6 @@ def _store(scenario: Path) -> PlanStore:
 
 def _echo_json(obj: object) -> None:
     click.echo(json.dumps(obj, default=str))
-
-
-@click.command("publish")
-@click.argument("scenario", type=click.Path(dir_okay=False, path_type=Path))
-@click.option(
-    "--roster",
-    "roster_file",
-    required=True,
-    type=click.Path(dir_okay=False, path_type=Path),
-    help="The roster.csv to publish (one row per agent-day; times ISO 8601 local with offset).",
-)
-@click.option(
-    "--note", required=True, help="Why this version is published (free text, e.g. 'week 49')."
-)
-@click.option(
-    "--author",
-    default=None,
-    help="Who publishes it (default: $STAFFPLAN_AUTHOR, else the login name).",
-)
-@click.option(
-    "--json",
-    "as_json",
-    is_flag=True,
-    help="Print the new version (number, parent, rows [agent-days], changes [agent-days]) as "
-    "one JSON object.",
-)
-def publish(
-    scenario: Path, roster_file: Path, note: str, author: str | None, as_json: bool
-) -> None:
-    """Store a roster as the next numbered version in the scenario's plan store.
-
-    The change log is the difference to the latest version (agent-days whose
-    shift, start, end or queues differ). Existing versions are never changed.
-    """
-    store = _store(scenario)
-    roster = read_roster_csv(roster_file)
-    version = store.publish(roster, note=note, author=author)
-    if as_json:
-        _echo_json({"store": str(store.path), "version": version.as_dict()})
-        return
-    parent = (
-        f" (parent {version.parent}, {version.n_changes} agent-days changed)"
-        if version.parent
-        else ""
-    )
-    click.echo(
-        f"published version {version.number}: {version.n_rows} agent-days{parent} -> {store.path}"
-    )
-
-
-def _changes_lines(log: pd.DataFrame) -> list[str]:
-    from staffplan.store import describe
-
-    lines = []
-    for r in log.itertuples(index=False):
-        old = describe(r.old_shift, r.old_start, r.old_end)
-        new = describe(r.new_shift, r.new_start, r.new_end)
-        queues = (
-            f" queues {r.old_queues or '-'} -> {r.new_queues or '-'}"
-            if r.old_queues != r.new_queues and r.action == "changed"
-            else ""
-        )
-        reason = f"  ({r.reason})" if r.reason else ""
-        lines.append(
-            f"  v{r.version} {r.date} {r.agent_id:<8} {r.action:<8} {old} -> {new}{queues}{reason}"
-        )
-    return lines
-
-
-@click.command("versions")
-@click.argument("scenario", type=click.Path(dir_okay=False, path_type=Path))
-@click.option(
-    "--version",
-    "number",
-    type=int,
-    default=None,
-    help="Show the change log of this version only (a version number, 1 = first).",
-)
-@click.option(
-    "--export",
-    "export_n",
-    type=int,
-    default=None,
-    help="Export this version number's roster to --out.",
-)
-@click.option(
-    "--out",
-    "out_file",
-    type=click.Path(dir_okay=False, path_type=Path),
-    default=None,
-    help="With --export: the file to write, .csv or .xlsx (XLSX adds the change log and "
-    "version sheets).",
-)
-@click.option(
-    "--json",
-    "as_json",
-    is_flag=True,
-    help="Print versions (rows and changes in agent-days, times UTC) and the change log as one "
-    "JSON object.",
-)
-def versions(
-    scenario: Path, number: int | None, export_n: int | None, out_file: Path | None, as_json: bool
-) -> None:
-    """List published roster versions (who, when [UTC], why) and their change logs."""
-    if (export_n is None) != (out_file is None):
-        raise InputError(
-            "--export and --out go together",
-            column="--export" if export_n is None else "--out",
-            expected="both --export N and --out FILE",
-            hint="staffplan versions SCENARIO --export 3 --out v3.xlsx",
-        )
-    store = _store(scenario)
-    exported = (
-        str(store.export(export_n, out_file))
-        if export_n is not None and out_file is not None
-        else None
-    )
-    vs: tuple[Version, ...] = store.versions()
-    log = store.changes(number)
-    if as_json:
-        _echo_json(
-            {
-                "store": str(store.path),
-                "versions": [v.as_dict() for v in vs],
-                "changes": log.to_dict(orient="records"),
-                "exported": exported,
-            }
-        )
-        return
-    if not vs:
-        click.echo(f"no versions yet in {store.path} (publish one with 'staffplan publish')")
-        return
-    click.echo(versions_frame(vs).to_string(index=False))
-    if len(log):
-        click.echo("\nchange log:")
-        for line in _changes_lines(log):
-            click.echo(line)
-    if exported:
-        click.echo(f"\nexported version {export_n} -> {exported}")
 
 
 def _render_changes(changes: pd.DataFrame) -> list[str]:

@@ -83,8 +83,8 @@ def simulate(
     """
     from staffplan.evaluate.sim_scenario import simulate_scenario
     from staffplan.io.atomic import write_csv
+    from staffplan.io.roster_csv import read_roster_csv
     from staffplan.scenario import load
-    from staffplan.store import read_roster_csv
 
     scen = load(scenario)
     for name, value in (("--replications", replications), ("--workers", workers)):

@@ -21,6 +21,7 @@ from staffplan.cover.published import (
 from staffplan.cover.result import CoverResult, cover_result, infeasible
 from staffplan.cover.settings import CoverSettings
 from staffplan.errors import InputError
+from staffplan.io.roster_csv import roster_as_text
 from staffplan.io.team import Agent
 from staffplan.roster.budget import full_resolve_limit
 from staffplan.roster.build import Allowed, build_model
@@ -29,7 +30,6 @@ from staffplan.roster.problem import RosterProblem, Variant, split_overtime
 from staffplan.roster.solver import solve
 from staffplan.scenario import Scenario
 from staffplan.settings import SolveSettings
-from staffplan.store import roster_as_text
 
 
 @dataclass(frozen=True)

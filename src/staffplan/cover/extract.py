@@ -19,10 +19,10 @@ from staffplan.cover.published import (
     cut_started,
 )
 from staffplan.cover.window import Kept, WindowModel
+from staffplan.io.roster_csv import cell_text
 from staffplan.roster.breaks import PlacedBreak, Worked
 from staffplan.roster.extract import roster_frame, row_on_phone
 from staffplan.roster.problem import RosterProblem
-from staffplan.store import cell_text
 
 
 def chosen_breaks(kept: Kept, value: Any) -> tuple[PlacedBreak, ...]:

@@ -7,7 +7,7 @@ from typing import Any
 
 import pandas as pd
 
-from staffplan.store import describe
+from staffplan.io.roster_csv import describe
 
 PHONE_COLUMNS: tuple[str, ...] = (
     "first_time",

@@ -39,13 +39,13 @@ from staffplan.cover.result import CoverResult, cover_result, infeasible
 from staffplan.cover.settings import CoverSettings, NewAbsence
 from staffplan.cover.window import build_window
 from staffplan.errors import InputError
+from staffplan.io.roster_csv import roster_as_text
 from staffplan.roster.budget import cover_solve_limit
 from staffplan.roster.cpmodel import objective_expr
 from staffplan.roster.problem import RosterProblem
 from staffplan.roster.solver import make_solver, reached_net
 from staffplan.scenario import Scenario
 from staffplan.settings import SolveSettings
-from staffplan.store import roster_as_text
 
 DEFAULT_SOLVE = SolveSettings(time_limit_s=10.0, workers=2)
 

@@ -21,10 +21,10 @@ from staffplan.cover.published import (
 )
 from staffplan.errors import InfeasibleError, Reason
 from staffplan.io.numbers import json_number
+from staffplan.io.roster_csv import diff_rosters
 from staffplan.queueing import kpis, target_for_queue
 from staffplan.roster.problem import RosterProblem, split_overtime, week_blocks
 from staffplan.scenario import Scenario
-from staffplan.store import diff_rosters
 
 
 @dataclass(frozen=True, eq=False)

@@ -439,20 +439,30 @@ def read_shifts(path: str | Path) -> tuple[ShiftTemplate, ...]:
     return tuple(sorted(out, key=lambda t: t.id))
 
 
-def _span(
-    start: str, end: str, tz: str, *, file: Path, row: int
+def absence_span(
+    start: str,
+    end: str,
+    tz: str,
+    *,
+    file: Path | None = None,
+    row: int | None = None,
+    columns: tuple[str, str] = ("start", "end"),
 ) -> tuple[pd.Timestamp, pd.Timestamp]:
+    """An absence's local span [start, end) from text: dates or date-times (local in ``tz`` unless
+    they carry an offset); a date-only end is inclusive (the whole day).
+
+    ``columns`` names the two fields in error messages (CSV columns or CLI options).
+    """
     from staffplan.timegrid import TimestampParseError, parse_timestamps
 
     try:
         ts = parse_timestamps(pd.Series([start, end]), tz)
     except TimestampParseError as exc:
-        col = ("start", "end")[exc.index]
         raise InputError(
             "bad date or time",
             file=file,
             row=row,
-            column=col,
+            column=columns[exc.index],
             expected="a date (2026-12-08) or date-time (2026-12-08 09:00)",
             found=(start, end)[exc.index],
         ) from None
@@ -466,7 +476,7 @@ def _span(
             "absence ends before it starts",
             file=file,
             row=row,
-            column="end",
+            column=columns[1],
             expected="an end after the start",
             found=end,
         )
@@ -488,7 +498,7 @@ def read_absences(paths: tuple[Path, ...], tz: str) -> tuple[Absence, ...]:
             what="absences table",
         )
         for i, r in enumerate(f.itertuples(index=False)):
-            s, e = _span(str(r.start), str(r.end), tz, file=p, row=i + 2)
+            s, e = absence_span(str(r.start), str(r.end), tz, file=p, row=i + 2)
             out.append(Absence(str(r.agent_id), s, e, str(r.kind)))
     return tuple(sorted(out, key=lambda a: (a.agent_id, a.start, a.end, a.kind)))
 

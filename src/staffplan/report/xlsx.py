@@ -3,11 +3,30 @@
 from __future__ import annotations
 
 import datetime as dt
+from collections.abc import Mapping, Sequence
 from pathlib import Path
 
 import pandas as pd
 
 from staffplan.io.atomic import write_with
+from staffplan.io.team import Absence
+from staffplan.timegrid import TimeGrid
+
+
+def absence_days(absences: Sequence[Absence], grid: TimeGrid) -> pd.DataFrame:
+    """Agent-days an absence takes (it covers the day's noon): ``agent_id``, ``date`` (ISO),
+    ``kind``, for the grid's absence cells.
+    """
+    rows = []
+    for ab in absences:
+        for d in grid.dates():
+            d0 = grid.local_midnight(d)
+            d1 = grid.local_midnight(d + dt.timedelta(days=1))
+            if ab.start < d1 and d0 < ab.end and ab.start <= d0 + pd.Timedelta(hours=12) <= ab.end:
+                rows.append((ab.agent_id, d.isoformat(), ab.kind))
+    return pd.DataFrame(rows, columns=["agent_id", "date", "kind"]).drop_duplicates(
+        ["agent_id", "date"]
+    )
 
 
 def grid_frame(
@@ -48,9 +67,10 @@ def write_roster_xlsx(
     grid: pd.DataFrame,
     coverage: pd.DataFrame | None = None,
     week: pd.DataFrame | None = None,
+    extra: Mapping[str, pd.DataFrame] | None = None,
 ) -> Path:
-    """Write the grid (sheet ``roster``), plus ``coverage`` and ``kpis`` sheets when given,
-    atomically.
+    """Write the grid (sheet ``roster``), plus ``coverage`` and ``kpis`` sheets when given and one
+    sheet per ``extra`` item (title -> table), atomically.
     """
     from openpyxl import Workbook
     from openpyxl.styles import Alignment, Font, PatternFill
@@ -78,7 +98,7 @@ def write_roster_xlsx(
             10, min(24, len(str(col)) + 2)
         )
     ws.freeze_panes = "E2"
-    for title, frame in (("coverage", coverage), ("kpis", week)):
+    for title, frame in (("coverage", coverage), ("kpis", week), *(extra or {}).items()):
         if frame is None:
             continue
         sh = wb.create_sheet(title)

@@ -18,7 +18,7 @@ from dataclasses import dataclass
 import numpy as np
 import pandas as pd
 
-from staffplan.io.roster_csv import ROSTER_COLUMNS
+from staffplan.io.roster_csv import WRITTEN_COLUMNS
 from staffplan.io.team import Agent
 from staffplan.roster.breaks import Worked, place_breaks
 from staffplan.roster.coverage import plans_in_order
@@ -48,7 +48,7 @@ AGENT_COLUMNS = (
 
 @dataclass(frozen=True, eq=False)
 class Roster:
-    """The solved roster: ``roster`` (ROSTER_COLUMNS), ``coverage`` (COVERAGE_COLUMNS), ``agents``
+    """The solved roster: ``roster`` (WRITTEN_COLUMNS), ``coverage`` (COVERAGE_COLUMNS), ``agents``
     (AGENT_COLUMNS), ``on_phone`` (agents × intervals).
     """
 
@@ -104,7 +104,7 @@ def roster_frame(
                 act,
             )
         )
-    frame = pd.DataFrame(rows, columns=list(ROSTER_COLUMNS))
+    frame = pd.DataFrame(rows, columns=list(WRITTEN_COLUMNS))
     return frame.astype({"day": "int64", "paid_minutes": "int64"})
 
 
