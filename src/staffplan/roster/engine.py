@@ -69,12 +69,12 @@ def plan(
     Stages, each until its deadline (:func:`~staffplan.roster.budget.stage_ends`):
     the greedy start, completed into a first roster; on models that price interval
     coverage, local search over whole shifts (one chain per worker; the LP bound is
-    solved meanwhile when ``lp_bound`` is set); best responses (each agent's week
-    re-optimised against the others); column generation and the rounding of its
-    LP when the model decomposes by agent (its bound is kept, and a roster meeting
-    it ends the solve); CP-SAT from the best start; large-neighbourhood search from
-    CP-SAT's roster unless CP-SAT proved it optimal. Reported times count from the
-    call; ``progress`` hears of every improving roster.
+    solved meanwhile when ``lp_bound`` is set, except in deterministic mode); best
+    responses (each agent's week re-optimised against the others); column generation
+    and the rounding of its LP when the model decomposes by agent (its bound is kept,
+    and a roster meeting it ends the solve); CP-SAT from the best start;
+    large-neighbourhood search from CP-SAT's roster unless CP-SAT proved it optimal.
+    Reported times count from the call; ``progress`` hears of every improving roster.
     """
     settings = settings or SolveSettings()
     budget = Budget(settings, {})
@@ -102,12 +102,12 @@ def plan(
             report.known = known
             if cg.optimal:
                 return _finish(problem, rm, cg.result(rm, budget, first_s), settings)
+    # deterministic mode has no LP bound: its finish depends on the clock, and beside the stages it
+    # takes a core (and the GIL while it reads the model), so a deterministic second would no
+    # longer take about a second; otherwise CP-SAT uses it if ready, or starts and waits for its own
     lp_wanted = settings.lp_bound and bool(rm.terms) and not converged
     if report.lp is None and lp_wanted and lns and not settings.deterministic:
         _start_lp(rm, report, budget)
-    # deterministic mode: the LP bound, whose finish depends on the clock, never steers a stage
-    # (it is only reported), and runs only beside the one-thread neighbourhood search, where it
-    # takes no core from a stage; otherwise CP-SAT uses it if ready, or starts and waits for its own
     mine = settings.deterministic or report.lp is not None
     result = solve(
         rm,
@@ -121,8 +121,6 @@ def plan(
         budget=budget,
     )
     if lns and result.status == "FEASIBLE":
-        if report.lp is None and lp_wanted:
-            _start_lp(rm, report, budget)
         result = _improve(rm, result, budget, report, known)
     if result.feasible:
         result = _with_lp(rm, result, budget, report)
