@@ -59,13 +59,16 @@ def import_graph(src: Path = SRC) -> dict[str, set[str]]:
 def room(module: str) -> str | None:
     """The architecture room of a module: ``staffplan.roster.heuristics.lns`` ->
     ``roster.heuristics``, ``staffplan.roster.engine`` -> ``roster.engine`` (the stage sequence
-    over the heuristics), ``staffplan.io.team`` -> ``io``; None for the package's own
-    ``__init__`` and ``__main__`` (entry points only)."""
+    over the heuristics), ``staffplan.evaluate.kpis`` -> ``evaluate.kpis`` (the promised KPIs,
+    which requirements and the roster's objective use too), ``staffplan.io.team`` -> ``io``;
+    None for the package's own ``__init__`` and ``__main__`` (entry points only)."""
     parts = module.split(".")[1:]
     if not parts or parts[0] == "__main__":
         return None
     if parts[0] == "roster" and len(parts) > 1 and parts[1] in ("heuristics", "engine"):
         return f"roster.{parts[1]}"
+    if parts[:2] == ["evaluate", "kpis"]:
+        return "evaluate.kpis"
     return parts[0]
 
 
@@ -110,7 +113,7 @@ def depths(graph: dict[str, set[str]]) -> dict[str, int]:
     def depth(r: str, seen: frozenset[str]) -> int:
         if r in out:
             return out[r]
-        deps = [d for d in graph.get(r, ()) if d not in seen]
+        deps = sorted(d for d in graph.get(r, ()) if d not in seen)
         out[r] = 1 + max((depth(d, seen | {r}) for d in deps), default=-1)
         return out[r]
 

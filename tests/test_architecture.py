@@ -5,8 +5,10 @@ lines, ruff clean, and the package picture drawn from the current imports."""
 from __future__ import annotations
 
 import importlib.util
+import os
 import shutil
 import subprocess
+import sys
 from pathlib import Path
 
 import pytest
@@ -25,7 +27,8 @@ def _load_graph_script():  # type: ignore[no-untyped-def]
     return mod
 
 
-import_graph = _load_graph_script().import_graph
+graph_script = _load_graph_script()
+import_graph = graph_script.import_graph
 
 
 def find_cycle(graph: dict[str, set[str]]) -> list[str] | None:
@@ -71,6 +74,14 @@ def test_no_import_cycle_between_modules() -> None:
     assert cycle is None, " -> ".join(cycle or [])
 
 
+def test_the_rooms_of_the_picture_form_a_stack() -> None:
+    """Rooms are drawn in columns by depth: that only reads right when no room imports, through
+    other rooms, a room that imports it."""
+    rooms = graph_script.room_graph(import_graph())
+    cycle = find_cycle({r: rooms.get(r, set()) for r in set(rooms).union(*rooms.values())})
+    assert cycle is None, " -> ".join(cycle or [])
+
+
 def test_one_module_makes_cp_sat_solvers() -> None:
     makers = sorted(
         str(p.relative_to(SRC)) for p in SRC.rglob("*.py") if "CpSolver(" in p.read_text()
@@ -99,5 +110,18 @@ def test_ruff_is_clean() -> None:
 def test_package_picture_is_drawn_from_the_current_imports(tmp_path: Path) -> None:
     """docs/package_graph.svg is what the script draws now (run it after changing imports)."""
     pytest.importorskip("matplotlib")
-    drawn = _load_graph_script().draw(tmp_path / "graph.svg")
+    drawn = graph_script.draw(tmp_path / "graph.svg")
     assert drawn.read_bytes() == (ROOT / "docs" / "package_graph.svg").read_bytes()
+
+
+def test_the_picture_does_not_depend_on_hash_order(tmp_path: Path) -> None:
+    """Set iteration order changes with PYTHONHASHSEED; the drawing must not."""
+    pytest.importorskip("matplotlib")
+    script = ROOT / "docs" / "package_graph.py"
+    out = []
+    for seed in ("1", "2"):
+        path = tmp_path / f"graph{seed}.svg"
+        env = {**os.environ, "PYTHONHASHSEED": seed}
+        subprocess.run([sys.executable, str(script), str(path)], check=True, env=env)
+        out.append(path.read_bytes())
+    assert out[0] == out[1] == (ROOT / "docs" / "package_graph.svg").read_bytes()

@@ -9,7 +9,8 @@ import pandas as pd
 import pytest
 
 from staffplan.errors import InputError, ScenarioError
-from staffplan.queueing import Target, deferred_requirements, kpis, required_agents
+from staffplan.evaluate.kpis import promised_kpis
+from staffplan.queueing import Target, deferred_requirements, required_agents
 from staffplan.requirements import OUTPUT_COLUMNS, compute_requirements, read_forecast
 from staffplan.scenario import Scenario, load
 
@@ -89,10 +90,19 @@ def test_columns_order_and_models(scenario: Scenario) -> None:
         np.testing.assert_array_equal(
             g["required_agents"], required_agents(src["volume"], src["aht_seconds"], 60, target)
         )
-        k = kpis(src["volume"], src["aht_seconds"], 60, g["required_agents"], target)
+        r_q = 0.25 if name == "voice" else 0.30  # no shift templates: the whole shrinkage
+        heads = g["on_phone_agents"].to_numpy()
+        k = promised_kpis(src["volume"], src["aht_seconds"], 60, heads, target, r_q)
         np.testing.assert_allclose(g["service_level"], k["service_level"])
-        assert (g.loc[g["volume"] > 0, "service_level"] >= 0.8 - 1e-12).all()
-        assert (g.loc[g["volume"] == 0, "required_agents"] == 0).all()
+        busy = g["volume"].to_numpy() > 0
+        assert (g.loc[busy, "service_level"] >= 0.8 - 1e-12).all()
+        # the fewest heads: one less misses the promised target
+        fewer = promised_kpis(
+            src["volume"], src["aht_seconds"], 60, np.maximum(heads - 1, 0), target, r_q
+        )
+        assert (fewer["service_level"].to_numpy()[busy] < 0.8).all()
+        assert (g.loc[~busy, "required_agents"] == 0).all()
+        assert (g.loc[~busy, "on_phone_agents"] == 0).all()
     e = r[r["queue"] == "email"]
     src = f[f["queue"] == "email"].sort_values("interval_start")
     hours = pd.DatetimeIndex(src["interval_start"]).hour
@@ -114,8 +124,26 @@ def test_shrinkage_override_and_default(scenario: Scenario) -> None:
     r = compute_requirements(forecast_for(scenario), scenario)
     v = r[r["queue"] == "voice"]
     c = r[r["queue"] == "chat"]
-    assert (v["scheduled_agents"] == np.ceil(v["required_agents"] / 0.75 - 1e-9).astype(int)).all()
-    assert (c["scheduled_agents"] == np.ceil(c["required_agents"] / 0.70 - 1e-9).astype(int)).all()
+    e = r[r["queue"] == "email"]
+    # no shift templates: every bit of shrinkage is residual, and paid heads are on-phone heads
+    assert (v["residual_shrinkage"] == 0.25).all() and (c["residual_shrinkage"] == 0.30).all()
+    for g in (v, c, e):
+        np.testing.assert_allclose(g["scheduled_agents"], g["on_phone_agents"])
+    # workload queues keep ceil(required / (1 - r)); 7 agents at 30 % -> 10, not 11
+    assert (e["on_phone_agents"] == np.ceil(e["required_agents"] / 0.70 - 1e-9).astype(int)).all()
+    # at least the agents the queue needs when all are there
+    assert (v["on_phone_agents"] >= v["required_agents"]).all()
+
+
+def test_paid_heads_add_the_breaks_the_roster_places(scenario: Scenario) -> None:
+    from staffplan.io.team import Break, ShiftTemplate
+
+    # a 600-min shift with 60 min of breaks: b = 0.1, so 1 - r = 0.7 / 0.9 for 30 % shrinkage
+    tpl = (ShiftTemplate("D", 480, 480, 60, 600, (Break("lunch", 60, False, 200, 300),)),)
+    r = compute_requirements(forecast_for(scenario), scenario, tpl)
+    c = r[r["queue"] == "chat"]
+    assert c["residual_shrinkage"].iloc[0] == pytest.approx(1 - 0.7 / 0.9)
+    np.testing.assert_allclose(c["scheduled_agents"], c["on_phone_agents"] / 0.9)
 
 
 def test_bad_forecasts_are_clear_errors(scenario: Scenario) -> None:

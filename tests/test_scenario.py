@@ -119,3 +119,27 @@ def test_circular_extends_and_missing_file(tmp_path: Path) -> None:
 def test_example_scenario_loads() -> None:
     s = load(Path(__file__).parent.parent / "scenarios" / "example" / "scenario.toml")
     assert {q.channel for q in s.queues} == {"voice", "chat", "email"}
+
+
+def test_data_files_may_declare_their_date_format(tmp_path: Path) -> None:
+    from tests.scenario_kit import tiny_scenario
+
+    sc = tiny_scenario(tmp_path / "sc", data_toml="")
+    text = sc.read_text().replace(
+        'absences = "data/absences.csv"',
+        'absences = { path = "data/absences.csv", date_format = "%d/%m/%Y" }\n'
+        'absences_extra = ["data/absences.csv"]',
+    )
+    sc.write_text(text)
+    s = load(sc)
+    absences = (tmp_path / "sc" / "data" / "absences.csv").resolve()
+    assert s.files("absences") == (absences,)
+    assert s.date_format(absences) == "%d/%m/%Y"
+    assert s.date_format(s.file("agents")) is None
+
+
+@pytest.mark.parametrize("name", ["peak season", "curtois-Instance1", "wk50 (draft)", "Año"])
+def test_plain_names_are_accepted(tmp_path: Path, name: str) -> None:
+    from tests.scenario_kit import tiny_scenario
+
+    assert load(tiny_scenario(tmp_path / "sc", name=name)).name == name

@@ -205,6 +205,30 @@ def test_export_csv_and_xlsx(store: PlanStore, tmp_path: Path) -> None:
     assert not list(tmp_path.glob(".*tmp"))
 
 
+def test_xlsx_export_never_writes_a_live_formula(store: PlanStore, tmp_path: Path) -> None:
+    """Agent names, authors and notes starting with = + - @ stay text in the workbook."""
+    import zipfile
+
+    from openpyxl import load_workbook
+
+    evil = '=HYPERLINK("http://example.com","click")'
+    first = row("A1")
+    first["name"] = evil
+    store.publish(roster(first, row("A2")), note="-2+3", author="=1+1")
+    store.publish(roster(first, row("A2", start="08:00", end="16:00")), note="@SUM(A1)")
+    path = store.export(2, tmp_path / "v2.xlsx")
+    book = load_workbook(path)
+    cells = [c for ws in book.worksheets for r in ws.iter_rows() for c in r]
+    texts = {c.value: c for c in cells if isinstance(c.value, str)}
+    for text in (evil, "@SUM(A1)"):
+        assert texts[text].data_type == "s" and texts[text].quotePrefix
+    store.export(1, tmp_path / "v1.xlsx")
+    v1 = load_workbook(tmp_path / "v1.xlsx")["version"]
+    assert [c.value for c in v1[2]][3] == "=1+1" and v1.cell(2, 4).quotePrefix
+    with zipfile.ZipFile(path) as z:
+        assert not any("<f>" in z.read(n).decode() for n in z.namelist() if n.endswith(".xml"))
+
+
 def test_store_path_default_and_configured(tmp_path: Path) -> None:
     base = (
         'name = "s"\n[grid]\nstart = 2026-12-07\n[queues.voice]\nservice_level = '

@@ -1,17 +1,22 @@
 """Generate the example team: ``data/{agents,contracts,shifts,absences,preferences}.csv`` (fixed
 seed).
 
-Sixty-five agents in three teams sized for the example demand (voice ~8,000 calls
-a week at ~280 s, chat ~3,000 sessions at ~420 s with concurrency 2, email
-~2,500 a week at ~360 s within 24 h; open Mon-Fri 08:00-21:00 and Sat
-09:00-15:00, closed Sunday; 30 % shrinkage):
+Fifty-nine agents in three teams sized so that the contracts fit the example
+demand (voice ~8,000 calls a week at ~280 s, chat ~3,000 sessions at ~420 s
+with concurrency 2, email ~2,500 a week at ~360 s within 24 h; open Mon-Fri
+08:00-21:00 and Sat 09:00-15:00, closed Sunday; 30 % shrinkage, of which the
+breaks the roster places are about a tenth): the paid hours the promised
+service levels need (about 1,950 h in week 50, with Tuesday a reduced-service
+holiday) are within a few percent of what the contracts give, so a good
+roster lands just above the targets with the available voice agents about
+75 % busy — not 98 % service at 50 % occupancy:
 
-- team ``Atlas`` (voice): 16 voice only, 6 voice+chat;
-- team ``Boreal`` (chat): 8 chat only, 9 chat+voice, 5 voice+email;
-- team ``Cierzo`` (email): 10 email only, 7 email+voice, 4 email+chat.
+- team ``Atlas`` (voice): 15 voice only, 6 voice+chat;
+- team ``Boreal`` (chat): 7 chat only, 8 chat+voice, 5 voice+email;
+- team ``Cierzo`` (email): 6 email only, 7 email+voice, 5 email+chat.
 
-52 full-time agents (37.5 h or 40 h, 5 days; 8.5 h shifts with a 30-min
-unpaid lunch and two paid 15-min coffee breaks: early, mid or late) and 13
+48 full-time agents (37.5 h or 40 h, 5 days; 8.5 h shifts with a 30-min
+unpaid lunch and two paid 15-min coffee breaks: early, mid or late) and 11
 part-time agents (20-25 h; 4-6 h shifts with one paid coffee break). Minimum
 rest 11 h, at most 6 days in a row, full-timers work at most one weekend day
 block in the week. Absences in the week of 2026-12-07: two full-week
@@ -72,9 +77,9 @@ LAST_NAMES = (
 )
 
 TEAMS = (
-    ("Atlas", (("voice:1", 16), ("voice:1|chat:2", 6))),
-    ("Boreal", (("chat:1", 8), ("chat:1|voice:2", 9), ("voice:1|email:2", 5))),
-    ("Cierzo", (("email:1", 10), ("email:1|voice:2", 7), ("email:1|chat:2", 4))),
+    ("Atlas", (("voice:1", 15), ("voice:1|chat:2", 6))),
+    ("Boreal", (("chat:1", 7), ("chat:1|voice:2", 8), ("voice:1|email:2", 5))),
+    ("Cierzo", (("email:1", 6), ("email:1|voice:2", 7), ("email:1|chat:2", 5))),
 )
 
 CONTRACTS = pd.DataFrame(
@@ -124,7 +129,7 @@ SHIFTS = pd.DataFrame(
 
 
 def agents(rng: np.random.Generator) -> pd.DataFrame:
-    """65 agents; every fifth agent part-time (alternating PT25/PT20), full-timers alternate
+    """59 agents; every fifth agent part-time (alternating PT25/PT20), full-timers alternate
     FT40/FT375.
     """
     rows = []

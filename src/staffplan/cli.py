@@ -15,11 +15,14 @@ import importlib.util
 import os
 import sys
 import traceback
+import warnings
+from collections.abc import Iterator
+from contextlib import contextmanager
 
 import click
 
 from staffplan import __version__
-from staffplan.errors import StaffplanError
+from staffplan.errors import StaffplanError, StaffplanWarning
 
 # command name -> (module under staffplan.commands, attribute, one-line help)
 COMMANDS: dict[str, tuple[str, str, str]] = {
@@ -92,17 +95,36 @@ class LazyGroup(click.Group):
                 formatter.write_dl(rows)
 
 
+@contextmanager
+def warnings_to_stderr() -> Iterator[None]:
+    """Print every :class:`StaffplanWarning` as one ``warning: ...`` line on stderr."""
+
+    def show(message: Warning | str, category: type[Warning], *_: object, **__: object) -> None:
+        if issubclass(category, StaffplanWarning):
+            click.echo(f"warning: {message}", err=True)
+        else:
+            shown(message, category, *_, **__)  # type: ignore[arg-type]
+
+    with warnings.catch_warnings():
+        shown = warnings.showwarning
+        warnings.simplefilter("always", StaffplanWarning)
+        warnings.showwarning = show  # type: ignore[assignment]
+        yield
+
+
 @click.group(
     cls=LazyGroup,
     context_settings={"help_option_names": ["-h", "--help"], "max_content_width": 100},
 )
 @click.version_option(__version__, prog_name="staffplan")
-def cli() -> None:
+@click.pass_context
+def cli(ctx: click.Context) -> None:
     """staffplan: forecasts, Erlang requirements, CP-SAT rosters and cover for contact centers.
 
     Times are in seconds unless an option says minutes or hours; fractions
     (service level, shrinkage, occupancy) are between 0 and 1.
     """
+    ctx.with_resource(warnings_to_stderr())
 
 
 def main(argv: list[str] | None = None) -> None:

@@ -7,6 +7,7 @@ line and exits with code 2; a traceback reaching a user is a bug.
 
 from __future__ import annotations
 
+import warnings
 from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
@@ -73,6 +74,14 @@ class InputError(StaffplanError):
     """A data file (CSV/Parquet) or a CLI option holds a bad value."""
 
 
+class LimitError(StaffplanError):
+    """A run would exceed a resource bound (``staffplan.limits``); the hint says how to lift it."""
+
+
+class OutputError(StaffplanError):
+    """An output cannot be written where asked (read-only folder, foreign files, a data file)."""
+
+
 class ScenarioError(StaffplanError):
     """A scenario file is malformed: unknown key, wrong type, missing file."""
 
@@ -123,3 +132,20 @@ class RuleViolationError(StaffplanError):
         if self.violations:
             text += "\n" + "\n".join(f"  - {v}" for v in self.violations)
         return text
+
+
+class StaffplanWarning(UserWarning):
+    """Input that is used but probably not as meant (e.g. an absence outside the horizon).
+
+    The CLI prints each one as a ``warning:`` line on stderr; the run goes on.
+    """
+
+
+def warn(message: str, **where: object) -> None:
+    """Issue a :class:`StaffplanWarning` located like a :class:`StaffplanError`.
+
+    ``where`` takes the error's keywords (file, row, column, key, expected,
+    found, hint).
+    """
+    text = str(StaffplanError(message, **where))  # type: ignore[arg-type]
+    warnings.warn(text, StaffplanWarning, stacklevel=2)

@@ -14,7 +14,6 @@ from __future__ import annotations
 
 import hashlib
 import json
-import math
 import time
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, replace
@@ -25,6 +24,7 @@ import numpy as np
 import pandas as pd
 
 from staffplan.io.numbers import json_number
+from staffplan.results import RunResult
 from staffplan.scenario import Scenario
 from staffplan.settings import SolveSettings, solve_settings
 
@@ -37,48 +37,40 @@ COMPARE_METRICS: tuple[tuple[str, str, str, int], ...] = (
     ("required_fte", "required FTE", "FTE", 0),
     ("scheduled_fte", "scheduled FTE", "FTE", 0),
     ("paid_hours", "paid hours", "h", 0),
+    ("required_paid_hours", "required paid hours", "h", 0),
     ("cost", "cost", "currency", -1),
     ("service_level", "service level (voice+chat, week)", "fraction", 1),
     ("asa_seconds", "ASA (week)", "s", -1),
     ("abandon_rate", "abandonment (week)", "fraction", -1),
-    ("occupancy", "occupancy (week)", "fraction", 0),
-    ("under_covered_intervals", "under-covered intervals", "intervals", -1),
+    ("occupancy", "occupancy of available agents", "fraction", 0),
+    ("under_covered_intervals", "intervals below target", "intervals", -1),
     ("under_covered_agent_intervals", "missing agent-intervals", "agent-intervals", -1),
     ("gap", "solver gap to bound", "fraction", -1),
 )
 
 
-@dataclass(frozen=True, eq=False)
-class RunResult:
-    """Everything one scenario run produced.
-
-    ``forecast``: interval_start, queue, volume [contacts], aht_seconds [s], method.
-    ``requirements``: the ``compute_requirements`` frame (agents on queue and scheduled heads).
-    ``kpis``: per interval and real-time queue (voice/chat): volume, agents, service_level, asa_s,
-    occupancy, abandon_rate.
-    ``week``: one row per real-time queue plus ``all``.
-    ``summary``: flat JSON-ready weekly numbers (see :data:`COMPARE_METRICS`).
-    """
-
-    scenario: Scenario
-    forecast: pd.DataFrame
-    requirements: pd.DataFrame
-    outcome: Any  # staffplan.roster.Outcome
-    problem: Any  # staffplan.roster.RosterProblem
-    kpis: pd.DataFrame
-    week: pd.DataFrame
-    summary: Mapping[str, Any]
-    stage_seconds: Mapping[str, float]
-    simulation: Any = None  # staffplan.evaluate.sim_scenario.ScenarioSimulation | None
-
-
-_num = json_number
-
-
 def summarize(
-    scenario: Scenario, requirements: pd.DataFrame, outcome: Any, problem: Any, week: pd.DataFrame
+    scenario: Scenario,
+    requirements: pd.DataFrame,
+    outcome: Any,
+    problem: Any,
+    week: pd.DataFrame,
+    per_interval: pd.DataFrame | None = None,
 ) -> dict[str, Any]:
-    """The flat weekly summary of a run (JSON-ready; None where undefined)."""
+    """The flat weekly summary of a run (JSON-ready; None where undefined).
+
+    Every KPI is the promised one (:mod:`staffplan.evaluate.kpis`): service
+    level, ASA, abandonment over voice and chat; occupancy of the agents
+    available after residual shrinkage. ``under_covered_intervals`` counts
+    (interval, queue) pairs whose promised service level is below the queue's
+    target; ``queues`` holds the same per queue, with its shortfall, and
+    ``staffing`` the headcount to hire (+) or release (−) per queue
+    (:mod:`staffplan.evaluate.headcount`).
+    """
+    from staffplan.evaluate.headcount import ASSUMPTION, headcount
+    from staffplan.evaluate.kpis import target_gaps
+    from staffplan.roster.extract import assign_queues
+
     grid = scenario.grid
     weeks = grid.days / 7.0
     interval_h = grid.interval_min / 60.0
@@ -96,32 +88,86 @@ def summarize(
         float(requirements["scheduled_agents"].sum()) * interval_h if len(requirements) else 0.0
     )
     short = coverage[coverage["difference"] < 0]
-    total = week[week["queue"] == "all"]
     res = outcome.result
-    row = total.iloc[0] if len(total) else None
+    by_queue = week.set_index("queue") if len(week) else pd.DataFrame()
+    row = by_queue.loc["all"] if "all" in by_queue.index else None
+    per = per_interval if per_interval is not None else pd.DataFrame()
+    targets = {q.name: q.service_level for q in scenario.queues}
+    gaps = (
+        target_gaps(per, targets).set_index("queue")
+        if len(per)
+        else pd.DataFrame(columns=["below_target"])
+    )
+    queues: dict[str, Any] = {}
+    for q in scenario.queues:
+        if q.name not in by_queue.index:
+            continue
+        w = by_queue.loc[q.name]
+        g = gaps.loc[q.name] if q.name in gaps.index else None
+        queues[q.name] = {
+            "target": q.service_level,
+            "service_level": json_number(w["service_level"]),
+            "asa_seconds": json_number(w["asa_s"]),
+            "abandon_rate": json_number(w["abandon_rate"]),
+            "occupancy": json_number(w["occupancy"]),
+            "volume": json_number(w["volume"]),
+            "agent_hours": json_number(w["agent_hours"]),
+            "available_hours": json_number(w["available_hours"]),
+            "intervals_below_target": None if g is None else int(g["below_target"]),
+            "mean_shortfall": None if g is None else json_number(g["mean_shortfall"]),
+            "max_shortfall": None if g is None else json_number(g["max_shortfall"]),
+        }
+    assigned = assign_queues(
+        outcome.roster.on_phone,
+        [problem.agent_queues(a) for a in problem.agents],
+        problem.demand.required,
+    )
+    worked = roster.groupby("agent_id")["paid_minutes"].sum().astype(float).to_dict()
+    staff = (
+        headcount(problem, requirements, assigned, worked)
+        if len(requirements)
+        else pd.DataFrame(columns=["queue"])
+    )
     return {
         "scenario": scenario.name,
         "status": res.status,
-        "objective": _num(res.objective),
-        "bound": _num(res.bound),
-        "gap": _num(res.gap),
+        "objective": json_number(res.objective),
+        "bound": json_number(res.bound),
+        "gap": json_number(res.gap),
         "solve_seconds": round(float(res.solve_seconds), 3),
         "agents": len(problem.agents),
         "agents_rostered": int(roster["agent_id"].nunique()),
         "shifts": len(roster),
         "paid_hours": round(paid_h, 2),
+        "required_paid_hours": round(required_h, 2),
         "cost": round(cost, 2),
         "required_fte": round(required_h / FTE_HOURS_PER_WEEK / weeks, 2),
         "scheduled_fte": round(paid_h / FTE_HOURS_PER_WEEK / weeks, 2),
-        "volume": _num(float(requirements["volume"].sum())) if len(requirements) else 0.0,
-        "service_level": _num(row["service_level"]) if row is not None else None,
-        "asa_seconds": _num(row["asa_s"]) if row is not None else None,
-        "abandon_rate": _num(row["abandon_rate"]) if row is not None else None,
-        "occupancy": _num(row["occupancy"]) if row is not None else None,
-        "under_covered_intervals": int(
-            short[["interval_start", "queue"]].drop_duplicates().shape[0]
-        ),
-        "under_covered_agent_intervals": _num(float(-short["difference"].sum())),
+        "volume": json_number(float(requirements["volume"].sum())) if len(requirements) else 0.0,
+        "service_level": json_number(row["service_level"]) if row is not None else None,
+        "asa_seconds": json_number(row["asa_s"]) if row is not None else None,
+        "abandon_rate": json_number(row["abandon_rate"]) if row is not None else None,
+        "occupancy": json_number(row["occupancy"]) if row is not None else None,
+        "under_covered_intervals": int(gaps["below_target"].sum()) if len(gaps) else 0,
+        "under_covered_agent_intervals": json_number(float(-short["difference"].sum())),
+        "residual_shrinkage": {
+            q: round(float(r), 6)
+            for q, r in zip(
+                problem.demand.queues,
+                problem.demand.residual
+                if problem.demand.residual is not None
+                else np.zeros(len(problem.demand.queues)),
+                strict=True,
+            )
+        },
+        "queues": queues,
+        "staffing": {
+            "assumption": ASSUMPTION,
+            **{
+                r["queue"]: {k: json_number(v) for k, v in r.items() if k != "queue"}
+                for r in staff.to_dict("records")
+            },
+        },
         "notes": list(outcome.notes),
     }
 
@@ -165,13 +211,12 @@ def progress_line(inc: Any) -> str:
 
 def _kpis(problem: Any, outcome: Any, scenario: Scenario) -> tuple[pd.DataFrame, pd.DataFrame]:
     """Per-interval and week KPIs of a solved roster (empty frames without volumes)."""
-    from staffplan.evaluate.kpis import METRICS, roster_kpis, week_kpis
+    from staffplan.evaluate.kpis import INTERVAL_COLUMNS, roster_kpis, week_kpis
 
     kp = roster_kpis(problem, outcome.roster.allocation, scenario)
     if kp is not None:
         return kp
-    cols = ["interval_start", "queue", "volume", "aht_seconds", "agents", *METRICS]
-    per = pd.DataFrame(columns=cols)
+    per = pd.DataFrame(columns=list(INTERVAL_COLUMNS))
     return per, week_kpis(per, scenario.grid.interval_min)
 
 
@@ -251,29 +296,31 @@ def roster_doc(run: RosterRun, out: Path) -> dict[str, Any]:
 
 
 def write_roster(run: RosterRun, out: Path) -> list[Path]:
-    """Write a roster's tables into ``out``: roster.csv, coverage.csv, agents.csv, kpis.csv and
+    """Write a roster's tables as folder ``out`` (staged and swapped in at once,
+    :func:`staffplan.io.atomic.staged_folder`): roster.csv, coverage.csv, agents.csv, kpis.csv and
     kpis_week.csv (with volumes), roster.xlsx and result.json (:func:`roster_doc`)."""
-    from staffplan.io.atomic import write_csv, write_json
-    from staffplan.report.xlsx import grid_frame, write_roster_xlsx
+    from staffplan.io.atomic import staged_folder, write_csv, write_json
+    from staffplan.report.xlsx import absence_days, grid_frame, write_roster_xlsx
 
     ro = run.outcome.roster
-    paths = [
-        write_csv(out / "roster.csv", ro.roster),
-        write_csv(out / "coverage.csv", ro.coverage),
-        write_csv(out / "agents.csv", ro.agents),
-    ]
-    if len(run.kpis):
-        paths.append(write_csv(out / "kpis.csv", run.kpis))
-        paths.append(write_csv(out / "kpis_week.csv", run.week))
-    grid = run.problem.grid
-    cells = grid_frame(ro.roster, ro.agents, grid.dates(), _absence_days(run.problem))
-    paths.append(
-        write_roster_xlsx(
-            out / "roster.xlsx", cells, ro.coverage, run.week if len(run.kpis) else None
+    with staged_folder(out) as tmp:
+        paths = [
+            write_csv(tmp / "roster.csv", ro.roster),
+            write_csv(tmp / "coverage.csv", ro.coverage),
+            write_csv(tmp / "agents.csv", ro.agents),
+        ]
+        if len(run.kpis):
+            paths.append(write_csv(tmp / "kpis.csv", run.kpis))
+            paths.append(write_csv(tmp / "kpis_week.csv", run.week))
+        grid = run.problem.grid
+        cells = grid_frame(
+            ro.roster, ro.agents, grid.dates(), absence_days(run.problem.absences, run.problem.grid)
         )
-    )
-    paths.append(write_json(out / "result.json", roster_doc(run, out)))
-    return [Path(p) for p in paths]
+        week = run.week if len(run.kpis) else None
+        paths.append(write_roster_xlsx(tmp / "roster.xlsx", cells, ro.coverage, week))
+        paths.append(write_json(tmp / "result.json", roster_doc(run, out)))
+        names = [Path(p).relative_to(tmp) for p in paths]
+    return [out / n for n in names]
 
 
 def run_cover(
@@ -350,7 +397,8 @@ def run(
     echo: Echo | None = None,
 ) -> RunResult:
     """Run a scenario end to end; ``echo`` receives one progress line per stage and solver
-    progress (with each improving roster's paid hours).
+    progress (with each improving roster's paid hours). ``deterministic``: the roster's time limit
+    is deterministic time, so the roster does not depend on machine load.
     """
     from staffplan.forecast.pipeline import run_scenario as forecast_run
     from staffplan.requirements import compute_requirements
@@ -389,7 +437,7 @@ def run(
     stage(
         "requirements",
         s,
-        f"peak {int(req.groupby('interval_start')['scheduled_agents'].sum().max())} scheduled "
+        f"peak {int(req.groupby('interval_start')['on_phone_agents'].sum().max())} on-phone "
         "heads in one interval",
     )
 
@@ -413,7 +461,7 @@ def run(
 
     s = time.perf_counter()
     per, week = _kpis(problem, outcome, scenario)
-    summary = summarize(scenario, req, outcome, problem, week)
+    summary = summarize(scenario, req, outcome, problem, week, per)
     sl = summary["service_level"]
     sl_text = "n/a" if sl is None else f"{sl:.1%}"
     stage("kpis", s, f"service level {sl_text}, paid hours {summary['paid_hours']:,.0f}")
@@ -435,123 +483,87 @@ def run(
     return RunResult(scenario, forecast, req, outcome, problem, per, week, summary, times, sim)
 
 
-def _absence_days(problem: Any) -> pd.DataFrame:
-    from staffplan.report.xlsx import absence_days
-
-    return absence_days(problem.absences, problem.grid)
-
-
-def _pct(x: object) -> str:
-    return (
-        "–" if x is None or (isinstance(x, float) and not math.isfinite(x)) else f"{float(x):.1%}"
-    )  # type: ignore[arg-type]
-
-
-def report_data(result: RunResult) -> Any:
-    """The HTML report's inputs from a run."""
-    from staffplan.report.html import ReportData, table_html
-
-    sc, sm = result.scenario, result.summary
-    cov = result.outcome.roster.coverage.copy()
-    cov["interval_start"] = pd.to_datetime(cov["interval_start"], utc=True).dt.tz_convert(
-        sc.grid.zone
-    )
-    kp = result.kpis.copy()
-    targets = {q.name: q.service_level for q in sc.queues}
-    if len(kp):
-        kp["interval_start"] = pd.to_datetime(kp["interval_start"], utc=True).dt.tz_convert(
-            sc.grid.zone
-        )
-        kp["target"] = kp["queue"].map(targets).astype(float)
-    else:
-        kp = pd.DataFrame(
-            {
-                "interval_start": cov["interval_start"],
-                "queue": cov["queue"],
-                "service_level": np.nan,
-                "target": np.nan,
-                "volume": 0.0,
-            }
-        )
-    week = result.week.rename(
-        columns={
-            "asa_s": "ASA [s]",
-            "abandon_rate": "abandonment",
-            "agent_hours": "agent-hours on queue",
-        }
-    )
-    week = week.drop(columns=[c for c in ("p_wait",) if c in week])
-    for c in ("service_level", "abandonment", "occupancy"):
-        week[c] = week[c].map(_pct)
-    week["volume"] = week["volume"].map(lambda v: f"{v:,.0f}")
-    week = week.rename(columns={"service_level": "service level"})
-    headline = {
-        "service level (voice+chat)": _pct(sm["service_level"]),
-        "ASA": "–" if sm["asa_seconds"] is None else f"{sm['asa_seconds']:.1f} s",
-        "abandonment": _pct(sm["abandon_rate"]),
-        "occupancy": _pct(sm["occupancy"]),
-        "paid hours": f"{sm['paid_hours']:,.0f} h",
-        "cost": f"{sm['cost']:,.0f}",
-        "scheduled / required FTE": f"{sm['scheduled_fte']:.1f} / {sm['required_fte']:.1f}",
-        "agents rostered": f"{sm['agents_rostered']} of {sm['agents']}",
-        "solver gap": _pct(sm["gap"]),
+#: every name :func:`write_outputs` (and ``staffplan roster``) may put in a run folder
+RUN_FILES = frozenset(
+    {
+        "forecast.csv",
+        "requirements.csv",
+        "roster.csv",
+        "coverage.csv",
+        "agents.csv",
+        "kpis.csv",
+        "kpis_week.csv",
+        "roster.xlsx",
+        "calendars",
+        "simulation_intervals.csv",
+        "simulation_week.csv",
+        "summary.json",
+        "report.html",
+        "result.json",
     }
-    extra: list[tuple[str, str]] = []
-    short = result.outcome.roster.coverage
-    short = (
-        short[short["difference"] < 0].sort_values(["difference", "interval_start"]).head(25).copy()
-    )
-    short["interval_start"] = (
-        pd.to_datetime(short["interval_start"], utc=True)
-        .dt.tz_convert(sc.grid.zone)
-        .dt.strftime("%a %d %b %H:%M")
-    )
-    if len(short):
-        extra.append(
-            ("Most under-covered intervals", table_html(short, left=("interval_start", "queue")))
-        )
-    if result.simulation is not None:
-        w = result.simulation.week
-        cols = [c for c in w.columns if not c.endswith("_ci")][:12]
-        extra.append(
-            (
-                "Simulation (discrete-event) vs queueing promise",
-                table_html(w[cols], left=("queue",)),
-            )
-        )
-    notes = list(sm["notes"]) + [f"{k}: {v:.1f} s" for k, v in result.stage_seconds.items()]
-    g = sc.grid
-    subtitle = (
-        f"{sc.description or sc.name} — {g.start:%a %d %b %Y} to "
-        f"{g.dates()[-1]:%a %d %b %Y}, {g.interval_min}-minute intervals, "
-        f"{g.timezone}; solver {sm['status']}"
-    )
-    agents = pd.DataFrame(
-        [(a.id, a.name, a.team) for a in result.problem.agents],
-        columns=["agent_id", "name", "team"],
-    )
-    return ReportData(
-        title=f"staffplan — {sc.name}",
-        subtitle=subtitle,
-        headline=headline,
-        kpis=week,
-        coverage=cov,
-        service=kp,
-        roster=result.outcome.roster.roster,
-        agents=agents,
-        dates=g.dates(),
-        absences=_absence_days(result.problem),
-        notes=notes,
-        extra_sections=tuple(extra),
-    )
+)
 
 
-def write_outputs(result: RunResult, out: Path) -> list[Path]:
-    """Write every table, the workbook, calendars, summary.json and report.html into ``out``."""
+def check_out_folder(out: Path, scenarios: Sequence[Scenario] = ()) -> Path:
+    """Refuse, before any work, an output folder a run could not or must not replace.
+
+    A run replaces the whole folder, so it must be writable, hold only files a
+    run writes (:data:`RUN_FILES`) and hold none of the scenarios' data files
+    (e.g. a roster another scenario reads as its previous roster).
+    """
+    from staffplan.errors import OutputError
+    from staffplan.io.atomic import check_writable, foreign_files
+
+    check_writable(out)
+    foreign = foreign_files(out, RUN_FILES)
+    if foreign:
+        shown = ", ".join(foreign[:5]) + (" ..." if len(foreign) > 5 else "")
+        raise OutputError(
+            "output folder holds files a run does not write",
+            file=out,
+            expected="a new folder, or one holding only an earlier run's outputs",
+            found=shown,
+            hint="a run replaces the whole folder: move those files or choose another --out",
+        )
+    root = out.resolve()
+    for sc in scenarios:
+        for key in sorted(sc.data):
+            for f in sc.files(key):
+                if f.resolve().is_relative_to(root):
+                    raise OutputError(
+                        "output folder holds a file the scenario reads",
+                        file=out,
+                        key=f"data.{key}",
+                        found=str(f),
+                        hint="a run replaces the whole folder: copy the file elsewhere and point "
+                        f"{sc.path.name} at the copy, or choose another --out",
+                    )
+    return out
+
+
+def write_outputs(
+    result: RunResult, out: Path, summary_extra: Mapping[str, Any] | None = None
+) -> list[Path]:
+    """Write every table, the workbook, calendars, summary.json and report.html as folder ``out``.
+
+    The files are written into a temporary folder beside ``out`` and swapped in
+    at once (:func:`staffplan.io.atomic.staged_folder`): ``out`` holds either
+    the previous run or this one, never a mix. ``summary_extra`` is merged into
+    summary.json. Returns the paths as they are after the swap.
+    """
+    from staffplan.io.atomic import staged_folder
+
+    with staged_folder(out) as tmp:
+        names = [p.relative_to(tmp) for p in _write_run_files(result, tmp, summary_extra or {})]
+    return [out / n for n in names]
+
+
+def _write_run_files(result: RunResult, out: Path, summary_extra: Mapping[str, Any]) -> list[Path]:
     from staffplan.io.atomic import write_csv, write_json, write_text
     from staffplan.io.ics import write_calendars
     from staffplan.report.html import render_run_report
-    from staffplan.report.xlsx import grid_frame, write_roster_xlsx
+    from staffplan.report.run_report import report_data
+    from staffplan.report.xlsx import absence_days, grid_frame, write_roster_xlsx
 
     ro = result.outcome.roster
     paths = [
@@ -576,7 +588,7 @@ def write_outputs(result: RunResult, out: Path) -> list[Path]:
         write_csv(out / "kpis_week.csv", result.week),
     ]
     grid = result.scenario.grid
-    absent = _absence_days(result.problem)
+    absent = absence_days(result.problem.absences, result.problem.grid)
     paths.append(
         write_roster_xlsx(
             out / "roster.xlsx",
@@ -600,6 +612,7 @@ def write_outputs(result: RunResult, out: Path) -> list[Path]:
                 **result.summary,
                 "stage_seconds": dict(result.stage_seconds),
                 "fingerprint": fingerprint(result.scenario),
+                **summary_extra,
             },
         )
     )

@@ -3,9 +3,13 @@
 ``compute_requirements`` turns a forecast (one row per interval and queue) into
 the agents each queue needs: voice by Erlang C (Erlang A with ``patience_s``),
 chat by the slot model with its concurrency, email/back-office by workload
-spread within the deadline. Scheduled heads add shrinkage (the queue's own, or
-the scenario's). The forecast is used as given (the forecast stage already
-applied the scenario's volume and handle-time multipliers).
+spread within the deadline. Then shrinkage: the on-phone heads a roster must
+put on the queue are the fewest whose *promised* KPIs — expected over the
+heads lost to residual shrinkage (:mod:`staffplan.evaluate.kpis`) — meet
+every target (workload queues: ``ceil(required / (1 − r))``), and the paid
+heads add the breaks the roster places. The forecast is used as given (the
+forecast stage already applied the scenario's volume and handle-time
+multipliers).
 """
 
 from __future__ import annotations
@@ -15,17 +19,20 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
+from staffplan import limits
 from staffplan.errors import InputError, ScenarioError
+from staffplan.evaluate.kpis import promised_heads, promised_kpis
 from staffplan.io.tables import Column, parse_clock, read_table
+from staffplan.io.team import ShiftTemplate
 from staffplan.queueing import (
     deferred_requirements,
-    kpis,
     offered_load,
     required_agents,
     scheduled_heads,
     target_for_queue,
 )
 from staffplan.scenario import Queue, Scenario
+from staffplan.shrinkage import queue_residuals, queue_shrinkage
 
 FORECAST_COLUMNS = (
     Column("interval_start", "timestamp", hint="ISO timestamps like 2026-12-07T08:00:00+01:00"),
@@ -50,6 +57,8 @@ OUTPUT_COLUMNS = [
     "aht_seconds",
     "offered_load",
     "required_agents",
+    "residual_shrinkage",
+    "on_phone_agents",
     "scheduled_agents",
     "service_level",
     "asa_seconds",
@@ -139,21 +148,45 @@ def _check(forecast: pd.DataFrame, scenario: Scenario) -> pd.DataFrame:
     return f
 
 
-def compute_requirements(forecast: pd.DataFrame, scenario: Scenario) -> pd.DataFrame:
+def _check_load(rows: pd.DataFrame, queue: Queue, scenario: Scenario) -> None:
+    """Refuse an offered load above the bound before the queueing models start on it."""
+    load = rows["offered_load"].to_numpy(dtype=float)
+    if load.size and float(load.max()) > limits.maximum("offered_load"):
+        i = int(np.argmax(load))
+        limits.check(
+            "offered_load",
+            float(load[i]),
+            file=str(scenario.path),
+            key=f"queues.{queue.name}",
+            context=f"queue '{queue.name}' at {rows['interval_start'].iloc[i]} "
+            f"({rows['volume'].iloc[i]:.4g} contacts of {rows['aht_seconds'].iloc[i]:.4g} s)",
+        )
+
+
+def compute_requirements(
+    forecast: pd.DataFrame,
+    scenario: Scenario,
+    templates: tuple[ShiftTemplate, ...] | None = None,
+) -> pd.DataFrame:
     """Agents needed per interval and queue; see the module docstring.
 
     Columns: interval_start, queue, channel, deferred (the queue is deferred work, staffed by
     workload within its deadline: :func:`~staffplan.queueing.target_for_queue` decides, and
     every later stage reads it from here), volume [contacts], aht_seconds [s],
-    offered_load [Erlangs], required_agents [agents on the queue],
-    scheduled_agents [agents incl. shrinkage], service_level [0-1],
-    asa_seconds [s], occupancy [0-1], abandon_rate [0-1] (KPIs at
-    required_agents). Deferred queues report service_level 1 (every item
-    within its deadline), asa_seconds NaN (not a queue wait) and abandon_rate 0.
-    Rows are ordered by the scenario's queue order, then interval_start.
+    offered_load [Erlangs], required_agents [agents answering, all present],
+    residual_shrinkage [0-1] (``templates``' breaks taken out; default: the
+    scenario's shifts file), on_phone_agents [heads on the queue before
+    residual losses: the fewest whose promised KPIs meet the targets],
+    scheduled_agents [paid heads: on_phone_agents × (1 − r) / (1 − shrinkage),
+    i.e. breaks added], then the promised service_level [0-1], asa_seconds
+    [s], occupancy [0-1], abandon_rate [0-1] at on_phone_agents. Deferred
+    queues report service_level 1 (every item within its deadline),
+    asa_seconds NaN (not a queue wait) and abandon_rate 0. Rows are ordered by
+    the scenario's queue order, then interval_start.
     """
     f = _check(forecast, scenario)
     interval_min = float(scenario.grid.interval_min)
+    residuals = queue_residuals(scenario, templates)
     parts = []
     for queue in scenario.queues:
         rows = (
@@ -167,6 +200,7 @@ def compute_requirements(forecast: pd.DataFrame, scenario: Scenario) -> pd.DataF
         aht = rows["aht_seconds"].to_numpy(dtype=float)
         aht = np.nan_to_num(aht, nan=0.0)
         target = target_for_queue(queue)
+        r = residuals[queue.name]
         out = pd.DataFrame(
             {
                 "interval_start": rows["interval_start"],
@@ -178,6 +212,8 @@ def compute_requirements(forecast: pd.DataFrame, scenario: Scenario) -> pd.DataF
             }
         )
         out["offered_load"] = offered_load(vol, interval_min, aht)
+        _check_load(out, queue, scenario)
+        out["residual_shrinkage"] = r
         if target.deferred:
             try:
                 req, occ = deferred_requirements(
@@ -196,14 +232,20 @@ def compute_requirements(forecast: pd.DataFrame, scenario: Scenario) -> pd.DataF
                     expected=exc.expected,
                     hint=exc.hint,
                 ) from None
+            heads = scheduled_heads(req, r)
             out["required_agents"] = req
+            out["on_phone_agents"] = heads
             out["service_level"] = 1.0
             out["asa_seconds"] = np.nan
             out["occupancy"] = occ
             out["abandon_rate"] = 0.0
         else:
+            safe_aht = np.where(vol > 0, aht, 1.0)
             try:
-                req = required_agents(vol, np.where(vol > 0, aht, 1.0), interval_min, target)
+                req = required_agents(vol, safe_aht, interval_min, target)
+                heads = promised_heads(
+                    vol, safe_aht, interval_min, target, r, start=scheduled_heads(req, r)
+                )
             except InputError as exc:
                 raise ScenarioError(
                     f"queue '{queue.name}': {exc.message}",
@@ -211,17 +253,26 @@ def compute_requirements(forecast: pd.DataFrame, scenario: Scenario) -> pd.DataF
                     key=f"queues.{queue.name}",
                     hint=exc.hint,
                 ) from None
-            k = kpis(vol, np.where(vol > 0, aht, 1.0), interval_min, req, target)
+            k = promised_kpis(vol, safe_aht, interval_min, heads, target, r)
             out["required_agents"] = req
+            out["on_phone_agents"] = heads
             out["service_level"] = k["service_level"].to_numpy()
             out["asa_seconds"] = k["asa_s"].to_numpy()
             out["occupancy"] = k["occupancy"].to_numpy()
             out["abandon_rate"] = k["abandon_rate"].to_numpy()
-        shrink = queue.shrinkage if queue.shrinkage is not None else scenario.shrinkage
-        out["scheduled_agents"] = scheduled_heads(
-            out["required_agents"].to_numpy(dtype=np.int64), shrink
+        out["scheduled_agents"] = paid_heads(
+            out["on_phone_agents"].to_numpy(dtype=float), r, queue_shrinkage(scenario, queue.name)
         )
         parts.append(out[OUTPUT_COLUMNS])
     if not parts:
         return pd.DataFrame({c: pd.Series(dtype=float) for c in OUTPUT_COLUMNS})
     return pd.concat(parts, ignore_index=True)
+
+
+def paid_heads(on_phone: np.ndarray, residual: float, shrinkage: float) -> np.ndarray:
+    """Paid heads [agents] for ``on_phone`` heads: the breaks the roster places added,
+    ``on_phone × (1 − residual) / (1 − shrinkage)`` (= on_phone / (1 − break share)).
+    """
+    if shrinkage >= 1.0:
+        return np.asarray(on_phone, dtype=float)
+    return np.asarray(on_phone, dtype=float) * (1.0 - residual) / (1.0 - shrinkage)

@@ -5,24 +5,25 @@ first (recursively), then the child's tables are merged over it key by key.
 Paths under ``[data]`` are resolved relative to the file that names them, so a
 what-if in another folder still finds its parent's data.
 
-Validation is strict: an unknown key or a value of the wrong type is a
-:class:`~staffplan.errors.ScenarioError` naming the file, the key path and what
-was expected. Sections owned by later stages (``roster``, ``cover``,
-``simulate``, ``report``, ``hires``) are kept as validated-later raw tables in
-``Scenario.raw`` and checked by their owners with :func:`check_table`.
+Validation is strict: an unknown key (also under ``[data]``) or a value of the
+wrong type is a :class:`~staffplan.errors.ScenarioError` naming the file, the
+key path and what was expected. Sections owned by later stages (``cover``,
+``simulate``, ``store``, ``hires``) are kept as raw tables in ``Scenario.raw``
+and checked by their owners with :func:`check_table` whenever they are used.
 """
 
 from __future__ import annotations
 
 import copy
 import datetime as dt
-import tomllib
 from collections.abc import Mapping
 from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any
 
+from staffplan import limits
 from staffplan.errors import ScenarioError
+from staffplan.scenario_file import load_document, merge
 from staffplan.timegrid import TimeGrid
 
 CHANNELS = ("voice", "chat", "email", "backoffice")
@@ -32,27 +33,6 @@ DEFERRED_CHANNELS = ("email", "backoffice")
 
 # key -> (types, default, description). ``None`` default with required=False means optional.
 Spec = Mapping[str, tuple[tuple[type, ...], Any, str]]
-
-TOP_LEVEL = {
-    "name",
-    "description",
-    "extends",
-    "grid",
-    "data",
-    "queues",
-    "forecast",
-    "shrinkage",
-    "solver",
-    "weights",
-    "roster",
-    "cover",
-    "simulate",
-    "report",
-    "hires",
-    "volume_multiplier",
-    "aht_multiplier",
-    "store",
-}
 
 GRID_SPEC: Spec = {
     "start": ((dt.date, str), None, "the first planned day, a date like 2026-12-07"),
@@ -230,10 +210,15 @@ class Scenario:
     weights: Weights
     description: str = ""
     raw: Mapping[str, Any] = field(default_factory=dict)
+    date_formats: Mapping[Path, str] = field(default_factory=dict)
 
     @property
     def folder(self) -> Path:
         return self.path.parent
+
+    def date_format(self, path: Path | None) -> str | None:
+        """The ``date_format`` a ``[data]`` table declares for ``path``; None = ISO 8601."""
+        return None if path is None else self.date_formats.get(Path(path))
 
     def queue(self, name: str) -> Queue:
         for q in self.queues:
@@ -268,6 +253,19 @@ class Scenario:
                 found=[str(v) for v in value],
             )
         return value
+
+    def check_files(self) -> None:
+        """Raise if a file named under ``[data]`` is missing (before any long computation)."""
+        for key in self.data:
+            for f in self.files(key):
+                if not f.is_file():
+                    raise ScenarioError(
+                        "data file not found" if not f.exists() else "data path is not a file",
+                        file=self.path,
+                        key=f"data.{key}",
+                        found=str(f),
+                        hint="paths are relative to the scenario file that names them",
+                    )
 
     def files(self, key: str) -> tuple[Path, ...]:
         """All paths named by ``data.key`` (a string or a list); empty if absent."""
@@ -363,96 +361,6 @@ def _positive(value: float | None, *, file: Path, key: str, allow_zero: bool = F
             expected="a number >= 0" if allow_zero else "a number > 0",
             found=value,
         )
-
-
-def _resolve_paths(doc: dict[str, Any], folder: Path, file: Path) -> None:
-    data = doc.get("data")
-    if data is None:
-        return
-    if not isinstance(data, dict):
-        raise ScenarioError("wrong type", file=file, key="data", expected="a table of file paths")
-    for k, v in data.items():
-        if isinstance(v, str):
-            data[k] = str((folder / v).resolve())
-        elif isinstance(v, list) and all(isinstance(x, str) for x in v):
-            data[k] = [str((folder / x).resolve()) for x in v]
-        else:
-            raise ScenarioError(
-                "wrong type",
-                file=file,
-                key=f"data.{k}",
-                expected="a file path (string) or a list of paths",
-                found=v,
-            )
-
-
-def merge(base: Mapping[str, Any], over: Mapping[str, Any]) -> dict[str, Any]:
-    """Deep-merge TOML tables: tables merge key by key, other values replace.
-
-    A key ``<list>_extra`` under ``[data]`` (e.g. ``absences_extra``) is kept
-    separately and appended to its base list by the consumer.
-    """
-    out = copy.deepcopy(dict(base))
-    for k, v in over.items():
-        if isinstance(v, Mapping) and isinstance(out.get(k), Mapping):
-            out[k] = merge(out[k], v)
-        else:
-            out[k] = copy.deepcopy(v)
-    return out
-
-
-def load_document(path: str | Path, _seen: tuple[Path, ...] = ()) -> dict[str, Any]:
-    """Read a scenario TOML (following ``extends``) into one merged dict with absolute data
-    paths.
-    """
-    p = Path(path).resolve()
-    if p in _seen:
-        raise ScenarioError(
-            "circular 'extends'", file=p, found=" -> ".join(str(s) for s in (*_seen, p))
-        )
-    if not p.exists():
-        raise ScenarioError(
-            "scenario file not found", file=p, hint="give the path to a scenario.toml"
-        )
-    try:
-        doc = tomllib.loads(p.read_text(encoding="utf-8"))
-    except tomllib.TOMLDecodeError as exc:
-        raise ScenarioError(f"not valid TOML: {exc}", file=p) from None
-    for k in doc:
-        if k not in TOP_LEVEL:
-            raise ScenarioError(
-                "unknown key",
-                file=p,
-                key=k,
-                expected="one of " + ", ".join(sorted(TOP_LEVEL)),
-                hint="check the spelling",
-            )
-    _resolve_paths(doc, p.parent, p)
-    parent = doc.pop("extends", None)
-    if parent is None:
-        return doc
-    if not isinstance(parent, str):
-        raise ScenarioError(
-            "wrong type",
-            file=p,
-            key="extends",
-            expected="a path to another scenario file",
-            found=parent,
-        )
-    base = load_document(p.parent / parent, (*_seen, p))
-    base.pop("name", None)
-    base.pop("description", None)
-    merged = merge(base, doc)
-    # extra lists from a child add to, never replace, the parent's
-    data = merged.get("data", {})
-    for k in list(data):
-        if k.endswith("_extra") and k in doc.get("data", {}):
-            parent_extra = base.get("data", {}).get(k, [])
-            parent_extra = [parent_extra] if isinstance(parent_extra, str) else parent_extra
-            child = doc["data"][k]
-            child = [child] if isinstance(child, str) else child
-            data[k] = [*parent_extra, *child]
-    return merged
 
 
 def _special_days(items: Any, *, file: Path, key: str, value_key: str) -> tuple[SpecialDay, ...]:
@@ -561,6 +469,7 @@ def from_document(doc: Mapping[str, Any], path: Path) -> Scenario:
             expected="a whole number >= 1",
             found=grid_t["days"],
         )
+    limits.check("days", grid_t["days"], file=str(file), key="grid.days")
     try:
         grid = TimeGrid(start, grid_t["days"], grid_t["interval_minutes"], grid_t["timezone"])
     except Exception as exc:  # noqa: BLE001 - re-raised with the key path
@@ -626,6 +535,7 @@ def from_document(doc: Mapping[str, Any], path: Path) -> Scenario:
 
     s = check_table(doc.get("solver", {}), SOLVER_SPEC, file=file, key="solver")
     _positive(s["time_limit_s"], file=file, key="solver.time_limit_s")
+    limits.check("time_limit_s", s["time_limit_s"], file=str(file), key="solver.time_limit_s")
     if s["workers"] < 1:
         raise ScenarioError(
             "value out of range",
@@ -634,6 +544,7 @@ def from_document(doc: Mapping[str, Any], path: Path) -> Scenario:
             expected="a whole number >= 1",
             found=s["workers"],
         )
+    limits.check("workers", s["workers"], file=str(file), key="solver.workers")
     if not 0 <= s["improve_share"] < 1:
         raise ScenarioError(
             "value out of range",
@@ -685,12 +596,20 @@ def from_document(doc: Mapping[str, Any], path: Path) -> Scenario:
         _positive(v, file=file, key=f"weights.{k}", allow_zero=True)
 
     data: dict[str, Path | tuple[Path, ...]] = {}
+    formats: dict[Path, str] = {}
+
+    def entry(x: str | Mapping[str, str]) -> Path:
+        if isinstance(x, str):
+            return Path(x)
+        if "date_format" in x:
+            formats[Path(x["path"])] = x["date_format"]
+        return Path(x["path"])
+
     for k, v in doc.get("data", {}).items():
-        data[k] = tuple(Path(x) for x in v) if isinstance(v, list) else Path(v)
+        data[k] = tuple(entry(x) for x in v) if isinstance(v, list) else entry(v)
 
     name = doc.get("name", path.parent.name if path.name == "scenario.toml" else path.stem)
-    if not isinstance(name, str):
-        raise ScenarioError("wrong type", file=file, key="name", expected="a string", found=name)
+    check_name(name, file=file)
     return Scenario(
         name=name,
         path=path,
@@ -703,7 +622,36 @@ def from_document(doc: Mapping[str, Any], path: Path) -> Scenario:
         weights=Weights(**w),
         description=str(doc.get("description", "")),
         raw=doc,
+        date_formats=formats,
     )
+
+
+_NAME_HINT = "the name is the output folder out/<name>/: use letters, digits, spaces, - _ ."
+
+
+def check_name(name: Any, *, file: Path | None = None) -> str:
+    """A scenario name that is one plain folder name (so ``out/<name>/`` stays inside ``out/``)."""
+    if not isinstance(name, str):
+        raise ScenarioError("wrong type", file=file, key="name", expected="a string", found=name)
+    bad = (
+        not name.strip()
+        or name != name.strip()
+        or name.startswith(".")
+        or len(name) > 100
+        or any(c in name for c in "/\\")
+        or any(ord(c) < 32 or ord(c) == 127 for c in name)
+    )
+    if bad:
+        raise ScenarioError(
+            "bad scenario name",
+            file=file,
+            key="name",
+            expected="one plain folder name (no / or \\, not starting with '.', at most 100 "
+            "characters)",
+            found=name,
+            hint=_NAME_HINT,
+        )
+    return name
 
 
 def load(path: str | Path, overrides: Mapping[str, Any] | None = None) -> Scenario:

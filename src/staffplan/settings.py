@@ -9,6 +9,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any
 
+from staffplan import limits
 from staffplan.errors import InputError
 from staffplan.scenario import Scenario
 
@@ -50,7 +51,8 @@ def solve_settings(scenario: Scenario, overrides: Mapping[str, Any] | None = Non
     command line's ``overrides`` (keys of :data:`OVERRIDE_OPTIONS`; None = not given).
 
     Raises :class:`InputError` naming the option on a time limit that is not > 0 or
-    a worker count below 1.
+    a worker count below 1, and :class:`~staffplan.errors.LimitError` above the resource bounds
+    (:mod:`staffplan.limits`).
     """
     s = scenario.solver
     values: dict[str, Any] = {
@@ -70,7 +72,12 @@ def solve_settings(scenario: Scenario, overrides: Mapping[str, Any] | None = Non
         if value is not None:
             values[key] = value
     limit, workers = values["time_limit_s"], values["workers"]
-    if not (isinstance(limit, int | float) and limit > 0 and limit < float("inf")):
+    if isinstance(limit, bool) or not isinstance(limit, int | float):
+        raise InputError(
+            "bad time limit", column="--time-limit", expected="seconds > 0", found=limit
+        )
+    limits.check("time_limit_s", float(limit), column=OVERRIDE_OPTIONS["time_limit_s"])
+    if not limit > 0:
         raise InputError(
             "bad time limit", column="--time-limit", expected="seconds > 0", found=limit
         )
@@ -78,6 +85,7 @@ def solve_settings(scenario: Scenario, overrides: Mapping[str, Any] | None = Non
         raise InputError(
             "bad worker count", column="--workers", expected="a whole number >= 1", found=workers
         )
+    limits.check("workers", workers, column=OVERRIDE_OPTIONS["workers"])
     values["time_limit_s"] = float(limit)
     values["seed"] = int(values["seed"])
     values["deterministic"] = bool(values["deterministic"])

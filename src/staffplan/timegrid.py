@@ -9,6 +9,7 @@ at local midnight of ``start`` and covers ``days`` local days; intervals are
 from __future__ import annotations
 
 import datetime as dt
+import re
 from dataclasses import dataclass
 from functools import cached_property
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
@@ -21,12 +22,84 @@ from staffplan.errors import InputError
 ALLOWED_INTERVALS_MIN = (5, 10, 15, 20, 30, 60)
 
 
+ISO_EXPECTED = (
+    "an ISO 8601 date or date-time like 2026-12-07 or 2026-12-07 08:30 (optionally with an "
+    "offset like +01:00)"
+)
+ISO_TIMESTAMP = re.compile(
+    r"\d{4}-\d{2}-\d{2}(?:[T ]\d{2}:\d{2}(?::\d{2}(?:[.,]\d{1,9})?)?(?:Z|[+-]\d{2}(?::?\d{2})?)?)?"
+)
+ISO_DATE_ONLY = re.compile(r"\d{4}-\d{2}-\d{2}")
+SLASHED_DATE = re.compile(r"\d{1,2}[/.-]\d{1,2}[/.-]\d{2,4}(?:\D.*)?")
+DATE_FORMAT_HINT = (
+    "write dates as YYYY-MM-DD (ISO 8601), or declare the file's format under the scenario's "
+    '[data]: KEY = { path = "FILE", date_format = "%d/%m/%Y" }'
+)
+
+
 class TimestampParseError(ValueError):
     """Raised by :func:`parse_timestamps` with the position of the first bad value."""
 
-    def __init__(self, index: int) -> None:
+    def __init__(self, index: int, expected: str = ISO_EXPECTED, hint: str | None = None) -> None:
         super().__init__(index)
         self.index = index
+        self.expected = expected
+        self.hint = hint
+
+
+def _date_part(date_format: str) -> str:
+    return date_format.split(" ", 1)[0].split("T", 1)[0]
+
+
+def is_date_only(text: str, date_format: str | None = None) -> bool:
+    """True if ``text`` is a date without a time (ISO 8601, or the date part of
+    ``date_format``).
+    """
+    t = str(text).strip()
+    if date_format is None:
+        return ISO_DATE_ONLY.fullmatch(t) is not None
+    part = _date_part(date_format)
+    try:
+        dt.datetime.strptime(t, part)
+    except ValueError:
+        return False
+    return True
+
+
+def _bad_text(text: pd.Series, date_format: str | None) -> TimestampParseError:
+    """The error for the first value of ``text`` that is not a valid timestamp."""
+    if date_format is None:
+        ok = text.str.fullmatch(ISO_TIMESTAMP.pattern).fillna(False).to_numpy(dtype=bool)
+    else:
+        ok = np.ones(len(text), dtype=bool)
+    i = int(np.flatnonzero(~ok)[0]) if (~ok).any() else 0
+    if date_format is not None:
+        return TimestampParseError(
+            i,
+            f"a date or date-time in the declared format {date_format!r}",
+            "the scenario's [data] table declares this file's date_format",
+        )
+    if SLASHED_DATE.fullmatch(str(text.iloc[i])):
+        return TimestampParseError(
+            i,
+            "an ISO 8601 date like 2026-12-01 (01/12/2026 could be 1 December or 12 January)",
+            DATE_FORMAT_HINT,
+        )
+    return TimestampParseError(i, ISO_EXPECTED, DATE_FORMAT_HINT)
+
+
+def _parse_text(text: pd.Series, date_format: str | None) -> pd.Series:
+    """Parse strings (ISO 8601, or ``date_format``) to UTC timestamps; NaT where invalid."""
+    if date_format is None:
+        iso = text.str.fullmatch(ISO_TIMESTAMP.pattern).fillna(False)
+        parsed = pd.to_datetime(text.where(iso), errors="coerce", utc=True, format="ISO8601")
+        return parsed.where(iso)
+    parsed = pd.to_datetime(text, errors="coerce", utc=True, format=date_format)
+    part = _date_part(date_format)
+    if part != date_format and parsed.isna().any():
+        day = pd.to_datetime(text, errors="coerce", utc=True, format=part)
+        parsed = parsed.where(parsed.notna(), day)
+    return parsed
 
 
 def check_timezone(tz: str) -> ZoneInfo:
@@ -39,29 +112,44 @@ def check_timezone(tz: str) -> ZoneInfo:
         ) from None
 
 
-def parse_timestamps(values: pd.Series, tz: str | None) -> pd.Series:
+def parse_timestamps(
+    values: pd.Series, tz: str | None, date_format: str | None = None
+) -> pd.Series:
     """Parse strings to timestamps in ``tz``.
 
-    Naive values are local times in ``tz`` (ambiguous fall-back times are taken
-    as the first occurrence, nonexistent spring-forward times shifted forward);
-    values with an offset are converted to ``tz``. With ``tz=None`` the result
-    stays naive (offsets are then an error). Raises
-    :class:`TimestampParseError` with the position of the first bad value.
+    Values are ISO 8601 (``2026-12-07``, ``2026-12-07 08:30``,
+    ``2026-12-07T08:30:00+01:00``) unless ``date_format`` (strptime, e.g.
+    ``%d/%m/%Y %H:%M``; its date part alone is accepted too) is given: an
+    ambiguous ``01/12/2026`` is never guessed. Naive values are local times in
+    ``tz`` (ambiguous fall-back times are taken as the first occurrence,
+    nonexistent spring-forward times shifted forward); values with an offset
+    are converted to ``tz``. With ``tz=None`` the result stays naive (offsets
+    are then an error). Raises :class:`TimestampParseError` with the position
+    of the first bad value, what was expected and a hint.
     """
     text = values.astype(str).str.strip()
-    parsed = pd.to_datetime(text, errors="coerce", utc=True, format="mixed")
+    parsed = _parse_text(text, date_format)
     bad = parsed.isna().to_numpy()
     if bad.any():
-        raise TimestampParseError(int(np.flatnonzero(bad)[0]))
-    has_offset = text.str.contains(r"(?:[+-]\d\d:?\d\d|Z)$", regex=True).to_numpy()
+        err = _bad_text(text, date_format)
+        first = int(np.flatnonzero(bad)[0])
+        if err.index != first:
+            err = TimestampParseError(first, err.expected, err.hint)
+        raise err
+    if date_format is None:  # an offset only ever follows a time
+        has_offset = text.str.contains(r"[T ]\d\d:\d\d.*(?:[+-]\d\d(?::?\d\d)?|Z)$").to_numpy()
+    else:
+        has_offset = np.full(len(text), "%z" in date_format or "%Z" in date_format)
     if tz is None:
         if has_offset.any():
-            raise TimestampParseError(int(np.flatnonzero(has_offset)[0]))
+            raise TimestampParseError(
+                int(np.flatnonzero(has_offset)[0]), "a local time without an offset"
+            )
         return parsed.dt.tz_localize(None)
     zone = check_timezone(tz)
     out = parsed.dt.tz_convert(zone)
     if (~has_offset).any():
-        naive = pd.to_datetime(text[~has_offset], format="mixed")
+        naive = parsed[~has_offset].dt.tz_localize(None)
         local = naive.dt.tz_localize(
             zone, ambiguous=np.ones(len(naive), dtype=bool), nonexistent="shift_forward"
         )

@@ -147,7 +147,7 @@ def test_run_with_simulation_adds_files_and_report_section(tmp_path: Path) -> No
     week = pd.read_csv(out / "simulation_week.csv")
     assert set(week["queue"]) >= {"voice", "chat"}
     assert ((week["service_level"] >= 0) & (week["service_level"] <= 1)).all()
-    assert "Simulation (discrete-event) vs queueing promise" in (out / "report.html").read_text(
+    assert "Simulation (discrete-event, same losses) vs promise" in (out / "report.html").read_text(
         encoding="utf-8"
     )
     assert "simulation" in json.loads(result.output)["stage_seconds"]

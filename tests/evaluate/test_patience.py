@@ -87,9 +87,7 @@ def forecast_and_roster(grid_starts: pd.DatetimeIndex) -> tuple[pd.DataFrame, pd
     return pd.concat(parts, ignore_index=True), roster
 
 
-def test_history_patience_fills_only_unconfigured_queues(
-    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
-) -> None:
+def test_history_patience_fills_only_unconfigured_queues(tmp_path: Path) -> None:
     s = load(scenario_file(tmp_path, "history"))
     forecast, roster = forecast_and_roster(s.grid.starts)
     sim = sc.simulate_scenario(s, roster, forecast=forecast)

@@ -344,6 +344,36 @@ def test_priority_beats_waiting_time_and_ties_go_to_longest_waiting() -> None:
     assert by.tolist() == [0, 0, 0]
 
 
+def test_planned_queue_first_then_skill_priority() -> None:
+    inf = math.inf
+    groups = [[[0], [1, 2]]]  # voice first by skill, then chat and email
+    flat = [[0, 1, 2]]
+    args = (
+        np.array([0.0, 10.0, 50.0]),
+        np.array([1, 2, 0]),
+        np.array([30.0, 30.0, 30.0]),
+        np.array([inf] * 3),
+        np.array([100.0]),
+        np.array([0]),
+        np.array([True]),
+        groups,
+        flat,
+        [1, 1, 1],
+        10_000.0,
+    )
+    start, _ = run_replication(*args)
+    assert start.tolist() == [130, 160, 100]  # by skill: voice, then the longest-waiting
+    # the plan puts the agent on email from t=0 and on chat from t=150: email, voice, then chat
+    # would be next by skill, but from 150 chat comes first
+    start, _ = run_replication(
+        *args,
+        np.array([0.0, 150.0]),
+        np.array([0, 0]),
+        [[[2], [0], [1]], [[1], [0], [2]]],
+    )
+    assert start.tolist() == [160, 100, 130]
+
+
 def test_arrival_goes_to_longest_idle_agent() -> None:
     inf = math.inf
     # agents 0 and 1 on at t=0; contact A (t=1) -> agent 0 (idle since 0, first by id), ends t=11;

@@ -10,7 +10,7 @@ import pandas as pd
 import pytest
 
 from staffplan.errors import InputError, ScenarioError
-from staffplan.evaluate.sim_compare import compare, promise_week
+from staffplan.evaluate.sim_compare import compare, promise
 from staffplan.evaluate.sim_inputs import (
     forecast_arrays,
     queue_settings,
@@ -186,40 +186,25 @@ def test_compare_flags_only_big_differences_with_contacts() -> None:
     assert compare(noisy, promise, 0.1)["flagged"].tolist() == [False, False, False, True]
 
 
-def test_promise_week_is_weighted_by_contacts() -> None:
-    promise = pd.DataFrame(
-        {
-            "interval": [0, 1, 0, 1],
-            "queue": ["a", "a", "b", "b"],
-            "promised_service_level": [1.0, 0.5, np.nan, 0.2],
-            "promised_asa_s": 0.0,
-            "promised_abandon_rate": 0.0,
-            "promised_occupancy": 0.5,
-        }
+def test_promise_is_the_promised_kpis_of_the_allocated_heads() -> None:
+    from staffplan.evaluate.kpis import promised_kpis
+    from staffplan.queueing import Target
+
+    arrivals = np.array([[30.0, 60.0, 0.0], [10.0, 0.0, 5.0]])
+    aht = np.full((2, 3), 240.0)
+    heads = np.array([[10, 20, 3], [4, 2, 2]])
+    queues = [
+        Queue("v", service_level=0.8, answer_within_s=20, patience_s=120),
+        Queue("c", service_level=0.8, answer_within_s=60, concurrency=2),
+    ]
+    per, week = promise(arrivals, aht, 15, heads, queues, [0.2, 0.1])
+    v = per[per["queue"] == "v"].set_index("interval")
+    own = promised_kpis(
+        arrivals[0, :2], aht[0, :2], 15, heads[0, :2], Target(0.8, 20, patience_s=120), 0.2
     )
-    got = promise_week(promise, np.array([[1.0, 3.0], [2.0, 0.0]]), ["a", "b"])
-    assert got.loc[0, "promised_service_level"] == pytest.approx(0.625)
-    assert np.isnan(got.loc[1, "promised_service_level"])  # its only weighted interval has no value
-
-
-def test_promise_from_the_queueing_core_is_erlang_c_on_rounded_agents() -> None:
-    pytest.importorskip("staffplan.queueing")
-    from staffplan.evaluate.sim_compare import promise_from_queueing
-
-    aht, lam_per_interval = 300.0, 8.5 / 300.0 * 3600  # 8.5 Erlangs on 60-minute intervals
-    agents = np.array([[9.6, 10.4, 0.0]])  # rounds to 10, 10, 0
-    got = promise_from_queueing(
-        np.full((1, 3), lam_per_interval),
-        np.full((1, 3), aht),
-        60,
-        agents,
-        [Queue("v", service_level=0.8, answer_within_s=20)],
-    )
-    b = 1.0
-    for k in range(1, 11):
-        b = 8.5 * b / (k + 8.5 * b)
-    c = 10 * b / (10 - 8.5 * (1 - b))
-    sl = 1 - c * np.exp(-(10 - 8.5) / aht * 20)
-    np.testing.assert_allclose(got["promised_service_level"].to_numpy()[:2], [sl, sl], rtol=1e-9)
-    assert got["promised_service_level"].iloc[2] == 0.0
-    assert list(got["queue"]) == ["v"] * 3 and list(got["interval"]) == [0, 1, 2]
+    np.testing.assert_allclose(v.loc[[0, 1], "promised_service_level"], own["service_level"])
+    assert 2 not in v.index  # no contacts, no promise
+    w = week.set_index("queue")
+    want = (30 * own["service_level"].iloc[0] + 60 * own["service_level"].iloc[1]) / 90
+    assert w.loc["v", "promised_service_level"] == pytest.approx(want)
+    assert list(week["queue"]) == ["v", "c"]

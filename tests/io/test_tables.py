@@ -74,3 +74,59 @@ def test_atomic_write_failure_keeps_old_file(tmp_path: Path) -> None:
         raise RuntimeError("crash mid-write")
     assert target.read_text() == "old"
     assert [p.name for p in tmp_path.iterdir()] == ["x.txt"]
+
+
+AGENT_ROWS = [
+    ["A1", "Ana", "t", "C", "voice:1|chat:2", "19.07"],
+    ["A2", "Bo", "t", "C", "chat", "16"],
+]
+AGENT_HEAD = ["agent_id", "name", "team", "contract", "skills", "hourly_cost"]
+
+
+def _team_forms(tmp_path: Path) -> list[Path]:
+    from openpyxl import Workbook
+
+    comma = write_text(
+        tmp_path / "comma.csv",
+        "\n".join(",".join(r) for r in [AGENT_HEAD, *AGENT_ROWS]) + "\n",
+    )
+    # Excel in many locales: ';' between fields, a decimal comma, a BOM, CRLF line ends
+    semi_rows = [[c.replace(".", ",") for c in r] for r in AGENT_ROWS]
+    semi = tmp_path / "semi.csv"
+    semi.write_bytes(
+        b"\xef\xbb\xbf"
+        + "\r\n".join(";".join(r) for r in [AGENT_HEAD, *semi_rows]).encode("utf-8")
+        + b"\r\n"
+    )
+    tab = write_text(
+        tmp_path / "tab.txt", "\n".join("\t".join(r) for r in [AGENT_HEAD, *AGENT_ROWS]) + "\n"
+    )
+    wb = Workbook()
+    wb.active.append(AGENT_HEAD)
+    for r in AGENT_ROWS:
+        wb.active.append([*r[:5], float(r[5])])
+    wb.save(tmp_path / "sheet.xlsx")
+    return [comma, semi, tab, tmp_path / "sheet.xlsx"]
+
+
+def test_team_files_read_the_same_from_comma_semicolon_tab_csv_and_xlsx(tmp_path: Path) -> None:
+    from staffplan.io.team import read_agents
+
+    forms = [read_agents(p) for p in _team_forms(tmp_path)]
+    assert forms[0][0].hourly_cost == 19.07 and forms[0][0].skills == ("voice", "chat")
+    assert all(f == forms[0] for f in forms[1:])
+
+
+def test_a_workbook_saved_as_csv_name_is_still_read_as_a_workbook(tmp_path: Path) -> None:
+    from staffplan.io.team import read_agents
+
+    xlsx = _team_forms(tmp_path)[3]
+    disguised = tmp_path / "agents.csv"
+    disguised.write_bytes(xlsx.read_bytes())
+    assert read_agents(disguised) == read_agents(xlsx)
+
+
+def test_decimal_comma_only_in_semicolon_files(tmp_path: Path) -> None:
+    p = write_text(tmp_path / "a.csv", 'agent_id,hours,days\nA1,"37,5",5\n')
+    with pytest.raises(InputError, match="a number"):
+        read_table(p, SPEC[:3])

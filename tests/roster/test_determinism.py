@@ -57,6 +57,8 @@ channel = "chat"
 service_level = 0.8
 answer_within_s = 60
 concurrency = 2
+[weights]
+under_coverage = 10
 [solver]
 search_share = 0.3
 improve_share = 0.4
@@ -87,8 +89,8 @@ def _interval_case(tmp: Path) -> tuple[Path, list[str]]:
             busy, peak = 8 <= h < 20, 10 <= h < 13 or 16 <= h < 18
             voice = 3 + peak + d % 2 if busy else 0
             chat = 1 + peak if busy else 0
-            rows.append(f"{t},voice,{voice},{45 * voice},240")
-            rows.append(f"{t},chat,{chat},{20 * chat},400")
+            rows.append(f"{t},voice,{voice},{8 * voice},240")
+            rows.append(f"{t},chat,{chat},{6 * chat},400")
     (tmp / "requirements.csv").write_text(
         "interval_start,queue,required,volume,aht_seconds\n" + "\n".join(rows) + "\n"
     )

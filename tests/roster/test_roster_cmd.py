@@ -52,11 +52,24 @@ def test_roster_command_json_and_files(scenario: Path, tmp_path: Path) -> None:
     assert check_roster(load_problem(load(scenario)), roster) == []
     assert "A4" not in set(roster.loc[roster["date"] == "2026-12-08", "agent_id"])
     cov = pd.read_csv(out / "coverage.csv")
-    assert list(cov.columns) == ["interval_start", "queue", "required", "scheduled", "difference"]
+    assert list(cov.columns) == [
+        "interval_start",
+        "queue",
+        "required",
+        "scheduled",
+        "difference",
+        "available",
+    ]
     assert (cov["difference"] == cov["scheduled"] - cov["required"]).all()
+    # expected heads after residual shrinkage: scheduled × (1 − r) of the queue
+    p = load_problem(load(scenario))
+    keep = dict(zip(p.demand.queues, 1.0 - p.demand.residual, strict=True))
+    np.testing.assert_allclose(cov["available"], cov["scheduled"] * cov["queue"].map(keep))
     wb = openpyxl.load_workbook(out / "roster.xlsx")
     ws = wb["roster"]
-    assert ws.cell(1, 5).value == "Mon 2026-12-07" and ws.max_row == 5
+    assert ws.cell(1, 5).value == "Mon 2026-12-07"
+    assert [ws.cell(r, 1).value for r in range(2, 6)] == ["A1", "A2", "A3", "A4"]
+    assert ws.cell(7, 1).value == "headcount"  # after a blank row
     cells = [ws.cell(r, 6).value for r in range(2, 6)]
     assert "vacation" in cells  # A4 on Tuesday
     if doc["week_kpis"]:

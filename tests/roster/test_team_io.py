@@ -124,3 +124,81 @@ def test_absence_bad_kind(tmp_path: Path) -> None:
     with pytest.raises(InputError) as exc:
         read_absences((p,), "UTC")
     assert exc.value.column == "kind" and exc.value.found == "holiday"
+
+
+def test_declared_date_format_reads_day_first_with_an_inclusive_end(tmp_path: Path) -> None:
+    p = write(
+        tmp_path,
+        "absences.csv",
+        "agent_id,start,end,kind\nA,01/12/2026,02/12/2026,vacation\nB,03/12/2026 09:00,"
+        "03/12/2026 11:30,training\n",
+    )
+    a, b = read_absences((p,), "Europe/Madrid", {p: "%d/%m/%Y %H:%M"})
+    assert (str(a.start), str(a.end)) == ("2026-12-01 00:00:00+01:00", "2026-12-03 00:00:00+01:00")
+    assert (str(b.start), str(b.end)) == ("2026-12-03 09:00:00+01:00", "2026-12-03 11:30:00+01:00")
+    with pytest.raises(InputError, match="could be 1 December or 12 January"):
+        read_absences((p,), "Europe/Madrid")  # undeclared: never guessed month-first
+
+
+def test_rows_outside_the_horizon_warn_instead_of_vanishing(tmp_path: Path) -> None:
+    from tests.scenario_kit import tiny_scenario
+
+    from staffplan.errors import StaffplanWarning
+    from staffplan.pipeline import requirements_for
+    from staffplan.roster.load import load_problem
+    from staffplan.scenario import load
+
+    sc = tiny_scenario(
+        tmp_path / "sc",
+        absences=[
+            ("A1", "2026-01-12", "2026-01-12", "vacation"),  # 01/12 read month-first
+            ("A2", "2026-12-08", "2026-12-08", "sick"),
+        ],
+        data_toml='preferences = "data/preferences.csv"\n',
+    )
+    write(
+        sc.parent / "data",
+        "preferences.csv",
+        "agent_id,date,kind,template,weight\nA3,2026-12-20,off,,5\nA3,2026-12-09,off,,5\n",
+    )
+    scenario = load(sc)
+    with pytest.warns(StaffplanWarning) as caught:
+        problem = load_problem(scenario, requirements_for(scenario))
+    texts = [str(w.message) for w in caught]
+    assert any("absences.csv" in t and "A1 2026-01-12" in t for t in texts), texts
+    assert any("preferences.csv" in t and "A3 2026-12-20" in t for t in texts), texts
+    assert not any("A2" in t for t in texts)
+    assert len(problem.absences) == 2 and len(problem.preferences) == 2  # nothing dropped silently
+
+
+def test_team_files_in_semicolon_csv_and_xlsx_load_into_the_same_problem(tmp_path: Path) -> None:
+    from openpyxl import Workbook
+    from tests.scenario_kit import AGENTS, tiny_scenario
+
+    from staffplan.pipeline import requirements_for
+    from staffplan.roster.load import load_problem
+    from staffplan.scenario import load
+
+    plain = tiny_scenario(tmp_path / "plain")
+    semi = tiny_scenario(tmp_path / "semi")
+    head = "agent_id;name;team;contract;skills;hourly_cost"
+    rows = [";".join(str(c) for c in a[:5]) + ";15,5" for a in AGENTS]
+    (semi.parent / "data" / "agents.csv").write_text("\n".join([head, *rows]) + "\n")
+    sheet = tiny_scenario(tmp_path / "sheet")
+    wb = Workbook()
+    wb.active.append(head.split(";"))
+    for a in AGENTS:
+        wb.active.append([*a[:5], 15.5])
+    wb.save(sheet.parent / "data" / "agents.xlsx")
+    text = sheet.read_text().replace("data/agents.csv", "data/agents.xlsx")
+    sheet.write_text(text)
+    (plain.parent / "data" / "agents.csv").write_text(
+        "\n".join(
+            [head.replace(";", ","), *(r.replace(";", ",").replace(",15,5", ",15.5") for r in rows)]
+        )
+        + "\n"
+    )
+    scenarios = [load(p) for p in (plain, semi, sheet)]
+    agents = [load_problem(s, requirements_for(s)).agents for s in scenarios]
+    assert agents[0][0].hourly_cost == 15.5
+    assert agents[1] == agents[0] and agents[2] == agents[0]

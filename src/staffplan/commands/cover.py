@@ -141,11 +141,13 @@ def cover(
     changes are listed in the order to phone them (earliest first).
     """
     from staffplan.cover.settings import parse_absent, parse_now
-    from staffplan.io.atomic import write_csv
+    from staffplan.io.atomic import check_writable, write_csv
     from staffplan.pipeline import run_cover
     from staffplan.scenario import load
     from staffplan.settings import solve_settings
 
+    if out_dir is not None:
+        check_writable(out_dir)
     scen = load(scenario)
     solve_settings(scen, {"time_limit_s": time_limit_s, "workers": workers})  # bad options: exit 2
     store = PlanStore(store_path(scen))

@@ -7,6 +7,7 @@ import math
 
 import click
 
+from staffplan import limits
 from staffplan.errors import InputError
 from staffplan.queueing import Target, kpis, offered_load, required_agents, scheduled_heads
 
@@ -39,6 +40,14 @@ def _check_options(
             expected="a whole number of agents >= 0",
             found=agents,
         )
+    if agents is not None:
+        limits.check("agents", agents, column="--agents")
+    limits.check(
+        "offered_load",
+        float(offered_load(volume, interval_minutes, aht)),
+        column="--volume",
+        context=f"{volume:g} contacts of {aht:g} s in {interval_minutes:g} min",
+    )
 
 
 def _target(

@@ -79,6 +79,12 @@ def _summary(history: History, result: ForecastResult) -> dict[str, object]:
     help="With --history: IANA timezone of naive timestamps (default UTC).",
 )
 @click.option(
+    "--date-format",
+    default=None,
+    help="With --history: the file's date format (strptime, e.g. '%d/%m/%Y %H:%M'); default "
+    "ISO 8601.",
+)
+@click.option(
     "--weeks-ahead",
     type=int,
     default=None,
@@ -122,6 +128,7 @@ def forecast(
     history_file: Path | None,
     interval_minutes: int | None,
     timezone: str | None,
+    date_format: str | None,
     weeks_ahead: int | None,
     method: str | None,
     with_backtest: bool,
@@ -148,6 +155,14 @@ def forecast(
             expected="a whole number of weeks >= 1",
             found=weeks_ahead,
         )
+    if weeks_ahead is not None:
+        from staffplan import limits
+
+        limits.check("days", 7 * weeks_ahead, column="--weeks-ahead")
+    if out_dir is not None:
+        from staffplan.io.atomic import check_writable
+
+        check_writable(out_dir)
     if backtest_weeks is not None and backtest_weeks < 1:
         raise InputError(
             "bad backtest length",
@@ -161,9 +176,9 @@ def forecast(
 
         from staffplan.scenario import load
 
-        if interval_minutes is not None or timezone is not None:
+        if interval_minutes is not None or timezone is not None or date_format is not None:
             raise InputError(
-                "--interval-minutes and --timezone only apply with --history",
+                "--interval-minutes, --timezone and --date-format only apply with --history",
                 column="--interval-minutes",
                 hint="set [grid] interval_minutes and timezone in the scenario file",
             )
@@ -185,8 +200,15 @@ def forecast(
                 expected="a folder for forecast.csv",
                 hint="add --out DIR",
             )
+        if date_format is not None:
+            from staffplan.scenario_file import check_date_format
+
+            check_date_format(date_format, key="--date-format")
         history = read_history(
-            history_file, timezone=timezone or "UTC", interval_min=interval_minutes or 30
+            history_file,
+            timezone=timezone or "UTC",
+            interval_min=interval_minutes or 30,
+            date_format=date_format,
         )
         result = forecast_history(
             history,

@@ -8,8 +8,10 @@ from pathlib import Path
 
 import click
 
+from staffplan import limits
 from staffplan.errors import InputError
 from staffplan.importers.curtois import DEFAULT_START, parse_instance, to_scenario
+from staffplan.io.atomic import check_writable
 
 
 @click.group("import")
@@ -87,6 +89,9 @@ def curtois(
     The scenario's roster objective equals the benchmark objective: weighted
     shift on/off requests plus weighted under- and over-cover.
     """
+    limits.check("time_limit_s", time_limit_s, column="--time-limit")
+    limits.check("workers", workers, column="--workers")
+    check_writable(out_dir)
     instance = parse_instance(instance_file)
     scenario = to_scenario(
         instance,

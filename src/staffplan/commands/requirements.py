@@ -8,7 +8,7 @@ from pathlib import Path
 import click
 import numpy as np
 
-from staffplan.io.atomic import write_csv
+from staffplan.io.atomic import check_writable, write_csv
 
 
 @click.command("requirements")
@@ -37,11 +37,15 @@ from staffplan.io.atomic import write_csv
 def requirements(
     scenario: Path, forecast_file: Path | None, out_dir: Path | None, as_json: bool
 ) -> None:
-    """Agents needed per interval and queue [agents], and scheduled heads after shrinkage."""
+    """Agents needed per interval and queue [agents], on-phone heads whose promised service meets
+    the targets after residual shrinkage, and paid heads.
+    """
     from staffplan.pipeline import staffing
     from staffplan.scenario import load
 
     sc = load(scenario)
+    if out_dir is not None:
+        check_writable(out_dir)
     req = staffing(sc, forecast_file)
     files: dict[str, str] = {}
     if out_dir is not None:
@@ -60,6 +64,7 @@ def requirements(
             "volume": round(float(g["volume"].sum()), 3),
             "peak_required_agents": int(g["required_agents"].max()),
             "required_agent_hours": round(float(g["required_agents"].sum()) * hours, 2),
+            "on_phone_agent_hours": round(float(g["on_phone_agents"].sum()) * hours, 2),
             "scheduled_agent_hours": round(float(g["scheduled_agents"].sum()) * hours, 2),
             "min_service_level": round(float(live["service_level"].min()), 4)
             if len(live)
@@ -75,13 +80,14 @@ def requirements(
     click.echo(f"Requirements for scenario '{sc.name}' ({len(req)} rows)")
     click.echo(
         f"{'queue':<14}{'channel':<12}{'volume':>10}{'peak':>7}"
-        f"{'req. h':>10}{'sched. h':>10}{'min SL':>8}"
+        f"{'req. h':>10}{'phone h':>10}{'sched. h':>10}{'min SL':>8}"
     )
     for name, q in queues.items():
         sl = "-" if q["min_service_level"] is None else f"{q['min_service_level']:.1%}"
         click.echo(
             f"{name:<14}{q['channel']:<12}{q['volume']:>10.1f}{q['peak_required_agents']:>7}"
-            f"{q['required_agent_hours']:>10.1f}{q['scheduled_agent_hours']:>10.1f}{sl:>8}"
+            f"{q['required_agent_hours']:>10.1f}{q['on_phone_agent_hours']:>10.1f}"
+            f"{q['scheduled_agent_hours']:>10.1f}{sl:>8}"
         )
     for f in files.values():
         click.echo(f"wrote {f}")

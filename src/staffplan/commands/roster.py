@@ -72,6 +72,7 @@ def roster(
     roster.xlsx.
     """
     from staffplan.pipeline import (
+        check_out_folder,
         progress_line,
         requirements_for,
         roster_doc,
@@ -82,8 +83,11 @@ def roster(
     from staffplan.settings import solve_settings
 
     sc = load(scenario)
+    sc.check_files()
     overrides = {"time_limit_s": time_limit, "workers": workers, "seed": seed}
     settings = solve_settings(sc, {**overrides, "deterministic": deterministic})
+    out = out_dir if out_dir is not None else sc.folder / "out" / "roster"
+    check_out_folder(out, [sc])
     show = sc.solver.log_progress and not quiet
 
     def progress(inc: object) -> None:
@@ -103,8 +107,7 @@ def roster(
         deterministic=deterministic,
         progress=progress if show else None,
     )
-    out = out_dir if out_dir is not None else sc.folder / "out" / "roster"
-    write_roster(run, out)
+    write_roster(run, out)  # the folder holds one run's files, never a mix
     doc = roster_doc(run, out)
     for w in run.outcome.warnings:
         click.echo(f"warning: {w}", err=True)

@@ -18,20 +18,31 @@ def _default_out(name: str) -> Path:
 
 
 def _settings_key(
-    time_limit: float | None, workers: int | None, seed: int | None, simulate: bool
+    time_limit: float | None,
+    workers: int | None,
+    seed: int | None,
+    simulate: bool,
+    deterministic: bool = False,
 ) -> dict[str, Any]:
-    return {"time_limit": time_limit, "workers": workers, "seed": seed, "simulate": simulate}
+    key = {"time_limit": time_limit, "workers": workers, "seed": seed, "simulate": simulate}
+    return {**key, "deterministic": True} if deterministic else key
 
 
 def _check_limits(time_limit: float | None, workers: int | None) -> None:
+    from staffplan import limits
+
     if time_limit is not None and not time_limit > 0:
         raise InputError(
             "bad time limit", column="--time-limit", expected="seconds > 0", found=time_limit
         )
+    if time_limit is not None:
+        limits.check("time_limit_s", time_limit, column="--time-limit")
     if workers is not None and workers < 1:
         raise InputError(
             "bad worker count", column="--workers", expected="a whole number >= 1", found=workers
         )
+    if workers is not None:
+        limits.check("workers", workers, column="--workers")
 
 
 def run_one(
@@ -43,17 +54,19 @@ def run_one(
     simulate: bool,
     reuse: bool,
     quiet: bool,
+    deterministic: bool = False,
 ) -> dict[str, Any]:
     """Run (or reuse) one scenario and write its outputs; returns its summary (picklable, for a
     process pool).
     """
-    from staffplan.io.atomic import write_json
-    from staffplan.pipeline import fingerprint, run, write_outputs
+    from staffplan.pipeline import check_out_folder, fingerprint, run, write_outputs
     from staffplan.scenario import load
 
     sc = load(path)
+    sc.check_files()
     folder = Path(out) if out else _default_out(sc.name)
-    key = fingerprint(sc, _settings_key(time_limit, workers, seed, simulate))
+    check_out_folder(folder, [sc])
+    key = fingerprint(sc, _settings_key(time_limit, workers, seed, simulate, deterministic))
     cache = folder / "summary.json"
     if reuse and cache.exists():
         try:
@@ -74,18 +87,25 @@ def run_one(
             click.echo(f"{sc.name}: {line}", err=True)
 
     result = run(
-        sc, time_limit_s=time_limit, workers=workers, seed=seed, simulate=simulate, echo=echo
+        sc,
+        time_limit_s=time_limit,
+        workers=workers,
+        seed=seed,
+        simulate=simulate,
+        echo=echo,
+        deterministic=deterministic,
     )
-    write_outputs(result, folder)
-    summary = {
-        **result.summary,
-        "stage_seconds": dict(result.stage_seconds),
-        "cache_key": key,
-        "out": str(folder),
-        "reused": False,
-    }
-    write_json(cache, summary)
-    return summary
+    extra = {"cache_key": key, "out": str(folder), "reused": False}
+    write_outputs(result, folder, extra)
+    return {**result.summary, "stage_seconds": dict(result.stage_seconds), **extra}
+
+
+def _pooled_run_one(*args: Any) -> dict[str, Any]:
+    """:func:`run_one` in a pool process, its warnings printed as ``warning:`` lines."""
+    from staffplan.cli import warnings_to_stderr
+
+    with warnings_to_stderr():
+        return run_one(*args)
 
 
 SHARED_OPTIONS = [
@@ -108,6 +128,12 @@ SHARED_OPTIONS = [
         type=int,
         default=None,
         help="Random seed [integer]. Default: the scenario's [solver] seed.",
+    ),
+    click.option(
+        "--deterministic",
+        is_flag=True,
+        help="Deterministic roster search [flag]: the time limit is CP-SAT deterministic time, so "
+        "the roster is the same on any machine load (slower).",
     ),
     click.option(
         "--simulate",
@@ -151,6 +177,7 @@ def run(
     time_limit: float | None,
     workers: int | None,
     seed: int | None,
+    deterministic: bool,
     simulate: bool,
     quiet: bool,
     as_json: bool,
@@ -173,6 +200,7 @@ def run(
         simulate,
         False,
         quiet,
+        deterministic,
     )
     if as_json:
         click.echo(json.dumps(s))
@@ -201,7 +229,7 @@ def run(
     type=click.Path(file_okay=False, path_type=Path),
     default=Path("out") / "compare",
     help="Folder for comparison.csv and comparison.html [path]; each scenario's own outputs go "
-    "to out/<name>/.",
+    "to <folder>/<name>/ (never to an earlier 'staffplan run' folder).",
 )
 @click.option(
     "--rerun",
@@ -219,6 +247,7 @@ def compare(
     time_limit: float | None,
     workers: int | None,
     seed: int | None,
+    deterministic: bool,
     simulate: bool,
     quiet: bool,
     as_json: bool,
@@ -238,6 +267,8 @@ def compare(
 
     _check_limits(time_limit, workers)
     loaded = [load(p) for p in scenarios]  # validate all before running any
+    for sc in loaded:
+        sc.check_files()
     names = [s.name for s in loaded]
     if len(set(names)) != len(names):
         raise InputError(
@@ -246,14 +277,31 @@ def compare(
             found=", ".join(names),
             hint='set name = "..." in one of the files',
         )
+    from staffplan.io.atomic import check_writable
+    from staffplan.pipeline import check_out_folder
+
+    check_writable(out_dir)
+    for sc in loaded:
+        check_out_folder(out_dir / sc.name, loaded)
     per_solve = workers or max(s.solver.workers for s in loaded)
     pool = max(1, min(len(loaded), (os.cpu_count() or 1) // per_solve))
     args = [
-        (str(p), None, time_limit, workers, seed, simulate, not rerun, quiet) for p in scenarios
+        (
+            str(p),
+            str(out_dir / sc.name),
+            time_limit,
+            workers,
+            seed,
+            simulate,
+            not rerun,
+            quiet,
+            deterministic,
+        )
+        for p, sc in zip(scenarios, loaded, strict=True)
     ]
     if pool > 1:
         with ProcessPoolExecutor(max_workers=pool) as ex:
-            summaries = list(ex.map(run_one, *zip(*args, strict=True)))
+            summaries = list(ex.map(_pooled_run_one, *zip(*args, strict=True)))
     else:
         summaries = [run_one(*a) for a in args]
     table = compare_table(summaries)

@@ -78,11 +78,14 @@ def simulate(
 
     Arrivals are Poisson (gamma-Poisson with [simulate] dispersion), handle
     times exponential or lognormal, patience exponential (queue patience_s).
-    Agents take contacts by skill priority, then longest waiting; they finish
-    the contact in progress when a break or shift end comes.
+    Each on-phone agent is lost to its queue's residual shrinkage at random,
+    per interval, as the promise expects. Agents take contacts by skill
+    priority, then longest waiting; they finish the contact in progress when
+    a break, a loss or the shift end comes.
     """
+    from staffplan import limits
     from staffplan.evaluate.sim_scenario import simulate_scenario
-    from staffplan.io.atomic import write_csv
+    from staffplan.io.atomic import check_writable, write_csv
     from staffplan.io.roster_csv import read_roster_csv
     from staffplan.scenario import load
 
@@ -92,6 +95,12 @@ def simulate(
             raise InputError(
                 "value out of range", column=name, expected="a whole number >= 1", found=value
             )
+    if replications is not None:
+        limits.check("replications", replications, column="--replications")
+    if workers is not None:
+        limits.check("workers", workers, column="--workers")
+    if out_dir is not None:
+        check_writable(out_dir)
     if threshold is not None and not 0 <= threshold <= 1:
         raise InputError(
             "value out of range",
@@ -181,6 +190,7 @@ def simulate(
             "abandon_rate",
             "promised_abandon_rate",
             "occupancy",
+            "promised_occupancy",
         )
         if c in week.columns
     ]

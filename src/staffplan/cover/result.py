@@ -20,9 +20,10 @@ from staffplan.cover.published import (
     no_action_roster,
 )
 from staffplan.errors import InfeasibleError, Reason
+from staffplan.evaluate.kpis import promised_kpis
 from staffplan.io.numbers import json_number
 from staffplan.io.roster_csv import diff_rosters
-from staffplan.queueing import kpis, target_for_queue
+from staffplan.queueing import target_for_queue
 from staffplan.roster.problem import RosterProblem, split_overtime, week_blocks
 from staffplan.scenario import Scenario
 
@@ -121,11 +122,14 @@ class CoverResult:
 def _service_levels(
     problem: RosterProblem, scenario: Scenario | None, scheduled: np.ndarray
 ) -> np.ndarray:
-    """Service level per queue and interval [fraction] via the queueing core (NaN where unknown)."""
+    """Promised service level per queue and interval [fraction] for on-phone heads ``scheduled``
+    (:func:`staffplan.evaluate.kpis.promised_kpis`, the KPIs' definition); NaN where unknown.
+    """
     out = np.full(scheduled.shape, np.nan)
     dem = problem.demand
     if scenario is None or dem.volume is None or dem.aht_s is None:
         return out
+    residual = dem.residual if dem.residual is not None else np.zeros(len(dem.queues))
     for q, name in enumerate(dem.queues):
         queue = scenario.queue(name)
         if queue.answer_within_s is None or dem.is_deferred(q):
@@ -134,8 +138,14 @@ def _service_levels(
         ok = np.isfinite(vol) & np.isfinite(aht)
         if not ok.any():
             continue
-        agents = np.floor(scheduled[q, ok] * (1.0 - problem.residual_shrinkage) + 1e-9)
-        k = kpis(vol[ok], aht[ok], problem.grid.interval_min, agents, target_for_queue(queue))
+        k = promised_kpis(
+            vol[ok],
+            np.where(vol[ok] > 0, aht[ok], 1.0),
+            problem.grid.interval_min,
+            scheduled[q, ok],
+            target_for_queue(queue),
+            float(residual[q]),
+        )
         out[q, ok] = k["service_level"].to_numpy(dtype=float)
     return out
 

@@ -1,23 +1,325 @@
-"""KPIs of a roster against its demand, via the queueing core.
+"""The promised KPIs: the one definition of service level, ASA, abandonment and occupancy.
 
-Per interval and queue: the on-phone agents the roster allocates to the queue
-(:func:`staffplan.roster.allocate`) go into ``staffplan.queueing.kpis`` with
-the interval's volume [contacts] and AHT [s]. Week KPIs are volume-weighted
-means over intervals with volume (service level, ASA, abandonment) and
-occupancy weighted by on-phone agents.
+A roster puts ``n`` agents on a queue's phones in an interval (its
+*heads*, before shrinkage). Each of them is lost to residual shrinkage with
+probability ``r`` (:mod:`staffplan.shrinkage`), independently, so the agents
+actually answering are ``K ~ Binomial(n, 1 − r)``. The promised KPIs are the
+expectation over ``K`` of the KPIs of an interval with ``K`` agents
+(:func:`staffplan.queueing.state_kpis`, docs/queueing.md "Promised KPIs"):
+
+* service level, abandonment, probability of waiting: E[KPI(K)] (shares of
+  the offered contacts, which do not depend on K);
+* ASA: E[answered(K) · wait(K)] / E[answered(K)] — the mean wait of the
+  contacts answered;
+* occupancy: E[carried(K)] / E[slots(K)] — busy time over the available
+  agents' time.
+
+Week KPIs weigh intervals the same way (contacts offered, answered, agents
+available), so they are what a simulation of the whole week counts.
+Every command that shows a KPI calls :func:`promised_kpis` (through
+:func:`interval_kpis` / :func:`roster_kpis`); the roster objective prices
+:func:`promised_curve` and schedules :func:`promised_heads`.
 """
 
 from __future__ import annotations
 
-from collections.abc import Callable, Sequence
+from collections.abc import Mapping, Sequence
+from dataclasses import replace
+from typing import Any
 
 import numpy as np
 import pandas as pd
+from scipy import stats
 
-from staffplan.queueing import kpis, target_for_queue
+from staffplan.errors import InputError
+from staffplan.queueing import Target, offered_load, state_kpis
+from staffplan.queueing.staffing import _EPS, _inputs, _slots
 
-KpiFn = Callable[..., pd.DataFrame]
 METRICS = ("service_level", "asa_s", "p_wait", "occupancy", "abandon_rate")
+INTERVAL_COLUMNS = (
+    "interval_start",
+    "queue",
+    "volume",
+    "aht_seconds",
+    "agents",
+    "available",
+    *METRICS,
+)
+WEEK_COLUMNS = (
+    "queue",
+    "volume",
+    "service_level",
+    "asa_s",
+    "p_wait",
+    "abandon_rate",
+    "occupancy",
+    "agent_hours",
+    "available_hours",
+)
+_MASS = 1e-13  # binomial mass left out at the low end of the available agents
+_MEMO: dict[tuple[float, ...], tuple[float, ...]] = {}
+_MEMO_MAX = 400_000
+
+
+def _realtime(target: Target) -> Target:
+    """A deadline target evaluated as a queue whose threshold is the deadline (the simulator's
+    view).
+    """
+    if target.deadline_hours is None:
+        return target
+    within = (
+        target.answer_within_s
+        if target.answer_within_s is not None
+        else target.deadline_hours * 3600.0
+    )
+    return replace(target, answer_within_s=within, deadline_hours=None)
+
+
+def _state_rows(
+    load: np.ndarray,
+    agents: np.ndarray,
+    aht: np.ndarray,
+    interval_min: float,
+    target: Target,
+    residual: float,
+) -> dict[str, np.ndarray]:
+    """Per-state KPIs of (load, agents) pairs, memoised (the kernel is exact and pure)."""
+    slots = _slots(np.asarray(agents, dtype=float), target.concurrency)
+    t = float(target.sl_within_s)
+    interval_s = float(interval_min) * 60.0
+    head = (interval_s, float(residual), float(target.patience_s or 0.0), t)
+    keys = [(*head, float(a), float(s), float(h)) for a, s, h in zip(load, slots, aht, strict=True)]
+    todo = [i for i, k in enumerate(keys) if k not in _MEMO]
+    if todo:
+        idx = np.asarray(todo)
+        got = state_kpis(
+            load[idx],
+            slots[idx],
+            aht[idx],
+            np.full(idx.size, t),
+            interval_s,
+            residual,
+            target.patience_s,
+        )
+        if len(_MEMO) + idx.size > _MEMO_MAX:
+            _MEMO.clear()
+        cols = (got.service_level, got.answered, got.wait_s, got.p_wait, got.carried, got.slots)
+        for j, i in enumerate(todo):
+            _MEMO[keys[i]] = tuple(float(c[j]) for c in cols)
+    vals = np.array([_MEMO[k] for k in keys], dtype=float).reshape(len(keys), 6)
+    names = ("service_level", "answered", "wait_s", "p_wait", "carried", "slots")
+    return {n: vals[:, i] for i, n in enumerate(names)}
+
+
+def binomial_pmf(heads: np.ndarray, keep: float, kmax: int) -> np.ndarray:
+    """P(K = k) for K ~ Binomial(heads, keep), k = 0..kmax: shape (len(heads), kmax + 1)."""
+    k = np.arange(kmax + 1)
+    n = np.asarray(heads, dtype=np.int64)[:, None]
+    return np.where(k[None, :] <= n, stats.binom.pmf(k[None, :], n, keep), 0.0)
+
+
+def thin(values: np.ndarray, keep: float) -> np.ndarray:
+    """Binomial thinning of rows f(k), k = 0..K: (Tf)(n) = Σ_k P(Binomial(n, keep) = k) f(k)."""
+    f = np.array(values, dtype=float, ndmin=2)
+    kmax = f.shape[1] - 1
+    pmf = binomial_pmf(np.arange(kmax + 1), keep, kmax)  # (n, k)
+    return f @ pmf.T
+
+
+def promised_kpis(
+    volume: np.ndarray,
+    aht_s: np.ndarray,
+    interval_min: float,
+    heads: np.ndarray,
+    target: Target,
+    residual: float,
+) -> pd.DataFrame:
+    """Promised KPIs per interval with ``heads`` on-phone agents [agents, whole] before shrinkage.
+
+    ``volume`` [contacts], ``aht_s`` [s], ``heads`` of one shape; ``residual``
+    [0-1) the probability that a head is lost. Columns: offered_load
+    [Erlangs], available [agents] = heads (1 − residual), service_level
+    [0-1], asa_s [s], p_wait [0-1], occupancy [0-1], abandon_rate [0-1];
+    plus the expectations the week weighs by: answered [0-1 of the
+    offered] and slots [servers]. Zero volume: service level 1, the rest 0.
+    """
+    tgt = _realtime(target)
+    v, h, m, _ = _inputs(volume, aht_s, interval_min)
+    n = np.rint(np.asarray(heads, dtype=float)).ravel().astype(np.int64)
+    if n.shape != v.shape or np.any(n < 0):
+        raise InputError(
+            "bad head count", column="agents", expected="whole agents >= 0, one per interval"
+        )
+    keep = 1.0 - float(residual)
+    load = offered_load(v, m, h)
+    out = {
+        "offered_load": load,
+        "available": n * keep,
+        "service_level": np.ones(v.shape),
+        "asa_s": np.zeros(v.shape),
+        "p_wait": np.zeros(v.shape),
+        "occupancy": np.zeros(v.shape),
+        "abandon_rate": np.zeros(v.shape),
+        "answered": np.ones(v.shape),
+        "slots": np.zeros(v.shape),
+    }
+    live = np.flatnonzero(v > 0)
+    if live.size:
+        lo = np.where(
+            keep >= 1.0, n[live], np.maximum(stats.binom.ppf(_MASS, n[live], keep), 0)
+        ).astype(np.int64)
+        lo = np.minimum(lo, n[live])
+        counts = n[live] - lo + 1
+        row = np.repeat(np.arange(live.size), counts)
+        k = np.concatenate([np.arange(a, b + 1) for a, b in zip(lo, n[live], strict=True)])
+        w = stats.binom.pmf(k, n[live][row], keep) if keep < 1.0 else np.ones(k.size)
+        st = _state_rows(load[live][row], k, h[live][row], float(m[0]), tgt, residual)
+        tot = np.bincount(row, weights=w, minlength=live.size)
+
+        def e(x: np.ndarray) -> np.ndarray:
+            return np.bincount(row, weights=w * x, minlength=live.size) / tot
+
+        ans = e(st["answered"])
+        slots = e(st["slots"])
+        out["service_level"][live] = np.clip(e(st["service_level"]), 0.0, 1.0)
+        out["p_wait"][live] = np.clip(e(st["p_wait"]), 0.0, 1.0)
+        lost = 1.0 - ans
+        out["abandon_rate"][live] = np.where(lost < 1e-12, 0.0, np.clip(lost, 0.0, 1.0))
+        out["answered"][live] = ans
+        out["slots"][live] = slots
+        out["asa_s"][live] = e(st["answered"] * st["wait_s"]) / np.maximum(ans, 1e-300)
+        out["occupancy"][live] = np.where(
+            slots > 0, e(st["carried"]) / np.where(slots > 0, slots, 1.0), 0.0
+        )
+    return pd.DataFrame(out)
+
+
+def state_table(
+    volume: np.ndarray,
+    aht_s: np.ndarray,
+    interval_min: float,
+    target: Target,
+    residual: float,
+    kmax: int,
+) -> dict[str, np.ndarray]:
+    """Per-state KPIs with k = 0..kmax available agents per interval: arrays (m, kmax + 1).
+
+    Zero-volume rows are answered fully (service level 1, nothing waits).
+    """
+    tgt = _realtime(target)
+    v, h, m, _ = _inputs(volume, aht_s, interval_min)
+    load = offered_load(v, m, h)
+    rows, cols = v.size, kmax + 1
+    names = ("service_level", "answered", "wait_s", "p_wait", "carried", "slots")
+    out = {c: np.zeros((rows, cols)) for c in names}
+    out["service_level"][:] = 1.0
+    out["answered"][:] = 1.0
+    out["slots"][:] = _slots(np.arange(cols, dtype=float), tgt.concurrency)[None, :]
+    live = np.flatnonzero(v > 0)
+    if live.size:
+        r = np.repeat(live, cols)
+        k = np.tile(np.arange(cols), live.size)
+        st = _state_rows(load[r], k, h[r], float(m[0]), tgt, residual)
+        for c in names:
+            out[c][live] = st[c].reshape(live.size, cols)
+    return out
+
+
+def promised_curve(
+    volume: np.ndarray,
+    aht_s: np.ndarray,
+    interval_min: float,
+    target: Target,
+    residual: float,
+    max_heads: int,
+) -> np.ndarray:
+    """Contacts answered within target [contacts], promised with n = 0..max_heads heads:
+    volume · E[SL(Binomial(n, 1 − residual))], shape (m, max_heads + 1).
+    """
+    v = np.asarray(volume, dtype=float).ravel()
+    tab = state_table(volume, aht_s, interval_min, target, residual, max_heads)
+    return v[:, None] * thin(tab["service_level"], 1.0 - residual)
+
+
+def _expected(tab: Mapping[str, np.ndarray], keep: float) -> dict[str, np.ndarray]:
+    """Promised KPIs for n = 0..K heads from a state table (rows, K + 1)."""
+    kmax = tab["service_level"].shape[1] - 1
+    pmf = binomial_pmf(np.arange(kmax + 1), keep, kmax)  # (n, k)
+
+    def e(x: np.ndarray) -> np.ndarray:
+        return x @ pmf.T
+
+    ans = e(tab["answered"])
+    slots = e(tab["slots"])
+    with np.errstate(divide="ignore", invalid="ignore"):
+        return {
+            "service_level": e(tab["service_level"]),
+            "asa_s": e(tab["answered"] * tab["wait_s"]) / np.maximum(ans, 1e-300),
+            "abandon_rate": 1.0 - ans,
+            "occupancy": np.where(slots > 0, e(tab["carried"]) / np.where(slots > 0, slots, 1), 0),
+        }
+
+
+def _meets(target: Target, k: Mapping[str, np.ndarray]) -> np.ndarray:
+    ok = np.ones(k["service_level"].shape, dtype=bool)
+    if target.service_level is not None:
+        ok &= k["service_level"] >= target.service_level - _EPS
+    if target.asa_max_s is not None:
+        ok &= k["asa_s"] <= target.asa_max_s + 1e-9
+    if target.max_occupancy is not None:
+        ok &= k["occupancy"] <= target.max_occupancy + _EPS
+    if target.abandon_max is not None:
+        ok &= k["abandon_rate"] <= target.abandon_max + _EPS
+    return ok
+
+
+def promised_heads(
+    volume: np.ndarray,
+    aht_s: np.ndarray,
+    interval_min: float,
+    target: Target,
+    residual: float,
+    start: np.ndarray | None = None,
+) -> np.ndarray:
+    """Smallest heads [agents] whose *promised* KPIs meet every target of ``target``, per interval.
+
+    0 for zero volume. ``start`` (optional, per interval) is a first guess of
+    the answer, e.g. ``ceil(required / (1 − residual))``; the search widens
+    until it holds the smallest n. Raises ``InputError`` when no staffing up
+    to 10,000 heads meets the target.
+    """
+    v, h, m, shape = _inputs(volume, aht_s, interval_min)
+    out = np.zeros(v.size, dtype=np.int64)
+    live = np.flatnonzero(v > 0)
+    if not live.size:
+        return out.reshape(shape)
+    keep = 1.0 - float(residual)
+    guess = (
+        np.ones(v.size, dtype=np.int64)
+        if start is None
+        else np.maximum(np.asarray(start, dtype=np.int64).ravel(), 1)
+    )
+    todo = live
+    kmax = np.maximum(guess[todo] + 3, 4)
+    while todo.size:
+        width = int(kmax.max())
+        if width > 10_000:
+            raise InputError(
+                "target cannot be met",
+                expected="a reachable target",
+                found=f"{target}",
+                hint="no staffing up to 10,000 agents meets it once residual shrinkage is "
+                "counted; relax the service level, ASA or answer time",
+            )
+        tab = state_table(v[todo], h[todo], float(m[0]), target, residual, width)
+        ok = _meets(_realtime(target), _expected(tab, keep))
+        ok &= np.arange(width + 1)[None, :] <= kmax[:, None]
+        found = ok.any(axis=1)
+        first = np.argmax(ok, axis=1)
+        out[todo[found]] = first[found]
+        todo = todo[~found]
+        kmax = np.ceil(kmax[~found] * 1.5).astype(np.int64) + 2
+    return out.reshape(shape)
 
 
 def interval_kpis(
@@ -27,13 +329,14 @@ def interval_kpis(
     aht_s: np.ndarray,
     agents: np.ndarray,
     interval_min: int,
-    targets: Sequence[object],
-    kpi_fn: KpiFn,
+    targets: Sequence[Target],
+    residuals: Sequence[float],
 ) -> pd.DataFrame:
-    """Per (interval, queue) KPIs: volume [contacts], aht_seconds [s], agents, then :data:`METRICS`.
+    """Per (interval, queue) promised KPIs: :data:`INTERVAL_COLUMNS`.
 
-    ``volume``, ``aht_s``, ``agents`` have shape (n_queues, n); ``targets`` one
-    queueing target per queue. Intervals without volume are left out.
+    ``volume``, ``aht_s``, ``agents`` (on-phone heads allocated, before
+    shrinkage) have shape (n_queues, n); ``targets`` and ``residuals`` one per
+    queue. Intervals without volume are left out.
     """
     parts = []
     for q, name in enumerate(queues):
@@ -42,81 +345,142 @@ def interval_kpis(
         keep = (v > 0) & (a > 0)
         if not keep.any():
             continue
-        k = kpi_fn(
-            v[keep], a[keep], interval_min, np.asarray(agents[q], dtype=float)[keep], targets[q]
-        )
+        heads = np.asarray(agents[q], dtype=float)[keep]
+        k = promised_kpis(v[keep], a[keep], interval_min, heads, targets[q], residuals[q])
         frame = pd.DataFrame(
             {
                 "interval_start": np.asarray(interval_start, dtype=object)[keep],
                 "queue": name,
                 "volume": v[keep],
                 "aht_seconds": a[keep],
-                "agents": np.asarray(agents[q])[keep],
+                "agents": np.rint(heads).astype(np.int64),
+                "available": k["available"].to_numpy(),
             }
         )
-        for m in METRICS:
-            frame[m] = np.asarray(k[m], dtype=float) if m in k else np.nan
+        for col in METRICS:
+            frame[col] = k[col].to_numpy(dtype=float)
         parts.append(frame)
     if not parts:
-        return pd.DataFrame(
-            columns=["interval_start", "queue", "volume", "aht_seconds", "agents", *METRICS]
-        )
-    return pd.concat(parts, ignore_index=True)
+        return pd.DataFrame({c: pd.Series(dtype=float) for c in INTERVAL_COLUMNS})
+    return pd.concat(parts, ignore_index=True)[list(INTERVAL_COLUMNS)]
 
 
 def week_kpis(per_interval: pd.DataFrame, interval_min: int) -> pd.DataFrame:
-    """One row per queue plus ``all``: volume-weighted service level, ASA [s], abandonment;
-    occupancy weighted by agents; agent_hours [h].
+    """One row per queue plus ``all`` (:data:`WEEK_COLUMNS`).
+
+    Service level, p_wait and abandonment weighted by contacts offered; ASA
+    by contacts answered; occupancy by available agents; agent_hours [h] are
+    on-phone heads, available_hours [h] the expected agents after shrinkage.
     """
     rows = []
-    for name, g in [*per_interval.groupby("queue", sort=False), ("all", per_interval)]:
+    groups = [*per_interval.groupby("queue", sort=False), ("all", per_interval)]
+    for name, g in groups:
         vol = g["volume"].to_numpy(dtype=float)
-        total = float(vol.sum())
-        row: dict[str, object] = {"queue": name, "volume": total}
-        for m in ("service_level", "asa_s", "p_wait", "abandon_rate"):
+        row: dict[str, object] = {"queue": name, "volume": float(vol.sum())}
+        answered = vol * (1.0 - g["abandon_rate"].to_numpy(dtype=float))
+        for m, wt in (
+            ("service_level", vol),
+            ("p_wait", vol),
+            ("abandon_rate", vol),
+            ("asa_s", answered),
+        ):
             vals = g[m].to_numpy(dtype=float)
-            ok = np.isfinite(vals)
+            ok = np.isfinite(vals) & np.isfinite(wt)
             row[m] = (
-                float((vals[ok] * vol[ok]).sum() / vol[ok].sum())
-                if ok.any() and vol[ok].sum() > 0
+                float((vals[ok] * wt[ok]).sum() / wt[ok].sum())
+                if ok.any() and wt[ok].sum() > 0
                 else float("nan")
             )
-        agents = g["agents"].to_numpy(dtype=float)
+        avail = g["available"].to_numpy(dtype=float)
         occ = g["occupancy"].to_numpy(dtype=float)
-        ok = np.isfinite(occ) & (agents > 0)
+        ok = np.isfinite(occ) & (avail > 0)
         row["occupancy"] = (
-            float((occ[ok] * agents[ok]).sum() / agents[ok].sum()) if ok.any() else float("nan")
+            float((occ[ok] * avail[ok]).sum() / avail[ok].sum()) if ok.any() else float("nan")
         )
-        row["agent_hours"] = float(agents.sum()) * interval_min / 60.0
+        row["agent_hours"] = float(g["agents"].to_numpy(dtype=float).sum()) * interval_min / 60.0
+        row["available_hours"] = float(avail.sum()) * interval_min / 60.0
         rows.append(row)
-    return pd.DataFrame(
-        rows,
-        columns=[
-            "queue",
-            "volume",
-            "service_level",
-            "asa_s",
-            "p_wait",
-            "abandon_rate",
-            "occupancy",
-            "agent_hours",
-        ],
-    )
+    return pd.DataFrame(rows, columns=list(WEEK_COLUMNS))
+
+
+def scenario_targets(scenario: Any, queues: Sequence[str]) -> list[Target]:
+    """The queueing target of each named scenario queue."""
+    from staffplan.queueing import target_for_queue
+
+    return [target_for_queue(scenario.queue(q)) for q in queues]
 
 
 def roster_kpis(
-    problem: object, allocation: np.ndarray, scenario: object
+    problem: Any, allocation: np.ndarray, scenario: Any
 ) -> tuple[pd.DataFrame, pd.DataFrame] | None:
-    """(per-interval, week) KPIs of a roster's allocation, or None without volumes."""
-    dem = problem.demand  # type: ignore[attr-defined]
+    """(per-interval, week) promised KPIs of a roster's allocation (on-phone heads per queue and
+    interval), or None without volumes or a scenario. Deferred queues (email, back-office) have no
+    per-interval KPIs and are left out.
+    """
+    from staffplan.shrinkage import queue_residuals
+
+    dem = problem.demand
     if dem.volume is None or scenario is None:
         return None
-    targets = [target_for_queue(scenario.queue(q)) for q in dem.queues]  # type: ignore[attr-defined]
-    realtime = [not t.deferred for t in targets]  # deferred work has no per-interval KPIs
-    grid = problem.grid  # type: ignore[attr-defined]
+    targets = scenario_targets(scenario, dem.queues)
+    own = getattr(dem, "residual", None)  # the roster's residual per queue, when it carries one
+    if own is not None:
+        residual = dict(zip(dem.queues, (float(r) for r in own), strict=True))
+    else:
+        residual = queue_residuals(scenario, problem.templates)
+    realtime = np.array([t.deadline_hours is None for t in targets])
+    grid = problem.grid
     starts = [t.isoformat() for t in grid.starts]
-    vol = np.where(np.array(realtime)[:, None], dem.volume, np.nan)
+    vol = np.where(realtime[:, None], dem.volume, np.nan)
     per = interval_kpis(
-        starts, dem.queues, vol, dem.aht_s, allocation, grid.interval_min, targets, kpis
+        starts,
+        dem.queues,
+        vol,
+        dem.aht_s,
+        allocation,
+        grid.interval_min,
+        targets,
+        [residual[q] for q in dem.queues],
     )
     return per, week_kpis(per, grid.interval_min)
+
+
+GAP_COLUMNS = (
+    "queue",
+    "target",
+    "intervals",
+    "below_target",
+    "mean_shortfall",
+    "max_shortfall",
+    "contacts_below",
+)
+
+
+def target_gaps(per_interval: pd.DataFrame, targets: Mapping[str, float | None]) -> pd.DataFrame:
+    """Per queue, the intervals whose *promised* service level is below the queue's target.
+
+    ``targets`` maps a queue to its service-level target [0-1] (None = no
+    target). Columns :data:`GAP_COLUMNS`: intervals with contacts, how many
+    are below target, the mean and largest shortfall below it [fraction]
+    and the contacts offered in them [contacts].
+    """
+    rows = []
+    for name, g in per_interval.groupby("queue", sort=False):
+        tgt = targets.get(str(name))
+        if tgt is None:
+            continue
+        sl = g["service_level"].to_numpy(dtype=float)
+        short = np.clip(tgt - sl, 0.0, None)
+        below = short > _EPS
+        rows.append(
+            (
+                name,
+                float(tgt),
+                len(g),
+                int(below.sum()),
+                float(short[below].mean()) if below.any() else 0.0,
+                float(short.max()) if len(short) else 0.0,
+                float(g["volume"].to_numpy(dtype=float)[below].sum()),
+            )
+        )
+    return pd.DataFrame(rows, columns=list(GAP_COLUMNS))

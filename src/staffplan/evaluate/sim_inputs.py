@@ -23,6 +23,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
+from staffplan import limits
 from staffplan.errors import InputError, ScenarioError
 from staffplan.evaluate.simulate import HANDLE_DISTRIBUTIONS, QueueSim
 from staffplan.io.history import PatienceSummary
@@ -96,6 +97,7 @@ def simulate_settings(scenario: Scenario) -> dict[str, Any]:
                 expected="a whole number >= 1",
                 found=t[k],
             )
+        limits.check(k, t[k], file=str(scenario.path), key=f"simulate.{k}")
     if not t["handle_cv"] > 0:
         raise ScenarioError(
             "value out of range",
@@ -239,6 +241,7 @@ def roster_arrays(
     agents = sorted(set(roster["agent_id"].tolist()))
     a_pos = {a: i for i, a in enumerate(agents)}
     prio = np.zeros((len(agents), len(queues)), dtype=np.int64)
+    horizon = (grid.local_midnight(grid.start), grid.local_midnight(grid.end))
     for row, r in enumerate(roster.itertuples(index=False), start=2):
         a = a_pos[r.agent_id]
         try:
@@ -261,6 +264,17 @@ def roster_arrays(
                 column="end",
                 expected=f"a time after {r.start}",
                 found=r.end,
+            )
+        if not horizon[0] <= grid.to_local(start) < horizon[1]:
+            raise InputError(
+                "shift outside the planning horizon",
+                file=file,
+                row=row,
+                column="start",
+                expected=f"a start from {grid.start} to {grid.end - dt.timedelta(days=1)} "
+                "(the scenario's [grid])",
+                found=r.start,
+                hint="simulate the roster made for this scenario's week, or change [grid] start",
             )
         for col in ("breaks", "activities"):
             for item in [b for b in str(getattr(r, col, "") or "").split(";") if b.strip()]:

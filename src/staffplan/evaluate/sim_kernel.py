@@ -17,6 +17,8 @@ Routing (the exact rule):
   contact in progress, at the queues of its best (lowest number) skill
   priority that have a waiting contact, taking the longest-waiting head among
   them; lower priorities are looked at only when every better one is empty.
+  An agent's priorities may change at given times (the queue the plan
+  allocates it to in an interval first, ``priority_*``).
   An agent with chat sessions in progress takes further contacts only from
   that same queue, up to its concurrency.
 * When an agent's shift, break or activity starts (an on-phone → off-phone
@@ -48,6 +50,9 @@ def run_replication(
     agent_queues: list[list[int]],
     concurrency: list[int],
     horizon_s: float,
+    priority_t: np.ndarray | None = None,
+    priority_agent: np.ndarray | None = None,
+    priority_groups: list[list[list[int]]] | None = None,
 ) -> tuple[np.ndarray, np.ndarray]:
     """Simulate one replication; return each contact's service start time [s] and agent.
 
@@ -56,7 +61,10 @@ def run_replication(
     still waiting (``inf`` = never). ``trans_*`` are the sorted agent
     transitions (time [s], agent, True = goes on the phone). ``groups[a]``
     lists agent a's queues grouped by skill priority (best first);
-    ``agent_queues[a]`` is the flat list. Returns start times, with
+    ``agent_queues[a]`` is the flat list. ``priority_t`` (sorted times [s]),
+    ``priority_agent`` and ``priority_groups`` replace ``groups[agent]`` by the
+    given groups from that time on (before anything else happening then).
+    Returns start times, with
     :data:`ABANDONED` (-1) or :data:`WAITING_AT_END` (-2) for contacts never
     answered, and the index of the agent who answered (-1 if none).
     """
@@ -72,6 +80,11 @@ def run_replication(
     nq = len(concurrency)
     na = len(groups)
     conc = list(concurrency)
+    groups = list(groups)
+    pt = [] if priority_t is None else priority_t.tolist()
+    pa = [] if priority_agent is None else priority_agent.tolist()
+    pg = priority_groups or []
+    n_pr = len(pt)
 
     start = [WAITING_AT_END] * n
     by = [-1] * n
@@ -154,9 +167,21 @@ def run_replication(
 
     i_arr = 0
     i_tr = 0
+    i_pr = 0
     next_arr = at[0] if n else inf
     next_tr = tt[0] if n_tr else inf
+    next_pr = pt[0] if n_pr else inf
     while True:
+        if (
+            next_pr < horizon_s
+            and next_pr <= next_arr
+            and next_pr <= next_tr
+            and (not heap or next_pr <= heap[0][0])
+        ):  # a priority change comes before anything else happening at its time
+            groups[pa[i_pr]] = pg[i_pr]
+            i_pr += 1
+            next_pr = pt[i_pr] if i_pr < n_pr else inf
+            continue
         next_done = heap[0][0] if heap else inf
         if next_done <= next_arr and next_done <= next_tr:
             if next_done >= horizon_s:

@@ -1,7 +1,11 @@
-"""One call from a scenario and a roster to simulated KPIs beside the queueing promise.
+"""One call from a scenario and a roster to simulated KPIs beside the promise.
 
 ``staffplan simulate`` and ``staffplan run --simulate`` both use
-:func:`simulate_scenario`.
+:func:`simulate_scenario`. The roster's on-phone heads are allocated to
+queues as the roster engine allocates them (against the scenario's coverage
+target); each head is lost to its queue's residual shrinkage at random, per
+agent and interval, in the simulation, and the promise is the promised KPIs
+of the same allocation.
 """
 
 from __future__ import annotations
@@ -9,13 +13,10 @@ from __future__ import annotations
 from dataclasses import dataclass, replace
 from pathlib import Path
 
+import numpy as np
 import pandas as pd
 
-from staffplan.evaluate.sim_compare import (
-    compare,
-    promise_from_queueing,
-    promise_week,
-)
+from staffplan.evaluate.sim_compare import compare, promise
 from staffplan.evaluate.sim_inputs import (
     forecast_arrays,
     history_patience,
@@ -78,6 +79,10 @@ def simulate_scenario(
     estimate from the history (:func:`~staffplan.evaluate.sim_inputs.history_patience`),
     in both the simulation and the promise.
     """
+    from staffplan.requirements import compute_requirements
+    from staffplan.roster.extract import assign_queues
+    from staffplan.roster.load import roster_requirements, scenario_demand
+
     cfg = simulate_settings(scenario)
     reps = replications if replications is not None else cfg["replications"]
     seed_ = seed if seed is not None else cfg["seed"]
@@ -103,6 +108,25 @@ def simulate_scenario(
     arrays = roster_arrays(roster, scenario.grid, scenario.queues, file=roster_file)
     names = [q.name for q in scenario.queues]
     arrivals, aht = forecast_arrays(forecast, scenario.grid, names)
+    req_file = scenario.file("requirements", required=False)
+    demand = scenario_demand(
+        scenario,
+        None
+        if req_file is not None
+        else roster_requirements(compute_requirements(forecast, scenario)),
+    )
+    residual = (
+        np.asarray(demand.residual, dtype=float)
+        if demand.residual is not None
+        else np.zeros(len(names))
+    )
+    agent_queues = [
+        [int(q) for q in sorted(np.flatnonzero(row > 0), key=lambda q: (row[q], q))]
+        for row in arrays.skills
+    ]
+    assigned = assign_queues(arrays.on_phone, agent_queues, demand.required)
+    heads = np.stack([(assigned == q).sum(axis=0) for q in range(len(names))])
+    loss = np.where(assigned >= 0, residual[np.maximum(assigned, 0)], 0.0)
     qsim = [queue_settings(q, cfg["handle"], cfg["handle_cv"]) for q in queues]
     interval_min = scenario.grid.interval_min
     result = simulate_week(
@@ -116,12 +140,12 @@ def simulate_scenario(
         replications=reps,
         seed=seed_,
         workers=workers_,
+        loss=loss,
+        priority=assigned,
     )
-    intervals, week = result.intervals, result.week
-    agents_q = intervals["agents"].to_numpy().reshape(len(names), -1)
-    promise = promise_from_queueing(arrivals, aht, interval_min, agents_q, queues)
-    intervals = compare(intervals, promise, thr)
-    week = week.merge(promise_week(promise, arrivals, names), on="queue", how="left")
+    promised, promised_week = promise(arrivals, aht, interval_min, heads, queues, list(residual))
+    intervals = compare(result.intervals, promised, thr)
+    week = result.week.merge(promised_week, on="queue", how="left")
     intervals = intervals.copy()
     intervals.insert(
         1,

@@ -15,11 +15,18 @@ Definitions (per queue, contacts counted in their arrival interval):
 * ASA = mean wait of answered contacts [s];
 * abandon rate = abandoned / offered [0-1];
 * occupancy = handling time / agent time on the queue, where a chat session
-  counts ``1 / concurrency`` of an agent and an on-phone agent's time is split
-  across the queues it can serve in proportion to their offered load in that
-  interval (equally when none has load) — :func:`agents_per_queue`. Work
-  finished after a shift or break starts counts as handling time, so a
-  value can slightly exceed 1.
+  counts ``1 / concurrency`` of an agent and an available agent's time is
+  split across the queues it can serve in proportion to their offered load in
+  that interval (equally when none has load) — :func:`agents_per_queue`. Work
+  finished after a shift or break starts (or by an agent lost at an interval
+  start) counts as handling time, so a value can slightly exceed 1.
+
+Losses to residual shrinkage (``loss``): in every replication and interval
+each on-phone agent is independently not available with its probability
+``loss[agent, interval]`` — the roster's residual shrinkage of the queue the
+agent serves there, the same Binomial losses the promised KPIs expect. A
+lost agent takes no contact in that interval and finishes the one in
+progress when the interval starts.
 
 Conservation: offered = answered + abandoned + waiting_end, where
 ``waiting_end`` are contacts still waiting when the horizon ends.
@@ -111,7 +118,8 @@ class SimulationResult:
 
     ``intervals``: one row per interval × queue with columns ``interval``,
     ``queue``, ``agents`` (on-phone agents allocated to the queue, see
-    :func:`agents_per_queue`) and, for each metric in :data:`METRICS`, its
+    :func:`agents_per_queue`), ``available`` (the same after losses, mean over
+    replications) and, for each metric in :data:`METRICS`, its
     mean over replications and ``<metric>_ci`` (95 % t half-width; NaN with
     one replication or where the metric is undefined, e.g. no contacts).
     ``week``: the same per queue over the whole horizon. ``replications``:
@@ -138,6 +146,8 @@ class _Inputs:
     queues: tuple[QueueSim, ...]
     dispersion: float
     agents_q: np.ndarray
+    loss: np.ndarray | None = None
+    priority: np.ndarray | None = None
 
 
 def _check(
@@ -237,6 +247,41 @@ def _routing(skills: np.ndarray) -> tuple[list[list[list[int]]], list[list[int]]
     return groups, flat
 
 
+def _priority_events(
+    skills: np.ndarray, priority: np.ndarray | None, interval_s: float
+) -> tuple[np.ndarray, np.ndarray, list[list[list[int]]]]:
+    """Times [s], agents and routing groups where a multi-skilled agent's first queue changes:
+    the planned queue of the interval first, then its other queues by skill priority.
+    """
+    times: list[float] = []
+    agents: list[int] = []
+    groups: list[list[list[int]]] = []
+    if priority is None:
+        return np.zeros(0), np.zeros(0, dtype=np.int64), groups
+    static, _ = _routing(skills)
+    for a in np.flatnonzero((skills > 0).sum(axis=1) > 1):
+        prev = -2
+        for t in range(priority.shape[1]):
+            q = int(priority[a, t])
+            if q == prev:
+                continue
+            prev = q
+            if q < 0 or skills[a, q] <= 0:
+                g = static[a]
+            else:
+                rest = [[x for x in grp if x != q] for grp in static[a]]
+                g = [[q]] + [grp for grp in rest if grp]
+            times.append(t * interval_s)
+            agents.append(int(a))
+            groups.append(g)
+    order = np.lexsort((np.asarray(agents), np.asarray(times)))
+    return (
+        np.asarray(times)[order],
+        np.asarray(agents, dtype=np.int64)[order],
+        [groups[i] for i in order],
+    )
+
+
 def _transitions(
     on_phone: np.ndarray, interval_s: float
 ) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
@@ -289,24 +334,31 @@ def draw_contacts(
 
 
 def _one_replication(inputs: _Inputs, seq: np.random.SeedSequence) -> np.ndarray:
-    """Per-(queue, interval) sums of one replication, shape (7, nq, nt)."""
+    """Per-(queue, interval) sums of one replication, shape (8, nq, nt): offered, answered,
+    abandoned, waiting_end, within, wait [s], busy [s], available agent time [s].
+    """
     nq, nt = inputs.arrivals.shape
     interval_s = inputs.interval_min * 60.0
     horizon = nt * interval_s
     rng = np.random.default_rng(seq)
+    on_phone = inputs.on_phone
+    if inputs.loss is not None:
+        lost = np.random.default_rng(seq.spawn(1)[0]).random(on_phone.shape) < inputs.loss
+        on_phone = on_phone & ~lost
     arr, q, t, handle, abandon_at = draw_contacts(rng, inputs)
     groups, flat = _routing(inputs.skills)
-    tr_t, tr_a, tr_on = _transitions(inputs.on_phone, interval_s)
+    tr_t, tr_a, tr_on = _transitions(on_phone, interval_s)
     conc = [int(qs.concurrency) for qs in inputs.queues]
+    pr_t, pr_a, pr_g = _priority_events(inputs.skills, inputs.priority, interval_s)
     start, _ = run_replication(
-        arr, q, handle, abandon_at, tr_t, tr_a, tr_on, groups, flat, conc, horizon
+        arr, q, handle, abandon_at, tr_t, tr_a, tr_on, groups, flat, conc, horizon, pr_t, pr_a, pr_g
     )
     cell = q * nt + t
     size = nq * nt
     answered = start >= 0
     wait = np.where(answered, start - arr, 0.0)
     within = answered & (wait <= np.array([qs.answer_within_s for qs in inputs.queues])[q] + 1e-9)
-    out = np.zeros((7, nq, nt))
+    out = np.zeros((8, nq, nt))
     out[0] = np.bincount(cell, minlength=size).reshape(nq, nt)
     out[1] = np.bincount(cell, weights=answered, minlength=size).reshape(nq, nt)
     out[2] = np.bincount(cell, weights=start == ABANDONED, minlength=size).reshape(nq, nt)
@@ -319,6 +371,11 @@ def _one_replication(inputs: _Inputs, seq: np.random.SeedSequence) -> np.ndarray
         s = np.sort(start[sel])
         e = np.sort(np.minimum(start[sel] + handle[sel], horizon))
         out[6, k] = np.diff(_integral(s, bounds) - _integral(e, bounds)) / qs.concurrency
+    if inputs.loss is None:
+        out[7] = inputs.agents_q * interval_s
+    else:
+        load = inputs.arrivals * inputs.aht_s / interval_s / np.array(conc, dtype=float)[:, None]
+        out[7] = agents_per_queue(on_phone, inputs.skills, load) * interval_s
     return out
 
 
@@ -334,9 +391,11 @@ def _ratio(num: np.ndarray, den: np.ndarray) -> np.ndarray:
         return np.where(den > 0, num / np.where(den > 0, den, 1.0), np.nan)
 
 
-def _metrics(sums: np.ndarray, agent_s: np.ndarray) -> dict[str, np.ndarray]:
-    """Metrics from sums with shape (R, 7, ...) and agent time [s] (...)."""
-    offered, answered, abandoned, waiting_end, within, wait, busy = (sums[:, i] for i in range(7))
+def _metrics(sums: np.ndarray) -> dict[str, np.ndarray]:
+    """Metrics from sums with shape (R, 8, ...)."""
+    offered, answered, abandoned, waiting_end, within, wait, busy, agent_s = (
+        sums[:, i] for i in range(8)
+    )
     return {
         "offered": offered,
         "answered": answered,
@@ -345,7 +404,7 @@ def _metrics(sums: np.ndarray, agent_s: np.ndarray) -> dict[str, np.ndarray]:
         "service_level": _ratio(within, offered),
         "asa_s": _ratio(wait, answered),
         "abandon_rate": _ratio(abandoned, offered),
-        "occupancy": _ratio(busy, np.broadcast_to(agent_s, busy.shape)),
+        "occupancy": _ratio(busy, agent_s),
     }
 
 
@@ -375,6 +434,8 @@ def simulate_week(
     replications: int = 10,
     seed: int = 0,
     workers: int = 1,
+    loss: np.ndarray | None = None,
+    priority: np.ndarray | None = None,
 ) -> SimulationResult:
     """Simulate a roster against a forecast, ``replications`` times.
 
@@ -385,7 +446,12 @@ def simulate_week(
     n_queues) int priority (0 = cannot serve, 1 = most preferred);
     ``queues`` one :class:`QueueSim` per row of ``arrivals``;
     ``dispersion`` arrival over-dispersion (0 = Poisson; d gives variance
-    mean + d·mean² per interval); ``workers`` processes for replications.
+    mean + d·mean² per interval); ``workers`` processes for replications;
+    ``loss`` (n_agents, n_intervals) probability [0-1] that an on-phone
+    agent is lost to residual shrinkage in the interval (None = nobody);
+    ``priority`` (n_agents, n_intervals) the queue a multi-skilled agent serves
+    first in the interval (the plan's allocation; -1 or None = its skill
+    priorities only).
     """
     arrivals = np.asarray(arrivals, dtype=np.float64)
     aht_s = np.asarray(aht_s, dtype=np.float64)
@@ -399,6 +465,16 @@ def simulate_week(
             found=arrivals.shape,
         )
     _check(arrivals, aht_s, on_phone, skills, queues, dispersion, replications)
+    if loss is not None:
+        loss = np.asarray(loss, dtype=np.float64)
+        if loss.shape != on_phone.shape or not np.all((loss >= 0) & (loss < 1)):
+            raise InputError(
+                "bad loss probabilities",
+                expected=f"an array {on_phone.shape} of fractions in [0, 1)",
+                found=loss.shape,
+            )
+        if not loss.any():
+            loss = None
     nq, nt = arrivals.shape
     interval_s = interval_min * 60.0
     load = (
@@ -409,7 +485,16 @@ def simulate_week(
     )
     agents_q = agents_per_queue(on_phone, skills, load)
     inputs = _Inputs(
-        arrivals, aht_s, interval_min, on_phone, skills, queues, float(dispersion), agents_q
+        arrivals,
+        aht_s,
+        interval_min,
+        on_phone,
+        skills,
+        queues,
+        float(dispersion),
+        agents_q,
+        loss,
+        None if priority is None else np.asarray(priority, dtype=np.int64),
     )
     seqs = np.random.SeedSequence(seed).spawn(replications)
     if workers > 1 and replications > 1:
@@ -417,14 +502,15 @@ def simulate_week(
             parts = list(pool.map(_one_replication, [inputs] * replications, seqs))
     else:
         parts = [_one_replication(inputs, s) for s in seqs]
-    sums = np.stack(parts)  # (R, 7, nq, nt)
+    sums = np.stack(parts)  # (R, 8, nq, nt)
     names = [qs.name for qs in queues]
 
-    per_int = _metrics(sums, agents_q * interval_s)
+    per_int = _metrics(sums)
     cols: dict[str, np.ndarray] = {
         "interval": np.tile(np.arange(nt), nq),
         "queue": np.repeat(np.array(names, dtype=object), nt),
         "agents": agents_q.ravel(),
+        "available": sums[:, 7].mean(axis=0).ravel() / interval_s,
     }
     for m in METRICS:
         mean, half = _mean_ci(per_int[m].reshape(replications, -1))
@@ -432,11 +518,12 @@ def simulate_week(
         cols[f"{m}_ci"] = half
     intervals = pd.DataFrame(cols)
 
-    wsums = sums.sum(axis=3)  # (R, 7, nq)
-    per_week = _metrics(wsums, (agents_q * interval_s).sum(axis=1))
+    wsums = sums.sum(axis=3)  # (R, 8, nq)
+    per_week = _metrics(wsums)
     wcols: dict[str, np.ndarray] = {
         "queue": np.array(names, dtype=object),
         "agent_hours": (agents_q * interval_s).sum(axis=1) / 3600.0,
+        "available_hours": wsums[:, 7].mean(axis=0) / 3600.0,
     }
     for m in METRICS:
         mean, half = _mean_ci(per_week[m])

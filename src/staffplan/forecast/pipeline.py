@@ -266,12 +266,14 @@ def forecast_grid(
 
 def scenario_history(scenario: Scenario) -> History:
     """Read the history file named by the scenario's ``[data] history``."""
+    path = scenario.file("history")
     return read_history(
-        scenario.file("history"),  # type: ignore[arg-type]
+        path,  # type: ignore[arg-type]
         timezone=scenario.grid.timezone,
         interval_min=scenario.grid.interval_min,
         columns=dict(scenario.forecast.columns),
         queues={q.history_name or q.name for q in scenario.queues},
+        date_format=scenario.date_format(path),
     )
 
 

@@ -39,8 +39,14 @@ import numpy as np
 import pandas as pd
 
 from staffplan.errors import InputError
-from staffplan.io.tables import Column, parse_column, read_raw
-from staffplan.timegrid import TimeGrid, check_timezone
+from staffplan.io.tables import Column, decimal_points, parse_column, read_raw
+from staffplan.timegrid import (
+    DATE_FORMAT_HINT,
+    ISO_TIMESTAMP,
+    SLASHED_DATE,
+    TimeGrid,
+    check_timezone,
+)
 
 DEFAULT_QUEUE = "all"
 COLUMNS = ("interval_start", "queue", "offered", "handled", "aht_seconds", "abandoned")
@@ -181,6 +187,7 @@ def _parse_times(
     column: str,
     *,
     repeat_is_second: bool = False,
+    date_format: str | None = None,
 ) -> pd.Series:
     """Parse timestamps to tz-aware times in ``tz``; naive values are local.
 
@@ -193,28 +200,35 @@ def _parse_times(
     text = values.astype(str).str.strip()
     codes, uniques = pd.factorize(text)
     u = pd.Series(np.asarray(uniques, dtype=object))
-    has_off = u.str.contains(_OFFSET, regex=True).to_numpy()
-    aware = pd.to_datetime(u.where(has_off), format="ISO8601", errors="coerce", utc=True)
-    naive = pd.to_datetime(u.where(~has_off), format="ISO8601", errors="coerce")
-    retry = (has_off & aware.isna().to_numpy()) | (~has_off & naive.isna().to_numpy())
-    if retry.any():
-        aware2 = pd.to_datetime(u[retry & has_off], format="mixed", errors="coerce", utc=True)
-        naive2 = pd.to_datetime(u[retry & ~has_off], format="mixed", errors="coerce")
-        aware = aware.copy()
-        naive = naive.copy()
-        aware[aware2.index] = aware2
-        naive[naive2.index] = naive2
+    if date_format is None:
+        has_off = u.str.contains(_OFFSET, regex=True).to_numpy()
+        iso = u.str.fullmatch(ISO_TIMESTAMP.pattern).fillna(False).to_numpy(dtype=bool)
+        aware = pd.to_datetime(u.where(has_off & iso), format="ISO8601", errors="coerce", utc=True)
+        naive = pd.to_datetime(u.where(~has_off & iso), format="ISO8601", errors="coerce")
+    else:  # the scenario declares this file's format
+        has_off = np.full(len(u), "%z" in date_format)
+        aware = pd.to_datetime(u.where(has_off), format=date_format, errors="coerce", utc=True)
+        naive = pd.to_datetime(u.where(~has_off), format=date_format, errors="coerce")
     bad_u = (has_off & aware.isna().to_numpy()) | (~has_off & naive.isna().to_numpy())
     if bad_u.any():
         row = int(np.flatnonzero(bad_u[codes])[0])
+        text_bad = str(values.iloc[row]).strip()
+        ambiguous = date_format is None and SLASHED_DATE.fullmatch(text_bad) is not None
         raise InputError(
             "bad value",
             file=path,
             row=row + 2,
             column=column,
-            expected=_TS_EXPECTED,
+            expected=(
+                f"a date-time in the declared format {date_format!r}"
+                if date_format is not None
+                else "an ISO 8601 date-time like 2026-12-01 08:30 (01/12/2026 could be 1 December "
+                "or 12 January)"
+                if ambiguous
+                else _TS_EXPECTED
+            ),
             found=values.iloc[row],
-            hint="use ISO 8601 timestamps",
+            hint=DATE_FORMAT_HINT,
         )
     local_u = naive.dt.tz_localize(zone, ambiguous="NaT", nonexistent="shift_forward")
     ambiguous_u = ~has_off & local_u.isna().to_numpy()
@@ -256,6 +270,8 @@ def _numbers_with_rows(
         return pd.Series(np.nan, index=raw.index, dtype=float)
     s = raw[src]
     text = s.astype(str).str.strip()
+    if raw.attrs.get("decimal_comma"):
+        text = decimal_points(text)
     num = pd.to_numeric(text.where(text != ""), errors="coerce").astype(float)
     bad = num.isna() & ((text != "") | (not allow_empty))
     bad |= np.isinf(num)
@@ -350,12 +366,14 @@ def read_history(
     interval_min: int,
     columns: Mapping[str, str] | None = None,
     queues: Iterable[str] | None = None,
+    date_format: str | None = None,
 ) -> History:
     """Read a history file (CSV or Parquet) and aggregate it onto ``interval_min`` intervals.
 
     ``columns`` maps staffplan's column names to the file's (a scenario's
     ``[forecast] columns``); ``queues`` (when given) is the set of allowed
-    queue names — any other name is an error. Raises
+    queue names — any other name is an error; ``date_format`` (strptime)
+    replaces ISO 8601 for the timestamps. Raises
     :class:`~staffplan.errors.InputError` with file, row and column on bad
     input.
     """
@@ -379,7 +397,7 @@ def read_history(
     start = _find(cols, "interval_start")
     if arrived is not None:
         shape = "per_contact"
-        ts = _parse_times(raw[arrived], timezone, queue, p, arrived)
+        ts = _parse_times(raw[arrived], timezone, queue, p, arrived, date_format=date_format)
         handle = _numbers_with_rows(
             raw, _find(cols, "handle_seconds"), "handle_seconds", p, allow_empty=True
         )
@@ -410,7 +428,9 @@ def read_history(
         has_aht = bool(known.any())
     elif start is not None:
         shape = "per_interval"
-        ts = _parse_times(raw[start], timezone, queue, p, start, repeat_is_second=True)
+        ts = _parse_times(
+            raw[start], timezone, queue, p, start, repeat_is_second=True, date_format=date_format
+        )
         dup = pd.DataFrame({"t": ts, "q": queue}).duplicated(keep=False).to_numpy()
         if dup.any():
             rows_dup = np.flatnonzero(dup)

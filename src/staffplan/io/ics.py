@@ -3,23 +3,50 @@
 Output is deterministic: UIDs derive from scenario, agent and date, and DTSTAMP
 is the scenario's first planned day (not the wall clock), so re-running a
 scenario produces byte-identical calendars.
+
+File names (:func:`calendar_names`) are distinct for distinct agent ids, also on
+case-insensitive file systems: letters, digits, ``-`` and ``_`` are kept and
+every other character is percent-encoded (``AÑ1`` -> ``A%C3%911.ics``,
+``A 1`` -> ``A%201.ics``); ids equal but for letter case get a short hash.
 """
 
 from __future__ import annotations
 
 import datetime as dt
-import re
-from collections.abc import Sequence
+import hashlib
+import os
+from collections.abc import Iterable, Sequence
 from pathlib import Path
+from urllib.parse import quote
 
 import pandas as pd
 from icalendar import Calendar, Event
 
 from staffplan.io.atomic import write_bytes
 
+_WINDOWS_RESERVED = frozenset(
+    {"CON", "PRN", "AUX", "NUL", *(f"COM{i}" for i in range(10)), *(f"LPT{i}" for i in range(10))}
+)
+
 
 def _safe(name: str) -> str:
-    return re.sub(r"[^A-Za-z0-9_.-]+", "_", name) or "agent"
+    """Percent-encode every character but ASCII letters, digits, ``-`` and ``_`` (injective)."""
+    return quote(name, safe="-_").replace(".", "%2E").replace("~", "%7E") or "%"
+
+
+def calendar_names(agent_ids: Iterable[str]) -> dict[str, str]:
+    """A distinct ``.ics`` file name per agent id (see the module docstring)."""
+    ids = sorted(set(agent_ids))
+    stems = {a: _safe(a) for a in ids}
+    folded: dict[str, list[str]] = {}
+    for a, stem in stems.items():
+        folded.setdefault(stem.lower(), []).append(a)
+    out = {}
+    for a, stem in stems.items():
+        if len(folded[stem.lower()]) > 1 or stem.upper() in _WINDOWS_RESERVED:
+            stem += "~" + hashlib.sha256(a.encode()).hexdigest()[:8]
+        out[a] = f"{stem}.ics"
+    return out
 
 
 def agent_calendar(
@@ -83,16 +110,18 @@ def write_calendars(
     stamp: dt.datetime | None = None,
     cancelled: pd.DataFrame | None = None,
 ) -> list[Path]:
-    """Write ``<folder>/<agent_id>.ics`` for ``agents`` (default: every agent in ``roster``);
-    return the paths.
+    """Write one calendar per agent of ``agents`` (default: every agent in ``roster``); return the
+    paths. File names: :func:`calendar_names`.
 
     ``stamp`` (DTSTAMP) defaults to midnight UTC of ``first_day``, so re-running
     a scenario writes the same bytes; ``cancelled`` and ``sequence`` as in
-    :func:`agent_calendar`.
+    :func:`agent_calendar`. When writing every agent of the roster (``agents``
+    None), calendars in ``folder`` of other agents (no longer rostered) are removed.
     """
     out = Path(folder)
     stamp = stamp or dt.datetime.combine(first_day, dt.time(0, 0), tzinfo=dt.UTC)
     ids = sorted(set(agents) if agents is not None else set(roster["agent_id"].astype(str)))
+    names = calendar_names(ids)
     mine = roster.assign(agent_id=roster["agent_id"].astype(str))
     gone = (
         cancelled.assign(agent_id=cancelled["agent_id"].astype(str))
@@ -109,5 +138,10 @@ def write_calendars(
             sequence=sequence,
             cancelled=gone[gone["agent_id"] == agent_id] if gone is not None else None,
         )
-        paths.append(write_bytes(out / f"{_safe(agent_id)}.ics", data))
+        paths.append(write_bytes(out / names[agent_id], data))
+    if agents is None and out.is_dir():
+        keep = set(names.values())
+        for old in out.glob("*.ics"):
+            if old.name not in keep:
+                os.unlink(old)
     return paths

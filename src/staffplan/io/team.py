@@ -10,6 +10,7 @@ what was expected and what was found.
 from __future__ import annotations
 
 import datetime as dt
+from collections.abc import Mapping
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -447,28 +448,31 @@ def absence_span(
     file: Path | None = None,
     row: int | None = None,
     columns: tuple[str, str] = ("start", "end"),
+    date_format: str | None = None,
 ) -> tuple[pd.Timestamp, pd.Timestamp]:
-    """An absence's local span [start, end) from text: dates or date-times (local in ``tz`` unless
-    they carry an offset); a date-only end is inclusive (the whole day).
+    """An absence's local span [start, end) from text: dates or date-times (ISO 8601, or
+    ``date_format``; local in ``tz`` unless they carry an offset); a date-only end is inclusive
+    (the whole day).
 
     ``columns`` names the two fields in error messages (CSV columns or CLI options).
     """
-    from staffplan.timegrid import TimestampParseError, parse_timestamps
+    from staffplan.timegrid import TimestampParseError, is_date_only, parse_timestamps
 
     try:
-        ts = parse_timestamps(pd.Series([start, end]), tz)
+        ts = parse_timestamps(pd.Series([start, end]), tz, date_format)
     except TimestampParseError as exc:
         raise InputError(
             "bad date or time",
             file=file,
             row=row,
             column=columns[exc.index],
-            expected="a date (2026-12-08) or date-time (2026-12-08 09:00)",
+            expected=exc.expected,
             found=(start, end)[exc.index],
+            hint=exc.hint,
         ) from None
     s, e = ts.iloc[0], ts.iloc[1]
-    if len(str(end).strip()) == 10:  # a date-only end is inclusive: the whole day
-        e = (pd.Timestamp(str(end).strip()) + pd.Timedelta(days=1)).tz_localize(
+    if is_date_only(end, date_format):  # a date-only end is inclusive: the whole day
+        e = (e.tz_localize(None) + pd.Timedelta(days=1)).tz_localize(
             s.tz, nonexistent="shift_forward", ambiguous=True
         )
     if e <= s:
@@ -483,10 +487,16 @@ def absence_span(
     return s, e
 
 
-def read_absences(paths: tuple[Path, ...], tz: str) -> tuple[Absence, ...]:
-    """Read absences.csv files (agent_id, start, end, kind); ``tz`` is the scenario timezone."""
+def read_absences(
+    paths: tuple[Path, ...], tz: str, date_formats: Mapping[Path, str] | None = None
+) -> tuple[Absence, ...]:
+    """Read absences.csv files (agent_id, start, end, kind); ``tz`` is the scenario timezone.
+
+    ``date_formats`` maps a file to its declared date format (default ISO 8601).
+    """
     out = []
     for p in paths:
+        fmt = (date_formats or {}).get(Path(p))
         f = read_table(
             p,
             [
@@ -498,13 +508,15 @@ def read_absences(paths: tuple[Path, ...], tz: str) -> tuple[Absence, ...]:
             what="absences table",
         )
         for i, r in enumerate(f.itertuples(index=False)):
-            s, e = absence_span(str(r.start), str(r.end), tz, file=p, row=i + 2)
+            s, e = absence_span(str(r.start), str(r.end), tz, file=p, row=i + 2, date_format=fmt)
             out.append(Absence(str(r.agent_id), s, e, str(r.kind)))
     return tuple(sorted(out, key=lambda a: (a.agent_id, a.start, a.end, a.kind)))
 
 
-def read_availability(path: Path) -> tuple[Availability, ...]:
+def read_availability(path: Path, date_format: str | None = None) -> tuple[Availability, ...]:
     """Read availability.csv (agent_id, weekday Mon..Sun or date, from, to)."""
+    from staffplan.timegrid import TimestampParseError, parse_timestamps
+
     cols = [
         Column("agent_id"),
         Column("weekday", required=False, default=""),
@@ -536,15 +548,20 @@ def read_availability(path: Path) -> tuple[Availability, ...]:
                 found=wd,
             )
         try:
-            d = dt.date.fromisoformat(day) if day else None
-        except ValueError:
+            d = (
+                parse_timestamps(pd.Series([day]), None, date_format).iloc[0].date()
+                if day
+                else None
+            )
+        except TimestampParseError as exc:
             raise InputError(
                 "bad date",
                 file=path,
                 row=row,
                 column="date",
-                expected="a date like 2026-12-08",
+                expected=exc.expected,
                 found=day,
+                hint=exc.hint,
             ) from None
         frm, to = int(r[3]), int(r[4])
         if to <= frm:
@@ -574,7 +591,7 @@ def read_availability(path: Path) -> tuple[Availability, ...]:
     )
 
 
-def read_preferences(path: Path) -> tuple[Preference, ...]:
+def read_preferences(path: Path, date_format: str | None = None) -> tuple[Preference, ...]:
     """Read preferences.csv (agent_id, date, kind off/on/not, template, weight)."""
     cols = [
         Column("agent_id"),
@@ -583,7 +600,7 @@ def read_preferences(path: Path) -> tuple[Preference, ...]:
         Column("template", required=False, default=""),
         Column("weight", "int", minimum=0),
     ]
-    f = read_table(path, cols, what="preferences table")
+    f = read_table(path, cols, what="preferences table", date_format=date_format)
     return tuple(
         sorted(
             (
@@ -601,7 +618,7 @@ def read_preferences(path: Path) -> tuple[Preference, ...]:
     )
 
 
-def read_shift_cover(path: Path) -> tuple[ShiftCover, ...]:
+def read_shift_cover(path: Path, date_format: str | None = None) -> tuple[ShiftCover, ...]:
     """Read shift_cover.csv (date, template, required, under_weight, over_weight, optional
     skill).
     """
@@ -613,7 +630,7 @@ def read_shift_cover(path: Path) -> tuple[ShiftCover, ...]:
         Column("over_weight", "int", minimum=0),
         Column("skill", required=False, default=""),
     ]
-    f = read_table(path, cols, what="shift cover table")
+    f = read_table(path, cols, what="shift cover table", date_format=date_format)
     return tuple(
         sorted(
             (
@@ -632,7 +649,9 @@ def read_shift_cover(path: Path) -> tuple[ShiftCover, ...]:
     )
 
 
-def read_previous_roster(path: Path, tz: str) -> tuple[PreviousShift, ...]:
+def read_previous_roster(
+    path: Path, tz: str, date_format: str | None = None
+) -> tuple[PreviousShift, ...]:
     """Read a previous roster.csv (agent_id, date, shift, start, end) for rules across the horizon
     boundary.
     """
@@ -643,7 +662,7 @@ def read_previous_roster(path: Path, tz: str) -> tuple[PreviousShift, ...]:
         Column("start", "timestamp"),
         Column("end", "timestamp"),
     ]
-    f = read_table(path, cols, tz=tz, what="previous roster")
+    f = read_table(path, cols, tz=tz, what="previous roster", date_format=date_format)
     return tuple(
         sorted(
             (

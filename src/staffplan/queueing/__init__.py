@@ -13,9 +13,11 @@ from staffplan.queueing.erlang import (
     offered_load,
 )
 from staffplan.queueing.erlang_a import erlang_a_metrics
+from staffplan.queueing.interval import StateKpis, state_kpis
 from staffplan.queueing.staffing import (
     Target,
     answered_within_curve,
+    concave_majorant,
     kpis,
     required_agents,
     scheduled_heads,
@@ -24,8 +26,10 @@ from staffplan.queueing.staffing import (
 )
 
 __all__ = [
+    "StateKpis",
     "Target",
     "answered_within_curve",
+    "concave_majorant",
     "deadline_intervals",
     "deferred_load",
     "deferred_requirements",
@@ -39,5 +43,6 @@ __all__ = [
     "required_agents",
     "scheduled_heads",
     "service_level_curve",
+    "state_kpis",
     "target_for_queue",
 ]

@@ -16,6 +16,7 @@ import numpy as np
 import numpy.typing as npt
 import pandas as pd
 
+from staffplan import limits
 from staffplan.errors import InputError
 from staffplan.queueing.erlang import (
     ArrayLike,
@@ -154,6 +155,9 @@ def _inputs(
             found=float(h[bad_h][0]),
         )
     h = np.where(v > 0, h, 1.0)
+    load = offered_load(v, m, h)
+    if load.size and float(load.max()) > limits.maximum("offered_load"):
+        limits.check("offered_load", float(load.max()), column="volume")
     return v, h, m, shape
 
 
@@ -220,6 +224,8 @@ def kpis(
             expected="agents >= 0",
             found=float(n[~(np.isfinite(n) & (n >= 0))][0]),
         )
+    if n.size and float(n.max()) > limits.maximum("agents"):
+        limits.check("agents", float(n.max()), column="agents")
     load = offered_load(v, m, h)
     sl, asa, pw, occ, ab = _metrics(load, _slots(n, target.concurrency), h, target)
     return pd.DataFrame(
@@ -427,10 +433,23 @@ def answered_within_curve(
     ans[:, 0] = np.where(v > 0, ans[:, 0], 0.0)
     if not concave or max_agents == 0:
         return ans
-    ks = np.arange(1, max_agents + 1, dtype=float)
-    ratio = ans[:, 1:] / ks
+    return concave_majorant(ans)
+
+
+def concave_majorant(values: ArrayLike) -> FArray:
+    """Rows of a non-decreasing curve f(0..K) made concave, for the roster objective.
+
+    Up to the tangent point k* = argmax_k (f(k) − f(0))/k the curve is the
+    chord f(0) + k (f(k*) − f(0))/k*; beyond k* the gains are made
+    non-increasing by a running minimum (a no-op where f is already concave).
+    """
+    ans = np.array(values, dtype=float, ndmin=2)
+    if ans.shape[1] <= 1:
+        return ans
+    ks = np.arange(1, ans.shape[1], dtype=float)
+    ratio = (ans[:, 1:] - ans[:, :1]) / ks
     kstar = np.argmax(ratio, axis=1) + 1  # first k with the best average gain
-    slope = ratio[np.arange(len(v)), kstar - 1]
+    slope = ratio[np.arange(ans.shape[0]), kstar - 1]
     gains = np.diff(ans, axis=1)
     gains = np.where(ks[None, :] <= kstar[:, None], slope[:, None], gains)
     gains = np.minimum.accumulate(gains, axis=1)

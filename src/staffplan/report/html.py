@@ -39,8 +39,20 @@ th{background:#f0f3f7;position:sticky;top:0}td.l,th.l{text-align:left}
 .bad{color:#b3261e;font-weight:600}.good{color:#1e7b45}
 .grid td{text-align:center;font-size:11px;white-space:nowrap;padding:2px 4px}
 .grid td.l{text-align:left}
-.off{color:#aab}.abs{background:#fde8e8;color:#933}.scroll{overflow:auto;max-height:640px}
+.off{color:#aab}.abs{background:#fde8e8;color:#933}.wide{overflow-x:auto}
 img{max-width:100%}.note{font-size:12px;color:#566}
+@page{size:A4 landscape;margin:9mm}
+@media print{
+body{background:#fff;-webkit-print-color-adjust:exact;print-color-adjust:exact}
+header{padding:6px 0;background:#fff;color:#1d2733;border-bottom:2px solid #1d2f4a}
+header h1{font-size:16px}main{padding:6px 0;max-width:none}
+section{box-shadow:none;border-radius:0;padding:4px 0;margin:0 0 8px}
+.wide{overflow:visible}th{position:static}thead{display:table-header-group}
+tr,img,.card{break-inside:avoid}h2{break-after:avoid;font-size:13px}
+table{font-size:9px}th,td{padding:1px 4px}
+table.grid{width:100%;table-layout:auto}.grid td{font-size:7.5px;padding:1px 2px}
+.grid th{font-size:8px;padding:1px 2px}
+}
 """
 
 
@@ -49,7 +61,8 @@ class ReportData:
     """Everything one run's report shows.
 
     Frames (documented columns):
-    - ``coverage``: interval_start (tz-aware), queue, required [agents], scheduled [agents]
+    - ``coverage``: interval_start (tz-aware), queue, required [agents], scheduled [agents],
+      optional available [agents expected after residual shrinkage]
     - ``service``: interval_start, queue, service_level [0-1], target [0-1 or NaN], volume
       [contacts]
     - ``kpis``: one row per queue plus a total row; display-ready columns
@@ -70,6 +83,9 @@ class ReportData:
     absences: pd.DataFrame = field(default_factory=pd.DataFrame)
     notes: Sequence[str] = ()
     extra_sections: Sequence[tuple[str, str]] = ()
+    findings: Sequence[tuple[str, str]] = ()
+    """(heading, HTML) sections right after the week at a glance: what the numbers mean, where
+    the service is short, what to hire."""
 
 
 def png_data_uri(fig: plt.Figure) -> str:
@@ -96,15 +112,25 @@ def coverage_chart(coverage: pd.DataFrame, title: str = "Required vs scheduled a
         t = _local_naive(d["interval_start"])
         ax.fill_between(t, d["required"], step="post", color="#c9d6ea", label="required")
         ax.step(t, d["scheduled"], where="post", color=PALETTE[0], lw=1.2, label="scheduled")
+        if "available" in d:
+            ax.step(
+                t,
+                d["available"],
+                where="post",
+                color=PALETTE[1],
+                lw=0.9,
+                ls="--",
+                label="available (expected)",
+            )
         ax.set_ylabel(f"{q}\n[agents]")
         ax.grid(alpha=0.3)
-    axes[0, 0].legend(loc="upper right", ncols=2, fontsize=8)
+    axes[0, 0].legend(loc="upper right", ncols=3, fontsize=8)
     axes[0, 0].set_title(title, fontsize=11, loc="left")
     axes[-1, 0].xaxis.set_major_formatter(mdates.DateFormatter("%a %d"))
     return png_data_uri(fig)
 
 
-def service_chart(service: pd.DataFrame, title: str = "Service level per interval") -> str:
+def service_chart(service: pd.DataFrame, title: str = "Promised service level per interval") -> str:
     """Service level per interval and queue against its target (open intervals only)."""
     d0 = service[service["volume"] > 0] if "volume" in service else service
     queues = list(dict.fromkeys(service["queue"]))
@@ -195,7 +221,7 @@ def roster_grid_html(
         row.append(f"<td>{worked}</td>")
         body.append("<tr>" + "".join(row) + "</tr>")
     return (
-        '<div class="scroll"><table '
+        '<div class="wide"><table '
         f'class="grid"><thead><tr>{head}</tr></thead><tbody>{"".join(body)}</tbody></table></div>'
     )
 
@@ -226,9 +252,10 @@ def cards_html(headline: Mapping[str, str]) -> str:
 
 
 def render_run_report(data: ReportData) -> str:
-    """The run report: headline KPIs, week KPIs per queue, charts, roster grid, notes."""
+    """The run report: headline KPIs, week KPIs per queue, findings, charts, roster grid, notes."""
     sections = [
         ("Week at a glance", cards_html(data.headline) + table_html(data.kpis, left=("queue",))),
+        *data.findings,
         (
             "Required vs scheduled agents per queue",
             f'<img alt="required vs scheduled" src="{coverage_chart(data.coverage)}">',

@@ -33,7 +33,7 @@ from staffplan.roster.problem import (
 from staffplan.roster.solver import SolveResult
 from staffplan.timegrid import TimeGrid
 
-COVERAGE_COLUMNS = ("interval_start", "queue", "required", "scheduled", "difference")
+COVERAGE_COLUMNS = ("interval_start", "queue", "required", "scheduled", "difference", "available")
 AGENT_COLUMNS = (
     "agent_id",
     "name",
@@ -370,6 +370,7 @@ def summarize(
         }
     )
     cov["difference"] = cov["scheduled"] - cov["required"]
+    cov["available"] = dem.available(alloc).ravel()  # expected heads after residual shrinkage
     late = {t.id for t in problem.templates if t.late}
     wk_days = {d: k for k, ds in weekend_keys(problem).items() for d in ds}
     rows = []

@@ -9,15 +9,20 @@ work are read from :func:`staffplan.queueing.target_for_queue` or the frame's
 
 from __future__ import annotations
 
+import datetime as dt
 from pathlib import Path
 
 import numpy as np
 import pandas as pd
 
-from staffplan.errors import InputError, ScenarioError
-from staffplan.io.tables import Column, read_table
+from staffplan.errors import InputError, ScenarioError, warn
+from staffplan.io.tables import Column, read_raw, read_table
 from staffplan.io.team import (
+    Absence,
     Agent,
+    Availability,
+    Preference,
+    ShiftCover,
     ShiftTemplate,
     parse_skills,
     read_absences,
@@ -29,15 +34,15 @@ from staffplan.io.team import (
     read_shift_cover,
     read_shifts,
 )
-from staffplan.queueing import Target, answered_within_curve, target_for_queue
+from staffplan.queueing import Target, concave_majorant, target_for_queue
 from staffplan.roster.problem import (
     Demand,
     RosterProblem,
     coverage_target,
-    residual_shrinkage,
     step_costs,
 )
 from staffplan.scenario import Scenario
+from staffplan.shrinkage import residual_shrinkage
 from staffplan.timegrid import TimeGrid
 
 REQUIREMENT_COLUMNS = [
@@ -69,6 +74,23 @@ def no_requirements() -> pd.DataFrame:
     return pd.DataFrame({c.name: pd.Series(dtype=object) for c in REQUIREMENT_COLUMNS})
 
 
+def _scenario_requirements(scenario: Scenario) -> pd.DataFrame:
+    """The scenario's requirements CSV, or none; a ScenarioError when they come from a forecast."""
+    req = scenario.file("requirements", required=False)
+    if req is not None:
+        return read_requirements(req, scenario.grid)
+    if scenario.file("history", required=False) is not None:
+        raise ScenarioError(
+            "requirements not given",
+            file=scenario.path,
+            key="data.requirements",
+            expected="a requirements frame from the forecast",
+            hint="this scenario's requirements come from its forecast: use "
+            "staffplan.pipeline.requirements_for(scenario)",
+        )
+    return no_requirements()
+
+
 def roster_requirements(frame: pd.DataFrame) -> pd.DataFrame:
     """The roster's requirement columns from a ``compute_requirements`` frame (on-phone agents;
     ``deferred`` carried as computed there)."""
@@ -82,19 +104,6 @@ def roster_requirements(frame: pd.DataFrame) -> pd.DataFrame:
             "minimum": 0,
             "deferred": frame["deferred"].astype(bool),
         }
-    )
-
-
-def answered_curves(
-    volume: np.ndarray, aht_s: np.ndarray, interval_min: int, target: Target, max_agents: int
-) -> np.ndarray | None:
-    """Contacts answered within target with k agents, (n, max_agents+1), from the queueing core;
-    None for a queue without a service-level threshold or for deferred work.
-    """
-    if max_agents <= 0 or target.answer_within_s is None or target.deferred:
-        return None
-    return np.asarray(
-        answered_within_curve(volume, aht_s, interval_min, target, max_agents), dtype=float
     )
 
 
@@ -115,6 +124,14 @@ def deferred_queues(
     return tuple(out)
 
 
+def _realtime_target(scenario: Scenario | None, queue: str, deferred: bool) -> Target | None:
+    """The queue's queueing target when it is a real-time queue with a service threshold."""
+    if scenario is None or deferred:
+        return None
+    q = scenario.queue(queue)
+    return None if q.answer_within_s is None else target_for_queue(q)
+
+
 def demand_from_frame(
     frame: pd.DataFrame,
     grid: TimeGrid,
@@ -126,11 +143,18 @@ def demand_from_frame(
     file: Path | None = None,
     templates: tuple[ShiftTemplate, ...] = (),
 ) -> Demand:
-    """Arrays (queue × interval) from a requirements frame; SL-aware step costs when volume and AHT
-    are given.
+    """Arrays (queue × interval) from a requirements frame.
 
-    A queue's own ``shrinkage`` (scenario) replaces the global one in its residual.
+    The coverage target of a real-time queue with volume and AHT in every
+    interval is the fewest heads whose promised KPIs meet its targets
+    (:func:`staffplan.evaluate.kpis.promised_heads`), and its steps cost the
+    promised contacts answered late
+    (:func:`~staffplan.evaluate.kpis.promised_curve`, made concave);
+    otherwise ``ceil(required / (1 − r))`` with plain steps. A queue's own
+    ``shrinkage`` (scenario) replaces the global one in its residual ``r``.
     """
+    from staffplan.evaluate.kpis import promised_curve, promised_heads
+
     nq, n = len(queues), grid.n
     raw = np.zeros((nq, n))
     minimum = np.zeros((nq, n), dtype=np.int64)
@@ -167,30 +191,49 @@ def demand_from_frame(
         minimum[q, t] = int(r.minimum)
         volume[q, t] = float(r.volume)
         aht[q, t] = float(r.aht_seconds)
-    target = coverage_target(raw, residual)
-    target = np.maximum(target, minimum)
-    sl_aware = False
-    for q in range(nq):
-        if scenario is not None:
-            own = scenario.queue(queues[q]).shrinkage
-            if own is not None:
-                rq = residual_shrinkage(own, templates)
-                target[q] = np.maximum(coverage_target(raw[q], rq), minimum[q])
-    m = int(target.max()) if target.size else 0
-    costs = np.zeros((nq, n, m))
+    res = np.full(nq, float(residual))
+    target = np.zeros((nq, n), dtype=np.int64)
+    targets: list[Target | None] = [None] * nq
     deferred = deferred_queues(frame, queues, scenario)
     for q in range(nq):
-        known = np.isfinite(volume[q]) & np.isfinite(aht[q])
-        curve = None
-        if known.all() and m > 0 and scenario is not None and not deferred[q]:
-            tq = target_for_queue(scenario.queue(queues[q]))
-            curve = answered_curves(volume[q], aht[q], grid.interval_min, tq, m + 1)
         own = scenario.queue(queues[q]).shrinkage if scenario is not None else None
-        c = step_costs(
-            target[q], curve, residual if own is None else residual_shrinkage(own, templates)
-        )
+        if own is not None:
+            res[q] = residual_shrinkage(own, templates)
+        plain = coverage_target(raw[q], res[q])
+        tq = _realtime_target(scenario, queues[q], deferred[q])
+        known = np.isfinite(volume[q]) & np.isfinite(aht[q]) & ((volume[q] == 0) | (aht[q] > 0))
+        if tq is not None and known.all():
+            heads = promised_heads(
+                volume[q],
+                np.where(volume[q] > 0, aht[q], 1.0),
+                grid.interval_min,
+                tq,
+                res[q],
+                start=plain,
+            )
+            target[q] = heads
+            targets[q] = tq
+        else:
+            target[q] = plain
+        target[q] = np.maximum(target[q], minimum[q])
+    m = int(target.max()) if target.size else 0
+    costs = np.zeros((nq, n, m))
+    for q in range(nq):
+        curve = None
+        tq = targets[q]
+        if tq is not None and m > 0:
+            curve = concave_majorant(
+                promised_curve(
+                    volume[q],
+                    np.where(volume[q] > 0, aht[q], 1.0),
+                    grid.interval_min,
+                    tq,
+                    res[q],
+                    m + 1,
+                )
+            )
+        c = step_costs(target[q], curve)
         costs[q, :, : c.shape[1]] = c
-        sl_aware = sl_aware or curve is not None
     has_vol = np.isfinite(volume).any()
     return Demand(
         queues,
@@ -200,26 +243,39 @@ def demand_from_frame(
         costs,
         volume if has_vol else None,
         aht if has_vol else None,
-        sl_aware,
+        any(t is not None for t in targets),
+        res,
         deferred,
     )
 
 
-def _scenario_requirements(scenario: Scenario) -> pd.DataFrame:
-    """The scenario's requirements CSV, or none; a ScenarioError when they come from a forecast."""
-    req = scenario.file("requirements", required=False)
-    if req is not None:
-        return read_requirements(req, scenario.grid)
-    if scenario.file("history", required=False) is not None:
-        raise ScenarioError(
-            "requirements not given",
-            file=scenario.path,
-            key="data.requirements",
-            expected="a requirements frame from the forecast",
-            hint="this scenario's requirements come from its forecast: use "
-            "staffplan.pipeline.requirements_for(scenario)",
-        )
-    return no_requirements()
+def scenario_demand(
+    scenario: Scenario,
+    requirements: pd.DataFrame | None = None,
+    templates: tuple[ShiftTemplate, ...] | None = None,
+) -> Demand:
+    """The roster's demand for a scenario: ``requirements`` (default: its CSV; a scenario whose
+    requirements come from its forecast must pass them) on its grid, with its shift templates'
+    residual shrinkage (default: its shifts file).
+    """
+    from staffplan.shrinkage import scenario_templates
+
+    tpl = scenario_templates(scenario) if templates is None else templates
+    queues = tuple(q.name for q in scenario.queues)
+    skills = tuple(q.skill or q.name for q in scenario.queues)
+    frame = requirements if requirements is not None else _scenario_requirements(scenario)
+    if len(frame) == 0:
+        return Demand.empty(queues, skills, scenario.grid.n)
+    return demand_from_frame(
+        frame,
+        scenario.grid,
+        queues,
+        skills,
+        residual_shrinkage(scenario.shrinkage, tpl),
+        scenario=scenario,
+        file=scenario.file("requirements", required=False),
+        templates=tpl,
+    )
 
 
 HIRE_SPEC = {
@@ -279,8 +335,81 @@ def _file_row(path: Path | None, agent_id: str) -> int | None:
     """Spreadsheet row (header = 1) of ``agent_id`` in a team CSV, for error messages."""
     if path is None:
         return None
-    ids = pd.read_csv(path, dtype=str, usecols=["agent_id"])["agent_id"].str.strip().tolist()
+    raw = read_raw(path)
+    column = next((c for c in raw.columns if str(c).strip().lower() == "agent_id"), None)
+    if column is None:
+        return None
+    ids = raw[column].astype(str).str.strip().tolist()
     return ids.index(agent_id) + 2 if agent_id in ids else None
+
+
+def check_skills(scenario: Scenario, agents: tuple[Agent, ...], n_file_agents: int) -> None:
+    """Every agent skill must be a queue name or a queue's skill (``vioce`` is an error)."""
+    known = sorted({q.name for q in scenario.queues} | {q.skill or q.name for q in scenario.queues})
+    for i, a in enumerate(agents):
+        for skill in a.skills:
+            if skill not in known:
+                from_file = i < n_file_agents
+                raise InputError(
+                    "unknown skill",
+                    file=scenario.file("agents") if from_file else scenario.path,
+                    row=_file_row(scenario.file("agents"), a.id) if from_file else None,
+                    column="skills" if from_file else None,
+                    key=None if from_file else "hires.skills",
+                    expected="queue names or [queues.NAME] skills: " + ", ".join(known),
+                    found=skill,
+                    hint=f"agent {a.id}: check the spelling (an unknown skill serves no queue)",
+                )
+
+
+def warn_outside_horizon(
+    grid: TimeGrid,
+    absences: tuple[Absence, ...],
+    availability: tuple[Availability, ...],
+    preferences: tuple[Preference, ...],
+    shift_cover: tuple[ShiftCover, ...],
+    scenario: Scenario,
+) -> None:
+    """One warning per kind of row that lies wholly outside the horizon (it has no effect)."""
+    first, end = grid.local_midnight(grid.start), grid.local_midnight(grid.end)
+    span = f"{grid.start} to {grid.end - dt.timedelta(days=1)}"
+    groups = (
+        (
+            "absences",
+            [
+                f"{a.agent_id} {a.start:%Y-%m-%d}"
+                for a in absences
+                if a.end <= first or a.start >= end
+            ],
+        ),
+        (
+            "availability",
+            [
+                f"{a.agent_id} {a.date}"
+                for a in availability
+                if a.date is not None and not grid.start <= a.date < grid.end
+            ],
+        ),
+        (
+            "preferences",
+            [f"{p.agent_id} {p.date}" for p in preferences if not grid.start <= p.date < grid.end],
+        ),
+        (
+            "shift_cover",
+            [f"{c.template} {c.date}" for c in shift_cover if not grid.start <= c.date < grid.end],
+        ),
+    )
+    for key, rows in groups:
+        if rows:
+            files = scenario.files(key) + (
+                scenario.files("absences_extra") if key == "absences" else ()
+            )
+            shown = ", ".join(rows[:3]) + (f" and {len(rows) - 3} more" if len(rows) > 3 else "")
+            warn(
+                f"{len(rows)} row(s) outside the planning horizon {span} are ignored: {shown}",
+                file=", ".join(str(f) for f in files),
+                hint="check the dates (ISO 8601: YYYY-MM-DD) and [grid] start and days",
+            )
 
 
 def load_problem(scenario: Scenario, requirements: pd.DataFrame | None = None) -> RosterProblem:
@@ -331,8 +460,9 @@ def load_problem(scenario: Scenario, requirements: pd.DataFrame | None = None) -
                     found=t,
                     hint=f"contract {c.id}",
                 )
+    check_skills(scenario, agents, n_file_agents)
     abs_files = (*scenario.files("absences"), *scenario.files("absences_extra"))
-    absences = read_absences(abs_files, grid.timezone)
+    absences = read_absences(abs_files, grid.timezone, scenario.date_formats)
     ids = {a.id for a in agents}
     for a in absences:
         if a.agent_id not in ids:
@@ -346,11 +476,13 @@ def load_problem(scenario: Scenario, requirements: pd.DataFrame | None = None) -
                 "the id or add the agent",
             )
     av_file = scenario.file("availability", required=False)
-    availability = read_availability(av_file) if av_file else ()
+    availability = read_availability(av_file, scenario.date_format(av_file)) if av_file else ()
     pref_file = scenario.file("preferences", required=False)
-    preferences = read_preferences(pref_file) if pref_file else ()
+    preferences = read_preferences(pref_file, scenario.date_format(pref_file)) if pref_file else ()
     cover_file = scenario.file("shift_cover", required=False)
-    shift_cover = read_shift_cover(cover_file) if cover_file else ()
+    shift_cover = (
+        read_shift_cover(cover_file, scenario.date_format(cover_file)) if cover_file else ()
+    )
     for c in shift_cover:
         if c.template not in known_t:
             raise InputError(
@@ -361,24 +493,14 @@ def load_problem(scenario: Scenario, requirements: pd.DataFrame | None = None) -
                 found=c.template,
             )
     prev_file = scenario.file("previous_roster", required=False)
-    previous = read_previous_roster(prev_file, grid.timezone) if prev_file else ()
-    queues = tuple(q.name for q in scenario.queues)
-    skills = tuple(q.skill or q.name for q in scenario.queues)
+    previous = (
+        read_previous_roster(prev_file, grid.timezone, scenario.date_format(prev_file))
+        if prev_file
+        else ()
+    )
+    warn_outside_horizon(grid, absences, availability, preferences, shift_cover, scenario)
     residual = residual_shrinkage(scenario.shrinkage, templates)
-    frame = requirements if requirements is not None else _scenario_requirements(scenario)
-    if len(frame) == 0:
-        demand = Demand.empty(queues, skills, grid.n)
-    else:
-        demand = demand_from_frame(
-            frame,
-            grid,
-            queues,
-            skills,
-            residual,
-            scenario=scenario,
-            file=scenario.file("requirements", required=False),
-            templates=templates,
-        )
+    demand = scenario_demand(scenario, requirements, templates)
     if not shift_cover and not demand.required.any():
         raise ScenarioError(
             "nothing to roster",

@@ -28,6 +28,7 @@ from staffplan.io.team import (
     ShiftTemplate,
 )
 from staffplan.scenario import Weights
+from staffplan.shrinkage import residual_shrinkage as residual_shrinkage  # defined there
 from staffplan.timegrid import TimeGrid
 
 #: objective coefficients are weights × SCALE, rounded to integers
@@ -38,11 +39,12 @@ SCALE = 100
 class Demand:
     """Interval demand per queue, arrays of shape (n_queues, grid.n).
 
-    ``required``: coverage target [on-phone agents] (after the residual
-    shrinkage rule, see :func:`coverage_target`); ``minimum``: hard floor
-    [agents]; ``step_costs``: (n_queues, n, max_required) cost of the j-th
-    missing agent [contacts answered late, or 1 per agent-interval when
-    plain]; ``volume`` [contacts/interval] and ``aht_s`` [s] when known.
+    ``required``: coverage target [on-phone heads, before residual
+    shrinkage]; ``minimum``: hard floor [agents]; ``step_costs``:
+    (n_queues, n, max_required) cost of the j-th missing head [promised
+    contacts answered late, or 1 per agent-interval when plain]; ``volume``
+    [contacts/interval] and ``aht_s`` [s] when known; ``residual``
+    (n_queues,) the probability that a head is lost (residual shrinkage).
     """
 
     queues: tuple[str, ...]
@@ -53,6 +55,7 @@ class Demand:
     volume: np.ndarray | None = None
     aht_s: np.ndarray | None = None
     sl_aware: bool = False
+    residual: np.ndarray | None = None
     deferred: tuple[bool, ...] = ()
     """Per queue: deferred work (email, back-office: staffed by workload, no per-interval service
     level), as the requirements frame carries it."""
@@ -60,6 +63,11 @@ class Demand:
     def is_deferred(self, q: int) -> bool:
         """Queue ``q`` is deferred work (no per-interval service level)."""
         return bool(self.deferred[q]) if self.deferred else False
+
+    def available(self, heads: np.ndarray) -> np.ndarray:
+        """Expected agents after residual shrinkage for heads per (queue, interval) [agents]."""
+        r = np.zeros(len(self.queues)) if self.residual is None else np.asarray(self.residual)
+        return np.asarray(heads, dtype=float) * (1.0 - r)[:, None]
 
     @staticmethod
     def empty(queues: tuple[str, ...], skills: tuple[str, ...], n: int) -> Demand:
@@ -205,43 +213,21 @@ def break_plans(t: ShiftTemplate, step: int, k: int) -> tuple[tuple[int, ...], .
     return tuple(out)
 
 
-def residual_shrinkage(shrinkage: float, templates: tuple[ShiftTemplate, ...]) -> float:
-    """Shrinkage left after the breaks the model places explicitly [fraction].
-
-    ``shrinkage`` is the scenario's fraction of paid time off the phones
-    (breaks included). The model takes breaks off the phones itself, so only
-    the rest is applied to the coverage target: with ``b`` the mean fraction
-    of a shift's length spent on breaks over the templates,
-    ``1 − residual = (1 − shrinkage) / (1 − b)``, clipped to [0, shrinkage].
-    """
-    if not templates or shrinkage <= 0:
-        return max(shrinkage, 0.0)
-    b = float(np.mean([sum(x.minutes for x in t.breaks) / t.length_min for t in templates]))
-    if b >= 1:
-        return 0.0
-    r = 1.0 - (1.0 - shrinkage) / (1.0 - b)
-    return float(min(max(r, 0.0), shrinkage))
-
-
 def coverage_target(required: np.ndarray, residual: float) -> np.ndarray:
     """On-phone agents to schedule per interval: ``ceil(required / (1 − residual))`` [agents]."""
     req = np.asarray(required, dtype=float)
     return np.ceil(req / (1.0 - residual) - 1e-9).clip(min=0).astype(np.int64)
 
 
-def step_costs(
-    target: np.ndarray, answered: np.ndarray | None, residual: float = 0.0
-) -> np.ndarray:
-    """Cost of the j-th missing agent per interval, shape (n, max(target)).
+def step_costs(target: np.ndarray, answered: np.ndarray | None) -> np.ndarray:
+    """Cost of the j-th missing head per interval, shape (n, max(target)).
 
-    ``answered`` (n, K+1): contacts answered within target with k on-phone
-    agents (``answered_within_curve``), or None for plain coverage (every step
-    costs 1 agent-interval). With the curve, step j (the j-th agent of the
-    target, which with residual shrinkage ``r`` is about ``ceil(j(1−r))``
-    answering agents) costs that agent's marginal contacts. Gains are made
-    non-increasing in k (each replaced by the largest later gain, so Erlang
-    C's flat start stays convex) and never below a small floor, so every
-    missing agent of the target costs something.
+    ``answered`` (n, K+1): promised contacts answered within target with
+    n = 0..K heads (``staffplan.evaluate.kpis.promised_curve`` made concave),
+    or None for plain coverage (every step costs 1 agent-interval). Step j
+    costs the j-th head's marginal contacts. Gains are made non-increasing
+    in n (each replaced by the largest later gain) and never below a small
+    floor, so every missing head of the target costs something.
     """
     tgt = np.asarray(target, dtype=np.int64)
     n = tgt.shape[0]
@@ -254,18 +240,15 @@ def step_costs(
             out[i, : tgt[i]] = 1.0
         return out
     ans = np.asarray(answered, dtype=float)
-    gains = np.diff(ans, axis=1).clip(min=0.0)  # gains[:, k-1] = worth of the k-th agent
+    gains = np.diff(ans, axis=1).clip(min=0.0)  # gains[:, k-1] = worth of the k-th head
     mono = np.maximum.accumulate(gains[:, ::-1], axis=1)[:, ::-1]
     for i in range(n):
         if tgt[i] == 0:
             continue
-        ks = np.maximum(
-            1, np.ceil(np.arange(1, tgt[i] + 1) * (1.0 - residual) - 1e-9).astype(np.int64)
-        )
-        ks = np.minimum(ks, mono.shape[1])
+        ks = np.minimum(np.arange(1, tgt[i] + 1), mono.shape[1])
         g = mono[i, ks - 1]
         floor = max(1e-3, 0.01 * float(g.max()) if g.size else 1e-3)
-        # the j-th missing agent counted from the top of the target: cost increasing in j
+        # the j-th missing head counted from the top of the target: cost increasing in j
         out[i, : tgt[i]] = np.maximum(g[::-1], floor)
     return out
 

@@ -18,7 +18,7 @@ from typing import Any
 import pandas as pd
 
 from staffplan.errors import InputError, StoreError
-from staffplan.io.atomic import write_csv, write_with
+from staffplan.io.atomic import write_csv
 from staffplan.io.roster_csv import (
     CHANGE_COLUMNS,
     cell_text,
@@ -641,16 +641,11 @@ class PlanStore:
         frame = self.roster(number)
         if suffix == ".csv":
             return write_csv(target, frame)
+        from staffplan.io.spreadsheet import write_frames  # text cells never become formulas
+
         log = self.changes(number)
         meta = pd.DataFrame([self.version(number).as_dict()])
-
-        def _xlsx(tmp: str) -> None:
-            with pd.ExcelWriter(tmp, engine="openpyxl") as xw:
-                frame.to_excel(xw, sheet_name="roster", index=False)
-                log.to_excel(xw, sheet_name="changes", index=False)
-                meta.to_excel(xw, sheet_name="version", index=False)
-
-        return write_with(target, _xlsx)
+        return write_frames(target, {"roster": frame, "changes": log, "version": meta})
 
     def integrity_ok(self) -> bool:
         """SQLite's own ``PRAGMA integrity_check`` plus every version's row checksum."""

@@ -1,0 +1,147 @@
+"""Promised KPIs against simulation, for every bundled scenario.
+
+For each scenario: ``staffplan run`` (forecast, requirements, roster with the
+scenario's time limit, promised KPIs), then two simulations of the roster with
+agents lost to residual shrinkage per interval:
+
+* **simulate** — ``staffplan simulate``'s own path (every agent of roster.csv,
+  multi-skilled routing by priority, the roster's allocation for the losses);
+* **coverage** — an independent route from ``coverage.csv`` alone: per queue,
+  a pool of single-skilled agents with ``scheduled`` of them on the phones in
+  each interval (the same agents stay on from one interval to the next), each
+  lost with the queue's ``r`` per interval (``residual_shrinkage`` in
+  summary.json).
+
+Prints, per scenario and real-time queue: the promised week service level,
+both simulated ones with their 95 % half-widths and the differences, then
+occupancy (promised vs simulated, of the available agents) and paid vs
+required paid hours; then the table ``staffplan compare`` shows for the
+same runs.
+
+Run: ``python benchmarks/promise_vs_simulation.py [--time-limit 30] [--replications 10]``.
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import time
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+
+from staffplan.evaluate.sim_inputs import forecast_arrays, queue_settings
+from staffplan.evaluate.sim_scenario import simulate_scenario
+from staffplan.evaluate.simulate import simulate_week
+from staffplan.io.roster_csv import roster_as_text
+from staffplan.pipeline import COMPARE_METRICS, compare_table, run, write_outputs
+from staffplan.scenario import load
+
+ROOT = Path(__file__).resolve().parents[1]
+SCENARIOS = ("example", "flu-week", "peak-season", "peak-with-hires", "tight-target")
+
+
+def coverage_simulation(
+    scenario: object, coverage: pd.DataFrame, forecast: pd.DataFrame, residual: dict, reps: int
+) -> pd.DataFrame:
+    """Week KPIs per queue of single-skill pools with coverage.csv's ``scheduled`` heads."""
+    grid = scenario.grid  # type: ignore[attr-defined]
+    rows = []
+    for q in scenario.queues:  # type: ignore[attr-defined]
+        if q.channel in ("email", "backoffice"):
+            continue
+        heads = (
+            coverage[coverage["queue"] == q.name]
+            .set_index("interval_start")["scheduled"]
+            .reindex([t.isoformat() for t in grid.starts], fill_value=0)
+            .to_numpy(dtype=np.int64)
+        )
+        pool = int(heads.max())
+        on = np.arange(pool)[:, None] < heads[None, :]
+        arrivals, aht = forecast_arrays(forecast, grid, [q.name])
+        res = simulate_week(
+            arrivals,
+            aht,
+            grid.interval_min,
+            on,
+            np.ones((pool, 1), dtype=np.int64),
+            [queue_settings(q)],
+            replications=reps,
+            seed=7,
+            workers=2,
+            loss=np.full(on.shape, float(residual[q.name])),
+        )
+        rows.append(res.week.iloc[0].rename(q.name))
+    return pd.DataFrame(rows)
+
+
+def main() -> None:
+    ap = argparse.ArgumentParser(description=__doc__.split("\n")[0])
+    ap.add_argument("--time-limit", type=float, default=None, help="roster limit [s]")
+    ap.add_argument("--replications", type=int, default=10)
+    ap.add_argument("--out", type=Path, default=ROOT / "out" / "promise")
+    ap.add_argument("scenarios", nargs="*", default=list(SCENARIOS))
+    args = ap.parse_args()
+    print(f"load average at start: {os.getloadavg()[0]:.1f} (2 cores)")
+    lines = [
+        "| scenario | queue | promised SL | simulate SL (±95 %) | diff | coverage SL (±95 %) "
+        "| diff | promised occ. | simulated occ. | paid / required h |",
+        "|---|---|---|---|---|---|---|---|---|---|",
+    ]
+    summaries = []
+    for name in args.scenarios:
+        t0 = time.perf_counter()
+        sc = load(ROOT / "scenarios" / name / "scenario.toml")
+        result = run(sc, time_limit_s=args.time_limit)
+        folder = args.out / name
+        write_outputs(result, folder)
+        sm = result.summary
+        summaries.append(sm)
+        roster = roster_as_text(result.outcome.roster.roster)
+        sim = simulate_scenario(
+            sc, roster, forecast=result.forecast, replications=args.replications, workers=2
+        )
+        sw = sim.week.set_index("queue")
+        cov = coverage_simulation(
+            sc,
+            pd.read_csv(folder / "coverage.csv"),
+            result.forecast,
+            sm["residual_shrinkage"],
+            args.replications,
+        )
+        for q, v in sm["queues"].items():
+            s, c = sw.loc[q], cov.loc[q]
+            lines.append(
+                f"| {name} | {q} | {v['service_level']:.3f} | {s['service_level']:.3f} "
+                f"(±{s['service_level_ci']:.3f}) | {s['service_level'] - v['service_level']:+.3f} "
+                f"| {c['service_level']:.3f} (±{c['service_level_ci']:.3f}) "
+                f"| {c['service_level'] - v['service_level']:+.3f} | {v['occupancy']:.3f} "
+                f"| {s['occupancy']:.3f} | {sm['paid_hours']:,.0f} / "
+                f"{sm['required_paid_hours']:,.0f} |"
+            )
+        print(
+            f"{name}: {time.perf_counter() - t0:.0f} s, status {sm['status']}, gap "
+            f"{sm['gap']:.1%}, voice+chat promised SL {sm['service_level']:.3f}, load "
+            f"{os.getloadavg()[0]:.1f}",
+            flush=True,
+        )
+    print("\n".join(lines))
+    # the table `staffplan compare` prints for the same runs
+    table = compare_table(summaries)
+    units = {k: u for k, _, u, _ in COMPARE_METRICS}
+    keys = {label: k for k, label, _, _ in COMPARE_METRICS}
+    names = [str(s["scenario"]) for s in summaries]
+    print("\n| metric | " + " | ".join(names) + " |")
+    print("|---|" + "---|" * len(names))
+    for r in table.to_dict("records"):
+        unit = units[keys[r["metric"]]]
+        cells = [
+            "–" if r[n] is None else f"{r[n]:.1%}" if unit == "fraction" else f"{r[n]:,.1f}"
+            for n in names
+        ]
+        print(f"| {r['metric']} | " + " | ".join(cells) + " |")
+
+
+if __name__ == "__main__":
+    main()
