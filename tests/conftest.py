@@ -4,10 +4,28 @@ searches afresh.
 
 from __future__ import annotations
 
+from collections.abc import Iterator
+
+import pytest
 from hypothesis import settings
+from tests.chromium import launch
 
 # Same examples on every run, so a red CI always reproduces; a found failure is then pinned with
 # @example.
 settings.register_profile("default", derandomize=True, database=None)
 settings.register_profile("explore", max_examples=500, derandomize=False)
 settings.load_profile("default")
+
+
+@pytest.fixture(scope="session")
+def browser() -> Iterator[object]:
+    """One headless Chromium for the whole session: Playwright's sync API allows one running
+    instance per thread, so every browser test (web pages, printed report) shares it."""
+    from playwright.sync_api import sync_playwright
+
+    with sync_playwright() as pw:
+        b = launch(pw)
+        try:
+            yield b
+        finally:
+            b.close()

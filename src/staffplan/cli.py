@@ -62,6 +62,11 @@ COMMANDS: dict[str, tuple[str, str, str]] = {
     ),
     "run": ("run", "run", "Forecast, requirements, roster, KPIs and report in one go."),
     "compare": ("run", "compare", "Run several scenarios and compare their KPIs side by side."),
+    "serve": (
+        "serve",
+        "serve",
+        "Web workspace over the plan store: week, sick calls, edits, versions, compare.",
+    ),
     "import": (
         "importers",
         "import_group",

@@ -23,6 +23,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
+from staffplan.i18n import N_
 from staffplan.io.numbers import json_number
 from staffplan.results import RunResult
 from staffplan.scenario import Scenario
@@ -34,18 +35,18 @@ Echo = Callable[[str], None]
 # summary keys laid side by side by ``compare`` (key, label, unit, better direction: +1 higher, -1
 # lower, 0 neutral)
 COMPARE_METRICS: tuple[tuple[str, str, str, int], ...] = (
-    ("required_fte", "required FTE", "FTE", 0),
-    ("scheduled_fte", "scheduled FTE", "FTE", 0),
-    ("paid_hours", "paid hours", "h", 0),
-    ("required_paid_hours", "required paid hours", "h", 0),
-    ("cost", "cost", "currency", -1),
-    ("service_level", "service level (voice+chat, week)", "fraction", 1),
-    ("asa_seconds", "ASA (week)", "s", -1),
-    ("abandon_rate", "abandonment (week)", "fraction", -1),
-    ("occupancy", "occupancy of available agents", "fraction", 0),
-    ("under_covered_intervals", "intervals below target", "intervals", -1),
-    ("under_covered_agent_intervals", "missing agent-intervals", "agent-intervals", -1),
-    ("gap", "solver gap to bound", "fraction", -1),
+    ("required_fte", N_("required FTE"), "FTE", 0),
+    ("scheduled_fte", N_("scheduled FTE"), "FTE", 0),
+    ("paid_hours", N_("paid hours"), "h", 0),
+    ("required_paid_hours", N_("required paid hours"), "h", 0),
+    ("cost", N_("cost"), "currency", -1),
+    ("service_level", N_("service level (voice+chat, week)"), "fraction", 1),
+    ("asa_seconds", N_("ASA (week)"), "s", -1),
+    ("abandon_rate", N_("abandonment (week)"), "fraction", -1),
+    ("occupancy", N_("occupancy of available agents"), "fraction", 0),
+    ("under_covered_intervals", N_("intervals below target"), "intervals", -1),
+    ("under_covered_agent_intervals", N_("missing agent-intervals"), "agent-intervals", -1),
+    ("gap", N_("solver gap to bound"), "fraction", -1),
 )
 
 
@@ -57,7 +58,44 @@ def summarize(
     week: pd.DataFrame,
     per_interval: pd.DataFrame | None = None,
 ) -> dict[str, Any]:
-    """The flat weekly summary of a run (JSON-ready; None where undefined).
+    """The flat weekly summary of a run (JSON-ready; None where undefined): the solve's status,
+    objective, bound, gap and time, then :func:`roster_summary`, then the notes.
+    """
+    res = outcome.result
+    return {
+        "scenario": scenario.name,
+        "status": res.status,
+        "objective": json_number(res.objective),
+        "bound": json_number(res.bound),
+        "gap": json_number(res.gap),
+        "solve_seconds": round(float(res.solve_seconds), 3),
+        **roster_summary(
+            scenario,
+            problem,
+            outcome.roster.roster,
+            outcome.roster.coverage,
+            week,
+            per_interval,
+            requirements=requirements,
+            on_phone=outcome.roster.on_phone,
+        ),
+        "notes": list(outcome.notes),
+    }
+
+
+def roster_summary(
+    scenario: Scenario,
+    problem: Any,
+    roster: pd.DataFrame,
+    coverage: pd.DataFrame,
+    week: pd.DataFrame,
+    per_interval: pd.DataFrame | None = None,
+    *,
+    requirements: pd.DataFrame | None = None,
+    on_phone: np.ndarray | None = None,
+) -> dict[str, Any]:
+    """A roster's weekly numbers (JSON-ready; None where undefined), for ``run``, ``compare``
+    and the web workspace alike.
 
     Every KPI is the promised one (:mod:`staffplan.evaluate.kpis`): service
     level, ASA, abandonment over voice and chat; occupancy of the agents
@@ -65,7 +103,11 @@ def summarize(
     (interval, queue) pairs whose promised service level is below the queue's
     target; ``queues`` holds the same per queue, with its shortfall, and
     ``staffing`` the headcount to hire (+) or release (−) per queue
-    (:mod:`staffplan.evaluate.headcount`).
+    (:mod:`staffplan.evaluate.headcount`). ``roster``: roster.csv rows
+    (``paid_minutes`` numbers or their text); ``coverage``: coverage.csv;
+    ``week``/``per_interval``: the KPI frames. Without ``requirements`` (the
+    ``compute_requirements`` frame) the required paid hours, FTE, volume and
+    staffing are None; staffing also needs ``on_phone`` (agents × intervals).
     """
     from staffplan.evaluate.headcount import ASSUMPTION, headcount
     from staffplan.evaluate.kpis import target_gaps
@@ -74,21 +116,23 @@ def summarize(
     grid = scenario.grid
     weeks = grid.days / 7.0
     interval_h = grid.interval_min / 60.0
-    roster = outcome.roster.roster
-    coverage = outcome.roster.coverage
-    paid_h = float(roster["paid_minutes"].sum()) / 60.0
+    paid_min = pd.to_numeric(roster["paid_minutes"]).astype(float)
+    paid_h = float(paid_min.sum()) / 60.0
     cost_per_h = {a.id: a.hourly_cost for a in problem.agents}
     cost = float(
         sum(
             m / 60.0 * cost_per_h.get(a, 0.0)
-            for a, m in zip(roster["agent_id"], roster["paid_minutes"], strict=True)
+            for a, m in zip(roster["agent_id"], paid_min, strict=True)
         )
     )
-    required_h = (
-        float(requirements["scheduled_agents"].sum()) * interval_h if len(requirements) else 0.0
-    )
+    required_h: float | None = None
+    volume: object = None
+    if requirements is not None:
+        required_h = (
+            float(requirements["scheduled_agents"].sum()) * interval_h if len(requirements) else 0.0
+        )
+        volume = json_number(float(requirements["volume"].sum())) if len(requirements) else 0.0
     short = coverage[coverage["difference"] < 0]
-    res = outcome.result
     by_queue = week.set_index("queue") if len(week) else pd.DataFrame()
     row = by_queue.loc["all"] if "all" in by_queue.index else None
     per = per_interval if per_interval is not None else pd.DataFrame()
@@ -117,33 +161,38 @@ def summarize(
             "mean_shortfall": None if g is None else json_number(g["mean_shortfall"]),
             "max_shortfall": None if g is None else json_number(g["max_shortfall"]),
         }
-    assigned = assign_queues(
-        outcome.roster.on_phone,
-        [problem.agent_queues(a) for a in problem.agents],
-        problem.demand.required,
-    )
-    worked = roster.groupby("agent_id")["paid_minutes"].sum().astype(float).to_dict()
-    staff = (
-        headcount(problem, requirements, assigned, worked)
-        if len(requirements)
-        else pd.DataFrame(columns=["queue"])
-    )
+    staffing: dict[str, Any] | None = None
+    if requirements is not None and on_phone is not None:
+        assigned = assign_queues(
+            on_phone,
+            [problem.agent_queues(a) for a in problem.agents],
+            problem.demand.required,
+        )
+        worked = paid_min.groupby(roster["agent_id"]).sum().to_dict()
+        staff = (
+            headcount(problem, requirements, assigned, worked)
+            if len(requirements)
+            else pd.DataFrame(columns=["queue"])
+        )
+        staffing = {
+            "assumption": ASSUMPTION,
+            **{
+                r["queue"]: {k: json_number(v) for k, v in r.items() if k != "queue"}
+                for r in staff.to_dict("records")
+            },
+        }
     return {
-        "scenario": scenario.name,
-        "status": res.status,
-        "objective": json_number(res.objective),
-        "bound": json_number(res.bound),
-        "gap": json_number(res.gap),
-        "solve_seconds": round(float(res.solve_seconds), 3),
         "agents": len(problem.agents),
         "agents_rostered": int(roster["agent_id"].nunique()),
         "shifts": len(roster),
         "paid_hours": round(paid_h, 2),
-        "required_paid_hours": round(required_h, 2),
+        "required_paid_hours": None if required_h is None else round(required_h, 2),
         "cost": round(cost, 2),
-        "required_fte": round(required_h / FTE_HOURS_PER_WEEK / weeks, 2),
+        "required_fte": None
+        if required_h is None
+        else round(required_h / FTE_HOURS_PER_WEEK / weeks, 2),
         "scheduled_fte": round(paid_h / FTE_HOURS_PER_WEEK / weeks, 2),
-        "volume": json_number(float(requirements["volume"].sum())) if len(requirements) else 0.0,
+        "volume": volume,
         "service_level": json_number(row["service_level"]) if row is not None else None,
         "asa_seconds": json_number(row["asa_s"]) if row is not None else None,
         "abandon_rate": json_number(row["abandon_rate"]) if row is not None else None,
@@ -161,14 +210,7 @@ def summarize(
             )
         },
         "queues": queues,
-        "staffing": {
-            "assumption": ASSUMPTION,
-            **{
-                r["queue"]: {k: json_number(v) for k, v in r.items() if k != "queue"}
-                for r in staff.to_dict("records")
-            },
-        },
-        "notes": list(outcome.notes),
+        "staffing": staffing,
     }
 
 
@@ -542,23 +584,31 @@ def check_out_folder(out: Path, scenarios: Sequence[Scenario] = ()) -> Path:
 
 
 def write_outputs(
-    result: RunResult, out: Path, summary_extra: Mapping[str, Any] | None = None
+    result: RunResult,
+    out: Path,
+    summary_extra: Mapping[str, Any] | None = None,
+    lang: Any = None,
 ) -> list[Path]:
-    """Write every table, the workbook, calendars, summary.json and report.html as folder ``out``.
+    """Write every table, the workbook, calendars, summary.json and report.html (in ``lang``, a
+    ``staffplan.i18n.Lang``; default English) as folder ``out``.
 
     The files are written into a temporary folder beside ``out`` and swapped in
     at once (:func:`staffplan.io.atomic.staged_folder`): ``out`` holds either
     the previous run or this one, never a mix. ``summary_extra`` is merged into
     summary.json. Returns the paths as they are after the swap.
     """
+    from staffplan.i18n import ENGLISH
     from staffplan.io.atomic import staged_folder
 
     with staged_folder(out) as tmp:
-        names = [p.relative_to(tmp) for p in _write_run_files(result, tmp, summary_extra or {})]
+        files = _write_run_files(result, tmp, summary_extra or {}, lang or ENGLISH)
+        names = [p.relative_to(tmp) for p in files]
     return [out / n for n in names]
 
 
-def _write_run_files(result: RunResult, out: Path, summary_extra: Mapping[str, Any]) -> list[Path]:
+def _write_run_files(
+    result: RunResult, out: Path, summary_extra: Mapping[str, Any], lang: Any
+) -> list[Path]:
     from staffplan.io.atomic import write_csv, write_json, write_text
     from staffplan.io.ics import write_calendars
     from staffplan.report.html import render_run_report
@@ -616,7 +666,12 @@ def _write_run_files(result: RunResult, out: Path, summary_extra: Mapping[str, A
             },
         )
     )
-    paths.append(write_text(out / "report.html", render_run_report(report_data(result))))
+    paths.append(
+        write_text(
+            out / "report.html",
+            render_run_report(report_data(result, lang), lang),
+        )
+    )
     return [Path(p) for p in paths]
 
 

@@ -151,3 +151,14 @@ def test_run_with_simulation_adds_files_and_report_section(tmp_path: Path) -> No
         encoding="utf-8"
     )
     assert "simulation" in json.loads(result.output)["stage_seconds"]
+
+
+def test_unknown_report_language_exits_2() -> None:
+    for command in ("run", "compare"):
+        proc = subprocess.run(
+            [sys.executable, "-m", "staffplan", command, str(EXAMPLE), "--lang", "xx"],
+            capture_output=True,
+            text=True,
+        )
+        assert proc.returncode == 2, proc.stderr
+        assert "unknown language" in proc.stderr and "en, es" in proc.stderr

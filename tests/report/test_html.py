@@ -89,3 +89,32 @@ def test_comparison_page() -> None:
     p.feed(page)
     assert sum(1 for t, _ in p.tags if t == "img") == 2
     assert "KPIs side by side" in page
+
+
+def test_run_report_in_spanish() -> None:
+    from staffplan.i18n import Lang
+
+    page = render_run_report(frames(), Lang("es"))
+    p = Tags()
+    p.feed(page)
+    text = " ".join(p.text)
+    assert '<html lang="es">' in page
+    for expected in ("La semana de un vistazo", "Cuadrante (agente × día)", "lun, 7 dic"):
+        assert expected in text
+    assert "vacaciones" in text and "libre" in text and "E 8:00–16:00" in text
+    assert "Week at a glance" not in text and "vacation" not in text
+
+
+def test_comparison_table_in_spanish() -> None:
+    from staffplan.i18n import Lang
+    from staffplan.pipeline import compare_table
+    from staffplan.report.html import comparison_rows
+
+    base = {"scenario": "a", "paid_hours": 1234.5, "service_level": 0.875, "gap": None}
+    table = compare_table([base, {**base, "scenario": "b", "service_level": 0.9}])
+    rows = comparison_rows(table, Lang("es"))
+    assert list(rows.columns) == ["métrica", "a", "b", "Δ b"]
+    sl = rows[rows["métrica"] == "nivel de servicio (voz+chat, semana)"].iloc[0]
+    assert (sl["a"], sl["b"], sl["Δ b"]) == ("87,5\xa0%", "90,0\xa0%", "2,5\xa0%")
+    paid = rows[rows["métrica"] == "horas pagadas"].iloc[0]
+    assert paid["a"] == "1.234,5"

@@ -16,18 +16,10 @@ import pytest
 from click.testing import CliRunner
 
 from staffplan.cli import cli
+from staffplan.i18n import ENGLISH
 
 ROOT = Path(__file__).resolve().parents[2]
 EXAMPLE = ROOT / "scenarios" / "example" / "scenario.toml"
-CHROMIUM = Path("/usr/bin/chromium")
-LAUNCH_ARGS = [
-    "--headless",
-    "--no-sandbox",
-    "--disable-gpu",
-    "--disable-background-networking",
-    "--disable-component-update",
-    "--disable-sync",
-]
 
 
 @pytest.fixture(scope="module")
@@ -41,19 +33,13 @@ def example_report(tmp_path_factory: pytest.TempPathFactory) -> Path:
     return out
 
 
-def print_to_pdf(html: Path, pdf: Path) -> Path:
-    from playwright.sync_api import sync_playwright
-
-    if not CHROMIUM.exists():
-        pytest.fail("Debian's chromium is missing: apt-get install chromium (see .ci/run)")
-    with sync_playwright() as pw:
-        browser = pw.chromium.launch(executable_path=str(CHROMIUM), args=LAUNCH_ARGS)
-        try:
-            page = browser.new_page()
-            page.goto(html.resolve().as_uri())
-            page.pdf(path=str(pdf), prefer_css_page_size=True, print_background=True)
-        finally:
-            browser.close()
+def print_to_pdf(browser: object, html: Path, pdf: Path) -> Path:
+    page = browser.new_page()  # type: ignore[attr-defined]
+    try:
+        page.goto(html.resolve().as_uri())
+        page.pdf(path=str(pdf), prefer_css_page_size=True, print_background=True)
+    finally:
+        page.close()
     return pdf
 
 
@@ -82,9 +68,9 @@ def visible_text(pdf: Path) -> list[tuple[int, str]]:
 
 
 def test_printed_report_shows_every_agent_and_every_day(
-    example_report: Path, tmp_path: Path
+    browser: object, example_report: Path, tmp_path: Path
 ) -> None:
-    pdf = print_to_pdf(example_report / "report.html", tmp_path / "report.pdf")
+    pdf = print_to_pdf(browser, example_report / "report.html", tmp_path / "report.pdf")
     runs = visible_text(pdf)
     text = "\n".join(t for _, t in runs)
     agents = pd.read_csv(example_report / "agents.csv")["agent_id"].tolist()
@@ -93,8 +79,8 @@ def test_printed_report_shows_every_agent_and_every_day(
     assert not missing, f"agents not printed: {missing}"
     days = [dt.date(2026, 12, 7) + dt.timedelta(days=d) for d in range(7)]
     for d in days:
-        assert f"{d:%a %d %b}" in text, f"day {d} not printed"
-    grid_pages = {p for p, t in runs if t.startswith(f"{days[-1]:%a %d %b}")}
+        assert ENGLISH.day(d) in text, f"day {d} not printed"  # "Mon, Dec 7" (Babel)
+    grid_pages = {p for p, t in runs if t.startswith(ENGLISH.day(days[-1]))}
     assert grid_pages  # the weekend column is on the page, not cut at its edge
     roster = pd.read_csv(example_report / "roster.csv")
     sunday = roster[roster["date"] == days[-1].isoformat()]

@@ -15,7 +15,7 @@ from typing import Any
 import click
 import pandas as pd
 
-from staffplan.errors import InputError, RuleViolationError
+from staffplan.errors import InputError
 from staffplan.io.roster_csv import change_text, read_roster_csv
 from staffplan.store import (
     PlanBase,
@@ -151,7 +151,7 @@ def publish(
     names an older version without --fork. The change log is the difference
     to the parent. Existing versions are never changed.
     """
-    from staffplan.pipeline import check_scenario_roster
+    from staffplan.publishing import publish_checked
 
     if fork and number is None:
         raise InputError(
@@ -160,35 +160,22 @@ def publish(
             expected="--version N --fork (N: the version to start from)",
         )
     scen, store = _open(scenario)
-    if number is not None or store.latest() is not None:
-        base = store.base(number)
-        store.check_fork(base, fork=fork)
-        latest, recorded, pending = base.latest, base.absences, base.pending
-    else:  # the first version
-        latest, recorded = 0, store.absences()
-        pending = recorded
-    roster = read_roster_csv(roster_file)
-    problem, violations = check_scenario_roster(
-        scen, roster, team_absences(recorded, scen.grid.zone)
-    )
-    if violations and not force:
-        raise RuleViolationError(
-            f"{roster_file}: {len(violations)} hard-rule violation(s); nothing was published",
-            [str(v) for v in violations],
-            hint="fix the roster (list the violations with 'staffplan validate SCENARIO --roster "
-            "FILE'), or publish it anyway with --force --note 'why'",
-        )
-    blocked = {v.agent_id for v in violations if v.rule == "absence"}
-    applied = [a for a in pending if a.agent_id not in blocked]
-    version = store.publish(
-        roster,
+    done = publish_checked(
+        scen,
+        store,
+        read_roster_csv(roster_file),
         note=note,
         author=author,
-        parent=number,
-        expect_latest=latest,
+        number=number,
         fork=fork,
-        link=[a.id for a in applied],
-        violations=[v.as_dict() for v in violations],
+        force=force,
+        source=str(roster_file),
+    )
+    version, applied, violations, problem = (
+        done.version,
+        done.applied,
+        list(done.violations),
+        done.problem,
     )
     files: dict[str, object] = {}
     if out_dir is not None:

@@ -55,9 +55,10 @@ def run_one(
     reuse: bool,
     quiet: bool,
     deterministic: bool = False,
+    lang: str = "en",
 ) -> dict[str, Any]:
-    """Run (or reuse) one scenario and write its outputs; returns its summary (picklable, for a
-    process pool).
+    """Run (or reuse) one scenario and write its outputs (report in ``lang``); returns its summary
+    (picklable, for a process pool).
     """
     from staffplan.pipeline import check_out_folder, fingerprint, run, write_outputs
     from staffplan.scenario import load
@@ -95,8 +96,10 @@ def run_one(
         echo=echo,
         deterministic=deterministic,
     )
+    from staffplan.i18n import Lang
+
     extra = {"cache_key": key, "out": str(folder), "reused": False}
-    write_outputs(result, folder, extra)
+    write_outputs(result, folder, extra, Lang(lang))
     return {**result.summary, "stage_seconds": dict(result.stage_seconds), **extra}
 
 
@@ -141,6 +144,12 @@ SHARED_OPTIONS = [
         help="Add a discrete-event simulation of the roster to the KPIs and report [flag].",
     ),
     click.option("--quiet", is_flag=True, help="No progress lines [flag]."),
+    click.option(
+        "--lang",
+        default="en",
+        show_default=True,
+        help="Language of the HTML report (en, es ...: a catalog under staffplan/i18n/locale).",
+    ),
 ]
 
 
@@ -180,6 +189,7 @@ def run(
     deterministic: bool,
     simulate: bool,
     quiet: bool,
+    lang: str,
     as_json: bool,
 ) -> None:
     """Forecast, requirements, roster, KPIs and report for SCENARIO, in one go.
@@ -188,9 +198,11 @@ def run(
     kpis.csv, kpis_week.csv, roster.xlsx, calendars/*.ics, summary.json and
     report.html into the output folder.
     """
+    from staffplan.i18n import check_language
     from staffplan.pipeline import COMPARE_METRICS
 
     _check_limits(time_limit, workers)
+    check_language(lang)
     s = run_one(
         str(scenario),
         str(out_dir) if out_dir else None,
@@ -201,6 +213,7 @@ def run(
         False,
         quiet,
         deterministic,
+        lang,
     )
     if as_json:
         click.echo(json.dumps(s))
@@ -250,6 +263,7 @@ def compare(
     deterministic: bool,
     simulate: bool,
     quiet: bool,
+    lang: str,
     as_json: bool,
 ) -> None:
     """Run (or reuse cached runs of) several SCENARIOS and lay their KPIs side by side.
@@ -260,12 +274,14 @@ def compare(
     """
     import pandas as pd
 
+    from staffplan.i18n import Lang, check_language
     from staffplan.io.atomic import write_csv, write_text
     from staffplan.pipeline import compare_table
     from staffplan.report.html import render_comparison
     from staffplan.scenario import load
 
     _check_limits(time_limit, workers)
+    check_language(lang)
     loaded = [load(p) for p in scenarios]  # validate all before running any
     for sc in loaded:
         sc.check_files()
@@ -296,6 +312,7 @@ def compare(
             not rerun,
             quiet,
             deterministic,
+            lang,
         )
         for p, sc in zip(scenarios, loaded, strict=True)
     ]
@@ -313,7 +330,13 @@ def compare(
         service[s["scenario"]] = pd.read_csv(folder / "kpis.csv")
     write_text(
         out_dir / "comparison.html",
-        render_comparison(table, coverage, service, title="staffplan — scenario comparison"),
+        render_comparison(
+            table,
+            coverage,
+            service,
+            title=Lang(lang).gettext("staffplan — scenario comparison"),
+            lang=Lang(lang),
+        ),
     )
     if as_json:
         click.echo(

@@ -21,6 +21,8 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
+from staffplan.i18n import N_
+
 FTE_HOURS = 37.5  # paid hours of one full-time equivalent per week
 COLUMNS = (
     "queue",
@@ -30,12 +32,15 @@ COLUMNS = (
     "mean_contract_hours",
     "headcount_change",
 )
-ASSUMPTION = (
-    f"FTE = {FTE_HOURS:g} paid hours a week; required = paid heads whose promised service meets "
+#: the assumption behind the numbers, in words (``%(hours)s``: :data:`FTE_HOURS`; a message of
+#: the report's catalogs)
+ASSUMPTION_TEXT = N_(
+    "FTE = %(hours)s paid hours a week; required = paid heads whose promised service meets "
     "the target after residual shrinkage; available = contracted maximum hours less whole days "
     "away, multi-skilled agents split by the roster's time on each queue; a hire or release has "
     "the mean contract of the queue's agents"
 )
+ASSUMPTION = ASSUMPTION_TEXT % {"hours": f"{FTE_HOURS:g}"}
 BLOCKING = ("vacation", "sick", "day_off", "other")
 
 

@@ -33,6 +33,10 @@ ROSTER_COLUMNS: tuple[str, ...] = (
 WRITTEN_COLUMNS: tuple[str, ...] = (*ROSTER_COLUMNS, "activities")
 
 
+#: Columns of a hard-rule violation (``staffplan.roster.validate``), as stored with a version.
+VIOLATION_COLUMNS: tuple[str, ...] = ("agent_id", "date", "rule", "found", "allowed")
+
+
 #: Columns of a change log frame, in order.
 CHANGE_COLUMNS: tuple[str, ...] = (
     "agent_id",

@@ -2,7 +2,8 @@
 
 Charts are drawn with matplotlib (Agg) and embedded as base64 PNG, so the page
 is one file that opens anywhere, offline. Nothing in the page depends on the
-wall clock: the same inputs give the same bytes.
+wall clock: the same inputs give the same bytes. Texts, numbers and dates are
+written in the report's language (:class:`staffplan.i18n.Lang`, default English).
 """
 
 from __future__ import annotations
@@ -20,6 +21,9 @@ matplotlib.use("Agg")
 import matplotlib.dates as mdates  # noqa: E402
 import matplotlib.pyplot as plt  # noqa: E402
 import pandas as pd  # noqa: E402
+from matplotlib.ticker import FuncFormatter  # noqa: E402
+
+from staffplan.i18n import ENGLISH, KIND_TEXT, Lang  # noqa: E402
 
 PALETTE = ("#1f5fa8", "#d9822b", "#2e9e6a", "#b8405e", "#7a5cb8", "#6b7b8c", "#c7a12c", "#3aa3b5")
 
@@ -101,7 +105,15 @@ def _local_naive(s: pd.Series) -> pd.Series:
     return t.dt.tz_localize(None) if getattr(t.dt, "tz", None) is not None else t
 
 
-def coverage_chart(coverage: pd.DataFrame, title: str = "Required vs scheduled agents") -> str:
+def _day_axis(ax: plt.Axes, lang: Lang) -> None:
+    """Day ticks written in ``lang`` (``Mon, Dec 7`` / ``lun, 7 dic``)."""
+    ax.xaxis.set_major_locator(mdates.DayLocator())
+    ax.xaxis.set_major_formatter(FuncFormatter(lambda x, _pos: lang.day(mdates.num2date(x).date())))
+
+
+def coverage_chart(
+    coverage: pd.DataFrame, title: str = "Required vs scheduled agents", lang: Lang = ENGLISH
+) -> str:
     """Step chart per queue of required and scheduled agents over the horizon."""
     queues = list(dict.fromkeys(coverage["queue"]))
     fig, axes = plt.subplots(
@@ -110,8 +122,17 @@ def coverage_chart(coverage: pd.DataFrame, title: str = "Required vs scheduled a
     for ax, q in zip(axes[:, 0], queues, strict=True):
         d = coverage[coverage["queue"] == q]
         t = _local_naive(d["interval_start"])
-        ax.fill_between(t, d["required"], step="post", color="#c9d6ea", label="required")
-        ax.step(t, d["scheduled"], where="post", color=PALETTE[0], lw=1.2, label="scheduled")
+        ax.fill_between(
+            t, d["required"], step="post", color="#c9d6ea", label=lang.gettext("required")
+        )
+        ax.step(
+            t,
+            d["scheduled"],
+            where="post",
+            color=PALETTE[0],
+            lw=1.2,
+            label=lang.gettext("scheduled"),
+        )
         if "available" in d:
             ax.step(
                 t,
@@ -120,17 +141,20 @@ def coverage_chart(coverage: pd.DataFrame, title: str = "Required vs scheduled a
                 color=PALETTE[1],
                 lw=0.9,
                 ls="--",
-                label="available (expected)",
+                label=lang.gettext("available (expected)"),
             )
-        ax.set_ylabel(f"{q}\n[agents]")
+        unit = lang.gettext("agents")
+        ax.set_ylabel(f"{q}\n[{unit}]")
         ax.grid(alpha=0.3)
     axes[0, 0].legend(loc="upper right", ncols=3, fontsize=8)
     axes[0, 0].set_title(title, fontsize=11, loc="left")
-    axes[-1, 0].xaxis.set_major_formatter(mdates.DateFormatter("%a %d"))
+    _day_axis(axes[-1, 0], lang)
     return png_data_uri(fig)
 
 
-def service_chart(service: pd.DataFrame, title: str = "Promised service level per interval") -> str:
+def service_chart(
+    service: pd.DataFrame, title: str = "Promised service level per interval", lang: Lang = ENGLISH
+) -> str:
     """Service level per interval and queue against its target (open intervals only)."""
     d0 = service[service["volume"] > 0] if "volume" in service else service
     queues = list(dict.fromkeys(service["queue"]))
@@ -143,26 +167,33 @@ def service_chart(service: pd.DataFrame, title: str = "Promised service level pe
         ax.plot(t, d["service_level"], ".", ms=2.5, color=PALETTE[0])
         if "target" in d and d["target"].notna().any():
             ax.axhline(
-                float(d["target"].dropna().iloc[0]), color=PALETTE[3], lw=1, ls="--", label="target"
+                float(d["target"].dropna().iloc[0]),
+                color=PALETTE[3],
+                lw=1,
+                ls="--",
+                label=lang.gettext("target"),
             )
             ax.legend(loc="lower right", fontsize=8)
         ax.set_ylim(-0.02, 1.02)
-        ax.set_ylabel(f"{q}\n[SL]")
+        ax.yaxis.set_major_formatter(FuncFormatter(lambda y, _pos: lang.percent(y, 0)))
+        ax.set_ylabel(q)
         ax.grid(alpha=0.3)
     axes[0, 0].set_title(title, fontsize=11, loc="left")
-    axes[-1, 0].xaxis.set_major_formatter(mdates.DateFormatter("%a %d"))
+    _day_axis(axes[-1, 0], lang)
     return png_data_uri(fig)
 
 
-def table_html(frame: pd.DataFrame, left: Sequence[str] = (), css: str = "") -> str:
-    """A plain HTML table; columns in ``left`` are left-aligned."""
+def table_html(
+    frame: pd.DataFrame, left: Sequence[str] = (), css: str = "", lang: Lang = ENGLISH
+) -> str:
+    """A plain HTML table; columns in ``left`` are left-aligned; numbers written in ``lang``."""
     head = "".join(
         f'<th class="{"l" if c in left else ""}">{html.escape(str(c))}</th>' for c in frame.columns
     )
     rows = []
     for rec in frame.itertuples(index=False):
         cells = "".join(
-            f'<td class="{"l" if c in left else ""}">{html.escape(_fmt(v))}</td>'
+            f'<td class="{"l" if c in left else ""}">{html.escape(_fmt(v, lang))}</td>'
             for c, v in zip(frame.columns, rec, strict=True)
         )
         rows.append(f"<tr>{cells}</tr>")
@@ -171,11 +202,11 @@ def table_html(frame: pd.DataFrame, left: Sequence[str] = (), css: str = "") -> 
     )
 
 
-def _fmt(v: object) -> str:
+def _fmt(v: object, lang: Lang = ENGLISH) -> str:
     if isinstance(v, float):
         if pd.isna(v):
             return "–"
-        return f"{v:,.1f}" if abs(v) >= 100 else f"{v:,.3g}" if abs(v) < 1 else f"{v:,.2f}"
+        return lang.number(v, 1 if abs(v) >= 100 else 3 if abs(v) < 1 else 2)
     return "" if v is None else str(v)
 
 
@@ -184,22 +215,29 @@ def roster_grid_html(
     agents: pd.DataFrame,
     dates: Sequence[dt.date],
     absences: pd.DataFrame | None = None,
+    lang: Lang = ENGLISH,
 ) -> str:
     """The classic agent × day grid: shift id and times per cell, absences marked."""
     cells: dict[tuple[str, str], str] = {}
     for r in roster.itertuples(index=False):
-        start = pd.Timestamp(r.start).strftime("%H:%M")
-        end = pd.Timestamp(r.end).strftime("%H:%M")
+        start = lang.clock(pd.Timestamp(r.start).to_pydatetime())
+        end = lang.clock(pd.Timestamp(r.end).to_pydatetime())
         cells[(str(r.agent_id), str(r.date))] = f"{r.shift} {start}–{end}"
     absent: dict[tuple[str, str], str] = {}
     if absences is not None and len(absences):
         for a in absences.itertuples(index=False):
             absent[(str(a.agent_id), str(a.date))] = str(a.kind)
     day_keys = [d.isoformat() for d in dates]
+    agent_h, team_h, days_h = (
+        html.escape(lang.gettext("agent")),
+        html.escape(lang.gettext("team")),
+        html.escape(lang.gettext("days")),
+    )
+    off = html.escape(lang.gettext("off"))
     head = (
-        '<th class="l">agent</th><th class="l">team</th>'
-        + "".join(f"<th>{d:%a %d %b}</th>" for d in dates)
-        + "<th>days</th>"
+        f'<th class="l">{agent_h}</th><th class="l">{team_h}</th>'
+        + "".join(f"<th>{html.escape(lang.day(d))}</th>" for d in dates)
+        + f"<th>{days_h}</th>"
     )
     body = []
     cols = [c for c in ("team", "agent_id") if c in agents.columns]
@@ -215,9 +253,10 @@ def roster_grid_html(
                 worked += 1
                 row.append(f"<td>{html.escape(cells[(aid, d)])}</td>")
             elif (aid, d) in absent:
-                row.append(f'<td class="abs">{html.escape(absent[(aid, d)])}</td>')
+                kind = lang.gettext(KIND_TEXT.get(absent[(aid, d)], absent[(aid, d)]))
+                row.append(f'<td class="abs">{html.escape(kind)}</td>')
             else:
-                row.append('<td class="off">off</td>')
+                row.append(f'<td class="off">{off}</td>')
         row.append(f"<td>{worked}</td>")
         body.append("<tr>" + "".join(row) + "</tr>")
     return (
@@ -226,10 +265,12 @@ def roster_grid_html(
     )
 
 
-def _page(title: str, subtitle: str, sections: Sequence[tuple[str, str]]) -> str:
+def _page(
+    title: str, subtitle: str, sections: Sequence[tuple[str, str]], lang: Lang = ENGLISH
+) -> str:
     parts = [
         "<!DOCTYPE html>",
-        '<html lang="en"><head><meta charset="utf-8">',
+        f'<html lang="{html.escape(lang.code)}"><head><meta charset="utf-8">',
         '<meta name="viewport" content="width=device-width, initial-scale=1">',
         f"<title>{html.escape(title)}</title><style>{CSS}</style></head><body>",
         f"<header><h1>{html.escape(title)}</h1><p>{html.escape(subtitle)}</p></header><main>",
@@ -251,33 +292,52 @@ def cards_html(headline: Mapping[str, str]) -> str:
     )
 
 
-def render_run_report(data: ReportData) -> str:
-    """The run report: headline KPIs, week KPIs per queue, findings, charts, roster grid, notes."""
+def render_run_report(data: ReportData, lang: Lang = ENGLISH) -> str:
+    """The run report: headline KPIs, week KPIs per queue, findings, charts, roster grid, notes,
+    in ``lang``.
+    """
+    _ = lang.gettext
+    cov_title = _("Required vs scheduled agents")
+    sl_title = _("Promised service level per interval")
     sections = [
-        ("Week at a glance", cards_html(data.headline) + table_html(data.kpis, left=("queue",))),
+        (
+            _("Week at a glance"),
+            cards_html(data.headline) + table_html(data.kpis, left=("queue",), lang=lang),
+        ),
         *data.findings,
         (
-            "Required vs scheduled agents per queue",
-            f'<img alt="required vs scheduled" src="{coverage_chart(data.coverage)}">',
+            _("Required vs scheduled agents per queue"),
+            f'<img alt="{html.escape(cov_title)}" '
+            f'src="{coverage_chart(data.coverage, cov_title, lang)}">',
         ),
         (
-            "Service level per interval against target",
-            f'<img alt="service level" src="{service_chart(data.service)}">',
+            _("Service level per interval against target"),
+            f'<img alt="{html.escape(sl_title)}" '
+            f'src="{service_chart(data.service, sl_title, lang)}">',
         ),
         (
-            "Roster (agent × day)",
-            roster_grid_html(data.roster, data.agents, data.dates, data.absences),
+            _("Roster (agent × day)"),
+            roster_grid_html(data.roster, data.agents, data.dates, data.absences, lang),
         ),
     ]
     sections.extend(data.extra_sections)
     if data.notes:
         sections.append(
-            ("Notes", "<ul>" + "".join(f"<li>{html.escape(n)}</li>" for n in data.notes) + "</ul>")
+            (
+                _("Notes"),
+                "<ul>" + "".join(f"<li>{html.escape(n)}</li>" for n in data.notes) + "</ul>",
+            )
         )
-    return _page(data.title, data.subtitle, sections)
+    return _page(data.title, data.subtitle, sections, lang)
 
 
-def overlay_chart(frames: Mapping[str, pd.DataFrame], value: str, ylabel: str, title: str) -> str:
+def overlay_chart(
+    frames: Mapping[str, pd.DataFrame],
+    value: str,
+    ylabel: str,
+    title: str,
+    lang: Lang = ENGLISH,
+) -> str:
     """One subplot per queue; one line per scenario (``frames``: name -> interval_start, queue,
     value).
     """
@@ -302,8 +362,22 @@ def overlay_chart(frames: Mapping[str, pd.DataFrame], value: str, ylabel: str, t
         ax.grid(alpha=0.3)
     axes[0, 0].legend(loc="upper right", fontsize=8, ncols=min(4, len(frames)))
     axes[0, 0].set_title(title, fontsize=11, loc="left")
-    axes[-1, 0].xaxis.set_major_formatter(mdates.DateFormatter("%a %d"))
+    _day_axis(axes[-1, 0], lang)
     return png_data_uri(fig)
+
+
+def comparison_rows(table: pd.DataFrame, lang: Lang = ENGLISH) -> pd.DataFrame:
+    """``pipeline.compare_table`` for people: metric labels in ``lang``, each value written for
+    its unit (``Lang.measure``); the unit column dropped. Other tables are returned as they are.
+    """
+    if "metric" not in table or "unit" not in table:
+        return table
+    out = pd.DataFrame({lang.gettext("metric"): [lang.gettext(m) for m in table["metric"]]})
+    for c in table.columns:
+        if c in ("metric", "unit"):
+            continue
+        out[c] = [lang.measure(v, u) for v, u in zip(table[c], table["unit"], strict=True)]
+    return out
 
 
 def render_comparison(
@@ -311,19 +385,28 @@ def render_comparison(
     coverage: Mapping[str, pd.DataFrame],
     service: Mapping[str, pd.DataFrame],
     title: str = "Scenario comparison",
+    lang: Lang = ENGLISH,
 ) -> str:
     """Comparison page: the KPI table and overlaid scheduled-agent and service-level charts."""
+    _ = lang.gettext
+    scheduled_title, sl_title = _("Scheduled agents"), _("Service level")
+    scheduled = overlay_chart(coverage, "scheduled", _("agents"), scheduled_title, lang)
+    sl = overlay_chart(service, "service_level", _("service level"), sl_title, lang)
     sections = [
-        ("KPIs side by side", table_html(table, left=("scenario", "metric"))),
         (
-            "Scheduled agents per queue",
-            '<img alt="scheduled agents" '
-            f'src="{overlay_chart(coverage, "scheduled", "agents", "Scheduled agents")}">',
+            _("KPIs side by side"),
+            table_html(comparison_rows(table, lang), left=(_("metric"),), lang=lang),
         ),
         (
-            "Service level per interval",
-            '<img alt="service level" '
-            f'src="{overlay_chart(service, "service_level", "SL", "Service level")}">',
+            _("Scheduled agents per queue"),
+            f'<img alt="{html.escape(scheduled_title)}" src="{scheduled}">',
+        ),
+        (
+            _("Service level per interval"),
+            f'<img alt="{html.escape(sl_title)}" src="{sl}">',
         ),
     ]
-    return _page(title, f"{len(coverage)} scenarios: " + ", ".join(coverage), sections)
+    subtitle = _(
+        "%(n)s scenarios: %(names)s", n=lang.number(len(coverage)), names=", ".join(coverage)
+    )
+    return _page(title, subtitle, sections, lang)

@@ -26,9 +26,9 @@ from dataclasses import dataclass, replace
 import numpy as np
 import pandas as pd
 
+from staffplan.io.roster_csv import VIOLATION_COLUMNS
 from staffplan.io.team import BLOCKING_KINDS, Absence, ShiftTemplate
 from staffplan.roster.problem import Demand, RosterProblem, base_template, split_overtime
-from staffplan.store import VIOLATION_COLUMNS
 
 
 @dataclass(frozen=True)

@@ -1,0 +1,226 @@
+"""The web workspace's door into the engine: scores, edits, validation, cover, diffs and exports
+checked against the engine's own functions and hand-counted cases.
+"""
+
+from __future__ import annotations
+
+import io
+import zipfile
+
+import numpy as np
+import pandas as pd
+import pytest
+from openpyxl import load_workbook
+from tests.web import kit
+
+from staffplan.errors import InputError
+from staffplan.evaluate.kpis import roster_kpis
+from staffplan.io.roster_csv import roster_as_text
+from staffplan.roster.extract import on_phone_matrix, summarize
+from staffplan.store import ConflictError
+from staffplan.web.services import Workspace, frame_rows
+
+
+def test_score_is_the_engines_coverage_and_kpis(ws: Workspace) -> None:
+    """For a roster whose queues cells list the agents' skills (as the engine writes them), the
+    score is exactly what ``extract.summarize`` and ``evaluate.roster_kpis`` give the engine's
+    own rosters (multi-skilled A6 included).
+    """
+    roster = ws.store.roster(1)
+    p = ws.problem
+    numeric = roster.astype({"paid_minutes": int})
+    cov, _, alloc = summarize(p, numeric, on_phone_matrix(numeric, p.agents, p.grid))
+    per, week = roster_kpis(p, alloc, ws.scenario)
+    got = ws.score(roster)
+    pd.testing.assert_frame_equal(got.coverage, cov[list(got.coverage.columns)], check_dtype=False)
+    pd.testing.assert_frame_equal(got.intervals, per)
+    pd.testing.assert_frame_equal(got.week, week)
+    assert got.summary["paid_hours"] == 38 * 7.5 and got.summary["agents_rostered"] == 8
+    assert got.summary["cost"] == 38 * 7.5 * 20
+
+
+def test_score_follows_each_rows_queues(ws: Workspace) -> None:
+    """A6 (voice and chat) set to chat only on Monday: at 09:00 Monday the chat queue has exactly
+    A6 and voice everyone else on an early shift (counted by hand from the kit's week).
+    """
+    roster = roster_as_text(kit.week())
+    monday = (roster["agent_id"] == "A6") & (roster["date"] == kit.DAYS[0])
+    voice_only = roster.copy()
+    voice_only.loc[monday, "queues"] = "voice"
+    chat_only = roster.copy()
+    chat_only.loc[monday, "queues"] = "chat"
+    at = "2026-12-07T09:00:00+01:00"
+
+    def count(frame: pd.DataFrame, queue: str) -> int:
+        c = ws.score(frame).coverage
+        return int(c[(c["interval_start"] == at) & (c["queue"] == queue)]["scheduled"].iloc[0])
+
+    early = [a for a, days in kit.WEEK.items() if 0 in days and a not in kit.LATE]
+    assert (count(chat_only, "chat"), count(chat_only, "voice")) == (1, len(early) - 1)
+    assert (count(voice_only, "chat"), count(voice_only, "voice")) == (0, len(early))
+
+
+def test_day_kpis_add_up_to_the_week(ws: Workspace) -> None:
+    k = ws.kpis(1)
+    days = ws.day_kpis(k)
+    assert len(days) == 2 * 7
+    for q in ("voice", "chat"):
+        mine = days[days["queue"] == q]
+        cov = k.coverage[k.coverage["queue"] == q]
+        assert mine["required_hours"].sum() == pytest.approx(cov["required"].sum())  # 60-min grid
+        assert mine["scheduled_hours"].sum() == pytest.approx(cov["scheduled"].sum())
+        assert mine["available_hours"].sum() == pytest.approx(cov["available"].sum())
+        below = k.summary["queues"][q]["intervals_below_target"]
+        assert mine["below_target"].sum() == below  # the summary's count, day by day
+        per = k.intervals[k.intervals["queue"] == q]
+        monday = per[per["interval_start"].str.startswith(kit.DAYS[0])]
+        weighted = float(np.average(monday["service_level"], weights=monday["volume"]))
+        assert mine.iloc[0]["service_level"] == pytest.approx(weighted)
+
+
+def test_edit_writes_the_row_the_engine_would(ws: Workspace) -> None:
+    roster = ws.store.roster(1)
+    off = ws.edit(roster, "A1", kit.DAYS[0], template=None)
+    assert len(off) == len(roster) - 1
+    assert off.query("agent_id == 'A1' and date == @kit.DAYS[0]").empty
+    moved = ws.edit(roster, "A7", kit.DAYS[2], template="E", start="08:00")
+    (row,) = moved.query("agent_id == 'A7' and date == @kit.DAYS[2]").to_dict("records")
+    # E is 480 min with a 30-min unpaid lunch 180-240 min in: midpoint 210 min = 11:30
+    assert (row["shift"], row["start"], row["end"], row["paid_minutes"]) == (
+        "E",
+        "2026-12-09T08:00:00+01:00",
+        "2026-12-09T16:00:00+01:00",
+        "450",
+    )
+    assert (row["breaks"], row["queues"], row["name"]) == ("lunch 11:30-12:00", "voice", "Agent 7")
+    assert len(moved) == len(roster) + 1
+    assert list(moved["agent_id"]) == sorted(moved["agent_id"])
+    chat = ws.edit(roster, "A6", kit.DAYS[0], template="E", start="07:00", queues=["chat"])
+    assert chat.query("agent_id == 'A6' and date == @kit.DAYS[0]")["queues"].item() == "chat"
+
+
+def test_edit_refuses_what_cannot_be_a_row(ws: Workspace) -> None:
+    roster = ws.store.roster(1)
+    for kwargs, message in (
+        ({"agent_id": "A99", "date": kit.DAYS[0], "template": "E", "start": "07:00"}, "agent"),
+        ({"agent_id": "A1", "date": "2026-12-20", "template": "E", "start": "07:00"}, "horizon"),
+        ({"agent_id": "A1", "date": "12/07/2026", "template": "E", "start": "07:00"}, "bad date"),
+        ({"agent_id": "A1", "date": kit.DAYS[0], "template": "X", "start": "07:00"}, "template"),
+        ({"agent_id": "A1", "date": kit.DAYS[0], "template": "E", "start": "7h"}, "start"),
+        (
+            {
+                "agent_id": "A1",
+                "date": kit.DAYS[0],
+                "template": "E",
+                "start": "07:00",
+                "queues": [],
+            },
+            "no queue",
+        ),
+        (
+            {
+                "agent_id": "A1",
+                "date": kit.DAYS[0],
+                "template": "E",
+                "start": "07:00",
+                "queues": ["chat"],
+            },
+            "cannot serve",
+        ),
+    ):
+        with pytest.raises(InputError, match=message):
+            ws.edit(roster, **kwargs)  # type: ignore[arg-type]
+
+
+def test_validate_sees_an_edit_break_a_rule(ws: Workspace) -> None:
+    base = ws.base(1)
+    assert ws.validate(base.roster, base) == []
+    sixth = ws.edit(base.roster, "A1", kit.DAYS[6], template="E", start="07:00")
+    rules = {(v.agent_id, v.rule) for v in ws.validate(sixth, base)}
+    assert ("A1", "max days per week") in rules
+    early_after_late = ws.edit(base.roster, "A3", kit.DAYS[3], template="E", start="07:00")
+    assert ("A3", "minimum rest between shifts") in {
+        (v.agent_id, v.rule) for v in ws.validate(early_after_late, base)
+    }
+
+
+def test_publish_refuses_a_stale_edit(ws: Workspace) -> None:
+    base = ws.base(1)
+    draft = ws.edit(base.roster, "A7", kit.DAYS[6], template="E", start="07:00")
+    done = ws.publish(draft, base_version=1, author="ana", note="A7 on Sunday")
+    assert (done.version.number, done.version.parent, done.violations) == (2, 1, ())
+    with pytest.raises(ConflictError, match="version 2"):
+        ws.publish(draft, base_version=1, author="ben", note="same edit, late")
+    log = ws.diff(1, 2)
+    assert log[["agent_id", "date", "action"]].values.tolist() == [["A7", kit.DAYS[6], "added"]]
+    assert log["text"].item() == "off -> E 07:00-15:00"
+
+
+def test_cover_proposal_and_apply(ws: Workspace) -> None:
+    calls: list[str] = []
+    prop = ws.propose_cover(
+        ["A1:2026-12-09"], "2026-12-09T06:00", on_start=lambda: calls.append("start")
+    )
+    assert calls == ["start"] and prop.base_version == 1
+    phone = prop.result.changes
+    assert list(phone["action"]) == ["call in"] and phone["agent_id"].item() in ("A7", "A8")
+    v = ws.apply_cover(prop, author="ana", note="A1 flu")
+    assert (v.number, v.parent, v.kind, v.n_absences) == (2, 1, "cover", 1)
+    (absence,) = ws.store.absences()
+    assert (absence.agent_id, absence.kind, absence.versions) == ("A1", "sick", (2,))
+    assert ws.validate(ws.store.roster(2), ws.base(2)) == []
+    with pytest.raises(ConflictError):
+        ws.apply_cover(prop, author="ben")
+
+
+def test_exports_are_the_versions_files(ws: Workspace) -> None:
+    name, data, media = ws.export(1, "csv")
+    assert name == "webkit-v1.csv" and media.startswith("text/csv")
+    pd.testing.assert_frame_equal(
+        pd.read_csv(io.BytesIO(data), dtype=str, keep_default_na=False),
+        ws.store.roster(1),
+        check_dtype=False,
+    )
+    _, xlsx, _ = ws.export(1, "xlsx")
+    assert {"roster", "changes", "absences", "violations", "version"} <= set(
+        load_workbook(io.BytesIO(xlsx)).sheetnames
+    )
+    _, ics, media = ws.export(1, "ics")
+    names = zipfile.ZipFile(io.BytesIO(ics)).namelist()
+    assert media == "application/zip" and len(names) == 8
+    assert all(n.startswith("webkit-v1/") and n.endswith(".ics") for n in names)
+    assert ws.export(1, "ics")[1] == ics  # the same bytes every time
+    with pytest.raises(InputError, match="unknown export"):
+        ws.export(1, "../../etc/passwd")
+
+
+def test_compare_lays_versions_side_by_side(ws: Workspace) -> None:
+    base = ws.base(1)
+    draft = ws.edit(base.roster, "A7", kit.DAYS[6], template="E", start="07:00")
+    ws.publish(draft, base_version=1, author="ana", note="A7 on Sunday")
+    labels = {"agents": "a", "scheduled": "s", "sl": "sl", "service_level": "SL"}
+    table, scheduled, sl = ws.compare([1, 2], labels)
+    paid = table[table["metric"] == "paid hours"].iloc[0]
+    assert (paid["v1"], paid["v2"], paid["Δ v2"]) == (285.0, 292.5, 7.5)
+    assert scheduled.startswith("data:image/png;base64,") and sl.startswith("data:image/png")
+
+
+def test_frame_rows_names_the_bad_row() -> None:
+    good = kit.week().to_dict(orient="records")
+    assert len(frame_rows(good)) == len(good)
+    with pytest.raises(InputError, match="row 2"):
+        frame_rows([good[0], {**good[1], "breaks": ["x"]}])
+    with pytest.raises(InputError, match="non-empty list"):
+        frame_rows([])
+
+
+def test_a_versions_violations_follow_the_recorded_absences(ws: Workspace) -> None:
+    from staffplan.store import AbsenceRecord
+
+    assert ws.version_violations(ws.base(1)) == []
+    day = ws.grid.local_midnight(ws.grid.dates()[0])
+    ws.store.record_absence(
+        AbsenceRecord("A1", day, day + pd.Timedelta(days=1), "sick", "flu"), author="ana"
+    )
+    found = ws.version_violations(ws.base(1))  # the same version, a new fact
+    assert [(v.agent_id, v.rule) for v in found] == [("A1", "absence")]
