@@ -5,12 +5,12 @@ Instance: ``benchmarks/roster_scale.py``'s (150 agents, 3 queues, 7 days of
 ``--plan-limit`` seconds. Then, for each ``--shares`` value, that fraction of
 all agents, drawn from those working on ``--day``, are sick that whole day,
 "now" is that day's 00:00, and the roster is repaired
-(``staffplan.roster.repair.repair``, ``--limit`` seconds of wall time in all,
+(``staffplan.cover.repair.repair``, ``--limit`` seconds of wall time in all,
 2 workers) and, for comparison, fully re-solved from now with the engine's
 own objective (same limit).
 
 Coverage is counted one way throughout, the repair's
-(:func:`staffplan.roster.repair.coverage_counts`): on-phone agents per
+(:func:`staffplan.cover.repair.coverage_counts`): on-phone agents per
 interval with their published breaks; multi-skilled agents serve the queue
 the published plan gave them (the engine's allocation of the published
 roster) unless the repair reassigns them; the full re-solve's roster is
@@ -45,27 +45,26 @@ sys.path.insert(0, str(Path(__file__).resolve().parent))
 
 from roster_scale import QUEUES, TARGETS, instance, score  # noqa: E402
 
-from staffplan.evaluate.kpis import interval_kpis, week_kpis  # noqa: E402
-from staffplan.io.roster_csv import roster_as_text  # noqa: E402
-from staffplan.io.team import Absence  # noqa: E402
-from staffplan.queueing import kpis  # noqa: E402
-from staffplan.roster import plan  # noqa: E402
-from staffplan.roster.extract import assign_queues, on_phone_matrix  # noqa: E402
-from staffplan.roster.model import RosterProblem  # noqa: E402
-from staffplan.roster.repair import (  # noqa: E402
-    CoverSettings,
-    NewAbsence,
+from staffplan.cover.published import (  # noqa: E402
     coverage_counts,
-    headroom,
     no_action_roster,
     parse_rows,
     published_assignment,
     relax_absent,
-    repair,
     with_overtime,
 )
-from staffplan.roster.solve import SolveSettings  # noqa: E402
+from staffplan.cover.repair import repair  # noqa: E402
+from staffplan.cover.result import headroom  # noqa: E402
+from staffplan.cover.settings import CoverSettings, NewAbsence  # noqa: E402
+from staffplan.evaluate.kpis import interval_kpis, week_kpis  # noqa: E402
+from staffplan.io.roster_csv import read_roster_csv, roster_as_text  # noqa: E402
+from staffplan.io.team import Absence  # noqa: E402
+from staffplan.queueing import kpis  # noqa: E402
+from staffplan.roster.engine import plan  # noqa: E402
+from staffplan.roster.extract import assign_queues, on_phone_matrix  # noqa: E402
+from staffplan.roster.problem import RosterProblem  # noqa: E402
 from staffplan.roster.validate import check_roster  # noqa: E402
+from staffplan.settings import SolveSettings  # noqa: E402
 
 
 def _on(
@@ -132,10 +131,29 @@ def main() -> None:
         help="fractions of all agents who call in sick, one case each [fraction]",
     )
     ap.add_argument("--no-full", action="store_true", help="skip the full re-solve")
+    ap.add_argument(
+        "--deterministic",
+        action="store_true",
+        help="deterministic repairs (the limit becomes deterministic time)",
+    )
+    ap.add_argument(
+        "--published",
+        type=Path,
+        default=None,
+        help="repair this roster.csv instead of planning one (the same roster for every engine)",
+    )
+    ap.add_argument(
+        "--save-published", type=Path, default=None, help="write the planned roster.csv here"
+    )
     args = ap.parse_args()
     problem, volume, aht = instance()
-    out = plan(problem, SolveSettings(args.plan_limit, 2, 0))
-    published = roster_as_text(out.roster.roster)
+    if args.published is not None:
+        published = roster_as_text(read_roster_csv(args.published))
+    else:
+        out = plan(problem, SolveSettings(args.plan_limit, 2, 0))
+        published = roster_as_text(out.roster.roster)
+        if args.save_published is not None:
+            published.to_csv(args.save_published, index=False)
     grid = problem.grid
     rows = parse_rows(problem, published)
     assignment = published_assignment(problem, rows)
@@ -192,7 +210,7 @@ def main() -> None:
                 absences,
                 day0,
                 settings=CoverSettings(),
-                solve_settings=SolveSettings(args.limit, 2, 0),
+                solve_settings=SolveSettings(args.limit, 2, 0, args.deterministic),
                 full=full,
             )
             wall = time.perf_counter() - t0

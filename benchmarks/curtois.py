@@ -84,7 +84,14 @@ def _number(x: object) -> float | None:
     return float(x) if isinstance(x, int | float) and not isinstance(x, bool) else None
 
 
-def run_one(path: Path, work: Path, time_limit_s: float, workers: int, best: dict[str, int]) -> Row:
+def run_one(
+    path: Path,
+    work: Path,
+    time_limit_s: float,
+    workers: int,
+    best: dict[str, int],
+    extra: tuple[str, ...] = (),
+) -> Row:
     """Import, solve (a ``staffplan roster`` process) and check one instance."""
     inst = parse_instance(path)
     folder = work / inst.name
@@ -103,6 +110,7 @@ def run_one(path: Path, work: Path, time_limit_s: float, workers: int, best: dic
         "--json",
         "--out",
         str(out),
+        *extra,
     ]
     t0 = time.perf_counter()
     proc = subprocess.run(cmd, capture_output=True, text=True, check=False)
@@ -204,6 +212,11 @@ def main(argv: list[str] | None = None) -> int:
         default=None,
         help="folder to keep the scenarios and rosters in (default: a temporary folder)",
     )
+    ap.add_argument(
+        "--deterministic",
+        action="store_true",
+        help="solve with --deterministic (the limit becomes deterministic time)",
+    )
     args = ap.parse_args(argv)
     paths = sorted(
         args.dir.glob("Instance*.txt"), key=lambda p: int(re.sub(r"\D", "", p.stem) or 0)
@@ -219,7 +232,8 @@ def main(argv: list[str] | None = None) -> int:
     with tempfile.TemporaryDirectory(prefix="curtois-") as tmp:
         work = args.keep or Path(tmp)
         for p in paths:
-            row = run_one(p, work, args.time_limit, args.workers, best)
+            extra = ("--deterministic",) if args.deterministic else ()
+            row = run_one(p, work, args.time_limit, args.workers, best, extra)
             rows.append(row)
             print(
                 f"{row.instance}: {row.status} objective={_fmt(row.objective)} "

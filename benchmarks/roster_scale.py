@@ -41,9 +41,9 @@ import pandas as pd
 from staffplan.evaluate.kpis import interval_kpis, promised_curve, promised_heads, week_kpis
 from staffplan.io.team import Absence, Agent, Break, Contract, ShiftTemplate
 from staffplan.queueing import Target, concave_majorant, required_agents
-from staffplan.roster import plan
+from staffplan.roster.engine import plan
 from staffplan.roster.extract import allocate, on_phone_matrix
-from staffplan.roster.model import (
+from staffplan.roster.problem import (
     Demand,
     RosterProblem,
     coverage_target,
@@ -51,8 +51,8 @@ from staffplan.roster.model import (
     residual_shrinkage,
     step_costs,
 )
-from staffplan.roster.solve import SolveSettings
 from staffplan.scenario import Weights
+from staffplan.settings import SolveSettings
 from staffplan.timegrid import TimeGrid
 
 SEED = 150
@@ -332,10 +332,10 @@ def equal_hours_run(
     """
     from dataclasses import replace
 
-    from staffplan.roster import build_model
+    from staffplan.roster.build import build_model
     from staffplan.roster.extract import extract
-    from staffplan.roster.hint import greedy_hint
-    from staffplan.roster.solve import solve
+    from staffplan.roster.heuristics.greedy import greedy_hint
+    from staffplan.roster.solver import solve
 
     relaxed = {k: replace(c, min_minutes_week=0) for k, c in problem.contracts.items()}
     p2 = RosterProblem(
@@ -406,8 +406,8 @@ def main() -> None:
     ap.add_argument(
         "--deterministic",
         action="store_true",
-        help="deterministic budgets (the limits in CP-SAT deterministic seconds): results that do "
-        "not depend on the machine's load",
+        help="deterministic budgets (the limits in deterministic seconds): results that do not "
+        "depend on the machine's load",
     )
     args = ap.parse_args()
     problem, volume, aht = instance()
@@ -445,7 +445,7 @@ def main() -> None:
         )
         rows.append(
             {
-                "run": f"staffplan {limit:g} s"
+                "run": f"staffplan {limit:g} {'det ' if args.deterministic else ''}s"
                 + (f" (lns {args.lns_share:g})" if args.lns_share != 0.8 else ""),
                 "status": r.status,
                 "first_feasible_s": round(r.first_solution_seconds or float("nan"), 2),

@@ -8,6 +8,7 @@ from collections.abc import Iterator
 
 import pytest
 from hypothesis import settings
+from tests.chromium import launch
 
 # Same examples on every run, so a red CI always reproduces; a found failure is then pinned with
 # @example.
@@ -24,3 +25,17 @@ def ray_address() -> Iterator[str]:
     with pytest.MonkeyPatch.context() as mp, local_cluster() as address:
         mp.setenv("RAY_AUTH_MODE", AUTH_MODE)  # drivers in this process and its children
         yield address
+
+
+@pytest.fixture(scope="session")
+def browser() -> Iterator[object]:
+    """One headless Chromium for the whole session: Playwright's sync API allows one running
+    instance per thread, so every browser test (web pages, printed report) shares it."""
+    from playwright.sync_api import sync_playwright
+
+    with sync_playwright() as pw:
+        b = launch(pw)
+        try:
+            yield b
+        finally:
+            b.close()

@@ -9,12 +9,14 @@ import numpy as np
 import pandas as pd
 import pytest
 
+from staffplan.cover.repair import repair
+from staffplan.cover.settings import parse_absent, parse_now
 from staffplan.evaluate.sim_scenario import simulate_scenario
 from staffplan.io.roster_csv import roster_as_text
-from staffplan.pipeline import compare_table, report_data, run, write_outputs
-from staffplan.roster.repair import parse_absent, parse_now, repair
-from staffplan.roster.solve import SolveSettings
+from staffplan.pipeline import compare_table, run, write_outputs
+from staffplan.report.run_report import report_data
 from staffplan.scenario import load
+from staffplan.settings import SolveSettings
 
 EXAMPLE = Path(__file__).resolve().parents[1] / "scenarios" / "example" / "scenario.toml"
 

@@ -27,6 +27,7 @@ from typing import Any
 from staffplan.backends import Backend, Done, Event, Failed, Task, run_tasks
 from staffplan.errors import ScenarioError, StaffplanError
 from staffplan.scenario import Scenario, from_document
+from staffplan.settings import solve_settings
 
 KeyPath = tuple[str | int, ...]
 """A key's place in a scenario document: table names, list indexes, then the key."""
@@ -206,8 +207,9 @@ def run_job(bundles: Sequence[Bundle], job: Job) -> JobResult:
 
 
 def job_cpus(scenario: Scenario, options: RunOptions) -> int:
-    """CPUs [cores] a run's solve uses: its CP-SAT workers."""
-    return int(options.workers if options.workers is not None else scenario.solver.workers)
+    """CPUs [cores] a run's solve uses: its CP-SAT workers, as
+    :func:`staffplan.settings.solve_settings` assembles them."""
+    return solve_settings(scenario, {"workers": options.workers}).workers
 
 
 def write_folder(folder: Path, files: Sequence[tuple[str, bytes]], summary: Mapping) -> None:

@@ -1,19 +1,22 @@
-"""One scenario end to end: forecast → requirements → roster → KPIs (→ simulation) → outputs.
+"""The only place stages are chained: forecast → requirements → roster → KPIs (→ simulation) →
+outputs, and requirements → roster → cover.
 
 :func:`run` returns a :class:`RunResult` (frames and a flat ``summary`` of
 weekly KPIs); :func:`write_outputs` writes every file of a run into a folder;
-:func:`compare_table` lays several runs' summaries side by side. The CLI's
-``run`` and ``compare`` commands are thin shells over these.
+:func:`compare_table` lays several runs' summaries side by side.
+:func:`run_roster` / :func:`write_roster` are ``staffplan roster``, :func:`run_cover`
+is ``staffplan cover``; :func:`requirements_for` is the one chain from a scenario to
+its roster requirements. The CLI's commands are thin shells over these; every
+solve's settings come from :func:`staffplan.scenario.solve_settings`.
 """
 
 from __future__ import annotations
 
 import hashlib
 import json
-import math
 import time
 from collections.abc import Callable, Mapping, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import Any
 
@@ -21,7 +24,10 @@ import numpy as np
 import pandas as pd
 
 from staffplan.i18n import N_
+from staffplan.io.numbers import json_number
+from staffplan.results import RunResult
 from staffplan.scenario import Scenario
+from staffplan.settings import SolveSettings, solve_settings
 
 FTE_HOURS_PER_WEEK = 37.5
 Echo = Callable[[str], None]
@@ -44,38 +50,6 @@ COMPARE_METRICS: tuple[tuple[str, str, str, int], ...] = (
 )
 
 
-@dataclass(frozen=True, eq=False)
-class RunResult:
-    """Everything one scenario run produced.
-
-    ``forecast``: interval_start, queue, volume [contacts], aht_seconds [s], method.
-    ``requirements``: the ``compute_requirements`` frame (agents on queue and scheduled heads).
-    ``kpis``: per interval and real-time queue (voice/chat): volume, agents, service_level, asa_s,
-    occupancy, abandon_rate.
-    ``week``: one row per real-time queue plus ``all``.
-    ``summary``: flat JSON-ready weekly numbers (see :data:`COMPARE_METRICS`).
-    """
-
-    scenario: Scenario
-    forecast: pd.DataFrame
-    requirements: pd.DataFrame
-    outcome: Any  # staffplan.roster.Outcome
-    problem: Any  # staffplan.roster.RosterProblem
-    kpis: pd.DataFrame
-    week: pd.DataFrame
-    summary: Mapping[str, Any]
-    stage_seconds: Mapping[str, float]
-    simulation: Any = None  # staffplan.evaluate.sim_scenario.ScenarioSimulation | None
-
-
-def _num(x: object) -> object:
-    if isinstance(x, float | np.floating):
-        return None if not math.isfinite(float(x)) else round(float(x), 6)
-    if isinstance(x, np.integer):
-        return int(x)
-    return x
-
-
 def summarize(
     scenario: Scenario,
     requirements: pd.DataFrame,
@@ -91,9 +65,9 @@ def summarize(
     return {
         "scenario": scenario.name,
         "status": res.status,
-        "objective": _num(res.objective),
-        "bound": _num(res.bound),
-        "gap": _num(res.gap),
+        "objective": json_number(res.objective),
+        "bound": json_number(res.bound),
+        "gap": json_number(res.gap),
         "solve_seconds": round(float(res.solve_seconds), 3),
         **roster_summary(
             scenario,
@@ -157,7 +131,7 @@ def roster_summary(
         required_h = (
             float(requirements["scheduled_agents"].sum()) * interval_h if len(requirements) else 0.0
         )
-        volume = _num(float(requirements["volume"].sum())) if len(requirements) else 0.0
+        volume = json_number(float(requirements["volume"].sum())) if len(requirements) else 0.0
     short = coverage[coverage["difference"] < 0]
     by_queue = week.set_index("queue") if len(week) else pd.DataFrame()
     row = by_queue.loc["all"] if "all" in by_queue.index else None
@@ -176,16 +150,16 @@ def roster_summary(
         g = gaps.loc[q.name] if q.name in gaps.index else None
         queues[q.name] = {
             "target": q.service_level,
-            "service_level": _num(w["service_level"]),
-            "asa_seconds": _num(w["asa_s"]),
-            "abandon_rate": _num(w["abandon_rate"]),
-            "occupancy": _num(w["occupancy"]),
-            "volume": _num(w["volume"]),
-            "agent_hours": _num(w["agent_hours"]),
-            "available_hours": _num(w["available_hours"]),
+            "service_level": json_number(w["service_level"]),
+            "asa_seconds": json_number(w["asa_s"]),
+            "abandon_rate": json_number(w["abandon_rate"]),
+            "occupancy": json_number(w["occupancy"]),
+            "volume": json_number(w["volume"]),
+            "agent_hours": json_number(w["agent_hours"]),
+            "available_hours": json_number(w["available_hours"]),
             "intervals_below_target": None if g is None else int(g["below_target"]),
-            "mean_shortfall": None if g is None else _num(g["mean_shortfall"]),
-            "max_shortfall": None if g is None else _num(g["max_shortfall"]),
+            "mean_shortfall": None if g is None else json_number(g["mean_shortfall"]),
+            "max_shortfall": None if g is None else json_number(g["max_shortfall"]),
         }
     staffing: dict[str, Any] | None = None
     if requirements is not None and on_phone is not None:
@@ -203,7 +177,7 @@ def roster_summary(
         staffing = {
             "assumption": ASSUMPTION,
             **{
-                r["queue"]: {k: _num(v) for k, v in r.items() if k != "queue"}
+                r["queue"]: {k: json_number(v) for k, v in r.items() if k != "queue"}
                 for r in staff.to_dict("records")
             },
         }
@@ -219,12 +193,12 @@ def roster_summary(
         else round(required_h / FTE_HOURS_PER_WEEK / weeks, 2),
         "scheduled_fte": round(paid_h / FTE_HOURS_PER_WEEK / weeks, 2),
         "volume": volume,
-        "service_level": _num(row["service_level"]) if row is not None else None,
-        "asa_seconds": _num(row["asa_s"]) if row is not None else None,
-        "abandon_rate": _num(row["abandon_rate"]) if row is not None else None,
-        "occupancy": _num(row["occupancy"]) if row is not None else None,
+        "service_level": json_number(row["service_level"]) if row is not None else None,
+        "asa_seconds": json_number(row["asa_s"]) if row is not None else None,
+        "abandon_rate": json_number(row["abandon_rate"]) if row is not None else None,
+        "occupancy": json_number(row["occupancy"]) if row is not None else None,
         "under_covered_intervals": int(gaps["below_target"].sum()) if len(gaps) else 0,
-        "under_covered_agent_intervals": _num(float(-short["difference"].sum())),
+        "under_covered_agent_intervals": json_number(float(-short["difference"].sum())),
         "residual_shrinkage": {
             q: round(float(r), 6)
             for q, r in zip(
@@ -240,31 +214,251 @@ def roster_summary(
     }
 
 
+def staffing(scenario: Scenario, forecast_file: Path | None = None) -> pd.DataFrame:
+    """Forecast → requirements: agents needed per interval and queue for ``forecast_file`` (a
+    forecast table), else the scenario's own forecast (``compute_requirements``' frame)."""
+    from staffplan.requirements import compute_requirements, read_forecast
+
+    if forecast_file is not None:
+        forecast = read_forecast(forecast_file, scenario.grid.timezone)
+    else:
+        from staffplan.forecast import forecast_scenario
+
+        forecast = forecast_scenario(scenario)
+    return compute_requirements(forecast, scenario)
+
+
+def requirements_for(scenario: Scenario, csv: Path | None = None) -> pd.DataFrame:
+    """The roster's requirements frame (``staffplan.roster.load.REQUIREMENT_COLUMNS``): ``csv``
+    (e.g. ``--requirements``), else the scenario's requirements CSV, else from its forecast
+    (forecast → requirements), else none (a pure shift-cover scenario)."""
+    from staffplan.roster.load import no_requirements, read_requirements, roster_requirements
+
+    path = csv if csv is not None else scenario.file("requirements", required=False)
+    if path is not None:
+        return read_requirements(path, scenario.grid)
+    if scenario.file("history", required=False) is None:
+        return no_requirements()
+    return roster_requirements(staffing(scenario))
+
+
+def progress_line(inc: Any) -> str:
+    """One solver progress line: elapsed [s], objective, bound, gap and the roster's paid hours."""
+    paid = "" if inc.paid_minutes is None else f"  paid {inc.paid_minutes / 60:9,.1f} h"
+    return (
+        f"{inc.elapsed_s:7.2f} s  objective {inc.objective:14.2f}  bound {inc.bound:14.2f}  "
+        f"gap {inc.gap:7.2%}{paid}"
+    )
+
+
+def _kpis(problem: Any, outcome: Any, scenario: Scenario) -> tuple[pd.DataFrame, pd.DataFrame]:
+    """Per-interval and week KPIs of a solved roster (empty frames without volumes)."""
+    from staffplan.evaluate.kpis import INTERVAL_COLUMNS, roster_kpis, week_kpis
+
+    kp = roster_kpis(problem, outcome.roster.allocation, scenario)
+    if kp is not None:
+        return kp
+    per = pd.DataFrame(columns=list(INTERVAL_COLUMNS))
+    return per, week_kpis(per, scenario.grid.interval_min)
+
+
+@dataclass(frozen=True, eq=False)
+class RosterRun:
+    """A roster for a scenario: the problem, the engine's outcome and its KPIs (``kpis`` per
+    interval, ``week``; empty without volumes)."""
+
+    scenario: Scenario
+    settings: SolveSettings
+    problem: Any  # staffplan.roster.problem.RosterProblem
+    outcome: Any  # staffplan.roster.engine.Outcome
+    kpis: pd.DataFrame
+    week: pd.DataFrame
+
+
+def run_roster(
+    scenario: Scenario,
+    *,
+    requirements: pd.DataFrame | None = None,
+    time_limit_s: float | None = None,
+    workers: int | None = None,
+    seed: int | None = None,
+    deterministic: bool = False,
+    progress: Any = None,
+) -> RosterRun:
+    """Requirements → roster → KPIs: ``staffplan roster``.
+
+    ``requirements``: a requirements frame (default :func:`requirements_for`);
+    the solve's settings come from :func:`staffplan.scenario.solve_settings` with
+    the given overrides; ``progress`` hears of every improving roster.
+    """
+    from staffplan.roster.engine import plan
+    from staffplan.roster.load import load_problem
+
+    settings = solve_settings(
+        scenario,
+        {
+            "time_limit_s": time_limit_s,
+            "workers": workers,
+            "seed": seed,
+            "deterministic": deterministic,
+        },
+    )
+    req = requirements if requirements is not None else requirements_for(scenario)
+    problem = load_problem(scenario, req)
+    outcome = plan(problem, settings, progress)
+    per, week = _kpis(problem, outcome, scenario)
+    return RosterRun(scenario, settings, problem, outcome, per, week)
+
+
+def roster_doc(run: RosterRun, out: Path) -> dict[str, Any]:
+    """The ``staffplan roster`` result (result.json): status, objective, bound, gap, times, shifts,
+    paid hours, under-covered agent-intervals, week KPIs, notes and warnings."""
+    res, ro = run.outcome.result, run.outcome.roster
+    short = ro.coverage[ro.coverage["difference"] < 0]
+    return {
+        "status": res.status,
+        "objective": json_number(res.objective, None),
+        "bound": json_number(res.bound, None),
+        "gap": json_number(res.gap, None),
+        "solve_seconds": round(res.solve_seconds, 3),
+        "first_solution_seconds": json_number(res.first_solution_seconds, None),
+        "agents_rostered": int(ro.roster["agent_id"].nunique()),
+        "shifts": len(ro.roster),
+        "paid_hours": round(float(ro.roster["paid_minutes"].sum()) / 60.0, 2),
+        "under_covered_agent_intervals": int(-short["difference"].sum()),
+        "week_kpis": [
+            {k: json_number(v, None) for k, v in r.items()} for r in run.week.to_dict("records")
+        ]
+        if len(run.kpis)
+        else [],
+        "notes": list(run.outcome.notes),
+        "warnings": list(run.outcome.warnings),
+        "out": str(out),
+    }
+
+
+def write_roster(run: RosterRun, out: Path) -> list[Path]:
+    """Write a roster's tables as folder ``out`` (staged and swapped in at once,
+    :func:`staffplan.io.atomic.staged_folder`): roster.csv, coverage.csv, agents.csv, kpis.csv and
+    kpis_week.csv (with volumes), roster.xlsx and result.json (:func:`roster_doc`)."""
+    from staffplan.io.atomic import staged_folder, write_csv, write_json
+    from staffplan.report.xlsx import absence_days, grid_frame, write_roster_xlsx
+
+    ro = run.outcome.roster
+    with staged_folder(out) as tmp:
+        paths = [
+            write_csv(tmp / "roster.csv", ro.roster),
+            write_csv(tmp / "coverage.csv", ro.coverage),
+            write_csv(tmp / "agents.csv", ro.agents),
+        ]
+        if len(run.kpis):
+            paths.append(write_csv(tmp / "kpis.csv", run.kpis))
+            paths.append(write_csv(tmp / "kpis_week.csv", run.week))
+        grid = run.problem.grid
+        cells = grid_frame(
+            ro.roster, ro.agents, grid.dates(), absence_days(run.problem.absences, run.problem.grid)
+        )
+        week = run.week if len(run.kpis) else None
+        paths.append(write_roster_xlsx(tmp / "roster.xlsx", cells, ro.coverage, week))
+        paths.append(write_json(tmp / "result.json", roster_doc(run, out)))
+        names = [Path(p).relative_to(tmp) for p in paths]
+    return [out / n for n in names]
+
+
+def run_cover(
+    scenario: Scenario,
+    published: pd.DataFrame,
+    absences: Sequence[Any],
+    now: pd.Timestamp,
+    *,
+    time_limit_s: float = 10.0,
+    workers: int | None = None,
+    seed: int | None = None,
+    deterministic: bool = False,
+) -> Any:
+    """Requirements → problem → cover repair of ``published`` after ``absences`` from ``now``:
+    ``staffplan cover`` (returns a :class:`staffplan.cover.repair.CoverResult`).
+
+    The repair is one quick solve: at most 2 workers and no LP bound beside it.
+    """
+    from staffplan.cover.repair import repair
+    from staffplan.cover.settings import cover_settings
+    from staffplan.roster.load import load_problem
+
+    settings = solve_settings(
+        scenario,
+        {
+            "time_limit_s": time_limit_s,
+            "workers": workers,
+            "seed": seed,
+            "deterministic": deterministic,
+        },
+    )
+    settings = replace(settings, workers=min(settings.workers, 2), lp_bound=False)
+    return repair(
+        load_problem(scenario, requirements_for(scenario)),
+        published,
+        tuple(absences),
+        now,
+        settings=cover_settings(scenario.section("cover"), file=scenario.path),
+        solve_settings=settings,
+        scenario=scenario,
+    )
+
+
+def check_scenario_roster(
+    scenario: Scenario, roster: pd.DataFrame, recorded: Sequence[Any] = ()
+) -> tuple[Any, list[Any]]:
+    """Scenario → rules problem → check: the scenario's rules problem and every violation
+    (``staffplan.roster.validate.Violation``) of ``roster`` against it, with the plan store's
+    ``recorded`` absences (``staffplan.io.team.Absence``) and the overtime extensions the
+    scenario's ``[cover]`` allows.
+    """
+    from staffplan.cover.settings import cover_settings
+    from staffplan.roster.validate import Overtime, check_roster, rules_problem
+
+    problem = rules_problem(scenario)
+    settings = cover_settings(scenario.section("cover"), file=scenario.path)
+    overtime = Overtime(settings.overtime_step_min, settings.max_overtime_min)
+    zone = problem.grid.zone
+    local = tuple(
+        replace(a, start=a.start.tz_convert(zone), end=a.end.tz_convert(zone)) for a in recorded
+    )
+    return problem, check_roster(problem, roster, recorded=local, overtime=overtime)
+
+
 def run(
     scenario: Scenario,
     *,
     time_limit_s: float | None = None,
     workers: int | None = None,
     seed: int | None = None,
+    deterministic: bool = False,
     simulate: bool = False,
     replications: int | None = None,
     echo: Echo | None = None,
-    deterministic: bool = False,
 ) -> RunResult:
     """Run a scenario end to end; ``echo`` receives one progress line per stage and solver
-    progress. ``deterministic``: the roster's time limit is CP-SAT deterministic time, so the
-    roster does not depend on machine load.
+    progress (with each improving roster's paid hours). ``deterministic``: the roster's time limit
+    is deterministic time, so the roster does not depend on machine load.
     """
-    from staffplan.evaluate.kpis import INTERVAL_COLUMNS, roster_kpis, week_kpis
     from staffplan.forecast.pipeline import run_scenario as forecast_run
     from staffplan.requirements import compute_requirements
-    from staffplan.roster import plan
+    from staffplan.roster.engine import plan
     from staffplan.roster.load import load_problem, roster_requirements
-    from staffplan.roster.solve import SolveSettings
 
     say = echo or (lambda _s: None)
     times: dict[str, float] = {}
     t0 = time.perf_counter()
+    settings = solve_settings(
+        scenario,
+        {
+            "time_limit_s": time_limit_s,
+            "workers": workers,
+            "seed": seed,
+            "deterministic": deterministic,
+        },
+    )
 
     def stage(name: str, start: float, detail: str) -> None:
         times[name] = round(time.perf_counter() - start, 3)
@@ -291,23 +485,9 @@ def run(
 
     s = time.perf_counter()
     problem = load_problem(scenario, roster_requirements(req))
-    settings = SolveSettings(
-        float(time_limit_s if time_limit_s is not None else scenario.solver.time_limit_s),
-        int(workers if workers is not None else scenario.solver.workers),
-        int(seed if seed is not None else scenario.solver.seed),
-        lp_bound=scenario.solver.lp_bound,
-        improve_share=float(scenario.solver.improve_share),
-        search_share=float(scenario.solver.search_share),
-        lns_share=float(scenario.solver.lns_share),
-        colgen_share=float(scenario.solver.colgen_share),
-        deterministic=deterministic,
-    )
 
-    def progress(elapsed: float, obj: float, bound: float, gap: float) -> None:
-        say(
-            f"    roster {elapsed:6.1f} s  objective {obj:14.1f}  bound {bound:14.1f}  gap "
-            f"{gap:7.2%}"
-        )
+    def progress(inc: Any) -> None:
+        say(f"    roster {progress_line(inc)}")
 
     outcome = plan(problem, settings, progress if scenario.solver.log_progress else None)
     res = outcome.result
@@ -318,14 +498,11 @@ def run(
         f"{res.status}, {len(outcome.roster.roster)} shifts, objective {res.objective:,.1f}, "
         f"gap {gap}",
     )
+    for w in outcome.warnings:
+        say(f"    warning: {w}")
 
     s = time.perf_counter()
-    kp = roster_kpis(problem, outcome.roster.allocation, scenario)
-    if kp is None:
-        per = pd.DataFrame(columns=list(INTERVAL_COLUMNS))
-        week = week_kpis(per, scenario.grid.interval_min)
-    else:
-        per, week = kp
+    per, week = _kpis(problem, outcome, scenario)
     summary = summarize(scenario, req, outcome, problem, week, per)
     sl = summary["service_level"]
     sl_text = "n/a" if sl is None else f"{sl:.1%}"
@@ -346,249 +523,6 @@ def run(
         )
     times["total"] = round(time.perf_counter() - t0, 3)
     return RunResult(scenario, forecast, req, outcome, problem, per, week, summary, times, sim)
-
-
-def _absence_days(problem: Any) -> pd.DataFrame:
-    from staffplan.report.xlsx import absence_days
-
-    return absence_days(problem.absences, problem.grid)
-
-
-def _definition_html(sm: Mapping[str, Any], lang: Any) -> str:
-    """One paragraph: what the promised KPIs are and the residual shrinkage of each queue."""
-    import html
-
-    rs = ", ".join(f"{q} {lang.percent(r)}" for q, r in sm.get("residual_shrinkage", {}).items())
-    text = lang.gettext(
-        "Service level, ASA, abandonment and occupancy are promised values: the expectation "
-        "over the agents actually there. Each agent the roster puts on a queue's phones in an "
-        "interval is lost to residual shrinkage (absenteeism, coaching, offline work: the "
-        "shrinkage the roster's breaks do not already take) with probability r (%(rs)s), "
-        "independently, so a simulation of the week with those losses finds the same figures. "
-        "Occupancy is over the agents available after those losses. An interval is below "
-        "target when its promised service level is.",
-        rs=rs,
-    )
-    return f'<p class="note">{html.escape(text)}</p>'
-
-
-def _target_sections(result: RunResult, lang: Any) -> list[tuple[str, str]]:
-    """Per queue: intervals whose promised service level is below target, and the worst of them."""
-    from staffplan.evaluate.kpis import target_gaps
-    from staffplan.report.html import table_html
-
-    _ = lang.gettext
-    sc = result.scenario
-    kp = result.kpis
-    if not len(kp):
-        return []
-    targets = {q.name: q.service_level for q in sc.queues}
-    gaps = target_gaps(kp, targets)
-    queue = _("queue")
-    table = pd.DataFrame(
-        {
-            queue: gaps["queue"],
-            _("target"): [lang.percent(v) for v in gaps["target"]],
-            _("intervals with contacts"): [lang.number(v) for v in gaps["intervals"]],
-            _("below target"): [lang.number(v) for v in gaps["below_target"]],
-            _("mean shortfall [points]"): [lang.number(v * 100, 1) for v in gaps["mean_shortfall"]],
-            _("largest shortfall [points]"): [
-                lang.number(v * 100, 1) for v in gaps["max_shortfall"]
-            ],
-            _("contacts in them"): [lang.number(v) for v in gaps["contacts_below"]],
-        }
-    )
-    out = [
-        (
-            _("Intervals below target (promised service level)"),
-            table_html(table, left=(queue,), lang=lang),
-        )
-    ]
-    k = kp.assign(target=kp["queue"].map(targets).astype(float))
-    k = k[k["service_level"] < k["target"] - 1e-12].copy()
-    if len(k):
-        k["shortfall"] = k["target"] - k["service_level"]
-        k = k.sort_values(["shortfall", "interval_start"], ascending=[False, True]).head(25)
-        when = pd.to_datetime(k["interval_start"], utc=True).dt.tz_convert(sc.grid.zone)
-        start = _("interval start")
-        worst = pd.DataFrame(
-            {
-                start: [f"{lang.day(w.date())} {lang.clock(w.to_pydatetime())}" for w in when],
-                queue: k["queue"],
-                _("contacts"): [lang.number(v, 1) for v in k["volume"]],
-                _("on-phone heads"): [lang.number(v) for v in k["agents"]],
-                _("available (expected)"): [lang.number(v, 1) for v in k["available"]],
-                _("promised SL"): [lang.percent(v) for v in k["service_level"]],
-                _("target"): [lang.percent(v) for v in k["target"]],
-            }
-        )
-        out.append(
-            (
-                _("Intervals furthest below target"),
-                table_html(worst, left=(start, queue), lang=lang),
-            )
-        )
-    return out
-
-
-def _staffing_html(sm: Mapping[str, Any], lang: Any) -> str:
-    """Required vs available FTE per queue and the headcount to hire or release."""
-    import html
-
-    from staffplan.report.html import table_html
-
-    _ = lang.gettext
-    st = dict(sm.get("staffing") or {})
-    assumption = str(st.pop("assumption", ""))
-    if not st:
-        none = html.escape(_("No requirements."))
-        return f'<p class="note">{none}</p>'
-    rows = []
-    queue, head = _("queue"), _("headcount")
-    for q, v in st.items():
-        change = float(v.get("headcount_change") or 0.0)
-        if change > 0.05:
-            verdict = _("hire %(n)s", n=lang.number(abs(change), 1))
-        elif change < -0.05:
-            verdict = _("release %(n)s", n=lang.number(abs(change), 1))
-        else:
-            verdict = _("keep")
-        rows.append(
-            {
-                queue: q,
-                _("required FTE"): lang.number(v.get("required_fte"), 2),
-                _("available FTE"): lang.number(v.get("available_fte"), 2),
-                _("rostered FTE"): lang.number(v.get("rostered_fte"), 2),
-                _("mean contract [h/week]"): lang.number(v.get("mean_contract_hours"), 2),
-                head: verdict,
-            }
-        )
-    from staffplan.evaluate.headcount import ASSUMPTION, ASSUMPTION_TEXT, FTE_HOURS
-
-    # the summary carries the English sentence; the report writes it in its language
-    said = _(ASSUMPTION_TEXT, hours=lang.number(FTE_HOURS, 1)) if assumption == ASSUMPTION else ""
-    note = html.escape(said or assumption)
-    return table_html(pd.DataFrame(rows), left=(queue, head), lang=lang) + (
-        f'<p class="note">{note}.</p>'
-    )
-
-
-def report_data(result: RunResult, lang: Any = None) -> Any:
-    """The HTML report's inputs from a run, written in ``lang`` (a ``staffplan.i18n.Lang``;
-    default English).
-    """
-    from staffplan.i18n import ENGLISH
-    from staffplan.report.html import ReportData, table_html
-
-    lang = lang or ENGLISH
-    _ = lang.gettext
-    sc, sm = result.scenario, result.summary
-    cov = result.outcome.roster.coverage.copy()
-    cov["interval_start"] = pd.to_datetime(cov["interval_start"], utc=True).dt.tz_convert(
-        sc.grid.zone
-    )
-    kp = result.kpis.copy()
-    targets = {q.name: q.service_level for q in sc.queues}
-    if len(kp):
-        kp["interval_start"] = pd.to_datetime(kp["interval_start"], utc=True).dt.tz_convert(
-            sc.grid.zone
-        )
-        kp["target"] = kp["queue"].map(targets).astype(float)
-    else:
-        kp = pd.DataFrame(
-            {
-                "interval_start": cov["interval_start"],
-                "queue": cov["queue"],
-                "service_level": np.nan,
-                "target": np.nan,
-                "volume": 0.0,
-            }
-        )
-    w = result.week
-    week = pd.DataFrame(
-        {
-            _("queue"): w["queue"],
-            _("volume"): [lang.number(v) for v in w["volume"]],
-            _("service level"): [lang.percent(v) for v in w["service_level"]],
-            _("ASA [s]"): [lang.number(v, 1) for v in w["asa_s"]],
-            _("abandonment"): [lang.percent(v) for v in w["abandon_rate"]],
-            _("occupancy"): [lang.percent(v) for v in w["occupancy"]],
-            _("agent-hours on queue"): [lang.number(v, 1) for v in w["agent_hours"]],
-            _("available agent-hours"): [lang.number(v, 1) for v in w["available_hours"]],
-        }
-    )
-    asa = sm["asa_seconds"]
-    headline = {
-        _("service level (voice+chat, promised)"): lang.percent(sm["service_level"]),
-        _("ASA"): "–" if asa is None else _("%(s)s s", s=lang.number(asa, 1)),
-        _("abandonment"): lang.percent(sm["abandon_rate"]),
-        _("occupancy of available agents"): lang.percent(sm["occupancy"]),
-        _("intervals below target"): lang.number(sm["under_covered_intervals"]),
-        _("paid / required paid hours"): _(
-            "%(paid)s / %(required)s h",
-            paid=lang.number(sm["paid_hours"]),
-            required=lang.number(sm["required_paid_hours"]),
-        ),
-        _("cost"): lang.number(sm["cost"]),
-        _("scheduled / required FTE"): (
-            f"{lang.number(sm['scheduled_fte'], 1)} / {lang.number(sm['required_fte'], 1)}"
-        ),
-        _("agents rostered"): _(
-            "%(n)s of %(m)s",
-            n=lang.number(sm["agents_rostered"]),
-            m=lang.number(sm["agents"]),
-        ),
-        _("solver gap"): lang.percent(sm["gap"]),
-    }
-    findings = [
-        (_("How these numbers are defined"), _definition_html(sm, lang)),
-        *_target_sections(result, lang),
-        (_("Headcount to meet the target"), _staffing_html(sm, lang)),
-    ]
-    extra: list[tuple[str, str]] = []
-    if result.simulation is not None:
-        sim = result.simulation.week
-        cols = [c for c in sim.columns if not c.endswith("_ci")][:12]
-        extra.append(
-            (
-                _("Simulation (discrete-event, same losses) vs promise"),
-                table_html(sim[cols], left=("queue",), lang=lang),
-            )
-        )
-    notes = list(sm["notes"]) + [
-        _("%(stage)s: %(s)s s", stage=k, s=lang.number(v, 1))
-        for k, v in result.stage_seconds.items()
-    ]
-    g = sc.grid
-    subtitle = _(
-        "%(what)s — %(first)s to %(last)s, %(minutes)s-minute intervals, %(zone)s; solver "
-        "%(status)s",
-        what=sc.description or sc.name,
-        first=lang.date(g.start),
-        last=lang.date(g.dates()[-1]),
-        minutes=g.interval_min,
-        zone=g.timezone,
-        status=sm["status"],
-    )
-    agents = pd.DataFrame(
-        [(a.id, a.name, a.team) for a in result.problem.agents],
-        columns=["agent_id", "name", "team"],
-    )
-    return ReportData(
-        title=f"staffplan — {sc.name}",
-        subtitle=subtitle,
-        headline=headline,
-        kpis=week,
-        coverage=cov,
-        service=kp,
-        roster=result.outcome.roster.roster,
-        agents=agents,
-        dates=g.dates(),
-        absences=_absence_days(result.problem),
-        notes=notes,
-        extra_sections=tuple(extra),
-        findings=tuple(findings),
-    )
 
 
 #: every name :func:`write_outputs` (and ``staffplan roster``) may put in a run folder
@@ -678,7 +612,8 @@ def _write_run_files(
     from staffplan.io.atomic import write_csv, write_json, write_text
     from staffplan.io.ics import write_calendars
     from staffplan.report.html import render_run_report
-    from staffplan.report.xlsx import grid_frame, write_roster_xlsx
+    from staffplan.report.run_report import report_data
+    from staffplan.report.xlsx import absence_days, grid_frame, write_roster_xlsx
 
     ro = result.outcome.roster
     paths = [
@@ -703,7 +638,7 @@ def _write_run_files(
         write_csv(out / "kpis_week.csv", result.week),
     ]
     grid = result.scenario.grid
-    absent = _absence_days(result.problem)
+    absent = absence_days(result.problem.absences, result.problem.grid)
     paths.append(
         write_roster_xlsx(
             out / "roster.xlsx",

@@ -52,6 +52,7 @@ OUTPUT_COLUMNS = [
     "interval_start",
     "queue",
     "channel",
+    "deferred",
     "volume",
     "aht_seconds",
     "offered_load",
@@ -169,7 +170,9 @@ def compute_requirements(
 ) -> pd.DataFrame:
     """Agents needed per interval and queue; see the module docstring.
 
-    Columns: interval_start, queue, channel, volume [contacts], aht_seconds [s],
+    Columns: interval_start, queue, channel, deferred (the queue is deferred work, staffed by
+    workload within its deadline: :func:`~staffplan.queueing.target_for_queue` decides, and
+    every later stage reads it from here), volume [contacts], aht_seconds [s],
     offered_load [Erlangs], required_agents [agents answering, all present],
     residual_shrinkage [0-1] (``templates``' breaks taken out; default: the
     scenario's shifts file), on_phone_agents [heads on the queue before
@@ -203,6 +206,7 @@ def compute_requirements(
                 "interval_start": rows["interval_start"],
                 "queue": queue.name,
                 "channel": queue.channel,
+                "deferred": target.deferred,
                 "volume": vol,
                 "aht_seconds": aht,
             }
@@ -210,7 +214,7 @@ def compute_requirements(
         out["offered_load"] = offered_load(vol, interval_min, aht)
         _check_load(out, queue, scenario)
         out["residual_shrinkage"] = r
-        if target.deadline_hours is not None:
+        if target.deferred:
             try:
                 req, occ = deferred_requirements(
                     vol,

@@ -12,7 +12,8 @@ from tests.importers.curtois_checker import Bench
 
 
 def solve(b: Bench, time_limit_s: float = 10.0) -> tuple[str, int, list[tuple[str, int, str]]]:
-    """(status name, objective, rows (staff, day, shift)) of the best roster found."""
+    """(status name, objective, rows (staff, day, shift)) of the best roster found within
+    ``time_limit_s`` deterministic seconds of CP-SAT."""
     m = cp_model.CpModel()
     h, shifts = b.horizon, list(b.length)
     x = {
@@ -69,7 +70,10 @@ def solve(b: Bench, time_limit_s: float = 10.0) -> tuple[str, int, list[tuple[st
     solver = cp_model.CpSolver()
     solver.parameters.num_workers = 2
     solver.parameters.random_seed = 0
-    solver.parameters.max_time_in_seconds = time_limit_s
+    # a deterministic limit: the same answer on any machine (the wall clock only a far net)
+    solver.parameters.interleave_search = True
+    solver.parameters.max_deterministic_time = time_limit_s
+    solver.parameters.max_time_in_seconds = 20 * time_limit_s
     status = solver.solve(m)
     if status not in (cp_model.OPTIMAL, cp_model.FEASIBLE):
         return solver.status_name(status), -1, []

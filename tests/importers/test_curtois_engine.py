@@ -25,7 +25,9 @@ DATA = Path(__file__).resolve().parents[1] / "data" / "curtois"
 
 
 def _roster(scenario: Path, out: Path, time_limit_s: float) -> tuple[int, dict[str, object]]:
-    """(exit code as ``staffplan.cli.main`` gives it, the JSON result or the error)."""
+    """(exit code as ``staffplan.cli.main`` gives it, the JSON result or the error) of a
+    ``--deterministic`` roster: the same answer on any machine, so optimality assertions do not
+    depend on its speed."""
     r = CliRunner().invoke(
         cli,
         [
@@ -33,6 +35,7 @@ def _roster(scenario: Path, out: Path, time_limit_s: float) -> tuple[int, dict[s
             str(scenario),
             "--time-limit",
             str(time_limit_s),
+            "--deterministic",
             "--workers",
             "2",
             "--json",

@@ -14,7 +14,6 @@ from pathlib import Path
 import pandas as pd
 import pytest
 from click.testing import CliRunner
-from tests.chromium import launch
 
 from staffplan.cli import cli
 from staffplan.i18n import ENGLISH
@@ -34,17 +33,13 @@ def example_report(tmp_path_factory: pytest.TempPathFactory) -> Path:
     return out
 
 
-def print_to_pdf(html: Path, pdf: Path) -> Path:
-    from playwright.sync_api import sync_playwright
-
-    with sync_playwright() as pw:
-        browser = launch(pw)
-        try:
-            page = browser.new_page()
-            page.goto(html.resolve().as_uri())
-            page.pdf(path=str(pdf), prefer_css_page_size=True, print_background=True)
-        finally:
-            browser.close()
+def print_to_pdf(browser: object, html: Path, pdf: Path) -> Path:
+    page = browser.new_page()  # type: ignore[attr-defined]
+    try:
+        page.goto(html.resolve().as_uri())
+        page.pdf(path=str(pdf), prefer_css_page_size=True, print_background=True)
+    finally:
+        page.close()
     return pdf
 
 
@@ -73,9 +68,9 @@ def visible_text(pdf: Path) -> list[tuple[int, str]]:
 
 
 def test_printed_report_shows_every_agent_and_every_day(
-    example_report: Path, tmp_path: Path
+    browser: object, example_report: Path, tmp_path: Path
 ) -> None:
-    pdf = print_to_pdf(example_report / "report.html", tmp_path / "report.pdf")
+    pdf = print_to_pdf(browser, example_report / "report.html", tmp_path / "report.pdf")
     runs = visible_text(pdf)
     text = "\n".join(t for _, t in runs)
     agents = pd.read_csv(example_report / "agents.csv")["agent_id"].tolist()

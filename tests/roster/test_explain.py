@@ -9,8 +9,8 @@ from rosterkit import contract, day_hours, make, solve_tiny, template
 
 from staffplan.errors import InfeasibleError
 from staffplan.io.team import Absence, Agent, Availability
-from staffplan.roster import plan
-from staffplan.roster.solve import SolveSettings
+from staffplan.roster.engine import plan
+from staffplan.settings import SolveSettings
 
 
 def ts(text: str) -> pd.Timestamp:
@@ -38,7 +38,7 @@ def test_precheck_names_a_hard_minimum_nobody_can_staff() -> None:
     req = np.zeros((2, 72), dtype=np.int64)
     minimum = np.zeros_like(req)
     minimum[1, 32:34] = 1  # Tuesday 08:00-10:00 billing
-    from staffplan.roster.model import plain_demand
+    from staffplan.roster.problem import plain_demand
 
     p = make(agents=agents, queues=("voice", "billing"), required=req)
     p = type(p)(

@@ -9,11 +9,14 @@ from pathlib import Path
 
 from rosterkit import contract, day_hours, make, template
 
-from staffplan.roster import build_model, plan
+from staffplan.roster.budget import Budget
+from staffplan.roster.build import build_model
+from staffplan.roster.engine import plan
 from staffplan.roster.extract import extract
-from staffplan.roster.lns import improve, term_agents
-from staffplan.roster.solve import SolveSettings, complete_hint, objective_of, solve
+from staffplan.roster.heuristics.lns import improve, term_agents
+from staffplan.roster.solver import Incumbent, complete_hint, objective_of, solve
 from staffplan.roster.validate import check_roster
+from staffplan.settings import SolveSettings
 
 TINY_CURTOIS = """SECTION_HORIZON
 2
@@ -90,10 +93,16 @@ def _brute_force(rm) -> float:
     return best
 
 
+def _det(limit_s: float, seed: int = 0) -> Budget:
+    """A deterministic neighbourhood-search budget [deterministic s]: the same search on any
+    machine, so quality assertions do not depend on its speed."""
+    return Budget.single(SolveSettings(limit_s, 1, seed, deterministic=True), "lns")
+
+
 def test_lns_from_an_empty_roster_reaches_the_brute_force_optimum_and_never_worsens(
     monkeypatch,
 ) -> None:
-    import staffplan.roster.lns as lns
+    import staffplan.roster.heuristics.lns as lns
 
     monkeypatch.setattr(
         lns, "WINDOW0", 1
@@ -106,7 +115,7 @@ def test_lns_from_an_empty_roster_reaches_the_brute_force_optimum_and_never_wors
     )  # nobody works: feasible, poor
     assert start is not None
     seen: list[float] = []
-    out = improve(rm, start, 3.0, seed=1, workers=2, on_improve=seen.append)
+    out = improve(rm, start, _det(3.0, seed=1), on_improve=lambda obj, _values: seen.append(obj))
     assert seen == sorted(seen, reverse=True) and len(set(seen)) == len(seen)
     assert out.objective == objective_of(rm, out.values) < objective_of(rm, start)
     assert abs(out.objective - _brute_force_optimum(rm)) < 1e-9
@@ -118,7 +127,7 @@ def test_lns_result_keeps_every_hard_rule_of_the_validator() -> None:
     rm = build_model(p)
     res = solve(rm, SolveSettings(0.2, 1, 0), hint={k: 0 for k in rm.x})
     start = complete_hint(rm, res.values, SolveSettings(5, 1, 0))
-    out = improve(rm, start, 1.0, seed=0, workers=1)
+    out = improve(rm, start, _det(1.0))
     values = {k: int(out.values[v.Index()]) for k, v in rm.x.items()}
     terms = {t.name: int(out.values[t.var.Index()]) for t in rm.terms}
     roster = extract(
@@ -131,8 +140,8 @@ def test_deterministic_lns_repeats_for_a_seed() -> None:
     p = _problem()
     rm = build_model(p)
     start = complete_hint(rm, {k: 0 for k in rm.x}, SolveSettings(5, 1, 0))
-    a = improve(rm, start, 0.5, seed=3, deterministic=True)
-    b = improve(rm, start, 0.5, seed=3, deterministic=True)
+    a = improve(rm, start, _det(0.5, seed=3))
+    b = improve(rm, start, _det(0.5, seed=3))
     assert a.values == b.values and a.iterations == b.iterations
 
 
@@ -154,8 +163,8 @@ def _poor_cp_sat(monkeypatch) -> None:
     """Make plan()'s CP-SAT stage return the empty roster (feasible, poor, bound 0), so that LNS has
     work to do.
     """
-    import staffplan.roster as roster_pkg
-    from staffplan.roster.solve import SolveResult
+    import staffplan.roster.engine as roster_pkg
+    from staffplan.roster.solver import SolveResult
 
     def poor(rm, settings, progress=None, **_: object) -> SolveResult:
         values = complete_hint(rm, {k: 0 for k in rm.x}, settings)
@@ -172,10 +181,9 @@ def test_plan_with_lns_improves_cp_sats_roster_and_reports_it_consistently(monke
     p = _problem()
     rm = build_model(p)
     empty = objective_of(rm, complete_hint(rm, {k: 0 for k in rm.x}, SolveSettings(5, 1, 0)))
-    lines: list[tuple[float, float, float, float]] = []
-    out = plan(
-        p, SolveSettings(2.0, 2, 0, lp_bound=True, lns_share=0.5), lambda *row: lines.append(row)
-    )
+    lines: list[Incumbent] = []
+    det = SolveSettings(2.0, 2, 0, True, lp_bound=True, lns_share=0.5)
+    out = plan(p, det, lines.append)
     res = out.result
     assert res.objective < empty
     assert abs(res.objective - _brute_force_optimum(rm)) < 1e-9
@@ -183,7 +191,7 @@ def test_plan_with_lns_improves_cp_sats_roster_and_reports_it_consistently(monke
     assert (
         res.bound == res.objective and res.gap == 0 and res.status == "OPTIMAL"
     )  # the LP bound (320) or the LNS proof
-    assert lines and lines[-1][1] == res.objective  # progress reported the improvements
+    assert lines and lines[-1].objective == res.objective  # progress reported the improvements
     assert check_roster(p, out.roster.roster) == []
 
 
@@ -191,8 +199,8 @@ def test_plan_with_lns_reports_the_lp_bound_of_the_full_objective(monkeypatch) -
     """The LP job runs beside CP-SAT and LNS on the model *with* its objective (320 here, the
     optimum).
     """
-    import staffplan.roster as roster_pkg
-    from staffplan.roster.lns import LnsResult
+    import staffplan.roster.engine as roster_pkg
+    from staffplan.roster.heuristics.lns import LnsResult
 
     _poor_cp_sat(monkeypatch)
     monkeypatch.setattr(
@@ -214,7 +222,7 @@ def test_plan_with_lns_is_deterministic_in_deterministic_mode(monkeypatch) -> No
 
 
 def test_sub_solve_limit_doubles_while_the_search_stalls_and_resets_on_improvement() -> None:
-    import staffplan.roster.lns as lns
+    import staffplan.roster.heuristics.lns as lns
 
     rm = build_model(_problem())
     search = lns._Search(
@@ -235,7 +243,7 @@ def test_sub_solve_limit_doubles_while_the_search_stalls_and_resets_on_improveme
 def test_terms_whose_neighbourhoods_failed_are_drawn_less() -> None:
     import random
 
-    import staffplan.roster.lns as lns
+    import staffplan.roster.heuristics.lns as lns
 
     rm = build_model(_problem())
     search = lns._Search(

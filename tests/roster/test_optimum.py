@@ -13,12 +13,16 @@ import pytest
 from rosterkit import START, contract, make, solve_tiny, template
 
 from staffplan.io.team import Agent, Break, Preference, ShiftCover
-from staffplan.roster import build_model, plan
-from staffplan.roster.extract import allocate, coverage_cost, on_phone_matrix
-from staffplan.roster.model import break_plans
-from staffplan.roster.solve import SolveSettings, make_solver, relative_gap, solve
+from staffplan.roster.budget import DET_PER_CORE_S, safety_net_s
+from staffplan.roster.build import build_model
+from staffplan.roster.cpmodel import objective_expr
+from staffplan.roster.engine import plan
+from staffplan.roster.extract import allocate, coverage_cost, extract, on_phone_matrix
+from staffplan.roster.problem import break_plans
+from staffplan.roster.solver import make_solver, relative_gap, solve
 from staffplan.roster.validate import check_roster
 from staffplan.scenario import Weights
+from staffplan.settings import SolveSettings
 
 
 def _rows(problem, assignment) -> pd.DataFrame:
@@ -169,13 +173,37 @@ def test_solver_parameters_take_effect() -> None:
     s = make_solver(SolveSettings(time_limit_s=7.5, workers=2, seed=42, deterministic=True))
     assert s.parameters.num_workers == 2
     assert s.parameters.random_seed == 42
-    assert s.parameters.max_deterministic_time == 7.5
-    assert s.parameters.max_time_in_seconds == 3 * 7.5  # wall clock only a safety net
-    s3 = make_solver(SolveSettings(time_limit_s=7.5, workers=2, seed=42), wall_s=4.0)
-    assert s3.parameters.max_time_in_seconds == 4.0
+    # the limit in deterministic seconds becomes CP-SAT's deterministic time, per worker
+    assert s.parameters.max_deterministic_time == pytest.approx(7.5 * DET_PER_CORE_S * 2)
+    # the wall clock is only a safety net, far enough out that reaching it is a reported failure
+    assert s.parameters.max_time_in_seconds == safety_net_s(7.5) >= 10 * 7.5
     assert s.parameters.interleave_search is True
-    s2 = make_solver(SolveSettings(time_limit_s=3, workers=1, seed=0))
-    assert s2.parameters.interleave_search is False and s2.parameters.num_workers == 1
+    s3 = make_solver(SolveSettings(time_limit_s=7.5, workers=2, seed=42), 4.0)
+    assert s3.parameters.max_time_in_seconds == 4.0
+    assert s3.parameters.interleave_search is False
+    s2 = make_solver(
+        SolveSettings(time_limit_s=3, workers=1, seed=0), stop_after_first_solution=True
+    )
+    assert s2.parameters.num_workers == 1 and s2.parameters.stop_after_first_solution
+
+
+def test_solver_parameters_are_obeyed_by_cp_sat() -> None:
+    """The parameters reach the solve: CP-SAT's own log lists them, and a deterministic solve too
+    large to finish stops at its deterministic limit, not before."""
+    rng = np.random.default_rng(0)
+    req = rng.integers(0, 6, size=(1, 7 * 24))
+    p = make(agents=30, days=7, required=req, templates=(template("E", "00:00", "16:00", step=60),))
+    rm = build_model(p)
+    rm.model.Minimize(objective_expr(rm))
+    settings = SolveSettings(0.1, 1, 5, deterministic=True)
+    s = make_solver(settings, log_search_progress=True, log_to_stdout=False, log_to_response=True)
+    code = s.Solve(rm.model)
+    r = s.ResponseProto()
+    limit = s.parameters.max_deterministic_time
+    for text in ("num_workers: 1", "random_seed: 5", f"max_deterministic_time: {limit:g}"):
+        assert text in r.solve_log
+    assert s.StatusName(code) in ("FEASIBLE", "UNKNOWN")  # stopped by the limit, not a proof
+    assert limit <= r.deterministic_time <= limit * 1.5  # CP-SAT checks the limit between steps
 
 
 def test_relative_gap_definition() -> None:
@@ -189,10 +217,18 @@ def test_progress_lines_and_result_fields() -> None:
     req[0, 8:16] = 2
     p = make(required=req)
     seen = []
-    res = solve(build_model(p), SolveSettings(5, 1, 0), progress=lambda *a: seen.append(a))
+    rm = build_model(p)
+    res = solve(rm, SolveSettings(5, 1, 0, deterministic=True), progress=seen.append)
     assert res.status == "OPTIMAL" and res.gap == 0 and seen
-    elapsed, obj, bound, gap = seen[-1]
-    assert obj == res.objective and elapsed >= 0 and 0 <= gap <= 1 and bound <= obj
+    last = seen[-1]
+    assert last.objective == res.objective and last.elapsed_s >= 0 and 0 <= last.gap <= 1
+    assert last.bound <= last.objective
+    # the incumbent's paid minutes and on-phone agents are those of the returned roster
+    shifts = [v for v in p.variants for (a, d, vid), x in res.values.items() if x and vid == v.id]
+    assert last.paid_minutes == sum(v.paid_minutes for v in shifts)
+    # one queue, no breaks: the model's on-phone agents are the written roster's
+    assert last.on_phone is not None
+    assert (last.on_phone == extract(p, rm, res).allocation).all()
 
 
 def test_same_seed_same_roster() -> None:

@@ -17,7 +17,7 @@ from staffplan.io.team import Agent
 from staffplan.queueing import Target, concave_majorant
 from staffplan.roster.extract import on_phone_matrix
 from staffplan.roster.load import demand_from_frame
-from staffplan.roster.model import RosterProblem
+from staffplan.roster.problem import RosterProblem
 from staffplan.scenario import Weights, from_document
 from staffplan.timegrid import TimeGrid
 

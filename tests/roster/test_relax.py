@@ -11,11 +11,12 @@ from hypothesis import strategies as st
 from ortools.sat.python import cp_model
 from rosterkit import day_hours, make, template
 
-from staffplan.roster import build_model
-from staffplan.roster.build import objective_expr
+from staffplan.roster.build import build_model
+from staffplan.roster.cpmodel import objective_expr
 from staffplan.roster.relax import linear_relaxation, lp_bound
-from staffplan.roster.solve import SolveSettings, solve
+from staffplan.roster.solver import solve
 from staffplan.scenario import Weights
+from staffplan.settings import SolveSettings
 
 
 def test_odd_cycle_cover_lp_is_three_halves_and_rounds_up_to_the_optimum() -> None:
@@ -135,7 +136,7 @@ def test_roster_bound_is_valid_and_at_least_cp_sat_own() -> None:
     rm = build_model(p)
     rm.model.Minimize(objective_expr(rm))
     lp = lp_bound(rm.model.Proto())
-    out = solve(build_model(p), SolveSettings(10, 1, 0))
+    out = solve(build_model(p), SolveSettings(10, 1, 0, deterministic=True))
     assert out.status == "OPTIMAL"
     assert lp is not None
     assert lp.bound / 100 <= out.objective + 1e-9

@@ -12,72 +12,12 @@ import openpyxl
 import pandas as pd
 import pytest
 from click.testing import CliRunner
+from rosterkit import write_scenario
 
 from staffplan.cli import cli, main
 from staffplan.roster.load import load_problem
 from staffplan.roster.validate import check_roster
 from staffplan.scenario import load
-
-SCENARIO = """
-name = "tiny"
-shrinkage = 0.0
-[grid]
-start = 2026-12-07
-days = 3
-interval_minutes = 60
-timezone = "Europe/Madrid"
-[data]
-agents = "agents.csv"
-contracts = "contracts.csv"
-shifts = "shifts.csv"
-absences = "absences.csv"
-requirements = "requirements.csv"
-[queues.voice]
-channel = "voice"
-service_level = 0.8
-answer_within_s = 20
-[queues.chat]
-channel = "chat"
-service_level = 0.8
-answer_within_s = 60
-concurrency = 2
-[solver]
-time_limit_s = 5
-workers = 1
-seed = 0
-"""
-
-
-def write_scenario(folder: Path) -> Path:
-    (folder / "agents.csv").write_text(
-        "agent_id,name,team,contract,skills,hourly_cost\nA1,Ana,T,FT,voice:1,20\nA2,Luis,T,FT,voice:1|chat:2,20\nA3,Marta,T,PT,chat,15\nA4,Pablo,T,FT,voice,18\n",
-        encoding="utf-8",
-    )
-    (folder / "contracts.csv").write_text(
-        "contract,min_minutes_week,max_minutes_week,max_days_week,max_consecutive_days,min_rest_hours,templates\nFT,0,2400,5,5,11,*\nPT,0,1200,3,3,11,P\n",
-        encoding="utf-8",
-    )
-    (folder / "shifts.csv").write_text(
-        "template,earliest_start,latest_start,start_step_min,length_min,breaks,not_followed_by,late\n"
-        "D,08:00,10:00,60,480,lunch:60:unpaid:180-300,,false\nP,09:00,13:00,60,240,,,false\n",
-        encoding="utf-8",
-    )
-    (folder / "absences.csv").write_text(
-        "agent_id,start,end,kind\nA4,2026-12-08,2026-12-08,vacation\n", encoding="utf-8"
-    )
-    rows = []
-    for d in range(3):
-        for h in range(24):
-            t = pd.Timestamp(f"2026-12-{7 + d:02d} {h:02d}:00")
-            open_ = 9 <= h < 17
-            rows.append((t.isoformat(), "voice", 2 if open_ else 0, 30.0 if open_ else 0.0, 240.0))
-            rows.append((t.isoformat(), "chat", 1 if open_ else 0, 20.0 if open_ else 0.0, 400.0))
-    pd.DataFrame(
-        rows, columns=["interval_start", "queue", "required", "volume", "aht_seconds"]
-    ).to_csv(folder / "requirements.csv", index=False)
-    path = folder / "scenario.toml"
-    path.write_text(SCENARIO, encoding="utf-8")
-    return path
 
 
 @pytest.fixture

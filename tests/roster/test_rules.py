@@ -12,7 +12,7 @@ import pytest
 from rosterkit import START, contract, day_hours, days_worked, make, solve_tiny, template
 
 from staffplan.io.team import Absence, Agent, Availability, Break, Preference, PreviousShift
-from staffplan.roster.model import RosterProblem
+from staffplan.roster.problem import RosterProblem
 from staffplan.roster.validate import check_roster
 from staffplan.scenario import Weights
 

@@ -144,6 +144,7 @@ def test_rows_outside_the_horizon_warn_instead_of_vanishing(tmp_path: Path) -> N
     from tests.scenario_kit import tiny_scenario
 
     from staffplan.errors import StaffplanWarning
+    from staffplan.pipeline import requirements_for
     from staffplan.roster.load import load_problem
     from staffplan.scenario import load
 
@@ -160,8 +161,9 @@ def test_rows_outside_the_horizon_warn_instead_of_vanishing(tmp_path: Path) -> N
         "preferences.csv",
         "agent_id,date,kind,template,weight\nA3,2026-12-20,off,,5\nA3,2026-12-09,off,,5\n",
     )
+    scenario = load(sc)
     with pytest.warns(StaffplanWarning) as caught:
-        problem = load_problem(load(sc))
+        problem = load_problem(scenario, requirements_for(scenario))
     texts = [str(w.message) for w in caught]
     assert any("absences.csv" in t and "A1 2026-01-12" in t for t in texts), texts
     assert any("preferences.csv" in t and "A3 2026-12-20" in t for t in texts), texts
@@ -173,6 +175,7 @@ def test_team_files_in_semicolon_csv_and_xlsx_load_into_the_same_problem(tmp_pat
     from openpyxl import Workbook
     from tests.scenario_kit import AGENTS, tiny_scenario
 
+    from staffplan.pipeline import requirements_for
     from staffplan.roster.load import load_problem
     from staffplan.scenario import load
 
@@ -195,6 +198,7 @@ def test_team_files_in_semicolon_csv_and_xlsx_load_into_the_same_problem(tmp_pat
         )
         + "\n"
     )
-    agents = [load_problem(load(p)).agents for p in (plain, semi, sheet)]
+    scenarios = [load(p) for p in (plain, semi, sheet)]
+    agents = [load_problem(s, requirements_for(s)).agents for s in scenarios]
     assert agents[0][0].hourly_cost == 15.5
     assert agents[1] == agents[0] and agents[2] == agents[0]

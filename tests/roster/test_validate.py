@@ -15,7 +15,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from staffplan.io.team import Absence
-from staffplan.roster.model import RosterProblem
+from staffplan.roster.problem import RosterProblem
 from staffplan.roster.validate import (
     Overtime,
     Violation,

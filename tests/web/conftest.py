@@ -15,7 +15,6 @@ from pathlib import Path
 import httpx
 import pytest
 from starlette.testclient import TestClient
-from tests.chromium import launch
 from tests.web import kit
 
 from staffplan.web.app import create_app
@@ -110,15 +109,3 @@ def server(scen: Path) -> Iterator[Server]:
         yield s
     finally:
         stop_server(s)
-
-
-@pytest.fixture(scope="session")
-def browser() -> Iterator[object]:
-    from playwright.sync_api import sync_playwright
-
-    with sync_playwright() as pw:
-        b = launch(pw)
-        try:
-            yield b
-        finally:
-            b.close()

@@ -18,7 +18,17 @@ from collections.abc import Iterator, Sequence
 from concurrent.futures import Future, ProcessPoolExecutor
 from typing import Any
 
-from staffplan.backends import Done, Event, Failed, Started, Task, TaskFn, call, error_line, where
+from staffplan.backends.tasks import (
+    Done,
+    Event,
+    Failed,
+    Started,
+    Task,
+    TaskFn,
+    call,
+    error_line,
+    where,
+)
 
 RELAY_POLL_S = 0.2
 """How often the relay thread checks whether its stream has ended [s] (not a synchronisation

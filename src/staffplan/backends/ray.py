@@ -26,7 +26,17 @@ import socket
 from collections.abc import Iterator, Sequence
 from typing import Any
 
-from staffplan.backends import Done, Event, Failed, Started, Task, TaskFn, call, error_line, where
+from staffplan.backends.tasks import (
+    Done,
+    Event,
+    Failed,
+    Started,
+    Task,
+    TaskFn,
+    call,
+    error_line,
+    where,
+)
 from staffplan.errors import InputError
 
 try:

@@ -10,7 +10,6 @@ from pathlib import Path
 import click
 import pandas as pd
 
-from staffplan.errors import InputError
 from staffplan.store import PlanStore, store_path
 
 
@@ -141,30 +140,21 @@ def cover(
     cheapest actions (costs and caps from the scenario's [cover] table). The
     changes are listed in the order to phone them (earliest first).
     """
-    from staffplan import limits
+    from staffplan.cover.settings import parse_absent, parse_now
     from staffplan.io.atomic import check_writable, write_csv
-    from staffplan.roster.repair import parse_absent, parse_now, repair_scenario
+    from staffplan.pipeline import run_cover
     from staffplan.scenario import load
+    from staffplan.settings import solve_settings
 
-    if time_limit_s <= 0:
-        raise InputError(
-            "bad time limit", column="--time-limit", expected="seconds > 0", found=time_limit_s
-        )
-    if workers is not None and workers < 1:
-        raise InputError(
-            "bad worker count", column="--workers", expected="a whole number >= 1", found=workers
-        )
-    limits.check("time_limit_s", float(time_limit_s), column="--time-limit")
-    if workers is not None:
-        limits.check("workers", workers, column="--workers")
     if out_dir is not None:
         check_writable(out_dir)
     scen = load(scenario)
+    solve_settings(scen, {"time_limit_s": time_limit_s, "workers": workers})  # bad options: exit 2
     store = PlanStore(store_path(scen))
     base = store.resolve(number)
     absences = tuple(parse_absent(a, scen.grid, kind=reason) for a in absent)
     now = parse_now(now_text, scen.grid)
-    result = repair_scenario(
+    result = run_cover(
         scen,
         store.roster(base),
         absences,
@@ -232,6 +222,8 @@ def cover(
         click.echo(f"still short: {g}")
     for line in result.notes:
         click.echo(line)
+    for line in result.warnings:
+        click.echo(f"warning: {line}", err=True)
     if new_version is not None:
         click.echo(f"applied as version {new_version.number} -> {store.path}")
     else:

@@ -201,7 +201,7 @@ def forecast(
                 hint="add --out DIR",
             )
         if date_format is not None:
-            from staffplan.scenario import check_date_format
+            from staffplan.scenario_file import check_date_format
 
             check_date_format(date_format, key="--date-format")
         history = read_history(

@@ -151,7 +151,7 @@ def publish(
     names an older version without --fork. The change log is the difference
     to the parent. Existing versions are never changed.
     """
-    from staffplan.store.publishing import publish_checked
+    from staffplan.publishing import publish_checked
 
     if fork and number is None:
         raise InputError(
@@ -541,7 +541,8 @@ def validate(scenario: Path, roster_file: Path | None, number: int | None, as_js
     Lists each violation (agent, date, rule, found, allowed); exits 2 when
     there is one, 0 when there is none.
     """
-    from staffplan.roster.validate import check_scenario_roster, violations_frame
+    from staffplan.pipeline import check_scenario_roster
+    from staffplan.roster.validate import violations_frame
 
     if roster_file is not None and number is not None:
         raise InputError(

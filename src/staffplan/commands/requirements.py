@@ -40,19 +40,13 @@ def requirements(
     """Agents needed per interval and queue [agents], on-phone heads whose promised service meets
     the targets after residual shrinkage, and paid heads.
     """
-    from staffplan.requirements import compute_requirements, read_forecast
+    from staffplan.pipeline import staffing
     from staffplan.scenario import load
 
     sc = load(scenario)
     if out_dir is not None:
         check_writable(out_dir)
-    if forecast_file is not None:
-        forecast = read_forecast(forecast_file, sc.grid.timezone)
-    else:
-        from staffplan.forecast import forecast_scenario
-
-        forecast = forecast_scenario(sc)
-    req = compute_requirements(forecast, sc)
+    req = staffing(sc, forecast_file)
     files: dict[str, str] = {}
     if out_dir is not None:
         frame = req.copy()

@@ -3,16 +3,9 @@
 from __future__ import annotations
 
 import json
-import math
 from pathlib import Path
 
 import click
-
-from staffplan.errors import InputError, ScenarioError
-
-
-def _num(x: float | None) -> float | None:
-    return None if x is None or (isinstance(x, float) and not math.isfinite(x)) else float(x)
 
 
 @click.command("roster")
@@ -78,110 +71,50 @@ def roster(
     """Build a roster for SCENARIO and write roster.csv, coverage.csv, agents.csv, kpis.csv,
     roster.xlsx.
     """
-    from staffplan import limits
-    from staffplan.evaluate.kpis import roster_kpis
-    from staffplan.io.atomic import staged_folder, write_csv, write_json
-    from staffplan.pipeline import check_out_folder
-    from staffplan.report.xlsx import grid_frame, write_roster_xlsx
-    from staffplan.roster import plan
-    from staffplan.roster.load import load_problem, read_requirements
-    from staffplan.roster.solve import SolveSettings
+    from staffplan.pipeline import (
+        check_out_folder,
+        progress_line,
+        requirements_for,
+        roster_doc,
+        run_roster,
+        write_roster,
+    )
     from staffplan.scenario import load
+    from staffplan.settings import solve_settings
 
     sc = load(scenario)
     sc.check_files()
-    limit = sc.solver.time_limit_s if time_limit is None else time_limit
-    n_workers = sc.solver.workers if workers is None else workers
-    if not limit > 0:
-        raise InputError(
-            "bad time limit", column="--time-limit", expected="seconds > 0", found=limit
-        )
-    if n_workers < 1:
-        raise InputError(
-            "bad worker count", column="--workers", expected="a whole number >= 1", found=n_workers
-        )
-    limits.check("time_limit_s", float(limit), column="--time-limit")
-    limits.check("workers", n_workers, column="--workers")
+    overrides = {"time_limit_s": time_limit, "workers": workers, "seed": seed}
+    settings = solve_settings(sc, {**overrides, "deterministic": deterministic})
     out = out_dir if out_dir is not None else sc.folder / "out" / "roster"
     check_out_folder(out, [sc])
-    req = read_requirements(requirements_csv, sc.grid) if requirements_csv is not None else None
-    try:
-        problem = load_problem(sc, req)
-    except ImportError as exc:
-        raise ScenarioError(
-            f"cannot compute requirements from the forecast ({exc})",
-            file=sc.path,
-            key="data.requirements",
-            hint="give a requirements CSV under [data] or with --requirements",
-        ) from None
-    settings = SolveSettings(
-        float(limit),
-        int(n_workers),
-        int(sc.solver.seed if seed is None else seed),
-        deterministic=deterministic,
-        lp_bound=sc.solver.lp_bound,
-        improve_share=float(sc.solver.improve_share),
-        search_share=float(sc.solver.search_share),
-        lns_share=float(sc.solver.lns_share),
-        colgen_share=float(sc.solver.colgen_share),
-    )
-
-    def progress(elapsed: float, obj: float, bound: float, gap: float) -> None:
-        click.echo(
-            f"  {elapsed:7.2f} s  objective {obj:14.2f}  bound {bound:14.2f}  gap {gap:7.2%}",
-            err=True,
-        )
-
     show = sc.solver.log_progress and not quiet
+
+    def progress(inc: object) -> None:
+        click.echo(f"  {progress_line(inc)}", err=True)
+
+    req = requirements_for(sc, requirements_csv)
     if show:
         click.echo(
-            f"roster: {len(problem.agents)} agents, {problem.grid.days} days, "
-            f"{len(problem.variants)} shift variants; solving for up to "
-            f"{limit:g} s on {n_workers} worker(s)",
+            f"roster: solving for up to {settings.time_limit_s:g} "
+            f"{'deterministic ' if deterministic else ''}s on {settings.workers} worker(s)",
             err=True,
         )
-    outcome = plan(problem, settings, progress if show else None)
-    res, ro = outcome.result, outcome.roster
-    kp = roster_kpis(problem, ro.allocation, sc)
-    week = None if kp is None else kp[1]
-    short = ro.coverage[ro.coverage["difference"] < 0]
-    doc = {
-        "status": res.status,
-        "objective": _num(res.objective),
-        "bound": _num(res.bound),
-        "gap": _num(res.gap),
-        "solve_seconds": round(res.solve_seconds, 3),
-        "first_solution_seconds": _num(res.first_solution_seconds),
-        "agents_rostered": int(ro.roster["agent_id"].nunique()),
-        "shifts": len(ro.roster),
-        "paid_hours": round(float(ro.roster["paid_minutes"].sum()) / 60.0, 2),
-        "under_covered_agent_intervals": int(-short["difference"].sum()),
-        "week_kpis": []
-        if week is None
-        else [
-            {k: (_num(v) if isinstance(v, float) else v) for k, v in r.items()}
-            for r in week.to_dict("records")
-        ],
-        "notes": list(outcome.notes),
-        "out": str(out),
-    }
-    with staged_folder(out) as tmp:  # the folder holds one run's files, never a mix
-        write_csv(tmp / "roster.csv", ro.roster)
-        write_csv(tmp / "coverage.csv", ro.coverage)
-        write_csv(tmp / "agents.csv", ro.agents)
-        if kp is not None:
-            write_csv(tmp / "kpis.csv", kp[0])
-            write_csv(tmp / "kpis_week.csv", kp[1])
-        write_roster_xlsx(
-            tmp / "roster.xlsx",
-            grid_frame(ro.roster, ro.agents, problem.grid.dates(), _absence_cells(problem)),
-            ro.coverage,
-            week,
-        )
-        write_json(tmp / "result.json", doc)
+    run = run_roster(
+        sc,
+        requirements=req,
+        **overrides,
+        deterministic=deterministic,
+        progress=progress if show else None,
+    )
+    write_roster(run, out)  # the folder holds one run's files, never a mix
+    doc = roster_doc(run, out)
+    for w in run.outcome.warnings:
+        click.echo(f"warning: {w}", err=True)
     if as_json:
         click.echo(json.dumps(doc))
         return
+    res = run.outcome.result
     bound = "unknown" if res.bound is None else f"{res.bound:.2f}"
     gap = "unknown" if res.gap is None else f"{res.gap:.2%}"
     click.echo(
@@ -193,27 +126,12 @@ def roster(
         f"paid hours; {doc['under_covered_agent_intervals']} under-covered "
         "agent-intervals"
     )
-    if week is not None:
-        for r in week.itertuples(index=False):
+    if len(run.kpis):
+        for r in run.week.itertuples(index=False):
             click.echo(
                 f"  {r.queue:8s} volume {r.volume:9.0f}  service level {r.service_level:6.1%}  "
                 f"ASA {r.asa_s:7.1f} s  occupancy {r.occupancy:6.1%}"
             )
-    for note in outcome.notes:
+    for note in run.outcome.notes:
         click.echo(f"note: {note}")
     click.echo(f"wrote {out}")
-
-
-def _absence_cells(problem: object) -> object:
-    """Whole-day absences as (agent_id, date, kind) rows for the grid."""
-    import pandas as pd
-
-    p = problem
-    rows = []
-    for ab in p.absences:  # type: ignore[attr-defined]
-        for d in p.grid.dates():  # type: ignore[attr-defined]
-            d0 = p.grid.local_midnight(d)  # type: ignore[attr-defined]
-            d1 = p.grid.local_midnight(d + pd.Timedelta(days=1).to_pytimedelta())  # type: ignore[attr-defined]
-            if ab.start <= d0 and d1 <= ab.end:
-                rows.append((ab.agent_id, d.isoformat(), ab.kind))
-    return pd.DataFrame(rows, columns=["agent_id", "date", "kind"])

@@ -3,20 +3,13 @@
 from __future__ import annotations
 
 import json
-import math
 from pathlib import Path
-from typing import Any
 
 import click
 import pandas as pd
 
 from staffplan.errors import InputError
-
-
-def _num(v: Any) -> float | None:
-    """A JSON-safe number: NaN and infinities (e.g. ASA with no agents) become null."""
-    f = float(v)
-    return round(f, 4) if math.isfinite(f) else None
+from staffplan.io.numbers import json_number
 
 
 @click.command("simulate")
@@ -156,17 +149,17 @@ def simulate(
     flagged = sim.flagged
     if as_json:
         queues = {
-            str(r["queue"]): {c: _num(r[c]) for c in week.columns if c != "queue"}
+            str(r["queue"]): {c: json_number(float(r[c]), 4) for c in week.columns if c != "queue"}
             for _, r in week.iterrows()
         }
         flags = [
             {
                 "interval_start": r["interval_start"],
                 "queue": r["queue"],
-                "service_level": _num(r["service_level"]),
-                "promised_service_level": _num(r["promised_service_level"]),
-                "abandon_rate": _num(r["abandon_rate"]),
-                "promised_abandon_rate": _num(r["promised_abandon_rate"]),
+                "service_level": json_number(float(r["service_level"]), 4),
+                "promised_service_level": json_number(float(r["promised_service_level"]), 4),
+                "abandon_rate": json_number(float(r["abandon_rate"]), 4),
+                "promised_abandon_rate": json_number(float(r["promised_abandon_rate"]), 4),
             }
             for _, r in flagged.iterrows()
         ]

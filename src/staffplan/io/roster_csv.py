@@ -28,6 +28,13 @@ ROSTER_COLUMNS: tuple[str, ...] = (
     "breaks",
     "queues",
 )
+#: Every column the engine writes, in order: the contract's and ``activities`` (trainings and
+#: meetings; optional when a roster is read).
+WRITTEN_COLUMNS: tuple[str, ...] = (*ROSTER_COLUMNS, "activities")
+
+
+#: Columns of a hard-rule violation (``staffplan.roster.validate``), as stored with a version.
+VIOLATION_COLUMNS: tuple[str, ...] = ("agent_id", "date", "rule", "found", "allowed")
 
 
 #: Columns of a change log frame, in order.

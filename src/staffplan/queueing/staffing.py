@@ -26,7 +26,7 @@ from staffplan.queueing.erlang import (
     offered_load,
 )
 from staffplan.queueing.erlang_a import erlang_a_metrics
-from staffplan.scenario import Queue
+from staffplan.scenario import DEFERRED_CHANNELS, Queue
 
 IArray = npt.NDArray[np.int64]
 _EPS = 1e-12  # tolerance on targets, so 0.8 computed as 0.79999999999 still counts
@@ -95,14 +95,21 @@ class Target:
             )
 
     @property
+    def deferred(self) -> bool:
+        """Deferred work (a deadline, staffed by workload): no per-interval service level."""
+        return self.deadline_hours is not None
+
+    @property
     def sl_within_s(self) -> float:
         """The service-level threshold [s] (20 s when none is set, for reporting)."""
         return float(self.answer_within_s) if self.answer_within_s is not None else 20.0
 
 
 def target_for_queue(queue: Queue) -> Target:
-    """The :class:`Target` of a scenario queue (deadline only for email/back-office)."""
-    deferred = queue.channel in ("email", "backoffice")
+    """The :class:`Target` of a scenario queue: the one place a queue's target is derived, and
+    where email and back-office queues become deferred work (a deadline, :attr:`Target.deferred`).
+    """
+    deferred = queue.channel in DEFERRED_CHANNELS
     return Target(
         service_level=queue.service_level,
         answer_within_s=queue.answer_within_s,

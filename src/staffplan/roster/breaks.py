@@ -1,7 +1,7 @@
 """Second stage: place each worked shift's breaks inside their windows.
 
 The main model plans each shift's breaks by one of a few staggered plans
-(:func:`~staffplan.roster.model.break_plans`). Once the shifts are fixed,
+(:func:`~staffplan.roster.problem.break_plans`). Once the shifts are fixed,
 this greedy pass (deterministic: agents by id, two passes) starts from those
 plans and moves each break, one at a time, to the start in its window where the agent's
 queues leave the fewest intervals short (no surplus of on-phone agents over
@@ -17,7 +17,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from staffplan.roster.model import (
+from staffplan.roster.problem import (
     RosterProblem,
     Variant,
     full_intervals,

@@ -1,38 +1,35 @@
 """Build the CP-SAT roster model: decision literals, hard rules, named penalty terms.
 
-``build_model(problem)`` returns a :class:`RosterModel`. The objective is not
-set here: :func:`staffplan.roster.solve.solve` minimises ``Σ coef × var`` over
-``RosterModel.terms`` at solve time, so other stages (cover repair, the Curtois
-importer's checks) may add constraints with ``rm.model.Add(...)`` and
-objective terms with ``rm.add_term(...)``, and pass hints with
-``rm.model.AddHint(rm.x[key], value)`` before solving.
+:func:`build_model` returns a :class:`~staffplan.roster.cpmodel.RosterModel`
+with every hard rule (:data:`staffplan.roster.rules.HARD_RULES`) and the soft
+rules' penalty terms; the objective is set at solve time
+(:func:`~staffplan.roster.cpmodel.objective_expr`), so other stages (cover
+repair, the Curtois importer's checks) add constraints and terms before
+solving. ``choose`` narrows the shifts an agent may work on a day (cover pins
+the past and prices the repair window this way); ``soft_rules`` replaces the
+soft rules (cover prices its own coverage rows).
 
-Literals: ``rm.x[(agent_id, day, variant_id)]`` = the agent works that shift
-variant on horizon day ``day``; ``rm.work[(agent_id, day)]`` = works any
-shift that day. With ``explain=True`` every hard rule is enforced by a named
-literal per (rule, agent) — the assumptions used to explain infeasibility.
+With ``explain=True`` every hard rule is enforced by a named literal per
+(rule, agent) — the assumptions used to explain infeasibility.
 
 Breaks: ``rm.phone[(day, variant_id)]`` is a shift's on-phone span with its
 breaks at their windows' midpoints; ``rm.plan_holes[(day, variant_id)]`` the
 break holes of each staggered break plan (the midpoint plan first, see
-:func:`~staffplan.roster.model.break_plans`). Where a plan can differ,
-``rm.breaks[(queues, day, variant_id)] = (agent_ids, counts)``: how many of
-the skill group's agents working that shift take each plan (integer
-variables summing to the group's count; agents with a training or meeting
-inside the shift keep the midpoint plan and are not among ``agent_ids``).
+:func:`~staffplan.roster.problem.break_plans`).
 """
 
 from __future__ import annotations
 
 from collections import defaultdict
-from collections.abc import Sequence
-from dataclasses import dataclass, field
+from collections.abc import Callable, Sequence
+from functools import partial
 
 from ortools.sat.python import cp_model
 
 from staffplan.io.team import ACTIVITY_KINDS, BLOCKING_KINDS, Agent
-from staffplan.roster.model import (
-    SCALE,
+from staffplan.roster import rules
+from staffplan.roster.cpmodel import RosterModel, Term
+from staffplan.roster.problem import (
     RosterProblem,
     Variant,
     break_plans,
@@ -40,87 +37,18 @@ from staffplan.roster.model import (
     touched_intervals,
 )
 
-
-@dataclass(frozen=True)
-class Term:
-    """One objective term: ``coef × var`` [objective units × SCALE], with a readable name."""
-
-    rule: str
-    name: str
-    var: cp_model.IntVar
-    coef: int
+Allowed = Callable[..., list[Variant]]
+"""``allowed(candidates=None)``: those of ``candidates`` (default: every variant) the engine's
+rules allow an agent on a day (:func:`allowed_variants`)."""
+Choose = Callable[[Agent, int, Allowed], Sequence[Variant]]
+"""The variants the model may give an agent on a horizon day, given its ``allowed`` function."""
 
 
-@dataclass(frozen=True)
-class Guard:
-    """What an enforcement literal stands for, for infeasibility explanations."""
-
-    rule: str
-    agent: str
-    detail: str
-
-
-@dataclass(eq=False)
-class RosterModel:
-    """A built CP-SAT model with its literals, penalty terms and lookup tables."""
-
-    problem: RosterProblem
-    model: cp_model.CpModel
-    x: dict[tuple[str, int, str], cp_model.IntVar] = field(default_factory=dict)
-    options: dict[tuple[str, int], list[Variant]] = field(default_factory=dict)
-    work: dict[tuple[str, int], cp_model.IntVar] = field(default_factory=dict)
-    terms: list[Term] = field(default_factory=list)
-    guards: dict[int, Guard] = field(default_factory=dict)
-    explain: bool = False
-    phone: dict[tuple[int, str], tuple[int, int, tuple[tuple[int, int], ...]]] = field(
-        default_factory=dict
-    )
-    plan_holes: dict[tuple[int, str], tuple[tuple[tuple[int, int], ...], ...]] = field(
-        default_factory=dict
-    )
-    breaks: dict[tuple[tuple[int, ...], int, str], tuple[list[str], list[cp_model.IntVar]]] = field(
-        default_factory=dict
-    )
-    elapsed: dict[tuple[int, str], tuple[int, int]] = field(default_factory=dict)
-    coverage: dict[tuple[int, int], cp_model.LinearExprT] = field(default_factory=dict)
-    activities: dict[str, list[tuple[int, int]]] = field(default_factory=dict)
-    guard_vars: dict[tuple[str, str, str], cp_model.IntVar] = field(default_factory=dict)
-    cache: dict[str, object] = field(default_factory=dict)
-
-    def add_term(self, rule: str, name: str, var: cp_model.IntVar, coef: int) -> Term:
-        """Add an objective term ``coef × var`` (coef already scaled by SCALE) and return it."""
-        term = Term(rule, name, var, int(coef))
-        if term.coef != 0:
-            self.terms.append(term)
-        return term
-
-    def guard(self, rule: str, agent: str, detail: str = "") -> list[cp_model.IntVar]:
-        """Enforcement literals for a hard rule: [] normally, one named literal in explain mode."""
-        if not self.explain:
-            return []
-        key = (rule, agent, detail)
-        if key not in self.guard_vars:
-            lit = self.model.NewBoolVar(f"enforce[{rule}|{agent}|{detail}]")
-            self.guard_vars[key] = lit
-            self.guards[lit.Index()] = Guard(rule, agent, detail)
-        return [self.guard_vars[key]]
-
-    def guard_literals(self) -> list[cp_model.IntVar]:
-        """All enforcement literals (explain mode), in creation order."""
-        return list(self.guard_vars.values())
-
-    def shifts(self, agent: str, day: int) -> list[tuple[Variant, cp_model.IntVar]]:
-        """The agent's (variant, literal) options on ``day``."""
-        return [(v, self.x[(agent, day, v.id)]) for v in self.options.get((agent, day), [])]
-
-    def worked(self, agent: str, day: int) -> cp_model.IntVar | int:
-        """The works-that-day literal, or 0 if the agent cannot work that day."""
-        return self.work.get((agent, day), 0)
-
-
-def _agent_blocks(
+def agent_blocks(
     problem: RosterProblem,
 ) -> tuple[dict[str, list[tuple[int, int]]], dict[str, list[tuple[int, int]]]]:
+    """Per agent: blocking absences (vacation, sickness ...) and activities (training, meetings)
+    as elapsed spans [min]."""
     blocking: dict[str, list[tuple[int, int]]] = defaultdict(list)
     activity: dict[str, list[tuple[int, int]]] = defaultdict(list)
     for a in problem.absences:
@@ -152,13 +80,14 @@ def allowed_variants(
     day: int,
     blocking: list[tuple[int, int]],
     activity: list[tuple[int, int]],
+    candidates: Sequence[Variant] | None = None,
 ) -> list[Variant]:
-    """Variants the agent may work on ``day``: contract templates, availability, absences,
-    activities.
+    """Variants (of ``candidates``, default all) the agent may work on ``day``: contract templates,
+    availability, absences, activities.
     """
     contract = problem.contracts[agent.contract]
     out = []
-    for v in problem.variants:
+    for v in problem.variants if candidates is None else candidates:
         if not contract.allows(v.template):
             continue
         e0 = problem.start_elapsed(day, v.start_min)
@@ -173,30 +102,23 @@ def allowed_variants(
     return out
 
 
-def plans_in_order(working: Sequence[str], counts: Sequence[int]) -> dict[str, int]:
-    """The break plan of each working agent of a ``rm.breaks`` entry: the counted plans taken in the
-    given (id) order.
+def build_model(
+    problem: RosterProblem,
+    *,
+    explain: bool = False,
+    choose: Choose | None = None,
+    soft_rules: Sequence[Callable[[RosterModel], list[Term]]] = rules.SOFT_RULES,
+) -> RosterModel:
+    """Create variables, hard rules and penalty terms for ``problem`` (the objective is set at
+    solve time).
 
-    Agents beyond the counts (counts that do not add up) keep the midpoint plan 0.
+    ``choose(agent, day, allowed)``: the variants the agent may work that day;
+    ``allowed(candidates=None)`` gives those of ``candidates`` (default every
+    variant) the engine's rules allow (:func:`allowed_variants`). Default: all
+    allowed variants.
     """
-    left = list(counts)
-    out = {}
-    for aid in working:
-        j = next((j for j, c in enumerate(left) if c > 0), 0)
-        if left[j] > 0:
-            left[j] -= 1
-        out[aid] = j
-    return out
-
-
-def build_model(problem: RosterProblem, *, explain: bool = False) -> RosterModel:
-    """Create variables, hard rules and penalty terms for ``problem`` (the objective is set by
-    ``solve``).
-    """
-    from staffplan.roster import rules
-
     rm = RosterModel(problem, cp_model.CpModel(), explain=explain)
-    blocking, activity = _agent_blocks(problem)
+    blocking, activity = agent_blocks(problem)
     grid = problem.grid
     step = min(15, grid.interval_min)
     tmpl = problem.template_by_id
@@ -218,7 +140,8 @@ def build_model(problem: RosterProblem, *, explain: bool = False) -> RosterModel
     for a in problem.agents:
         acts = activity.get(a.id, [])
         for day in range(grid.days):
-            opts = allowed_variants(problem, a, day, blocking.get(a.id, []), acts)
+            allowed = partial(allowed_variants, problem, a, day, blocking.get(a.id, []), acts)
+            opts = allowed() if choose is None else list(choose(a, day, allowed))
             if not opts:
                 continue
             rm.options[(a.id, day)] = opts
@@ -234,20 +157,6 @@ def build_model(problem: RosterProblem, *, explain: bool = False) -> RosterModel
             rm.activities[a.id] = sorted(acts)
     for rule in rules.HARD_RULES:
         rule(rm)
-    for soft in rules.SOFT_RULES:
+    for soft in soft_rules:
         soft(rm)
     return rm
-
-
-def objective_expr(rm: RosterModel) -> cp_model.LinearExprT:
-    """``Σ coef × var`` over the model's terms [objective units × SCALE]."""
-    return (
-        cp_model.LinearExpr.WeightedSum([t.var for t in rm.terms], [t.coef for t in rm.terms])
-        if rm.terms
-        else 0
-    )
-
-
-def scaled(weight: float) -> int:
-    """An objective weight as an integer coefficient (× SCALE)."""
-    return int(round(weight * SCALE))

@@ -13,13 +13,17 @@
 
 from __future__ import annotations
 
+import time
+
 import numpy as np
 
 from staffplan.errors import InfeasibleError, Reason
-from staffplan.roster.build import RosterModel, build_model
-from staffplan.roster.model import RosterProblem
+from staffplan.roster.build import build_model
+from staffplan.roster.cpmodel import RosterModel
+from staffplan.roster.problem import RosterProblem
 from staffplan.roster.rules import week_limits
-from staffplan.roster.solve import SolveSettings, solve
+from staffplan.roster.solver import solve
+from staffplan.settings import SolveSettings
 
 SUGGESTIONS = {
     "weekly paid minutes": "lower the contract's min_minutes_week, allow more templates, or "
@@ -157,7 +161,7 @@ def explain_infeasible(problem: RosterProblem, settings: SolveSettings) -> Infea
     lits = rm.guard_literals()
     res = solve(
         rm,
-        SolveSettings(max(settings.time_limit_s, 5.0), 1, settings.seed, deterministic=False),
+        SolveSettings(max(settings.time_limit_s, 5.0), 1, settings.seed, settings.deterministic),
         assumptions=lits,
     )
     core = _minimize_core(rm, list(res.core), settings)
@@ -191,18 +195,19 @@ def _minimize_core(
     rm: RosterModel, core: list[int], settings: SolveSettings, budget_s: float = 20.0
 ) -> list[int]:
     """Drop assumptions one by one while the rest stays infeasible (a smaller, clearer set of
-    reasons).
+    reasons), for at most ``budget_s`` [s] of wall time (deterministic mode: every assumption is
+    tried, each trial on deterministic time, so the reasons never depend on the clock).
     """
-    import time
-
     lits = {lit.Index(): lit for lit in rm.guard_literals()}
     keep = [i for i in core if i in lits]
     t0 = time.perf_counter()
     for idx in list(keep):
-        if len(keep) <= 1 or time.perf_counter() - t0 > budget_s:
+        late = not settings.deterministic and time.perf_counter() - t0 > budget_s
+        if len(keep) <= 1 or late:
             break
         trial = [i for i in keep if i != idx]
-        res = solve(rm, SolveSettings(2.0, 1, settings.seed), assumptions=[lits[i] for i in trial])
+        trial_settings = SolveSettings(2.0, 1, settings.seed, settings.deterministic)
+        res = solve(rm, trial_settings, assumptions=[lits[i] for i in trial])
         if res.status == "INFEASIBLE":
             keep = trial
     return keep

@@ -18,32 +18,21 @@ from dataclasses import dataclass
 import numpy as np
 import pandas as pd
 
+from staffplan.io.roster_csv import WRITTEN_COLUMNS
 from staffplan.io.team import Agent
 from staffplan.roster.breaks import Worked, place_breaks
-from staffplan.roster.build import RosterModel, plans_in_order
-from staffplan.roster.model import (
+from staffplan.roster.coverage import plans_in_order
+from staffplan.roster.cpmodel import RosterModel
+from staffplan.roster.problem import (
     RosterProblem,
     break_plans,
     full_intervals,
     touched_intervals,
     weekend_keys,
 )
-from staffplan.roster.solve import SolveResult
+from staffplan.roster.solver import SolveResult
 from staffplan.timegrid import TimeGrid
 
-ROSTER_COLUMNS = (
-    "agent_id",
-    "name",
-    "date",
-    "day",
-    "shift",
-    "start",
-    "end",
-    "paid_minutes",
-    "breaks",
-    "queues",
-    "activities",
-)
 COVERAGE_COLUMNS = ("interval_start", "queue", "required", "scheduled", "difference", "available")
 AGENT_COLUMNS = (
     "agent_id",
@@ -59,7 +48,7 @@ AGENT_COLUMNS = (
 
 @dataclass(frozen=True, eq=False)
 class Roster:
-    """The solved roster: ``roster`` (ROSTER_COLUMNS), ``coverage`` (COVERAGE_COLUMNS), ``agents``
+    """The solved roster: ``roster`` (WRITTEN_COLUMNS), ``coverage`` (COVERAGE_COLUMNS), ``agents``
     (AGENT_COLUMNS), ``on_phone`` (agents × intervals).
     """
 
@@ -115,7 +104,7 @@ def roster_frame(
                 act,
             )
         )
-    frame = pd.DataFrame(rows, columns=list(ROSTER_COLUMNS))
+    frame = pd.DataFrame(rows, columns=list(WRITTEN_COLUMNS))
     return frame.astype({"day": "int64", "paid_minutes": "int64"})
 
 

@@ -1,4 +1,11 @@
-"""Turn a scenario (team files + requirements) into a :class:`RosterProblem`."""
+"""Turn a scenario's team files and a requirements frame into a :class:`RosterProblem`.
+
+Pure with respect to the pipeline: the requirements come in as a frame (this
+module runs no forecast; :func:`staffplan.pipeline.requirements_for` chains
+forecast → requirements), and each queue's target and whether it is deferred
+work are read from :func:`staffplan.queueing.target_for_queue` or the frame's
+``deferred`` column.
+"""
 
 from __future__ import annotations
 
@@ -28,7 +35,7 @@ from staffplan.io.team import (
     read_shifts,
 )
 from staffplan.queueing import Target, concave_majorant, target_for_queue
-from staffplan.roster.model import (
+from staffplan.roster.problem import (
     Demand,
     RosterProblem,
     coverage_target,
@@ -45,12 +52,15 @@ REQUIREMENT_COLUMNS = [
     Column("volume", "float", required=False, default=np.nan, minimum=0),
     Column("aht_seconds", "float", required=False, default=np.nan, minimum=0),
     Column("minimum", "int", required=False, default=0, minimum=0),
+    Column("deferred", "bool", required=False, default=None),
 ]
+"""Columns of a requirements frame; a ``deferred`` cell left out means "as the queue's target
+says" (:func:`staffplan.queueing.target_for_queue`)."""
 
 
 def read_requirements(path: Path, grid: TimeGrid) -> pd.DataFrame:
     """Read requirements.csv (interval_start, queue, required, optional volume, aht_seconds,
-    minimum).
+    minimum, deferred).
     """
     f = read_table(path, REQUIREMENT_COLUMNS, tz=grid.timezone, what="requirements table")
     for c in ("volume", "aht_seconds"):
@@ -59,26 +69,31 @@ def read_requirements(path: Path, grid: TimeGrid) -> pd.DataFrame:
     return f
 
 
-def requirements_frame(scenario: Scenario) -> pd.DataFrame:
-    """The scenario's interval requirements: its CSV, or computed from its forecast.
+def no_requirements() -> pd.DataFrame:
+    """An empty requirements frame (a pure shift-cover scenario)."""
+    return pd.DataFrame({c.name: pd.Series(dtype=object) for c in REQUIREMENT_COLUMNS})
 
-    Returns columns interval_start, queue, required [on-phone agents], volume,
-    aht_seconds, minimum. With no requirements CSV and no history (a pure
-    shift-cover scenario) the frame is empty.
-    """
+
+def _scenario_requirements(scenario: Scenario) -> pd.DataFrame:
+    """The scenario's requirements CSV, or none; a ScenarioError when they come from a forecast."""
     req = scenario.file("requirements", required=False)
     if req is not None:
         return read_requirements(req, scenario.grid)
-    if scenario.file("history", required=False) is None:
-        return pd.DataFrame({c.name: pd.Series(dtype=object) for c in REQUIREMENT_COLUMNS})
-    from staffplan.forecast import forecast_scenario  # lazy: heavy and owned by the forecast stage
-    from staffplan.requirements import compute_requirements
-
-    return roster_requirements(compute_requirements(forecast_scenario(scenario), scenario))
+    if scenario.file("history", required=False) is not None:
+        raise ScenarioError(
+            "requirements not given",
+            file=scenario.path,
+            key="data.requirements",
+            expected="a requirements frame from the forecast",
+            hint="this scenario's requirements come from its forecast: use "
+            "staffplan.pipeline.requirements_for(scenario)",
+        )
+    return no_requirements()
 
 
 def roster_requirements(frame: pd.DataFrame) -> pd.DataFrame:
-    """The roster's requirement columns from a ``compute_requirements`` frame (on-phone agents)."""
+    """The roster's requirement columns from a ``compute_requirements`` frame (on-phone agents;
+    ``deferred`` carried as computed there)."""
     return pd.DataFrame(
         {
             "interval_start": frame["interval_start"],
@@ -87,18 +102,34 @@ def roster_requirements(frame: pd.DataFrame) -> pd.DataFrame:
             "volume": frame["volume"].astype(float) if "volume" in frame else np.nan,
             "aht_seconds": frame["aht_seconds"].astype(float) if "aht_seconds" in frame else np.nan,
             "minimum": 0,
+            "deferred": frame["deferred"].astype(bool),
         }
     )
 
 
-def _realtime_target(scenario: Scenario | None, queue: str) -> Target | None:
+def deferred_queues(
+    frame: pd.DataFrame, queues: tuple[str, ...], scenario: Scenario | None
+) -> tuple[bool, ...]:
+    """Per queue: deferred work (staffed by workload, no service level per interval)? From the
+    frame's ``deferred`` column where it has one, else the queue's target."""
+    out = []
+    for q in queues:
+        rows = frame.loc[frame["queue"] == q, "deferred"] if "deferred" in frame else None
+        if rows is not None and len(rows) and rows.notna().all():
+            out.append(bool(rows.astype(bool).any()))
+        elif scenario is not None:
+            out.append(target_for_queue(scenario.queue(q)).deferred)
+        else:
+            out.append(False)
+    return tuple(out)
+
+
+def _realtime_target(scenario: Scenario | None, queue: str, deferred: bool) -> Target | None:
     """The queue's queueing target when it is a real-time queue with a service threshold."""
-    if scenario is None:
+    if scenario is None or deferred:
         return None
     q = scenario.queue(queue)
-    if q.answer_within_s is None or q.channel in ("email", "backoffice"):
-        return None
-    return target_for_queue(q)
+    return None if q.answer_within_s is None else target_for_queue(q)
 
 
 def demand_from_frame(
@@ -163,12 +194,13 @@ def demand_from_frame(
     res = np.full(nq, float(residual))
     target = np.zeros((nq, n), dtype=np.int64)
     targets: list[Target | None] = [None] * nq
+    deferred = deferred_queues(frame, queues, scenario)
     for q in range(nq):
         own = scenario.queue(queues[q]).shrinkage if scenario is not None else None
         if own is not None:
             res[q] = residual_shrinkage(own, templates)
         plain = coverage_target(raw[q], res[q])
-        tq = _realtime_target(scenario, queues[q])
+        tq = _realtime_target(scenario, queues[q], deferred[q])
         known = np.isfinite(volume[q]) & np.isfinite(aht[q]) & ((volume[q] == 0) | (aht[q] > 0))
         if tq is not None and known.all():
             heads = promised_heads(
@@ -213,6 +245,7 @@ def demand_from_frame(
         aht if has_vol else None,
         any(t is not None for t in targets),
         res,
+        deferred,
     )
 
 
@@ -221,15 +254,16 @@ def scenario_demand(
     requirements: pd.DataFrame | None = None,
     templates: tuple[ShiftTemplate, ...] | None = None,
 ) -> Demand:
-    """The roster's demand for a scenario: ``requirements`` (default: its CSV, or computed from its
-    forecast) on its grid, with its shift templates' residual shrinkage (default: its shifts file).
+    """The roster's demand for a scenario: ``requirements`` (default: its CSV; a scenario whose
+    requirements come from its forecast must pass them) on its grid, with its shift templates'
+    residual shrinkage (default: its shifts file).
     """
     from staffplan.shrinkage import scenario_templates
 
     tpl = scenario_templates(scenario) if templates is None else templates
     queues = tuple(q.name for q in scenario.queues)
     skills = tuple(q.skill or q.name for q in scenario.queues)
-    frame = requirements if requirements is not None else requirements_frame(scenario)
+    frame = requirements if requirements is not None else _scenario_requirements(scenario)
     if len(frame) == 0:
         return Demand.empty(queues, skills, scenario.grid.n)
     return demand_from_frame(
@@ -380,7 +414,13 @@ def warn_outside_horizon(
 
 
 def load_problem(scenario: Scenario, requirements: pd.DataFrame | None = None) -> RosterProblem:
-    """Read the scenario's team files and requirements into a :class:`RosterProblem`."""
+    """Read the scenario's team files into a :class:`RosterProblem` for ``requirements`` (a
+    requirements frame, :data:`REQUIREMENT_COLUMNS`).
+
+    ``requirements`` None: the scenario's requirements CSV, or none when it names
+    neither a CSV nor a history. A scenario whose requirements come from its
+    forecast must pass them (:func:`staffplan.pipeline.requirements_for`).
+    """
     grid = scenario.grid
     file_agents = read_agents(scenario.file("agents"))
     n_file_agents = len(file_agents)

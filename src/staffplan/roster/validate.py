@@ -26,9 +26,9 @@ from dataclasses import dataclass, replace
 import numpy as np
 import pandas as pd
 
+from staffplan.io.roster_csv import VIOLATION_COLUMNS
 from staffplan.io.team import BLOCKING_KINDS, Absence, ShiftTemplate
-from staffplan.roster.model import Demand, RosterProblem
-from staffplan.store import VIOLATION_COLUMNS
+from staffplan.roster.problem import Demand, RosterProblem, base_template, split_overtime
 
 
 @dataclass(frozen=True)
@@ -138,17 +138,15 @@ def _template(
     """(template, overtime [min]) of shift id ``tid``: a template, or an allowed ``T+m``."""
     if tid in tmpl:
         return tmpl[tid], 0
-    base, plus, extra = tid.rpartition("+")
-    ok = plus and extra.isdigit() and base in tmpl and overtime is not None
-    if ok and overtime.allows(int(extra)):  # type: ignore[union-attr]
-        return tmpl[base], int(extra)
+    base, minutes = split_overtime(tid)
+    if minutes and base in tmpl and overtime is not None and overtime.allows(minutes):
+        return tmpl[base], minutes
     return None
 
 
 def _base(tid: str, problem: RosterProblem) -> str:
     """The template an overtime extension ``T+m`` extends (``tid`` itself otherwise)."""
-    base, plus, extra = tid.rpartition("+")
-    return base if plus and extra.isdigit() and base in problem.template_by_id else tid
+    return base_template(tid, problem.template_by_id)
 
 
 @dataclass(frozen=True)
@@ -528,21 +526,3 @@ def _contract_checks(
                 Violation("max shifts per template", aid, "", f"{m} x {t}", f"at most {n} x {t}")
             )
     return out
-
-
-def check_scenario_roster(
-    scenario: object, roster: pd.DataFrame, recorded: Sequence[Absence] = ()
-) -> tuple[RosterProblem, list[Violation]]:
-    """The scenario's rules problem and every violation of ``roster`` against it, with the plan
-    store's ``recorded`` absences and the overtime extensions the scenario's ``[cover]`` allows.
-    """
-    from staffplan.roster.repair import cover_settings
-
-    problem = rules_problem(scenario)
-    settings = cover_settings(scenario.section("cover"), file=scenario.path)  # type: ignore[attr-defined]
-    overtime = Overtime(settings.overtime_step_min, settings.max_overtime_min)
-    zone = problem.grid.zone
-    local = tuple(
-        replace(a, start=a.start.tz_convert(zone), end=a.end.tz_convert(zone)) for a in recorded
-    )
-    return problem, check_roster(problem, roster, recorded=local, overtime=overtime)

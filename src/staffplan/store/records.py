@@ -12,6 +12,7 @@ from typing import Any
 import pandas as pd
 
 from staffplan.errors import InputError, StoreError
+from staffplan.io.roster_csv import VIOLATION_COLUMNS  # noqa: F401  (re-exported)
 
 KINDS: tuple[str, ...] = ("publish", "cover")
 
@@ -30,10 +31,6 @@ ABSENCE_COLUMNS: tuple[str, ...] = (
     "versions",
     "withdrawn",
 )
-
-
-#: Columns of a hard-rule violation (``staffplan.roster.validate``), as stored with a version.
-VIOLATION_COLUMNS: tuple[str, ...] = ("agent_id", "date", "rule", "found", "allowed")
 
 
 @dataclass(frozen=True)

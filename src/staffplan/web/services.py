@@ -2,8 +2,8 @@
 
 Every page and API call of ``staffplan serve`` reaches cover, validation, KPIs, diffs, exports
 and comparison through this module, and this module calls the functions the CLI commands call:
-``roster.repair`` (``cover``), ``roster.validate.check_scenario_roster`` (``validate``),
-``store.publishing.publish_checked`` (``publish``), ``evaluate.kpis`` and
+``cover.repair`` (``cover``), ``pipeline.check_scenario_roster`` (``validate``),
+``publishing.publish_checked`` (``publish``), ``evaluate.kpis`` and
 ``pipeline.roster_summary`` / ``compare_table`` (``run``, ``compare``), ``io.roster_csv``
 (``versions``), ``report.version_files`` (``versions --export``). When those move, this is the
 one place to follow them. Nothing here plans, checks or scores on its own.
@@ -84,9 +84,9 @@ class Proposal:
     """A sick-call cover proposed against version ``base_version`` (not yet applied)."""
 
     base_version: int
-    absences: tuple[Any, ...]  # staffplan.roster.repair.NewAbsence
+    absences: tuple[Any, ...]  # staffplan.cover.settings.NewAbsence
     now: pd.Timestamp
-    result: Any  # staffplan.roster.repair.CoverResult
+    result: Any  # staffplan.cover.result.CoverResult
 
     def as_json(self, version: Version | None = None) -> dict[str, Any]:
         """The object ``staffplan cover --json`` prints, plus ``version`` once applied."""
@@ -278,7 +278,7 @@ class Workspace:
         """Every hard-rule violation of ``roster`` (``staffplan validate``'s checker) with the
         recorded absences (those of ``base``, else the store's).
         """
-        from staffplan.roster.validate import check_scenario_roster
+        from staffplan.pipeline import check_scenario_roster
         from staffplan.store import team_absences
 
         recorded = base.absences if base is not None else self.store.absences()
@@ -337,9 +337,9 @@ class Workspace:
         the engine's own ``extract.roster_frame``; nothing is checked here (see :meth:`validate`).
         """
         from staffplan.roster.breaks import Worked, place_breaks
-        from staffplan.roster.build import _agent_blocks
+        from staffplan.roster.build import agent_blocks
         from staffplan.roster.extract import roster_frame
-        from staffplan.roster.model import Variant
+        from staffplan.roster.problem import Variant
 
         p, grid = self.problem, self.grid
         self.agent(agent_id)
@@ -374,7 +374,7 @@ class Workspace:
         )
         e0 = p.start_elapsed(day, clock)
         worked = Worked(agent_id, day, variant, e0, e0 + t.length_min)
-        _, activity = _agent_blocks(p)
+        _, activity = agent_blocks(p)
         acts = {agent_id: list(activity.get(agent_id, []))}
         row = roster_frame(p, [worked], place_breaks(p, [worked], acts, passes=0), acts)
         if queues is not None:
@@ -404,9 +404,9 @@ class Workspace:
     ) -> Any:
         """Publish an edited roster as the version after ``base_version`` (``staffplan
         publish``'s checks; refused with ``ConflictError`` if another version came first).
-        Returns ``store.publishing.Published``.
+        Returns ``publishing.Published``.
         """
-        from staffplan.store.publishing import publish_checked
+        from staffplan.publishing import publish_checked
 
         return publish_checked(
             self.scenario,
@@ -442,8 +442,9 @@ class Workspace:
         limit is the solver's deterministic time, as ``cover --deterministic`` has it, and all of
         it goes to the repair).
         """
-        from staffplan.roster.repair import cover_settings, parse_absent, parse_now, repair
-        from staffplan.roster.solve import SolveSettings
+        from staffplan.cover.repair import repair
+        from staffplan.cover.settings import cover_settings, parse_absent, parse_now
+        from staffplan.settings import SolveSettings
 
         t0 = time.perf_counter()
 

@@ -14,7 +14,7 @@ from hypothesis import strategies as st
 
 from staffplan.io.team import Break, ShiftTemplate
 from staffplan.roster.extract import allocate, on_phone_matrix
-from staffplan.roster.model import coverage_target, residual_shrinkage, step_costs
+from staffplan.roster.problem import coverage_target, residual_shrinkage, step_costs
 from staffplan.timegrid import TimeGrid
 
 

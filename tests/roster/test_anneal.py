@@ -15,21 +15,20 @@ from ortools.sat.python import cp_model
 from rosterkit import START, contract, make, template
 
 from staffplan.io.team import Absence, Agent, Break, Preference, PreviousShift, ShiftCover
-from staffplan.roster import build_model, plan
-from staffplan.roster.hint import best_response_hint, greedy_hint
-from staffplan.roster.model import SCALE, Demand
-from staffplan.roster.search import (
-    OFF,
-    AgentRules,
-    Coverage,
-    Search,
-    local_search,
-    search_chains,
-    searchable,
-)
-from staffplan.roster.solve import SolveSettings, complete_hint, objective_of
+from staffplan.roster.budget import Budget
+from staffplan.roster.build import build_model
+from staffplan.roster.engine import plan
+from staffplan.roster.heuristics.agent_rules import OFF, AgentRules
+from staffplan.roster.heuristics.allocation import Coverage
+from staffplan.roster.heuristics.anneal import local_search, search_chains, searchable
+from staffplan.roster.heuristics.best_response import best_response_hint
+from staffplan.roster.heuristics.greedy import greedy_hint
+from staffplan.roster.heuristics.search_state import Search
+from staffplan.roster.problem import SCALE, Demand
+from staffplan.roster.solver import complete_hint, objective_of
 from staffplan.roster.validate import check_roster
 from staffplan.scenario import Weights
+from staffplan.settings import SolveSettings
 
 QUEUES = ("voice", "chat", "email")
 
@@ -146,7 +145,8 @@ def _start(rm) -> dict:
     """A roster keeping every rule (the greedy start, each agent's week repaired by one
     best-response pass).
     """
-    return best_response_hint(rm, 10.0, 0, start=greedy_hint(rm), max_passes=1)
+    budget = Budget.single(SolveSettings(10.0, 1, 0, deterministic=True), "improve")
+    return best_response_hint(rm, budget, start=greedy_hint(rm), max_passes=1)
 
 
 def _schedules(rm, agent: str) -> set[tuple[str | None, ...]]:

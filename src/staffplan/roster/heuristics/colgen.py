@@ -33,7 +33,7 @@ import time
 from collections import defaultdict
 from collections.abc import Callable, Mapping, Sequence
 from concurrent.futures import ThreadPoolExecutor
-from dataclasses import dataclass, field, replace
+from dataclasses import dataclass, field
 from typing import Any
 
 import numpy as np
@@ -41,19 +41,23 @@ from ortools.linear_solver import pywraplp
 from ortools.sat.python import cp_model
 from scipy import sparse
 
-from staffplan.roster.build import RosterModel, objective_expr
-from staffplan.roster.model import SCALE
+from staffplan.roster.budget import SUBMODEL_CHARGE_S, Budget, colgen_split, safety_net_s
+from staffplan.roster.cpmodel import RosterModel, objective_expr
+from staffplan.roster.problem import SCALE
 from staffplan.roster.relax import constraint_kind
-from staffplan.roster.solve import (
+from staffplan.roster.solver import (
     Progress,
     SolveResult,
-    SolveSettings,
     complete_hint,
+    incumbent,
     make_solver,
     objective_of,
-    relative_gap,
+    reached_net,
+    result_of,
     shift_hint,
+    work_s,
 )
+from staffplan.settings import SolveSettings
 
 INT_INF = 2**62
 """Domain ends beyond ± this are unbounded."""
@@ -281,6 +285,10 @@ class ColGenResult:
     """
     converged: bool = False
     too_slow: bool = False
+    work: float = 0.0
+    """Deterministic work spent [deterministic s]."""
+    net_reached: bool = False
+    """Deterministic mode: the wall-clock safety net stopped the rounds."""
     """Stopped early: ``expected_rounds`` rounds at the pace so far would not fit in the budget."""
     history: list[tuple[float, float, float]] = field(default_factory=list)
     """(seconds, LP value, bound) per round [s, objective units]."""
@@ -296,9 +304,9 @@ class _Pricer:
 
     def solve(
         self, d: np.ndarray, limit_s: float, seed: int, deterministic: bool
-    ) -> tuple[float, list[np.ndarray], float]:
-        """min d·z over the block: (proven lower bound [model units], solutions found, deterministic
-        time [s]).
+    ) -> tuple[float, list[np.ndarray], float, bool]:
+        """min d·z over the block: (proven lower bound [model units], solutions found, work
+        [deterministic s], whether a deterministic solve reached its wall-clock safety net).
 
         The objective is made integral by rounding each coefficient toward
         the side that keeps CP-SAT's bound a valid bound on the real minimum
@@ -321,15 +329,8 @@ class _Pricer:
         nz = np.flatnonzero(k)
         p.objective.vars.extend(nz.tolist())
         p.objective.coeffs.extend(k[nz].astype(np.int64).tolist())
-        solver = cp_model.CpSolver()
-        prm = solver.parameters
-        prm.num_workers = 1
-        prm.random_seed = seed
-        if deterministic:
-            prm.max_deterministic_time = max(limit_s, 0.01)
-            prm.max_time_in_seconds = 3 * max(limit_s, 0.01)
-        else:
-            prm.max_time_in_seconds = max(limit_s, 0.01)
+        settings = SolveSettings(max(limit_s, 0.01), 1, seed, deterministic=deterministic)
+        solver = make_solver(settings, linearization_level=1)
         found: list[np.ndarray] = []
 
         class Collect(cp_model.CpSolverSolutionCallback):
@@ -337,10 +338,11 @@ class _Pricer:
                 found.append(np.asarray(self.response_proto.solution, dtype=np.int64))
 
         code = solver.Solve(self.block.model, Collect())
-        dtime = float(solver.ResponseProto().deterministic_time)
+        dtime = work_s(solver, self.block.model)
+        net = reached_net(solver, settings, code)
         if code not in (cp_model.OPTIMAL, cp_model.FEASIBLE):
-            return -math.inf, found, dtime
-        return (solver.BestObjectiveBound() - err) / PRICE_SCALE, found, dtime
+            return -math.inf, found, dtime, net
+        return (solver.BestObjectiveBound() - err) / PRICE_SCALE, found, dtime, net
 
 
 def _box_min(c: np.ndarray, lo: np.ndarray, hi: np.ndarray) -> float:
@@ -442,18 +444,27 @@ def column_generation(
     reaches ``cutoff`` [objective units], when ``stop()`` is true, or — with
     ``expected_rounds`` — as soon as, at the mean pace of the rounds so far,
     that many rounds would not fit in the budget (a model too large to converge in time).
-    With ``deterministic`` the budget is deterministic time (pricing
-    solves' own, plus :data:`LP_ITERATION_DTIME` per master simplex
-    iteration) and the result does not depend on machine load.
+    With ``deterministic`` the budget is deterministic work (pricing solves'
+    work, :func:`~staffplan.roster.solver.work_s`, plus
+    :data:`~staffplan.roster.budget.SUBMODEL_CHARGE_S` each, shared by the
+    ``threads`` that run them, plus :data:`LP_ITERATION_DTIME` per master simplex
+    iteration) and the result does not depend on machine load; the wall clock
+    is only a safety net (:func:`~staffplan.roster.budget.safety_net_s`), reported
+    in the result when reached.
     ``on_round(lp_value, bound)`` [objective units] is called after every round.
     """
     t0 = time.perf_counter()
-    wall_end = t0 + (3 * budget_s if deterministic else budget_s)
-    work = [0.0]  # deterministic time spent [s]
+    wall_end = t0 + (safety_net_s(budget_s) if deterministic else budget_s)
+    work = [0.0]  # deterministic work spent [s]
+    net = [False]
 
     def left() -> float:
-        wall = wall_end - time.perf_counter()
-        return min(wall, budget_s - work[0]) if deterministic else wall
+        if deterministic:
+            if time.perf_counter() > wall_end:
+                net[0] = True
+                return 0.0
+            return budget_s - work[0]
+        return wall_end - time.perf_counter()
 
     x0 = np.asarray(start, dtype=np.float64)
     nr = dec.rows.shape[0]
@@ -502,19 +513,19 @@ def column_generation(
 
     def price(
         duals: np.ndarray, rnd: int, probe: bool = False
-    ) -> list[tuple[float, list[np.ndarray], float]] | None:
+    ) -> list[tuple[float, list[np.ndarray], float, bool]] | None:
         """Price every block (None: ``probe`` found a round would be too slow for
         ``expected_rounds``).
         """
 
-        def one(b: int) -> tuple[float, list[np.ndarray], float]:
+        def one(b: int) -> tuple[float, list[np.ndarray], float, bool]:
             limit = min(PRICE_LIMIT_S, left())  # solves never run past the budget
             if limit <= 0:
-                return -math.inf, [], 0.0
+                return -math.inf, [], 0.0, False
             blk = dec.blocks[b]
             return pricers[b].solve(blk.cost - blk.link.T @ duals, limit, seed + rnd, deterministic)
 
-        def run(blocks: Sequence[int]) -> list[tuple[float, list[np.ndarray], float]]:
+        def run(blocks: Sequence[int]) -> list[tuple[float, list[np.ndarray], float, bool]]:
             return list(pool.map(one, blocks)) if pool is not None else [one(b) for b in blocks]
 
         nb = len(pricers)
@@ -533,7 +544,7 @@ def column_generation(
             rounds += 1
             solved = master.solve(
                 max(left(), 0.1) if not deterministic else wall_end - time.perf_counter()
-            )
+            )  # deterministic: the master runs to optimality within the safety net
             work[0] += LP_ITERATION_DTIME * max(
                 master.lp.iterations(), 0
             )  # simplex iterations of this solve
@@ -571,9 +582,11 @@ def column_generation(
                     complete = False
                     break
                 results = priced
-                work[0] += sum(r[2] for r in results)
+                charges = sum(r[2] + SUBMODEL_CHARGE_S for r in results)
+                work[0] += charges / max(int(threads), 1)
+                net[0] = net[0] or any(r[3] for r in results)
                 complete = all(math.isfinite(r[0]) for r in results) and left() > -PRICE_LIMIT_S
-                for b, (_bnd, sols, _dt) in enumerate(results):
+                for b, (_bnd, sols, _dt, _net) in enumerate(results):
                     blk = dec.blocks[b]
                     d_lp = blk.cost - blk.link.T @ pi
                     for z in sols:
@@ -619,6 +632,8 @@ def column_generation(
         fractional,
         converged,
         too_slow,
+        work[0],
+        net[0],
         history,
     )
 
@@ -627,9 +642,6 @@ EXPECTED_ROUNDS = 12
 """Rounds column generation is expected to need; a model whose rounds are too slow for that many
 stops early.
 """
-
-RENS_SHARE = 0.2
-"""Least share of the column-generation budget kept for rounding its LP solution (:func:`rens`)."""
 
 MIN_BUDGET_S = 5.0
 """Column generation is not tried with less than this budget [s]: completing, decomposing and one
@@ -659,6 +671,7 @@ def rens(
     settings: SolveSettings,
     limit_s: float,
     stop_at: float | None = None,
+    budget: Budget | None = None,
 ) -> list[int] | None:
     """Relaxation-enforced neighbourhood search: fix every shift literal the LP solution has at 0 or
     1, solve the rest.
@@ -666,7 +679,8 @@ def rens(
     ``fractional``: values of every model variable (column generation's
     LP solution). Returns the best full assignment found within ``limit_s``
     [s, deterministic s in deterministic mode], or None. Stops once a
-    roster costs ``stop_at`` [objective units] or less (a known bound).
+    roster costs ``stop_at`` [objective units] or less (a known bound). Its
+    work is charged to ``budget``.
     """
     m = rm.model.Clone()
     m.ClearHints()
@@ -678,7 +692,7 @@ def rens(
         if abs(f - r) < 1e-6:
             dom = proto.variables[lit.Index()].domain
             dom[0] = dom[1] = int(r)
-    solver = make_solver(replace(settings, time_limit_s=max(limit_s, 0.1)))
+    solver = make_solver(settings, max(limit_s, 0.1))
     cutoff = None if stop_at is None else stop_at * SCALE + 1e-6
 
     class Stop(cp_model.CpSolverSolutionCallback):
@@ -687,6 +701,10 @@ def rens(
                 self.StopSearch()
 
     code = solver.Solve(m, Stop())
+    if budget is not None:
+        budget.charge(work_s(solver, m))
+        if reached_net(solver, settings, code):
+            budget.warn("rounding column generation's LP", "its CP-SAT solve")
     if code not in (cp_model.OPTIMAL, cp_model.FEASIBLE):
         return None
     return [int(v) for v in solver.ResponseProto().solution]
@@ -712,44 +730,35 @@ class Decomposed:
     def optimal(self) -> bool:
         return self.bound is not None and self.bound >= self.objective - 1e-9
 
-    def result(self, rm: RosterModel, t0: float, first_s: float | None) -> SolveResult:
+    def result(self, rm: RosterModel, budget: Budget, first_s: float | None) -> SolveResult:
         """The roster as a solve result (for a proof of optimality found before the search)."""
-        b = min(self.bound, self.objective) if self.bound is not None else None
-        return SolveResult(
-            "OPTIMAL" if self.optimal else "FEASIBLE",
-            self.objective,
-            b,
-            None if b is None else relative_gap(self.objective, b),
-            time.perf_counter() - t0,
-            first_s,
-            {k: int(self.values[v.Index()]) for k, v in rm.x.items()},
-            {t.name: int(self.values[t.var.Index()]) for t in rm.terms},
-            solution=tuple(self.values),
+        return result_of(
+            rm, "FEASIBLE", self.values, self.bound, budget.elapsed(), first_s, budget.warnings
         )
 
 
 def decomposed_start(
     rm: RosterModel,
     hint: Mapping[tuple[str, int, str], int],
-    settings: SolveSettings,
-    budget_s: float,
+    budget: Budget,
+    stage: str = "colgen",
     progress: Progress | None = None,
-    t0: float | None = None,
 ) -> Decomposed | None:
-    """Column generation from ``hint`` (shift literals) for at most ``budget_s`` [s], then
-    :func:`rens` on its LP solution.
+    """Column generation from ``hint`` (shift literals) until ``stage``'s deadline of ``budget``,
+    then :func:`rens` on its LP solution.
 
-    None when the budget is under :data:`MIN_BUDGET_S`, the model does not
-    decompose by agent or ``hint`` cannot be completed. The roster returned is the better of
-    ``hint`` and the rounded
-    LP solution (not tried when the rounds were too slow: that LP is far
-    from converged); the bound is column generation's Lagrangian bound.
+    None when the time left is under :data:`MIN_BUDGET_S`, the model does not
+    decompose by agent or ``hint`` cannot be completed. The rounds get their
+    share of the time left and the rounding the rest
+    (:func:`~staffplan.roster.budget.colgen_split`). The roster returned is the
+    better of ``hint`` and the rounded LP solution (not tried when the rounds
+    were too slow: that LP is far from converged); the bound is column
+    generation's Lagrangian bound.
     """
-    t0 = time.perf_counter() if t0 is None else t0
-    t_start = time.perf_counter()
-    if budget_s < MIN_BUDGET_S:
+    settings = budget.settings
+    if budget.left(stage) < MIN_BUDGET_S:
         return None
-    start = complete_hint(rm, hint, settings)
+    start = complete_hint(rm, hint, settings, budget)
     if start is None:
         return None
     rm.model.Minimize(objective_expr(rm))
@@ -757,29 +766,28 @@ def decomposed_start(
     if dec is None:
         return None
     values, cost = start, objective_of(rm, start)
-    cg_budget = budget_s * (1 - RENS_SHARE) - (
-        0.0 if settings.deterministic else time.perf_counter() - t_start
-    )
+    cg_s, rens_s = colgen_split(budget.left(stage))
     cg = column_generation(
         dec,
         start,
-        max(cg_budget, 0.1),
+        max(cg_s, 0.1),
         seed=settings.seed,
         threads=settings.workers,
         deterministic=settings.deterministic,
         expected_rounds=EXPECTED_ROUNDS,
         cutoff=cost * SCALE,
     )
+    budget.charge(cg.work)
+    if cg.net_reached:
+        budget.warn("column generation", "its rounds")
     bound = None if cg.bound is None else rounded_bound(rm, cg.bound)
     if cg.fractional is not None and not cg.too_slow and not (bound is not None and bound >= cost):
-        spent = cg_budget if settings.deterministic else time.perf_counter() - t_start
-        found = rens(
-            rm, cg.fractional, settings, max(budget_s - spent, RENS_SHARE * budget_s), stop_at=bound
-        )
+        limit = max(budget.left(stage), rens_s)
+        found = rens(rm, cg.fractional, settings, limit, stop_at=bound, budget=budget)
         if found is not None and objective_of(rm, found) < cost:
             values, cost = found, objective_of(rm, found)
     if progress is not None:
         b = bound if bound is not None else 0.0
-        progress(time.perf_counter() - t0, cost, min(b, cost), relative_gap(cost, min(b, cost)))
+        progress(incumbent(rm, values, budget.elapsed(), cost, b))
     shifts = shift_hint(rm, values)
     return Decomposed(shifts, values, cost, bound, cg.converged, cg.rounds)

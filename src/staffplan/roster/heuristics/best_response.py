@@ -1,16 +1,14 @@
-"""A greedy starting roster, given to CP-SAT as a solution hint.
+"""Best responses: each agent's whole schedule re-optimised with everyone else fixed.
 
-Agents in id order each take, one at a time, the shift variant that covers
-the most remaining demand on their queues, as long as the pick keeps the
-contract's days, weekly maximum, rest, successions and consecutive-day rules;
-covered demand is then taken off. The hint need not be optimal (nor even
-feasible for every rule: CP-SAT repairs or drops it); it only gets the search
-to a good first roster fast.
+A one-agent CP-SAT model (the agent's own hard rules only) is solved with the
+exact gain of every shift literal in its objective: the coverage it adds
+(interval and day-level shift cover), its preferences and its cost, given the
+coverage of all the other agents. Passes over the agents repeat until one
+changes nothing or the budget is spent.
 """
 
 from __future__ import annotations
 
-import time
 from collections import defaultdict
 from dataclasses import replace
 
@@ -18,130 +16,11 @@ import numpy as np
 from ortools.sat.python import cp_model
 
 from staffplan.io.team import Agent
-from staffplan.roster.build import RosterModel, build_model
-from staffplan.roster.model import SCALE, Demand, RosterProblem, Variant, weekend_keys
-from staffplan.roster.rules import week_limits
-
-
-def greedy_hint(rm: RosterModel) -> dict[tuple[str, int, str], int]:
-    """Literal values (1 for picked variants, 0 otherwise) for every key of ``rm.x``.
-
-    A pick's score is the interval demand it covers × ``under_coverage``
-    (day-level shift cover and preferences are left to the search: scoring
-    them greedily gave worse starts on the Curtois instances). Agents keep
-    picking while a pick gains, or while a weekly or horizon minimum is not
-    met, within max days, weekly/horizon maxima, rest, successions,
-    consecutive days, weekends and per-template caps.
-    """
-    p = rm.problem
-    dem = p.demand
-    days = p.grid.days
-    rem = dem.required.astype(float).copy()
-    picked: dict[tuple[str, int, str], int] = {k: 0 for k in rm.x}
-    tmpl = p.template_by_id
-    w_under = p.weights.under_coverage
-    weekend_of = {d: k for k, ds in weekend_keys(p).items() for d in ds}
-    for a in p.agents:
-        c = p.contracts[a.contract]
-        qs = list(p.agent_queues(a))
-        limits = week_limits(rm, a)
-        caps = dict(c.max_shifts)
-        chosen: dict[int, Variant] = {}
-        while True:
-            need = rem[qs].clip(min=0).sum(axis=0) if qs else np.zeros(p.grid.n)
-            csum = np.concatenate([[0.0], np.cumsum(need)])
-            best: tuple[float, int, Variant] | None = None
-            for d in range(days):
-                if d in chosen:
-                    continue
-                block, _lo, hi = next(x for x in limits if d in x[0])
-                if sum(1 for k in block if k in chosen) >= c.max_days_week:
-                    continue
-                paid = sum(chosen[k].paid_minutes for k in block if k in chosen)
-                run = 1
-                k = d - 1
-                while k in chosen:
-                    run, k = run + 1, k - 1
-                k = d + 1
-                while k in chosen:
-                    run, k = run + 1, k + 1
-                if run > c.max_consecutive_days:
-                    continue
-                weekends = {weekend_of[k] for k in chosen if k in weekend_of}
-                if (
-                    c.max_weekends is not None
-                    and d in weekend_of
-                    and weekend_of[d] not in weekends
-                    and len(weekends) >= c.max_weekends
-                ):
-                    continue
-                horizon_paid = sum(x.paid_minutes for x in chosen.values())
-                for v, _ in rm.shifts(a.id, d):
-                    if paid + v.paid_minutes > hi:
-                        continue
-                    if (
-                        c.max_minutes_horizon is not None
-                        and horizon_paid + v.paid_minutes > c.max_minutes_horizon
-                    ):
-                        continue
-                    if (
-                        v.template in caps
-                        and sum(1 for x in chosen.values() if x.template == v.template)
-                        >= caps[v.template]
-                    ):
-                        continue
-                    e0, e1 = rm.elapsed[(d, v.id)]
-                    rest = c.min_rest_hours * 60
-                    if d - 1 in chosen:
-                        pv = chosen[d - 1]
-                        if (
-                            e0 - rm.elapsed[(d - 1, pv.id)][1] < rest
-                            or v.template in tmpl[pv.template].not_followed_by
-                        ):
-                            continue
-                    if d + 1 in chosen:
-                        nv = chosen[d + 1]
-                        if (
-                            rm.elapsed[(d + 1, nv.id)][0] - e1 < rest
-                            or nv.template in tmpl[v.template].not_followed_by
-                        ):
-                            continue
-                    lo, hi_t, holes = rm.phone[(d, v.id)]
-                    score = w_under * (
-                        csum[hi_t] - csum[lo] - sum(csum[h1] - csum[h0] for h0, h1 in holes)
-                    )
-                    key = (score, -d, v)
-                    if best is None or key[:2] > best[:2]:
-                        best = key
-            total = sum(x.paid_minutes for x in chosen.values())
-            short = any(
-                sum(chosen[k].paid_minutes for k in b if k in chosen) < lo for b, lo, _ in limits
-            ) or total < (c.min_minutes_horizon or 0)
-            if best is None or (best[0] <= 0 and not short):
-                break
-            _, negd, v = best
-            d = -negd
-            chosen[d] = v
-            lo, hi_t, holes = rm.phone[(d, v.id)]
-            off = {t for h0, h1 in holes for t in range(h0, h1)}
-            for t in range(lo, hi_t):
-                if t in off or not qs:
-                    continue
-                q = max(qs, key=lambda q: rem[q, t])
-                rem[q, t] -= 1
-        for d, v in chosen.items():
-            picked[(a.id, d, v.id)] = 1
-    return picked
-
-
-def add_hint(rm: RosterModel) -> None:
-    """Give CP-SAT the greedy roster as a hint."""
-    for k, val in greedy_hint(rm).items():
-        rm.model.AddHint(rm.x[k], val)
-
-
-# --- best responses: each agent's whole schedule re-optimised with everyone else fixed
-# ---------------------------
+from staffplan.roster.budget import SUBMODEL_CHARGE_S, Budget
+from staffplan.roster.build import build_model
+from staffplan.roster.cpmodel import RosterModel
+from staffplan.roster.problem import SCALE, Demand, RosterProblem, Variant
+from staffplan.roster.solver import make_solver, reached_net, work_s
 
 
 def _single_agent_problem(p: RosterProblem, agent: Agent) -> RosterProblem:
@@ -278,20 +157,21 @@ def _scores(
     return out
 
 
-# : deterministic runs stop best responses after this many passes (a wall-clock budget would depend
-# on machine load)
-DETERMINISTIC_PASSES = 3
-# : time limit of one agent's re-optimisation [s] (deterministic time with ``max_passes``); the best
-# found is used
 PER_AGENT_S = 0.5
+"""Limit of one agent's re-optimisation [s, or deterministic s]; the best schedule found is used."""
+CHECK_S = 0.2
+"""Limit of checking that one agent's start keeps its own rules [s, or deterministic s]."""
+MIN_SUBSOLVE_S = 0.05
+"""Least limit of a one-agent solve near the deadline [s, or deterministic s]."""
 
 
 def best_response_hint(
     rm: RosterModel,
-    budget_s: float,
+    budget: Budget,
+    stage: str = "improve",
+    *,
     seed: int = 0,
     start: dict[tuple[str, int, str], int] | None = None,
-    *,
     max_passes: int | None = None,
 ) -> dict[tuple[str, int, str], int]:
     """A starting roster by best responses: each agent's whole schedule optimised with everyone else
@@ -301,20 +181,22 @@ def best_response_hint(
     the schedule of largest gain under their own hard rules (a one-agent CP-SAT
     model: contract, rest, successions, runs, weekends, template caps) given
     the coverage left by the agents already placed; later passes re-optimise
-    each agent against all the others until a pass changes nothing or
-    ``budget_s`` [s] is spent. Gains are the objective's coverage (interval
-    and shift cover), preference and cost terms, exact for one agent's change.
-    ``start`` (literal values) replaces pass 0. Agents whose own rules admit no
-    schedule are left off (the main solve then reports why). Rules that tie
-    agents together (minimum cover floors, a cap a caller adds on the whole
-    model) are not seen here: if the result breaks one, ``solve`` falls back
-    to the greedy start. Agents whose ``start`` breaks their own rules are
-    re-optimised first, and any schedule that keeps the rules replaces such
-    a start. Each one-agent solve gets :data:`PER_AGENT_S`; with
-    ``max_passes`` that is deterministic time, so the result does not depend
-    on the clock as long as the passes fit in ``budget_s``.
+    each agent against all the others until a pass changes nothing, after
+    ``max_passes`` passes, or at ``stage``'s deadline of ``budget``. Gains are
+    the objective's coverage (interval and shift cover), preference and cost
+    terms, exact for one agent's change. ``start`` (literal values) replaces
+    pass 0. Agents whose own rules admit no schedule are left off (the main
+    solve then reports why). Rules that tie agents together (minimum cover
+    floors, a cap a caller adds on the whole model) are not seen here: if the
+    result breaks one, ``solve`` falls back to the greedy start. Agents whose
+    ``start`` breaks their own rules are re-optimised first, and any schedule
+    that keeps the rules replaces such a start. Each one-agent solve gets at
+    most :data:`PER_AGENT_S`; in deterministic mode its work
+    (:func:`~staffplan.roster.solver.work_s`) plus
+    :data:`~staffplan.roster.budget.SUBMODEL_CHARGE_S` is charged to the budget,
+    so the result never depends on the clock.
     """
-    t0 = time.perf_counter()
+    settings = budget.settings
     p = rm.problem
     ledger = _Ledger(rm)
     subs: dict[str, RosterModel | None] = {}
@@ -324,7 +206,6 @@ def best_response_hint(
         p.agents,
         key=lambda a: (sum(len(rm.options.get((a.id, d), [])) for d in range(p.grid.days)), a.id),
     )
-    deterministic = max_passes is not None
 
     def sub_model(a: Agent) -> RosterModel | None:
         if a.id not in subs:
@@ -332,17 +213,14 @@ def best_response_hint(
             subs[a.id] = sub if sub.x else None
         return subs[a.id]
 
-    def solver_for(limit_s: float) -> cp_model.CpSolver:
-        solver = cp_model.CpSolver()
-        solver.parameters.num_workers = 1
-        solver.parameters.random_seed = seed
-        if deterministic:
-            solver.parameters.max_deterministic_time = limit_s
-        else:
-            solver.parameters.max_time_in_seconds = max(
-                0.05, min(limit_s, budget_s - (time.perf_counter() - t0))
-            )
-        return solver
+    def run(sub: RosterModel, limit_s: float, **params: bool) -> tuple[cp_model.CpSolver, int]:
+        limit = max(MIN_SUBSOLVE_S, min(limit_s, budget.left(stage)))
+        solver = make_solver(settings, limit, workers=1, seed=seed, **params)
+        code = solver.Solve(sub.model)
+        budget.charge(work_s(solver, sub.model) + SUBMODEL_CHARGE_S)
+        if reached_net(solver, settings, code):
+            budget.warn("best responses", f"{solver.parameters.max_time_in_seconds:.0f} s")
+        return solver, code
 
     def hint_with(sub: RosterModel, sched: dict[int, Variant]) -> None:
         sub.model.ClearHints()
@@ -361,22 +239,21 @@ def best_response_hint(
             schedule[a.id] = sched
             ledger.apply(a, sched, +1, q_of)
         for a in order:  # does each agent's start keep that agent's own rules?
-            if time.perf_counter() - t0 >= budget_s:
+            if budget.left(stage) <= 0:
                 break
             sub = sub_model(a)
             if sub is None:
                 continue
             hint_with(sub, schedule[a.id])
             sub.model.ClearObjective()
-            solver = solver_for(0.2)
-            solver.parameters.fix_variables_to_their_hinted_value = True
-            fits[a.id] = solver.Solve(sub.model) in (cp_model.OPTIMAL, cp_model.FEASIBLE)
+            _, code = run(sub, CHECK_S, fix_variables_to_their_hinted_value=True)
+            fits[a.id] = code in (cp_model.OPTIMAL, cp_model.FEASIBLE)
         order = sorted(order, key=lambda a: fits.get(a.id, True))  # repair the broken starts first
     passes = 0
-    while time.perf_counter() - t0 < budget_s and (max_passes is None or passes < max_passes):
+    while budget.left(stage) > 0 and (max_passes is None or passes < max_passes):
         changed = False
         for a in order:
-            if time.perf_counter() - t0 >= budget_s:
+            if budget.left(stage) <= 0:
                 break
             sub = sub_model(a)
             if sub is None:
@@ -396,15 +273,8 @@ def best_response_hint(
             else:
                 # a start that breaks the agent's rules would only mislead the search
                 sub.model.ClearHints()
-            solver = solver_for(PER_AGENT_S)
-            solver.parameters.linearization_level = (
-                2  # ~10x faster proofs on long horizons (84-day agents: 0.3 s vs 3 s)
-            )
-            if not fits.get(a.id, True):
-                solver.parameters.stop_after_first_solution = (
-                    True  # repair a broken start fast; later passes improve it
-                )
-            code = solver.Solve(sub.model)
+            # a broken start is repaired fast (the first solution); later passes improve it
+            solver, code = run(sub, PER_AGENT_S, stop_after_first_solution=not fits.get(a.id, True))
             new = old if old is not None else {}
             if code in (cp_model.OPTIMAL, cp_model.FEASIBLE):
                 found = {

@@ -44,9 +44,11 @@ from dataclasses import dataclass
 
 from ortools.sat.python import cp_model
 
-from staffplan.roster.build import RosterModel, objective_expr
-from staffplan.roster.model import SCALE
-from staffplan.roster.solve import objective_of
+from staffplan.roster.budget import SUBMODEL_CHARGE_S, Budget
+from staffplan.roster.cpmodel import RosterModel, objective_expr
+from staffplan.roster.problem import SCALE
+from staffplan.roster.solver import make_solver, objective_of, reached_net, work_s
+from staffplan.settings import SolveSettings
 
 SUB_LIMIT_S = 1.0
 """Limit of one neighbourhood's sub-solve [s, or deterministic s]."""
@@ -71,6 +73,9 @@ MIN_CHARGE = 0.005
 """Deterministic time [s] charged at least per sub-solve, so that tiny models stop after a bounded
 number of draws.
 """
+
+MIN_SUB_S = 0.05
+"""Least limit of one sub-solve [s, or deterministic s]."""
 
 WINDOW0, AGENTS0 = 7, 3
 """Initial sizes: days of a window [days], agents of an agents/term neighbourhood [agents]."""
@@ -159,6 +164,8 @@ class _Search:
         self.rm = rm
         self.deterministic = deterministic
         self.seed = seed
+        self.settings = SolveSettings(SUB_LIMIT_S, 1, seed, deterministic=deterministic)
+        self.net_reached = False
         base = rm.model.Clone()
         base.ClearHints()
         base.ClearAssumptions()
@@ -232,8 +239,13 @@ class _Search:
                 return free, set(range(self.days)), idx
         return set(rng.sample(self.agents, min(k, len(self.agents)))), set(range(self.days)), None
 
-    def step(self, rng: random.Random, it: int, wall_left: float) -> None:
-        """Draw one neighbourhood, re-solve it from the incumbent and record the outcome."""
+    def step(self, rng: random.Random, it: int, left: float) -> float:
+        """Draw one neighbourhood, re-solve it from the incumbent and record the outcome; returns
+        the work charged [deterministic s].
+
+        ``left`` [s, or deterministic s]: the time the search has left (a sub-solve never
+        runs past it, nor past :meth:`sub_limit`).
+        """
         with self.lock:
             values, cost = list(self.values), self.cost
         kind = rng.choice(KINDS)
@@ -253,22 +265,20 @@ class _Search:
         proto.solution_hint.vars.extend(range(len(values)))
         proto.solution_hint.values.extend(values)
         with self.lock:
-            limit = self.sub_limit()
-        solver = cp_model.CpSolver()
-        p = solver.parameters
-        p.num_workers = 1
-        p.random_seed = int(self.seed * 100_003 + it) % (2**31)
-        p.linearization_level = 2
-        if self.deterministic:
-            p.max_deterministic_time = limit
-            p.max_time_in_seconds = 3 * limit
-        else:
-            p.max_time_in_seconds = max(0.05, min(limit, wall_left - STEP_OVERHEAD_S))
+            limit = min(self.sub_limit(), left)
+        if not self.deterministic:
+            limit = min(limit, left - STEP_OVERHEAD_S)
+        limit = max(limit, MIN_SUB_S)
+        solver = make_solver(
+            self.settings, limit, workers=1, seed=int(self.seed * 100_003 + it) % (2**31)
+        )
         code = solver.Solve(m)
+        charge = max(work_s(solver, m), MIN_CHARGE) + SUBMODEL_CHARGE_S
         with self.lock:
             self.iterations += 1
             self.stall += 1
-            self.spent_dt += max(solver.ResponseProto().deterministic_time, MIN_CHARGE)
+            self.spent_dt += charge
+            self.net_reached = self.net_reached or reached_net(solver, self.settings, code)
             if code == cp_model.OPTIMAL and fixed == 0:
                 self.proven = True  # the whole roster was free: the incumbent is optimal
             size_kind = "window" if kind == "window" else "agents"
@@ -293,60 +303,62 @@ class _Search:
                         self.stall = 0
                     self.values = list(solver.ResponseProto().solution)
                     self.cost = new_cost
+        return charge
 
 
 def improve(
     rm: RosterModel,
     start: Sequence[int],
-    budget_s: float,
+    budget: Budget,
+    stage: str = "lns",
     *,
-    seed: int = 0,
-    workers: int = 2,
-    deterministic: bool = False,
-    on_improve: Callable[[float], None] | None = None,
+    on_improve: Callable[[float, list[int]], None] | None = None,
     hold: Callable[[], bool] | None = None,
     target: float | None = None,
 ) -> LnsResult:
-    """Improve the full assignment ``start`` (by variable index) by LNS for ``budget_s`` [s].
+    """Improve the full assignment ``start`` (by variable index) by LNS until ``stage``'s deadline
+    of ``budget``.
 
-    ``budget_s`` is wall time, or deterministic time with ``deterministic``
-    (one thread). ``on_improve(objective)`` [objective units] is called on
-    every strictly better incumbent. While ``hold()`` is true, only one
-    thread searches (the caller runs something else on a core, e.g. the LP bound).
-    The search stops once the incumbent costs ``target`` [objective units] or
-    less (a known lower bound: it is optimal).
+    Deterministic budgets run one thread and charge each step's work
+    (:func:`~staffplan.roster.solver.work_s`, at least :data:`MIN_CHARGE`) plus
+    :data:`~staffplan.roster.budget.SUBMODEL_CHARGE_S`; otherwise as many threads
+    as the settings' workers search until the wall-clock deadline.
+    ``on_improve(objective, values)`` [objective units] is called on every
+    strictly better incumbent. While ``hold()`` is true, only one thread
+    searches (the caller runs something else on a core, e.g. the LP bound). The
+    search stops once the incumbent costs ``target`` [objective units] or less
+    (a known lower bound: it is optimal).
     """
-    search = _Search(rm, start, seed, deterministic)
+    settings = budget.settings
+    search = _Search(rm, start, settings.seed, settings.deterministic)
     if target is not None:
         search.target = target * SCALE + 1e-6
-    t_end = time.perf_counter() + budget_s
     best = [search.cost]
 
     def report() -> None:
         if on_improve is not None and search.cost < best[0]:
             best[0] = search.cost
-            on_improve(search.cost / SCALE)
+            on_improve(search.cost / SCALE, list(search.values))
 
-    if deterministic:
-        rng = random.Random(seed)
+    if settings.deterministic:
+        rng = random.Random(settings.seed)
         it = 0
-        while (
-            search.spent_dt < budget_s
-            and not search.done()
-            and time.perf_counter() < t_end + 2 * budget_s
-        ):
-            search.step(rng, it, SUB_LIMIT_S)
+        while (left := budget.left(stage)) > 0 and not search.done():
+            budget.charge(search.step(rng, it, left))
             report()
             it += 1
+        if search.net_reached:
+            budget.warn("neighbourhood search", "a sub-solve's safety net")
     else:
         errors: list[BaseException] = []
+        workers = max(settings.workers, 1)
 
         def run(wid: int) -> None:
-            rng = random.Random(seed * 1_000 + wid)
+            rng = random.Random(settings.seed * 1_000 + wid)
             it = wid
             try:
                 while (
-                    (left := t_end - time.perf_counter()) > STEP_OVERHEAD_S + 0.05
+                    (left := budget.left(stage)) > STEP_OVERHEAD_S + 0.05
                     and not search.done()
                     and not errors
                 ):
@@ -356,13 +368,13 @@ def improve(
                     search.step(rng, it, left)
                     with search.lock:
                         report()
-                    it += max(workers, 1)
+                    it += workers
             except BaseException as exc:  # re-raised in the caller's thread below
                 errors.append(exc)
 
         threads = [
             threading.Thread(target=run, args=(w,), name=f"staffplan-lns-{w}", daemon=True)
-            for w in range(max(workers, 1))
+            for w in range(workers)
         ]
         for th in threads:
             th.start()

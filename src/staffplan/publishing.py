@@ -24,7 +24,7 @@ class Published:
     version: Version
     applied: tuple[RecordedAbsence, ...]
     violations: tuple[Any, ...]  # staffplan.roster.validate.Violation
-    problem: Any  # staffplan.roster.model.RosterProblem
+    problem: Any  # staffplan.roster.problem.RosterProblem
 
 
 def publish_checked(
@@ -50,7 +50,7 @@ def publish_checked(
     absences of every agent without an ``absence`` violation. ``source`` names the roster in
     messages (a file name).
     """
-    from staffplan.roster.validate import check_scenario_roster
+    from staffplan.pipeline import check_scenario_roster
 
     if number is not None or store.latest() is not None:
         base = store.base(number)

@@ -56,6 +56,13 @@ class Demand:
     aht_s: np.ndarray | None = None
     sl_aware: bool = False
     residual: np.ndarray | None = None
+    deferred: tuple[bool, ...] = ()
+    """Per queue: deferred work (email, back-office: staffed by workload, no per-interval service
+    level), as the requirements frame carries it."""
+
+    def is_deferred(self, q: int) -> bool:
+        """Queue ``q`` is deferred work (no per-interval service level)."""
+        return bool(self.deferred[q]) if self.deferred else False
 
     def available(self, heads: np.ndarray) -> np.ndarray:
         """Expected agents after residual shrinkage for heads per (queue, interval) [agents]."""
@@ -288,9 +295,21 @@ def plain_demand(
     return Demand(queues, skills or queues, req, mn, costs)
 
 
-def base_template(tid: str, known: object) -> str:
-    """The template an overtime extension ``T+m`` (``m`` minutes) extends, if ``T`` is in ``known``;
-    else ``tid``.
-    """
+def overtime_id(template: str, minutes: int) -> str:
+    """The id of template ``template`` lengthened by ``minutes`` [min] of overtime: ``T+m``."""
+    return f"{template}+{minutes}"
+
+
+def split_overtime(tid: str) -> tuple[str, int]:
+    """``T+m`` -> (``T``, m [min]); any other id -> (id, 0): the one parser of overtime ids."""
     base, plus, extra = tid.rpartition("+")
-    return base if plus and extra.isdigit() and base in known else tid  # type: ignore[operator]
+    if plus and base and extra.isdigit():
+        return base, int(extra)
+    return tid, 0
+
+
+def base_template(tid: str, known: Mapping[str, object] | set[str]) -> str:
+    """The template an overtime extension ``T+m`` extends, if ``T`` is in ``known``; else
+    ``tid``."""
+    base, minutes = split_overtime(tid)
+    return base if minutes and base in known else tid

@@ -4,9 +4,17 @@ from __future__ import annotations
 
 from rosterkit import contract, day_hours, make, template
 
-from staffplan.roster import build_model
-from staffplan.roster.hint import best_response_hint, greedy_hint
-from staffplan.roster.solve import SolveSettings, complete_hint
+from staffplan.roster.budget import Budget
+from staffplan.roster.build import build_model
+from staffplan.roster.heuristics.best_response import best_response_hint
+from staffplan.roster.heuristics.greedy import greedy_hint
+from staffplan.roster.solver import complete_hint
+from staffplan.settings import SolveSettings
+
+
+def _budget(limit_s: float) -> Budget:
+    """A deterministic best-response budget (deterministic s): the same result on any machine."""
+    return Budget.single(SolveSettings(limit_s, 1, 0, deterministic=True), "improve")
 
 
 def test_greedy_hint_covers_demand_within_contract() -> None:
@@ -91,7 +99,7 @@ def test_best_responses_never_worsen_the_start_and_leave_no_single_agent_improve
     start = {k: 0 for k in rm.x}
     start[("A0", 0, "E@0600")] = 1  # a poor but feasible start: one early shift
     before = _objective(rm, start)
-    out = best_response_hint(rm, 30.0, start=start)
+    out = best_response_hint(rm, _budget(30.0), start=start)
     after = _objective(rm, out)
     assert after < before
     for agent in ("A0", "A1", "A2"):
@@ -100,7 +108,7 @@ def test_best_responses_never_worsen_the_start_and_leave_no_single_agent_improve
 
 def test_best_responses_keep_every_hard_rule_of_the_validator() -> None:
     from staffplan.roster.extract import extract
-    from staffplan.roster.solve import solve
+    from staffplan.roster.solver import solve
     from staffplan.roster.validate import check_roster
 
     req = day_hours(3, {d: [(6, 22, 2)] for d in range(3)})
@@ -117,7 +125,7 @@ def test_best_responses_keep_every_hard_rule_of_the_validator() -> None:
         },
     )
     rm = build_model(p)
-    h = best_response_hint(rm, 30.0, start=greedy_hint(rm), max_passes=5)
+    h = best_response_hint(rm, _budget(30.0), start=greedy_hint(rm), max_passes=5)
     res = solve(rm, SolveSettings(0.5, 1, 0), hint=h)
     assert res.feasible
     assert check_roster(p, extract(p, rm, res).roster) == []

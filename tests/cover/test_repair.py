@@ -1,166 +1,24 @@
-"""Cover repair: parsing, the phone list, and (on the engine) minimal-change repairs checked by
-oracles.
-"""
+"""Cover repair on a tiny team: minimal-change repairs checked by oracles derived by hand, and
+invariants (the past never rewritten, no hard rule broken, never worse than no action)."""
 
 from __future__ import annotations
 
 import datetime as dt
+from dataclasses import replace
 from pathlib import Path
 
 import pandas as pd
 import pytest
 
-from staffplan.errors import InputError, ScenarioError
-from staffplan.io.roster_csv import diff_rosters, roster_as_text
-from staffplan.roster.repair import (
-    CoverSettings,
-    classify,
-    cover_settings,
-    parse_absent,
-    parse_now,
-    phone_list,
-)
-from staffplan.timegrid import TimeGrid
-
-GRID = TimeGrid(dt.date(2026, 11, 30), 7, 15, "Europe/Madrid")
-
-
-def ts(text: str) -> pd.Timestamp:
-    return pd.Timestamp(text).tz_localize("Europe/Madrid")
-
-
-# ---- --absent / --now parsing -----------------------------------------------------------------
-
-
-def test_parse_absent_whole_day_and_span() -> None:
-    a = parse_absent("A17:2026-12-02", GRID)
-    assert (a.agent_id, a.start, a.end, a.kind) == (
-        "A17",
-        ts("2026-12-02"),
-        ts("2026-12-03"),
-        "sick",
-    )
-    b = parse_absent("A03:2026-12-02T12:00/2026-12-03", GRID, kind="other")
-    assert (b.start, b.end, b.kind) == (ts("2026-12-02 12:00"), ts("2026-12-04"), "other")
-    c = parse_absent("A03:2026-12-02T12:00/2026-12-02T16:30", GRID)
-    assert c.end == ts("2026-12-02 16:30")
-    assert c.overlaps(ts("2026-12-02 16:00"), ts("2026-12-02 20:00"))
-    assert not c.overlaps(ts("2026-12-02 16:30"), ts("2026-12-02 20:00"))
-
-
-def test_parse_absent_across_dst_end() -> None:
-    grid = TimeGrid(dt.date(2026, 10, 19), 14, 15, "Europe/Madrid")  # 25 October has 25 hours
-    a = parse_absent("A1:2026-10-25", grid)
-    assert (a.end - a.start) == pd.Timedelta(hours=25)
-
-
-@pytest.mark.parametrize(
-    ("text", "match"),
-    [
-        ("A17", "bad absence"),
-        ("A17:", "bad absence"),
-        (":2026-12-02", "bad absence"),
-        ("A17:2026-13-02", "bad date or time"),
-        ("A17:2026-12-02T12:00", "without an end"),
-        ("A17:2026-12-03/2026-12-02", "ends before it starts"),
-        ("A17:2026-12-02T12:00/2026-12-02T12:00", "ends before it starts"),
-        ("A17:2027-01-05", "outside the planning horizon"),
-        ("A17:2026-12-02/tomorrow", "bad date or time"),
-    ],
-)
-def test_parse_absent_errors(text: str, match: str) -> None:
-    with pytest.raises(InputError, match=match) as info:
-        parse_absent(text, GRID)
-    assert info.value.column == "--absent"
-    assert text in str(info.value)
-
-
-def test_parse_now() -> None:
-    assert parse_now("2026-12-02T07:00", GRID) == ts("2026-12-02 07:00")
-    assert parse_now("2026-12-02T07:00+00:00", GRID) == ts("2026-12-02 08:00")
-    with pytest.raises(InputError, match="bad time"):
-        parse_now("7am", GRID)
-    with pytest.raises(InputError, match="after the planning horizon"):
-        parse_now("2026-12-07T00:00", GRID)
-
-
-def test_cover_settings_validation(tmp_path: Path) -> None:
-    f = tmp_path / "scenario.toml"
-    assert cover_settings({}, file=f) == CoverSettings()
-    assert cover_settings({"max_overtime_min": 60, "callin_cost": 250}, file=f).callin_cost == 250.0
-    with pytest.raises(ScenarioError, match="unknown key"):
-        cover_settings({"overtime": 60}, file=f)
-    with pytest.raises(ScenarioError, match="wrong type"):
-        cover_settings({"allow_callin": "yes"}, file=f)
-    with pytest.raises(ScenarioError, match="out of range"):
-        cover_settings({"move_cost": -1}, file=f)
-
-
-# ---- phone list -------------------------------------------------------------------------------
-
-
-def _row(
-    agent: str, shift: str, start: str, end: str, queues: str = "voice", date: str = "2026-12-02"
-) -> dict[str, object]:
-    return {
-        "agent_id": agent,
-        "name": agent,
-        "date": date,
-        "day": 2,
-        "shift": shift,
-        "start": f"{date}T{start}:00+01:00",
-        "end": f"{date}T{end}:00+01:00",
-        "paid_minutes": 450,
-        "breaks": "",
-        "queues": queues,
-    }
-
-
-def test_classify_and_phone_order() -> None:
-    old = roster_as_text(
-        pd.DataFrame(
-            [
-                _row("A17", "E", "07:00", "15:00"),  # absent
-                _row("A01", "E", "08:00", "16:00"),  # extended to 18:00
-                _row("A02", "L", "13:00", "21:00"),  # moved to 10:00
-                _row("A04", "E", "09:00", "17:00", "voice|chat"),  # reassigned
-                _row("A05", "L", "12:00", "20:00"),  # swapped to an E shift
-            ]
-        )
-    )
-    new = roster_as_text(
-        pd.DataFrame(
-            [
-                _row("A01", "E", "08:00", "18:00"),
-                _row("A02", "L", "10:00", "18:00"),
-                _row("A03", "E", "07:30", "15:30"),  # called in
-                _row("A04", "E", "09:00", "17:00", "chat|voice"),
-                _row("A05", "E", "09:30", "17:30"),
-            ]
-        )
-    )
-    log = diff_rosters(old, new, reason="cover A17 (sick)")
-    phone = phone_list(log, frozenset({"A17"}))
-    assert phone["agent_id"].tolist() == ["A03", "A01", "A04", "A05", "A02"]
-    got = dict(
-        zip(phone["agent_id"], zip(phone["action"], phone["minutes"], strict=True), strict=True)
-    )
-    assert got == {
-        "A03": ("call in", 480),
-        "A01": ("extend", 120),
-        "A04": ("reassign queue", 0),
-        "A05": ("swap shift", -150),
-        "A02": ("move start", -180),
-    }
-    assert phone.loc[phone.agent_id == "A04", "new"].item() == "E 09:00-17:00 [chat|voice]"
-    assert "A17" not in phone["agent_id"].tolist()
-    assert classify(log[log.agent_id == "A17"].iloc[0], log[log.agent_id == "A17"].iloc[0]) == (
-        "cancel",
-        480,
-    )
-
-
-# ---- a tiny team scenario (the agreed team file formats) ---------------------------------------
+from staffplan.cover.phone import classify
+from staffplan.cover.published import with_overtime
+from staffplan.cover.repair import repair
+from staffplan.cover.settings import CoverSettings, parse_absent, parse_now
+from staffplan.io.roster_csv import roster_as_text
+from staffplan.io.team import Absence
+from staffplan.roster.load import load_problem
+from staffplan.roster.validate import check_roster
+from staffplan.scenario import load
 
 SCENARIO_TOML = """name = "tiny"
 [grid]
@@ -260,13 +118,23 @@ def write_team(
 
 # ---- repairs on the engine, checked against oracles ----------------------------------------------
 
-from dataclasses import replace  # noqa: E402
 
-from staffplan.io.team import Absence  # noqa: E402
-from staffplan.roster.load import load_problem  # noqa: E402
-from staffplan.roster.repair import repair, with_overtime  # noqa: E402
-from staffplan.roster.validate import check_roster  # noqa: E402
-from staffplan.scenario import load  # noqa: E402
+def _row(
+    agent: str, shift: str, start: str, end: str, queues: str = "voice", date: str = "2026-12-02"
+) -> dict[str, object]:
+    return {
+        "agent_id": agent,
+        "name": agent,
+        "date": date,
+        "day": 2,
+        "shift": shift,
+        "start": f"{date}T{start}:00+01:00",
+        "end": f"{date}T{end}:00+01:00",
+        "paid_minutes": 450,
+        "breaks": "",
+        "queues": queues,
+    }
+
 
 CHEAP = {"A1": 20.0, "A2": 20.0, "A3": 20.0, "A4": 20.0, "A5": 10.0, "A6": 10.0}
 

@@ -1,0 +1,99 @@
+"""The phone list: each change named (call in, extend, move, swap, reassign queue, cancel) with its
+size, agents in the order of their earliest affected time."""
+
+from __future__ import annotations
+
+import pandas as pd
+from coverkit import row as one_day_row
+
+from staffplan.cover.phone import classify, phone_list
+from staffplan.io.roster_csv import diff_rosters, roster_as_text
+
+
+def _row(
+    agent: str, shift: str, start: str, end: str, queues: str = "voice", date: str = "2026-12-02"
+) -> dict[str, object]:
+    return {
+        "agent_id": agent,
+        "name": agent,
+        "date": date,
+        "day": 2,
+        "shift": shift,
+        "start": f"{date}T{start}:00+01:00",
+        "end": f"{date}T{end}:00+01:00",
+        "paid_minutes": 450,
+        "breaks": "",
+        "queues": queues,
+    }
+
+
+def test_classify_and_phone_order() -> None:
+    old = roster_as_text(
+        pd.DataFrame(
+            [
+                _row("A17", "E", "07:00", "15:00"),  # absent
+                _row("A01", "E", "08:00", "16:00"),  # extended to 18:00
+                _row("A02", "L", "13:00", "21:00"),  # moved to 10:00
+                _row("A04", "E", "09:00", "17:00", "voice|chat"),  # reassigned
+                _row("A05", "L", "12:00", "20:00"),  # swapped to an E shift
+            ]
+        )
+    )
+    new = roster_as_text(
+        pd.DataFrame(
+            [
+                _row("A01", "E", "08:00", "18:00"),
+                _row("A02", "L", "10:00", "18:00"),
+                _row("A03", "E", "07:30", "15:30"),  # called in
+                _row("A04", "E", "09:00", "17:00", "chat|voice"),
+                _row("A05", "E", "09:30", "17:30"),
+            ]
+        )
+    )
+    log = diff_rosters(old, new, reason="cover A17 (sick)")
+    phone = phone_list(log, frozenset({"A17"}))
+    assert phone["agent_id"].tolist() == ["A03", "A01", "A04", "A05", "A02"]
+    got = dict(
+        zip(phone["agent_id"], zip(phone["action"], phone["minutes"], strict=True), strict=True)
+    )
+    assert got == {
+        "A03": ("call in", 480),
+        "A01": ("extend", 120),
+        "A04": ("reassign queue", 0),
+        "A05": ("swap shift", -150),
+        "A02": ("move start", -180),
+    }
+    assert phone.loc[phone.agent_id == "A04", "new"].item() == "E 09:00-17:00 [chat|voice]"
+    assert "A17" not in phone["agent_id"].tolist()
+    assert classify(log[log.agent_id == "A17"].iloc[0], log[log.agent_id == "A17"].iloc[0]) == (
+        "cancel",
+        480,
+    )
+
+
+def test_phone_order_groups_each_agent_earliest_first() -> None:
+    old = roster_as_text(
+        pd.DataFrame(
+            [
+                one_day_row("A1", "E", "voice", "lunch 11:00-12:00"),
+                one_day_row("A2", "E", "voice|chat", "lunch 12:00-13:00"),
+            ]
+        )
+    )
+    new = old.copy()
+    new["assignments"] = ""
+    new.loc[0, "breaks"] = "lunch 13:00-14:00"
+    new.loc[1, "breaks"] = "lunch 11:00-12:00"
+    new.loc[1, "assignments"] = (
+        "voice 08:00-09:00;chat 09:00-10:00;voice 10:00-11:00;voice 12:00-16:00"
+    )
+    log = diff_rosters(old, new, reason="cover")
+    log.loc[log.agent_id == "A2", "old_assignments"] = "voice 08:00-12:00;voice 13:00-16:00"
+    from staffplan.cover.phone import phone_list
+
+    phone = phone_list(log)
+    assert phone[["agent_id", "action", "old", "new"]].values.tolist() == [
+        ["A2", "reassign", "voice 09:00-10:00", "chat 09:00-10:00"],
+        ["A2", "move break", "lunch 12:00-13:00", "lunch 11:00-12:00"],
+        ["A1", "move break", "lunch 11:00-12:00", "lunch 13:00-14:00"],
+    ]
