@@ -10,8 +10,8 @@ first run: cost, service level, Pareto-optimal points and the cheapest point
 meeting every target. ``--chart PATH`` copies the frontier PNG there.
 
 Run (the RESULTS.md numbers): ``python benchmarks/sweep_backends.py`` (24
-points of ``scenarios/hiring``: hires 0..11 × voice 80 % / 90 %; about
-20–30 minutes on 2 shared cores).
+points of ``scenarios/hiring``: hires 0..11 × voice 80 % / 90 %, 3 deterministic
+seconds per point; about 25 minutes on 2 shared cores).
 """
 
 from __future__ import annotations
@@ -58,7 +58,7 @@ def main() -> None:
         default=None,
         help="as staffplan sweep (default: hires.count=0..11 and voice target 0.8,0.9)",
     )
-    ap.add_argument("--time-limit", type=float, default=5.0, help="per point [s]")
+    ap.add_argument("--time-limit", type=float, default=3.0, help="per point [deterministic s]")
     ap.add_argument("--workers", type=int, default=1, help="CP-SAT workers per point")
     ap.add_argument("--no-deterministic", dest="deterministic", action="store_false")
     ap.add_argument("--address", default=None, help="a running Ray cluster (default: local)")
@@ -67,6 +67,7 @@ def main() -> None:
     args = ap.parse_args()
     args.vary = args.vary or ["hires.count=0..11", "queues.voice.service_level=0.8,0.9"]
 
+    load_start = os.getloadavg()[0]
     runs = {}
     for backend in ("local", "ray"):
         runs[backend] = sweep(args, args.out / backend, backend)
@@ -78,7 +79,10 @@ def main() -> None:
     )
     same_csv = (local / "sweep.csv").read_bytes() == (ray / "sweep.csv").read_bytes()
     n = len(table)
-    print(f"machine: {os.cpu_count()} cores; load average {os.getloadavg()[0]:.1f} at the end")
+    print(
+        f"machine: {os.cpu_count()} cores; 1-min load average {load_start:.1f} at the start,"
+        f" {os.getloadavg()[0]:.1f} at the end"
+    )
     print(
         f"sweep: {n} points, --time-limit {args.time_limit:g} --workers {args.workers}"
         f"{' --deterministic' if args.deterministic else ''}\n"

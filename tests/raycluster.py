@@ -40,10 +40,11 @@ def local_cluster(cpus: int = 2) -> Iterator[str]:
         "RAY_USAGE_STATS_ENABLED": "0",
         "RAY_AUTH_MODE": AUTH_MODE,
     }
-    ray_exe = Path(sys.executable).parent / "ray"
     proc = subprocess.Popen(
-        [
-            str(ray_exe),
+        [  # Ray's own command through this interpreter: found wherever pip put its script
+            sys.executable,
+            "-m",
+            "ray.scripts.scripts",
             "start",
             "--head",
             "--block",

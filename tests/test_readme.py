@@ -139,5 +139,6 @@ def test_every_readme_command_runs_in_a_clean_copy(tmp_path: Path) -> None:
             assert proc.returncode == 0, f"{' '.join(argv)}\n{proc.stdout}\n{proc.stderr}"
             assert "Traceback" not in proc.stderr
             ran.append(argv[1])
-    for needed in ("run", "compare", "erlang", "roster", "simulate", "publish", "cover", "import"):
+    needed_commands = ("run", "compare", "sweep", "erlang", "roster", "simulate", "publish")
+    for needed in (*needed_commands, "cover", "import"):
         assert needed in ran
