@@ -44,6 +44,7 @@ from staffplan.scenario import (
     from_document,
     load,
 )
+from staffplan.settings import OVERRIDE_OPTIONS
 
 Scalar = bool | int | float | str | dt.date
 
@@ -318,10 +319,12 @@ def plan_sweep(path: str | Path, vary: Sequence[str]) -> Sweep:
 
 
 OPTION_KEYS = {
-    ("solver", "time_limit_s"): ("--time-limit", "time_limit_s"),
-    ("solver", "workers"): ("--workers", "workers"),
-    ("solver", "seed"): ("--seed", "seed"),
+    ("solver", name): (option, name)
+    for name, option in OVERRIDE_OPTIONS.items()
+    if name in SOLVER_SPEC
 }
+"""``[solver]`` key path -> (the command-line option that overrides it, its RunOptions field), as
+:func:`staffplan.settings.solve_settings` applies them."""
 
 
 def check_options(sweep: Sweep, options: Any) -> None:
