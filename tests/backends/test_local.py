@@ -10,7 +10,7 @@ import pytest
 from tests.backends import tasks
 
 from staffplan.backends import Done, Event, Failed, Started, Task, make_backend, run_tasks
-from staffplan.backends.local import LocalBackend
+from staffplan.backends.local import THREAD_VARIABLES, LocalBackend
 from staffplan.errors import InputError
 
 
@@ -69,6 +69,24 @@ def test_a_killed_worker_is_retried(tmp_path: Path) -> None:
     assert all(isinstance(ev, Done) for ev in final.values())
     assert {k: ev.value for k, ev in final.items()} == {0: 0, 1: 2, 2: 4, 3: 6}
     assert final[0].attempt == 2 and final[0].pid != killed[0]
+
+
+@pytest.mark.parametrize("cpus", [1, 2])
+def test_workers_size_their_numeric_thread_pools_to_the_tasks_cpus(
+    cpus: int, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    for name in THREAD_VARIABLES:
+        monkeypatch.delenv(name, raising=False)  # spawned workers inherit this environment
+    final = run_tasks(LocalBackend(1), tasks.numeric_threads, None, [Task(0, 0, cpus=cpus)])
+    pools, omp = final[0].value
+    assert omp == str(cpus)
+    assert pools and set(pools.values()) == {cpus}, pools  # OpenBLAS at least: numpy's BLAS
+
+
+def test_a_thread_count_the_user_set_is_kept(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("OMP_NUM_THREADS", "3")
+    final = run_tasks(LocalBackend(1), tasks.numeric_threads, None, [Task(0, 0, cpus=1)])
+    assert final[0].value[1] == "3"
 
 
 def test_backend_names_and_options_are_checked() -> None:

@@ -2,16 +2,20 @@
 
 Workers are *spawned* (fresh interpreters, like a cluster's workers, so no
 thread or lock of the caller is copied into them); ``shared`` reaches each
-worker once, through the pool's initializer. Each task announces its start on
-a queue that a relay thread forwards, and each result arrives through its
-future, so events stream in the order they happen. A worker that dies makes
-the pool fail every task still in it (:class:`Failed`); :func:`run_tasks
-<staffplan.backends.run_tasks>` then runs those again in a new pool.
+worker once, through the pool's initializer, which also sizes the worker's
+numeric thread pools (OpenMP, OpenBLAS) to the CPUs its tasks declare. Each
+task announces its start on a queue that a relay thread forwards, and each
+result arrives through its future, so events stream in the order they happen.
+A worker that dies makes the pool fail every task still in it
+(:class:`Failed`); :func:`run_tasks <staffplan.backends.run_tasks>` then runs
+those again in a new pool.
 """
 
 from __future__ import annotations
 
 import multiprocessing
+import os
+import pickle
 import queue
 import threading
 from collections.abc import Iterator, Sequence
@@ -34,10 +38,22 @@ RELAY_POLL_S = 0.2
 """How often the relay thread checks whether its stream has ended [s] (not a synchronisation
 wait: events pass as soon as they arrive)."""
 
+THREAD_VARIABLES = ("OMP_NUM_THREADS", "OPENBLAS_NUM_THREADS", "MKL_NUM_THREADS")
+"""Environment variables that size the numeric libraries' thread pools (OpenMP, OpenBLAS, MKL),
+read once when a library loads."""
+
 _worker: dict[str, Any] = {}
 
 
-def _init(fn: TaskFn, shared: Any, started: Any) -> None:
+def _init(threads: int, payload: bytes, started: Any) -> None:
+    """A worker's start: size the numeric thread pools to the CPUs of its tasks (as Ray does for
+    its workers; without it, each worker's OpenBLAS starts a thread per core of the machine, and
+    the workers' threads fight for the cores), then unpickle the task function and ``shared`` —
+    whose imports load those libraries.
+    """
+    for name in THREAD_VARIABLES:
+        os.environ.setdefault(name, str(threads))  # a value the user set is kept
+    fn, shared = pickle.loads(payload)
     _worker.update(fn=fn, shared=shared, started=started)
 
 
@@ -78,7 +94,7 @@ class LocalBackend:
             max_workers=min(self.processes, len(tasks)),
             mp_context=ctx,
             initializer=_init,
-            initargs=(fn, shared, started),
+            initargs=(max(t.cpus for t in tasks), pickle.dumps((fn, shared)), started),
         )
         thread = threading.Thread(target=relay, name="staffplan-relay", daemon=True)
         thread.start()
