@@ -7,11 +7,13 @@ solved. Prints the wall time of each backend, the points per minute, whether
 every point's roster.csv and the whole sweep.csv are byte-identical between
 the two (expected in ``--deterministic`` mode), and the sweep table of the
 first run: cost, service level, Pareto-optimal points and the cheapest point
-meeting every target. ``--chart PATH`` copies the frontier PNG there.
+meeting every target. ``--chart PATH`` copies the frontier PNG there;
+``--backends local`` runs one backend only.
 
-Run (the RESULTS.md numbers): ``python benchmarks/sweep_backends.py`` (24
-points of ``scenarios/hiring``: hires 0..11 × voice 80 % / 90 %, 3 deterministic
-seconds per point; about 25 minutes on 2 shared cores).
+Run (the RESULTS.md numbers): ``python benchmarks/sweep_backends.py --chart
+benchmarks/sweep_frontier.png`` (24 points of ``scenarios/hiring``: hires 0..11 ×
+voice 80 % / 90 %, 3 deterministic seconds per point; 20–30 minutes on 2 busy
+shared cores).
 """
 
 from __future__ import annotations
