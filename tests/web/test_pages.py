@@ -50,6 +50,37 @@ def test_week_cards_are_the_summary_numbers(client: TestClient, ws: Workspace) -
     assert f"{s['paid_hours']:,.1f}" in text
 
 
+def test_week_applies_pending_absences(client: TestClient, ws: Workspace) -> None:
+    """An absence recorded with ``staffplan absent`` and not yet covered: the week says so under
+    "Pending absences", shows it in A1's Wednesday cell, and its cards are the KPIs with A1 off
+    the phones (fewer scheduled voice agent-hours on Wednesday by A1's 7 on-phone hours).
+    """
+    from staffplan.store import AbsenceRecord
+
+    before = ws.kpis(1).days
+    assert 'id="pending"' not in client.get("/week").text
+    day = ws.grid.local_midnight(ws.grid.dates()[2])
+    ws.store.record_absence(
+        AbsenceRecord("A1", day, day + pd.Timedelta(days=1), "sick", "flu"), author="ana"
+    )
+    page = client.get("/week").text
+    notice = re.search(r'<section class="panel warn" id="pending">.*?</section>', page, re.S)
+    assert notice is not None and "Pending absences" in texts(notice.group(0))
+    text = texts(page)
+    assert "A1 sick 2026-12-09 00:00-2026-12-10 00:00" in text
+    assert "sick" in texts(re.search(r'<tr data-agent="A1">.*?</tr>', page, re.S).group(0))
+    after = ws.kpis(1)
+    wed = {
+        q: (
+            before.query("queue == @q and date == @kit.DAYS[2]")["scheduled_hours"].item(),
+            after.days.query("queue == @q and date == @kit.DAYS[2]")["scheduled_hours"].item(),
+        )
+        for q in ("voice", "chat")
+    }
+    assert wed["voice"][0] - wed["voice"][1] == 7.0 and wed["chat"][0] == wed["chat"][1]
+    assert f"{after.summary['service_level']:.1%}" in text
+
+
 def test_unknown_version_is_a_one_line_error(client: TestClient) -> None:
     r = client.get("/week?version=9")
     assert r.status_code == 400 and "no such version" in r.text and "Traceback" not in r.text

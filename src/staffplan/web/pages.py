@@ -41,12 +41,12 @@ def register(app: FastAPI, site: Site) -> None:
             return render(request, "empty.html", "week")
         base = ws.base(version)
         n = base.version.number
-        kpis = ws.kpis(n)
+        kpis = ws.kpis(n, base)
         known = ws.known_violations(n)
         pending = base.pending
         extra = [
             (lang.gettext("Known violations"), lang.number(len(known))),
-            (lang.gettext("Recorded absences not applied"), lang.number(len(pending))),
+            (lang.gettext("Pending absences"), lang.number(len(pending))),
         ]
         return render(
             request,
@@ -262,8 +262,8 @@ def register(app: FastAPI, site: Site) -> None:
             draft = draft_of(base, agent_id, date, choice)
         except InputError as exc:
             return {"error": str(exc), "violations": [], "kpis": [], "new_rules": 0}
-        before = ws.kpis(base.version.number).summary
-        after = ws.score(draft).summary
+        before = ws.kpis(base.version.number, base).summary
+        after = ws.score(draft, base.absences).summary
         found = ws.validate(draft, base)
         old = {(v.rule, v.agent_id, v.date) for v in ws.version_violations(base)}
         rows = [
