@@ -38,6 +38,7 @@ from staffplan.store import (
     Version,
     store_path,
 )
+from staffplan.web.whatif import scenario_choices
 
 #: Absence kinds a sick call may record (those that keep the agent off work).
 CALL_KINDS: tuple[str, ...] = ("sick", "vacation", "day_off", "other")
@@ -119,7 +120,10 @@ class Workspace:
         workers: int | None = None,
         seed: int | None = None,
         deterministic: bool = False,
+        compare: Sequence[str | Path] | None = None,
+        compare_out: str | Path = Path("out") / "compare",
     ) -> None:
+        from staffplan.pipeline import requirements_for
         from staffplan.roster.load import load_problem
         from staffplan.scenario import load
 
@@ -132,11 +136,16 @@ class Workspace:
             )
         self.scenario = load(scenario_path)
         self.store = PlanStore(store_path(self.scenario))
-        self.problem = load_problem(self.scenario)
+        self.problem = load_problem(self.scenario, requirements_for(self.scenario))
         self.cover_time_limit_s = float(cover_time_limit_s)
         self.workers = workers
         self.seed = seed
         self.deterministic = deterministic
+        #: the scenarios the Compare page may run, the served one first (see
+        #: :func:`scenario_choices`); requests choose among them by position
+        self.compare_choices = scenario_choices(self.scenario, compare)
+        #: where each compared scenario's run outputs go (``<compare_out>/<name>/``)
+        self.compare_out = Path(compare_out)
         #: held while a repair runs: at most one repair of this scenario at a time
         self.repair_lock = threading.Lock()
         self._kpis: dict[int, RosterKpis] = {}
@@ -645,6 +654,49 @@ class Workspace:
             scheduled = overlay_chart(coverage, "scheduled", labels["agents"], labels["scheduled"])
             sl = overlay_chart(service, "service_level", labels["sl"], labels["service_level"])
         return table, scheduled, sl
+
+    def compare_scenarios(
+        self, chosen: Sequence[int], echo: Callable[[str], None] | None = None
+    ) -> Any:
+        """``staffplan compare`` of the scenarios at positions ``chosen`` of
+        :attr:`compare_choices` (the first is the baseline) with their own solver settings, as
+        ``staffplan compare A B --out <compare_out>`` runs them: ``comparison.run_one`` into
+        ``<compare_out>/<name>/``, reusing a folder whose cache key (``pipeline.fingerprint``)
+        still matches, one scenario after another; ``echo`` receives the progress lines.
+        Returns ``comparison.Comparison``.
+        """
+        from staffplan.comparison import check_scenarios, collect, run_one
+
+        picked = [self.compare_choices[i] for i in chosen]
+        check_scenarios([c.path for c in picked])
+        summaries = [
+            run_one(
+                str(c.path),
+                str(self.compare_out / c.name),
+                None,
+                None,
+                None,
+                False,
+                True,
+                echo=echo,
+            )
+            for c in picked
+        ]
+        return collect(summaries)
+
+    def comparison_charts(self, done: Any, labels: Mapping[str, str]) -> tuple[str, str]:
+        """The compare report's two overlaid charts of a ``comparison.Comparison`` (scheduled
+        agents, promised service level per interval) as PNG data URIs; ``labels`` as for
+        :meth:`compare`.
+        """
+        from staffplan.report.html import overlay_chart
+
+        with _CHARTS:
+            scheduled = overlay_chart(
+                done.coverage, "scheduled", labels["agents"], labels["scheduled"]
+            )
+            sl = overlay_chart(done.service, "service_level", labels["sl"], labels["service_level"])
+        return scheduled, sl
 
 
 def _clock_minutes(text: str | None) -> int:
