@@ -217,9 +217,12 @@ def test_compare_page(client: TestClient, ws: Workspace) -> None:
         author="ana",
         note="A7 on Sunday",
     )
-    page = client.get("/compare?v=1&v=2")
+    page = client.get("/compare?v=1&v=2")  # the versions tab
     text = texts(page.text)
     assert page.status_code == 200 and "paid hours" in text and "Δ v2" in text
+    assert "Δ v1" not in texts(client.get("/compare/versions?v=2&v=1").text)  # v1 is the base
+    one = texts(client.get("/compare/versions?v=2").text)
+    assert "v2" in one and "Δ v2" not in one  # the chosen versions, not the last two
     assert page.text.count("data:image/png;base64,") == 2
     assert "solver gap to bound" not in text  # not a property of a published version
 
@@ -272,7 +275,7 @@ def test_login_with_the_token(ws: Workspace) -> None:
         assert c.get("/versions").status_code == 401
 
 
-@pytest.mark.parametrize("path", ["/week", "/sick-call", "/edit", "/versions", "/compare"])
+@pytest.mark.parametrize("path", ["/week", "/sick-call", "/edit", "/versions", "/compare/versions"])
 def test_an_empty_store_says_what_to_do(tmp_path: Path, path: str) -> None:
     ws = Workspace(kit.scenario(tmp_path / "empty"))
     with TestClient(create_app(ws), base_url=BASE) as c:

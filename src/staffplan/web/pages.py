@@ -7,10 +7,10 @@ from __future__ import annotations
 
 import datetime as dt
 from collections.abc import Mapping
-from typing import Any
+from typing import Annotated, Any
 
 import pandas as pd
-from fastapi import FastAPI, Request
+from fastapi import FastAPI, Query, Request
 from starlette.concurrency import run_in_threadpool
 from starlette.datastructures import FormData
 from starlette.exceptions import HTTPException as StarletteHTTPException
@@ -466,7 +466,9 @@ def register(app: FastAPI, site: Site) -> None:
         }
 
     @app.get("/compare")
-    def compare(request: Request, job: str | None = None, v: list[int] | None = None) -> Response:
+    def compare(
+        request: Request, job: str | None = None, v: Annotated[list[int] | None, Query()] = None
+    ) -> Response:
         """What-if scenarios: the server's list, the newest comparison (or ``job``): its
         progress, or ``compare``'s table and charts.
         """
@@ -523,7 +525,9 @@ def register(app: FastAPI, site: Site) -> None:
         return RedirectResponse(f"/compare?job={job.id}", status_code=303)
 
     @app.get("/compare/versions")
-    def compare_versions(request: Request, v: list[int] | None = None) -> Response:
+    def compare_versions(
+        request: Request, v: Annotated[list[int] | None, Query()] = None
+    ) -> Response:
         lang = lang_of(request)
         vs = ws.versions()
         if not vs:
