@@ -277,6 +277,37 @@ def ceil_int(x: float) -> int:
     return int(math.ceil(x - 1e-9))
 
 
+def week_bounds(
+    contract: Contract, templates: tuple[ShiftTemplate, ...], days: int
+) -> tuple[int, int]:
+    """(min, max) paid minutes [min] of a planning week of ``days`` days, before absences.
+
+    A whole week gets the contract's limits. A partial week (``days`` < 7) gets
+    ``limit × days/7``, rounded inwards (min up, max down) when some paid total
+    of at most ``min(days, max_days_week)`` shifts of the contract's templates
+    lies between the two; otherwise outwards to the nearest such totals (min
+    down, max up), so that an exact contract (min = max) stays feasible.
+    """
+    c = contract
+    if days >= 7:
+        return c.min_minutes_week, c.max_minutes_week
+    lo_f = c.min_minutes_week * days / 7
+    hi_f = c.max_minutes_week * days / 7
+    lo, hi = ceil_int(lo_f), int(math.floor(hi_f + 1e-9))
+    paid = sorted(
+        {t.paid_minutes for t in templates if c.allows(t.id) and not split_overtime(t.id)[1]}
+    )
+    top = ceil_int(hi_f) + max(paid, default=0)
+    totals = {0}
+    for _ in range(min(days, c.max_days_week)):
+        totals |= {s + m for s in totals for m in paid if s + m <= top}
+    if any(lo <= s <= hi for s in totals):
+        return lo, hi
+    below = max(s for s in totals if s <= lo_f + 1e-9)
+    above = [s for s in totals if s >= hi_f - 1e-9]
+    return below, min(above) if above else max(hi, below)
+
+
 def plain_demand(
     queues: tuple[str, ...],
     required: np.ndarray,
