@@ -549,6 +549,24 @@ CASES = [
         _simulate("08:00", "16:00"),
         ("bad shift time",),
     ),
+    # 13. infeasibility names a rule and the agents it binds
+    Case(
+        "min-consecutive-vs-rest",
+        data_file(
+            "contracts.csv",
+            "contract,min_minutes_week,max_minutes_week,max_days_week,max_consecutive_days,"
+            "min_consecutive_days,min_rest_hours\nC,1800,2400,5,6,5,30\n",
+        ),
+        ("no roster satisfies", "min consecutive days", "minimum rest", "A1 (Ana Ruiz)"),
+    ),
+    Case(
+        "everyone-absent",
+        data_file(
+            "absences.csv",
+            ABS_HEAD + "".join(f"A{i},2026-12-07,2026-12-13,vacation\n" for i in range(1, 5)),
+        ),
+        ("nobody can work", "A1 vacation 2026-12-07 to 2026-12-13", "A4 vacation"),
+    ),
     # command-line values
     Case("erlang-negative-volume", args("erlang", "--volume", "-1", "--aht", "180"), ("--volume",)),
     Case(

@@ -11,7 +11,7 @@ from __future__ import annotations
 import datetime as dt
 import math
 from collections.abc import Mapping
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from functools import cached_property
 
 import numpy as np
@@ -344,3 +344,19 @@ def base_template(tid: str, known: Mapping[str, object] | set[str]) -> str:
     ``tid``."""
     base, minutes = split_overtime(tid)
     return base if minutes and base in known else tid
+
+
+def single_agent_problem(p: RosterProblem, agent: Agent) -> RosterProblem:
+    """``p`` reduced to one agent's hard rules: no demand, shift cover, preferences or soft
+    weights.
+    """
+    return replace(
+        p,
+        agents=(agent,),
+        demand=Demand.empty(p.demand.queues, p.demand.skills, p.grid.n),
+        shift_cover=(),
+        preferences=(),
+        weights=replace(
+            p.weights, under_coverage=0, over_coverage=0, cost=0, preference=0, fairness=0
+        ),
+    )
