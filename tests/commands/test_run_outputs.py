@@ -66,8 +66,8 @@ def test_compare_leaves_an_earlier_run_that_another_scenario_reads_alone(
         data_toml=f'previous_roster = "{(tmp_path / "out" / "base" / "roster.csv").as_posix()}"\n',
     )
     (nxt.parent / "scenario.toml").write_text(
-        nxt.read_text().replace("start = 2026-12-07", "start = 2026-12-14")
-    )
+        'root = ".."\n' + nxt.read_text().replace("start = 2026-12-07", "start = 2026-12-14")
+    )  # root: the previous roster lies in out/, beside the scenario's folder
     doc = invoke(
         "compare", str(base), str(nxt), "--seed", "1", "--time-limit", "1", "--deterministic"
     )
