@@ -106,13 +106,12 @@ def write_csv(path: str | Path, frame: pd.DataFrame, **kwargs: Any) -> Path:
     """Write a DataFrame as CSV (no index unless asked) atomically, formula-like text quoted
     (:func:`staffplan.io.csv_cells.csv_safe`).
     """
-    from staffplan.io.csv_cells import csv_safe
+    from staffplan.io.csv_cells import csv_safe, has_carriage_return
 
     kwargs.setdefault("index", False)
     safe = csv_safe(frame)
-    text = safe.select_dtypes(exclude="number")
-    if "quoting" not in kwargs and any(text[c].astype(str).str.contains("\r").any() for c in text):
-        kwargs["quoting"] = csv.QUOTE_NONNUMERIC  # the csv module leaves a bare CR unquoted
+    if "quoting" not in kwargs and has_carriage_return(safe):
+        kwargs["quoting"] = csv.QUOTE_NONNUMERIC
     with atomic_path(path, "w") as fh:
         safe.to_csv(fh, **kwargs)
     return Path(path)

@@ -40,6 +40,23 @@ def csv_unquote(value: Any) -> Any:
     return value
 
 
+def _is_text(s: pd.Series) -> bool:
+    return not (
+        pd.api.types.is_numeric_dtype(s.dtype)
+        or pd.api.types.is_datetime64_any_dtype(s.dtype)
+        or isinstance(s.dtype, pd.CategoricalDtype | pd.PeriodDtype | pd.IntervalDtype)
+    )
+
+
+def has_carriage_return(frame: pd.DataFrame) -> bool:
+    """True if a text cell holds a CR (the csv module writes it unquoted, splitting the row)."""
+    for k in range(frame.shape[1]):
+        s = frame.iloc[:, k]
+        if _is_text(s) and s.map(lambda v: isinstance(v, str) and "\r" in v).any():
+            return True
+    return False
+
+
 def csv_safe(frame: pd.DataFrame) -> pd.DataFrame:
     """``frame`` with formula-like text cells quoted; numeric columns untouched (a copy when
     something changed).
@@ -47,7 +64,7 @@ def csv_safe(frame: pd.DataFrame) -> pd.DataFrame:
     out = frame
     for k in range(frame.shape[1]):
         s = frame.iloc[:, k]
-        if pd.api.types.is_numeric_dtype(s.dtype) or pd.api.types.is_datetime64_any_dtype(s.dtype):
+        if not _is_text(s):
             continue
         safe = s.map(_quote)
         if not safe.equals(s):

@@ -9,6 +9,7 @@ activity takes the agent off every interval it overlaps.
 from __future__ import annotations
 
 import datetime as dt
+import functools
 import math
 from collections.abc import Mapping
 from dataclasses import dataclass, field, replace
@@ -277,6 +278,7 @@ def ceil_int(x: float) -> int:
     return int(math.ceil(x - 1e-9))
 
 
+@functools.lru_cache(maxsize=256)
 def week_bounds(
     contract: Contract, templates: tuple[ShiftTemplate, ...], days: int
 ) -> tuple[int, int]:
