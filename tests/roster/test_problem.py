@@ -126,6 +126,8 @@ def test_a_partial_week_of_an_exact_contract_can_be_worked() -> None:
     assert week_bounds(c, (d,), 3) == (960, 1440)  # 1028.6 lies between 2 and 3 shifts
     assert week_bounds(c, (d,), 7) == (2400, 2400)
     assert week_bounds(Contract("Y", 2240, 2240, 5, 6), (d,), 3) == (960, 960)  # exactly 2
+    # 3 × 480 is the most 3 days give: a minimum of 3000 stays unreachable (not lowered to 1440)
+    assert week_bounds(Contract("Z", 7000, 7000, 5, 6), (d,), 3) == (3000, 3000)
 
 
 @settings(max_examples=150, deadline=None)
@@ -148,12 +150,13 @@ def test_partial_week_bounds_are_the_pro_rated_ones_unless_no_schedule_fits(
     assert lo <= hi
     if any(inward[0] <= t <= inward[1] for t in totals):
         assert (lo, hi) == inward
-    else:
+    elif max(totals) >= hi_x:
         # widened to the nearest totals a schedule reaches: never infeasible by rounding alone
-        assert lo <= lo_x and lo in totals
-        assert not any(lo < t < lo_x for t in totals)
-        if max(totals) >= hi_x:
-            assert hi >= hi_x and hi in totals and not any(hi_x <= t < hi for t in totals)
-            assert any(lo <= t <= hi for t in totals)
+        assert lo <= lo_x and lo in totals and not any(lo < t < lo_x for t in totals)
+        assert hi >= hi_x and hi in totals and not any(hi_x <= t < hi for t in totals)
+        assert any(lo <= t <= hi for t in totals)
+    else:
+        # no schedule reaches the pro-rated minimum: a contract the pre-checks report, kept
+        assert max(totals) < lo_x and (lo, hi) == (inward[0], max(inward))
     # the independent validator reads the contract the same way
     assert _validator_range(c, templates, days) == (lo, hi)

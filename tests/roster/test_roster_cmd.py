@@ -138,18 +138,14 @@ def test_infeasible_scenario_exits_2_with_reasons(
 ) -> None:
     c = scenario.parent / "contracts.csv"
     c.write_text(
-        c.read_text(encoding="utf-8").replace("FT,0,2400,5,5", "FT,2400,2400,5,5"), encoding="utf-8"
+        c.read_text(encoding="utf-8").replace("FT,0,2400,5,5", "FT,7000,7000,5,5"), encoding="utf-8"
     )
     with pytest.raises(SystemExit) as exc:
         main(["roster", str(scenario), "--quiet"])
     assert exc.value.code == 2
     err = capsys.readouterr().err
-    # 3 of 7 days: min = max = 2400 × 3/7 -> at least 1029 and at most 1028 paid minutes
-    assert (
-        "weekly paid minutes" in err
-        and "agent A1" in err
-        and "at least 1029 and at most 1028" in err
-    )
+    # 3 of 7 days: 7000 × 3/7 = 3000 paid minutes, but three shifts give at most 1440
+    assert "weekly paid minutes" in err and "agent A1" in err and "at least 3000" in err
 
 
 def test_bad_time_limit_exits_2(scenario: Path) -> None:

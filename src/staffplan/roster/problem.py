@@ -287,8 +287,10 @@ def week_bounds(
     A whole week gets the contract's limits. A partial week (``days`` < 7) gets
     ``limit × days/7``, rounded inwards (min up, max down) when some paid total
     of at most ``min(days, max_days_week)`` shifts of the contract's templates
-    lies between the two; otherwise outwards to the nearest such totals (min
-    down, max up), so that an exact contract (min = max) stays feasible.
+    lies between the two; otherwise, if such totals lie on both sides, outwards
+    to the nearest ones (min down, max up), so that an exact contract (min =
+    max) stays feasible. A minimum no total reaches stays (an infeasible
+    contract, which the pre-checks report).
     """
     c = contract
     if days >= 7:
@@ -303,11 +305,10 @@ def week_bounds(
     totals = {0}
     for _ in range(min(days, c.max_days_week)):
         totals |= {s + m for s in totals for m in paid if s + m <= top}
-    if any(lo <= s <= hi for s in totals):
-        return lo, hi
-    below = max(s for s in totals if s <= lo_f + 1e-9)
     above = [s for s in totals if s >= hi_f - 1e-9]
-    return below, min(above) if above else max(hi, below)
+    if any(lo <= s <= hi for s in totals) or not above:
+        return lo, max(hi, lo)
+    return max(s for s in totals if s <= lo_f + 1e-9), min(above)
 
 
 def plain_demand(

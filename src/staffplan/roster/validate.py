@@ -370,8 +370,8 @@ def check_roster(
 @functools.lru_cache(maxsize=256)
 def _week_range(c: Contract, templates: tuple[ShiftTemplate, ...], days: int) -> tuple[int, int]:
     """Paid minutes [min] a week of ``days`` days allows (docs/formats.md, contracts.csv): a
-    partial week pro-rated, widened to reachable totals only when none fits (counted by
-    enumerating every multiset of shifts).
+    partial week pro-rated, widened to the nearest reachable totals only when none fits and
+    some lie on both sides (counted by enumerating every multiset of shifts).
     """
     if days >= 7:
         return c.min_minutes_week, c.max_minutes_week
@@ -391,11 +391,10 @@ def _week_range(c: Contract, templates: tuple[ShiftTemplate, ...], days: int) ->
         for k in range(min(days, c.max_days_week) + 1)
         for combo in itertools.combinations_with_replacement(paid, k)
     }
-    if any(lo <= t <= hi for t in totals):
-        return lo, hi
     above = [t for t in totals if t >= hi_x]
-    below = max(t for t in totals if t <= lo_x)
-    return below, min(above) if above else max(hi, below)
+    if any(lo <= t <= hi for t in totals) or not above:
+        return lo, max(hi, lo)
+    return max(t for t in totals if t <= lo_x), min(above)
 
 
 def _contract_checks(
