@@ -38,6 +38,7 @@ def test_a_bundle_rebuilds_the_same_scenario_elsewhere(tmp_path: Path) -> None:
 def test_a_missing_data_file_is_named_by_its_key(tmp_path: Path) -> None:
     p = tmp_path / "s.toml"
     p.write_text(
+        'root = "/"\n'
         f'extends = "{(ROOT / "scenarios/example/scenario.toml").as_posix()}"\n'
         '[data]\npreferences = "nowhere.csv"\n'
     )

@@ -81,7 +81,9 @@ def test_hires_need_a_hire_class() -> None:
 def test_several_hire_classes_must_be_named(tmp_path: Path) -> None:
     p = tmp_path / "two.toml"
     hire = '[[hires]]\ncount = 1\ncontract = "PT25"\nskills = "voice"\nprefix = "{}"\n'
-    p.write_text(f'extends = "{EXAMPLE.as_posix()}"\n' + hire.format("M") + hire.format("P"))
+    p.write_text(
+        f'root = "/"\nextends = "{EXAMPLE.as_posix()}"\n' + hire.format("M") + hire.format("P")
+    )
     doc = load(p).raw
     assert len(doc["hires"]) == 2
     with pytest.raises(InputError, match="several"):
