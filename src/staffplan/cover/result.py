@@ -239,13 +239,16 @@ def cover_result(
     rows: dict[tuple[str, int], Row],
     after_assignment: np.ndarray | None = None,
     warnings: tuple[str, ...] = (),
+    recorded: tuple[NewAbsence, ...] = (),
 ) -> CoverResult:
     """Change log, phone list, service per interval (one coverage definition for before / no action
-    / after), gaps and notes.
+    / after), gaps and notes. ``absences`` is every absence the repair saw, the ones it repaired
+    first and then the ``recorded`` ones it started from (the change reasons name the former).
     """
     log = diff_rosters(published, roster, reason="")
     absent = frozenset(a.agent_id for a in absences)
-    why = "cover " + ", ".join(sorted({f"{a.agent_id} ({a.kind})" for a in absences}))
+    new = absences[: len(absences) - len(recorded)]
+    why = "cover " + ", ".join(sorted({f"{a.agent_id} ({a.kind})" for a in new}))
     log["reason"] = [
         ("absent (" + next(a.kind for a in absences if a.agent_id == aid) + ")")
         if aid in absent
