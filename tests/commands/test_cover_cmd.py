@@ -5,14 +5,17 @@ commands are tested in ``test_plans_cmd.py``.
 from __future__ import annotations
 
 import json
+import shutil
 import subprocess
 import sys
 from pathlib import Path
 
 import pandas as pd
+import pytest
 from click.testing import CliRunner
 
 from staffplan.cli import cli
+from staffplan.store import PlanStore
 
 COLS = [
     "agent_id",
@@ -223,3 +226,121 @@ def test_cover_deterministic_gives_the_same_repair_twice(tmp_path: Path) -> None
     runs = [json.loads(_invoke(*args)[1]) for _ in range(2)]
     assert runs[0]["changes"] == runs[1]["changes"]
     assert runs[0]["changes"], "the absences leave gaps a call-in can fill"
+
+
+# ---- a week of sick calls on the bundled example -----------------------------------------------
+
+EXAMPLE = Path(__file__).resolve().parents[2] / "scenarios" / "example"
+
+
+def _span(row: pd.Series) -> tuple[pd.Timestamp, pd.Timestamp]:
+    return pd.Timestamp(row["start"]), pd.Timestamp(row["end"])
+
+
+def _begun(row: dict[str, str], column: str, now: pd.Timestamp) -> list[str]:
+    """The items ``name HH:MM-HH:MM`` of a row's cell that began before ``now``."""
+    start = pd.Timestamp(row["start"])
+    out = []
+    for item in filter(None, (row.get(column) or "").split(";")):
+        h, m = map(int, item.rpartition(" ")[2][:5].split(":"))
+        t = start.normalize() + pd.Timedelta(hours=h, minutes=m)
+        if t < now:
+            out.append(item)
+    return out
+
+
+def _minutes(a: pd.Timestamp, b: pd.Timestamp) -> int:
+    return int((b - a).total_seconds() // 60)
+
+
+@pytest.mark.slow
+def test_three_sick_calls_applied_in_turn_keep_every_recorded_absence(tmp_path: Path) -> None:
+    shutil.copytree(EXAMPLE, tmp_path / "ex", ignore=shutil.ignore_patterns("plans.sqlite*"))
+    scen = str(tmp_path / "ex" / "scenario.toml")
+    code, out = _invoke(
+        "roster", scen, "--time-limit", "2", "--deterministic", "--quiet", "--out",
+        str(tmp_path / "r"),
+    )  # fmt: skip
+    assert code == 0, out
+    assert (
+        _invoke("publish", scen, "--roster", str(tmp_path / "r" / "roster.csv"), "--note", "w")[0]
+        == 0
+    )
+    store = PlanStore(tmp_path / "ex" / "plans.sqlite")
+    v1 = store.roster(1)
+    day2, day3 = "2026-12-08", "2026-12-09"  # the example's week starts Monday 7 December
+    tz = pd.Timestamp(v1["start"].iloc[0]).tz
+    at = {t: pd.Timestamp(f"{day2}T{t}").tz_localize(tz) for t in ("07:00", "10:50", "11:00")}
+    on2 = v1[v1.date == day2]
+    # A works day 2 from 07:00 or later; B's shift runs at 10:50 and past 11:00 with only paid
+    # coffee breaks before 11:00 (the unpaid lunch after the cut); C works day 3
+    a = next(r.agent_id for _, r in on2.iterrows() if _span(r)[0] >= at["07:00"])
+    b_row = next(
+        r
+        for _, r in on2.iterrows()
+        if r.agent_id != a
+        and _span(r)[0] < at["10:50"]
+        and _span(r)[1] > at["11:00"]
+        and all(
+            item.startswith("coffee") or item.split(" ")[1] >= "11:00"
+            for item in r.breaks.split(";")
+        )
+    )
+    b = b_row.agent_id
+    c = next(x for x in v1[v1.date == day3].agent_id if x not in (a, b))
+    calls = [
+        (f"{a}:{day2}T07:00/{day2}", f"{day2}T07:00"),
+        (f"{b}:{day2}T11:00/{day2}T23:00", f"{day2}T10:50"),
+        (f"{c}:{day3}", f"{day2}T18:00"),
+    ]
+    for absent, now in calls:
+        code, out = _invoke(
+            "cover", scen, "--absent", absent, "--now", now, "--deterministic",
+            "--time-limit", "2", "--apply", "--author", "lead",
+        )  # fmt: skip
+        assert code == 0, out
+    assert [(v.number, v.parent, v.kind) for v in store.versions()] == [
+        (1, None, "publish"),
+        (2, 1, "cover"),
+        (3, 2, "cover"),
+        (4, 3, "cover"),
+    ]
+    recorded = store.absences()
+    assert [(r.agent_id, r.versions) for r in recorded] == [(a, (2,)), (b, (3,)), (c, (4,))]
+    final = store.roster(4)
+    for r in recorded:  # nobody works during their absence, in any version after it
+        s, e = r.span(tz)
+        for n in range(r.versions[0], 5):
+            rows = store.roster(n)
+            mine = rows[rows.agent_id == r.agent_id]
+            assert not any(x < e and s < y for x, y in map(_span, (m for _, m in mine.iterrows())))
+    for k, (absent, now) in enumerate(calls):  # nothing that started before --now changed
+        t_now = pd.Timestamp(now).tz_localize(tz)
+        old, new = store.roster(k + 1), store.roster(k + 2)
+        started = {
+            (r.agent_id, r.date): r.to_dict() for _, r in old.iterrows() if _span(r)[0] < t_now
+        }
+        after = {
+            (r.agent_id, r.date): r.to_dict() for _, r in new.iterrows() if _span(r)[0] < t_now
+        }
+        assert set(after) <= set(started)
+        sick = absent.split(":")[0]
+        for key, row in started.items():
+            if key[0] == sick:  # went home sick: the shift may only end where the absence starts
+                continue
+            got = after[key]
+            base = [x["shift"].split("+")[0] for x in (got, row)]  # an extension T+m is T's
+            assert base[0] == base[1] and got["start"] == row["start"], key
+            if _span(row)[1] <= t_now:  # over before now: kept as it was
+                assert got["end"] == row["end"] and got["breaks"] == row["breaks"], key
+            for col in ("breaks", "assignments"):  # what began before now stays
+                if col == "assignments" and not row.get(col):
+                    continue  # the published plan's queues, spelled out by a repair
+                assert _begun(got, col, t_now) == _begun(row, col, t_now), (key, col)
+    cut = final[(final.agent_id == b) & (final.date == day2)].iloc[0]
+    assert pd.Timestamp(cut["end"]) == at["11:00"]
+    # by hand: from the shift's start to 11:00, the paid coffees count, the lunch never came
+    assert int(cut["paid_minutes"]) == _minutes(_span(b_row)[0], at["11:00"])
+    code, out = _invoke("validate", scen, "--version", "4", "--json")
+    check = json.loads(out)
+    assert code == 0 and check["ok"] and check["recorded_absences"] == 3, out
