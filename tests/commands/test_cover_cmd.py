@@ -6,8 +6,10 @@ from __future__ import annotations
 
 import json
 import shutil
+import sqlite3
 import subprocess
 import sys
+import textwrap
 from pathlib import Path
 
 import pandas as pd
@@ -344,3 +346,85 @@ def test_three_sick_calls_applied_in_turn_keep_every_recorded_absence(tmp_path: 
     code, out = _invoke("validate", scen, "--version", "4", "--json")
     check = json.loads(out)
     assert code == 0 and check["ok"] and check["recorded_absences"] == 3, out
+
+
+# ---- two leads covering at once ----------------------------------------------------------------
+
+_GATED = textwrap.dedent(
+    """
+    import sys
+    import staffplan.pipeline
+    from staffplan.cli import main
+
+    original = staffplan.pipeline.run_cover
+
+    def gated(*args, **kwargs):
+        print("ready", flush=True)  # the base version is read, the repair not started
+        sys.stdin.readline()  # both leads are here: repair and write now
+        return original(*args, **kwargs)
+
+    staffplan.pipeline.run_cover = gated
+    main(sys.argv[1:])
+    """
+)
+
+
+def test_two_leads_applying_covers_from_the_same_version_one_lands(tmp_path: Path) -> None:
+    scen, roster = _team(tmp_path / "team")
+    assert _invoke("publish", str(scen), "--roster", str(roster), "--note", "w")[0] == 0
+    store = PlanStore(scen.parent / "plans.sqlite")
+    v1 = store.roster(1)
+    sick = {"ana": "A1:2026-12-01", "bob": "A3:2026-12-01"}
+    procs = {
+        who: subprocess.Popen(
+            [
+                sys.executable,
+                "-c",
+                _GATED,
+                "cover",
+                str(scen),
+                "--absent",
+                absent,
+                "--now",
+                "2026-12-01T06:00",
+                "--time-limit",
+                "5",
+                "--apply",
+                "--author",
+                who,
+            ],  # fmt: skip
+            stdin=subprocess.PIPE,
+            stdout=subprocess.PIPE,
+            stderr=subprocess.PIPE,
+            text=True,
+        )
+        for who, absent in sick.items()
+    }
+    for p in procs.values():  # a barrier: both have read version 1 as their base
+        assert p.stdout is not None and p.stdout.readline().strip() == "ready"
+    outs = {}
+    for who in ("ana", "bob"):  # ana repairs and writes first; bob's repair is then out of date
+        stdin = procs[who].stdin
+        assert stdin is not None
+        stdin.write("go\n")
+        stdin.flush()
+        outs[who] = procs[who].communicate(timeout=120)
+    codes = {who: p.returncode for who, p in procs.items()}
+    assert codes == {"ana": 0, "bob": 2}, outs
+    winner = "ana"
+    err = outs["bob"][1]
+    assert len(err.strip().splitlines()) == 1 and "Traceback" not in err
+    assert "version 2 (cover, by ana at " in err and "after version 1" in err
+    assert "re-run the cover" in err and "nothing was written" in err
+    assert "applied as version 2" in outs["ana"][0]
+    assert [(v.number, v.parent, v.author) for v in store.versions()] == [
+        (1, None, store.version(1).author),
+        (2, 1, winner),
+    ]
+    assert [(a.agent_id, a.versions) for a in store.absences()] == [
+        (sick[winner].split(":")[0], (2,))
+    ]  # the loser's absence was not recorded either
+    pd.testing.assert_frame_equal(store.roster(1), v1)
+    assert store.integrity_ok()
+    with sqlite3.connect(store.path) as conn:
+        assert conn.execute("PRAGMA integrity_check").fetchone()[0] == "ok"
