@@ -12,11 +12,15 @@ import sys
 import textwrap
 from pathlib import Path
 
+import numpy as np
 import pandas as pd
 import pytest
 from click.testing import CliRunner
 
 from staffplan.cli import cli
+from staffplan.evaluate.kpis import promised_kpis
+from staffplan.queueing import target_for_queue
+from staffplan.scenario import load
 from staffplan.store import PlanStore
 
 COLS = [
@@ -160,6 +164,19 @@ def test_cover_proposes_then_applies_a_new_version(tmp_path: Path) -> None:
     assert data["agents_changed"] == 1 and data["applied"] is None and data["base_version"] == 1
     assert data["sl_no_action"] < data["sl_after"]
     assert data["changes"][0]["action"] == "call in"
+    call = data["changes"][0]
+    assert call["name"] == f"Agent {call['agent_id'][1:]}" and call["new"] == "E 07:00-15:00"
+    assert call["tell"] == "Please come in on Tue 1 Dec: E 07:00-15:00."
+    # the service level it restores, by hand: the call-in is on the phones 07-15; without it 1
+    # agent works 07-13 and 3 work 13-15 (A2 until 15, A3 and A4 from 13), with it 2 and 4;
+    # 12 calls of 300 s an hour in every interval (equal weights), the promised service level of
+    # n agents from the one KPI definition
+    target = target_for_queue(load(scen).queue("voice"))
+    sl = promised_kpis(np.full(4, 12.0), np.full(4, 300.0), 60, np.arange(1, 5), target, 0.0)[
+        "service_level"
+    ].to_numpy()
+    assert call["sl_without"] == pytest.approx((6 * sl[0] + 2 * sl[2]) / 8, abs=1e-4)
+    assert call["sl_with"] == pytest.approx((6 * sl[1] + 2 * sl[3]) / 8, abs=1e-4)
     assert (
         data["unrestored_agent_intervals_no_action"],
         data["unrestored_agent_intervals_after"],

@@ -38,13 +38,25 @@ def _echo_json(obj: object) -> None:
 
 
 def _render_changes(changes: pd.DataFrame) -> list[str]:
+    """Each change: when, who (name and id), what, why; the sentence to tell them; and, on an
+    agent's first change, the service level their changes restore.
+    """
     several_days = changes["first_time"].str[:10].nunique() > 1
     lines = []
-    for i, r in enumerate(changes.itertuples(index=False), start=1):
-        when = f"{r.first_time[:10]} {r.first_time[11:16]}" if several_days else r.first_time[11:16]
-        lines.append(
-            f"  {i:>2}. {when} {r.agent_id:<8} {r.action:<14} {r.old} -> {r.new}  ({r.reason})"
-        )
+    seen: set[str] = set()
+    for i, r in enumerate(changes.to_dict(orient="records"), start=1):
+        t = r["first_time"]
+        when = f"{t[:10]} {t[11:16]}" if several_days else t[11:16]
+        who = f"{r['name']} ({r['agent_id']})" if r.get("name") else r["agent_id"]
+        lines.append(f"  {i:>2}. {when} {who}: {r['action']} {r['old']} -> {r['new']}")
+        restores = ""
+        if r["agent_id"] not in seen and r.get("sl_with") is not None and pd.notna(r["sl_with"]):
+            restores = (
+                f"  [service level where {r['agent_id']} helps: {r['sl_without']:.3f} -> "
+                f"{r['sl_with']:.3f}]"
+            )
+        seen.add(r["agent_id"])
+        lines.append(f'      tell: "{r["tell"]}"{restores}  ({r["reason"]})')
     return lines
 
 

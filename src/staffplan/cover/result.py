@@ -150,6 +150,54 @@ def _service_levels(
     return out
 
 
+def restored_service(
+    problem: RosterProblem,
+    scenario: Scenario | None,
+    roster: pd.DataFrame,
+    no_action: pd.DataFrame,
+    absences: tuple[NewAbsence, ...],
+    assignment: np.ndarray,
+    after: np.ndarray,
+    sl_after: np.ndarray,
+    span: tuple[int, int],
+    agents: tuple[str, ...],
+) -> dict[str, tuple[float | None, float | None]]:
+    """Per changed agent, the service level their changes restore: the volume-weighted promised
+    service level [fraction] over the queues and intervals of ``span`` where their changes move
+    coverage, without them (their rows as if nobody acted, ``no_action``) and with them (the
+    repaired ``roster``, coverage ``after``, service levels ``sl_after``). None where none of
+    those intervals has a service-level target (e.g. only a deferred queue).
+    """
+    lo, hi = span
+    vol = (
+        np.nan_to_num(problem.demand.volume, nan=0.0)
+        if problem.demand.volume is not None
+        else np.zeros(after.shape)
+    )
+    out: dict[str, tuple[float | None, float | None]] = {}
+    for agent in agents:
+        mine = coverage_counts(
+            problem, roster[roster["agent_id"].astype(str) == agent], absences, assignment
+        )
+        idle = coverage_counts(
+            problem, no_action[no_action["agent_id"].astype(str) == agent], absences, assignment
+        )
+        moved = mine != idle
+        moved[:, :lo] = False
+        moved[:, hi:] = False
+        without = _service_levels(problem, scenario, after - mine + idle)
+        cells = moved & np.isfinite(sl_after) & np.isfinite(without) & (vol > 0)
+        weight = vol[cells].sum()
+        if weight <= 0:
+            out[agent] = (None, None)
+            continue
+        out[agent] = (
+            round(float((without[cells] * vol[cells]).sum() / weight), 4),
+            round(float((sl_after[cells] * vol[cells]).sum() / weight), 4),
+        )
+    return out
+
+
 def _gaps(
     problem: RosterProblem, required: np.ndarray, after: np.ndarray, lo: int, hi: int
 ) -> pd.DataFrame:
@@ -266,17 +314,20 @@ def cover_result(
                 row.on, np.where(assignment[i] >= 0, assignment[i], aq[r["agent_id"]][0]), -1
             )
             log.at[k, "old_assignments"] = assign_text(prob, q)
-    phone = phone_list(log, absent)
+    phone = phone_list(log, absent, {a.id: a.name for a in prob.agents})
     who = tuple(sorted(set(phone["agent_id"])))
     before = coverage_counts(prob, published, (), assignment)
-    no_action = coverage_counts(
-        prob, no_action_roster(prob, published, absences, now), absences, assignment
-    )
-    after = coverage_counts(
-        prob, roster, absences, assignment if after_assignment is None else after_assignment
-    )
+    idle = no_action_roster(prob, published, absences, now)
+    no_action = coverage_counts(prob, idle, absences, assignment)
+    asg_after = assignment if after_assignment is None else after_assignment
+    after = coverage_counts(prob, roster, absences, asg_after)
     req = prob.demand.required
     sl = [_service_levels(prob, scenario, x) for x in (before, no_action, after)]
+    restored = restored_service(
+        prob, scenario, roster, idle, absences, asg_after, after, sl[2], (lo, hi), who
+    )
+    phone["sl_without"] = [restored[a][0] for a in phone["agent_id"]]
+    phone["sl_with"] = [restored[a][1] for a in phone["agent_id"]]
     frames = []
     for q, name in enumerate(prob.demand.queues):
         vol = (
