@@ -203,15 +203,6 @@ def cover(
     if apply:
         store.check_fork(base, fork=fork)
     start = cover_start(base, given, grid.zone)
-    if not start.repaired:
-        raise InputError(
-            "nothing to cover",
-            column="--absent",
-            expected="--absent AGENT:DATE or AGENT:FROM/TO, or an absence recorded with "
-            "'staffplan absent' that the version has not applied",
-            found="no new absence" if not given else "only absences the version already applied",
-            hint="list recorded absences with 'staffplan versions SCENARIO'",
-        )
     result = run_cover(
         scen,
         base.roster,

@@ -13,6 +13,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from staffplan.cover.settings import NewAbsence
+from staffplan.errors import InputError
 from staffplan.io.team import BLOCKING_KINDS
 from staffplan.store.records import AbsenceRecord, PlanBase, RecordedAbsence
 
@@ -50,7 +51,7 @@ def as_new(absence: RecordedAbsence, zone: Any) -> NewAbsence:
 def cover_start(base: PlanBase, given: tuple[NewAbsence, ...], zone: Any) -> CoverStart:
     """Split ``base``'s recorded absences into pending and applied, and drop from ``given`` any
     absence recorded already (same agent, span and kind): it is repaired or kept as recorded,
-    never stored twice.
+    never stored twice. :class:`InputError` when nothing is left to repair.
     """
     pending_ids = {a.id for a in base.pending}
     key = {(a.agent_id, *(t.value for t in a.span(zone)), a.kind) for a in base.absences}
@@ -58,6 +59,15 @@ def cover_start(base: PlanBase, given: tuple[NewAbsence, ...], zone: Any) -> Cov
     blocking = [a for a in base.absences if a.kind in BLOCKING_KINDS]
     pending = tuple(a for a in blocking if a.id in pending_ids)
     applied = tuple(a for a in blocking if a.id not in pending_ids)
+    if not new and not pending:
+        raise InputError(
+            "nothing to cover",
+            column="--absent",
+            expected="a new absence AGENT:DATE or AGENT:FROM/TO, or one recorded with 'staffplan "
+            f"absent' that version {base.version.number} has not applied",
+            found="only absences the version already applied" if given else "no absence",
+            hint="list recorded absences with 'staffplan versions SCENARIO'",
+        )
     return CoverStart(
         base,
         new,
