@@ -445,3 +445,56 @@ def test_two_leads_applying_covers_from_the_same_version_one_lands(tmp_path: Pat
     assert store.integrity_ok()
     with sqlite3.connect(store.path) as conn:
         assert conn.execute("PRAGMA integrity_check").fetchone()[0] == "ok"
+
+
+def test_cover_repairs_recorded_absences_and_writes_the_new_versions_files(tmp_path: Path) -> None:
+    scen, roster = _team(tmp_path / "team")
+    assert _invoke("publish", str(scen), "--roster", str(roster), "--note", "w")[0] == 0
+    code, out = _invoke("absent", str(scen), "--agent", "A1", "--from", "2026-12-01")
+    assert code == 0, out
+    now = ["--now", "2026-12-01T06:00", "--time-limit", "5"]
+    out_dir = tmp_path / "out"
+    # no --absent: the recorded, not yet applied absence is what the cover repairs
+    code, out = _invoke("cover", str(scen), *now, "--apply", "--out", str(out_dir), "--json")
+    assert code == 0, out
+    data = json.loads(out)
+    assert data["covered"] == ["#1 A1 sick 2026-12-01 00:00-2026-12-02 00:00"]
+    called = data["changes"][0]["agent_id"]
+    assert data["applied"]["number"] == 2 and data["applied"]["absences"] == 1
+    (absence,) = PlanStore(scen.parent / "plans.sqlite").absences()
+    assert (absence.id, absence.versions) == (1, (2,))  # linked, not recorded twice
+    assert sorted(p.name for p in (out_dir / "calendars").iterdir()) == sorted(
+        [f"{called}.ics", "A1.ics"]
+    )
+    stored = PlanStore(scen.parent / "plans.sqlite").roster(2)
+    written = pd.read_csv(out_dir / "roster.csv", dtype=str, keep_default_na=False)
+    pd.testing.assert_frame_equal(written, stored, check_dtype=False)
+    assert "roster" in pd.ExcelFile(out_dir / "roster.xlsx").sheet_names
+    # everything recorded is applied now: a cover without a new absence has nothing to do
+    proc = _main("cover", str(scen), *now)
+    assert proc.returncode == 2 and "nothing to cover" in proc.stderr, proc.stderr
+    assert len(proc.stderr.strip().splitlines()) == 1
+    # the same absence given again is applied already: still nothing to cover
+    proc = _main("cover", str(scen), "--absent", "A1:2026-12-01", *now)
+    assert proc.returncode == 2 and "nothing to cover" in proc.stderr, proc.stderr
+
+
+def test_cover_of_an_old_version_applies_only_with_fork(tmp_path: Path) -> None:
+    scen, roster = _team(tmp_path / "team")
+    for note in ("w", "again"):
+        assert _invoke("publish", str(scen), "--roster", str(roster), "--note", note)[0] == 0
+    args = ["cover", str(scen), "--absent", "A1:2026-12-01", "--now", "2026-12-01T06:00"]
+    proc = _main(*args, "--version", "1", "--apply")
+    assert proc.returncode == 2 and "version 1 is not the latest" in proc.stderr, proc.stderr
+    assert "--fork" in proc.stderr and len(proc.stderr.strip().splitlines()) == 1
+    assert [v.number for v in PlanStore(scen.parent / "plans.sqlite").versions()] == [1, 2]
+    assert _main(*args, "--version", "1").returncode == 0  # a proposal needs no fork
+    code, out = _invoke(*args, "--version", "1", "--apply", "--fork")
+    assert code == 0 and "forked: version 3 is the new latest, based on version 1" in out, out
+    assert [(v.number, v.parent) for v in PlanStore(scen.parent / "plans.sqlite").versions()] == [
+        (1, None),
+        (2, 1),
+        (3, 1),
+    ]
+    proc = _main(*args, "--fork")
+    assert proc.returncode == 2 and "--fork goes with --apply --version" in proc.stderr
