@@ -498,3 +498,23 @@ def test_cover_of_an_old_version_applies_only_with_fork(tmp_path: Path) -> None:
     ]
     proc = _main(*args, "--fork")
     assert proc.returncode == 2 and "--fork goes with --apply --version" in proc.stderr
+
+
+def test_a_later_cover_never_calls_in_an_agent_recorded_absent(tmp_path: Path) -> None:
+    # A1 (working) and the free A5, A6 are sick on 1 December: nobody is left to call in, so
+    # when A2 falls sick too, the only agents without a shift that day are the absent ones
+    scen, roster = _team(tmp_path / "team")
+    assert _invoke("publish", str(scen), "--roster", str(roster), "--note", "w")[0] == 0
+    now = ["--now", "2026-12-01T06:00", "--time-limit", "5", "--apply", "--json"]
+    first = [x for a in ("A1", "A5", "A6") for x in ("--absent", f"{a}:2026-12-01")]
+    code, out = _invoke("cover", str(scen), *first, *now)
+    assert code == 0 and json.loads(out)["applied"]["number"] == 2, out
+    code, out = _invoke("cover", str(scen), "--absent", "A2:2026-12-01", *now)
+    assert code == 0, out
+    data = json.loads(out)
+    assert data["recorded_absences"] == 3
+    assert {c["agent_id"] for c in data["changes"]}.isdisjoint({"A1", "A5", "A6"}), data
+    day = PlanStore(scen.parent / "plans.sqlite").roster(3)
+    assert set(day[day.date == "2026-12-01"].agent_id) <= {"A3", "A4"}
+    code, out = _invoke("validate", str(scen), "--version", "3")
+    assert code == 0, out
