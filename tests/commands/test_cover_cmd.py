@@ -268,6 +268,10 @@ def _begun(row: dict[str, str], column: str, now: pd.Timestamp) -> list[str]:
     return out
 
 
+def _no_nan(constant: str) -> None:
+    raise AssertionError(f"{constant} is not JSON")
+
+
 def _minutes(a: pd.Timestamp, b: pd.Timestamp) -> int:
     return int((b - a).total_seconds() // 60)
 
@@ -315,9 +319,10 @@ def test_three_sick_calls_applied_in_turn_keep_every_recorded_absence(tmp_path: 
     for absent, now in calls:
         code, out = _invoke(
             "cover", scen, "--absent", absent, "--now", now, "--deterministic",
-            "--time-limit", "2", "--apply", "--author", "lead",
+            "--time-limit", "2", "--apply", "--author", "lead", "--json",
         )  # fmt: skip
         assert code == 0, out
+        json.loads(out, parse_constant=_no_nan)  # strict JSON: unknown service levels are null
     assert [(v.number, v.parent, v.kind) for v in store.versions()] == [
         (1, None, "publish"),
         (2, 1, "cover"),

@@ -120,10 +120,14 @@ class CoverResult:
 
 
 def _service_levels(
-    problem: RosterProblem, scenario: Scenario | None, scheduled: np.ndarray
+    problem: RosterProblem,
+    scenario: Scenario | None,
+    scheduled: np.ndarray,
+    only: np.ndarray | None = None,
 ) -> np.ndarray:
     """Promised service level per queue and interval [fraction] for on-phone heads ``scheduled``
-    (:func:`staffplan.evaluate.kpis.promised_kpis`, the KPIs' definition); NaN where unknown.
+    (:func:`staffplan.evaluate.kpis.promised_kpis`, the KPIs' definition); NaN where unknown
+    (and outside the intervals ``only``, a (n,) bool mask, when given).
     """
     out = np.full(scheduled.shape, np.nan)
     dem = problem.demand
@@ -136,6 +140,8 @@ def _service_levels(
             continue
         vol, aht = dem.volume[q], dem.aht_s[q]
         ok = np.isfinite(vol) & np.isfinite(aht)
+        if only is not None:
+            ok &= only
         if not ok.any():
             continue
         k = promised_kpis(
@@ -185,7 +191,7 @@ def restored_service(
         moved = mine != idle
         moved[:, :lo] = False
         moved[:, hi:] = False
-        without = _service_levels(problem, scenario, after - mine + idle)
+        without = _service_levels(problem, scenario, after - mine + idle, moved.any(axis=0))
         cells = moved & np.isfinite(sl_after) & np.isfinite(without) & (vol > 0)
         weight = vol[cells].sum()
         if weight <= 0:
@@ -326,8 +332,8 @@ def cover_result(
     restored = restored_service(
         prob, scenario, roster, idle, absences, asg_after, after, sl[2], (lo, hi), who
     )
-    phone["sl_without"] = [restored[a][0] for a in phone["agent_id"]]
-    phone["sl_with"] = [restored[a][1] for a in phone["agent_id"]]
+    for k, col in enumerate(("sl_without", "sl_with")):  # None (blank, JSON null) if unknown
+        phone[col] = pd.Series([restored[a][k] for a in phone["agent_id"]], dtype=object)
     frames = []
     for q, name in enumerate(prob.demand.queues):
         vol = (
