@@ -94,6 +94,8 @@ class Proposal:
         doc: dict[str, Any] = {
             **self.result.summary(),
             "base_version": self.base_version,
+            "covered": [a.text for a in self.absences],
+            "recorded_absences": len(self.start.applied),
             "applied": version.as_dict() if version else None,
             "files": {},
         }
