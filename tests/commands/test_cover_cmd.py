@@ -268,6 +268,18 @@ def _begun(row: dict[str, str], column: str, now: pd.Timestamp) -> list[str]:
     return out
 
 
+def _lunch_before(row: pd.Series, cut: pd.Timestamp) -> int:
+    """Minutes of the row's lunch (``lunch HH:MM-HH:MM`` in ``breaks``) before ``cut``."""
+    for item in row["breaks"].split(";"):
+        if item.startswith("lunch "):
+            a, b = (
+                pd.Timestamp(f"{row['date']}T{t}").tz_localize(cut.tz)
+                for t in item.split(" ")[1].split("-")
+            )
+            return max(0, _minutes(a, min(b, cut)))
+    return 0
+
+
 def _no_nan(constant: str) -> None:
     raise AssertionError(f"{constant} is not JSON")
 
@@ -298,17 +310,12 @@ def test_three_sick_calls_applied_in_turn_keep_every_recorded_absence(tmp_path: 
     # A works day 2 from 07:00 or later; B's shift runs at 10:50 and past 11:00 with only paid
     # coffee breaks before 11:00 (the unpaid lunch after the cut); C works day 3
     a = next(r.agent_id for _, r in on2.iterrows() if _span(r)[0] >= at["07:00"])
-    b_row = next(
+    running = [
         r
         for _, r in on2.iterrows()
-        if r.agent_id != a
-        and _span(r)[0] < at["10:50"]
-        and _span(r)[1] > at["11:00"]
-        and all(
-            item.startswith("coffee") or item.split(" ")[1] >= "11:00"
-            for item in r.breaks.split(";")
-        )
-    )
+        if r.agent_id != a and _span(r)[0] < at["10:50"] and _span(r)[1] > at["11:00"]
+    ]
+    b_row = next((r for r in running if _lunch_before(r, at["11:00"]) == 0), running[0])
     b = b_row.agent_id
     c = next(x for x in v1[v1.date == day3].agent_id if x not in (a, b))
     calls = [
@@ -363,8 +370,11 @@ def test_three_sick_calls_applied_in_turn_keep_every_recorded_absence(tmp_path: 
                 assert _begun(got, col, t_now) == _begun(row, col, t_now), (key, col)
     cut = final[(final.agent_id == b) & (final.date == day2)].iloc[0]
     assert pd.Timestamp(cut["end"]) == at["11:00"]
-    # by hand: from the shift's start to 11:00, the paid coffees count, the lunch never came
-    assert int(cut["paid_minutes"]) == _minutes(_span(b_row)[0], at["11:00"])
+    # by hand: from the shift's start to 11:00, the paid coffees count, the unpaid lunch (the
+    # example's only unpaid break) only as far as it was taken before 11:00
+    assert int(cut["paid_minutes"]) == _minutes(_span(b_row)[0], at["11:00"]) - _lunch_before(
+        b_row, at["11:00"]
+    )
     code, out = _invoke("validate", scen, "--version", "4", "--json")
     check = json.loads(out)
     assert code == 0 and check["ok"] and check["recorded_absences"] == 3, out
