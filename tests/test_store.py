@@ -764,6 +764,23 @@ def test_change_text_shows_break_moves_and_queue_reassignments() -> None:
     assert change_text(moved).startswith("E8 07:00-15:30 -> E8 08:00-16:30; breaks lunch")
     removed = {**base, "action": "removed", "new_shift": "", "new_start": "", "new_end": ""}
     assert change_text(removed) == "E8 07:00-15:30 -> off"
+    # a repair spells out every queue span of the day; only the reassigned minutes are news
+    spelled = {
+        **base,
+        "new_breaks": base["old_breaks"],
+        "old_assignments": "voice 07:00-08:30;voice 08:45-11:00;chat 11:30-13:00",
+        "new_assignments": "chat 07:00-07:15;voice 07:15-08:30;voice 08:45-11:00;voice "
+        "11:30-12:00;chat 12:00-13:00",
+    }
+    assert change_text(spelled) == (
+        "E8 07:00-15:30; queue spans voice -> chat 07:00-07:15, chat -> voice 11:30-12:00"
+    )
+    night = {
+        **spelled,
+        "old_assignments": "voice 22:00-23:30;chat 23:30-02:00",
+        "new_assignments": "voice 22:00-00:30;chat 00:30-02:00",
+    }
+    assert change_text(night).endswith("queue spans chat -> voice 23:30-00:30")
 
 
 def test_versions_frame_prints_parents_as_integers(store: PlanStore) -> None:

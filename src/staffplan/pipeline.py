@@ -375,9 +375,11 @@ def run_cover(
     workers: int | None = None,
     seed: int | None = None,
     deterministic: bool = False,
+    recorded: Sequence[Any] = (),
 ) -> Any:
     """Requirements → problem → cover repair of ``published`` after ``absences`` from ``now``:
-    ``staffplan cover`` (returns a :class:`staffplan.cover.repair.CoverResult`).
+    ``staffplan cover`` (returns a :class:`staffplan.cover.repair.CoverResult`). ``recorded``:
+    the absences ``published`` already applied (:class:`staffplan.cover.start.CoverStart`).
 
     The repair is one quick solve: at most 2 workers and no LP bound beside it.
     """
@@ -403,6 +405,7 @@ def run_cover(
         settings=cover_settings(scenario.section("cover"), file=scenario.path),
         solve_settings=settings,
         scenario=scenario,
+        recorded=tuple(recorded),
     )
 
 

@@ -6,7 +6,7 @@ from __future__ import annotations
 import pandas as pd
 from coverkit import row as one_day_row
 
-from staffplan.cover.phone import classify, phone_list
+from staffplan.cover.phone import classify, phone_list, tell
 from staffplan.io.roster_csv import diff_rosters, roster_as_text
 
 
@@ -97,3 +97,52 @@ def test_phone_order_groups_each_agent_earliest_first() -> None:
         ["A2", "move break", "lunch 12:00-13:00", "lunch 11:00-12:00"],
         ["A1", "move break", "lunch 11:00-12:00", "lunch 13:00-14:00"],
     ]
+
+
+def test_each_change_names_the_agent_and_says_what_to_tell_them() -> None:
+    old = roster_as_text(
+        pd.DataFrame(
+            [
+                _row("A17", "E", "07:00", "15:00"),  # went home sick at 11:00: no call
+                _row("A01", "E", "08:00", "16:00"),
+                _row("A02", "L", "13:00", "21:00"),
+                _row("A05", "L", "12:00", "20:00"),
+                _row("A06", "E", "08:00", "16:00"),
+            ]
+        )
+    )
+    new = roster_as_text(
+        pd.DataFrame(
+            [
+                _row("A17", "E", "07:00", "11:00"),
+                _row("A01", "E+120", "08:00", "18:00"),
+                _row("A02", "L", "10:00", "18:00"),
+                _row("A03", "E", "07:30", "15:30"),
+                _row("A05", "E", "09:30", "17:30"),
+            ]
+        )
+    )
+    log = diff_rosters(old, new, reason="cover A17 (sick)")
+    names = {a: f"Name {a}" for a in ("A01", "A02", "A03", "A05", "A06", "A17")}
+    phone = phone_list(log, frozenset({"A17"}), names)
+    assert "A17" not in set(phone["agent_id"])
+    assert (phone["name"] == "Name " + phone["agent_id"]).all()
+    assert dict(zip(phone["agent_id"], phone["tell"], strict=True)) == {
+        "A03": "Please come in on Wed 2 Dec: E 07:30-15:30.",
+        "A01": "Please stay 120 min longer on Wed 2 Dec: E+120 08:00-18:00 instead of E "
+        "08:00-16:00.",
+        "A06": "Your shift E 08:00-16:00 on Wed 2 Dec is cancelled: please stay at home.",
+        "A05": "Please work E 09:30-17:30 instead of L 12:00-20:00 on Wed 2 Dec.",
+        "A02": "Please start at 10:00 instead of 13:00 on Wed 2 Dec: L 10:00-18:00.",
+    }
+
+
+def test_break_moves_and_reassignments_are_told_span_by_span() -> None:
+    assert (
+        tell("move break", "2026-12-08", "lunch 11:00-11:30", "lunch 10:45-11:15", -15)
+        == "On Tue 8 Dec please take your lunch 10:45-11:15 instead of lunch 11:00-11:30."
+    )
+    assert (
+        tell("reassign", "2026-12-08", "email 09:15-09:30", "voice 09:15-09:30", 15)
+        == "On Tue 8 Dec please take voice instead of email from 09:15 to 09:30."
+    )

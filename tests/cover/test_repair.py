@@ -7,13 +7,14 @@ import datetime as dt
 from dataclasses import replace
 from pathlib import Path
 
+import coverkit
 import pandas as pd
 import pytest
 
 from staffplan.cover.phone import classify
 from staffplan.cover.published import with_overtime
 from staffplan.cover.repair import repair
-from staffplan.cover.settings import CoverSettings, parse_absent, parse_now
+from staffplan.cover.settings import CoverSettings, NewAbsence, parse_absent, parse_now
 from staffplan.io.roster_csv import roster_as_text
 from staffplan.io.team import Absence
 from staffplan.roster.load import load_problem
@@ -356,3 +357,18 @@ def test_invariants_never_touch_the_past_never_break_a_rule(
     # one
     assert s["unrestored_agent_intervals_after"] <= s["unrestored_agent_intervals_no_action"]
     assert res.status == "OPTIMAL" and res.model_short == s["unrestored_agent_intervals_after"]
+
+
+def test_the_repair_and_the_full_resolve_pay_a_cut_shift_for_the_time_worked() -> None:
+    # E 08:00-16:00 with a 60-min unpaid lunch (published paid 420); all three agents go home at
+    # 12:30: by hand 270 min worked, less the lunch taken before 12:30 (A1 at 13:00: none, A2 at
+    # 11:00: 60, A3 at 12:00: 30)
+    problem, pub = coverkit.lunch_case(required_13=0)
+    day = coverkit.DAY
+    cut = coverkit.GRID.local_midnight(day) + pd.Timedelta(hours=12, minutes=30)
+    end = coverkit.GRID.local_midnight(day + dt.timedelta(days=1))
+    absences = tuple(NewAbsence(a, cut, end, "sick", a) for a in ("A1", "A2", "A3"))
+    for full in (False, True):
+        res = repair(problem, pub, absences, cut, full=full)
+        got = {r.agent_id: (r.end[11:16], int(r.paid_minutes)) for r in res.roster.itertuples()}
+        assert got == {"A1": ("12:30", 270), "A2": ("12:30", 210), "A3": ("12:30", 240)}, full

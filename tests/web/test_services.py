@@ -17,7 +17,7 @@ from staffplan.errors import InputError
 from staffplan.evaluate.kpis import roster_kpis
 from staffplan.io.roster_csv import roster_as_text
 from staffplan.roster.extract import on_phone_matrix, summarize
-from staffplan.store import ConflictError
+from staffplan.store import AbsenceRecord, ConflictError
 from staffplan.web.services import Workspace, frame_rows
 
 
@@ -171,6 +171,28 @@ def test_cover_proposal_and_apply(ws: Workspace) -> None:
     assert ws.validate(ws.store.roster(2), ws.base(2)) == []
     with pytest.raises(ConflictError):
         ws.apply_cover(prop, author="ben")
+
+
+def test_a_later_cover_starts_from_every_recorded_absence(ws: Workspace) -> None:
+    first = ws.propose_cover(["A1:2026-12-09"], "2026-12-09T06:00")
+    ws.apply_cover(first, author="ana")
+    grid = ws.grid
+    thu = grid.local_midnight(pd.Timestamp("2026-12-10").date())
+    pending = ws.store.record_absence(
+        AbsenceRecord("A6", thu, thu + pd.Timedelta(days=1), "sick", "called at 06:40")
+    )
+    prop = ws.propose_cover(["A2:2026-12-09T12:00/2026-12-09"], "2026-12-09T10:00")
+    assert [a.agent_id for a in prop.absences] == ["A2", "A6"]  # given, then pending
+    roster = prop.result.roster
+    assert not ((roster.agent_id == "A1") & (roster.date == "2026-12-09")).any()
+    assert not ((roster.agent_id == "A6") & (roster.date == "2026-12-10")).any()
+    v = ws.apply_cover(prop, author="ben")
+    assert [(a.agent_id, a.versions) for a in ws.store.absences()] == [
+        ("A1", (2,)),
+        ("A6", (v.number,)),
+        ("A2", (v.number,)),
+    ] and pending.id == 2
+    assert ws.validate(ws.store.roster(v.number), ws.base(v.number)) == []
 
 
 def test_exports_are_the_versions_files(ws: Workspace) -> None:

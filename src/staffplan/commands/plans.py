@@ -18,7 +18,6 @@ import pandas as pd
 from staffplan.errors import InputError
 from staffplan.io.roster_csv import change_text, read_roster_csv
 from staffplan.store import (
-    PlanBase,
     PlanStore,
     RecordedAbsence,
     Version,
@@ -51,29 +50,20 @@ def _violation_table(violations: list[Any]) -> str:
 
 
 def _write_files(
-    scen: Any,
-    store: PlanStore,
-    base: PlanBase,
-    folder: Path,
-    problem: Any,
-    *,
-    changed_only: bool,
+    scen: Any, store: PlanStore, number: int, folder: Path, problem: Any, *, changed_only: bool
 ) -> dict[str, object]:
-    """roster.csv, roster.xlsx and calendars of version ``base`` into ``folder``."""
-    from staffplan.report.version_files import changed_agents, write_version_files
+    """roster.csv, roster.xlsx and calendars of version ``number`` into ``folder``."""
+    from staffplan.report.version_files import write_stored_version
 
-    n = base.version.number
-    changes = store.changes(n).drop(columns="version")
-    files = write_version_files(
+    files = write_stored_version(
         folder,
-        base,
+        store,
+        number,
         scenario=scen.name,
         grid=scen.grid,
         team=problem.agents,
-        absences=(*problem.absences, *base.team_absences(scen.grid.zone)),
-        changes=changes,
-        violations=store.violations(n).drop(columns="version"),
-        calendars_for=changed_agents(base, changes) if changed_only else None,
+        absences=problem.absences,
+        changed_only=changed_only,
     )
     return files.as_dict()
 
@@ -179,9 +169,7 @@ def publish(
     )
     files: dict[str, object] = {}
     if out_dir is not None:
-        files = _write_files(
-            scen, store, store.base(version.number), out_dir, problem, changed_only=True
-        )
+        files = _write_files(scen, store, version.number, out_dir, problem, changed_only=True)
     if as_json:
         _echo_json(
             {
@@ -302,12 +290,7 @@ def versions(
             from staffplan.roster.validate import rules_problem
 
             exported = _write_files(
-                scen,
-                store,
-                store.base(export_n),
-                out_path,
-                rules_problem(scen),
-                changed_only=False,
+                scen, store, export_n, out_path, rules_problem(scen), changed_only=False
             )
         else:
             exported = str(store.export(export_n, out_path))

@@ -13,6 +13,7 @@ import pandas as pd
 from staffplan.cover.published import (
     NewAbsence,
     absent_masks,
+    cut_paid_minutes,
     parse_rows,
     published_assignment,
     published_variants,
@@ -25,7 +26,7 @@ from staffplan.io.roster_csv import roster_as_text
 from staffplan.io.team import Agent
 from staffplan.roster.budget import full_resolve_limit
 from staffplan.roster.build import Allowed, build_model
-from staffplan.roster.extract import assign_queues, extract, on_phone_matrix
+from staffplan.roster.extract import assign_queues, extract, on_phone_matrix, row_elapsed
 from staffplan.roster.problem import RosterProblem, Variant, split_overtime
 from staffplan.roster.solver import solve
 from staffplan.scenario import Scenario
@@ -151,10 +152,12 @@ def compose(
         cut = [a for a in hit if start < a.start and problem.elapsed(start) < plan.now_elapsed]
         if cut and key not in chosen:
             stop = min(a.start for a in cut)
-            lost = int(round((end - stop).total_seconds() / 60))
             row = {k: str(v) for k, v in r.items()}
             row["end"] = stop.isoformat()
-            row["paid_minutes"] = str(max(int(float(r["paid_minutes"] or 0)) - lost, 0))
+            e0, _, clock0 = row_elapsed(problem.grid, r["start"], r["end"])
+            row["paid_minutes"] = str(
+                cut_paid_minutes(problem, row, e0, clock0, problem.elapsed(stop))
+            )
             rows.append(row)
     new_keys = {
         (str(a), int(d)) for a, d in zip(new_rows["agent_id"], new_rows["day"], strict=True)

@@ -1,8 +1,11 @@
-"""The phone list: the changes of a repair in the order a lead phones them through."""
+"""The phone list: the changes of a repair in the order a lead phones them through, each with
+the agent's name, one sentence to tell them and the service level it restores.
+"""
 
 from __future__ import annotations
 
 import datetime as dt
+from collections.abc import Mapping
 from typing import Any
 
 import pandas as pd
@@ -12,13 +15,51 @@ from staffplan.io.roster_csv import describe
 PHONE_COLUMNS: tuple[str, ...] = (
     "first_time",
     "agent_id",
+    "name",
     "date",
     "action",
     "old",
     "new",
     "minutes",
+    "tell",
     "reason",
 )
+"""Columns of :func:`phone_list`; a repair's phone list adds ``sl_without`` and ``sl_with``
+(:func:`staffplan.cover.result.restored_service`)."""
+
+_TELL = {
+    "call in": "please come in on {day}: {new}",
+    "cancel": "your shift {old} on {day} is cancelled: please stay at home",
+    "extend": "please stay {minutes} min longer on {day}: {new} instead of {old}",
+    "shorten": "your shift on {day} ends early: {new} instead of {old}",
+    "move start": "please start at {start} instead of {old_start} on {day}: {new}",
+    "swap shift": "please work {new} instead of {old} on {day}",
+    "reassign queue": "on {day} please work the queues in this order: {new}",
+    "move break": "on {day} please take your {new} instead of {old}",
+    "reassign": "on {day} please take {new_queue} instead of {old_queue} from {span}",
+}
+
+
+def tell(action: str, date: str, old: str, new: str, minutes: int) -> str:
+    """One sentence to tell the agent about a change, from its phone-list fields (``old``/``new``
+    as :func:`phone_list` words them, ``date`` ISO).
+    """
+    day = f"{dt.date.fromisoformat(date[:10]):%a %-d %b}"
+    old_q, _, span = old.partition(" ")
+    new_q = new.partition(" ")[0]
+    starts = [x.split(" ")[1].split("-")[0] if x.count(" ") else "" for x in (old, new)]
+    text = _TELL.get(action, "on {day}: {new} instead of {old}").format(
+        day=day,
+        old=old,
+        new=new,
+        minutes=abs(minutes),
+        start=starts[1],
+        old_start=starts[0],
+        old_queue=old_q,
+        new_queue=new_q,
+        span=span.replace("-", " to "),
+    )
+    return text[0].upper() + text[1:] + "."
 
 
 def _minutes(a: str, b: str) -> int:
@@ -146,18 +187,23 @@ def _span_rows(r: Any, action: str) -> list[tuple[str, str, str, int]]:
 
 
 def phone_list(
-    change_log: pd.DataFrame, absent_agents: frozenset[str] = frozenset()
+    change_log: pd.DataFrame,
+    absent_agents: frozenset[str] = frozenset(),
+    names: Mapping[str, str] | None = None,
 ) -> pd.DataFrame:
     """The changes a lead phones through (:data:`PHONE_COLUMNS`): agents by their earliest affected
-    time, each agent's changes together in time order.
+    time, each agent's changes together in time order, with the agent's name (``names``) and
+    one sentence to tell them (:func:`tell`).
 
     ``change_log`` has the store's change columns (see :func:`staffplan.store.diff_rosters`).
-    Removals of absent agents' own shifts need no call and are left out. A
+    Removals and early ends of absent agents' own shifts (they went home sick) need no call and
+    are left out. A
     shift kept as it was but with breaks moved gives one ``move break`` row
     per break (old and new ``name HH:MM-HH:MM``; minutes = the signed move);
     with other queue spans one ``reassign`` row per span (old and new
     ``queue HH:MM-HH:MM``; minutes = the span's length).
     """
+    who = dict(names or {})
     log = change_log.copy()
     for c in ("old_breaks", "new_breaks", "old_assignments", "new_assignments"):
         if c not in log.columns:
@@ -165,7 +211,7 @@ def phone_list(
     rows = []
     for r in log.itertuples(index=False):
         action, minutes = classify(r, r)
-        if action == "cancel" and r.agent_id in absent_agents:
+        if action in ("cancel", "shorten") and r.agent_id in absent_agents:
             continue
         if action == "move break" and r.old_assignments != r.new_assignments:
             spans = [(*x, "move break") for x in _span_rows(r, "move break")] + [
@@ -181,11 +227,13 @@ def phone_list(
                     (
                         first,
                         r.agent_id,
+                        who.get(r.agent_id, ""),
                         r.date,
                         act,
                         old,
                         new,
                         mins,
+                        tell(act, r.date, old, new, mins),
                         r.reason,
                         dt.datetime.fromisoformat(first),
                     )
@@ -204,11 +252,13 @@ def phone_list(
             (
                 first,
                 r.agent_id,
+                who.get(r.agent_id, ""),
                 r.date,
                 action,
                 old,
                 new,
                 minutes,
+                tell(action, r.date, old, new, minutes),
                 r.reason,
                 dt.datetime.fromisoformat(first),
             )

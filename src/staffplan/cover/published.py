@@ -277,6 +277,10 @@ def cut_started(
 ) -> dict[str, str] | None:
     """A shift started before now of an agent who falls sick: kept whole if back before its end, cut
     at the absence's start, or dropped.
+
+    A cut shift keeps its breaks as published and is paid for the time from its start to the cut
+    [min] less the unpaid breaks taken before the cut (an unpaid lunch already taken stays
+    unpaid; one the agent never reached is not deducted): :func:`cut_paid_minutes`.
     """
     start = problem.origin + pd.Timedelta(minutes=row.e0)
     end = problem.origin + pd.Timedelta(minutes=row.e1)
@@ -291,9 +295,28 @@ def cut_started(
     stop = min(a.start for a in cut).tz_convert(problem.grid.zone)
     rec = dict(row.record)
     rec["end"] = stop.isoformat()
-    lost = int(round((end - stop).total_seconds() / 60))
-    rec["paid_minutes"] = str(max(int(float(rec.get("paid_minutes") or 0)) - lost, 0))
+    stop_e = row.e0 + int(round((stop - start).total_seconds() / 60))
+    rec["paid_minutes"] = str(cut_paid_minutes(problem, rec, row.e0, row.clock0, stop_e))
     return rec
+
+
+def cut_paid_minutes(
+    problem: RosterProblem, record: dict[str, str], e0: int, clock0: int, stop: int
+) -> int:
+    """Paid minutes [min] of a shift starting at elapsed ``e0`` (clock minute ``clock0``) that is
+    cut at elapsed ``stop``: the worked span [e0, stop) less the part of each unpaid break of
+    its template (``breaks`` cell of ``record``) that lies before the cut.
+    """
+    shift = str(record.get("shift", ""))
+    by_id = problem.template_by_id
+    tmpl = by_id.get(shift) or by_id.get(split_overtime(shift)[0])  # T+m breaks as T's
+    unpaid = {b.name for b in tmpl.breaks if not b.paid} if tmpl is not None else set()
+    taken = sum(
+        max(0, min(e, stop) - max(s, e0))
+        for name, s, e in named_spans(record.get("breaks", ""), e0, clock0)
+        if name in unpaid
+    )
+    return max(stop - e0 - taken, 0)
 
 
 def no_action_roster(
@@ -316,7 +339,7 @@ def no_action_roster(
         if str(rec["agent_id"]) not in absent:
             out.append(rec)
             continue
-        e0, e1, _ = row_elapsed(problem.grid, rec["start"], rec["end"])
+        e0, e1, clock0 = row_elapsed(problem.grid, rec["start"], rec["end"])
         start, end = (
             problem.origin + pd.Timedelta(minutes=e0),
             problem.origin + pd.Timedelta(minutes=e1),
@@ -330,7 +353,7 @@ def no_action_roster(
                 "",
                 e0,
                 e1,
-                0,
+                clock0,
                 (),
                 np.zeros(0, dtype=bool),
                 {k: ("" if v is None else str(v)) for k, v in rec.items()},

@@ -60,8 +60,13 @@ def repair(
     solve_settings: SolveSettings = DEFAULT_SOLVE,
     scenario: Scenario | None = None,
     full: bool = False,
+    recorded: tuple[NewAbsence, ...] = (),
 ) -> CoverResult:
     """Repair ``published`` (roster.csv text rows) after ``absences`` from ``now``, changing little.
+
+    ``recorded``: absences the published roster already applied (the plan store's, see
+    :mod:`staffplan.cover.start`): as hard as the new ones — nobody is proposed during them and
+    their agents' contract minimums stay waived — but they do not widen the repair window.
 
     ``solve_settings.time_limit_s`` is the whole budget [s, or deterministic s]:
     model building, the solve and extraction. One solve of the window model
@@ -74,6 +79,8 @@ def repair(
     t_start = time.perf_counter()
     settings = settings or CoverSettings()
     agents = {a.id for a in problem.agents}
+    new = absences
+    absences = (*new, *recorded)
     for a in absences:
         if a.agent_id not in agents:
             raise InputError(
@@ -90,7 +97,7 @@ def repair(
     text = roster_as_text(published)
     rows = parse_rows(prob, text)
     assignment = published_assignment(prob, rows)
-    window = repair_window(prob, absences, now, settings.extra_days)
+    window = repair_window(prob, new, now, settings.extra_days)
     target = np.minimum(prob.demand.required, coverage_counts(prob, text, (), assignment))
     no_action = no_action_roster(prob, text, absences, now)
     focus = (target > coverage_counts(prob, no_action, absences, assignment)).any(axis=0)
@@ -105,7 +112,7 @@ def repair(
     solve_s = time.perf_counter() - t_solve
     status = solver.StatusName(code)
     if code not in (cp_model.OPTIMAL, cp_model.FEASIBLE):
-        raise infeasible(status, absences)
+        raise infeasible(status, new)
     warnings = ()
     if reached_net(solver, solve_settings, code):
         warnings = (
@@ -137,4 +144,5 @@ def repair(
         model_short,
         rows,
         warnings=warnings,
+        recorded=recorded,
     )

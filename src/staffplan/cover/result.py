@@ -120,10 +120,14 @@ class CoverResult:
 
 
 def _service_levels(
-    problem: RosterProblem, scenario: Scenario | None, scheduled: np.ndarray
+    problem: RosterProblem,
+    scenario: Scenario | None,
+    scheduled: np.ndarray,
+    only: np.ndarray | None = None,
 ) -> np.ndarray:
     """Promised service level per queue and interval [fraction] for on-phone heads ``scheduled``
-    (:func:`staffplan.evaluate.kpis.promised_kpis`, the KPIs' definition); NaN where unknown.
+    (:func:`staffplan.evaluate.kpis.promised_kpis`, the KPIs' definition); NaN where unknown
+    (and outside the intervals ``only``, a (n,) bool mask, when given).
     """
     out = np.full(scheduled.shape, np.nan)
     dem = problem.demand
@@ -136,6 +140,8 @@ def _service_levels(
             continue
         vol, aht = dem.volume[q], dem.aht_s[q]
         ok = np.isfinite(vol) & np.isfinite(aht)
+        if only is not None:
+            ok &= only
         if not ok.any():
             continue
         k = promised_kpis(
@@ -147,6 +153,54 @@ def _service_levels(
             float(residual[q]),
         )
         out[q, ok] = k["service_level"].to_numpy(dtype=float)
+    return out
+
+
+def restored_service(
+    problem: RosterProblem,
+    scenario: Scenario | None,
+    roster: pd.DataFrame,
+    no_action: pd.DataFrame,
+    absences: tuple[NewAbsence, ...],
+    assignment: np.ndarray,
+    after: np.ndarray,
+    sl_after: np.ndarray,
+    span: tuple[int, int],
+    agents: tuple[str, ...],
+) -> dict[str, tuple[float | None, float | None]]:
+    """Per changed agent, the service level their changes restore: the volume-weighted promised
+    service level [fraction] over the queues and intervals of ``span`` where their changes move
+    coverage, without them (their rows as if nobody acted, ``no_action``) and with them (the
+    repaired ``roster``, coverage ``after``, service levels ``sl_after``). None where none of
+    those intervals has a service-level target (e.g. only a deferred queue).
+    """
+    lo, hi = span
+    vol = (
+        np.nan_to_num(problem.demand.volume, nan=0.0)
+        if problem.demand.volume is not None
+        else np.zeros(after.shape)
+    )
+    out: dict[str, tuple[float | None, float | None]] = {}
+    for agent in agents:
+        mine = coverage_counts(
+            problem, roster[roster["agent_id"].astype(str) == agent], absences, assignment
+        )
+        idle = coverage_counts(
+            problem, no_action[no_action["agent_id"].astype(str) == agent], absences, assignment
+        )
+        moved = mine != idle
+        moved[:, :lo] = False
+        moved[:, hi:] = False
+        without = _service_levels(problem, scenario, after - mine + idle, moved.any(axis=0))
+        cells = moved & np.isfinite(sl_after) & np.isfinite(without) & (vol > 0)
+        weight = vol[cells].sum()
+        if weight <= 0:
+            out[agent] = (None, None)
+            continue
+        out[agent] = (
+            round(float((without[cells] * vol[cells]).sum() / weight), 4),
+            round(float((sl_after[cells] * vol[cells]).sum() / weight), 4),
+        )
     return out
 
 
@@ -239,13 +293,16 @@ def cover_result(
     rows: dict[tuple[str, int], Row],
     after_assignment: np.ndarray | None = None,
     warnings: tuple[str, ...] = (),
+    recorded: tuple[NewAbsence, ...] = (),
 ) -> CoverResult:
     """Change log, phone list, service per interval (one coverage definition for before / no action
-    / after), gaps and notes.
+    / after), gaps and notes. ``absences`` is every absence the repair saw, the ones it repaired
+    first and then the ``recorded`` ones it started from (the change reasons name the former).
     """
     log = diff_rosters(published, roster, reason="")
     absent = frozenset(a.agent_id for a in absences)
-    why = "cover " + ", ".join(sorted({f"{a.agent_id} ({a.kind})" for a in absences}))
+    new = absences[: len(absences) - len(recorded)]
+    why = "cover " + ", ".join(sorted({f"{a.agent_id} ({a.kind})" for a in new}))
     log["reason"] = [
         ("absent (" + next(a.kind for a in absences if a.agent_id == aid) + ")")
         if aid in absent
@@ -263,17 +320,20 @@ def cover_result(
                 row.on, np.where(assignment[i] >= 0, assignment[i], aq[r["agent_id"]][0]), -1
             )
             log.at[k, "old_assignments"] = assign_text(prob, q)
-    phone = phone_list(log, absent)
+    phone = phone_list(log, absent, {a.id: a.name for a in prob.agents})
     who = tuple(sorted(set(phone["agent_id"])))
     before = coverage_counts(prob, published, (), assignment)
-    no_action = coverage_counts(
-        prob, no_action_roster(prob, published, absences, now), absences, assignment
-    )
-    after = coverage_counts(
-        prob, roster, absences, assignment if after_assignment is None else after_assignment
-    )
+    idle = no_action_roster(prob, published, absences, now)
+    no_action = coverage_counts(prob, idle, absences, assignment)
+    asg_after = assignment if after_assignment is None else after_assignment
+    after = coverage_counts(prob, roster, absences, asg_after)
     req = prob.demand.required
     sl = [_service_levels(prob, scenario, x) for x in (before, no_action, after)]
+    restored = restored_service(
+        prob, scenario, roster, idle, absences, asg_after, after, sl[2], (lo, hi), who
+    )
+    for k, col in enumerate(("sl_without", "sl_with")):  # None (blank, JSON null) if unknown
+        phone[col] = pd.Series([restored[a][k] for a in phone["agent_id"]], dtype=object)
     frames = []
     for q, name in enumerate(prob.demand.queues):
         vol = (

@@ -284,12 +284,75 @@ def change_text(change: Mapping[str, Any]) -> str:
     if change["old_queues"] != change["new_queues"]:
         parts.append(f"queues {change['old_queues'] or '-'} -> {change['new_queues'] or '-'}")
     oa, na = str(change.get("old_assignments", "")), str(change.get("new_assignments", ""))
-    if oa != na:
+    if oa != na and oa and na and old == new:
+        moved = _reassigned(oa, na)
+        if moved:
+            parts.append("queue spans " + ", ".join(moved))
+    elif oa != na:
         parts.append(
             f"queue spans {oa.replace(';', ', ') or 'as planned'} -> "
             f"{na.replace(';', ', ') or 'as planned'}"
         )
     return "; ".join(parts)
+
+
+def _reassigned(old: str, new: str) -> list[str]:
+    """``voice -> chat 10:00-10:30`` for every run of minutes both ``queue HH:MM-HH:MM;...`` cells
+    of one shift assign, to different queues (spans that only follow a moved break are left to
+    the break)."""
+
+    def minutes(text: str) -> dict[int, str]:
+        items = [(n, _minute(a), _minute(b)) for n, a, b in _named_spans(text)]
+        first = items[0][1] if items else 0
+        out: dict[int, str] = {}
+        for name, a, b in items:
+            start = (a - first) % 1440
+            out.update({start + k: name for k in range((b - a) % 1440)})
+        return out
+
+    a, b = minutes(old), minutes(new)
+    base = _minute(_named_spans(old)[0][1]) if a else 0
+    keys = sorted(k for k in a if k in b and a[k] != b[k])
+    out: list[str] = []
+    i = 0
+    while i < len(keys):
+        j = i
+        while (
+            j + 1 < len(keys)
+            and keys[j + 1] == keys[j] + 1
+            and (
+                a[keys[j + 1]],
+                b[keys[j + 1]],
+            )
+            == (a[keys[i]], b[keys[i]])
+        ):
+            j += 1
+        t0, t1 = (_clock_of(base + k) for k in (keys[i], keys[j] + 1))
+        out.append(f"{a[keys[i]]} -> {b[keys[i]]} {t0}-{t1}")
+        i = j + 1
+    return out
+
+
+def _clock_of(minute: int) -> str:
+    """Minutes after midnight (any day) -> ``HH:MM``."""
+    m = minute % 1440
+    return f"{m // 60:02d}:{m % 60:02d}"
+
+
+def _minute(clock: str) -> int:
+    """``HH:MM`` -> minutes after midnight."""
+    return int(clock[:2]) * 60 + int(clock[3:5])
+
+
+def _named_spans(text: str) -> list[tuple[str, str, str]]:
+    """``name HH:MM-HH:MM;...`` -> [(name, from, to)] in their order."""
+    out = []
+    for item in (x.strip() for x in text.split(";")):
+        if item:
+            name, _, span = item.rpartition(" ")
+            a, _, b = span.partition("-")
+            out.append((name, a, b))
+    return out
 
 
 def reasons_frame(changes: pd.DataFrame, reasons: Mapping[tuple[str, str], str]) -> pd.DataFrame:

@@ -16,7 +16,7 @@ from pathlib import Path
 import pandas as pd
 
 from staffplan.io.team import Absence, Agent
-from staffplan.store import PlanBase, absences_frame, versions_frame
+from staffplan.store import PlanBase, PlanStore, absences_frame, versions_frame
 from staffplan.timegrid import TimeGrid
 
 
@@ -110,3 +110,34 @@ def write_version_files(
         cancelled=cancelled,
     )
     return VersionFiles(Path(csv), Path(xlsx), tuple(calendars))
+
+
+def write_stored_version(
+    folder: str | Path,
+    store: PlanStore,
+    number: int,
+    *,
+    scenario: str,
+    grid: TimeGrid,
+    team: Sequence[Agent],
+    absences: Sequence[Absence] = (),
+    changed_only: bool = True,
+) -> VersionFiles:
+    """:func:`write_version_files` of stored version ``number`` with its change log, known
+    violations and every recorded absence: calendars of the agents whose shifts it changed
+    (``changed_only``, after ``publish --out`` and ``cover --apply --out``) or of everyone.
+    ``absences``: the scenario's own (shown beside the recorded ones).
+    """
+    base = store.base(number)
+    changes = store.changes(number).drop(columns="version")
+    return write_version_files(
+        folder,
+        base,
+        scenario=scenario,
+        grid=grid,
+        team=team,
+        absences=(*absences, *base.team_absences(grid.zone)),
+        changes=changes,
+        violations=store.violations(number).drop(columns="version"),
+        calendars_for=changed_agents(base, changes) if changed_only else None,
+    )

@@ -31,7 +31,6 @@ import pandas as pd
 from staffplan.errors import InputError
 from staffplan.io.roster_csv import ROSTER_COLUMNS, change_text, diff_rosters, roster_as_text
 from staffplan.store import (
-    AbsenceRecord,
     PlanBase,
     PlanStore,
     RecordedAbsence,
@@ -95,12 +94,15 @@ class Proposal:
     absences: tuple[Any, ...]  # staffplan.cover.settings.NewAbsence
     now: pd.Timestamp
     result: Any  # staffplan.cover.result.CoverResult
+    start: Any  # staffplan.cover.start.CoverStart: the absences to store and link
 
     def as_json(self, version: Version | None = None) -> dict[str, Any]:
         """The object ``staffplan cover --json`` prints, plus ``version`` once applied."""
         doc: dict[str, Any] = {
             **self.result.summary(),
             "base_version": self.base_version,
+            "covered": [a.text for a in self.absences],
+            "recorded_absences": len(self.start.applied),
             "applied": version.as_dict() if version else None,
             "files": {},
         }
@@ -497,6 +499,7 @@ class Workspace:
         """
         from staffplan.cover.repair import repair
         from staffplan.cover.settings import cover_settings, parse_absent, parse_now
+        from staffplan.cover.start import cover_start
         from staffplan.settings import SolveSettings
 
         t0 = time.perf_counter()
@@ -530,8 +533,8 @@ class Workspace:
         try:
             if on_start is not None:
                 on_start()
-            base = self.store.resolve(base_version)
-            published = self.store.roster(base)
+            start = cover_start(self.store.base(base_version), absences, grid.zone)
+            base, published = start.base.version.number, start.base.roster
             budget = limit
             if not self.deterministic:
                 reserve = max(ANSWER_RESERVE_S, ANSWER_RESERVE_SHARE * limit)
@@ -545,15 +548,16 @@ class Workspace:
             result = repair(
                 self.problem,
                 published,
-                absences,
+                start.repaired,
                 when,
                 settings=cover,
                 solve_settings=settings,
                 scenario=scen,
+                recorded=start.applied,
             )
         finally:
             self.repair_lock.release()
-        return Proposal(base, absences, when, result)
+        return Proposal(base, start.repaired, when, result, start)
 
     def apply_cover(self, proposal: Proposal, *, author: str | None, note: str = "") -> Version:
         """Store a proposal as a new version (kind ``cover``, parent its base, its absences
@@ -568,10 +572,8 @@ class Workspace:
             parent=proposal.base_version,
             expect_latest=proposal.base_version,
             changes=proposal.result.change_log,
-            absences=[
-                AbsenceRecord(a.agent_id, a.start, a.end, a.kind, note.strip())
-                for a in proposal.absences
-            ],
+            absences=proposal.start.records(note.strip()),
+            link=proposal.start.pending_ids,
         )
 
     # ---- versions ----------------------------------------------------------------------------
