@@ -332,7 +332,12 @@ def check_roster(
             bad(
                 "availability",
                 f"{_hhmm(clock)}-{_hhmm((clock + length) % 1440)}",
-                ", ".join(f"{_hhmm(x.from_min)}-{_hhmm(x.to_min % 1440)}" for x in avail),
+                ", ".join(
+                    "no shift starts that day"
+                    if x.day_off
+                    else f"{_hhmm(x.from_min)}-{_hhmm(x.to_min % 1440)}"
+                    for x in avail
+                ),
             )
         serves: set[str] = set()
         for q in problem.agent_queues(a):
