@@ -77,7 +77,7 @@ def best_known_from_readme(folder: Path) -> dict[str, int]:
     readme = folder / "README.md"
     if readme.is_file():
         for m in re.finditer(
-            r"^\|\s*(Instance\d+)\s*\|\s*\d+\s*\|\s*(\d+)\s*\|", readme.read_text(), flags=re.M
+            r"^\|\s*(Instance\d+)\s*\|[^|\n]*\|\s*(\d+)\s*\|", readme.read_text(), flags=re.M
         ):
             values[m.group(1)] = int(m.group(2))
     return values

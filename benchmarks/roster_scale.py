@@ -74,8 +74,14 @@ QUEUES = ("voice", "chat", "email")
 TARGETS = (Target(0.8, 20, patience_s=180), Target(0.8, 60, concurrency=2), None)
 
 
-def instance() -> tuple[RosterProblem, np.ndarray, np.ndarray]:
-    """The problem, plus volume and AHT arrays (3, n) for scoring."""
+def instance(n_agents: int = 150) -> tuple[RosterProblem, np.ndarray, np.ndarray]:
+    """The problem, plus volume and AHT arrays (3, n) for scoring.
+
+    ``n_agents`` scales the 150-agent centre: the skill mix, the contract mix, the share of agents
+    with vacations (10 %) and the volumes grow in proportion (150 gives today's instance exactly).
+    """
+    f = n_agents / 150
+    wide = n_agents > 999
     rng = np.random.default_rng(SEED)
     grid = TimeGrid(START, 7, 15, "Europe/Madrid")
     n = grid.n
@@ -93,8 +99,10 @@ def instance() -> tuple[RosterProblem, np.ndarray, np.ndarray]:
     )
     shape = shape * np.where(wd == 0, 1.2, 1.0) * np.where(wd == 5, 0.8, 1.0)
     shape = shape / shape.sum()
-    volume = np.stack([18000 * shape, 7000 * shape, 5500 * shape]) * rng.uniform(
-        0.9, 1.1, size=(3, n)
+    volume = (
+        f
+        * np.stack([18000 * shape, 7000 * shape, 5500 * shape])
+        * rng.uniform(0.9, 1.1, size=(3, n))
     )
     aht = np.stack([np.full(n, 280.0), np.full(n, 420.0), np.full(n, 360.0)])
     req = np.zeros((3, n))
@@ -118,25 +126,33 @@ def instance() -> tuple[RosterProblem, np.ndarray, np.ndarray]:
     demand = Demand(
         QUEUES, QUEUES, target, np.zeros_like(target), costs, volume, aht, True, np.full(3, r)
     )
+    sizes = [round(60 * f), round(25 * f), round(25 * f), round(25 * f)]
     mix = (
-        [("voice",)] * 60
-        + [("chat",)] * 25
-        + [("email",)] * 25
-        + [("voice", "chat")] * 25
-        + [("voice", "email")] * 15
+        [("voice",)] * sizes[0]
+        + [("chat",)] * sizes[1]
+        + [("email",)] * sizes[2]
+        + [("voice", "chat")] * sizes[3]
+        + [("voice", "email")] * (n_agents - sum(sizes))
     )
     agents, absences = [], []
     for i, skills in enumerate(mix):
         contract = "PT" if i % 5 == 4 else ("FT40" if i % 2 else "FT375")
         agents.append(
-            Agent(f"A{i:03d}", f"Agent {i}", "T", contract, skills, float(rng.uniform(16, 22)))
+            Agent(
+                f"A{i:04d}" if wide else f"A{i:03d}",
+                f"Agent {i}",
+                "T",
+                contract,
+                skills,
+                float(rng.uniform(16, 22)),
+            )
         )
-    for i in rng.choice(len(mix), size=15, replace=False):
+    for i in rng.choice(len(mix), size=round(0.1 * len(mix)), replace=False):
         d = int(rng.integers(0, 6))
         k = int(rng.integers(1, 4))
         absences.append(
             Absence(
-                f"A{i:03d}",
+                f"A{i:04d}" if wide else f"A{i:03d}",
                 grid.local_midnight(START + dt.timedelta(days=d)),
                 grid.local_midnight(START + dt.timedelta(days=min(d + k, 7))),
                 "vacation",

@@ -27,6 +27,7 @@ from staffplan.roster.heuristics.colgen import decomposed_start
 from staffplan.roster.heuristics.greedy import greedy_hint
 from staffplan.roster.heuristics.lns import improve
 from staffplan.roster.problem import SCALE, RosterProblem
+from staffplan.roster.size import check_model_size
 from staffplan.roster.solver import (
     Incumbent,
     LpJob,
@@ -66,7 +67,9 @@ def plan(
     """Build, pre-check, solve and extract; raises :class:`InfeasibleError` with reasons if no
     roster exists.
 
-    Stages, each until its deadline (:func:`~staffplan.roster.budget.stage_ends`):
+    A problem whose model would need more memory than the machine has is refused first
+    (:func:`~staffplan.roster.size.check_model_size`, a ``LimitError``). Stages, each until its
+    deadline (:func:`~staffplan.roster.budget.stage_ends`):
     the greedy start, completed into a first roster; on models that price interval
     coverage, local search over whole shifts (one chain per worker; the LP bound is
     solved meanwhile when ``lp_bound`` is set, except in deterministic mode); best
@@ -77,6 +80,7 @@ def plan(
     Reported times count from the call; ``progress`` hears of every improving roster.
     """
     settings = settings or SolveSettings()
+    check_model_size(problem, settings.workers)  # refuse a model the machine cannot hold
     budget = Budget(settings, {})
     rm = build_model(problem)
     pre = precheck(rm)
