@@ -22,7 +22,12 @@ second stage for the engine), on-phone agents allocated to queues by
 over agents lost to the 23 % residual shrinkage; coverage targets are the fewest heads whose
 promise meets each target).
 
-Run: ``python benchmarks/roster_scale.py --limits 10 60``.
+Run: ``python benchmarks/roster_scale.py --limits 10 60``; ``--agents N`` scales the centre (the
+skill and contract mix, vacations and volumes in proportion; 150 is the instance above). Each row
+also gives the machine's 1-minute load average when the solve started, the model size estimated
+before building (``staffplan.roster.size``) and the process's peak resident memory so far (run one
+size per process: ``for n in 150 300 600 1200; do python benchmarks/roster_scale.py --agents $n
+--limits 60 --no-peer; done``).
 """
 
 from __future__ import annotations
@@ -30,6 +35,8 @@ from __future__ import annotations
 import argparse
 import datetime as dt
 import json
+import os
+import resource
 import subprocess
 import sys
 import time
@@ -51,6 +58,7 @@ from staffplan.roster.problem import (
     residual_shrinkage,
     step_costs,
 )
+from staffplan.roster.size import estimate
 from staffplan.scenario import Weights
 from staffplan.settings import SolveSettings
 from staffplan.timegrid import TimeGrid
@@ -425,8 +433,10 @@ def main() -> None:
         help="deterministic budgets (the limits in deterministic seconds): results that do not "
         "depend on the machine's load",
     )
+    ap.add_argument("--agents", type=int, default=150, help="agents in the centre (150: as above)")
     args = ap.parse_args()
-    problem, volume, aht = instance()
+    problem, volume, aht = instance(args.agents)
+    size = estimate(problem, 2)
     print(
         f"instance: {len(problem.agents)} agents, {len(problem.variants)} variants, "
         f"{problem.grid.n} intervals, "
@@ -435,6 +445,7 @@ def main() -> None:
     )
     rows = []
     for limit in args.limits:
+        load = os.getloadavg()[0]
         t0 = time.perf_counter()
         out = plan(
             problem,
@@ -463,6 +474,11 @@ def main() -> None:
             {
                 "run": f"staffplan {limit:g} {'det ' if args.deterministic else ''}s"
                 + (f" (lns {args.lns_share:g})" if args.lns_share != 0.8 else ""),
+                "agents": len(problem.agents),
+                "load": round(load, 1),
+                "literals": size.literals,
+                "est_mb": round(size.memory_mb),
+                "peak_mb": round(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024),
                 "status": r.status,
                 "first_feasible_s": round(r.first_solution_seconds or float("nan"), 2),
                 "objective": round(r.objective, 1),

@@ -535,6 +535,14 @@ def read_availability(path: Path, date_format: str | None = None) -> tuple[Avail
         Column("to", required=False, default=""),
     ]
     f = read_table(path, cols, what="availability table")
+    dates = sorted({d for d in f["date"].astype(str).str.strip() if d})
+    known: dict[str, dt.date] = {}
+    if dates:  # one parse for every distinct date; a bad one is found row by row below
+        try:
+            stamps = parse_timestamps(pd.Series(dates), None, date_format)
+            known = {d: t.date() for d, t in zip(dates, stamps, strict=True)}
+        except TimestampParseError:
+            known = {}
     out = []
     for i, r in enumerate(f.itertuples(index=False)):
         row = i + 2
@@ -559,7 +567,8 @@ def read_availability(path: Path, date_format: str | None = None) -> tuple[Avail
             )
         try:
             d = (
-                parse_timestamps(pd.Series([day]), None, date_format).iloc[0].date()
+                known.get(day)
+                or parse_timestamps(pd.Series([day]), None, date_format).iloc[0].date()
                 if day
                 else None
             )
