@@ -38,6 +38,7 @@ from staffplan.roster.solver import (
     objective_of,
     relative_gap,
     result_of,
+    shift_hint,
     solve,
     trivial_bound,
 )
@@ -312,6 +313,31 @@ def _improve(
     return replace(result, solve_seconds=budget.elapsed())
 
 
+def tightened(rm: RosterModel, result: SolveResult, settings: SolveSettings) -> SolveResult:
+    """``result`` with its penalty variables at their least for its shifts and break plans.
+
+    A solver stopped by its time limit may return slack above what its shifts need (an over-cover
+    count of 3 where 2 agents are over); the objective must be the roster's own cost, so the shifts
+    and break-plan counts are fixed and the rest re-solved (:func:`complete_hint`), keeping the
+    bound.
+    """
+    if not result.solution:
+        return result
+    values = complete_hint(rm, shift_hint(rm, result.solution), settings)
+    if values is None or objective_of(rm, values) >= result.objective:  # type: ignore[operator]
+        return result
+    fresh = result_of(
+        rm,
+        result.status,
+        values,
+        result.bound,
+        result.solve_seconds,
+        result.first_solution_seconds,
+        result.warnings,
+    )
+    return replace(fresh, core=result.core)
+
+
 MIN_LNS_S = 0.5
 """Neighbourhood search is not started with less time left [s, or deterministic s]."""
 
@@ -328,6 +354,7 @@ def _finish(
             hint="raise --time-limit, or relax the contracts (the hard rules may be impossible "
             "to meet)",
         )
+    result = tightened(rm, result, settings)
     roster = extract(problem, rm, result)
     diff = roster.allocation - problem.demand.required
     return Outcome(result, roster, tuple(gap_notes(rm, diff)), rm)
