@@ -19,14 +19,14 @@ from dataclasses import dataclass
 from staffplan import limits
 from staffplan.roster.problem import RosterProblem
 
-BASE_MB = 250.0
+BASE_MB = 350.0
 """Python, pandas, OR-Tools and the problem's own arrays before the model [MB]."""
 
-MB_PER_NONZERO = 0.0012
+MB_PER_NONZERO = 0.0004
 """Peak memory per constraint entry over a whole solve (Python model objects, the proto, CP-SAT's
 presolved copy, the LP relaxation, neighbourhood sub-models) [MB]."""
 
-MB_PER_WORKER_NONZERO = 0.0002
+MB_PER_WORKER_NONZERO = 0.0001
 """Extra peak memory per constraint entry for each CP-SAT worker beyond the first [MB]."""
 
 NONZEROS_PER_LITERAL = 12
