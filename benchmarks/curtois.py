@@ -21,6 +21,7 @@ from __future__ import annotations
 
 import argparse
 import json
+import os
 import re
 import subprocess
 import sys
@@ -59,6 +60,8 @@ class Row:
     best_known: int | None
     seconds: float
     verdict: str
+    load: float | None = None
+    """The machine's 1-minute load average when the instance started."""
 
     @property
     def gap_to_best(self) -> float | None:
@@ -74,7 +77,7 @@ def best_known_from_readme(folder: Path) -> dict[str, int]:
     readme = folder / "README.md"
     if readme.is_file():
         for m in re.finditer(
-            r"^\|\s*(Instance\d+)\s*\|\s*\d+\s*\|\s*(\d+)\s*\|", readme.read_text(), flags=re.M
+            r"^\|\s*(Instance\d+)\s*\|[^|\n]*\|\s*(\d+)\s*\|", readme.read_text(), flags=re.M
         ):
             values[m.group(1)] = int(m.group(2))
     return values
@@ -94,6 +97,7 @@ def run_one(
 ) -> Row:
     """Import, solve (a ``staffplan roster`` process) and check one instance."""
     inst = parse_instance(path)
+    load = os.getloadavg()[0]
     folder = work / inst.name
     scenario = to_scenario(inst, folder, force=True, time_limit_s=time_limit_s, workers=workers)
     out = folder / "out"
@@ -125,6 +129,7 @@ def run_one(
             best.get(inst.name),
             seconds,
             f"engine failed: {msg[:160]}",
+            load,
         )
     doc = json.loads(proc.stdout)
     objective, bound = _number(doc.get("objective")), _number(doc.get("bound"))
@@ -138,6 +143,7 @@ def run_one(
             best.get(inst.name),
             seconds,
             "no roster.csv written",
+            load,
         )
     verdict = check_files(path, rosters[0], start=None)
     parts = [
@@ -157,6 +163,7 @@ def run_one(
         best.get(inst.name),
         seconds,
         "; ".join(parts),
+        load,
     )
 
 
@@ -167,14 +174,15 @@ def _fmt(x: float | None, pattern: str = "{:g}") -> str:
 def table(rows: list[Row]) -> str:
     """The results as a Markdown table with a mean-gap line."""
     lines = [
-        "| instance | status | objective | bound | best known | gap to best | time [s] | checker |",
-        "|---|---|---|---|---|---|---|---|",
+        "| instance | status | objective | bound | best known | gap to best | time [s] | load "
+        "| checker |",
+        "|---|---|---|---|---|---|---|---|---|",
     ]
     for r in rows:
         lines.append(
             f"| {r.instance} | {r.status} | {_fmt(r.objective)} | {_fmt(r.bound)} | "
             f"{_fmt(r.best_known)} | {_fmt(r.gap_to_best, '{:.2%}')} | "
-            f"{r.seconds:.1f} | {r.verdict} |"
+            f"{r.seconds:.1f} | {_fmt(r.load, '{:.1f}')} | {r.verdict} |"
         )
     gaps = [r.gap_to_best for r in rows if r.gap_to_best is not None]
     if gaps:

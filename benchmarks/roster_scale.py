@@ -22,7 +22,12 @@ second stage for the engine), on-phone agents allocated to queues by
 over agents lost to the 23 % residual shrinkage; coverage targets are the fewest heads whose
 promise meets each target).
 
-Run: ``python benchmarks/roster_scale.py --limits 10 60``.
+Run: ``python benchmarks/roster_scale.py --limits 10 60``; ``--agents N`` scales the centre (the
+skill and contract mix, vacations and volumes in proportion; 150 is the instance above). Each row
+also gives the machine's 1-minute load average when the solve started, the model size estimated
+before building (``staffplan.roster.size``) and the process's peak resident memory so far (run one
+size per process: ``for n in 150 300 600 1200; do python benchmarks/roster_scale.py --agents $n
+--limits 60 --no-peer; done``).
 """
 
 from __future__ import annotations
@@ -30,6 +35,8 @@ from __future__ import annotations
 import argparse
 import datetime as dt
 import json
+import os
+import resource
 import subprocess
 import sys
 import time
@@ -51,6 +58,7 @@ from staffplan.roster.problem import (
     residual_shrinkage,
     step_costs,
 )
+from staffplan.roster.size import estimate
 from staffplan.scenario import Weights
 from staffplan.settings import SolveSettings
 from staffplan.timegrid import TimeGrid
@@ -74,8 +82,14 @@ QUEUES = ("voice", "chat", "email")
 TARGETS = (Target(0.8, 20, patience_s=180), Target(0.8, 60, concurrency=2), None)
 
 
-def instance() -> tuple[RosterProblem, np.ndarray, np.ndarray]:
-    """The problem, plus volume and AHT arrays (3, n) for scoring."""
+def instance(n_agents: int = 150) -> tuple[RosterProblem, np.ndarray, np.ndarray]:
+    """The problem, plus volume and AHT arrays (3, n) for scoring.
+
+    ``n_agents`` scales the 150-agent centre: the skill mix, the contract mix, the share of agents
+    with vacations (10 %) and the volumes grow in proportion (150 gives today's instance exactly).
+    """
+    f = n_agents / 150
+    wide = n_agents > 999
     rng = np.random.default_rng(SEED)
     grid = TimeGrid(START, 7, 15, "Europe/Madrid")
     n = grid.n
@@ -93,8 +107,10 @@ def instance() -> tuple[RosterProblem, np.ndarray, np.ndarray]:
     )
     shape = shape * np.where(wd == 0, 1.2, 1.0) * np.where(wd == 5, 0.8, 1.0)
     shape = shape / shape.sum()
-    volume = np.stack([18000 * shape, 7000 * shape, 5500 * shape]) * rng.uniform(
-        0.9, 1.1, size=(3, n)
+    volume = (
+        f
+        * np.stack([18000 * shape, 7000 * shape, 5500 * shape])
+        * rng.uniform(0.9, 1.1, size=(3, n))
     )
     aht = np.stack([np.full(n, 280.0), np.full(n, 420.0), np.full(n, 360.0)])
     req = np.zeros((3, n))
@@ -118,25 +134,33 @@ def instance() -> tuple[RosterProblem, np.ndarray, np.ndarray]:
     demand = Demand(
         QUEUES, QUEUES, target, np.zeros_like(target), costs, volume, aht, True, np.full(3, r)
     )
+    sizes = [round(60 * f), round(25 * f), round(25 * f), round(25 * f)]
     mix = (
-        [("voice",)] * 60
-        + [("chat",)] * 25
-        + [("email",)] * 25
-        + [("voice", "chat")] * 25
-        + [("voice", "email")] * 15
+        [("voice",)] * sizes[0]
+        + [("chat",)] * sizes[1]
+        + [("email",)] * sizes[2]
+        + [("voice", "chat")] * sizes[3]
+        + [("voice", "email")] * (n_agents - sum(sizes))
     )
     agents, absences = [], []
     for i, skills in enumerate(mix):
         contract = "PT" if i % 5 == 4 else ("FT40" if i % 2 else "FT375")
         agents.append(
-            Agent(f"A{i:03d}", f"Agent {i}", "T", contract, skills, float(rng.uniform(16, 22)))
+            Agent(
+                f"A{i:04d}" if wide else f"A{i:03d}",
+                f"Agent {i}",
+                "T",
+                contract,
+                skills,
+                float(rng.uniform(16, 22)),
+            )
         )
-    for i in rng.choice(len(mix), size=15, replace=False):
+    for i in rng.choice(len(mix), size=round(0.1 * len(mix)), replace=False):
         d = int(rng.integers(0, 6))
         k = int(rng.integers(1, 4))
         absences.append(
             Absence(
-                f"A{i:03d}",
+                f"A{i:04d}" if wide else f"A{i:03d}",
                 grid.local_midnight(START + dt.timedelta(days=d)),
                 grid.local_midnight(START + dt.timedelta(days=min(d + k, 7))),
                 "vacation",
@@ -409,8 +433,10 @@ def main() -> None:
         help="deterministic budgets (the limits in deterministic seconds): results that do not "
         "depend on the machine's load",
     )
+    ap.add_argument("--agents", type=int, default=150, help="agents in the centre (150: as above)")
     args = ap.parse_args()
-    problem, volume, aht = instance()
+    problem, volume, aht = instance(args.agents)
+    size = estimate(problem, 2)
     print(
         f"instance: {len(problem.agents)} agents, {len(problem.variants)} variants, "
         f"{problem.grid.n} intervals, "
@@ -419,6 +445,7 @@ def main() -> None:
     )
     rows = []
     for limit in args.limits:
+        load = os.getloadavg()[0]
         t0 = time.perf_counter()
         out = plan(
             problem,
@@ -447,6 +474,11 @@ def main() -> None:
             {
                 "run": f"staffplan {limit:g} {'det ' if args.deterministic else ''}s"
                 + (f" (lns {args.lns_share:g})" if args.lns_share != 0.8 else ""),
+                "agents": len(problem.agents),
+                "load": round(load, 1),
+                "literals": size.literals,
+                "est_mb": round(size.memory_mb),
+                "peak_mb": round(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024),
                 "status": r.status,
                 "first_feasible_s": round(r.first_solution_seconds or float("nan"), 2),
                 "objective": round(r.objective, 1),

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import math
 import os
+from collections.abc import Callable
 from dataclasses import dataclass
 
 from staffplan.errors import LimitError
@@ -23,15 +24,40 @@ def _cores() -> int:
         return os.cpu_count() or 1
 
 
+def available_memory_mb() -> float:
+    """Memory this process can still take [MB]: ``MemAvailable`` of ``/proc/meminfo``, capped by
+    the cgroup's ``memory.max`` headroom when there is one; 8 GB when neither can be read."""
+    found: list[float] = []
+    try:
+        with open("/proc/meminfo", encoding="ascii") as fh:
+            for line in fh:
+                if line.startswith("MemAvailable:"):
+                    found.append(int(line.split()[1]) / 1024)
+    except (OSError, ValueError, IndexError):
+        pass
+    try:
+        with open("/sys/fs/cgroup/memory.max", encoding="ascii") as fh:
+            cap = fh.read().strip()
+        with open("/sys/fs/cgroup/memory.current", encoding="ascii") as fh:
+            used = int(fh.read().strip())
+        if cap != "max":
+            found.append((int(cap) - used) / 2**20)
+    except (OSError, ValueError):
+        pass
+    return max(min(found), 0.0) if found else 8192.0
+
+
 @dataclass(frozen=True)
 class Bound:
-    """One resource bound: ``default`` [``unit``] unless the environment lifts it."""
+    """One resource bound: ``default`` [``unit``] (or ``machine()``, read when checked) unless the
+    environment lifts it."""
 
     name: str
     default: float
     unit: str
     what: str
     why: str
+    machine: Callable[[], float] | None = None
 
     @property
     def env(self) -> str:
@@ -86,6 +112,15 @@ BOUNDS: dict[str, Bound] = {
             "each point is a whole planning run",
         ),
         Bound(
+            "model_memory_mb",
+            8192.0,
+            "MB",
+            "the roster model's estimated memory",
+            "a model above the memory available would be killed by the system half-way (the "
+            "default is the memory available when the run starts)",
+            available_memory_mb,
+        ),
+        Bound(
             "replications",
             1_000.0,
             "replications",
@@ -101,7 +136,7 @@ def maximum(name: str) -> float:
     bound = BOUNDS[name]
     text = os.environ.get(bound.env, "").strip()
     if not text:
-        return bound.default
+        return bound.machine() if bound.machine is not None else bound.default
     try:
         value = float(text)
     except ValueError:
@@ -112,7 +147,8 @@ def maximum(name: str) -> float:
             key=bound.env,
             expected=f"a finite number > 0 [{bound.unit}]",
             found=text,
-            hint=f"unset {bound.env} to use the default {bound.default:g}",
+            hint=f"unset {bound.env} to use the default "
+            f"{bound.machine() if bound.machine is not None else bound.default:g}",
         )
     return value
 

@@ -194,9 +194,10 @@ def test_frames_follow_the_contract() -> None:
     assert f["shifts"][
         ["template", "earliest_start", "latest_start", "length_min", "not_followed_by"]
     ].values.tolist() == [["E", "06:00", "06:00", 480, ""], ["L", "14:00", "14:00", 480, "E"]]
-    assert f["absences"].values.tolist() == [
-        ["A", "2024-01-03", "2024-01-03", "day_off"],
-        ["A", "2024-01-04", "2024-01-04", "day_off"],
+    assert f["absences"].empty  # a benchmark day off bans starts only: availability, not absence
+    assert f["availability"].values.tolist() == [
+        ["A", "", "2024-01-03", "", ""],
+        ["A", "", "2024-01-04", "", ""],
     ]
     assert f["preferences"].values.tolist() == [
         ["A", "2024-01-01", "on", "E", 2],
@@ -217,6 +218,7 @@ def test_to_scenario_writes_a_loadable_scenario_and_refuses_to_overwrite(tmp_pat
     assert sorted(p.name for p in out.iterdir()) == [
         "absences.csv",
         "agents.csv",
+        "availability.csv",
         "contracts.csv",
         "preferences.csv",
         "scenario.toml",
@@ -235,7 +237,15 @@ def test_to_scenario_writes_a_loadable_scenario_and_refuses_to_overwrite(tmp_pat
     assert (sc.solver.time_limit_s, sc.solver.workers) == (5.0, 1)
     assert {k: Path(v).name for k, v in sc.data.items()} == {
         k: f"{k}.csv"
-        for k in ("agents", "contracts", "shifts", "absences", "preferences", "shift_cover")
+        for k in (
+            "agents",
+            "contracts",
+            "shifts",
+            "absences",
+            "availability",
+            "preferences",
+            "shift_cover",
+        )
     }
     with pytest.raises(InputError, match="not empty"):
         to_scenario(inst, out)
@@ -358,7 +368,8 @@ def _violations_by_contract(
     shifts = pd.read_csv(folder / "shifts.csv", dtype=str, keep_default_na=False).set_index(
         "template"
     )
-    absences = pd.read_csv(folder / "absences.csv", dtype=str)
+    unavailable = pd.read_csv(folder / "availability.csv", dtype=str, keep_default_na=False)
+    assert (unavailable[["from", "to"]] == "").all().all()  # days without a start
     out: set[tuple[str, str]] = set()
     plan = {e: [None] * days for e in agents.index}
     for e, d, s in roster:
@@ -370,8 +381,8 @@ def _violations_by_contract(
         caps = {k: int(v) for k, v in (x.split("=") for x in row["max_shifts"].split("|") if x)}
         if any(s is not None and (s not in allowed or p.count(s) > caps.get(s, days)) for s in p):
             out.add((e, "max_shifts"))
-        for a in absences[absences["agent_id"] == e].itertuples():
-            if p[(dt.date.fromisoformat(a.start) - first).days] is not None:
+        for a in unavailable[unavailable["agent_id"] == e].itertuples():
+            if p[(dt.date.fromisoformat(a.date) - first).days] is not None:
                 out.add((e, "day_off"))
         for d in range(days - 1):
             if (

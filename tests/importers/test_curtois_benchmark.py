@@ -26,10 +26,11 @@ def bench():  # type: ignore[no-untyped-def]
 def test_best_known_from_readme_overrides_the_table(bench, tmp_path: Path) -> None:  # type: ignore[no-untyped-def]
     (tmp_path / "README.md").write_text(
         "| instance | days | best known | status |\n|---|---|---|---|\n| Instance1 | 14 | 600 "
-        "| optimal |\n| Instance9 | 28 | 439 | optimal |\n"
+        "| optimal |\n| Instance9 | 28 | 439 | optimal |\n| Instance12 | 60 × 28 | 4040 | best |\n"
     )
     values = bench.best_known_from_readme(tmp_path)
     assert values["Instance1"] == 600 and values["Instance9"] == 439 and values["Instance7"] == 1056
+    assert values["Instance12"] == 4040  # a "staff × days" column as in the shared README
     assert bench.best_known_from_readme(ROOT / "tests" / "data" / "curtois")["Instance8"] == 1300
 
 

@@ -8,6 +8,7 @@ instances the optimum of the direct reference model (tests/importers/curtois_ref
 
 from __future__ import annotations
 
+import itertools
 import json
 from pathlib import Path
 
@@ -62,6 +63,48 @@ def test_instance1_reaches_the_published_optimum_and_the_checker_confirms_it(
     assert doc["status"] == "OPTIMAL" and doc["objective"] == 607 and doc["bound"] == 607
     v = check_files(DATA / "Instance1.txt", tmp_path / "out" / "roster.csv")
     assert v.violations == [] and v.objective == 607
+
+
+NIGHT_BEFORE_A_DAY_OFF = "\n".join(
+    [
+        "SECTION_HORIZON",
+        "7",
+        "SECTION_SHIFTS",
+        "D,480,",
+        "N,600,D",  # N starts at 22:00 (nominal start) and ends at 08:00 the next day
+        "SECTION_STAFF",
+        "A,D=7|N=7,4320,0,5,2,1,1",  # work blocks of at least 2 days inside the horizon
+        "SECTION_DAYS_OFF",
+        "A,3",
+        "SECTION_COVER",
+        *[
+            f"{d},{s},{int((d, s) in ((1, 'D'), (2, 'N')))},100,1"
+            for d in range(7)
+            for s in ("D", "N")
+        ],
+    ]
+)
+
+
+def test_a_day_off_bans_starts_only_so_the_night_before_it_is_worked(tmp_path: Path) -> None:
+    """The benchmark's day off: no shift *starts* on it. The only optimal roster here works D on
+    day 1 and N on day 2 (22:00-08:00 into day 3, the day off): brute force over all 3^7 rosters.
+    """
+    path = tmp_path / "Night.txt"
+    path.write_text(NIGHT_BEFORE_A_DAY_OFF)
+    bench = read_bench(path)
+    costs: dict[tuple[str | None, ...], int] = {}
+    for plan in itertools.product((None, "D", "N"), repeat=7):
+        v = check(bench, [("A", d, s) for d, s in enumerate(plan) if s is not None])
+        if v.feasible:
+            costs[plan] = v.objective
+    best = min(costs.values())
+    optima = [p for p, c in costs.items() if c == best]
+    assert best == 0 and optima == [(None, "D", "N", None, None, None, None)]
+    code, doc = _roster(to_scenario(parse_instance(path), tmp_path / "s"), tmp_path / "out", 10)
+    assert code == 0, doc
+    assert doc["status"] == "OPTIMAL" and doc["objective"] == 0
+    assert _rows(tmp_path / "out" / "roster.csv") == [("A", 1, "D"), ("A", 2, "N")]
 
 
 def random_instance(seed: int) -> str:

@@ -213,6 +213,41 @@ def test_availability_window() -> None:
     assert out.roster.roster["start"].iloc[0][11:16] >= "12:00"
 
 
+NIGHTS = day_hours(2, {0: [(22, 24, 1)], 1: [(0, 8, 1), (22, 24, 1)]})
+NIGHT = (template("N", "22:00", length=600),)
+
+
+def _nights(*days: int) -> pd.DataFrame:
+    first = [START + dt.timedelta(days=d) for d in days]
+    return pd.DataFrame(
+        {
+            "agent_id": ["A0"] * len(days),
+            "date": [d.isoformat() for d in first],
+            "day": list(days),
+            "shift": ["N"] * len(days),
+            "start": [f"{d.isoformat()}T22:00:00+00:00" for d in first],
+            "end": [f"{(d + dt.timedelta(days=1)).isoformat()}T08:00:00+00:00" for d in first],
+            "paid_minutes": [600] * len(days),
+            "breaks": [""] * len(days),
+        }
+    )
+
+
+def test_an_unavailable_day_bans_starts_but_not_the_night_shift_running_into_it() -> None:
+    off = (Availability("A0", None, START + dt.timedelta(days=1), 0, 0),)  # Tuesday: no start
+    p = make(agents=1, days=2, templates=NIGHT, required=NIGHTS, availability=off)
+    assert days_worked(solve_tiny(p), "A0") == [0]  # Monday 22:00 - Tuesday 08:00 is allowed
+    assert check_roster(p, _nights(0)) == []
+    assert [v.rule for v in check_roster(p, _nights(0, 1))] == ["availability"]
+
+
+def test_an_absence_is_a_span_no_shift_may_overlap_even_one_from_the_day_before() -> None:
+    ab = (Absence("A0", ts("2026-12-08"), ts("2026-12-09"), "day_off"),)
+    p = make(agents=1, days=2, templates=NIGHT, required=NIGHTS, absences=ab)
+    assert days_worked(solve_tiny(p), "A0") == []  # Monday's night overlaps Tuesday 00:00-08:00
+    assert [v.rule for v in check_roster(p, _nights(0))] == ["absence"]
+
+
 def test_preferences_off_and_not() -> None:
     prefs = (
         Preference("A0", START, "off", None, 5),

@@ -7,7 +7,13 @@ from pathlib import Path
 import pytest
 
 from staffplan.errors import InputError
-from staffplan.io.team import read_absences, read_agents, read_contracts, read_shifts
+from staffplan.io.team import (
+    read_absences,
+    read_agents,
+    read_availability,
+    read_contracts,
+    read_shifts,
+)
 
 
 def write(tmp_path: Path, name: str, text: str) -> Path:
@@ -202,3 +208,27 @@ def test_team_files_in_semicolon_csv_and_xlsx_load_into_the_same_problem(tmp_pat
     agents = [load_problem(s, requirements_for(s)).agents for s in scenarios]
     assert agents[0][0].hourly_cost == 15.5
     assert agents[1] == agents[0] and agents[2] == agents[0]
+
+
+def test_availability_blank_window_is_a_day_without_starts(tmp_path: Path) -> None:
+    p = write(
+        tmp_path,
+        "availability.csv",
+        "agent_id,weekday,date,from,to\nA,,2026-12-08,,\nA,Mon,,08:00,30:00\n",
+    )
+    tue, mon = read_availability(p)  # date rows sort first
+    assert (mon.weekday, mon.from_min, mon.to_min, mon.day_off) == (0, 480, 1800, False)
+    assert (str(tue.date), tue.day_off) == ("2026-12-08", True)
+
+
+@pytest.mark.parametrize(
+    ("row", "column", "found"),
+    [("A,Mon,,08:00,", "to", ""), ("A,Mon,,,16:00", "from", ""), ("A,Mon,,8h,16:00", "from", "8h")],
+)
+def test_availability_half_blank_or_bad_window(
+    tmp_path: Path, row: str, column: str, found: str
+) -> None:
+    p = write(tmp_path, "availability.csv", f"agent_id,weekday,date,from,to\n{row}\n")
+    with pytest.raises(InputError) as exc:
+        read_availability(p)
+    assert (exc.value.row, exc.value.column, exc.value.found) == (2, column, found)

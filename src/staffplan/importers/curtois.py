@@ -11,10 +11,12 @@ the sections ``SECTION_HORIZON``, ``SECTION_SHIFTS``, ``SECTION_STAFF``,
 The mapping (``docs/formats.md``, "Curtois import"): day 0 is a Monday; one
 contract per staff member (the limits are personal); each shift type is a
 template with one nominal start time and its length, no breaks, its forbidden
-successors as ``not_followed_by``; days off are whole-day ``day_off``
-absences; shift on/off requests are ``on``/``not`` preferences with their
-weights; the cover section is ``shift_cover.csv``. Only cover deviations and
-preferences carry weight, so the roster objective is the benchmark objective.
+successors as ``not_followed_by``; a day off is an ``availability.csv`` row
+with a blank window (no shift *starts* that day, so a night shift from the day
+before may run into it, as the benchmark allows); shift on/off requests are
+``on``/``not`` preferences with their weights; the cover section is
+``shift_cover.csv``. Only cover deviations and preferences carry weight, so the
+roster objective is the benchmark objective.
 """
 
 from __future__ import annotations
@@ -472,8 +474,8 @@ def _clock(minutes: int) -> str:
 
 
 def scenario_frames(instance: Instance, start: dt.date = DEFAULT_START) -> dict[str, pd.DataFrame]:
-    """The staffplan tables for ``instance`` (agents, contracts, shifts, absences, preferences,
-    shift_cover).
+    """The staffplan tables for ``instance`` (agents, contracts, shifts, absences (none),
+    availability (the days off), preferences, shift_cover).
 
     ``start`` must be a Monday: the benchmark's weekends are days 5 and 6 of each week.
     """
@@ -538,13 +540,14 @@ def scenario_frames(instance: Instance, start: dt.date = DEFAULT_START) -> dict[
             "late": [starts[s.id] >= 12 * 60 for s in instance.shifts],
         }
     )
-    absences = pd.DataFrame(
+    absences = pd.DataFrame(columns=["agent_id", "start", "end", "kind"])
+    availability = pd.DataFrame(
         [
-            {"agent_id": e, "start": day[d], "end": day[d], "kind": "day_off"}
+            {"agent_id": e, "weekday": "", "date": day[d], "from": "", "to": ""}
             for e, days in instance.days_off
             for d in days
         ],
-        columns=["agent_id", "start", "end", "kind"],
+        columns=["agent_id", "weekday", "date", "from", "to"],
     )
     prefs = [
         {
@@ -585,6 +588,7 @@ def scenario_frames(instance: Instance, start: dt.date = DEFAULT_START) -> dict[
         "contracts": contracts,
         "shifts": shifts,
         "absences": absences,
+        "availability": availability,
         "preferences": preferences,
         "shift_cover": shift_cover,
     }
@@ -624,6 +628,7 @@ agents = "agents.csv"
 contracts = "contracts.csv"
 shifts = "shifts.csv"
 absences = "absences.csv"
+availability = "availability.csv"
 preferences = "preferences.csv"
 shift_cover = "shift_cover.csv"
 

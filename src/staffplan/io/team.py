@@ -111,7 +111,7 @@ class Absence:
 @dataclass(frozen=True)
 class Availability:
     """The agent can work only inside [from_min, to_min] [min after midnight] on that weekday or
-    date.
+    date; the empty window ``from_min == to_min`` is a day on which no shift starts.
     """
 
     agent_id: str
@@ -119,6 +119,12 @@ class Availability:
     date: dt.date | None
     from_min: int
     to_min: int
+
+    @property
+    def day_off(self) -> bool:
+        """No shift may start on this weekday or date (a shift from the day before may end in
+        it)."""
+        return self.to_min <= self.from_min
 
 
 @dataclass(frozen=True)
@@ -514,17 +520,29 @@ def read_absences(
 
 
 def read_availability(path: Path, date_format: str | None = None) -> tuple[Availability, ...]:
-    """Read availability.csv (agent_id, weekday Mon..Sun or date, from, to)."""
+    """Read availability.csv (agent_id, weekday Mon..Sun or date, from, to).
+
+    ``from`` and ``to`` both blank: not available that day, so no shift starts
+    on it (``from_min`` = ``to_min`` = 0, a window no shift fits).
+    """
     from staffplan.timegrid import TimestampParseError, parse_timestamps
 
     cols = [
         Column("agent_id"),
         Column("weekday", required=False, default=""),
         Column("date", required=False, default=""),
-        Column("from", "time"),
-        Column("to", "time"),
+        Column("from", required=False, default=""),
+        Column("to", required=False, default=""),
     ]
     f = read_table(path, cols, what="availability table")
+    dates = sorted({d for d in f["date"].astype(str).str.strip() if d})
+    known: dict[str, dt.date] = {}
+    if dates:  # one parse for every distinct date; a bad one is found row by row below
+        try:
+            stamps = parse_timestamps(pd.Series(dates), None, date_format)
+            known = {d: t.date() for d, t in zip(dates, stamps, strict=True)}
+        except TimestampParseError:
+            known = {}
     out = []
     for i, r in enumerate(f.itertuples(index=False)):
         row = i + 2
@@ -549,7 +567,8 @@ def read_availability(path: Path, date_format: str | None = None) -> tuple[Avail
             )
         try:
             d = (
-                parse_timestamps(pd.Series([day]), None, date_format).iloc[0].date()
+                known.get(day)
+                or parse_timestamps(pd.Series([day]), None, date_format).iloc[0].date()
                 if day
                 else None
             )
@@ -563,8 +582,32 @@ def read_availability(path: Path, date_format: str | None = None) -> tuple[Avail
                 found=day,
                 hint=exc.hint,
             ) from None
-        frm, to = int(r[3]), int(r[4])
-        if to <= frm:
+        clock = {}
+        for name, text in (("from", str(r[3]).strip()), ("to", str(r[4]).strip())):
+            clock[name] = parse_clock(text) if text else None
+            if text and clock[name] is None:
+                raise InputError(
+                    f"bad '{name}' time",
+                    file=path,
+                    row=row,
+                    column=name,
+                    expected="a clock time HH:MM (00:00-48:00), or 'from' and 'to' both blank "
+                    "for a day off",
+                    found=text,
+                )
+        if (clock["from"] is None) != (clock["to"] is None):
+            blank = "from" if clock["from"] is None else "to"
+            raise InputError(
+                f"'{blank}' is blank",
+                file=path,
+                row=row,
+                column=blank,
+                expected="both 'from' and 'to' (a window), or both blank (no shift starts that "
+                "day)",
+                found="",
+            )
+        frm, to = clock["from"] or 0, clock["to"] or 0
+        if clock["from"] is not None and to <= frm:
             raise InputError(
                 "'to' not after 'from'",
                 file=path,

@@ -61,14 +61,7 @@ def agent_blocks(
 
 
 def _available(problem: RosterProblem, agent: Agent, day: int, v: Variant) -> bool:
-    d = problem.date(day)
-    rows = [r for r in problem.availability if r.agent_id == agent.id and r.date == d]
-    if not rows:
-        rows = [
-            r
-            for r in problem.availability
-            if r.agent_id == agent.id and r.date is None and r.weekday == d.weekday()
-        ]
+    rows = problem.availability_on(agent.id, problem.date(day))
     if not rows:
         return True
     return any(r.from_min <= v.start_min and v.start_min + v.length_min <= r.to_min for r in rows)

@@ -27,6 +27,7 @@ from staffplan.roster.heuristics.colgen import decomposed_start
 from staffplan.roster.heuristics.greedy import greedy_hint
 from staffplan.roster.heuristics.lns import improve
 from staffplan.roster.problem import SCALE, RosterProblem
+from staffplan.roster.size import check_model_size
 from staffplan.roster.solver import (
     Incumbent,
     LpJob,
@@ -37,6 +38,7 @@ from staffplan.roster.solver import (
     objective_of,
     relative_gap,
     result_of,
+    shift_hint,
     solve,
     trivial_bound,
 )
@@ -66,7 +68,9 @@ def plan(
     """Build, pre-check, solve and extract; raises :class:`InfeasibleError` with reasons if no
     roster exists.
 
-    Stages, each until its deadline (:func:`~staffplan.roster.budget.stage_ends`):
+    A problem whose model would need more memory than the machine has is refused first
+    (:func:`~staffplan.roster.size.check_model_size`, a ``LimitError``). Stages, each until its
+    deadline (:func:`~staffplan.roster.budget.stage_ends`):
     the greedy start, completed into a first roster; on models that price interval
     coverage, local search over whole shifts (one chain per worker; the LP bound is
     solved meanwhile when ``lp_bound`` is set, except in deterministic mode); best
@@ -77,6 +81,7 @@ def plan(
     Reported times count from the call; ``progress`` hears of every improving roster.
     """
     settings = settings or SolveSettings()
+    check_model_size(problem, settings.workers)  # refuse a model the machine cannot hold
     budget = Budget(settings, {})
     rm = build_model(problem)
     pre = precheck(rm)
@@ -308,6 +313,31 @@ def _improve(
     return replace(result, solve_seconds=budget.elapsed())
 
 
+def tightened(rm: RosterModel, result: SolveResult, settings: SolveSettings) -> SolveResult:
+    """``result`` with its penalty variables at their least for its shifts and break plans.
+
+    A solver stopped by its time limit may return slack above what its shifts need (an over-cover
+    count of 3 where 2 agents are over); the objective must be the roster's own cost, so the shifts
+    and break-plan counts are fixed and the rest re-solved (:func:`complete_hint`), keeping the
+    bound.
+    """
+    if not result.solution:
+        return result
+    values = complete_hint(rm, shift_hint(rm, result.solution), settings)
+    if values is None or objective_of(rm, values) >= result.objective:  # type: ignore[operator]
+        return result
+    fresh = result_of(
+        rm,
+        result.status,
+        values,
+        result.bound,
+        result.solve_seconds,
+        result.first_solution_seconds,
+        result.warnings,
+    )
+    return replace(fresh, core=result.core)
+
+
 MIN_LNS_S = 0.5
 """Neighbourhood search is not started with less time left [s, or deterministic s]."""
 
@@ -320,6 +350,7 @@ def _finish(
         raise explain_infeasible(problem, settings)
     if not result.feasible:
         raise unsolved(rm, result.status)
+    result = tightened(rm, result, settings)
     roster = extract(problem, rm, result)
     diff = roster.allocation - problem.demand.required
     return Outcome(result, roster, tuple(gap_notes(rm, diff)), rm)

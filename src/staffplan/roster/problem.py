@@ -144,6 +144,19 @@ class RosterProblem:
             c[key] = self.elapsed(self.grid.at(day, clock_min))
         return c[key]
 
+    @cached_property
+    def _availability_index(self) -> dict[tuple[str, object], list[Availability]]:
+        out: dict[tuple[str, object], list[Availability]] = {}
+        for r in self.availability:
+            out.setdefault((r.agent_id, r.date if r.date is not None else r.weekday), []).append(r)
+        return out
+
+    def availability_on(self, agent_id: str, date: dt.date) -> list[Availability]:
+        """The availability rows that rule ``agent_id``'s shifts starting on ``date``: that
+        date's rows, else its weekday's; empty = free all day."""
+        index = self._availability_index
+        return index.get((agent_id, date)) or index.get((agent_id, date.weekday()), [])
+
     def agent_queues(self, agent: Agent) -> tuple[int, ...]:
         """Queue indices the agent serves, in the agent's priority order."""
         out = []

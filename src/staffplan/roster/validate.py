@@ -326,16 +326,17 @@ def check_roster(
                     f"{span} only partly inside the shift {start:%H:%M}-{end:%H:%M}",
                     "the whole activity inside the shift, or none of it",
                 )
-        avail = [x for x in problem.availability if x.agent_id == aid and x.date == d] or [
-            x
-            for x in problem.availability
-            if x.agent_id == aid and x.date is None and x.weekday == d.weekday()
-        ]
+        avail = problem.availability_on(aid, d)
         if avail and not any(x.from_min <= clock and clock + length <= x.to_min for x in avail):
             bad(
                 "availability",
                 f"{_hhmm(clock)}-{_hhmm((clock + length) % 1440)}",
-                ", ".join(f"{_hhmm(x.from_min)}-{_hhmm(x.to_min % 1440)}" for x in avail),
+                ", ".join(
+                    "no shift starts that day"
+                    if x.day_off
+                    else f"{_hhmm(x.from_min)}-{_hhmm(x.to_min % 1440)}"
+                    for x in avail
+                ),
             )
         serves: set[str] = set()
         for q in problem.agent_queues(a):
