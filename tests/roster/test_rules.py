@@ -11,6 +11,7 @@ import pandas as pd
 import pytest
 from rosterkit import START, contract, day_hours, days_worked, make, solve_tiny, template
 
+from staffplan.errors import InfeasibleError
 from staffplan.io.team import Absence, Agent, Availability, Break, Preference, PreviousShift
 from staffplan.roster.problem import RosterProblem
 from staffplan.roster.validate import check_roster
@@ -244,7 +245,10 @@ def test_an_unavailable_day_bans_starts_but_not_the_night_shift_running_into_it(
 def test_an_absence_is_a_span_no_shift_may_overlap_even_one_from_the_day_before() -> None:
     ab = (Absence("A0", ts("2026-12-08"), ts("2026-12-09"), "day_off"),)
     p = make(agents=1, days=2, templates=NIGHT, required=NIGHTS, absences=ab)
-    assert days_worked(solve_tiny(p), "A0") == []  # Monday's night overlaps Tuesday 00:00-08:00
+    # Monday's night overlaps Tuesday 00:00-08:00, so no shift is left: the pre-check says so
+    with pytest.raises(InfeasibleError, match="nobody can work") as err:
+        solve_tiny(p)
+    assert "A0 day_off 2026-12-08" in str(err.value)
     assert [v.rule for v in check_roster(p, _nights(0))] == ["absence"]
 
 
