@@ -445,6 +445,85 @@ def roster_kpis(
     return per, week_kpis(per, grid.interval_min)
 
 
+class WeekPromise:
+    """The promised week service level of allocations, cheap enough for every solver progress line.
+
+    Holds, per real-time queue, the promised contacts answered within target
+    by head count (:func:`promised_curve`, one row per interval), computed
+    once and widened when an allocation has more heads than it covers; an
+    allocation's week service level is then a table lookup. Deferred queues
+    (``targets`` None or with a deadline) and intervals without volume are
+    left out, as in :func:`roster_kpis`.
+    """
+
+    def __init__(
+        self,
+        volume: np.ndarray,
+        aht_s: np.ndarray,
+        interval_min: float,
+        targets: Sequence[Target | None],
+        residuals: Sequence[float],
+    ) -> None:
+        vol = np.nan_to_num(np.asarray(volume, dtype=float))
+        aht = np.nan_to_num(np.asarray(aht_s, dtype=float))
+        live = [
+            t is not None and t.deadline_hours is None and bool(((vol[q] > 0) & (aht[q] > 0)).any())
+            for q, t in enumerate(targets)
+        ]
+        self.queues = tuple(q for q, ok in enumerate(live) if ok)
+        self._vol = np.where(aht > 0, vol, 0.0)
+        self._aht = np.where(aht > 0, aht, 1.0)
+        self._interval_min = float(interval_min)
+        self._targets = tuple(targets)
+        self._residuals = tuple(float(r) for r in residuals)
+        self._curves: dict[int, np.ndarray] = {}
+        self.total = float(self._vol[list(self.queues)].sum()) if self.queues else 0.0
+
+    def _curve(self, q: int, heads: int) -> np.ndarray:
+        """Promised contacts answered within target of queue q, (n, K + 1) with K >= heads."""
+        have = self._curves.get(q)
+        if have is None or have.shape[1] <= heads:
+            width = max(heads, 4) if have is None else max(heads, (have.shape[1] * 3) // 2)
+            target = self._targets[q]
+            assert target is not None
+            self._curves[q] = promised_curve(
+                self._vol[q], self._aht[q], self._interval_min, target, self._residuals[q], width
+            )
+        return self._curves[q]
+
+    def service_level(self, allocation: np.ndarray) -> float | None:
+        """Promised week service level [0-1] of on-phone heads per (queue, interval), weighted
+        by contacts offered (the ``all`` row of :func:`week_kpis`); None without volume.
+        """
+        if self.total <= 0:
+            return None
+        n = np.rint(np.asarray(allocation, dtype=float)).astype(np.int64).clip(min=0)
+        answered = 0.0
+        for q in self.queues:
+            curve = self._curve(q, int(n[q].max()))
+            answered += float(curve[np.arange(curve.shape[0]), n[q]].sum())
+        return answered / self.total
+
+
+def week_promise(problem: Any, scenario: Any) -> WeekPromise | None:
+    """A :class:`WeekPromise` for a roster problem's demand, or None without volumes or a
+    scenario (the residuals and targets of :func:`roster_kpis`).
+    """
+    from staffplan.shrinkage import queue_residuals
+
+    dem = problem.demand
+    if dem.volume is None or scenario is None:
+        return None
+    targets = scenario_targets(scenario, dem.queues)
+    own = getattr(dem, "residual", None)
+    if own is not None:
+        residual = [float(r) for r in own]
+    else:
+        by_queue = queue_residuals(scenario, problem.templates)
+        residual = [float(by_queue[q]) for q in dem.queues]
+    return WeekPromise(dem.volume, dem.aht_s, problem.grid.interval_min, targets, residual)
+
+
 GAP_COLUMNS = (
     "queue",
     "target",
