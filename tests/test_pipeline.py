@@ -99,10 +99,11 @@ def test_progress_lines_show_the_promised_service_level_of_the_summary(tmp_path:
     allocation, put through the same line, shows the summary's service level."""
     import re
 
+    from tests.scenario_kit import tiny_scenario
+
     from staffplan.evaluate.kpis import week_promise
     from staffplan.pipeline import progress_line, run
     from staffplan.roster.solver import Incumbent
-    from tests.scenario_kit import tiny_scenario
 
     lines: list[str] = []
     res = run(load(tiny_scenario(tmp_path / "sc")), deterministic=True, echo=lines.append)
