@@ -19,6 +19,7 @@ from staffplan.evaluate.simulate import (
     QueueSim,
     _Inputs,
     agents_per_queue,
+    allocated_agents,
     draw_contacts,
     simulate_week,
 )
@@ -480,3 +481,48 @@ def test_pooled_skills_behave_as_one_erlang_c_queue_and_priority_conserves_mean_
     mixed = 0.6 * per_rep["a"] + 0.4 * per_rep["b"]
     half = 2.262 * mixed.std(ddof=1) / math.sqrt(len(mixed))
     assert abs(mixed.mean() - c / (s * mu - lam)) <= 3 * half + 2.0
+
+
+def test_allocated_routing_serves_only_the_planned_queue_pooled_helps() -> None:
+    """12 agents skilled in both queues, 10 planned on a (8.5 Erlangs) and 2 on b (0.5): routed
+    as allocated, queue a is the M/M/10 queue of Erlang C; pooled, b's idle agents help a."""
+    s, aht, load, t_sl = 10, 300.0, 8.5, 20.0
+    arrivals, aht_s, _, _ = constant_week(s, load, aht)
+    two = np.vstack([arrivals, arrivals * 0.5 / load])
+    aht2 = np.vstack([aht_s, aht_s])
+    nt = two.shape[1]
+    on = np.ones((12, nt), dtype=bool)
+    plan = np.repeat(np.array([0] * 10 + [1] * 2)[:, None], nt, axis=1)
+    qs = [QueueSim("a", answer_within_s=t_sl), QueueSim("b", answer_within_s=t_sl)]
+    both = np.ones((12, 2), dtype=np.int64)
+    lam, mu = load / aht, 1 / aht
+    sl = 1 - erlang_c(s, load) * math.exp(-(s * mu - lam) * t_sl)
+    kw = {"replications": 10, "seed": 8, "workers": 2, "priority": plan}
+    own = simulate_week(two, aht2, 60, on, both, qs, **kw).week.iloc[0]
+    assert close(own["service_level"], own["service_level_ci"], sl, 0.01)
+    assert own["agent_hours"] == pytest.approx(10 * nt)
+    pooled = simulate_week(two, aht2, 60, on, both, qs, routing="pooled", **kw).week.iloc[0]
+    assert pooled["service_level"] - 3 * pooled["service_level_ci"] > sl + 0.03
+
+
+def test_allocated_agents_one_row_per_agent_and_planned_queue() -> None:
+    on = np.array([[1, 1, 1, 0], [1, 1, 0, 1], [0, 0, 0, 0]], dtype=bool)
+    skills = np.array([[1, 2], [0, 1], [1, 1]])
+    plan = np.array([[0, 1, 0, -1], [1, 1, -1, 1], [-1, -1, -1, -1]])
+    loss = np.array([[0.1] * 4, [0.2] * 4, [0.3] * 4])
+    got_on, got_skills, got_loss = allocated_agents(on, skills, plan, loss)
+    assert got_on.tolist() == [[1, 0, 1, 0], [0, 1, 0, 0], [1, 1, 0, 1]]
+    assert got_skills.tolist() == [[1, 0], [0, 1], [0, 1]]
+    assert got_loss is not None and got_loss[:, 0].tolist() == [0.1, 0.1, 0.2]
+    # the rows of one agent are never on the phone together
+    assert not (got_on[0] & got_on[1]).any()
+    with pytest.raises(InputError, match="routing"):
+        simulate_week(
+            np.ones((2, 4)),
+            np.ones((2, 4)),
+            15,
+            on,
+            skills,
+            [QueueSim("a"), QueueSim("b")],
+            routing="skills",
+        )

@@ -49,6 +49,9 @@ from staffplan.errors import InputError
 from staffplan.evaluate.sim_kernel import ABANDONED, WAITING_AT_END, run_replication
 
 HANDLE_DISTRIBUTIONS = ("exponential", "lognormal")
+ROUTINGS = ("allocated", "pooled")
+"""``allocated``: each agent serves only the queue the plan allocates it to in each interval (the
+promise's assumption); ``pooled``: that queue first, then its other queues by skill priority."""
 METRICS = (
     "offered",
     "answered",
@@ -235,6 +238,32 @@ def agents_per_queue(on_phone: np.ndarray, skills: np.ndarray, load: np.ndarray)
         share = np.where(total > 0, w / np.where(total > 0, total, 1.0), pattern[:, None] / k)
         out += share * count
     return out
+
+
+def allocated_agents(
+    on_phone: np.ndarray, skills: np.ndarray, assigned: np.ndarray, loss: np.ndarray | None
+) -> tuple[np.ndarray, np.ndarray, np.ndarray | None]:
+    """One single-queue row per agent and queue it is allocated to: (on_phone, skills, loss).
+
+    Row (a, q) is on the phone in the intervals where agent a is on the phone
+    and ``assigned[a, t] == q`` (-1 = no queue), serves only q, and keeps a's
+    loss probabilities. An agent moved to another queue at an interval start
+    finishes the contact in progress on the old one, as a lost agent does,
+    and starts idle on the new one — the promise's assumption. Rows are in
+    agent, then queue order; the rows of one agent are never on together, so
+    losses stay one draw per agent and interval.
+    """
+    rows, cols = [], []
+    for a in range(on_phone.shape[0]):
+        for q in np.unique(assigned[a][on_phone[a] & (assigned[a] >= 0)]):
+            rows.append(a)
+            cols.append(int(q))
+    r = np.asarray(rows, dtype=np.int64)
+    c = np.asarray(cols, dtype=np.int64)
+    on = on_phone[r] & (assigned[r] == c[:, None])
+    sk = np.zeros((r.size, skills.shape[1]), dtype=np.int64)
+    sk[np.arange(r.size), c] = 1
+    return on, sk, None if loss is None else loss[r]
 
 
 def _routing(skills: np.ndarray) -> tuple[list[list[list[int]]], list[list[int]]]:
@@ -436,6 +465,7 @@ def simulate_week(
     workers: int = 1,
     loss: np.ndarray | None = None,
     priority: np.ndarray | None = None,
+    routing: str = "allocated",
 ) -> SimulationResult:
     """Simulate a roster against a forecast, ``replications`` times.
 
@@ -451,8 +481,13 @@ def simulate_week(
     agent is lost to residual shrinkage in the interval (None = nobody);
     ``priority`` (n_agents, n_intervals) the queue a multi-skilled agent serves
     first in the interval (the plan's allocation; -1 or None = its skill
-    priorities only).
+    priorities only); ``routing`` (:data:`ROUTINGS`): with ``allocated`` and a
+    ``priority``, each agent serves only that queue in each interval
+    (:func:`allocated_agents`); ``pooled`` lets a multi-skilled agent also
+    serve its other queues when its planned one has nobody waiting.
     """
+    if routing not in ROUTINGS:
+        raise InputError("unknown routing", expected=" or ".join(ROUTINGS), found=routing)
     arrivals = np.asarray(arrivals, dtype=np.float64)
     aht_s = np.asarray(aht_s, dtype=np.float64)
     on_phone = np.asarray(on_phone, dtype=bool)
@@ -475,6 +510,11 @@ def simulate_week(
             )
         if not loss.any():
             loss = None
+    if routing == "allocated" and priority is not None:
+        on_phone, skills, loss = allocated_agents(
+            on_phone, skills, np.asarray(priority, dtype=np.int64), loss
+        )
+        priority = None
     nq, nt = arrivals.shape
     interval_s = interval_min * 60.0
     load = (
