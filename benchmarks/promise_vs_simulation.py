@@ -136,9 +136,10 @@ def main() -> None:
                 f"{sm['paid_hours']:,.0f} / {sm['required_paid_hours']:,.0f}",
             ]
             lines.append(f"| {name} | {q} | " + " | ".join(cells) + " |")
+            print(lines[-1], flush=True)
         print(
             f"{name}: {time.perf_counter() - t0:.0f} s, status {sm['status']}, gap "
-            f"{sm['gap']:.1%}, voice+chat promised SL {sm['service_level']:.3f}, load "
+            f"{'unknown' if sm['gap'] is None else format(sm['gap'], '.1%')}, voice+chat promised SL {sm['service_level']:.3f}, load "
             f"{os.getloadavg()[0]:.1f}",
             flush=True,
         )

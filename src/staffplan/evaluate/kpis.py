@@ -273,6 +273,67 @@ def _meets(target: Target, k: Mapping[str, np.ndarray]) -> np.ndarray:
     return ok
 
 
+def _low(n: np.ndarray, keep: float) -> np.ndarray:
+    """The fewest available agents :func:`promised_kpis` counts for ``n`` heads: binomial mass
+    below it is under ``_MASS``."""
+    n = np.asarray(n, dtype=np.int64)
+    if keep >= 1.0:
+        return n
+    return np.minimum(np.maximum(stats.binom.ppf(_MASS, n, keep), 0), n).astype(np.int64)
+
+
+def _bracket_kpis(
+    load: np.ndarray,
+    aht: np.ndarray,
+    interval_min: float,
+    target: Target,
+    residual: float,
+    lo: np.ndarray,
+    hi: np.ndarray,
+) -> dict[str, np.ndarray]:
+    """Promised SL, ASA, abandonment and occupancy for n = lo..hi heads per row, as
+    :func:`promised_kpis` computes them (the same truncated binomial): arrays (rows, max width),
+    NaN beyond a row's ``hi``."""
+    keep = 1.0 - float(residual)
+    rows = load.size
+    width = int((hi - lo).max()) + 1
+    ns = lo[:, None] + np.arange(width)[None, :]  # (rows, width) head counts
+    valid = ns <= hi[:, None]
+    kmin = _low(lo, keep)
+    span = int((hi - kmin).max()) + 1
+    ks = kmin[:, None] + np.arange(span)[None, :]  # (rows, span) available agents
+    need = ks <= hi[:, None]
+    r_idx = np.repeat(np.arange(rows), need.sum(axis=1))
+    st = _state_rows(load[r_idx], ks[need], aht[r_idx], interval_min, target, residual)
+    tab = {c: np.zeros((rows, span)) for c in ("service_level", "answered", "wait_s", "carried")}
+    tab["slots"] = np.zeros((rows, span))
+    for c in tab:
+        tab[c][need] = st[c]
+    # P(K = k | n) for k >= _low(n), renormalised: (rows, width, span)
+    nn = np.where(valid, ns, 0)
+    w = np.where(
+        (ks[:, None, :] <= nn[:, :, None]) & (ks[:, None, :] >= _low(nn, keep)[:, :, None]),
+        stats.binom.pmf(ks[:, None, :], nn[:, :, None], keep) if keep < 1.0 else 0.0,
+        0.0,
+    )
+    if keep >= 1.0:
+        w = (ks[:, None, :] == nn[:, :, None]).astype(float)
+    w /= np.maximum(w.sum(axis=2, keepdims=True), 1e-300)
+
+    def e(x: np.ndarray) -> np.ndarray:
+        return np.einsum("rwk,rk->rw", w, x)
+
+    ans = e(tab["answered"])
+    slots = e(tab["slots"])
+    out = {
+        "service_level": np.clip(e(tab["service_level"]), 0.0, 1.0),
+        "asa_s": e(tab["answered"] * tab["wait_s"]) / np.maximum(ans, 1e-300),
+        "abandon_rate": np.where(1.0 - ans < 1e-12, 0.0, np.clip(1.0 - ans, 0.0, 1.0)),
+        "occupancy": np.where(slots > 0, e(tab["carried"]) / np.where(slots > 0, slots, 1.0), 0.0),
+    }
+    return {k: np.where(valid, v, np.nan) for k, v in out.items()}
+
+
 def promised_heads(
     volume: np.ndarray,
     aht_s: np.ndarray,
@@ -281,29 +342,33 @@ def promised_heads(
     residual: float,
     start: np.ndarray | None = None,
 ) -> np.ndarray:
-    """Smallest heads [agents] whose *promised* KPIs meet every target of ``target``, per interval.
+    """Smallest heads [agents] whose *promised* KPIs (:func:`promised_kpis`) meet every target
+    of ``target``, per interval.
 
     0 for zero volume. ``start`` (optional, per interval) is a first guess of
-    the answer, e.g. ``ceil(required / (1 − residual))``; the search widens
-    until it holds the smallest n. Raises ``InputError`` when no staffing up
-    to 10,000 heads meets the target.
+    the answer, e.g. ``ceil(required / (1 − residual))``; the search looks in
+    a bracket around it and moves the bracket until it holds the smallest n
+    (the promised KPIs improve with the heads), computing per-state KPIs only
+    for the available agents the bracket's binomials weigh. Raises
+    ``InputError`` when no staffing up to 10,000 heads meets the target.
     """
     v, h, m, shape = _inputs(volume, aht_s, interval_min)
     out = np.zeros(v.size, dtype=np.int64)
     live = np.flatnonzero(v > 0)
     if not live.size:
         return out.reshape(shape)
-    keep = 1.0 - float(residual)
+    tgt = _realtime(target)
+    load = offered_load(v, m, h)
     guess = (
         np.ones(v.size, dtype=np.int64)
         if start is None
         else np.maximum(np.asarray(start, dtype=np.int64).ravel(), 1)
     )
     todo = live
-    kmax = np.maximum(guess[todo] + 3, 4)
+    lo = np.maximum(np.floor(0.9 * guess[todo]).astype(np.int64) - 1, 0)
+    hi = guess[todo] + 2
     while todo.size:
-        width = int(kmax.max())
-        if width > 10_000:
+        if int(hi.max()) > 10_000:
             raise InputError(
                 "target cannot be met",
                 expected="a reachable target",
@@ -311,14 +376,19 @@ def promised_heads(
                 hint="no staffing up to 10,000 agents meets it once residual shrinkage is "
                 "counted; relax the service level, ASA or answer time",
             )
-        tab = state_table(v[todo], h[todo], float(m[0]), target, residual, width)
-        ok = _meets(_realtime(target), _expected(tab, keep))
-        ok &= np.arange(width + 1)[None, :] <= kmax[:, None]
+        k = _bracket_kpis(load[todo], h[todo], float(m[0]), tgt, residual, lo, hi)
+        ok = _meets(tgt, k) & np.isfinite(k["service_level"])
         found = ok.any(axis=1)
-        first = np.argmax(ok, axis=1)
-        out[todo[found]] = first[found]
-        todo = todo[~found]
-        kmax = np.ceil(kmax[~found] * 1.5).astype(np.int64) + 2
+        first = lo + np.argmax(ok, axis=1)
+        done = found & ((first > lo) | (lo == 0))
+        out[todo[done]] = first[done]
+        up = ~found  # even the bracket's top falls short: look above it
+        down = found & ~done  # its bottom already meets the targets: look below it
+        width = hi - lo + 1
+        new_lo = np.where(up, hi + 1, np.maximum(lo - 2 * width, 0))
+        new_hi = np.where(up, hi + 2 * width + 2, lo)
+        keep_rows = up | down
+        todo, lo, hi = todo[keep_rows], new_lo[keep_rows], new_hi[keep_rows]
     return out.reshape(shape)
 
 
