@@ -139,7 +139,8 @@ def main() -> None:
             print(lines[-1], flush=True)
         print(
             f"{name}: {time.perf_counter() - t0:.0f} s, status {sm['status']}, gap "
-            f"{'unknown' if sm['gap'] is None else format(sm['gap'], '.1%')}, voice+chat promised SL {sm['service_level']:.3f}, load "
+            f"{'unknown' if sm['gap'] is None else format(sm['gap'], '.1%')}, "
+            f"voice+chat promised SL {sm['service_level']:.3f}, load "
             f"{os.getloadavg()[0]:.1f}",
             flush=True,
         )
