@@ -133,6 +133,31 @@ def test_promised_heads_are_the_fewest_meeting_every_target(target: Target) -> N
     assert meets(heads).all()
     busy = vol > 0
     assert not meets(np.maximum(heads - 1, 0))[busy].any()
+    # the search's bracket moves up and down from any first guess to the same fewest heads
+    for start in (heads, 3 * heads + 5, heads // 2, np.ones_like(heads)):
+        assert (promised_heads(vol, aht, 15, target, 0.25, start=start) == heads).all()
+
+
+def test_promised_heads_unchanged_on_the_example() -> None:
+    """Regression: the example's requirements as the implementation before the bracket search
+    computed them (tests/data/requirements/example_week50.csv: the forecast of week 50 with the
+    heads and promised KPIs of that implementation)."""
+    from pathlib import Path
+
+    from staffplan.requirements import compute_requirements
+    from staffplan.scenario import load
+
+    root = Path(__file__).resolve().parents[2]
+    want = pd.read_csv(root / "tests/data/requirements/example_week50.csv")
+    sc = load(root / "scenarios/example/scenario.toml")
+    forecast = want[["interval_start", "queue", "volume", "aht_seconds"]].copy()
+    forecast["interval_start"] = pd.to_datetime(forecast["interval_start"], utc=True).dt.tz_convert(
+        sc.grid.timezone
+    )
+    got = compute_requirements(forecast, sc)
+    assert got["on_phone_agents"].tolist() == want["on_phone_agents"].tolist()
+    for col in ("service_level", "asa_seconds", "occupancy", "abandon_rate"):
+        np.testing.assert_allclose(got[col], want[col], rtol=1e-9, atol=1e-12)
 
 
 def test_interval_and_week_weights() -> None:
