@@ -518,12 +518,13 @@ def roster_kpis(
 class WeekPromise:
     """The promised week service level of allocations, cheap enough for every solver progress line.
 
-    Holds, per real-time queue, the promised contacts answered within target
-    by head count (:func:`promised_curve`, one row per interval), computed
-    once and widened when an allocation has more heads than it covers; an
-    allocation's week service level is then a table lookup. Deferred queues
-    (``targets`` None or with a deadline) and intervals without volume are
-    left out, as in :func:`roster_kpis`.
+    Caches, per real-time queue, interval and head count, the promised
+    contacts answered within target (:func:`promised_kpis`, the one
+    definition); a new allocation computes only the (interval, heads) pairs
+    not seen before, so successive incumbents cost a lookup plus the few
+    intervals they changed. Deferred queues (``targets`` None or with a
+    deadline) and intervals without volume are left out, as in
+    :func:`roster_kpis`.
     """
 
     def __init__(
@@ -536,30 +537,45 @@ class WeekPromise:
     ) -> None:
         vol = np.nan_to_num(np.asarray(volume, dtype=float))
         aht = np.nan_to_num(np.asarray(aht_s, dtype=float))
-        live = [
-            t is not None and t.deadline_hours is None and bool(((vol[q] > 0) & (aht[q] > 0)).any())
-            for q, t in enumerate(targets)
-        ]
-        self.queues = tuple(q for q, ok in enumerate(live) if ok)
         self._vol = np.where(aht > 0, vol, 0.0)
         self._aht = np.where(aht > 0, aht, 1.0)
+        self.queues = tuple(
+            q
+            for q, t in enumerate(targets)
+            if t is not None and t.deadline_hours is None and bool((self._vol[q] > 0).any())
+        )
         self._interval_min = float(interval_min)
         self._targets = tuple(targets)
         self._residuals = tuple(float(r) for r in residuals)
-        self._curves: dict[int, np.ndarray] = {}
+        self._answered: dict[int, np.ndarray] = {}  # queue -> (n, heads + 1), NaN = not yet
         self.total = float(self._vol[list(self.queues)].sum()) if self.queues else 0.0
 
-    def _curve(self, q: int, heads: int) -> np.ndarray:
-        """Promised contacts answered within target of queue q, (n, K + 1) with K >= heads."""
-        have = self._curves.get(q)
-        if have is None or have.shape[1] <= heads:
-            width = max(heads, 4) if have is None else max(heads, (have.shape[1] * 3) // 2)
+    def _lookup(self, q: int, heads: np.ndarray) -> np.ndarray:
+        """Promised contacts answered within target of queue q per interval with ``heads``."""
+        have = self._answered.get(q)
+        top = int(heads.max()) + 1
+        if have is None or have.shape[1] < top:
+            grown = np.full(
+                (heads.size, max(top, 0 if have is None else have.shape[1] * 3 // 2)), np.nan
+            )
+            if have is not None:
+                grown[:, : have.shape[1]] = have
+            have = self._answered[q] = grown
+        t = np.arange(heads.size)
+        todo = np.flatnonzero(np.isnan(have[t, heads]) & (self._vol[q] > 0))
+        if todo.size:
             target = self._targets[q]
             assert target is not None
-            self._curves[q] = promised_curve(
-                self._vol[q], self._aht[q], self._interval_min, target, self._residuals[q], width
+            k = promised_kpis(
+                self._vol[q, todo],
+                self._aht[q, todo],
+                self._interval_min,
+                heads[todo],
+                target,
+                self._residuals[q],
             )
-        return self._curves[q]
+            have[todo, heads[todo]] = self._vol[q, todo] * k["service_level"].to_numpy()
+        return np.where(self._vol[q] > 0, have[t, heads], 0.0)
 
     def service_level(self, allocation: np.ndarray) -> float | None:
         """Promised week service level [0-1] of on-phone heads per (queue, interval), weighted
@@ -568,10 +584,7 @@ class WeekPromise:
         if self.total <= 0:
             return None
         n = np.rint(np.asarray(allocation, dtype=float)).astype(np.int64).clip(min=0)
-        answered = 0.0
-        for q in self.queues:
-            curve = self._curve(q, int(n[q].max()))
-            answered += float(curve[np.arange(curve.shape[0]), n[q]].sum())
+        answered = sum(float(self._lookup(q, n[q]).sum()) for q in self.queues)
         return answered / self.total
 
 
