@@ -19,7 +19,6 @@ from staffplan.evaluate.simulate import (
     QueueSim,
     _Inputs,
     agents_per_queue,
-    allocated_agents,
     draw_contacts,
     simulate_week,
 )
@@ -505,24 +504,39 @@ def test_allocated_routing_serves_only_the_planned_queue_pooled_helps() -> None:
     assert pooled["service_level"] - 3 * pooled["service_level_ci"] > sl + 0.03
 
 
-def test_allocated_agents_one_row_per_agent_and_planned_queue() -> None:
-    on = np.array([[1, 1, 1, 0], [1, 1, 0, 1], [0, 0, 0, 0]], dtype=bool)
-    skills = np.array([[1, 2], [0, 1], [1, 1]])
-    plan = np.array([[0, 1, 0, -1], [1, 1, -1, 1], [-1, -1, -1, -1]])
-    loss = np.array([[0.1] * 4, [0.2] * 4, [0.3] * 4])
-    got_on, got_skills, got_loss = allocated_agents(on, skills, plan, loss)
-    assert got_on.tolist() == [[1, 0, 1, 0], [0, 1, 0, 0], [1, 1, 0, 1]]
-    assert got_skills.tolist() == [[1, 0], [0, 1], [0, 1]]
-    assert got_loss is not None and got_loss[:, 0].tolist() == [0.1, 0.1, 0.2]
-    # the rows of one agent are never on the phone together
-    assert not (got_on[0] & got_on[1]).any()
+def test_exclusive_move_finishes_the_old_contact_first_and_leaves_the_old_queue() -> None:
+    """One agent on queue 0 busy until t=100, moved to queue 1 alone at t=50: the queue-1
+    contact of t=60 starts at 100, the queue-0 contact of t=70 is never answered; pooled
+    (not exclusive) it would be answered after the queue-1 one."""
+    inf = math.inf
+    args = (
+        np.array([0.0, 60.0, 70.0]),
+        np.array([0, 1, 0]),
+        np.array([100.0, 30.0, 30.0]),
+        np.array([inf] * 3),
+        np.array([0.0]),
+        np.array([0]),
+        np.array([True]),
+        [[[0, 1]]],
+        [[0, 1]],
+        [1, 1],
+        10_000.0,
+        np.array([50.0]),
+        np.array([0]),
+        [[[1]]],
+    )
+    start, _ = run_replication(*args, True)
+    assert start.tolist() == [0.0, 100.0, WAITING_AT_END]
+    pooled = (*args[:-1], [[[1], [0]]])
+    start, _ = run_replication(*pooled)
+    assert start.tolist() == [0.0, 100.0, 130.0]
     with pytest.raises(InputError, match="routing"):
         simulate_week(
             np.ones((2, 4)),
             np.ones((2, 4)),
             15,
-            on,
-            skills,
+            np.ones((1, 4), dtype=bool),
+            np.ones((1, 2), dtype=np.int64),
             [QueueSim("a"), QueueSim("b")],
             routing="skills",
         )
