@@ -5,7 +5,9 @@ scenario's time limit, promised KPIs), then two simulations of the roster with
 agents lost to residual shrinkage per interval:
 
 * **simulate** — ``staffplan simulate``'s own path (every agent of roster.csv,
-  multi-skilled routing by priority, the roster's allocation for the losses);
+  each serving the queue the roster allocates it to per interval, the
+  allocation's queue also deciding its losses), and the same with
+  ``routing="pooled"`` (multi-skilled agents also serve their other queues);
 * **coverage** — an independent route from ``coverage.csv`` alone: per queue,
   a pool of single-skilled agents with ``scheduled`` of them on the phones in
   each interval (the same agents stay on from one interval to the next), each
@@ -13,10 +15,10 @@ agents lost to residual shrinkage per interval:
   summary.json).
 
 Prints, per scenario and real-time queue: the promised week service level,
-both simulated ones with their 95 % half-widths and the differences, then
-occupancy (promised vs simulated, of the available agents) and paid vs
-required paid hours; then the table ``staffplan compare`` shows for the
-same runs.
+the simulated ones with their 95 % half-widths and the differences, the
+promised and simulated (allocated) ASA, occupancy (promised vs simulated, of
+the available agents) and paid vs required paid hours; then the table
+``staffplan compare`` shows for the same runs.
 
 Run: ``python benchmarks/promise_vs_simulation.py [--time-limit 30] [--replications 10]``.
 """
@@ -85,9 +87,10 @@ def main() -> None:
     args = ap.parse_args()
     print(f"load average at start: {os.getloadavg()[0]:.1f} (2 cores)")
     lines = [
-        "| scenario | queue | promised SL | simulate SL (±95 %) | diff | coverage SL (±95 %) "
-        "| diff | promised occ. | simulated occ. | paid / required h |",
-        "|---|---|---|---|---|---|---|---|---|---|",
+        "| scenario | queue | promised SL | simulate SL (±95 %) | diff | pooled SL (±95 %) | diff "
+        "| coverage SL (±95 %) | diff | promised / simulated ASA [s] | promised / simulated occ. "
+        "| paid / required h |",
+        "|---|---|---|---|---|---|---|---|---|---|---|---|",
     ]
     summaries = []
     for name in args.scenarios:
@@ -102,7 +105,16 @@ def main() -> None:
         sim = simulate_scenario(
             sc, roster, forecast=result.forecast, replications=args.replications, workers=2
         )
+        pooled = simulate_scenario(
+            sc,
+            roster,
+            forecast=result.forecast,
+            replications=args.replications,
+            workers=2,
+            routing="pooled",
+        )
         sw = sim.week.set_index("queue")
+        pw = pooled.week.set_index("queue")
         cov = coverage_simulation(
             sc,
             pd.read_csv(folder / "coverage.csv"),
@@ -111,18 +123,24 @@ def main() -> None:
             args.replications,
         )
         for q, v in sm["queues"].items():
-            s, c = sw.loc[q], cov.loc[q]
-            lines.append(
-                f"| {name} | {q} | {v['service_level']:.3f} | {s['service_level']:.3f} "
-                f"(±{s['service_level_ci']:.3f}) | {s['service_level'] - v['service_level']:+.3f} "
-                f"| {c['service_level']:.3f} (±{c['service_level_ci']:.3f}) "
-                f"| {c['service_level'] - v['service_level']:+.3f} | {v['occupancy']:.3f} "
-                f"| {s['occupancy']:.3f} | {sm['paid_hours']:,.0f} / "
-                f"{sm['required_paid_hours']:,.0f} |"
-            )
+            s, p, c = sw.loc[q], pw.loc[q], cov.loc[q]
+            cells = [
+                f"{v['service_level']:.3f}",
+                *(
+                    f"{x['service_level']:.3f} (±{x['service_level_ci']:.3f}) "
+                    f"| {x['service_level'] - v['service_level']:+.3f}"
+                    for x in (s, p, c)
+                ),
+                f"{v['asa_seconds']:.1f} / {s['asa_s']:.1f}",
+                f"{v['occupancy']:.3f} / {s['occupancy']:.3f}",
+                f"{sm['paid_hours']:,.0f} / {sm['required_paid_hours']:,.0f}",
+            ]
+            lines.append(f"| {name} | {q} | " + " | ".join(cells) + " |")
+            print(lines[-1], flush=True)
         print(
             f"{name}: {time.perf_counter() - t0:.0f} s, status {sm['status']}, gap "
-            f"{sm['gap']:.1%}, voice+chat promised SL {sm['service_level']:.3f}, load "
+            f"{'unknown' if sm['gap'] is None else format(sm['gap'], '.1%')}, "
+            f"voice+chat promised SL {sm['service_level']:.3f}, load "
             f"{os.getloadavg()[0]:.1f}",
             flush=True,
         )

@@ -93,3 +93,23 @@ def test_team_errors_name_file_row_and_column(tmp_path: Path) -> None:
             pd.DataFrame(columns=["interval_start", "queue", "required"]),
         )
     assert exc2.value.found == "Z9" and "2026-12-08" in str(exc2.value)
+
+
+def test_progress_lines_show_the_promised_service_level_of_the_summary(tmp_path: Path) -> None:
+    """Each improving roster's line shows its promised week service level; the final roster's
+    allocation, put through the same line, shows the summary's service level."""
+    import re
+
+    from tests.scenario_kit import tiny_scenario
+
+    from staffplan.evaluate.kpis import week_promise
+    from staffplan.pipeline import progress_line, run
+    from staffplan.roster.solver import Incumbent
+
+    lines: list[str] = []
+    res = run(load(tiny_scenario(tmp_path / "sc")), deterministic=True, echo=lines.append)
+    shown = [ln for ln in lines if ln.startswith("    roster ")]
+    assert shown and all(re.search(r"promised SL +\d+\.\d%", ln) for ln in shown)
+    final = Incumbent(0.0, 0.0, 0.0, 0.0, 60, res.outcome.roster.allocation)
+    line = progress_line(final, week_promise(res.problem, res.scenario))
+    assert f"promised SL {res.summary['service_level']:6.1%}" in line

@@ -242,12 +242,18 @@ def requirements_for(scenario: Scenario, csv: Path | None = None) -> pd.DataFram
     return roster_requirements(staffing(scenario))
 
 
-def progress_line(inc: Any) -> str:
-    """One solver progress line: elapsed [s], objective, bound, gap and the roster's paid hours."""
+def progress_line(inc: Any, promise: Any = None) -> str:
+    """One solver progress line: elapsed [s], objective, bound, gap, the roster's paid hours and,
+    with ``promise`` (a :class:`~staffplan.evaluate.kpis.WeekPromise`) and the incumbent's
+    allocation, its promised week service level (voice and chat together)."""
     paid = "" if inc.paid_minutes is None else f"  paid {inc.paid_minutes / 60:9,.1f} h"
+    sl = None
+    if promise is not None and getattr(inc, "on_phone", None) is not None:
+        sl = promise.service_level(inc.on_phone)
+    shown = "" if sl is None else f"  promised SL {sl:6.1%}"
     return (
         f"{inc.elapsed_s:7.2f} s  objective {inc.objective:14.2f}  bound {inc.bound:14.2f}  "
-        f"gap {inc.gap:7.2%}{paid}"
+        f"gap {inc.gap:7.2%}{paid}{shown}"
     )
 
 
@@ -284,13 +290,16 @@ def run_roster(
     seed: int | None = None,
     deterministic: bool = False,
     progress: Any = None,
+    echo: Echo | None = None,
 ) -> RosterRun:
     """Requirements → roster → KPIs: ``staffplan roster``.
 
     ``requirements``: a requirements frame (default :func:`requirements_for`);
     the solve's settings come from :func:`staffplan.scenario.solve_settings` with
-    the given overrides; ``progress`` hears of every improving roster.
+    the given overrides; ``progress`` hears of every improving roster, ``echo``
+    gets its :func:`progress_line` (with the promised service level).
     """
+    from staffplan.evaluate.kpis import week_promise
     from staffplan.roster.engine import plan
     from staffplan.roster.load import load_problem
 
@@ -305,7 +314,16 @@ def run_roster(
     )
     req = requirements if requirements is not None else requirements_for(scenario)
     problem = load_problem(scenario, req)
-    outcome = plan(problem, settings, progress)
+    report = progress
+    if echo is not None:
+        meter = week_promise(problem, scenario)
+
+        def report(inc: Any) -> None:
+            if progress is not None:
+                progress(inc)
+            echo(progress_line(inc, meter))
+
+    outcome = plan(problem, settings, report)
     per, week = _kpis(problem, outcome, scenario)
     return RosterRun(scenario, settings, problem, outcome, per, week)
 
@@ -445,6 +463,7 @@ def run(
     progress (with each improving roster's paid hours). ``deterministic``: the roster's time limit
     is deterministic time, so the roster does not depend on machine load.
     """
+    from staffplan.evaluate.kpis import week_promise
     from staffplan.forecast.pipeline import run_scenario as forecast_run
     from staffplan.requirements import compute_requirements
     from staffplan.roster.engine import plan
@@ -489,8 +508,10 @@ def run(
     s = time.perf_counter()
     problem = load_problem(scenario, roster_requirements(req))
 
+    meter = week_promise(problem, scenario) if scenario.solver.log_progress else None
+
     def progress(inc: Any) -> None:
-        say(f"    roster {progress_line(inc)}")
+        say(f"    roster {progress_line(inc, meter)}")
 
     outcome = plan(problem, settings, progress if scenario.solver.log_progress else None)
     res = outcome.result

@@ -11,6 +11,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from staffplan.evaluate.kpis import (
+    WeekPromise,
     interval_kpis,
     promised_curve,
     promised_heads,
@@ -132,6 +133,31 @@ def test_promised_heads_are_the_fewest_meeting_every_target(target: Target) -> N
     assert meets(heads).all()
     busy = vol > 0
     assert not meets(np.maximum(heads - 1, 0))[busy].any()
+    # the search's bracket moves up and down from any first guess to the same fewest heads
+    for start in (heads, 3 * heads + 5, heads // 2, np.ones_like(heads)):
+        assert (promised_heads(vol, aht, 15, target, 0.25, start=start) == heads).all()
+
+
+def test_promised_heads_unchanged_on_the_example() -> None:
+    """Regression: the example's requirements as the implementation before the bracket search
+    computed them (tests/data/requirements/example_week50.csv: the forecast of week 50 with the
+    heads and promised KPIs of that implementation)."""
+    from pathlib import Path
+
+    from staffplan.requirements import compute_requirements
+    from staffplan.scenario import load
+
+    root = Path(__file__).resolve().parents[2]
+    want = pd.read_csv(root / "tests/data/requirements/example_week50.csv")
+    sc = load(root / "scenarios/example/scenario.toml")
+    forecast = want[["interval_start", "queue", "volume", "aht_seconds"]].copy()
+    forecast["interval_start"] = pd.to_datetime(forecast["interval_start"], utc=True).dt.tz_convert(
+        sc.grid.timezone
+    )
+    got = compute_requirements(forecast, sc)
+    assert got["on_phone_agents"].tolist() == want["on_phone_agents"].tolist()
+    for col in ("service_level", "asa_seconds", "occupancy", "abandon_rate"):
+        np.testing.assert_allclose(got[col], want[col], rtol=1e-9, atol=1e-12)
 
 
 def test_interval_and_week_weights() -> None:
@@ -186,3 +212,40 @@ def test_target_gaps_count_promised_shortfalls_per_queue() -> None:
     assert got.loc["voice", "max_shortfall"] == pytest.approx(0.1)
     assert got.loc["voice", "contacts_below"] == pytest.approx(50.0)
     assert got.loc["chat", "below_target"] == 1
+
+
+def test_week_promise_is_the_week_kpis_service_level_of_any_allocation() -> None:
+    """The progress line's figure: the ``all`` row of week_kpis over voice and chat, email (a
+    deadline queue) and intervals without contacts left out, however the cache was widened."""
+    rng = np.random.default_rng(5)
+    n = 12
+    vol = np.stack([rng.uniform(0, 80, n), rng.uniform(0, 30, n), rng.uniform(5, 40, n)])
+    vol[0, 3] = 0.0
+    aht = np.stack([np.full(n, 280.0), np.full(n, 420.0), np.full(n, 600.0)])
+    targets = [VOICE, CHAT, Target(deadline_hours=24)]
+    residuals = [0.22, 0.15, 0.2]
+    meter = WeekPromise(vol, aht, 15, targets, residuals)
+    assert meter.queues == (0, 1)
+    for width in (3, 12, 40):  # grows the cached curves twice
+        alloc = rng.integers(0, width + 1, size=(3, n))
+        per = interval_kpis(
+            list(range(n)),
+            ["voice", "chat"],
+            vol[:2],
+            aht[:2],
+            alloc[:2],
+            15,
+            targets[:2],
+            residuals[:2],
+        )
+        want = week_kpis(per, 15).set_index("queue").loc["all", "service_level"]
+        assert meter.service_level(alloc) == pytest.approx(want, abs=1e-9)
+    fresh = WeekPromise(vol, aht, 15, targets, residuals)
+    small = np.minimum(alloc, 2)
+    assert fresh.service_level(small) == pytest.approx(meter.service_level(small), abs=1e-12)
+    assert (
+        WeekPromise(np.zeros((1, 3)), np.zeros((1, 3)), 15, [VOICE], [0.2]).service_level(
+            np.ones((1, 3))
+        )
+        is None
+    )

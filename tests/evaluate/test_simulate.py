@@ -480,3 +480,63 @@ def test_pooled_skills_behave_as_one_erlang_c_queue_and_priority_conserves_mean_
     mixed = 0.6 * per_rep["a"] + 0.4 * per_rep["b"]
     half = 2.262 * mixed.std(ddof=1) / math.sqrt(len(mixed))
     assert abs(mixed.mean() - c / (s * mu - lam)) <= 3 * half + 2.0
+
+
+def test_allocated_routing_serves_only_the_planned_queue_pooled_helps() -> None:
+    """12 agents skilled in both queues, 10 planned on a (8.5 Erlangs) and 2 on b (0.5): routed
+    as allocated, queue a is the M/M/10 queue of Erlang C; pooled, b's idle agents help a."""
+    s, aht, load, t_sl = 10, 300.0, 8.5, 20.0
+    arrivals, aht_s, _, _ = constant_week(s, load, aht)
+    two = np.vstack([arrivals, arrivals * 0.5 / load])
+    aht2 = np.vstack([aht_s, aht_s])
+    nt = two.shape[1]
+    on = np.ones((12, nt), dtype=bool)
+    plan = np.repeat(np.array([0] * 10 + [1] * 2)[:, None], nt, axis=1)
+    qs = [QueueSim("a", answer_within_s=t_sl), QueueSim("b", answer_within_s=t_sl)]
+    both = np.ones((12, 2), dtype=np.int64)
+    lam, mu = load / aht, 1 / aht
+    sl = 1 - erlang_c(s, load) * math.exp(-(s * mu - lam) * t_sl)
+    kw = {"replications": 10, "seed": 8, "workers": 2, "priority": plan}
+    own = simulate_week(two, aht2, 60, on, both, qs, **kw).week.iloc[0]
+    assert close(own["service_level"], own["service_level_ci"], sl, 0.01)
+    assert own["agent_hours"] == pytest.approx(10 * nt)
+    pooled = simulate_week(two, aht2, 60, on, both, qs, routing="pooled", **kw).week.iloc[0]
+    assert pooled["service_level"] - 3 * pooled["service_level_ci"] > sl + 0.03
+
+
+def test_exclusive_move_finishes_the_old_contact_first_and_leaves_the_old_queue() -> None:
+    """One agent on queue 0 busy until t=100, moved to queue 1 alone at t=50: the queue-1
+    contact of t=60 starts at 100, the queue-0 contact of t=70 is never answered; pooled
+    (not exclusive) it would be answered after the queue-1 one."""
+    inf = math.inf
+    args = (
+        np.array([0.0, 60.0, 70.0]),
+        np.array([0, 1, 0]),
+        np.array([100.0, 30.0, 30.0]),
+        np.array([inf] * 3),
+        np.array([0.0]),
+        np.array([0]),
+        np.array([True]),
+        [[[0, 1]]],
+        [[0, 1]],
+        [1, 1],
+        10_000.0,
+        np.array([50.0]),
+        np.array([0]),
+        [[[1]]],
+    )
+    start, _ = run_replication(*args, True)
+    assert start.tolist() == [0.0, 100.0, WAITING_AT_END]
+    pooled = (*args[:-1], [[[1], [0]]])
+    start, _ = run_replication(*pooled)
+    assert start.tolist() == [0.0, 100.0, 130.0]
+    with pytest.raises(InputError, match="routing"):
+        simulate_week(
+            np.ones((2, 4)),
+            np.ones((2, 4)),
+            15,
+            np.ones((1, 4), dtype=bool),
+            np.ones((1, 2), dtype=np.int64),
+            [QueueSim("a"), QueueSim("b")],
+            routing="skills",
+        )

@@ -73,7 +73,6 @@ def roster(
     """
     from staffplan.pipeline import (
         check_out_folder,
-        progress_line,
         requirements_for,
         roster_doc,
         run_roster,
@@ -90,8 +89,8 @@ def roster(
     check_out_folder(out, [sc])
     show = sc.solver.log_progress and not quiet
 
-    def progress(inc: object) -> None:
-        click.echo(f"  {progress_line(inc)}", err=True)
+    def progress(line: str) -> None:
+        click.echo(f"  {line}", err=True)
 
     req = requirements_for(sc, requirements_csv)
     if show:
@@ -105,7 +104,7 @@ def roster(
         requirements=req,
         **overrides,
         deterministic=deterministic,
-        progress=progress if show else None,
+        echo=progress if show else None,
     )
     write_roster(run, out)  # the folder holds one run's files, never a mix
     doc = roster_doc(run, out)

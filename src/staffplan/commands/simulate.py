@@ -49,6 +49,14 @@ from staffplan.io.numbers import json_number
     "more than this [fraction, 0-1] (default 0.1).",
 )
 @click.option(
+    "--routing",
+    type=click.Choice(["allocated", "pooled"]),
+    default=None,
+    help="allocated: each agent serves the queue the roster allocates it to in each interval, as "
+    "the promise assumes; pooled: that queue first, then its other queues (what skill-based "
+    "routing gains). Default: the scenario's [simulate] routing, else allocated.",
+)
+@click.option(
     "--out",
     "out_dir",
     type=click.Path(file_okay=False, path_type=Path),
@@ -70,6 +78,7 @@ def simulate(
     seed: int | None,
     workers: int | None,
     threshold: float | None,
+    routing: str | None,
     out_dir: Path | None,
     as_json: bool,
 ) -> None:
@@ -79,9 +88,10 @@ def simulate(
     Arrivals are Poisson (gamma-Poisson with [simulate] dispersion), handle
     times exponential or lognormal, patience exponential (queue patience_s).
     Each on-phone agent is lost to its queue's residual shrinkage at random,
-    per interval, as the promise expects. Agents take contacts by skill
-    priority, then longest waiting; they finish the contact in progress when
-    a break, a loss or the shift end comes.
+    per interval, as the promise expects. Each agent serves the queue the
+    roster allocates it to in each interval (--routing pooled: then its other
+    queues by skill priority), longest waiting first; it finishes the contact
+    in progress when a break, a loss, a move or the shift end comes.
     """
     from staffplan import limits
     from staffplan.evaluate.sim_scenario import simulate_scenario
@@ -130,6 +140,7 @@ def simulate(
         workers=workers,
         threshold=threshold,
         roster_file=path,
+        routing=routing,
     )
     intervals, week, note, reps, seed_, thr = (
         sim.intervals,
@@ -170,6 +181,7 @@ def simulate(
             "replications": reps,
             "seed": seed_,
             "threshold": thr,
+            "routing": sim.routing,
             "queues": queues,
             "flagged_count": len(flags),
             "flagged": flags,
@@ -194,7 +206,10 @@ def simulate(
         )
         if c in week.columns
     ]
-    click.echo(f"{scen.name}: {sim.agents} agents, {reps} replications, seed {seed_}")
+    click.echo(
+        f"{scen.name}: {sim.agents} agents, {reps} replications, seed {seed_}, "
+        f"{sim.routing} routing"
+    )
     with pd.option_context("display.width", 200):
         click.echo(week[cols].to_string(index=False, float_format=lambda v: f"{v:.3f}"))
     if note:

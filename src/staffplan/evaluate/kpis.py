@@ -273,6 +273,67 @@ def _meets(target: Target, k: Mapping[str, np.ndarray]) -> np.ndarray:
     return ok
 
 
+def _low(n: np.ndarray, keep: float) -> np.ndarray:
+    """The fewest available agents :func:`promised_kpis` counts for ``n`` heads: binomial mass
+    below it is under ``_MASS``."""
+    n = np.asarray(n, dtype=np.int64)
+    if keep >= 1.0:
+        return n
+    return np.minimum(np.maximum(stats.binom.ppf(_MASS, n, keep), 0), n).astype(np.int64)
+
+
+def _bracket_kpis(
+    load: np.ndarray,
+    aht: np.ndarray,
+    interval_min: float,
+    target: Target,
+    residual: float,
+    lo: np.ndarray,
+    hi: np.ndarray,
+) -> dict[str, np.ndarray]:
+    """Promised SL, ASA, abandonment and occupancy for n = lo..hi heads per row, as
+    :func:`promised_kpis` computes them (the same truncated binomial): arrays (rows, max width),
+    NaN beyond a row's ``hi``."""
+    keep = 1.0 - float(residual)
+    rows = load.size
+    width = int((hi - lo).max()) + 1
+    ns = lo[:, None] + np.arange(width)[None, :]  # (rows, width) head counts
+    valid = ns <= hi[:, None]
+    kmin = _low(lo, keep)
+    span = int((hi - kmin).max()) + 1
+    ks = kmin[:, None] + np.arange(span)[None, :]  # (rows, span) available agents
+    need = ks <= hi[:, None]
+    r_idx = np.repeat(np.arange(rows), need.sum(axis=1))
+    st = _state_rows(load[r_idx], ks[need], aht[r_idx], interval_min, target, residual)
+    tab = {c: np.zeros((rows, span)) for c in ("service_level", "answered", "wait_s", "carried")}
+    tab["slots"] = np.zeros((rows, span))
+    for c in tab:
+        tab[c][need] = st[c]
+    # P(K = k | n) for k >= _low(n), renormalised: (rows, width, span)
+    nn = np.where(valid, ns, 0)
+    w = np.where(
+        (ks[:, None, :] <= nn[:, :, None]) & (ks[:, None, :] >= _low(nn, keep)[:, :, None]),
+        stats.binom.pmf(ks[:, None, :], nn[:, :, None], keep) if keep < 1.0 else 0.0,
+        0.0,
+    )
+    if keep >= 1.0:
+        w = (ks[:, None, :] == nn[:, :, None]).astype(float)
+    w /= np.maximum(w.sum(axis=2, keepdims=True), 1e-300)
+
+    def e(x: np.ndarray) -> np.ndarray:
+        return np.einsum("rwk,rk->rw", w, x)
+
+    ans = e(tab["answered"])
+    slots = e(tab["slots"])
+    out = {
+        "service_level": np.clip(e(tab["service_level"]), 0.0, 1.0),
+        "asa_s": e(tab["answered"] * tab["wait_s"]) / np.maximum(ans, 1e-300),
+        "abandon_rate": np.where(1.0 - ans < 1e-12, 0.0, np.clip(1.0 - ans, 0.0, 1.0)),
+        "occupancy": np.where(slots > 0, e(tab["carried"]) / np.where(slots > 0, slots, 1.0), 0.0),
+    }
+    return {k: np.where(valid, v, np.nan) for k, v in out.items()}
+
+
 def promised_heads(
     volume: np.ndarray,
     aht_s: np.ndarray,
@@ -281,29 +342,33 @@ def promised_heads(
     residual: float,
     start: np.ndarray | None = None,
 ) -> np.ndarray:
-    """Smallest heads [agents] whose *promised* KPIs meet every target of ``target``, per interval.
+    """Smallest heads [agents] whose *promised* KPIs (:func:`promised_kpis`) meet every target
+    of ``target``, per interval.
 
     0 for zero volume. ``start`` (optional, per interval) is a first guess of
-    the answer, e.g. ``ceil(required / (1 − residual))``; the search widens
-    until it holds the smallest n. Raises ``InputError`` when no staffing up
-    to 10,000 heads meets the target.
+    the answer, e.g. ``ceil(required / (1 − residual))``; the search looks in
+    a bracket around it and moves the bracket until it holds the smallest n
+    (the promised KPIs improve with the heads), computing per-state KPIs only
+    for the available agents the bracket's binomials weigh. Raises
+    ``InputError`` when no staffing up to 10,000 heads meets the target.
     """
     v, h, m, shape = _inputs(volume, aht_s, interval_min)
     out = np.zeros(v.size, dtype=np.int64)
     live = np.flatnonzero(v > 0)
     if not live.size:
         return out.reshape(shape)
-    keep = 1.0 - float(residual)
+    tgt = _realtime(target)
+    load = offered_load(v, m, h)
     guess = (
         np.ones(v.size, dtype=np.int64)
         if start is None
         else np.maximum(np.asarray(start, dtype=np.int64).ravel(), 1)
     )
     todo = live
-    kmax = np.maximum(guess[todo] + 3, 4)
+    lo = np.maximum(np.floor(0.9 * guess[todo]).astype(np.int64) - 1, 0)
+    hi = guess[todo] + 2
     while todo.size:
-        width = int(kmax.max())
-        if width > 10_000:
+        if int(hi.max()) > 10_000:
             raise InputError(
                 "target cannot be met",
                 expected="a reachable target",
@@ -311,14 +376,19 @@ def promised_heads(
                 hint="no staffing up to 10,000 agents meets it once residual shrinkage is "
                 "counted; relax the service level, ASA or answer time",
             )
-        tab = state_table(v[todo], h[todo], float(m[0]), target, residual, width)
-        ok = _meets(_realtime(target), _expected(tab, keep))
-        ok &= np.arange(width + 1)[None, :] <= kmax[:, None]
+        k = _bracket_kpis(load[todo], h[todo], float(m[0]), tgt, residual, lo, hi)
+        ok = _meets(tgt, k) & np.isfinite(k["service_level"])
         found = ok.any(axis=1)
-        first = np.argmax(ok, axis=1)
-        out[todo[found]] = first[found]
-        todo = todo[~found]
-        kmax = np.ceil(kmax[~found] * 1.5).astype(np.int64) + 2
+        first = lo + np.argmax(ok, axis=1)
+        done = found & ((first > lo) | (lo == 0))
+        out[todo[done]] = first[done]
+        up = ~found  # even the bracket's top falls short: look above it
+        down = found & ~done  # its bottom already meets the targets: look below it
+        width = hi - lo + 1
+        new_lo = np.where(up, hi + 1, np.maximum(lo - 2 * width, 0))
+        new_hi = np.where(up, hi + 2 * width + 2, lo)
+        keep_rows = up | down
+        todo, lo, hi = todo[keep_rows], new_lo[keep_rows], new_hi[keep_rows]
     return out.reshape(shape)
 
 
@@ -443,6 +513,98 @@ def roster_kpis(
         [residual[q] for q in dem.queues],
     )
     return per, week_kpis(per, grid.interval_min)
+
+
+class WeekPromise:
+    """The promised week service level of allocations, cheap enough for every solver progress line.
+
+    Caches, per real-time queue, interval and head count, the promised
+    contacts answered within target (:func:`promised_kpis`, the one
+    definition); a new allocation computes only the (interval, heads) pairs
+    not seen before, so successive incumbents cost a lookup plus the few
+    intervals they changed. Deferred queues (``targets`` None or with a
+    deadline) and intervals without volume are left out, as in
+    :func:`roster_kpis`.
+    """
+
+    def __init__(
+        self,
+        volume: np.ndarray,
+        aht_s: np.ndarray,
+        interval_min: float,
+        targets: Sequence[Target | None],
+        residuals: Sequence[float],
+    ) -> None:
+        vol = np.nan_to_num(np.asarray(volume, dtype=float))
+        aht = np.nan_to_num(np.asarray(aht_s, dtype=float))
+        self._vol = np.where(aht > 0, vol, 0.0)
+        self._aht = np.where(aht > 0, aht, 1.0)
+        self.queues = tuple(
+            q
+            for q, t in enumerate(targets)
+            if t is not None and t.deadline_hours is None and bool((self._vol[q] > 0).any())
+        )
+        self._interval_min = float(interval_min)
+        self._targets = tuple(targets)
+        self._residuals = tuple(float(r) for r in residuals)
+        self._answered: dict[int, np.ndarray] = {}  # queue -> (n, heads + 1), NaN = not yet
+        self.total = float(self._vol[list(self.queues)].sum()) if self.queues else 0.0
+
+    def _lookup(self, q: int, heads: np.ndarray) -> np.ndarray:
+        """Promised contacts answered within target of queue q per interval with ``heads``."""
+        have = self._answered.get(q)
+        top = int(heads.max()) + 1
+        if have is None or have.shape[1] < top:
+            grown = np.full(
+                (heads.size, max(top, 0 if have is None else have.shape[1] * 3 // 2)), np.nan
+            )
+            if have is not None:
+                grown[:, : have.shape[1]] = have
+            have = self._answered[q] = grown
+        t = np.arange(heads.size)
+        todo = np.flatnonzero(np.isnan(have[t, heads]) & (self._vol[q] > 0))
+        if todo.size:
+            target = self._targets[q]
+            assert target is not None
+            k = promised_kpis(
+                self._vol[q, todo],
+                self._aht[q, todo],
+                self._interval_min,
+                heads[todo],
+                target,
+                self._residuals[q],
+            )
+            have[todo, heads[todo]] = self._vol[q, todo] * k["service_level"].to_numpy()
+        return np.where(self._vol[q] > 0, have[t, heads], 0.0)
+
+    def service_level(self, allocation: np.ndarray) -> float | None:
+        """Promised week service level [0-1] of on-phone heads per (queue, interval), weighted
+        by contacts offered (the ``all`` row of :func:`week_kpis`); None without volume.
+        """
+        if self.total <= 0:
+            return None
+        n = np.rint(np.asarray(allocation, dtype=float)).astype(np.int64).clip(min=0)
+        answered = sum(float(self._lookup(q, n[q]).sum()) for q in self.queues)
+        return answered / self.total
+
+
+def week_promise(problem: Any, scenario: Any) -> WeekPromise | None:
+    """A :class:`WeekPromise` for a roster problem's demand, or None without volumes or a
+    scenario (the residuals and targets of :func:`roster_kpis`).
+    """
+    from staffplan.shrinkage import queue_residuals
+
+    dem = problem.demand
+    if dem.volume is None or scenario is None:
+        return None
+    targets = scenario_targets(scenario, dem.queues)
+    own = getattr(dem, "residual", None)
+    if own is not None:
+        residual = [float(r) for r in own]
+    else:
+        by_queue = queue_residuals(scenario, problem.templates)
+        residual = [float(by_queue[q]) for q in dem.queues]
+    return WeekPromise(dem.volume, dem.aht_s, problem.grid.interval_min, targets, residual)
 
 
 GAP_COLUMNS = (

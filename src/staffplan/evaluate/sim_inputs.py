@@ -25,7 +25,7 @@ import pandas as pd
 
 from staffplan import limits
 from staffplan.errors import InputError, ScenarioError
-from staffplan.evaluate.simulate import HANDLE_DISTRIBUTIONS, QueueSim
+from staffplan.evaluate.simulate import HANDLE_DISTRIBUTIONS, ROUTINGS, QueueSim
 from staffplan.io.history import PatienceSummary
 from staffplan.roster.extract import on_phone_matrix
 from staffplan.scenario import Queue, Scenario, Spec, check_table
@@ -57,6 +57,12 @@ SIMULATE_SPEC: Spec = {
         "configured",
         "configured (each queue's patience_s) or history (estimate it from the history for "
         "queues without patience_s)",
+    ),
+    "routing": (
+        (str,),
+        "allocated",
+        "allocated (each agent serves the queue the roster allocates it to in each interval, as "
+        "the promise assumes) or pooled (that queue first, then the agent's other queues)",
     ),
 }
 PATIENCE_SOURCES = ("configured", "history")
@@ -115,6 +121,14 @@ def simulate_settings(scenario: Scenario) -> dict[str, Any]:
                 expected="a number >= 0",
                 found=t[k],
             )
+    if t["routing"] not in ROUTINGS:
+        raise ScenarioError(
+            "unknown routing",
+            file=scenario.path,
+            key="simulate.routing",
+            expected=" or ".join(f'"{x}"' for x in ROUTINGS),
+            found=t["routing"],
+        )
     if t["patience"] not in PATIENCE_SOURCES:
         raise ScenarioError(
             "unknown patience source",

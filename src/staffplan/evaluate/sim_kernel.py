@@ -18,7 +18,10 @@ Routing (the exact rule):
   priority that have a waiting contact, taking the longest-waiting head among
   them; lower priorities are looked at only when every better one is empty.
   An agent's priorities may change at given times (the queue the plan
-  allocates it to in an interval first, ``priority_*``).
+  allocates it to in an interval first, ``priority_*``). With ``exclusive``
+  such a change also replaces the queues the agent may serve at all: an
+  agent moved while busy finishes its contact (and chat sessions) on the
+  old queue before it takes one from the new queue.
   An agent with chat sessions in progress takes further contacts only from
   that same queue, up to its concurrency.
 * When an agent's shift, break or activity starts (an on-phone → off-phone
@@ -53,6 +56,7 @@ def run_replication(
     priority_t: np.ndarray | None = None,
     priority_agent: np.ndarray | None = None,
     priority_groups: list[list[list[int]]] | None = None,
+    exclusive: bool = False,
 ) -> tuple[np.ndarray, np.ndarray]:
     """Simulate one replication; return each contact's service start time [s] and agent.
 
@@ -63,7 +67,8 @@ def run_replication(
     lists agent a's queues grouped by skill priority (best first);
     ``agent_queues[a]`` is the flat list. ``priority_t`` (sorted times [s]),
     ``priority_agent`` and ``priority_groups`` replace ``groups[agent]`` by the
-    given groups from that time on (before anything else happening then).
+    given groups from that time on (before anything else happening then);
+    with ``exclusive`` the agent then serves only the queues of those groups.
     Returns start times, with
     :data:`ABANDONED` (-1) or :data:`WAITING_AT_END` (-2) for contacts never
     answered, and the index of the agent who answered (-1 if none).
@@ -81,6 +86,7 @@ def run_replication(
     na = len(groups)
     conc = list(concurrency)
     groups = list(groups)
+    agent_queues = [list(x) for x in agent_queues]
     pt = [] if priority_t is None else priority_t.tolist()
     pa = [] if priority_agent is None else priority_agent.tolist()
     pg = priority_groups or []
@@ -107,7 +113,7 @@ def run_replication(
                 del idle0[q][a]
         else:
             q = active_q[a]
-            if k < conc[q]:
+            if k < conc[q] and q in agent_queues[a]:
                 del idle[q][k][a]
 
     def make_idle(a: int) -> None:
@@ -117,7 +123,7 @@ def run_replication(
                 idle0[q][a] = None
         else:
             q = active_q[a]
-            if k < conc[q]:
+            if k < conc[q] and q in agent_queues[a]:  # moved away: no more of the old queue
                 idle[q][k][a] = None
 
     def head(q: int, t: float) -> int:
@@ -154,6 +160,8 @@ def run_replication(
             else:
                 return
         q = active_q[a]
+        if q not in agent_queues[a]:
+            return
         cq = conc[q]
         while active[a] < cq:
             c = head(q, t)
@@ -178,7 +186,17 @@ def run_replication(
             and next_pr <= next_tr
             and (not heap or next_pr <= heap[0][0])
         ):  # a priority change comes before anything else happening at its time
-            groups[pa[i_pr]] = pg[i_pr]
+            a = pa[i_pr]
+            if exclusive:
+                if on[a]:
+                    unidle(a)
+                groups[a] = pg[i_pr]
+                agent_queues[a] = [q for grp in pg[i_pr] for q in grp]
+                if on[a]:
+                    fill(a, next_pr)
+                    make_idle(a)
+            else:
+                groups[a] = pg[i_pr]
             i_pr += 1
             next_pr = pt[i_pr] if i_pr < n_pr else inf
             continue

@@ -5,7 +5,10 @@
 queues as the roster engine allocates them (against the scenario's coverage
 target); each head is lost to its queue's residual shrinkage at random, per
 agent and interval, in the simulation, and the promise is the promised KPIs
-of the same allocation.
+of the same allocation. By default each agent serves only the queue it is
+allocated to (``routing = "allocated"``, the promise's assumption);
+``pooled`` lets multi-skilled agents help their other queues, which shows
+what skill-based routing gains over the promise.
 """
 
 from __future__ import annotations
@@ -36,7 +39,8 @@ class ScenarioSimulation:
     and the ``promised_*``, ``*_diff`` and ``flagged`` columns. ``note`` says
     which queues fell back to infinite patience ("; "-joined, else "").
     ``patience_s`` maps each queue to the mean patience simulated [s]
-    (None = infinite).
+    (None = infinite); ``routing`` the routing simulated
+    (:data:`~staffplan.evaluate.simulate.ROUTINGS`).
     """
 
     intervals: pd.DataFrame
@@ -48,6 +52,7 @@ class ScenarioSimulation:
     threshold: float
     note: str
     patience_s: dict[str, float | None] | None = None
+    routing: str = "allocated"
 
     @property
     def flagged(self) -> pd.DataFrame:
@@ -69,6 +74,7 @@ def simulate_scenario(
     workers: int | None = None,
     threshold: float | None = None,
     roster_file: str | Path | None = None,
+    routing: str | None = None,
 ) -> ScenarioSimulation:
     """Simulate ``roster`` (a roster.csv text frame) against the scenario's forecast.
 
@@ -77,7 +83,8 @@ def simulate_scenario(
     processes; ``threshold`` [fraction]. With ``[simulate] patience =
     "history"`` queues without ``patience_s`` get the censored-exponential
     estimate from the history (:func:`~staffplan.evaluate.sim_inputs.history_patience`),
-    in both the simulation and the promise.
+    in both the simulation and the promise. ``routing`` (default the scenario's,
+    else ``allocated``: :data:`~staffplan.evaluate.simulate.ROUTINGS`).
     """
     from staffplan.requirements import compute_requirements
     from staffplan.roster.extract import assign_queues
@@ -88,6 +95,7 @@ def simulate_scenario(
     seed_ = seed if seed is not None else cfg["seed"]
     workers_ = min(workers if workers is not None else cfg["workers"], 2)
     thr = float(threshold if threshold is not None else cfg["threshold"])
+    route = routing if routing is not None else str(cfg["routing"])
     queues = list(scenario.queues)
     notes: list[str] = []
     need_history = cfg["patience"] == "history" and any(q.patience_s is None for q in queues)
@@ -142,6 +150,7 @@ def simulate_scenario(
         workers=workers_,
         loss=loss,
         priority=assigned,
+        routing=route,
     )
     promised, promised_week = promise(arrivals, aht, interval_min, heads, queues, list(residual))
     intervals = compare(result.intervals, promised, thr)
@@ -154,5 +163,14 @@ def simulate_scenario(
     )
     patience = {q.name: q.patience_s for q in queues}
     return ScenarioSimulation(
-        intervals, week, result, len(arrays.agent_ids), reps, seed_, thr, "; ".join(notes), patience
+        intervals,
+        week,
+        result,
+        len(arrays.agent_ids),
+        reps,
+        seed_,
+        thr,
+        "; ".join(notes),
+        patience,
+        route,
     )

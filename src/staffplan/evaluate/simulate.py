@@ -15,9 +15,10 @@ Definitions (per queue, contacts counted in their arrival interval):
 * ASA = mean wait of answered contacts [s];
 * abandon rate = abandoned / offered [0-1];
 * occupancy = handling time / agent time on the queue, where a chat session
-  counts ``1 / concurrency`` of an agent and an available agent's time is
-  split across the queues it can serve in proportion to their offered load in
-  that interval (equally when none has load) — :func:`agents_per_queue`. Work
+  counts ``1 / concurrency`` of an agent and an available agent's time counts
+  on the queue it is allocated to (allocated routing), else is split across
+  the queues it can serve in proportion to their offered load in that
+  interval (equally when none has load) — :func:`agents_per_queue`. Work
   finished after a shift or break starts (or by an agent lost at an interval
   start) counts as handling time, so a value can slightly exceed 1.
 
@@ -49,6 +50,9 @@ from staffplan.errors import InputError
 from staffplan.evaluate.sim_kernel import ABANDONED, WAITING_AT_END, run_replication
 
 HANDLE_DISTRIBUTIONS = ("exponential", "lognormal")
+ROUTINGS = ("allocated", "pooled")
+"""``allocated``: each agent serves only the queue the plan allocates it to in each interval (the
+promise's assumption); ``pooled``: that queue first, then its other queues by skill priority."""
 METRICS = (
     "offered",
     "answered",
@@ -148,6 +152,7 @@ class _Inputs:
     agents_q: np.ndarray
     loss: np.ndarray | None = None
     priority: np.ndarray | None = None
+    exclusive: bool = False
 
 
 def _check(
@@ -237,6 +242,19 @@ def agents_per_queue(on_phone: np.ndarray, skills: np.ndarray, load: np.ndarray)
     return out
 
 
+def _allocated_count(on_phone: np.ndarray, skills: np.ndarray, plan: np.ndarray) -> np.ndarray:
+    """On-phone agents per queue and interval when each serves its planned queue only,
+    (n_queues, n_intervals) [agents]; an agent without a plan serves its one skill."""
+    nq = skills.shape[1]
+    single = np.where((skills > 0).sum(axis=1) == 1, np.argmax(skills > 0, axis=1), -1)
+    queue = np.where(
+        (plan >= 0) & (np.take_along_axis(skills, np.maximum(plan, 0), 1) > 0),
+        plan,
+        single[:, None],
+    )
+    return np.stack([(on_phone & (queue == q)).sum(axis=0) for q in range(nq)]).astype(float)
+
+
 def _routing(skills: np.ndarray) -> tuple[list[list[list[int]]], list[list[int]]]:
     groups: list[list[list[int]]] = []
     flat: list[list[int]] = []
@@ -248,10 +266,11 @@ def _routing(skills: np.ndarray) -> tuple[list[list[list[int]]], list[list[int]]
 
 
 def _priority_events(
-    skills: np.ndarray, priority: np.ndarray | None, interval_s: float
+    skills: np.ndarray, priority: np.ndarray | None, interval_s: float, exclusive: bool = False
 ) -> tuple[np.ndarray, np.ndarray, list[list[list[int]]]]:
     """Times [s], agents and routing groups where a multi-skilled agent's first queue changes:
-    the planned queue of the interval first, then its other queues by skill priority.
+    the planned queue of the interval first, then (unless ``exclusive``) its other queues by
+    skill priority.
     """
     times: list[float] = []
     agents: list[int] = []
@@ -270,7 +289,7 @@ def _priority_events(
                 g = static[a]
             else:
                 rest = [[x for x in grp if x != q] for grp in static[a]]
-                g = [[q]] + [grp for grp in rest if grp]
+                g = [[q]] + ([] if exclusive else [grp for grp in rest if grp])
             times.append(t * interval_s)
             agents.append(int(a))
             groups.append(g)
@@ -349,9 +368,25 @@ def _one_replication(inputs: _Inputs, seq: np.random.SeedSequence) -> np.ndarray
     groups, flat = _routing(inputs.skills)
     tr_t, tr_a, tr_on = _transitions(on_phone, interval_s)
     conc = [int(qs.concurrency) for qs in inputs.queues]
-    pr_t, pr_a, pr_g = _priority_events(inputs.skills, inputs.priority, interval_s)
+    pr_t, pr_a, pr_g = _priority_events(
+        inputs.skills, inputs.priority, interval_s, inputs.exclusive
+    )
     start, _ = run_replication(
-        arr, q, handle, abandon_at, tr_t, tr_a, tr_on, groups, flat, conc, horizon, pr_t, pr_a, pr_g
+        arr,
+        q,
+        handle,
+        abandon_at,
+        tr_t,
+        tr_a,
+        tr_on,
+        groups,
+        flat,
+        conc,
+        horizon,
+        pr_t,
+        pr_a,
+        pr_g,
+        inputs.exclusive,
     )
     cell = q * nt + t
     size = nq * nt
@@ -373,6 +408,8 @@ def _one_replication(inputs: _Inputs, seq: np.random.SeedSequence) -> np.ndarray
         out[6, k] = np.diff(_integral(s, bounds) - _integral(e, bounds)) / qs.concurrency
     if inputs.loss is None:
         out[7] = inputs.agents_q * interval_s
+    elif inputs.exclusive and inputs.priority is not None:
+        out[7] = _allocated_count(on_phone, inputs.skills, inputs.priority) * interval_s
     else:
         load = inputs.arrivals * inputs.aht_s / interval_s / np.array(conc, dtype=float)[:, None]
         out[7] = agents_per_queue(on_phone, inputs.skills, load) * interval_s
@@ -436,6 +473,7 @@ def simulate_week(
     workers: int = 1,
     loss: np.ndarray | None = None,
     priority: np.ndarray | None = None,
+    routing: str = "allocated",
 ) -> SimulationResult:
     """Simulate a roster against a forecast, ``replications`` times.
 
@@ -451,8 +489,14 @@ def simulate_week(
     agent is lost to residual shrinkage in the interval (None = nobody);
     ``priority`` (n_agents, n_intervals) the queue a multi-skilled agent serves
     first in the interval (the plan's allocation; -1 or None = its skill
-    priorities only).
+    priorities only); ``routing`` (:data:`ROUTINGS`): with ``allocated`` and a
+    ``priority``, each agent serves only that queue in each interval (an
+    agent moved while busy finishes on the old queue first); ``pooled`` lets
+    a multi-skilled agent also serve its other queues when its planned one
+    has nobody waiting.
     """
+    if routing not in ROUTINGS:
+        raise InputError("unknown routing", expected=" or ".join(ROUTINGS), found=routing)
     arrivals = np.asarray(arrivals, dtype=np.float64)
     aht_s = np.asarray(aht_s, dtype=np.float64)
     on_phone = np.asarray(on_phone, dtype=bool)
@@ -483,7 +527,12 @@ def simulate_week(
         / interval_s
         / np.array([qs.concurrency for qs in queues], dtype=np.float64)[:, None]
     )
-    agents_q = agents_per_queue(on_phone, skills, load)
+    exclusive = routing == "allocated" and priority is not None
+    if exclusive:
+        priority = np.asarray(priority, dtype=np.int64)
+        agents_q = _allocated_count(on_phone, skills, priority)
+    else:
+        agents_q = agents_per_queue(on_phone, skills, load)
     inputs = _Inputs(
         arrivals,
         aht_s,
@@ -495,6 +544,7 @@ def simulate_week(
         agents_q,
         loss,
         None if priority is None else np.asarray(priority, dtype=np.int64),
+        exclusive,
     )
     seqs = np.random.SeedSequence(seed).spawn(replications)
     if workers > 1 and replications > 1:

@@ -48,7 +48,7 @@ from staffplan.errors import InputError
 from staffplan.queueing.erlang import FArray
 
 _TAIL = 1e-12  # probability mass left out of Poisson sums and state spaces
-_CHUNK = 1500  # rows per uniformization batch (bounds memory: rows x states x 8 bytes)
+_CHUNK = 200  # rows per uniformization batch: its arrays stay in the processor's cache
 
 
 @dataclass(frozen=True)
@@ -204,8 +204,7 @@ def _uniformize(p0: FArray, birth: FArray, death: FArray, interval_s: float) -> 
     up = birth / lam_max[:, None]
     down = death / lam_max[:, None]
     stay = 1.0 - up - down
-    m = np.arange(steps, dtype=float)[:, None]
-    weights = stats.poisson.sf(m, lt[None, :]) / lt[None, :]
+    weights = _poisson_sf(steps, lt) / lt[None, :]
     p = p0.copy()
     q = np.empty_like(p)
     tmp = np.empty((p.shape[0], p.shape[1] - 1))
@@ -221,6 +220,18 @@ def _uniformize(p0: FArray, birth: FArray, death: FArray, interval_s: float) -> 
     return acc
 
 
+def _poisson_sf(steps: int, mean: FArray) -> FArray:
+    """P(Poisson(mean) > m) for m = 0..steps − 1, shape (steps, rows): the probabilities summed
+    from the top onto P(> steps) (one incomplete-gamma value per row instead of one per entry).
+    """
+    m = np.arange(1, steps + 1, dtype=float)[:, None]
+    with np.errstate(divide="ignore"):
+        logpmf = m * np.log(mean)[None, :] - mean[None, :] - sc.gammaln(m + 1.0)
+    pmf = np.exp(logpmf)
+    pmf[-1] += sc.pdtrc(steps, mean)
+    return np.cumsum(pmf[::-1], axis=0)[::-1]
+
+
 def _thin(p: FArray, s: FArray, keep: float) -> FArray:
     """The distribution after each busy slot stays busy with probability ``keep`` (its agent is
     still here) and waiting contacts stay: N -> Binomial(min(N, s), keep) + (N − s)+.
@@ -228,25 +239,18 @@ def _thin(p: FArray, s: FArray, keep: float) -> FArray:
     if keep >= 1.0:
         return p
     rows, n_states = p.shape
-    out = np.zeros_like(p)
     j = np.arange(n_states)
     top = int(s.max())
     si = s.astype(np.int64)
-    for b in range(top):  # N = b < s: b busy, nobody waiting
-        mass = np.where(b < si, p[:, b], 0.0)
-        out += mass[:, None] * stats.binom.pmf(j[None, :], b, keep)
+    # N = b < s: b busy, nobody waiting -> Binomial(b, keep); one matrix product over b
+    below = np.where(j[None, :top] < si[:, None], p[:, :top], 0.0)
+    out = below @ stats.binom.pmf(j[None, :], j[:top, None], keep)
     # N = s + q, q >= 0: s busy, q waiting -> Binomial(s, keep) + q
-    tail = np.zeros_like(p)
-    rows_i = np.arange(rows)
-    for q in range(n_states):
-        src = si + q
-        ok = src < n_states
-        tail[rows_i[ok], q] = p[rows_i[ok], src[ok]]
-    for b in range(top + 1):
-        w = stats.binom.pmf(b, si, keep)
-        if not w.any():
-            continue
-        out[:, b:] += w[:, None] * tail[:, : n_states - b]
+    src = si[:, None] + j[None, :]
+    tail = np.where(src < n_states, np.take_along_axis(p, np.minimum(src, n_states - 1), 1), 0.0)
+    w = stats.binom.pmf(j[None, : top + 1], si[:, None], keep)  # (rows, top + 1)
+    for b in np.flatnonzero(w.any(axis=0)):
+        out[:, b:] += w[:, b, None] * tail[:, : n_states - b]
     return out
 
 
