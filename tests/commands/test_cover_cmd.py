@@ -145,6 +145,7 @@ def test_cover_proposes_then_applies_a_new_version(tmp_path: Path) -> None:
         "2026-12-01T06:00",
         "--time-limit",
         "5",
+        "--deterministic",
     ]
     code, out = _invoke(*args)
     assert code == 0, out

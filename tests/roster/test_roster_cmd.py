@@ -37,6 +37,7 @@ def test_roster_command_json_and_files(scenario: Path, tmp_path: Path) -> None:
             str(out),
             "--time-limit",
             "5",
+            "--deterministic",
             "--workers",
             "1",
         ],
