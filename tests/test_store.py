@@ -388,7 +388,7 @@ def test_a_writer_that_completes_is_durable(store: PlanStore) -> None:
         [sys.executable, "-c", _CHILD, str(store.path), "1500", "free"],
         capture_output=True,
         text=True,
-        timeout=60,
+        timeout=600,
     )
     assert proc.returncode == 0, proc.stderr
     assert proc.stdout.strip().endswith("committed")
@@ -405,7 +405,7 @@ def test_concurrent_writers_get_distinct_numbers(store: PlanStore) -> None:
         )
         for n in (2500, 3500, 1200)
     ]
-    outs = [p.communicate(timeout=60) for p in procs]
+    outs = [p.communicate(timeout=600) for p in procs]
     assert [p.returncode for p in procs] == [0, 0, 0], [o[1] for o in outs]
     vs = store.versions()
     assert [v.number for v in vs] == [1, 2, 3]

@@ -35,7 +35,7 @@ def _invoke(*args: str) -> tuple[int, str]:
 
 def _main(*args: str) -> subprocess.CompletedProcess[str]:
     return subprocess.run(
-        [sys.executable, "-m", "staffplan", *args], capture_output=True, text=True, timeout=60
+        [sys.executable, "-m", "staffplan", *args], capture_output=True, text=True, timeout=600
     )
 
 
