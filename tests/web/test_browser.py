@@ -140,3 +140,31 @@ def test_the_week_prints_every_agent_and_day(browser: Any, tmp_path: Path) -> No
     finally:
         context.close()
         stop_server(server)
+
+
+def test_compare_what_if_scenarios(browser: Any, tmp_path: Path) -> None:
+    """The Compare page runs the served scenario and its neighbour as ``staffplan compare``
+    does, follows the run, and shows the table and both charts; the versions tab stays.
+    """
+    from tests.web.test_whatif import what_if
+
+    server = start_server(what_if(tmp_path / "what"), "--compare-out", str(tmp_path / "out"))
+    context = browser.new_context(locale="en-US", base_url=server.url)
+    try:
+        p = context.new_page()
+        p.set_default_timeout(300_000)
+        p.goto("/compare")
+        assert "What-if scenarios" in p.locator("#compare-tabs").inner_text()
+        p.check("input[name=s][value='1']")
+        p.get_by_role("button", name="Run the comparison").click()
+        table = p.locator("table#compare")  # the page follows the job, then shows its table
+        head = table.locator("thead").inner_text()
+        assert "base" in head and "busy" in head and "Δ busy" in head
+        assert "required FTE" in table.inner_text()
+        assert p.locator("img[src^='data:image/png']").count() == 2
+        assert (tmp_path / "out" / "busy" / "summary.json").exists()
+        p.get_by_role("link", name="Published versions").click()
+        assert "No published roster yet" in p.locator("main").inner_text()
+    finally:
+        context.close()
+        stop_server(server)

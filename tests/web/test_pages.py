@@ -50,6 +50,37 @@ def test_week_cards_are_the_summary_numbers(client: TestClient, ws: Workspace) -
     assert f"{s['paid_hours']:,.1f}" in text
 
 
+def test_week_applies_pending_absences(client: TestClient, ws: Workspace) -> None:
+    """An absence recorded with ``staffplan absent`` and not yet covered: the week says so under
+    "Pending absences", shows it in A1's Wednesday cell, and its cards are the KPIs with A1 off
+    the phones (fewer scheduled voice agent-hours on Wednesday by A1's 7 on-phone hours).
+    """
+    from staffplan.store import AbsenceRecord
+
+    before = ws.kpis(1).days
+    assert 'id="pending"' not in client.get("/week").text
+    day = ws.grid.local_midnight(ws.grid.dates()[2])
+    ws.store.record_absence(
+        AbsenceRecord("A1", day, day + pd.Timedelta(days=1), "sick", "flu"), author="ana"
+    )
+    page = client.get("/week").text
+    notice = re.search(r'<section class="panel warn" id="pending">.*?</section>', page, re.S)
+    assert notice is not None and "Pending absences" in texts(notice.group(0))
+    text = texts(page)
+    assert "A1 sick 2026-12-09 00:00-2026-12-10 00:00" in text
+    assert "sick" in texts(re.search(r'<tr data-agent="A1">.*?</tr>', page, re.S).group(0))
+    after = ws.kpis(1)
+    wed = {
+        q: (
+            before.query("queue == @q and date == @kit.DAYS[2]")["scheduled_hours"].item(),
+            after.days.query("queue == @q and date == @kit.DAYS[2]")["scheduled_hours"].item(),
+        )
+        for q in ("voice", "chat")
+    }
+    assert wed["voice"][0] - wed["voice"][1] == 7.0 and wed["chat"][0] == wed["chat"][1]
+    assert f"{after.summary['service_level']:.1%}" in text
+
+
 def test_unknown_version_is_a_one_line_error(client: TestClient) -> None:
     r = client.get("/week?version=9")
     assert r.status_code == 400 and "no such version" in r.text and "Traceback" not in r.text
@@ -186,9 +217,12 @@ def test_compare_page(client: TestClient, ws: Workspace) -> None:
         author="ana",
         note="A7 on Sunday",
     )
-    page = client.get("/compare?v=1&v=2")
+    page = client.get("/compare?v=1&v=2")  # the versions tab
     text = texts(page.text)
     assert page.status_code == 200 and "paid hours" in text and "Δ v2" in text
+    assert "Δ v1" not in texts(client.get("/compare/versions?v=2&v=1").text)  # v1 is the base
+    one = texts(client.get("/compare/versions?v=2").text)
+    assert "v2" in one and "Δ v2" not in one  # the chosen versions, not the last two
     assert page.text.count("data:image/png;base64,") == 2
     assert "solver gap to bound" not in text  # not a property of a published version
 
@@ -241,7 +275,7 @@ def test_login_with_the_token(ws: Workspace) -> None:
         assert c.get("/versions").status_code == 401
 
 
-@pytest.mark.parametrize("path", ["/week", "/sick-call", "/edit", "/versions", "/compare"])
+@pytest.mark.parametrize("path", ["/week", "/sick-call", "/edit", "/versions", "/compare/versions"])
 def test_an_empty_store_says_what_to_do(tmp_path: Path, path: str) -> None:
     ws = Workspace(kit.scenario(tmp_path / "empty"))
     with TestClient(create_app(ws), base_url=BASE) as c:

@@ -224,3 +224,71 @@ def test_a_versions_violations_follow_the_recorded_absences(ws: Workspace) -> No
     )
     found = ws.version_violations(ws.base(1))  # the same version, a new fact
     assert [(v.agent_id, v.rule) for v in found] == [("A1", "absence")]
+
+
+def _at(frame: pd.DataFrame, column: str) -> dict[tuple[str, str], float]:
+    """(interval_start, queue) -> ``column`` of a coverage or KPI frame."""
+    return {
+        (str(t), str(q)): float(v)
+        for t, q, v in zip(frame["interval_start"], frame["queue"], frame[column], strict=True)
+    }
+
+
+def test_score_reads_a_covers_queue_assignments(ws: Workspace) -> None:
+    """A6 (voice and chat) pinned to voice 09:00-12:00 on Monday by an ``assignments`` cell, as a
+    cover writes one: the engine's rule puts A6 on chat (voice has five early agents without
+    A6), the cell moves A6 to voice for those hours only (counted by hand), and the
+    promised service level is that of the hand-counted heads (``evaluate.kpis.roster_kpis``).
+    """
+    roster = roster_as_text(kit.week()).assign(assignments="")
+    monday = (roster["agent_id"] == "A6") & (roster["date"] == kit.DAYS[0])
+    pinned = roster.copy()
+    pinned.loc[monday, "assignments"] = "voice 09:00-12:00"
+    plain, got = ws.score(roster), ws.score(pinned)
+    early = sum(1 for a, days in kit.WEEK.items() if 0 in days and a not in kit.LATE)
+    hand = _at(plain.coverage, "scheduled")
+    for h in (9, 11):  # 10:00 is everyone's lunch
+        at = f"2026-12-07T{h:02d}:00:00+01:00"
+        assert (hand[(at, "voice")], hand[(at, "chat")]) == (early - 1, 1)  # the rule: chat
+        hand[(at, "voice")], hand[(at, "chat")] = early, 0
+    assert _at(got.coverage, "scheduled") == hand
+    p = ws.problem
+    alloc = np.array(
+        [[hand[(t.isoformat(), q)] for t in p.grid.starts] for q in p.demand.queues],
+        dtype=np.int64,
+    )
+    per, week = roster_kpis(p, alloc, ws.scenario)
+    pd.testing.assert_frame_equal(got.intervals, per)
+    pd.testing.assert_frame_equal(got.week, week)
+    assert got.summary["service_level"] != plain.summary["service_level"]
+
+
+def test_a_versions_kpis_are_the_covers_counts(ws: Workspace) -> None:
+    """One coverage definition with ``cover``: version 1's KPIs are the repair's "before"; once
+    A1's absence is recorded and pending, its "no action" (A1 answers nothing on Wednesday);
+    the applied cover's version, its "after" — heads and promised service level per interval
+    of the repaired window.
+    """
+    from staffplan.store import AbsenceRecord
+
+    prop = ws.propose_cover(["A1:2026-12-09"], "2026-12-09T06:00")
+    service = prop.result.service
+
+    def same(kpis: object, heads: str, sl: str) -> None:
+        got = _at(kpis.coverage, "scheduled")  # type: ignore[attr-defined]
+        promised = _at(kpis.intervals, "service_level")  # type: ignore[attr-defined]
+        for r in service.to_dict(orient="records"):
+            key = (r["interval_start"], r["queue"])
+            assert got[key] == r[heads], key
+            if not np.isnan(r[sl]):
+                assert promised[key] == pytest.approx(r[sl], abs=1e-12), key
+
+    same(ws.kpis(1), "scheduled_before", "sl_before")
+    before = ws.kpis(1).summary["service_level"]
+    (a,) = prop.absences
+    ws.store.record_absence(AbsenceRecord(a.agent_id, a.start, a.end, a.kind), author="ana")
+    assert [x.agent_id for x in ws.base(1).pending] == ["A1"]
+    same(ws.kpis(1), "scheduled_no_action", "sl_no_action")
+    assert ws.kpis(1).summary["service_level"] < before
+    version = ws.apply_cover(prop, author="ana")
+    same(ws.kpis(version.number), "scheduled_after", "sl_after")

@@ -17,17 +17,6 @@ def _default_out(name: str) -> Path:
     return Path("out") / name
 
 
-def _settings_key(
-    time_limit: float | None,
-    workers: int | None,
-    seed: int | None,
-    simulate: bool,
-    deterministic: bool = False,
-) -> dict[str, Any]:
-    key = {"time_limit": time_limit, "workers": workers, "seed": seed, "simulate": simulate}
-    return {**key, "deterministic": True} if deterministic else key
-
-
 def _check_limits(time_limit: float | None, workers: int | None) -> None:
     from staffplan import limits
 
@@ -57,50 +46,23 @@ def run_one(
     deterministic: bool = False,
     lang: str = "en",
 ) -> dict[str, Any]:
-    """Run (or reuse) one scenario and write its outputs (report in ``lang``); returns its summary
-    (picklable, for a process pool).
+    """``comparison.run_one`` into ``out`` (default out/<name>/), its progress on stderr unless
+    ``quiet``; returns its summary (picklable, for a process pool).
     """
-    from staffplan.pipeline import check_out_folder, fingerprint, run, write_outputs
-    from staffplan.scenario import load
+    from staffplan import comparison
 
-    sc = load(path)
-    sc.check_files()
-    folder = Path(out) if out else _default_out(sc.name)
-    check_out_folder(folder, [sc])
-    key = fingerprint(sc, _settings_key(time_limit, workers, seed, simulate, deterministic))
-    cache = folder / "summary.json"
-    if reuse and cache.exists():
-        try:
-            cached = json.loads(cache.read_text(encoding="utf-8"))
-        except (OSError, ValueError):
-            cached = {}
-        if (
-            cached.get("cache_key") == key
-            and (folder / "coverage.csv").exists()
-            and (folder / "kpis.csv").exists()
-        ):
-            if not quiet:
-                click.echo(f"{sc.name}: inputs unchanged, reusing {folder}", err=True)
-            return {**cached, "out": str(folder), "reused": True}
+    if out is None:
+        from staffplan.scenario import load
+
+        out = str(_default_out(load(path).name))
 
     def echo(line: str) -> None:
         if not quiet:
-            click.echo(f"{sc.name}: {line}", err=True)
+            click.echo(line, err=True)
 
-    result = run(
-        sc,
-        time_limit_s=time_limit,
-        workers=workers,
-        seed=seed,
-        simulate=simulate,
-        echo=echo,
-        deterministic=deterministic,
+    return comparison.run_one(
+        path, out, time_limit, workers, seed, simulate, reuse, deterministic, lang, echo
     )
-    from staffplan.i18n import Lang
-
-    extra = {"cache_key": key, "out": str(folder), "reused": False}
-    write_outputs(result, folder, extra, Lang(lang))
-    return {**result.summary, "stage_seconds": dict(result.stage_seconds), **extra}
 
 
 def _pooled_run_one(*args: Any) -> dict[str, Any]:
@@ -272,30 +234,16 @@ def compare(
     difference to it. Scenarios run in parallel processes when the machine has
     more cores than one solve uses.
     """
-    import pandas as pd
-
+    from staffplan.comparison import check_scenarios, collect
     from staffplan.i18n import Lang, check_language
-    from staffplan.io.atomic import write_csv, write_text
-    from staffplan.pipeline import compare_table
+    from staffplan.io.atomic import check_writable, write_csv, write_text
+    from staffplan.pipeline import check_out_folder
     from staffplan.report.html import render_comparison
-    from staffplan.scenario import load
 
     _check_limits(time_limit, workers)
     check_language(lang)
-    loaded = [load(p) for p in scenarios]  # validate all before running any
-    for sc in loaded:
-        sc.check_files()
+    loaded = check_scenarios(scenarios)  # validate all before running any
     names = [s.name for s in loaded]
-    if len(set(names)) != len(names):
-        raise InputError(
-            "two scenarios share a name",
-            expected="distinct scenario names (outputs go to out/<name>/)",
-            found=", ".join(names),
-            hint='set name = "..." in one of the files',
-        )
-    from staffplan.io.atomic import check_writable
-    from staffplan.pipeline import check_out_folder
-
     check_writable(out_dir)
     for sc in loaded:
         check_out_folder(out_dir / sc.name, loaded)
@@ -321,19 +269,15 @@ def compare(
             summaries = list(ex.map(_pooled_run_one, *zip(*args, strict=True)))
     else:
         summaries = [run_one(*a) for a in args]
-    table = compare_table(summaries)
+    done = collect(summaries)
+    table = done.table
     write_csv(out_dir / "comparison.csv", table)
-    coverage, service = {}, {}
-    for s in summaries:
-        folder = Path(s["out"])
-        coverage[s["scenario"]] = pd.read_csv(folder / "coverage.csv")
-        service[s["scenario"]] = pd.read_csv(folder / "kpis.csv")
     write_text(
         out_dir / "comparison.html",
         render_comparison(
             table,
-            coverage,
-            service,
+            done.coverage,
+            done.service,
             title=Lang(lang).gettext("staffplan — scenario comparison"),
             lang=Lang(lang),
         ),

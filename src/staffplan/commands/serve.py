@@ -73,6 +73,22 @@ def bind(host: str, port: int) -> socket.socket:
     is_flag=True,
     help="Deterministic repairs [flag]: the same proposal for the same inputs on any load.",
 )
+@click.option(
+    "--compare",
+    "compare",
+    multiple=True,
+    type=click.Path(dir_okay=False, path_type=Path),
+    help="A scenario file the Compare page may run beside SCENARIO (repeat for several; "
+    "default: the other scenario files in SCENARIO's folder and the folders next to it).",
+)
+@click.option(
+    "--compare-out",
+    type=click.Path(file_okay=False, path_type=Path),
+    default=Path("out") / "compare",
+    show_default=True,
+    help="Folder of the compared scenarios' outputs, <folder>/<name>/ (as 'staffplan compare "
+    "--out'; earlier outputs with unchanged inputs are reused).",
+)
 def serve(
     scenario: Path,
     host: str,
@@ -81,6 +97,8 @@ def serve(
     lang: str | None,
     time_limit_s: float,
     deterministic: bool,
+    compare: tuple[Path, ...],
+    compare_out: Path,
 ) -> None:
     """Serve a web workspace for SCENARIO's plan store: the week, sick calls, edits, versions
     and comparisons, for people in a browser and scripts through a JSON API.
@@ -100,7 +118,13 @@ def serve(
     sock = bind(host, port)
     actual = sock.getsockname()[1]
     click.echo(f"loading {scenario} (forecast, requirements, team) ...", err=True)
-    ws = Workspace(scenario, cover_time_limit_s=time_limit_s, deterministic=deterministic)
+    ws = Workspace(
+        scenario,
+        cover_time_limit_s=time_limit_s,
+        deterministic=deterministic,
+        compare=compare,
+        compare_out=compare_out,
+    )
     app = create_app(ws, ServeConfig(host=host, port=actual, token=token, lang=lang))
     shown = f"[{host}]" if ":" in host else host
     url = f"http://{shown}:{actual}/"

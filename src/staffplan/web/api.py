@@ -173,3 +173,52 @@ def register(app: FastAPI, site: Site) -> None:
         if job is None:
             raise ApiError(404, "no such job")
         return api_json(job.progress())
+
+    @app.get("/api/compare/scenarios")
+    def api_compare_choices() -> Response:
+        return api_json(
+            {
+                "scenarios": [
+                    {"index": i, "name": c.name, "file": c.path.name}
+                    for i, c in enumerate(ws.compare_choices)
+                ]
+            }
+        )
+
+    @app.post("/api/compare")
+    async def api_compare(request: Request) -> Response:
+        body = await json_body(request)
+        unknown = sorted(set(body) - {"scenarios"})
+        if unknown:
+            raise ApiError(400, f"unknown key {unknown[0]!r}: expected scenarios")
+        chosen = body.get("scenarios")
+        if not isinstance(chosen, list) or not all(
+            isinstance(i, int) and not isinstance(i, bool) for i in chosen
+        ):
+            raise ApiError(
+                400, "scenarios: expected a list of positions from /api/compare/scenarios"
+            )
+        job, started = site.comparisons.start(tuple(chosen))
+        doc = {**comparison_json(job), "started": started}
+        if not started:
+            doc["error"] = f"another comparison is running: follow /api/compare/{job.id}"
+        return api_json(doc, 202 if started else 409)
+
+    @app.get("/api/compare/{job_id}")
+    def api_compare_job(job_id: str) -> Response:
+        job = site.comparisons.get(job_id)
+        if job is None:
+            raise ApiError(404, "no such comparison")
+        return api_json(comparison_json(job))
+
+
+def comparison_json(job: Any) -> dict[str, Any]:
+    """A comparison's progress, and once done its table (``pipeline.compare_table``'s rows) and
+    the scenarios' summaries (as ``staffplan compare --json`` prints them).
+    """
+    doc = job.progress()
+    done = job.result
+    if done is not None:
+        doc["table"] = done.table.to_dict(orient="records")
+        doc["summaries"] = list(done.summaries)
+    return doc

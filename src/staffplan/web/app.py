@@ -27,7 +27,7 @@ from staffplan.errors import StaffplanError
 from staffplan.store import ConflictError
 from staffplan.web import api, pages
 from staffplan.web.api import ApiError, api_json
-from staffplan.web.jobs import Jobs
+from staffplan.web.jobs import Comparisons, Jobs
 from staffplan.web.security import (
     CSRF_COOKIE,
     PUBLIC_PATHS,
@@ -60,19 +60,22 @@ def create_app(ws: Workspace, config: ServeConfig | None = None) -> FastAPI:
     config = config or ServeConfig()
     guard = Guard(config.token)
     jobs = Jobs(ws)
-    site = Site(ws, jobs, config, templates())
+    comparisons = Comparisons(ws)
+    site = Site(ws, jobs, config, templates(), comparisons)
     render, lang_of, require_csrf = site.render, site.lang_of, site.require_csrf
 
     @asynccontextmanager
     async def lifespan(_app: FastAPI) -> AsyncIterator[None]:
         yield
         jobs.shutdown()
+        comparisons.shutdown()
 
     app = FastAPI(
         title="staffplan", docs_url=None, redoc_url=None, openapi_url=None, lifespan=lifespan
     )
     app.state.workspace = ws
     app.state.jobs = jobs
+    app.state.comparisons = comparisons
     app.state.config = config
     app.mount("/static", StaticFiles(directory=STATIC), name="static")
 

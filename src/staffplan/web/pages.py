@@ -7,10 +7,10 @@ from __future__ import annotations
 
 import datetime as dt
 from collections.abc import Mapping
-from typing import Any
+from typing import Annotated, Any
 
 import pandas as pd
-from fastapi import FastAPI, Request
+from fastapi import FastAPI, Query, Request
 from starlette.concurrency import run_in_threadpool
 from starlette.datastructures import FormData
 from starlette.exceptions import HTTPException as StarletteHTTPException
@@ -41,12 +41,12 @@ def register(app: FastAPI, site: Site) -> None:
             return render(request, "empty.html", "week")
         base = ws.base(version)
         n = base.version.number
-        kpis = ws.kpis(n)
+        kpis = ws.kpis(n, base)
         known = ws.known_violations(n)
         pending = base.pending
         extra = [
             (lang.gettext("Known violations"), lang.number(len(known))),
-            (lang.gettext("Recorded absences not applied"), lang.number(len(pending))),
+            (lang.gettext("Pending absences"), lang.number(len(pending))),
         ]
         return render(
             request,
@@ -262,8 +262,8 @@ def register(app: FastAPI, site: Site) -> None:
             draft = draft_of(base, agent_id, date, choice)
         except InputError as exc:
             return {"error": str(exc), "violations": [], "kpis": [], "new_rules": 0}
-        before = ws.kpis(base.version.number).summary
-        after = ws.score(draft).summary
+        before = ws.kpis(base.version.number, base).summary
+        after = ws.score(draft, base.absences).summary
         found = ws.validate(draft, base)
         old = {(v.rule, v.agent_id, v.date) for v in ws.version_violations(base)}
         rows = [
@@ -441,29 +441,12 @@ def register(app: FastAPI, site: Site) -> None:
             headers={"Content-Disposition": f'attachment; filename="{name}"'},
         )
 
-    @app.get("/compare")
-    def compare(request: Request, v: list[int] | None = None) -> Response:
-        lang = lang_of(request)
-        vs = ws.versions()
-        if not vs:
-            return render(request, "empty.html", "compare")
-        chosen = sorted(set(v or [x.number for x in vs[-2:]]))
-        for n in chosen:
-            ws.store.version(n)
-        table, scheduled, sl = ws.compare(
-            chosen,
-            {
-                "agents": lang.gettext("agents"),
-                "scheduled": lang.gettext("Scheduled agents"),
-                "sl": lang.gettext("service level"),
-                "service_level": lang.gettext("Promised service level per interval"),
-            },
-        )
-        names = [f"v{n}" for n in chosen]
+    def compare_rows(table: pd.DataFrame, names: list[str], lang: Any) -> list[dict[str, Any]]:
+        """``compare_table``'s rows in the page's language (rows undefined for all left out)."""
         rows = []
         for r in table.to_dict(orient="records"):
             values = [r[c] for c in names]
-            if all(pd.isna(x) for x in values):
+            if all(x is None or pd.isna(x) for x in values):
                 continue
             rows.append(
                 {
@@ -472,14 +455,96 @@ def register(app: FastAPI, site: Site) -> None:
                     "deltas": [lang.measure(r[f"Δ {c}"], r["unit"]) for c in names[1:]],
                 }
             )
+        return rows
+
+    def chart_labels(lang: Any) -> dict[str, str]:
+        return {
+            "agents": lang.gettext("agents"),
+            "scheduled": lang.gettext("Scheduled agents"),
+            "sl": lang.gettext("service level"),
+            "service_level": lang.gettext("Promised service level per interval"),
+        }
+
+    @app.get("/compare")
+    def compare(
+        request: Request, job: str | None = None, v: Annotated[list[int] | None, Query()] = None
+    ) -> Response:
+        """What-if scenarios: the server's list, the newest comparison (or ``job``): its
+        progress, or ``compare``'s table and charts.
+        """
+        if v:
+            return RedirectResponse(
+                "/compare/versions?" + "&".join(f"v={n}" for n in v), status_code=303
+            )
+        lang = lang_of(request)
+        comparisons = site.comparisons
+        current = comparisons.get(job) if job else comparisons.latest()
+        if job and current is None:
+            raise StarletteHTTPException(404, "no such comparison (the server keeps the last 8)")
+        ctx: dict[str, Any] = {"job": current, "progress": None, "rows": [], "names": []}
+        if current is not None:
+            ctx["progress"] = current.progress()
+            done = current.result
+            if done is not None:
+                names = [str(s["scenario"]) for s in done.summaries]
+                scheduled, sl = ws.comparison_charts(done, chart_labels(lang))
+                ctx.update(
+                    names=names,
+                    rows=compare_rows(done.table, names, lang),
+                    reused=[bool(s.get("reused")) for s in done.summaries],
+                    scheduled_chart=scheduled,
+                    sl_chart=sl,
+                )
+        chosen = (
+            set(current.chosen)
+            if current is not None
+            else set(range(min(2, len(ws.compare_choices))))
+        )
         return render(
             request,
-            "compare.html",
+            "compare_scenarios.html",
+            "compare",
+            choices=[
+                (i, c.name, c.path.name, i in chosen) for i, c in enumerate(ws.compare_choices)
+            ],
+            out=str(ws.compare_out),
+            **ctx,
+        )
+
+    @app.post("/compare")
+    async def compare_start(request: Request) -> Response:
+        form = await request.form()
+        require_csrf(request, form)
+        try:
+            chosen = tuple(int(str(x)) for x in form.getlist("s"))
+        except ValueError:
+            raise InputError(
+                "bad scenario choice", column="s", expected="positions of the listed scenarios"
+            ) from None
+        job, _ = site.comparisons.start(chosen)
+        return RedirectResponse(f"/compare?job={job.id}", status_code=303)
+
+    @app.get("/compare/versions")
+    def compare_versions(
+        request: Request, v: Annotated[list[int] | None, Query()] = None
+    ) -> Response:
+        lang = lang_of(request)
+        vs = ws.versions()
+        if not vs:
+            return render(request, "empty.html", "compare")
+        chosen = sorted(set(v or [x.number for x in vs[-2:]]))
+        for n in chosen:
+            ws.store.version(n)
+        table, scheduled, sl = ws.compare(chosen, chart_labels(lang))
+        names = [f"v{n}" for n in chosen]
+        return render(
+            request,
+            "compare_versions.html",
             "compare",
             numbers=[x.number for x in reversed(vs)],
             chosen=chosen,
             names=names,
-            rows=rows,
+            rows=compare_rows(table, names, lang),
             scheduled_chart=scheduled,
             sl_chart=sl,
         )

@@ -30,7 +30,15 @@ import pandas as pd
 
 from staffplan.errors import InputError
 from staffplan.io.roster_csv import ROSTER_COLUMNS, change_text, diff_rosters, roster_as_text
-from staffplan.store import AbsenceRecord, PlanBase, PlanStore, Version, store_path
+from staffplan.store import (
+    AbsenceRecord,
+    PlanBase,
+    PlanStore,
+    RecordedAbsence,
+    Version,
+    store_path,
+)
+from staffplan.web.whatif import scenario_choices
 
 #: Absence kinds a sick call may record (those that keep the agent off work).
 CALL_KINDS: tuple[str, ...] = ("sick", "vacation", "day_off", "other")
@@ -112,7 +120,10 @@ class Workspace:
         workers: int | None = None,
         seed: int | None = None,
         deterministic: bool = False,
+        compare: Sequence[str | Path] | None = None,
+        compare_out: str | Path = Path("out") / "compare",
     ) -> None:
+        from staffplan.pipeline import requirements_for
         from staffplan.roster.load import load_problem
         from staffplan.scenario import load
 
@@ -125,11 +136,16 @@ class Workspace:
             )
         self.scenario = load(scenario_path)
         self.store = PlanStore(store_path(self.scenario))
-        self.problem = load_problem(self.scenario)
+        self.problem = load_problem(self.scenario, requirements_for(self.scenario))
         self.cover_time_limit_s = float(cover_time_limit_s)
         self.workers = workers
         self.seed = seed
         self.deterministic = deterministic
+        #: the scenarios the Compare page may run, the served one first (see
+        #: :func:`scenario_choices`); requests choose among them by position
+        self.compare_choices = scenario_choices(self.scenario, compare)
+        #: where each compared scenario's run outputs go (``<compare_out>/<name>/``)
+        self.compare_out = Path(compare_out)
         #: held while a repair runs: at most one repair of this scenario at a time
         self.repair_lock = threading.Lock()
         self._kpis: dict[int, RosterKpis] = {}
@@ -162,35 +178,50 @@ class Workspace:
         return (*self.problem.absences, *base.team_absences(self.grid.zone))
 
     # ---- KPIs ------------------------------------------------------------------------------
-    def kpis(self, number: int) -> RosterKpis:
-        """KPIs of stored version ``number`` (kept in memory: versions never change)."""
+    def kpis(self, number: int, base: PlanBase | None = None) -> RosterKpis:
+        """KPIs of stored version ``number`` with every recorded absence (those of ``base``, a
+        base of that version, else read now) taking its agent off the phones (:meth:`score`).
+        Kept in memory while the recorded absences stay the same (a version never changes).
+        """
+        if base is None or base.version.number != number:
+            base = self.store.base(number)
+        key = (number, tuple(a.id for a in base.absences))
         with self._kpi_lock:
-            hit = self._kpis.get(number)
+            hit = self._kpis.get(key)
         if hit is not None:
             return hit
-        scored = self.score(self.store.roster(number))
+        scored = self.score(base.roster, base.absences)
         out = replace(scored, days=self.day_kpis(scored))
         with self._kpi_lock:
             if len(self._kpis) >= KPI_CACHE_SIZE:
                 self._kpis.pop(next(iter(self._kpis)))
-            self._kpis[number] = out
+            self._kpis[key] = out
         return out
 
-    def score(self, roster: pd.DataFrame) -> RosterKpis:
-        """Score roster.csv rows the engine's way: the on-phone intervals of each row
-        (``extract.row_on_phone``), the queues it names (its ``queues`` cell, as the simulation
-        reads it; the agent's skills when blank) allocated by the engine's rule
-        (``extract.allocate``), then ``evaluate.kpis.roster_kpis`` and
-        ``pipeline.roster_summary``. For a roster the engine wrote this is its coverage.csv and
-        KPIs exactly (the rows of one agent never share an interval).
+    def score(self, roster: pd.DataFrame, absences: Sequence[RecordedAbsence] = ()) -> RosterKpis:
+        """Score roster.csv rows the engine's way, reading a plan as ``cover`` reads one.
+
+        Each row is on the phones in the intervals it covers clear of breaks and activities
+        (``extract.row_on_phone``) and serves the queues its ``queues`` cell names (as the
+        simulation reads them; the agent's skills when blank). A multi-skilled agent serves the
+        queue the engine's rule gives it (``extract.assign_queues``) except in the spans its
+        row's ``assignments`` cell names (a cover's reassignments, read as
+        ``cover.published.published_assignment`` reads them). An agent of a recorded absence in
+        ``absences`` answers nothing over it (``cover.published.absent_masks``, as the cover's
+        "no action" and "after" counts). Then ``evaluate.kpis.roster_kpis`` and
+        ``pipeline.roster_summary``. For a roster the engine wrote, without absences, this is
+        its coverage.csv and KPIs exactly (the rows of one agent never share an interval).
         """
+        from staffplan.cover.published import ASSIGN_COLUMN, absent_masks, named_spans
+        from staffplan.cover.settings import NewAbsence
         from staffplan.evaluate.kpis import INTERVAL_COLUMNS, roster_kpis, week_kpis
         from staffplan.pipeline import roster_summary
-        from staffplan.roster.extract import allocate, row_on_phone
+        from staffplan.roster.extract import assign_queues, row_elapsed, row_on_phone
 
         p, grid = self.problem, self.grid
         order = {a.id: i for i, a in enumerate(p.agents)}
         team = {a.id: a for a in p.agents}
+        qindex = {q: k for k, q in enumerate(p.demand.queues)}
         text = roster_as_text(roster)
         recs = sorted(
             (r for r in text.to_dict(orient="records") if r["agent_id"] in order),
@@ -206,8 +237,30 @@ class Workspace:
             agent = team[r["agent_id"]]
             queues.append(p.agent_queues(replace(agent, skills=named) if named else agent))
         required = p.demand.required
-        alloc = allocate(on, queues, required)
+        assigned = assign_queues(on, queues, required)
+        gone = absent_masks(
+            p,
+            tuple(
+                NewAbsence(a.agent_id, *a.span(grid.zone), a.kind)
+                for a in absences
+                if a.agent_id in order
+            ),
+        )
+        im = grid.interval_min
+        for i, r in enumerate(recs):
+            cell = r.get(ASSIGN_COLUMN, "")
+            if len(queues[i]) > 1 and cell:
+                e0, _, clock0 = row_elapsed(grid, r["start"], r["end"])
+                for name, s, e in named_spans(cell, e0, clock0):
+                    if qindex.get(name) in queues[i]:
+                        ts = np.arange(s // im, min(e // im, grid.n))
+                        assigned[i, ts[on[i, ts]]] = qindex[name]
+            if r["agent_id"] in gone:
+                assigned[i, gone[r["agent_id"]]] = -1
         nq, n = required.shape
+        alloc = np.zeros((nq, n), dtype=np.int64)
+        for q in range(nq):
+            alloc[q] = (assigned == q).sum(axis=0)
         coverage = pd.DataFrame(
             {
                 "interval_start": np.tile(
@@ -601,6 +654,49 @@ class Workspace:
             scheduled = overlay_chart(coverage, "scheduled", labels["agents"], labels["scheduled"])
             sl = overlay_chart(service, "service_level", labels["sl"], labels["service_level"])
         return table, scheduled, sl
+
+    def compare_scenarios(
+        self, chosen: Sequence[int], echo: Callable[[str], None] | None = None
+    ) -> Any:
+        """``staffplan compare`` of the scenarios at positions ``chosen`` of
+        :attr:`compare_choices` (the first is the baseline) with their own solver settings, as
+        ``staffplan compare A B --out <compare_out>`` runs them: ``comparison.run_one`` into
+        ``<compare_out>/<name>/``, reusing a folder whose cache key (``pipeline.fingerprint``)
+        still matches, one scenario after another; ``echo`` receives the progress lines.
+        Returns ``comparison.Comparison``.
+        """
+        from staffplan.comparison import check_scenarios, collect, run_one
+
+        picked = [self.compare_choices[i] for i in chosen]
+        check_scenarios([c.path for c in picked])
+        summaries = [
+            run_one(
+                str(c.path),
+                str(self.compare_out / c.name),
+                None,
+                None,
+                None,
+                False,
+                True,
+                echo=echo,
+            )
+            for c in picked
+        ]
+        return collect(summaries)
+
+    def comparison_charts(self, done: Any, labels: Mapping[str, str]) -> tuple[str, str]:
+        """The compare report's two overlaid charts of a ``comparison.Comparison`` (scheduled
+        agents, promised service level per interval) as PNG data URIs; ``labels`` as for
+        :meth:`compare`.
+        """
+        from staffplan.report.html import overlay_chart
+
+        with _CHARTS:
+            scheduled = overlay_chart(
+                done.coverage, "scheduled", labels["agents"], labels["scheduled"]
+            )
+            sl = overlay_chart(done.service, "service_level", labels["sl"], labels["service_level"])
+        return scheduled, sl
 
 
 def _clock_minutes(text: str | None) -> int:

@@ -13,7 +13,7 @@ from starlette.requests import Request
 from starlette.responses import HTMLResponse
 
 from staffplan.i18n import N_, Lang, negotiate
-from staffplan.web.jobs import Jobs
+from staffplan.web.jobs import Comparisons, Jobs
 from staffplan.web.security import CSRF_COOKIE, CSRF_FIELD, csrf_ok
 from staffplan.web.services import Workspace
 
@@ -55,12 +55,15 @@ def templates() -> Environment:
 
 @dataclass(frozen=True, eq=False)
 class Site:
-    """The workspace, its page-started repairs, the server's settings and templates."""
+    """The workspace, its page-started repairs and comparisons, the server's settings and
+    templates.
+    """
 
     ws: Workspace
     jobs: Jobs
     config: ServeConfig
     env: Environment
+    comparisons: Comparisons
 
     def lang_of(self, request: Request) -> Lang:
         """``--lang`` if given, else the best match of the browser's ``Accept-Language``."""

@@ -23,6 +23,31 @@ function pollJob(box) {
   window.setTimeout(tick, 300);
 }
 
+function pollComparison(box) {
+  // Scenario comparison in progress: follow /api/compare/<id>, reload when it ends or moves on.
+  const id = box.dataset.job;
+  const bar = document.getElementById("cjob-progress");
+  const line = document.getElementById("cjob-line");
+  const elapsed = document.getElementById("cjob-elapsed");
+  let done = bar ? Number(bar.value) : 0;
+  const tick = async () => {
+    try {
+      const r = await fetch("/api/compare/" + encodeURIComponent(id), { credentials: "same-origin" });
+      if (!r.ok) { return; }
+      const p = await r.json();
+      if (line) { line.textContent = p.line; }
+      if (elapsed) { elapsed.textContent = p.elapsed_s.toFixed(1); }
+      if (p.state === "done" || p.state === "failed" || p.done !== done) {
+        window.location.reload();
+        return;
+      }
+      done = p.done;
+    } catch (e) { /* the next tick tries again */ }
+    window.setTimeout(tick, 500);
+  };
+  window.setTimeout(tick, 300);
+}
+
 function editForm(form) {
   // Edit: keep the start times of the chosen shift, and show violations and KPIs on each change.
   const template = form.querySelector("#template");
@@ -63,6 +88,8 @@ document.addEventListener("DOMContentLoaded", () => {
   }
   const job = document.getElementById("job");
   if (job && ["queued", "waiting", "solving"].includes(job.dataset.state)) { pollJob(job); }
+  const cjob = document.getElementById("cjob");
+  if (cjob && ["queued", "running"].includes(cjob.dataset.state)) { pollComparison(cjob); }
   const form = document.getElementById("edit-form");
   if (form) { editForm(form); }
 });
