@@ -74,7 +74,9 @@ def make_scenario(work: Path, base: Path, agents: int) -> Path:
 
     have = len(rules_problem(load(base)).agents)
     extra = max(agents - have, 0) if agents else 0
+    common = Path(os.path.commonpath([work.resolve(), base.resolve().parent]))
     lines = [
+        f'root = "{common.as_posix()}"',  # the base lives outside the work folder
         f'extends = "{base.resolve().as_posix()}"',
         f'name = "web-{agents or have}"',
     ]

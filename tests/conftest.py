@@ -18,6 +18,16 @@ settings.load_profile("default")
 
 
 @pytest.fixture(scope="session")
+def ray_address() -> Iterator[str]:
+    """The address of a real local Ray cluster (2 CPUs), shared by the tests that need one."""
+    from tests.raycluster import AUTH_MODE, local_cluster
+
+    with pytest.MonkeyPatch.context() as mp, local_cluster() as address:
+        mp.setenv("RAY_AUTH_MODE", AUTH_MODE)  # drivers in this process and its children
+        yield address
+
+
+@pytest.fixture(scope="session")
 def browser() -> Iterator[object]:
     """One headless Chromium for the whole session: Playwright's sync API allows one running
     instance per thread, so every browser test (web pages, printed report) shares it."""

@@ -45,3 +45,13 @@ def test_the_environment_lifts_a_bound(monkeypatch: pytest.MonkeyPatch, tmp_path
 def test_worker_bound_scales_with_the_cores_this_process_may_use() -> None:
     cores = len(os.sched_getaffinity(0))
     assert limits.BOUNDS["workers"].default == max(8, 4 * cores)
+
+
+def test_docs_state_every_bound_with_its_variable() -> None:
+    """docs/formats.md's Bounds table names each bound's environment variable (a new bound
+    without a line there fails)."""
+    docs = (Path(__file__).resolve().parents[1] / "docs" / "formats.md").read_text()
+    table = docs[docs.index("### Bounds") :].split("\n### ", 1)[0]
+    for b in limits.BOUNDS.values():
+        assert f"`{b.env}`" in table, b.env
+    assert table.count("| `STAFFPLAN_MAX_") == len(limits.BOUNDS)

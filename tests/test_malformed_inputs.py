@@ -163,6 +163,7 @@ def _out_holds_previous_roster(tmp: Path) -> list[str]:
         encoding="utf-8",
     )
     sc = _scenario(tmp, data_toml=f'previous_roster = "{(out / "roster.csv").as_posix()}"\n')
+    sc.write_text('root = ".."\n' + sc.read_text(encoding="utf-8"), encoding="utf-8")
     return ["run", str(sc), "--out", str(out)]
 
 
@@ -173,6 +174,7 @@ def _compare_over_previous_roster(tmp: Path) -> list[str]:
     sc = tiny_scenario(
         tmp / "tiny", data_toml=f'previous_roster = "{(out / "tiny" / "roster.csv").as_posix()}"\n'
     )
+    sc.write_text('root = ".."\n' + sc.read_text(encoding="utf-8"), encoding="utf-8")
     return ["compare", str(sc), "--out", str(out)]
 
 
@@ -301,6 +303,34 @@ CASES = [
     Case("name-empty", toml_top('name = ""'), ("bad scenario name",)),
     Case("name-backslash", toml_top('name = "..\\\\x"'), ("bad scenario name",)),
     Case("name-not-string", toml_top("name = 3\n"), ("wrong type", "name")),
+    # 3. every path a scenario names resolves inside its folder (or the root it declares)
+    Case(
+        "data-path-traversal",
+        toml('agents = "data/agents.csv"', 'agents = "../../../etc/passwd"'),
+        ("path outside the scenario folder", "data.agents", "root"),
+    ),
+    Case(
+        "data-path-absolute",
+        toml('agents = "data/agents.csv"', 'agents = "/etc/passwd"'),
+        ("path outside the scenario folder", "data.agents"),
+    ),
+    Case("data-path-symlink", lambda tmp: _symlinked_data(tmp), ("outside", "data.agents")),
+    Case(
+        "store-path-traversal",
+        toml_add('\n[store]\npath = "../../plans.sqlite"\n', cmd=("versions",)),
+        ("path outside the scenario folder", "store.path"),
+    ),
+    Case(
+        "store-path-home",
+        toml_add('\n[store]\npath = "~/plans.sqlite"\n', cmd=("versions",)),
+        ("outside", "store.path"),
+    ),
+    Case(
+        "extends-outside",
+        toml_top('extends = "../../elsewhere/scenario.toml"'),
+        ("path outside the scenario folder", "extends"),
+    ),
+    Case("root-not-above", toml_top('root = "data"'), ("root does not hold", "root")),
     # 10. scenario files that cannot be read
     Case("toml-not-utf8", _latin1_toml, ("not utf-8", "save the file as utf-8")),
     Case("toml-invalid", toml_add("\n[grid\n"), ("not valid toml",)),
@@ -549,6 +579,24 @@ CASES = [
         _simulate("08:00", "16:00"),
         ("bad shift time",),
     ),
+    # 13. infeasibility names a rule and the agents it binds
+    Case(
+        "min-consecutive-vs-rest",
+        data_file(
+            "contracts.csv",
+            "contract,min_minutes_week,max_minutes_week,max_days_week,max_consecutive_days,"
+            "min_consecutive_days,min_rest_hours\nC,1800,2400,5,6,5,30\n",
+        ),
+        ("no roster satisfies", "min consecutive days", "minimum rest", "A1 (Ana Ruiz)"),
+    ),
+    Case(
+        "everyone-absent",
+        data_file(
+            "absences.csv",
+            ABS_HEAD + "".join(f"A{i},2026-12-07,2026-12-13,vacation\n" for i in range(1, 5)),
+        ),
+        ("nobody can work", "A1 vacation 2026-12-07 to 2026-12-13", "A4 vacation"),
+    ),
     # command-line values
     Case("erlang-negative-volume", args("erlang", "--volume", "-1", "--aht", "180"), ("--volume",)),
     Case(
@@ -582,6 +630,15 @@ def _declared_format_mismatch(tmp: Path) -> list[str]:
         'absences = "data/absences.csv"',
         'absences = { path = "data/absences.csv", date_format = "%d/%m/%Y" }',
     )
+    return ["roster", str(sc)]
+
+
+def _symlinked_data(tmp: Path) -> list[str]:
+    sc = _scenario(tmp)
+    outside = tmp / "elsewhere.csv"
+    outside.write_text(AGENTS_HEAD + "A1,Ana,t,C,voice:1,15\n", encoding="utf-8")
+    (sc.parent / "data" / "agents.csv").unlink()
+    (sc.parent / "data" / "agents.csv").symlink_to(outside)
     return ["roster", str(sc)]
 
 

@@ -47,7 +47,8 @@ def test_fingerprint_changes_with_inputs(tmp_path: Path) -> None:
 )
 def test_bad_hires_name_the_key(tmp_path: Path, table: str, key: str) -> None:
     p = tmp_path / "s.toml"
-    p.write_text(f'extends = "{ROOT / "scenarios/example/scenario.toml"}"\n' + table)
+    example = ROOT / "scenarios/example/scenario.toml"
+    p.write_text(f'root = "/"\nextends = "{example.as_posix()}"\n' + table)  # the repo's example
     with pytest.raises(ScenarioError) as exc:
         hires(load(p))
     assert exc.value.key == key

@@ -147,7 +147,8 @@ def test_every_readme_command_runs_in_a_clean_copy(
             assert result.exit_code == 0, detail
             assert result.exception is None or isinstance(result.exception, SystemExit), detail
             ran.append(argv[1])
-    for needed in ("run", "compare", "erlang", "roster", "simulate", "publish", "cover", "import"):
+    needed_commands = ("run", "compare", "sweep", "erlang", "roster", "simulate", "publish")
+    for needed in (*needed_commands, "cover", "import"):
         assert needed in ran
     # the files the README points to exist where it says
     assert (repo / "out" / "example" / "roster.csv").is_file()

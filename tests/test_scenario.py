@@ -5,6 +5,7 @@ import pytest
 
 from staffplan.errors import ScenarioError
 from staffplan.scenario import load
+from staffplan.scenario_file import load_document
 
 BASE = """
 name = "base"
@@ -52,7 +53,8 @@ def test_extends_merges_and_keeps_parent_paths(tmp_path: Path) -> None:
     write(tmp_path / "base" / "scenario.toml", BASE)
     child = write(
         tmp_path / "peak" / "scenario.toml",
-        'extends = "../base/scenario.toml"\nname = "peak"\nvolume_multiplier = 1.2\nshrinkage '
+        'root = ".."\nextends = "../base/scenario.toml"\nname = "peak"\nvolume_multiplier = 1.2\n'
+        "shrinkage "
         "= 0.35\n"
         "[queues.voice]\nservice_level = 0.9\nanswer_within_s = 15\n"
         '[data]\nabsences_extra = "flu.csv"\n',
@@ -96,7 +98,9 @@ def test_validation_errors_name_file_and_key(
     tmp_path: Path, patch: str, key: str, words: str
 ) -> None:
     write(tmp_path / "base" / "scenario.toml", BASE)
-    child = write(tmp_path / "c" / "scenario.toml", 'extends = "../base/scenario.toml"\n' + patch)
+    child = write(
+        tmp_path / "c" / "scenario.toml", 'root = ".."\nextends = "../base/scenario.toml"\n' + patch
+    )
     with pytest.raises(ScenarioError) as exc:
         load(child)
     assert exc.value.key == key
@@ -143,3 +147,42 @@ def test_plain_names_are_accepted(tmp_path: Path, name: str) -> None:
     from tests.scenario_kit import tiny_scenario
 
     assert load(tiny_scenario(tmp_path / "sc", name=name)).name == name
+
+
+@pytest.mark.parametrize(
+    ("text", "key"),
+    [
+        ('[data]\nagents = "../../etc/passwd"\n', "data.agents"),
+        ('[data]\nagents = "/etc/passwd"\n', "data.agents"),
+        ('[data]\nabsences = ["a.csv", "../x/b.csv"]\n', "data.absences[1]"),
+        ('[data]\nabsences = { path = "../x.csv" }\n', "data.absences.path"),
+        ('[store]\npath = "../../plans.sqlite"\n', "store.path"),
+        ('[store]\npath = "~/plans.sqlite"\n', "store.path"),
+        ('extends = "../base/scenario.toml"\n', "extends"),
+        ('root = "../other"\n', "root"),
+        ("root = 3\n", "root"),
+    ],
+)
+def test_paths_stay_inside_the_scenario_root(tmp_path: Path, text: str, key: str) -> None:
+    write(tmp_path / "base" / "scenario.toml", BASE)
+    (tmp_path / "other").mkdir()
+    child = write(tmp_path / "c" / "scenario.toml", text)
+    with pytest.raises(ScenarioError) as exc:
+        load(child)
+    assert exc.value.key == key, str(exc.value)
+
+
+def test_a_link_out_of_the_folder_is_refused_and_root_widens_it(tmp_path: Path) -> None:
+    secret = write(tmp_path / "secret" / "agents.csv", "agent_id\n")
+    (tmp_path / "c").mkdir()
+    (tmp_path / "c" / "agents.csv").symlink_to(secret)
+    child = write(tmp_path / "c" / "scenario.toml", '[data]\nagents = "agents.csv"\n')
+    with pytest.raises(ScenarioError, match="outside the scenario folder"):
+        load(child)
+    write(tmp_path / "c" / "scenario.toml", 'root = ".."\n[data]\nagents = "agents.csv"\n')
+    assert load_document(child)["data"]["agents"] == str(secret.resolve())
+    # a parent's root does not widen the scenario that is run
+    write(tmp_path / "c" / "base.toml", 'root = "/"\n[data]\nagents = "agents.csv"\n')
+    write(tmp_path / "c" / "scenario.toml", 'extends = "base.toml"\n')
+    with pytest.raises(ScenarioError, match="outside the scenario folder"):
+        load(child)

@@ -228,6 +228,23 @@ def test_xlsx_export_never_writes_a_live_formula(store: PlanStore, tmp_path: Pat
         assert not any("<f>" in z.read(n).decode() for n in z.namelist() if n.endswith(".xml"))
 
 
+def test_csv_export_quotes_formula_names_and_reads_back(store: PlanStore, tmp_path: Path) -> None:
+    """The roster rows are stored as text: names are quoted in the CSV, numbers held as text stay
+    numbers, and read_roster_csv gives back exactly the stored rows."""
+    import csv
+
+    evil = '=HYPERLINK("http://example.com","click")'
+    first = row("A1")
+    first["name"] = evil
+    store.publish(roster(first, row("A2")), note="@SUM(A1)", author="-2+3")
+    path = store.export(1, tmp_path / "v1.csv")
+    with open(path, newline="") as fh:
+        cells = list(csv.DictReader(fh))
+    assert [c["name"] for c in cells] == ["'" + evil, "Name A2"]
+    assert [c["day"] for c in cells] == ["0", "0"]
+    pd.testing.assert_frame_equal(read_roster_csv(path), store.roster(1))
+
+
 def test_store_path_default_and_configured(tmp_path: Path) -> None:
     base = (
         'name = "s"\n[grid]\nstart = 2026-12-07\n[queues.voice]\nservice_level = '

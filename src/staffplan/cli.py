@@ -62,6 +62,11 @@ COMMANDS: dict[str, tuple[str, str, str]] = {
     ),
     "run": ("run", "run", "Forecast, requirements, roster, KPIs and report in one go."),
     "compare": ("run", "compare", "Run several scenarios and compare their KPIs side by side."),
+    "sweep": (
+        "sweep",
+        "sweep",
+        "Run a grid of scenario variants (locally or on Ray) and draw the cost–service frontier.",
+    ),
     "serve": (
         "serve",
         "serve",

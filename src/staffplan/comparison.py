@@ -8,7 +8,6 @@ same settings give the same table, charts and cache in both.
 
 from __future__ import annotations
 
-import json
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
@@ -20,18 +19,6 @@ from staffplan.errors import InputError
 from staffplan.scenario import Scenario
 
 Echo = Callable[[str], None]
-
-
-def settings_key(
-    time_limit: float | None,
-    workers: int | None,
-    seed: int | None,
-    simulate: bool,
-    deterministic: bool = False,
-) -> dict[str, Any]:
-    """The solver settings a cached run was made with (part of its cache key)."""
-    key = {"time_limit": time_limit, "workers": workers, "seed": seed, "simulate": simulate}
-    return {**key, "deterministic": True} if deterministic else key
 
 
 def check_scenarios(paths: Sequence[str | Path]) -> list[Scenario]:
@@ -72,7 +59,8 @@ def run_one(
     receives progress lines.
     """
     from staffplan.i18n import Lang
-    from staffplan.pipeline import check_out_folder, fingerprint, run, write_outputs
+    from staffplan.jobs import RunOptions
+    from staffplan.pipeline import cached_summary, check_out_folder, fingerprint, run, write_outputs
     from staffplan.scenario import load
 
     say = echo or (lambda _s: None)
@@ -80,20 +68,12 @@ def run_one(
     sc.check_files()
     folder = Path(out)
     check_out_folder(folder, [sc])
-    key = fingerprint(sc, settings_key(time_limit, workers, seed, simulate, deterministic))
-    cache = folder / "summary.json"
-    if reuse and cache.exists():
-        try:
-            cached = json.loads(cache.read_text(encoding="utf-8"))
-        except (OSError, ValueError):
-            cached = {}
-        if (
-            cached.get("cache_key") == key
-            and (folder / "coverage.csv").exists()
-            and (folder / "kpis.csv").exists()
-        ):
-            say(f"{sc.name}: inputs unchanged, reusing {folder}")
-            return {**cached, "out": str(folder), "reused": True}
+    options = RunOptions(time_limit, workers, seed, deterministic, simulate)
+    key = fingerprint(sc, options.cache_key())  # the reuse rule of every backend and of sweep
+    cached = cached_summary(folder, key) if reuse else None
+    if cached is not None:
+        say(f"{sc.name}: inputs unchanged, reusing {folder}")
+        return {**cached, "out": str(folder), "reused": True}
 
     result = run(
         sc,

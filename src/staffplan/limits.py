@@ -79,6 +79,13 @@ BOUNDS: dict[str, Bound] = {
             "the queueing models' time grows with the agent count",
         ),
         Bound(
+            "sweep_points",
+            1_000.0,
+            "points",
+            "the points of a sweep",
+            "each point is a whole planning run",
+        ),
+        Bound(
             "replications",
             1_000.0,
             "replications",

@@ -691,6 +691,20 @@ def fingerprint(scenario: Scenario, extra: Mapping[str, Any] | None = None) -> s
     return h.hexdigest()[:16]
 
 
+def cached_summary(folder: Path, key: str) -> dict[str, Any] | None:
+    """The summary.json of a complete earlier run in ``folder`` whose cache_key is ``key``, or
+    None.
+    """
+    try:
+        cached = json.loads((folder / "summary.json").read_text(encoding="utf-8"))
+    except (OSError, ValueError):
+        return None
+    complete = (folder / "coverage.csv").exists() and (folder / "kpis.csv").exists()
+    return (
+        cached if isinstance(cached, dict) and cached.get("cache_key") == key and complete else None
+    )
+
+
 def compare_table(summaries: Sequence[Mapping[str, Any]]) -> pd.DataFrame:
     """One row per metric, one column per scenario, plus the difference of each to the first."""
     names = [str(s["scenario"]) for s in summaries]

@@ -1,6 +1,12 @@
 """Reading a scenario file: the TOML text, the ``extends`` chain merged key by key, the ``[data]``
 paths made absolute. Validation of the merged document into frozen dataclasses is
 :mod:`staffplan.scenario`'s.
+
+Every path a scenario names — ``[data]`` files, ``extends``, ``[store] path`` —
+must resolve (symbolic links followed) inside the *root* of the scenario file
+the command was given: its own folder, or the folder its top-level ``root``
+key names (relative to the file, or absolute), which must hold the file. A
+path outside is refused naming the key.
 """
 
 from __future__ import annotations
@@ -31,6 +37,7 @@ TOP_LEVEL = {
     "volume_multiplier",
     "aht_multiplier",
     "store",
+    "root",
 }
 
 #: ``[data]`` keys: the files each stage reads (docs/formats.md). A value is a path, a list of
@@ -52,10 +59,28 @@ DATA_LISTS = frozenset({"absences", "absences_extra"})
 DATA_FILE_KEYS = ("path", "date_format")
 
 
-def _data_file(value: Any, folder: Path, *, file: Path, key: str) -> str | dict[str, str]:
+def inside(path: Path, root: Path, *, file: Path, key: str, found: object) -> Path:
+    """``path`` resolved, if it lies inside ``root`` (resolved); raises otherwise."""
+    resolved = path.resolve()
+    if resolved != root and root not in resolved.parents:
+        raise ScenarioError(
+            "path outside the scenario folder",
+            file=file,
+            key=key,
+            expected=f"a path inside {root}",
+            found=found,
+            hint="keep the file beside the scenario, or let the scenario you run allow a wider "
+            'folder holding it with a top-level key like root = ".."',
+        )
+    return resolved
+
+
+def _data_file(
+    value: Any, folder: Path, root: Path, *, file: Path, key: str
+) -> str | dict[str, str]:
     """One ``[data]`` entry with its path made absolute (a string, or a table with a format)."""
     if isinstance(value, str):
-        return str((folder / value).resolve())
+        return str(inside(folder / value, root, file=file, key=key, found=value))
     if isinstance(value, Mapping):
         for k in value:
             if k not in DATA_FILE_KEYS:
@@ -75,7 +100,7 @@ def _data_file(value: Any, folder: Path, *, file: Path, key: str) -> str | dict[
                 expected="a file path (string)",
                 found=path,
             )
-        out = {"path": str((folder / path).resolve())}
+        out = {"path": str(inside(folder / path, root, file=file, key=f"{key}.path", found=path))}
         if fmt is not None:
             out["date_format"] = check_date_format(fmt, file=file, key=f"{key}.date_format")
         return out
@@ -112,7 +137,7 @@ def check_date_format(fmt: Any, *, file: Path | None = None, key: str | None = N
     return str(fmt)
 
 
-def _resolve_paths(doc: dict[str, Any], folder: Path, file: Path) -> None:
+def _resolve_paths(doc: dict[str, Any], folder: Path, file: Path, root: Path) -> None:
     data = doc.get("data")
     if data is None:
         return
@@ -139,10 +164,11 @@ def _resolve_paths(doc: dict[str, Any], folder: Path, file: Path) -> None:
                     found=v,
                 )
             data[k] = [
-                _data_file(x, folder, file=file, key=f"data.{k}[{i}]") for i, x in enumerate(v)
+                _data_file(x, folder, root, file=file, key=f"data.{k}[{i}]")
+                for i, x in enumerate(v)
             ]
         else:
-            data[k] = _data_file(v, folder, file=file, key=f"data.{k}")
+            data[k] = _data_file(v, folder, root, file=file, key=f"data.{k}")
 
 
 def merge(base: Mapping[str, Any], over: Mapping[str, Any]) -> dict[str, Any]:
@@ -160,9 +186,33 @@ def merge(base: Mapping[str, Any], over: Mapping[str, Any]) -> dict[str, Any]:
     return out
 
 
-def load_document(path: str | Path, _seen: tuple[Path, ...] = ()) -> dict[str, Any]:
+def _root(doc: dict[str, Any], file: Path) -> Path:
+    """The folder every path of the scenario ``file`` must stay inside (its ``root`` key)."""
+    value = doc.pop("root", None)
+    folder = file.parent
+    if value is None:
+        return folder
+    if not isinstance(value, str) or not value.strip():
+        raise ScenarioError(
+            "wrong type", file=file, key="root", expected='a folder path like ".."', found=value
+        )
+    root = (folder / Path(value).expanduser()).resolve()
+    if root != folder and root not in folder.parents:
+        raise ScenarioError(
+            "root does not hold the scenario file",
+            file=file,
+            key="root",
+            expected=f"{folder} or a folder above it",
+            found=value,
+        )
+    return root
+
+
+def load_document(
+    path: str | Path, _seen: tuple[Path, ...] = (), _root_dir: Path | None = None
+) -> dict[str, Any]:
     """Read a scenario TOML (following ``extends``) into one merged dict with absolute data
-    paths.
+    paths, each inside the root of the file named here (see the module docstring).
     """
     p = Path(path).resolve()
     if p in _seen:
@@ -204,7 +254,13 @@ def load_document(path: str | Path, _seen: tuple[Path, ...] = ()) -> dict[str, A
                 expected="one of " + ", ".join(sorted(TOP_LEVEL)),
                 hint="check the spelling",
             )
-    _resolve_paths(doc, p.parent, p)
+    if _root_dir is None:
+        root = _root(doc, p)
+        _check_store(doc, p, root)
+    else:
+        root = _root_dir
+        doc.pop("root", None)  # only the scenario that is run sets the root
+    _resolve_paths(doc, p.parent, p, root)
     parent = doc.pop("extends", None)
     if parent is None:
         return doc
@@ -216,10 +272,13 @@ def load_document(path: str | Path, _seen: tuple[Path, ...] = ()) -> dict[str, A
             expected="a path to another scenario file",
             found=parent,
         )
-    base = load_document(p.parent / parent, (*_seen, p))
+    target = inside(p.parent / parent, root, file=p, key="extends", found=parent)
+    base = load_document(target, (*_seen, p), root)
     base.pop("name", None)
     base.pop("description", None)
     merged = merge(base, doc)
+    if _root_dir is None:
+        _check_store(merged, p, root)
     # extra lists from a child add to, never replace, the parent's
     data = merged.get("data", {})
     for k in list(data):
@@ -230,3 +289,17 @@ def load_document(path: str | Path, _seen: tuple[Path, ...] = ()) -> dict[str, A
             child = child if isinstance(child, list) else [child]
             data[k] = [*parent_extra, *child]
     return merged
+
+
+def _check_store(doc: Mapping[str, Any], file: Path, root: Path) -> None:
+    """``[store] path`` (relative to the scenario that is run) must stay inside its root."""
+    store = doc.get("store")
+    value = store.get("path") if isinstance(store, Mapping) else None
+    if isinstance(value, str) and value.strip():
+        inside(
+            file.parent / Path(value.strip()).expanduser(),
+            root,
+            file=file,
+            key="store.path",
+            found=value,
+        )

@@ -68,9 +68,11 @@ def test_compare_leaves_an_earlier_run_that_another_scenario_reads_alone(
         data_toml=f'previous_roster = "{(tmp_path / "out" / "base" / "roster.csv").as_posix()}"\n',
     )
     (nxt.parent / "scenario.toml").write_text(
-        nxt.read_text().replace("start = 2026-12-07", "start = 2026-12-14")
+        'root = ".."\n' + nxt.read_text().replace("start = 2026-12-07", "start = 2026-12-14")
+    )  # root: the previous roster lies in out/, beside the scenario's folder
+    doc = invoke(
+        "compare", str(base), str(nxt), "--seed", "1", "--time-limit", "1", "--deterministic"
     )
-    doc = invoke("compare", str(base), str(nxt), "--seed", "1", "--time-limit", "1")
     assert (tmp_path / "out" / "base" / "roster.csv").read_bytes() == earlier
     outs = sorted(Path(s["out"]).as_posix() for s in doc["scenarios"])
     assert outs == ["out/compare/base", "out/compare/next"]
@@ -90,3 +92,30 @@ def test_agent_names_never_become_formulas_in_roster_xlsx(
     assert not [c for c in cells if c.data_type == "f"]
     names = [c for c in cells if c.value == EVIL]
     assert names and all(c.data_type == "s" and c.quotePrefix for c in names)
+
+
+def test_csv_outputs_quote_formulas_keep_numbers_and_read_back(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """OWASP CSV injection: names are quoted text in roster.csv; negative differences in
+    coverage.csv stay numbers; read_roster_csv gives the names back as they were."""
+    import csv
+
+    from staffplan.io.roster_csv import read_roster_csv
+
+    monkeypatch.chdir(tmp_path)
+    agents = [(a[0], f"{EVIL} {a[0]}", "@team", *a[3:]) for a in AGENTS]
+    sc = tiny_scenario(tmp_path / "sc", agents=agents)
+    invoke("run", str(sc), "--out", "out")
+    with open(tmp_path / "out" / "roster.csv", newline="") as fh:
+        rows = list(csv.DictReader(fh))
+    assert rows and all(r["name"] == f"'{EVIL} {r['agent_id']}" for r in rows)
+    assert all(r["paid_minutes"].isdigit() for r in rows)
+    back = read_roster_csv(tmp_path / "out" / "roster.csv")
+    assert set(back["name"]) <= {f"{EVIL} {a[0]}" for a in AGENTS}
+    with open(tmp_path / "out" / "coverage.csv", newline="") as fh:
+        diffs = [r["difference"] for r in csv.DictReader(fh)]
+    assert any(d.startswith("-") for d in diffs)  # under-covered intervals
+    assert all(float(d) == float(d.lstrip("'")) and not d.startswith("'") for d in diffs)
+    with open(tmp_path / "out" / "agents.csv", newline="") as fh:
+        assert {r["team"] for r in csv.DictReader(fh)} == {"'@team"}

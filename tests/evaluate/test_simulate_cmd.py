@@ -104,8 +104,8 @@ def test_simulate_text_default_roster(roster_file: Path, tmp_path: Path) -> None
     what_if = tmp_path / "what-if"
     (what_if / "out" / "roster").mkdir(parents=True)
     (what_if / "scenario.toml").write_text(
-        f'name = "what-if"\nextends = "{EXAMPLE.as_posix()}"\n[simulate]\nreplications = '
-        "2\nseed = 7\n"
+        f'name = "what-if"\nroot = "/"\nextends = "{EXAMPLE.as_posix()}"\n'
+        "[simulate]\nreplications = 2\nseed = 7\n"
     )
     (what_if / "out" / "roster" / "roster.csv").write_text(roster_file.read_text())
     res = CliRunner().invoke(cli, ["simulate", str(what_if / "scenario.toml")])

@@ -114,6 +114,7 @@ def test_history_name_maps_queues(tmp_path: Path) -> None:
         "[queues.voice]", '[queues.phone]\nhistory_name = "voice"'
     )
     text = text.replace('history = "data/history.csv"', f'history = "{HISTORY.as_posix()}"')
+    text = 'root = "/"  # the history stays in the repository\n' + text
     p = tmp_path / "scenario.toml"
     p.write_text(text, encoding="utf-8")
     f = forecast_scenario(load(p), method="weekly_profile")

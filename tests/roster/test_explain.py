@@ -99,3 +99,62 @@ def test_gap_note_when_no_template_reaches_the_hours() -> None:
         "covers these hours)",
     )
     assert out.result.objective == 0  # unreachable intervals carry no objective term
+
+
+def test_an_agents_own_rules_in_conflict_are_named_before_the_solve() -> None:
+    """Issue 18: min_consecutive_days 5 with 30 h rest (8-h shifts on consecutive days leave 16 h)
+    gave "no roster found within the time limit (status UNKNOWN)" on a real team. The one-agent
+    models name the rules and every agent they bind, before the full model is solved.
+    """
+    from staffplan.roster.build import build_model
+    from staffplan.roster.explain import precheck
+
+    strict = contract(
+        min_minutes_week=4 * 480, max_days_week=5, min_consecutive_days=5, min_rest_hours=30
+    )
+    cons = {"C": strict, "F": contract()}
+    agents = [Agent(f"A{i}", f"n{i}", "t", "C" if i % 2 else "F", ("voice",)) for i in range(40)]
+    p = make(agents=agents, contracts=cons, days=7, required=day_hours(7, {0: [(8, 16, 1)]}))
+    reasons = precheck(build_model(p))
+    rules = {r.constraint for r in reasons}
+    assert {"min consecutive days", "minimum rest between shifts"} <= rules
+    where = " ".join(r.where for r in reasons)
+    bound = {f"A{i}" for i in range(1, 40, 2)}
+    assert all(f"{a} (" in where for a in sorted(bound)[:10]) and "and 10 more" in where
+    assert "A0 (" not in where and "A2 (" not in where
+    with pytest.raises(InfeasibleError) as exc:
+        plan(p, SolveSettings(0.1, 1, 0, deterministic=True))
+    assert "min consecutive days" in str(exc.value) and "A1 (n1)" in str(exc.value)
+
+
+def test_everyone_absent_says_nobody_can_work_and_names_the_absences() -> None:
+    ab = tuple(Absence(f"A{i}", ts("2026-12-07"), ts("2026-12-10"), "vacation") for i in range(2))
+    p = make(absences=ab, required=day_hours(3, {0: [(8, 16, 1)]}))
+    with pytest.raises(InfeasibleError) as exc:
+        plan(p, SolveSettings(2, 1, 0))
+    text = str(exc.value)
+    assert "nobody can work" in text
+    assert "A0 vacation 2026-12-07 to 2026-12-09" in text and "A1 vacation" in text
+
+
+def test_a_time_out_still_names_an_agent_whose_own_rules_conflict() -> None:
+    """Agents with absences are checked one by one only when the solve finds nothing (the
+    pre-check keeps to one model per contract); the reason names them, not the time limit.
+    """
+    from staffplan.roster.build import build_model
+    from staffplan.roster.explain import precheck, unsolved
+
+    # sick Tuesday and Friday: Wednesday-Thursday is too short a block, so A1 can work Monday,
+    # Saturday and Sunday only (edge blocks are exempt) but owes 2400 - 2 × 400 paid minutes
+    strict = contract(min_minutes_week=2400, max_days_week=6, min_consecutive_days=4)
+    sick = (
+        Absence("A1", ts("2026-12-08"), ts("2026-12-09"), "sick"),
+        Absence("A1", ts("2026-12-11"), ts("2026-12-12"), "sick"),
+    )
+    p = make(agents=2, days=7, contracts={"C": strict}, absences=sick)
+    rm = build_model(p)
+    assert precheck(rm) == []  # A0 alone is fine; A1 has an absence
+    err = unsolved(rm, "UNKNOWN")
+    assert {r.constraint for r in err.reasons} >= {"min consecutive days"}
+    assert all("A1 (" in r.where and "A0" not in r.where for r in err.reasons)
+    assert "time limit" not in str(err)

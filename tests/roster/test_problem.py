@@ -5,6 +5,8 @@ allocation.
 from __future__ import annotations
 
 import datetime as dt
+import itertools
+import math
 
 import numpy as np
 import pandas as pd
@@ -12,9 +14,10 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from staffplan.io.team import Break, ShiftTemplate
+from staffplan.io.team import Break, Contract, ShiftTemplate
 from staffplan.roster.extract import allocate, on_phone_matrix
-from staffplan.roster.problem import coverage_target, residual_shrinkage, step_costs
+from staffplan.roster.problem import coverage_target, residual_shrinkage, step_costs, week_bounds
+from staffplan.roster.validate import _week_range as _validator_range
 from staffplan.timegrid import TimeGrid
 
 
@@ -104,3 +107,56 @@ def test_allocate_leaves_the_fewest_agents_missing() -> None:
     # (no queue short), leaving chat short with voice in surplus; a chain moves voice+chat to chat
     alloc = allocate(np.ones((2, 1), dtype=bool), [(0, 1), (0, 2)], np.array([[1], [1], [0]]))
     assert alloc[:, 0].tolist() == [1, 1, 0]
+
+
+def _week_totals(paid: list[int], days: int, max_days: int) -> set[int]:
+    """Brute force: paid totals of every schedule of ``days`` days (off or one template a day)
+    with at most ``max_days`` shifts."""
+    out = set()
+    for s in itertools.product([None, *paid], repeat=days):
+        if sum(x is not None for x in s) <= max_days:
+            out.add(sum(x for x in s if x is not None))
+    return out
+
+
+def test_a_partial_week_of_an_exact_contract_can_be_worked() -> None:
+    """Issue: 40 h exactly (5 × 480) in a 3-day last week asked for 1029-1028 paid minutes."""
+    c = Contract("X", 2400, 2400, 5, 6)
+    d = ShiftTemplate("D", 480, 480, 15, 480)
+    assert week_bounds(c, (d,), 3) == (960, 1440)  # 1028.6 lies between 2 and 3 shifts
+    assert week_bounds(c, (d,), 7) == (2400, 2400)
+    assert week_bounds(Contract("Y", 2240, 2240, 5, 6), (d,), 3) == (960, 960)  # exactly 2
+    # 3 × 480 is the most 3 days give: a minimum of 3000 stays unreachable (not lowered to 1440)
+    assert week_bounds(Contract("Z", 7000, 7000, 5, 6), (d,), 3) == (3000, 3000)
+
+
+@settings(max_examples=150, deadline=None)
+@given(
+    lo_week=st.integers(0, 3000),
+    extra=st.integers(0, 1500),
+    max_days=st.integers(1, 7),
+    paid=st.lists(st.sampled_from([240, 300, 450, 480, 600]), min_size=1, max_size=3, unique=True),
+    days=st.integers(1, 6),
+)
+def test_partial_week_bounds_are_the_pro_rated_ones_unless_no_schedule_fits(
+    lo_week: int, extra: int, max_days: int, paid: list[int], days: int
+) -> None:
+    c = Contract("X", lo_week, lo_week + extra, max_days, 7)
+    templates = tuple(ShiftTemplate(f"T{m}", 480, 480, 15, m) for m in paid)
+    lo, hi = week_bounds(c, templates, days)
+    totals = _week_totals(paid, days, max_days)
+    lo_x, hi_x = lo_week * days / 7, (lo_week + extra) * days / 7
+    inward = (math.ceil(lo_x - 1e-9), math.floor(hi_x + 1e-9))
+    assert lo <= hi
+    if any(inward[0] <= t <= inward[1] for t in totals):
+        assert (lo, hi) == inward
+    elif max(totals) >= hi_x:
+        # widened to the nearest totals a schedule reaches: never infeasible by rounding alone
+        assert lo <= lo_x and lo in totals and not any(lo < t < lo_x for t in totals)
+        assert hi >= hi_x and hi in totals and not any(hi_x <= t < hi for t in totals)
+        assert any(lo <= t <= hi for t in totals)
+    else:
+        # no schedule reaches the pro-rated minimum: a contract the pre-checks report, kept
+        assert max(totals) < lo_x and (lo, hi) == (inward[0], max(inward))
+    # the independent validator reads the contract the same way
+    assert _validator_range(c, templates, days) == (lo, hi)

@@ -313,3 +313,22 @@ def test_validator_counts_overtime_extensions_towards_their_template_cap() -> No
     )
     assert [v.rule for v in check_roster(p, rows)] == ["max shifts per template"]
     assert check_roster(p, rows.iloc[:1]) == []
+
+
+def test_an_exact_contract_is_rostered_over_a_horizon_of_ten_days() -> None:
+    """40 h exactly a week over 10 days: week 1 gets 2400 min, the 3-day week 2 or 3 shifts
+    (1028.6 min pro-rated lies between them); CP-SAT, the heuristics' rules and the validator
+    agree.
+    """
+    p = make(
+        days=10,
+        required=day_hours(10, {d: [(8, 16, 1)] for d in range(10)}),
+        contracts={"C": contract(min_minutes_week=2400, max_minutes_week=2400, max_days_week=5)},
+    )
+    out = solve_tiny(p)
+    r = out.roster.roster
+    for a in ("A0", "A1"):
+        days = days_worked(out, a)
+        assert sum(d < 7 for d in days) == 5
+        assert sum(d >= 7 for d in days) in (2, 3)
+    assert r["paid_minutes"].astype(int).sum() >= 2 * (2400 + 960)

@@ -30,7 +30,7 @@ def what_if(folder: Path) -> Path:
     served = tiny_scenario(folder / "base", name="base")
     (folder / "busy").mkdir()
     (folder / "busy" / "scenario.toml").write_text(
-        'extends = "../base/scenario.toml"\nname = "busy"\nvolume_multiplier = 1.3\n',
+        'root = ".."\nextends = "../base/scenario.toml"\nname = "busy"\nvolume_multiplier = 1.3\n',
         encoding="utf-8",
     )
     (folder / "notes").mkdir()

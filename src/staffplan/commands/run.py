@@ -115,6 +115,26 @@ SHARED_OPTIONS = [
 ]
 
 
+def backend_options(f: Any) -> Any:
+    """``--backend`` and ``--address``: where the runs go (the local pool or a Ray cluster)."""
+    from staffplan.backends import BACKENDS
+
+    f = click.option(
+        "--address",
+        default=None,
+        help="Ray cluster to run on, host:port of its head node [address]; with --backend ray, "
+        "run on a node of the cluster. Default: $RAY_ADDRESS, else a Ray instance started on "
+        "this machine.",
+    )(f)
+    return click.option(
+        "--backend",
+        type=click.Choice(BACKENDS),
+        default="local",
+        show_default=True,
+        help="Where the runs go: local worker processes, or tasks on a Ray cluster [name].",
+    )(f)
+
+
 def shared(f: Any) -> Any:
     for opt in reversed(SHARED_OPTIONS):
         f = opt(f)
@@ -212,6 +232,7 @@ def run(
     help="Run every scenario again even if cached results match its inputs [flag].",
 )
 @shared
+@backend_options
 @click.option(
     "--json", "as_json", is_flag=True, help="Print the comparison as one JSON object on stdout."
 )
@@ -225,6 +246,8 @@ def compare(
     deterministic: bool,
     simulate: bool,
     quiet: bool,
+    backend: str,
+    address: str | None,
     lang: str,
     as_json: bool,
 ) -> None:
@@ -264,7 +287,16 @@ def compare(
         )
         for p, sc in zip(scenarios, loaded, strict=True)
     ]
-    if pool > 1:
+    if backend != "local" or address is not None:
+        from staffplan.commands.jobs import run_scenarios
+        from staffplan.jobs import RunOptions
+
+        options = RunOptions(time_limit, workers, seed, deterministic, simulate, lang)
+        folders = [out_dir / s.name for s in loaded]
+        summaries = run_scenarios(
+            loaded, folders, options, backend, address, reuse=not rerun, quiet=quiet
+        )
+    elif pool > 1:
         with ProcessPoolExecutor(max_workers=pool) as ex:
             summaries = list(ex.map(_pooled_run_one, *zip(*args, strict=True)))
     else:

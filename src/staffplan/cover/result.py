@@ -24,7 +24,7 @@ from staffplan.evaluate.kpis import promised_kpis
 from staffplan.io.numbers import json_number
 from staffplan.io.roster_csv import diff_rosters
 from staffplan.queueing import target_for_queue
-from staffplan.roster.problem import RosterProblem, split_overtime, week_blocks
+from staffplan.roster.problem import RosterProblem, split_overtime, week_blocks, week_bounds
 from staffplan.scenario import Scenario
 
 
@@ -202,7 +202,7 @@ def headroom(
             if (a.id, d) in rows
         )
         days = sum(1 for d in block if (a.id, d) in rows)
-        hi = c.max_minutes_week * len(block) // 7
+        hi = week_bounds(c, problem.templates, len(block))[1]
         if (a.id, day) in rows:
             free_ext += int(paid + step_min <= hi)
         else:

@@ -15,6 +15,7 @@ A folder or file that cannot be written is an :class:`~staffplan.errors.OutputEr
 
 from __future__ import annotations
 
+import csv
 import ctypes
 import errno
 import json
@@ -102,10 +103,17 @@ def write_bytes(path: str | Path, data: bytes) -> Path:
 
 
 def write_csv(path: str | Path, frame: pd.DataFrame, **kwargs: Any) -> Path:
-    """Write a DataFrame as CSV (no index unless asked) atomically."""
+    """Write a DataFrame as CSV (no index unless asked) atomically, formula-like text quoted
+    (:func:`staffplan.io.csv_cells.csv_safe`).
+    """
+    from staffplan.io.csv_cells import csv_safe, has_carriage_return
+
     kwargs.setdefault("index", False)
+    safe = csv_safe(frame)
+    if "quoting" not in kwargs and has_carriage_return(safe):
+        kwargs["quoting"] = csv.QUOTE_NONNUMERIC
     with atomic_path(path, "w") as fh:
-        frame.to_csv(fh, **kwargs)
+        safe.to_csv(fh, **kwargs)
     return Path(path)
 
 

@@ -22,8 +22,8 @@ from typing import Any
 import pandas as pd
 
 from staffplan.errors import InputError
+from staffplan.io.csv_cells import FORMULA_STARTS
 
-FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r")
 SPREADSHEET_SUFFIXES = (".xlsx", ".xlsm")
 
 

@@ -18,6 +18,7 @@ import numpy as np
 import pandas as pd
 
 from staffplan.errors import InputError
+from staffplan.io.csv_cells import csv_unquote
 
 Kind = Literal["str", "int", "float", "bool", "timestamp", "date", "time", "minutes_of_day"]
 
@@ -123,6 +124,10 @@ def read_raw(path: str | Path) -> pd.DataFrame:
             file=p,
             hint="save it as UTF-8 CSV with a header row (fields separated by , or ;)",
         ) from None
+    for c in frame.columns:  # what csv_safe quoted on the way out
+        if frame[c].str.startswith("'").any():
+            frame[c] = frame[c].map(csv_unquote)
+    frame.columns = [csv_unquote(c) for c in frame.columns]
     frame.attrs["decimal_comma"] = sep == ";"
     return frame
 

@@ -410,3 +410,56 @@ def render_comparison(
         "%(n)s scenarios: %(names)s", n=lang.number(len(coverage)), names=", ".join(coverage)
     )
     return _page(title, subtitle, sections, lang)
+
+
+def render_sweep(
+    table: pd.DataFrame, keys: Sequence[str], png: bytes, title: str, subtitle: str
+) -> str:
+    """Sweep page: the frontier chart, the cheapest point meeting every target, and one row per
+    point (``table`` from :func:`staffplan.sweep.sweep_table`) linking to the point's report.
+    """
+    uri = "data:image/png;base64," + base64.b64encode(png).decode("ascii")
+    best = table[table["cheapest"].astype(bool)]
+    ok = table[table["error"].isna()] if "error" in table else table
+    headline = {
+        "points": str(len(table)),
+        "run": str(len(ok)),
+        "Pareto-optimal": str(int(table["pareto"].astype(bool).sum())),
+        "meet every target": str(int(table["meets_targets"].astype(bool).sum())),
+    }
+    if len(best):
+        b = best.iloc[0]
+        headline["cheapest meeting every target"] = ", ".join(f"{k}={b[k]}" for k in keys)
+        headline["its cost"] = f"{float(b['cost']):,.0f}"
+        headline["its service level"] = f"{float(b['service_level']):.1%}"
+    shown = [
+        c
+        for c in table.columns
+        if c not in ("folder", "error") and not c.startswith(("asa_s_", "abandon_rate_"))
+    ]
+    head = "".join(
+        f'<th class="{"l" if c in keys else ""}">{html.escape(str(c))}</th>' for c in shown
+    )
+    rows = []
+    for rec in table.to_dict("records"):
+        cells = "".join(
+            f'<td class="{"l" if c in keys else ""}">{html.escape(_fmt(rec[c]))}</td>'
+            for c in shown
+        )
+        err = rec.get("error")
+        link = (
+            f'<a href="{html.escape(str(rec["folder"]))}/report.html">report</a>'
+            if err is None or (isinstance(err, float) and pd.isna(err))
+            else html.escape(str(err))
+        )
+        css = ' class="good"' if rec["cheapest"] else ""
+        rows.append(f'<tr{css}>{cells}<td class="l">{link}</td></tr>')
+    points = (
+        f'<div class="scroll"><table><thead><tr>{head}<th class="l">run</th></tr></thead>'
+        f"<tbody>{''.join(rows)}</tbody></table></div>"
+    )
+    sections = [
+        ("Cost–service frontier", cards_html(headline) + f'<img alt="frontier" src="{uri}">'),
+        ("Points", points),
+    ]
+    return _page(title, subtitle, sections)

@@ -19,7 +19,7 @@ from staffplan.errors import InfeasibleError
 from staffplan.roster.budget import MOVES_PER_S, Budget, stage_ends
 from staffplan.roster.build import build_model
 from staffplan.roster.cpmodel import RosterModel, objective_expr
-from staffplan.roster.explain import explain_infeasible, gap_notes, precheck
+from staffplan.roster.explain import explain_infeasible, gap_notes, precheck, unsolved
 from staffplan.roster.extract import Roster, extract
 from staffplan.roster.heuristics.anneal import search_chains, searchable
 from staffplan.roster.heuristics.best_response import best_response_hint
@@ -319,11 +319,7 @@ def _finish(
     if result.status == "INFEASIBLE":
         raise explain_infeasible(problem, settings)
     if not result.feasible:
-        raise InfeasibleError(
-            f"no roster found within the time limit (status {result.status})",
-            hint="raise --time-limit, or relax the contracts (the hard rules may be impossible "
-            "to meet)",
-        )
+        raise unsolved(rm, result.status)
     roster = extract(problem, rm, result)
     diff = roster.allocation - problem.demand.required
     return Outcome(result, roster, tuple(gap_notes(rm, diff)), rm)

@@ -1,8 +1,13 @@
 """Why a roster cannot be built, or why it leaves gaps — in a planner's words.
 
-1. Pre-checks before solving: an agent whose contract minimum cannot be
-   reached given absences, availability and allowed templates; a hard
-   ``minimum`` at an interval where no agent with the skill can be on shift.
+1. Pre-checks before solving: nobody can work at all (every agent absent or
+   unavailable: the absences are named); an agent whose contract minimum
+   cannot be reached given absences, availability and allowed templates; a
+   hard ``minimum`` at an interval where no agent with the skill can be on
+   shift; then one small CP-SAT model per class of agents with the same
+   contract and personal constraints (:func:`agent_checks`), which names the
+   conflicting rules of an agent's own contract (e.g. ``min_consecutive_days``
+   against ``min_rest_hours``) however large the team.
 2. When CP-SAT proves infeasibility: the model is rebuilt with one
    enforcement literal per (rule, agent[, week/template/date]) and solved with
    those literals as assumptions; ``sufficient_assumptions_for_infeasibility``
@@ -14,13 +19,18 @@
 from __future__ import annotations
 
 import time
+from collections.abc import Sequence
+from dataclasses import replace
+from typing import Any
 
 import numpy as np
+import pandas as pd
 
 from staffplan.errors import InfeasibleError, Reason
+from staffplan.io.team import Agent, Contract
 from staffplan.roster.build import build_model
 from staffplan.roster.cpmodel import RosterModel
-from staffplan.roster.problem import RosterProblem
+from staffplan.roster.problem import RosterProblem, single_agent_problem
 from staffplan.roster.rules import week_limits
 from staffplan.roster.solver import solve
 from staffplan.settings import SolveSettings
@@ -72,10 +82,125 @@ def possible_on_phone(rm: RosterModel) -> np.ndarray:
     return out
 
 
-def precheck(rm: RosterModel) -> list[Reason]:
-    """Reasons found before solving (empty if none)."""
+MAX_AGENT_CLASSES = 64
+"""One-agent models :func:`agent_checks` solves at most (the first classes by agent id)."""
+AGENT_CHECK_S = 2.0
+"""Deterministic time limit of each one-agent model [deterministic s]."""
+
+
+def nobody_works(rm: RosterModel) -> list[Reason]:
+    """A reason if no agent can work any shift of the horizon, naming the absences (else [])."""
     p = rm.problem
+    if not p.agents or rm.work:
+        return []
+    absent = sorted(
+        (ab.agent_id, str(ab.start.date()), ab.kind, str((ab.end - pd.Timedelta(1)).date()))
+        for ab in p.absences
+        if ab.start < p.grid.starts[-1] + np.timedelta64(p.grid.interval_min, "m")
+        and p.grid.starts[0] < ab.end
+    )
+    listed = [f"{a} {k} {s0}" + ("" if s1 == s0 else f" to {s1}") for a, s0, k, s1 in absent]
+    more = f" and {len(listed) - 10} more" if len(listed) > 10 else ""
+    detail = f"none of the {len(p.agents)} agents can work a shift in the horizon" + (
+        f"; absences: {'; '.join(listed[:10])}{more}" if listed else ""
+    )
+    return [
+        Reason(
+            "nobody can work",
+            "whole team",
+            detail,
+            "check the absences, availability and the contracts' allowed templates",
+        )
+    ]
+
+
+def _class_key(p: RosterProblem, a: Agent) -> tuple[object, ...]:
+    """Agents with equal keys have the same one-agent hard rules."""
+
+    def mine(items: Sequence[Any]) -> tuple[Any, ...]:
+        return tuple(replace(x, agent_id="") for x in items if x.agent_id == a.id)
+
+    return (a.contract, mine(p.absences), mine(p.availability), mine(p.previous))
+
+
+def agent_checks(rm: RosterModel, personal: bool = True) -> list[Reason]:
+    """Each class of agents alone (no demand, shift cover or preferences, so a relaxation of the
+    roster): if its own hard rules conflict, the rules in the conflict and the agents it binds.
+
+    A one-agent model per class, solved on deterministic time with the rules as
+    assumptions (a class whose model is not settled within :data:`AGENT_CHECK_S`
+    passes). ``personal=False`` checks only agents without absences,
+    availability or previous shifts: one model per contract, cheap enough before
+    every solve.
+    """
+    p = rm.problem
+    classes: dict[tuple[object, ...], list[Agent]] = {}
+    for a in sorted(p.agents, key=lambda x: x.id):
+        key = _class_key(p, a)
+        if personal or not any(key[1:]):
+            classes.setdefault(key, []).append(a)
     reasons: list[Reason] = []
+    check = SolveSettings(AGENT_CHECK_S, 1, 0, deterministic=True)
+    for members in list(classes.values())[:MAX_AGENT_CLASSES]:
+        one = build_model(single_agent_problem(p, members[0]), explain=True, soft_rules=())
+        res = solve(one, check, assumptions=one.guard_literals())
+        if res.status != "INFEASIBLE":
+            continue
+        core = _minimize_core(one, list(res.core), check)
+        rules = sorted({one.guards[i].rule for i in core if i in one.guards})
+        c = p.contracts[members[0].contract]
+        names = ", ".join(f"{a.id} ({a.name})" for a in members[:10])
+        more = f" and {len(members) - 10} more" if len(members) > 10 else ""
+        for rule in rules or ["hard rules"]:
+            others = [r for r in rules if r != rule]
+            reasons.append(
+                Reason(
+                    rule,
+                    f"agent{'s' if len(members) > 1 else ''} {names}{more}",
+                    f"contract {c.id}: cannot hold for the agent alone"
+                    + (f" together with {', '.join(others)}" if others else "")
+                    + f" ({_contract_text(c)})",
+                    SUGGESTIONS.get(rule, "relax the contract"),
+                )
+            )
+    return reasons
+
+
+def _contract_text(c: Contract) -> str:
+    return (
+        f"{c.min_minutes_week}-{c.max_minutes_week} paid min/week, at most "
+        f"{c.max_days_week} days/week, {c.min_consecutive_days}-{c.max_consecutive_days} "
+        f"days in a row, {c.min_rest_hours:g} h rest"
+    )
+
+
+def precheck(rm: RosterModel) -> list[Reason]:
+    """Reasons found before solving (empty if none); one-agent models of the contracts run only
+    when the cheap checks find nothing.
+    """
+    reasons = _cheap_checks(rm)
+    return reasons or agent_checks(rm, personal=False)
+
+
+def unsolved(rm: RosterModel, status: str) -> InfeasibleError:
+    """The error for a solve that found no roster in its time limit: the agents whose own rules
+    conflict (every class, absences included) if any, else the time limit.
+    """
+    reasons = agent_checks(rm)
+    if reasons:
+        return InfeasibleError("no roster satisfies the hard rules", reasons=reasons)
+    return InfeasibleError(
+        f"no roster found within the time limit (status {status})",
+        hint="raise --time-limit, or relax the contracts (the hard rules may be impossible "
+        "to meet)",
+    )
+
+
+def _cheap_checks(rm: RosterModel) -> list[Reason]:
+    p = rm.problem
+    reasons: list[Reason] = nobody_works(rm)
+    if reasons:
+        return reasons
     for a in p.agents:
         c = p.contracts[a.contract]
         for k, (block, lo, hi) in enumerate(week_limits(rm, a)):
@@ -153,7 +278,7 @@ def explain_infeasible(problem: RosterProblem, settings: SolveSettings) -> Infea
     rules.
     """
     rm = build_model(problem, explain=True)
-    pre = precheck(rm)
+    pre = precheck(rm) or agent_checks(rm)
     if pre:
         return InfeasibleError(
             "no roster satisfies the hard rules", reasons=pre, hint="see the reasons below"

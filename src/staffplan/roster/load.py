@@ -279,7 +279,7 @@ def scenario_demand(
 
 
 HIRE_SPEC = {
-    "count": ((int,), None, "how many agents to add (whole number >= 1)"),
+    "count": ((int,), None, "how many agents to add (whole number >= 0; 0 adds none)"),
     "prefix": ((str,), "H", "agent_id prefix; ids are prefix + number"),
     "team": ((str,), "new hires", "team name"),
     "contract": ((str,), None, "a contract id from contracts.csv"),
@@ -308,14 +308,15 @@ def hires(scenario: Scenario) -> tuple[Agent, ...]:
                 raise ScenarioError(
                     "missing key", file=scenario.path, key=f"{key}.{k}", expected=HIRE_SPEC[k][2]
                 )
-        if t["count"] < 1 or t["hourly_cost"] < 0:
-            raise ScenarioError(
-                "value out of range",
-                file=scenario.path,
-                key=f"{key}.count",
-                expected="count >= 1 and hourly_cost >= 0",
-                found=(t["count"], t["hourly_cost"]),
-            )
+        for k in ("count", "hourly_cost"):
+            if t[k] < 0:
+                raise ScenarioError(
+                    "value out of range",
+                    file=scenario.path,
+                    key=f"{key}.{k}",
+                    expected="a number >= 0",
+                    found=t[k],
+                )
         skills = parse_skills(t["skills"], file=scenario.path, row=0)
         out.extend(
             Agent(

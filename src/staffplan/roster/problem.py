@@ -9,9 +9,10 @@ activity takes the agent off every interval it overlaps.
 from __future__ import annotations
 
 import datetime as dt
+import functools
 import math
 from collections.abc import Mapping
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from functools import cached_property
 
 import numpy as np
@@ -277,6 +278,39 @@ def ceil_int(x: float) -> int:
     return int(math.ceil(x - 1e-9))
 
 
+@functools.lru_cache(maxsize=256)
+def week_bounds(
+    contract: Contract, templates: tuple[ShiftTemplate, ...], days: int
+) -> tuple[int, int]:
+    """(min, max) paid minutes [min] of a planning week of ``days`` days, before absences.
+
+    A whole week gets the contract's limits. A partial week (``days`` < 7) gets
+    ``limit × days/7``, rounded inwards (min up, max down) when some paid total
+    of at most ``min(days, max_days_week)`` shifts of the contract's templates
+    lies between the two; otherwise, if such totals lie on both sides, outwards
+    to the nearest ones (min down, max up), so that an exact contract (min =
+    max) stays feasible. A minimum no total reaches stays (an infeasible
+    contract, which the pre-checks report).
+    """
+    c = contract
+    if days >= 7:
+        return c.min_minutes_week, c.max_minutes_week
+    lo_f = c.min_minutes_week * days / 7
+    hi_f = c.max_minutes_week * days / 7
+    lo, hi = ceil_int(lo_f), int(math.floor(hi_f + 1e-9))
+    paid = sorted(
+        {t.paid_minutes for t in templates if c.allows(t.id) and not split_overtime(t.id)[1]}
+    )
+    top = ceil_int(hi_f) + max(paid, default=0)
+    totals = {0}
+    for _ in range(min(days, c.max_days_week)):
+        totals |= {s + m for s in totals for m in paid if s + m <= top}
+    above = [s for s in totals if s >= hi_f - 1e-9]
+    if any(lo <= s <= hi for s in totals) or not above:
+        return lo, max(hi, lo)
+    return max(s for s in totals if s <= lo_f + 1e-9), min(above)
+
+
 def plain_demand(
     queues: tuple[str, ...],
     required: np.ndarray,
@@ -313,3 +347,19 @@ def base_template(tid: str, known: Mapping[str, object] | set[str]) -> str:
     ``tid``."""
     base, minutes = split_overtime(tid)
     return base if minutes and base in known else tid
+
+
+def single_agent_problem(p: RosterProblem, agent: Agent) -> RosterProblem:
+    """``p`` reduced to one agent's hard rules: no demand, shift cover, preferences or soft
+    weights.
+    """
+    return replace(
+        p,
+        agents=(agent,),
+        demand=Demand.empty(p.demand.queues, p.demand.skills, p.grid.n),
+        shift_cover=(),
+        preferences=(),
+        weights=replace(
+            p.weights, under_coverage=0, over_coverage=0, cost=0, preference=0, fairness=0
+        ),
+    )

@@ -18,7 +18,13 @@ from ortools.sat.python import cp_model
 from staffplan.io.team import Agent, Contract
 from staffplan.roster.coverage import coverage
 from staffplan.roster.cpmodel import RosterModel, Term, scaled
-from staffplan.roster.problem import base_template, ceil_int, week_blocks, weekend_keys
+from staffplan.roster.problem import (
+    base_template,
+    ceil_int,
+    week_blocks,
+    week_bounds,
+    weekend_keys,
+)
 
 Lit = cp_model.IntVar | int
 
@@ -81,19 +87,19 @@ def absent_days(rm: RosterModel, agent: str) -> set[int]:
 def week_limits(rm: RosterModel, agent: Agent) -> list[tuple[range, int, int]]:
     """(days, min, max) paid minutes per planning week [min], pro-rated and reduced for absences.
 
-    A partial last week gets ``limit × days/7``; each whole day of vacation or
-    sickness in the week lowers the minimum by a day's share,
-    ``min_minutes_week / max_days_week`` (never below 0).
+    :func:`~staffplan.roster.problem.week_bounds` pro-rates a partial last
+    week; each whole day of vacation or sickness in the week lowers the
+    minimum by a day's share, ``min_minutes_week / max_days_week`` (never below 0).
     """
-    c = rm.problem.contracts[agent.contract]
+    p = rm.problem
+    c = p.contracts[agent.contract]
     gone = absent_days(rm, agent.id)
     out = []
-    for block in week_blocks(rm.problem.grid.days):
+    for block in week_blocks(p.grid.days):
+        lo, hi = week_bounds(c, p.templates, len(block))
         absent = sum(1 for d in block if d in gone)
         share = c.min_minutes_week / max(c.max_days_week, 1)
-        lo = max(ceil_int(c.min_minutes_week * len(block) / 7 - absent * share), 0)
-        hi = int(c.max_minutes_week * len(block) // 7)
-        out.append((block, lo, hi))
+        out.append((block, max(ceil_int(lo - absent * share), 0), hi))
     return out
 
 

@@ -18,16 +18,19 @@ absence broke them, and nobody is asked to make up a sick agent's hours.
 from __future__ import annotations
 
 import datetime as dt
+import functools
+import itertools
 import math
 from collections import defaultdict
 from collections.abc import Sequence
 from dataclasses import dataclass, replace
+from fractions import Fraction
 
 import numpy as np
 import pandas as pd
 
 from staffplan.io.roster_csv import VIOLATION_COLUMNS
-from staffplan.io.team import BLOCKING_KINDS, Absence, ShiftTemplate
+from staffplan.io.team import BLOCKING_KINDS, Absence, Contract, ShiftTemplate
 from staffplan.roster.problem import Demand, RosterProblem, base_template, split_overtime
 
 
@@ -364,6 +367,36 @@ def check_roster(
     return out
 
 
+@functools.lru_cache(maxsize=256)
+def _week_range(c: Contract, templates: tuple[ShiftTemplate, ...], days: int) -> tuple[int, int]:
+    """Paid minutes [min] a week of ``days`` days allows (docs/formats.md, contracts.csv): a
+    partial week pro-rated, widened to the nearest reachable totals only when none fits and
+    some lie on both sides (counted by enumerating every multiset of shifts).
+    """
+    if days >= 7:
+        return c.min_minutes_week, c.max_minutes_week
+    lo_x = Fraction(c.min_minutes_week * days, 7)
+    hi_x = Fraction(c.max_minutes_week * days, 7)
+    lo, hi = math.ceil(lo_x), math.floor(hi_x)
+    paid = sorted(
+        {
+            t.paid_minutes
+            for t in templates
+            if c.allows(t.id)
+            and not (t.id.rpartition("+")[0] and t.id.rpartition("+")[2].isdigit())
+        }
+    )
+    totals = {
+        sum(combo)
+        for k in range(min(days, c.max_days_week) + 1)
+        for combo in itertools.combinations_with_replacement(paid, k)
+    }
+    above = [t for t in totals if t >= hi_x]
+    if any(lo <= t <= hi for t in totals) or not above:
+        return lo, max(hi, lo)
+    return max(t for t in totals if t <= lo_x), min(above)
+
+
 def _contract_checks(
     problem: RosterProblem, aid: str, shifts: list[_Shift], waived: bool
 ) -> list[Violation]:
@@ -386,15 +419,8 @@ def _contract_checks(
         block = range(w0, min(w0 + 7, grid.days))
         paid = sum(day[k].paid for k in block if k in day)
         absent = sum(1 for k in block if k in gone)
-        lo = max(
-            math.ceil(
-                c.min_minutes_week * len(block) / 7
-                - absent * c.min_minutes_week / max(c.max_days_week, 1)
-                - 1e-9
-            ),
-            0,
-        )
-        hi = c.max_minutes_week * len(block) // 7
+        lo, hi = _week_range(c, problem.templates, len(block))
+        lo = max(math.ceil(lo - absent * c.min_minutes_week / max(c.max_days_week, 1) - 1e-9), 0)
         wk = str(grid.start + dt.timedelta(days=w0))
         if not lo <= paid <= hi:
             out.append(

@@ -10,7 +10,6 @@ changes nothing or the budget is spent.
 from __future__ import annotations
 
 from collections import defaultdict
-from dataclasses import replace
 
 import numpy as np
 from ortools.sat.python import cp_model
@@ -19,24 +18,8 @@ from staffplan.io.team import Agent
 from staffplan.roster.budget import SUBMODEL_CHARGE_S, Budget
 from staffplan.roster.build import build_model
 from staffplan.roster.cpmodel import RosterModel
-from staffplan.roster.problem import SCALE, Demand, RosterProblem, Variant
+from staffplan.roster.problem import SCALE, Variant, single_agent_problem
 from staffplan.roster.solver import make_solver, reached_net, work_s
-
-
-def _single_agent_problem(p: RosterProblem, agent: Agent) -> RosterProblem:
-    """``p`` reduced to one agent's hard rules: no demand, shift cover, preferences or soft
-    weights.
-    """
-    return replace(
-        p,
-        agents=(agent,),
-        demand=Demand.empty(p.demand.queues, p.demand.skills, p.grid.n),
-        shift_cover=(),
-        preferences=(),
-        weights=replace(
-            p.weights, under_coverage=0, over_coverage=0, cost=0, preference=0, fairness=0
-        ),
-    )
 
 
 class _Ledger:
@@ -209,7 +192,7 @@ def best_response_hint(
 
     def sub_model(a: Agent) -> RosterModel | None:
         if a.id not in subs:
-            sub = build_model(_single_agent_problem(p, a))
+            sub = build_model(single_agent_problem(p, a))
             subs[a.id] = sub if sub.x else None
         return subs[a.id]
 
