@@ -39,3 +39,26 @@ def browser() -> Iterator[object]:
             yield b
         finally:
             b.close()
+
+
+def pytest_addoption(parser: pytest.Parser) -> None:
+    parser.addoption(
+        "--fast-clock",
+        type=float,
+        default=None,
+        metavar="FACTOR",
+        help="run the suite with time.perf_counter and time.monotonic running FACTOR times too "
+        "fast (a slow machine as this process sees it): no test may depend on it",
+    )
+
+
+def pytest_configure(config: pytest.Config) -> None:
+    factor = config.getoption("--fast-clock")
+    if factor is None:
+        return
+    import time
+
+    real_pc, real_mono = time.perf_counter, time.monotonic
+    p0, m0 = real_pc(), real_mono()
+    time.perf_counter = lambda: p0 + factor * (real_pc() - p0)  # type: ignore[assignment]
+    time.monotonic = lambda: m0 + factor * (real_mono() - m0)  # type: ignore[assignment]

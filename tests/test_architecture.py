@@ -4,6 +4,7 @@ lines, ruff clean, and the package picture drawn from the current imports."""
 
 from __future__ import annotations
 
+import ast
 import importlib.util
 import os
 import shutil
@@ -96,6 +97,41 @@ def test_no_source_file_over_800_lines() -> None:
         if (n := len(p.read_text().splitlines())) > MAX_LINES
     }
     assert long == {}
+
+
+def _given_without_deadline(text: str) -> list[str]:
+    """Test functions decorated with Hypothesis's ``@given`` but no ``@settings(deadline=None)``:
+    under the default 200 ms deadline they fail on a busy machine, not on a wrong answer."""
+    bad = []
+    for node in ast.walk(ast.parse(text)):
+        if not isinstance(node, ast.FunctionDef | ast.AsyncFunctionDef):
+            continue
+        names = [ast.unparse(d.func if isinstance(d, ast.Call) else d) for d in node.decorator_list]
+        if not any(n.endswith("given") for n in names):
+            continue
+        ok = any(
+            isinstance(d, ast.Call)
+            and ast.unparse(d.func).endswith("settings")
+            and any(k.arg == "deadline" and ast.unparse(k.value) == "None" for k in d.keywords)
+            for d in node.decorator_list
+        )
+        if not ok:
+            bad.append(node.name)
+    return bad
+
+
+def test_every_given_has_no_deadline() -> None:
+    planted = (
+        "@given(st.integers())\ndef test_a(x): ...\n"
+        "@settings(deadline=None)\n@given(st.integers())\ndef test_b(x): ...\n"
+    )
+    assert _given_without_deadline(planted) == ["test_a"]
+    bad = {
+        str(p.relative_to(ROOT)): names
+        for p in (ROOT / "tests").rglob("*.py")
+        if (names := _given_without_deadline(p.read_text(encoding="utf-8")))
+    }
+    assert bad == {}
 
 
 @pytest.mark.skipif(shutil.which("ruff") is None, reason="ruff is installed by .[test]")

@@ -8,7 +8,6 @@ import sqlite3
 import subprocess
 import sys
 import textwrap
-import time
 from pathlib import Path
 
 import pandas as pd
@@ -316,20 +315,33 @@ def test_diff_is_exactly_the_changed_agent_days(pairs: list[tuple[str, str]]) ->
 
 _CHILD = textwrap.dedent(
     """
-    import sys, time
+    import sys
     import pandas as pd
     from staffplan.store import PlanStore
     rows = [{"agent_id": f"B{i:06d}", "name": "n", "date": "2026-12-08", "day": 1, "shift": "L",
              "start": "2026-12-08T13:00:00+01:00", "end": "2026-12-08T21:00:00+01:00",
              "paid_minutes": 450, "breaks": "", "queues": "chat"} for i in range(int(sys.argv[2]))]
+    gated = sys.argv[3] == "gated"
     def progress(n):
         print(f"rows {n}", flush=True)
-        time.sleep(0.02)  # a long write: the parent kills us in here
+        if gated:  # a barrier: write on until the parent lets one more batch through
+            sys.stdin.readline()
     store = PlanStore(sys.argv[1])
     store.publish(pd.DataFrame(rows), note="doomed", author="child", progress=progress)
     print("committed", flush=True)
     """
 )
+
+
+def _gated_writer(store: PlanStore, rows: int) -> subprocess.Popen[str]:
+    """A child publishing ``rows`` rows that stops after every 1000 rows until released by a line
+    on its stdin: the parent knows how far it got without sleeping or guessing."""
+    return subprocess.Popen(
+        [sys.executable, "-c", _CHILD, str(store.path), str(rows), "gated"],
+        stdin=subprocess.PIPE,
+        stdout=subprocess.PIPE,
+        text=True,
+    )
 
 
 def _assert_v1_intact(store: PlanStore, v1_roster: pd.DataFrame) -> None:
@@ -341,15 +353,14 @@ def _assert_v1_intact(store: PlanStore, v1_roster: pd.DataFrame) -> None:
 def test_killed_writer_leaves_previous_version_intact(store: PlanStore) -> None:
     store.publish(big_roster(3000), note="week 50", author="lead")
     v1 = store.roster(1)
-    proc = subprocess.Popen(
-        [sys.executable, "-c", _CHILD, str(store.path), "50000"], stdout=subprocess.PIPE, text=True
-    )
-    assert proc.stdout is not None
-    first = proc.stdout.readline()
-    assert first.startswith("rows "), first  # the child is inside the transaction
-    proc.stdout.readline()  # and has written more rows since
+    proc = _gated_writer(store, 5000)
+    assert proc.stdin is not None and proc.stdout is not None
+    assert proc.stdout.readline() == "rows 1000\n"  # the child is inside the transaction
+    proc.stdin.write("\n")
+    proc.stdin.flush()
+    assert proc.stdout.readline() == "rows 2000\n"  # has written more rows, and waits
     os.kill(proc.pid, signal.SIGKILL)
-    proc.wait(10)
+    proc.wait(60)
     assert proc.returncode == -signal.SIGKILL
     # uncommitted WAL frames of the dead writer exist on disk, yet the store reads as before
     _assert_v1_intact(store, v1)
@@ -358,21 +369,21 @@ def test_killed_writer_leaves_previous_version_intact(store: PlanStore) -> None:
     assert store.changes(2)["action"].value_counts().to_dict() == {"removed": 2990}
 
 
-def test_killed_writer_at_random_moments(store: PlanStore) -> None:
+def test_killed_writer_at_several_moments(store: PlanStore) -> None:
+    """Killed while waiting at a batch boundary, or released and killed somewhere inside the
+    next batches (at most ``released`` of 10: it cannot reach COMMIT before the kill lands)."""
     store.publish(big_roster(200), note="base")
     v1 = store.roster(1)
-    for delay in (0.0, 0.03, 0.08):
-        proc = subprocess.Popen(
-            [sys.executable, "-c", _CHILD.replace("0.02", "0.01"), str(store.path), "30000"],
-            stdout=subprocess.PIPE,
-            text=True,
-        )
-        assert proc.stdout is not None
+    for released in (0, 3):  # at a batch boundary; somewhere inside the next three
+        proc = _gated_writer(store, 10000)
+        assert proc.stdin is not None and proc.stdout is not None
         assert proc.stdout.readline().startswith("rows ")  # inside the write transaction
-        time.sleep(delay)
+        proc.stdin.write("\n" * released)
+        proc.stdin.flush()
         os.kill(proc.pid, signal.SIGKILL)
         rest = proc.stdout.read()
-        proc.wait(10)
+        proc.wait(60)
+        assert proc.returncode == -signal.SIGKILL
         assert "committed" not in rest  # killed before COMMIT
         _assert_v1_intact(store, v1)
 
@@ -391,10 +402,10 @@ def test_ctrl_c_mid_write_rolls_back(store: PlanStore) -> None:
 
 def test_a_writer_that_completes_is_durable(store: PlanStore) -> None:
     proc = subprocess.run(
-        [sys.executable, "-c", _CHILD.replace("time.sleep(0.02)", "pass"), str(store.path), "1500"],
+        [sys.executable, "-c", _CHILD, str(store.path), "1500", "free"],
         capture_output=True,
         text=True,
-        timeout=60,
+        timeout=600,
     )
     assert proc.returncode == 0, proc.stderr
     assert proc.stdout.strip().endswith("committed")
@@ -402,17 +413,16 @@ def test_a_writer_that_completes_is_durable(store: PlanStore) -> None:
 
 
 def test_concurrent_writers_get_distinct_numbers(store: PlanStore) -> None:
-    child = _CHILD.replace("time.sleep(0.02)", "pass")
     procs = [
         subprocess.Popen(
-            [sys.executable, "-c", child, str(store.path), str(n)],
+            [sys.executable, "-c", _CHILD, str(store.path), str(n), "free"],
             stdout=subprocess.PIPE,
             stderr=subprocess.PIPE,
             text=True,
         )
         for n in (2500, 3500, 1200)
     ]
-    outs = [p.communicate(timeout=60) for p in procs]
+    outs = [p.communicate(timeout=600) for p in procs]
     assert [p.returncode for p in procs] == [0, 0, 0], [o[1] for o in outs]
     vs = store.versions()
     assert [v.number for v in vs] == [1, 2, 3]

@@ -3,7 +3,7 @@ import datetime as dt
 import numpy as np
 import pandas as pd
 import pytest
-from hypothesis import given
+from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from staffplan.errors import InputError
@@ -64,6 +64,7 @@ def test_parse_naive_and_offset_timestamps() -> None:
     assert exc.value.index == 1
 
 
+@settings(deadline=None)
 @given(
     st.integers(0, 60),
     st.sampled_from([15, 30, 60]),

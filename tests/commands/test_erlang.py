@@ -35,6 +35,8 @@ def run_json(args: list[str]) -> dict[str, object]:
 
 
 def test_required_erlang_c_published_example() -> None:
+    # callcentrehelper.com's worked Erlang C example (100 calls / 30 min, AHT 180 s, 80 % in
+    # 20 s): 14 agents, service level 88.83 %, P(wait) 17.41 %, ASA 7.8 s; 14 / 0.7 -> 20 paid
     out = run_json([*BASE, "--shrinkage", "0.3"])
     assert out["agents"] == 14 and out["scheduled_agents"] == 20
     assert out["offered_load"] == pytest.approx(10.0)

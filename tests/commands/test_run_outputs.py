@@ -19,7 +19,9 @@ EVIL = '=HYPERLINK("http://example.com","click")'
 
 
 def invoke(*argv: str) -> dict:
-    result = CliRunner().invoke(cli, [*argv, "--quiet", "--json"])
+    """``staffplan`` with JSON output; rosters within deterministic limits (the same on a busy
+    machine)."""
+    result = CliRunner().invoke(cli, [*argv, "--deterministic", "--quiet", "--json"])
     assert result.exit_code == 0, result.output
     return json.loads(result.stdout)
 

@@ -10,6 +10,7 @@ from pathlib import Path
 import coverkit
 import pandas as pd
 import pytest
+from coverkit import DET
 
 from staffplan.cover.phone import classify
 from staffplan.cover.published import with_overtime
@@ -186,7 +187,7 @@ def test_whole_day_absence_is_covered_by_one_call_in(tiny: tuple) -> None:
     pub = published_roster()
     absences = (parse_absent("A1:2026-12-01", scen.grid),)
     now = parse_now("2026-12-01T06:00", scen.grid)
-    res = repair(problem, pub, absences, now, scenario=scen)
+    res = repair(problem, pub, absences, now, scenario=scen, solve_settings=DET)
     # oracle by hand: 07:00-13:00 is one agent short (6 intervals); only an early call-in of A5 or
     # A6 fills 07:00-15:00 (L starts at 13:00, no early template)
     assert len(res.changes) == 1
@@ -220,8 +221,8 @@ def test_repair_touches_fewer_agents_than_a_full_resolve(tiny: tuple) -> None:
     pub = published_roster()
     absences = (parse_absent("A1:2026-12-01", scen.grid),)
     now = parse_now("2026-12-01T06:00", scen.grid)
-    res = repair(problem, pub, absences, now, scenario=scen)
-    full = repair(problem, pub, absences, now, scenario=scen, full=True)
+    res = repair(problem, pub, absences, now, scenario=scen, solve_settings=DET)
+    full = repair(problem, pub, absences, now, scenario=scen, full=True, solve_settings=DET)
     # the full re-solve prefers the cheap agents A5/A6 on every open day: at least 3 agents move
     assert len(res.agents_changed) == 1
     assert len(full.agents_changed) >= 3
@@ -237,7 +238,7 @@ def test_partial_absence_never_rewrites_the_past_and_reports_the_gap(tiny: tuple
     pub = published_roster()
     absences = (parse_absent("A1:2026-12-01T11:00/2026-12-01", scen.grid),)
     now = parse_now("2026-12-01T10:00", scen.grid)
-    res = repair(problem, pub, absences, now, scenario=scen)
+    res = repair(problem, pub, absences, now, scenario=scen, solve_settings=DET)
     before, after = (
         _rows_started_before(pub, now),
         _rows_started_before(res.roster[list(pub.columns)], now),
@@ -270,7 +271,7 @@ def test_overtime_extends_an_early_shift_within_contract_and_caps(tiny: tuple) -
     absences = (parse_absent("A3:2026-12-02", scen.grid),)
     now = parse_now("2026-12-02T06:00", scen.grid)
     settings = CoverSettings(allow_callin=False, max_overtime_min=120)
-    res = repair(problem, pub, absences, now, settings=settings, scenario=scen)
+    res = repair(problem, pub, absences, now, settings=settings, scenario=scen, solve_settings=DET)
     # oracle by hand: 15:00-21:00 is one agent short; no call-ins; A2 is at its contract maximum;
     # A1 working late instead would open 07:00-13:00 (6 intervals): extending A1 by the 120-min cap
     # is best
@@ -287,6 +288,7 @@ def test_overtime_extends_an_early_shift_within_contract_and_caps(tiny: tuple) -
         now,
         settings=replace(settings, max_overtime_min=60, overtime_step_min=60),
         scenario=scen,
+        solve_settings=DET,
     )
     assert capped.changes["minutes"].tolist() == [60]
 
@@ -308,7 +310,7 @@ def test_invariants_never_touch_the_past_never_break_a_rule(
     pub = published_roster()
     absences = (parse_absent(absent, scen.grid),)
     t_now = parse_now(now, scen.grid)
-    res = repair(problem, pub, absences, t_now, scenario=scen)
+    res = repair(problem, pub, absences, t_now, scenario=scen, solve_settings=DET)
     before = _rows_started_before(pub, t_now)
     after = _rows_started_before(res.roster[list(pub.columns)], t_now)
     a = absences[0]

@@ -9,7 +9,7 @@ from pathlib import Path
 
 import pandas as pd
 import pytest
-from coverkit import DAY, GRID, NOW, consistent, lunch_case, queue_case, sick, violations
+from coverkit import DAY, DET, GRID, NOW, consistent, lunch_case, queue_case, sick, violations
 
 from staffplan.cover.repair import repair
 from staffplan.cover.settings import CoverSettings, NewAbsence
@@ -24,7 +24,7 @@ def test_only_a_break_move_closes_the_gap() -> None:
     # starts 08:00 and
     # overtime is after 16:00, so the one fix is A2's lunch at 13:00-14:00, where nobody is needed
     problem, pub = lunch_case(required_13=0)
-    res = repair(problem, pub, sick("A3"), NOW)
+    res = repair(problem, pub, sick("A3"), NOW, solve_settings=DET)
     got = res.changes[["agent_id", "action", "old", "new", "minutes"]].values.tolist()
     assert got == [["A2", "move break", "lunch 11:00-12:00", "lunch 13:00-14:00", 120]]
     assert res.agents_changed == ("A2",)
@@ -46,7 +46,7 @@ def test_a_break_move_that_only_shifts_the_gap_is_not_worth_its_cost() -> None:
     # no net gain, so no move;
     # A1's lunch elsewhere (11 or 12) opens 11-12 or 12-13 instead
     problem, pub = lunch_case(required_13=1)
-    res = repair(problem, pub, sick("A3"), NOW)
+    res = repair(problem, pub, sick("A3"), NOW, solve_settings=DET)
     assert res.changes.empty and res.agents_changed == ()
     assert res.gaps[["from", "short_max", "agent_intervals"]].values.tolist() == [
         [f"{DAY}T11:00:00+01:00", 1, 1]
@@ -61,7 +61,9 @@ def test_a_break_move_that_only_shifts_the_gap_is_not_worth_its_cost() -> None:
 
 def test_break_moves_can_be_switched_off() -> None:
     problem, pub = lunch_case(required_13=0)
-    res = repair(problem, pub, sick("A3"), NOW, settings=CoverSettings(max_break_moves=0))
+    res = repair(
+        problem, pub, sick("A3"), NOW, settings=CoverSettings(max_break_moves=0), solve_settings=DET
+    )
     assert res.changes.empty
     assert res.summary()["short_agent_intervals_after"] == 1
     consistent(res)
@@ -71,7 +73,7 @@ def test_no_break_move_before_now() -> None:
     problem, pub = lunch_case(required_13=0)
     now = GRID.local_midnight(DAY) + pd.Timedelta(hours=11, minutes=30)
     absences = (NewAbsence("A3", now, GRID.local_midnight(DAY + dt.timedelta(days=1)), "sick"),)
-    res = repair(problem, pub, absences, now)
+    res = repair(problem, pub, absences, now, solve_settings=DET)
     # A2's lunch started at 11:00, before now: it stays; A3 goes home at 11:30 and 12-13 is short
     # (A1's lunch is at 13)
     assert "move break" not in set(res.changes["action"])
@@ -89,7 +91,7 @@ def test_only_a_queue_reassignment_closes_the_gap(tmp_path: Path) -> None:
     # no one can be called in, so the repair reassigns M1 to chat for the whole shift and nothing
     # else
     problem, pub = queue_case()
-    res = repair(problem, pub, sick("C2"), NOW)
+    res = repair(problem, pub, sick("C2"), NOW, solve_settings=DET)
     got = res.changes[["agent_id", "action", "old", "new", "minutes"]].values.tolist()
     assert got == [["M1", "reassign", "voice 08:00-16:00", "chat 08:00-16:00", 480]]
     s = res.summary()
@@ -109,16 +111,23 @@ def test_only_a_queue_reassignment_closes_the_gap(tmp_path: Path) -> None:
         ["C2", "", ""],
         ["M1", "voice 08:00-16:00", "chat 08:00-16:00"],
     ]
-    again = repair(problem, stored, sick("C2"), NOW)
+    again = repair(problem, stored, sick("C2"), NOW, solve_settings=DET)
     assert again.changes.empty and again.summary()["short_agent_intervals_after"] == 0
 
 
 def test_reassignment_cap_and_voice_loss() -> None:
     problem, pub = queue_case()
-    capped = repair(problem, pub, sick("C2"), NOW, settings=CoverSettings(max_reassignments=0))
+    capped = repair(
+        problem,
+        pub,
+        sick("C2"),
+        NOW,
+        settings=CoverSettings(max_reassignments=0),
+        solve_settings=DET,
+    )
     assert capped.changes.empty and capped.summary()["short_agent_intervals_after"] == 8
     # V1 sick instead: voice is short, M1 already serves voice -> nothing to do, nothing proposed
-    res = repair(problem, pub, sick("V1"), NOW)
+    res = repair(problem, pub, sick("V1"), NOW, solve_settings=DET)
     assert res.changes.empty and res.summary()["short_agent_intervals_after"] == 0
     consistent(res)
 
@@ -157,7 +166,7 @@ def test_an_absent_agents_lost_minimum_does_not_make_the_repair_infeasible() -> 
             "sick",
         ),
     )
-    res = repair(problem, pub, absences, GRID.local_midnight(DAY))
+    res = repair(problem, pub, absences, GRID.local_midnight(DAY), solve_settings=DET)
     assert "A3" not in set(res.roster["agent_id"])
     assert res.changes["action"].tolist() == ["move break"]
     consistent(res)

@@ -113,6 +113,7 @@ def test_kpi_sheets_hold_real_times_and_formatted_numbers(tmp_path: Path) -> Non
     kp = book["kpis"]
     head = [c.value for c in kp[1]]
     sl = kp.cell(2, head.index("service_level") + 1)
+    # the frame's own value, kept as a number (not rounded text) under a percent format
     assert sl.value == 0.9817267 and sl.number_format == "0.0%"
     assert kp.cell(2, head.index("asa_s") + 1).number_format == "0.0"
     assert kp.cell(2, head.index("volume") + 1).number_format == "#,##0.0"

@@ -127,15 +127,30 @@ def _log(name: str, digest: dict[str, str]) -> None:
             fh.write(json.dumps({"case": name, **digest}) + "\n")
 
 
+#: reference solves of this module, by case: the cover test repairs the interval case's roster
+#: instead of solving it again
+_SOLVED: dict[str, tuple[Path, list[str], dict[str, str], Path]] = {}
+
+
+def _solved(
+    name: str, tmp_path_factory: pytest.TempPathFactory
+) -> tuple[Path, list[str], dict[str, str], Path]:
+    """(scenario, args, digests, output folder) of the case's reference solve, once per module."""
+    if name not in _SOLVED:
+        tmp = tmp_path_factory.mktemp(name)
+        scenario, args = CASES[name](tmp)
+        digest = digests(scenario, args, tmp / "reference")
+        _log(name, digest)
+        _SOLVED[name] = (scenario, args, digest, tmp / "reference")
+    return _SOLVED[name]
+
+
 @pytest.fixture(scope="module", params=sorted(CASES))
 def reference(
     request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory
 ) -> Iterator[tuple[str, Path, list[str], dict[str, str]]]:
     name = request.param
-    tmp = tmp_path_factory.mktemp(name)
-    scenario, args = CASES[name](tmp)
-    digest = digests(scenario, args, tmp / "reference")
-    _log(name, digest)
+    scenario, args, digest, _ = _solved(name, tmp_path_factory)
     yield name, scenario, args, digest
 
 
@@ -178,11 +193,10 @@ def _repair_bytes(scenario: Path, published: Path) -> bytes:
 
 
 def test_cover_repair_same_bytes_under_a_fast_clock_and_beside_cpu_hogs(
-    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+    tmp_path_factory: pytest.TempPathFactory, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    scenario, args = _interval_case(tmp_path)
-    digests(scenario, args, tmp_path / "published")
-    published = tmp_path / "published" / "roster.csv"
+    scenario, _, _, out = _solved("interval", tmp_path_factory)
+    published = out / "roster.csv"
     expected = _repair_bytes(scenario, published)
     _log("cover", {"repair": hashlib.sha256(expected).hexdigest()})
     with cpu_hogs(2):

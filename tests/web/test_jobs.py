@@ -16,13 +16,13 @@ def test_a_second_repair_waits_for_the_first(ws: Workspace) -> None:
         ws.repair_lock.acquire()  # another repair of this scenario is running
         try:
             job = jobs.submit(REQUEST)
-            assert job.waiting.wait(timeout=60)
+            assert job.waiting.wait(timeout=600)
             p = job.progress()
             assert (p["state"], p["elapsed_s"], p["time_limit_s"]) == ("waiting", 0.0, 10.0)
             assert not job.finished.is_set()
         finally:
             ws.repair_lock.release()
-        assert job.finished.wait(timeout=120)
+        assert job.finished.wait(timeout=600)
         p = job.progress()
         assert p["state"] == "done" and p["error"] is None and p["elapsed_s"] > 0
         assert job.proposal is not None and job.proposal.base_version == 1
@@ -35,7 +35,7 @@ def test_a_bad_request_fails_with_one_line(ws: Workspace) -> None:
     jobs = Jobs(ws)
     try:
         job = jobs.submit({**REQUEST, "absent": ["A99:2026-12-09"]})
-        assert job.finished.wait(timeout=60)
+        assert job.finished.wait(timeout=600)
         p = job.progress()
         assert p["state"] == "failed" and "unknown agent" in p["error"]
         assert "\n" not in p["error"] and job.proposal is None
@@ -48,7 +48,7 @@ def test_only_the_newest_jobs_are_kept(ws: Workspace) -> None:
     try:
         done = [jobs.submit({**REQUEST, "absent": ["A99:2026-12-09"]}) for _ in range(3)]
         for j in done:
-            assert j.finished.wait(timeout=60)
+            assert j.finished.wait(timeout=600)
         assert jobs.get(done[0].id) is None and jobs.get(done[2].id) is done[2]
     finally:
         jobs.shutdown()

@@ -113,7 +113,7 @@ def test_sick_call_from_form_to_new_version(client: TestClient, ws: Workspace) -
     r = client.post("/sick-call", data=form, follow_redirects=False)
     job_id = r.headers["location"].rsplit("/", 1)[1]
     job = client.app.state.jobs.get(job_id)  # type: ignore[attr-defined]
-    assert job.finished.wait(timeout=120)
+    assert job.finished.wait(timeout=600)
     page = client.get(f"/sick-call/{job_id}")
     text = texts(page.text)
     assert page.status_code == 200 and "call in" in text and "Phone, in this order" in text
@@ -152,7 +152,7 @@ def test_sick_call_form_errors_stay_on_the_form(client: TestClient) -> None:
     )
     job_id = r.headers["location"].rsplit("/", 1)[1]
     job = client.app.state.jobs.get(job_id)  # type: ignore[attr-defined]
-    assert job.finished.wait(timeout=60)
+    assert job.finished.wait(timeout=600)
     page = texts(client.get(f"/sick-call/{job_id}").text)
     assert "outside the planning horizon" in page
 
@@ -290,7 +290,7 @@ def test_a_second_proposal_from_the_same_version_is_refused_at_apply(client: Tes
     for agent in ("A1", "A2"):
         r = client.post("/sick-call", data={**form, "agent": agent}, follow_redirects=False)
         job = client.app.state.jobs.get(r.headers["location"].rsplit("/", 1)[1])  # type: ignore[attr-defined]
-        assert job.finished.wait(timeout=120) and job.proposal is not None
+        assert job.finished.wait(timeout=600) and job.proposal is not None
         jobs.append(job)
     first = client.post(
         f"/sick-call/{jobs[0].id}/apply",

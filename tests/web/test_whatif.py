@@ -110,7 +110,7 @@ def test_one_comparison_at_a_time(wws: Workspace) -> None:
     wws.compare_scenarios = held  # type: ignore[method-assign]
     comparisons = create_app(wws).state.comparisons
     first, started = comparisons.start((0,))
-    assert started and entered.wait(timeout=60)
+    assert started and entered.wait(timeout=600)
     second, again = comparisons.start((1, 0))
     assert second is first and not again
     assert first.progress()["state"] == "running"
