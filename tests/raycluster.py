@@ -39,6 +39,9 @@ def local_cluster(cpus: int = 2) -> Iterator[str]:
         "PYTHONPATH": os.pathsep.join(p for p in (str(ROOT), os.environ.get("PYTHONPATH")) if p),
         "RAY_USAGE_STATS_ENABLED": "0",
         "RAY_AUTH_MODE": AUTH_MODE,
+        # Ray starts its workers at nice 15: beside busy processes a test's tasks would then wait
+        # for the machine to go quiet (a sweep point ran at 3 % of a core beside two CPU hogs)
+        "RAY_worker_niceness": "0",
     }
     proc = subprocess.Popen(
         [  # Ray's own command through this interpreter: found wherever pip put its script
