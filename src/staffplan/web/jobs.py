@@ -21,6 +21,13 @@ from staffplan.web.services import Proposal, Workspace
 STATES: tuple[str, ...] = ("queued", "waiting", "solving", "done", "failed")
 
 
+def _elapsed_s(started: float | None, ended: float | None) -> float:
+    """Seconds a job has run (monotonic clock): 0 before it starts, up to ``ended`` once over."""
+    if started is None:
+        return 0.0
+    return (ended or time.monotonic()) - started
+
+
 class Job:
     """One repair request and what became of it. Its fields change only under its lock;
     :attr:`finished` is set once it is done or failed, :attr:`waiting` once it had to wait for
@@ -50,10 +57,7 @@ class Job:
     def progress(self) -> dict[str, Any]:
         """``{id, state, elapsed_s, time_limit_s, error, version}`` (JSON-ready)."""
         with self._lock:
-            if self.started is None:
-                elapsed = 0.0
-            else:
-                elapsed = (self.ended or time.monotonic()) - self.started
+            elapsed = _elapsed_s(self.started, self.ended)
             return {
                 "id": self.id,
                 "state": self.state,
@@ -153,10 +157,7 @@ class CompareJob:
     def progress(self) -> dict[str, Any]:
         """``{id, state, scenarios, done, running, line, elapsed_s, error}`` (JSON-ready)."""
         with self._lock:
-            if self.started is None:
-                elapsed = 0.0
-            else:
-                elapsed = (self.ended or time.monotonic()) - self.started
+            elapsed = _elapsed_s(self.started, self.ended)
             return {
                 "id": self.id,
                 "state": self.state,
