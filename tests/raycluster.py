@@ -53,6 +53,12 @@ def local_cluster(cpus: int = 2) -> Iterator[str]:
             "--block",
             "--node-ip-address=127.0.0.1",
             f"--port={port}",
+            # every listening port free, not Ray's fixed defaults (52365, 8085, ...): another
+            # cluster on the machine (a second test run, a user's own Ray) must not collide
+            f"--dashboard-agent-listen-port={_free_port()}",
+            f"--dashboard-agent-grpc-port={_free_port()}",
+            f"--runtime-env-agent-port={_free_port()}",
+            f"--metrics-export-port={_free_port()}",
             f"--num-cpus={cpus}",
             f"--object-store-memory={OBJECT_STORE_BYTES}",
             "--include-dashboard=false",
