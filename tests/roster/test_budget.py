@@ -10,11 +10,17 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from staffplan.roster.budget import (
+    BUILD_S_PER_ITEM,
+    FINISH_MAX_SHARE,
+    FINISH_MIN_S,
+    FINISH_S_PER_VAR,
     STAGES,
     Budget,
+    build_work_s,
     cover_solve_limit,
     cpsat_det_limit,
     cpsat_seconds,
+    finish_reserve_s,
     safety_net_s,
     stage_ends,
 )
@@ -109,3 +115,63 @@ def test_cover_solve_limit() -> None:
     det = SolveSettings(10.0, 2, 0, deterministic=True)
     # deterministic: a share of the limit, whatever building took
     assert cover_solve_limit(det, 1.0, 0) == cover_solve_limit(det, 9.0, 5000) == 8.0
+
+
+@settings(deadline=None)
+@given(
+    limit=st.floats(0.1, 1e4, allow_nan=False),
+    spent=st.floats(0.0, 2e4, allow_nan=False),
+    reserve=st.floats(0.0, 2e4, allow_nan=False),
+    s=share,
+    i=share,
+    c=share,
+    lns=share,
+)
+def test_stages_share_what_building_left_up_to_the_reserve(
+    limit: float, spent: float, reserve: float, s: float, i: float, c: float, lns: float
+) -> None:
+    """The stages run from the end of building to the limit less the finishing reserve: their
+    deadlines never go backwards, never before building ended (unless building overran the whole
+    window) and the last is the limit less the reserve."""
+    cfg = SolveSettings(limit, 2, 0, search_share=s, improve_share=i, colgen_share=c,
+                        lns_share=lns)  # fmt: skip
+    ends = stage_ends(
+        cfg, search=True, improve=True, colgen=True, lns=True, spent_s=spent, reserve_s=reserve
+    )
+    last = max(limit - reserve, 0.0)
+    first = min(spent, last)
+    points = [first] + [ends[k] for k in STAGES]
+    assert all(b >= a - 1e-9 for a, b in zip(points, points[1:], strict=False))
+    assert ends["lns"] == pytest.approx(last)
+    # the shares apply to the window: the search ends at its share of what is left after building
+    assert ends["search"] == pytest.approx(first + (last - first) * s)
+    assert ends["improve"] == pytest.approx(first + (last - first) * max(s, i))
+
+
+def test_building_is_charged_in_deterministic_mode_only() -> None:
+    assert build_work_s(100_000, 50_000) == pytest.approx(150_000 * BUILD_S_PER_ITEM)
+    assert build_work_s(0, 0) == 0.0
+    det = Budget.single(SolveSettings(10.0, 2, 0, deterministic=True))
+    det.charge(build_work_s(100_000, 100_000))
+    assert det.left("cpsat") == pytest.approx(10.0 - 200_000 * BUILD_S_PER_ITEM)
+
+
+def test_the_finishing_reserve_grows_with_the_model_within_a_share_of_the_limit() -> None:
+    wall = SolveSettings(60.0, 2, 0)
+    assert finish_reserve_s(wall, 0) == FINISH_MIN_S
+    assert finish_reserve_s(wall, 100_000) == pytest.approx(100_000 * FINISH_S_PER_VAR)
+    assert finish_reserve_s(wall, 10**9) == pytest.approx(FINISH_MAX_SHARE * 60.0)
+    assert finish_reserve_s(SolveSettings(0.4, 2, 0), 10**6) == pytest.approx(0.1)
+    # deterministic: the limit is work, and finishing does none of the search
+    assert finish_reserve_s(SolveSettings(60.0, 2, 0, deterministic=True), 10**6) == 0.0
+
+
+def test_wall_left_counts_to_the_limit_and_is_none_when_deterministic() -> None:
+    wall = Budget.single(SolveSettings(10.0, 2, 0))
+    wall.t0 -= 4.0  # as if four seconds had passed
+    left = wall.wall_left()
+    after = wall.elapsed()
+    assert left is not None and 10.0 - after <= left <= 6.0
+    wall.t0 -= 100.0
+    assert wall.wall_left() == 0.0
+    assert Budget.single(SolveSettings(10.0, 2, 0, deterministic=True)).wall_left() is None

@@ -9,11 +9,14 @@ import datetime as dt
 import numpy as np
 import pandas as pd
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 from rosterkit import START, contract, day_hours, days_worked, make, solve_tiny, template
 
 from staffplan.errors import InfeasibleError
 from staffplan.io.team import Absence, Agent, Availability, Break, Preference, PreviousShift
 from staffplan.roster.problem import RosterProblem
+from staffplan.roster.rules import rest_cliques
 from staffplan.roster.validate import check_roster
 from staffplan.scenario import Weights
 
@@ -371,3 +374,21 @@ def test_an_exact_contract_is_rostered_over_a_horizon_of_ten_days() -> None:
         assert sum(d < 7 for d in days) == 5
         assert sum(d >= 7 for d in days) in (2, 3)
     assert r["paid_minutes"].astype(int).sum() >= 2 * (2400 + 960)
+
+
+@settings(max_examples=200, deadline=None)
+@given(
+    ends=st.lists(st.integers(0, 3000), min_size=1, max_size=6),
+    starts=st.lists(st.integers(0, 3000), min_size=1, max_size=6),
+    rest=st.integers(0, 1440),
+)
+def test_rest_cliques_forbid_exactly_the_clashing_pairs(
+    ends: list[int], starts: list[int], rest: int
+) -> None:
+    """Every pair the cliques put together clashes (a later start less than ``rest`` after an end),
+    and every clashing pair shares a clique."""
+    clashing = {(i, j) for i, e in enumerate(ends) for j, s in enumerate(starts) if s - e < rest}
+    together = {
+        (i, j) for first, later in rest_cliques(ends, starts, rest) for i in first for j in later
+    }
+    assert together == clashing

@@ -21,6 +21,11 @@ Deterministic mode keeps a wall-clock *safety net* per stage
 (:func:`safety_net_s`), far beyond any normal run: reaching it is reported as
 a warning, never taken silently.
 
+Model building counts: the clock starts before the model is built, deterministic mode charges
+the building (:func:`build_work_s`), and the stages share what building left. Wall-clock mode
+keeps a reserve at the end for re-solving the roster's penalties and extracting it
+(:func:`finish_reserve_s`), so a solve ends within its limit.
+
 The cover repair's single solve shares its limit with model building and
 extraction (:func:`cover_solve_limit`).
 """
@@ -50,6 +55,21 @@ CP-SAT's deterministic time barely counts [deterministic s]."""
 SUBMODEL_CHARGE_S = 0.01
 """Deterministic mode: work charged per one-agent or neighbourhood sub-model built and read in
 Python, on top of its solve [deterministic s]."""
+
+BUILD_S_PER_ITEM = 1e-5
+"""Deterministic mode: work charged per model variable and per constraint for building the model
+in Python [deterministic s] (about the CPU time per item on a quiet core; calibration in
+``benchmarks/RESULTS.md``)."""
+
+FINISH_S_PER_VAR = 3e-5
+"""Wall-clock mode: time kept at the end per model variable for re-solving the roster's penalties
+and extracting it [s]."""
+
+FINISH_MIN_S = 0.2
+"""Wall-clock mode: least time kept at the end for finishing [s]."""
+
+FINISH_MAX_SHARE = 0.25
+"""Wall-clock mode: the finishing reserve takes at most this share of the limit."""
 
 NET_FACTOR = 10.0
 NET_SLACK_S = 30.0
@@ -95,32 +115,61 @@ def safety_net_s(limit_s: float) -> float:
 
 
 def stage_ends(
-    settings: SolveSettings, *, search: bool, improve: bool, colgen: bool, lns: bool
+    settings: SolveSettings,
+    *,
+    search: bool,
+    improve: bool,
+    colgen: bool,
+    lns: bool,
+    spent_s: float = 0.0,
+    reserve_s: float = 0.0,
 ) -> dict[str, float]:
-    """Each stage's deadline [s, or deterministic s from the call]; the last is the time limit.
+    """Each stage's deadline [s, or deterministic s from the call]; the last is the time limit less
+    ``reserve_s``.
 
     ``search``/``improve``/``colgen``/``lns``: whether that stage runs (CP-SAT
-    always does). With limit ``L``: the search ends at ``search_share × L``; best
-    responses at ``max(search_share, improve_share) × L`` (they polish only when
-    their share is the longer); of the rest ``R``, column generation takes
+    always does). The stages share the window from ``spent_s`` (the clock when they
+    start: model building) to ``limit − reserve_s`` (finishing, :func:`finish_reserve_s`);
+    with its length ``L`` and start ``t0``: the search ends at ``t0 + search_share × L``;
+    best responses at ``t0 + max(search_share, improve_share) × L`` (they polish only
+    when their share is the longer); of the rest ``R``, column generation takes
     ``colgen_share × R``; of what is left then, large-neighbourhood search takes
     ``lns_share`` after CP-SAT. The first roster is completed inside the first stage
-    that runs.
+    that runs. A window that building already used up gives every stage a deadline at its end.
     """
-    limit = float(settings.time_limit_s)
+    end = max(float(settings.time_limit_s) - max(float(reserve_s), 0.0), 0.0)
+    t0 = min(max(float(spent_s), 0.0), end)
+    length = end - t0
     s = settings.search_share if search else 0.0
     i = settings.improve_share if improve else 0.0
-    end_search = limit * s
-    end_improve = limit * max(s, i)
-    end_colgen = end_improve + (limit - end_improve) * (settings.colgen_share if colgen else 0.0)
-    end_cpsat = end_colgen + (limit - end_colgen) * (1.0 - (settings.lns_share if lns else 0.0))
+    end_search = t0 + length * s
+    end_improve = t0 + length * max(s, i)
+    end_colgen = end_improve + (end - end_improve) * (settings.colgen_share if colgen else 0.0)
+    end_cpsat = end_colgen + (end - end_colgen) * (1.0 - (settings.lns_share if lns else 0.0))
     return {
         "search": end_search,
         "improve": end_improve,
         "colgen": end_colgen,
         "cpsat": end_cpsat,
-        "lns": limit,
+        "lns": end,
     }
+
+
+def build_work_s(n_vars: int, n_constraints: int) -> float:
+    """Deterministic work [deterministic s] of building a model of ``n_vars`` variables and
+    ``n_constraints`` constraints (:data:`BUILD_S_PER_ITEM` each)."""
+    return BUILD_S_PER_ITEM * (max(int(n_vars), 0) + max(int(n_constraints), 0))
+
+
+def finish_reserve_s(settings: SolveSettings, n_vars: int) -> float:
+    """Time kept at the end of a wall-clock solve for finishing [s]: :data:`FINISH_S_PER_VAR` per
+    model variable, at least :data:`FINISH_MIN_S`, at most :data:`FINISH_MAX_SHARE` of the limit;
+    0 in deterministic mode (finishing does no search, and the limit is work, not time)."""
+    if settings.deterministic:
+        return 0.0
+    limit = float(settings.time_limit_s)
+    want = max(FINISH_MIN_S, FINISH_S_PER_VAR * max(int(n_vars), 0))
+    return min(want, FINISH_MAX_SHARE * limit)
 
 
 @dataclass(eq=False)
@@ -161,6 +210,13 @@ class Budget:
     def left(self, stage: str) -> float:
         """Time until ``stage``'s deadline [s, or deterministic s], at least 0."""
         return max(self.ends[stage] - self.clock(), 0.0)
+
+    def wall_left(self) -> float | None:
+        """Wall-clock mode: time until the time limit [s], at least 0; None in deterministic mode
+        (where sub-solves are bounded by work and the wall clock is only a safety net)."""
+        if self.deterministic:
+            return None
+        return max(float(self.settings.time_limit_s) - self.elapsed(), 0.0)
 
     def charge(self, work_s: float) -> None:
         """Deterministic mode: add ``work_s`` [deterministic s] to the clock."""

@@ -60,13 +60,6 @@ def agent_blocks(
     return blocking, activity
 
 
-def _available(problem: RosterProblem, agent: Agent, day: int, v: Variant) -> bool:
-    rows = problem.availability_on(agent.id, problem.date(day))
-    if not rows:
-        return True
-    return any(r.from_min <= v.start_min and v.start_min + v.length_min <= r.to_min for r in rows)
-
-
 def allowed_variants(
     problem: RosterProblem,
     agent: Agent,
@@ -79,18 +72,28 @@ def allowed_variants(
     availability, absences, activities.
     """
     contract = problem.contracts[agent.contract]
+    rows = problem.availability_on(agent.id, problem.date(day))
+    # spans ending before the day or starting after its latest shift end (with an hour of
+    # daylight-saving margin) cannot touch a shift starting that day
+    d0 = problem.start_elapsed(day, 0) - 60
+    reach = d0 + 120 + max((v.start_min + v.length_min for v in problem.variants), default=0)
+    blocking = [(s, e) for s, e in blocking if e > d0 and s < reach]
+    activity = [(s, e) for s, e in activity if e > d0 and s < reach]
     out = []
     for v in problem.variants if candidates is None else candidates:
         if not contract.allows(v.template):
             continue
-        e0 = problem.start_elapsed(day, v.start_min)
-        e1 = e0 + v.length_min
-        if any(s < e1 and e0 < e for s, e in blocking):
+        if rows and not any(
+            r.from_min <= v.start_min and v.start_min + v.length_min <= r.to_min for r in rows
+        ):
             continue
-        if any(s < e1 and e0 < e and not (e0 <= s and e <= e1) for s, e in activity):
-            continue
-        if not _available(problem, agent, day, v):
-            continue
+        if blocking or activity:
+            e0 = problem.start_elapsed(day, v.start_min)
+            e1 = e0 + v.length_min
+            if any(s < e1 and e0 < e for s, e in blocking):
+                continue
+            if any(s < e1 and e0 < e and not (e0 <= s and e <= e1) for s, e in activity):
+                continue
         out.append(v)
     return out
 

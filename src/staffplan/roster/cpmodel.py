@@ -66,6 +66,9 @@ class RosterModel:
     activities: dict[str, list[tuple[int, int]]] = field(default_factory=dict)
     guard_vars: dict[tuple[str, str, str], cp_model.IntVar] = field(default_factory=dict)
     cache: dict[str, object] = field(default_factory=dict)
+    _shifts: dict[tuple[str, int], list[tuple[Variant, cp_model.IntVar]]] = field(
+        default_factory=dict, repr=False
+    )
 
     def add_term(self, rule: str, name: str, var: cp_model.IntVar, coef: int) -> Term:
         """Add an objective term ``coef × var`` (coef already scaled by SCALE) and return it."""
@@ -90,8 +93,16 @@ class RosterModel:
         return list(self.guard_vars.values())
 
     def shifts(self, agent: str, day: int) -> list[tuple[Variant, cp_model.IntVar]]:
-        """The agent's (variant, literal) options on ``day``."""
-        return [(v, self.x[(agent, day, v.id)]) for v in self.options.get((agent, day), [])]
+        """The agent's (variant, literal) options on ``day`` (a fresh list; the pairs are made once
+        per agent and day, since the rules ask for them again and again)."""
+        key = (agent, day)
+        pairs = self._shifts.get(key)
+        if pairs is None:
+            if key not in self.options:
+                return []
+            pairs = [(v, self.x[(agent, day, v.id)]) for v in self.options[key]]
+            self._shifts[key] = pairs
+        return list(pairs)
 
     def worked(self, agent: str, day: int) -> cp_model.IntVar | int:
         """The works-that-day literal, or 0 if the agent cannot work that day."""

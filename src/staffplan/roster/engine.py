@@ -16,7 +16,13 @@ from typing import Any
 import numpy as np
 
 from staffplan.errors import InfeasibleError
-from staffplan.roster.budget import MOVES_PER_S, Budget, stage_ends
+from staffplan.roster.budget import (
+    MOVES_PER_S,
+    Budget,
+    build_work_s,
+    finish_reserve_s,
+    stage_ends,
+)
 from staffplan.roster.build import build_model
 from staffplan.roster.cpmodel import RosterModel, objective_expr
 from staffplan.roster.explain import explain_infeasible, gap_notes, precheck, unsolved
@@ -84,6 +90,9 @@ def plan(
     check_model_size(problem, settings.workers)  # refuse a model the machine cannot hold
     budget = Budget(settings, {})
     rm = build_model(problem)
+    proto = rm.model.Proto()
+    n_vars = len(proto.variables)
+    budget.charge(build_work_s(n_vars, len(proto.constraints)))
     pre = precheck(rm)
     if pre:
         raise InfeasibleError("no roster satisfies the hard rules", reasons=pre)
@@ -92,7 +101,15 @@ def plan(
     polish = settings.improve_share > 0
     colgen = settings.colgen_share > 0 and bool(rm.terms)
     lns = settings.lns_share > 0
-    budget.ends = stage_ends(settings, search=search, improve=polish, colgen=colgen, lns=lns)
+    budget.ends = stage_ends(
+        settings,
+        search=search,
+        improve=polish,
+        colgen=colgen,
+        lns=lns,
+        spent_s=budget.clock(),
+        reserve_s=finish_reserve_s(settings, n_vars),
+    )
     report = _Reporter(rm, progress, budget)
     hint: Hint = dict(greedy)
     first_s = None
@@ -106,7 +123,7 @@ def plan(
             hint, known, converged = cg.hint, cg.bound, cg.converged
             report.known = known
             if cg.optimal:
-                return _finish(problem, rm, cg.result(rm, budget, first_s), settings)
+                return _finish(problem, rm, cg.result(rm, budget, first_s), settings, budget)
     # deterministic mode has no LP bound: its finish depends on the clock, and beside the stages it
     # takes a core (and the GIL while it reads the model), so a deterministic second would no
     # longer take about a second; otherwise CP-SAT uses it if ready, or starts and waits for its own
@@ -134,7 +151,7 @@ def plan(
     )
     if first_s is not None and result.feasible and earlier:
         result = replace(result, first_solution_seconds=first_s)
-    return _finish(problem, rm, replace(result, warnings=tuple(budget.warnings)), settings)
+    return _finish(problem, rm, replace(result, warnings=tuple(budget.warnings)), settings, budget)
 
 
 class _Reporter:
@@ -183,14 +200,16 @@ class _Reporter:
 def _start(
     rm: RosterModel, greedy: Hint, budget: Budget, report: _Reporter, search: bool
 ) -> tuple[Hint, float | None]:
-    """The first roster (the greedy start completed, else repaired by one pass of best responses),
-    then the local search and best responses: (hint, seconds to the first roster or None)."""
+    """The first roster (the greedy start completed, else repaired by one pass of best responses
+    that may run to the last deadline), then the local search and best responses: (hint, seconds
+    to the first roster or None)."""
     settings = budget.settings
     first = complete_hint(rm, greedy, settings, budget)
     hint = greedy
-    if first is None:  # the greedy start breaks a rule: one pass repairs every agent's week first
-        stage = "search" if search else "improve"
-        hint = best_response_hint(rm, budget, stage, seed=settings.seed, start=greedy, max_passes=1)
+    if first is None:
+        # the greedy start breaks a rule: one pass repairs every agent's week first; it may use the
+        # whole limit (a roster comes before a better one), later stages get what it leaves
+        hint = best_response_hint(rm, budget, "lns", seed=settings.seed, start=greedy, max_passes=1)
         first = complete_hint(rm, hint, settings, budget)
     first_s = None
     if first is not None:
@@ -245,11 +264,11 @@ def _with_lp(
     rm: RosterModel, result: SolveResult, budget: Budget, report: _Reporter
 ) -> SolveResult:
     """``result`` with the LP bound and column generation's, waiting for the LP at most until the
-    time limit (never past it)."""
+    last stage's deadline (never into the finishing reserve)."""
     lp = report.lp
     bound = result.bound
     if lp is not None:
-        extra = lp.result(max(budget.settings.time_limit_s - budget.elapsed(), 0.0) + 0.5)
+        extra = lp.result(budget.left("lns"))
         if extra is not None:
             bound = extra / SCALE if bound is None else max(bound, extra / SCALE)
     if report.known is not None:
@@ -313,17 +332,20 @@ def _improve(
     return replace(result, solve_seconds=budget.elapsed())
 
 
-def tightened(rm: RosterModel, result: SolveResult, settings: SolveSettings) -> SolveResult:
+def tightened(
+    rm: RosterModel, result: SolveResult, settings: SolveSettings, budget: Budget | None = None
+) -> SolveResult:
     """``result`` with its penalty variables at their least for its shifts and break plans.
 
     A solver stopped by its time limit may return slack above what its shifts need (an over-cover
     count of 3 where 2 agents are over); the objective must be the roster's own cost, so the shifts
     and break-plan counts are fixed and the rest re-solved (:func:`complete_hint`), keeping the
-    bound.
+    bound. ``budget``: wall-clock mode keeps the re-solve within the time limit (at least
+    :data:`~staffplan.roster.budget.MIN_SOLVE_S`).
     """
     if not result.solution:
         return result
-    values = complete_hint(rm, shift_hint(rm, result.solution), settings)
+    values = complete_hint(rm, shift_hint(rm, result.solution), settings, budget)
     if values is None or objective_of(rm, values) >= result.objective:  # type: ignore[operator]
         return result
     fresh = result_of(
@@ -343,14 +365,18 @@ MIN_LNS_S = 0.5
 
 
 def _finish(
-    problem: RosterProblem, rm: RosterModel, result: SolveResult, settings: SolveSettings
+    problem: RosterProblem,
+    rm: RosterModel,
+    result: SolveResult,
+    settings: SolveSettings,
+    budget: Budget | None = None,
 ) -> Outcome:
     """Explain a failed solve, or extract the roster."""
     if result.status == "INFEASIBLE":
         raise explain_infeasible(problem, settings)
     if not result.feasible:
         raise unsolved(rm, result.status)
-    result = tightened(rm, result, settings)
+    result = tightened(rm, result, settings, budget)
     roster = extract(problem, rm, result)
     diff = roster.allocation - problem.demand.required
     return Outcome(result, roster, tuple(gap_notes(rm, diff)), rm)

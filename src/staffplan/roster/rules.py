@@ -13,6 +13,7 @@ import datetime as dt
 from collections import defaultdict
 from collections.abc import Callable, Sequence
 
+import numpy as np
 from ortools.sat.python import cp_model
 
 from staffplan.io.team import Agent, Contract
@@ -238,67 +239,100 @@ def min_days_off(rm: RosterModel) -> None:
     _min_run(rm, "min days off in a row", lambda c: c.min_days_off_in_row, working=False)
 
 
+def rest_cliques(
+    ends: Sequence[int], starts: Sequence[int], rest: int
+) -> list[tuple[tuple[int, ...], tuple[int, ...]]]:
+    """Cliques of shifts on two days that no roster may combine: (shifts of the first day, shifts
+    of the later day), by index.
+
+    A shift ending at ``ends[i]`` and a later one starting at ``starts[j]`` [elapsed min] clash
+    when ``starts[j] − ends[i] < rest``. For a threshold ``τ`` (a start of the later day), every
+    first-day shift with ``ends[i] + rest > τ`` clashes with every later shift with
+    ``starts[j] ≤ τ``: since each day has at most one shift, "at most one of them" is a valid
+    clique, and the thresholds cover every clashing pair. A clique whose first-day part equals the
+    next threshold's is contained in it and dropped.
+    """
+    e = np.asarray(ends, dtype=np.int64) + int(rest)
+    s = np.asarray(starts, dtype=np.int64)
+    taus = np.unique(s)
+    out: list[tuple[tuple[int, ...], tuple[int, ...]]] = []
+    counts = [int((e > t).sum()) for t in taus]
+    for k, t in enumerate(taus):
+        if counts[k] == 0 or (k + 1 < len(taus) and counts[k + 1] == counts[k]):
+            continue
+        first = tuple(int(i) for i in np.flatnonzero(e > t))
+        later = tuple(int(j) for j in np.flatnonzero(s <= t))
+        out.append((first, later))
+    return out
+
+
 def rest_and_successions(rm: RosterModel) -> None:
     """Hard: minimum rest between shifts (and no overlap), forbidden template successions, across
     the boundary too.
+
+    Rest is a clique per clash threshold (:func:`rest_cliques`, at most one of the clashing shifts
+    of two days), which is both smaller and tighter in the LP than a rest row per pair of days;
+    cliques are computed once per distinct pair of option lists and shared by the agents.
+    Succession: per day and template, at most one of that template and the templates that may not
+    follow it the next day.
     """
     p = rm.problem
     days = p.grid.days
+    tmpl = p.template_by_id
+    cliques: dict[tuple, list[tuple[tuple[int, ...], tuple[int, ...]]]] = {}
     for a in p.agents:
         c = p.contracts[a.contract]
         rest = int(round(c.min_rest_hours * 60))
         g = rm.guard("minimum rest between shifts", a.id)
-        for d in range(days):
-            if (a.id, d) not in rm.work:
-                continue
-            opts_d = rm.shifts(a.id, d)
-            max_end = max(rm.elapsed[(d, v.id)][1] for v, _ in opts_d)
-            for k in (1, 2, 3):
-                e = d + k
-                if e >= days or (a.id, e) not in rm.work:
-                    continue
-                opts_e = rm.shifts(a.id, e)
-                min_start = min(rm.elapsed[(e, v.id)][0] for v, _ in opts_e)
-                if min_start - max_end >= rest:
-                    continue
-                start_e = cp_model.LinearExpr.WeightedSum(
-                    [x for _, x in opts_e], [rm.elapsed[(e, v.id)][0] for v, _ in opts_e]
-                )
-                end_d = cp_model.LinearExpr.WeightedSum(
-                    [x for _, x in opts_d], [rm.elapsed[(d, v.id)][1] for v, _ in opts_d]
-                )
-                rm.model.Add(start_e - end_d >= rest).OnlyEnforceIf(
-                    [rm.work[(a.id, d)], rm.work[(a.id, e)], *g]
-                )
-        tmpl = p.template_by_id
         gs = rm.guard("forbidden shift succession", a.id)
+        opts = [rm.shifts(a.id, d) for d in range(days)]
+        ids = [tuple(v.id for v, _ in o) for o in opts]
+        ends = [[rm.elapsed[(d, v.id)][1] for v, _ in o] for d, o in enumerate(opts)]
+        starts = [[rm.elapsed[(d, v.id)][0] for v, _ in o] for d, o in enumerate(opts)]
+        for d in range(days):
+            if not opts[d]:
+                continue
+            max_end = max(ends[d])
+            for e in range(d + 1, min(d + 4, days)):
+                if not opts[e] or min(starts[e]) - max_end >= rest:
+                    continue
+                key = (d, e, ids[d], ids[e], rest)
+                if key not in cliques:
+                    cliques[key] = rest_cliques(ends[d], starts[e], rest)
+                for first, later in cliques[key]:
+                    lits = [opts[d][i][1] for i in first] + [opts[e][j][1] for j in later]
+                    rm.model.Add(cp_model.LinearExpr.Sum(lits) <= 1).OnlyEnforceIf(g)
         for d in range(days - 1):
+            if not opts[d] or not opts[d + 1]:
+                continue
             by_t: dict[str, list[cp_model.IntVar]] = defaultdict(list)
             nxt: dict[str, list[cp_model.IntVar]] = defaultdict(list)
-            for v, x in rm.shifts(a.id, d):
+            for v, x in opts[d]:
                 by_t[v.template].append(x)
-            for v, x in rm.shifts(a.id, d + 1):
+            for v, x in opts[d + 1]:
                 nxt[v.template].append(x)
             for t in sorted(by_t):
-                for u in tmpl[t].not_followed_by:
-                    if u in nxt:
-                        rm.model.Add(sum(by_t[t]) + sum(nxt[u]) <= 1).OnlyEnforceIf(gs)
+                banned = [
+                    x for u in dict.fromkeys(tmpl[t].not_followed_by) if u in nxt for x in nxt[u]
+                ]
+                if banned:
+                    rm.model.Add(cp_model.LinearExpr.Sum(by_t[t] + banned) <= 1).OnlyEnforceIf(gs)
         prev = [s for s in p.previous if s.agent_id == a.id]
         if prev:
             last = max(prev, key=lambda s: s.end)
             end = p.elapsed(last.end)
             gp = rm.guard("rest after the previous roster", a.id)
             for d in range(min(3, days)):
-                for v, x in rm.shifts(a.id, d):
+                for v, x in opts[d]:
                     s0 = rm.elapsed[(d, v.id)][0]
-                    banned = s0 - end < rest
+                    banned_v = s0 - end < rest
                     if (
                         d == 0
                         and last.date == p.grid.start - dt.timedelta(days=1)
                         and last.template in tmpl
                     ):
-                        banned = banned or v.template in tmpl[last.template].not_followed_by
-                    if banned:
+                        banned_v = banned_v or v.template in tmpl[last.template].not_followed_by
+                    if banned_v:
                         rm.model.Add(x == 0).OnlyEnforceIf(gp)
 
 
@@ -334,16 +368,21 @@ def template_limits(rm: RosterModel) -> None:
     ``T+m`` count as ``T``).
     """
     known = rm.problem.template_by_id
+    base = {v.template: base_template(v.template, known) for v in rm.problem.variants}
     for a in rm.problem.agents:
-        for t, n in rm.problem.contracts[a.contract].max_shifts:
-            xs = [
-                x
-                for d in range(rm.problem.grid.days)
-                for v, x in rm.shifts(a.id, d)
-                if base_template(v.template, known) == t
-            ]
+        limits = rm.problem.contracts[a.contract].max_shifts
+        if not limits:
+            continue
+        by_t: dict[str, list[cp_model.IntVar]] = defaultdict(list)
+        for d in range(rm.problem.grid.days):
+            for v, x in rm.shifts(a.id, d):
+                if v.template not in base:
+                    base[v.template] = base_template(v.template, known)
+                by_t[base[v.template]].append(x)
+        for t, n in limits:
+            xs = by_t.get(t, [])
             if len(xs) > n:
-                rm.model.Add(sum(xs) <= n).OnlyEnforceIf(
+                rm.model.Add(cp_model.LinearExpr.Sum(xs) <= n).OnlyEnforceIf(
                     rm.guard("max shifts per template", a.id, t)
                 )
 
@@ -454,17 +493,20 @@ def shift_cover(rm: RosterModel) -> list[Term]:
     """
     p = rm.problem
     terms: list[Term] = []
+    by_day: dict[int, dict[str, list[tuple[Agent, cp_model.IntVar]]]] = {}
     for c in p.shift_cover:
         day = (c.date - p.grid.start).days
         if not 0 <= day < p.grid.days:
             continue
+        if day not in by_day:  # (agent, literal) per template of the day, in agent order
+            by_day[day] = defaultdict(list)
+            for a in p.agents:
+                for v, x in rm.shifts(a.id, day):
+                    by_day[day][v.template].append((a, x))
         lits = [
-            x
-            for a in p.agents
-            if c.skill is None or c.skill in a.skills
-            for x in _template_lits(rm, a.id, day, c.template)
+            x for a, x in by_day[day].get(c.template, []) if c.skill is None or c.skill in a.skills
         ]
-        count = sum(lits) if lits else 0
+        count = cp_model.LinearExpr.Sum(lits) if lits else 0
         key = f"{c.date},{c.template}" + (f",{c.skill}" if c.skill else "")
         if c.under_weight > 0 and c.required > 0:
             u = rm.model.NewIntVar(0, c.required, f"cover_under[{key}]")

@@ -277,8 +277,9 @@ def complete_hint(
     it is solved to optimality by one worker within a deterministic-time
     limit (:data:`COMPLETION_LIMIT_S`), in every mode, so that the completion
     never depends on machine load; its deterministic time is charged to
-    ``budget``. Then every variable of ``rm.model`` is hinted with that solution
-    and its values (by variable index) are returned; None (and a partial hint)
+    ``budget``, and with a wall-clock ``budget`` it also stops at the time limit (given at least
+    :data:`~staffplan.roster.budget.MIN_SOLVE_S`). Then every variable of ``rm.model`` is hinted
+    with that solution and its values (by variable index) are returned; None (and a partial hint)
     when the fixed copy finds no solution.
     """
     copy = rm.model.Clone()
@@ -297,6 +298,10 @@ def complete_hint(
     limit = max(lo, min(hi, settings.time_limit_s / 4))
     det = SolveSettings(limit, 1, settings.seed, deterministic=True)
     solver = make_solver(det)
+    wall = budget.wall_left() if budget is not None else None
+    if wall is not None:  # wall-clock mode: never past the solve's time limit
+        p = solver.parameters
+        p.max_time_in_seconds = min(p.max_time_in_seconds, max(wall, MIN_SOLVE_S))
     code = solver.Solve(copy)
     if budget is not None:
         budget.charge(work_s(solver, copy))
