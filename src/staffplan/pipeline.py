@@ -329,14 +329,16 @@ def run_roster(
 
 
 def roster_doc(run: RosterRun, out: Path) -> dict[str, Any]:
-    """The ``staffplan roster`` result (result.json): status, objective, bound, gap, times, shifts,
-    paid hours, under-covered agent-intervals, week KPIs, notes and warnings."""
+    """The ``staffplan roster`` result (result.json): status, objective, bound (and which stage
+    proved it), gap, times, shifts, paid hours, under-covered agent-intervals, week KPIs, notes
+    and warnings."""
     res, ro = run.outcome.result, run.outcome.roster
     short = ro.coverage[ro.coverage["difference"] < 0]
     return {
         "status": res.status,
         "objective": json_number(res.objective, None),
         "bound": json_number(res.bound, None),
+        "bound_source": res.bound_source,
         "gap": json_number(res.gap, None),
         "solve_seconds": round(res.solve_seconds, 3),
         "first_solution_seconds": json_number(res.first_solution_seconds, None),

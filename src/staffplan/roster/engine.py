@@ -35,10 +35,14 @@ from staffplan.roster.heuristics.lns import improve
 from staffplan.roster.problem import SCALE, RosterProblem
 from staffplan.roster.size import check_model_size
 from staffplan.roster.solver import (
+    COLGEN_BOUND,
+    LNS_BOUND,
+    LP_BOUND,
     Incumbent,
     LpJob,
     Progress,
     SolveResult,
+    best_bound,
     complete_hint,
     incumbent,
     objective_of,
@@ -266,21 +270,29 @@ def _with_lp(
     """``result`` with the LP bound and column generation's, waiting for the LP at most until the
     last stage's deadline (never into the finishing reserve)."""
     lp = report.lp
-    bound = result.bound
-    if lp is not None:
-        extra = lp.result(budget.left("lns"))
-        if extra is not None:
-            bound = extra / SCALE if bound is None else max(bound, extra / SCALE)
-    if report.known is not None:
-        bound = report.known if bound is None else max(bound, report.known)
-    if bound is None or (result.bound is not None and bound <= result.bound):
+    extra = lp.result(budget.left("lns")) if lp is not None else None
+    return _rebound(
+        result,
+        (LP_BOUND, None if extra is None else extra / SCALE),
+        (COLGEN_BOUND, report.known),
+    )
+
+
+def _rebound(result: SolveResult, *candidates: tuple[str, float | None]) -> SolveResult:
+    """``result`` with the best of its bound and ``candidates`` (:func:`best_bound`; its own wins a
+    tie), gap and status to match; the bound never exceeds the objective."""
+    bound, source = best_bound((result.bound_source or "", result.bound), *candidates)
+    if bound is None or result.objective is None:
         return result
-    b = min(bound, result.objective)  # type: ignore[type-var]
+    b = min(bound, result.objective)
+    if b == result.bound and source == result.bound_source:
+        return result
     return replace(
         result,
         bound=b,
-        gap=relative_gap(result.objective, b),  # type: ignore[arg-type]
-        status="OPTIMAL" if b >= result.objective else result.status,  # type: ignore[operator]
+        gap=relative_gap(result.objective, b),
+        status="OPTIMAL" if b >= result.objective else result.status,
+        bound_source=source,
     )
 
 
@@ -300,9 +312,7 @@ def _improve(
         if result.solution
         else complete_hint(rm, result.values, settings, budget)
     )
-    bound = result.bound
-    if known is not None:
-        bound = known if bound is None else max(bound, known)
+    result = _rebound(result, (COLGEN_BOUND, known))
     if start is None or budget.left("lns") <= MIN_LNS_S:
         return result
     lp = report.lp
@@ -313,23 +323,17 @@ def _improve(
         "lns",
         on_improve=report.lns,
         hold=None if lp is None or settings.deterministic else (lambda: not lp.done()),
-        target=bound,
+        target=result.bound,
     )
-    status = result.status
-    if found.optimal:
-        bound = found.objective
+    proof = (LNS_BOUND, found.objective if found.optimal else None)
     if found.objective < result.objective:  # type: ignore[operator]
         first = result.first_solution_seconds
-        return result_of(rm, status, found.values, bound, budget.elapsed(), first)
-    if bound is not None:
-        b = min(bound, result.objective)  # type: ignore[type-var]
-        result = replace(
-            result,
-            bound=b,
-            gap=relative_gap(result.objective, b),  # type: ignore[arg-type]
-            status="OPTIMAL" if b >= result.objective else status,  # type: ignore[operator]
+        bound, source = best_bound((result.bound_source or "", result.bound), proof)
+        better = result_of(
+            rm, result.status, found.values, bound, budget.elapsed(), first, bound_source=source
         )
-    return replace(result, solve_seconds=budget.elapsed())
+        return replace(better, warnings=result.warnings)
+    return replace(_rebound(result, proof), solve_seconds=budget.elapsed())
 
 
 def tightened(
@@ -356,6 +360,7 @@ def tightened(
         result.solve_seconds,
         result.first_solution_seconds,
         result.warnings,
+        result.bound_source,
     )
     return replace(fresh, core=result.core)
 

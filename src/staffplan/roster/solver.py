@@ -22,6 +22,7 @@ CP-SAT's LP worker may not finish its root relaxation within the limit.
 
 from __future__ import annotations
 
+import math
 import threading
 import time
 from collections.abc import Callable, Mapping, Sequence
@@ -97,10 +98,36 @@ class SolveResult:
     solution: tuple[int, ...] = ()
     """Every model variable's value (by index) of the returned roster, when the solve found one."""
     warnings: tuple[str, ...] = ()
+    bound_source: str | None = None
+    """Which stage proved ``bound`` (one of :data:`BOUND_SOURCES`), None without a bound."""
 
     @property
     def feasible(self) -> bool:
         return self.status in ("OPTIMAL", "FEASIBLE")
+
+
+CPSAT_BOUND = "CP-SAT"
+LP_BOUND = "LP relaxation"
+COLGEN_BOUND = "column generation (Lagrangian)"
+LNS_BOUND = "neighbourhood search (every shift free)"
+ZERO_BOUND = "no negative costs"
+BOUND_SOURCES = (CPSAT_BOUND, LP_BOUND, COLGEN_BOUND, LNS_BOUND, ZERO_BOUND)
+"""Where a reported lower bound comes from: CP-SAT's proven bound, the model's LP relaxation
+(HiGHS), column generation's Lagrangian bound, a neighbourhood search that freed every shift and
+finished, or 0 when every objective term is a cost >= 0 (:func:`trivial_bound`)."""
+
+
+def best_bound(*candidates: tuple[str, float | None]) -> tuple[float | None, str | None]:
+    """The highest of the valid lower bounds ``(source, value)`` [objective units] (None or
+    −inf: not known) with its source; the first listed wins a tie; (None, None) when none is known.
+    """
+    best: tuple[float | None, str | None] = (None, None)
+    for source, value in candidates:
+        if value is None or not math.isfinite(value):
+            continue
+        if best[0] is None or value > best[0]:
+            best = (float(value), source)
+    return best
 
 
 def relative_gap(objective: float, bound: float) -> float:
@@ -353,9 +380,11 @@ def result_of(
     seconds: float,
     first_s: float | None,
     warnings: Sequence[str] = (),
+    bound_source: str | None = None,
 ) -> SolveResult:
     """A :class:`SolveResult` for the full assignment ``values`` (by variable index); OPTIMAL once
-    ``bound`` [objective units] meets its objective."""
+    ``bound`` [objective units] meets its objective; ``bound_source`` says which stage proved
+    it."""
     obj = objective_of(rm, values)
     if bound is not None:
         bound = min(bound, obj)
@@ -372,6 +401,7 @@ def result_of(
         {t.name: int(values[t.var.Index()]) for t in rm.terms},
         solution=tuple(int(v) for v in values),
         warnings=tuple(warnings),
+        bound_source=None if bound is None else bound_source,
     )
 
 
@@ -431,23 +461,29 @@ def solve(
     status = solver.StatusName(code)
     if code in (cp_model.OPTIMAL, cp_model.FEASIBLE):
         values = list(solver.ResponseProto().solution)
-        bound = max(solver.BestObjectiveBound() / SCALE, trivial_bound(rm))
+        extra = None
         if lp is not None and code == cp_model.FEASIBLE:
             extra = lp.result() if wait_lp else lp.bound
-            if extra is not None:
-                bound = max(bound, extra / SCALE)
-        if known_bound is not None:
-            bound = max(bound, known_bound)
+        bound, source = best_bound(
+            (CPSAT_BOUND, solver.BestObjectiveBound() / SCALE),
+            (LP_BOUND, None if extra is None else extra / SCALE),
+            (COLGEN_BOUND, known_bound),
+            (ZERO_BOUND, trivial_bound(rm)),
+        )
         seconds = budget.elapsed()
         first = min(x for x in (cb.first, start_s, seconds) if x is not None)
-        return result_of(rm, status, values, bound, seconds, first, budget.warnings)
+        return result_of(rm, status, values, bound, seconds, first, budget.warnings, source)
     if start is not None and code == cp_model.UNKNOWN:
         # the search found nothing better in time: the completed hint is a proven-feasible roster
         extra = (lp.result() if wait_lp else lp.bound) if lp is not None else None
-        bound = None if extra is None else extra / SCALE
-        if known_bound is not None:
-            bound = known_bound if bound is None else max(bound, known_bound)
-        return result_of(rm, "FEASIBLE", start, bound, budget.elapsed(), start_s, budget.warnings)
+        bound, source = best_bound(
+            (LP_BOUND, None if extra is None else extra / SCALE),
+            (COLGEN_BOUND, known_bound),
+            (ZERO_BOUND, trivial_bound(rm)),
+        )
+        return result_of(
+            rm, "FEASIBLE", start, bound, budget.elapsed(), start_s, budget.warnings, source
+        )
     core: tuple[int, ...] = ()
     if code == cp_model.INFEASIBLE and assumptions:
         core = tuple(solver.SufficientAssumptionsForInfeasibility())

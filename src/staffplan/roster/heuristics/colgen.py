@@ -46,6 +46,7 @@ from staffplan.roster.cpmodel import RosterModel, objective_expr
 from staffplan.roster.problem import SCALE
 from staffplan.roster.relax import constraint_kind
 from staffplan.roster.solver import (
+    COLGEN_BOUND,
     Progress,
     SolveResult,
     complete_hint,
@@ -340,13 +341,19 @@ class _Pricer:
         code = solver.Solve(self.block.model, Collect())
         dtime = work_s(solver, self.block.model)
         net = reached_net(solver, settings, code)
+        if code == cp_model.UNKNOWN:
+            # cut short before a first schedule: the box minimum is still a valid bound
+            return _box_min(d, self.lo, self.hi), found, dtime, net
         if code not in (cp_model.OPTIMAL, cp_model.FEASIBLE):
             return -math.inf, found, dtime, net
-        return (solver.BestObjectiveBound() - err) / PRICE_SCALE, found, dtime, net
+        bound = (solver.BestObjectiveBound() - err) / PRICE_SCALE
+        return max(bound, _box_min(d, self.lo, self.hi)), found, dtime, net
 
 
 def _box_min(c: np.ndarray, lo: np.ndarray, hi: np.ndarray) -> float:
-    return float(np.where(c >= 0, c * lo, c * hi).sum())
+    """min c·y over lo ≤ y ≤ hi (−inf when unbounded below; a zero cost ignores its bounds)."""
+    with np.errstate(invalid="ignore"):
+        return float(np.where(c > 0, c * lo, np.where(c < 0, c * hi, 0.0)).sum())
 
 
 class _Master:
@@ -513,14 +520,20 @@ def column_generation(
 
     def price(
         duals: np.ndarray, rnd: int, probe: bool = False
-    ) -> list[tuple[float, list[np.ndarray], float, bool]] | None:
-        """Price every block (None: ``probe`` found a round would be too slow for
+    ) -> tuple[list[tuple[float, list[np.ndarray], float, bool]], bool]:
+        """Price every block: (results, whether ``probe`` found the rounds too slow for
         ``expected_rounds``).
+
+        Each block's solve gets at most :data:`PRICE_LIMIT_S` and its share of the time left
+        (the threads' time over the blocks), so the round completes within the budget and gives
+        a valid bound even when a solve is cut short (its proven bound is used).
         """
+        nb = len(pricers)
+        share = max(left(), 0.0) * max(int(threads), 1) / max(nb, 1)
+        limit = min(PRICE_LIMIT_S, share)
 
         def one(b: int) -> tuple[float, list[np.ndarray], float, bool]:
-            limit = min(PRICE_LIMIT_S, left())  # solves never run past the budget
-            if limit <= 0:
+            if limit <= 0 or left() <= -PRICE_LIMIT_S:
                 return -math.inf, [], 0.0, False
             blk = dec.blocks[b]
             return pricers[b].solve(blk.cost - blk.link.T @ duals, limit, seed + rnd, deterministic)
@@ -528,16 +541,15 @@ def column_generation(
         def run(blocks: Sequence[int]) -> list[tuple[float, list[np.ndarray], float, bool]]:
             return list(pool.map(one, blocks)) if pool is not None else [one(b) for b in blocks]
 
-        nb = len(pricers)
         head = min(nb, 2 * max(int(threads), 1)) if probe else nb
         t = time.perf_counter()
         out = run(range(head))
+        slow = False
         if head < nb:
             per_round = (time.perf_counter() - t) * nb / head
-            if expected_rounds is not None and per_round * expected_rounds > left():
-                return None
-            out += run(range(head, nb))
-        return out
+            slow = expected_rounds is not None and per_round * expected_rounds > left()
+            out += run(range(head, nb))  # this round still completes: its bound is valid
+        return out, slow
 
     try:
         while left() > 0 and not (stop is not None and stop()):
@@ -569,7 +581,7 @@ def column_generation(
                     if centre is None or attempt == 1
                     else SMOOTHING * centre + (1 - SMOOTHING) * pi
                 )
-                priced = price(
+                results, slow = price(
                     sep,
                     rounds,
                     probe=rounds == 1
@@ -577,11 +589,7 @@ def column_generation(
                     and expected_rounds is not None
                     and not deterministic,
                 )
-                if priced is None:
-                    too_slow = True
-                    complete = False
-                    break
-                results = priced
+                too_slow = too_slow or slow
                 charges = sum(r[2] + SUBMODEL_CHARGE_S for r in results)
                 work[0] += charges / max(int(threads), 1)
                 net[0] = net[0] or any(r[3] for r in results)
@@ -602,13 +610,15 @@ def column_generation(
                     if bound > best_bound:
                         best_bound = bound
                         centre = sep.copy()
-                if added or attempt == 1 or not complete:
+                if added or attempt == 1 or not complete or too_slow:
                     break
             history.append((time.perf_counter() - t0, lp_value, best_bound))
             if on_round is not None:
                 on_round(lp_value, best_bound)
             if not added:
                 converged = complete
+                break
+            if too_slow:  # the first round showed the expected rounds cannot fit: keep its bound
                 break
             if cutoff is not None and best_bound >= cutoff - 1e-9:
                 break
@@ -733,7 +743,14 @@ class Decomposed:
     def result(self, rm: RosterModel, budget: Budget, first_s: float | None) -> SolveResult:
         """The roster as a solve result (for a proof of optimality found before the search)."""
         return result_of(
-            rm, "FEASIBLE", self.values, self.bound, budget.elapsed(), first_s, budget.warnings
+            rm,
+            "FEASIBLE",
+            self.values,
+            self.bound,
+            budget.elapsed(),
+            first_s,
+            budget.warnings,
+            COLGEN_BOUND,
         )
 
 
