@@ -14,7 +14,7 @@ best known | status |``) or, failing that, from ``BEST_KNOWN`` below.
 
 Usage:
     python benchmarks/curtois.py [--dir /work/shared/benchmarks/curtois]
-        [--time-limit 60] [--workers 2] [--only 1,2,3] [--keep DIR]
+        [--time-limit 60] [--workers 2] [--only 1,2,3] [--keep DIR] [--deterministic]
 """
 
 from __future__ import annotations
@@ -62,6 +62,8 @@ class Row:
     verdict: str
     load: float | None = None
     """The machine's 1-minute load average when the instance started."""
+    bound_source: str | None = None
+    """Which stage proved the bound (the engine's ``bound_source``)."""
 
     @property
     def gap_to_best(self) -> float | None:
@@ -133,6 +135,8 @@ def run_one(
         )
     doc = json.loads(proc.stdout)
     objective, bound = _number(doc.get("objective")), _number(doc.get("bound"))
+    source = doc.get("bound_source")
+    source = str(source) if source else None
     rosters = sorted(out.rglob("roster.csv"))
     if not rosters:
         return Row(
@@ -144,6 +148,7 @@ def run_one(
             seconds,
             "no roster.csv written",
             load,
+            source,
         )
     verdict = check_files(path, rosters[0], start=None)
     parts = [
@@ -164,6 +169,7 @@ def run_one(
         seconds,
         "; ".join(parts),
         load,
+        source,
     )
 
 
@@ -174,14 +180,14 @@ def _fmt(x: float | None, pattern: str = "{:g}") -> str:
 def table(rows: list[Row]) -> str:
     """The results as a Markdown table with a mean-gap line."""
     lines = [
-        "| instance | status | objective | bound | best known | gap to best | time [s] | load "
-        "| checker |",
-        "|---|---|---|---|---|---|---|---|---|",
+        "| instance | status | objective | bound | bound from | best known | gap to best "
+        "| time [s] | load | checker |",
+        "|---|---|---|---|---|---|---|---|---|---|",
     ]
     for r in rows:
         lines.append(
             f"| {r.instance} | {r.status} | {_fmt(r.objective)} | {_fmt(r.bound)} | "
-            f"{_fmt(r.best_known)} | {_fmt(r.gap_to_best, '{:.2%}')} | "
+            f"{r.bound_source or '—'} | {_fmt(r.best_known)} | {_fmt(r.gap_to_best, '{:.2%}')} | "
             f"{r.seconds:.1f} | {_fmt(r.load, '{:.1f}')} | {r.verdict} |"
         )
     gaps = [r.gap_to_best for r in rows if r.gap_to_best is not None]
@@ -252,7 +258,9 @@ def main(argv: list[str] | None = None) -> int:
             )
     print(
         f"python benchmarks/curtois.py --dir {args.dir} --time-limit {args.time_limit:g} "
-        f"--workers {args.workers}" + (f" --only {args.only}" if args.only else "")
+        f"--workers {args.workers}"
+        + (f" --only {args.only}" if args.only else "")
+        + (" --deterministic" if args.deterministic else "")
     )
     print()
     print(table(rows))
