@@ -5,8 +5,10 @@ the local search (``search``), best responses (``improve``), column
 generation (``colgen``), CP-SAT (``cpsat``) and large-neighbourhood search
 (``lns``) — and each stage ends at a deadline on a clock that starts with
 the call. :func:`stage_ends` places the deadlines (the last one is the time
-limit, so the shares sum to it); a stage that finishes early leaves its
-time to the next.
+limit less a finishing reserve); a stage that finishes early leaves its
+time to the next, except that CP-SAT's deadline is placed again when it
+starts (:func:`stage_ends` over what is left), so CP-SAT and the
+neighbourhood search share the time earlier stages did not need.
 
 The clock is the wall clock, or, with ``deterministic``, the *work* charged
 so far [deterministic s]: each CP-SAT solve's own deterministic time

@@ -105,6 +105,7 @@ def plan(
     polish = settings.improve_share > 0
     colgen = settings.colgen_share > 0 and bool(rm.terms)
     lns = settings.lns_share > 0
+    reserve = finish_reserve_s(settings, n_vars)
     budget.ends = stage_ends(
         settings,
         search=search,
@@ -112,7 +113,7 @@ def plan(
         colgen=colgen,
         lns=lns,
         spent_s=budget.clock(),
-        reserve_s=finish_reserve_s(settings, n_vars),
+        reserve_s=reserve,
     )
     report = _Reporter(rm, progress, budget)
     hint: Hint = dict(greedy)
@@ -135,6 +136,17 @@ def plan(
     if report.lp is None and lp_wanted and lns and not settings.deterministic:
         _start_lp(rm, report, budget)
     mine = settings.deterministic or report.lp is not None
+    # CP-SAT and the neighbourhood search share what the stages before them left: time a stage
+    # did not need goes to both in proportion, not to CP-SAT alone
+    budget.ends["cpsat"] = stage_ends(
+        settings,
+        search=False,
+        improve=False,
+        colgen=False,
+        lns=lns,
+        spent_s=budget.clock(),
+        reserve_s=reserve,
+    )["cpsat"]
     result = solve(
         rm,
         replace(settings, lp_bound=False) if mine else settings,
