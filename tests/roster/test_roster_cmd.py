@@ -83,7 +83,10 @@ def test_roster_command_json_and_files(scenario: Path, tmp_path: Path) -> None:
     assert len(kp) == 3 * 8 * 2 and (kp["volume"] > 0).all()
     # the heads each row is priced with are the roster's scheduled heads in coverage.csv
     heads = cov.set_index(["interval_start", "queue"])["scheduled"]
-    assert kp["agents"].tolist() == heads.loc[list(zip(kp["interval_start"], kp["queue"]))].tolist()
+    assert (
+        kp["agents"].tolist()
+        == heads.loc[list(zip(kp["interval_start"], kp["queue"], strict=True))].tolist()
+    )
     # the week's service level is the contact-weighted mean of the intervals' (by hand)
     week = {r["queue"]: r for r in doc["week_kpis"]}
     assert week["all"]["volume"] == 3 * 8 * (30 + 20)
