@@ -23,6 +23,7 @@ import click
 
 from staffplan import __version__
 from staffplan.errors import StaffplanError, StaffplanWarning
+from staffplan.threads import limit_numeric_threads
 
 # command name -> (module under staffplan.commands, attribute, one-line help)
 COMMANDS: dict[str, tuple[str, str, str]] = {
@@ -139,6 +140,7 @@ def cli(ctx: click.Context) -> None:
 
 def main(argv: list[str] | None = None) -> None:
     """Console entry point: run the group, turning errors into exit codes."""
+    limit_numeric_threads()  # before any command loads numpy
     try:
         rv = cli.main(args=argv, prog_name="staffplan", standalone_mode=False)
     except StaffplanError as exc:

@@ -10,8 +10,9 @@ import pytest
 from tests.backends import tasks
 
 from staffplan.backends import Done, Event, Failed, Started, Task, make_backend, run_tasks
-from staffplan.backends.local import THREAD_VARIABLES, LocalBackend
+from staffplan.backends.local import LocalBackend
 from staffplan.errors import InputError
+from staffplan.threads import THREAD_VARIABLES
 
 
 def test_every_task_returns_its_value_after_its_start() -> None:

@@ -426,6 +426,7 @@ def test_two_leads_applying_covers_from_the_same_version_one_lands(tmp_path: Pat
                 "2026-12-01T06:00",
                 "--time-limit",
                 "5",
+                "--deterministic",
                 "--apply",
                 "--author",
                 who,
@@ -472,7 +473,7 @@ def test_cover_repairs_recorded_absences_and_writes_the_new_versions_files(tmp_p
     assert _invoke("publish", str(scen), "--roster", str(roster), "--note", "w")[0] == 0
     code, out = _invoke("absent", str(scen), "--agent", "A1", "--from", "2026-12-01")
     assert code == 0, out
-    now = ["--now", "2026-12-01T06:00", "--time-limit", "5"]
+    now = ["--now", "2026-12-01T06:00", "--time-limit", "5", "--deterministic"]
     out_dir = tmp_path / "out"
     # no --absent: the recorded, not yet applied absence is what the cover repairs
     code, out = _invoke("cover", str(scen), *now, "--apply", "--out", str(out_dir), "--json")
@@ -504,6 +505,7 @@ def test_cover_of_an_old_version_applies_only_with_fork(tmp_path: Path) -> None:
     for note in ("w", "again"):
         assert _invoke("publish", str(scen), "--roster", str(roster), "--note", note)[0] == 0
     args = ["cover", str(scen), "--absent", "A1:2026-12-01", "--now", "2026-12-01T06:00"]
+    args += ["--deterministic", "--time-limit", "5"]
     proc = _main(*args, "--version", "1", "--apply")
     assert proc.returncode == 2 and "version 1 is not the latest" in proc.stderr, proc.stderr
     assert "--fork" in proc.stderr and len(proc.stderr.strip().splitlines()) == 1
@@ -525,7 +527,7 @@ def test_a_later_cover_never_calls_in_an_agent_recorded_absent(tmp_path: Path) -
     # when A2 falls sick too, the only agents without a shift that day are the absent ones
     scen, roster = _team(tmp_path / "team")
     assert _invoke("publish", str(scen), "--roster", str(roster), "--note", "w")[0] == 0
-    now = ["--now", "2026-12-01T06:00", "--time-limit", "5", "--apply", "--json"]
+    now = ["--now", "2026-12-01T06:00", "--time-limit", "5", "--deterministic", "--apply", "--json"]
     first = [x for a in ("A1", "A5", "A6") for x in ("--absent", f"{a}:2026-12-01")]
     code, out = _invoke("cover", str(scen), *first, *now)
     assert code == 0 and json.loads(out)["applied"]["number"] == 2, out

@@ -5,6 +5,7 @@ import subprocess
 import sys
 from pathlib import Path
 
+import numpy as np
 import pandas as pd
 import pytest
 from click.testing import CliRunner
@@ -55,9 +56,26 @@ def test_run_writes_every_file(example_run: tuple[Path, dict]) -> None:
     assert summary["status"] in ("OPTIMAL", "FEASIBLE")
     assert summary["shifts"] == len(roster)
     assert summary["paid_hours"] == pytest.approx(roster["paid_minutes"].sum() / 60, abs=0.01)
-    assert 0.5 < summary["service_level"] <= 1.0
-    assert 0 < summary["occupancy"] <= 1.0
     assert summary["required_fte"] > 0 and summary["scheduled_fte"] > 0
+    # the summary's contacts are the forecast's, queue by queue
+    forecast = pd.read_csv(out / "forecast.csv")
+    assert summary["volume"] == pytest.approx(forecast["volume"].sum(), abs=1e-5)
+    per_queue = forecast.groupby("queue")["volume"].sum()
+    for q in ("voice", "chat"):
+        assert summary["queues"][q]["volume"] == pytest.approx(per_queue[q], abs=1e-5)
+    # one definition: the summary's week KPIs are kpis_week.csv's, and the week's service level
+    # is the contact-weighted mean of the intervals' in kpis.csv (weighted here by hand)
+    week = pd.read_csv(out / "kpis_week.csv").set_index("queue")
+    for key, col in (("service_level", "service_level"), ("occupancy", "occupancy")):
+        assert summary[key] == pytest.approx(week.loc["all", col], abs=1e-6)
+    per = pd.read_csv(out / "kpis.csv")
+    by_hand = (per["volume"] * per["service_level"]).sum() / per["volume"].sum()
+    assert week.loc["all", "service_level"] == pytest.approx(by_hand, abs=1e-9)
+    # a queue's agent hours are the roster's scheduled heads (coverage.csv) where contacts arrive
+    cov = pd.read_csv(out / "coverage.csv").merge(forecast, on=["interval_start", "queue"])
+    busy = cov[cov["volume"] > 0].groupby("queue")["scheduled"].sum() * 0.25
+    for q in ("voice", "chat"):
+        assert summary["queues"][q]["agent_hours"] == pytest.approx(busy[q])
 
 
 def test_forecast_and_requirements_cover_the_grid(example_run: tuple[Path, dict]) -> None:
@@ -132,9 +150,21 @@ def test_bad_time_limit_and_missing_scenario_exit_2(tmp_path: Path) -> None:
 
 def test_run_with_simulation_adds_files_and_report_section(example_run: tuple[Path, dict]) -> None:
     out, summary = example_run
-    week = pd.read_csv(out / "simulation_week.csv")
-    assert set(week["queue"]) >= {"voice", "chat"}
-    assert ((week["service_level"] >= 0) & (week["service_level"] <= 1)).all()
+    week = pd.read_csv(out / "simulation_week.csv").set_index("queue")
+    assert set(week.index) >= {"voice", "chat"}
+    # every simulated contact is answered, abandoned or still waiting at the end
+    np.testing.assert_allclose(
+        week["answered"] + week["abandoned"] + week["waiting_end"], week["offered"], atol=1e-6
+    )
+    # Poisson arrivals at the forecast's rates: the mean offered is the forecast volume, within
+    # three confidence half-widths (a fixed seed: the same draw on every run)
+    volume = pd.read_csv(out / "forecast.csv").groupby("queue")["volume"].sum()
+    for q in ("voice", "chat"):
+        assert abs(week.loc[q, "offered"] - volume[q]) <= 3 * week.loc[q, "offered_ci"], q
+    # the promise the simulation is compared with is the run's own week KPI (one definition)
+    kpis = pd.read_csv(out / "kpis_week.csv").set_index("queue")
+    for q in ("voice", "chat"):
+        assert week.loc[q, "promised_service_level"] == pytest.approx(kpis.loc[q, "service_level"])
     assert "Simulation (discrete-event, same losses) vs promise" in (out / "report.html").read_text(
         encoding="utf-8"
     )

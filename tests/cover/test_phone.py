@@ -7,6 +7,7 @@ import pandas as pd
 from coverkit import row as one_day_row
 
 from staffplan.cover.phone import classify, phone_list, tell
+from staffplan.i18n import Lang
 from staffplan.io.roster_csv import diff_rosters, roster_as_text
 
 
@@ -145,4 +146,18 @@ def test_break_moves_and_reassignments_are_told_span_by_span() -> None:
     assert (
         tell("reassign", "2026-12-08", "email 09:15-09:30", "voice 09:15-09:30", 15)
         == "On Tue 8 Dec please take voice instead of email from 09:15 to 09:30."
+    )
+
+
+def test_the_sentence_is_told_in_the_leads_language() -> None:
+    """The web's Sick call page tells each change in the page's language (catalog es, CLDR days)."""
+    es = Lang("es")
+    assert tell("call in", "2026-12-09", "off", "E 07:00-15:00", 480, es) == (
+        "Por favor, ven el mié, 9 dic: E 07:00-15:00."
+    )
+    assert tell("reassign", "2026-12-08", "email 09:15-09:30", "voice 09:15-09:30", 15, es) == (
+        "El mar, 8 dic, por favor, atiende voice en lugar de email de 09:15 a 09:30."
+    )
+    assert tell("extend", "2026-12-08", "E 08:00-16:00", "E+120 08:00-18:00", 120, Lang()) == (
+        "Please stay 120 min longer on Tue, Dec 8: E+120 08:00-18:00 instead of E 08:00-16:00."
     )

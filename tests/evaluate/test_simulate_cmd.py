@@ -60,13 +60,22 @@ def test_simulate_json_and_files(roster_file: Path, tmp_path: Path) -> None:
     assert payload["agents"] == 24 and payload["replications"] == 3 and payload["note"] is None
     assert set(payload["queues"]) == {"voice", "chat", "email"}
     v = payload["queues"]["voice"]
-    assert 0.0 <= v["promised_service_level"] <= 1.0
     assert v["answered"] + v["abandoned"] + v["waiting_end"] == pytest.approx(
         v["offered"], abs=1e-3
     )
     intervals = pd.read_csv(out / "simulation_intervals.csv")
     week = pd.read_csv(out / "simulation_week.csv")
     assert len(intervals) == 3 * 672 and list(week["queue"]) == ["voice", "chat", "email"]
+    # the week's promise is the contact-weighted mean of the intervals' promises (weights: the
+    # forecast volume, here its simulated mean over 3 replications: within 0.005 of it), and an
+    # interval with contacts but no agent on the queue promises nothing
+    for q in ("voice", "chat", "email"):
+        x = intervals[(intervals["queue"] == q) & (intervals["offered"] > 0)]
+        weighted = (x["offered"] * x["promised_service_level"]).sum() / x["offered"].sum()
+        assert payload["queues"][q]["promised_service_level"] == pytest.approx(weighted, abs=0.005)
+        nobody = x.loc[x["agents"] == 0, "promised_service_level"]
+        assert len(nobody) > 0 and (nobody == 0).all()
+        assert 0.1 < weighted < 0.7  # 24 agents on 8 hours a day: far below the 80 % target
     # the flags are exactly the cells with contacts whose simulated SL or abandonment is off the
     # promise by > 0.15 beyond the confidence half-width
     sl_off = (intervals["service_level"] - intervals["promised_service_level"]).abs() - intervals[

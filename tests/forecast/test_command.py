@@ -90,7 +90,16 @@ def test_bare_history(tmp_path: Path) -> None:
     assert doc["queues"]["all"]["aht_seconds"] is None
     assert doc["history"]["missing_days"][0] == "2003-04-04"
     f = pd.read_csv(tmp_path / "forecast.csv")
-    assert len(f) == 338 and f["aht_seconds"].isna().all()
+    # the week after the last recorded half hour (Fri 2003-10-24 20:30-21:00 New York), by hand:
+    # 7 × 48 half hours, plus 2 for the hour New York repeats when it leaves summer time on Sun
+    # 2003-10-26
+    assert len(f) == 7 * 48 + 2 and f["aht_seconds"].isna().all()
+    # seven local days, to Fri 2003-10-31 21:00 (EST): one hour more than 7 × 24 h of absolute time
+    first = pd.Timestamp("2003-10-24 21:00", tz="America/New_York")
+    last = pd.Timestamp("2003-10-31 21:00", tz="America/New_York")
+    assert pd.to_datetime(f["interval_start"], utc=True).tolist() == list(
+        pd.date_range(first, last, freq="30min", inclusive="left")
+    )
 
 
 @pytest.mark.parametrize(

@@ -78,11 +78,21 @@ def test_roster_command_json_and_files(scenario: Path, tmp_path: Path) -> None:
     assert ws.cell(7, 1).value == "headcount"  # after a blank row
     cells = [ws.cell(r, 6).value for r in range(2, 6)]
     assert "vacation" in cells  # A4 on Tuesday
-    if doc["week_kpis"]:
-        kp = pd.read_csv(out / "kpis.csv")
-        assert {"service_level", "asa_s", "occupancy"} <= set(kp.columns)
-        week = {r["queue"]: r for r in doc["week_kpis"]}
-        assert 0 <= week["all"]["service_level"] <= 1
+    # every open hour has contacts (voice 30, chat 20 an hour, 09-17 on 3 days): 48 KPI rows
+    kp = pd.read_csv(out / "kpis.csv")
+    assert len(kp) == 3 * 8 * 2 and (kp["volume"] > 0).all()
+    # the heads each row is priced with are the roster's scheduled heads in coverage.csv
+    heads = cov.set_index(["interval_start", "queue"])["scheduled"]
+    assert (
+        kp["agents"].tolist()
+        == heads.loc[list(zip(kp["interval_start"], kp["queue"], strict=True))].tolist()
+    )
+    # the week's service level is the contact-weighted mean of the intervals' (by hand)
+    week = {r["queue"]: r for r in doc["week_kpis"]}
+    assert week["all"]["volume"] == 3 * 8 * (30 + 20)
+    for q, rows in (("voice", kp[kp["queue"] == "voice"]), ("all", kp)):
+        by_hand = (rows["volume"] * rows["service_level"]).sum() / rows["volume"].sum()
+        assert week[q]["service_level"] == pytest.approx(by_hand, abs=1e-9)
 
 
 def test_roster_command_deterministic_gives_the_same_roster_twice(
@@ -117,11 +127,23 @@ def test_roster_command_deterministic_gives_the_same_roster_twice(
 
 
 def test_roster_command_text_output(scenario: Path, tmp_path: Path) -> None:
-    res = CliRunner().invoke(
-        cli, ["roster", str(scenario), "--out", str(tmp_path / "o"), "--quiet"]
+    """The text summary shows the numbers of the same (deterministic) run's JSON."""
+    args = ["roster", str(scenario), "--deterministic", "--time-limit", "2", "--workers", "1"]
+    doc = json.loads(
+        CliRunner().invoke(cli, [*args, "--json", "--out", str(tmp_path / "j")]).stdout
     )
+    res = CliRunner().invoke(cli, [*args, "--out", str(tmp_path / "o"), "--quiet"])
     assert res.exit_code == 0, res.output
-    assert "status" in res.output and "gap" in res.output
+    assert f"status {doc['status']}: objective {doc['objective']:.2f}" in res.output
+    assert f"{doc['shifts']} shifts for {doc['agents_rostered']} agents" in res.output
+    assert f"{doc['paid_hours']:.1f} paid hours" in res.output
+    week = {r["queue"]: r for r in doc["week_kpis"]}
+    for q in ("voice", "chat", "all"):
+        line = next(x for x in res.output.splitlines() if x.split()[:1] == [q])
+        assert f"service level {100 * week[q]['service_level']:5.1f}%" in line, line
+    assert (tmp_path / "o" / "roster.csv").read_bytes() == (
+        tmp_path / "j" / "roster.csv"
+    ).read_bytes()
 
 
 def test_bad_agents_file_exits_2_with_location(

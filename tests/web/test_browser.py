@@ -37,6 +37,10 @@ def test_sick_call_from_the_week_to_a_new_version(page: Any) -> None:
     assert "call in" in phone.inner_text()
     called = phone.locator("tbody tr td").nth(2).inner_text()  # "Agent 8 (A8)"
     assert "off" in phone.inner_text() and "E 07:00-15:00" in phone.inner_text()
+    call_in = phone.locator("tbody tr", has_text="call in").first
+    becomes = call_in.locator("td").nth(5).inner_text()
+    told = call_in.locator("td.tell").inner_text()  # what the lead reads out on the phone
+    assert told.startswith("Please come in on ") and told.endswith(f": {becomes}."), told
     page.fill("input[name=author]", "ana")
     page.fill("input[name=note]", "A1 flu")
     page.get_by_role("button", name="Apply as a new version").click()

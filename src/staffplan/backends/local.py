@@ -14,7 +14,6 @@ those again in a new pool.
 from __future__ import annotations
 
 import multiprocessing
-import os
 import pickle
 import queue
 import threading
@@ -33,14 +32,11 @@ from staffplan.backends.tasks import (
     error_line,
     where,
 )
+from staffplan.threads import limit_numeric_threads
 
 RELAY_POLL_S = 0.2
 """How often the relay thread checks whether its stream has ended [s] (not a synchronisation
 wait: events pass as soon as they arrive)."""
-
-THREAD_VARIABLES = ("OMP_NUM_THREADS", "OPENBLAS_NUM_THREADS", "MKL_NUM_THREADS")
-"""Environment variables that size the numeric libraries' thread pools (OpenMP, OpenBLAS, MKL),
-read once when a library loads."""
 
 _worker: dict[str, Any] = {}
 
@@ -51,8 +47,7 @@ def _init(threads: int, payload: bytes, started: Any) -> None:
     the workers' threads fight for the cores), then unpickle the task function and ``shared`` —
     whose imports load those libraries.
     """
-    for name in THREAD_VARIABLES:
-        os.environ.setdefault(name, str(threads))  # a value the user set is kept
+    limit_numeric_threads(threads)
     fn, shared = pickle.loads(payload)
     _worker.update(fn=fn, shared=shared, started=started)
 

@@ -10,6 +10,7 @@ from typing import Any
 
 import pandas as pd
 
+from staffplan.i18n import ENGLISH, N_, Lang
 from staffplan.io.roster_csv import describe
 
 PHONE_COLUMNS: tuple[str, ...] = (
@@ -28,36 +29,41 @@ PHONE_COLUMNS: tuple[str, ...] = (
 (:func:`staffplan.cover.result.restored_service`)."""
 
 _TELL = {
-    "call in": "please come in on {day}: {new}",
-    "cancel": "your shift {old} on {day} is cancelled: please stay at home",
-    "extend": "please stay {minutes} min longer on {day}: {new} instead of {old}",
-    "shorten": "your shift on {day} ends early: {new} instead of {old}",
-    "move start": "please start at {start} instead of {old_start} on {day}: {new}",
-    "swap shift": "please work {new} instead of {old} on {day}",
-    "reassign queue": "on {day} please work the queues in this order: {new}",
-    "move break": "on {day} please take your {new} instead of {old}",
-    "reassign": "on {day} please take {new_queue} instead of {old_queue} from {span}",
+    "call in": N_("please come in on %(day)s: %(new)s"),
+    "cancel": N_("your shift %(old)s on %(day)s is cancelled: please stay at home"),
+    "extend": N_("please stay %(minutes)s min longer on %(day)s: %(new)s instead of %(old)s"),
+    "shorten": N_("your shift on %(day)s ends early: %(new)s instead of %(old)s"),
+    "move start": N_("please start at %(start)s instead of %(old_start)s on %(day)s: %(new)s"),
+    "swap shift": N_("please work %(new)s instead of %(old)s on %(day)s"),
+    "reassign queue": N_("on %(day)s please work the queues in this order: %(new)s"),
+    "move break": N_("on %(day)s please take your %(new)s instead of %(old)s"),
+    "reassign": N_("on %(day)s please take %(new_queue)s instead of %(old_queue)s %(span)s"),
 }
+_TELL_OTHER = N_("on %(day)s: %(new)s instead of %(old)s")
 
 
-def tell(action: str, date: str, old: str, new: str, minutes: int) -> str:
+def tell(action: str, date: str, old: str, new: str, minutes: int, lang: Lang | None = None) -> str:
     """One sentence to tell the agent about a change, from its phone-list fields (``old``/``new``
-    as :func:`phone_list` words them, ``date`` ISO).
+    as :func:`phone_list` words them, ``date`` ISO), in ``lang`` (its catalog and its way of
+    writing a day); without one, English with the day as ``Tue 8 Dec`` (``changes.csv``).
     """
-    day = f"{dt.date.fromisoformat(date[:10]):%a %-d %b}"
+    speak = lang or ENGLISH
+    d = dt.date.fromisoformat(date[:10])
     old_q, _, span = old.partition(" ")
     new_q = new.partition(" ")[0]
     starts = [x.split(" ")[1].split("-")[0] if x.count(" ") else "" for x in (old, new)]
-    text = _TELL.get(action, "on {day}: {new} instead of {old}").format(
-        day=day,
+    a, _, b = span.partition("-")
+    text = speak.gettext(
+        _TELL.get(action, _TELL_OTHER),
+        day=speak.day(d) if lang else f"{d:%a %-d %b}",
         old=old,
         new=new,
-        minutes=abs(minutes),
+        minutes=speak.number(abs(minutes)),
         start=starts[1],
         old_start=starts[0],
         old_queue=old_q,
         new_queue=new_q,
-        span=span.replace("-", " to "),
+        span=speak.gettext("from %(start)s to %(end)s", start=a, end=b) if span else "",
     )
     return text[0].upper() + text[1:] + "."
 

@@ -220,8 +220,8 @@ def demand_from_frame(
     costs = np.zeros((nq, n, m))
     for q in range(nq):
         curve = None
-        tq = targets[q]
-        if tq is not None and m > 0:
+        tq, mq = targets[q], int(target[q].max())
+        if tq is not None and mq > 0:  # steps up to this queue's own largest target are priced
             curve = concave_majorant(
                 promised_curve(
                     volume[q],
@@ -229,7 +229,7 @@ def demand_from_frame(
                     grid.interval_min,
                     tq,
                     res[q],
-                    m + 1,
+                    mq + 1,
                 )
             )
         c = step_costs(target[q], curve)

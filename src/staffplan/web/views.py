@@ -13,6 +13,7 @@ from typing import Any
 
 import pandas as pd
 
+from staffplan.cover.phone import tell
 from staffplan.i18n import KIND_TEXT, N_, Lang
 from staffplan.io.team import BLOCKING_KINDS
 from staffplan.store import PlanBase, Version
@@ -320,6 +321,14 @@ def phone_rows(changes: pd.DataFrame, lang: Lang, names: Mapping[str, str]) -> l
                 "old": str(r["old"]),
                 "new": str(r["new"]),
                 "minutes": lang.number(float(r["minutes"])) if r["minutes"] != "" else "",
+                "tell": tell(
+                    str(r["action"]),
+                    str(r["date"]),
+                    str(r["old"]),
+                    str(r["new"]),
+                    int(float(r["minutes"] or 0)),
+                    lang,
+                ),
                 "reason": str(r["reason"]),
             }
         )
