@@ -304,7 +304,7 @@ def _rebound(result: SolveResult, *candidates: tuple[str, float | None]) -> Solv
         bound=b,
         gap=relative_gap(result.objective, b),
         status="OPTIMAL" if b >= result.objective else result.status,
-        bound_source=source,
+        bound_source=source or None,
     )
 
 
@@ -342,7 +342,13 @@ def _improve(
         first = result.first_solution_seconds
         bound, source = best_bound((result.bound_source or "", result.bound), proof)
         better = result_of(
-            rm, result.status, found.values, bound, budget.elapsed(), first, bound_source=source
+            rm,
+            result.status,
+            found.values,
+            bound,
+            budget.elapsed(),
+            first,
+            bound_source=source or None,
         )
         return replace(better, warnings=result.warnings)
     return replace(_rebound(result, proof), solve_seconds=budget.elapsed())
