@@ -522,12 +522,8 @@ def column_generation(
         duals: np.ndarray, rnd: int, probe: bool = False
     ) -> tuple[list[tuple[float, list[np.ndarray], float, bool]], bool]:
         """Price every block: (results, whether ``probe`` found the rounds too slow for
-        ``expected_rounds``).
-
-        Each block's solve gets at most :data:`PRICE_LIMIT_S` and its share of the time left
-        (the threads' time over the blocks), so the round completes within the budget and gives
-        a valid bound even when a solve is cut short (its proven bound is used).
-        """
+        ``expected_rounds``). Each solve gets at most :data:`PRICE_LIMIT_S` and its share of the
+        time left, so the round completes (a solve cut short gives its proven bound)."""
         nb = len(pricers)
         share = max(left(), 0.0) * max(int(threads), 1) / max(nb, 1)
         limit = min(PRICE_LIMIT_S, share)
@@ -742,16 +738,8 @@ class Decomposed:
 
     def result(self, rm: RosterModel, budget: Budget, first_s: float | None) -> SolveResult:
         """The roster as a solve result (for a proof of optimality found before the search)."""
-        return result_of(
-            rm,
-            "FEASIBLE",
-            self.values,
-            self.bound,
-            budget.elapsed(),
-            first_s,
-            budget.warnings,
-            COLGEN_BOUND,
-        )
+        t, warn = budget.elapsed(), budget.warnings
+        return result_of(rm, "FEASIBLE", self.values, self.bound, t, first_s, warn, COLGEN_BOUND)
 
 
 def decomposed_start(
