@@ -142,6 +142,11 @@ def _scores(
 
 PER_AGENT_S = 0.5
 """Limit of one agent's re-optimisation [s, or deterministic s]; the best schedule found is used."""
+REPAIR_SCALES = (4, 16)
+"""A broken start whose repair found no schedule within :data:`PER_AGENT_S` is tried again with
+these multiples of it (first schedule only): on long horizons (Curtois, 182 days) a first schedule
+keeping every run rule can take a few times that limit, and an unrepaired agent leaves the whole
+roster infeasible."""
 CHECK_S = 0.2
 """Limit of checking that one agent's start keeps its own rules [s, or deterministic s]."""
 MIN_SUBSOLVE_S = 0.05
@@ -257,7 +262,12 @@ def best_response_hint(
                 # a start that breaks the agent's rules would only mislead the search
                 sub.model.ClearHints()
             # a broken start is repaired fast (the first solution); later passes improve it
-            solver, code = run(sub, PER_AGENT_S, stop_after_first_solution=not fits.get(a.id, True))
+            broken = not fits.get(a.id, True)
+            solver, code = run(sub, PER_AGENT_S, stop_after_first_solution=broken)
+            for scale in REPAIR_SCALES if broken else ():
+                if code != cp_model.UNKNOWN:
+                    break  # a long horizon's first schedule may need more than one solve's limit
+                solver, code = run(sub, PER_AGENT_S * scale, stop_after_first_solution=True)
             new = old if old is not None else {}
             if code in (cp_model.OPTIMAL, cp_model.FEASIBLE):
                 found = {

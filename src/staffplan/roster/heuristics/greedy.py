@@ -40,15 +40,22 @@ def greedy_hint(rm: RosterModel) -> dict[tuple[str, int, str], int]:
         qs = list(p.agent_queues(a))
         limits = week_limits(rm, a)
         caps = dict(c.max_shifts)
+        week_of = {d: x for x in limits for d in x[0]}
         chosen: dict[int, Variant] = {}
         while True:
             need = rem[qs].clip(min=0).sum(axis=0) if qs else np.zeros(p.grid.n)
             csum = np.concatenate([[0.0], np.cumsum(need)])
             best: tuple[float, int, Variant] | None = None
+            # the same for every day of this pick
+            weekends = {weekend_of[k] for k in chosen if k in weekend_of}
+            horizon_paid = sum(x.paid_minutes for x in chosen.values())
+            per_template: dict[str, int] = {}
+            for x in chosen.values():
+                per_template[x.template] = per_template.get(x.template, 0) + 1
             for d in range(days):
                 if d in chosen:
                     continue
-                block, _lo, hi = next(x for x in limits if d in x[0])
+                block, _lo, hi = week_of[d]
                 if sum(1 for k in block if k in chosen) >= c.max_days_week:
                     continue
                 paid = sum(chosen[k].paid_minutes for k in block if k in chosen)
@@ -61,7 +68,6 @@ def greedy_hint(rm: RosterModel) -> dict[tuple[str, int, str], int]:
                     run, k = run + 1, k + 1
                 if run > c.max_consecutive_days:
                     continue
-                weekends = {weekend_of[k] for k in chosen if k in weekend_of}
                 if (
                     c.max_weekends is not None
                     and d in weekend_of
@@ -69,7 +75,6 @@ def greedy_hint(rm: RosterModel) -> dict[tuple[str, int, str], int]:
                     and len(weekends) >= c.max_weekends
                 ):
                     continue
-                horizon_paid = sum(x.paid_minutes for x in chosen.values())
                 for v, _ in rm.shifts(a.id, d):
                     if paid + v.paid_minutes > hi:
                         continue
@@ -78,11 +83,7 @@ def greedy_hint(rm: RosterModel) -> dict[tuple[str, int, str], int]:
                         and horizon_paid + v.paid_minutes > c.max_minutes_horizon
                     ):
                         continue
-                    if (
-                        v.template in caps
-                        and sum(1 for x in chosen.values() if x.template == v.template)
-                        >= caps[v.template]
-                    ):
+                    if v.template in caps and per_template.get(v.template, 0) >= caps[v.template]:
                         continue
                     e0, e1 = rm.elapsed[(d, v.id)]
                     rest = c.min_rest_hours * 60
