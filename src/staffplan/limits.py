@@ -9,6 +9,7 @@ The bounds are listed in docs/formats.md ("Bounds").
 
 from __future__ import annotations
 
+import contextlib
 import math
 import os
 from collections.abc import Callable
@@ -28,22 +29,20 @@ def available_memory_mb() -> float:
     """Memory this process can still take [MB]: ``MemAvailable`` of ``/proc/meminfo``, capped by
     the cgroup's ``memory.max`` headroom when there is one; 8 GB when neither can be read."""
     found: list[float] = []
-    try:
-        with open("/proc/meminfo", encoding="ascii") as fh:
-            for line in fh:
-                if line.startswith("MemAvailable:"):
-                    found.append(int(line.split()[1]) / 1024)
-    except (OSError, ValueError, IndexError):
-        pass
-    try:
+    with (
+        contextlib.suppress(OSError, ValueError, IndexError),  # not Linux: no reading
+        open("/proc/meminfo", encoding="ascii") as fh,
+    ):
+        for line in fh:
+            if line.startswith("MemAvailable:"):
+                found.append(int(line.split()[1]) / 1024)
+    with contextlib.suppress(OSError, ValueError):  # no cgroup v2 memory limit
         with open("/sys/fs/cgroup/memory.max", encoding="ascii") as fh:
             cap = fh.read().strip()
         with open("/sys/fs/cgroup/memory.current", encoding="ascii") as fh:
             used = int(fh.read().strip())
         if cap != "max":
             found.append((int(cap) - used) / 2**20)
-    except (OSError, ValueError):
-        pass
     return max(min(found), 0.0) if found else 8192.0
 
 

@@ -392,3 +392,39 @@ def test_rest_cliques_forbid_exactly_the_clashing_pairs(
         (i, j) for first, later in rest_cliques(ends, starts, rest) for i in first for j in later
     }
     assert together == clashing
+
+
+@pytest.mark.parametrize("kept", [False, True])
+def test_a_kept_shift_counts_as_a_worked_day_with_its_pay_and_rest(kept: bool) -> None:
+    """A cover keeps the shift an absence cut (no option that day): the day still counts towards
+    max days and paid minutes, and rest runs from its end. Brute force over A0's days 1 and 2."""
+    from ortools.sat.python import cp_model
+
+    from staffplan.roster.build import build_model
+
+    c = contract(max_days_week=2, min_rest_hours=11)
+    p = make(agents=1, required=day_hours(3, FULL), contracts={"C": c})
+    end = p.start_elapsed(0, 23 * 60)  # cut at 23:00: 9 h before day 1's 08:00 start
+    rm = build_model(
+        p,
+        choose=lambda a, d, allowed: [] if d == 0 else allowed(),
+        kept={("A0", 0): (300, end)} if kept else None,
+    )
+    rm.model.Maximize(sum(rm.work.values()))
+    solver = cp_model.CpSolver()
+    solver.parameters.num_workers = 1
+    assert solver.Solve(rm.model) == cp_model.OPTIMAL
+    worked = [d for d in (1, 2) if solver.Value(rm.work[("A0", d)])]
+    # without the kept day A0 may work days 1 and 2; with it, day 1 breaks the rest after 23:00
+    # and a third day the two-day maximum
+    assert worked == ([2] if kept else [1, 2])
+    assert rm.worked("A0", 0) == (1 if kept else 0)
+    if kept:  # cut at 12:00 instead: rest allows day 1, the two-day maximum still one day only
+        rm = build_model(
+            p,
+            choose=lambda a, d, allowed: [] if d == 0 else allowed(),
+            kept={("A0", 0): (240, p.start_elapsed(0, 12 * 60))},
+        )
+        rm.model.Maximize(sum(rm.work.values()))
+        assert solver.Solve(rm.model) == cp_model.OPTIMAL
+        assert solver.ObjectiveValue() == 1

@@ -37,7 +37,7 @@ import numpy as np
 import pandas as pd
 from ortools.sat.python import cp_model
 
-from staffplan.cover.published import NewAbsence, Row, absent_masks
+from staffplan.cover.published import NewAbsence, Row, absent_masks, cut_started
 from staffplan.cover.settings import CoverSettings
 from staffplan.errors import InputError
 from staffplan.io.team import Agent
@@ -157,6 +157,8 @@ class _Window:
         self.variant = {v.id: v for v in problem.variants}
         self.plans: dict[tuple[str, int], _Plan] = {}
         self.const_rows: list[Row] = []
+        self.absences = absences
+        self.kept: dict[tuple[str, int], tuple[int, int]] = {}
         _, activity = agent_blocks(problem)
         self.activities = {k: sorted(v) for k, v in activity.items()}
 
@@ -211,7 +213,7 @@ class _Window:
                 if not absent:
                     raise self.broken(agent.id, d, row.variant)
                 if row.e0 < self.now:  # started before the absence: ends when the agent falls sick
-                    self.const_rows.append(row)
+                    self.keep(row)
                 return []
             self.plans[(agent.id, d)] = _Plan(row, True, [(ids[row.variant], 0.0)])
             self.const_rows.append(row)
@@ -221,6 +223,15 @@ class _Window:
             return []
         self.plans[(agent.id, d)] = plan
         return plan.variants()
+
+    def keep(self, row: Row) -> None:
+        """Keep a started shift an absence cuts as it plays out: counted on the phones as a
+        constant, and as a worked day with its cut pay in the agent's week rules."""
+        self.const_rows.append(row)
+        rec = cut_started(self.problem, row, self.absences)
+        if rec is not None:
+            end = self.problem.elapsed(pd.Timestamp(rec["end"]))
+            self.kept[(row.agent, row.day)] = (int(float(rec["paid_minutes"])), end)
 
     def _plan_window_day(
         self, agent: Agent, d: int, row: Row | None, ids: dict[str, Variant]
@@ -244,7 +255,7 @@ class _Window:
             pub = None
         if row is not None and pub is None and started:
             # a started shift the new absence interrupts: it ends when the agent falls sick
-            self.const_rows.append(row)
+            self.keep(row)
             return None
         plan = _Plan(row, False, started=started, inside=inside, keep_mask=keep_mask)
         if pub is not None and row is not None:
@@ -348,7 +359,7 @@ def build_window(
     """
     focus = np.ones(problem.grid.n, dtype=bool) if focus is None else focus
     win = _Window(problem, rows, window, now, absences, settings, focus)
-    rm = build_model(problem, choose=win.choose, soft_rules=())
+    rm = build_model(problem, choose=win.choose, soft_rules=(), kept=win.kept)
     b = _Builder(win, rm, problem.grid.boundary_index(now))
     for (aid, d), plan in win.plans.items():
         if plan.pinned:

@@ -21,7 +21,7 @@ break holes of each staggered break plan (the midpoint plan first, see
 from __future__ import annotations
 
 from collections import defaultdict
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from functools import partial
 
 from ortools.sat.python import cp_model
@@ -104,6 +104,7 @@ def build_model(
     explain: bool = False,
     choose: Choose | None = None,
     soft_rules: Sequence[Callable[[RosterModel], list[Term]]] = rules.SOFT_RULES,
+    kept: Mapping[tuple[str, int], tuple[int, int]] | None = None,
 ) -> RosterModel:
     """Create variables, hard rules and penalty terms for ``problem`` (the objective is set at
     solve time).
@@ -112,6 +113,10 @@ def build_model(
     ``allowed(candidates=None)`` gives those of ``candidates`` (default every
     variant) the engine's rules allow (:func:`allowed_variants`). Default: all
     allowed variants.
+
+    ``kept``: (agent, day) -> (paid minutes, elapsed end [min]) of shifts kept as they are on
+    days ``choose`` gives no option (:attr:`RosterModel.kept`); read after every ``choose`` call,
+    so ``choose`` may fill it.
     """
     rm = RosterModel(problem, cp_model.CpModel(), explain=explain)
     blocking, activity = agent_blocks(problem)
@@ -151,6 +156,7 @@ def build_model(
             rm.work[(a.id, day)] = w
         if acts:
             rm.activities[a.id] = sorted(acts)
+    rm.kept = {k: v for k, v in (kept or {}).items() if k not in rm.options}
     for rule in rules.HARD_RULES:
         rule(rm)
     for soft in soft_rules:

@@ -66,6 +66,10 @@ class RosterModel:
     activities: dict[str, list[tuple[int, int]]] = field(default_factory=dict)
     guard_vars: dict[tuple[str, str, str], cp_model.IntVar] = field(default_factory=dict)
     cache: dict[str, object] = field(default_factory=dict)
+    kept: dict[tuple[str, int], tuple[int, int]] = field(default_factory=dict)
+    """(agent, day) -> (paid minutes, elapsed end [min]) of a shift kept as it is on a day with no
+    options (a cover keeps the shift an absence cut): the day counts as worked, its minutes as
+    paid, and rest runs from its end."""
     _shifts: dict[tuple[str, int], list[tuple[Variant, cp_model.IntVar]]] = field(
         default_factory=dict, repr=False
     )
@@ -105,7 +109,9 @@ class RosterModel:
         return list(pairs)
 
     def worked(self, agent: str, day: int) -> cp_model.IntVar | int:
-        """The works-that-day literal, or 0 if the agent cannot work that day."""
+        """The works-that-day literal; 1 on a day with a kept shift; 0 if the agent cannot work."""
+        if (agent, day) in self.kept:
+            return 1
         return self.work.get((agent, day), 0)
 
 

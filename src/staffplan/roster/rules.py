@@ -57,12 +57,14 @@ def _clause(
 
 
 def _paid(rm: RosterModel, agent: str, days: Sequence[int]) -> cp_model.LinearExprT:
+    """Paid minutes of ``agent`` on ``days``: its shift literals plus the shifts kept as is."""
     vs, cs = [], []
     for d in days:
         for v, lit in rm.shifts(agent, d):
             vs.append(lit)
             cs.append(v.paid_minutes)
-    return cp_model.LinearExpr.WeightedSum(vs, cs) if vs else 0
+    fixed = sum(rm.kept[(agent, d)][0] for d in days if (agent, d) in rm.kept)
+    return cp_model.LinearExpr.WeightedSum(vs, cs) + fixed if vs else fixed
 
 
 def absent_days(rm: RosterModel, agent: str) -> set[int]:
@@ -145,8 +147,9 @@ def weekly_days(rm: RosterModel) -> None:
         c = rm.problem.contracts[a.contract]
         for k, block in enumerate(week_blocks(rm.problem.grid.days)):
             ws = [rm.work[(a.id, d)] for d in block if (a.id, d) in rm.work]
-            if len(ws) > c.max_days_week:
-                rm.model.Add(sum(ws) <= c.max_days_week).OnlyEnforceIf(
+            fixed = sum(1 for d in block if (a.id, d) in rm.kept)
+            if len(ws) + fixed > c.max_days_week:
+                rm.model.Add(sum(ws) + fixed <= c.max_days_week).OnlyEnforceIf(
                     rm.guard("max days per week", a.id, f"week {k + 1}")
                 )
 
@@ -317,6 +320,13 @@ def rest_and_successions(rm: RosterModel) -> None:
                 ]
                 if banned:
                     rm.model.Add(cp_model.LinearExpr.Sum(by_t[t] + banned) <= 1).OnlyEnforceIf(gs)
+        for (agent, d), (_, end) in rm.kept.items():  # rest after a shift kept as it is
+            if agent != a.id:
+                continue
+            for e in range(d + 1, min(d + 4, days)):
+                for v, x in opts[e]:
+                    if rm.elapsed[(e, v.id)][0] - end < rest:
+                        rm.model.Add(x == 0).OnlyEnforceIf(g)
         prev = [s for s in p.previous if s.agent_id == a.id]
         if prev:
             last = max(prev, key=lambda s: s.end)
@@ -343,6 +353,8 @@ def weekend_vars(rm: RosterModel, agent: str) -> list[cp_model.IntVar]:
         out = []
         for wk, ds in sorted(weekend_keys(rm.problem).items()):
             ws = [rm.work[(agent, d)] for d in ds if (agent, d) in rm.work]
+            if any((agent, d) in rm.kept for d in ds):
+                ws = [rm.model.NewConstant(1)]
             if not ws:
                 continue
             v = rm.model.NewBoolVar(f"weekend[{agent},{dt.date.fromordinal(wk)}]")
