@@ -33,6 +33,7 @@ def scaled_scenario(folder: Path, factor: int) -> Path:
     """A scenario in ``folder`` extending the example, ``factor`` times its team and volume."""
     agents = pd.read_csv(EXAMPLE.parent / "data" / "agents.csv", dtype={"hourly_cost": float})
     lines = [
+        'root = "/"  # a throw-away folder extending the repository\'s example',
         f'extends = "{EXAMPLE.as_posix()}"',
         f'name = "example-x{factor}"',
         f"volume_multiplier = {factor}",
