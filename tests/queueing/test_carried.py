@@ -18,6 +18,11 @@ from staffplan.queueing.erlang_a import erlang_a_metrics
 VOICE = QueueModel(900.0, 0.0, 1.0, 20.0, 180.0)
 
 
+def _forget() -> None:
+    with carried._LOCK:
+        carried._SEGMENTS.clear()
+
+
 def test_without_losses_it_settles_in_the_stationary_erlang_a_queue() -> None:
     # r = 0 and the same heads all day: from an empty queue the chain reaches M/M/s+M's
     # stationary law, whatever the intervals (closed form, staffplan.queueing.erlang_a)
@@ -90,7 +95,7 @@ def test_segments_are_remembered_without_changing_a_number() -> None:
     heads = np.r_[heads, heads]
     model = QueueModel(900.0, 0.2, 1.0, 20.0, 180.0)
     aht = np.full(vol.size, 240.0)
-    carried._SEGMENTS.clear()
+    _forget()
     first = carried_kpis(vol, aht, heads, model)
     lo = 0
     bounds = []
@@ -100,13 +105,13 @@ def test_segments_are_remembered_without_changing_a_number() -> None:
         lo = hi
     assert 32 in bounds and max(b for b in bounds if b <= 32) == 32  # the night empties it
     assert not any(9 <= b < 24 for b in bounds)  # a busy day is one segment
-    carried._SEGMENTS.clear()
+    _forget()
     again = carried_kpis(vol, aht, heads, model)
     for f in carried.KPI_FIELDS:
         assert first[f].tobytes() == again[f].tobytes()
     changed = heads.copy()
     changed[10] += 3
-    carried._SEGMENTS.clear()
+    _forget()
     fresh = carried_kpis(vol, aht, changed, model)
     carried_kpis(vol, aht, heads, model)  # the memo now holds the other plan's segments too
     mixed = carried_kpis(vol, aht, changed, model)

@@ -2,23 +2,28 @@
 
 A roster puts ``n`` agents on a queue's phones in an interval (its
 *heads*, before shrinkage). Each of them is lost to residual shrinkage with
-probability ``r`` (:mod:`staffplan.shrinkage`), independently, so the agents
-actually answering are ``K ~ Binomial(n, 1 − r)``. The promised KPIs are the
-expectation over ``K`` of the KPIs of an interval with ``K`` agents
-(:func:`staffplan.queueing.state_kpis`, docs/queueing.md "Promised KPIs"):
+probability ``r`` (:mod:`staffplan.shrinkage`), independently in every
+interval, so the agents actually answering are ``K ~ Binomial(n, 1 − r)``.
+The promised KPIs of a plan are the expectations over those draws, each
+queue carried from interval to interval (:func:`plan_kpis`,
+:mod:`staffplan.queueing.carried`, docs/queueing.md "Promised KPIs"):
 
-* service level, abandonment, probability of waiting: E[KPI(K)] (shares of
-  the offered contacts, which do not depend on K);
-* ASA: E[answered(K) · wait(K)] / E[answered(K)] — the mean wait of the
-  contacts answered;
-* occupancy: E[carried(K)] / E[slots(K)] — busy time over the available
-  agents' time.
+* service level, abandonment, probability of waiting: shares of the
+  offered contacts;
+* ASA: E[answered · wait] / E[answered] — the mean wait of the contacts
+  answered;
+* occupancy: E[carried] / E[slots] — the interval's answered work over the
+  available agents' time.
 
 Week KPIs weigh intervals the same way (contacts offered, answered, agents
 available), so they are what a simulation of the whole week counts.
-Every command that shows a KPI calls :func:`promised_kpis` (through
-:func:`interval_kpis` / :func:`roster_kpis`); the roster objective prices
-:func:`promised_curve` and schedules :func:`promised_heads`.
+Every command that shows a KPI calls :func:`plan_kpis` (through
+:func:`interval_kpis` / :func:`roster_kpis` / :class:`WeekPromise`). The
+requirement (:func:`promised_heads`) and the roster objective
+(:func:`promised_curve`) price each interval alone, as a *steady* interval
+(:func:`promised_kpis`: the same heads long before,
+:func:`staffplan.queueing.state_kpis`), since a sum over intervals cannot
+see the heads before them.
 """
 
 from __future__ import annotations

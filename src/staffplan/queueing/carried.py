@@ -34,6 +34,7 @@ from __future__ import annotations
 import functools
 import hashlib
 import math
+import threading
 from dataclasses import dataclass
 
 import numba
@@ -200,6 +201,8 @@ def carried_kpis(
 
 _SEGMENTS: dict[tuple[QueueModel, int], list[tuple[int, bool, bytes, dict[str, FArray]]]] = {}
 _SEGMENTS_MAX = 20_000
+_SEGMENT_COUNT = 0
+_LOCK = threading.Lock()  # the web server evaluates plans from several threads
 
 
 def _digest(vol: FArray, aht: FArray, heads: np.ndarray, lo: int, hi: int) -> bytes:
@@ -214,16 +217,21 @@ def _cached_segment(
 ) -> tuple[int, dict[str, FArray]]:
     """:func:`segment`, remembered: a segment depends only on its own intervals' inputs, so a
     plan that changes one day recomputes that day's segments only (same numbers either way)."""
-    seen = _SEGMENTS.get((model, lo), [])
+    with _LOCK:
+        seen = list(_SEGMENTS.get((model, lo), ()))
     for hi, last, key, part in seen:  # last: it ran to its plan's end, not to an empty queue
         fits = hi == vol.size if last else hi <= vol.size
         if fits and _digest(vol, aht, heads, lo, hi) == key:
             return hi, part
     hi, part = segment(vol, aht, heads, model, lo)
-    if sum(len(v) for v in _SEGMENTS.values()) >= _SEGMENTS_MAX:
-        _SEGMENTS.clear()
     entry = (hi, hi == vol.size, _digest(vol, aht, heads, lo, hi), part)
-    _SEGMENTS.setdefault((model, lo), []).append(entry)
+    with _LOCK:
+        global _SEGMENT_COUNT
+        if _SEGMENT_COUNT >= _SEGMENTS_MAX:
+            _SEGMENTS.clear()
+            _SEGMENT_COUNT = 0
+        _SEGMENTS.setdefault((model, lo), []).append(entry)
+        _SEGMENT_COUNT += 1
     return hi, part
 
 
