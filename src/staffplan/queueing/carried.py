@@ -26,7 +26,7 @@ waiting) — is carried exactly from the end of one interval to the next:
 The chain starts empty at the first interval. Once it is empty to within
 ``EMPTY`` (no contact in the system), the future does not depend on the past:
 the state is set to exactly empty there, so a plan's KPIs split into
-independent *segments* (:func:`segments`), which callers may cache.
+independent *segments* (:func:`segment`), remembered by their inputs.
 """
 
 from __future__ import annotations
