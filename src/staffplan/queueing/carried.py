@@ -84,16 +84,17 @@ def _busy_waiting(end: FArray, k0: int, c: float) -> FArray:
     return out
 
 
-def _scheduled(busy: FArray, before: int, now: int, c: float) -> FArray:
-    """The busy slots still scheduled when the heads fall from ``before`` to ``now``: rows
-    B -> B_s = min(B, c A_s), A_s ~ Hypergeometric(before, a(B), now) busy agents stay."""
-    if now >= before:
+def _scheduled(busy: FArray, before: int, stay: int, c: float) -> FArray:
+    """The busy slots whose agents stay on the queue when ``stay`` of the ``before`` heads do:
+    rows B -> B_s = min(B, c A_s), A_s ~ Hypergeometric(before, a(B), stay) busy agents stay (any
+    of the agents may be the ones who leave)."""
+    if stay >= before:
         return busy
     b = np.arange(busy.shape[0])
     agents = np.minimum(_agents(b, c), before)
-    stay = np.arange(now + 1)
-    kern = np.nan_to_num(stats.hypergeom.pmf(stay[None, :], before, agents[:, None], now))
-    slots = np.minimum(b[:, None], np.floor(c * stay[None, :] + 1e-9).astype(np.int64))
+    kept = np.arange(stay + 1)
+    kern = np.nan_to_num(stats.hypergeom.pmf(kept[None, :], before, agents[:, None], stay))
+    slots = np.minimum(b[:, None], np.floor(c * kept[None, :] + 1e-9).astype(np.int64))
     out = np.zeros_like(busy)
     for i in range(b.size):
         for j in np.flatnonzero(kern[i] > 0):
@@ -172,7 +173,11 @@ def _trim_columns(p: FArray) -> FArray:
 
 
 def carried_kpis(
-    volume: FArray, aht_s: FArray, heads: np.ndarray, model: QueueModel
+    volume: FArray,
+    aht_s: FArray,
+    heads: np.ndarray,
+    model: QueueModel,
+    stay: np.ndarray | None = None,
 ) -> dict[str, FArray]:
     """Expected KPIs per interval of one queue staffed with ``heads`` [agents, whole] in
     contiguous intervals, the queue carried across them (module docstring).
@@ -184,19 +189,33 @@ def carried_kpis(
     arrivals); carried [slots] the interval's own answered work,
     E[min(load · answered(K), s(K))] (its occupancy's numerator, as in
     :mod:`staffplan.queueing.interval`); slots [slots] the expected slots
-    available.
+    available. ``stay`` [agents] per interval: the heads who were also on the
+    queue in the interval before (the others arrive idle; those who left
+    take their contacts); default min(heads before, heads now), the same
+    agents staying as far as the heads allow.
     """
     vol = np.ascontiguousarray(volume, dtype=float)
     aht = np.ascontiguousarray(aht_s, dtype=float)
     n = np.ascontiguousarray(heads, dtype=np.int64)
+    st = stays(n, stay)
     out = {f: np.zeros(vol.size) for f in KPI_FIELDS}
     lo = 0
     while lo < vol.size:
-        hi, part = _cached_segment(vol, aht, n, model, lo)
+        hi, part = _cached_segment(vol, aht, n, st, model, lo)
         for f in KPI_FIELDS:
             out[f][lo:hi] = part[f]
         lo = hi
     return out
+
+
+def stays(heads: np.ndarray, stay: np.ndarray | None = None) -> np.ndarray:
+    """Heads who stay on the queue from each interval to the next [agents]: ``stay`` clipped to
+    [0, min(heads before, heads now)] (0 in the first interval), by default that minimum."""
+    n = np.asarray(heads, dtype=np.int64)
+    most = np.minimum(np.r_[0, n[:-1]], n) if n.size else n
+    if stay is None:
+        return np.ascontiguousarray(most)
+    return np.ascontiguousarray(np.clip(np.asarray(stay, dtype=np.int64), 0, most))
 
 
 _SEGMENTS: dict[tuple[QueueModel, int], list[tuple[int, bool, bytes, dict[str, FArray]]]] = {}
@@ -205,15 +224,17 @@ _SEGMENT_COUNT = 0
 _LOCK = threading.Lock()  # the web server evaluates plans from several threads
 
 
-def _digest(vol: FArray, aht: FArray, heads: np.ndarray, lo: int, hi: int) -> bytes:
+def _digest(
+    vol: FArray, aht: FArray, heads: np.ndarray, stay: np.ndarray, lo: int, hi: int
+) -> bytes:
     h = hashlib.blake2b(digest_size=16)
-    for x in (vol[lo:hi], aht[lo:hi], heads[lo:hi]):
+    for x in (vol[lo:hi], aht[lo:hi], heads[lo:hi], stay[lo + 1 : hi]):
         h.update(x.tobytes())
     return h.digest()
 
 
 def _cached_segment(
-    vol: FArray, aht: FArray, heads: np.ndarray, model: QueueModel, lo: int
+    vol: FArray, aht: FArray, heads: np.ndarray, stay: np.ndarray, model: QueueModel, lo: int
 ) -> tuple[int, dict[str, FArray]]:
     """:func:`segment`, remembered: a segment depends only on its own intervals' inputs, so a
     plan that changes one day recomputes that day's segments only (same numbers either way)."""
@@ -221,10 +242,10 @@ def _cached_segment(
         seen = list(_SEGMENTS.get((model, lo), ()))
     for hi, last, key, part in seen:  # last: it ran to its plan's end, not to an empty queue
         fits = hi == vol.size if last else hi <= vol.size
-        if fits and _digest(vol, aht, heads, lo, hi) == key:
+        if fits and _digest(vol, aht, heads, stay, lo, hi) == key:
             return hi, part
-    hi, part = segment(vol, aht, heads, model, lo)
-    entry = (hi, hi == vol.size, _digest(vol, aht, heads, lo, hi), part)
+    hi, part = segment(vol, aht, heads, model, lo, stay)
+    entry = (hi, hi == vol.size, _digest(vol, aht, heads, stay, lo, hi), part)
     with _LOCK:
         global _SEGMENT_COUNT
         if _SEGMENT_COUNT >= _SEGMENTS_MAX:
@@ -236,15 +257,22 @@ def _cached_segment(
 
 
 def segment(
-    volume: FArray, aht_s: FArray, heads: np.ndarray, model: QueueModel, lo: int
+    volume: FArray,
+    aht_s: FArray,
+    heads: np.ndarray,
+    model: QueueModel,
+    lo: int,
+    stay: np.ndarray | None = None,
 ) -> tuple[int, dict[str, FArray]]:
     """(hi, KPIs of intervals lo..hi − 1): the chain started empty at ``lo`` and run until an
     interval ends empty to within :data:`EMPTY` (then hi is the next one) or the plan ends. The
-    result depends only on the inputs of intervals lo..hi − 1, so callers may cache it.
+    result depends only on the inputs of intervals lo..hi − 1 (``stay`` of lo + 1..hi − 1), so
+    callers may cache it.
     """
     vol = np.asarray(volume, dtype=float)
     aht = np.asarray(aht_s, dtype=float)
     n = np.asarray(heads, dtype=np.int64)
+    st = stays(n, stay)
     keep = 1.0 - float(model.residual)
     c = float(model.concurrency)
     theta = 0.0 if model.patience_s is None else 1.0 / float(model.patience_s)
@@ -256,7 +284,7 @@ def segment(
     for t in range(lo, m):
         i = t - lo
         nt = int(n[t])
-        busy = _scheduled(_busy_waiting(end, k0, c), before, nt, c)
+        busy = _scheduled(_busy_waiting(end, k0, c), before, int(st[t]) if t > lo else 0, c)
         start = _admit(busy, nt, keep, c)
         rows = np.flatnonzero(start.sum(axis=1) > _MASS)
         k0 = int(rows[0]) if rows.size else 0
