@@ -416,13 +416,21 @@ def plan_kpis(
     (elsewhere the nearest known one serves the contacts still in the
     system). ``stay`` [agents] per interval: the heads also on the queue in
     the interval before (default: as many as the heads allow). Zero volume:
-    service level 1, the rest 0, as there.
+    service level 1; ASA, P(wait), occupancy and abandonment 0; ``slots``
+    the expected slots available all the same.
     """
     tgt = _realtime(target)
-    v = np.nan_to_num(np.asarray(volume, dtype=float)).ravel()
-    h = np.asarray(aht_s, dtype=float).ravel()
-    n = np.rint(np.asarray(heads, dtype=float)).ravel().astype(np.int64)
-    if n.shape != v.shape or h.shape != v.shape or np.any(n < 0) or np.any(v < 0):
+    if not 0.0 <= float(residual) < 1.0:
+        raise InputError("bad residual shrinkage", expected="a fraction in [0, 1)", found=residual)
+    v0, h0, n0 = (np.asarray(x, dtype=float) for x in (volume, aht_s, heads))
+    if not (v0.ndim == 1 and v0.shape == h0.shape == n0.shape):
+        raise InputError(
+            "bad plan", column="agents", expected="one volume, AHT and head count per interval"
+        )
+    v = np.nan_to_num(v0)
+    h = h0
+    n = np.rint(np.nan_to_num(n0, nan=-1.0)).astype(np.int64)
+    if np.any(n < 0) or np.any(v < 0):
         raise InputError(
             "bad plan",
             column="agents",
@@ -647,7 +655,7 @@ class WeekPromise:
         """
         if self.total <= 0:
             return None
-        n = np.rint(np.asarray(allocation, dtype=float)).astype(np.int64).clip(min=0)
+        n = np.rint(np.asarray(allocation, dtype=float)).astype(np.int64)
         answered = 0.0
         for q in self.queues:
             target = self._targets[q]

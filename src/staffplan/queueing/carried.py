@@ -218,16 +218,19 @@ def stays(heads: np.ndarray, stay: np.ndarray | None = None) -> np.ndarray:
     return np.ascontiguousarray(np.clip(np.asarray(stay, dtype=np.int64), 0, most))
 
 
-_SEGMENTS: dict[tuple[QueueModel, int], list[tuple[int, bool, bytes, dict[str, FArray]]]] = {}
-_SEGMENTS_MAX = 20_000
-_SEGMENT_COUNT = 0
+_SEGMENTS: dict[tuple[QueueModel, int], dict[int, dict[bytes, dict[str, FArray]]]] = {}
+_SEGMENTS_MAX = 4_000_000  # stored results [floats], about 32 MB
+_STORED = 0
 _LOCK = threading.Lock()  # the web server evaluates plans from several threads
 
 
 def _digest(
-    vol: FArray, aht: FArray, heads: np.ndarray, stay: np.ndarray, lo: int, hi: int
+    vol: FArray, aht: FArray, heads: np.ndarray, stay: np.ndarray, lo: int, hi: int, last: bool
 ) -> bytes:
+    """Key of intervals lo..hi − 1's inputs; ``last``: the segment ran to its plan's end (not to an
+    empty queue), so it fits only a plan that ends there too."""
     h = hashlib.blake2b(digest_size=16)
+    h.update(b"last" if last else b"empty")
     for x in (vol[lo:hi], aht[lo:hi], heads[lo:hi], stay[lo + 1 : hi]):
         h.update(x.tobytes())
     return h.digest()
@@ -237,22 +240,26 @@ def _cached_segment(
     vol: FArray, aht: FArray, heads: np.ndarray, stay: np.ndarray, model: QueueModel, lo: int
 ) -> tuple[int, dict[str, FArray]]:
     """:func:`segment`, remembered: a segment depends only on its own intervals' inputs, so a
-    plan that changes one day recomputes that day's segments only (same numbers either way)."""
+    plan that changes one day recomputes that day's segments only (same numbers either way).
+    One digest per segment end seen from ``lo``."""
+    global _STORED
     with _LOCK:
-        seen = list(_SEGMENTS.get((model, lo), ()))
-    for hi, last, key, part in seen:  # last: it ran to its plan's end, not to an empty queue
-        fits = hi == vol.size if last else hi <= vol.size
-        if fits and _digest(vol, aht, heads, stay, lo, hi) == key:
+        ends = sorted(_SEGMENTS.get((model, lo), {}).items())
+    for hi, by_key in ends:
+        if hi > vol.size:
+            continue
+        part = by_key.get(_digest(vol, aht, heads, stay, lo, hi, hi == vol.size))
+        if part is not None:
             return hi, part
-    hi, part = segment(vol, aht, heads, model, lo, stay)
-    entry = (hi, hi == vol.size, _digest(vol, aht, heads, stay, lo, hi), part)
+    hi, got = segment(vol, aht, heads, model, lo, stay)
+    part = {f: np.array(v, copy=True) for f, v in got.items()}
+    key = _digest(vol, aht, heads, stay, lo, hi, hi == vol.size)
     with _LOCK:
-        global _SEGMENT_COUNT
-        if _SEGMENT_COUNT >= _SEGMENTS_MAX:
+        if _STORED >= _SEGMENTS_MAX:
             _SEGMENTS.clear()
-            _SEGMENT_COUNT = 0
-        _SEGMENTS.setdefault((model, lo), []).append(entry)
-        _SEGMENT_COUNT += 1
+            _STORED = 0
+        _SEGMENTS.setdefault((model, lo), {}).setdefault(hi, {})[key] = part
+        _STORED += len(KPI_FIELDS) * (hi - lo)
     return hi, part
 
 
