@@ -84,21 +84,36 @@ def _busy_waiting(end: FArray, k0: int, c: float) -> FArray:
     return out
 
 
+def _kept(b: int, agents: int, x: int, c: float) -> tuple[tuple[int, float], ...]:
+    """(sessions, probability) kept when ``x`` of the ``agents`` holding ``b`` packed sessions
+    stay, any of them alike: with a whole concurrency c the one partly busy agent is among them
+    with probability x / agents; otherwise min(b, floor(c x))."""
+    ci = int(c)
+    rem = b - ci * (agents - 1) if agents else 0
+    if ci != c or agents == 0 or rem == ci:
+        return ((min(b, int(math.floor(c * x + 1e-9))), 1.0),)
+    p = x / agents
+    return ((ci * (x - 1) + rem, p), (ci * x, 1.0 - p))
+
+
 def _scheduled(busy: FArray, before: int, stay: int, c: float) -> FArray:
     """The busy slots whose agents stay on the queue when ``stay`` of the ``before`` heads do:
-    rows B -> B_s = min(B, c A_s), A_s ~ Hypergeometric(before, a(B), stay) busy agents stay (any
-    of the agents may be the ones who leave)."""
+    rows B -> the sessions of A_s ~ Hypergeometric(before, a(B), stay) busy agents who stay (any
+    of the agents may be the ones who leave; :func:`_kept`)."""
     if stay >= before:
         return busy
-    b = np.arange(busy.shape[0])
-    agents = np.minimum(_agents(b, c), before)
-    kept = np.arange(stay + 1)
-    kern = np.nan_to_num(stats.hypergeom.pmf(kept[None, :], before, agents[:, None], stay))
-    slots = np.minimum(b[:, None], np.floor(c * kept[None, :] + 1e-9).astype(np.int64))
     out = np.zeros_like(busy)
-    for i in range(b.size):
-        for j in np.flatnonzero(kern[i] > 0):
-            out[slots[i, j]] += kern[i, j] * busy[i]
+    for b in range(busy.shape[0]):
+        if not busy[b].any():
+            continue
+        agents = min(int(_agents(np.array(b), c)), before)
+        for kept in range(min(agents, stay) + 1):
+            w = float(stats.hypergeom.pmf(kept, before, agents, stay))
+            if not w > 0:
+                continue
+            for slots, p in _kept(b, agents, kept, c):
+                if p > 0:
+                    out[slots] += w * p * busy[b]
     return out
 
 
@@ -124,10 +139,12 @@ def _admit(busy: FArray, heads: int, keep: float, c: float) -> FArray:
 def _admit_kernel(
     busy: FArray, table: FArray, heads: int, c: float, tiny: float, out: FArray
 ) -> None:  # pragma: no cover - compiled
-    """out[x + j, min(B_s, c x) + Q] += P(x | a(B_s)) P(j | heads − a(B_s)) F[B_s, Q]: x of the
-    a(B_s) busy agents are available again and keep their sessions, j of the others are
-    available (module docstring)."""
+    """out[x + j, kept + Q] += P(x | a(B_s)) P(kept | x) P(j | heads − a(B_s)) F[B_s, Q]: x of
+    the a(B_s) busy agents are available again and keep their sessions (:func:`_kept`), j of the
+    others are available (module docstring)."""
     n_b, n_q = busy.shape
+    ci = int(c)
+    whole = ci == c
     for bs in range(n_b):
         mass = 0.0
         for q in range(n_q):
@@ -136,17 +153,29 @@ def _admit_kernel(
             continue
         held = min(int(math.ceil(bs / c - 1e-9)), heads)
         rest = heads - held
+        rem = bs - ci * (held - 1) if held > 0 else 0
         for x in range(held + 1):
             u = table[held, x]
             if u <= tiny:
                 continue
-            b = min(bs, int(math.floor(c * x + 1e-9)))
-            for j in range(rest + 1):
-                w = u * table[rest, j]
-                if w == 0.0:
+            for branch in range(2):
+                if whole and held > 0 and rem != ci:
+                    p_in = x / held
+                    b = ci * (x - 1) + rem if branch == 0 else ci * x
+                    pb = p_in if branch == 0 else 1.0 - p_in
+                elif branch == 0:
+                    b = min(bs, int(math.floor(c * x + 1e-9)))
+                    pb = 1.0
+                else:
                     continue
-                for q in range(n_q):
-                    out[x + j, b + q] += w * busy[bs, q]
+                if pb <= 0.0:
+                    continue
+                for j in range(rest + 1):
+                    w = u * pb * table[rest, j]
+                    if w == 0.0:
+                        continue
+                    for q in range(n_q):
+                        out[x + j, b + q] += w * busy[bs, q]
 
 
 def _room(start: FArray, lam: float, mu: float, theta: float, interval_s: float) -> int:
