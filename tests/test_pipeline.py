@@ -109,8 +109,10 @@ def test_progress_lines_show_the_promised_service_level_of_the_summary(tmp_path:
     lines: list[str] = []
     res = run(load(tiny_scenario(tmp_path / "sc")), deterministic=True, echo=lines.append)
     shown = [ln for ln in lines if ln.startswith("    roster ")]
-    # during the solve the agents behind the heads are not known: a lower bound, marked
-    assert shown and all(re.search(r"promised SL ≥ *\d+\.\d%", ln) for ln in shown)
+    # during the solve the agents behind the heads are not known: a lower bound, marked; shown
+    # on the first line and on as many as 5 % of the solve's time allows
+    assert shown and re.search(r"promised SL ≥ *\d+\.\d%", shown[0])
+    assert all("promised SL ≥" in ln for ln in shown if "promised SL" in ln)
     meter = week_promise(res.problem, res.scenario)
     roster = res.outcome.roster
     final = Incumbent(0.0, 0.0, 0.0, 0.0, 60, roster.allocation, roster.stays)

@@ -248,11 +248,16 @@ def progress_line(inc: Any, promise: Any = None) -> str:
     allocation, its promised week service level (voice and chat together). Without the
     incumbent's ``stays`` (the solver counts heads, not who they are) it shows "≥": the promise
     with the same agents staying on each queue, which agents changing queue or shift only raise
-    (docs/queueing.md)."""
+    (docs/queueing.md). Shown on the lines whose cost keeps it within
+    ``PROGRESS_SHARE`` of the solve's time (the first line always)."""
     paid = "" if inc.paid_minutes is None else f"  paid {inc.paid_minutes / 60:9,.1f} h"
     sl = None
     stays = getattr(inc, "stays", None)
-    if promise is not None and getattr(inc, "on_phone", None) is not None:
+    if (
+        promise is not None
+        and getattr(inc, "on_phone", None) is not None
+        and promise.affordable(inc.elapsed_s)
+    ):
         sl = promise.service_level(inc.on_phone, stays)
     shown = "" if sl is None else f"  promised SL {'≥' if stays is None else ''}{sl:6.1%}"
     return (

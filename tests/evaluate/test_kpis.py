@@ -252,3 +252,14 @@ def test_week_promise_is_the_week_kpis_service_level_of_any_allocation() -> None
         )
         is None
     )
+
+
+def test_week_promise_keeps_progress_lines_within_their_share_of_the_solve() -> None:
+    from staffplan.evaluate.kpis import PROGRESS_SHARE, WeekPromise
+
+    meter = WeekPromise(np.array([[10.0, 20.0]]), np.array([[240.0, 240.0]]), 15, [VOICE], [0.2])
+    assert meter.affordable(0.0)  # the first line always
+    assert meter.service_level(np.array([[3, 4]])) is not None and meter.calls == 1
+    meter.spent_s = 1.0  # one second of CPU spent on lines so far
+    assert not meter.affordable(0.9 / PROGRESS_SHARE)
+    assert meter.affordable(1.0 / PROGRESS_SHARE)

@@ -28,6 +28,7 @@ see the heads before them.
 
 from __future__ import annotations
 
+import time
 from collections.abc import Mapping, Sequence
 from dataclasses import replace
 from typing import Any
@@ -63,6 +64,7 @@ WEEK_COLUMNS = (
     "available_hours",
 )
 _MASS = 1e-13  # binomial mass left out at the low end of the available agents
+PROGRESS_SHARE = 0.05  # of the solve's time, at most, for the progress lines' service level
 _MEMO: dict[tuple[float, ...], tuple[float, ...]] = {}
 _MEMO_MAX = 400_000
 
@@ -645,6 +647,14 @@ class WeekPromise:
         self._targets = tuple(targets)
         self._residuals = tuple(float(r) for r in residuals)
         self.total = float(self._vol[list(self.queues)].sum()) if self.queues else 0.0
+        self.spent_s = 0.0  # CPU spent in :meth:`service_level` [s]
+        self.calls = 0
+
+    def affordable(self, elapsed_s: float, share: float = PROGRESS_SHARE) -> bool:
+        """Whether one more :meth:`service_level` keeps its CPU within ``share`` of ``elapsed_s``
+        [s] of solving (the first one always): a progress line must not slow the solve it
+        reports (a week of chat kept as one segment costs about 0.5 s per incumbent)."""
+        return self.calls == 0 or self.spent_s <= share * elapsed_s
 
     def service_level(
         self, allocation: np.ndarray, stays: np.ndarray | None = None
@@ -655,6 +665,14 @@ class WeekPromise:
         """
         if self.total <= 0:
             return None
+        t0 = time.process_time()
+        try:
+            return self._service_level(allocation, stays)
+        finally:
+            self.spent_s += time.process_time() - t0
+            self.calls += 1
+
+    def _service_level(self, allocation: np.ndarray, stays: np.ndarray | None) -> float:
         n = np.rint(np.asarray(allocation, dtype=float)).astype(np.int64)
         answered = 0.0
         for q in self.queues:
