@@ -39,6 +39,7 @@ import os
 import resource
 import subprocess
 import sys
+import threading
 import time
 from pathlib import Path
 
@@ -59,6 +60,7 @@ from staffplan.roster.problem import (
     step_costs,
 )
 from staffplan.roster.size import estimate
+from staffplan.roster.solver import Incumbent, relative_gap
 from staffplan.scenario import Weights
 from staffplan.settings import SolveSettings
 from staffplan.timegrid import TimeGrid
@@ -405,6 +407,55 @@ def equal_hours_run(
     }
 
 
+class Trajectory:
+    """The incumbents one ``plan()`` call reports (its ``progress`` callback), and the best
+    roster known at given checkpoints [s from the call].
+
+    A checkpoint's objective is the best roster reported before it, its bound the best bound
+    reported with any of those rosters (a bound that improved later without a new roster is not
+    seen until the next one, so it may understate the engine's bound then); its load is the
+    1-minute load average when the checkpoint passed (a timer thread reads it).
+    """
+
+    def __init__(self, checkpoints: list[float]) -> None:
+        self.checkpoints = sorted(checkpoints)
+        self.points: list[dict[str, float]] = []
+        self.loads: dict[float, float] = {}
+        self.timers = [threading.Timer(c, self._load, (c,)) for c in self.checkpoints]
+        for t in self.timers:
+            t.daemon = True
+            t.start()
+
+    def _load(self, at: float) -> None:
+        self.loads[at] = round(os.getloadavg()[0], 1)
+
+    def __call__(self, inc: Incumbent) -> None:
+        self.points.append(
+            {"t_s": round(inc.elapsed_s, 2), "objective": inc.objective, "bound": inc.bound}
+        )
+
+    def stop(self) -> None:
+        """Cancel the checkpoints the run ended before."""
+        for t in self.timers:
+            t.cancel()
+
+    def columns(self) -> dict[str, object]:
+        """``obj@T``, ``bound@T``, ``gap@T`` and ``load@T`` per checkpoint (None before the first
+        roster or after the run ended)."""
+        out: dict[str, object] = {}
+        for c in self.checkpoints:
+            seen = [p for p in self.points if p["t_s"] <= c]
+            obj = min((p["objective"] for p in seen), default=None)
+            bound = max((p["bound"] for p in seen), default=None)
+            out[f"obj@{c:g}"] = None if obj is None else round(obj, 1)
+            out[f"bound@{c:g}"] = None if bound is None else round(bound, 1)
+            out[f"gap@{c:g}"] = (
+                None if obj is None or bound is None else round(relative_gap(obj, bound), 4)
+            )
+            out[f"load@{c:g}"] = self.loads.get(c)
+        return out
+
+
 def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument(
@@ -434,6 +485,18 @@ def main() -> None:
         "depend on the machine's load",
     )
     ap.add_argument("--agents", type=int, default=150, help="agents in the centre (150: as above)")
+    ap.add_argument(
+        "--checkpoints",
+        type=float,
+        nargs="*",
+        default=[],
+        help="also report the incumbent objective and bound at these times into each run [s]",
+    )
+    ap.add_argument(
+        "--record",
+        type=Path,
+        help="append each engine row, with its incumbent trajectory, as a JSON line to this file",
+    )
     args = ap.parse_args()
     problem, volume, aht = instance(args.agents)
     size = estimate(problem, 2)
@@ -446,6 +509,7 @@ def main() -> None:
     rows = []
     for limit in args.limits:
         load = os.getloadavg()[0]
+        track = Trajectory(args.checkpoints)
         t0 = time.perf_counter()
         out = plan(
             problem,
@@ -460,8 +524,10 @@ def main() -> None:
                 colgen_share=0.4,
                 deterministic=args.deterministic,
             ),
+            progress=track,
         )  # the scenario defaults
         wall = time.perf_counter() - t0
+        track.stop()
         r = out.result
         sc = score(
             problem,
@@ -484,11 +550,16 @@ def main() -> None:
                 "objective": round(r.objective, 1),
                 "bound": None if r.bound is None else round(r.bound, 1),
                 "gap": None if r.gap is None else round(r.gap, 4),
+                "bound_source": r.bound_source,
                 "wall_s": round(wall, 1),
+                **track.columns(),
                 **sc,
             }
         )
         print(rows[-1], file=sys.stderr, flush=True)
+        if args.record:
+            with args.record.open("a") as fh:
+                fh.write(json.dumps({**rows[-1], "trajectory": track.points}) + "\n")
     if not args.no_peer and PEER.exists():
         t0 = time.perf_counter()
         st, on, paid = peer(problem, args.peer_time)
