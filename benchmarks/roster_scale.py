@@ -37,6 +37,7 @@ import datetime as dt
 import json
 import os
 import resource
+import select
 import subprocess
 import sys
 import threading
@@ -407,6 +408,18 @@ def equal_hours_run(
     }
 
 
+def wait_for_exit(pid: int) -> None:
+    """Block until process ``pid`` has ended (a pidfd, no polling); return at once if it has."""
+    try:
+        fd = os.pidfd_open(pid)
+    except ProcessLookupError:
+        return
+    try:
+        select.select([fd], [], [])
+    finally:
+        os.close(fd)
+
+
 class Trajectory:
     """The incumbents one ``plan()`` call reports (its ``progress`` callback), and the best
     roster known at given checkpoints [s from the call].
@@ -497,8 +510,16 @@ def main() -> None:
         type=Path,
         help="append each engine row, with its incumbent trajectory, as a JSON line to this file",
     )
+    ap.add_argument(
+        "--after-pid",
+        type=int,
+        help="build the instance now, but solve only once the process with this id has ended "
+        "(prepare the next run of a sequence without disturbing the one being measured)",
+    )
     args = ap.parse_args()
     problem, volume, aht = instance(args.agents)
+    if args.after_pid:
+        wait_for_exit(args.after_pid)
     size = estimate(problem, 2)
     print(
         f"instance: {len(problem.agents)} agents, {len(problem.variants)} variants, "
