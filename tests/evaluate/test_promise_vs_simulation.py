@@ -58,21 +58,21 @@ def run(
 )
 def test_voice_with_patience(volume: float, heads: int) -> None:
     sim, promised = run(volume, 280.0, heads, 0.22, Target(0.8, 20, patience_s=180))
-    slack = sim["service_level_ci"] + 0.015
-    assert abs(sim["service_level"] - promised["service_level"]) <= slack
-    assert abs(sim["abandon_rate"] - promised["abandon_rate"]) <= sim["abandon_rate_ci"] + 0.01
-    assert abs(sim["occupancy"] - promised["occupancy"]) <= 0.04
-    assert promised["asa_s"] == pytest.approx(sim["asa_s"], rel=0.3)
+    # within the simulation's 95 % half-width (the per-interval model was 1-2 points below it)
+    assert abs(sim["service_level"] - promised["service_level"]) <= sim["service_level_ci"]
+    assert abs(sim["abandon_rate"] - promised["abandon_rate"]) <= sim["abandon_rate_ci"] + 0.005
+    assert abs(sim["occupancy"] - promised["occupancy"]) <= 0.015
+    assert promised["asa_s"] == pytest.approx(sim["asa_s"], rel=0.15)
 
 
 def test_chat_without_patience_stays_close_and_finite() -> None:
-    # Erlang C: the interval inherits one interval of backlog (docs/queueing.md); cruder, finite
+    # Erlang C with concurrency 2: the backlog is carried from interval to interval as in the
+    # simulator; an agent lost takes its sessions off the queue (0.905 against 0.906 +- 0.016)
     sim, promised = run(25.0, 420.0, 10, 0.22, Target(0.8, 60, concurrency=2))
-    assert abs(sim["service_level"] - promised["service_level"]) <= sim["service_level_ci"] + 0.05
-    # ASA is finite and errs on the safe side: the one-interval backlog memory is longer than the
-    # simulator's, where the next interval's agents are drawn afresh (docs/queueing.md)
+    assert abs(sim["service_level"] - promised["service_level"]) <= sim["service_level_ci"] + 0.005
     assert np.isfinite(promised["asa_s"])
-    assert sim["asa_s"] <= promised["asa_s"] <= 2.5 * sim["asa_s"]
+    assert promised["asa_s"] == pytest.approx(sim["asa_s"], rel=0.3)
+    assert abs(sim["occupancy"] - promised["occupancy"]) <= 0.02
 
 
 def test_losses_lower_the_simulated_service_level() -> None:

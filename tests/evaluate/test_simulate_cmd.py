@@ -75,7 +75,16 @@ def test_simulate_json_and_files(roster_file: Path, tmp_path: Path) -> None:
         assert payload["queues"][q]["promised_service_level"] == pytest.approx(weighted, abs=0.005)
         nobody = x.loc[x["agents"] == 0, "promised_service_level"]
         assert len(nobody) > 0 and (nobody == 0).all()
-        assert 0.1 < weighted < 0.7  # 24 agents on 8 hours a day: far below the 80 % target
+        assert weighted < 0.7  # 24 agents on 8 hours a day: far below the 80 % target
+    # the promise carries the backlog from interval to interval as the simulation does: on this
+    # under-staffed week voice (0.21 simulated when written) and chat, whose backlog with no
+    # abandonment grows all week (ASA about 60,000 s), agree within the half-width
+    for q in ("voice", "chat"):
+        got = payload["queues"][q]
+        slack = got["service_level_ci"] + 0.02
+        assert abs(got["service_level"] - got["promised_service_level"]) <= slack
+    chat = payload["queues"]["chat"]
+    assert abs(chat["asa_s"] - chat["promised_asa_s"]) <= chat["asa_s_ci"] + 0.1 * chat["asa_s"]
     # the flags are exactly the cells with contacts whose simulated SL or abandonment is off the
     # promise by > 0.15 beyond the confidence half-width
     sl_off = (intervals["service_level"] - intervals["promised_service_level"]).abs() - intervals[

@@ -186,8 +186,8 @@ def test_compare_flags_only_big_differences_with_contacts() -> None:
     assert compare(noisy, promise, 0.1)["flagged"].tolist() == [False, False, False, True]
 
 
-def test_promise_is_the_promised_kpis_of_the_allocated_heads() -> None:
-    from staffplan.evaluate.kpis import promised_kpis
+def test_promise_is_the_plan_kpis_of_the_allocated_heads() -> None:
+    from staffplan.evaluate.kpis import plan_kpis
     from staffplan.queueing import Target
 
     arrivals = np.array([[30.0, 60.0, 0.0], [10.0, 0.0, 5.0]])
@@ -199,9 +199,7 @@ def test_promise_is_the_promised_kpis_of_the_allocated_heads() -> None:
     ]
     per, week = promise(arrivals, aht, 15, heads, queues, [0.2, 0.1])
     v = per[per["queue"] == "v"].set_index("interval")
-    own = promised_kpis(
-        arrivals[0, :2], aht[0, :2], 15, heads[0, :2], Target(0.8, 20, patience_s=120), 0.2
-    )
+    own = plan_kpis(arrivals[0], aht[0], 15, heads[0], Target(0.8, 20, patience_s=120), 0.2)[:2]
     np.testing.assert_allclose(v.loc[[0, 1], "promised_service_level"], own["service_level"])
     assert 2 not in v.index  # no contacts, no promise
     w = week.set_index("queue")

@@ -20,7 +20,7 @@ from staffplan.cover.published import (
     no_action_roster,
 )
 from staffplan.errors import InfeasibleError, Reason
-from staffplan.evaluate.kpis import promised_kpis
+from staffplan.evaluate.kpis import plan_kpis
 from staffplan.io.numbers import json_number
 from staffplan.io.roster_csv import diff_rosters
 from staffplan.queueing import target_for_queue
@@ -126,7 +126,8 @@ def _service_levels(
     only: np.ndarray | None = None,
 ) -> np.ndarray:
     """Promised service level per queue and interval [fraction] for on-phone heads ``scheduled``
-    (:func:`staffplan.evaluate.kpis.promised_kpis`, the KPIs' definition); NaN where unknown
+    (:func:`staffplan.evaluate.kpis.plan_kpis`, the KPIs' definition: the week's plan, each
+    queue carried across intervals); NaN where unknown
     (and outside the intervals ``only``, a (n,) bool mask, when given).
     """
     out = np.full(scheduled.shape, np.nan)
@@ -144,15 +145,16 @@ def _service_levels(
             ok &= only
         if not ok.any():
             continue
-        k = promised_kpis(
-            vol[ok],
-            np.where(vol[ok] > 0, aht[ok], 1.0),
+        known = np.isfinite(vol) & np.isfinite(aht) & (np.nan_to_num(aht) > 0)
+        k = plan_kpis(
+            np.where(known, vol, 0.0),
+            np.where(known, aht, np.nan),
             problem.grid.interval_min,
-            scheduled[q, ok],
+            scheduled[q],
             target_for_queue(queue),
             float(residual[q]),
         )
-        out[q, ok] = k["service_level"].to_numpy(dtype=float)
+        out[q, ok] = k["service_level"].to_numpy(dtype=float)[ok]
     return out
 
 

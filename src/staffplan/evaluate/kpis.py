@@ -2,23 +2,28 @@
 
 A roster puts ``n`` agents on a queue's phones in an interval (its
 *heads*, before shrinkage). Each of them is lost to residual shrinkage with
-probability ``r`` (:mod:`staffplan.shrinkage`), independently, so the agents
-actually answering are ``K ~ Binomial(n, 1 − r)``. The promised KPIs are the
-expectation over ``K`` of the KPIs of an interval with ``K`` agents
-(:func:`staffplan.queueing.state_kpis`, docs/queueing.md "Promised KPIs"):
+probability ``r`` (:mod:`staffplan.shrinkage`), independently in every
+interval, so the agents actually answering are ``K ~ Binomial(n, 1 − r)``.
+The promised KPIs of a plan are the expectations over those draws, each
+queue carried from interval to interval (:func:`plan_kpis`,
+:mod:`staffplan.queueing.carried`, docs/queueing.md "Promised KPIs"):
 
-* service level, abandonment, probability of waiting: E[KPI(K)] (shares of
-  the offered contacts, which do not depend on K);
-* ASA: E[answered(K) · wait(K)] / E[answered(K)] — the mean wait of the
-  contacts answered;
-* occupancy: E[carried(K)] / E[slots(K)] — busy time over the available
-  agents' time.
+* service level, abandonment, probability of waiting: shares of the
+  offered contacts;
+* ASA: E[answered · wait] / E[answered] — the mean wait of the contacts
+  answered;
+* occupancy: E[carried] / E[slots] — the interval's answered work over the
+  available agents' time.
 
 Week KPIs weigh intervals the same way (contacts offered, answered, agents
 available), so they are what a simulation of the whole week counts.
-Every command that shows a KPI calls :func:`promised_kpis` (through
-:func:`interval_kpis` / :func:`roster_kpis`); the roster objective prices
-:func:`promised_curve` and schedules :func:`promised_heads`.
+Every command that shows a KPI calls :func:`plan_kpis` (through
+:func:`interval_kpis` / :func:`roster_kpis` / :class:`WeekPromise`). The
+requirement (:func:`promised_heads`) and the roster objective
+(:func:`promised_curve`) price each interval alone, as a *steady* interval
+(:func:`promised_kpis`: the same heads long before,
+:func:`staffplan.queueing.state_kpis`), since a sum over intervals cannot
+see the heads before them.
 """
 
 from __future__ import annotations
@@ -33,6 +38,7 @@ from scipy import stats
 
 from staffplan.errors import InputError
 from staffplan.queueing import Target, offered_load, state_kpis
+from staffplan.queueing.carried import QueueModel, carried_kpis
 from staffplan.queueing.staffing import _EPS, _inputs, _slots
 
 METRICS = ("service_level", "asa_s", "p_wait", "occupancy", "abandon_rate")
@@ -392,6 +398,72 @@ def promised_heads(
     return out.reshape(shape)
 
 
+def plan_kpis(
+    volume: np.ndarray,
+    aht_s: np.ndarray,
+    interval_min: float,
+    heads: np.ndarray,
+    target: Target,
+    residual: float,
+) -> pd.DataFrame:
+    """Promised KPIs of a staffing plan: one queue, ``heads`` on-phone agents [whole] in
+    contiguous intervals in time order, the queue carried from each interval to the next
+    (:func:`staffplan.queueing.carried.carried_kpis`).
+
+    Columns as :func:`promised_kpis`. ``volume`` [contacts] (NaN = 0) and
+    ``aht_s`` [s] per interval; an AHT is needed only where contacts are
+    (elsewhere the nearest known one serves the contacts still in the
+    system). Zero volume: service level 1, the rest 0, as there.
+    """
+    tgt = _realtime(target)
+    v = np.nan_to_num(np.asarray(volume, dtype=float)).ravel()
+    h = np.asarray(aht_s, dtype=float).ravel()
+    n = np.rint(np.asarray(heads, dtype=float)).ravel().astype(np.int64)
+    if n.shape != v.shape or h.shape != v.shape or np.any(n < 0) or np.any(v < 0):
+        raise InputError(
+            "bad plan",
+            column="agents",
+            expected="whole agents >= 0 and volumes >= 0, one per interval",
+        )
+    ok = np.isfinite(h) & (h > 0)
+    if np.any((v > 0) & ~ok):
+        raise InputError("bad AHT", column="aht_seconds", expected="> 0 where contacts arrive")
+    if ok.any():
+        idx = np.flatnonzero(ok)
+        near = idx[np.clip(np.searchsorted(idx, np.arange(v.size)), 0, idx.size - 1)]
+        h = np.where(ok, h, h[near])
+    else:
+        h = np.ones(v.size)
+    keep = 1.0 - float(residual)
+    model = QueueModel(
+        float(interval_min) * 60.0,
+        float(residual),
+        float(tgt.concurrency),
+        float(tgt.sl_within_s),
+        tgt.patience_s,
+    )
+    got = carried_kpis(v, h, n, model)
+    live = v > 0
+    ans = np.where(live, np.clip(got["answered"], 0.0, 1.0), 1.0)
+    slots = got["slots"]
+    lost = 1.0 - ans
+    return pd.DataFrame(
+        {
+            "offered_load": np.where(live, v * h / (float(interval_min) * 60.0), 0.0),
+            "available": n * keep,
+            "service_level": np.where(live, np.clip(got["service_level"], 0.0, 1.0), 1.0),
+            "asa_s": np.where(live, got["answered_wait_s"] / np.maximum(ans, 1e-300), 0.0),
+            "p_wait": np.where(live, np.clip(got["p_wait"], 0.0, 1.0), 0.0),
+            "occupancy": np.where(
+                live & (slots > 0), got["carried"] / np.where(slots > 0, slots, 1.0), 0.0
+            ),
+            "abandon_rate": np.where(lost < 1e-12, 0.0, np.clip(lost, 0.0, 1.0)),
+            "answered": ans,
+            "slots": slots,
+        }
+    )
+
+
 def interval_kpis(
     interval_start: Sequence[object],
     queues: Sequence[str],
@@ -405,8 +477,9 @@ def interval_kpis(
     """Per (interval, queue) promised KPIs: :data:`INTERVAL_COLUMNS`.
 
     ``volume``, ``aht_s``, ``agents`` (on-phone heads allocated, before
-    shrinkage) have shape (n_queues, n); ``targets`` and ``residuals`` one per
-    queue. Intervals without volume are left out.
+    shrinkage) have shape (n_queues, n), the n intervals contiguous in time
+    order (each queue is carried across them: :func:`plan_kpis`); ``targets``
+    and ``residuals`` one per queue. Intervals without volume are left out.
     """
     parts = []
     for q, name in enumerate(queues):
@@ -415,8 +488,11 @@ def interval_kpis(
         keep = (v > 0) & (a > 0)
         if not keep.any():
             continue
+        plan = plan_kpis(
+            np.where(keep, v, 0.0), a, interval_min, agents[q], targets[q], residuals[q]
+        )
         heads = np.asarray(agents[q], dtype=float)[keep]
-        k = promised_kpis(v[keep], a[keep], interval_min, heads, targets[q], residuals[q])
+        k = plan[keep].reset_index(drop=True)
         frame = pd.DataFrame(
             {
                 "interval_start": np.asarray(interval_start, dtype=object)[keep],
@@ -518,13 +594,11 @@ def roster_kpis(
 class WeekPromise:
     """The promised week service level of allocations, cheap enough for every solver progress line.
 
-    Caches, per real-time queue, interval and head count, the promised
-    contacts answered within target (:func:`promised_kpis`, the one
-    definition); a new allocation computes only the (interval, heads) pairs
-    not seen before, so successive incumbents cost a lookup plus the few
-    intervals they changed. Deferred queues (``targets`` None or with a
-    deadline) and intervals without volume are left out, as in
-    :func:`roster_kpis`.
+    The same figure as :func:`roster_kpis` (:func:`plan_kpis`, the queue carried
+    across intervals); successive incumbents reuse every segment of a queue's
+    week they did not change (:func:`staffplan.queueing.carried.carried_kpis`
+    remembers them). Deferred queues (``targets`` None or with a deadline) and
+    intervals without volume are left out, as in :func:`roster_kpis`.
     """
 
     def __init__(
@@ -538,7 +612,7 @@ class WeekPromise:
         vol = np.nan_to_num(np.asarray(volume, dtype=float))
         aht = np.nan_to_num(np.asarray(aht_s, dtype=float))
         self._vol = np.where(aht > 0, vol, 0.0)
-        self._aht = np.where(aht > 0, aht, 1.0)
+        self._aht = aht
         self.queues = tuple(
             q
             for q, t in enumerate(targets)
@@ -547,35 +621,7 @@ class WeekPromise:
         self._interval_min = float(interval_min)
         self._targets = tuple(targets)
         self._residuals = tuple(float(r) for r in residuals)
-        self._answered: dict[int, np.ndarray] = {}  # queue -> (n, heads + 1), NaN = not yet
         self.total = float(self._vol[list(self.queues)].sum()) if self.queues else 0.0
-
-    def _lookup(self, q: int, heads: np.ndarray) -> np.ndarray:
-        """Promised contacts answered within target of queue q per interval with ``heads``."""
-        have = self._answered.get(q)
-        top = int(heads.max()) + 1
-        if have is None or have.shape[1] < top:
-            grown = np.full(
-                (heads.size, max(top, 0 if have is None else have.shape[1] * 3 // 2)), np.nan
-            )
-            if have is not None:
-                grown[:, : have.shape[1]] = have
-            have = self._answered[q] = grown
-        t = np.arange(heads.size)
-        todo = np.flatnonzero(np.isnan(have[t, heads]) & (self._vol[q] > 0))
-        if todo.size:
-            target = self._targets[q]
-            assert target is not None
-            k = promised_kpis(
-                self._vol[q, todo],
-                self._aht[q, todo],
-                self._interval_min,
-                heads[todo],
-                target,
-                self._residuals[q],
-            )
-            have[todo, heads[todo]] = self._vol[q, todo] * k["service_level"].to_numpy()
-        return np.where(self._vol[q] > 0, have[t, heads], 0.0)
 
     def service_level(self, allocation: np.ndarray) -> float | None:
         """Promised week service level [0-1] of on-phone heads per (queue, interval), weighted
@@ -584,7 +630,14 @@ class WeekPromise:
         if self.total <= 0:
             return None
         n = np.rint(np.asarray(allocation, dtype=float)).astype(np.int64).clip(min=0)
-        answered = sum(float(self._lookup(q, n[q]).sum()) for q in self.queues)
+        answered = 0.0
+        for q in self.queues:
+            target = self._targets[q]
+            assert target is not None
+            k = plan_kpis(
+                self._vol[q], self._aht[q], self._interval_min, n[q], target, self._residuals[q]
+            )
+            answered += float((self._vol[q] * k["service_level"].to_numpy()).sum())
         return answered / self.total
 
 

@@ -40,6 +40,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+import numba
 import numpy as np
 from scipy import special as sc
 from scipy import stats
@@ -197,39 +198,84 @@ def _uniformize(p0: FArray, birth: FArray, death: FArray, interval_s: float) -> 
     """Time average over [0, T] of the chain's distribution from ``p0``, rows, by uniformization:
     (1/T)∫ p(u) du = Σ_m P(Poisson(ΛT) > m) p0 P^m / (ΛT).
     """
+    return uniformize(p0, birth, death, interval_s)[0]
+
+
+def uniformize(
+    p0: FArray, birth: FArray, death: FArray, interval_s: float
+) -> tuple[FArray, FArray]:
+    """(time average over [0, T], law at T) of a birth–death chain started in ``p0``, rows
+    (unnormalised rows keep their mass), by uniformization:
+    p(T) = Σ_m P(Poisson(ΛT) = m) p0 P^m and (1/T)∫ p(u) du = Σ_m P(Poisson(ΛT) > m) p0 P^m / (ΛT).
+    """
     lam_max = np.max(birth + death, axis=1)
     lam_max = np.where(lam_max > 0, lam_max, 1.0)
     lt = lam_max * interval_s
     steps = int(np.max(stats.poisson.isf(_TAIL, lt))) + 2
     up = birth / lam_max[:, None]
     down = death / lam_max[:, None]
-    stay = 1.0 - up - down
-    weights = _poisson_sf(steps, lt) / lt[None, :]
-    p = p0.copy()
-    q = np.empty_like(p)
-    tmp = np.empty((p.shape[0], p.shape[1] - 1))
-    acc = weights[0][:, None] * p
-    for i in range(1, steps):
-        np.multiply(p, stay, out=q)
-        np.multiply(p[:, :-1], up[:, :-1], out=tmp)
-        q[:, 1:] += tmp
-        np.multiply(p[:, 1:], down[:, 1:], out=tmp)
-        q[:, :-1] += tmp
-        p, q = q, p
-        acc += weights[i][:, None] * p
-    return acc
+    sf, pmf = _poisson_weights(steps, lt)
+    acc = np.empty_like(p0)
+    end = np.empty_like(p0)
+    _steps(
+        np.ascontiguousarray(p0, dtype=float),
+        np.ascontiguousarray(up),
+        np.ascontiguousarray(down),
+        np.ascontiguousarray((sf / lt[None, :]).T),
+        np.ascontiguousarray(pmf.T),
+        acc,
+        end,
+    )
+    return acc, end
+
+
+@numba.njit(cache=True, nogil=True)
+def _steps(
+    p0: FArray, up: FArray, down: FArray, avg_w: FArray, end_w: FArray, acc: FArray, end: FArray
+) -> None:  # pragma: no cover - compiled
+    """The uniformized chain's steps, row by row (a tridiagonal step per power of P)."""
+    rows, n = p0.shape
+    steps = avg_w.shape[1]
+    p = np.empty(n)
+    q = np.empty(n)
+    for r in range(rows):
+        for j in range(n):
+            p[j] = p0[r, j]
+            acc[r, j] = avg_w[r, 0] * p[j]
+            end[r, j] = end_w[r, 0] * p[j]
+        for i in range(1, steps):
+            for j in range(n):
+                v = p[j] * (1.0 - up[r, j] - down[r, j])
+                if j > 0:
+                    v += p[j - 1] * up[r, j - 1]
+                if j < n - 1:
+                    v += p[j + 1] * down[r, j + 1]
+                q[j] = v
+            a, e = avg_w[r, i], end_w[r, i]
+            for j in range(n):
+                p[j] = q[j]
+                acc[r, j] += a * q[j]
+                end[r, j] += e * q[j]
 
 
 def _poisson_sf(steps: int, mean: FArray) -> FArray:
-    """P(Poisson(mean) > m) for m = 0..steps − 1, shape (steps, rows): the probabilities summed
-    from the top onto P(> steps) (one incomplete-gamma value per row instead of one per entry).
+    """P(Poisson(mean) > m) for m = 0..steps − 1, shape (steps, rows)."""
+    return _poisson_weights(steps, mean)[0]
+
+
+def _poisson_weights(steps: int, mean: FArray) -> tuple[FArray, FArray]:
+    """(P(Poisson(mean) > m), P(Poisson(mean) = m)) for m = 0..steps − 1, each (steps, rows):
+    the survival summed from the top onto P(> steps) (one incomplete-gamma value per row instead
+    of one per entry).
     """
-    m = np.arange(1, steps + 1, dtype=float)[:, None]
-    with np.errstate(divide="ignore"):
+    m = np.arange(0, steps + 1, dtype=float)[:, None]
+    with np.errstate(divide="ignore", invalid="ignore"):
         logpmf = m * np.log(mean)[None, :] - mean[None, :] - sc.gammaln(m + 1.0)
+    logpmf[0] = -mean  # m = 0 (also for a zero mean)
     pmf = np.exp(logpmf)
-    pmf[-1] += sc.pdtrc(steps, mean)
-    return np.cumsum(pmf[::-1], axis=0)[::-1]
+    tail = pmf[1:].copy()
+    tail[-1] += sc.pdtrc(steps, mean)
+    return np.cumsum(tail[::-1], axis=0)[::-1], pmf[:-1]
 
 
 def _thin(p: FArray, s: FArray, keep: float) -> FArray:
@@ -252,6 +298,38 @@ def _thin(p: FArray, s: FArray, keep: float) -> FArray:
     for b in np.flatnonzero(w.any(axis=0)):
         out[:, b:] += w[:, b, None] * tail[:, : n_states - b]
     return out
+
+
+def arrival_values(
+    n_states: int, s: FArray, mu: FArray, theta: float, t: FArray
+) -> tuple[FArray, FArray, FArray, FArray]:
+    """Per row (``s`` slots, rate ``mu`` [1/s], threshold ``t`` [s]) and number in system
+    N = 0..n_states − 1 found by an arrival: (answered within t, answered, mean wait if answered
+    [s], waits), each (rows, n_states) — the module docstring's formulas, the slots kept while it
+    waits. No slot (s = 0): never within t; with patience it abandons, without it waits for one
+    agent behind N contacts.
+    """
+    j = np.arange(n_states, dtype=float)
+    none = (s == 0)[:, None]
+    s1 = np.maximum(s, 1.0)
+    pos = j[None, :] - s1[:, None] + 1.0  # position in the queue of an arrival that waits
+    waits = (pos >= 1.0) | none
+    i = np.maximum(pos, 1.0)
+    rate = (s1 * mu)[:, None]
+    if theta > 0:
+        x = rate / theta
+        p_ans = np.where(waits, x / (x + i), 1.0)
+        q = -np.expm1(-theta * t)[:, None]
+        within = np.where(waits, p_ans * sc.betainc(i, x + 1.0, q), 1.0)
+        wait = np.where(waits, (sc.digamma(x + i + 1.0) - sc.digamma(x + 1.0)) / theta, 0.0)
+        p_ans = np.where(none, 0.0, p_ans)
+        wait = np.where(none, 0.0, wait)
+    else:
+        p_ans = np.ones((s.size, n_states))
+        within = np.where(waits, sc.gammainc(i, rate * t[:, None]), 1.0)
+        wait = np.where(waits, i / rate, 0.0)
+    within = np.where(none, 0.0, within)
+    return within, p_ans, wait, waits
 
 
 def _busy_rows(
@@ -285,21 +363,7 @@ def _busy_rows(
     birth, death = _rates(lam, mu, theta, s, n_states)
     pbar = _uniformize(start, birth, death, interval_s)
     pbar /= pbar.sum(axis=1, keepdims=True)
-    j = np.arange(n_states, dtype=float)
-    pos = j[None, :] - s[:, None] + 1.0  # position in the queue of an arrival that waits
-    waits = pos >= 1.0
-    i = np.maximum(pos, 1.0)
-    rate = (s * mu)[:, None]
-    if theta > 0:
-        x = rate / theta
-        p_ans = np.where(waits, x / (x + i), 1.0)
-        q = -np.expm1(-theta * t)[:, None]
-        within = np.where(waits, p_ans * sc.betainc(i, x + 1.0, q), 1.0)
-        wait = np.where(waits, (sc.digamma(x + i + 1.0) - sc.digamma(x + 1.0)) / theta, 0.0)
-    else:
-        p_ans = np.ones(pbar.shape)
-        within = np.where(waits, sc.gammainc(i, rate * t[:, None]), 1.0)
-        wait = np.where(waits, i / rate, 0.0)
+    within, p_ans, wait, waits = arrival_values(n_states, s, mu, theta, t)
     answered = (pbar * p_ans).sum(axis=1)
     return {
         "service_level": np.clip((pbar * within).sum(axis=1), 0.0, 1.0),

@@ -1,0 +1,295 @@
+"""A queue carried from interval to interval: the promised KPIs of a staffing plan.
+
+A plan puts ``n_t`` heads on a queue's phones in interval t. Each head is
+available with probability 1 − r, independently in every interval; the
+queue is never reset between intervals (docs/queueing.md, "Promised KPIs").
+The law of (K, N) — agents available, contacts in the system (in service or
+waiting) — is carried exactly from the end of one interval to the next:
+
+* **Boundary t − 1 → t.** The B = min(N, s(K')) busy slots and Q = N − B
+  waiting contacts of the previous interval's end (s(k) = floor(c k) slots
+  for concurrency c), held by a(B) = ceil(B / c) busy agents (sessions
+  packed). When the heads fall, A_s ~ Hypergeometric(n_{t−1}, a(B), n_t) of
+  them are still scheduled (those who leave are any of them), with
+  B_s = min(B, c A_s) sessions. Each is available again with probability
+  1 − r: x ~ Binomial(a(B_s), 1 − r) keep min(B_s, c x) sessions; an agent
+  lost or gone finishes its contacts off the queue, where they no longer
+  delay anyone. The other scheduled heads are available with probability
+  1 − r and idle: K = x + Binomial(n_t − a(B_s), 1 − r) ~ Binomial(n_t, 1 − r)
+  and N = min(B_s, c x) + Q. For c = 1 this is exact.
+* **During.** With K = k fixed, the number in system is the birth–death
+  chain of :mod:`staffplan.queueing.interval` (Poisson arrivals, exponential
+  handling and patience); uniformization gives its time average, which
+  arrivals see (PASTA), and its law at the interval's end.
+* **A contact** is valued per state as in :func:`~staffplan.queueing.interval.arrival_values`.
+
+The chain starts empty at the first interval. Once it is empty to within
+``EMPTY`` (no contact in the system), the future does not depend on the past:
+the state is set to exactly empty there, so a plan's KPIs split into
+independent *segments* (:func:`segments`), which callers may cache.
+"""
+
+from __future__ import annotations
+
+import functools
+import hashlib
+import math
+import threading
+from dataclasses import dataclass
+
+import numba
+import numpy as np
+from scipy import stats
+
+from staffplan.queueing.erlang import FArray
+from staffplan.queueing.interval import _TAIL, _rates, arrival_values, uniformize
+
+EMPTY = 1e-13  # probability of a contact in the system below which the queue counts as empty
+_MASS = 1e-15  # probability mass dropped from the tails of the state law
+KPI_FIELDS = ("service_level", "answered", "answered_wait_s", "p_wait", "carried", "slots")
+
+
+@dataclass(frozen=True)
+class QueueModel:
+    """What the carried chain needs of one queue: ``interval_s`` [s], ``residual`` [0-1) the
+    probability that a head is lost in an interval, ``concurrency`` [contacts per agent],
+    ``answer_within_s`` [s] and ``patience_s`` [s] (None: nobody abandons, Erlang C)."""
+
+    interval_s: float
+    residual: float
+    concurrency: float
+    answer_within_s: float
+    patience_s: float | None
+
+
+def _slots(k: np.ndarray, c: float) -> np.ndarray:
+    return np.floor(np.asarray(k, dtype=float) * c + 1e-9)
+
+
+def _agents(x: np.ndarray, c: float) -> np.ndarray:
+    return np.ceil(np.asarray(x, dtype=float) / c - 1e-9).astype(np.int64)
+
+
+def _busy_waiting(end: FArray, k0: int, c: float) -> FArray:
+    """F[B, Q]: busy slots and waiting contacts from the end law ``end`` (rows k = k0.., cols N)."""
+    ks = k0 + np.arange(end.shape[0])
+    s = _slots(ks, c).astype(np.int64)
+    n_states = end.shape[1]
+    out = np.zeros((int(s.max()) + 1, n_states))
+    for row, si in zip(end, s, strict=True):
+        m = min(int(si), n_states)
+        out[np.arange(m), 0] += row[:m]
+        if n_states > si:
+            out[si, : n_states - si] += row[si:]
+    return out
+
+
+def _scheduled(busy: FArray, before: int, now: int, c: float) -> FArray:
+    """The busy slots still scheduled when the heads fall from ``before`` to ``now``: rows
+    B -> B_s = min(B, c A_s), A_s ~ Hypergeometric(before, a(B), now) busy agents stay."""
+    if now >= before:
+        return busy
+    b = np.arange(busy.shape[0])
+    agents = np.minimum(_agents(b, c), before)
+    stay = np.arange(now + 1)
+    kern = np.nan_to_num(stats.hypergeom.pmf(stay[None, :], before, agents[:, None], now))
+    slots = np.minimum(b[:, None], np.floor(c * stay[None, :] + 1e-9).astype(np.int64))
+    out = np.zeros_like(busy)
+    for i in range(b.size):
+        for j in np.flatnonzero(kern[i] > 0):
+            out[slots[i, j]] += kern[i, j] * busy[i]
+    return out
+
+
+@functools.lru_cache(maxsize=64)
+def _binomials(heads: int, keep: float) -> FArray:
+    """P(Binomial(m, keep) = j) for m, j = 0..heads: (heads + 1, heads + 1), read-only."""
+    m = np.arange(heads + 1)
+    out = np.where(m[None, :] <= m[:, None], stats.binom.pmf(m[None, :], m[:, None], keep), 0.0)
+    out.setflags(write=False)
+    return out
+
+
+def _admit(busy: FArray, heads: int, keep: float, c: float) -> FArray:
+    """G[k, N]: the law at an interval's start (agents available k = 0..heads, contacts N)."""
+    n_b, n_q = busy.shape
+    out = np.zeros((heads + 1, n_q + n_b))
+    table = _binomials(max(heads, n_b - 1), keep)
+    _admit_kernel(np.ascontiguousarray(busy), table, heads, c, _MASS * 1e-3, out)
+    return out
+
+
+@numba.njit(cache=True, nogil=True)
+def _admit_kernel(
+    busy: FArray, table: FArray, heads: int, c: float, tiny: float, out: FArray
+) -> None:  # pragma: no cover - compiled
+    """out[x + j, min(B_s, c x) + Q] += P(x | a(B_s)) P(j | heads − a(B_s)) F[B_s, Q]: x of the
+    a(B_s) busy agents are available again and keep their sessions, j of the others are
+    available (module docstring)."""
+    n_b, n_q = busy.shape
+    for bs in range(n_b):
+        mass = 0.0
+        for q in range(n_q):
+            mass += busy[bs, q]
+        if mass <= tiny:
+            continue
+        held = min(int(math.ceil(bs / c - 1e-9)), heads)
+        rest = heads - held
+        for x in range(held + 1):
+            u = table[held, x]
+            if u <= tiny:
+                continue
+            b = min(bs, int(math.floor(c * x + 1e-9)))
+            for j in range(rest + 1):
+                w = u * table[rest, j]
+                if w == 0.0:
+                    continue
+                for q in range(n_q):
+                    out[x + j, b + q] += w * busy[bs, q]
+
+
+def _room(start: FArray, lam: float, mu: float, theta: float, interval_s: float) -> int:
+    """States the interval needs, but for a tail of ``_MASS``: every contact leaves at rate
+    >= min(μ, θ), so N(T) is stochastically below N(0) + Poisson(λ (1 − e^{−min(μ, θ) T}) /
+    min(μ, θ)) (λT without patience); the bound's law is the start's convolved with that Poisson.
+    """
+    if lam <= 0:
+        return start.shape[1]
+    rate = min(mu, theta) if theta > 0 else 0.0
+    mean = lam * interval_s if rate == 0 else lam * -np.expm1(-rate * interval_s) / rate
+    top = int(stats.poisson.isf(_TAIL, mean)) + 1
+    law = np.convolve(start.sum(axis=0), stats.poisson.pmf(np.arange(top + 1), mean))
+    tail = np.cumsum(law[::-1])[::-1]
+    return max(int(np.flatnonzero(tail >= _MASS)[-1]) + 2, start.shape[1])
+
+
+def _trim_columns(p: FArray) -> FArray:
+    """``p`` without the top columns whose total mass is below the tail bound."""
+    col = p.sum(axis=0)
+    tail = np.cumsum(col[::-1])[::-1]
+    keep = int(np.flatnonzero(tail >= _MASS)[-1]) + 1 if (tail >= _MASS).any() else 1
+    return p[:, :keep]
+
+
+def carried_kpis(
+    volume: FArray, aht_s: FArray, heads: np.ndarray, model: QueueModel
+) -> dict[str, FArray]:
+    """Expected KPIs per interval of one queue staffed with ``heads`` [agents, whole] in
+    contiguous intervals, the queue carried across them (module docstring).
+
+    ``volume`` [contacts] >= 0 and ``aht_s`` [s] > 0 per interval. Returns
+    arrays of :data:`KPI_FIELDS`: service_level, answered, answered_wait_s
+    [s] (answered × mean wait of the answered, so ASA = answered_wait_s /
+    answered) and p_wait are shares of the interval's arrivals (0 without
+    arrivals); carried [slots] the interval's own answered work,
+    E[min(load · answered(K), s(K))] (its occupancy's numerator, as in
+    :mod:`staffplan.queueing.interval`); slots [slots] the expected slots
+    available.
+    """
+    vol = np.ascontiguousarray(volume, dtype=float)
+    aht = np.ascontiguousarray(aht_s, dtype=float)
+    n = np.ascontiguousarray(heads, dtype=np.int64)
+    out = {f: np.zeros(vol.size) for f in KPI_FIELDS}
+    lo = 0
+    while lo < vol.size:
+        hi, part = _cached_segment(vol, aht, n, model, lo)
+        for f in KPI_FIELDS:
+            out[f][lo:hi] = part[f]
+        lo = hi
+    return out
+
+
+_SEGMENTS: dict[tuple[QueueModel, int], list[tuple[int, bool, bytes, dict[str, FArray]]]] = {}
+_SEGMENTS_MAX = 20_000
+_SEGMENT_COUNT = 0
+_LOCK = threading.Lock()  # the web server evaluates plans from several threads
+
+
+def _digest(vol: FArray, aht: FArray, heads: np.ndarray, lo: int, hi: int) -> bytes:
+    h = hashlib.blake2b(digest_size=16)
+    for x in (vol[lo:hi], aht[lo:hi], heads[lo:hi]):
+        h.update(x.tobytes())
+    return h.digest()
+
+
+def _cached_segment(
+    vol: FArray, aht: FArray, heads: np.ndarray, model: QueueModel, lo: int
+) -> tuple[int, dict[str, FArray]]:
+    """:func:`segment`, remembered: a segment depends only on its own intervals' inputs, so a
+    plan that changes one day recomputes that day's segments only (same numbers either way)."""
+    with _LOCK:
+        seen = list(_SEGMENTS.get((model, lo), ()))
+    for hi, last, key, part in seen:  # last: it ran to its plan's end, not to an empty queue
+        fits = hi == vol.size if last else hi <= vol.size
+        if fits and _digest(vol, aht, heads, lo, hi) == key:
+            return hi, part
+    hi, part = segment(vol, aht, heads, model, lo)
+    entry = (hi, hi == vol.size, _digest(vol, aht, heads, lo, hi), part)
+    with _LOCK:
+        global _SEGMENT_COUNT
+        if _SEGMENT_COUNT >= _SEGMENTS_MAX:
+            _SEGMENTS.clear()
+            _SEGMENT_COUNT = 0
+        _SEGMENTS.setdefault((model, lo), []).append(entry)
+        _SEGMENT_COUNT += 1
+    return hi, part
+
+
+def segment(
+    volume: FArray, aht_s: FArray, heads: np.ndarray, model: QueueModel, lo: int
+) -> tuple[int, dict[str, FArray]]:
+    """(hi, KPIs of intervals lo..hi − 1): the chain started empty at ``lo`` and run until an
+    interval ends empty to within :data:`EMPTY` (then hi is the next one) or the plan ends. The
+    result depends only on the inputs of intervals lo..hi − 1, so callers may cache it.
+    """
+    vol = np.asarray(volume, dtype=float)
+    aht = np.asarray(aht_s, dtype=float)
+    n = np.asarray(heads, dtype=np.int64)
+    keep = 1.0 - float(model.residual)
+    c = float(model.concurrency)
+    theta = 0.0 if model.patience_s is None else 1.0 / float(model.patience_s)
+    t_s = float(model.interval_s)
+    m = vol.size
+    out = {f: np.zeros(m - lo) for f in KPI_FIELDS}
+    end = np.ones((1, 1))  # empty, nobody there
+    k0, before = 0, 0
+    for t in range(lo, m):
+        i = t - lo
+        nt = int(n[t])
+        busy = _scheduled(_busy_waiting(end, k0, c), before, nt, c)
+        start = _admit(busy, nt, keep, c)
+        rows = np.flatnonzero(start.sum(axis=1) > _MASS)
+        k0 = int(rows[0]) if rows.size else 0
+        start = start[k0 : int(rows[-1]) + 1 if rows.size else 1]
+        start = _trim_columns(start / start.sum())
+        ks = k0 + np.arange(start.shape[0])
+        s = _slots(ks, c)
+        mu = np.full(ks.size, 1.0 / float(aht[t]))
+        lam = np.full(ks.size, float(vol[t]) / t_s)
+        n_states = _room(start, float(vol[t]) / t_s, float(mu[0]), theta, t_s)
+        p0 = np.pad(start, ((0, 0), (0, n_states - start.shape[1])))
+        if vol[t] > 0 or p0[:, 1:].sum() > 0:
+            birth, death = _rates(lam, mu, theta, s, n_states)
+            pbar, fin = uniformize(p0, birth, death, t_s)
+            pbar /= pbar.sum()
+        else:
+            pbar, fin = p0, p0
+        out["slots"][i] = float((start.sum(axis=1) * s).sum())
+        if vol[t] > 0:
+            within, p_ans, wait, waits = arrival_values(
+                n_states, s, mu, theta, np.full(ks.size, float(model.answer_within_s))
+            )
+            weight = pbar.sum(axis=1)
+            ans_k = (pbar * p_ans).sum(axis=1)  # P(K = k, answered)
+            load = float(vol[t]) * float(aht[t]) / t_s
+            carried = np.minimum(load * ans_k, s * weight)  # min(load · answered(k), s(k)) P(k)
+            out["carried"][i] = carried.sum()
+            out["service_level"][i] = (pbar * within).sum()
+            out["answered"][i] = ans_k.sum()
+            out["answered_wait_s"][i] = (pbar * p_ans * wait).sum()
+            out["p_wait"][i] = (pbar * waits).sum()
+        fin = _trim_columns(fin / fin.sum())
+        if fin[:, 1:].sum() < EMPTY:
+            return t + 1, {f: v[: i + 1] for f, v in out.items()}
+        end, before = fin, nt
+    return m, out

@@ -1,0 +1,158 @@
+"""The queue carried from interval to interval, against closed forms, brute force and itself."""
+
+from __future__ import annotations
+
+import itertools
+import math
+
+import numpy as np
+import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+from staffplan.queueing import carried
+from staffplan.queueing.carried import QueueModel, carried_kpis, segment
+from staffplan.queueing.erlang import erlang_c_metrics
+from staffplan.queueing.erlang_a import erlang_a_metrics
+
+VOICE = QueueModel(900.0, 0.0, 1.0, 20.0, 180.0)
+
+
+def _forget() -> None:
+    with carried._LOCK:
+        carried._SEGMENTS.clear()
+
+
+def test_without_losses_it_settles_in_the_stationary_erlang_a_queue() -> None:
+    # r = 0 and the same heads all day: from an empty queue the chain reaches M/M/s+M's
+    # stationary law, whatever the intervals (closed form, staffplan.queueing.erlang_a)
+    n = 30
+    got = carried_kpis(np.full(n, 60.0), np.full(n, 280.0), np.full(n, 20), VOICE)
+    load = 60.0 * 280.0 / 900.0
+    sl, asa, pw, occ, ab = erlang_a_metrics(load, 20.0, 280.0, 180.0, 20.0)
+    assert got["service_level"][-1] == pytest.approx(float(sl), abs=1e-9)
+    assert got["answered"][-1] == pytest.approx(1.0 - float(ab), abs=1e-9)
+    assert got["answered_wait_s"][-1] / got["answered"][-1] == pytest.approx(float(asa), rel=1e-7)
+    assert got["p_wait"][-1] == pytest.approx(float(pw), abs=1e-9)
+    assert got["carried"][-1] / got["slots"][-1] == pytest.approx(float(occ), abs=1e-9)
+    # the first interval starts empty: better than the stationary queue
+    assert got["service_level"][0] > float(sl) + 0.01
+
+
+def test_erlang_c_without_losses_settles_in_the_stationary_erlang_c_queue() -> None:
+    model = QueueModel(900.0, 0.0, 1.0, 20.0, None)
+    got = carried_kpis(np.full(40, 60.0), np.full(40, 280.0), np.full(40, 22), model)
+    sl, asa, _, _ = erlang_c_metrics(60.0 * 280.0 / 900.0, 22.0, 280.0, 20.0)
+    assert got["service_level"][-1] == pytest.approx(float(sl), abs=1e-7)
+    assert got["answered_wait_s"][-1] == pytest.approx(float(asa), rel=1e-5)
+
+
+def brute_boundary(
+    law: dict[tuple[int, int], float], before: int, now: int, keep: float
+) -> dict[tuple[int, int], float]:
+    """(K, N) after the boundary by enumerating agents (one slot each): which ``now`` of the
+    ``before`` agents stay scheduled (every subset alike), and which of them are available."""
+    out: dict[tuple[int, int], float] = {}
+    for (k_prev, n_prev), p in law.items():
+        busy = min(n_prev, k_prev)
+        waiting = n_prev - busy
+        agents = list(range(max(before, 1)))  # agents 0..busy-1 are the busy ones
+        stays = list(itertools.combinations(agents, now)) if now <= before else [tuple(agents)]
+        newcomers = max(now - before, 0)
+        for stay in stays:
+            for pattern in itertools.product((0, 1), repeat=len(stay) + newcomers):
+                w = p / len(stays)
+                for up in pattern:
+                    w *= keep if up else 1.0 - keep
+                kept = sum(up for a, up in zip(stay, pattern, strict=False) if a < busy)
+                k = sum(pattern)
+                key = (k, kept + waiting)
+                out[key] = out.get(key, 0.0) + w
+    return out
+
+
+@pytest.mark.parametrize(("before", "now"), [(3, 3), (4, 2), (2, 4), (3, 1), (1, 3)])
+def test_the_boundary_is_what_enumerating_the_agents_gives(before: int, now: int) -> None:
+    keep = 0.7
+    rng = np.random.default_rng(before * 10 + now)
+    end = rng.random((before + 1, 6))
+    end /= end.sum()
+    law = {(k, n): float(end[k, n]) for k in range(before + 1) for n in range(6)}
+    busy = carried._scheduled(carried._busy_waiting(end, 0, 1.0), before, now, 1.0)
+    got = carried._admit(busy, now, keep, 1.0)
+    want = brute_boundary(law, before, now, keep)
+    for (k, n), p in want.items():
+        assert got[k, n] == pytest.approx(p, abs=1e-12)
+    assert got.sum() == pytest.approx(1.0, abs=1e-12)
+
+
+def test_segments_are_remembered_without_changing_a_number() -> None:
+    # two days with a quiet night between them (no contact, nobody on): the second day is its own
+    # segment, so changing the first day recomputes only the first
+    day = np.r_[np.zeros(8), np.full(16, 40.0), np.zeros(8)]
+    vol = np.r_[day, day]
+    heads = np.r_[np.zeros(8), np.full(16, 16), np.zeros(8)].astype(int)
+    heads = np.r_[heads, heads]
+    model = QueueModel(900.0, 0.2, 1.0, 20.0, 180.0)
+    aht = np.full(vol.size, 240.0)
+    _forget()
+    first = carried_kpis(vol, aht, heads, model)
+    lo = 0
+    bounds = []
+    while lo < vol.size:
+        hi, _ = segment(vol, aht, heads, model, lo)
+        bounds.append(hi)
+        lo = hi
+    assert 32 in bounds and max(b for b in bounds if b <= 32) == 32  # the night empties it
+    assert not any(9 <= b < 24 for b in bounds)  # a busy day is one segment
+    _forget()
+    again = carried_kpis(vol, aht, heads, model)
+    for f in carried.KPI_FIELDS:
+        assert first[f].tobytes() == again[f].tobytes()
+    changed = heads.copy()
+    changed[10] += 3
+    _forget()
+    fresh = carried_kpis(vol, aht, changed, model)
+    carried_kpis(vol, aht, heads, model)  # the memo now holds the other plan's segments too
+    mixed = carried_kpis(vol, aht, changed, model)
+    for f in carried.KPI_FIELDS:
+        assert fresh[f].tobytes() == mixed[f].tobytes()
+        assert fresh[f][32:].tobytes() == first[f][32:].tobytes()  # the second day untouched
+    assert fresh["service_level"][10] > first["service_level"][10]
+
+
+@settings(deadline=None, max_examples=25)
+@given(
+    heads=st.lists(st.integers(0, 8), min_size=3, max_size=6),
+    where=st.integers(0, 5),
+    extra=st.integers(1, 3),
+    residual=st.floats(0.0, 0.4),
+    patience=st.one_of(st.none(), st.floats(60.0, 600.0)),
+)
+def test_more_heads_never_lower_that_intervals_promise(
+    heads: list[int], where: int, extra: int, residual: float, patience: float | None
+) -> None:
+    n = np.array(heads)
+    t = where % n.size
+    more = n.copy()
+    more[t] += extra
+    vol = np.full(n.size, 20.0)
+    aht = np.full(n.size, 300.0)
+    model = QueueModel(900.0, residual, 1.0, 30.0, patience)
+    a = carried_kpis(vol, aht, n, model)
+    b = carried_kpis(vol, aht, more, model)
+    assert b["service_level"][t] >= a["service_level"][t] - 1e-9
+    assert b["answered"][t] >= a["answered"][t] - 1e-9
+    # the probability mass is kept: expectations stay in range
+    for k in (a, b):
+        assert np.all((k["service_level"] >= -1e-12) & (k["service_level"] <= 1 + 1e-12))
+        assert np.all(k["slots"] <= n.max() + extra + 1e-9)
+
+
+def test_expected_slots_are_the_binomial_mean() -> None:
+    model = QueueModel(900.0, 0.25, 2.0, 60.0, None)
+    heads = np.array([4, 7, 7, 3, 0, 5])
+    got = carried_kpis(np.full(6, 30.0), np.full(6, 400.0), heads, model)
+    # K ~ Binomial(n, 0.75) in every interval, whatever came before; two slots each
+    np.testing.assert_allclose(got["slots"], 2.0 * 0.75 * heads, atol=1e-9)
+    assert math.isfinite(got["answered_wait_s"][4]) and got["service_level"][4] == 0.0
