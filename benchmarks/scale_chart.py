@@ -58,11 +58,16 @@ def draw(rows: list[dict[str, object]], out: Path) -> None:
     if a:
         gap_ax.plot(a, [100 * x for x in g], "^--", label="60-s limit")
     gap_ax.axhline(5, color="grey", ls=":", label="target 5 %")
-    gap_ax.set(ylabel="reported gap [%]", title="Objective gap to the engine's bound")
+    gap_ax.set_yscale("symlog", linthresh=0.1)
+    gap_ax.set_ylim(0, 150)
+    gap_ax.set(
+        ylabel="reported gap [%] (100 % = no bound above 0)",
+        title="Objective gap to the engine's bound",
+    )
     a, m = series(long, "peak_mb")
     mem_ax.plot(a, m, "o-", label="peak RSS (600-s run)")
     a, e = series(long, "est_mb")
-    mem_ax.plot(a, e, "s--", label="estimated before building")
+    mem_ax.plot(a, e, "s--", label="estimated before building (constants of the run)")
     mem_ax.set(ylabel="memory [MB]", title="Peak memory, 2 workers")
     a, f = series(long, "first_feasible_s")
     first_ax.plot(a, f, "o-", label="600-s limit")

@@ -22,9 +22,10 @@ from staffplan.roster.problem import RosterProblem
 BASE_MB = 350.0
 """Python, pandas, OR-Tools and the problem's own arrays before the model [MB]."""
 
-MB_PER_NONZERO = 0.0004
+MB_PER_NONZERO = 0.0013
 """Peak memory per constraint entry over a whole solve (Python model objects, the proto, CP-SAT's
-presolved copy, the LP relaxation, neighbourhood sub-models) [MB]."""
+presolved copy, neighbourhood sub-models, and the LP relaxation HiGHS solves beside the search,
+which alone about doubles the peak once it runs to the end on 600+ agents) [MB]."""
 
 MB_PER_WORKER_NONZERO = 0.0001
 """Extra peak memory per constraint entry for each CP-SAT worker beyond the first [MB]."""
