@@ -105,7 +105,7 @@ def test_the_default_bound_is_the_memory_available_now() -> None:
     assert limits.maximum("model_memory_mb") == pytest.approx(available, rel=0.2)
 
 
-SCALE_WEEK_PEAK_MB = {150: 441, 300: 521, 600: 1767, 1200: 3413}
+SCALE_WEEK_PEAK_MB = {150: 1069, 300: 1399, 600: 1767, 1200: 3413}
 """Peak resident memory [MB] measured by ``benchmarks/roster_scale.py --agents N`` on 2 workers
 (the largest of its runs in ``benchmarks/RESULTS.md``, "Scale benchmark")."""
 
