@@ -10,8 +10,9 @@ agents lost to residual shrinkage per interval:
   ``routing="pooled"`` (multi-skilled agents also serve their other queues);
 * **coverage** — an independent route from ``coverage.csv`` alone: per queue,
   a pool of single-skilled agents with ``scheduled`` of them on the phones in
-  each interval (the same agents stay on from one interval to the next), each
-  lost with the queue's ``r`` per interval (``residual_shrinkage`` in
+  each interval, ``stayed`` of whom (chosen at random) were on in the
+  interval before while the others join from agents who were off, each lost
+  with the queue's ``r`` per interval (``residual_shrinkage`` in
   summary.json).
 
 Prints, per scenario and real-time queue: the promised week service level,
@@ -44,6 +45,23 @@ ROOT = Path(__file__).resolve().parents[1]
 SCENARIOS = ("example", "flu-week", "peak-season", "peak-with-hires", "tight-target")
 
 
+def pool_on(scheduled: np.ndarray, stayed: np.ndarray, seed: int = 3) -> np.ndarray:
+    """On-phone matrix (pool agents × intervals) with ``scheduled`` agents per interval, of whom
+    ``stayed`` were on in the interval before (which ones: at random); the others join from
+    agents who were off."""
+    rng = np.random.default_rng(seed)
+    pool = int(scheduled.sum()) + 1
+    on = np.zeros((pool, scheduled.size), dtype=bool)
+    now: list[int] = []
+    for t, (n, k) in enumerate(zip(scheduled, stayed, strict=True)):
+        k = min(int(k), len(now), int(n))
+        keep = sorted(rng.choice(now, size=k, replace=False).tolist()) if k else []
+        free = [a for a in range(pool) if a not in set(now)]
+        now = keep + free[: int(n) - k]
+        on[now, t] = True
+    return on[on.any(axis=1)]
+
+
 def coverage_simulation(
     scenario: object, coverage: pd.DataFrame, forecast: pd.DataFrame, residual: dict, reps: int
 ) -> pd.DataFrame:
@@ -53,21 +71,19 @@ def coverage_simulation(
     for q in scenario.queues:  # type: ignore[attr-defined]
         if q.channel in ("email", "backoffice"):
             continue
-        heads = (
+        cells = (
             coverage[coverage["queue"] == q.name]
-            .set_index("interval_start")["scheduled"]
+            .set_index("interval_start")[["scheduled", "stayed"]]
             .reindex([t.isoformat() for t in grid.starts], fill_value=0)
-            .to_numpy(dtype=np.int64)
         )
-        pool = int(heads.max())
-        on = np.arange(pool)[:, None] < heads[None, :]
+        on = pool_on(cells["scheduled"].to_numpy(np.int64), cells["stayed"].to_numpy(np.int64))
         arrivals, aht = forecast_arrays(forecast, grid, [q.name])
         res = simulate_week(
             arrivals,
             aht,
             grid.interval_min,
             on,
-            np.ones((pool, 1), dtype=np.int64),
+            np.ones((on.shape[0], 1), dtype=np.int64),
             [queue_settings(q)],
             replications=reps,
             seed=7,

@@ -18,7 +18,7 @@ import pytest
 from click.testing import CliRunner
 
 from staffplan.cli import cli, main
-from staffplan.evaluate.kpis import promised_kpis
+from staffplan.evaluate.kpis import plan_kpis
 from staffplan.queueing import target_for_queue
 from staffplan.scenario import load
 from staffplan.store import PlanStore
@@ -169,15 +169,18 @@ def test_cover_proposes_then_applies_a_new_version(tmp_path: Path) -> None:
     assert call["name"] == f"Agent {call['agent_id'][1:]}" and call["new"] == "E 07:00-15:00"
     assert call["tell"] == "Please come in on Tue 1 Dec: E 07:00-15:00."
     # the service level it restores, by hand: the call-in is on the phones 07-15; without it 1
-    # agent works 07-13 and 3 work 13-15 (A2 until 15, A3 and A4 from 13), with it 2 and 4;
-    # 12 calls of 300 s an hour in every interval (equal weights), the promised service level of
-    # n agents from the one KPI definition
+    # agent works 07-13 and 3 work 13-15 (A2 until 15, A3 and A4 from 13), with it 2 and 4; the
+    # other days and hours as published (2 agents 07-13, 4 13-15, 2 15-21); 12 calls of 300 s an
+    # hour 07-21 (equal weights); the promise of that plan from the one KPI definition, the queue
+    # carried through the night before (nobody abandons: last night's backlog waits)
     target = target_for_queue(load(scen).queue("voice"))
-    sl = promised_kpis(np.full(4, 12.0), np.full(4, 300.0), 60, np.arange(1, 5), target, 0.0)[
-        "service_level"
-    ].to_numpy()
-    assert call["sl_without"] == pytest.approx((6 * sl[0] + 2 * sl[2]) / 8, abs=1e-4)
-    assert call["sl_with"] == pytest.approx((6 * sl[1] + 2 * sl[3]) / 8, abs=1e-4)
+    day = [0] * 7 + [2] * 6 + [4] * 2 + [2] * 6 + [0] * 3
+    short = [0] * 7 + [1] * 6 + [3] * 2 + [2] * 6 + [0] * 3
+    vol = np.tile([0.0] * 7 + [12.0] * 14 + [0.0] * 3, 3)
+    for heads, key in ((day + short + day, "sl_without"), (day * 3, "sl_with")):
+        sl = plan_kpis(vol, np.full(72, 300.0), 60, np.array(heads), target, 0.0)
+        want = sl["service_level"].to_numpy()[24 + 7 : 24 + 15].mean()
+        assert call[key] == pytest.approx(want, abs=1e-4)
     assert (
         data["unrestored_agent_intervals_no_action"],
         data["unrestored_agent_intervals_after"],

@@ -48,42 +48,64 @@ def test_erlang_c_without_losses_settles_in_the_stationary_erlang_c_queue() -> N
 
 
 def brute_boundary(
-    law: dict[tuple[int, int], float], before: int, now: int, keep: float
+    law: dict[tuple[int, int], float], before: int, now: int, stay: int, keep: float
 ) -> dict[tuple[int, int], float]:
-    """(K, N) after the boundary by enumerating agents (one slot each): which ``now`` of the
-    ``before`` agents stay scheduled (every subset alike), and which of them are available."""
+    """(K, N) after the boundary by enumerating agents (one slot each): which ``stay`` of the
+    ``before`` agents stay on the queue (every subset alike), ``now − stay`` newcomers, and which
+    of them are available."""
     out: dict[tuple[int, int], float] = {}
     for (k_prev, n_prev), p in law.items():
         busy = min(n_prev, k_prev)
         waiting = n_prev - busy
-        agents = list(range(max(before, 1)))  # agents 0..busy-1 are the busy ones
-        stays = list(itertools.combinations(agents, now)) if now <= before else [tuple(agents)]
-        newcomers = max(now - before, 0)
-        for stay in stays:
-            for pattern in itertools.product((0, 1), repeat=len(stay) + newcomers):
+        agents = list(range(before))  # agents 0..busy-1 are the busy ones
+        stays = list(itertools.combinations(agents, stay))
+        newcomers = now - stay
+        for kept_agents in stays:
+            for pattern in itertools.product((0, 1), repeat=stay + newcomers):
                 w = p / len(stays)
                 for up in pattern:
                     w *= keep if up else 1.0 - keep
-                kept = sum(up for a, up in zip(stay, pattern, strict=False) if a < busy)
-                k = sum(pattern)
-                key = (k, kept + waiting)
+                kept = sum(up for a, up in zip(kept_agents, pattern, strict=False) if a < busy)
+                key = (sum(pattern), kept + waiting)
                 out[key] = out.get(key, 0.0) + w
     return out
 
 
-@pytest.mark.parametrize(("before", "now"), [(3, 3), (4, 2), (2, 4), (3, 1), (1, 3)])
-def test_the_boundary_is_what_enumerating_the_agents_gives(before: int, now: int) -> None:
+@pytest.mark.parametrize(
+    ("before", "now", "stay"),
+    [(3, 3, 3), (4, 2, 2), (2, 4, 2), (3, 1, 1), (1, 3, 1), (3, 3, 1), (3, 2, 0), (2, 3, 1)],
+)
+def test_the_boundary_is_what_enumerating_the_agents_gives(
+    before: int, now: int, stay: int
+) -> None:
     keep = 0.7
-    rng = np.random.default_rng(before * 10 + now)
+    rng = np.random.default_rng(before * 100 + now * 10 + stay)
     end = rng.random((before + 1, 6))
     end /= end.sum()
     law = {(k, n): float(end[k, n]) for k in range(before + 1) for n in range(6)}
-    busy = carried._scheduled(carried._busy_waiting(end, 0, 1.0), before, now, 1.0)
+    busy = carried._scheduled(carried._busy_waiting(end, 0, 1.0), before, stay, 1.0)
     got = carried._admit(busy, now, keep, 1.0)
-    want = brute_boundary(law, before, now, keep)
+    want = brute_boundary(law, before, now, stay, keep)
     for (k, n), p in want.items():
         assert got[k, n] == pytest.approx(p, abs=1e-12)
     assert got.sum() == pytest.approx(1.0, abs=1e-12)
+
+
+def test_agents_who_swap_at_a_boundary_help_the_queue() -> None:
+    # the same heads all day; two of them replaced at every boundary (they take their calls with
+    # them, the newcomers start idle): never worse, better when the queue is busy
+    n = 24
+    vol, aht, heads = np.full(n, 60.0), np.full(n, 280.0), np.full(n, 22)
+    model = QueueModel(900.0, 0.2, 1.0, 20.0, 180.0)
+    same = carried_kpis(vol, aht, heads, model)
+    swap = carried_kpis(vol, aht, heads, model, stay=heads - 2)
+    assert same["service_level"][0] == swap["service_level"][0]  # nothing before it
+    assert np.all(swap["service_level"][1:] > same["service_level"][1:])
+    assert np.all(swap["answered"][1:] >= same["answered"][1:])
+    # the default is the most that can stay
+    np.testing.assert_array_equal(carried.stays(heads), np.r_[0, heads[1:]])
+    again = carried_kpis(vol, aht, heads, model, stay=np.full(n, 99))
+    assert again["service_level"].tobytes() == same["service_level"].tobytes()
 
 
 def test_segments_are_remembered_without_changing_a_number() -> None:

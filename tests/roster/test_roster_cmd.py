@@ -65,8 +65,15 @@ def test_roster_command_json_and_files(scenario: Path, tmp_path: Path) -> None:
         "scheduled",
         "difference",
         "available",
+        "stayed",
     ]
     assert (cov["difference"] == cov["scheduled"] - cov["required"]).all()
+    # who stays: never more than the heads now or in the interval before (same queue)
+    for _, g in cov.groupby("queue", sort=False):
+        before = np.r_[0, g["scheduled"].to_numpy()[:-1]]
+        assert (g["stayed"] <= np.minimum(before, g["scheduled"])).all() and (
+            g["stayed"] >= 0
+        ).all()
     # expected heads after residual shrinkage: scheduled × (1 − r) of the queue
     p = load_problem(load(scenario))
     keep = dict(zip(p.demand.queues, 1.0 - p.demand.residual, strict=True))

@@ -29,8 +29,8 @@ def test_score_is_the_engines_coverage_and_kpis(ws: Workspace) -> None:
     roster = ws.store.roster(1)
     p = ws.problem
     numeric = roster.astype({"paid_minutes": int})
-    cov, _, alloc = summarize(p, numeric, on_phone_matrix(numeric, p.agents, p.grid))
-    per, week = roster_kpis(p, alloc, ws.scenario)
+    cov, _, alloc, stays = summarize(p, numeric, on_phone_matrix(numeric, p.agents, p.grid))
+    per, week = roster_kpis(p, alloc, ws.scenario, stays)
     got = ws.score(roster)
     pd.testing.assert_frame_equal(got.coverage, cov[list(got.coverage.columns)], check_dtype=False)
     pd.testing.assert_frame_equal(got.intervals, per)
@@ -279,7 +279,17 @@ def test_score_reads_a_covers_queue_assignments(ws: Workspace) -> None:
         [[hand[(t.isoformat(), q)] for t in p.grid.starts] for q in p.demand.queues],
         dtype=np.int64,
     )
-    per, week = roster_kpis(p, alloc, ws.scenario)
+    # who stays: at 09:00 A6 arrives on voice from chat (a newcomer there, one fewer staying on
+    # chat), by hand from the plain roster's counts
+    stayed, plain_stayed = _at(got.coverage, "stayed"), _at(plain.coverage, "stayed")
+    nine = "2026-12-07T09:00:00+01:00"
+    assert stayed[(nine, "voice")] == plain_stayed[(nine, "voice")]
+    assert stayed[(nine, "chat")] == plain_stayed[(nine, "chat")] - 1
+    stays = np.array(
+        [[stayed[(t.isoformat(), q)] for t in p.grid.starts] for q in p.demand.queues],
+        dtype=np.int64,
+    )
+    per, week = roster_kpis(p, alloc, ws.scenario, stays)
     pd.testing.assert_frame_equal(got.intervals, per)
     pd.testing.assert_frame_equal(got.week, week)
     assert got.summary["service_level"] != plain.summary["service_level"]

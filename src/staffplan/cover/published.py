@@ -232,7 +232,23 @@ def coverage_counts(
     assignment: np.ndarray,
 ) -> np.ndarray:
     """On-phone agents per queue and interval (n_queues, n) of roster rows, the cover repair's
-    definition.
+    definition: the counts of :func:`coverage_assigned`.
+    """
+    q = coverage_assigned(problem, roster, absences, assignment)
+    out = np.zeros(problem.demand.required.shape, dtype=np.int64)
+    for k in range(out.shape[0]):
+        out[k] = (q == k).sum(axis=0)
+    return out
+
+
+def coverage_assigned(
+    problem: RosterProblem,
+    roster: pd.DataFrame,
+    absences: tuple[NewAbsence, ...],
+    assignment: np.ndarray,
+) -> np.ndarray:
+    """The queue each agent serves per interval, (n_agents, n) int, -1 off the phones, of roster
+    rows.
 
     An agent is on the phones in an interval wholly inside a shift and clear
     of its breaks and activities, and not absent. Single-skilled agents serve
@@ -245,7 +261,7 @@ def coverage_counts(
     qindex = {q: k for k, q in enumerate(problem.demand.queues)}
     gone = absent_masks(problem, absences)
     im = problem.grid.interval_min
-    out = np.zeros(problem.demand.required.shape, dtype=np.int64)
+    out = np.full((len(problem.agents), problem.grid.n), -1, dtype=np.int64)
     aq = [problem.agent_queues(a) for a in problem.agents]
     for rec in roster.to_dict(orient="records"):
         aid = str(rec["agent_id"])
@@ -258,7 +274,7 @@ def coverage_counts(
         if aid in gone:
             on &= ~gone[aid]
         if len(aq[i]) == 1:
-            out[aq[i][0], on] += 1
+            out[i, on] = aq[i][0]
             continue
         q = np.where(assignment[i] >= 0, assignment[i], aq[i][0])
         text = rec.get(ASSIGN_COLUMN, "")
@@ -267,8 +283,7 @@ def coverage_counts(
             for name, s, e in named_spans(text, e0, clock0):
                 if name in qindex:
                     q[s // im : min(e // im, problem.grid.n)] = qindex[name]
-        ts = np.flatnonzero(on)
-        np.add.at(out, (q[ts], ts), 1)
+        out[i, on] = q[on]
     return out
 
 

@@ -16,7 +16,7 @@ from staffplan.cover.published import (
     NewAbsence,
     Row,
     assign_text,
-    coverage_counts,
+    coverage_assigned,
     no_action_roster,
 )
 from staffplan.errors import InfeasibleError, Reason
@@ -24,6 +24,7 @@ from staffplan.evaluate.kpis import plan_kpis
 from staffplan.io.numbers import json_number
 from staffplan.io.roster_csv import diff_rosters
 from staffplan.queueing import target_for_queue
+from staffplan.roster.extract import queue_stays
 from staffplan.roster.problem import RosterProblem, split_overtime, week_blocks, week_bounds
 from staffplan.scenario import Scenario
 
@@ -122,16 +123,20 @@ class CoverResult:
 def _service_levels(
     problem: RosterProblem,
     scenario: Scenario | None,
-    scheduled: np.ndarray,
+    assigned: np.ndarray,
     only: np.ndarray | None = None,
 ) -> np.ndarray:
-    """Promised service level per queue and interval [fraction] for on-phone heads ``scheduled``
-    (:func:`staffplan.evaluate.kpis.plan_kpis`, the KPIs' definition: the week's plan, each
-    queue carried across intervals); NaN where unknown
+    """Promised service level per queue and interval [fraction] of agents serving queues
+    ``assigned`` ((n_agents, n), -1 off the phones: :func:`coverage_assigned`) — the heads per
+    queue and those who stay on it (:func:`staffplan.evaluate.kpis.plan_kpis`, the KPIs'
+    definition: the week's plan, each queue carried across intervals); NaN where unknown
     (and outside the intervals ``only``, a (n,) bool mask, when given).
     """
-    out = np.full(scheduled.shape, np.nan)
     dem = problem.demand
+    nq = dem.required.shape[0]
+    scheduled = np.stack([(assigned == q).sum(axis=0) for q in range(nq)])
+    stays = queue_stays(assigned, nq)
+    out = np.full(scheduled.shape, np.nan)
     if scenario is None or dem.volume is None or dem.aht_s is None:
         return out
     residual = dem.residual if dem.residual is not None else np.zeros(len(dem.queues))
@@ -153,6 +158,7 @@ def _service_levels(
             scheduled[q],
             target_for_queue(queue),
             float(residual[q]),
+            stays[q],
         )
         out[q, ok] = k["service_level"].to_numpy(dtype=float)[ok]
     return out
@@ -173,27 +179,34 @@ def restored_service(
     """Per changed agent, the service level their changes restore: the volume-weighted promised
     service level [fraction] over the queues and intervals of ``span`` where their changes move
     coverage, without them (their rows as if nobody acted, ``no_action``) and with them (the
-    repaired ``roster``, coverage ``after``, service levels ``sl_after``). None where none of
-    those intervals has a service-level target (e.g. only a deferred queue).
+    repaired ``roster`` — queues per agent ``after`` (:func:`coverage_assigned`), service levels
+    ``sl_after``). None where none of those intervals has a service-level target (e.g. only a
+    deferred queue).
     """
     lo, hi = span
+    shape = problem.demand.required.shape
     vol = (
         np.nan_to_num(problem.demand.volume, nan=0.0)
         if problem.demand.volume is not None
-        else np.zeros(after.shape)
+        else np.zeros(shape)
     )
+    index = {a.id: i for i, a in enumerate(problem.agents)}
     out: dict[str, tuple[float | None, float | None]] = {}
     for agent in agents:
-        mine = coverage_counts(
+        mine = coverage_assigned(
             problem, roster[roster["agent_id"].astype(str) == agent], absences, assignment
-        )
-        idle = coverage_counts(
+        )[index[agent]]
+        idle = coverage_assigned(
             problem, no_action[no_action["agent_id"].astype(str) == agent], absences, assignment
-        )
-        moved = mine != idle
+        )[index[agent]]
+        moved = np.zeros(shape, dtype=bool)
+        for q in range(shape[0]):
+            moved[q] = (mine == q) != (idle == q)
         moved[:, :lo] = False
         moved[:, hi:] = False
-        without = _service_levels(problem, scenario, after - mine + idle, moved.any(axis=0))
+        asg = after.copy()
+        asg[index[agent]] = idle
+        without = _service_levels(problem, scenario, asg, moved.any(axis=0))
         cells = moved & np.isfinite(sl_after) & np.isfinite(without) & (vol > 0)
         weight = vol[cells].sum()
         if weight <= 0:
@@ -324,15 +337,20 @@ def cover_result(
             log.at[k, "old_assignments"] = assign_text(prob, q)
     phone = phone_list(log, absent, {a.id: a.name for a in prob.agents})
     who = tuple(sorted(set(phone["agent_id"])))
-    before = coverage_counts(prob, published, (), assignment)
     idle = no_action_roster(prob, published, absences, now)
-    no_action = coverage_counts(prob, idle, absences, assignment)
     asg_after = assignment if after_assignment is None else after_assignment
-    after = coverage_counts(prob, roster, absences, asg_after)
+    queues = (
+        coverage_assigned(prob, published, (), assignment),
+        coverage_assigned(prob, idle, absences, assignment),
+        coverage_assigned(prob, roster, absences, asg_after),
+    )
+    before, no_action, after = (
+        np.stack([(x == q).sum(axis=0) for q in range(len(prob.demand.queues))]) for x in queues
+    )
     req = prob.demand.required
-    sl = [_service_levels(prob, scenario, x) for x in (before, no_action, after)]
+    sl = [_service_levels(prob, scenario, x) for x in queues]
     restored = restored_service(
-        prob, scenario, roster, idle, absences, asg_after, after, sl[2], (lo, hi), who
+        prob, scenario, roster, idle, absences, asg_after, queues[2], sl[2], (lo, hi), who
     )
     for k, col in enumerate(("sl_without", "sl_with")):  # None (blank, JSON null) if unknown
         phone[col] = pd.Series([restored[a][k] for a in phone["agent_id"]], dtype=object)

@@ -405,6 +405,7 @@ def plan_kpis(
     heads: np.ndarray,
     target: Target,
     residual: float,
+    stay: np.ndarray | None = None,
 ) -> pd.DataFrame:
     """Promised KPIs of a staffing plan: one queue, ``heads`` on-phone agents [whole] in
     contiguous intervals in time order, the queue carried from each interval to the next
@@ -413,13 +414,23 @@ def plan_kpis(
     Columns as :func:`promised_kpis`. ``volume`` [contacts] (NaN = 0) and
     ``aht_s`` [s] per interval; an AHT is needed only where contacts are
     (elsewhere the nearest known one serves the contacts still in the
-    system). Zero volume: service level 1, the rest 0, as there.
+    system). ``stay`` [agents] per interval: the heads also on the queue in
+    the interval before (default: as many as the heads allow). Zero volume:
+    service level 1; ASA, P(wait), occupancy and abandonment 0; ``slots``
+    the expected slots available all the same.
     """
     tgt = _realtime(target)
-    v = np.nan_to_num(np.asarray(volume, dtype=float)).ravel()
-    h = np.asarray(aht_s, dtype=float).ravel()
-    n = np.rint(np.asarray(heads, dtype=float)).ravel().astype(np.int64)
-    if n.shape != v.shape or h.shape != v.shape or np.any(n < 0) or np.any(v < 0):
+    if not 0.0 <= float(residual) < 1.0:
+        raise InputError("bad residual shrinkage", expected="a fraction in [0, 1)", found=residual)
+    v0, h0, n0 = (np.asarray(x, dtype=float) for x in (volume, aht_s, heads))
+    if not (v0.ndim == 1 and v0.shape == h0.shape == n0.shape):
+        raise InputError(
+            "bad plan", column="agents", expected="one volume, AHT and head count per interval"
+        )
+    v = np.nan_to_num(v0)
+    h = h0
+    n = np.rint(np.nan_to_num(n0, nan=-1.0)).astype(np.int64)
+    if np.any(n < 0) or np.any(v < 0):
         raise InputError(
             "bad plan",
             column="agents",
@@ -442,7 +453,7 @@ def plan_kpis(
         float(tgt.sl_within_s),
         tgt.patience_s,
     )
-    got = carried_kpis(v, h, n, model)
+    got = carried_kpis(v, h, n, model, None if stay is None else np.asarray(stay).ravel())
     live = v > 0
     ans = np.where(live, np.clip(got["answered"], 0.0, 1.0), 1.0)
     slots = got["slots"]
@@ -473,13 +484,16 @@ def interval_kpis(
     interval_min: int,
     targets: Sequence[Target],
     residuals: Sequence[float],
+    stays: np.ndarray | None = None,
 ) -> pd.DataFrame:
     """Per (interval, queue) promised KPIs: :data:`INTERVAL_COLUMNS`.
 
     ``volume``, ``aht_s``, ``agents`` (on-phone heads allocated, before
     shrinkage) have shape (n_queues, n), the n intervals contiguous in time
     order (each queue is carried across them: :func:`plan_kpis`); ``targets``
-    and ``residuals`` one per queue. Intervals without volume are left out.
+    and ``residuals`` one per queue; ``stays`` (n_queues, n) the heads also
+    on the queue in the interval before (default: as many as the heads
+    allow). Intervals without volume are left out.
     """
     parts = []
     for q, name in enumerate(queues):
@@ -489,7 +503,13 @@ def interval_kpis(
         if not keep.any():
             continue
         plan = plan_kpis(
-            np.where(keep, v, 0.0), a, interval_min, agents[q], targets[q], residuals[q]
+            np.where(keep, v, 0.0),
+            a,
+            interval_min,
+            agents[q],
+            targets[q],
+            residuals[q],
+            None if stays is None else stays[q],
         )
         heads = np.asarray(agents[q], dtype=float)[keep]
         k = plan[keep].reset_index(drop=True)
@@ -557,11 +577,13 @@ def scenario_targets(scenario: Any, queues: Sequence[str]) -> list[Target]:
 
 
 def roster_kpis(
-    problem: Any, allocation: np.ndarray, scenario: Any
+    problem: Any, allocation: np.ndarray, scenario: Any, stays: np.ndarray | None = None
 ) -> tuple[pd.DataFrame, pd.DataFrame] | None:
     """(per-interval, week) promised KPIs of a roster's allocation (on-phone heads per queue and
-    interval), or None without volumes or a scenario. Deferred queues (email, back-office) have no
-    per-interval KPIs and are left out.
+    interval) and ``stays`` (those also on the queue in the interval before:
+    ``roster.extract.queue_stays``; default as many as the heads allow), or None without volumes
+    or a scenario. Deferred queues (email, back-office) have no per-interval KPIs and are left
+    out.
     """
     from staffplan.shrinkage import queue_residuals
 
@@ -587,6 +609,7 @@ def roster_kpis(
         grid.interval_min,
         targets,
         [residual[q] for q in dem.queues],
+        stays,
     )
     return per, week_kpis(per, grid.interval_min)
 
@@ -623,19 +646,28 @@ class WeekPromise:
         self._residuals = tuple(float(r) for r in residuals)
         self.total = float(self._vol[list(self.queues)].sum()) if self.queues else 0.0
 
-    def service_level(self, allocation: np.ndarray) -> float | None:
-        """Promised week service level [0-1] of on-phone heads per (queue, interval), weighted
-        by contacts offered (the ``all`` row of :func:`week_kpis`); None without volume.
+    def service_level(
+        self, allocation: np.ndarray, stays: np.ndarray | None = None
+    ) -> float | None:
+        """Promised week service level [0-1] of on-phone heads per (queue, interval) and their
+        ``stays`` (as :func:`roster_kpis`), weighted by contacts offered (the ``all`` row of
+        :func:`week_kpis`); None without volume.
         """
         if self.total <= 0:
             return None
-        n = np.rint(np.asarray(allocation, dtype=float)).astype(np.int64).clip(min=0)
+        n = np.rint(np.asarray(allocation, dtype=float)).astype(np.int64)
         answered = 0.0
         for q in self.queues:
             target = self._targets[q]
             assert target is not None
             k = plan_kpis(
-                self._vol[q], self._aht[q], self._interval_min, n[q], target, self._residuals[q]
+                self._vol[q],
+                self._aht[q],
+                self._interval_min,
+                n[q],
+                target,
+                self._residuals[q],
+                None if stays is None else stays[q],
             )
             answered += float((self._vol[q] * k["service_level"].to_numpy()).sum())
         return answered / self.total

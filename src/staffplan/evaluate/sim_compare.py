@@ -32,6 +32,7 @@ def promise(
     heads: np.ndarray,
     queues: Sequence[Queue],
     residuals: Sequence[float],
+    stays: np.ndarray | None = None,
 ) -> tuple[pd.DataFrame, pd.DataFrame]:
     """The promised KPIs per interval × queue and per week × queue, ``promised_``-prefixed.
 
@@ -51,6 +52,7 @@ def promise(
         interval_min,
         [target_for_queue(q) for q in queues],
         residuals,
+        stays,
     )
     week = week_kpis(per, interval_min)
     per = per.rename(columns={"interval_start": "interval"})

@@ -87,7 +87,7 @@ def simulate_scenario(
     else ``allocated``: :data:`~staffplan.evaluate.simulate.ROUTINGS`).
     """
     from staffplan.requirements import compute_requirements
-    from staffplan.roster.extract import assign_queues
+    from staffplan.roster.extract import assign_queues, queue_stays
     from staffplan.roster.load import roster_requirements, scenario_demand
 
     cfg = simulate_settings(scenario)
@@ -152,7 +152,10 @@ def simulate_scenario(
         priority=assigned,
         routing=route,
     )
-    promised, promised_week = promise(arrivals, aht, interval_min, heads, queues, list(residual))
+    stays = queue_stays(assigned, len(names))
+    promised, promised_week = promise(
+        arrivals, aht, interval_min, heads, queues, list(residual), stays
+    )
     intervals = compare(result.intervals, promised, thr)
     week = result.week.merge(promised_week, on="queue", how="left")
     intervals = intervals.copy()

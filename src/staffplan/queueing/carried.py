@@ -26,7 +26,7 @@ waiting) — is carried exactly from the end of one interval to the next:
 The chain starts empty at the first interval. Once it is empty to within
 ``EMPTY`` (no contact in the system), the future does not depend on the past:
 the state is set to exactly empty there, so a plan's KPIs split into
-independent *segments* (:func:`segments`), which callers may cache.
+independent *segments* (:func:`segment`), remembered by their inputs.
 """
 
 from __future__ import annotations
@@ -84,20 +84,36 @@ def _busy_waiting(end: FArray, k0: int, c: float) -> FArray:
     return out
 
 
-def _scheduled(busy: FArray, before: int, now: int, c: float) -> FArray:
-    """The busy slots still scheduled when the heads fall from ``before`` to ``now``: rows
-    B -> B_s = min(B, c A_s), A_s ~ Hypergeometric(before, a(B), now) busy agents stay."""
-    if now >= before:
+def _kept(b: int, agents: int, x: int, c: float) -> tuple[tuple[int, float], ...]:
+    """(sessions, probability) kept when ``x`` of the ``agents`` holding ``b`` packed sessions
+    stay, any of them alike: with a whole concurrency c the one partly busy agent is among them
+    with probability x / agents; otherwise min(b, floor(c x))."""
+    ci = int(c)
+    rem = b - ci * (agents - 1) if agents else 0
+    if ci != c or agents == 0 or rem == ci:
+        return ((min(b, int(math.floor(c * x + 1e-9))), 1.0),)
+    p = x / agents
+    return ((ci * (x - 1) + rem, p), (ci * x, 1.0 - p))
+
+
+def _scheduled(busy: FArray, before: int, stay: int, c: float) -> FArray:
+    """The busy slots whose agents stay on the queue when ``stay`` of the ``before`` heads do:
+    rows B -> the sessions of A_s ~ Hypergeometric(before, a(B), stay) busy agents who stay (any
+    of the agents may be the ones who leave; :func:`_kept`)."""
+    if stay >= before:
         return busy
-    b = np.arange(busy.shape[0])
-    agents = np.minimum(_agents(b, c), before)
-    stay = np.arange(now + 1)
-    kern = np.nan_to_num(stats.hypergeom.pmf(stay[None, :], before, agents[:, None], now))
-    slots = np.minimum(b[:, None], np.floor(c * stay[None, :] + 1e-9).astype(np.int64))
     out = np.zeros_like(busy)
-    for i in range(b.size):
-        for j in np.flatnonzero(kern[i] > 0):
-            out[slots[i, j]] += kern[i, j] * busy[i]
+    for b in range(busy.shape[0]):
+        if not busy[b].any():
+            continue
+        agents = min(int(_agents(np.array(b), c)), before)
+        for kept in range(min(agents, stay) + 1):
+            w = float(stats.hypergeom.pmf(kept, before, agents, stay))
+            if not w > 0:
+                continue
+            for slots, p in _kept(b, agents, kept, c):
+                if p > 0:
+                    out[slots] += w * p * busy[b]
     return out
 
 
@@ -123,10 +139,12 @@ def _admit(busy: FArray, heads: int, keep: float, c: float) -> FArray:
 def _admit_kernel(
     busy: FArray, table: FArray, heads: int, c: float, tiny: float, out: FArray
 ) -> None:  # pragma: no cover - compiled
-    """out[x + j, min(B_s, c x) + Q] += P(x | a(B_s)) P(j | heads − a(B_s)) F[B_s, Q]: x of the
-    a(B_s) busy agents are available again and keep their sessions, j of the others are
-    available (module docstring)."""
+    """out[x + j, kept + Q] += P(x | a(B_s)) P(kept | x) P(j | heads − a(B_s)) F[B_s, Q]: x of
+    the a(B_s) busy agents are available again and keep their sessions (:func:`_kept`), j of the
+    others are available (module docstring)."""
     n_b, n_q = busy.shape
+    ci = int(c)
+    whole = ci == c
     for bs in range(n_b):
         mass = 0.0
         for q in range(n_q):
@@ -135,17 +153,29 @@ def _admit_kernel(
             continue
         held = min(int(math.ceil(bs / c - 1e-9)), heads)
         rest = heads - held
+        rem = bs - ci * (held - 1) if held > 0 else 0
         for x in range(held + 1):
             u = table[held, x]
             if u <= tiny:
                 continue
-            b = min(bs, int(math.floor(c * x + 1e-9)))
-            for j in range(rest + 1):
-                w = u * table[rest, j]
-                if w == 0.0:
+            for branch in range(2):
+                if whole and held > 0 and rem != ci:
+                    p_in = x / held
+                    b = ci * (x - 1) + rem if branch == 0 else ci * x
+                    pb = p_in if branch == 0 else 1.0 - p_in
+                elif branch == 0:
+                    b = min(bs, int(math.floor(c * x + 1e-9)))
+                    pb = 1.0
+                else:
                     continue
-                for q in range(n_q):
-                    out[x + j, b + q] += w * busy[bs, q]
+                if pb <= 0.0:
+                    continue
+                for j in range(rest + 1):
+                    w = u * pb * table[rest, j]
+                    if w == 0.0:
+                        continue
+                    for q in range(n_q):
+                        out[x + j, b + q] += w * busy[bs, q]
 
 
 def _room(start: FArray, lam: float, mu: float, theta: float, interval_s: float) -> int:
@@ -172,7 +202,11 @@ def _trim_columns(p: FArray) -> FArray:
 
 
 def carried_kpis(
-    volume: FArray, aht_s: FArray, heads: np.ndarray, model: QueueModel
+    volume: FArray,
+    aht_s: FArray,
+    heads: np.ndarray,
+    model: QueueModel,
+    stay: np.ndarray | None = None,
 ) -> dict[str, FArray]:
     """Expected KPIs per interval of one queue staffed with ``heads`` [agents, whole] in
     contiguous intervals, the queue carried across them (module docstring).
@@ -184,67 +218,97 @@ def carried_kpis(
     arrivals); carried [slots] the interval's own answered work,
     E[min(load · answered(K), s(K))] (its occupancy's numerator, as in
     :mod:`staffplan.queueing.interval`); slots [slots] the expected slots
-    available.
+    available. ``stay`` [agents] per interval: the heads who were also on the
+    queue in the interval before (the others arrive idle; those who left
+    take their contacts); default min(heads before, heads now), the same
+    agents staying as far as the heads allow.
     """
     vol = np.ascontiguousarray(volume, dtype=float)
     aht = np.ascontiguousarray(aht_s, dtype=float)
     n = np.ascontiguousarray(heads, dtype=np.int64)
+    st = stays(n, stay)
     out = {f: np.zeros(vol.size) for f in KPI_FIELDS}
     lo = 0
     while lo < vol.size:
-        hi, part = _cached_segment(vol, aht, n, model, lo)
+        hi, part = _cached_segment(vol, aht, n, st, model, lo)
         for f in KPI_FIELDS:
             out[f][lo:hi] = part[f]
         lo = hi
     return out
 
 
-_SEGMENTS: dict[tuple[QueueModel, int], list[tuple[int, bool, bytes, dict[str, FArray]]]] = {}
-_SEGMENTS_MAX = 20_000
-_SEGMENT_COUNT = 0
+def stays(heads: np.ndarray, stay: np.ndarray | None = None) -> np.ndarray:
+    """Heads who stay on the queue from each interval to the next [agents]: ``stay`` clipped to
+    [0, min(heads before, heads now)] (0 in the first interval), by default that minimum."""
+    n = np.asarray(heads, dtype=np.int64)
+    most = np.minimum(np.r_[0, n[:-1]], n) if n.size else n
+    if stay is None:
+        return np.ascontiguousarray(most)
+    return np.ascontiguousarray(np.clip(np.asarray(stay, dtype=np.int64), 0, most))
+
+
+_SEGMENTS: dict[tuple[QueueModel, int], dict[int, dict[bytes, dict[str, FArray]]]] = {}
+_SEGMENTS_MAX = 4_000_000  # stored results [floats], about 32 MB
+_STORED = 0
 _LOCK = threading.Lock()  # the web server evaluates plans from several threads
 
 
-def _digest(vol: FArray, aht: FArray, heads: np.ndarray, lo: int, hi: int) -> bytes:
+def _digest(
+    vol: FArray, aht: FArray, heads: np.ndarray, stay: np.ndarray, lo: int, hi: int, last: bool
+) -> bytes:
+    """Key of intervals lo..hi − 1's inputs; ``last``: the segment ran to its plan's end (not to an
+    empty queue), so it fits only a plan that ends there too."""
     h = hashlib.blake2b(digest_size=16)
-    for x in (vol[lo:hi], aht[lo:hi], heads[lo:hi]):
+    h.update(b"last" if last else b"empty")
+    for x in (vol[lo:hi], aht[lo:hi], heads[lo:hi], stay[lo + 1 : hi]):
         h.update(x.tobytes())
     return h.digest()
 
 
 def _cached_segment(
-    vol: FArray, aht: FArray, heads: np.ndarray, model: QueueModel, lo: int
+    vol: FArray, aht: FArray, heads: np.ndarray, stay: np.ndarray, model: QueueModel, lo: int
 ) -> tuple[int, dict[str, FArray]]:
     """:func:`segment`, remembered: a segment depends only on its own intervals' inputs, so a
-    plan that changes one day recomputes that day's segments only (same numbers either way)."""
+    plan that changes one day recomputes that day's segments only (same numbers either way).
+    One digest per segment end seen from ``lo``."""
+    global _STORED
     with _LOCK:
-        seen = list(_SEGMENTS.get((model, lo), ()))
-    for hi, last, key, part in seen:  # last: it ran to its plan's end, not to an empty queue
-        fits = hi == vol.size if last else hi <= vol.size
-        if fits and _digest(vol, aht, heads, lo, hi) == key:
+        ends = sorted(_SEGMENTS.get((model, lo), {}).items())
+    for hi, by_key in ends:
+        if hi > vol.size:
+            continue
+        part = by_key.get(_digest(vol, aht, heads, stay, lo, hi, hi == vol.size))
+        if part is not None:
             return hi, part
-    hi, part = segment(vol, aht, heads, model, lo)
-    entry = (hi, hi == vol.size, _digest(vol, aht, heads, lo, hi), part)
+    hi, got = segment(vol, aht, heads, model, lo, stay)
+    part = {f: np.array(v, copy=True) for f, v in got.items()}
+    key = _digest(vol, aht, heads, stay, lo, hi, hi == vol.size)
     with _LOCK:
-        global _SEGMENT_COUNT
-        if _SEGMENT_COUNT >= _SEGMENTS_MAX:
+        if _STORED >= _SEGMENTS_MAX:
             _SEGMENTS.clear()
-            _SEGMENT_COUNT = 0
-        _SEGMENTS.setdefault((model, lo), []).append(entry)
-        _SEGMENT_COUNT += 1
+            _STORED = 0
+        _SEGMENTS.setdefault((model, lo), {}).setdefault(hi, {})[key] = part
+        _STORED += len(KPI_FIELDS) * (hi - lo)
     return hi, part
 
 
 def segment(
-    volume: FArray, aht_s: FArray, heads: np.ndarray, model: QueueModel, lo: int
+    volume: FArray,
+    aht_s: FArray,
+    heads: np.ndarray,
+    model: QueueModel,
+    lo: int,
+    stay: np.ndarray | None = None,
 ) -> tuple[int, dict[str, FArray]]:
     """(hi, KPIs of intervals lo..hi − 1): the chain started empty at ``lo`` and run until an
     interval ends empty to within :data:`EMPTY` (then hi is the next one) or the plan ends. The
-    result depends only on the inputs of intervals lo..hi − 1, so callers may cache it.
+    result depends only on the inputs of intervals lo..hi − 1 (``stay`` of lo + 1..hi − 1), so
+    callers may cache it.
     """
     vol = np.asarray(volume, dtype=float)
     aht = np.asarray(aht_s, dtype=float)
     n = np.asarray(heads, dtype=np.int64)
+    st = stays(n, stay)
     keep = 1.0 - float(model.residual)
     c = float(model.concurrency)
     theta = 0.0 if model.patience_s is None else 1.0 / float(model.patience_s)
@@ -256,7 +320,7 @@ def segment(
     for t in range(lo, m):
         i = t - lo
         nt = int(n[t])
-        busy = _scheduled(_busy_waiting(end, k0, c), before, nt, c)
+        busy = _scheduled(_busy_waiting(end, k0, c), before, int(st[t]) if t > lo else 0, c)
         start = _admit(busy, nt, keep, c)
         rows = np.flatnonzero(start.sum(axis=1) > _MASS)
         k0 = int(rows[0]) if rows.size else 0

@@ -258,11 +258,6 @@ def _steps(
                 end[r, j] += e * q[j]
 
 
-def _poisson_sf(steps: int, mean: FArray) -> FArray:
-    """P(Poisson(mean) > m) for m = 0..steps − 1, shape (steps, rows)."""
-    return _poisson_weights(steps, mean)[0]
-
-
 def _poisson_weights(steps: int, mean: FArray) -> tuple[FArray, FArray]:
     """(P(Poisson(mean) > m), P(Poisson(mean) = m)) for m = 0..steps − 1, each (steps, rows):
     the survival summed from the top onto P(> steps) (one incomplete-gamma value per row instead

@@ -33,7 +33,15 @@ from staffplan.roster.problem import (
 from staffplan.roster.solver import SolveResult
 from staffplan.timegrid import TimeGrid
 
-COVERAGE_COLUMNS = ("interval_start", "queue", "required", "scheduled", "difference", "available")
+COVERAGE_COLUMNS = (
+    "interval_start",
+    "queue",
+    "required",
+    "scheduled",
+    "difference",
+    "available",
+    "stayed",
+)
 AGENT_COLUMNS = (
     "agent_id",
     "name",
@@ -49,7 +57,9 @@ AGENT_COLUMNS = (
 @dataclass(frozen=True, eq=False)
 class Roster:
     """The solved roster: ``roster`` (WRITTEN_COLUMNS), ``coverage`` (COVERAGE_COLUMNS), ``agents``
-    (AGENT_COLUMNS), ``on_phone`` (agents × intervals).
+    (AGENT_COLUMNS), ``on_phone`` (agents × intervals), ``allocation`` (n_queues, n) on-phone
+    agents per queue and ``stays`` (n_queues, n) those of them also on the queue in the interval
+    before (:func:`queue_stays`).
     """
 
     roster: pd.DataFrame
@@ -57,6 +67,7 @@ class Roster:
     agents: pd.DataFrame
     on_phone: np.ndarray
     allocation: np.ndarray
+    stays: np.ndarray | None = None
 
 
 def _hhmm(ts: pd.Timestamp) -> str:
@@ -223,6 +234,19 @@ def allocate(
     return alloc
 
 
+def queue_stays(assigned: np.ndarray, n_queues: int) -> np.ndarray:
+    """Agents on each queue in an interval who were on it in the interval before, (n_queues, n)
+    [agents] (0 in the first interval), from :func:`assign_queues`' matrix: who stays matters to
+    the promise (those who leave take their contacts, newcomers start idle)."""
+    a = np.asarray(assigned)
+    out = np.zeros((n_queues, a.shape[1]), dtype=np.int64)
+    if a.shape[1] > 1:
+        same = (a[:, 1:] == a[:, :-1]) & (a[:, 1:] >= 0)
+        for q in range(n_queues):
+            out[q, 1:] = (same & (a[:, 1:] == q)).sum(axis=0)
+    return out
+
+
 def assign_queues(
     on_phone: np.ndarray, agent_queues: Sequence[Sequence[int]], required: np.ndarray
 ) -> np.ndarray:
@@ -353,11 +377,14 @@ def worked_shifts(rm: RosterModel, result: SolveResult) -> list[Worked]:
 
 def summarize(
     problem: RosterProblem, roster: pd.DataFrame, on_phone: np.ndarray
-) -> tuple[pd.DataFrame, pd.DataFrame, np.ndarray]:
-    """Coverage frame, agent summary and allocation from roster rows."""
+) -> tuple[pd.DataFrame, pd.DataFrame, np.ndarray, np.ndarray]:
+    """Coverage frame, agent summary, allocation and stays (:func:`queue_stays`) from roster
+    rows."""
     dem = problem.demand
     agent_q = [problem.agent_queues(a) for a in problem.agents]
-    alloc = allocate(on_phone, agent_q, dem.required)
+    assigned = assign_queues(np.asarray(on_phone, dtype=bool), agent_q, dem.required)
+    alloc = np.stack([(assigned == q).sum(axis=0) for q in range(dem.required.shape[0])])
+    alloc = alloc.astype(np.int64).reshape(dem.required.shape)
     nq, n = dem.required.shape
     cov = pd.DataFrame(
         {
@@ -371,6 +398,8 @@ def summarize(
     )
     cov["difference"] = cov["scheduled"] - cov["required"]
     cov["available"] = dem.available(alloc).ravel()  # expected heads after residual shrinkage
+    stays = queue_stays(assigned, nq)
+    cov["stayed"] = stays.ravel()  # of them, on the queue in the interval before too
     late = {t.id for t in problem.templates if t.late}
     wk_days = {d: k for k, ds in weekend_keys(problem).items() for d in ds}
     rows = []
@@ -390,7 +419,7 @@ def summarize(
             )
         )
     agents = pd.DataFrame(rows, columns=list(AGENT_COLUMNS))
-    return cov, agents, alloc
+    return cov, agents, alloc, stays
 
 
 def coverage_cost(problem: RosterProblem, alloc: np.ndarray) -> float:
@@ -443,5 +472,5 @@ def extract(problem: RosterProblem, rm: RosterModel, result: SolveResult) -> Ros
             best = (c, roster, on)
     assert best is not None
     _, roster, on = best
-    cov, agents, alloc = summarize(problem, roster, on)
-    return Roster(roster, cov, agents, on, alloc)
+    cov, agents, alloc, stays = summarize(problem, roster, on)
+    return Roster(roster, cov, agents, on, alloc, stays)

@@ -218,7 +218,7 @@ class Workspace:
         from staffplan.cover.settings import NewAbsence
         from staffplan.evaluate.kpis import INTERVAL_COLUMNS, roster_kpis, week_kpis
         from staffplan.pipeline import roster_summary
-        from staffplan.roster.extract import assign_queues, row_elapsed, row_on_phone
+        from staffplan.roster.extract import assign_queues, queue_stays, row_elapsed, row_on_phone
 
         p, grid = self.problem, self.grid
         order = {a.id: i for i, a in enumerate(p.agents)}
@@ -275,7 +275,9 @@ class Workspace:
         )
         coverage["difference"] = coverage["scheduled"] - coverage["required"]
         coverage["available"] = p.demand.available(alloc).ravel()
-        scored = roster_kpis(p, alloc, self.scenario)
+        stays = queue_stays(assigned, nq)
+        coverage["stayed"] = stays.ravel()
+        scored = roster_kpis(p, alloc, self.scenario, stays)
         if scored is None:
             per = pd.DataFrame(columns=list(INTERVAL_COLUMNS))
             week = week_kpis(per, grid.interval_min)
