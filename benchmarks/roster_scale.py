@@ -27,7 +27,10 @@ skill and contract mix, vacations and volumes in proportion; 150 is the instance
 also gives the machine's 1-minute load average when the solve started, the model size estimated
 before building (``staffplan.roster.size``) and the process's peak resident memory so far (run one
 size per process: ``for n in 150 300 600 1200; do python benchmarks/roster_scale.py --agents $n
---limits 60 --no-peer; done``).
+--limits 60 --no-peer; done``). ``--checkpoints 60 300`` adds each run's best objective and
+bound at those times (from ``plan()``'s progress callback), ``--record FILE`` appends the rows with
+their incumbent trajectories as JSON lines (``scale_chart.py`` draws them), and ``--after-pid``
+builds the instance while another measured run solves and starts solving when it has ended.
 """
 
 from __future__ import annotations
