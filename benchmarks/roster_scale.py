@@ -27,7 +27,10 @@ skill and contract mix, vacations and volumes in proportion; 150 is the instance
 also gives the machine's 1-minute load average when the solve started, the model size estimated
 before building (``staffplan.roster.size``) and the process's peak resident memory so far (run one
 size per process: ``for n in 150 300 600 1200; do python benchmarks/roster_scale.py --agents $n
---limits 60 --no-peer; done``).
+--limits 60 --no-peer; done``). ``--checkpoints 60 300`` adds each run's best objective and
+bound at those times (from ``plan()``'s progress callback), ``--record FILE`` appends the rows with
+their incumbent trajectories as JSON lines (``scale_chart.py`` draws them), and ``--after-pid``
+builds the instance while another measured run solves and starts solving when it has ended.
 """
 
 from __future__ import annotations
@@ -37,8 +40,10 @@ import datetime as dt
 import json
 import os
 import resource
+import select
 import subprocess
 import sys
+import threading
 import time
 from pathlib import Path
 
@@ -59,6 +64,7 @@ from staffplan.roster.problem import (
     step_costs,
 )
 from staffplan.roster.size import estimate
+from staffplan.roster.solver import Incumbent, relative_gap
 from staffplan.scenario import Weights
 from staffplan.settings import SolveSettings
 from staffplan.timegrid import TimeGrid
@@ -405,6 +411,67 @@ def equal_hours_run(
     }
 
 
+def wait_for_exit(pid: int) -> None:
+    """Block until process ``pid`` has ended (a pidfd, no polling); return at once if it has."""
+    try:
+        fd = os.pidfd_open(pid)
+    except ProcessLookupError:
+        return
+    try:
+        select.select([fd], [], [])
+    finally:
+        os.close(fd)
+
+
+class Trajectory:
+    """The incumbents one ``plan()`` call reports (its ``progress`` callback), and the best
+    roster known at given checkpoints [s from the call].
+
+    A checkpoint's objective is the best roster reported before it, its bound the best bound
+    reported with any of those rosters (a bound that improved later without a new roster is not
+    seen until the next one, so it may understate the engine's bound then); its load is the
+    1-minute load average when the checkpoint passed (a timer thread reads it).
+    """
+
+    def __init__(self, checkpoints: list[float]) -> None:
+        self.checkpoints = sorted(checkpoints)
+        self.points: list[dict[str, float]] = []
+        self.loads: dict[float, float] = {}
+        self.timers = [threading.Timer(c, self._load, (c,)) for c in self.checkpoints]
+        for t in self.timers:
+            t.daemon = True
+            t.start()
+
+    def _load(self, at: float) -> None:
+        self.loads[at] = round(os.getloadavg()[0], 1)
+
+    def __call__(self, inc: Incumbent) -> None:
+        self.points.append(
+            {"t_s": round(inc.elapsed_s, 2), "objective": inc.objective, "bound": inc.bound}
+        )
+
+    def stop(self) -> None:
+        """Cancel the checkpoints the run ended before."""
+        for t in self.timers:
+            t.cancel()
+
+    def columns(self) -> dict[str, object]:
+        """``obj@T``, ``bound@T``, ``gap@T`` and ``load@T`` per checkpoint (None before the first
+        roster or after the run ended)."""
+        out: dict[str, object] = {}
+        for c in self.checkpoints:
+            seen = [p for p in self.points if p["t_s"] <= c]
+            obj = min((p["objective"] for p in seen), default=None)
+            bound = max((p["bound"] for p in seen), default=None)
+            out[f"obj@{c:g}"] = None if obj is None else round(obj, 1)
+            out[f"bound@{c:g}"] = None if bound is None else round(bound, 1)
+            out[f"gap@{c:g}"] = (
+                None if obj is None or bound is None else round(relative_gap(obj, bound), 4)
+            )
+            out[f"load@{c:g}"] = self.loads.get(c)
+        return out
+
+
 def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument(
@@ -434,8 +501,28 @@ def main() -> None:
         "depend on the machine's load",
     )
     ap.add_argument("--agents", type=int, default=150, help="agents in the centre (150: as above)")
+    ap.add_argument(
+        "--checkpoints",
+        type=float,
+        nargs="*",
+        default=[],
+        help="also report the incumbent objective and bound at these times into each run [s]",
+    )
+    ap.add_argument(
+        "--record",
+        type=Path,
+        help="append each engine row, with its incumbent trajectory, as a JSON line to this file",
+    )
+    ap.add_argument(
+        "--after-pid",
+        type=int,
+        help="build the instance now, but solve only once the process with this id has ended "
+        "(prepare the next run of a sequence without disturbing the one being measured)",
+    )
     args = ap.parse_args()
     problem, volume, aht = instance(args.agents)
+    if args.after_pid:
+        wait_for_exit(args.after_pid)
     size = estimate(problem, 2)
     print(
         f"instance: {len(problem.agents)} agents, {len(problem.variants)} variants, "
@@ -446,6 +533,7 @@ def main() -> None:
     rows = []
     for limit in args.limits:
         load = os.getloadavg()[0]
+        track = Trajectory(args.checkpoints)
         t0 = time.perf_counter()
         out = plan(
             problem,
@@ -460,8 +548,10 @@ def main() -> None:
                 colgen_share=0.4,
                 deterministic=args.deterministic,
             ),
+            progress=track,
         )  # the scenario defaults
         wall = time.perf_counter() - t0
+        track.stop()
         r = out.result
         sc = score(
             problem,
@@ -484,11 +574,16 @@ def main() -> None:
                 "objective": round(r.objective, 1),
                 "bound": None if r.bound is None else round(r.bound, 1),
                 "gap": None if r.gap is None else round(r.gap, 4),
+                "bound_source": r.bound_source,
                 "wall_s": round(wall, 1),
+                **track.columns(),
                 **sc,
             }
         )
         print(rows[-1], file=sys.stderr, flush=True)
+        if args.record:
+            with args.record.open("a") as fh:
+                fh.write(json.dumps({**rows[-1], "trajectory": track.points}) + "\n")
     if not args.no_peer and PEER.exists():
         t0 = time.perf_counter()
         st, on, paid = peer(problem, args.peer_time)

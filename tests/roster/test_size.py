@@ -12,9 +12,10 @@ from tests.scenario_kit import tiny_scenario
 
 from staffplan.cli import main
 from staffplan.errors import LimitError
-from staffplan.io.team import Absence
+from staffplan.io.team import Absence, Agent
 from staffplan.roster.build import build_model
 from staffplan.roster.engine import plan
+from staffplan.roster.problem import RosterProblem
 from staffplan.roster.size import estimate
 from staffplan.settings import SolveSettings
 
@@ -28,8 +29,6 @@ def _problem(**kw: object):  # type: ignore[no-untyped-def]
         template("P", "08:00", "12:00", length=240, step=60),  # 5 starts
     )
     contracts = {"C": contract(templates=("E", "L")), "P": contract(id="P", templates=("P",))}
-    from staffplan.io.team import Agent
-
     agents = [
         Agent(f"A{i}", f"a{i}", "t", "P" if i % 3 == 2 else "C", ("voice",)) for i in range(7)
     ]
@@ -104,3 +103,44 @@ def test_the_default_bound_is_the_memory_available_now() -> None:
     available = limits.available_memory_mb()
     assert available > 0
     assert limits.maximum("model_memory_mb") == pytest.approx(available, rel=0.2)
+
+
+SCALE_WEEK_PEAK_MB = {150: 1069, 300: 1399, 600: 1767, 1200: 3413}
+"""Peak resident memory [MB] measured by ``benchmarks/roster_scale.py --agents N`` on 2 workers
+(the largest of its runs in ``benchmarks/RESULTS.md``, "Scale benchmark")."""
+
+
+def _scale_week(n_agents: int) -> RosterProblem:
+    """The shape of ``roster_scale.py``'s centre, for sizing: a 7-day week of 15-min intervals,
+    3 queues, 4 agents in 5 full-time on three 8.5-h templates starting every 15 min (25 starts)
+    and 1 in 5 part-time on 4-h and 6-h templates starting every hour (18 starts)."""
+    templates = (
+        template("E8", "06:30", "09:00", length=510, step=15),
+        template("M8", "09:15", "11:30", length=510, step=15),
+        template("L8", "11:45", "12:30", length=510, step=15),
+        template("P4", "08:00", "17:00", length=240, step=60),
+        template("P6", "08:00", "15:00", length=360, step=60),
+    )
+    contracts = {
+        "C": contract(templates=("E8", "M8", "L8")),
+        "P": contract(id="P", templates=("P4", "P6")),
+    }
+    agents = [
+        Agent(f"A{i}", f"a{i}", "t", "P" if i % 5 == 4 else "C", ("voice",))
+        for i in range(n_agents)
+    ]
+    return make(
+        agents=agents,
+        days=7,
+        templates=templates,
+        contracts=contracts,
+        queues=("voice", "chat", "email"),
+        interval_min=15,
+    )
+
+
+@pytest.mark.parametrize("agents", sorted(SCALE_WEEK_PEAK_MB))
+def test_the_estimate_is_above_the_measured_peak_of_the_scale_benchmark(agents: int) -> None:
+    size = estimate(_scale_week(agents), workers=2)
+    assert size.literals == agents * 7 * (4 * 25 + 18) // 5  # 24,780 at 150 agents, as measured
+    assert size.memory_mb >= SCALE_WEEK_PEAK_MB[agents], (size.memory_mb, agents)
