@@ -15,7 +15,13 @@ from staffplan.cover.settings import CoverSettings, NewAbsence
 from staffplan.errors import InputError
 from staffplan.io.team import Absence
 from staffplan.roster.breaks import PlacedBreak
-from staffplan.roster.extract import assign_queues, row_elapsed, row_on_phone, row_spans
+from staffplan.roster.extract import (
+    assign_queues,
+    queue_counts,
+    row_elapsed,
+    row_on_phone,
+    row_spans,
+)
 from staffplan.roster.problem import RosterProblem, overtime_id, split_overtime
 
 ASSIGN_COLUMN = "assignments"
@@ -235,10 +241,7 @@ def coverage_counts(
     definition: the counts of :func:`coverage_assigned`.
     """
     q = coverage_assigned(problem, roster, absences, assignment)
-    out = np.zeros(problem.demand.required.shape, dtype=np.int64)
-    for k in range(out.shape[0]):
-        out[k] = (q == k).sum(axis=0)
-    return out
+    return queue_counts(q, problem.demand.required.shape[0])
 
 
 def coverage_assigned(

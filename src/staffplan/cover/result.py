@@ -24,7 +24,7 @@ from staffplan.evaluate.kpis import plan_kpis
 from staffplan.io.numbers import json_number
 from staffplan.io.roster_csv import diff_rosters
 from staffplan.queueing import target_for_queue
-from staffplan.roster.extract import queue_stays
+from staffplan.roster.extract import queue_counts, queue_stays
 from staffplan.roster.problem import RosterProblem, split_overtime, week_blocks, week_bounds
 from staffplan.scenario import Scenario
 
@@ -134,7 +134,7 @@ def _service_levels(
     """
     dem = problem.demand
     nq = dem.required.shape[0]
-    scheduled = np.stack([(assigned == q).sum(axis=0) for q in range(nq)])
+    scheduled = queue_counts(assigned, nq)
     stays = queue_stays(assigned, nq)
     out = np.full(scheduled.shape, np.nan)
     if scenario is None or dem.volume is None or dem.aht_s is None:
@@ -344,9 +344,7 @@ def cover_result(
         coverage_assigned(prob, idle, absences, assignment),
         coverage_assigned(prob, roster, absences, asg_after),
     )
-    before, no_action, after = (
-        np.stack([(x == q).sum(axis=0) for q in range(len(prob.demand.queues))]) for x in queues
-    )
+    before, no_action, after = (queue_counts(x, len(prob.demand.queues)) for x in queues)
     req = prob.demand.required
     sl = [_service_levels(prob, scenario, x) for x in queues]
     restored = restored_service(

@@ -87,7 +87,7 @@ def simulate_scenario(
     else ``allocated``: :data:`~staffplan.evaluate.simulate.ROUTINGS`).
     """
     from staffplan.requirements import compute_requirements
-    from staffplan.roster.extract import assign_queues, queue_stays
+    from staffplan.roster.extract import assign_queues, queue_counts, queue_stays
     from staffplan.roster.load import roster_requirements, scenario_demand
 
     cfg = simulate_settings(scenario)
@@ -133,7 +133,7 @@ def simulate_scenario(
         for row in arrays.skills
     ]
     assigned = assign_queues(arrays.on_phone, agent_queues, demand.required)
-    heads = np.stack([(assigned == q).sum(axis=0) for q in range(len(names))])
+    heads = queue_counts(assigned, len(names))
     loss = np.where(assigned >= 0, residual[np.maximum(assigned, 0)], 0.0)
     qsim = [queue_settings(q, cfg["handle"], cfg["handle_cv"]) for q in queues]
     interval_min = scenario.grid.interval_min

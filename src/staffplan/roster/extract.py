@@ -228,10 +228,13 @@ def allocate(
     :func:`assign_queues`): the fewest missing agents any allocation gives.
     """
     assigned = assign_queues(np.asarray(on_phone, dtype=bool), agent_queues, required)
-    alloc = np.zeros(required.shape, dtype=np.int64)
-    for q in range(required.shape[0]):
-        alloc[q] = (assigned == q).sum(axis=0)
-    return alloc
+    return queue_counts(assigned, required.shape[0]).reshape(required.shape)
+
+
+def queue_counts(assigned: np.ndarray, n_queues: int) -> np.ndarray:
+    """Agents per queue and interval, (n_queues, n) [agents], of :func:`assign_queues`' matrix."""
+    a = np.asarray(assigned)
+    return np.stack([(a == q).sum(axis=0) for q in range(n_queues)]).astype(np.int64)
 
 
 def queue_stays(assigned: np.ndarray, n_queues: int) -> np.ndarray:
@@ -383,8 +386,7 @@ def summarize(
     dem = problem.demand
     agent_q = [problem.agent_queues(a) for a in problem.agents]
     assigned = assign_queues(np.asarray(on_phone, dtype=bool), agent_q, dem.required)
-    alloc = np.stack([(assigned == q).sum(axis=0) for q in range(dem.required.shape[0])])
-    alloc = alloc.astype(np.int64).reshape(dem.required.shape)
+    alloc = queue_counts(assigned, dem.required.shape[0]).reshape(dem.required.shape)
     nq, n = dem.required.shape
     cov = pd.DataFrame(
         {

@@ -218,7 +218,13 @@ class Workspace:
         from staffplan.cover.settings import NewAbsence
         from staffplan.evaluate.kpis import INTERVAL_COLUMNS, roster_kpis, week_kpis
         from staffplan.pipeline import roster_summary
-        from staffplan.roster.extract import assign_queues, queue_stays, row_elapsed, row_on_phone
+        from staffplan.roster.extract import (
+            assign_queues,
+            queue_counts,
+            queue_stays,
+            row_elapsed,
+            row_on_phone,
+        )
 
         p, grid = self.problem, self.grid
         order = {a.id: i for i, a in enumerate(p.agents)}
@@ -260,9 +266,7 @@ class Workspace:
             if r["agent_id"] in gone:
                 assigned[i, gone[r["agent_id"]]] = -1
         nq, n = required.shape
-        alloc = np.zeros((nq, n), dtype=np.int64)
-        for q in range(nq):
-            alloc[q] = (assigned == q).sum(axis=0)
+        alloc = queue_counts(assigned, nq)
         coverage = pd.DataFrame(
             {
                 "interval_start": np.tile(
