@@ -43,6 +43,7 @@ from scipy import stats
 
 from staffplan.queueing.erlang import FArray
 from staffplan.queueing.interval import _TAIL, _rates, arrival_values, uniformize
+from staffplan.queueing.staffing import _slots
 
 EMPTY = 1e-13  # probability of a contact in the system below which the queue counts as empty
 _MASS = 1e-15  # probability mass dropped from the tails of the state law
@@ -62,10 +63,6 @@ class QueueModel:
     patience_s: float | None
 
 
-def _slots(k: np.ndarray, c: float) -> np.ndarray:
-    return np.floor(np.asarray(k, dtype=float) * c + 1e-9)
-
-
 def _agents(x: np.ndarray, c: float) -> np.ndarray:
     return np.ceil(np.asarray(x, dtype=float) / c - 1e-9).astype(np.int64)
 
@@ -73,7 +70,7 @@ def _agents(x: np.ndarray, c: float) -> np.ndarray:
 def _busy_waiting(end: FArray, k0: int, c: float) -> FArray:
     """F[B, Q]: busy slots and waiting contacts from the end law ``end`` (rows k = k0.., cols N)."""
     ks = k0 + np.arange(end.shape[0])
-    s = _slots(ks, c).astype(np.int64)
+    s = _slots(ks.astype(float), c).astype(np.int64)
     n_states = end.shape[1]
     out = np.zeros((int(s.max()) + 1, n_states))
     for row, si in zip(end, s, strict=True):
@@ -327,7 +324,7 @@ def segment(
         start = start[k0 : int(rows[-1]) + 1 if rows.size else 1]
         start = _trim_columns(start / start.sum())
         ks = k0 + np.arange(start.shape[0])
-        s = _slots(ks, c)
+        s = _slots(ks.astype(float), c)
         mu = np.full(ks.size, 1.0 / float(aht[t]))
         lam = np.full(ks.size, float(vol[t]) / t_s)
         n_states = _room(start, float(vol[t]) / t_s, float(mu[0]), theta, t_s)

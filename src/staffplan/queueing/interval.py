@@ -194,13 +194,6 @@ def _stationary(birth: FArray, death: FArray) -> FArray:
     return p / p.sum(axis=1, keepdims=True)
 
 
-def _uniformize(p0: FArray, birth: FArray, death: FArray, interval_s: float) -> FArray:
-    """Time average over [0, T] of the chain's distribution from ``p0``, rows, by uniformization:
-    (1/T)∫ p(u) du = Σ_m P(Poisson(ΛT) > m) p0 P^m / (ΛT).
-    """
-    return uniformize(p0, birth, death, interval_s)[0]
-
-
 def uniformize(
     p0: FArray, birth: FArray, death: FArray, interval_s: float
 ) -> tuple[FArray, FArray]:
@@ -356,7 +349,7 @@ def _busy_rows(
         start = np.pad(start, ((0, 0), (0, n_states - start.shape[1])))
     start = start[:, :n_states]
     birth, death = _rates(lam, mu, theta, s, n_states)
-    pbar = _uniformize(start, birth, death, interval_s)
+    pbar = uniformize(start, birth, death, interval_s)[0]
     pbar /= pbar.sum(axis=1, keepdims=True)
     within, p_ans, wait, waits = arrival_values(n_states, s, mu, theta, t)
     answered = (pbar * p_ans).sum(axis=1)
