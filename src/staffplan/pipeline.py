@@ -270,7 +270,8 @@ def _kpis(problem: Any, outcome: Any, scenario: Scenario) -> tuple[pd.DataFrame,
     """Per-interval and week KPIs of a solved roster (empty frames without volumes)."""
     from staffplan.evaluate.kpis import INTERVAL_COLUMNS, roster_kpis, week_kpis
 
-    kp = roster_kpis(problem, outcome.roster.allocation, scenario, outcome.roster.stays)
+    roster = outcome.roster
+    kp = roster_kpis(problem, roster.allocation, scenario, roster.stays, roster.moves)
     if kp is not None:
         return kp
     per = pd.DataFrame(columns=list(INTERVAL_COLUMNS))

@@ -21,7 +21,14 @@ waiting) — is carried exactly from the end of one interval to the next:
   chain of :mod:`staffplan.queueing.interval` (Poisson arrivals, exponential
   handling and patience); uniformization gives its time average, which
   arrivals see (PASTA), and its law at the interval's end.
-* **A contact** is valued per state as in :func:`~staffplan.queueing.interval.arrival_values`.
+* **Movers.** A newcomer who served another queue in the interval before finishes what it
+  holds there first (the simulator's rule): each of the m movers is available with probability
+  1 − r and then still busy elsewhere with probability ``busy`` (from the other queue's end law,
+  :class:`Movers`), free after an exponential time of mean ``hold_s``. The chain then counts
+  (free agents, blocked movers) and a blocked mover turns free at rate 1 / ``hold_s``; at the
+  interval's end the still blocked count as free (a small optimism, docs/queueing.md).
+* **A contact** is valued per state as in :func:`~staffplan.queueing.interval.arrival_values`,
+  the blocked movers turning free adding their rate to the free slots' completions.
 
 The chain starts empty at the first interval. Once it is empty to within
 ``EMPTY`` (no contact in the system), the future does not depend on the past:
@@ -48,6 +55,8 @@ from staffplan.queueing.staffing import _slots
 EMPTY = 1e-13  # probability of a contact in the system below which the queue counts as empty
 _MASS = 1e-15  # probability mass dropped from the tails of the state law
 KPI_FIELDS = ("service_level", "answered", "answered_wait_s", "p_wait", "carried", "slots")
+END_FIELDS = ("busy_end", "hold_end")  # the queue as movers leave it: see :func:`carried_kpis`
+FIELDS = KPI_FIELDS + END_FIELDS
 
 
 @dataclass(frozen=True)
@@ -61,6 +70,25 @@ class QueueModel:
     concurrency: float
     answer_within_s: float
     patience_s: float | None
+
+
+@dataclass(frozen=True, eq=False)
+class Movers:
+    """Newcomers to a queue who served another queue in the interval before, per interval:
+    ``count`` [agents, whole], ``busy`` [0-1] the probability that one still holds contacts
+    there (before it is lost or not to this queue's residual) and ``hold_s`` [s] > 0 the mean
+    time it then needs to finish them (exponential)."""
+
+    count: np.ndarray
+    busy: np.ndarray
+    hold_s: np.ndarray
+
+    def at(self, t: int) -> tuple[int, float, float]:
+        """(count, busy, hold_s) of interval ``t``; no mover when busy or count is 0."""
+        m, b = int(self.count[t]), float(self.busy[t])
+        if m <= 0 or not b > 0:
+            return 0, 0.0, 1.0
+        return m, min(b, 1.0), float(self.hold_s[t])
 
 
 def _agents(x: np.ndarray, c: float) -> np.ndarray:
@@ -204,31 +232,37 @@ def carried_kpis(
     heads: np.ndarray,
     model: QueueModel,
     stay: np.ndarray | None = None,
+    movers: Movers | None = None,
 ) -> dict[str, FArray]:
     """Expected KPIs per interval of one queue staffed with ``heads`` [agents, whole] in
     contiguous intervals, the queue carried across them (module docstring).
 
     ``volume`` [contacts] >= 0 and ``aht_s`` [s] > 0 per interval. Returns
-    arrays of :data:`KPI_FIELDS`: service_level, answered, answered_wait_s
+    arrays of :data:`FIELDS`: service_level, answered, answered_wait_s
     [s] (answered × mean wait of the answered, so ASA = answered_wait_s /
     answered) and p_wait are shares of the interval's arrivals (0 without
     arrivals); carried [slots] the interval's own answered work,
     E[min(load · answered(K), s(K))] (its occupancy's numerator, as in
     :mod:`staffplan.queueing.interval`); slots [slots] the expected slots
-    available. ``stay`` [agents] per interval: the heads who were also on the
-    queue in the interval before (the others arrive idle; those who left
-    take their contacts); default min(heads before, heads now), the same
-    agents staying as far as the heads allow.
+    available; busy_end [agents] the expected agents still holding contacts
+    at the interval's end and hold_end [agent·s] the expected sum of the
+    times they need to finish them all (a chat agent: its last session). ``stay``
+    [agents] per interval: the heads who were also on the queue in the
+    interval before (the others arrive idle; those who left take their
+    contacts); default min(heads before, heads now), the same agents staying
+    as far as the heads allow. ``movers``: which of the others come busy from
+    another queue (:class:`Movers`; default none).
     """
     vol = np.ascontiguousarray(volume, dtype=float)
     aht = np.ascontiguousarray(aht_s, dtype=float)
     n = np.ascontiguousarray(heads, dtype=np.int64)
     st = stays(n, stay)
-    out = {f: np.zeros(vol.size) for f in KPI_FIELDS}
+    mv = _movers(movers, n, st)
+    out = {f: np.zeros(vol.size) for f in FIELDS}
     lo = 0
     while lo < vol.size:
-        hi, part = _cached_segment(vol, aht, n, st, model, lo)
-        for f in KPI_FIELDS:
+        hi, part = _cached_segment(vol, aht, n, st, mv, model, lo)
+        for f in FIELDS:
             out[f][lo:hi] = part[f]
         lo = hi
     return out
@@ -244,6 +278,24 @@ def stays(heads: np.ndarray, stay: np.ndarray | None = None) -> np.ndarray:
     return np.ascontiguousarray(np.clip(np.asarray(stay, dtype=np.int64), 0, most))
 
 
+def _movers(movers: Movers | None, heads: np.ndarray, stay: np.ndarray) -> Movers | None:
+    """``movers`` with counts clipped to the newcomers, busy to [0, 1], zero where none is busy;
+    None when no mover is busy anywhere."""
+    if movers is None:
+        return None
+    count = np.clip(np.asarray(movers.count, dtype=np.int64), 0, heads - stay)
+    busy = np.clip(np.nan_to_num(np.asarray(movers.busy, dtype=float)), 0.0, 1.0)
+    hold = np.asarray(movers.hold_s, dtype=float)
+    live = (count > 0) & (busy > 0) & np.isfinite(hold) & (hold > 0)
+    if not live.any():
+        return None
+    return Movers(
+        np.ascontiguousarray(np.where(live, count, 0)),
+        np.ascontiguousarray(np.where(live, busy, 0.0)),
+        np.ascontiguousarray(np.where(live, hold, 1.0)),
+    )
+
+
 _SEGMENTS: dict[tuple[QueueModel, int], dict[int, dict[bytes, dict[str, FArray]]]] = {}
 _SEGMENTS_MAX = 4_000_000  # stored results [floats], about 32 MB
 _STORED = 0
@@ -251,7 +303,14 @@ _LOCK = threading.Lock()  # the web server evaluates plans from several threads
 
 
 def _digest(
-    vol: FArray, aht: FArray, heads: np.ndarray, stay: np.ndarray, lo: int, hi: int, last: bool
+    vol: FArray,
+    aht: FArray,
+    heads: np.ndarray,
+    stay: np.ndarray,
+    movers: Movers | None,
+    lo: int,
+    hi: int,
+    last: bool,
 ) -> bytes:
     """Key of intervals lo..hi − 1's inputs; ``last``: the segment ran to its plan's end (not to an
     empty queue), so it fits only a plan that ends there too."""
@@ -259,11 +318,20 @@ def _digest(
     h.update(b"last" if last else b"empty")
     for x in (vol[lo:hi], aht[lo:hi], heads[lo:hi], stay[lo + 1 : hi]):
         h.update(x.tobytes())
+    if movers is not None and movers.count[lo:hi].any():
+        for x in (movers.count, movers.busy, movers.hold_s):
+            h.update(x[lo:hi].tobytes())
     return h.digest()
 
 
 def _cached_segment(
-    vol: FArray, aht: FArray, heads: np.ndarray, stay: np.ndarray, model: QueueModel, lo: int
+    vol: FArray,
+    aht: FArray,
+    heads: np.ndarray,
+    stay: np.ndarray,
+    movers: Movers | None,
+    model: QueueModel,
+    lo: int,
 ) -> tuple[int, dict[str, FArray]]:
     """:func:`segment`, remembered: a segment depends only on its own intervals' inputs, so a
     plan that changes one day recomputes that day's segments only (same numbers either way).
@@ -274,19 +342,64 @@ def _cached_segment(
     for hi, by_key in ends:
         if hi > vol.size:
             continue
-        part = by_key.get(_digest(vol, aht, heads, stay, lo, hi, hi == vol.size))
+        part = by_key.get(_digest(vol, aht, heads, stay, movers, lo, hi, hi == vol.size))
         if part is not None:
             return hi, part
-    hi, got = segment(vol, aht, heads, model, lo, stay)
+    hi, got = segment(vol, aht, heads, model, lo, stay, movers)
     part = {f: np.array(v, copy=True) for f, v in got.items()}
-    key = _digest(vol, aht, heads, stay, lo, hi, hi == vol.size)
+    key = _digest(vol, aht, heads, stay, movers, lo, hi, hi == vol.size)
     with _LOCK:
         if _STORED >= _SEGMENTS_MAX:
             _SEGMENTS.clear()
             _STORED = 0
         _SEGMENTS.setdefault((model, lo), {}).setdefault(hi, {})[key] = part
-        _STORED += len(KPI_FIELDS) * (hi - lo)
+        _STORED += len(FIELDS) * (hi - lo)
     return hi, part
+
+
+def _with_movers(
+    start: FArray, movers: int, keep: float, busy: float
+) -> tuple[FArray, np.ndarray, np.ndarray]:
+    """The start law over (free agents k, blocked movers b, contacts N) when ``movers`` more heads
+    come from another queue: each free with probability keep (1 − busy), blocked with keep · busy,
+    lost otherwise. Returns (law, k, b), one row per (k, b), the rows closed under a blocked mover
+    turning free ((k, b) -> (k + 1, b − 1))."""
+    k_in = start.shape[0]
+    p_free, p_blk = keep * (1.0 - busy), keep * busy
+    law = np.zeros((k_in + movers, movers + 1, start.shape[1]))
+    for f in range(movers + 1):
+        for b in range(movers + 1 - f):
+            lost = movers - f - b
+            w = (
+                math.comb(movers, f)
+                * math.comb(movers - f, b)
+                * p_free**f
+                * p_blk**b
+                * (1.0 - keep) ** lost
+            )
+            if w > 0:
+                law[f : f + k_in, b] += w * start
+    mass = law.sum(axis=2) > _MASS
+    live = np.zeros_like(mass)
+    for i in range(movers + 1):  # (k, b) with mass reaches (k + i, b − i)
+        live[i:, : movers + 1 - i] |= mass[: mass.shape[0] - i, i:]
+    k, b = np.nonzero(live)
+    return law[k, b], k, b
+
+
+def _busy_hold(law: FArray, k: np.ndarray, c: float, aht_s: float) -> tuple[float, float]:
+    """(expected agents holding contacts [agents], expected Σ of their times to finish all
+    [agent·s]) of a law over (rows with k free agents, N): sessions packed, a chat agent waits
+    for its last session (H_j · AHT for j sessions)."""
+    ci = max(int(math.floor(c + 1e-9)), 1)
+    harmonic = np.cumsum(1.0 / np.arange(1, ci + 1))
+    b = np.minimum(np.arange(law.shape[1])[None, :], _slots(k.astype(float), c)[:, None])
+    agents = _agents(b, c)
+    rem = np.clip(b - ci * (agents - 1), 1, ci).astype(np.int64)
+    h = np.where(agents > 0, (agents - 1) * harmonic[-1] + harmonic[rem - 1], 0.0)
+    busy = float((law * agents).sum())
+    hold = float((law * h).sum()) * aht_s
+    return busy, hold
 
 
 def segment(
@@ -296,49 +409,62 @@ def segment(
     model: QueueModel,
     lo: int,
     stay: np.ndarray | None = None,
+    movers: Movers | None = None,
 ) -> tuple[int, dict[str, FArray]]:
-    """(hi, KPIs of intervals lo..hi − 1): the chain started empty at ``lo`` and run until an
-    interval ends empty to within :data:`EMPTY` (then hi is the next one) or the plan ends. The
-    result depends only on the inputs of intervals lo..hi − 1 (``stay`` of lo + 1..hi − 1), so
-    callers may cache it.
+    """(hi, :data:`FIELDS` of intervals lo..hi − 1): the chain started empty at ``lo`` and run
+    until an interval ends empty to within :data:`EMPTY` (then hi is the next one) or the plan
+    ends. The result depends only on the inputs of intervals lo..hi − 1 (``stay`` of lo + 1..hi
+    − 1), so callers may cache it.
     """
     vol = np.asarray(volume, dtype=float)
     aht = np.asarray(aht_s, dtype=float)
     n = np.asarray(heads, dtype=np.int64)
     st = stays(n, stay)
+    mv = _movers(movers, n, st)
     keep = 1.0 - float(model.residual)
     c = float(model.concurrency)
     theta = 0.0 if model.patience_s is None else 1.0 / float(model.patience_s)
     t_s = float(model.interval_s)
     m = vol.size
-    out = {f: np.zeros(m - lo) for f in KPI_FIELDS}
+    out = {f: np.zeros(m - lo) for f in FIELDS}
     end = np.ones((1, 1))  # empty, nobody there
     k0, before = 0, 0
     for t in range(lo, m):
         i = t - lo
         nt = int(n[t])
+        moving, busy_p, hold_s = mv.at(t) if mv is not None else (0, 0.0, 1.0)
         busy = _scheduled(_busy_waiting(end, k0, c), before, int(st[t]) if t > lo else 0, c)
-        start = _admit(busy, nt, keep, c)
-        rows = np.flatnonzero(start.sum(axis=1) > _MASS)
-        k0 = int(rows[0]) if rows.size else 0
-        start = start[k0 : int(rows[-1]) + 1 if rows.size else 1]
+        start = _admit(busy, nt - moving, keep, c)
+        if moving:
+            start, ks, blocked = _with_movers(start, moving, keep, busy_p)
+        else:
+            ks, blocked = np.arange(start.shape[0]), np.zeros(start.shape[0], dtype=np.int64)
+            rows = np.flatnonzero(start.sum(axis=1) > _MASS)
+            sl = slice(int(rows[0]), int(rows[-1]) + 1) if rows.size else slice(0, 1)
+            start, ks, blocked = start[sl], ks[sl], blocked[sl]
         start = _trim_columns(start / start.sum())
-        ks = k0 + np.arange(start.shape[0])
         s = _slots(ks.astype(float), c)
         mu = np.full(ks.size, 1.0 / float(aht[t]))
         lam = np.full(ks.size, float(vol[t]) / t_s)
         n_states = _room(start, float(vol[t]) / t_s, float(mu[0]), theta, t_s)
         p0 = np.pad(start, ((0, 0), (0, n_states - start.shape[1])))
-        if vol[t] > 0 or p0[:, 1:].sum() > 0:
+        freed = blocked / hold_s  # a blocked mover turns free at rate 1 / hold_s
+        if vol[t] > 0 or p0[:, 1:].sum() > 0 or moving:
             birth, death = _rates(lam, mu, theta, s, n_states)
-            pbar, fin = uniformize(p0, birth, death, t_s)
+            into = _row_index(ks + 1, blocked - 1, ks, blocked) if moving else None
+            pbar, fin = uniformize(p0, birth, death, t_s, freed if moving else None, into)
             pbar /= pbar.sum()
         else:
             pbar, fin = p0, p0
-        out["slots"][i] = float((start.sum(axis=1) * s).sum())
+        out["slots"][i] = float((start.sum(axis=1) * _slots((ks + blocked).astype(float), c)).sum())
         if vol[t] > 0:
             within, p_ans, wait, waits = arrival_values(
-                n_states, s, mu, theta, np.full(ks.size, float(model.answer_within_s))
+                n_states,
+                s,
+                mu,
+                theta,
+                np.full(ks.size, float(model.answer_within_s)),
+                freed if moving else None,
             )
             weight = pbar.sum(axis=1)
             ans_k = (pbar * p_ans).sum(axis=1)  # P(K = k, answered)
@@ -349,8 +475,30 @@ def segment(
             out["answered"][i] = ans_k.sum()
             out["answered_wait_s"][i] = (pbar * p_ans * wait).sum()
             out["p_wait"][i] = (pbar * waits).sum()
-        fin = _trim_columns(fin / fin.sum())
+        fin = fin / fin.sum()
+        busy_end, hold_end = _busy_hold(fin, ks, c, float(aht[t]))
+        still = float((fin.sum(axis=1) * blocked).sum())  # blocked movers still busy elsewhere
+        out["busy_end"][i] = busy_end + still
+        out["hold_end"][i] = hold_end + still * hold_s
+        if moving:  # the still blocked count as free from here on (module docstring)
+            ks = ks + blocked
+            folded = np.zeros((int(ks.max()) + 1, fin.shape[1]))
+            np.add.at(folded, ks, fin)
+            k_lo = int(ks.min())
+            fin = folded[k_lo:]
+        else:
+            k_lo = int(ks[0])
+        fin = _trim_columns(fin)
         if fin[:, 1:].sum() < EMPTY:
             return t + 1, {f: v[: i + 1] for f, v in out.items()}
-        end, before = fin, nt
+        end, before, k0 = fin, nt, k_lo
     return m, out
+
+
+def _row_index(k: np.ndarray, b: np.ndarray, ks: np.ndarray, bs: np.ndarray) -> np.ndarray:
+    """Index of row (k[i], b[i]) among the rows (ks, bs), −1 where there is none."""
+    where = {(int(x), int(y)): r for r, (x, y) in enumerate(zip(ks, bs, strict=True))}
+    return np.array(
+        [where.get((int(x), int(y)), -1) if y >= 0 else -1 for x, y in zip(k, b, strict=True)],
+        dtype=np.int64,
+    )
