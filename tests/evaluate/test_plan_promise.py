@@ -107,8 +107,8 @@ def voice_week(fixed: int, email: float, with_moves: bool) -> tuple[float, float
             QueueSim("voice", answer_within_s=20.0, patience_s=180.0),
             QueueSim("email", channel="email", answer_within_s=3600.0),
         ],
-        replications=16,
-        seed=5,
+        replications=100,
+        seed=123,
         workers=1,
         loss=np.full(a.shape, residual),
         priority=a,
@@ -130,18 +130,12 @@ def voice_week(fixed: int, email: float, with_moves: bool) -> tuple[float, float
 
 
 @pytest.mark.parametrize("fixed", [20, 23])
-def test_what_movers_cost_against_the_simulator(fixed: int) -> None:
-    # the swing agents come to voice from email: idle when email is empty, still on an email
-    # (for its remaining handle time) when email has a backlog. What that costs voice, in the
-    # simulator and in the promise, within the two simulations' half-widths together. (Under
-    # this much churn both promises sit below the simulator by about the same 1-2 points:
-    # contacts waiting at a boundary are valued with the agents of their own interval,
-    # benchmarks/RESULTS.md.)
-    sim_idle, ci_idle, promised_idle = voice_week(fixed, 0.0, True)
-    sim_busy, ci_busy, promised_busy = voice_week(fixed, 12.0, True)
-    cost_sim = sim_idle - sim_busy
-    ci = float(np.hypot(ci_idle, ci_busy))
-    assert abs((promised_idle - promised_busy) - cost_sim) <= ci
-    # counting the movers idle (the promise before) sees no cost at all: outside that half-width
-    assert voice_week(fixed, 12.0, False)[2] == promised_idle
-    assert cost_sim > ci
+def test_movers_against_the_simulator(fixed: int) -> None:
+    # the swing agents come to voice from email, where a backlog keeps them busy: each finishes
+    # its email first (for its remaining handle time). The promise within the simulation's
+    # half-width; counting the movers idle (the promise before) is well above it.
+    sim, ci, promised = voice_week(fixed, 12.0, True)
+    assert abs(promised - sim) <= ci
+    assert voice_week(fixed, 12.0, False)[2] - sim > 3 * ci
+    # when email is empty the movers come idle and both promises are one
+    assert voice_week(fixed, 0.0, True)[2] == voice_week(fixed, 0.0, False)[2]
