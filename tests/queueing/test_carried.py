@@ -99,8 +99,8 @@ def test_agents_who_swap_at_a_boundary_help_the_queue() -> None:
     model = QueueModel(900.0, 0.2, 1.0, 20.0, 180.0)
     same = carried_kpis(vol, aht, heads, model)
     swap = carried_kpis(vol, aht, heads, model, stay=heads - 2)
-    assert same["service_level"][0] == swap["service_level"][0]  # nothing before it
-    assert np.all(swap["service_level"][1:] > same["service_level"][1:])
+    # (the first interval too: its last arrivals still waiting at the boundary meet idle agents)
+    assert np.all(swap["service_level"] > same["service_level"])
     assert np.all(swap["answered"][1:] >= same["answered"][1:])
     # the default is the most that can stay
     np.testing.assert_array_equal(carried.stays(heads), np.r_[0, heads[1:]])

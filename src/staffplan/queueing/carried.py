@@ -46,6 +46,7 @@ from dataclasses import dataclass
 
 import numba
 import numpy as np
+from scipy import special as sc
 from scipy import stats
 
 from staffplan.queueing.erlang import FArray
@@ -132,14 +133,20 @@ def _scheduled(busy: FArray, before: int, stay: int, c: float) -> FArray:
         if not busy[b].any():
             continue
         agents = min(int(_agents(np.array(b), c)), before)
-        for kept in range(min(agents, stay) + 1):
-            w = float(stats.hypergeom.pmf(kept, before, agents, stay))
+        for kept, w in enumerate(_hypergeom(before, agents, stay)):
             if not w > 0:
                 continue
             for slots, p in _kept(b, agents, kept, c):
                 if p > 0:
                     out[slots] += w * p * busy[b]
     return out
+
+
+@functools.lru_cache(maxsize=65536)
+def _hypergeom(before: int, agents: int, stay: int) -> tuple[float, ...]:
+    """P(kept = 0..min(agents, stay)) busy agents among ``stay`` of ``before`` heads."""
+    kept = np.arange(min(agents, stay) + 1)
+    return tuple(float(x) for x in stats.hypergeom.pmf(kept, before, agents, stay))
 
 
 @functools.lru_cache(maxsize=64)
@@ -491,8 +498,159 @@ def segment(
         fin = _trim_columns(fin)
         if fin[:, 1:].sum() < EMPTY:
             return t + 1, {f: v[: i + 1] for f, v in out.items()}
+        tau = float(model.answer_within_s)
+        if vol[t] > 0 and t + 1 < m and 0 < tau <= t_s:
+            nxt = mv.at(t + 1) if mv is not None else (0, 0.0, 1.0)
+            out["service_level"][i] += _crossing_gain(
+                fin,
+                k_lo,
+                _Next(nt, int(n[t + 1]), int(st[t + 1]), *nxt, 1.0 / float(aht[t + 1])),
+                c,
+                keep,
+                1.0 / float(aht[t]),
+                theta,
+                tau,
+                t_s,
+            )
         end, before, k0 = fin, nt, k_lo
     return m, out
+
+
+@dataclass(frozen=True)
+class _Next:
+    """The boundary after an interval: heads ``now`` and ``after``, stayers, the next interval's
+    movers (count, busy, hold [s]) and its service rate ``mu`` [1/s]."""
+
+    now: int
+    after: int
+    stay: int
+    moving: int
+    busy: float
+    hold_s: float
+    mu: float
+
+
+_NODES, _WEIGHTS = np.polynomial.legendre.leggauss(6)
+_SMALL = 1e-10  # a boundary's gain below this share of an interval's arrivals is left out
+
+
+def _reach_log(pos: np.ndarray, d: np.ndarray, e: np.ndarray, sm: float, theta: float) -> FArray:
+    """log P(a contact waiting at position i is at position i − d, still waiting, ``e`` [s]
+    later), (positions, d, times): contacts ahead leave at sμ + θ each, it abandons at θ — a
+    pure-death chain with rates spaced θ apart, P = Γ(x + i) / Γ(x + i − d) · e^{−(sμ + θ(i −
+    d)) e} · (1 − e^{−θe})^d / d! with x = sμ / θ (Poisson(sμe) at d without patience); −inf
+    past the head of the queue."""
+    i = pos[:, None, None].astype(float)
+    dd = d[None, :, None].astype(float)
+    t = np.asarray(e, dtype=float)[None, None, :]
+    j = np.maximum(i - dd, 1.0)
+    if theta > 0:
+        x = sm / theta
+        out = (
+            sc.gammaln(x + i)
+            - sc.gammaln(x + j)
+            - (sm + theta * j) * t
+            + dd * np.log(-np.expm1(-theta * t))
+            - sc.gammaln(dd + 1.0)
+        )
+    else:
+        out = dd * np.log(sm * t) - sm * t - sc.gammaln(dd + 1.0) + 0.0 * i
+    return np.where(i - dd >= 1, out, -np.inf)
+
+
+def _within(m: np.ndarray, w: np.ndarray, rate: float, theta: float) -> np.ndarray:
+    """P(answered within ``w`` [s]) of a contact at position ``m`` >= 1 when contacts ahead leave
+    at ``rate`` [1/s] plus θ each (as :func:`~staffplan.queueing.interval.arrival_values`)."""
+    m, w = np.broadcast_arrays(np.asarray(m, dtype=float), np.asarray(w, dtype=float))
+    if theta > 0:
+        x = rate / theta
+        return x / (x + m) * sc.betainc(m, x + 1.0, -np.expm1(-theta * w))
+    return sc.gammainc(m, rate * w)
+
+
+@functools.lru_cache(maxsize=4096)
+def _kept_law(s: int, now: int, stay: int, heads: int, keep: float, c: float) -> FArray:
+    """P(K, kept) at the start of the next interval when this one ends with ``s`` busy slots and
+    nobody else: (heads + 1, sessions), as :func:`_scheduled` and :func:`_admit` give it."""
+    point = np.zeros((s + 1, 1))
+    point[s, 0] = 1.0
+    out = _admit(_scheduled(point, now, stay, c), heads, keep, c)
+    out.setflags(write=False)
+    return out
+
+
+def _idle_law(s: int, nxt: _Next, keep: float, c: float) -> FArray:
+    """P(idle slots = ι) when the next interval starts from ``s`` busy slots: its available
+    agents (stayers still available keep their sessions, the others and the free movers are
+    idle; movers still busy elsewhere add no slot)."""
+    base = _kept_law(s, nxt.now, min(nxt.stay, nxt.now), nxt.after - nxt.moving, keep, c)
+    k = np.arange(base.shape[0])
+    if nxt.moving:
+        f = np.arange(nxt.moving + 1)
+        pf = stats.binom.pmf(f, nxt.moving, keep * (1.0 - nxt.busy))
+    else:
+        f, pf = np.zeros(1, dtype=np.int64), np.ones(1)
+    kept = np.arange(base.shape[1])
+    out = np.zeros(int(_slots(np.array([float(k[-1] + f[-1])]), c)[0]) + 1)
+    for fi, w in zip(f, pf, strict=True):
+        idle = _slots((k + fi).astype(float), c).astype(np.int64)[:, None] - kept[None, :]
+        ok = (base > 0) & (idle >= 0)
+        np.add.at(out, idle[ok], w * base[ok])
+    return out
+
+
+def _crossing_gain(
+    fin: FArray,
+    k_lo: int,
+    nxt: _Next,
+    c: float,
+    keep: float,
+    mu: float,
+    theta: float,
+    tau: float,
+    t_s: float,
+) -> float:
+    """What the boundary adds to an interval's service level [share of its arrivals]: a contact
+    arriving in its last ``tau`` seconds and still waiting at the boundary is answered at once
+    when the next interval starts with at least as many idle slots as its position (agents who
+    arrive or are available again), else it waits on from its new position. The interval's
+    valuation kept this interval's slots throughout. The law at the end (``fin``, rows k =
+    k_lo..) stands for the state such an arrival finds; before the boundary it advances as
+    :func:`_reach_log` says and after it at the same rate as before (the next interval's slots
+    count only through the idle ones), so with the same agents all available on both sides it is
+    the interval's own valuation exactly."""
+    e = (_NODES + 1.0) * tau / 2.0  # from the arrival to the boundary [s]
+    we = _WEIGHTS * tau / 2.0 / t_s
+    gain = 0.0
+    slots = _slots(k_lo + np.arange(fin.shape[0], dtype=float), c).astype(np.int64)
+    for row, s in zip(fin, slots, strict=True):
+        waiting = row[s:]
+        if s == 0 or waiting.sum() * tau < _SMALL * t_s:  # adds below _SMALL to the level
+            continue
+        tail = np.cumsum(waiting[::-1])[::-1]
+        waiting = waiting[: int(np.flatnonzero(tail >= EMPTY)[-1]) + 1]
+        size = waiting.size
+        pos = np.arange(1, size + 1)
+        idle = _idle_law(int(s), nxt, keep, c)[: size + 1]
+        idle = np.pad(idle, (0, size + 1 - idle.size))
+        at_once = np.cumsum(idle[::-1])[::-1][1:]  # P(idle >= j), j = 1..size
+        sm = s * mu
+        left = _within(pos[:, None], (tau - e)[None, :], sm, theta)  # (position, node)
+        old = _within(pos, tau, sm, theta)
+        served = _within(pos[:, None], e[None, :], sm, theta)
+        # advances beyond every contact leaving at the largest rate are left out
+        most = (sm + theta * size) * tau
+        d = np.arange(min(size, int(most + 12.0 * math.sqrt(most) + 12.0)))
+        i_d = pos[:, None] - d[None, :]  # the position j = i − d reached at the boundary
+        reach = np.exp(_reach_log(pos, d, e, sm, theta))  # (position, d, node)
+        for n_i in range(e.size):
+            # from position j after the boundary: at once when idle >= j, else from j − idle
+            later = idle[0] * left[:, n_i]
+            later[1:] += np.convolve(idle[1:size], left[:, n_i])[: size - 1]
+            value = np.r_[0.0, at_once + later]  # by position, 1-based
+            on = (reach[:, :, n_i] * value[np.maximum(i_d, 0)]).sum(axis=1)
+            gain += we[n_i] * float((waiting * (served[:, n_i] + on - old)).sum())
+    return gain
 
 
 def _row_index(k: np.ndarray, b: np.ndarray, ks: np.ndarray, bs: np.ndarray) -> np.ndarray:
