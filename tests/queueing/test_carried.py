@@ -297,3 +297,45 @@ def test_busier_movers_never_help() -> None:
             assert np.all(sl[: first + 1] <= last[: first + 1] + 1e-12)
             assert (vol * sl).sum() < (vol * last).sum()
         last = sl
+
+
+def test_idle_slots_at_a_boundary_one_slot_an_agent() -> None:
+    # the short route for one slot an agent (busy stayers by the hypergeometric law, the others
+    # available or not) against the boundary's own law, on random boundaries
+    rng = np.random.default_rng(7)
+    for _ in range(60):
+        now = int(rng.integers(1, 30))
+        s = int(rng.integers(1, now + 1))
+        stay = int(rng.integers(0, now + 1))
+        moving = int(rng.integers(0, 4))
+        after = stay + moving + int(rng.integers(0, 6))
+        nxt = carried._Next(now, after, stay, moving, float(rng.random()), 300.0, 1 / 280)
+        keep = float(rng.uniform(0.6, 1.0))
+        short = carried._idle_law(s, nxt, keep, 1.0)
+        general = carried._idle_law_general(s, nxt, keep, 1.0)
+        size = max(short.size, general.size)
+        np.testing.assert_allclose(
+            np.pad(short, (0, size - short.size)),
+            np.pad(general, (0, size - general.size)),
+            atol=1e-13,
+        )
+
+
+def test_many_movers_are_counted_by_their_mean(monkeypatch: pytest.MonkeyPatch) -> None:
+    # above _ROWS (free, blocked) rows a blocked mover counts as absent for the whole interval
+    # with its mean blocked share: close to tracking each one, and still a cost
+    n = 24
+    rng = np.random.default_rng(5)
+    vol = rng.uniform(40.0, 70.0, n)
+    heads = rng.integers(18, 26, n)
+    count = np.minimum(rng.integers(0, 5, n), heads)
+    model = QueueModel(900.0, 0.2, 1.0, 20.0, 180.0)
+    mv = carried.Movers(count, np.full(n, 0.8), np.full(n, 367.0))
+    none = carried_kpis(vol, np.full(n, 280.0), heads, model)
+    exact = carried_kpis(vol, np.full(n, 280.0), heads, model, movers=mv)
+    _forget()
+    monkeypatch.setattr(carried, "_ROWS", 0)
+    mean = carried_kpis(vol, np.full(n, 280.0), heads, model, movers=mv)
+    week = [float((vol * k["service_level"]).sum() / vol.sum()) for k in (none, exact, mean)]
+    assert week[0] > week[1] and week[0] > week[2]
+    assert abs(week[1] - week[2]) < 0.25 * (week[0] - week[1])

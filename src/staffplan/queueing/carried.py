@@ -394,6 +394,25 @@ def _with_movers(
     return law[k, b], k, b
 
 
+_ROWS = 400  # (free agents, blocked movers) rows above which movers are counted by their mean
+
+
+def _too_many(start: FArray, movers: int) -> bool:
+    """Whether tracking each blocked mover would take more than :data:`_ROWS` rows."""
+    rows = int((start.sum(axis=1) > _MASS).sum())
+    return (rows + movers) * (movers + 1) > _ROWS
+
+
+def _free_movers(start: FArray, movers: int, p_free: float) -> FArray:
+    """The start law (agents k, N) with ``movers`` more heads, each available and free with
+    probability ``p_free``."""
+    w = stats.binom.pmf(np.arange(movers + 1), movers, p_free)
+    out = np.zeros((start.shape[0] + movers, start.shape[1]))
+    for f, pf in enumerate(w):
+        out[f : f + start.shape[0]] += pf * start
+    return out
+
+
 def _busy_hold(law: FArray, k: np.ndarray, c: float, aht_s: float) -> tuple[float, float]:
     """(expected agents holding contacts [agents], expected Σ of their times to finish all
     [agent·s]) of a law over (rows with k free agents, N): sessions packed, a chat agent waits
@@ -442,6 +461,12 @@ def segment(
         moving, busy_p, hold_s = mv.at(t) if mv is not None else (0, 0.0, 1.0)
         busy = _scheduled(_busy_waiting(end, k0, c), before, int(st[t]) if t > lo else 0, c)
         start = _admit(busy, nt - moving, keep, c)
+        if moving and _too_many(start, moving):
+            # a large centre: each mover busy elsewhere counts as absent for the whole interval
+            # with the chance of being blocked at a random moment of it (same mean capacity)
+            absent = busy_p * -math.expm1(-t_s / hold_s) * hold_s / t_s
+            start = _free_movers(start, moving, keep * (1.0 - absent))
+            moving = 0
         if moving:
             start, ks, blocked = _with_movers(start, moving, keep, busy_p)
         else:
@@ -579,11 +604,37 @@ def _kept_law(s: int, now: int, stay: int, heads: int, keep: float, c: float) ->
     return out
 
 
+@functools.lru_cache(maxsize=1024)
+def _others_available(stay: int, heads: int, keep: float) -> FArray:
+    """B[a, j] = P(Binomial(heads − a, keep) = j) for a = 0..stay busy stayers among ``heads``:
+    the heads who start idle and are available (read-only)."""
+    a = np.arange(stay + 1)[:, None]
+    j = np.arange(heads + 1)[None, :]
+    out = np.where(j <= heads - a, stats.binom.pmf(j, np.maximum(heads - a, 0), keep), 0.0)
+    out.setflags(write=False)
+    return out
+
+
 def _idle_law(s: int, nxt: _Next, keep: float, c: float) -> FArray:
     """P(idle slots = ι) when the next interval starts from ``s`` busy slots: its available
     agents (stayers still available keep their sessions, the others and the free movers are
     idle; movers still busy elsewhere add no slot)."""
-    base = _kept_law(s, nxt.now, min(nxt.stay, nxt.now), nxt.after - nxt.moving, keep, c)
+    stay, heads = min(nxt.stay, nxt.now), nxt.after - nxt.moving
+    if c == 1.0:  # one slot an agent: the idle ones are the available heads not busy staying
+        busy = _hypergeom(nxt.now, min(s, nxt.now), stay)
+        out = np.asarray(busy) @ _others_available(stay, heads, keep)[: len(busy)]
+        if nxt.moving:
+            out = np.convolve(
+                out, stats.binom.pmf(np.arange(nxt.moving + 1), nxt.moving, keep * (1 - nxt.busy))
+            )
+        return out
+    return _idle_law_general(s, nxt, keep, c)
+
+
+def _idle_law_general(s: int, nxt: _Next, keep: float, c: float) -> FArray:
+    """:func:`_idle_law` for any concurrency, from the boundary's own law (:func:`_kept_law`)."""
+    stay, heads = min(nxt.stay, nxt.now), nxt.after - nxt.moving
+    base = _kept_law(s, nxt.now, stay, heads, keep, c)
     k = np.arange(base.shape[0])
     if nxt.moving:
         f = np.arange(nxt.moving + 1)
