@@ -300,8 +300,9 @@ def test_busier_movers_never_help() -> None:
 
 
 def test_idle_slots_at_a_boundary_one_slot_an_agent() -> None:
-    # the short route for one slot an agent (busy stayers by the hypergeometric law, the others
-    # available or not) against the boundary's own law, on random boundaries
+    # the idle slots the next interval starts with, from s busy slots and no one waiting, against
+    # the boundary's own law (``_scheduled`` and ``_admit``, the movers added by hand), on
+    # random boundaries
     rng = np.random.default_rng(7)
     for _ in range(60):
         now = int(rng.integers(1, 30))
@@ -311,14 +312,22 @@ def test_idle_slots_at_a_boundary_one_slot_an_agent() -> None:
         after = stay + moving + int(rng.integers(0, 6))
         nxt = carried._Next(now, after, stay, moving, float(rng.random()), 300.0, 1 / 280)
         keep = float(rng.uniform(0.6, 1.0))
-        short = carried._idle_law(s, nxt, keep, 1.0)
-        general = carried._idle_law_general(s, nxt, keep, 1.0)
-        size = max(short.size, general.size)
-        np.testing.assert_allclose(
-            np.pad(short, (0, size - short.size)),
-            np.pad(general, (0, size - general.size)),
-            atol=1e-13,
-        )
+        point = np.zeros((s + 1, 1))
+        point[s, 0] = 1.0
+        law = carried._admit(carried._scheduled(point, now, stay, 1.0), after - moving, keep, 1.0)
+        want = np.zeros(after + 1)
+        free = [
+            math.comb(moving, f)
+            * (keep * (1 - nxt.busy)) ** f
+            * (1 - keep * (1 - nxt.busy)) ** (moving - f)
+            for f in range(moving + 1)
+        ]
+        for k, kept in zip(*np.nonzero(law), strict=True):
+            for f, pf in enumerate(free):
+                want[k - kept + f] += law[k, kept] * pf
+        got = carried._idle_law(s, nxt, keep, 1.0)
+        got = np.pad(got, (0, max(0, want.size - got.size)))[: want.size]
+        np.testing.assert_allclose(got, want, atol=1e-13)
 
 
 def test_many_movers_are_counted_by_their_mean(monkeypatch: pytest.MonkeyPatch) -> None:

@@ -593,17 +593,6 @@ def _within(m: np.ndarray, w: np.ndarray, rate: float, theta: float) -> np.ndarr
     return sc.gammainc(m, rate * w)
 
 
-@functools.lru_cache(maxsize=4096)
-def _kept_law(s: int, now: int, stay: int, heads: int, keep: float, c: float) -> FArray:
-    """P(K, kept) at the start of the next interval when this one ends with ``s`` busy slots and
-    nobody else: (heads + 1, sessions), as :func:`_scheduled` and :func:`_admit` give it."""
-    point = np.zeros((s + 1, 1))
-    point[s, 0] = 1.0
-    out = _admit(_scheduled(point, now, stay, c), heads, keep, c)
-    out.setflags(write=False)
-    return out
-
-
 @functools.lru_cache(maxsize=1024)
 def _others_available(stay: int, heads: int, keep: float) -> FArray:
     """B[a, j] = P(Binomial(heads − a, keep) = j) for a = 0..stay busy stayers among ``heads``:
@@ -616,37 +605,22 @@ def _others_available(stay: int, heads: int, keep: float) -> FArray:
 
 
 def _idle_law(s: int, nxt: _Next, keep: float, c: float) -> FArray:
-    """P(idle slots = ι) when the next interval starts from ``s`` busy slots: its available
-    agents (stayers still available keep their sessions, the others and the free movers are
-    idle; movers still busy elsewhere add no slot)."""
+    """P(idle slots = ι) when the next interval starts from ``s`` busy slots: the busy agents
+    who stay and are available keep their sessions; the other heads start idle, each available
+    with probability ``keep``, and so do the free movers (those still busy elsewhere add no
+    slot). An idle agent brings floor(c) slots; for c > 1 the spare slots of a partly busy
+    agent are left out (a little conservative)."""
     stay, heads = min(nxt.stay, nxt.now), nxt.after - nxt.moving
-    if c == 1.0:  # one slot an agent: the idle ones are the available heads not busy staying
-        busy = _hypergeom(nxt.now, min(s, nxt.now), stay)
-        out = np.asarray(busy) @ _others_available(stay, heads, keep)[: len(busy)]
-        if nxt.moving:
-            out = np.convolve(
-                out, stats.binom.pmf(np.arange(nxt.moving + 1), nxt.moving, keep * (1 - nxt.busy))
-            )
-        return out
-    return _idle_law_general(s, nxt, keep, c)
-
-
-def _idle_law_general(s: int, nxt: _Next, keep: float, c: float) -> FArray:
-    """:func:`_idle_law` for any concurrency, from the boundary's own law (:func:`_kept_law`)."""
-    stay, heads = min(nxt.stay, nxt.now), nxt.after - nxt.moving
-    base = _kept_law(s, nxt.now, stay, heads, keep, c)
-    k = np.arange(base.shape[0])
+    busy = _hypergeom(nxt.now, min(int(_agents(np.array(s), c)), nxt.now), stay)
+    agents = np.asarray(busy) @ _others_available(stay, heads, keep)[: len(busy)]
     if nxt.moving:
-        f = np.arange(nxt.moving + 1)
-        pf = stats.binom.pmf(f, nxt.moving, keep * (1.0 - nxt.busy))
-    else:
-        f, pf = np.zeros(1, dtype=np.int64), np.ones(1)
-    kept = np.arange(base.shape[1])
-    out = np.zeros(int(_slots(np.array([float(k[-1] + f[-1])]), c)[0]) + 1)
-    for fi, w in zip(f, pf, strict=True):
-        idle = _slots((k + fi).astype(float), c).astype(np.int64)[:, None] - kept[None, :]
-        ok = (base > 0) & (idle >= 0)
-        np.add.at(out, idle[ok], w * base[ok])
+        free = stats.binom.pmf(np.arange(nxt.moving + 1), nxt.moving, keep * (1 - nxt.busy))
+        agents = np.convolve(agents, free)
+    per = max(int(math.floor(c + 1e-9)), 1)
+    if per == 1:
+        return agents
+    out = np.zeros((agents.size - 1) * per + 1)
+    out[::per] = agents
     return out
 
 
