@@ -188,6 +188,8 @@ class Budget:
     t0: float = field(default_factory=time.perf_counter)
     work: float = 0.0
     warnings: list[str] = field(default_factory=list)
+    marks: list[tuple[str, float]] = field(default_factory=list)
+    """``(step, wall s from the call)`` at the end of each step of the solve (:meth:`mark`)."""
 
     @classmethod
     def single(cls, settings: SolveSettings, stage: str = "cpsat") -> Budget:
@@ -224,6 +226,20 @@ class Budget:
         """Deterministic mode: add ``work_s`` [deterministic s] to the clock."""
         if self.deterministic:
             self.work += max(float(work_s), 0.0)
+
+    def mark(self, step: str) -> None:
+        """Record that ``step`` (a stage, or building, finishing, ...) ended now."""
+        self.marks.append((step, self.elapsed()))
+
+    def step_seconds(self) -> dict[str, float]:
+        """Wall time of each marked step [s], in order: from the previous mark (the first from
+        the call); a step marked twice adds up."""
+        out: dict[str, float] = {}
+        prev = 0.0
+        for step, at in self.marks:
+            out[step] = out.get(step, 0.0) + (at - prev)
+            prev = at
+        return out
 
     def warn(self, stage: str, what: str) -> None:
         """Record that ``stage`` reached its wall-clock safety net (deterministic mode)."""

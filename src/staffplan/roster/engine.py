@@ -10,7 +10,8 @@ constraints and terms → ``solve`` → ``extract`` themselves.
 
 from __future__ import annotations
 
-from dataclasses import dataclass, replace
+from collections.abc import Mapping
+from dataclasses import dataclass, field, replace
 from typing import Any
 
 import numpy as np
@@ -66,6 +67,9 @@ class Outcome:
     roster: Roster
     notes: tuple[str, ...]
     model: RosterModel
+    stage_seconds: Mapping[str, float] = field(default_factory=dict)
+    """Wall time of each step of the solve, in order [s] (``build``, ``start``, the stages that
+    ran, ``lp wait``, ``tighten``, ``extract``): they add up to the call's time."""
 
     @property
     def warnings(self) -> tuple[str, ...]:
@@ -97,10 +101,12 @@ def plan(
     proto = rm.model.Proto()
     n_vars = len(proto.variables)
     budget.charge(build_work_s(n_vars, len(proto.constraints)))
+    budget.mark("build")
     pre = precheck(rm)
     if pre:
         raise InfeasibleError("no roster satisfies the hard rules", reasons=pre)
     greedy = greedy_hint(rm)
+    budget.mark("greedy")
     search = settings.search_share > 0 and searchable(rm)
     polish = settings.improve_share > 0
     colgen = settings.colgen_share > 0 and bool(rm.terms)
@@ -124,6 +130,7 @@ def plan(
     converged = False
     if colgen:
         cg = decomposed_start(rm, hint, budget, progress=report)
+        budget.mark("colgen")
         if cg is not None:
             hint, known, converged = cg.hint, cg.bound, cg.converged
             report.known = known
@@ -158,10 +165,13 @@ def plan(
         known_bound=known,
         budget=budget,
     )
+    budget.mark("cpsat")
     if lns and result.status == "FEASIBLE":
         result = _improve(rm, result, budget, report, known)
+        budget.mark("lns")
     if result.feasible:
         result = _with_lp(rm, result, budget, report)
+        budget.mark("lp wait")
     earlier = result.first_solution_seconds is None or (
         first_s is not None and first_s < result.first_solution_seconds
     )
@@ -231,11 +241,14 @@ def _start(
     if first is not None:
         first_s = budget.elapsed()
         report.values(first)
-        if search:
-            hint = _search(rm, hint, budget, report)
+    budget.mark("first roster")
+    if first is not None and search:
+        hint = _search(rm, hint, budget, report)
+        budget.mark("search")
     if settings.improve_share > 0 and budget.left("improve") > 0:
         counts = {k: v for k, v in hint.items() if len(k) == 4}  # break-plan counts still hold
         hint = counts | best_response_hint(rm, budget, "improve", seed=settings.seed, start=hint)
+        budget.mark("improve")
     return hint, first_s
 
 
@@ -400,6 +413,12 @@ def _finish(
     if not result.feasible:
         raise unsolved(rm, result.status)
     result = tightened(rm, result, settings, budget)
+    if budget is not None:
+        budget.mark("tighten")
     roster = extract(problem, rm, result)
     diff = roster.allocation - problem.demand.required
-    return Outcome(result, roster, tuple(gap_notes(rm, diff)), rm)
+    notes = tuple(gap_notes(rm, diff))
+    if budget is None:
+        return Outcome(result, roster, notes, rm)
+    budget.mark("extract")
+    return Outcome(result, roster, notes, rm, budget.step_seconds())
