@@ -99,19 +99,53 @@ def _scheduled(busy: FArray, before: int, stay: int, c: float) -> FArray:
     of the agents may be the ones who leave; :func:`_kept`)."""
     if stay >= before:
         return busy
+    held = np.minimum(_agents(np.arange(busy.shape[0]), c), before)
+    kept = np.arange(min(int(held.max()), stay) + 1)
+    # P(A_s = kept | a busy agents) for every a held: one vectorized call, the same values per
+    # element as one call each
+    hyper = np.asarray(stats.hypergeom.pmf(kept[None, :], before, held[:, None], stay), float)
     out = np.zeros_like(busy)
-    for b in range(busy.shape[0]):
-        if not busy[b].any():
+    _scheduled_kernel(np.ascontiguousarray(busy), held, np.ascontiguousarray(hyper), stay, c, out)
+    return out
+
+
+@numba.njit(cache=True, nogil=True)
+def _scheduled_kernel(
+    busy: FArray, held: np.ndarray, hyper: FArray, stay: int, c: float, out: FArray
+) -> None:  # pragma: no cover - compiled
+    """out[slots] += P(kept | held[B]) P(slots | kept) F[B] for every row B with mass, in the
+    order of rows, kept and :func:`_kept`'s branches (hyper[B, kept]: the hypergeometric law)."""
+    n_b, n_q = busy.shape
+    ci = int(c)
+    for b in range(n_b):
+        nonzero = False
+        for q in range(n_q):
+            if busy[b, q] != 0.0:
+                nonzero = True
+                break
+        if not nonzero:
             continue
-        agents = min(int(_agents(np.array(b), c)), before)
+        agents = held[b]
+        rem = b - ci * (agents - 1) if agents else 0
+        split = not (ci != c or agents == 0 or rem == ci)
         for kept in range(min(agents, stay) + 1):
-            w = float(stats.hypergeom.pmf(kept, before, agents, stay))
+            w = hyper[b, kept]
             if not w > 0:
                 continue
-            for slots, p in _kept(b, agents, kept, c):
+            for branch in range(2):
+                if split:
+                    p = kept / agents
+                    slots = ci * (kept - 1) + rem if branch == 0 else ci * kept
+                    p = p if branch == 0 else 1.0 - p
+                elif branch == 0:
+                    slots = min(b, int(math.floor(c * kept + 1e-9)))
+                    p = 1.0
+                else:
+                    continue
                 if p > 0:
-                    out[slots] += w * p * busy[b]
-    return out
+                    f = w * p
+                    for q in range(n_q):
+                        out[slots, q] += f * busy[b, q]
 
 
 @functools.lru_cache(maxsize=64)
