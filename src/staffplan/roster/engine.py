@@ -111,21 +111,34 @@ def plan(
     polish = settings.improve_share > 0
     colgen = settings.colgen_share > 0 and bool(rm.terms)
     lns = settings.lns_share > 0
-    reserve = finish_reserve_s(settings, n_vars)
+    built_s = budget.clock()
     budget.ends = stage_ends(
         settings,
         search=search,
         improve=polish,
         colgen=colgen,
         lns=lns,
-        spent_s=budget.clock(),
-        reserve_s=reserve,
+        spent_s=built_s,
+        reserve_s=finish_reserve_s(settings, n_vars),
     )
     report = _Reporter(rm, progress, budget)
     hint: Hint = dict(greedy)
     first_s = None
     if search or polish:
         hint, first_s = _start(rm, hint, budget, report, search)
+    # the first roster's completion has been timed: keep that much (finishing re-does it) for the
+    # stages still to come
+    reserve = finish_reserve_s(settings, n_vars, budget.completion_s)
+    later = stage_ends(
+        settings,
+        search=search,
+        improve=polish,
+        colgen=colgen,
+        lns=lns,
+        spent_s=built_s,
+        reserve_s=reserve,
+    )
+    budget.ends.update({k: later[k] for k in ("colgen", "cpsat", "lns")})
     known = None
     converged = False
     if colgen:
@@ -145,6 +158,7 @@ def plan(
     mine = settings.deterministic or report.lp is not None
     # CP-SAT and the neighbourhood search share what the stages before them left: time a stage
     # did not need goes to both in proportion, not to CP-SAT alone
+    reserve = finish_reserve_s(settings, n_vars, budget.completion_s)
     budget.ends["cpsat"] = stage_ends(
         settings,
         search=False,
@@ -166,6 +180,16 @@ def plan(
         budget=budget,
     )
     budget.mark("cpsat")
+    # CP-SAT's start was completed too: the end of the last stage keeps the reserve it implies
+    budget.ends["lns"] = stage_ends(
+        settings,
+        search=False,
+        improve=False,
+        colgen=False,
+        lns=lns,
+        spent_s=budget.clock(),
+        reserve_s=finish_reserve_s(settings, n_vars, budget.completion_s),
+    )["lns"]
     if lns and result.status == "FEASIBLE":
         result = _improve(rm, result, budget, report, known)
         budget.mark("lns")
@@ -380,7 +404,7 @@ def tightened(
     """
     if not result.solution:
         return result
-    values = complete_hint(rm, shift_hint(rm, result.solution), settings, budget)
+    values = complete_hint(rm, shift_hint(rm, result.solution), settings, budget, hint_model=False)
     if values is None or objective_of(rm, values) >= result.objective:  # type: ignore[operator]
         return result
     fresh = result_of(
