@@ -95,8 +95,8 @@ def plan(
     Reported times count from the call; ``progress`` hears of every improving roster.
     """
     settings = settings or SolveSettings()
+    budget = Budget(settings, {})  # the clock starts with the call
     check_model_size(problem, settings.workers)  # refuse a model the machine cannot hold
-    budget = Budget(settings, {})
     rm = build_model(problem)
     proto = rm.model.Proto()
     n_vars = len(proto.variables)
