@@ -29,7 +29,8 @@ before building (``staffplan.roster.size``) and the process's peak resident memo
 size per process: ``for n in 150 300 600 1200; do python benchmarks/roster_scale.py --agents $n
 --limits 60 --no-peer; done``). ``--checkpoints 60 300`` adds each run's best objective and
 bound at those times (from ``plan()``'s progress callback), ``--record FILE`` appends the rows with
-their incumbent trajectories as JSON lines (``scale_chart.py`` draws them), and ``--after-pid``
+their incumbent trajectories and the engine's step times (``Outcome.stage_seconds``, also printed
+on stderr) as JSON lines (``scale_chart.py`` draws them), and ``--after-pid``
 builds the instance while another measured run solves and starts solving when it has ended.
 Built instances are cached on disk (``--cache``, default ``benchmarks/.cache``) under a key of
 their inputs — the agent count, the seed and the source of the code that builds them — so a
