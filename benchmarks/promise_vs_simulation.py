@@ -21,7 +21,8 @@ promised and simulated (allocated) ASA, occupancy (promised vs simulated, of
 the available agents) and paid vs required paid hours; then the table
 ``staffplan compare`` shows for the same runs.
 
-Run: ``python benchmarks/promise_vs_simulation.py [--time-limit 30] [--replications 10]``.
+Run: ``python benchmarks/promise_vs_simulation.py [--time-limit 30] [--replications 10]
+[--deterministic]``.
 """
 
 from __future__ import annotations
@@ -98,6 +99,9 @@ def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     ap.add_argument("--time-limit", type=float, default=None, help="roster limit [s]")
     ap.add_argument("--replications", type=int, default=10)
+    ap.add_argument(
+        "--deterministic", action="store_true", help="rosters independent of the machine's load"
+    )
     ap.add_argument("--out", type=Path, default=ROOT / "out" / "promise")
     ap.add_argument("scenarios", nargs="*", default=list(SCENARIOS))
     args = ap.parse_args()
@@ -112,7 +116,7 @@ def main() -> None:
     for name in args.scenarios:
         t0 = time.perf_counter()
         sc = load(ROOT / "scenarios" / name / "scenario.toml")
-        result = run(sc, time_limit_s=args.time_limit)
+        result = run(sc, time_limit_s=args.time_limit, deterministic=args.deterministic)
         folder = args.out / name
         write_outputs(result, folder)
         sm = result.summary

@@ -59,15 +59,16 @@ def import_graph(src: Path = SRC) -> dict[str, set[str]]:
 def room(module: str) -> str | None:
     """The architecture room of a module: ``staffplan.roster.heuristics.lns`` ->
     ``roster.heuristics``, ``staffplan.roster.engine`` -> ``roster.engine`` (the stage sequence
-    over the heuristics), ``staffplan.evaluate.kpis`` -> ``evaluate.kpis`` (the promised KPIs,
-    which requirements and the roster's objective use too), ``staffplan.io.team`` -> ``io``;
+    over the heuristics), ``staffplan.evaluate.kpis`` and ``staffplan.evaluate.plan_promise`` ->
+    ``evaluate.kpis`` (the promised KPIs, which requirements and the roster's objective use too),
+    ``staffplan.io.team`` -> ``io``;
     None for the package's own ``__init__`` and ``__main__`` (entry points only)."""
     parts = module.split(".")[1:]
     if not parts or parts[0] == "__main__":
         return None
     if parts[0] == "roster" and len(parts) > 1 and parts[1] in ("heuristics", "engine"):
         return f"roster.{parts[1]}"
-    if parts[:2] == ["evaluate", "kpis"]:
+    if parts[:2] in (["evaluate", "kpis"], ["evaluate", "plan_promise"]):
         return "evaluate.kpis"
     return parts[0]
 

@@ -109,14 +109,16 @@ def test_progress_lines_show_the_promised_service_level_of_the_summary(tmp_path:
     lines: list[str] = []
     res = run(load(tiny_scenario(tmp_path / "sc")), deterministic=True, echo=lines.append)
     shown = [ln for ln in lines if ln.startswith("    roster ")]
-    # during the solve the agents behind the heads are not known: a lower bound, marked; shown
+    # during the solve the agents behind the heads are not known: an estimate, marked; shown
     # on the first line and on as many as 5 % of the solve's time allows
-    assert shown and re.search(r"promised SL ≥ *\d+\.\d%", shown[0])
-    assert all("promised SL ≥" in ln for ln in shown if "promised SL" in ln)
+    assert shown and re.search(r"promised SL ≈ *\d+\.\d%", shown[0])
+    assert all("promised SL ≈" in ln for ln in shown if "promised SL" in ln)
     meter = week_promise(res.problem, res.scenario)
     roster = res.outcome.roster
-    final = Incumbent(0.0, 0.0, 0.0, 0.0, 60, roster.allocation, roster.stays)
-    line = progress_line(final, meter)
-    assert f"promised SL {res.summary['service_level']:6.1%}" in line
-    bound = meter.service_level(roster.allocation)
-    assert bound is not None and bound <= res.summary["service_level"] + 1e-6  # 6 decimals
+    line = progress_line(Incumbent(0.0, 0.0, 0.0, 0.0, 60, roster.allocation), meter)
+    # the line shows the meter for the heads alone; with who stays and who moves the meter is
+    # the summary's figure (one function)
+    heads_only = meter.service_level(roster.allocation)
+    assert heads_only is not None and f"promised SL ≈{heads_only:6.1%}" in line
+    full = meter.service_level(roster.allocation, roster.stays, roster.moves)
+    assert full == pytest.approx(res.summary["service_level"], abs=1e-6)  # 6 decimals

@@ -245,21 +245,21 @@ def requirements_for(scenario: Scenario, csv: Path | None = None) -> pd.DataFram
 def progress_line(inc: Any, promise: Any = None) -> str:
     """One solver progress line: elapsed [s], objective, bound, gap, the roster's paid hours and,
     with ``promise`` (a :class:`~staffplan.evaluate.kpis.WeekPromise`) and the incumbent's
-    allocation, its promised week service level (voice and chat together). Without the
-    incumbent's ``stays`` (the solver counts heads, not who they are) it shows "≥": the promise
-    with the same agents staying on each queue, which agents changing queue or shift only raise
-    (docs/queueing.md). Shown on the lines whose cost keeps it within
-    ``PROGRESS_SHARE`` of the solve's time (the first line always)."""
+    allocation, an estimate of its promised week service level (voice and chat together, "≈"):
+    the solver counts heads, not who they are, so the line promises them as if the same agents
+    stayed on each queue as far as the heads allow and nobody moved between queues; the final
+    KPIs count who changes shift (which helps) and who changes queue (which can cost;
+    docs/queueing.md). Shown on the lines whose cost keeps it within ``PROGRESS_SHARE`` of the
+    solve's time (the first line always)."""
     paid = "" if inc.paid_minutes is None else f"  paid {inc.paid_minutes / 60:9,.1f} h"
     sl = None
-    stays = getattr(inc, "stays", None)
     if (
         promise is not None
         and getattr(inc, "on_phone", None) is not None
         and promise.affordable(inc.elapsed_s)
     ):
-        sl = promise.service_level(inc.on_phone, stays)
-    shown = "" if sl is None else f"  promised SL {'≥' if stays is None else ''}{sl:6.1%}"
+        sl = promise.service_level(inc.on_phone)
+    shown = "" if sl is None else f"  promised SL ≈{sl:6.1%}"
     return (
         f"{inc.elapsed_s:7.2f} s  objective {inc.objective:14.2f}  bound {inc.bound:14.2f}  "
         f"gap {inc.gap:7.2%}{paid}{shown}"
@@ -270,7 +270,8 @@ def _kpis(problem: Any, outcome: Any, scenario: Scenario) -> tuple[pd.DataFrame,
     """Per-interval and week KPIs of a solved roster (empty frames without volumes)."""
     from staffplan.evaluate.kpis import INTERVAL_COLUMNS, roster_kpis, week_kpis
 
-    kp = roster_kpis(problem, outcome.roster.allocation, scenario, outcome.roster.stays)
+    roster = outcome.roster
+    kp = roster_kpis(problem, roster.allocation, scenario, roster.stays, roster.moves)
     if kp is not None:
         return kp
     per = pd.DataFrame(columns=list(INTERVAL_COLUMNS))

@@ -18,7 +18,7 @@ import pytest
 from click.testing import CliRunner
 
 from staffplan.cli import cli, main
-from staffplan.evaluate.kpis import plan_kpis
+from staffplan.evaluate.plan_promise import plan_kpis
 from staffplan.queueing import target_for_queue
 from staffplan.scenario import load
 from staffplan.store import PlanStore

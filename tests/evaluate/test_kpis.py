@@ -13,7 +13,6 @@ from hypothesis import strategies as st
 from staffplan.evaluate.kpis import (
     WeekPromise,
     interval_kpis,
-    plan_kpis,
     promised_curve,
     promised_heads,
     promised_kpis,
@@ -21,6 +20,7 @@ from staffplan.evaluate.kpis import (
     thin,
     week_kpis,
 )
+from staffplan.evaluate.plan_promise import plan_kpis
 from staffplan.queueing import Target, kpis, offered_load, state_kpis
 
 VOICE = Target(0.8, 20, patience_s=180)

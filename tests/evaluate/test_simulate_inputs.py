@@ -187,7 +187,7 @@ def test_compare_flags_only_big_differences_with_contacts() -> None:
 
 
 def test_promise_is_the_plan_kpis_of_the_allocated_heads() -> None:
-    from staffplan.evaluate.kpis import plan_kpis
+    from staffplan.evaluate.plan_promise import plan_kpis
     from staffplan.queueing import Target
 
     arrivals = np.array([[30.0, 60.0, 0.0], [10.0, 0.0, 5.0]])

@@ -99,8 +99,8 @@ def test_agents_who_swap_at_a_boundary_help_the_queue() -> None:
     model = QueueModel(900.0, 0.2, 1.0, 20.0, 180.0)
     same = carried_kpis(vol, aht, heads, model)
     swap = carried_kpis(vol, aht, heads, model, stay=heads - 2)
-    assert same["service_level"][0] == swap["service_level"][0]  # nothing before it
-    assert np.all(swap["service_level"][1:] > same["service_level"][1:])
+    # (the first interval too: its last arrivals still waiting at the boundary meet idle agents)
+    assert np.all(swap["service_level"] > same["service_level"])
     assert np.all(swap["answered"][1:] >= same["answered"][1:])
     # the default is the most that can stay
     np.testing.assert_array_equal(carried.stays(heads), np.r_[0, heads[1:]])
@@ -178,3 +178,122 @@ def test_expected_slots_are_the_binomial_mean() -> None:
     # K ~ Binomial(n, 0.75) in every interval, whatever came before; two slots each
     np.testing.assert_allclose(got["slots"], 2.0 * 0.75 * heads, atol=1e-9)
     assert math.isfinite(got["answered_wait_s"][4]) and got["service_level"][4] == 0.0
+
+
+def brute_movers(
+    idle: int,
+    movers: int,
+    keep: float,
+    busy: float,
+    lam: float,
+    mu: float,
+    nu: float,
+    theta: float,
+    t_s: float,
+    top: int = 60,
+) -> tuple[float, float]:
+    """(time-average P(an arrival finds no idle agent), E[agents busy or blocked at T]) of one
+    interval started empty, by enumerating each agent's start (lost, idle, or a mover still
+    busy elsewhere) and solving the agents' chain (idle, busy, blocked, waiting) by expm."""
+    from scipy.linalg import expm
+
+    n = idle + movers
+    states = [
+        (i, b, m, w)
+        for i in range(n + 1)
+        for b in range(n + 1 - i)
+        for m in range(n + 1 - i - b)
+        for w in range(top + 1)
+        if w == 0 or i == 0
+    ]
+    index = {s: j for j, s in enumerate(states)}
+    q = np.zeros((len(states), len(states)))
+
+    def go(src: tuple[int, int, int, int], dst: tuple[int, int, int, int], rate: float) -> None:
+        if rate > 0 and dst in index:
+            q[index[src], index[dst]] += rate
+            q[index[src], index[src]] -= rate
+
+    for s in states:
+        i, b, m, w = s
+        go(s, (i - 1, b + 1, m, w) if i > 0 else (i, b, m, w + 1), lam)
+        go(s, (i, b, m, w - 1) if w > 0 else (i + 1, b - 1, m, w), b * mu)
+        go(s, (i, b + 1, m - 1, w - 1) if w > 0 else (i + 1, b, m - 1, w), m * nu)
+        go(s, (i, b, m, w - 1), w * theta)
+    p0 = np.zeros(len(states))
+    for up in range(idle + 1):  # the idle heads: available or lost
+        w_up = math.comb(idle, up) * keep**up * (1 - keep) ** (idle - up)
+        for free in range(movers + 1):
+            for blocked in range(movers + 1 - free):
+                w = (
+                    math.comb(movers, free)
+                    * math.comb(movers - free, blocked)
+                    * (keep * (1 - busy)) ** free
+                    * (keep * busy) ** blocked
+                    * (1 - keep) ** (movers - free - blocked)
+                )
+                p0[index[(up + free, 0, blocked, 0)]] += w_up * w
+    size = len(states)
+    big = np.zeros((2 * size, 2 * size))
+    big[:size, :size] = q.T
+    big[:size, size:] = np.eye(size)
+    e = expm(big * t_s)
+    end = e[:size, :size] @ p0
+    average = (e[:size, size:] @ p0) / t_s
+    no_idle = sum(average[j] for j, s in enumerate(states) if s[0] == 0)
+    busy_end = sum(end[j] * (s[1] + s[2]) for j, s in enumerate(states))
+    return no_idle, busy_end
+
+
+@pytest.mark.parametrize(("idle", "movers", "busy"), [(1, 2, 0.6), (2, 1, 1.0), (0, 3, 0.3)])
+def test_movers_are_what_the_agents_chain_gives(idle: int, movers: int, busy: float) -> None:
+    # one interval, heavy load: movers still busy on their old queue are free only after an
+    # exponential time; P(wait) and the busy agents at the end against the agents' own chain
+    aht, hold, patience, vol = 280.0, 400.0, 180.0, 25.0
+    model = QueueModel(900.0, 0.2, 1.0, 20.0, patience)
+    got = carried_kpis(
+        np.array([vol]),
+        np.array([aht]),
+        np.array([idle + movers]),
+        model,
+        movers=carried.Movers(np.array([movers]), np.array([busy]), np.array([hold])),
+    )
+    p_wait, busy_end = brute_movers(
+        idle, movers, 0.8, busy, vol / 900.0, 1 / aht, 1 / hold, 1 / patience, 900.0
+    )
+    assert got["p_wait"][0] == pytest.approx(p_wait, abs=1e-9)
+    assert got["busy_end"][0] == pytest.approx(busy_end, abs=1e-9)
+    # without movers busy elsewhere it is the chain without movers, to the last bit
+    none = carried_kpis(np.array([vol]), np.array([aht]), np.array([idle + movers]), model)
+    free = carried_kpis(
+        np.array([vol]),
+        np.array([aht]),
+        np.array([idle + movers]),
+        model,
+        movers=carried.Movers(np.array([movers]), np.array([0.0]), np.array([hold])),
+    )
+    assert free["service_level"].tobytes() == none["service_level"].tobytes()
+    assert got["p_wait"][0] > none["p_wait"][0]
+
+
+def test_busier_movers_never_help() -> None:
+    # a day: more of the newcomers still busy elsewhere, or busy longer, never raises the day's
+    # promise nor that of the first interval they come in (a later interval may gain a little:
+    # those still busy at its end count as free, docs/queueing.md)
+    n = 16
+    rng = np.random.default_rng(3)
+    vol = rng.uniform(20.0, 70.0, n)
+    heads = rng.integers(8, 24, n)
+    model = QueueModel(900.0, 0.2, 1.0, 20.0, 180.0)
+    count = np.minimum(rng.integers(0, 4, n), heads)
+    last = None
+    for busy, hold in ((0.0, 300.0), (0.4, 300.0), (0.8, 300.0), (0.8, 600.0)):
+        mv = carried.Movers(count, np.full(n, busy), np.full(n, hold))
+        got = carried_kpis(vol, np.full(n, 280.0), heads, model, movers=mv)
+        sl = got["service_level"]
+        if last is not None:
+            first = int(np.flatnonzero(np.minimum(count, heads - carried.stays(heads)))[0])
+            assert sl[first] < last[first]
+            assert np.all(sl[: first + 1] <= last[: first + 1] + 1e-12)
+            assert (vol * sl).sum() < (vol * last).sum()
+        last = sl

@@ -29,8 +29,9 @@ def test_score_is_the_engines_coverage_and_kpis(ws: Workspace) -> None:
     roster = ws.store.roster(1)
     p = ws.problem
     numeric = roster.astype({"paid_minutes": int})
-    cov, _, alloc, stays = summarize(p, numeric, on_phone_matrix(numeric, p.agents, p.grid))
-    per, week = roster_kpis(p, alloc, ws.scenario, stays)
+    on = on_phone_matrix(numeric, p.agents, p.grid)
+    cov, _, alloc, stays, moves = summarize(p, numeric, on)
+    per, week = roster_kpis(p, alloc, ws.scenario, stays, moves)
     got = ws.score(roster)
     pd.testing.assert_frame_equal(got.coverage, cov[list(got.coverage.columns)], check_dtype=False)
     pd.testing.assert_frame_equal(got.intervals, per)
@@ -289,7 +290,15 @@ def test_score_reads_a_covers_queue_assignments(ws: Workspace) -> None:
         [[stayed[(t.isoformat(), q)] for t in p.grid.starts] for q in p.demand.queues],
         dtype=np.int64,
     )
-    per, week = roster_kpis(p, alloc, ws.scenario, stays)
+    # who moves: the plain roster's movers (the engine's own count), and by hand A6 from chat to
+    # voice at 09:00 and back to chat at 12:00
+    numeric = roster.astype({"paid_minutes": int})
+    moves = summarize(p, numeric, on_phone_matrix(numeric, p.agents, p.grid))[4]
+    voice, chat = p.demand.queues.index("voice"), p.demand.queues.index("chat")
+    starts = [t.isoformat() for t in p.grid.starts]
+    moves[voice, chat, starts.index(nine)] += 1
+    moves[chat, voice, starts.index("2026-12-07T12:00:00+01:00")] += 1
+    per, week = roster_kpis(p, alloc, ws.scenario, stays, moves)
     pd.testing.assert_frame_equal(got.intervals, per)
     pd.testing.assert_frame_equal(got.week, week)
     assert got.summary["service_level"] != plain.summary["service_level"]

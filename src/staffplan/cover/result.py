@@ -20,11 +20,11 @@ from staffplan.cover.published import (
     no_action_roster,
 )
 from staffplan.errors import InfeasibleError, Reason
-from staffplan.evaluate.kpis import plan_kpis
+from staffplan.evaluate.plan_promise import plans_kpis
 from staffplan.io.numbers import json_number
 from staffplan.io.roster_csv import diff_rosters
 from staffplan.queueing import target_for_queue
-from staffplan.roster.extract import queue_counts, queue_stays
+from staffplan.roster.extract import queue_counts, queue_moves, queue_stays
 from staffplan.roster.problem import RosterProblem, split_overtime, week_blocks, week_bounds
 from staffplan.scenario import Scenario
 
@@ -128,39 +128,41 @@ def _service_levels(
 ) -> np.ndarray:
     """Promised service level per queue and interval [fraction] of agents serving queues
     ``assigned`` ((n_agents, n), -1 off the phones: :func:`coverage_assigned`) — the heads per
-    queue and those who stay on it (:func:`staffplan.evaluate.kpis.plan_kpis`, the KPIs'
-    definition: the week's plan, each queue carried across intervals); NaN where unknown
-    (and outside the intervals ``only``, a (n,) bool mask, when given).
+    queue, those who stay on it and those who come from another queue
+    (:func:`staffplan.evaluate.plan_promise.plans_kpis`, the KPIs' definition: the week's plan,
+    each queue carried across intervals); NaN where unknown (and outside the intervals
+    ``only``, a (n,) bool mask, when given).
     """
     dem = problem.demand
     nq = dem.required.shape[0]
     scheduled = queue_counts(assigned, nq)
-    stays = queue_stays(assigned, nq)
     out = np.full(scheduled.shape, np.nan)
     if scenario is None or dem.volume is None or dem.aht_s is None:
         return out
     residual = dem.residual if dem.residual is not None else np.zeros(len(dem.queues))
-    for q, name in enumerate(dem.queues):
-        queue = scenario.queue(name)
-        if queue.answer_within_s is None or dem.is_deferred(q):
-            continue
-        vol, aht = dem.volume[q], dem.aht_s[q]
-        ok = np.isfinite(vol) & np.isfinite(aht)
-        if only is not None:
-            ok &= only
-        if not ok.any():
-            continue
-        known = np.isfinite(vol) & np.isfinite(aht) & (np.nan_to_num(aht) > 0)
-        k = plan_kpis(
-            np.where(known, vol, 0.0),
-            np.where(known, aht, np.nan),
-            problem.grid.interval_min,
-            scheduled[q],
-            target_for_queue(queue),
-            float(residual[q]),
-            stays[q],
-        )
-        out[q, ok] = k["service_level"].to_numpy(dtype=float)[ok]
+    known = np.isfinite(dem.volume) & np.isfinite(dem.aht_s) & (np.nan_to_num(dem.aht_s) > 0)
+    shown = np.isfinite(dem.volume) & np.isfinite(dem.aht_s)
+    if only is not None:
+        shown &= only
+    queues = [scenario.queue(name) for name in dem.queues]
+    report = [
+        q
+        for q, queue in enumerate(queues)
+        if queue.answer_within_s is not None and not dem.is_deferred(q) and shown[q].any()
+    ]
+    plans = plans_kpis(
+        np.where(known, dem.volume, 0.0),
+        np.where(known, dem.aht_s, np.nan),
+        problem.grid.interval_min,
+        scheduled,
+        [target_for_queue(queue) for queue in queues],
+        [float(r) for r in residual],
+        queue_stays(assigned, nq),
+        queue_moves(assigned, nq),
+        report,
+    )
+    for q in report:
+        out[q, shown[q]] = plans[q]["service_level"].to_numpy(dtype=float)[shown[q]]
     return out
 
 

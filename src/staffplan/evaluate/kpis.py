@@ -5,7 +5,8 @@ A roster puts ``n`` agents on a queue's phones in an interval (its
 probability ``r`` (:mod:`staffplan.shrinkage`), independently in every
 interval, so the agents actually answering are ``K ~ Binomial(n, 1 − r)``.
 The promised KPIs of a plan are the expectations over those draws, each
-queue carried from interval to interval (:func:`plan_kpis`,
+queue carried from interval to interval and the agents who change queue
+finishing what they hold first (:mod:`staffplan.evaluate.plan_promise`,
 :mod:`staffplan.queueing.carried`, docs/queueing.md "Promised KPIs"):
 
 * service level, abandonment, probability of waiting: shares of the
@@ -17,7 +18,8 @@ queue carried from interval to interval (:func:`plan_kpis`,
 
 Week KPIs weigh intervals the same way (contacts offered, answered, agents
 available), so they are what a simulation of the whole week counts.
-Every command that shows a KPI calls :func:`plan_kpis` (through
+Every command that shows a KPI calls
+:func:`~staffplan.evaluate.plan_promise.plans_kpis` (through
 :func:`interval_kpis` / :func:`roster_kpis` / :class:`WeekPromise`). The
 requirement (:func:`promised_heads`) and the roster objective
 (:func:`promised_curve`) price each interval alone, as a *steady* interval
@@ -30,7 +32,6 @@ from __future__ import annotations
 
 import time
 from collections.abc import Mapping, Sequence
-from dataclasses import replace
 from typing import Any
 
 import numpy as np
@@ -38,8 +39,8 @@ import pandas as pd
 from scipy import stats
 
 from staffplan.errors import InputError
+from staffplan.evaluate.plan_promise import plans_kpis, realtime_target
 from staffplan.queueing import Target, offered_load, state_kpis
-from staffplan.queueing.carried import QueueModel, carried_kpis
 from staffplan.queueing.staffing import _EPS, _inputs, _slots
 
 METRICS = ("service_level", "asa_s", "p_wait", "occupancy", "abandon_rate")
@@ -67,20 +68,6 @@ _MASS = 1e-13  # binomial mass left out at the low end of the available agents
 PROGRESS_SHARE = 0.05  # of the solve's time, at most, for the progress lines' service level
 _MEMO: dict[tuple[float, ...], tuple[float, ...]] = {}
 _MEMO_MAX = 400_000
-
-
-def _realtime(target: Target) -> Target:
-    """A deadline target evaluated as a queue whose threshold is the deadline (the simulator's
-    view).
-    """
-    if target.deadline_hours is None:
-        return target
-    within = (
-        target.answer_within_s
-        if target.answer_within_s is not None
-        else target.deadline_hours * 3600.0
-    )
-    return replace(target, answer_within_s=within, deadline_hours=None)
 
 
 def _state_rows(
@@ -151,7 +138,7 @@ def promised_kpis(
     plus the expectations the week weighs by: answered [0-1 of the
     offered] and slots [servers]. Zero volume: service level 1, the rest 0.
     """
-    tgt = _realtime(target)
+    tgt = realtime_target(target)
     v, h, m, _ = _inputs(volume, aht_s, interval_min)
     n = np.rint(np.asarray(heads, dtype=float)).ravel().astype(np.int64)
     if n.shape != v.shape or np.any(n < 0):
@@ -214,7 +201,7 @@ def state_table(
 
     Zero-volume rows are answered fully (service level 1, nothing waits).
     """
-    tgt = _realtime(target)
+    tgt = realtime_target(target)
     v, h, m, _ = _inputs(volume, aht_s, interval_min)
     load = offered_load(v, m, h)
     rows, cols = v.size, kmax + 1
@@ -365,7 +352,7 @@ def promised_heads(
     live = np.flatnonzero(v > 0)
     if not live.size:
         return out.reshape(shape)
-    tgt = _realtime(target)
+    tgt = realtime_target(target)
     load = offered_load(v, m, h)
     guess = (
         np.ones(v.size, dtype=np.int64)
@@ -400,83 +387,6 @@ def promised_heads(
     return out.reshape(shape)
 
 
-def plan_kpis(
-    volume: np.ndarray,
-    aht_s: np.ndarray,
-    interval_min: float,
-    heads: np.ndarray,
-    target: Target,
-    residual: float,
-    stay: np.ndarray | None = None,
-) -> pd.DataFrame:
-    """Promised KPIs of a staffing plan: one queue, ``heads`` on-phone agents [whole] in
-    contiguous intervals in time order, the queue carried from each interval to the next
-    (:func:`staffplan.queueing.carried.carried_kpis`).
-
-    Columns as :func:`promised_kpis`. ``volume`` [contacts] (NaN = 0) and
-    ``aht_s`` [s] per interval; an AHT is needed only where contacts are
-    (elsewhere the nearest known one serves the contacts still in the
-    system). ``stay`` [agents] per interval: the heads also on the queue in
-    the interval before (default: as many as the heads allow). Zero volume:
-    service level 1; ASA, P(wait), occupancy and abandonment 0; ``slots``
-    the expected slots available all the same.
-    """
-    tgt = _realtime(target)
-    if not 0.0 <= float(residual) < 1.0:
-        raise InputError("bad residual shrinkage", expected="a fraction in [0, 1)", found=residual)
-    v0, h0, n0 = (np.asarray(x, dtype=float) for x in (volume, aht_s, heads))
-    if not (v0.ndim == 1 and v0.shape == h0.shape == n0.shape):
-        raise InputError(
-            "bad plan", column="agents", expected="one volume, AHT and head count per interval"
-        )
-    v = np.nan_to_num(v0)
-    h = h0
-    n = np.rint(np.nan_to_num(n0, nan=-1.0)).astype(np.int64)
-    if np.any(n < 0) or np.any(v < 0):
-        raise InputError(
-            "bad plan",
-            column="agents",
-            expected="whole agents >= 0 and volumes >= 0, one per interval",
-        )
-    ok = np.isfinite(h) & (h > 0)
-    if np.any((v > 0) & ~ok):
-        raise InputError("bad AHT", column="aht_seconds", expected="> 0 where contacts arrive")
-    if ok.any():
-        idx = np.flatnonzero(ok)
-        near = idx[np.clip(np.searchsorted(idx, np.arange(v.size)), 0, idx.size - 1)]
-        h = np.where(ok, h, h[near])
-    else:
-        h = np.ones(v.size)
-    keep = 1.0 - float(residual)
-    model = QueueModel(
-        float(interval_min) * 60.0,
-        float(residual),
-        float(tgt.concurrency),
-        float(tgt.sl_within_s),
-        tgt.patience_s,
-    )
-    got = carried_kpis(v, h, n, model, None if stay is None else np.asarray(stay).ravel())
-    live = v > 0
-    ans = np.where(live, np.clip(got["answered"], 0.0, 1.0), 1.0)
-    slots = got["slots"]
-    lost = 1.0 - ans
-    return pd.DataFrame(
-        {
-            "offered_load": np.where(live, v * h / (float(interval_min) * 60.0), 0.0),
-            "available": n * keep,
-            "service_level": np.where(live, np.clip(got["service_level"], 0.0, 1.0), 1.0),
-            "asa_s": np.where(live, got["answered_wait_s"] / np.maximum(ans, 1e-300), 0.0),
-            "p_wait": np.where(live, np.clip(got["p_wait"], 0.0, 1.0), 0.0),
-            "occupancy": np.where(
-                live & (slots > 0), got["carried"] / np.where(slots > 0, slots, 1.0), 0.0
-            ),
-            "abandon_rate": np.where(lost < 1e-12, 0.0, np.clip(lost, 0.0, 1.0)),
-            "answered": ans,
-            "slots": slots,
-        }
-    )
-
-
 def interval_kpis(
     interval_start: Sequence[object],
     queues: Sequence[str],
@@ -487,40 +397,47 @@ def interval_kpis(
     targets: Sequence[Target],
     residuals: Sequence[float],
     stays: np.ndarray | None = None,
+    moves: np.ndarray | None = None,
+    report: Sequence[int] | None = None,
 ) -> pd.DataFrame:
     """Per (interval, queue) promised KPIs: :data:`INTERVAL_COLUMNS`.
 
     ``volume``, ``aht_s``, ``agents`` (on-phone heads allocated, before
     shrinkage) have shape (n_queues, n), the n intervals contiguous in time
-    order (each queue is carried across them: :func:`plan_kpis`); ``targets``
+    order (each queue is carried across them: :func:`plans_kpis`); ``targets``
     and ``residuals`` one per queue; ``stays`` (n_queues, n) the heads also
     on the queue in the interval before (default: as many as the heads
-    allow). Intervals without volume are left out.
+    allow); ``moves`` (n_queues, n_queues, n) who came from which queue
+    (:func:`~staffplan.evaluate.plan_promise.plans_kpis`; default none).
+    Rows for the queues ``report`` (default all); intervals without volume
+    are left out.
     """
+    v = np.nan_to_num(np.asarray(volume, dtype=float))
+    a = np.nan_to_num(np.asarray(aht_s, dtype=float))
+    keep = (v > 0) & (a > 0)
+    shown = [q for q in (range(len(queues)) if report is None else report) if keep[q].any()]
+    plans = plans_kpis(
+        np.where(keep, v, 0.0),
+        a,
+        interval_min,
+        agents,
+        targets,
+        residuals,
+        stays,
+        moves,
+        shown,
+    )
     parts = []
-    for q, name in enumerate(queues):
-        v = np.nan_to_num(np.asarray(volume[q], dtype=float))
-        a = np.nan_to_num(np.asarray(aht_s[q], dtype=float))
-        keep = (v > 0) & (a > 0)
-        if not keep.any():
-            continue
-        plan = plan_kpis(
-            np.where(keep, v, 0.0),
-            a,
-            interval_min,
-            agents[q],
-            targets[q],
-            residuals[q],
-            None if stays is None else stays[q],
-        )
-        heads = np.asarray(agents[q], dtype=float)[keep]
-        k = plan[keep].reset_index(drop=True)
+    for q in shown:
+        name, plan, kq = queues[q], plans[q], keep[q]
+        heads = np.asarray(agents[q], dtype=float)[kq]
+        k = plan[kq].reset_index(drop=True)
         frame = pd.DataFrame(
             {
-                "interval_start": np.asarray(interval_start, dtype=object)[keep],
+                "interval_start": np.asarray(interval_start, dtype=object)[kq],
                 "queue": name,
-                "volume": v[keep],
-                "aht_seconds": a[keep],
+                "volume": v[q][kq],
+                "aht_seconds": a[q][kq],
                 "agents": np.rint(heads).astype(np.int64),
                 "available": k["available"].to_numpy(),
             }
@@ -579,13 +496,18 @@ def scenario_targets(scenario: Any, queues: Sequence[str]) -> list[Target]:
 
 
 def roster_kpis(
-    problem: Any, allocation: np.ndarray, scenario: Any, stays: np.ndarray | None = None
+    problem: Any,
+    allocation: np.ndarray,
+    scenario: Any,
+    stays: np.ndarray | None = None,
+    moves: np.ndarray | None = None,
 ) -> tuple[pd.DataFrame, pd.DataFrame] | None:
     """(per-interval, week) promised KPIs of a roster's allocation (on-phone heads per queue and
-    interval) and ``stays`` (those also on the queue in the interval before:
-    ``roster.extract.queue_stays``; default as many as the heads allow), or None without volumes
-    or a scenario. Deferred queues (email, back-office) have no per-interval KPIs and are left
-    out.
+    interval), ``stays`` (those also on the queue in the interval before:
+    ``roster.extract.queue_stays``; default as many as the heads allow) and ``moves`` (who came
+    from which queue: ``roster.extract.queue_moves``; default none), or None without volumes or
+    a scenario. Deferred queues (email, back-office) have no per-interval KPIs and are left out
+    (their agents still come busy to the queues they move to).
     """
     from staffplan.shrinkage import queue_residuals
 
@@ -598,20 +520,20 @@ def roster_kpis(
         residual = dict(zip(dem.queues, (float(r) for r in own), strict=True))
     else:
         residual = queue_residuals(scenario, problem.templates)
-    realtime = np.array([t.deadline_hours is None for t in targets])
     grid = problem.grid
     starts = [t.isoformat() for t in grid.starts]
-    vol = np.where(realtime[:, None], dem.volume, np.nan)
     per = interval_kpis(
         starts,
         dem.queues,
-        vol,
+        dem.volume,
         dem.aht_s,
         allocation,
         grid.interval_min,
         targets,
         [residual[q] for q in dem.queues],
         stays,
+        moves,
+        [q for q, t in enumerate(targets) if t.deadline_hours is None],
     )
     return per, week_kpis(per, grid.interval_min)
 
@@ -619,7 +541,7 @@ def roster_kpis(
 class WeekPromise:
     """The promised week service level of allocations, cheap enough for every solver progress line.
 
-    The same figure as :func:`roster_kpis` (:func:`plan_kpis`, the queue carried
+    The same figure as :func:`roster_kpis` (:func:`plans_kpis`, the queue carried
     across intervals); successive incumbents reuse every segment of a queue's
     week they did not change (:func:`staffplan.queueing.carried.carried_kpis`
     remembers them). Deferred queues (``targets`` None or with a deadline) and
@@ -657,38 +579,39 @@ class WeekPromise:
         return self.calls == 0 or self.spent_s <= share * elapsed_s
 
     def service_level(
-        self, allocation: np.ndarray, stays: np.ndarray | None = None
+        self,
+        allocation: np.ndarray,
+        stays: np.ndarray | None = None,
+        moves: np.ndarray | None = None,
     ) -> float | None:
-        """Promised week service level [0-1] of on-phone heads per (queue, interval) and their
-        ``stays`` (as :func:`roster_kpis`), weighted by contacts offered (the ``all`` row of
-        :func:`week_kpis`); None without volume.
+        """Promised week service level [0-1] of on-phone heads per (queue, interval), their
+        ``stays`` and ``moves`` (as :func:`roster_kpis`), weighted by contacts offered (the
+        ``all`` row of :func:`week_kpis`); None without volume.
         """
         if self.total <= 0:
             return None
         t0 = time.process_time()
         try:
-            return self._service_level(allocation, stays)
+            n = np.rint(np.asarray(allocation, dtype=float)).astype(np.int64)
+            plans = plans_kpis(
+                self._vol,
+                self._aht,
+                self._interval_min,
+                n,
+                self._targets,
+                self._residuals,
+                stays,
+                moves,
+                self.queues,
+            )
+            answered = sum(
+                float((self._vol[q] * plans[q]["service_level"].to_numpy()).sum())
+                for q in self.queues
+            )
+            return answered / self.total
         finally:
             self.spent_s += time.process_time() - t0
             self.calls += 1
-
-    def _service_level(self, allocation: np.ndarray, stays: np.ndarray | None) -> float:
-        n = np.rint(np.asarray(allocation, dtype=float)).astype(np.int64)
-        answered = 0.0
-        for q in self.queues:
-            target = self._targets[q]
-            assert target is not None
-            k = plan_kpis(
-                self._vol[q],
-                self._aht[q],
-                self._interval_min,
-                n[q],
-                target,
-                self._residuals[q],
-                None if stays is None else stays[q],
-            )
-            answered += float((self._vol[q] * k["service_level"].to_numpy()).sum())
-        return answered / self.total
 
 
 def week_promise(problem: Any, scenario: Any) -> WeekPromise | None:

@@ -33,13 +33,16 @@ def promise(
     queues: Sequence[Queue],
     residuals: Sequence[float],
     stays: np.ndarray | None = None,
+    moves: np.ndarray | None = None,
 ) -> tuple[pd.DataFrame, pd.DataFrame]:
     """The promised KPIs per interval × queue and per week × queue, ``promised_``-prefixed.
 
     ``arrivals`` [contacts], ``aht_s`` [s], ``heads`` [on-phone agents allocated,
     before shrinkage] are (n_queues, n_intervals); ``residuals`` one per queue.
-    Deferred queues are evaluated as queues whose threshold is their deadline
-    (the simulator's view). Intervals without contacts have no promise.
+    ``stays`` (n_queues, n) and ``moves`` (n_queues, n_queues, n) as
+    :func:`~staffplan.evaluate.kpis.interval_kpis` takes them. Deferred queues
+    are evaluated as queues whose threshold is their deadline (the
+    simulator's view). Intervals without contacts have no promise.
     """
     names = [q.name for q in queues]
     nt = arrivals.shape[1]
@@ -53,6 +56,7 @@ def promise(
         [target_for_queue(q) for q in queues],
         residuals,
         stays,
+        moves,
     )
     week = week_kpis(per, interval_min)
     per = per.rename(columns={"interval_start": "interval"})

@@ -87,7 +87,7 @@ def simulate_scenario(
     else ``allocated``: :data:`~staffplan.evaluate.simulate.ROUTINGS`).
     """
     from staffplan.requirements import compute_requirements
-    from staffplan.roster.extract import assign_queues, queue_counts, queue_stays
+    from staffplan.roster.extract import assign_queues, queue_counts, queue_moves, queue_stays
     from staffplan.roster.load import roster_requirements, scenario_demand
 
     cfg = simulate_settings(scenario)
@@ -152,9 +152,15 @@ def simulate_scenario(
         priority=assigned,
         routing=route,
     )
-    stays = queue_stays(assigned, len(names))
     promised, promised_week = promise(
-        arrivals, aht, interval_min, heads, queues, list(residual), stays
+        arrivals,
+        aht,
+        interval_min,
+        heads,
+        queues,
+        list(residual),
+        queue_stays(assigned, len(names)),
+        queue_moves(assigned, len(names)),
     )
     intervals = compare(result.intervals, promised, thr)
     week = result.week.merge(promised_week, on="queue", how="left")

@@ -21,7 +21,14 @@ waiting) — is carried exactly from the end of one interval to the next:
   chain of :mod:`staffplan.queueing.interval` (Poisson arrivals, exponential
   handling and patience); uniformization gives its time average, which
   arrivals see (PASTA), and its law at the interval's end.
-* **A contact** is valued per state as in :func:`~staffplan.queueing.interval.arrival_values`.
+* **Movers.** A newcomer who served another queue in the interval before finishes what it
+  holds there first (the simulator's rule): each of the m movers is available with probability
+  1 − r and then still busy elsewhere with probability ``busy`` (from the other queue's end law,
+  :class:`Movers`), free after an exponential time of mean ``hold_s``. The chain then counts
+  (free agents, blocked movers) and a blocked mover turns free at rate 1 / ``hold_s``; at the
+  interval's end the still blocked count as free (a small optimism, docs/queueing.md).
+* **A contact** is valued per state as in :func:`~staffplan.queueing.interval.arrival_values`,
+  the blocked movers turning free adding their rate to the free slots' completions.
 
 The chain starts empty at the first interval. Once it is empty to within
 ``EMPTY`` (no contact in the system), the future does not depend on the past:
@@ -39,6 +46,7 @@ from dataclasses import dataclass
 
 import numba
 import numpy as np
+from scipy import special as sc
 from scipy import stats
 
 from staffplan.queueing.erlang import FArray
@@ -48,6 +56,8 @@ from staffplan.queueing.staffing import _slots
 EMPTY = 1e-13  # probability of a contact in the system below which the queue counts as empty
 _MASS = 1e-15  # probability mass dropped from the tails of the state law
 KPI_FIELDS = ("service_level", "answered", "answered_wait_s", "p_wait", "carried", "slots")
+END_FIELDS = ("busy_end", "hold_end")  # the queue as movers leave it: see :func:`carried_kpis`
+FIELDS = KPI_FIELDS + END_FIELDS
 
 
 @dataclass(frozen=True)
@@ -61,6 +71,25 @@ class QueueModel:
     concurrency: float
     answer_within_s: float
     patience_s: float | None
+
+
+@dataclass(frozen=True, eq=False)
+class Movers:
+    """Newcomers to a queue who served another queue in the interval before, per interval:
+    ``count`` [agents, whole], ``busy`` [0-1] the probability that one still holds contacts
+    there (before it is lost or not to this queue's residual) and ``hold_s`` [s] > 0 the mean
+    time it then needs to finish them (exponential)."""
+
+    count: np.ndarray
+    busy: np.ndarray
+    hold_s: np.ndarray
+
+    def at(self, t: int) -> tuple[int, float, float]:
+        """(count, busy, hold_s) of interval ``t``; no mover when busy or count is 0."""
+        m, b = int(self.count[t]), float(self.busy[t])
+        if m <= 0 or not b > 0:
+            return 0, 0.0, 1.0
+        return m, min(b, 1.0), float(self.hold_s[t])
 
 
 def _agents(x: np.ndarray, c: float) -> np.ndarray:
@@ -81,31 +110,19 @@ def _busy_waiting(end: FArray, k0: int, c: float) -> FArray:
     return out
 
 
-def _kept(b: int, agents: int, x: int, c: float) -> tuple[tuple[int, float], ...]:
-    """(sessions, probability) kept when ``x`` of the ``agents`` holding ``b`` packed sessions
-    stay, any of them alike: with a whole concurrency c the one partly busy agent is among them
-    with probability x / agents; otherwise min(b, floor(c x))."""
-    ci = int(c)
-    rem = b - ci * (agents - 1) if agents else 0
-    if ci != c or agents == 0 or rem == ci:
-        return ((min(b, int(math.floor(c * x + 1e-9))), 1.0),)
-    p = x / agents
-    return ((ci * (x - 1) + rem, p), (ci * x, 1.0 - p))
-
-
 def _scheduled(busy: FArray, before: int, stay: int, c: float) -> FArray:
     """The busy slots whose agents stay on the queue when ``stay`` of the ``before`` heads do:
     rows B -> the sessions of A_s ~ Hypergeometric(before, a(B), stay) busy agents who stay (any
-    of the agents may be the ones who leave; :func:`_kept`)."""
+    of the agents may be the ones who leave; :func:`_scheduled_kernel`)."""
     if stay >= before:
         return busy
     held = np.minimum(_agents(np.arange(busy.shape[0]), c), before)
-    kept = np.arange(min(int(held.max()), stay) + 1)
-    # P(A_s = kept | a busy agents) for every a held: one vectorized call, the same values per
-    # element as one call each
-    hyper = np.asarray(stats.hypergeom.pmf(kept[None, :], before, held[:, None], stay), float)
+    hyper = np.zeros((held.size, min(int(held.max()), stay) + 1))
+    for a in np.unique(held):  # each count of busy agents once (remembered across intervals)
+        w = _hypergeom(before, int(a), stay)
+        hyper[held == a, : len(w)] = w
     out = np.zeros_like(busy)
-    _scheduled_kernel(np.ascontiguousarray(busy), held, np.ascontiguousarray(hyper), stay, c, out)
+    _scheduled_kernel(np.ascontiguousarray(busy), held, hyper, stay, c, out)
     return out
 
 
@@ -113,8 +130,13 @@ def _scheduled(busy: FArray, before: int, stay: int, c: float) -> FArray:
 def _scheduled_kernel(
     busy: FArray, held: np.ndarray, hyper: FArray, stay: int, c: float, out: FArray
 ) -> None:  # pragma: no cover - compiled
-    """out[slots] += P(kept | held[B]) P(slots | kept) F[B] for every row B with mass, in the
-    order of rows, kept and :func:`_kept`'s branches (hyper[B, kept]: the hypergeometric law)."""
+    """out[slots] += P(kept | held[B]) P(slots | kept) F[B] for every row B with mass
+    (hyper[B, kept]: the hypergeometric law of the busy agents who stay).
+
+    The sessions kept when ``kept`` of the ``agents`` holding B packed sessions stay, any of them
+    alike: with a whole concurrency c the one partly busy agent is among them with probability
+    kept / agents; otherwise min(B, floor(c kept)).
+    """
     n_b, n_q = busy.shape
     ci = int(c)
     for b in range(n_b):
@@ -148,6 +170,13 @@ def _scheduled_kernel(
                         out[slots, q] += f * busy[b, q]
 
 
+@functools.lru_cache(maxsize=65536)
+def _hypergeom(before: int, agents: int, stay: int) -> tuple[float, ...]:
+    """P(kept = 0..min(agents, stay)) busy agents among ``stay`` of ``before`` heads."""
+    kept = np.arange(min(agents, stay) + 1)
+    return tuple(float(x) for x in stats.hypergeom.pmf(kept, before, agents, stay))
+
+
 @functools.lru_cache(maxsize=64)
 def _binomials(heads: int, keep: float) -> FArray:
     """P(Binomial(m, keep) = j) for m, j = 0..heads: (heads + 1, heads + 1), read-only."""
@@ -171,8 +200,8 @@ def _admit_kernel(
     busy: FArray, table: FArray, heads: int, c: float, tiny: float, out: FArray
 ) -> None:  # pragma: no cover - compiled
     """out[x + j, kept + Q] += P(x | a(B_s)) P(kept | x) P(j | heads − a(B_s)) F[B_s, Q]: x of
-    the a(B_s) busy agents are available again and keep their sessions (:func:`_kept`), j of the
-    others are available (module docstring)."""
+    the a(B_s) busy agents are available again and keep their sessions (as in
+    :func:`_scheduled_kernel`), j of the others are available (module docstring)."""
     n_b, n_q = busy.shape
     ci = int(c)
     whole = ci == c
@@ -238,31 +267,37 @@ def carried_kpis(
     heads: np.ndarray,
     model: QueueModel,
     stay: np.ndarray | None = None,
+    movers: Movers | None = None,
 ) -> dict[str, FArray]:
     """Expected KPIs per interval of one queue staffed with ``heads`` [agents, whole] in
     contiguous intervals, the queue carried across them (module docstring).
 
     ``volume`` [contacts] >= 0 and ``aht_s`` [s] > 0 per interval. Returns
-    arrays of :data:`KPI_FIELDS`: service_level, answered, answered_wait_s
+    arrays of :data:`FIELDS`: service_level, answered, answered_wait_s
     [s] (answered × mean wait of the answered, so ASA = answered_wait_s /
     answered) and p_wait are shares of the interval's arrivals (0 without
     arrivals); carried [slots] the interval's own answered work,
     E[min(load · answered(K), s(K))] (its occupancy's numerator, as in
     :mod:`staffplan.queueing.interval`); slots [slots] the expected slots
-    available. ``stay`` [agents] per interval: the heads who were also on the
-    queue in the interval before (the others arrive idle; those who left
-    take their contacts); default min(heads before, heads now), the same
-    agents staying as far as the heads allow.
+    available; busy_end [agents] the expected agents still holding contacts
+    at the interval's end and hold_end [agent·s] the expected sum of the
+    times they need to finish them all (a chat agent: its last session). ``stay``
+    [agents] per interval: the heads who were also on the queue in the
+    interval before (the others arrive idle; those who left take their
+    contacts); default min(heads before, heads now), the same agents staying
+    as far as the heads allow. ``movers``: which of the others come busy from
+    another queue (:class:`Movers`; default none).
     """
     vol = np.ascontiguousarray(volume, dtype=float)
     aht = np.ascontiguousarray(aht_s, dtype=float)
     n = np.ascontiguousarray(heads, dtype=np.int64)
     st = stays(n, stay)
-    out = {f: np.zeros(vol.size) for f in KPI_FIELDS}
+    mv = _movers(movers, n, st)
+    out = {f: np.zeros(vol.size) for f in FIELDS}
     lo = 0
     while lo < vol.size:
-        hi, part = _cached_segment(vol, aht, n, st, model, lo)
-        for f in KPI_FIELDS:
+        hi, part = _cached_segment(vol, aht, n, st, mv, model, lo)
+        for f in FIELDS:
             out[f][lo:hi] = part[f]
         lo = hi
     return out
@@ -278,6 +313,24 @@ def stays(heads: np.ndarray, stay: np.ndarray | None = None) -> np.ndarray:
     return np.ascontiguousarray(np.clip(np.asarray(stay, dtype=np.int64), 0, most))
 
 
+def _movers(movers: Movers | None, heads: np.ndarray, stay: np.ndarray) -> Movers | None:
+    """``movers`` with counts clipped to the newcomers, busy to [0, 1], zero where none is busy;
+    None when no mover is busy anywhere."""
+    if movers is None:
+        return None
+    count = np.clip(np.asarray(movers.count, dtype=np.int64), 0, heads - stay)
+    busy = np.clip(np.nan_to_num(np.asarray(movers.busy, dtype=float)), 0.0, 1.0)
+    hold = np.asarray(movers.hold_s, dtype=float)
+    live = (count > 0) & (busy > 0) & np.isfinite(hold) & (hold > 0)
+    if not live.any():
+        return None
+    return Movers(
+        np.ascontiguousarray(np.where(live, count, 0)),
+        np.ascontiguousarray(np.where(live, busy, 0.0)),
+        np.ascontiguousarray(np.where(live, hold, 1.0)),
+    )
+
+
 _SEGMENTS: dict[tuple[QueueModel, int], dict[int, dict[bytes, dict[str, FArray]]]] = {}
 _SEGMENTS_MAX = 4_000_000  # stored results [floats], about 32 MB
 _STORED = 0
@@ -285,7 +338,14 @@ _LOCK = threading.Lock()  # the web server evaluates plans from several threads
 
 
 def _digest(
-    vol: FArray, aht: FArray, heads: np.ndarray, stay: np.ndarray, lo: int, hi: int, last: bool
+    vol: FArray,
+    aht: FArray,
+    heads: np.ndarray,
+    stay: np.ndarray,
+    movers: Movers | None,
+    lo: int,
+    hi: int,
+    last: bool,
 ) -> bytes:
     """Key of intervals lo..hi − 1's inputs; ``last``: the segment ran to its plan's end (not to an
     empty queue), so it fits only a plan that ends there too."""
@@ -293,11 +353,20 @@ def _digest(
     h.update(b"last" if last else b"empty")
     for x in (vol[lo:hi], aht[lo:hi], heads[lo:hi], stay[lo + 1 : hi]):
         h.update(x.tobytes())
+    if movers is not None and movers.count[lo:hi].any():
+        for x in (movers.count, movers.busy, movers.hold_s):
+            h.update(x[lo:hi].tobytes())
     return h.digest()
 
 
 def _cached_segment(
-    vol: FArray, aht: FArray, heads: np.ndarray, stay: np.ndarray, model: QueueModel, lo: int
+    vol: FArray,
+    aht: FArray,
+    heads: np.ndarray,
+    stay: np.ndarray,
+    movers: Movers | None,
+    model: QueueModel,
+    lo: int,
 ) -> tuple[int, dict[str, FArray]]:
     """:func:`segment`, remembered: a segment depends only on its own intervals' inputs, so a
     plan that changes one day recomputes that day's segments only (same numbers either way).
@@ -308,19 +377,64 @@ def _cached_segment(
     for hi, by_key in ends:
         if hi > vol.size:
             continue
-        part = by_key.get(_digest(vol, aht, heads, stay, lo, hi, hi == vol.size))
+        part = by_key.get(_digest(vol, aht, heads, stay, movers, lo, hi, hi == vol.size))
         if part is not None:
             return hi, part
-    hi, got = segment(vol, aht, heads, model, lo, stay)
+    hi, got = segment(vol, aht, heads, model, lo, stay, movers)
     part = {f: np.array(v, copy=True) for f, v in got.items()}
-    key = _digest(vol, aht, heads, stay, lo, hi, hi == vol.size)
+    key = _digest(vol, aht, heads, stay, movers, lo, hi, hi == vol.size)
     with _LOCK:
         if _STORED >= _SEGMENTS_MAX:
             _SEGMENTS.clear()
             _STORED = 0
         _SEGMENTS.setdefault((model, lo), {}).setdefault(hi, {})[key] = part
-        _STORED += len(KPI_FIELDS) * (hi - lo)
+        _STORED += len(FIELDS) * (hi - lo)
     return hi, part
+
+
+def _with_movers(
+    start: FArray, movers: int, keep: float, busy: float
+) -> tuple[FArray, np.ndarray, np.ndarray]:
+    """The start law over (free agents k, blocked movers b, contacts N) when ``movers`` more heads
+    come from another queue: each free with probability keep (1 − busy), blocked with keep · busy,
+    lost otherwise. Returns (law, k, b), one row per (k, b), the rows closed under a blocked mover
+    turning free ((k, b) -> (k + 1, b − 1))."""
+    k_in = start.shape[0]
+    p_free, p_blk = keep * (1.0 - busy), keep * busy
+    law = np.zeros((k_in + movers, movers + 1, start.shape[1]))
+    for f in range(movers + 1):
+        for b in range(movers + 1 - f):
+            lost = movers - f - b
+            w = (
+                math.comb(movers, f)
+                * math.comb(movers - f, b)
+                * p_free**f
+                * p_blk**b
+                * (1.0 - keep) ** lost
+            )
+            if w > 0:
+                law[f : f + k_in, b] += w * start
+    mass = law.sum(axis=2) > _MASS
+    live = np.zeros_like(mass)
+    for i in range(movers + 1):  # (k, b) with mass reaches (k + i, b − i)
+        live[i:, : movers + 1 - i] |= mass[: mass.shape[0] - i, i:]
+    k, b = np.nonzero(live)
+    return law[k, b], k, b
+
+
+def _busy_hold(law: FArray, k: np.ndarray, c: float, aht_s: float) -> tuple[float, float]:
+    """(expected agents holding contacts [agents], expected Σ of their times to finish all
+    [agent·s]) of a law over (rows with k free agents, N): sessions packed, a chat agent waits
+    for its last session (H_j · AHT for j sessions)."""
+    ci = max(int(math.floor(c + 1e-9)), 1)
+    harmonic = np.cumsum(1.0 / np.arange(1, ci + 1))
+    b = np.minimum(np.arange(law.shape[1])[None, :], _slots(k.astype(float), c)[:, None])
+    agents = _agents(b, c)
+    rem = np.clip(b - ci * (agents - 1), 1, ci).astype(np.int64)
+    h = np.where(agents > 0, (agents - 1) * harmonic[-1] + harmonic[rem - 1], 0.0)
+    busy = float((law * agents).sum())
+    hold = float((law * h).sum()) * aht_s
+    return busy, hold
 
 
 def segment(
@@ -330,49 +444,62 @@ def segment(
     model: QueueModel,
     lo: int,
     stay: np.ndarray | None = None,
+    movers: Movers | None = None,
 ) -> tuple[int, dict[str, FArray]]:
-    """(hi, KPIs of intervals lo..hi − 1): the chain started empty at ``lo`` and run until an
-    interval ends empty to within :data:`EMPTY` (then hi is the next one) or the plan ends. The
-    result depends only on the inputs of intervals lo..hi − 1 (``stay`` of lo + 1..hi − 1), so
-    callers may cache it.
+    """(hi, :data:`FIELDS` of intervals lo..hi − 1): the chain started empty at ``lo`` and run
+    until an interval ends empty to within :data:`EMPTY` (then hi is the next one) or the plan
+    ends. The result depends only on the inputs of intervals lo..hi − 1 (``stay`` of lo + 1..hi
+    − 1), so callers may cache it.
     """
     vol = np.asarray(volume, dtype=float)
     aht = np.asarray(aht_s, dtype=float)
     n = np.asarray(heads, dtype=np.int64)
     st = stays(n, stay)
+    mv = _movers(movers, n, st)
     keep = 1.0 - float(model.residual)
     c = float(model.concurrency)
     theta = 0.0 if model.patience_s is None else 1.0 / float(model.patience_s)
     t_s = float(model.interval_s)
     m = vol.size
-    out = {f: np.zeros(m - lo) for f in KPI_FIELDS}
+    out = {f: np.zeros(m - lo) for f in FIELDS}
     end = np.ones((1, 1))  # empty, nobody there
     k0, before = 0, 0
     for t in range(lo, m):
         i = t - lo
         nt = int(n[t])
+        moving, busy_p, hold_s = mv.at(t) if mv is not None else (0, 0.0, 1.0)
         busy = _scheduled(_busy_waiting(end, k0, c), before, int(st[t]) if t > lo else 0, c)
-        start = _admit(busy, nt, keep, c)
-        rows = np.flatnonzero(start.sum(axis=1) > _MASS)
-        k0 = int(rows[0]) if rows.size else 0
-        start = start[k0 : int(rows[-1]) + 1 if rows.size else 1]
+        start = _admit(busy, nt - moving, keep, c)
+        if moving:
+            start, ks, blocked = _with_movers(start, moving, keep, busy_p)
+        else:
+            ks, blocked = np.arange(start.shape[0]), np.zeros(start.shape[0], dtype=np.int64)
+            rows = np.flatnonzero(start.sum(axis=1) > _MASS)
+            sl = slice(int(rows[0]), int(rows[-1]) + 1) if rows.size else slice(0, 1)
+            start, ks, blocked = start[sl], ks[sl], blocked[sl]
         start = _trim_columns(start / start.sum())
-        ks = k0 + np.arange(start.shape[0])
         s = _slots(ks.astype(float), c)
         mu = np.full(ks.size, 1.0 / float(aht[t]))
         lam = np.full(ks.size, float(vol[t]) / t_s)
         n_states = _room(start, float(vol[t]) / t_s, float(mu[0]), theta, t_s)
         p0 = np.pad(start, ((0, 0), (0, n_states - start.shape[1])))
-        if vol[t] > 0 or p0[:, 1:].sum() > 0:
+        freed = blocked / hold_s  # a blocked mover turns free at rate 1 / hold_s
+        if vol[t] > 0 or p0[:, 1:].sum() > 0 or moving:
             birth, death = _rates(lam, mu, theta, s, n_states)
-            pbar, fin = uniformize(p0, birth, death, t_s)
+            into = _row_index(ks + 1, blocked - 1, ks, blocked) if moving else None
+            pbar, fin = uniformize(p0, birth, death, t_s, freed if moving else None, into)
             pbar /= pbar.sum()
         else:
             pbar, fin = p0, p0
-        out["slots"][i] = float((start.sum(axis=1) * s).sum())
+        out["slots"][i] = float((start.sum(axis=1) * _slots((ks + blocked).astype(float), c)).sum())
         if vol[t] > 0:
             within, p_ans, wait, waits = arrival_values(
-                n_states, s, mu, theta, np.full(ks.size, float(model.answer_within_s))
+                n_states,
+                s,
+                mu,
+                theta,
+                np.full(ks.size, float(model.answer_within_s)),
+                freed if moving else None,
             )
             weight = pbar.sum(axis=1)
             ans_k = (pbar * p_ans).sum(axis=1)  # P(K = k, answered)
@@ -383,8 +510,181 @@ def segment(
             out["answered"][i] = ans_k.sum()
             out["answered_wait_s"][i] = (pbar * p_ans * wait).sum()
             out["p_wait"][i] = (pbar * waits).sum()
-        fin = _trim_columns(fin / fin.sum())
+        fin = fin / fin.sum()
+        busy_end, hold_end = _busy_hold(fin, ks, c, float(aht[t]))
+        still = float((fin.sum(axis=1) * blocked).sum())  # blocked movers still busy elsewhere
+        out["busy_end"][i] = busy_end + still
+        out["hold_end"][i] = hold_end + still * hold_s
+        if moving:  # the still blocked count as free from here on (module docstring)
+            ks = ks + blocked
+            folded = np.zeros((int(ks.max()) + 1, fin.shape[1]))
+            np.add.at(folded, ks, fin)
+            k_lo = int(ks.min())
+            fin = folded[k_lo:]
+        else:
+            k_lo = int(ks[0])
+        fin = _trim_columns(fin)
         if fin[:, 1:].sum() < EMPTY:
             return t + 1, {f: v[: i + 1] for f, v in out.items()}
-        end, before = fin, nt
+        tau = float(model.answer_within_s)
+        if vol[t] > 0 and t + 1 < m and 0 < tau <= t_s:
+            nxt = mv.at(t + 1) if mv is not None else (0, 0.0, 1.0)
+            out["service_level"][i] += _crossing_gain(
+                fin,
+                k_lo,
+                _Next(nt, int(n[t + 1]), int(st[t + 1]), *nxt, 1.0 / float(aht[t + 1])),
+                c,
+                keep,
+                1.0 / float(aht[t]),
+                theta,
+                tau,
+                t_s,
+            )
+        end, before, k0 = fin, nt, k_lo
     return m, out
+
+
+@dataclass(frozen=True)
+class _Next:
+    """The boundary after an interval: heads ``now`` and ``after``, stayers, the next interval's
+    movers (count, busy, hold [s]) and its service rate ``mu`` [1/s]."""
+
+    now: int
+    after: int
+    stay: int
+    moving: int
+    busy: float
+    hold_s: float
+    mu: float
+
+
+_NODES, _WEIGHTS = np.polynomial.legendre.leggauss(6)
+_SMALL = 1e-10  # a boundary's gain below this share of an interval's arrivals is left out
+
+
+def _reach_log(pos: np.ndarray, d: np.ndarray, e: np.ndarray, sm: float, theta: float) -> FArray:
+    """log P(a contact waiting at position i is at position i − d, still waiting, ``e`` [s]
+    later), (positions, d, times): contacts ahead leave at sμ + θ each, it abandons at θ — a
+    pure-death chain with rates spaced θ apart, P = Γ(x + i) / Γ(x + i − d) · e^{−(sμ + θ(i −
+    d)) e} · (1 − e^{−θe})^d / d! with x = sμ / θ (Poisson(sμe) at d without patience); −inf
+    past the head of the queue."""
+    i = pos[:, None, None].astype(float)
+    dd = d[None, :, None].astype(float)
+    t = np.asarray(e, dtype=float)[None, None, :]
+    j = np.maximum(i - dd, 1.0)
+    if theta > 0:
+        x = sm / theta
+        out = (
+            sc.gammaln(x + i)
+            - sc.gammaln(x + j)
+            - (sm + theta * j) * t
+            + dd * np.log(-np.expm1(-theta * t))
+            - sc.gammaln(dd + 1.0)
+        )
+    else:
+        out = dd * np.log(sm * t) - sm * t - sc.gammaln(dd + 1.0) + 0.0 * i
+    return np.where(i - dd >= 1, out, -np.inf)
+
+
+def _within(m: np.ndarray, w: np.ndarray, rate: float, theta: float) -> np.ndarray:
+    """P(answered within ``w`` [s]) of a contact at position ``m`` >= 1 when contacts ahead leave
+    at ``rate`` [1/s] plus θ each (as :func:`~staffplan.queueing.interval.arrival_values`)."""
+    m, w = np.broadcast_arrays(np.asarray(m, dtype=float), np.asarray(w, dtype=float))
+    if theta > 0:
+        x = rate / theta
+        return x / (x + m) * sc.betainc(m, x + 1.0, -np.expm1(-theta * w))
+    return sc.gammainc(m, rate * w)
+
+
+@functools.lru_cache(maxsize=4096)
+def _kept_law(s: int, now: int, stay: int, heads: int, keep: float, c: float) -> FArray:
+    """P(K, kept) at the start of the next interval when this one ends with ``s`` busy slots and
+    nobody else: (heads + 1, sessions), as :func:`_scheduled` and :func:`_admit` give it."""
+    point = np.zeros((s + 1, 1))
+    point[s, 0] = 1.0
+    out = _admit(_scheduled(point, now, stay, c), heads, keep, c)
+    out.setflags(write=False)
+    return out
+
+
+def _idle_law(s: int, nxt: _Next, keep: float, c: float) -> FArray:
+    """P(idle slots = ι) when the next interval starts from ``s`` busy slots: its available
+    agents (stayers still available keep their sessions, the others and the free movers are
+    idle; movers still busy elsewhere add no slot)."""
+    base = _kept_law(s, nxt.now, min(nxt.stay, nxt.now), nxt.after - nxt.moving, keep, c)
+    k = np.arange(base.shape[0])
+    if nxt.moving:
+        f = np.arange(nxt.moving + 1)
+        pf = stats.binom.pmf(f, nxt.moving, keep * (1.0 - nxt.busy))
+    else:
+        f, pf = np.zeros(1, dtype=np.int64), np.ones(1)
+    kept = np.arange(base.shape[1])
+    out = np.zeros(int(_slots(np.array([float(k[-1] + f[-1])]), c)[0]) + 1)
+    for fi, w in zip(f, pf, strict=True):
+        idle = _slots((k + fi).astype(float), c).astype(np.int64)[:, None] - kept[None, :]
+        ok = (base > 0) & (idle >= 0)
+        np.add.at(out, idle[ok], w * base[ok])
+    return out
+
+
+def _crossing_gain(
+    fin: FArray,
+    k_lo: int,
+    nxt: _Next,
+    c: float,
+    keep: float,
+    mu: float,
+    theta: float,
+    tau: float,
+    t_s: float,
+) -> float:
+    """What the boundary adds to an interval's service level [share of its arrivals]: a contact
+    arriving in its last ``tau`` seconds and still waiting at the boundary is answered at once
+    when the next interval starts with at least as many idle slots as its position (agents who
+    arrive or are available again), else it waits on from its new position. The interval's
+    valuation kept this interval's slots throughout. The law at the end (``fin``, rows k =
+    k_lo..) stands for the state such an arrival finds; before the boundary it advances as
+    :func:`_reach_log` says and after it at the same rate as before (the next interval's slots
+    count only through the idle ones), so with the same agents all available on both sides it is
+    the interval's own valuation exactly."""
+    e = (_NODES + 1.0) * tau / 2.0  # from the arrival to the boundary [s]
+    we = _WEIGHTS * tau / 2.0 / t_s
+    gain = 0.0
+    slots = _slots(k_lo + np.arange(fin.shape[0], dtype=float), c).astype(np.int64)
+    for row, s in zip(fin, slots, strict=True):
+        waiting = row[s:]
+        if s == 0 or waiting.sum() * tau < _SMALL * t_s:  # adds below _SMALL to the level
+            continue
+        tail = np.cumsum(waiting[::-1])[::-1]
+        waiting = waiting[: int(np.flatnonzero(tail >= EMPTY)[-1]) + 1]
+        size = waiting.size
+        pos = np.arange(1, size + 1)
+        idle = _idle_law(int(s), nxt, keep, c)[: size + 1]
+        idle = np.pad(idle, (0, size + 1 - idle.size))
+        at_once = np.cumsum(idle[::-1])[::-1][1:]  # P(idle >= j), j = 1..size
+        sm = s * mu
+        left = _within(pos[:, None], (tau - e)[None, :], sm, theta)  # (position, node)
+        old = _within(pos, tau, sm, theta)
+        served = _within(pos[:, None], e[None, :], sm, theta)
+        # advances beyond every contact leaving at the largest rate are left out
+        most = (sm + theta * size) * tau
+        d = np.arange(min(size, int(most + 12.0 * math.sqrt(most) + 12.0)))
+        i_d = pos[:, None] - d[None, :]  # the position j = i − d reached at the boundary
+        reach = np.exp(_reach_log(pos, d, e, sm, theta))  # (position, d, node)
+        for n_i in range(e.size):
+            # from position j after the boundary: at once when idle >= j, else from j − idle
+            later = idle[0] * left[:, n_i]
+            later[1:] += np.convolve(idle[1:size], left[:, n_i])[: size - 1]
+            value = np.r_[0.0, at_once + later]  # by position, 1-based
+            on = (reach[:, :, n_i] * value[np.maximum(i_d, 0)]).sum(axis=1)
+            gain += we[n_i] * float((waiting * (served[:, n_i] + on - old)).sum())
+    return gain
+
+
+def _row_index(k: np.ndarray, b: np.ndarray, ks: np.ndarray, bs: np.ndarray) -> np.ndarray:
+    """Index of row (k[i], b[i]) among the rows (ks, bs), −1 where there is none."""
+    where = {(int(x), int(y)): r for r, (x, y) in enumerate(zip(ks, bs, strict=True))}
+    return np.array(
+        [where.get((int(x), int(y)), -1) if y >= 0 else -1 for x, y in zip(k, b, strict=True)],
+        dtype=np.int64,
+    )

@@ -195,12 +195,23 @@ def _stationary(birth: FArray, death: FArray) -> FArray:
 
 
 def uniformize(
-    p0: FArray, birth: FArray, death: FArray, interval_s: float
+    p0: FArray,
+    birth: FArray,
+    death: FArray,
+    interval_s: float,
+    move: FArray | None = None,
+    into: np.ndarray | None = None,
 ) -> tuple[FArray, FArray]:
     """(time average over [0, T], law at T) of a birth–death chain started in ``p0``, rows
     (unnormalised rows keep their mass), by uniformization:
     p(T) = Σ_m P(Poisson(ΛT) = m) p0 P^m and (1/T)∫ p(u) du = Σ_m P(Poisson(ΛT) > m) p0 P^m / (ΛT).
+
+    With ``move`` [1/s] and ``into`` (rows,): each state of row r also moves to the same number
+    in system in row ``into[r]`` at rate ``move[r]`` (``into[r]`` < 0: none; at most one row
+    moves into each row) — one rate Λ for all rows then.
     """
+    if move is not None and into is not None and np.any(move > 0):
+        return _uniformize_moving(p0, birth, death, interval_s, move, np.asarray(into))
     lam_max = np.max(birth + death, axis=1)
     lam_max = np.where(lam_max > 0, lam_max, 1.0)
     lt = lam_max * interval_s
@@ -251,6 +262,77 @@ def _steps(
                 end[r, j] += e * q[j]
 
 
+def _uniformize_moving(
+    p0: FArray, birth: FArray, death: FArray, interval_s: float, move: FArray, into: np.ndarray
+) -> tuple[FArray, FArray]:
+    """:func:`uniformize` with rows coupled by ``move`` / ``into``."""
+    out = birth + death + np.asarray(move, dtype=float)[:, None]
+    lam = max(float(out.max()), 1e-300)
+    lt = np.array([lam * interval_s])
+    steps = int(stats.poisson.isf(_TAIL, lt[0])) + 2
+    sf, pmf = _poisson_weights(steps, lt)
+    source = np.full(p0.shape[0], -1, dtype=np.int64)
+    for r, to in enumerate(np.asarray(into, dtype=np.int64)):
+        if to >= 0 and move[r] > 0:
+            if source[to] >= 0:
+                raise ValueError("at most one row may move into each row")
+            source[to] = r
+    acc = np.empty_like(p0)
+    end = np.empty_like(p0)
+    _moving_steps(
+        np.ascontiguousarray(p0, dtype=float),
+        np.ascontiguousarray(birth / lam),
+        np.ascontiguousarray(death / lam),
+        np.ascontiguousarray(np.asarray(move, dtype=float) / lam),
+        source,
+        np.ascontiguousarray(sf[:, 0] / lt[0]),
+        np.ascontiguousarray(pmf[:, 0]),
+        acc,
+        end,
+    )
+    return acc, end
+
+
+@numba.njit(cache=True, nogil=True)
+def _moving_steps(
+    p0: FArray,
+    up: FArray,
+    down: FArray,
+    move: FArray,
+    source: np.ndarray,
+    avg_w: FArray,
+    end_w: FArray,
+    acc: FArray,
+    end: FArray,
+) -> None:  # pragma: no cover - compiled
+    """The uniformized chain's steps over all rows at once (rows exchange mass by ``move``)."""
+    rows, n = p0.shape
+    p = p0.copy()
+    q = np.empty_like(p0)
+    for r in range(rows):
+        for j in range(n):
+            acc[r, j] = avg_w[0] * p[r, j]
+            end[r, j] = end_w[0] * p[r, j]
+    for i in range(1, avg_w.shape[0]):
+        for r in range(rows):
+            src = source[r]
+            for j in range(n):
+                v = p[r, j] * (1.0 - up[r, j] - down[r, j] - move[r])
+                if j > 0:
+                    v += p[r, j - 1] * up[r, j - 1]
+                if j < n - 1:
+                    v += p[r, j + 1] * down[r, j + 1]
+                if src >= 0:
+                    v += p[src, j] * move[src]
+                q[r, j] = v
+        a, e = avg_w[i], end_w[i]
+        for r in range(rows):
+            for j in range(n):
+                p[r, j] = q[r, j]
+                acc[r, j] += a * q[r, j]
+                end[r, j] += e * q[r, j]
+
+
 def _poisson_weights(steps: int, mean: FArray) -> tuple[FArray, FArray]:
     """(P(Poisson(mean) > m), P(Poisson(mean) = m)) for m = 0..steps − 1, each (steps, rows):
     the survival summed from the top onto P(> steps) (one incomplete-gamma value per row instead
@@ -289,21 +371,24 @@ def _thin(p: FArray, s: FArray, keep: float) -> FArray:
 
 
 def arrival_values(
-    n_states: int, s: FArray, mu: FArray, theta: float, t: FArray
+    n_states: int, s: FArray, mu: FArray, theta: float, t: FArray, extra: FArray | None = None
 ) -> tuple[FArray, FArray, FArray, FArray]:
     """Per row (``s`` slots, rate ``mu`` [1/s], threshold ``t`` [s]) and number in system
     N = 0..n_states − 1 found by an arrival: (answered within t, answered, mean wait if answered
     [s], waits), each (rows, n_states) — the module docstring's formulas, the slots kept while it
-    waits. No slot (s = 0): never within t; with patience it abandons, without it waits for one
-    agent behind N contacts.
+    waits. ``extra`` [1/s] per row: agents who become free for the queue at that rate besides the
+    slots' completions (movers finishing elsewhere), a constant rate added to sμ. No slot and no
+    extra rate: never within t; with patience it abandons, without it waits for one agent
+    behind N contacts.
     """
     j = np.arange(n_states, dtype=float)
-    none = (s == 0)[:, None]
-    s1 = np.maximum(s, 1.0)
+    add = np.zeros(s.size) if extra is None else np.asarray(extra, dtype=float)
+    none = ((s == 0) & (add <= 0))[:, None]
+    s1 = np.where(add > 0, s, np.maximum(s, 1.0))
     pos = j[None, :] - s1[:, None] + 1.0  # position in the queue of an arrival that waits
     waits = (pos >= 1.0) | none
     i = np.maximum(pos, 1.0)
-    rate = (s1 * mu)[:, None]
+    rate = (s1 * mu + add)[:, None]
     if theta > 0:
         x = rate / theta
         p_ans = np.where(waits, x / (x + i), 1.0)

@@ -58,8 +58,9 @@ AGENT_COLUMNS = (
 class Roster:
     """The solved roster: ``roster`` (WRITTEN_COLUMNS), ``coverage`` (COVERAGE_COLUMNS), ``agents``
     (AGENT_COLUMNS), ``on_phone`` (agents × intervals), ``allocation`` (n_queues, n) on-phone
-    agents per queue and ``stays`` (n_queues, n) those of them also on the queue in the interval
-    before (:func:`queue_stays`).
+    agents per queue, ``stays`` (n_queues, n) those of them also on the queue in the interval
+    before (:func:`queue_stays`) and ``moves`` (n_queues, n_queues, n) those who came from
+    another queue (:func:`queue_moves`).
     """
 
     roster: pd.DataFrame
@@ -68,6 +69,7 @@ class Roster:
     on_phone: np.ndarray
     allocation: np.ndarray
     stays: np.ndarray | None = None
+    moves: np.ndarray | None = None
 
 
 def _hhmm(ts: pd.Timestamp) -> str:
@@ -257,6 +259,22 @@ def queue_stays(assigned: np.ndarray, n_queues: int) -> np.ndarray:
     return out
 
 
+def queue_moves(assigned: np.ndarray, n_queues: int) -> np.ndarray:
+    """Agents on queue q in an interval who were on another queue s in the interval before,
+    (n_queues, n_queues, n) [agents] indexed [q, s, t] (0 for s = q and in the first interval),
+    from :func:`assign_queues`' matrix: a mover finishes what it holds on s first."""
+    a = np.asarray(assigned)
+    out = np.zeros((n_queues, n_queues, a.shape[1]), dtype=np.int64)
+    if a.shape[1] > 1:
+        now, before = a[:, 1:], a[:, :-1]
+        moved = (now != before) & (now >= 0) & (before >= 0)
+        for q in range(n_queues):
+            for s in range(n_queues):
+                if s != q:
+                    out[q, s, 1:] = (moved & (now == q) & (before == s)).sum(axis=0)
+    return out
+
+
 def assign_queues(
     on_phone: np.ndarray, agent_queues: Sequence[Sequence[int]], required: np.ndarray
 ) -> np.ndarray:
@@ -387,9 +405,9 @@ def worked_shifts(rm: RosterModel, result: SolveResult) -> list[Worked]:
 
 def summarize(
     problem: RosterProblem, roster: pd.DataFrame, on_phone: np.ndarray
-) -> tuple[pd.DataFrame, pd.DataFrame, np.ndarray, np.ndarray]:
-    """Coverage frame, agent summary, allocation and stays (:func:`queue_stays`) from roster
-    rows."""
+) -> tuple[pd.DataFrame, pd.DataFrame, np.ndarray, np.ndarray, np.ndarray]:
+    """Coverage frame, agent summary, allocation, stays (:func:`queue_stays`) and moves
+    (:func:`queue_moves`) from roster rows."""
     dem = problem.demand
     agent_q = [problem.agent_queues(a) for a in problem.agents]
     assigned = assign_queues(np.asarray(on_phone, dtype=bool), agent_q, dem.required)
@@ -433,7 +451,7 @@ def summarize(
             )
         )
     agents = pd.DataFrame(rows, columns=list(AGENT_COLUMNS))
-    return cov, agents, alloc, stays
+    return cov, agents, alloc, stays, queue_moves(assigned, nq)
 
 
 def coverage_cost(problem: RosterProblem, alloc: np.ndarray) -> float:
@@ -486,5 +504,5 @@ def extract(problem: RosterProblem, rm: RosterModel, result: SolveResult) -> Ros
             best = (c, roster, on)
     assert best is not None
     _, roster, on = best
-    cov, agents, alloc, stays = summarize(problem, roster, on)
-    return Roster(roster, cov, agents, on, alloc, stays)
+    cov, agents, alloc, stays, moves = summarize(problem, roster, on)
+    return Roster(roster, cov, agents, on, alloc, stays, moves)

@@ -62,9 +62,7 @@ class Incumbent:
     ``elapsed_s`` [s] from the call; ``objective``, ``bound`` [objective units];
     ``gap`` [fraction]; ``paid_minutes`` [min] of its shifts and ``on_phone``
     (n_queues, n) [agents], the agents the model allocates to each queue per
-    interval, when known; ``stays`` (n_queues, n) [agents] those of them also
-    on the queue in the interval before, when known (the model counts heads,
-    not who they are).
+    interval, when known (the model counts heads, not who they are).
     """
 
     elapsed_s: float
@@ -73,7 +71,6 @@ class Incumbent:
     gap: float
     paid_minutes: int | None = None
     on_phone: np.ndarray | None = None
-    stays: np.ndarray | None = None
 
 
 Progress = Callable[[Incumbent], None]

@@ -221,6 +221,7 @@ class Workspace:
         from staffplan.roster.extract import (
             assign_queues,
             queue_counts,
+            queue_moves,
             queue_stays,
             row_elapsed,
             row_on_phone,
@@ -281,7 +282,7 @@ class Workspace:
         coverage["available"] = p.demand.available(alloc).ravel()
         stays = queue_stays(assigned, nq)
         coverage["stayed"] = stays.ravel()
-        scored = roster_kpis(p, alloc, self.scenario, stays)
+        scored = roster_kpis(p, alloc, self.scenario, stays, queue_moves(assigned, nq))
         if scored is None:
             per = pd.DataFrame(columns=list(INTERVAL_COLUMNS))
             week = week_kpis(per, grid.interval_min)
