@@ -52,7 +52,8 @@ def test_movers_from_a_queue_whose_agents_are_always_busy() -> None:
     heads, moves = queue_counts(a, 2), queue_moves(a, 2)
     vol = np.vstack([np.full(INTERVALS, 60.0), np.full(INTERVALS, 40.0)])
     aht = np.vstack([np.full(INTERVALS, 280.0), np.full(INTERVALS, 367.0)])
-    email = plan_kpis(vol[1], aht[1], 15, heads[1], EMAIL, 0.2, queue_stays(a, 2)[1])
+    stays = queue_stays(a, 2)
+    email = plan_kpis(vol[1], aht[1], 15, heads[1], EMAIL, 0.2, stays[1])
     got = queue_movers(moves, heads, [None, email], 0)
     assert got is not None
     later = np.arange(INTERVALS) >= 4
@@ -60,27 +61,9 @@ def test_movers_from_a_queue_whose_agents_are_always_busy() -> None:
     assert got.busy[later] == pytest.approx(0.8, abs=1e-6)
     assert got.hold_s[later] == pytest.approx(367.0, rel=1e-6)
     # nobody busy where nobody works: the same promise as without movers
-    idle = plans_kpis(
-        vol * [[1.0], [0.0]],
-        aht,
-        15,
-        heads,
-        [VOICE, EMAIL],
-        [0.2, 0.2],
-        queue_stays(a, 2),
-        moves,
-        [0],
-    )
-    alone = plans_kpis(
-        vol * [[1.0], [0.0]],
-        aht,
-        15,
-        heads,
-        [VOICE, EMAIL],
-        [0.2, 0.2],
-        queue_stays(a, 2),
-        None,
-        [0],
+    idle, alone = (
+        plans_kpis(vol * [[1.0], [0.0]], aht, 15, heads, [VOICE, EMAIL], [0.2, 0.2], stays, m, [0])
+        for m in (moves, None)
     )
     same = idle[0]["service_level"].to_numpy().tobytes()
     assert same == alone[0]["service_level"].to_numpy().tobytes()
