@@ -15,6 +15,10 @@ best known | status |``) or, failing that, from ``BEST_KNOWN`` below.
 Usage:
     python benchmarks/curtois.py [--dir /work/shared/benchmarks/curtois]
         [--time-limit 60] [--workers 2] [--only 1,2,3] [--keep DIR] [--deterministic]
+        [--seed 0]
+
+``--seed`` is the engine's random seed, passed as ``staffplan roster --seed`` (the scenario's
+``[solver] seed`` otherwise: 0); the table gives the seed of each row.
 """
 
 from __future__ import annotations
@@ -64,6 +68,8 @@ class Row:
     """The machine's 1-minute load average when the instance started."""
     bound_source: str | None = None
     """Which stage proved the bound (the engine's ``bound_source``)."""
+    seed: int = 0
+    """The engine's random seed of the run."""
 
     @property
     def gap_to_best(self) -> float | None:
@@ -96,8 +102,10 @@ def run_one(
     workers: int,
     best: dict[str, int],
     extra: tuple[str, ...] = (),
+    seed: int = 0,
 ) -> Row:
-    """Import, solve (a ``staffplan roster`` process) and check one instance."""
+    """Import, solve (a ``staffplan roster`` process with ``--seed seed``) and check one
+    instance."""
     inst = parse_instance(path)
     load = os.getloadavg()[0]
     folder = work / inst.name
@@ -113,6 +121,8 @@ def run_one(
         f"{time_limit_s:g}",
         "--workers",
         str(workers),
+        "--seed",
+        str(seed),
         "--json",
         "--out",
         str(out),
@@ -132,6 +142,7 @@ def run_one(
             seconds,
             f"engine failed: {msg[:160]}",
             load,
+            seed=seed,
         )
     doc = json.loads(proc.stdout)
     objective, bound = _number(doc.get("objective")), _number(doc.get("bound"))
@@ -149,6 +160,7 @@ def run_one(
             "no roster.csv written",
             load,
             source,
+            seed,
         )
     verdict = check_files(path, rosters[0], start=None)
     parts = [
@@ -170,6 +182,7 @@ def run_one(
         "; ".join(parts),
         load,
         source,
+        seed,
     )
 
 
@@ -181,14 +194,14 @@ def table(rows: list[Row]) -> str:
     """The results as a Markdown table with a mean-gap line."""
     lines = [
         "| instance | status | objective | bound | bound from | best known | gap to best "
-        "| time [s] | load | checker |",
-        "|---|---|---|---|---|---|---|---|---|---|",
+        "| time [s] | load | seed | checker |",
+        "|---|---|---|---|---|---|---|---|---|---|---|",
     ]
     for r in rows:
         lines.append(
             f"| {r.instance} | {r.status} | {_fmt(r.objective)} | {_fmt(r.bound)} | "
             f"{r.bound_source or '—'} | {_fmt(r.best_known)} | {_fmt(r.gap_to_best, '{:.2%}')} | "
-            f"{r.seconds:.1f} | {_fmt(r.load, '{:.1f}')} | {r.verdict} |"
+            f"{r.seconds:.1f} | {_fmt(r.load, '{:.1f}')} | {r.seed} | {r.verdict} |"
         )
     gaps = [r.gap_to_best for r in rows if r.gap_to_best is not None]
     if gaps:
@@ -231,6 +244,9 @@ def main(argv: list[str] | None = None) -> int:
         action="store_true",
         help="solve with --deterministic (the limit becomes deterministic time)",
     )
+    ap.add_argument(
+        "--seed", type=int, default=0, help="the engine's random seed (staffplan roster --seed)"
+    )
     args = ap.parse_args(argv)
     paths = sorted(
         args.dir.glob("Instance*.txt"), key=lambda p: int(re.sub(r"\D", "", p.stem) or 0)
@@ -247,12 +263,12 @@ def main(argv: list[str] | None = None) -> int:
         work = args.keep or Path(tmp)
         for p in paths:
             extra = ("--deterministic",) if args.deterministic else ()
-            row = run_one(p, work, args.time_limit, args.workers, best, extra)
+            row = run_one(p, work, args.time_limit, args.workers, best, extra, args.seed)
             rows.append(row)
             print(
                 f"{row.instance}: {row.status} objective={_fmt(row.objective)} "
                 f"bound={_fmt(row.bound)} best={_fmt(row.best_known)} "
-                f"time={row.seconds:.1f}s {row.verdict}",
+                f"time={row.seconds:.1f}s seed={row.seed} {row.verdict}",
                 file=sys.stderr,
                 flush=True,
             )
@@ -261,6 +277,7 @@ def main(argv: list[str] | None = None) -> int:
         f"--workers {args.workers}"
         + (f" --only {args.only}" if args.only else "")
         + (" --deterministic" if args.deterministic else "")
+        + f" --seed {args.seed}"
     )
     print()
     print(table(rows))

@@ -8,7 +8,8 @@ it, in its own process; the row gives the exit code, status, objective, bound, g
 first roster, wall time, the peak resident memory of that process and the machine's 1-minute
 load average when it started.
 
-Run: ``python benchmarks/example_scaled.py --factor 10 --time-limit 120``.
+Run: ``python benchmarks/example_scaled.py --factor 10 --time-limit 120`` (``--keep DIR`` keeps
+the scenario and the outputs).
 """
 
 from __future__ import annotations
@@ -62,9 +63,17 @@ def main() -> int:
     ap.add_argument("--time-limit", type=float, default=120.0, help="roster time limit [s]")
     ap.add_argument("--workers", type=int, default=2)
     ap.add_argument("--deterministic", action="store_true")
+    ap.add_argument(
+        "--keep",
+        type=Path,
+        default=None,
+        help="write the scenario and the run's outputs into this folder (default: a temporary "
+        "one, removed), e.g. to compare two runs' bytes",
+    )
     args = ap.parse_args()
     with tempfile.TemporaryDirectory() as tmp:
-        sc = scaled_scenario(Path(tmp) / "sc", args.factor)
+        work = args.keep or Path(tmp)
+        sc = scaled_scenario(work / "sc", args.factor)
         cmd = [
             sys.executable,
             "-m",
@@ -78,7 +87,7 @@ def main() -> int:
             "--json",
             "--quiet",
             "--out",
-            str(Path(tmp) / "out"),
+            str(work / "out"),
             *(["--deterministic"] if args.deterministic else []),
         ]
         load = os.getloadavg()[0]

@@ -29,16 +29,24 @@ before building (``staffplan.roster.size``) and the process's peak resident memo
 size per process: ``for n in 150 300 600 1200; do python benchmarks/roster_scale.py --agents $n
 --limits 60 --no-peer; done``). ``--checkpoints 60 300`` adds each run's best objective and
 bound at those times (from ``plan()``'s progress callback), ``--record FILE`` appends the rows with
-their incumbent trajectories as JSON lines (``scale_chart.py`` draws them), and ``--after-pid``
+their incumbent trajectories and the engine's step times (``Outcome.stage_seconds``, also printed
+on stderr) as JSON lines (``scale_chart.py`` draws them), and ``--after-pid``
 builds the instance while another measured run solves and starts solving when it has ended.
+Built instances are cached on disk (``--cache``, default ``benchmarks/.cache``) under a key of
+their inputs — the agent count, the seed and the source of the code that builds them — so a
+re-run skips the requirements and promised curves (about 17 CPU-minutes at 1,200 agents);
+``--build-only`` builds (or checks) the cached instance and exits.
 """
 
 from __future__ import annotations
 
 import argparse
 import datetime as dt
+import hashlib
+import inspect
 import json
 import os
+import pickle
 import resource
 import select
 import subprocess
@@ -72,6 +80,7 @@ from staffplan.timegrid import TimeGrid
 SEED = 150
 START = dt.date(2026, 12, 7)
 PEER = Path(__file__).resolve().parent / ".venv-peers" / "bin" / "python"
+CACHE = Path(__file__).resolve().parent / ".cache"
 FT_BREAKS = (
     Break("coffee1", 15, True, 60, 150),
     Break("lunch", 30, False, 180, 300),
@@ -191,6 +200,46 @@ def instance(n_agents: int = 150) -> tuple[RosterProblem, np.ndarray, np.ndarray
         residual_shrinkage=r,
     )
     return problem, volume, aht
+
+
+def instance_key(n_agents: int) -> str:
+    """Cache key of :func:`instance` (``n_agents``): a hash of the agent count, the seed, this
+    function's source and the sources of the packages that compute the demand and the problem
+    (queueing, evaluate, the roster problem, the team records, the time grid)."""
+    import staffplan
+
+    root = Path(staffplan.__file__).resolve().parent
+    h = hashlib.sha256(f"{n_agents}:{SEED}:{START}".encode())
+    h.update(inspect.getsource(instance).encode())
+    files = sorted((root / "queueing").glob("*.py")) + sorted((root / "evaluate").glob("*.py"))
+    files += [root / "roster" / "problem.py", root / "io" / "team.py", root / "timegrid.py"]
+    files += [root / "shrinkage.py", root / "scenario.py"]
+    for f in files:
+        h.update(f.relative_to(root).as_posix().encode())
+        h.update(f.read_bytes())
+    return h.hexdigest()[:16]
+
+
+def cached_instance(
+    n_agents: int, cache: Path | None
+) -> tuple[RosterProblem, np.ndarray, np.ndarray]:
+    """:func:`instance`, read from ``cache`` when built before with the same key
+    (:func:`instance_key`), else built and written there atomically; ``cache`` None: always
+    built."""
+    if cache is None:
+        return instance(n_agents)
+    path = cache / f"roster_scale_{n_agents}_{instance_key(n_agents)}.pickle"
+    if path.exists():
+        print(f"instance: read from {path.name}", file=sys.stderr)
+        with path.open("rb") as fh:
+            return pickle.load(fh)
+    built = instance(n_agents)
+    cache.mkdir(parents=True, exist_ok=True)
+    tmp = path.with_suffix(f".{os.getpid()}.tmp")
+    with tmp.open("wb") as fh:
+        pickle.dump(built, fh, protocol=pickle.HIGHEST_PROTOCOL)
+    tmp.replace(path)
+    return built
 
 
 def score(
@@ -519,8 +568,20 @@ def main() -> None:
         help="build the instance now, but solve only once the process with this id has ended "
         "(prepare the next run of a sequence without disturbing the one being measured)",
     )
+    ap.add_argument(
+        "--cache",
+        type=Path,
+        default=CACHE,
+        help="directory of built instances, keyed by their inputs (default benchmarks/.cache)",
+    )
+    ap.add_argument("--no-cache", action="store_true", help="build the instance, ignore the cache")
+    ap.add_argument(
+        "--build-only", action="store_true", help="build (or read) the cached instance and exit"
+    )
     args = ap.parse_args()
-    problem, volume, aht = instance(args.agents)
+    problem, volume, aht = cached_instance(args.agents, None if args.no_cache else args.cache)
+    if args.build_only:
+        return
     if args.after_pid:
         wait_for_exit(args.after_pid)
     size = estimate(problem, 2)
@@ -580,10 +641,13 @@ def main() -> None:
                 **sc,
             }
         )
+        stages = {k: round(v, 2) for k, v in out.stage_seconds.items()}
         print(rows[-1], file=sys.stderr, flush=True)
+        print(f"stage seconds: {stages}", file=sys.stderr, flush=True)
         if args.record:
             with args.record.open("a") as fh:
-                fh.write(json.dumps({**rows[-1], "trajectory": track.points}) + "\n")
+                line = {**rows[-1], "stage_seconds": stages, "trajectory": track.points}
+                fh.write(json.dumps(line) + "\n")
     if not args.no_peer and PEER.exists():
         t0 = time.perf_counter()
         st, on, paid = peer(problem, args.peer_time)

@@ -48,6 +48,7 @@ def test_gap_and_table(bench) -> None:  # type: ignore[no-untyped-def]
             1.0,
             "feasible; objective confirmed",
             bound_source="CP-SAT",
+            seed=7,
         ),
         bench.Row("Instance7", "exit 2", None, None, 1056, 0.1, "engine failed"),
     ]
@@ -55,7 +56,8 @@ def test_gap_and_table(bench) -> None:  # type: ignore[no-untyped-def]
     assert rows[1].gap_to_best == 0 and rows[2].gap_to_best is None
     text = bench.table(rows)
     assert "| Instance4 | FEASIBLE | 1721 | 1700 | — | 1716 | 0.29% | 60.2 |" in text
-    assert "| Instance1 | OPTIMAL | 607 | 607 | CP-SAT | 607 | 0.00% | 1.0 |" in text
+    assert "| Instance1 | OPTIMAL | 607 | 607 | CP-SAT | 607 | 0.00% | 1.0 | — | 7 |" in text
+    assert "| 60.2 | — | 0 | feasible" in text  # the seed column: 0 unless given
     assert "| Instance7 | exit 2 | — | — | — | 1056 | — |" in text
     assert "mean gap to best known over 2 instances: 0.15%" in text
 

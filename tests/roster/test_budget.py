@@ -13,6 +13,7 @@ from staffplan.roster.budget import (
     BUILD_S_PER_ITEM,
     FINISH_MAX_SHARE,
     FINISH_MIN_S,
+    FINISH_PER_COMPLETION,
     FINISH_S_PER_VAR,
     STAGES,
     Budget,
@@ -164,6 +165,29 @@ def test_the_finishing_reserve_grows_with_the_model_within_a_share_of_the_limit(
     assert finish_reserve_s(SolveSettings(0.4, 2, 0), 10**6) == pytest.approx(0.1)
     # deterministic: the limit is work, and finishing does none of the search
     assert finish_reserve_s(SolveSettings(60.0, 2, 0, deterministic=True), 10**6) == 0.0
+
+
+def test_once_a_completion_is_timed_the_reserve_follows_it_not_the_model_size() -> None:
+    wall = SolveSettings(60.0, 2, 0)
+    # a slow machine (or load): 2 s per completion keeps that many completions, whatever the size
+    assert finish_reserve_s(wall, 1_000, 2.0) == pytest.approx(FINISH_PER_COMPLETION * 2.0)
+    assert finish_reserve_s(wall, 10**6, 0.01) == FINISH_MIN_S  # a fast one: little
+    assert finish_reserve_s(wall, 0, 1e4) == pytest.approx(FINISH_MAX_SHARE * 60.0)
+    assert finish_reserve_s(SolveSettings(60.0, 2, 0, deterministic=True), 0, 3.0) == 0.0
+    budget = Budget.single(wall)
+    for seconds in (0.5, 2.0, 1.0):
+        budget.completed(seconds)
+    assert budget.completion_s == 2.0  # the longest
+
+
+def test_step_seconds_add_up_the_marks_in_order() -> None:
+    budget = Budget.single(SolveSettings(10.0, 2, 0))
+    budget.marks = [("build", 1.0), ("search", 4.0), ("cpsat", 4.5), ("search", 6.0)]
+    assert budget.step_seconds() == {"build": 1.0, "search": 4.5, "cpsat": 0.5}
+    budget.marks = []
+    budget.mark("build")
+    (step, at), *_ = budget.marks
+    assert step == "build" and 0.0 <= at <= budget.elapsed()
 
 
 def test_wall_left_counts_to_the_limit_and_is_none_when_deterministic() -> None:

@@ -1,4 +1,6 @@
-"""Completing a hint: a wall-clock budget caps its solve at the time limit."""
+"""Completing a hint: a wall-clock budget caps its solve at the time limit and is told how long
+it took; shifts that break a fixed literal give no completion; the model's hint is set only when
+asked."""
 
 from __future__ import annotations
 
@@ -37,3 +39,32 @@ def test_completion_never_runs_past_a_wall_clock_limit(
         assert net > 60.0
     else:
         assert net == MIN_SOLVE_S
+
+
+def test_a_completion_is_timed_and_may_leave_the_models_hint_alone() -> None:
+    out = solve_tiny(make(required=day_hours(3, {d: [(8, 16, 1)] for d in range(3)})))
+    rm = out.model
+    settings = SolveSettings(60.0, 1, 0)
+    rm.model.ClearHints()
+    budget = Budget.single(settings)
+    values = complete_hint(rm, shift_hint(rm, out.result.solution), settings, budget, False)
+    assert values is not None and objective_of(rm, values) == out.result.objective
+    assert budget.completion_s > 0.0
+    assert len(rm.model.Proto().solution_hint.vars) == 0  # left alone
+    again = complete_hint(rm, shift_hint(rm, out.result.solution), settings, budget)
+    hint = rm.model.Proto().solution_hint
+    assert again == values
+    assert list(hint.vars) == list(range(len(values))) and list(hint.values) == values
+
+
+def test_shifts_against_a_fixed_literal_give_no_completion() -> None:
+    out = solve_tiny(make(required=day_hours(3, {d: [(8, 16, 1)] for d in range(3)})))
+    rm = out.model
+    shifts = shift_hint(rm, out.result.solution)
+    key = next(k for k in rm.x if len(k) == 3 and shifts[k] == 1)
+    worked = rm.x[key]
+    dom = rm.model.Proto().variables[worked.Index()].domain
+    dom[0] = dom[1] = 0  # a rule fixed that shift off: the given roster cannot be completed
+    assert complete_hint(rm, shifts, SolveSettings(60.0, 1, 0)) is None
+    hint = rm.model.Proto().solution_hint  # the shifts as given stay the model's hint
+    assert dict(zip(hint.vars, hint.values, strict=True))[worked.Index()] == 1

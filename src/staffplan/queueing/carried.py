@@ -110,36 +110,64 @@ def _busy_waiting(end: FArray, k0: int, c: float) -> FArray:
     return out
 
 
-def _kept(b: int, agents: int, x: int, c: float) -> tuple[tuple[int, float], ...]:
-    """(sessions, probability) kept when ``x`` of the ``agents`` holding ``b`` packed sessions
-    stay, any of them alike: with a whole concurrency c the one partly busy agent is among them
-    with probability x / agents; otherwise min(b, floor(c x))."""
-    ci = int(c)
-    rem = b - ci * (agents - 1) if agents else 0
-    if ci != c or agents == 0 or rem == ci:
-        return ((min(b, int(math.floor(c * x + 1e-9))), 1.0),)
-    p = x / agents
-    return ((ci * (x - 1) + rem, p), (ci * x, 1.0 - p))
-
-
 def _scheduled(busy: FArray, before: int, stay: int, c: float) -> FArray:
     """The busy slots whose agents stay on the queue when ``stay`` of the ``before`` heads do:
     rows B -> the sessions of A_s ~ Hypergeometric(before, a(B), stay) busy agents who stay (any
-    of the agents may be the ones who leave; :func:`_kept`)."""
+    of the agents may be the ones who leave; :func:`_scheduled_kernel`)."""
     if stay >= before:
         return busy
+    held = np.minimum(_agents(np.arange(busy.shape[0]), c), before)
+    hyper = np.zeros((held.size, min(int(held.max()), stay) + 1))
+    for a in np.unique(held):  # each count of busy agents once (remembered across intervals)
+        w = _hypergeom(before, int(a), stay)
+        hyper[held == a, : len(w)] = w
     out = np.zeros_like(busy)
-    for b in range(busy.shape[0]):
-        if not busy[b].any():
+    _scheduled_kernel(np.ascontiguousarray(busy), held, hyper, stay, c, out)
+    return out
+
+
+@numba.njit(cache=True, nogil=True)
+def _scheduled_kernel(
+    busy: FArray, held: np.ndarray, hyper: FArray, stay: int, c: float, out: FArray
+) -> None:  # pragma: no cover - compiled
+    """out[slots] += P(kept | held[B]) P(slots | kept) F[B] for every row B with mass
+    (hyper[B, kept]: the hypergeometric law of the busy agents who stay).
+
+    The sessions kept when ``kept`` of the ``agents`` holding B packed sessions stay, any of them
+    alike: with a whole concurrency c the one partly busy agent is among them with probability
+    kept / agents; otherwise min(B, floor(c kept)).
+    """
+    n_b, n_q = busy.shape
+    ci = int(c)
+    for b in range(n_b):
+        nonzero = False
+        for q in range(n_q):
+            if busy[b, q] != 0.0:
+                nonzero = True
+                break
+        if not nonzero:
             continue
-        agents = min(int(_agents(np.array(b), c)), before)
-        for kept, w in enumerate(_hypergeom(before, agents, stay)):
+        agents = held[b]
+        rem = b - ci * (agents - 1) if agents else 0
+        split = not (ci != c or agents == 0 or rem == ci)
+        for kept in range(min(agents, stay) + 1):
+            w = hyper[b, kept]
             if not w > 0:
                 continue
-            for slots, p in _kept(b, agents, kept, c):
+            for branch in range(2):
+                if split:
+                    p = kept / agents
+                    slots = ci * (kept - 1) + rem if branch == 0 else ci * kept
+                    p = p if branch == 0 else 1.0 - p
+                elif branch == 0:
+                    slots = min(b, int(math.floor(c * kept + 1e-9)))
+                    p = 1.0
+                else:
+                    continue
                 if p > 0:
-                    out[slots] += w * p * busy[b]
-    return out
+                    f = w * p
+                    for q in range(n_q):
+                        out[slots, q] += f * busy[b, q]
 
 
 @functools.lru_cache(maxsize=65536)
@@ -172,8 +200,8 @@ def _admit_kernel(
     busy: FArray, table: FArray, heads: int, c: float, tiny: float, out: FArray
 ) -> None:  # pragma: no cover - compiled
     """out[x + j, kept + Q] += P(x | a(B_s)) P(kept | x) P(j | heads − a(B_s)) F[B_s, Q]: x of
-    the a(B_s) busy agents are available again and keep their sessions (:func:`_kept`), j of the
-    others are available (module docstring)."""
+    the a(B_s) busy agents are available again and keep their sessions (as in
+    :func:`_scheduled_kernel`), j of the others are available (module docstring)."""
     n_b, n_q = busy.shape
     ci = int(c)
     whole = ci == c

@@ -65,7 +65,13 @@ in Python [deterministic s] (about the CPU time per item on a quiet core; calibr
 
 FINISH_S_PER_VAR = 3e-5
 """Wall-clock mode: time kept at the end per model variable for re-solving the roster's penalties
-and extracting it [s]."""
+and extracting it [s], until a completion of this solve has been timed."""
+
+FINISH_PER_COMPLETION = 5.0
+"""Wall-clock mode: time kept at the end, in multiples of the longest completion of a roster timed
+in this solve (:meth:`Budget.completed`): finishing re-does one completion (the penalties
+re-solved) and extracts the roster, together 3.2-3.9 completions measured on the same machine
+under the same load (calibration in ``benchmarks/RESULTS.md``)."""
 
 FINISH_MIN_S = 0.2
 """Wall-clock mode: least time kept at the end for finishing [s]."""
@@ -163,14 +169,19 @@ def build_work_s(n_vars: int, n_constraints: int) -> float:
     return BUILD_S_PER_ITEM * (max(int(n_vars), 0) + max(int(n_constraints), 0))
 
 
-def finish_reserve_s(settings: SolveSettings, n_vars: int) -> float:
+def finish_reserve_s(settings: SolveSettings, n_vars: int, completion_s: float = 0.0) -> float:
     """Time kept at the end of a wall-clock solve for finishing [s]: :data:`FINISH_S_PER_VAR` per
-    model variable, at least :data:`FINISH_MIN_S`, at most :data:`FINISH_MAX_SHARE` of the limit;
-    0 in deterministic mode (finishing does no search, and the limit is work, not time)."""
+    model variable before any completion was timed, then :data:`FINISH_PER_COMPLETION` times the
+    longest completion ``completion_s`` [s] timed so far; at least :data:`FINISH_MIN_S`, at most
+    :data:`FINISH_MAX_SHARE` of the limit; 0 in deterministic mode (finishing does no search, and
+    the limit is work, not time)."""
     if settings.deterministic:
         return 0.0
     limit = float(settings.time_limit_s)
-    want = max(FINISH_MIN_S, FINISH_S_PER_VAR * max(int(n_vars), 0))
+    if completion_s > 0:
+        want = max(FINISH_MIN_S, FINISH_PER_COMPLETION * float(completion_s))
+    else:
+        want = max(FINISH_MIN_S, FINISH_S_PER_VAR * max(int(n_vars), 0))
     return min(want, FINISH_MAX_SHARE * limit)
 
 
@@ -188,6 +199,10 @@ class Budget:
     t0: float = field(default_factory=time.perf_counter)
     work: float = 0.0
     warnings: list[str] = field(default_factory=list)
+    marks: list[tuple[str, float]] = field(default_factory=list)
+    """``(step, wall s from the call)`` at the end of each step of the solve (:meth:`mark`)."""
+    completion_s: float = 0.0
+    """The longest wall time of a completed roster so far [s] (:meth:`completed`)."""
 
     @classmethod
     def single(cls, settings: SolveSettings, stage: str = "cpsat") -> Budget:
@@ -224,6 +239,25 @@ class Budget:
         """Deterministic mode: add ``work_s`` [deterministic s] to the clock."""
         if self.deterministic:
             self.work += max(float(work_s), 0.0)
+
+    def completed(self, seconds: float) -> None:
+        """Record that completing a roster (fixed shifts, the rest re-solved) took ``seconds``
+        [s of wall time]: finishing the solve will do it once more (:func:`finish_reserve_s`)."""
+        self.completion_s = max(self.completion_s, float(seconds))
+
+    def mark(self, step: str) -> None:
+        """Record that ``step`` (a stage, or building, finishing, ...) ended now."""
+        self.marks.append((step, self.elapsed()))
+
+    def step_seconds(self) -> dict[str, float]:
+        """Wall time of each marked step [s], in order: from the previous mark (the first from
+        the call); a step marked twice adds up."""
+        out: dict[str, float] = {}
+        prev = 0.0
+        for step, at in self.marks:
+            out[step] = out.get(step, 0.0) + (at - prev)
+            prev = at
+        return out
 
     def warn(self, stage: str, what: str) -> None:
         """Record that ``stage`` reached its wall-clock safety net (deterministic mode)."""

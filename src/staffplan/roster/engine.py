@@ -10,7 +10,8 @@ constraints and terms → ``solve`` → ``extract`` themselves.
 
 from __future__ import annotations
 
-from dataclasses import dataclass, replace
+from collections.abc import Mapping
+from dataclasses import dataclass, field, replace
 from typing import Any
 
 import numpy as np
@@ -66,6 +67,9 @@ class Outcome:
     roster: Roster
     notes: tuple[str, ...]
     model: RosterModel
+    stage_seconds: Mapping[str, float] = field(default_factory=dict)
+    """Wall time of each step of the solve, in order [s] (``build``, ``start``, the stages that
+    ran, ``lp wait``, ``tighten``, ``extract``): they add up to the call's time."""
 
     @property
     def warnings(self) -> tuple[str, ...]:
@@ -91,39 +95,55 @@ def plan(
     Reported times count from the call; ``progress`` hears of every improving roster.
     """
     settings = settings or SolveSettings()
+    budget = Budget(settings, {})  # the clock starts with the call
     check_model_size(problem, settings.workers)  # refuse a model the machine cannot hold
-    budget = Budget(settings, {})
     rm = build_model(problem)
     proto = rm.model.Proto()
     n_vars = len(proto.variables)
     budget.charge(build_work_s(n_vars, len(proto.constraints)))
+    budget.mark("build")
     pre = precheck(rm)
     if pre:
         raise InfeasibleError("no roster satisfies the hard rules", reasons=pre)
     greedy = greedy_hint(rm)
+    budget.mark("greedy")
     search = settings.search_share > 0 and searchable(rm)
     polish = settings.improve_share > 0
     colgen = settings.colgen_share > 0 and bool(rm.terms)
     lns = settings.lns_share > 0
-    reserve = finish_reserve_s(settings, n_vars)
+    built_s = budget.clock()
     budget.ends = stage_ends(
         settings,
         search=search,
         improve=polish,
         colgen=colgen,
         lns=lns,
-        spent_s=budget.clock(),
-        reserve_s=reserve,
+        spent_s=built_s,
+        reserve_s=finish_reserve_s(settings, n_vars),
     )
     report = _Reporter(rm, progress, budget)
     hint: Hint = dict(greedy)
     first_s = None
     if search or polish:
         hint, first_s = _start(rm, hint, budget, report, search)
+    # the first roster's completion has been timed: keep that much (finishing re-does it) for the
+    # stages still to come
+    reserve = finish_reserve_s(settings, n_vars, budget.completion_s)
+    later = stage_ends(
+        settings,
+        search=search,
+        improve=polish,
+        colgen=colgen,
+        lns=lns,
+        spent_s=built_s,
+        reserve_s=reserve,
+    )
+    budget.ends.update({k: later[k] for k in ("colgen", "cpsat", "lns")})
     known = None
     converged = False
     if colgen:
         cg = decomposed_start(rm, hint, budget, progress=report)
+        budget.mark("colgen")
         if cg is not None:
             hint, known, converged = cg.hint, cg.bound, cg.converged
             report.known = known
@@ -138,6 +158,7 @@ def plan(
     mine = settings.deterministic or report.lp is not None
     # CP-SAT and the neighbourhood search share what the stages before them left: time a stage
     # did not need goes to both in proportion, not to CP-SAT alone
+    reserve = finish_reserve_s(settings, n_vars, budget.completion_s)
     budget.ends["cpsat"] = stage_ends(
         settings,
         search=False,
@@ -158,10 +179,23 @@ def plan(
         known_bound=known,
         budget=budget,
     )
+    budget.mark("cpsat")
+    # CP-SAT's start was completed too: the end of the last stage keeps the reserve it implies
+    budget.ends["lns"] = stage_ends(
+        settings,
+        search=False,
+        improve=False,
+        colgen=False,
+        lns=lns,
+        spent_s=budget.clock(),
+        reserve_s=finish_reserve_s(settings, n_vars, budget.completion_s),
+    )["lns"]
     if lns and result.status == "FEASIBLE":
         result = _improve(rm, result, budget, report, known)
+        budget.mark("lns")
     if result.feasible:
         result = _with_lp(rm, result, budget, report)
+        budget.mark("lp wait")
     earlier = result.first_solution_seconds is None or (
         first_s is not None and first_s < result.first_solution_seconds
     )
@@ -231,11 +265,14 @@ def _start(
     if first is not None:
         first_s = budget.elapsed()
         report.values(first)
-        if search:
-            hint = _search(rm, hint, budget, report)
+    budget.mark("first roster")
+    if first is not None and search:
+        hint = _search(rm, hint, budget, report)
+        budget.mark("search")
     if settings.improve_share > 0 and budget.left("improve") > 0:
         counts = {k: v for k, v in hint.items() if len(k) == 4}  # break-plan counts still hold
         hint = counts | best_response_hint(rm, budget, "improve", seed=settings.seed, start=hint)
+        budget.mark("improve")
     return hint, first_s
 
 
@@ -367,7 +404,7 @@ def tightened(
     """
     if not result.solution:
         return result
-    values = complete_hint(rm, shift_hint(rm, result.solution), settings, budget)
+    values = complete_hint(rm, shift_hint(rm, result.solution), settings, budget, hint_model=False)
     if values is None or objective_of(rm, values) >= result.objective:  # type: ignore[operator]
         return result
     fresh = result_of(
@@ -400,6 +437,12 @@ def _finish(
     if not result.feasible:
         raise unsolved(rm, result.status)
     result = tightened(rm, result, settings, budget)
+    if budget is not None:
+        budget.mark("tighten")
     roster = extract(problem, rm, result)
     diff = roster.allocation - problem.demand.required
-    return Outcome(result, roster, tuple(gap_notes(rm, diff)), rm)
+    notes = tuple(gap_notes(rm, diff))
+    if budget is None:
+        return Outcome(result, roster, notes, rm)
+    budget.mark("extract")
+    return Outcome(result, roster, notes, rm, budget.step_seconds())

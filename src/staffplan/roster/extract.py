@@ -91,16 +91,23 @@ def roster_frame(
     agents = {a.id: a for a in problem.agents}
     o = problem.origin
     rows = []
+    clocks: dict[int, str] = {}  # a break's clock time, once per elapsed minute
+
+    def clock(minute: int) -> str:
+        if minute not in clocks:
+            clocks[minute] = _clock(problem, minute)
+        return clocks[minute]
+
     for w in sorted(worked, key=lambda w: (w.agent_id, w.day)):
         a = agents[w.agent_id]
         start = (o + pd.Timedelta(minutes=w.start)).tz_convert(problem.grid.zone)
         end = (o + pd.Timedelta(minutes=w.end)).tz_convert(problem.grid.zone)
         brk = ";".join(
-            f"{b.name} {_clock(problem, b.start)}-{_clock(problem, b.end)}"
+            f"{b.name} {clock(b.start)}-{clock(b.end)}"
             for b in sorted(breaks.get((w.agent_id, w.day), []), key=lambda b: b.start)
         )
         acts = [(s, e) for s, e in activities.get(w.agent_id, []) if w.start <= s and e <= w.end]
-        act = ";".join(f"activity {_clock(problem, s)}-{_clock(problem, e)}" for s, e in acts)
+        act = ";".join(f"activity {clock(s)}-{clock(e)}" for s, e in acts)
         queues = "|".join(problem.demand.queues[q] for q in problem.agent_queues(a))
         rows.append(
             (
@@ -422,20 +429,25 @@ def summarize(
     cov["stayed"] = stays.ravel()  # of them, on the queue in the interval before too
     late = {t.id for t in problem.templates if t.late}
     wk_days = {d: k for k, ds in weekend_keys(problem).items() for d in ds}
+    rows_of = roster.groupby("agent_id", sort=False).indices  # agent -> its row positions
+    days = roster["day"].to_numpy()
+    paid = roster["paid_minutes"].to_numpy(dtype=np.int64)
+    is_late = roster["shift"].isin(late).to_numpy()
+    none = np.zeros(0, dtype=np.int64)
     rows = []
     for a in problem.agents:
-        mine = roster[roster["agent_id"] == a.id]
-        weekends = len({wk_days[d] for d in mine["day"].tolist() if d in wk_days})
+        mine = rows_of.get(a.id, none)
+        weekends = len({wk_days[d] for d in days[mine].tolist() if d in wk_days})
         rows.append(
             (
                 a.id,
                 a.name,
                 a.team,
                 a.contract,
-                round(float(mine["paid_minutes"].sum()) / 60.0, 2),
+                round(float(paid[mine].sum()) / 60.0, 2),
                 len(mine),
                 weekends,
-                int(mine["shift"].isin(late).sum()),
+                int(is_late[mine].sum()),
             )
         )
     agents = pd.DataFrame(rows, columns=list(AGENT_COLUMNS))

@@ -292,6 +292,7 @@ def complete_hint(
     shifts: Mapping[tuple, int],
     settings: SolveSettings,
     budget: Budget | None = None,
+    hint_model: bool = True,
 ) -> list[int] | None:
     """Turn a hint on the shift literals into a complete hint (every variable), if those shifts are
     feasible.
@@ -307,20 +308,22 @@ def complete_hint(
     ``budget``, and with a wall-clock ``budget`` it also stops at the time limit (given at least
     :data:`~staffplan.roster.budget.MIN_SOLVE_S`). Then every variable of ``rm.model`` is hinted
     with that solution and its values (by variable index) are returned; None (and a partial hint)
-    when the fixed copy finds no solution.
+    when the fixed copy finds no solution. ``hint_model=False``: ``rm.model``'s hint is left as it
+    is (the values are only read). The wall time of a completion that found a solution is told to
+    ``budget`` (:meth:`~staffplan.roster.budget.Budget.completed`: finishing a solve re-does one).
     """
+    t_start = time.perf_counter()
     copy = rm.model.Clone()
     copy.Minimize(objective_expr(rm))
-    for key, lit in rm.x.items():
-        copy.Add(copy.GetBoolVarFromProtoIndex(lit.Index()) == int(shifts.get(key, 0)))
+    fixed = [(lit.Index(), int(shifts.get(key, 0))) for key, lit in rm.x.items()]
     for (g, d, vid), (members, ys) in rm.breaks.items():
         # break plans: as given, else spread evenly (the first plans first)
         working = sum(int(shifts.get((a, d, vid), 0)) for a in members)
         counts = [int(shifts.get((g, d, vid, j), 0)) for j in range(len(ys))]
         if sum(counts) != working or min(counts) < 0:
             counts = [working // len(ys) + (j < working % len(ys)) for j in range(len(ys))]
-        for y, c in zip(ys, counts, strict=True):
-            copy.Add(copy.GetIntVarFromProtoIndex(y.Index()) == c)
+        fixed += [(y.Index(), c) for y, c in zip(ys, counts, strict=True)]
+    _fix(copy, fixed)
     lo, hi = COMPLETION_LIMIT_S
     limit = max(lo, min(hi, settings.time_limit_s / 4))
     det = SolveSettings(limit, 1, settings.seed, deterministic=True)
@@ -334,15 +337,35 @@ def complete_hint(
         budget.charge(work_s(solver, copy))
         if reached_net(solver, det, code):
             budget.warn("completing a roster", f"{solver.parameters.max_time_in_seconds:.0f} s")
+    if not hint_model:
+        if budget is not None:
+            budget.completed(time.perf_counter() - t_start)
+        ok = code in (cp_model.OPTIMAL, cp_model.FEASIBLE)
+        return list(solver.ResponseProto().solution) if ok else None
     rm.model.ClearHints()
+    hint = rm.model.Proto().solution_hint
     if code not in (cp_model.OPTIMAL, cp_model.FEASIBLE):
-        for key, lit in rm.x.items():
-            rm.model.AddHint(lit, int(shifts.get(key, 0)))
+        hint.vars.extend(i for i, _ in fixed[: len(rm.x)])  # the shift literals as given
+        hint.values.extend(v for _, v in fixed[: len(rm.x)])
         return None
     values = list(solver.ResponseProto().solution)
-    for i in range(len(rm.model.Proto().variables)):
-        rm.model.AddHint(rm.model.GetIntVarFromProtoIndex(i), int(values[i]))
+    hint.vars.extend(range(len(values)))
+    hint.values.extend(int(v) for v in values)
+    if budget is not None:
+        budget.completed(time.perf_counter() - t_start)
     return values
+
+
+def _fix(model: cp_model.CpModel, fixed: Sequence[tuple[int, int]]) -> None:
+    """Fix the variables ``(index, value)`` of ``model``: by their domain when the value lies in
+    it (presolve then removes them at once), else by a constraint (the model is infeasible)."""
+    variables = model.Proto().variables
+    for i, v in fixed:
+        dom = variables[i].domain
+        if len(dom) == 2 and dom[0] <= v <= dom[1]:
+            dom[0] = dom[1] = v
+        else:
+            model.Add(model.GetIntVarFromProtoIndex(i) == v)
 
 
 def shift_hint(rm: RosterModel, values: Sequence[int]) -> dict[tuple, int]:
