@@ -131,14 +131,9 @@ def _scheduled_kernel(
     busy: FArray, held: np.ndarray, hyper: FArray, stay: int, c: float, out: FArray
 ) -> None:  # pragma: no cover - compiled
     """out[slots] += P(kept | held[B]) P(slots | kept) F[B] for every row B with mass
-    (hyper[B, kept]: the hypergeometric law of the busy agents who stay).
-
-    The sessions kept when ``kept`` of the ``agents`` holding B packed sessions stay, any of them
-    alike: with a whole concurrency c the one partly busy agent is among them with probability
-    kept / agents; otherwise min(B, floor(c kept)).
-    """
+    (hyper[B, kept]: the hypergeometric law of the busy agents who stay; the sessions they keep:
+    :func:`_kept_sessions`)."""
     n_b, n_q = busy.shape
-    ci = int(c)
     for b in range(n_b):
         nonzero = False
         for q in range(n_q):
@@ -148,26 +143,36 @@ def _scheduled_kernel(
         if not nonzero:
             continue
         agents = held[b]
-        rem = b - ci * (agents - 1) if agents else 0
-        split = not (ci != c or agents == 0 or rem == ci)
         for kept in range(min(agents, stay) + 1):
             w = hyper[b, kept]
             if not w > 0:
                 continue
             for branch in range(2):
-                if split:
-                    p = kept / agents
-                    slots = ci * (kept - 1) + rem if branch == 0 else ci * kept
-                    p = p if branch == 0 else 1.0 - p
-                elif branch == 0:
-                    slots = min(b, int(math.floor(c * kept + 1e-9)))
-                    p = 1.0
-                else:
-                    continue
+                slots, p = _kept_sessions(b, agents, kept, c, branch)
                 if p > 0:
                     f = w * p
                     for q in range(n_q):
                         out[slots, q] += f * busy[b, q]
+
+
+@numba.njit(cache=True, nogil=True)
+def _kept_sessions(
+    b: int, agents: int, kept: int, c: float, branch: int
+) -> tuple[int, float]:  # pragma: no cover - compiled
+    """(sessions kept, probability) of ``branch`` 0 or 1 when ``kept`` of the ``agents`` holding
+    ``b`` packed sessions keep theirs, any of them alike: with a whole concurrency c the one
+    partly busy agent is among them with probability kept / agents (branch 0) or not (branch 1);
+    otherwise min(b, floor(c kept)) (branch 0; branch 1 has probability 0)."""
+    ci = int(c)
+    rem = b - ci * (agents - 1) if agents > 0 else 0
+    if ci == c and agents > 0 and rem != ci:
+        p = kept / agents
+        if branch == 0:
+            return ci * (kept - 1) + rem, p
+        return ci * kept, 1.0 - p
+    if branch == 0:
+        return min(b, int(math.floor(c * kept + 1e-9))), 1.0
+    return 0, 0.0
 
 
 @functools.lru_cache(maxsize=65536)
@@ -201,10 +206,8 @@ def _admit_kernel(
 ) -> None:  # pragma: no cover - compiled
     """out[x + j, kept + Q] += P(x | a(B_s)) P(kept | x) P(j | heads − a(B_s)) F[B_s, Q]: x of
     the a(B_s) busy agents are available again and keep their sessions (as in
-    :func:`_scheduled_kernel`), j of the others are available (module docstring)."""
+    :func:`_kept_sessions`), j of the others are available (module docstring)."""
     n_b, n_q = busy.shape
-    ci = int(c)
-    whole = ci == c
     for bs in range(n_b):
         mass = 0.0
         for q in range(n_q):
@@ -213,21 +216,12 @@ def _admit_kernel(
             continue
         held = min(int(math.ceil(bs / c - 1e-9)), heads)
         rest = heads - held
-        rem = bs - ci * (held - 1) if held > 0 else 0
         for x in range(held + 1):
             u = table[held, x]
             if u <= tiny:
                 continue
             for branch in range(2):
-                if whole and held > 0 and rem != ci:
-                    p_in = x / held
-                    b = ci * (x - 1) + rem if branch == 0 else ci * x
-                    pb = p_in if branch == 0 else 1.0 - p_in
-                elif branch == 0:
-                    b = min(bs, int(math.floor(c * x + 1e-9)))
-                    pb = 1.0
-                else:
-                    continue
+                b, pb = _kept_sessions(bs, held, x, c, branch)
                 if pb <= 0.0:
                     continue
                 for j in range(rest + 1):
