@@ -156,18 +156,23 @@ def plan(
     if report.lp is None and lp_wanted and lns and not settings.deterministic:
         _start_lp(rm, report, budget)
     mine = settings.deterministic or report.lp is not None
+
     # CP-SAT and the neighbourhood search share what the stages before them left: time a stage
     # did not need goes to both in proportion, not to CP-SAT alone
-    reserve = finish_reserve_s(settings, n_vars, budget.completion_s)
-    budget.ends["cpsat"] = stage_ends(
-        settings,
-        search=False,
-        improve=False,
-        colgen=False,
-        lns=lns,
-        spent_s=budget.clock(),
-        reserve_s=reserve,
-    )["cpsat"]
+    def late_end(stage: str) -> float:
+        """Where ``stage`` (cpsat or lns) ends, placed from now with the finishing reserve the
+        completions timed so far imply."""
+        return stage_ends(
+            settings,
+            search=False,
+            improve=False,
+            colgen=False,
+            lns=lns,
+            spent_s=budget.clock(),
+            reserve_s=finish_reserve_s(settings, n_vars, budget.completion_s),
+        )[stage]
+
+    budget.ends["cpsat"] = late_end("cpsat")
     result = solve(
         rm,
         replace(settings, lp_bound=False) if mine else settings,
@@ -181,15 +186,7 @@ def plan(
     )
     budget.mark("cpsat")
     # CP-SAT's start was completed too: the end of the last stage keeps the reserve it implies
-    budget.ends["lns"] = stage_ends(
-        settings,
-        search=False,
-        improve=False,
-        colgen=False,
-        lns=lns,
-        spent_s=budget.clock(),
-        reserve_s=finish_reserve_s(settings, n_vars, budget.completion_s),
-    )["lns"]
+    budget.ends["lns"] = late_end("lns")
     if lns and result.status == "FEASIBLE":
         result = _improve(rm, result, budget, report, known)
         budget.mark("lns")
