@@ -662,6 +662,14 @@ def _others_available(stay: int, heads: int, keep: float) -> FArray:
     return out
 
 
+@functools.lru_cache(maxsize=1024)
+def _binomial(trials: int, p: float) -> FArray:
+    """P(Binomial(trials, p) = 0..trials), read-only (the same for every row of a boundary)."""
+    out = np.asarray(stats.binom.pmf(np.arange(trials + 1), trials, p), dtype=float)
+    out.setflags(write=False)
+    return out
+
+
 def _idle_law(s: int, nxt: _Next, keep: float, c: float) -> FArray:
     """P(idle slots = ι) when the next interval starts from ``s`` busy slots: the busy agents
     who stay and are available keep their sessions; the other heads start idle, each available
@@ -672,8 +680,7 @@ def _idle_law(s: int, nxt: _Next, keep: float, c: float) -> FArray:
     busy = _hypergeom(nxt.now, min(int(_agents(np.array(s), c)), nxt.now), stay)
     agents = np.asarray(busy) @ _others_available(stay, heads, keep)[: len(busy)]
     if nxt.moving:
-        free = stats.binom.pmf(np.arange(nxt.moving + 1), nxt.moving, keep * (1 - nxt.busy))
-        agents = np.convolve(agents, free)
+        agents = np.convolve(agents, _binomial(nxt.moving, keep * (1 - nxt.busy)))
     per = max(int(math.floor(c + 1e-9)), 1)
     if per == 1:
         return agents
@@ -718,20 +725,23 @@ def _crossing_gain(
         idle = np.pad(idle, (0, size + 1 - idle.size))
         at_once = np.cumsum(idle[::-1])[::-1][1:]  # P(idle >= j), j = 1..size
         sm = s * mu
-        left = _within(pos[:, None], (tau - e)[None, :], sm, theta)  # (position, node)
-        old = _within(pos, tau, sm, theta)
-        served = _within(pos[:, None], e[None, :], sm, theta)
+        # one call for the three: (position, node) left after the boundary, (position,) the
+        # interval's own valuation, (position, node) answered before the boundary
+        times = np.concatenate([tau - e, [tau], e])
+        both = _within(pos[:, None], times[None, :], sm, theta)
+        left, old, served = both[:, : e.size].T.copy(), both[:, e.size], both[:, e.size + 1 :]
         # advances beyond every contact leaving at the largest rate are left out
         most = (sm + theta * size) * tau
         d = np.arange(min(size, int(most + 12.0 * math.sqrt(most) + 12.0)))
         i_d = pos[:, None] - d[None, :]  # the position j = i − d reached at the boundary
         reach = np.exp(_reach_log(pos, d, e, sm, theta))  # (position, d, node)
+        reached = np.maximum(i_d, 0)
         for n_i in range(e.size):
             # from position j after the boundary: at once when idle >= j, else from j − idle
-            later = idle[0] * left[:, n_i]
-            later[1:] += np.convolve(idle[1:size], left[:, n_i])[: size - 1]
-            value = np.r_[0.0, at_once + later]  # by position, 1-based
-            on = (reach[:, :, n_i] * value[np.maximum(i_d, 0)]).sum(axis=1)
+            later = idle[0] * left[n_i]
+            later[1:] += np.convolve(idle[1:size], left[n_i])[: size - 1]
+            value = np.concatenate(([0.0], at_once + later))  # by position, 1-based
+            on = (reach[:, :, n_i] * value[reached]).sum(axis=1)
             gain += we[n_i] * float((waiting * (served[:, n_i] + on - old)).sum())
     return gain
 
