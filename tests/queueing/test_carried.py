@@ -348,3 +348,22 @@ def test_many_movers_are_counted_by_their_mean(monkeypatch: pytest.MonkeyPatch) 
     week = [float((vol * k["service_level"]).sum() / vol.sum()) for k in (none, exact, mean)]
     assert week[0] > week[1] and week[0] > week[2]
     assert abs(week[1] - week[2]) < 0.25 * (week[0] - week[1])
+
+
+@settings(deadline=None, max_examples=200)
+@given(
+    total=st.integers(0, 400),
+    marked=st.integers(0, 402),
+    drawn=st.integers(0, 401),
+)
+def test_the_hypergeometric_law_is_scipys_bit_for_bit(total: int, marked: int, drawn: int) -> None:
+    # the boundary's shortcut past scipy's generic wrapper gives its very numbers: the support,
+    # zeros outside it, NaN for impossible parameters (the promise's bytes rest on it)
+    from scipy import stats
+
+    k = np.arange(min(marked, drawn) + 3)
+    want = stats.hypergeom.pmf(k, total, marked, drawn)
+    got = carried.hypergeom_pmf(k, total, marked, drawn)
+    assert got.tobytes() == np.asarray(want, dtype=float).tobytes()
+    kept = np.array(carried._hypergeom(total, marked, drawn))
+    assert kept.tobytes() == want[: min(marked, drawn) + 1].tobytes()

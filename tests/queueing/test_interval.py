@@ -138,3 +138,22 @@ def test_finite_and_monotone_in_agents(
     if patience is None:
         assert np.all(np.diff(got.wait_s) <= 1e-6 * np.maximum(got.wait_s[:-1], 1.0))
     assert got.service_level[0] == 0.0 and got.carried[0] == 0.0
+
+
+@pytest.mark.parametrize("keep", [0.6, 0.93, 1.0])
+def test_thinning_is_what_enumerating_the_busy_slots_gives(keep: float) -> None:
+    # N -> Binomial(min(N, s), keep) + (N − s)+, summed term by term over a small random law
+    from staffplan.queueing.interval import _thin
+
+    rng = np.random.default_rng(7)
+    p = rng.random((3, 9))
+    p[:, 6:] = 0.0  # the top states empty, as the room above a start law is
+    s = np.array([0.0, 3.0, 5.0])
+    want = np.zeros_like(p)
+    for r in range(3):
+        for n in range(9):
+            busy, waiting = min(n, int(s[r])), max(n - int(s[r]), 0)
+            for b in range(busy + 1):
+                w = math.comb(busy, b) * keep**b * (1.0 - keep) ** (busy - b)
+                want[r, b + waiting] += p[r, n] * w
+    np.testing.assert_allclose(_thin(p, s, keep), want, rtol=1e-13, atol=1e-15)

@@ -53,6 +53,11 @@ from staffplan.queueing.erlang import FArray
 from staffplan.queueing.interval import _TAIL, _rates, arrival_values, uniformize
 from staffplan.queueing.staffing import _slots
 
+try:  # the ufunc behind scipy.stats.hypergeom.pmf (k, marked, drawn, total)
+    from scipy.special._ufuncs import _hypergeom_pmf as _HYPERGEOM_PMF
+except ImportError:  # pragma: no cover - another SciPy: the public (slower) route
+    _HYPERGEOM_PMF = None
+
 EMPTY = 1e-13  # probability of a contact in the system below which the queue counts as empty
 _MASS = 1e-15  # probability mass dropped from the tails of the state law
 KPI_FIELDS = ("service_level", "answered", "answered_wait_s", "p_wait", "carried", "slots")
@@ -134,13 +139,10 @@ def _scheduled_kernel(
     (hyper[B, kept]: the hypergeometric law of the busy agents who stay; the sessions they keep:
     :func:`_kept_sessions`)."""
     n_b, n_q = busy.shape
+    cols = np.empty(n_q, dtype=np.int64)
     for b in range(n_b):
-        nonzero = False
-        for q in range(n_q):
-            if busy[b, q] != 0.0:
-                nonzero = True
-                break
-        if not nonzero:
+        n_nz = _nonzero(busy, b, cols)
+        if n_nz == 0:
             continue
         agents = held[b]
         for kept in range(min(agents, stay) + 1):
@@ -151,8 +153,21 @@ def _scheduled_kernel(
                 slots, p = _kept_sessions(b, agents, kept, c, branch)
                 if p > 0:
                     f = w * p
-                    for q in range(n_q):
+                    for i in range(n_nz):
+                        q = cols[i]
                         out[slots, q] += f * busy[b, q]
+
+
+@numba.njit(cache=True, nogil=True)
+def _nonzero(busy: FArray, b: int, cols: np.ndarray) -> int:  # pragma: no cover - compiled
+    """The columns q where busy[b, q] != 0, into ``cols``; their count. The kernels add only
+    those: adding f · 0 to a sum of non-negative terms leaves it as it is, bit for bit."""
+    n = 0
+    for q in range(busy.shape[1]):
+        if busy[b, q] != 0.0:
+            cols[n] = q
+            n += 1
+    return n
 
 
 @numba.njit(cache=True, nogil=True)
@@ -179,7 +194,25 @@ def _kept_sessions(
 def _hypergeom(before: int, agents: int, stay: int) -> tuple[float, ...]:
     """P(kept = 0..min(agents, stay)) busy agents among ``stay`` of ``before`` heads."""
     kept = np.arange(min(agents, stay) + 1)
-    return tuple(float(x) for x in stats.hypergeom.pmf(kept, before, agents, stay))
+    return tuple(hypergeom_pmf(kept, before, agents, stay).tolist())
+
+
+def hypergeom_pmf(k: np.ndarray, total: int, marked: int, drawn: int) -> FArray:
+    """``scipy.stats.hypergeom.pmf(k, total, marked, drawn)`` for whole k >= 0, the same numbers
+    (the same ufunc, clipped to [0, 1], 0 outside the support, NaN for bad parameters) without
+    the generic wrapper's checks, which cost 20 times the value itself on short ``k``."""
+    if _HYPERGEOM_PMF is None:
+        return np.asarray(stats.hypergeom.pmf(k, total, marked, drawn), dtype=float)
+    k = np.asarray(k)
+    out = np.zeros(k.shape)
+    if not (total > 0 and 0 <= marked <= total and 0 <= drawn <= total):
+        out[:] = np.nan
+        return out
+    on = (k >= max(drawn - (total - marked), 0)) & (k <= min(marked, drawn))
+    if on.any():
+        args = (float(marked), float(drawn), float(total))
+        out[on] = np.clip(_HYPERGEOM_PMF(k[on].astype(float), *args), 0, 1)
+    return out
 
 
 @functools.lru_cache(maxsize=64)
@@ -208,12 +241,14 @@ def _admit_kernel(
     the a(B_s) busy agents are available again and keep their sessions (as in
     :func:`_kept_sessions`), j of the others are available (module docstring)."""
     n_b, n_q = busy.shape
+    cols = np.empty(n_q, dtype=np.int64)
     for bs in range(n_b):
         mass = 0.0
         for q in range(n_q):
             mass += busy[bs, q]
         if mass <= tiny:
             continue
+        n_nz = _nonzero(busy, bs, cols)
         held = min(int(math.ceil(bs / c - 1e-9)), heads)
         rest = heads - held
         for x in range(held + 1):
@@ -228,7 +263,8 @@ def _admit_kernel(
                     w = u * pb * table[rest, j]
                     if w == 0.0:
                         continue
-                    for q in range(n_q):
+                    for i in range(n_nz):
+                        q = cols[i]
                         out[x + j, b + q] += w * busy[bs, q]
 
 
@@ -626,6 +662,14 @@ def _others_available(stay: int, heads: int, keep: float) -> FArray:
     return out
 
 
+@functools.lru_cache(maxsize=1024)
+def _binomial(trials: int, p: float) -> FArray:
+    """P(Binomial(trials, p) = 0..trials), read-only (the same for every row of a boundary)."""
+    out = np.asarray(stats.binom.pmf(np.arange(trials + 1), trials, p), dtype=float)
+    out.setflags(write=False)
+    return out
+
+
 def _idle_law(s: int, nxt: _Next, keep: float, c: float) -> FArray:
     """P(idle slots = ι) when the next interval starts from ``s`` busy slots: the busy agents
     who stay and are available keep their sessions; the other heads start idle, each available
@@ -636,8 +680,7 @@ def _idle_law(s: int, nxt: _Next, keep: float, c: float) -> FArray:
     busy = _hypergeom(nxt.now, min(int(_agents(np.array(s), c)), nxt.now), stay)
     agents = np.asarray(busy) @ _others_available(stay, heads, keep)[: len(busy)]
     if nxt.moving:
-        free = stats.binom.pmf(np.arange(nxt.moving + 1), nxt.moving, keep * (1 - nxt.busy))
-        agents = np.convolve(agents, free)
+        agents = np.convolve(agents, _binomial(nxt.moving, keep * (1 - nxt.busy)))
     per = max(int(math.floor(c + 1e-9)), 1)
     if per == 1:
         return agents
@@ -682,20 +725,23 @@ def _crossing_gain(
         idle = np.pad(idle, (0, size + 1 - idle.size))
         at_once = np.cumsum(idle[::-1])[::-1][1:]  # P(idle >= j), j = 1..size
         sm = s * mu
-        left = _within(pos[:, None], (tau - e)[None, :], sm, theta)  # (position, node)
-        old = _within(pos, tau, sm, theta)
-        served = _within(pos[:, None], e[None, :], sm, theta)
+        # one call for the three: (position, node) left after the boundary, (position,) the
+        # interval's own valuation, (position, node) answered before the boundary
+        times = np.concatenate([tau - e, [tau], e])
+        both = _within(pos[:, None], times[None, :], sm, theta)
+        left, old, served = both[:, : e.size].T.copy(), both[:, e.size], both[:, e.size + 1 :]
         # advances beyond every contact leaving at the largest rate are left out
         most = (sm + theta * size) * tau
         d = np.arange(min(size, int(most + 12.0 * math.sqrt(most) + 12.0)))
         i_d = pos[:, None] - d[None, :]  # the position j = i − d reached at the boundary
         reach = np.exp(_reach_log(pos, d, e, sm, theta))  # (position, d, node)
+        reached = np.maximum(i_d, 0)
         for n_i in range(e.size):
             # from position j after the boundary: at once when idle >= j, else from j − idle
-            later = idle[0] * left[:, n_i]
-            later[1:] += np.convolve(idle[1:size], left[:, n_i])[: size - 1]
-            value = np.r_[0.0, at_once + later]  # by position, 1-based
-            on = (reach[:, :, n_i] * value[np.maximum(i_d, 0)]).sum(axis=1)
+            later = idle[0] * left[n_i]
+            later[1:] += np.convolve(idle[1:size], left[n_i])[: size - 1]
+            value = np.concatenate(([0.0], at_once + later))  # by position, 1-based
+            on = (reach[:, :, n_i] * value[reached]).sum(axis=1)
             gain += we[n_i] * float((waiting * (served[:, n_i] + on - old)).sum())
     return gain
 

@@ -237,29 +237,58 @@ def uniformize(
 def _steps(
     p0: FArray, up: FArray, down: FArray, avg_w: FArray, end_w: FArray, acc: FArray, end: FArray
 ) -> None:  # pragma: no cover - compiled
-    """The uniformized chain's steps, row by row (a tridiagonal step per power of P)."""
+    """The uniformized chain's steps, row by row (a tridiagonal step per power of P):
+    q[j] = p[j] (1 − up[j] − down[j]) + p[j − 1] up[j − 1] + p[j + 1] down[j + 1], each term
+    added in that order; the row's coefficients are read once per row, not once per step."""
     rows, n = p0.shape
     steps = avg_w.shape[1]
     p = np.empty(n)
     q = np.empty(n)
+    stay = np.empty(n)
+    rise = np.zeros(n)  # rise[j] = up[j − 1]
+    fall = np.zeros(n)  # fall[j] = down[j + 1]
+    row_acc = np.empty(n)
+    row_end = np.empty(n)
     for r in range(rows):
         for j in range(n):
+            stay[j] = 1.0 - up[r, j] - down[r, j]
+            if j > 0:
+                rise[j] = up[r, j - 1]
+            if j < n - 1:
+                fall[j] = down[r, j + 1]
             p[j] = p0[r, j]
-            acc[r, j] = avg_w[r, 0] * p[j]
-            end[r, j] = end_w[r, 0] * p[j]
+            row_acc[j] = avg_w[r, 0] * p[j]
+            row_end[j] = end_w[r, 0] * p[j]
         for i in range(1, steps):
-            for j in range(n):
-                v = p[j] * (1.0 - up[r, j] - down[r, j])
-                if j > 0:
-                    v += p[j - 1] * up[r, j - 1]
-                if j < n - 1:
-                    v += p[j + 1] * down[r, j + 1]
-                q[j] = v
-            a, e = avg_w[r, i], end_w[r, i]
-            for j in range(n):
-                p[j] = q[j]
-                acc[r, j] += a * q[j]
-                end[r, j] += e * q[j]
+            _step(p, q, stay, rise, fall)
+            _add(row_acc, row_end, q, avg_w[r, i], end_w[r, i])
+            p, q = q, p
+        acc[r, :] = row_acc
+        end[r, :] = row_end
+
+
+@numba.njit(cache=True, nogil=True)
+def _step(
+    p: FArray, q: FArray, stay: FArray, rise: FArray, fall: FArray
+) -> None:  # pragma: no cover - compiled
+    """q = p P for one tridiagonal row (:func:`_steps`), the ends apart so the middle is one
+    branch-free loop."""
+    n = p.size
+    if n == 1:
+        q[0] = p[0] * stay[0]
+        return
+    q[0] = p[0] * stay[0] + p[1] * fall[0]
+    for j in range(1, n - 1):
+        q[j] = p[j] * stay[j] + p[j - 1] * rise[j] + p[j + 1] * fall[j]
+    q[n - 1] = p[n - 1] * stay[n - 1] + p[n - 2] * rise[n - 1]
+
+
+@numba.njit(cache=True, nogil=True)
+def _add(acc: FArray, end: FArray, q: FArray, a: float, e: float) -> None:  # pragma: no cover
+    """acc += a q and end += e q."""
+    for j in range(q.size):
+        acc[j] += a * q[j]
+        end[j] += e * q[j]
 
 
 def _uniformize_moving(
@@ -362,12 +391,27 @@ def _thin(p: FArray, s: FArray, keep: float) -> FArray:
     below = np.where(j[None, :top] < si[:, None], p[:, :top], 0.0)
     out = below @ stats.binom.pmf(j[None, :], j[:top, None], keep)
     # N = s + q, q >= 0: s busy, q waiting -> Binomial(s, keep) + q
-    src = si[:, None] + j[None, :]
-    tail = np.where(src < n_states, np.take_along_axis(p, np.minimum(src, n_states - 1), 1), 0.0)
     w = stats.binom.pmf(j[None, : top + 1], si[:, None], keep)  # (rows, top + 1)
-    for b in np.flatnonzero(w.any(axis=0)):
-        out[:, b:] += w[:, b, None] * tail[:, : n_states - b]
+    _thin_waiting(np.ascontiguousarray(p, dtype=float), si, np.ascontiguousarray(w), out)
     return out
+
+
+@numba.njit(cache=True, nogil=True)
+def _thin_waiting(
+    p: FArray, si: np.ndarray, w: FArray, out: FArray
+) -> None:  # pragma: no cover - compiled
+    """out[r, b + q] += w[r, b] p[r, s_r + q]: the states with every slot busy, s_r = si[r], b of
+    them kept. Each cell adds its terms in the order of b, and leaves out the terms that are 0
+    (w or p), which change no sum of non-negative terms."""
+    rows, n_states = p.shape
+    for r in range(rows):
+        s = si[r]
+        for b in range(w.shape[1]):
+            wb = w[r, b]
+            if wb == 0.0:
+                continue
+            for q in range(n_states - max(s, b)):
+                out[r, b + q] += wb * p[r, s + q]
 
 
 def arrival_values(
