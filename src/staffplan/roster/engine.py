@@ -112,15 +112,21 @@ def plan(
     colgen = settings.colgen_share > 0 and bool(rm.terms)
     lns = settings.lns_share > 0
     built_s = budget.clock()
-    budget.ends = stage_ends(
-        settings,
-        search=search,
-        improve=polish,
-        colgen=colgen,
-        lns=lns,
-        spent_s=built_s,
-        reserve_s=finish_reserve_s(settings, n_vars),
-    )
+
+    def planned() -> dict[str, float]:
+        """Every stage's end, placed from the end of building with the finishing reserve the
+        completions timed so far imply (none before the first roster)."""
+        return stage_ends(
+            settings,
+            search=search,
+            improve=polish,
+            colgen=colgen,
+            lns=lns,
+            spent_s=built_s,
+            reserve_s=finish_reserve_s(settings, n_vars, budget.completion_s),
+        )
+
+    budget.ends = planned()
     report = _Reporter(rm, progress, budget)
     hint: Hint = dict(greedy)
     first_s = None
@@ -128,16 +134,7 @@ def plan(
         hint, first_s = _start(rm, hint, budget, report, search)
     # the first roster's completion has been timed: keep that much (finishing re-does it) for the
     # stages still to come
-    reserve = finish_reserve_s(settings, n_vars, budget.completion_s)
-    later = stage_ends(
-        settings,
-        search=search,
-        improve=polish,
-        colgen=colgen,
-        lns=lns,
-        spent_s=built_s,
-        reserve_s=reserve,
-    )
+    later = planned()
     budget.ends.update({k: later[k] for k in ("colgen", "cpsat", "lns")})
     known = None
     converged = False
