@@ -264,3 +264,38 @@ def test_terms_whose_neighbourhoods_failed_are_drawn_less() -> None:
     assert free_a == set(search.agents) and len(free_d) == search.size["window"]
     if aim is not None:  # a window aimed at the term covers one of its days
         assert free_d & set(days)
+
+
+def test_long_horizons_draw_the_weekday_kind_same_days_of_the_week_across_weeks() -> None:
+    import random
+
+    import staffplan.roster.heuristics.lns as lns
+
+    days = 7 * lns.WEEKDAY_MIN_WEEKS
+    req = day_hours(days, {d: [(6, 14, 1 + d % 2)] for d in range(days)})
+    c = contract(max_days_week=5, min_rest_hours=11, max_consecutive_days=5)
+    p = make(
+        agents=3,
+        days=days,
+        templates=(template("E", "06:00", length=480),),
+        required=req,
+        contracts={"C": c},
+    )
+    rm = build_model(p)
+    start = complete_hint(rm, {k: 0 for k in rm.x}, SolveSettings(5, 1, 0))
+    search = lns._Search(rm, start, 0, False)
+    assert "weekday" in search.kinds
+    short = build_model(_problem())
+    short_start = complete_hint(short, {k: 0 for k in short.x}, SolveSettings(5, 1, 0))
+    assert "weekday" not in lns._Search(short, short_start, 0, False).kinds
+    for seed in range(20):
+        free_a, free_d, aim = search.neighbourhood(random.Random(seed), "weekday", search.values)
+        assert free_a == set(search.agents)
+        # runs of at most three consecutive days (clipped at the horizon ends), one per week drawn,
+        # all on the same three days of the week
+        firsts = sorted(d for d in free_d if d - 1 not in free_d)
+        assert len(firsts) == search.size["weekday"] == lns.WEEKS0
+        assert all(len({f, f + 1, f + 2, f + 3} & free_d) <= 3 for f in firsts)
+        assert any({d % 7 for d in free_d} <= {r % 7, (r + 1) % 7, (r + 2) % 7} for r in range(7))
+        if aim is not None:  # aimed at a term: one run holds a day of it
+            assert free_d & set(search.links.days(aim))

@@ -16,7 +16,13 @@ removes them):
   penalised objective term, drawn with probability ∝ its cost × its luck
   (halved each time a neighbourhood aimed at it fails to improve, reset when
   one does: forced shortfalls stop drawing the search), plus one random
-  agent — aims the search at a shortfall or a broken request.
+  agent — aims the search at a shortfall or a broken request;
+- **weekday** (horizons of :data:`WEEKDAY_MIN_WEEKS` weeks or more): every
+  agent on the same three days of the week (a day and its neighbours) in
+  ``n`` of the horizon's weeks, half the time around a penalised term's day —
+  horizon-wide rules (weekends worked, shifts per type, horizon minutes)
+  couple an agent's far-apart days, which windows never free together and
+  the agents kind frees for a few agents only.
 
 Each sub-model is hinted with the complete incumbent, its objective capped
 at the incumbent's cost, and solved by one
@@ -57,6 +63,11 @@ HOP_CAP = 200
 """Constraints with more variables than this are not followed when linking terms to agents."""
 
 KINDS = ("window", "agents", "term")
+"""Neighbourhood kinds drawn on every horizon (uniformly, with ``weekday`` on long ones)."""
+
+WEEKDAY_MIN_WEEKS = 6
+"""Horizons of at least this many weeks also draw the ``weekday`` kind (shorter ones: a window
+already spans much of the horizon) [weeks]."""
 
 STALL_STEPS = 40
 """Steps without a strict improvement after which the sub-solve limit doubles (the search is stuck
@@ -77,8 +88,9 @@ number of draws.
 MIN_SUB_S = 0.05
 """Least limit of one sub-solve [s, or deterministic s]."""
 
-WINDOW0, AGENTS0 = 7, 3
-"""Initial sizes: days of a window [days], agents of an agents/term neighbourhood [agents]."""
+WINDOW0, AGENTS0, WEEKS0 = 7, 3, 4
+"""Initial sizes: days of a window [days], agents of an agents/term neighbourhood [agents], weeks of
+a weekday neighbourhood [weeks]."""
 
 
 @dataclass(frozen=True)
@@ -181,7 +193,14 @@ class _Search:
         self.days = problem.grid.days
         self.keys = [(k, lit.Index()) for k, lit in rm.x.items()]
         self.links = _Links(rm)
-        self.size = {"window": min(WINDOW0, self.days), "agents": min(AGENTS0, len(self.agents))}
+        self.weeks = -(-self.days // 7)
+        self.kinds = KINDS + (("weekday",) if self.weeks >= WEEKDAY_MIN_WEEKS else ())
+        self.size = {
+            "window": min(WINDOW0, self.days),
+            "agents": min(AGENTS0, len(self.agents)),
+            "weekday": min(WEEKS0, self.weeks),
+        }
+        self.most = {"window": self.days, "agents": len(self.agents), "weekday": self.weeks}
         self.iterations = 0
         self.stall = 0
         self.improvements = 0
@@ -218,16 +237,18 @@ class _Search:
     ) -> tuple[set[str], set[int], int | None]:
         """(free agents, free days, the term aimed at or None) for one draw of ``kind``."""
         k = self.size["agents"]
-        if kind == "window":
-            w = self.size["window"]
+        if kind in ("window", "weekday"):
             idx = self._costly(rng, values) if rng.random() < 0.5 else None
             days = self.links.days(idx) if idx is not None else ()
             if days:
                 centre = rng.choice(days)
-                s0 = min(max(centre - rng.randrange(w), 0), max(self.days - w, 0))
             else:
                 idx = None
-                s0 = rng.randrange(0, max(self.days - w + 1, 1))
+                centre = rng.randrange(self.days)
+            if kind == "weekday":
+                return set(self.agents), self._weekdays(rng, centre), idx
+            w = self.size["window"]
+            s0 = min(max(centre - rng.randrange(w), 0), max(self.days - w, 0))
             return set(self.agents), set(range(s0, s0 + w)), idx
         if kind == "term":
             idx = self._costly(rng, values)
@@ -239,6 +260,19 @@ class _Search:
                 return free, set(range(self.days)), idx
         return set(rng.sample(self.agents, min(k, len(self.agents)))), set(range(self.days)), None
 
+    def _weekdays(self, rng: random.Random, centre: int) -> set[int]:
+        """The days ``centre − 1 … centre + 1`` [horizon days] and the same days of the week in
+        ``size["weekday"] − 1`` other weeks, drawn at random."""
+        lo, hi = -((centre + 1) // 7), (self.days - centre) // 7  # triples inside the horizon
+        offsets = [j for j in range(lo, hi + 1) if j]
+        weeks = [0] + rng.sample(offsets, min(len(offsets), self.size["weekday"] - 1))
+        return {
+            d
+            for j in weeks
+            for d in range(centre + 7 * j - 1, centre + 7 * j + 2)
+            if 0 <= d < self.days
+        }
+
     def step(self, rng: random.Random, it: int, left: float) -> float:
         """Draw one neighbourhood, re-solve it from the incumbent and record the outcome; returns
         the work charged [deterministic s].
@@ -248,7 +282,7 @@ class _Search:
         """
         with self.lock:
             values, cost = list(self.values), self.cost
-        kind = rng.choice(KINDS)
+        kind = rng.choice(self.kinds)
         free_a, free_d, aim = self.neighbourhood(rng, kind, values)
         m = self.base.Clone()
         proto = m.Proto()
@@ -281,12 +315,9 @@ class _Search:
             self.net_reached = self.net_reached or reached_net(solver, self.settings, code)
             if code == cp_model.OPTIMAL and fixed == 0:
                 self.proven = True  # the whole roster was free: the incumbent is optimal
-            size_kind = "window" if kind == "window" else "agents"
+            size_kind = kind if kind in ("window", "weekday") else "agents"
             if code == cp_model.OPTIMAL:
-                self.size[size_kind] = min(
-                    self.size[size_kind] + 1,
-                    self.days if size_kind == "window" else len(self.agents),
-                )
+                self.size[size_kind] = min(self.size[size_kind] + 1, self.most[size_kind])
             elif code in (cp_model.FEASIBLE, cp_model.UNKNOWN):
                 self.size[size_kind] = max(self.size[size_kind] - 1, 1)
             if aim is not None:
