@@ -238,17 +238,19 @@ class _Search:
         """(free agents, free days, the term aimed at or None) for one draw of ``kind``."""
         k = self.size["agents"]
         if kind in ("window", "weekday"):
+            w = self.size["window"]
             idx = self._costly(rng, values) if rng.random() < 0.5 else None
             days = self.links.days(idx) if idx is not None else ()
+            if not days:
+                idx = None
+            if kind == "weekday":
+                centre = rng.choice(days) if days else rng.randrange(self.days)
+                return set(self.agents), self._weekdays(rng, centre), idx
             if days:
                 centre = rng.choice(days)
+                s0 = min(max(centre - rng.randrange(w), 0), max(self.days - w, 0))
             else:
-                idx = None
-                centre = rng.randrange(self.days)
-            if kind == "weekday":
-                return set(self.agents), self._weekdays(rng, centre), idx
-            w = self.size["window"]
-            s0 = min(max(centre - rng.randrange(w), 0), max(self.days - w, 0))
+                s0 = rng.randrange(0, max(self.days - w + 1, 1))
             return set(self.agents), set(range(s0, s0 + w)), idx
         if kind == "term":
             idx = self._costly(rng, values)
