@@ -193,14 +193,14 @@ class _Search:
         self.days = problem.grid.days
         self.keys = [(k, lit.Index()) for k, lit in rm.x.items()]
         self.links = _Links(rm)
-        self.weeks = -(-self.days // 7)
-        self.kinds = KINDS + (("weekday",) if self.weeks >= WEEKDAY_MIN_WEEKS else ())
+        weeks = -(-self.days // 7)  # [weeks, the last may be short]
+        self.kinds = KINDS + (("weekday",) if weeks >= WEEKDAY_MIN_WEEKS else ())
         self.size = {
             "window": min(WINDOW0, self.days),
             "agents": min(AGENTS0, len(self.agents)),
-            "weekday": min(WEEKS0, self.weeks),
+            "weekday": min(WEEKS0, weeks),
         }
-        self.most = {"window": self.days, "agents": len(self.agents), "weekday": self.weeks}
+        self.most = {"window": self.days, "agents": len(self.agents), "weekday": weeks}
         self.iterations = 0
         self.stall = 0
         self.improvements = 0
