@@ -241,13 +241,13 @@ class _Search:
             w = self.size["window"]
             idx = self._costly(rng, values) if rng.random() < 0.5 else None
             days = self.links.days(idx) if idx is not None else ()
-            if not days:
+            centre = rng.choice(days) if days else None
+            if centre is None:
                 idx = None
             if kind == "weekday":
-                centre = rng.choice(days) if days else rng.randrange(self.days)
+                centre = rng.randrange(self.days) if centre is None else centre
                 return set(self.agents), self._weekdays(rng, centre), idx
-            if days:
-                centre = rng.choice(days)
+            if centre is not None:
                 s0 = min(max(centre - rng.randrange(w), 0), max(self.days - w, 0))
             else:
                 s0 = rng.randrange(0, max(self.days - w + 1, 1))
