@@ -82,6 +82,13 @@ FINISH_MAX_SHARE = 0.25
 NET_FACTOR = 10.0
 NET_SLACK_S = 30.0
 
+CPSAT_MOST_S = 30.0
+"""Most CP-SAT on the whole model runs before the neighbourhood search takes over [s, or
+deterministic s]. Whole-model search pays in its first seconds (and proves small models optimal);
+after that the neighbourhood search improves the same roster far faster per second (Curtois
+Instance19: CP-SAT 7,647 → 6,005 in its last 110 s, the search 6,005 → 4,497 in its first 10 s;
+``benchmarks/RESULTS.md``), so on long runs the rest goes to the search."""
+
 MIN_SOLVE_S = 0.5
 """CP-SAT gets at least this [s, or deterministic s], even when earlier stages overran."""
 
@@ -142,7 +149,8 @@ def stage_ends(
     best responses at ``t0 + max(search_share, improve_share) × L`` (they polish only
     when their share is the longer); of the rest ``R``, column generation takes
     ``colgen_share × R``; of what is left then, large-neighbourhood search takes
-    ``lns_share`` after CP-SAT. The first roster is completed inside the first stage
+    ``lns_share`` after CP-SAT, and all of it beyond :data:`CPSAT_MOST_S` of CP-SAT. The first
+    roster is completed inside the first stage
     that runs. A window that building already used up gives every stage a deadline at its end.
     """
     end = max(float(settings.time_limit_s) - max(float(reserve_s), 0.0), 0.0)
@@ -154,6 +162,8 @@ def stage_ends(
     end_improve = t0 + length * max(s, i)
     end_colgen = end_improve + (end - end_improve) * (settings.colgen_share if colgen else 0.0)
     end_cpsat = end_colgen + (end - end_colgen) * (1.0 - (settings.lns_share if lns else 0.0))
+    if lns:
+        end_cpsat = min(end_cpsat, end_colgen + CPSAT_MOST_S)
     return {
         "search": end_search,
         "improve": end_improve,
