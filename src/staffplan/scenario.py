@@ -106,7 +106,7 @@ SOLVER_SPEC: Spec = {
         (float, int),
         0.8,
         "a fraction in [0, 1): share of the time after best responses for neighbourhood search "
-        "after CP-SAT",
+        "after CP-SAT (whose part is capped: docs/formats.md)",
     ),
     "colgen_share": (
         (float, int),
