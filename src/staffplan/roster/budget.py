@@ -84,10 +84,9 @@ NET_SLACK_S = 30.0
 
 CPSAT_MOST_S = 30.0
 """Most CP-SAT on the whole model runs before the neighbourhood search takes over [s, or
-deterministic s]. Whole-model search pays in its first seconds (and proves small models optimal);
-after that the neighbourhood search improves the same roster far faster per second (Curtois
-Instance19: CP-SAT 7,647 → 6,005 in its last 110 s, the search 6,005 → 4,497 in its first 10 s;
-``benchmarks/RESULTS.md``), so on long runs the rest goes to the search."""
+deterministic s]: whole-model search pays in its first seconds (and proves small models optimal),
+after which the neighbourhood search improves the same roster far faster (measurements in
+``benchmarks/RESULTS.md``)."""
 
 MIN_SOLVE_S = 0.5
 """CP-SAT gets at least this [s, or deterministic s], even when earlier stages overran."""
@@ -150,8 +149,8 @@ def stage_ends(
     when their share is the longer); of the rest ``R``, column generation takes
     ``colgen_share × R``; of what is left then, large-neighbourhood search takes
     ``lns_share`` after CP-SAT, and all of it beyond :data:`CPSAT_MOST_S` of CP-SAT. The first
-    roster is completed inside the first stage
-    that runs. A window that building already used up gives every stage a deadline at its end.
+    roster is completed inside the first stage that runs. A window that building already used up
+    gives every stage a deadline at its end.
     """
     end = max(float(settings.time_limit_s) - max(float(reserve_s), 0.0), 0.0)
     t0 = min(max(float(spent_s), 0.0), end)
