@@ -238,15 +238,15 @@ class _Search:
         """(free agents, free days, the term aimed at or None) for one draw of ``kind``."""
         k = self.size["agents"]
         if kind in ("window", "weekday"):
-            w = self.size["window"]
             idx = self._costly(rng, values) if rng.random() < 0.5 else None
             days = self.links.days(idx) if idx is not None else ()
             centre = rng.choice(days) if days else None
-            if centre is None:
+            if not days:
                 idx = None
             if kind == "weekday":
                 centre = rng.randrange(self.days) if centre is None else centre
                 return set(self.agents), self._weekdays(rng, centre), idx
+            w = self.size["window"]
             if centre is not None:
                 s0 = min(max(centre - rng.randrange(w), 0), max(self.days - w, 0))
             else:
